@@ -1,0 +1,57 @@
+/* kefu — consuming the event outbox exactly once in effect.
+
+   Events are rows of the store's event table, written in the same
+   transaction as the change they announce. A consumer applies each event
+   at most once: kf_feed_apply records (consumer, event id) in
+   processed_event in the same transaction as the effect.
+
+   Catch-up never skips an event that committed late. Sequence numbers are
+   not commit-ordered, so the cursor is not a sequence number: each event
+   row carries the id of the transaction that wrote it, and a catch-up pass
+   reads the events whose transaction ids lie in [horizon, xmin), where
+   xmin = pg_snapshot_xmin(pg_current_snapshot()) is the oldest transaction
+   still running. Every transaction below xmin has finished, and xmin never
+   moves backwards, so the ranges of successive passes cover every
+   committed event once. The new horizon is stored with the pass's effects
+   in one transaction. */
+#ifndef KF_FEED_H
+#define KF_FEED_H
+
+#include <stdint.h>
+
+#include "kf_error.h"
+#include "store.h"
+
+/* One event as read from the store or the wire. */
+typedef struct {
+    int64_t seq;
+    const char *id;        /* UUID text */
+    const char *type;
+    const char *corr;      /* ticket number, may be "" */
+    const char *src;
+    int64_t at;            /* ms since the epoch */
+    const char *body_json; /* JSON object text; NULL when from the wire */
+} kf_event_t;
+
+/* Applies ev inside the open transaction. Returns 0, or -1 with err. */
+typedef int(kf_apply_fn)(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err);
+
+/* Registers the feed's statements on store; call once before use. */
+void kf_feed_prepare(kf_store_t *store);
+
+/* Applies one event for consumer in its own transaction, at most once.
+   Returns 1 when applied now, 0 when it had been applied before, -1 on
+   error (nothing of it is kept). */
+int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev,
+                  kf_apply_fn *apply, void *arg, kf_error_t *err);
+
+/* Runs one catch-up pass over events whose type is in types (a PostgreSQL
+   array literal such as "{ticket.submitted}"), applying at most about
+   max_events. An event whose apply fails with anything but unavailable is
+   recorded as failed (logged) so it cannot block the feed. Returns the
+   number of events applied, 0 when none or another instance holds the
+   cursor, -1 on store error (the pass is rolled back). */
+int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types,
+                     int max_events, kf_apply_fn *apply, void *arg, kf_error_t *err);
+
+#endif

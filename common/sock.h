@@ -1,0 +1,33 @@
+/* kefu — sockets: the bus endpoints, replies to clients, events. */
+#ifndef KF_SOCK_H
+#define KF_SOCK_H
+
+#include <czmq.h>
+
+#include "envelope.h"
+#include "feed.h"
+
+/* Sends ev (from the store) as an envelope on sock (PUB or PUSH), src as
+   the producing daemon. Never blocks: a full queue drops the message,
+   which the store makes good. Returns 0 or -1. */
+int kf_sock_send_event(zsock_t *sock, const kf_event_t *ev, const char *src);
+
+/* A request taken off a ROUTER socket: the routing frames to answer on
+   and the decoded envelope (NULL when it did not decode, with err). */
+typedef struct {
+    zmsg_t *route;   /* identity, plus the empty delimiter of a REQ peer */
+    kf_env_t *env;
+    kf_error_t err;
+} kf_request_t;
+
+/* Receives one request from a ROUTER socket. Returns 0 (req->env may be
+   NULL when the frames were bad, req->err says why), -1 when interrupted. */
+int kf_request_recv(zsock_t *router, kf_request_t *req);
+void kf_request_clear(kf_request_t *req);
+
+/* Replies reply.ok with body (ownership taken; NULL for empty). */
+int kf_reply_ok(zsock_t *router, kf_request_t *req, const char *src, kf_body_t **body_p);
+/* Replies reply.error with {code, message, field}. */
+int kf_reply_error(zsock_t *router, kf_request_t *req, const char *src, const kf_error_t *err);
+
+#endif

@@ -1,0 +1,55 @@
+/* kefu — access to the PostgreSQL store.
+
+   One connection per store object (a daemon's thread owns its own). Named
+   statements registered with kf_store_statement are prepared on every
+   (re)connection. A lost connection is noticed on the failing call, which
+   reports KF_E_UNAVAILABLE; the next kf_store_ready reconnects, backing off
+   from 100 ms to 5 s between attempts so a dead server is not hammered. */
+#ifndef KF_STORE_H
+#define KF_STORE_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "kf_error.h"
+
+typedef struct kf_store kf_store_t;
+
+/* A store for the libpq URL; app_name shows in pg_stat_activity. Does not
+   connect yet. */
+kf_store_t *kf_store_new(const char *url, const char *app_name);
+void kf_store_destroy(kf_store_t **self_p);
+
+/* Registers a statement prepared on each connection as name. */
+void kf_store_statement(kf_store_t *self, const char *name, const char *sql);
+
+/* Connects when not connected and the backoff allows. Returns 0 when the
+   store is usable now, -1 otherwise (with err: unavailable). */
+int kf_store_ready(kf_store_t *self, kf_error_t *err);
+
+/* Blocks until the store is usable or timeout_ms passes (-1: forever,
+   stopping early when zsys_interrupted). Returns 0 or -1. */
+int kf_store_wait(kf_store_t *self, int timeout_ms);
+
+/* True while connected (as far as the last call knows). */
+bool kf_store_connected(kf_store_t *self);
+
+/* Executes the named statement with text parameters (NULL is SQL NULL).
+   Returns the result (caller PQclear()s) or NULL with err filled:
+   unavailable when the connection failed, internal for any other server
+   error (logged with the statement name and SQLSTATE). */
+PGresult *kf_store_exec(kf_store_t *self, const char *name, int nparams,
+                        const char *const *params, kf_error_t *err);
+
+/* Runs fixed SQL without parameters (BEGIN, COMMIT, SAVEPOINT ...). */
+int kf_store_run(kf_store_t *self, const char *sql, kf_error_t *err);
+
+int kf_store_begin(kf_store_t *self, kf_error_t *err);
+int kf_store_commit(kf_store_t *self, kf_error_t *err);
+/* Rolls back when a transaction is open; harmless otherwise. */
+void kf_store_rollback(kf_store_t *self);
+
+/* The SQLSTATE of the last failed call ("" when none). */
+const char *kf_store_sqlstate(kf_store_t *self);
+
+#endif
