@@ -1,0 +1,179 @@
+/* kefu — consuming the event outbox exactly once in effect (see feed.h). */
+#include "feed.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+void kf_feed_prepare(kf_store_t *store)
+{
+    kf_store_statement(store, "feed_mark",
+                       "INSERT INTO processed_event (consumer, event_id, outcome, error) "
+                       "VALUES ($1, $2::uuid, coalesce($3, 'applied'), $4) ON CONFLICT DO NOTHING");
+    kf_store_statement(store, "feed_cursor_init",
+                       "INSERT INTO consumer_cursor (consumer) VALUES ($1) ON CONFLICT DO NOTHING");
+    kf_store_statement(store, "feed_lock",
+                       "SELECT horizon::text, pg_snapshot_xmin(pg_current_snapshot())::text "
+                       "FROM consumer_cursor WHERE consumer = $1 FOR UPDATE SKIP LOCKED");
+    kf_store_statement(store, "feed_cap",
+                       "SELECT xid::text FROM event WHERE xid >= $1::xid8 AND xid < $2::xid8 "
+                       "ORDER BY xid OFFSET $3::int LIMIT 1");
+    kf_store_statement(store, "feed_read",
+                       "SELECT seq, id, type, corr, src, kefu_ms(at), body::text FROM event "
+                       "WHERE xid >= $1::xid8 AND xid < $2::xid8 AND type = ANY ($3::text[]) "
+                       "ORDER BY seq");
+    kf_store_statement(store, "feed_advance",
+                       "UPDATE consumer_cursor SET horizon = $2::xid8, updated_at = now() "
+                       "WHERE consumer = $1");
+}
+
+/* Records ev as processed by consumer. Returns 1 when newly recorded, 0
+   when it was recorded before, -1 on error. */
+static int s_mark(kf_store_t *store, const char *consumer, const char *event_id,
+                  const char *outcome, const char *error, kf_error_t *err)
+{
+    const char *params[] = {consumer, event_id, outcome, error};
+    PGresult *res = kf_store_exec(store, "feed_mark", 4, params, err);
+    if (!res)
+        return -1;
+    int fresh = strcmp(PQcmdTuples(res), "1") == 0;
+    PQclear(res);
+    return fresh;
+}
+
+int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev, kf_apply_fn *apply,
+                  void *arg, kf_error_t *err)
+{
+    if (kf_store_begin(store, err) != 0)
+        return -1;
+    int fresh = s_mark(store, consumer, ev->id, NULL, NULL, err);
+    if (fresh <= 0) {
+        kf_store_rollback(store);
+        return fresh;
+    }
+    if (apply(store, ev, arg, err) != 0 || kf_store_commit(store, err) != 0) {
+        kf_store_rollback(store);
+        return -1;
+    }
+    return 1;
+}
+
+/* Applies one event of a catch-up pass under a savepoint, so that an event
+   that cannot be applied is recorded as failed instead of blocking the
+   feed. Returns 1 applied, 0 skipped or failed, -1 when the store is lost. */
+static int s_apply_saved(kf_store_t *store, const char *consumer, const kf_event_t *ev,
+                         kf_apply_fn *apply, void *arg, kf_error_t *err)
+{
+    if (kf_store_run(store, "SAVEPOINT feed_event", err) != 0)
+        return -1;
+    int fresh = s_mark(store, consumer, ev->id, NULL, NULL, err);
+    if (fresh < 0)
+        return -1;
+    if (fresh == 0)
+        return kf_store_run(store, "RELEASE SAVEPOINT feed_event", err) == 0 ? 0 : -1;
+    kf_error_t apply_err = {0};
+    if (apply(store, ev, arg, &apply_err) == 0)
+        return kf_store_run(store, "RELEASE SAVEPOINT feed_event", err) == 0 ? 1 : -1;
+    if (apply_err.code == KF_E_UNAVAILABLE || !kf_store_connected(store)) {
+        *err = apply_err;
+        return -1;
+    }
+    kf_error("feed.event_failed", "consumer=%s event=%s seq=%" PRId64 " type=%s corr=%s code=%s",
+             consumer, ev->id, ev->seq, ev->type, ev->corr, kf_err_name(apply_err.code));
+    if (kf_store_run(store, "ROLLBACK TO SAVEPOINT feed_event", err) != 0)
+        return -1;
+    return s_mark(store, consumer, ev->id, "failed", apply_err.message, err) < 0 ? -1 : 0;
+}
+
+/* Lowers the pass's upper bound so that it reads about max_events events;
+   all events of one transaction stay in the same pass. */
+static int s_cap(kf_store_t *store, const char *from, char *upto, size_t upto_size, int max_events,
+                 kf_error_t *err)
+{
+    char offset[16];
+    snprintf(offset, sizeof offset, "%d", max_events);
+    const char *params[] = {from, upto, offset};
+    PGresult *res = kf_store_exec(store, "feed_cap", 3, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        uint64_t cap = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        if (cap == strtoull(from, NULL, 10))
+            cap++;
+        snprintf(upto, upto_size, "%" PRIu64, cap);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Applies the events read by one pass; returns how many were applied. */
+static int s_apply_rows(kf_store_t *store, const char *consumer, PGresult *rows, kf_apply_fn *apply,
+                        void *arg, kf_error_t *err)
+{
+    int applied = 0;
+    for (int i = 0; i < PQntuples(rows); i++) {
+        kf_event_t ev = {
+            .seq = strtoll(PQgetvalue(rows, i, 0), NULL, 10),
+            .id = PQgetvalue(rows, i, 1),
+            .type = PQgetvalue(rows, i, 2),
+            .corr = PQgetvalue(rows, i, 3),
+            .src = PQgetvalue(rows, i, 4),
+            .at = strtoll(PQgetvalue(rows, i, 5), NULL, 10),
+            .body_json = PQgetvalue(rows, i, 6),
+        };
+        int rc = s_apply_saved(store, consumer, &ev, apply, arg, err);
+        if (rc < 0)
+            return -1;
+        applied += rc;
+    }
+    return applied;
+}
+
+int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
+                     kf_apply_fn *apply, void *arg, kf_error_t *err)
+{
+    const char *init[] = {consumer};
+    PGresult *res = kf_store_exec(store, "feed_cursor_init", 1, init, err);
+    if (!res)
+        return -1;
+    PQclear(res);
+    if (kf_store_begin(store, err) != 0)
+        return -1;
+    res = kf_store_exec(store, "feed_lock", 1, init, err);
+    if (!res)
+        goto failed;
+    if (PQntuples(res) == 0) { /* another instance is catching up */
+        PQclear(res);
+        kf_store_rollback(store);
+        return 0;
+    }
+    char from[24], upto[24];
+    snprintf(from, sizeof from, "%s", PQgetvalue(res, 0, 0));
+    snprintf(upto, sizeof upto, "%s", PQgetvalue(res, 0, 1));
+    PQclear(res);
+    if (s_cap(store, from, upto, sizeof upto, max_events, err) != 0)
+        goto failed;
+
+    const char *range[] = {from, upto, types};
+    res = kf_store_exec(store, "feed_read", 3, range, err);
+    if (!res)
+        goto failed;
+    int applied = s_apply_rows(store, consumer, res, apply, arg, err);
+    PQclear(res);
+    if (applied < 0)
+        goto failed;
+    const char *advance[] = {consumer, upto};
+    res = kf_store_exec(store, "feed_advance", 2, advance, err);
+    if (!res)
+        goto failed;
+    PQclear(res);
+    if (kf_store_commit(store, err) != 0)
+        goto failed;
+    return applied;
+failed:
+    kf_store_rollback(store);
+    return -1;
+}

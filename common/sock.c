@@ -1,0 +1,85 @@
+/* kefu — sockets: events on the bus, requests and replies over ROUTER. */
+#include "sock.h"
+
+#include <string.h>
+
+#include "log.h"
+
+int kf_sock_send_event(zsock_t *sock, const kf_event_t *ev, const char *src)
+{
+    kf_body_t *body = kf_body_new();
+    kf_error_t err = {0};
+    if (ev->body_json && kf_body_from_json(body, ev->body_json, &err) != 0) {
+        kf_error("event.bad_body", "event=%s type=%s error=\"%s\"", ev->id, ev->type, err.message);
+        kf_body_destroy(&body);
+        return -1;
+    }
+    zmsg_t *msg = kf_env_encode(ev->type, ev->id, ev->seq, ev->at, src, ev->corr, &body);
+    /* Never block a daemon on a slow or absent peer: the store is the record. */
+    zsock_set_sndtimeo(sock, 0);
+    int rc = zmsg_send(&msg, sock);
+    if (rc != 0) {
+        zmsg_destroy(&msg);
+        kf_debug("event.not_sent", "event=%s type=%s", ev->id, ev->type);
+    }
+    return rc;
+}
+
+int kf_request_recv(zsock_t *router, kf_request_t *req)
+{
+    memset(req, 0, sizeof *req);
+    zmsg_t *msg = zmsg_recv(router);
+    if (!msg)
+        return -1;
+    req->route = zmsg_new();
+    zframe_t *identity = zmsg_pop(msg);
+    zmsg_append(req->route, &identity);
+    /* A REQ peer puts an empty delimiter before its frames: keep it for the reply. */
+    zframe_t *first = zmsg_first(msg);
+    if (first && zframe_size(first) == 0 && zmsg_size(msg) == 3) {
+        zframe_t *delimiter = zmsg_pop(msg);
+        zmsg_append(req->route, &delimiter);
+    }
+    req->env = kf_env_decode_msg(msg, &req->err);
+    zmsg_destroy(&msg);
+    return 0;
+}
+
+void kf_request_clear(kf_request_t *req)
+{
+    zmsg_destroy(&req->route);
+    kf_env_destroy(&req->env);
+}
+
+/* Sends a reply envelope to the peer req came from. */
+static int s_reply(zsock_t *router, kf_request_t *req, const char *type, const char *src,
+                   kf_body_t **body_p)
+{
+    const char *corr = req->env ? kf_env_id(req->env) : "";
+    zmsg_t *reply = kf_env_encode(type, NULL, 0, 0, src, corr, body_p);
+    zmsg_t *out = zmsg_dup(req->route);
+    for (zframe_t *frame = zmsg_pop(reply); frame; frame = zmsg_pop(reply))
+        zmsg_append(out, &frame);
+    zmsg_destroy(&reply);
+    /* A peer that went away must not block the daemon. */
+    zsock_set_sndtimeo(router, 0);
+    int rc = zmsg_send(&out, router);
+    if (rc != 0)
+        zmsg_destroy(&out);
+    return rc;
+}
+
+int kf_reply_ok(zsock_t *router, kf_request_t *req, const char *src, kf_body_t **body_p)
+{
+    return s_reply(router, req, "reply.ok", src, body_p);
+}
+
+int kf_reply_error(zsock_t *router, kf_request_t *req, const char *src, const kf_error_t *err)
+{
+    kf_body_t *body = kf_body_new();
+    kf_body_str(body, "code", kf_err_name(err->code));
+    kf_body_str(body, "message", err->message);
+    if (err->field[0])
+        kf_body_str(body, "field", err->field);
+    return s_reply(router, req, "reply.error", src, &body);
+}

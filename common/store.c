@@ -1,0 +1,256 @@
+/* kefu — access to the PostgreSQL store. */
+#include "store.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <string.h>
+
+#include "log.h"
+
+#define S_BACKOFF_MIN_MS 100
+#define S_BACKOFF_MAX_MS 5000
+
+typedef struct {
+    char *name;
+    char *sql;
+} s_statement_t;
+
+struct kf_store {
+    char *url;
+    char *app_name;
+    PGconn *conn;
+    zlistx_t *statements; /* s_statement_t, prepared on each connection */
+    int64_t next_try_ms;  /* earliest time of the next connection attempt */
+    int backoff_ms;
+    char sqlstate[6];
+};
+
+static void s_statement_destroy(void **item)
+{
+    s_statement_t *statement = (s_statement_t *)*item;
+    free(statement->name);
+    free(statement->sql);
+    free(statement);
+    *item = NULL;
+}
+
+kf_store_t *kf_store_new(const char *url, const char *app_name)
+{
+    kf_store_t *self = (kf_store_t *)zmalloc(sizeof(kf_store_t));
+    assert(self);
+    self->url = strdup(url);
+    self->app_name = strdup(app_name);
+    self->statements = zlistx_new();
+    zlistx_set_destructor(self->statements, s_statement_destroy);
+    self->backoff_ms = S_BACKOFF_MIN_MS;
+    return self;
+}
+
+void kf_store_destroy(kf_store_t **self_p)
+{
+    assert(self_p);
+    kf_store_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->conn)
+        PQfinish(self->conn);
+    zlistx_destroy(&self->statements);
+    free(self->url);
+    free(self->app_name);
+    free(self);
+    *self_p = NULL;
+}
+
+void kf_store_statement(kf_store_t *self, const char *name, const char *sql)
+{
+    s_statement_t *statement = (s_statement_t *)zmalloc(sizeof(s_statement_t));
+    statement->name = strdup(name);
+    statement->sql = strdup(sql);
+    zlistx_add_end(self->statements, statement);
+    if (self->conn && PQstatus(self->conn) == CONNECTION_OK) {
+        PGresult *res = PQprepare(self->conn, name, sql, 0, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK)
+            kf_error("store.prepare_failed", "statement=%s error=\"%s\"", name,
+                     PQresultErrorMessage(res));
+        PQclear(res);
+    }
+}
+
+static void s_disconnect(kf_store_t *self)
+{
+    if (self->conn)
+        PQfinish(self->conn);
+    self->conn = NULL;
+}
+
+/* Prepares every registered statement; -1 when one fails (a defect in
+   kefu's SQL or a schema the migrations have not reached). */
+static int s_prepare_all(kf_store_t *self)
+{
+    for (s_statement_t *st = (s_statement_t *)zlistx_first(self->statements); st;
+         st = (s_statement_t *)zlistx_next(self->statements)) {
+        PGresult *res = PQprepare(self->conn, st->name, st->sql, 0, NULL);
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        if (!ok)
+            kf_error("store.prepare_failed", "statement=%s error=\"%.200s\"", st->name,
+                     PQresultErrorMessage(res));
+        PQclear(res);
+        if (!ok)
+            return -1;
+    }
+    return 0;
+}
+
+static int s_connect(kf_store_t *self)
+{
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+    const char *values[] = {self->url, self->app_name, "5", NULL};
+    self->conn = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(self->conn) != CONNECTION_OK) {
+        char *message = PQerrorMessage(self->conn);
+        size_t len = strcspn(message, "\n");
+        kf_warn("store.connect_failed", "retry_ms=%d error=\"%.*s\"", self->backoff_ms,
+                (int)(len > 200 ? 200 : len), message);
+        s_disconnect(self);
+        return -1;
+    }
+    /* Statements run in UTC: times on the wire are epoch milliseconds. */
+    PGresult *res = PQexec(self->conn, "SET TIME ZONE 'UTC'");
+    PQclear(res);
+    if (s_prepare_all(self) != 0) {
+        s_disconnect(self);
+        return -1;
+    }
+    kf_info("store.connected", "app=%s", self->app_name);
+    return 0;
+}
+
+int kf_store_ready(kf_store_t *self, kf_error_t *err)
+{
+    if (self->conn && PQstatus(self->conn) == CONNECTION_OK)
+        return 0;
+    s_disconnect(self);
+    int64_t now = zclock_mono();
+    if (now < self->next_try_ms)
+        return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
+    if (s_connect(self) == 0) {
+        self->backoff_ms = S_BACKOFF_MIN_MS;
+        return 0;
+    }
+    self->next_try_ms = now + self->backoff_ms;
+    self->backoff_ms =
+        self->backoff_ms * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : self->backoff_ms * 2;
+    return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
+}
+
+int kf_store_wait(kf_store_t *self, int timeout_ms)
+{
+    int64_t deadline = zclock_mono() + timeout_ms;
+    while (kf_store_ready(self, NULL) != 0) {
+        if (zsys_interrupted || (timeout_ms >= 0 && zclock_mono() >= deadline))
+            return -1;
+        zclock_sleep(50);
+    }
+    return 0;
+}
+
+bool kf_store_connected(kf_store_t *self)
+{
+    return self->conn && PQstatus(self->conn) == CONNECTION_OK;
+}
+
+/* Turns a failed result into err; a broken connection is unavailable and
+   drops the connection so the next call reconnects. */
+static void s_fail(kf_store_t *self, PGresult *res, const char *what, kf_error_t *err)
+{
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(self->sqlstate, sizeof self->sqlstate, "%s", state ? state : "");
+    bool lost = PQstatus(self->conn) != CONNECTION_OK || !state ||
+                strncmp(self->sqlstate, "08", 2) == 0 || strcmp(self->sqlstate, "57P01") == 0 ||
+                strcmp(self->sqlstate, "57P02") == 0 || strcmp(self->sqlstate, "57P03") == 0;
+    const char *message = res ? PQresultErrorMessage(res) : PQerrorMessage(self->conn);
+    size_t len = strcspn(message, "\n");
+    if (lost) {
+        kf_warn("store.connection_lost", "statement=%s error=\"%.*s\"", what,
+                (int)(len > 200 ? 200 : len), message);
+        s_disconnect(self);
+        kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
+    } else {
+        kf_error("store.statement_failed", "statement=%s sqlstate=%s error=\"%.*s\"", what,
+                 self->sqlstate, (int)(len > 200 ? 200 : len), message);
+        kf_error_set(err, KF_E_INTERNAL, "", "the store refused a statement (sqlstate %s)",
+                     self->sqlstate);
+    }
+}
+
+PGresult *kf_store_exec(kf_store_t *self, const char *name, int nparams, const char *const *params,
+                        kf_error_t *err)
+{
+    if (!self->conn && kf_store_ready(self, err) != 0)
+        return NULL;
+    PGresult *res = PQexecPrepared(self->conn, name, nparams, params, NULL, NULL, 0);
+    ExecStatusType status = PQresultStatus(res);
+    if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+        self->sqlstate[0] = 0;
+        return res;
+    }
+    s_fail(self, res, name, err);
+    PQclear(res);
+    return NULL;
+}
+
+int kf_store_run(kf_store_t *self, const char *sql, kf_error_t *err)
+{
+    if (!self->conn && kf_store_ready(self, err) != 0)
+        return -1;
+    PGresult *res = PQexec(self->conn, sql);
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        return 0;
+    }
+    s_fail(self, res, sql, err);
+    PQclear(res);
+    return -1;
+}
+
+int kf_store_begin(kf_store_t *self, kf_error_t *err)
+{
+    if (kf_store_ready(self, err) != 0)
+        return -1;
+    return kf_store_run(self, "BEGIN", err);
+}
+
+int kf_store_commit(kf_store_t *self, kf_error_t *err)
+{
+    if (!self->conn)
+        return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
+    PGresult *res = PQexec(self->conn, "COMMIT");
+    /* COMMIT of a failed transaction "succeeds" as ROLLBACK: that is a failure. */
+    if (PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0) {
+        PQclear(res);
+        return 0;
+    }
+    if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        PQclear(res);
+        kf_error("store.commit_rolled_back", "%s", "reason=\"the transaction had failed\"");
+        return kf_error_set(err, KF_E_INTERNAL, "", "the transaction was rolled back");
+    }
+    s_fail(self, res, "COMMIT", err);
+    PQclear(res);
+    return -1;
+}
+
+void kf_store_rollback(kf_store_t *self)
+{
+    if (!self->conn)
+        return;
+    if (PQtransactionStatus(self->conn) != PQTRANS_IDLE) {
+        PGresult *res = PQexec(self->conn, "ROLLBACK");
+        PQclear(res);
+    }
+}
+
+const char *kf_store_sqlstate(kf_store_t *self)
+{
+    return self->sqlstate;
+}

@@ -1,0 +1,562 @@
+/* intake — the ROUTER loop, group commit of submits, ticket commands. */
+#include "intake.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "envelope.h"
+#include "log.h"
+#include "phone.h"
+#include "requests.h"
+#include "sock.h"
+#include "store.h"
+
+#define S_SRC "intake"
+
+const kf_setting_t intake_settings[] = {
+    KF_SETTINGS_COMMON,
+    {"KEFU_INTAKE_BIND", "tcp://127.0.0.1:7700", "endpoint intake binds for clients"},
+    {"KEFU_INTAKE_BATCH", "64", "most submits written in one transaction (1-1000)"},
+    KF_SETTINGS_END};
+
+/* One submit waiting for the group commit. */
+typedef struct {
+    kf_request_t req;
+    submit_req_t sub;
+    PGresult *res;  /* kefu_submit's row, once written */
+    kf_error_t err; /* why it was not written */
+} s_pending_t;
+
+struct intake {
+    kf_store_t *store;
+    zsock_t *clients; /* ROUTER */
+    zsock_t *events;  /* PUB, connected to the bus */
+    zsock_t *work;    /* PUSH, connected to the bus */
+    s_pending_t *batch;
+    int batch_max;
+    int batch_size;
+};
+
+/* ---- statements ------------------------------------------------------ */
+
+#define S_EVENT_COLS "seq, id, type, corr, src, kefu_ms(at), body::text"
+
+static void s_prepare(kf_store_t *store)
+{
+    kf_store_statement(store, "submit",
+                       "SELECT * FROM kefu_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
+                       "$12, $13, $14)");
+    kf_store_statement(
+        store, "show",
+        "SELECT t.no, t.kind, t.category, t.channel, t.priority, t.status, t.project_id, "
+        "u.building, u.unit_no, t.summary, t.detail, h.phone, h.name, t.owner_id, s.name, "
+        "t.department_id, t.responsible_id, t.escalation_level, kefu_ms(t.received_at), "
+        "kefu_ms(t.first_response_due), kefu_ms(t.resolve_due), kefu_ms(t.responded_at), "
+        "kefu_ms(t.resolved_at), t.id "
+        "FROM ticket t JOIN homeowner h ON h.id = t.homeowner_id "
+        "JOIN staff s ON s.id = t.owner_id LEFT JOIN unit u ON u.id = t.unit_id "
+        "WHERE t.no = $1");
+    kf_store_statement(store, "history",
+                       "SELECT kefu_ms(at), action, actor, from_owner, to_owner, reason, note, "
+                       "level FROM ticket_history WHERE ticket_id = $1::bigint ORDER BY id");
+    kf_store_statement(store, "list",
+                       "SELECT no, kind, category, priority, status, project_id, owner_id, "
+                       "summary, kefu_ms(received_at), kefu_ms(resolve_due) FROM ticket "
+                       "WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR "
+                       "owner_id = $2) AND ($3::text IS NULL OR project_id = $3) AND "
+                       "($4::text IS NULL OR kind = $4) ORDER BY id DESC LIMIT $5::int");
+    kf_store_statement(store, "actor", "SELECT role FROM staff WHERE id = $1 AND active");
+    kf_store_statement(store, "lock",
+                       "SELECT id, status, owner_id, responsible_id, routed_at IS NOT NULL "
+                       "FROM ticket WHERE no = $1 FOR UPDATE");
+    kf_store_statement(store, "respond",
+                       "SELECT " S_EVENT_COLS " FROM kefu_respond($1::bigint, $2, $3, $4)");
+    kf_store_statement(store, "transfer",
+                       "SELECT " S_EVENT_COLS " FROM kefu_transfer($1::bigint, $2, $3, $4, $5)");
+    kf_store_statement(store, "resolve",
+                       "SELECT " S_EVENT_COLS " FROM kefu_resolve($1::bigint, $2, $3, $4)");
+}
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* A column of a result and how it goes into a reply body. */
+typedef struct {
+    const char *name;
+    char kind; /* 's' string, 'i' integer, 'b' boolean */
+} s_col_t;
+
+/* Puts the non-NULL columns of one row into body. */
+static void s_put_row(kf_body_t *body, PGresult *res, int row, const s_col_t *cols, int ncols)
+{
+    for (int i = 0; i < ncols; i++) {
+        if (PQgetisnull(res, row, i))
+            continue;
+        const char *value = PQgetvalue(res, row, i);
+        if (cols[i].kind == 'i')
+            kf_body_int(body, cols[i].name, strtoll(value, NULL, 10));
+        else if (cols[i].kind == 'b')
+            kf_body_bool(body, cols[i].name, value[0] == 't');
+        else
+            kf_body_str(body, cols[i].name, value);
+    }
+}
+
+/* An event as returned by the store functions, columns S_EVENT_COLS from col. */
+static kf_event_t s_event_at(PGresult *res, int row, int col)
+{
+    kf_event_t ev = {
+        .seq = strtoll(PQgetvalue(res, row, col), NULL, 10),
+        .id = PQgetvalue(res, row, col + 1),
+        .type = PQgetvalue(res, row, col + 2),
+        .corr = PQgetvalue(res, row, col + 3),
+        .src = PQgetvalue(res, row, col + 4),
+        .at = strtoll(PQgetvalue(res, row, col + 5), NULL, 10),
+        .body_json = PQgetvalue(res, row, col + 6),
+    };
+    return ev;
+}
+
+/* Announces a committed event: news on the bus, and work for the router. */
+static void s_announce(intake_t *self, const kf_event_t *ev, bool work)
+{
+    kf_sock_send_event(self->events, ev, S_SRC);
+    if (work)
+        kf_sock_send_event(self->work, ev, S_SRC);
+}
+
+static const char *s_opt(const char *value)
+{
+    return value && value[0] ? value : NULL;
+}
+
+/* ---- submit: group commit -------------------------------------------- */
+
+static void s_batch_clear(intake_t *self)
+{
+    for (int i = 0; i < self->batch_size; i++) {
+        kf_request_clear(&self->batch[i].req);
+        PQclear(self->batch[i].res);
+        self->batch[i].res = NULL;
+    }
+    self->batch_size = 0;
+}
+
+/* Writes one pending submit in the open transaction. */
+static int s_write_submit(intake_t *self, s_pending_t *p, kf_error_t *err)
+{
+    const submit_req_t *s = &p->sub;
+    const char *params[] = {s_opt(s->idem),   s->actor,
+                            s->kind,          s->category,
+                            s->channel,       s->priority,
+                            s->project,       s_opt(s->building),
+                            s_opt(s->unit),   s->phone,
+                            s_opt(s->name),   s->summary,
+                            s_opt(s->detail), kf_env_src(p->req.env)};
+    p->res = kf_store_exec(self->store, "submit", 14, params, err);
+    return p->res ? 0 : -1;
+}
+
+/* Writes pending submits [from, to) in one transaction. */
+static int s_write_range(intake_t *self, int from, int to, kf_error_t *err)
+{
+    if (kf_store_begin(self->store, err) != 0)
+        return -1;
+    for (int i = from; i < to; i++)
+        if (s_write_submit(self, &self->batch[i], err) != 0)
+            goto failed;
+    if (kf_store_commit(self->store, err) != 0)
+        goto failed;
+    return 0;
+failed:
+    kf_store_rollback(self->store);
+    for (int i = from; i < to; i++) {
+        PQclear(self->batch[i].res);
+        self->batch[i].res = NULL;
+    }
+    return -1;
+}
+
+/* Answers one written submit and announces its event. */
+static void s_answer_submit(intake_t *self, s_pending_t *p)
+{
+    PGresult *res = p->res;
+    if (!PQgetisnull(res, 0, 5)) {
+        kf_error_t err;
+        kf_error_set(&err, kf_err_from_name(PQgetvalue(res, 0, 5)), PQgetvalue(res, 0, 6),
+                     "unknown %s", PQgetvalue(res, 0, 6));
+        kf_reply_error(self->clients, &p->req, S_SRC, &err);
+        return;
+    }
+    static const s_col_t cols[] = {
+        {"ticket", 's'}, {"duplicate", 'b'}, {"status", 's'}, {"received_at", 'i'}, {"owner", 's'}};
+    kf_body_t *body = kf_body_new();
+    s_put_row(body, res, 0, cols, 5);
+    kf_reply_ok(self->clients, &p->req, S_SRC, &body);
+    char masked[24];
+    bool duplicate = PQgetvalue(res, 0, 1)[0] == 't';
+    kf_info("submit.accepted", "ticket=%s duplicate=%d kind=%s phone=%s", PQgetvalue(res, 0, 0),
+            duplicate, p->sub.kind, kf_phone_mask(p->sub.phone, masked, sizeof masked));
+    if (!duplicate) {
+        kf_event_t ev = s_event_at(res, 0, 7);
+        s_announce(self, &ev, true);
+    }
+}
+
+/* Writes every pending submit, then answers each client. When the store
+   refuses the batch for a reason other than being unreachable, each
+   submit is retried in its own transaction so one cannot sink the rest. */
+static void s_flush(intake_t *self)
+{
+    if (self->batch_size == 0)
+        return;
+    kf_error_t err = {0};
+    if (s_write_range(self, 0, self->batch_size, &err) != 0) {
+        for (int i = 0; i < self->batch_size; i++)
+            self->batch[i].err = err;
+        if (err.code == KF_E_UNAVAILABLE)
+            kf_warn("submit.unavailable", "refused=%d", self->batch_size);
+        else
+            for (int i = 0; i < self->batch_size; i++)
+                s_write_range(self, i, i + 1, &self->batch[i].err);
+    }
+    for (int i = 0; i < self->batch_size; i++) {
+        s_pending_t *p = &self->batch[i];
+        if (p->res)
+            s_answer_submit(self, p);
+        else
+            kf_reply_error(self->clients, &p->req, S_SRC, &p->err);
+    }
+    s_batch_clear(self);
+}
+
+/* Queues a submit for the next group commit; takes over req. */
+static void s_queue_submit(intake_t *self, kf_request_t *req)
+{
+    s_pending_t *p = &self->batch[self->batch_size];
+    kf_error_t err = {0};
+    if (req_parse_submit(kf_env_body(req->env), &p->sub, &err) != 0) {
+        kf_reply_error(self->clients, req, S_SRC, &err);
+        kf_request_clear(req);
+        return;
+    }
+    p->req = *req;
+    p->res = NULL;
+    memset(req, 0, sizeof *req);
+    self->batch_size++;
+}
+
+/* ---- ticket commands ---------------------------------------------------- */
+
+/* Answers ticket.show: the ticket and its history. */
+static int s_show(intake_t *self, kf_request_t *req, const action_req_t *act, kf_error_t *err)
+{
+    static const s_col_t ticket_cols[] = {{"ticket", 's'},      {"kind", 's'},
+                                          {"category", 's'},    {"channel", 's'},
+                                          {"priority", 's'},    {"status", 's'},
+                                          {"project", 's'},     {"building", 's'},
+                                          {"unit", 's'},        {"summary", 's'},
+                                          {"detail", 's'},      {"phone", 's'},
+                                          {"customer", 's'},    {"owner", 's'},
+                                          {"owner_name", 's'},  {"department", 's'},
+                                          {"responsible", 's'}, {"escalation_level", 'i'},
+                                          {"received_at", 'i'}, {"first_response_due", 'i'},
+                                          {"resolve_due", 'i'}, {"responded_at", 'i'},
+                                          {"resolved_at", 'i'}};
+    static const s_col_t history_cols[] = {{"at", 'i'},   {"action", 's'}, {"actor", 's'},
+                                           {"from", 's'}, {"to", 's'},     {"reason", 's'},
+                                           {"note", 's'}, {"level", 'i'}};
+    const char *params[] = {act->ticket};
+    PGresult *ticket = kf_store_exec(self->store, "show", 1, params, err);
+    if (!ticket)
+        return -1;
+    if (PQntuples(ticket) == 0) {
+        PQclear(ticket);
+        return kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", act->ticket);
+    }
+    const char *id[] = {PQgetvalue(ticket, 0, 23)};
+    PGresult *history = kf_store_exec(self->store, "history", 1, id, err);
+    if (!history) {
+        PQclear(ticket);
+        return -1;
+    }
+    kf_body_t *body = kf_body_new();
+    s_put_row(body, ticket, 0, ticket_cols, 23);
+    int rows = PQntuples(history);
+    kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
+    for (int i = 0; i < rows; i++) {
+        items[i] = kf_body_new();
+        s_put_row(items[i], history, i, history_cols, 8);
+    }
+    kf_body_array(body, "history", items, (size_t)rows);
+    free(items);
+    PQclear(ticket);
+    PQclear(history);
+    kf_reply_ok(self->clients, req, S_SRC, &body);
+    return 0;
+}
+
+/* Answers ticket.list. */
+static int s_list(intake_t *self, kf_request_t *req, const list_req_t *list, kf_error_t *err)
+{
+    static const s_col_t cols[] = {{"ticket", 's'},     {"kind", 's'},    {"category", 's'},
+                                   {"priority", 's'},   {"status", 's'},  {"project", 's'},
+                                   {"owner", 's'},      {"summary", 's'}, {"received_at", 'i'},
+                                   {"resolve_due", 'i'}};
+    char limit[16];
+    snprintf(limit, sizeof limit, "%lld", (long long)list->limit);
+    const char *params[] = {s_opt(list->status), s_opt(list->owner), s_opt(list->project),
+                            s_opt(list->kind), limit};
+    PGresult *res = kf_store_exec(self->store, "list", 5, params, err);
+    if (!res)
+        return -1;
+    int rows = PQntuples(res);
+    kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
+    for (int i = 0; i < rows; i++) {
+        items[i] = kf_body_new();
+        s_put_row(items[i], res, i, cols, 10);
+    }
+    kf_body_t *body = kf_body_new();
+    kf_body_array(body, "tickets", items, (size_t)rows);
+    kf_body_int(body, "count", rows);
+    free(items);
+    PQclear(res);
+    kf_reply_ok(self->clients, req, S_SRC, &body);
+    return 0;
+}
+
+/* Checks that actor is active staff; a NULL role means unknown. */
+static int s_actor_known(intake_t *self, const char *actor, char *role, size_t size,
+                         kf_error_t *err)
+{
+    const char *params[] = {actor};
+    PGresult *res = kf_store_exec(self->store, "actor", 1, params, err);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found)
+        snprintf(role, size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return found ? 0
+                 : kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "%s is not active staff", actor);
+}
+
+/* Checks, under the ticket's row lock, that the change may happen now. */
+static int s_check_change(intake_t *self, const char *type, const action_req_t *act,
+                          PGresult *ticket, const char *role, kf_error_t *err)
+{
+    const char *status = PQgetvalue(ticket, 0, 1);
+    const char *owner = PQgetvalue(ticket, 0, 2);
+    const char *responsible = PQgetisnull(ticket, 0, 3) ? NULL : PQgetvalue(ticket, 0, 3);
+    if (PQgetvalue(ticket, 0, 4)[0] != 't')
+        return kf_error_set(err, KF_E_CONFLICT, "ticket",
+                            "%s is not routed yet; try again in a moment", act->ticket);
+    if (strcmp(status, "resolved") == 0 || strcmp(status, "closed") == 0)
+        return kf_error_set(err, KF_E_CONFLICT, "ticket", "%s is %s", act->ticket, status);
+    if (!access_may_act(role, act->actor, owner, responsible))
+        return kf_error_set(err, KF_E_FORBIDDEN, "actor", "%s may not act on %s, which %s owns",
+                            act->actor, act->ticket, owner);
+    if (strcmp(type, "ticket.transfer") != 0)
+        return 0;
+    if (strcmp(act->to, owner) == 0)
+        return kf_error_set(err, KF_E_CONFLICT, "to", "%s already owns %s", owner, act->ticket);
+    char to_role[16];
+    if (s_actor_known(self, act->to, to_role, sizeof to_role, err) != 0)
+        return err->code == KF_E_UNKNOWN_ACTOR
+                   ? kf_error_set(err, KF_E_NOT_FOUND, "to", "%s is not active staff", act->to)
+                   : -1;
+    return 0;
+}
+
+/* Writes the change and returns the event row it produced. */
+static PGresult *s_write_change(intake_t *self, const char *type, const action_req_t *act,
+                                const char *ticket_id, kf_error_t *err)
+{
+    if (strcmp(type, "ticket.transfer") == 0) {
+        const char *params[] = {ticket_id, act->actor, act->to, act->reason, S_SRC};
+        return kf_store_exec(self->store, "transfer", 5, params, err);
+    }
+    const char *params[] = {ticket_id, act->actor, s_opt(act->note), S_SRC};
+    return kf_store_exec(self->store, strcmp(type, "ticket.respond") == 0 ? "respond" : "resolve",
+                         4, params, err);
+}
+
+/* Answers respond, transfer and resolve: one transaction each. */
+static int s_change(intake_t *self, kf_request_t *req, const char *type, const action_req_t *act,
+                    kf_error_t *err)
+{
+    char role[16];
+    if (s_actor_known(self, act->actor, role, sizeof role, err) != 0)
+        return -1;
+    if (kf_store_begin(self->store, err) != 0)
+        return -1;
+    const char *params[] = {act->ticket};
+    PGresult *ticket = kf_store_exec(self->store, "lock", 1, params, err);
+    PGresult *event = NULL;
+    if (!ticket)
+        goto failed;
+    if (PQntuples(ticket) == 0) {
+        kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", act->ticket);
+        goto failed;
+    }
+    if (s_check_change(self, type, act, ticket, role, err) != 0)
+        goto failed;
+    event = s_write_change(self, type, act, PQgetvalue(ticket, 0, 0), err);
+    if (!event || kf_store_commit(self->store, err) != 0)
+        goto failed;
+    kf_event_t ev = s_event_at(event, 0, 0);
+    kf_body_t *body = kf_body_new();
+    kf_body_from_json(body, ev.body_json, NULL);
+    const char *status = PQgetvalue(ticket, 0, 1);
+    kf_body_str(body, "status",
+                strcmp(type, "ticket.resolve") == 0                                    ? "resolved"
+                : strcmp(type, "ticket.respond") == 0 && strcmp(status, "routed") == 0 ? "responded"
+                                                                                       : status);
+    kf_reply_ok(self->clients, req, S_SRC, &body);
+    kf_info("ticket.changed", "ticket=%s type=%s actor=%s", act->ticket, ev.type, act->actor);
+    s_announce(self, &ev, false);
+    PQclear(ticket);
+    PQclear(event);
+    return 0;
+failed:
+    kf_store_rollback(self->store);
+    PQclear(ticket);
+    PQclear(event);
+    return -1;
+}
+
+/* Serves one non-submit request. */
+static void s_serve(intake_t *self, kf_request_t *req)
+{
+    const char *type = kf_env_type(req->env);
+    const msgpack_object *body = kf_env_body(req->env);
+    kf_error_t err = {0};
+    int rc = -1;
+    if (strcmp(type, "ticket.list") == 0) {
+        list_req_t list;
+        char role[16];
+        if (req_parse_list(body, &list, &err) == 0 &&
+            s_actor_known(self, list.actor, role, sizeof role, &err) == 0)
+            rc = s_list(self, req, &list, &err);
+    } else if (strcmp(type, "ticket.show") == 0 || strcmp(type, "ticket.respond") == 0 ||
+               strcmp(type, "ticket.transfer") == 0 || strcmp(type, "ticket.resolve") == 0) {
+        action_req_t act;
+        char role[16];
+        if (req_parse_action(type, body, &act, &err) == 0) {
+            if (strcmp(type, "ticket.show") == 0)
+                rc = s_actor_known(self, act.actor, role, sizeof role, &err) == 0
+                         ? s_show(self, req, &act, &err)
+                         : -1;
+            else
+                rc = s_change(self, req, type, &act, &err);
+        }
+    } else
+        kf_error_set(&err, KF_E_UNKNOWN_TYPE, "type", "intake does not serve %s", type);
+    if (rc != 0) {
+        kf_reply_error(self->clients, req, S_SRC, &err);
+        kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err.code),
+                err.field);
+    }
+}
+
+/* ---- the loop ---------------------------------------------------------- */
+
+/* Takes one request off the socket and serves it, or queues it when it is
+   a submit. */
+static void s_take(intake_t *self)
+{
+    kf_request_t req;
+    if (kf_request_recv(self->clients, &req) != 0)
+        return;
+    if (!req.env) {
+        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req.err.code), req.err.field);
+        kf_reply_error(self->clients, &req, S_SRC, &req.err);
+    } else if (strcmp(kf_env_type(req.env), "submit") == 0) {
+        kf_error_t err = {0};
+        if (kf_store_ready(self->store, &err) != 0)
+            kf_reply_error(self->clients, &req, S_SRC, &err);
+        else
+            s_queue_submit(self, &req);
+    } else {
+        kf_error_t err = {0};
+        if (kf_store_ready(self->store, &err) != 0)
+            kf_reply_error(self->clients, &req, S_SRC, &err);
+        else
+            s_serve(self, &req);
+    }
+    kf_request_clear(&req);
+}
+
+/* Takes what has arrived, up to a batch of submits, then commits them. */
+static void s_burst(intake_t *self)
+{
+    do
+        s_take(self);
+    while (self->batch_size < self->batch_max && (zsock_events(self->clients) & ZMQ_POLLIN));
+    s_flush(self);
+}
+
+int intake_run(intake_t *self)
+{
+    zpoller_t *poller = zpoller_new(self->clients, NULL);
+    kf_store_ready(self->store, NULL);
+    kf_info("intake.started", "version=%s bind=%s batch=%d", KEFU_VERSION,
+            kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max);
+    while (!zsys_interrupted) {
+        if (zpoller_wait(poller, 1000))
+            s_burst(self);
+        else if (zpoller_terminated(poller))
+            break;
+        else
+            kf_store_ready(self->store, NULL); /* reconnect while idle */
+    }
+    zpoller_destroy(&poller);
+    kf_info("intake.stopped", "reason=%s", "signal");
+    return 0;
+}
+
+intake_t *intake_new(void)
+{
+    long batch = 0;
+    if (kf_config_int(intake_settings, "KEFU_INTAKE_BATCH", 1, 1000, &batch) != 0)
+        return NULL;
+    zsys_init();
+    intake_t *self = (intake_t *)zmalloc(sizeof(intake_t));
+    self->batch_max = (int)batch;
+    self->batch = (s_pending_t *)calloc((size_t)batch, sizeof(s_pending_t));
+    self->store = kf_store_new(kf_config_str(intake_settings, "KEFU_DATABASE_URL"), "kefu-intake");
+    s_prepare(self->store);
+    const char *bind = kf_config_str(intake_settings, "KEFU_INTAKE_BIND");
+    self->clients = zsock_new(ZMQ_ROUTER);
+    self->events = zsock_new(ZMQ_PUB);
+    self->work = zsock_new(ZMQ_PUSH);
+    if (zsock_bind(self->clients, "%s", bind) < 0) {
+        kf_error("intake.bind_failed", "endpoint=%s error=\"%s\"", bind, zmq_strerror(zmq_errno()));
+        intake_destroy(&self);
+        return NULL;
+    }
+    zsock_set_linger(self->clients, 0);
+    zsock_set_linger(self->events, 0);
+    zsock_set_linger(self->work, 0);
+    zsock_connect(self->events, "%s", kf_config_str(intake_settings, "KEFU_BUS_PUB"));
+    zsock_connect(self->work, "%s", kf_config_str(intake_settings, "KEFU_BUS_PUSH"));
+    return self;
+}
+
+void intake_destroy(intake_t **self_p)
+{
+    assert(self_p);
+    intake_t *self = *self_p;
+    if (!self)
+        return;
+    s_batch_clear(self);
+    free(self->batch);
+    zsock_destroy(&self->clients);
+    zsock_destroy(&self->events);
+    zsock_destroy(&self->work);
+    kf_store_destroy(&self->store);
+    free(self);
+    *self_p = NULL;
+}

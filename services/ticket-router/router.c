@@ -1,0 +1,454 @@
+/* ticket-router — routing, catch-up and the deadline scan (see router.h). */
+#include "router.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envelope.h"
+#include "feed.h"
+#include "log.h"
+#include "policy.h"
+#include "sock.h"
+#include "store.h"
+
+#define S_SRC "ticket-router"
+#define S_CONSUMER "ticket-router"
+
+const kf_setting_t router_settings[] = {
+    KF_SETTINGS_COMMON,
+    {"KEFU_ROUTER_CATCHUP_MS", "1000", "how often the outbox is checked for missed work (ms)"},
+    {"KEFU_ROUTER_SCAN_MS", "500", "how often overdue tickets are looked for (ms)"},
+    {"KEFU_ROUTER_RELOAD_MS", "10000", "how often rules and SLA policies are re-read (ms)"},
+    {"KEFU_ROUTER_BATCH", "50", "most events or overdue tickets handled per transaction"},
+    KF_SETTINGS_END};
+
+static volatile sig_atomic_t s_reload_requested = 0;
+
+typedef struct {
+    char id[33];
+    char head[65];
+} s_department_t;
+
+struct router {
+    kf_store_t *store;
+    zsock_t *work;   /* PULL: ticket.submitted from intake, via the bus */
+    zsock_t *events; /* PUB: what the router did */
+    zlist_t *outbox; /* PGresult rows of events to publish after commit */
+    policy_rule_t *rules;
+    size_t rule_count;
+    policy_sla_t *slas;
+    size_t sla_count;
+    s_department_t *departments;
+    size_t department_count;
+    bool loaded;
+    long catchup_ms, scan_ms, reload_ms, batch;
+    int64_t next_catchup, next_scan, next_reload;
+};
+
+void router_request_reload(void)
+{
+    s_reload_requested = 1;
+}
+
+#define S_EVENT_COLS "seq, id, type, corr, src, kefu_ms(at), body::text"
+
+static void s_prepare(kf_store_t *store)
+{
+    kf_feed_prepare(store);
+    kf_store_statement(store, "rules",
+                       "SELECT id, coalesce(kind, ''), coalesce(category, ''), "
+                       "coalesce(project_id, ''), department_id, coalesce(owner_id, '') "
+                       "FROM routing_rule ORDER BY id");
+    kf_store_statement(store, "slas",
+                       "SELECT kind, priority, first_response_secs, resolve_secs, escalate_secs "
+                       "FROM sla_policy");
+    kf_store_statement(store, "departments", "SELECT id, coalesce(head_id, '') FROM department");
+    kf_store_statement(store, "unrouted",
+                       "SELECT t.id, t.kind, t.category, t.project_id, t.priority, "
+                       "kefu_ms(t.received_at), coalesce(p.gm_id, '') FROM ticket t "
+                       "JOIN project p ON p.id = t.project_id "
+                       "WHERE t.no = $1 AND t.routed_at IS NULL FOR UPDATE OF t");
+    kf_store_statement(store, "route",
+                       "SELECT " S_EVENT_COLS " FROM kefu_route($1::bigint, $2, $3, $4, $5::int, "
+                       "$6::bigint, $7::bigint, $8)");
+    kf_store_statement(
+        store, "overdue",
+        "SELECT t.id, t.no, t.escalation_level, t.owner_id, coalesce(s.manager_id, ''), "
+        "coalesce(d.head_id, ''), coalesce(p.gm_id, ''), t.responded_at IS NULL, t.kind, "
+        "t.priority, kefu_ms(clock_timestamp()) FROM ticket t "
+        "JOIN staff s ON s.id = t.owner_id JOIN project p ON p.id = t.project_id "
+        "LEFT JOIN department d ON d.id = t.department_id "
+        "WHERE t.next_escalation_at <= clock_timestamp() AND t.status IN ('routed', 'responded') "
+        "ORDER BY t.next_escalation_at LIMIT $1::int FOR UPDATE OF t SKIP LOCKED");
+    kf_store_statement(store, "escalate",
+                       "SELECT " S_EVENT_COLS " FROM kefu_escalate($1::bigint, $2::int, $3, $4, "
+                       "$5::bigint, $6)");
+    kf_store_statement(store, "settle",
+                       "UPDATE ticket SET next_escalation_at = NULL WHERE id = $1::bigint");
+}
+
+/* ---- policies ---------------------------------------------------------- */
+
+static void s_copy(char *to, size_t size, const char *from)
+{
+    snprintf(to, size, "%s", from);
+}
+
+/* Reads rules, SLA policies and department heads; keeps the old ones when
+   the store cannot be read. */
+static int s_load_policies(router_t *self)
+{
+    kf_error_t err = {0};
+    PGresult *rules = kf_store_exec(self->store, "rules", 0, NULL, &err);
+    PGresult *slas = rules ? kf_store_exec(self->store, "slas", 0, NULL, &err) : NULL;
+    PGresult *departments = slas ? kf_store_exec(self->store, "departments", 0, NULL, &err) : NULL;
+    if (!departments) {
+        PQclear(rules);
+        PQclear(slas);
+        return -1;
+    }
+    free(self->rules);
+    free(self->slas);
+    free(self->departments);
+    self->rule_count = (size_t)PQntuples(rules);
+    self->rules = (policy_rule_t *)calloc(self->rule_count + 1, sizeof(policy_rule_t));
+    for (int i = 0; i < PQntuples(rules); i++) {
+        policy_rule_t *rule = &self->rules[i];
+        rule->id = atoi(PQgetvalue(rules, i, 0));
+        s_copy(rule->kind, sizeof rule->kind, PQgetvalue(rules, i, 1));
+        s_copy(rule->category, sizeof rule->category, PQgetvalue(rules, i, 2));
+        s_copy(rule->project, sizeof rule->project, PQgetvalue(rules, i, 3));
+        s_copy(rule->department, sizeof rule->department, PQgetvalue(rules, i, 4));
+        s_copy(rule->owner, sizeof rule->owner, PQgetvalue(rules, i, 5));
+    }
+    self->sla_count = (size_t)PQntuples(slas);
+    self->slas = (policy_sla_t *)calloc(self->sla_count + 1, sizeof(policy_sla_t));
+    for (int i = 0; i < PQntuples(slas); i++) {
+        policy_sla_t *sla = &self->slas[i];
+        s_copy(sla->kind, sizeof sla->kind, PQgetvalue(slas, i, 0));
+        s_copy(sla->priority, sizeof sla->priority, PQgetvalue(slas, i, 1));
+        sla->first_response_secs = strtoll(PQgetvalue(slas, i, 2), NULL, 10);
+        sla->resolve_secs = strtoll(PQgetvalue(slas, i, 3), NULL, 10);
+        sla->escalate_secs = strtoll(PQgetvalue(slas, i, 4), NULL, 10);
+    }
+    self->department_count = (size_t)PQntuples(departments);
+    self->departments =
+        (s_department_t *)calloc(self->department_count + 1, sizeof(s_department_t));
+    for (int i = 0; i < PQntuples(departments); i++) {
+        s_copy(self->departments[i].id, sizeof self->departments[i].id,
+               PQgetvalue(departments, i, 0));
+        s_copy(self->departments[i].head, sizeof self->departments[i].head,
+               PQgetvalue(departments, i, 1));
+    }
+    PQclear(rules);
+    PQclear(slas);
+    PQclear(departments);
+    self->loaded = true;
+    kf_info("policies.loaded", "rules=%zu slas=%zu departments=%zu", self->rule_count,
+            self->sla_count, self->department_count);
+    return 0;
+}
+
+static const char *s_department_head(router_t *self, const char *department)
+{
+    for (size_t i = 0; i < self->department_count; i++)
+        if (strcmp(self->departments[i].id, department) == 0)
+            return self->departments[i].head;
+    return "";
+}
+
+/* ---- publishing after commit --------------------------------------------- */
+
+static void s_outbox_publish(router_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox)) {
+        for (int i = 0; i < PQntuples(res); i++) {
+            kf_event_t ev = {
+                .seq = strtoll(PQgetvalue(res, i, 0), NULL, 10),
+                .id = PQgetvalue(res, i, 1),
+                .type = PQgetvalue(res, i, 2),
+                .corr = PQgetvalue(res, i, 3),
+                .src = PQgetvalue(res, i, 4),
+                .at = strtoll(PQgetvalue(res, i, 5), NULL, 10),
+                .body_json = PQgetvalue(res, i, 6),
+            };
+            kf_sock_send_event(self->events, &ev, S_SRC);
+        }
+        PQclear(res);
+    }
+}
+
+static void s_outbox_discard(router_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox))
+        PQclear(res);
+}
+
+/* ---- routing --------------------------------------------------------- */
+
+/* Decides and records the owner and deadlines of the unrouted ticket row
+   (columns of the "unrouted" statement). */
+static int s_route_row(router_t *self, PGresult *ticket, kf_error_t *err)
+{
+    const char *no_kind = PQgetvalue(ticket, 0, 1), *category = PQgetvalue(ticket, 0, 2);
+    const char *project = PQgetvalue(ticket, 0, 3), *priority = PQgetvalue(ticket, 0, 4);
+    const policy_rule_t *rule =
+        policy_match(self->rules, self->rule_count, no_kind, category, project);
+    const policy_sla_t *sla = policy_sla(self->slas, self->sla_count, no_kind, priority);
+    if (!rule)
+        return kf_error_set(err, KF_E_NOT_FOUND, "routing_rule",
+                            "no routing rule matches %s/%s/%s; add a default rule", no_kind,
+                            category, project);
+    if (!sla)
+        return kf_error_set(err, KF_E_NOT_FOUND, "sla_policy", "no SLA policy for %s/%s", no_kind,
+                            priority);
+    const char *owner = rule->owner[0] ? rule->owner : s_department_head(self, rule->department);
+    if (!owner[0])
+        return kf_error_set(err, KF_E_NOT_FOUND, "department",
+                            "department %s has no head to own rule %d's tickets", rule->department,
+                            rule->id);
+    const char *gm = PQgetvalue(ticket, 0, 6);
+    bool complaint = strcmp(no_kind, "complaint") == 0;
+    int64_t received = strtoll(PQgetvalue(ticket, 0, 5), NULL, 10);
+    char rule_id[16], first_due[24], resolve_due[24];
+    snprintf(rule_id, sizeof rule_id, "%d", rule->id);
+    snprintf(first_due, sizeof first_due, "%lld",
+             (long long)policy_due(received, sla->first_response_secs));
+    snprintf(resolve_due, sizeof resolve_due, "%lld",
+             (long long)policy_due(received, sla->resolve_secs));
+    const char *params[] = {PQgetvalue(ticket, 0, 0),
+                            rule->department,
+                            owner,
+                            complaint && gm[0] ? gm : NULL,
+                            rule_id,
+                            first_due,
+                            resolve_due,
+                            S_SRC};
+    PGresult *event = kf_store_exec(self->store, "route", 8, params, err);
+    if (!event)
+        return -1;
+    kf_info("ticket.routed", "ticket=%s owner=%s department=%s rule=%d", PQgetvalue(event, 0, 3),
+            owner, rule->department, rule->id);
+    zlist_append(self->outbox, event);
+    return 0;
+}
+
+/* Applies ticket.submitted inside the feed's transaction: routes the
+   ticket unless it was routed already. */
+static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    router_t *self = (router_t *)arg;
+    const char *params[] = {ev->corr};
+    PGresult *ticket = kf_store_exec(store, "unrouted", 1, params, err);
+    if (!ticket)
+        return -1;
+    int rc = PQntuples(ticket) == 1 ? s_route_row(self, ticket, err) : 0;
+    PQclear(ticket);
+    return rc;
+}
+
+/* Handles one work message from the bus. */
+static void s_on_work(router_t *self)
+{
+    zmsg_t *msg = zmsg_recv(self->work);
+    if (!msg)
+        return;
+    kf_error_t err = {0};
+    kf_env_t *env = kf_env_decode_msg(msg, &err);
+    zmsg_destroy(&msg);
+    if (!env) {
+        kf_warn("work.bad_message", "code=%s field=%s", kf_err_name(err.code), err.field);
+        return;
+    }
+    if (strcmp(kf_env_type(env), "ticket.submitted") == 0 && self->loaded) {
+        kf_event_t ev = {.seq = kf_env_seq(env),
+                         .id = kf_env_id(env),
+                         .type = kf_env_type(env),
+                         .corr = kf_env_corr(env),
+                         .src = kf_env_src(env),
+                         .at = kf_env_at(env)};
+        if (kf_feed_apply(self->store, S_CONSUMER, &ev, s_apply, self, &err) < 0) {
+            s_outbox_discard(self);
+            kf_warn("work.deferred", "ticket=%s code=%s reason=\"left for catch-up\"", ev.corr,
+                    kf_err_name(err.code));
+        } else
+            s_outbox_publish(self);
+    }
+    kf_env_destroy(&env);
+}
+
+/* Routes whatever the doorbell missed, from the outbox. */
+static void s_catch_up(router_t *self)
+{
+    kf_error_t err = {0};
+    int applied;
+    do {
+        applied = kf_feed_catch_up(self->store, S_CONSUMER, "{ticket.submitted}", (int)self->batch,
+                                   s_apply, self, &err);
+        if (applied < 0)
+            s_outbox_discard(self);
+        else
+            s_outbox_publish(self);
+        if (applied > 0)
+            kf_info("catchup.applied", "events=%d", applied);
+    } while (applied > 0 && !zsys_interrupted);
+}
+
+/* ---- escalation ----------------------------------------------------------- */
+
+/* Escalates one overdue ticket row (columns of the "overdue" statement). */
+static int s_escalate_row(router_t *self, PGresult *due, int row, kf_error_t *err)
+{
+    const char *id = PQgetvalue(due, row, 0);
+    policy_chain_t chain = {.owner = PQgetvalue(due, row, 3),
+                            .manager = PQgetvalue(due, row, 4),
+                            .department_head = PQgetvalue(due, row, 5),
+                            .project_gm = PQgetvalue(due, row, 6)};
+    const char *to = NULL;
+    int level = policy_next_level(atoi(PQgetvalue(due, row, 2)), &chain, &to);
+    PGresult *res;
+    if (level == 0) { /* nobody above: the deadline stays missed, visibly */
+        const char *params[] = {id};
+        res = kf_store_exec(self->store, "settle", 1, params, err);
+        PQclear(res);
+        return res ? 0 : -1;
+    }
+    const policy_sla_t *sla =
+        policy_sla(self->slas, self->sla_count, PQgetvalue(due, row, 8), PQgetvalue(due, row, 9));
+    int64_t now = strtoll(PQgetvalue(due, row, 10), NULL, 10);
+    char level_text[4], next[24];
+    snprintf(level_text, sizeof level_text, "%d", level);
+    snprintf(next, sizeof next, "%lld",
+             (long long)policy_due(now, sla ? sla->escalate_secs : 86400));
+    bool first_response = PQgetvalue(due, row, 7)[0] == 't';
+    const char *params[] = {id,
+                            level_text,
+                            to,
+                            first_response ? "first_response_overdue" : "resolution_overdue",
+                            level < 3 ? next : NULL,
+                            S_SRC};
+    res = kf_store_exec(self->store, "escalate", 6, params, err);
+    if (!res)
+        return -1;
+    kf_info("ticket.escalated", "ticket=%s level=%d to=%s", PQgetvalue(due, row, 1), level, to);
+    zlist_append(self->outbox, res);
+    return 0;
+}
+
+/* One pass of the deadline scan: escalates up to a batch of overdue
+   tickets that no other instance holds. Returns how many, or -1. */
+static int s_scan_once(router_t *self)
+{
+    kf_error_t err = {0};
+    char limit[16];
+    snprintf(limit, sizeof limit, "%ld", self->batch);
+    if (kf_store_begin(self->store, &err) != 0)
+        return -1;
+    const char *params[] = {limit};
+    PGresult *due = kf_store_exec(self->store, "overdue", 1, params, &err);
+    int count = due ? PQntuples(due) : -1;
+    for (int i = 0; i < count; i++)
+        if (s_escalate_row(self, due, i, &err) != 0)
+            count = -1;
+    PQclear(due);
+    if (count < 0 || kf_store_commit(self->store, &err) != 0) {
+        kf_store_rollback(self->store);
+        s_outbox_discard(self);
+        return -1;
+    }
+    s_outbox_publish(self);
+    return count;
+}
+
+static void s_scan(router_t *self)
+{
+    while (!zsys_interrupted && s_scan_once(self) >= self->batch)
+        ;
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+/* Runs the periodic duties that are due. */
+static void s_tick(router_t *self)
+{
+    int64_t now = zclock_mono();
+    if (kf_store_ready(self->store, NULL) != 0)
+        return;
+    if (s_reload_requested || now >= self->next_reload || !self->loaded) {
+        s_reload_requested = 0;
+        s_load_policies(self);
+        self->next_reload = now + self->reload_ms;
+    }
+    if (!self->loaded)
+        return;
+    if (now >= self->next_catchup) {
+        s_catch_up(self);
+        self->next_catchup = zclock_mono() + self->catchup_ms;
+    }
+    if (now >= self->next_scan) {
+        s_scan(self);
+        self->next_scan = zclock_mono() + self->scan_ms;
+    }
+}
+
+int router_run(router_t *self)
+{
+    zpoller_t *poller = zpoller_new(self->work, NULL);
+    kf_info("router.started", "version=%s catchup_ms=%ld scan_ms=%ld", KEFU_VERSION,
+            self->catchup_ms, self->scan_ms);
+    while (!zsys_interrupted) {
+        s_tick(self);
+        if (zpoller_wait(poller, 50))
+            s_on_work(self);
+        else if (zpoller_terminated(poller))
+            break;
+    }
+    zpoller_destroy(&poller);
+    kf_info("router.stopped", "reason=%s", "signal");
+    return 0;
+}
+
+router_t *router_new(void)
+{
+    router_t *self = (router_t *)zmalloc(sizeof(router_t));
+    if (kf_config_int(router_settings, "KEFU_ROUTER_CATCHUP_MS", 10, 3600000, &self->catchup_ms) ||
+        kf_config_int(router_settings, "KEFU_ROUTER_SCAN_MS", 10, 3600000, &self->scan_ms) ||
+        kf_config_int(router_settings, "KEFU_ROUTER_RELOAD_MS", 100, 86400000, &self->reload_ms) ||
+        kf_config_int(router_settings, "KEFU_ROUTER_BATCH", 1, 1000, &self->batch)) {
+        free(self);
+        return NULL;
+    }
+    zsys_init();
+    self->store = kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router");
+    s_prepare(self->store);
+    self->outbox = zlist_new();
+    self->work = zsock_new(ZMQ_PULL);
+    self->events = zsock_new(ZMQ_PUB);
+    zsock_set_linger(self->events, 0);
+    zsock_connect(self->work, "%s", kf_config_str(router_settings, "KEFU_BUS_PULL"));
+    zsock_connect(self->events, "%s", kf_config_str(router_settings, "KEFU_BUS_PUB"));
+    return self;
+}
+
+void router_destroy(router_t **self_p)
+{
+    assert(self_p);
+    router_t *self = *self_p;
+    if (!self)
+        return;
+    s_outbox_discard(self);
+    zlist_destroy(&self->outbox);
+    zsock_destroy(&self->work);
+    zsock_destroy(&self->events);
+    kf_store_destroy(&self->store);
+    free(self->rules);
+    free(self->slas);
+    free(self->departments);
+    free(self);
+    *self_p = NULL;
+}
