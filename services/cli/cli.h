@@ -1,0 +1,36 @@
+/* kefu client — what every command module shares: the settings main
+   resolved once (endpoint, timeout, identity, output mode) and the exit
+   codes, which are part of the client's contract (README.md). */
+#ifndef KF_CLI_H
+#define KF_CLI_H
+
+#include <stdbool.h>
+
+/* Exit codes; scripts rely on them, never renumber. */
+enum {
+    CLI_EXIT_OK = 0,        /* done */
+    CLI_EXIT_REFUSED = 1,   /* intake answered reply.error with a permanent code */
+    CLI_EXIT_USAGE = 2,     /* bad options or arguments, detected locally */
+    CLI_EXIT_TEMPORARY = 3, /* no answer in time, or reply.error `unavailable` */
+    CLI_EXIT_PROTOCOL = 4   /* a reply that does not decode or lacks a field */
+};
+
+/* Settings for one run, filled by main from options and environment and
+   read-only afterwards. */
+typedef struct {
+    char endpoint[256]; /* intake's ROUTER endpoint */
+    int timeout_ms;     /* how long to wait for one reply */
+    char actor[65];     /* staff id sent as `actor`; empty when not given */
+    bool json;          /* print reply bodies and errors as JSON */
+} cli_t;
+
+/* The commands; each parses its own argv (argv[0] is the command name)
+   and returns an exit code. */
+int cmd_submit(cli_t *cli, int argc, char **argv);
+int cmd_ticket(cli_t *cli, int argc, char **argv);
+int cmd_tickets(cli_t *cli, int argc, char **argv);
+int cmd_respond(cli_t *cli, int argc, char **argv);
+int cmd_transfer(cli_t *cli, int argc, char **argv);
+int cmd_resolve(cli_t *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,166 @@
+/* kefu — the command-line client for agents: reads the settings, parses
+   the global options and hands the rest of the line to one command. */
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "cli.h"
+#include "config.h"
+
+/* The client's settings (services/cli/README.md). */
+static const kf_setting_t s_settings[] = {
+    {"KEFU_INTAKE", "tcp://127.0.0.1:7700", "intake's endpoint (--endpoint)"},
+    {"KEFU_TIMEOUT_MS", "5000", "how long to wait for a reply, in ms (--timeout)"},
+    {"KEFU_ACTOR", "", "your staff id, sent as actor (--as)"},
+    {"TZ", "Asia/Shanghai", "time zone times are shown in"},
+    KF_SETTINGS_END};
+
+/* A command: its name, what it does, and its entry point. */
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(cli_t *cli, int argc, char **argv);
+} s_command_t;
+
+static const s_command_t s_commands[] = {
+    {"submit", "log what an owner reported; prints the ticket number", cmd_submit},
+    {"ticket", "ticket show NO: one ticket with its history", cmd_ticket},
+    {"tickets", "list tickets by status, owner, project, kind", cmd_tickets},
+    {"respond", "record a response to the owner", cmd_respond},
+    {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
+    {"resolve", "mark a ticket resolved", cmd_resolve},
+    {NULL, NULL, NULL}};
+
+/* `kefu --help`. */
+static void s_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n\n"
+                 "The kefu client: logs owners' reports as tickets and works on them through\n"
+                 "intake. `kefu COMMAND --help` shows a command's options and an example.\n\n"
+                 "Commands:\n");
+    for (const s_command_t *c = s_commands; c->name; c++)
+        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+    fprintf(out, "\n");
+    args_global_help(out);
+    fprintf(out, "  --version          print the version\n\n"
+                 "Environment:\n");
+    for (const kf_setting_t *s = s_settings; s->name; s++)
+        fprintf(out, "  %-16s %s (default: %s)\n", s->name, s->help, s->def[0] ? s->def : "none");
+    fprintf(out, "\nExit codes:\n"
+                 "  0  done\n"
+                 "  1  refused by intake (not_found, forbidden, conflict, bad_value, ...)\n"
+                 "  2  usage error found before sending (bad option or argument)\n"
+                 "  3  temporary: no answer within the timeout, or `unavailable`; retry later\n"
+                 "  4  protocol error: a reply that does not decode\n\n"
+                 "Errors go to stderr as \"kefu: CODE: message (field FIELD)\"; with --json an\n"
+                 "{\"error\": {\"code\", \"message\", \"field\"}} object also goes to stdout.\n\n"
+                 "Example:\n"
+                 "  export KEFU_ACTOR=agent01\n"
+                 "  no=$(kefu submit --kind repair --category plumbing --channel wechat \\\n"
+                 "       --project HZ-XH --phone 13800138000 --summary '厨房下水堵塞')\n"
+                 "  kefu ticket show \"$no\"\n");
+}
+
+/* Fills cli from the environment; main's options may override it. */
+static int s_setup(cli_t *cli)
+{
+    memset(cli, 0, sizeof *cli);
+    /* Times are shown in the configured zone, Asia/Shanghai unless TZ says. */
+    setenv("TZ", kf_config_str(s_settings, "TZ"), 1);
+    tzset();
+    snprintf(cli->endpoint, sizeof cli->endpoint, "%s", kf_config_str(s_settings, "KEFU_INTAKE"));
+    long timeout;
+    if (kf_config_int(s_settings, "KEFU_TIMEOUT_MS", 1, 600000, &timeout) != 0)
+        return CLI_EXIT_USAGE;
+    cli->timeout_ms = (int)timeout;
+    const char *actor = kf_config_str(s_settings, "KEFU_ACTOR");
+    if (args_check(cli, NULL, "actor", "KEFU_ACTOR", actor, sizeof cli->actor - 1, false) != 0)
+        return CLI_EXIT_USAGE;
+    snprintf(cli->actor, sizeof cli->actor, "%s", actor);
+    return 0;
+}
+
+/* Parses the options before the command. Returns 0 with *next set to the
+   command's index, -1 when done (help, version), or an exit code. */
+static int s_global(cli_t *cli, int argc, char **argv, int *next)
+{
+    enum { OPT_VERSION = ARG_FIRST_LOCAL };
+    static const struct option options[] = {{"version", no_argument, NULL, OPT_VERSION},
+                                            ARGS_GLOBAL_OPTIONS};
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", options, NULL)) != -1) {
+        if (c == 'h' || c == OPT_VERSION) {
+            if (c == 'h')
+                s_help(stdout);
+            else
+                printf("kefu %s\n", KEFU_VERSION);
+            return -1;
+        }
+        int global = args_global(cli, NULL, c, optarg);
+        if (global < 0)
+            return CLI_EXIT_USAGE;
+        if (global == 0)
+            return args_bad_option(cli, NULL, c, argv);
+    }
+    *next = optind;
+    return 0;
+}
+
+/* The command named name, or NULL. */
+static const s_command_t *s_find(const char *name)
+{
+    for (const s_command_t *c = s_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+/* `kefu help COMMAND`: the command's --help. */
+static int s_help_of(cli_t *cli, const char *name)
+{
+    const s_command_t *command = s_find(name);
+    if (!command)
+        return args_usage(cli, NULL, NULL, "unknown command '%s'", name);
+    char *help_argv[] = {(char *)command->name, (char *)"--help", NULL};
+    return command->run(cli, 2, help_argv);
+}
+
+/* The command names, comma-separated, into buf. */
+static const char *s_names(char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (const s_command_t *c = s_commands; c->name; c++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", c == s_commands ? "" : ", ", c->name);
+    }
+    return buf;
+}
+
+int main(int argc, char **argv)
+{
+    /* Ctrl-C ends the client at once; czmq's handler would only set a flag. */
+    zsys_handler_set(NULL);
+    cli_t cli;
+    char names[128];
+    int next = 0, rc = s_setup(&cli);
+    if (rc == 0)
+        rc = s_global(&cli, argc, argv, &next);
+    if (rc != 0)
+        return rc < 0 ? CLI_EXIT_OK : rc;
+    if (next >= argc)
+        return args_usage(&cli, NULL, NULL, "missing the command (%s)",
+                          s_names(names, sizeof names));
+    const char *name = argv[next];
+    if (strcmp(name, "help") == 0 && next + 1 >= argc) {
+        s_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (strcmp(name, "help") == 0)
+        return s_help_of(&cli, argv[next + 1]);
+    const s_command_t *command = s_find(name);
+    if (!command)
+        return args_usage(&cli, NULL, NULL, "unknown command '%s'", name);
+    return command->run(&cli, argc - next, argv + next);
+}

@@ -1,0 +1,133 @@
+/* kefu client — the request/reply exchange with intake. */
+#include "net.h"
+
+#include <string.h>
+
+#define NET_SRC "kefu-cli"
+#define NET_MAX_SENT 8 /* request ids remembered per connection */
+
+struct net {
+    zsock_t *sock;
+    zpoller_t *poller;
+    char sent[NET_MAX_SENT][KF_MAX_ID + 1]; /* ids of requests sent, oldest first */
+    size_t nsent;
+};
+
+net_t *net_new(const char *endpoint, kf_error_t *err)
+{
+    net_t *self = (net_t *)zmalloc(sizeof(net_t));
+    self->sock = zsock_new(ZMQ_DEALER);
+    if (!self->sock) {
+        kf_error_set(err, KF_E_INTERNAL, "", "cannot create a socket: %s", zmq_strerror(errno));
+        net_destroy(&self);
+        return NULL;
+    }
+    /* A dead daemon must never hold up the exit with unsent requests. */
+    zsock_set_linger(self->sock, 0);
+    if (zsock_connect(self->sock, "%s", endpoint) != 0) {
+        kf_error_set(err, KF_E_BAD_VALUE, "endpoint", "cannot use endpoint '%s': %s", endpoint,
+                     zmq_strerror(errno));
+        net_destroy(&self);
+        return NULL;
+    }
+    self->poller = zpoller_new(self->sock, NULL);
+    return self;
+}
+
+void net_destroy(net_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    net_t *self = *self_p;
+    zpoller_destroy(&self->poller);
+    zsock_destroy(&self->sock);
+    free(self);
+    *self_p = NULL;
+}
+
+/* Remembers id so that a late reply to it is still accepted. */
+static void s_remember(net_t *self, const char *id)
+{
+    if (self->nsent == NET_MAX_SENT) {
+        memmove(self->sent[0], self->sent[1], (NET_MAX_SENT - 1) * sizeof self->sent[0]);
+        self->nsent--;
+    }
+    snprintf(self->sent[self->nsent++], sizeof self->sent[0], "%s", id);
+}
+
+/* True when corr names a request sent on this connection. */
+static bool s_ours(const net_t *self, const char *corr)
+{
+    for (size_t i = 0; corr && i < self->nsent; i++)
+        if (strcmp(self->sent[i], corr) == 0)
+            return true;
+    return false;
+}
+
+/* Encodes and sends one request; its new id is remembered. */
+static int s_send(net_t *self, const char *type, const char *corr, kf_body_t **body_p,
+                  int timeout_ms, kf_error_t *err)
+{
+    zuuid_t *uuid = zuuid_new();
+    char id[KF_MAX_ID + 1];
+    snprintf(id, sizeof id, "%s", zuuid_str_canonical(uuid));
+    zuuid_destroy(&uuid);
+    zmsg_t *msg = kf_env_encode(type, id, 0, 0, NET_SRC, corr ? corr : "", body_p);
+    if (!msg)
+        return kf_error_set(err, KF_E_INTERNAL, "", "cannot encode the %s request", type);
+    /* A connected DEALER queues rather than blocks, but never wait longer
+       than the caller allows. */
+    zsock_set_sndtimeo(self->sock, timeout_ms);
+    if (zmsg_send(&msg, self->sock) != 0) {
+        zmsg_destroy(&msg);
+        return kf_error_set(err, KF_E_UNAVAILABLE, "", "cannot send the request: %s",
+                            zmq_strerror(errno));
+    }
+    s_remember(self, id);
+    return 0;
+}
+
+/* Receives one message and decodes it; stale replies yield NULL with
+   err->code KF_OK. */
+static kf_env_t *s_receive(net_t *self, kf_error_t *err)
+{
+    zmsg_t *msg = zmsg_recv(self->sock);
+    if (!msg) {
+        kf_error_set(err, KF_E_BAD_FRAME, "", "receiving the reply failed");
+        return NULL;
+    }
+    kf_env_t *env = kf_env_decode_msg(msg, err);
+    zmsg_destroy(&msg);
+    if (env && !s_ours(self, kf_env_corr(env))) {
+        kf_env_destroy(&env); /* an answer to a request of a former run */
+        err->code = KF_OK;
+    }
+    return env;
+}
+
+net_status_t net_call(net_t *self, const char *type, const char *corr, kf_body_t **body_p,
+                      int timeout_ms, kf_env_t **reply_p, kf_error_t *err)
+{
+    *reply_p = NULL;
+    if (s_send(self, type, corr, body_p, timeout_ms, err) != 0)
+        return NET_FAILED;
+    int64_t deadline = zclock_mono() + timeout_ms;
+    for (int64_t left = timeout_ms; left > 0; left = deadline - zclock_mono()) {
+        if (!zpoller_wait(self->poller, (int)left)) {
+            if (zpoller_terminated(self->poller) && !zpoller_expired(self->poller))
+                break;
+            continue;
+        }
+        kf_error_t got = {.code = KF_OK};
+        kf_env_t *env = s_receive(self, &got);
+        if (env) {
+            *reply_p = env;
+            return NET_REPLY;
+        }
+        if (got.code != KF_OK) {
+            *err = got;
+            return NET_BAD_REPLY;
+        }
+    }
+    return NET_TIMEOUT;
+}

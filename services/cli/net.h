@@ -1,0 +1,31 @@
+/* kefu client — one request/reply exchange with intake over a DEALER
+   socket: send [type, envelope], wait with a deadline, keep only the reply
+   whose corr names a request sent on this connection. */
+#ifndef KF_CLI_NET_H
+#define KF_CLI_NET_H
+
+#include "envelope.h"
+
+typedef struct net net_t;
+
+/* How a call ended. */
+typedef enum {
+    NET_REPLY,     /* *reply_p holds the decoded reply */
+    NET_TIMEOUT,   /* nothing matching arrived before the deadline */
+    NET_BAD_REPLY, /* a reply arrived that does not decode; err says why */
+    NET_FAILED     /* the request could not be sent; err says why */
+} net_status_t;
+
+/* Connects a DEALER (linger 0) to endpoint. Returns NULL with err filled
+   when the endpoint is not valid. */
+net_t *net_new(const char *endpoint, kf_error_t *err);
+void net_destroy(net_t **self_p);
+
+/* Sends a request of type with body (ownership taken) and corr (may be
+   NULL), then waits up to timeout_ms for its reply. A reply to an earlier
+   request on the same connection also counts: a retry resends the same
+   request, so its first answer is as good as the second. */
+net_status_t net_call(net_t *self, const char *type, const char *corr, kf_body_t **body_p,
+                      int timeout_ms, kf_env_t **reply_p, kf_error_t *err);
+
+#endif

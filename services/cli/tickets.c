@@ -1,0 +1,157 @@
+/* kefu client — `kefu tickets`: a table of the tickets matching filters. */
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "args.h"
+#include "call.h"
+#include "catalog.h"
+#include "cli.h"
+#include "output.h"
+#include "table.h"
+#include "timefmt.h"
+
+#define LIST_CMD "tickets"
+#define LIST_LIMIT_MAX 500
+#define LIST_SUMMARY_COLS 40 /* when the terminal's width is unknown */
+#define LIST_SUMMARY_MIN 16
+
+enum { F_STATUS, F_OWNER, F_PROJECT, F_KIND, F_LIMIT, F_COUNT };
+
+/* From proto/catalog.md, section ticket.list (limit is checked apart). */
+static const args_field_t s_fields[F_LIMIT] = {
+    [F_STATUS] = {"status", 0, false, kf_statuses},
+    [F_OWNER] = {"owner", 64, false, NULL},
+    [F_PROJECT] = {"project", 32, false, NULL},
+    [F_KIND] = {"kind", 0, false, kf_kinds},
+};
+
+static const struct option s_options[] = {{"status", required_argument, NULL, ARGS_OPT(F_STATUS)},
+                                          {"owner", required_argument, NULL, ARGS_OPT(F_OWNER)},
+                                          {"project", required_argument, NULL, ARGS_OPT(F_PROJECT)},
+                                          {"kind", required_argument, NULL, ARGS_OPT(F_KIND)},
+                                          {"limit", required_argument, NULL, ARGS_OPT(F_LIMIT)},
+                                          ARGS_GLOBAL_OPTIONS};
+
+/* The filters of one listing. */
+typedef struct {
+    const char *values[F_COUNT];
+    long limit; /* 0 when not given */
+} list_t;
+
+/* `kefu tickets --help`. */
+static void s_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu tickets [--status S] [--owner STAFF] [--project P] [--kind K]\n"
+                 "                    [--limit N]\n\n"
+                 "Lists the tickets matching every filter given, newest first, as a table:\n"
+                 "ticket, kind, priority, status, project, owner, received (local time) and\n"
+                 "summary (shortened to fit the terminal).\n\n"
+                 "Options:\n"
+                 "  --status S         submitted, routed, responded, resolved or closed\n"
+                 "  --owner STAFF      tickets this staff id owns\n"
+                 "  --project P        tickets of this project code\n"
+                 "  --kind K           complaint, repair, inquiry, suggestion or praise\n"
+                 "  --limit N          at most N tickets, 1..500 (default 50)\n\n");
+    args_global_help(out);
+    fprintf(out, "\nExample:\n"
+                 "  kefu --as agent01 tickets --status routed --project HZ-XH --limit 20\n");
+}
+
+/* Parses and checks argv; returns ARGS_OK, ARGS_HELP or an exit code. */
+static int s_parse(cli_t *cli, int argc, char **argv, list_t *list)
+{
+    int rc = args_parse(cli, LIST_CMD, argc, argv, s_options, s_help, list->values, F_COUNT);
+    if (rc == ARGS_OK)
+        rc = args_operands(cli, LIST_CMD, argc, argv, 0, NULL);
+    if (rc == ARGS_OK)
+        rc = args_fields(cli, LIST_CMD, s_fields, list->values, F_LIMIT);
+    const char *limit = list->values[F_LIMIT];
+    if (rc == ARGS_OK && limit && args_number(limit, 1, LIST_LIMIT_MAX, &list->limit) != 0)
+        rc = args_usage(cli, LIST_CMD, "limit", "--limit '%s' is not a number in 1..%d", limit,
+                        LIST_LIMIT_MAX);
+    if (rc == ARGS_OK)
+        rc = args_actor(cli, LIST_CMD);
+    return rc;
+}
+
+/* The request body: the filters given. */
+static kf_body_t *s_body(const cli_t *cli, const void *arg)
+{
+    const list_t *list = (const list_t *)arg;
+    kf_body_t *body = call_body(cli);
+    for (size_t i = 0; i < F_LIMIT; i++)
+        if (list->values[i])
+            kf_body_str(body, s_fields[i].name, list->values[i]);
+    if (list->limit > 0)
+        kf_body_int(body, "limit", list->limit);
+    return body;
+}
+
+/* Columns left for the summary: the rest of the terminal's line, or a
+   fixed width when the output is not a terminal. */
+static int s_summary_cols(const table_t *table)
+{
+    struct winsize ws;
+    if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+        return LIST_SUMMARY_COLS;
+    int left = ws.ws_col - 1 - table_lead_width(table);
+    return left > LIST_SUMMARY_MIN ? left : LIST_SUMMARY_MIN;
+}
+
+/* Adds one ticket map as a row. */
+static void s_row(table_t *table, const msgpack_object *t)
+{
+    char ticket[64], kind[32], priority[32], status[32], project[64], owner[128],
+        received[32] = "-", summary[1024];
+    call_str(t, "ticket", ticket, sizeof ticket);
+    call_str(t, "kind", kind, sizeof kind);
+    call_str(t, "priority", priority, sizeof priority);
+    call_str(t, "status", status, sizeof status);
+    call_str(t, "project", project, sizeof project);
+    call_str(t, "owner", owner, sizeof owner);
+    call_str(t, "summary", summary, sizeof summary);
+    int64_t at;
+    if (call_int(t, "received_at", &at))
+        tf_local(at, received, sizeof received);
+    const char *cells[] = {ticket, kind, priority, status, project, owner, received, summary};
+    table_add(table, cells);
+}
+
+/* Prints the table of the reply's tickets. */
+static int s_print(const cli_t *cli, const kf_env_t *reply)
+{
+    const msgpack_object *tickets = kf_map_get(kf_env_body(reply), "tickets");
+    if (!tickets || tickets->type != MSGPACK_OBJECT_ARRAY)
+        return call_missing(cli, "ticket.list", "tickets");
+    if (cli->json)
+        return CLI_EXIT_OK;
+    if (tickets->via.array.size == 0) {
+        printf("no tickets match\n");
+        return CLI_EXIT_OK;
+    }
+    static const char *const headers[] = {"TICKET",  "KIND",  "PRIORITY", "STATUS",
+                                          "PROJECT", "OWNER", "RECEIVED", "SUMMARY"};
+    table_t *table = table_new(headers, sizeof headers / sizeof headers[0]);
+    for (uint32_t i = 0; i < tickets->via.array.size; i++)
+        if (tickets->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
+            s_row(table, &tickets->via.array.ptr[i]);
+    table_print(table, stdout, s_summary_cols(table));
+    table_destroy(&table);
+    return CLI_EXIT_OK;
+}
+
+int cmd_tickets(cli_t *cli, int argc, char **argv)
+{
+    list_t list = {.values = {NULL}, .limit = 0};
+    int rc = s_parse(cli, argc, argv, &list);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "ticket.list", .build = s_body, .arg = &list};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK)
+        rc = s_print(cli, reply);
+    kf_env_destroy(&reply);
+    return rc;
+}
