@@ -19,8 +19,9 @@ void kf_feed_prepare(kf_store_t *store)
                        "SELECT horizon::text, pg_snapshot_xmin(pg_current_snapshot())::text "
                        "FROM consumer_cursor WHERE consumer = $1 FOR UPDATE SKIP LOCKED");
     kf_store_statement(store, "feed_cap",
-                       "SELECT xid::text FROM event WHERE xid >= $1::xid8 AND xid < $2::xid8 "
-                       "ORDER BY xid OFFSET $3::int LIMIT 1");
+                       "WITH r AS (SELECT xid FROM event WHERE xid >= $1::xid8 AND xid < $2::xid8 "
+                       "AND type = ANY ($4::text[]) ORDER BY xid LIMIT $3::int + 1) "
+                       "SELECT min(xid)::text, max(xid)::text, count(*) FROM r");
     kf_store_statement(store, "feed_read",
                        "SELECT seq, id, type, corr, src, kefu_ms(at), body::text FROM event "
                        "WHERE xid >= $1::xid8 AND xid < $2::xid8 AND type = ANY ($3::text[]) "
@@ -88,22 +89,22 @@ static int s_apply_saved(kf_store_t *store, const char *consumer, const kf_event
     return s_mark(store, consumer, ev->id, "failed", apply_err.message, err) < 0 ? -1 : 0;
 }
 
-/* Lowers the pass's upper bound so that it reads about max_events events;
-   all events of one transaction stay in the same pass. */
-static int s_cap(kf_store_t *store, const char *from, char *upto, size_t upto_size, int max_events,
-                 kf_error_t *err)
+/* Lowers the pass's upper bound so that it reads about max_events events:
+   up to the transaction of the (max_events + 1)-th event, but always the
+   whole of the first transaction, however many events it wrote. */
+static int s_cap(kf_store_t *store, const char *from, char *upto, size_t upto_size,
+                 const char *types, int max_events, kf_error_t *err)
 {
-    char offset[16];
-    snprintf(offset, sizeof offset, "%d", max_events);
-    const char *params[] = {from, upto, offset};
-    PGresult *res = kf_store_exec(store, "feed_cap", 3, params, err);
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", max_events);
+    const char *params[] = {from, upto, limit, types};
+    PGresult *res = kf_store_exec(store, "feed_cap", 4, params, err);
     if (!res)
         return -1;
-    if (PQntuples(res) == 1) {
-        uint64_t cap = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
-        if (cap == strtoull(from, NULL, 10))
-            cap++;
-        snprintf(upto, upto_size, "%" PRIu64, cap);
+    if (atoi(PQgetvalue(res, 0, 2)) > max_events) {
+        uint64_t first = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+        uint64_t cap = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+        snprintf(upto, upto_size, "%" PRIu64, cap == first ? cap + 1 : cap);
     }
     PQclear(res);
     return 0;
@@ -133,8 +134,9 @@ static int s_apply_rows(kf_store_t *store, const char *consumer, PGresult *rows,
 }
 
 int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
-                     kf_apply_fn *apply, void *arg, kf_error_t *err)
+                     kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err)
 {
+    *applied = 0;
     const char *init[] = {consumer};
     PGresult *res = kf_store_exec(store, "feed_cursor_init", 1, init, err);
     if (!res)
@@ -154,16 +156,17 @@ int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types,
     snprintf(from, sizeof from, "%s", PQgetvalue(res, 0, 0));
     snprintf(upto, sizeof upto, "%s", PQgetvalue(res, 0, 1));
     PQclear(res);
-    if (s_cap(store, from, upto, sizeof upto, max_events, err) != 0)
+    if (s_cap(store, from, upto, sizeof upto, types, max_events, err) != 0)
         goto failed;
 
     const char *range[] = {from, upto, types};
     res = kf_store_exec(store, "feed_read", 3, range, err);
     if (!res)
         goto failed;
-    int applied = s_apply_rows(store, consumer, res, apply, arg, err);
+    int read = PQntuples(res);
+    *applied = s_apply_rows(store, consumer, res, apply, arg, err);
     PQclear(res);
-    if (applied < 0)
+    if (*applied < 0)
         goto failed;
     const char *advance[] = {consumer, upto};
     res = kf_store_exec(store, "feed_advance", 2, advance, err);
@@ -172,8 +175,9 @@ int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types,
     PQclear(res);
     if (kf_store_commit(store, err) != 0)
         goto failed;
-    return applied;
+    return read;
 failed:
+    *applied = 0;
     kf_store_rollback(store);
     return -1;
 }

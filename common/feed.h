@@ -25,9 +25,9 @@
 /* One event as read from the store or the wire. */
 typedef struct {
     int64_t seq;
-    const char *id;        /* UUID text */
+    const char *id; /* UUID text */
     const char *type;
-    const char *corr;      /* ticket number, may be "" */
+    const char *corr; /* ticket number, may be "" */
     const char *src;
     int64_t at;            /* ms since the epoch */
     const char *body_json; /* JSON object text; NULL when from the wire */
@@ -42,16 +42,19 @@ void kf_feed_prepare(kf_store_t *store);
 /* Applies one event for consumer in its own transaction, at most once.
    Returns 1 when applied now, 0 when it had been applied before, -1 on
    error (nothing of it is kept). */
-int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev,
-                  kf_apply_fn *apply, void *arg, kf_error_t *err);
+int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev, kf_apply_fn *apply,
+                  void *arg, kf_error_t *err);
 
 /* Runs one catch-up pass over events whose type is in types (a PostgreSQL
-   array literal such as "{ticket.submitted}"), applying at most about
-   max_events. An event whose apply fails with anything but unavailable is
-   recorded as failed (logged) so it cannot block the feed. Returns the
-   number of events applied, 0 when none or another instance holds the
-   cursor, -1 on store error (the pass is rolled back). */
-int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types,
-                     int max_events, kf_apply_fn *apply, void *arg, kf_error_t *err);
+   array literal such as "{ticket.submitted}"), reading about max_events of
+   them (all events of one transaction go in the same pass). Events applied
+   before (by the fast path) are skipped; an event whose apply fails with
+   anything but unavailable is recorded as failed (logged) so it cannot
+   block the feed. Sets *applied to the number applied now. Returns the
+   number of events read, 0 when the consumer is up to date or another
+   instance holds its cursor, -1 on store error (the pass is rolled back).
+   Call again while it returns more than 0. */
+int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
+                     kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err);
 
 #endif

@@ -11,7 +11,7 @@ CREATE TABLE event (
     body  jsonb NOT NULL,
     xid   xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
-CREATE INDEX event_xid_idx ON event (xid);
+CREATE INDEX event_type_xid_idx ON event (type, xid);
 CREATE INDEX event_corr_idx ON event (corr);
 
 CREATE TABLE consumer_cursor (

@@ -286,17 +286,17 @@ static void s_on_work(router_t *self)
 static void s_catch_up(router_t *self)
 {
     kf_error_t err = {0};
-    int applied;
+    int read, applied;
     do {
-        applied = kf_feed_catch_up(self->store, S_CONSUMER, "{ticket.submitted}", (int)self->batch,
-                                   s_apply, self, &err);
-        if (applied < 0)
+        read = kf_feed_catch_up(self->store, S_CONSUMER, "{ticket.submitted}", (int)self->batch,
+                                s_apply, self, &applied, &err);
+        if (read < 0)
             s_outbox_discard(self);
         else
             s_outbox_publish(self);
         if (applied > 0)
             kf_info("catchup.applied", "events=%d", applied);
-    } while (applied > 0 && !zsys_interrupted);
+    } while (read > 0 && !zsys_interrupted);
 }
 
 /* ---- escalation ----------------------------------------------------------- */
