@@ -12,7 +12,7 @@
 #include "timefmt.h"
 
 #define LIST_CMD "tickets"
-#define LIST_LIMIT_MAX 500
+#define LIST_LIMIT_MAX 100
 #define LIST_SUMMARY_COLS 40 /* when the terminal's width is unknown */
 #define LIST_SUMMARY_MIN 16
 
@@ -52,7 +52,7 @@ static void s_help(FILE *out)
                  "  --owner STAFF      tickets this staff id owns\n"
                  "  --project P        tickets of this project code\n"
                  "  --kind K           complaint, repair, inquiry, suggestion or praise\n"
-                 "  --limit N          at most N tickets, 1..500 (default 50)\n\n");
+                 "  --limit N          at most N tickets, 1..100 (default 50)\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
                  "  kefu --as agent01 tickets --status routed --project HZ-XH --limit 20\n");

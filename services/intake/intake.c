@@ -200,7 +200,13 @@ static void s_answer_submit(intake_t *self, s_pending_t *p)
     kf_info("submit.accepted", "ticket=%s duplicate=%d kind=%s phone=%s", PQgetvalue(res, 0, 0),
             duplicate, p->sub.kind, kf_phone_mask(p->sub.phone, masked, sizeof masked));
     if (!duplicate) {
-        kf_event_t ev = s_event_at(res, 0, 7);
+        kf_event_t ev = {.seq = strtoll(PQgetvalue(res, 0, 7), NULL, 10),
+                         .id = PQgetvalue(res, 0, 8),
+                         .type = "ticket.submitted",
+                         .corr = PQgetvalue(res, 0, 0),
+                         .src = S_SRC,
+                         .at = strtoll(PQgetvalue(res, 0, 9), NULL, 10),
+                         .body_json = PQgetvalue(res, 0, 10)};
         s_announce(self, &ev, true);
     }
 }

@@ -104,7 +104,7 @@ int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
         s_get_opt(body, "owner", out->owner, sizeof out->owner, err) != 0 ||
         s_get_opt(body, "project", out->project, sizeof out->project, err) != 0 ||
         s_get_enum_opt(body, "kind", kf_kinds, out->kind, sizeof out->kind, err) != 0 ||
-        kf_get_int(body, "limit", false, 1, 500, &out->limit, err) < 0)
+        kf_get_int(body, "limit", false, 1, 100, &out->limit, err) < 0)
         return -1;
     return 0;
 }
