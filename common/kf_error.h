@@ -8,13 +8,13 @@
    never renumber or rename one, only append. */
 typedef enum {
     KF_OK = 0,
-    KF_E_BAD_FRAME,     /* wrong number of frames, or an empty/oversized frame */
+    KF_E_BAD_FRAME,     /* wrong number of frames, or an empty or bad topic frame */
     KF_E_BAD_ENVELOPE,  /* not a msgpack map, or trailing bytes */
     KF_E_BAD_VERSION,   /* envelope version is not 1 */
     KF_E_UNKNOWN_TYPE,  /* type not in the catalog, or topic frame != type */
     KF_E_MISSING_FIELD, /* a required field is absent */
     KF_E_WRONG_TYPE,    /* a field has the wrong msgpack type */
-    KF_E_TOO_LONG,      /* a string, map or array is over its limit */
+    KF_E_TOO_LONG,      /* the frame, a string, a map or an array is over its limit */
     KF_E_BAD_UTF8,      /* a string is not valid UTF-8 */
     KF_E_BAD_VALUE,     /* a value outside its allowed set or range */
     KF_E_NOT_FOUND,     /* unknown ticket, project, unit or staff member */
