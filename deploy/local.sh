@@ -1,0 +1,466 @@
+#!/usr/bin/env bash
+# kefu — run the system on this machine, or run its tests.
+#
+#   deploy/local.sh up      build, private PostgreSQL, migrations, demo org, daemons, demo
+#   deploy/local.sh down    stop what `up` started
+#   deploy/local.sh status  what is running
+#   deploy/local.sh test    build and run the whole test suite (ctest)
+#
+# Everything `up` creates lives under ./var of the working tree (see --help).
+set -euo pipefail
+
+prog=local.sh
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD=${KEFU_BUILD_DIR:-$ROOT/build}
+VAR=${KEFU_VAR_DIR:-$ROOT/var}
+PGBIN=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}
+PG_PORT=${KEFU_PG_PORT:-5544}
+WAIT_SECONDS=${KEFU_WAIT_SECONDS:-30}
+
+PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
+          libjansson-dev libpq-dev libcmocka-dev postgresql-15 postgresql-client-15)
+
+# name:path-under-build. Started in this order, stopped in reverse. The core
+# three must exist; later daemons are started once they are built.
+DAEMONS=(bus:services/bus/kefu-bus
+         intake:services/intake/kefu-intake
+         router:services/ticket-router/kefu-router
+         approval:services/approval/kefu-approval
+         notifier:services/notifier/kefu-notifier
+         survey:services/survey/kefu-survey)
+CORE_DAEMONS=(bus intake router)
+KEFU_CLI=$BUILD/services/cli/kefu
+
+usage() {
+    cat <<EOF
+Usage: deploy/local.sh COMMAND
+
+Commands:
+  up       Install missing Debian packages, build into ./build, start a private
+           PostgreSQL under ./var/pg (unless KEFU_DATABASE_URL is set), create
+           database kefu, apply migrations, load the demo organisation, start the
+           daemons in the background and run a short demo (one complaint and its
+           journey). Safe to re-run: what already runs is reused.
+  down     Stop the daemons started by 'up' (by their PID files), then the
+           private PostgreSQL.
+  status   Show what is running.
+  test [CTEST-ARGS...]
+           Install missing packages, build into ./build, run the whole suite
+           (unit and integration) with ctest --output-on-failure. Integration
+           tests start their own PostgreSQL and daemons in throw-away
+           directories and stop them. Exit status is ctest's. Extra arguments go
+           to ctest (e.g. 'test -R smoke', 'test -L integration').
+  help     This text.
+
+Files (all under $VAR):
+  pg/data            private PostgreSQL data directory (owned by postgres)
+  pg/sock            its unix socket directory
+  log/NAME.log       logs of each daemon and of postgres
+  run/NAME.pid       PIDs of the daemons started by 'up'
+
+Environment:
+  KEFU_DATABASE_URL  use this PostgreSQL (libpq URL) instead of the private one;
+                     the database must exist. No PostgreSQL is started or stopped.
+  KEFU_PG_PORT       port of the private PostgreSQL (default 5544; 127.0.0.1 only)
+  KEFU_LOG_LEVEL     daemons' log level (default info)
+  KEFU_BUS_PUB/SUB/PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE
+                     daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700)
+  KEFU_ACTOR         staff id the demo's client acts as (default agent.li)
+  KEFU_BUILD_DIR     build directory (default ./build)
+  KEFU_NO_BUILD=1    skip the build step (use what is in the build directory)
+  KEFU_VAR_DIR       state directory (default ./var)
+  KEFU_WAIT_SECONDS  bound on each wait in 'up' (default 30)
+
+Run as root (packages are installed with apt-get and PostgreSQL runs as the
+'postgres' user via runuser). As another user, packages must already be
+installed and PostgreSQL runs as that user.
+EOF
+}
+
+say()  { printf '%s: %s\n' "$prog" "$*"; }
+warn() { printf '%s: warning: %s\n' "$prog" "$*" >&2; }
+die()  { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
+
+is_root() { [[ $(id -u) == 0 ]]; }
+
+# Runs a command as the PostgreSQL server's user: postgres when we are root
+# (initdb and postgres refuse root), else ourselves.
+as_pg() {
+    if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
+}
+
+# ---------------------------------------------------------------- packages
+
+ensure_packages() {
+    local missing=() p
+    for p in "${PACKAGES[@]}"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            missing+=("$p")
+        fi
+    done
+    [[ ${#missing[@]} == 0 ]] && return 0
+    if ! is_root; then
+        die "missing packages: ${missing[*]}; run as root, or: sudo apt-get install -y ${missing[*]}"
+    fi
+    say "installing missing packages: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# ---------------------------------------------------------------- build
+
+build() {
+    if [[ ${KEFU_NO_BUILD:-0} == 1 ]]; then
+        say "KEFU_NO_BUILD=1: using the binaries already in $BUILD"
+        return 0
+    fi
+    say "building into $BUILD"
+    cmake -S "$ROOT" -B "$BUILD" >/dev/null || die "cmake configure failed"
+    cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" || die "build failed"
+}
+
+# ---------------------------------------------------------------- PostgreSQL
+
+PG_HOME=        # directory holding data/ and sock/
+PG_DATA=
+PG_SOCK=
+PG_LOG=$VAR/log/postgres.log
+
+# Decides where the private server lives: ./var/pg when its user can reach it,
+# else a directory under /var/tmp named after this working tree. The choice is
+# remembered in ./var/pg.home so that 'down' finds it again.
+pg_locate() {
+    if [[ -f $VAR/pg.home ]]; then
+        PG_HOME=$(<"$VAR/pg.home")
+    else
+        PG_HOME=$VAR/pg
+        if is_root && ! runuser -u postgres -- test -x "$VAR"; then
+            local tag
+            tag=$(printf '%s' "$ROOT" | md5sum | cut -c1-12)
+            PG_HOME=/var/tmp/kefu-pg-$tag
+        fi
+    fi
+    PG_DATA=$PG_HOME/data
+    PG_SOCK=$PG_HOME/sock
+    if [[ $PG_HOME != "$VAR/pg" ]]; then
+        PG_LOG=$PG_HOME/postgres.log
+    fi
+    # A unix socket path is limited to 107 bytes.
+    if (( ${#PG_SOCK} + 20 > 107 )); then
+        PG_SOCK=/tmp/kefu-pg-sock-$(printf '%s' "$ROOT" | md5sum | cut -c1-12)
+    fi
+}
+
+pg_running() {
+    [[ -f $PG_DATA/PG_VERSION ]] && as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1
+}
+
+# The port the running private server listens on (4th line of postmaster.pid).
+pg_running_port() {
+    sed -n 4p "$PG_DATA/postmaster.pid" 2>/dev/null
+}
+
+port_in_use() {
+    local port=$1
+    if command -v ss >/dev/null 2>&1; then
+        [[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]]
+    else
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+    fi
+}
+
+pg_start() {
+    pg_locate
+    if [[ $PG_HOME != "$VAR/pg" ]]; then
+        say "note: the postgres user cannot reach $VAR; the private server's data and log live in $PG_HOME"
+    fi
+    if pg_running; then
+        PG_PORT=$(pg_running_port)
+        say "PostgreSQL already running ($PG_DATA, port $PG_PORT): reusing it"
+        return 0
+    fi
+    mkdir -p "$VAR/log"
+    echo "$PG_HOME" >"$VAR/pg.home"
+    mkdir -p "$PG_HOME" "$PG_SOCK"
+    if is_root; then
+        chown postgres: "$PG_HOME" "$PG_SOCK"
+        touch "$PG_LOG" && chown postgres: "$PG_LOG"
+    fi
+    chmod 700 "$PG_SOCK"
+    if [[ ! -f $PG_DATA/PG_VERSION ]]; then
+        say "initialising PostgreSQL in $PG_DATA"
+        as_pg "$PGBIN/initdb" -D "$PG_DATA" -U postgres -E UTF8 --locale=C \
+              --auth-local=trust --auth-host=trust >"$VAR/log/initdb.log" 2>&1 ||
+            die "initdb failed; see $VAR/log/initdb.log"
+        cat >>"$PG_DATA/postgresql.conf" <<EOF
+
+# kefu private development server (deploy/local.sh)
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$PG_SOCK'
+EOF
+    fi
+    if port_in_use "$PG_PORT"; then
+        die "port $PG_PORT is already in use; choose another with KEFU_PG_PORT=NNNN"
+    fi
+    say "starting PostgreSQL on 127.0.0.1:$PG_PORT (log $PG_LOG)"
+    as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t "$WAIT_SECONDS" \
+          -o "-c port=$PG_PORT -c listen_addresses=127.0.0.1 -c unix_socket_directories=$PG_SOCK" \
+          start >/dev/null ||
+        { tail -n 20 "$PG_LOG" >&2 || true; die "PostgreSQL did not start; see $PG_LOG"; }
+}
+
+pg_stop() {
+    pg_locate
+    if pg_running; then
+        say "stopping PostgreSQL ($PG_DATA)"
+        as_pg "$PGBIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 60 stop >/dev/null ||
+            die "PostgreSQL did not stop; see $PG_LOG"
+    fi
+}
+
+psql_admin() {
+    psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres "$@"
+}
+
+# Sets KEFU_DATABASE_URL, starting the private server when none was given.
+database_up() {
+    if [[ -n ${KEFU_DATABASE_URL:-} ]]; then
+        say "using the PostgreSQL of KEFU_DATABASE_URL; no private server is started"
+        psql -X -q -d "$KEFU_DATABASE_URL" -c 'SELECT 1' >/dev/null ||
+            die "cannot connect to KEFU_DATABASE_URL (the database must exist)"
+        echo external >"$VAR/db.mode"
+    else
+        pg_start
+        if [[ $(psql_admin -At -c "SELECT count(*) FROM pg_database WHERE datname = 'kefu'") == 0 ]]; then
+            say "creating database kefu"
+            psql_admin -c 'CREATE DATABASE kefu' >/dev/null
+        fi
+        export KEFU_DATABASE_URL="postgresql://postgres@127.0.0.1:$PG_PORT/kefu"
+        echo private >"$VAR/db.mode"
+    fi
+    "$ROOT/deploy/migrate.sh" | sed 's/^/  /'
+    if [[ -f $ROOT/deploy/demo-org.sql ]]; then
+        say "loading the demo organisation (deploy/demo-org.sql)"
+        psql -X -q -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" -f "$ROOT/deploy/demo-org.sql" >/dev/null ||
+            die "deploy/demo-org.sql failed"
+    else
+        warn "deploy/demo-org.sql not found; no demo organisation loaded"
+    fi
+}
+
+# ---------------------------------------------------------------- daemons
+
+pidfile() { echo "$VAR/run/$1.pid"; }
+
+# True when the PID file names a live process running the daemon's binary.
+daemon_pid() {
+    local name=$1 bin=$2 f pid exe
+    f=$(pidfile "$name")
+    [[ -f $f ]] || return 1
+    pid=$(<"$f")
+    [[ $pid =~ ^[0-9]+$ ]] || return 1
+    kill -0 "$pid" 2>/dev/null || return 1
+    exe=$(readlink "/proc/$pid/exe" 2>/dev/null || true)
+    [[ ${exe% (deleted)} == */"$(basename "$bin")" ]] || return 1
+    echo "$pid"
+}
+
+# The endpoints a daemon binds (the others connect).
+daemon_binds() {
+    case $1 in
+        bus) echo "$KEFU_BUS_PUB $KEFU_BUS_SUB $KEFU_BUS_PUSH $KEFU_BUS_PULL" ;;
+        intake) echo "$KEFU_INTAKE_BIND" ;;
+    esac
+}
+
+endpoint_port() {
+    [[ $1 =~ ^tcp://(127\.0\.0\.1|localhost|\*|0\.0\.0\.0):([0-9]+)$ ]] || return 1
+    echo "${BASH_REMATCH[2]}"
+}
+
+daemon_start() {
+    local name=$1 bin=$2 pid log
+    if pid=$(daemon_pid "$name" "$bin"); then
+        say "$name already running (pid $pid): left alone"
+        return 0
+    fi
+    local ep port
+    for ep in $(daemon_binds "$name"); do
+        port=$(endpoint_port "$ep") || continue
+        if port_in_use "$port"; then
+            die "cannot start $name: $ep is already in use by another process (another kefu?); set its KEFU_* endpoint variable to a free port"
+        fi
+    done
+    log=$VAR/log/$name.log
+    printf '=== %s started by deploy/local.sh up\n' "$(date -Is)" >>"$log"
+    # setsid: own session, so a terminal's signals do not reach it.
+    setsid "$bin" >>"$log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$(pidfile "$name")"
+    sleep 0.3
+    if ! kill -0 "$pid" 2>/dev/null; then
+        rm -f "$(pidfile "$name")"
+        tail -n 20 "$log" >&2 || true
+        die "$name exited at once; see $log"
+    fi
+    say "started $name (pid $pid, log ${log#"$ROOT"/})"
+}
+
+# Stops one daemon by its PID file: TERM, bounded wait, then KILL.
+daemon_stop() {
+    local name=$1 bin=$2 f pid i
+    f=$(pidfile "$name")
+    [[ -f $f ]] || return 0
+    if ! pid=$(daemon_pid "$name" "$bin"); then
+        say "$name: not running (stale PID file removed)"
+        rm -f "$f"
+        return 0
+    fi
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        warn "$name (pid $pid) ignored SIGTERM for 10 s; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+    say "stopped $name (pid $pid)"
+}
+
+export_endpoints() {
+    export KEFU_LOG_LEVEL=${KEFU_LOG_LEVEL:-info}
+    export KEFU_BUS_PUB=${KEFU_BUS_PUB:-tcp://127.0.0.1:7701}
+    export KEFU_BUS_SUB=${KEFU_BUS_SUB:-tcp://127.0.0.1:7702}
+    export KEFU_BUS_PUSH=${KEFU_BUS_PUSH:-tcp://127.0.0.1:7703}
+    export KEFU_BUS_PULL=${KEFU_BUS_PULL:-tcp://127.0.0.1:7704}
+    export KEFU_INTAKE_BIND=${KEFU_INTAKE_BIND:-tcp://127.0.0.1:7700}
+    export KEFU_INTAKE=${KEFU_INTAKE:-$KEFU_INTAKE_BIND}
+    # The client acts as the demo organisation's call-centre agent.
+    export KEFU_ACTOR=${KEFU_ACTOR:-agent.li}
+}
+
+# Polls "$@" every 0.2 s for at most $1 seconds; each try is bounded too.
+wait_until() {
+    local seconds=$1; shift
+    local deadline=$((SECONDS + seconds))
+    local bound=(timeout 10)
+    declare -F "$1" >/dev/null && bound=()      # a shell function runs as is
+    while ! "${bound[@]}" "$@" >/dev/null 2>&1; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+ticket_routed() {
+    [[ $(PGCONNECT_TIMEOUT=5 psql -X -At -d "$KEFU_DATABASE_URL" -v no="$1" \
+             <<<"SELECT routed_at IS NOT NULL FROM ticket WHERE no = :'no';") == t ]]
+}
+
+demo() {
+    local out no
+    say "demo: an agent logs an owner's complaint"
+    out=$(timeout 30 "$KEFU_CLI" submit --kind complaint --category leak --channel phone \
+          --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
+          --summary "卫生间漏水，楼下天花板渗水 (bathroom leak, ceiling below is wet)") ||
+        die "demo: kefu submit failed: $out"
+    no=$(grep -oE 'KF-[0-9]{4}-[0-9]+' <<<"$out" | head -n1 || true)
+    [[ -n $no ]] || no=$(head -n1 <<<"$out" | tr -d '[:space:]')
+    [[ -n $no ]] || die "demo: kefu submit printed no ticket number"
+    say "demo: ticket $no accepted; waiting for it to be routed"
+    wait_until "$WAIT_SECONDS" ticket_routed "$no" ||
+        die "demo: $no was not routed within ${WAIT_SECONDS}s; see $VAR/log/router.log"
+    say "demo: the journey of $no:"
+    timeout 30 "$KEFU_CLI" ticket show "$no" || die "demo: kefu ticket show $no failed"
+}
+
+cmd_up() {
+    ensure_packages
+    build
+    mkdir -p "$VAR/log" "$VAR/run"
+    chmod 755 "$VAR"
+    database_up
+    export_endpoints
+    local entry name rel bin
+    for name in "${CORE_DAEMONS[@]}"; do
+        for entry in "${DAEMONS[@]}"; do
+            [[ ${entry%%:*} == "$name" ]] || continue
+            [[ -x $BUILD/${entry#*:} ]] || die "$name is not built ($BUILD/${entry#*:} missing)"
+        done
+    done
+    [[ -x $KEFU_CLI ]] || die "the kefu client is not built ($KEFU_CLI missing)"
+    for entry in "${DAEMONS[@]}"; do
+        name=${entry%%:*}; rel=${entry#*:}; bin=$BUILD/$rel
+        [[ -x $bin ]] || continue
+        daemon_start "$name" "$bin"
+    done
+    say "waiting for intake at $KEFU_INTAKE"
+    wait_until "$WAIT_SECONDS" "$KEFU_CLI" tickets --limit 1 ||
+        die "intake did not answer within ${WAIT_SECONDS}s; see $VAR/log/intake.log"
+    demo
+    echo
+    say "kefu is up. Database: $KEFU_DATABASE_URL"
+    say "client: $KEFU_CLI --help   logs: $VAR/log/   stop: deploy/local.sh down"
+}
+
+cmd_down() {
+    local i entry
+    for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do
+        entry=${DAEMONS[i]}
+        daemon_stop "${entry%%:*}" "$BUILD/${entry#*:}"
+    done
+    # The private server, if running, was started by 'up' (an external one
+    # named by KEFU_DATABASE_URL is never touched).
+    pg_stop
+    rm -f "$VAR/db.mode"
+    say "down"
+}
+
+cmd_status() {
+    local entry name bin pid any=0
+    for entry in "${DAEMONS[@]}"; do
+        name=${entry%%:*}; bin=$BUILD/${entry#*:}
+        if pid=$(daemon_pid "$name" "$bin"); then
+            printf '  %-9s running (pid %s)\n' "$name" "$pid"; any=1
+        elif [[ -f $(pidfile "$name") ]]; then
+            printf '  %-9s not running (stale PID file)\n' "$name"
+        elif [[ -x $bin ]]; then
+            printf '  %-9s stopped\n' "$name"
+        fi
+    done
+    pg_locate
+    if [[ $(cat "$VAR/db.mode" 2>/dev/null || true) == external ]]; then
+        printf '  %-9s external (KEFU_DATABASE_URL)\n' postgres
+    elif pg_running; then
+        printf '  %-9s running (%s, 127.0.0.1:%s)\n' postgres "$PG_DATA" "$(pg_running_port)"; any=1
+    else
+        printf '  %-9s stopped\n' postgres
+    fi
+    [[ $any == 1 ]] || true
+}
+
+cmd_test() {
+    ensure_packages
+    build
+    local rc=0
+    ctest --test-dir "$BUILD" --output-on-failure "$@" || rc=$?
+    # Integration tests clean up after themselves; say so if one did not.
+    local left
+    left=$(pgrep -a -f '/tmp/kefu-it-' 2>/dev/null || true)
+    if [[ -n $left ]]; then
+        warn "processes of integration tests are still running:"
+        printf '%s\n' "$left" >&2
+    fi
+    return "$rc"
+}
+
+case ${1:-} in
+    up) shift; [[ $# == 0 ]] || die "up takes no arguments"; cmd_up ;;
+    down) shift; cmd_down ;;
+    status) shift; cmd_status ;;
+    test) shift; cmd_test "$@" ;;
+    -h|--help|help) usage ;;
+    "") usage >&2; exit 2 ;;
+    *) printf '%s: unknown command %s\n\n' "$prog" "$1" >&2; usage >&2; exit 2 ;;
+esac
