@@ -1,0 +1,921 @@
+/* kefu — integration test: hostile input thrown at intake's ROUTER socket.
+
+   Run by test_bad_input.sh, which starts PostgreSQL, the bus, intake and
+   the router and passes intake's endpoint in KEFU_INTAKE. Each case sends
+   one malformed request (built by hand with msgpack-c's packer where the
+   envelope encoder cannot express the defect), asserts the exact
+   reply.error code of common/kf_error.h, and then checks that intake still
+   serves a good submit, on the same socket and from a new client. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <czmq.h>
+
+#include "envelope.h"
+
+#define REPLY_MS 5000           /* how long a reply may take */
+#define BAD_SUMMARY "BAD INPUT" /* the summary of every refused submit */
+#define GOOD_SUMMARY "good submit after bad input"
+#define V_DEFAULT INT64_MIN       /* pack v = 1 */
+#define V_MISSING (INT64_MIN + 1) /* leave v out */
+#define V_STRING (INT64_MIN + 2)  /* pack v = "1" */
+
+static const char *s_endpoint;
+static char s_last_id[40]; /* id of the last request built by s_request */
+
+/* ---- building requests by hand ---------------------------------------- */
+
+/* One body field. kind: 's' str (len 0 = strlen), 'i' int, 'n' nil, 'b' bin,
+   'x' leave the field out (in overrides), 'r' raw msgpack bytes. */
+typedef struct {
+    const char *key;
+    char kind;
+    const char *str;
+    size_t len;
+    int64_t num;
+} field_t;
+
+#define F_STR(k, v)                                                                                \
+    {                                                                                              \
+        k, 's', v, 0, 0                                                                            \
+    }
+#define F_INT(k, v)                                                                                \
+    {                                                                                              \
+        k, 'i', NULL, 0, v                                                                         \
+    }
+#define F_OMIT(k)                                                                                  \
+    {                                                                                              \
+        k, 'x', NULL, 0, 0                                                                         \
+    }
+
+static const field_t s_submit_fields[] = {
+    F_STR("actor", "agent.li"), F_STR("kind", "complaint"),    F_STR("category", "leak"),
+    F_STR("channel", "phone"),  F_STR("project", "HZ-XH"),     F_STR("building", "3"),
+    F_STR("unit", "1201"),      F_STR("phone", "13800138000"), F_STR("summary", BAD_SUMMARY),
+};
+#define SUBMIT_FIELDS (sizeof s_submit_fields / sizeof s_submit_fields[0])
+
+/* The envelope's header fields; NULL or 0 takes the default. */
+typedef struct {
+    const char *topic; /* frame 1; default: type */
+    const char *type;  /* default "submit" */
+    int64_t v;         /* V_DEFAULT, V_MISSING, V_STRING or a number */
+    const char *src;   /* default "bad-input-test" */
+    size_t src_len;    /* bytes of src; 0 = strlen */
+    const char *id;    /* default: a new UUID */
+    size_t id_len;
+} env_t;
+
+static void s_pack_str(msgpack_packer *pk, const char *s, size_t len)
+{
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, s, len);
+}
+
+static void s_pack_field(msgpack_packer *pk, msgpack_sbuffer *sb, const field_t *f)
+{
+    s_pack_str(pk, f->key, strlen(f->key));
+    switch (f->kind) {
+    case 's':
+        s_pack_str(pk, f->str, f->len ? f->len : strlen(f->str));
+        break;
+    case 'i':
+        msgpack_pack_int64(pk, f->num);
+        break;
+    case 'b':
+        msgpack_pack_bin(pk, f->len);
+        msgpack_pack_bin_body(pk, f->str, f->len);
+        break;
+    case 'r':
+        msgpack_sbuffer_write(sb, f->str, f->len);
+        break;
+    default:
+        msgpack_pack_nil(pk);
+    }
+}
+
+/* Finds key in fields, or NULL. */
+static const field_t *s_find(const field_t *fields, size_t n, const char *key)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(fields[i].key, key) == 0)
+            return &fields[i];
+    return NULL;
+}
+
+/* Packs a body: base with over applied (same key replaces, 'x' removes,
+   new keys are appended). */
+static void s_pack_body(msgpack_packer *pk, msgpack_sbuffer *sb, const field_t *base, size_t nbase,
+                        const field_t *over, size_t nover)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < nbase; i++) {
+        const field_t *o = s_find(over, nover, base[i].key);
+        count += !(o && o->kind == 'x');
+    }
+    for (size_t i = 0; i < nover; i++)
+        count += over[i].kind != 'x' && !s_find(base, nbase, over[i].key);
+    msgpack_pack_map(pk, count);
+    for (size_t i = 0; i < nbase; i++) {
+        const field_t *o = s_find(over, nover, base[i].key);
+        if (o && o->kind == 'x')
+            continue;
+        s_pack_field(pk, sb, o ? o : &base[i]);
+    }
+    for (size_t i = 0; i < nover; i++)
+        if (over[i].kind != 'x' && !s_find(base, nbase, over[i].key))
+            s_pack_field(pk, sb, &over[i]);
+}
+
+/* Packs the envelope map (all eight keys, less v when asked) into sb. */
+static void s_pack_env(msgpack_sbuffer *sb, const env_t *e, const field_t *base, size_t nbase,
+                       const field_t *over, size_t nover)
+{
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    const char *type = e->type ? e->type : "submit";
+    const char *src = e->src ? e->src : "bad-input-test";
+    if (e->id)
+        snprintf(s_last_id, sizeof s_last_id, "%.*s", (int)(e->id_len ? e->id_len : strlen(e->id)),
+                 e->id);
+    else {
+        zuuid_t *uuid = zuuid_new();
+        snprintf(s_last_id, sizeof s_last_id, "%s", zuuid_str_canonical(uuid));
+        zuuid_destroy(&uuid);
+    }
+    msgpack_pack_map(&pk, e->v == V_MISSING ? 7 : 8);
+    if (e->v != V_MISSING) {
+        s_pack_str(&pk, "v", 1);
+        if (e->v == V_STRING)
+            s_pack_str(&pk, "1", 1);
+        else
+            msgpack_pack_int64(&pk, e->v == V_DEFAULT ? 1 : e->v);
+    }
+    s_pack_str(&pk, "type", 4);
+    s_pack_str(&pk, type, strlen(type));
+    s_pack_str(&pk, "id", 2);
+    if (e->id)
+        s_pack_str(&pk, e->id, e->id_len ? e->id_len : strlen(e->id));
+    else
+        s_pack_str(&pk, s_last_id, strlen(s_last_id));
+    s_pack_str(&pk, "seq", 3);
+    msgpack_pack_int64(&pk, 0);
+    s_pack_str(&pk, "at", 2);
+    msgpack_pack_int64(&pk, kf_now_ms());
+    s_pack_str(&pk, "src", 3);
+    s_pack_str(&pk, src, e->src_len ? e->src_len : strlen(src));
+    s_pack_str(&pk, "corr", 4);
+    s_pack_str(&pk, "", 0);
+    s_pack_str(&pk, "body", 4);
+    s_pack_body(&pk, sb, base, nbase, over, nover);
+}
+
+/* A two-frame request: topic and the envelope described. */
+static zmsg_t *s_request(const env_t *e, const field_t *base, size_t nbase, const field_t *over,
+                         size_t nover)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    s_pack_env(&sb, e, base, nbase, over, nover);
+    const char *topic = e->topic ? e->topic : e->type ? e->type : "submit";
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, topic, strlen(topic));
+    zmsg_addmem(msg, sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    return msg;
+}
+
+/* A submit with the given overrides of the default (valid) fields. */
+static zmsg_t *s_submit(const field_t *over, size_t nover)
+{
+    env_t e = {.v = V_DEFAULT};
+    return s_request(&e, s_submit_fields, SUBMIT_FIELDS, over, nover);
+}
+
+/* The envelope frame of a message (its last frame), copied out. */
+static zchunk_t *s_frame_of(zmsg_t *msg)
+{
+    zframe_t *frame = zmsg_last(msg);
+    return zchunk_new(zframe_data(frame), zframe_size(frame));
+}
+
+/* ---- sockets and replies ------------------------------------------------ */
+
+/* Sockets a case opened; a failed assertion leaves the case early, so the
+   teardown closes what is left. */
+#define MAX_SOCKS 8
+static zsock_t *s_socks[MAX_SOCKS];
+
+static zsock_t *s_track(zsock_t *sock)
+{
+    for (int i = 0; i < MAX_SOCKS; i++)
+        if (!s_socks[i]) {
+            s_socks[i] = sock;
+            return sock;
+        }
+    fail_msg("more than %d sockets open in one case", MAX_SOCKS);
+    return NULL;
+}
+
+static void s_close(zsock_t **sock_p)
+{
+    for (int i = 0; i < MAX_SOCKS; i++)
+        if (s_socks[i] == *sock_p)
+            s_socks[i] = NULL;
+    zsock_destroy(sock_p);
+}
+
+static int s_teardown(void **state)
+{
+    for (int i = 0; i < MAX_SOCKS; i++)
+        zsock_destroy(&s_socks[i]);
+    return 0;
+}
+
+static zsock_t *s_dealer(void)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert_non_null(sock);
+    zsock_set_linger(sock, 0);
+    zsock_set_rcvtimeo(sock, REPLY_MS);
+    zsock_set_sndtimeo(sock, REPLY_MS);
+    assert_int_equal(zsock_connect(sock, "%s", s_endpoint), 0);
+    return s_track(sock);
+}
+
+static zsock_t *s_req(void)
+{
+    zsock_t *sock = zsock_new(ZMQ_REQ);
+    assert_non_null(sock);
+    zsock_set_linger(sock, 0);
+    zsock_set_rcvtimeo(sock, REPLY_MS);
+    zsock_set_sndtimeo(sock, REPLY_MS);
+    assert_int_equal(zsock_connect(sock, "%s", s_endpoint), 0);
+    return s_track(sock);
+}
+
+static void s_send(zsock_t *sock, zmsg_t **msg_p)
+{
+    assert_int_equal(zmsg_send(msg_p, sock), 0);
+}
+
+/* Sends raw frames (size -1 = strlen). */
+static void s_send_frames(zsock_t *sock, int count, ...)
+{
+    va_list ap;
+    va_start(ap, count);
+    zmsg_t *msg = zmsg_new();
+    for (int i = 0; i < count; i++) {
+        const char *data = va_arg(ap, const char *);
+        long size = va_arg(ap, long);
+        zmsg_addmem(msg, data, size < 0 ? strlen(data) : (size_t)size);
+    }
+    va_end(ap);
+    s_send(sock, &msg);
+}
+
+/* A decoded reply, with its body's code and ticket when present. */
+typedef struct {
+    char type[32];
+    char corr[KF_MAX_ID + 1];
+    char code[32];
+    char field[64];
+    char message[256];
+    char ticket[40];
+    bool duplicate;
+    bool delimited; /* arrived behind an empty delimiter frame */
+} reply_t;
+
+/* Receives and decodes one reply; fails the test when none comes in time
+   or it does not decode. */
+static void s_recv(zsock_t *sock, reply_t *r, const char *what)
+{
+    memset(r, 0, sizeof *r);
+    zmsg_t *msg = zmsg_recv(sock);
+    if (!msg)
+        fail_msg("%s: no reply from intake within %d ms", what, REPLY_MS);
+    zframe_t *first = zmsg_first(msg);
+    if (first && zframe_size(first) == 0 && zmsg_size(msg) == 3) {
+        r->delimited = true;
+        zframe_t *delimiter = zmsg_pop(msg);
+        zframe_destroy(&delimiter);
+    }
+    kf_error_t err = {0};
+    kf_env_t *env = kf_env_decode_msg(msg, &err);
+    zmsg_destroy(&msg);
+    if (!env)
+        fail_msg("%s: the reply does not decode: %s: %s", what, kf_err_name(err.code), err.message);
+    snprintf(r->type, sizeof r->type, "%s", kf_env_type(env));
+    snprintf(r->corr, sizeof r->corr, "%s", kf_env_corr(env));
+    const msgpack_object *body = kf_env_body(env);
+    kf_get_str(body, "code", false, r->code, sizeof r->code, &err);
+    kf_get_str(body, "field", false, r->field, sizeof r->field, &err);
+    kf_get_str(body, "message", false, r->message, sizeof r->message, &err);
+    kf_get_str(body, "ticket", false, r->ticket, sizeof r->ticket, &err);
+    kf_get_bool(body, "duplicate", false, &r->duplicate, &err);
+    kf_env_destroy(&env);
+}
+
+/* Expects reply.error with code; corr_known: the request's id decoded, so
+   the reply's corr must repeat it. */
+static void s_expect_error(zsock_t *sock, const char *code, bool corr_known, const char *what)
+{
+    reply_t r;
+    s_recv(sock, &r, what);
+    if (strcmp(r.type, "reply.error") != 0)
+        fail_msg("%s: expected reply.error %s, got %s (ticket %s)", what, code, r.type, r.ticket);
+    if (strcmp(r.code, code) != 0)
+        fail_msg("%s: expected code %s, got %s (field '%s': %s)", what, code, r.code, r.field,
+                 r.message);
+    if (corr_known && strcmp(r.corr, s_last_id) != 0)
+        fail_msg("%s: reply corr '%s' does not repeat the request id '%s'", what, r.corr,
+                 s_last_id);
+    print_message("    %-28s -> %s%s%s\n", what, r.code, r.field[0] ? " field=" : "", r.field);
+}
+
+/* Sends a good submit on sock and expects its ticket. */
+static void s_good_submit_on(zsock_t *sock, const char *what)
+{
+    kf_body_t *body = kf_body_new();
+    kf_body_str(body, "actor", "agent.li");
+    kf_body_str(body, "kind", "complaint");
+    kf_body_str(body, "category", "leak");
+    kf_body_str(body, "channel", "phone");
+    kf_body_str(body, "project", "HZ-XH");
+    kf_body_str(body, "phone", "13800138000");
+    kf_body_str(body, "summary", GOOD_SUMMARY);
+    zmsg_t *msg = kf_env_encode("submit", NULL, 0, 0, "bad-input-test", "", &body);
+    char id[KF_MAX_ID + 1];
+    {
+        kf_error_t err;
+        kf_env_t *env = kf_env_decode_msg(msg, &err);
+        assert_non_null(env);
+        snprintf(id, sizeof id, "%s", kf_env_id(env));
+        kf_env_destroy(&env);
+    }
+    s_send(sock, &msg);
+    reply_t r;
+    s_recv(sock, &r, what);
+    if (strcmp(r.type, "reply.ok") != 0)
+        fail_msg("%s: good submit refused: %s %s (%s)", what, r.type, r.code, r.message);
+    assert_string_equal(r.corr, id);
+    if (strncmp(r.ticket, "KF-", 3) != 0)
+        fail_msg("%s: good submit answered without a ticket number", what);
+    assert_false(r.duplicate);
+}
+
+/* After a bad request: intake still serves a good submit on the same
+   socket and from a brand-new client. */
+static void s_still_serving(zsock_t *sock)
+{
+    if (sock)
+        s_good_submit_on(sock, "good submit (same socket)");
+    zsock_t *fresh = s_dealer();
+    s_good_submit_on(fresh, "good submit (new client)");
+    s_close(&fresh);
+}
+
+/* Sends msg on a new DEALER, expects code, then checks intake serves. */
+static void s_case(zmsg_t *msg, const char *code, bool corr_known, const char *what)
+{
+    zsock_t *sock = s_dealer();
+    s_send(sock, &msg);
+    s_expect_error(sock, code, corr_known, what);
+    s_still_serving(sock);
+    s_close(&sock);
+}
+
+/* Sends the given frames on a new DEALER, expects code, checks serving. */
+static void s_raw_case(const void *topic, size_t topic_size, const void *data, size_t size,
+                       const char *code, const char *what)
+{
+    zsock_t *sock = s_dealer();
+    zmsg_t *msg = zmsg_new();
+    zmsg_addmem(msg, topic, topic_size);
+    zmsg_addmem(msg, data, size);
+    s_send(sock, &msg);
+    s_expect_error(sock, code, false, what);
+    s_still_serving(sock);
+    s_close(&sock);
+}
+
+/* ---- framing ------------------------------------------------------------- */
+
+static void test_good_submit_first(void **state)
+{
+    s_still_serving(NULL);
+}
+
+static void test_single_garbage_frame(void **state)
+{
+    zsock_t *sock = s_dealer();
+    s_send_frames(sock, 1, "garbage, not kefu", -1L);
+    s_expect_error(sock, "bad_frame", false, "single garbage frame");
+    s_still_serving(sock);
+    s_close(&sock);
+}
+
+static void test_single_empty_frame(void **state)
+{
+    zsock_t *sock = s_dealer();
+    s_send_frames(sock, 1, "", 0L);
+    s_expect_error(sock, "bad_frame", false, "single empty frame");
+    s_still_serving(sock);
+    s_close(&sock);
+}
+
+static void test_three_frames(void **state)
+{
+    zmsg_t *msg = s_submit(NULL, 0);
+    zmsg_addstr(msg, "one frame too many");
+    s_case(msg, "bad_frame", false, "three frames");
+}
+
+static void test_four_frames(void **state)
+{
+    zmsg_t *msg = s_submit(NULL, 0);
+    zmsg_addstr(msg, "extra");
+    zmsg_addstr(msg, "extra");
+    s_case(msg, "bad_frame", false, "four frames");
+}
+
+static void test_empty_topic(void **state)
+{
+    zmsg_t *good = s_submit(NULL, 0);
+    zchunk_t *env = s_frame_of(good);
+    zmsg_destroy(&good);
+    s_raw_case("", 0, zchunk_data(env), zchunk_size(env), "bad_frame", "empty topic frame");
+    zchunk_destroy(&env);
+}
+
+static void test_long_topic(void **state)
+{
+    char topic[66];
+    memset(topic, 't', 65);
+    topic[65] = 0;
+    env_t e = {.v = V_DEFAULT, .topic = topic};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_frame", false,
+           "65-byte topic frame");
+}
+
+static void test_empty_envelope(void **state)
+{
+    s_raw_case("submit", 6, "", 0, "bad_frame", "empty envelope frame");
+}
+
+/* ---- msgpack ------------------------------------------------------------- */
+
+static void test_random_bytes(void **state)
+{
+    /* A fixed pseudo-random sequence (xorshift), so the case is repeatable. */
+    unsigned char bytes[512];
+    uint32_t x = 0x6b656675; /* "kefu" */
+    for (size_t i = 0; i < sizeof bytes; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        bytes[i] = (unsigned char)x;
+    }
+    s_raw_case("submit", 6, bytes, sizeof bytes, "bad_envelope", "random bytes");
+}
+
+static void test_truncated_msgpack(void **state)
+{
+    zmsg_t *good = s_submit(NULL, 0);
+    zchunk_t *env = s_frame_of(good);
+    zmsg_destroy(&good);
+    s_raw_case("submit", 6, zchunk_data(env), zchunk_size(env) / 2, "bad_envelope",
+               "msgpack cut in half");
+    s_raw_case("submit", 6, zchunk_data(env), zchunk_size(env) - 1, "bad_envelope",
+               "msgpack one byte short");
+    zchunk_destroy(&env);
+}
+
+static void test_trailing_bytes(void **state)
+{
+    zmsg_t *good = s_submit(NULL, 0);
+    zchunk_t *env = s_frame_of(good);
+    zmsg_destroy(&good);
+    zchunk_extend(env, "\xc0", 1);
+    s_raw_case("submit", 6, zchunk_data(env), zchunk_size(env), "bad_envelope", "trailing byte");
+    zchunk_destroy(&env);
+}
+
+static void test_array_not_map(void **state)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_array(&pk, 8);
+    msgpack_pack_int(&pk, 1);
+    s_pack_str(&pk, "submit", 6);
+    s_pack_str(&pk, "5a0f3b9e-2c1d-4e8f-9a7b-6c5d4e3f2a10", 36);
+    msgpack_pack_int(&pk, 0);
+    msgpack_pack_int64(&pk, kf_now_ms());
+    s_pack_str(&pk, "x", 1);
+    s_pack_str(&pk, "", 0);
+    msgpack_pack_map(&pk, 0);
+    s_raw_case("submit", 6, sb.data, sb.size, "bad_envelope", "array instead of map");
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void test_duplicate_key(void **state)
+{
+    zmsg_t *good = s_submit(NULL, 0);
+    zchunk_t *env = s_frame_of(good);
+    zmsg_destroy(&good);
+    /* Bump the map header from 8 to 9 entries and repeat v = 1. */
+    unsigned char *data = zchunk_data(env);
+    assert_int_equal(data[0], 0x88);
+    data[0] = 0x89;
+    zchunk_extend(env, "\xa1v\x01", 3);
+    s_raw_case("submit", 6, zchunk_data(env), zchunk_size(env), "bad_envelope", "duplicate key");
+    zchunk_destroy(&env);
+}
+
+static void test_declared_huge_array(void **state)
+{
+    /* 5 bytes declaring a 4-billion-entry array or map. */
+    s_raw_case("submit", 6, "\xdd\xff\xff\xff\xff", 5, "bad_envelope", "array32 of 2^32-1");
+    s_raw_case("submit", 6, "\xdf\xff\xff\xff\xff", 5, "bad_envelope", "map32 of 2^32-1");
+    /* Inside the envelope: {"v": [4294967295 items...]} */
+    s_raw_case("submit", 6, "\x81\xa1v\xdd\xff\xff\xff\xff", 8, "bad_envelope", "huge array as v");
+    /* Inside the body: a submit whose detail declares a huge array. */
+    field_t over[] = {{"detail", 'r', "\xdd\xff\xff\xff\xff", 5, 0}};
+    s_case(s_submit(over, 1), "bad_envelope", false, "huge array in body");
+}
+
+static void test_deep_nesting(void **state)
+{
+    /* body.x = [[[[[[1]]]]]]: six levels, the limit is four. */
+    field_t over[] = {{"x", 'r', "\x91\x91\x91\x91\x91\x91\x01", 7, 0}};
+    s_case(s_submit(over, 1), "too_long", false, "nesting 6 deep in body");
+}
+
+static void test_bin_value(void **state)
+{
+    field_t over[] = {{"summary", 'b', "\x01\x02\x03", 3, 0}};
+    s_case(s_submit(over, 1), "wrong_type", false, "bin as summary");
+}
+
+/* ---- envelope header ------------------------------------------------------- */
+
+static void test_version_2(void **state)
+{
+    env_t e = {.v = 2};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_version", false, "v = 2");
+}
+
+static void test_version_string(void **state)
+{
+    env_t e = {.v = V_STRING};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_version", false,
+           "v = \"1\"");
+}
+
+static void test_version_missing(void **state)
+{
+    env_t e = {.v = V_MISSING};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "missing_field", false,
+           "v missing");
+}
+
+static void test_unknown_type(void **state)
+{
+    env_t e = {.v = V_DEFAULT, .type = "ticket.explode"};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "unknown_type", false,
+           "type ticket.explode");
+}
+
+static void test_topic_differs(void **state)
+{
+    env_t e = {.v = V_DEFAULT, .type = "submit", .topic = "ticket.list"};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "unknown_type", false,
+           "topic ticket.list, type submit");
+}
+
+static void test_event_type_to_intake(void **state)
+{
+    /* A catalog type intake does not serve. */
+    env_t e = {.v = V_DEFAULT, .type = "ticket.submitted"};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "unknown_type", true,
+           "event type sent to intake");
+}
+
+static void test_bad_utf8_header(void **state)
+{
+    env_t e = {.v = V_DEFAULT, .src = "kefu\xff", .src_len = 5};
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_utf8", false,
+           "src with byte 0xff");
+    env_t e2 = {.v = V_DEFAULT, .id = "id-\xc3\x28", .id_len = 5};
+    s_case(s_request(&e2, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_utf8", false,
+           "id with a broken sequence");
+}
+
+/* ---- body fields ------------------------------------------------------------- */
+
+static void test_missing_summary(void **state)
+{
+    field_t over[] = {F_OMIT("summary")};
+    s_case(s_submit(over, 1), "missing_field", true, "submit without summary");
+}
+
+static void test_blank_summary(void **state)
+{
+    field_t over[] = {F_STR("summary", "   ")};
+    s_case(s_submit(over, 1), "bad_value", true, "blank summary");
+}
+
+static void test_kind_not_in_enum(void **state)
+{
+    field_t over[] = {F_STR("kind", "rant")};
+    s_case(s_submit(over, 1), "bad_value", true, "kind rant");
+}
+
+static void test_kind_as_int(void **state)
+{
+    field_t over[] = {F_INT("kind", 1)};
+    s_case(s_submit(over, 1), "wrong_type", true, "kind as int");
+}
+
+static void test_summary_as_int(void **state)
+{
+    field_t over[] = {F_INT("summary", 42)};
+    s_case(s_submit(over, 1), "wrong_type", true, "summary as int");
+}
+
+static void test_limit_as_string(void **state)
+{
+    static const field_t list[] = {F_STR("actor", "agent.li"), F_STR("limit", "10")};
+    env_t e = {.v = V_DEFAULT, .type = "ticket.list"};
+    s_case(s_request(&e, list, 2, NULL, 0), "wrong_type", true, "limit as string");
+}
+
+static void test_limit_out_of_range(void **state)
+{
+    static const field_t list[] = {F_STR("actor", "agent.li"), F_INT("limit", 501)};
+    env_t e = {.v = V_DEFAULT, .type = "ticket.list"};
+    s_case(s_request(&e, list, 2, NULL, 0), "bad_value", true, "limit 501");
+}
+
+static void test_bad_phone(void **state)
+{
+    field_t over[] = {F_STR("phone", "call me maybe")};
+    s_case(s_submit(over, 1), "bad_value", true, "phone that does not normalise");
+}
+
+static void test_one_mib_string(void **state)
+{
+    size_t size = 1024 * 1024;
+    char *big = malloc(size);
+    assert_non_null(big);
+    memset(big, 'a', size);
+    field_t over[] = {{"summary", 's', big, size, 0}};
+    s_case(s_submit(over, 1), "too_long", false, "1 MiB summary");
+    free(big);
+}
+
+static void test_long_strings(void **state)
+{
+    char summary[202], detail[9001];
+    memset(summary, 's', 201);
+    summary[201] = 0;
+    memset(detail, 'd', 9000);
+    detail[9000] = 0;
+    field_t over1[] = {F_STR("summary", summary)};
+    s_case(s_submit(over1, 1), "too_long", true, "summary of 201 bytes");
+    field_t over2[] = {F_STR("detail", detail)};
+    s_case(s_submit(over2, 1), "too_long", false, "detail of 9000 bytes");
+}
+
+static void test_bad_utf8_summary(void **state)
+{
+    field_t cases[][1] = {
+        {{"summary", 's', "\xe5\x8d", 2, 0}},                     /* truncated 卫 */
+        {{"summary", 's', "ab\xc0\xafz", 5, 0}},                  /* overlong '/' */
+        {{"summary", 's', "\xed\xa0\x80", 3, 0}},                 /* a surrogate */
+        {{"summary", 's', "\xf4\x90\x80\x80", 4, 0}},             /* above U+10FFFF */
+        {{"summary", 's', "\xe5\x8d\xab\x80\xe7\x94\x9f", 7, 0}}, /* stray continuation */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        s_case(s_submit(cases[i], 1), "bad_utf8", false, "invalid UTF-8 in summary");
+}
+
+static void test_bad_utf8_key(void **state)
+{
+    field_t over[] = {{"\xff\xfe", 's', "x", 0, 0}};
+    s_case(s_submit(over, 1), "bad_utf8", false, "invalid UTF-8 in a body key");
+}
+
+/* ---- the store's answers ---------------------------------------------------- */
+
+static void test_unknown_ticket(void **state)
+{
+    static const field_t show[] = {F_STR("actor", "agent.li"), F_STR("ticket", "KF-1999-999999")};
+    env_t e = {.v = V_DEFAULT, .type = "ticket.show"};
+    s_case(s_request(&e, show, 2, NULL, 0), "not_found", true, "show an unknown ticket");
+}
+
+static void test_unknown_actor(void **state)
+{
+    field_t over[] = {F_STR("actor", "nobody.here")};
+    s_case(s_submit(over, 1), "unknown_actor", true, "submit by an unknown actor");
+    static const field_t show[] = {F_STR("actor", "nobody.here"),
+                                   F_STR("ticket", "KF-1999-999999")};
+    env_t e = {.v = V_DEFAULT, .type = "ticket.show"};
+    s_case(s_request(&e, show, 2, NULL, 0), "unknown_actor", true, "show by an unknown actor");
+}
+
+static void test_unknown_project(void **state)
+{
+    field_t over[] = {F_STR("project", "NO-SUCH")};
+    s_case(s_submit(over, 1), "not_found", true, "submit for an unknown project");
+}
+
+static void test_transfer_blank_reason(void **state)
+{
+    static const field_t transfer[] = {F_STR("actor", "agent.li"),
+                                       F_STR("ticket", "KF-1999-999999"), F_STR("to", "eng.liu"),
+                                       F_STR("reason", " \t ")};
+    env_t e = {.v = V_DEFAULT, .type = "ticket.transfer"};
+    s_case(s_request(&e, transfer, 4, NULL, 0), "bad_value", true, "transfer, blank reason");
+    static const field_t no_reason[] = {F_STR("actor", "agent.li"),
+                                        F_STR("ticket", "KF-1999-999999"), F_STR("to", "eng.liu")};
+    s_case(s_request(&e, no_reason, 3, NULL, 0), "missing_field", true, "transfer, no reason");
+}
+
+/* ---- REQ peers: the empty delimiter frame ------------------------------------ */
+
+static void test_req_style_on_dealer(void **state)
+{
+    /* ["", submit, envelope] from a DEALER, as a REQ socket would frame it:
+       the reply comes back behind the same delimiter. */
+    zsock_t *sock = s_dealer();
+    zmsg_t *msg = s_submit((field_t[]){F_STR("summary", GOOD_SUMMARY)}, 1);
+    zmsg_pushmem(msg, "", 0);
+    s_send(sock, &msg);
+    reply_t r;
+    s_recv(sock, &r, "REQ-style good submit");
+    assert_true(r.delimited);
+    assert_string_equal(r.type, "reply.ok");
+    assert_string_equal(r.corr, s_last_id);
+    assert_int_equal(strncmp(r.ticket, "KF-", 3), 0);
+
+    env_t e = {.v = 2};
+    msg = s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0);
+    zmsg_pushmem(msg, "", 0);
+    s_send(sock, &msg);
+    s_recv(sock, &r, "REQ-style v = 2");
+    assert_true(r.delimited);
+    assert_string_equal(r.type, "reply.error");
+    assert_string_equal(r.code, "bad_version");
+    s_still_serving(sock);
+    s_close(&sock);
+}
+
+static void test_req_socket(void **state)
+{
+    zsock_t *sock = s_req();
+    s_good_submit_on(sock, "good submit from a REQ socket");
+    env_t e = {.v = V_DEFAULT, .type = "ticket.explode"};
+    zmsg_t *msg = s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0);
+    s_send(sock, &msg);
+    s_expect_error(sock, "unknown_type", false, "REQ: type ticket.explode");
+    field_t over[] = {F_INT("kind", 7)};
+    msg = s_submit(over, 1);
+    s_send(sock, &msg);
+    s_expect_error(sock, "wrong_type", true, "REQ: kind as int");
+    s_good_submit_on(sock, "good submit from the same REQ socket");
+    s_close(&sock);
+    s_still_serving(NULL);
+}
+
+/* A REQ peer whose request has the wrong number of frames must still get
+   its one reply (proto/envelope.md: exactly one reply answers each
+   request); without the delimiter echoed back, its REQ socket would
+   silently drop the reply and the client would hang. */
+static void test_req_socket_one_frame(void **state)
+{
+    zsock_t *sock = s_req();
+    s_send_frames(sock, 1, "garbage from a REQ peer", -1L);
+    s_expect_error(sock, "bad_frame", false, "REQ: single garbage frame");
+    s_close(&sock);
+    s_still_serving(NULL);
+}
+
+static void test_req_socket_three_frames(void **state)
+{
+    zsock_t *sock = s_req();
+    zmsg_t *msg = s_submit(NULL, 0);
+    zmsg_addstr(msg, "one frame too many");
+    s_send(sock, &msg);
+    s_expect_error(sock, "bad_frame", false, "REQ: three frames");
+    s_close(&sock);
+    s_still_serving(NULL);
+}
+
+/* ---- many at once ---------------------------------------------------------- */
+
+static void test_burst_of_bad_then_good(void **state)
+{
+    /* Bad and good requests interleaved in one burst (they may share a
+       group commit): each is answered, the good ones with tickets. */
+    zsock_t *sock = s_dealer();
+    int bad = 0, good = 0;
+    for (int i = 0; i < 50; i++) {
+        zmsg_t *msg;
+        if (i % 2) {
+            field_t over[] = {F_STR("kind", "rant")};
+            msg = s_submit(over, 1);
+            bad++;
+        } else {
+            msg = s_submit((field_t[]){F_STR("summary", GOOD_SUMMARY)}, 1);
+            good++;
+        }
+        s_send(sock, &msg);
+        s_send_frames(sock, 1, "\x01\x02\x03", 3L);
+        bad++;
+    }
+    int got_ok = 0, got_error = 0;
+    for (int i = 0; i < good + bad; i++) {
+        reply_t r;
+        s_recv(sock, &r, "burst reply");
+        if (strcmp(r.type, "reply.ok") == 0)
+            got_ok++;
+        else
+            got_error++;
+    }
+    assert_int_equal(got_ok, good);
+    assert_int_equal(got_error, bad);
+    s_still_serving(sock);
+    s_close(&sock);
+}
+
+int main(void)
+{
+    s_endpoint = getenv("KEFU_INTAKE");
+    if (!s_endpoint || !*s_endpoint) {
+        fprintf(stderr, "bad_input: set KEFU_INTAKE to intake's endpoint\n");
+        return 2;
+    }
+    zsys_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_teardown(test_good_submit_first, s_teardown),
+        cmocka_unit_test_teardown(test_single_garbage_frame, s_teardown),
+        cmocka_unit_test_teardown(test_single_empty_frame, s_teardown),
+        cmocka_unit_test_teardown(test_three_frames, s_teardown),
+        cmocka_unit_test_teardown(test_four_frames, s_teardown),
+        cmocka_unit_test_teardown(test_empty_topic, s_teardown),
+        cmocka_unit_test_teardown(test_long_topic, s_teardown),
+        cmocka_unit_test_teardown(test_empty_envelope, s_teardown),
+        cmocka_unit_test_teardown(test_random_bytes, s_teardown),
+        cmocka_unit_test_teardown(test_truncated_msgpack, s_teardown),
+        cmocka_unit_test_teardown(test_trailing_bytes, s_teardown),
+        cmocka_unit_test_teardown(test_array_not_map, s_teardown),
+        cmocka_unit_test_teardown(test_duplicate_key, s_teardown),
+        cmocka_unit_test_teardown(test_declared_huge_array, s_teardown),
+        cmocka_unit_test_teardown(test_deep_nesting, s_teardown),
+        cmocka_unit_test_teardown(test_bin_value, s_teardown),
+        cmocka_unit_test_teardown(test_version_2, s_teardown),
+        cmocka_unit_test_teardown(test_version_string, s_teardown),
+        cmocka_unit_test_teardown(test_version_missing, s_teardown),
+        cmocka_unit_test_teardown(test_unknown_type, s_teardown),
+        cmocka_unit_test_teardown(test_topic_differs, s_teardown),
+        cmocka_unit_test_teardown(test_event_type_to_intake, s_teardown),
+        cmocka_unit_test_teardown(test_bad_utf8_header, s_teardown),
+        cmocka_unit_test_teardown(test_missing_summary, s_teardown),
+        cmocka_unit_test_teardown(test_blank_summary, s_teardown),
+        cmocka_unit_test_teardown(test_kind_not_in_enum, s_teardown),
+        cmocka_unit_test_teardown(test_kind_as_int, s_teardown),
+        cmocka_unit_test_teardown(test_summary_as_int, s_teardown),
+        cmocka_unit_test_teardown(test_limit_as_string, s_teardown),
+        cmocka_unit_test_teardown(test_limit_out_of_range, s_teardown),
+        cmocka_unit_test_teardown(test_bad_phone, s_teardown),
+        cmocka_unit_test_teardown(test_one_mib_string, s_teardown),
+        cmocka_unit_test_teardown(test_long_strings, s_teardown),
+        cmocka_unit_test_teardown(test_bad_utf8_summary, s_teardown),
+        cmocka_unit_test_teardown(test_bad_utf8_key, s_teardown),
+        cmocka_unit_test_teardown(test_unknown_ticket, s_teardown),
+        cmocka_unit_test_teardown(test_unknown_actor, s_teardown),
+        cmocka_unit_test_teardown(test_unknown_project, s_teardown),
+        cmocka_unit_test_teardown(test_transfer_blank_reason, s_teardown),
+        cmocka_unit_test_teardown(test_req_style_on_dealer, s_teardown),
+        cmocka_unit_test_teardown(test_req_socket, s_teardown),
+        cmocka_unit_test_teardown(test_req_socket_one_frame, s_teardown),
+        cmocka_unit_test_teardown(test_req_socket_three_frames, s_teardown),
+        cmocka_unit_test_teardown(test_burst_of_bad_then_good, s_teardown),
+    };
+    /* BAD_INPUT_FILTER=test_kind* runs only the matching cases. */
+    if (getenv("BAD_INPUT_FILTER"))
+        cmocka_set_test_filter(getenv("BAD_INPUT_FILTER"));
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    zsys_shutdown();
+    return failed ? 1 : 0;
+}
