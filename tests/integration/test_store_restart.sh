@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Reliable flow (issue 2, item 8d): PostgreSQL stopped and restarted under
+# running daemons.
+#  (i)  with the store down, `kefu submit` fails within its timeout with exit
+#       code 3 and intake's temporary error `unavailable` (no hang); once the
+#       store is back, the daemons reconnect by themselves: a submit succeeds
+#       and is routed.
+#  (ii) while kefu-load (--retry-for-ms 20000) streams submits, PostgreSQL is
+#       restarted (pg_ctl restart -m fast). Afterwards every acknowledged
+#       ticket exists once; no ticket is half-written (each has its
+#       'submitted' history row and its ticket.submitted event); all are
+#       routed exactly once; and the load acknowledged all N with
+#       count(ticket) = N (retries with the same key returned the same ticket).
+set -euo pipefail
+here=$(dirname "${BASH_SOURCE[0]}")
+source "$here/lib.sh"
+source "$here/routing_checks.sh"
+
+N=1500
+it_init store_restart
+rc_init
+export KEFU_ACTOR=agent.li
+export KEFU_ROUTER_CATCHUP_MS=200
+it_pg_start
+it_start bus
+it_start intake
+it_start router
+it_wait_for "intake to answer" 30 kefu tickets --limit 1
+
+submit() {
+    kefu --timeout 4000 submit --kind complaint --category leak --channel phone --project HZ-XH \
+        --phone 13900001111 --summary "店面漏水 (store restart)" "$@"
+}
+
+# ---- (i) the store is down -------------------------------------------------
+it_pg_stop fast
+it_note "PostgreSQL stopped"
+t0=${EPOCHREALTIME/./}
+st=0
+out=$(submit --idem sr-down-1 2>&1) || st=$?
+ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
+it_note "kefu submit with the store down: exit $st after $ms ms: $out"
+[[ $st == 3 ]] || it_fail "kefu submit with the store down exited $st, expected 3: $out"
+grep -q 'unavailable' <<<"$out" ||
+    it_fail "kefu submit with the store down did not report intake's 'unavailable': $out"
+# Intake answered: a timeout (4 s, plus the client's one retry) would take longer.
+((ms < 4000)) || it_fail "kefu submit took $ms ms with the store down: intake did not answer promptly"
+it_running intake || it_fail "intake died while the store was down"
+it_running router || it_fail "the router died while the store was down"
+# Other requests get the same clear answer.
+st=0
+out=$(kefu --timeout 4000 tickets --limit 1 2>&1) || st=$?
+[[ $st == 3 ]] && grep -q 'unavailable' <<<"$out" ||
+    it_fail "kefu tickets with the store down: exit $st: $out"
+
+it_pg_start
+it_note "PostgreSQL started again"
+it_wait_for "a submit to succeed after the store came back" 30 submit --idem sr-back-1
+no=$(submit --idem sr-back-1 | grep -oE 'KF-[0-9]{4}-[0-9]+' | head -n1)
+[[ -n $no ]] || it_fail "no ticket number for the submit after the restart"
+it_wait_for "$no to be routed" 30 it_psql_is "SELECT status FROM ticket WHERE no = '$no'" routed
+[[ $(it_psql "SELECT count(*) FROM ticket WHERE idem_key IN ('sr-down-1', 'sr-back-1')") == 1 ]] ||
+    it_fail "the refused submit was stored, or the retried one twice"
+it_note "(i) passed: $no routed after the store came back"
+
+# ---- (ii) restart under load ------------------------------------------------
+base=$(rc_count)
+rc_load_start load "$N" 4 --retry-for-ms 20000
+rc_wait_count $((base + 400)) 60
+rc__load_running || it_fail "kefu-load finished before the restart; the test proves nothing"
+it_note "restarting PostgreSQL at $(rc_count) tickets"
+it_pg_restart fast
+it_note "PostgreSQL restarted"
+rc_load_wait 90
+loadout=$(tr '\n' ' ' <"$IT_DIR/log/load.log" | cut -c1-400)
+it_note "load: $loadout"
+[[ $RC_LOAD_STATUS == 0 ]] || it_fail "kefu-load exited with $RC_LOAD_STATUS: $loadout"
+retries=$(rc_load_value load retries)
+[[ ${retries:-0} -gt 0 ]] || it_note "warning: kefu-load needed no retries"
+rc_wait_all_routed 60
+sleep 1.5
+
+rc_acked "$IT_DIR/load.tickets"
+acked=$(it_psql "SELECT count(DISTINCT no) FROM it_acked")
+[[ $acked == "$N" ]] || it_fail "kefu-load acknowledged $acked distinct tickets, expected $N"
+rc_assert_acked_exist
+tickets=$(it_psql "SELECT count(*) FROM ticket WHERE idem_key LIKE 'load-%'")
+[[ $tickets == "$N" ]] || it_fail "the store holds $tickets tickets of the load, expected exactly $N"
+[[ $(rc_count) == $((base + N)) ]] || it_fail "the store holds $(rc_count) tickets, expected $((base + N))"
+rc_assert_whole
+rc_assert_routed_once
+it_running intake || it_fail "intake died"
+it_running router || it_fail "the router died"
