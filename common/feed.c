@@ -62,6 +62,26 @@ int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev,
     return 1;
 }
 
+int kf_feed_apply_all(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
+                      kf_apply_fn *apply, void *arg, kf_error_t *err)
+{
+    if (kf_store_begin(store, err) != 0)
+        return -1;
+    int applied = 0;
+    for (int i = 0; i < count; i++) {
+        int fresh = s_mark(store, consumer, events[i].id, NULL, NULL, err);
+        if (fresh < 0 || (fresh == 1 && apply(store, &events[i], arg, err) != 0))
+            goto failed;
+        applied += fresh;
+    }
+    if (kf_store_commit(store, err) != 0)
+        goto failed;
+    return applied;
+failed:
+    kf_store_rollback(store);
+    return -1;
+}
+
 /* Applies one event of a catch-up pass under a savepoint, so that an event
    that cannot be applied is recorded as failed instead of blocking the
    feed. Returns 1 applied, 0 skipped or failed, -1 when the store is lost. */

@@ -45,6 +45,12 @@ void kf_feed_prepare(kf_store_t *store);
 int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev, kf_apply_fn *apply,
                   void *arg, kf_error_t *err);
 
+/* Applies count events for consumer in one transaction, each at most once.
+   Returns how many were applied now, or -1 when the transaction failed
+   (nothing of it is kept; apply them one by one to isolate a bad one). */
+int kf_feed_apply_all(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
+                      kf_apply_fn *apply, void *arg, kf_error_t *err);
+
 /* Runs one catch-up pass over events whose type is in types (a PostgreSQL
    array literal such as "{ticket.submitted}"), reading about max_events of
    them (all events of one transaction go in the same pass). Events applied

@@ -7,15 +7,22 @@
 #include "envelope.h"
 #include "feed.h"
 
-/* Sends ev (from the store) as an envelope on sock (PUB or PUSH), src as
-   the producing daemon. Never blocks: a full queue drops the message,
-   which the store makes good. Returns 0 or -1. */
+/* ev (from the store) as an envelope, src as the producing daemon; NULL
+   (logged) when its body is not a JSON object the envelope can carry. */
+zmsg_t *kf_event_msg(const kf_event_t *ev, const char *src);
+
+/* Sends *msg_p on sock (PUB or PUSH) and destroys it, sent or not. Never
+   blocks: a full queue drops the message, which the store makes good.
+   Returns 0 or -1. */
+int kf_sock_send(zsock_t *sock, zmsg_t **msg_p);
+
+/* kf_event_msg, then kf_sock_send. */
 int kf_sock_send_event(zsock_t *sock, const kf_event_t *ev, const char *src);
 
 /* A request taken off a ROUTER socket: the routing frames to answer on
    and the decoded envelope (NULL when it did not decode, with err). */
 typedef struct {
-    zmsg_t *route;   /* identity, plus the empty delimiter of a REQ peer */
+    zmsg_t *route; /* identity, plus the empty delimiter of a REQ peer */
     kf_env_t *env;
     kf_error_t err;
 } kf_request_t;

@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,7 +27,8 @@ const kf_setting_t intake_settings[] = {
 typedef struct {
     kf_request_t req;
     submit_req_t sub;
-    PGresult *res;  /* kefu_submit's row, once written */
+    PGresult *res;  /* the result holding its row, once written */
+    int row;        /* its row in res */
     kf_error_t err; /* why it was not written */
 } s_pending_t;
 
@@ -36,6 +38,7 @@ struct intake {
     zsock_t *events;  /* PUB, connected to the bus */
     zsock_t *work;    /* PUSH, connected to the bus */
     s_pending_t *batch;
+    zlist_t *results; /* the batch's PGresults, freed when it is answered */
     int batch_max;
     int batch_size;
 };
@@ -46,9 +49,10 @@ struct intake {
 
 static void s_prepare(kf_store_t *store)
 {
+    kf_store_statement(store, "submit_batch", "SELECT * FROM kefu_submit_batch($1::jsonb, $2)");
     kf_store_statement(store, "submit",
-                       "SELECT * FROM kefu_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                       "$12, $13, $14)");
+                       "SELECT 0, * FROM kefu_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                       "$11, $12, $13, $14)");
     kf_store_statement(
         store, "show",
         "SELECT t.no, t.kind, t.category, t.channel, t.priority, t.status, t.project_id, "
@@ -122,9 +126,12 @@ static kf_event_t s_event_at(PGresult *res, int row, int col)
 /* Announces a committed event: news on the bus, and work for the router. */
 static void s_announce(intake_t *self, const kf_event_t *ev, bool work)
 {
-    kf_sock_send_event(self->events, ev, S_SRC);
-    if (work)
-        kf_sock_send_event(self->work, ev, S_SRC);
+    zmsg_t *news = kf_event_msg(ev, S_SRC);
+    if (work && news) {
+        zmsg_t *job = zmsg_dup(news);
+        kf_sock_send(self->work, &job);
+    }
+    kf_sock_send(self->events, &news);
 }
 
 static const char *s_opt(const char *value)
@@ -134,29 +141,109 @@ static const char *s_opt(const char *value)
 
 /* ---- submit: group commit -------------------------------------------- */
 
+/* Columns of a submit result row (kefu_submit_batch, or kefu_submit with a
+   leading 0 in place of ord). */
+enum {
+    S_ORD,
+    S_NO,
+    S_DUPLICATE,
+    S_STATUS,
+    S_RECEIVED,
+    S_OWNER,
+    S_ERR_CODE,
+    S_ERR_FIELD,
+    S_EV_SEQ,
+    S_EV_ID,
+    S_EV_AT,
+    S_EV_BODY
+};
+
+/* Keeps res until the batch is answered; returns it. */
+static PGresult *s_keep(intake_t *self, PGresult *res)
+{
+    if (res)
+        zlist_append(self->results, res);
+    return res;
+}
+
 static void s_batch_clear(intake_t *self)
 {
+    for (PGresult *res = (PGresult *)zlist_pop(self->results); res;
+         res = (PGresult *)zlist_pop(self->results))
+        PQclear(res);
     for (int i = 0; i < self->batch_size; i++) {
         kf_request_clear(&self->batch[i].req);
-        PQclear(self->batch[i].res);
         self->batch[i].res = NULL;
     }
     self->batch_size = 0;
 }
 
-/* Writes one pending submit in the open transaction. */
-static int s_write_submit(intake_t *self, s_pending_t *p, kf_error_t *err)
+/* Adds key: value to obj unless value is empty (absent). */
+static void s_json_set(json_t *obj, const char *key, const char *value)
+{
+    if (value && value[0])
+        json_object_set_new(obj, key, json_string(value));
+}
+
+/* The pending submits [from, to) as kefu_submit_batch's JSON array. */
+static char *s_batch_json(intake_t *self, int from, int to)
+{
+    json_t *items = json_array();
+    for (int i = from; i < to; i++) {
+        const submit_req_t *s = &self->batch[i].sub;
+        json_t *item = json_object();
+        s_json_set(item, "idem", s->idem);
+        s_json_set(item, "actor", s->actor);
+        s_json_set(item, "kind", s->kind);
+        s_json_set(item, "category", s->category);
+        s_json_set(item, "channel", s->channel);
+        s_json_set(item, "priority", s->priority);
+        s_json_set(item, "project", s->project);
+        s_json_set(item, "building", s->building);
+        s_json_set(item, "unit", s->unit);
+        s_json_set(item, "phone", s->phone);
+        s_json_set(item, "name", s->name);
+        s_json_set(item, "summary", s->summary);
+        s_json_set(item, "detail", s->detail);
+        json_array_append_new(items, item);
+    }
+    char *text = json_dumps(items, JSON_COMPACT);
+    json_decref(items);
+    return text;
+}
+
+/* Writes one submit on its own; used for a key that another transaction
+   committed while the batch ran, which this statement can now see. */
+static int s_write_one(intake_t *self, s_pending_t *p, kf_error_t *err)
 {
     const submit_req_t *s = &p->sub;
-    const char *params[] = {s_opt(s->idem),   s->actor,
-                            s->kind,          s->category,
-                            s->channel,       s->priority,
-                            s->project,       s_opt(s->building),
-                            s_opt(s->unit),   s->phone,
-                            s_opt(s->name),   s->summary,
-                            s_opt(s->detail), kf_env_src(p->req.env)};
-    p->res = kf_store_exec(self->store, "submit", 14, params, err);
+    const char *params[] = {s_opt(s->idem),   s->actor,    s->kind,        s->category,
+                            s->channel,       s->priority, s->project,     s_opt(s->building),
+                            s_opt(s->unit),   s->phone,    s_opt(s->name), s->summary,
+                            s_opt(s->detail), S_SRC};
+    p->res = s_keep(self, kf_store_exec(self->store, "submit", 14, params, err));
+    p->row = 0;
     return p->res ? 0 : -1;
+}
+
+/* Writes the pending submits [from, to) in one statement. */
+static int s_write_batch(intake_t *self, int from, int to, kf_error_t *err)
+{
+    char *items = s_batch_json(self, from, to);
+    const char *params[] = {items, S_SRC};
+    PGresult *res = s_keep(self, kf_store_exec(self->store, "submit_batch", 2, params, err));
+    free(items);
+    if (!res)
+        return -1;
+    for (int row = 0; row < PQntuples(res); row++) {
+        s_pending_t *p = &self->batch[from + atoi(PQgetvalue(res, row, S_ORD)) - 1];
+        p->res = res;
+        p->row = row;
+        if (PQgetisnull(p->res, row, S_NO) && PQgetisnull(p->res, row, S_ERR_CODE) &&
+            s_write_one(self, p, err) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 /* Writes pending submits [from, to) in one transaction. */
@@ -164,49 +251,54 @@ static int s_write_range(intake_t *self, int from, int to, kf_error_t *err)
 {
     if (kf_store_begin(self->store, err) != 0)
         return -1;
-    for (int i = from; i < to; i++)
-        if (s_write_submit(self, &self->batch[i], err) != 0)
-            goto failed;
-    if (kf_store_commit(self->store, err) != 0)
-        goto failed;
-    return 0;
-failed:
-    kf_store_rollback(self->store);
-    for (int i = from; i < to; i++) {
-        PQclear(self->batch[i].res);
-        self->batch[i].res = NULL;
+    if (s_write_batch(self, from, to, err) != 0 || kf_store_commit(self->store, err) != 0) {
+        kf_store_rollback(self->store);
+        for (int i = from; i < to; i++)
+            self->batch[i].res = NULL;
+        return -1;
     }
-    return -1;
+    return 0;
 }
 
 /* Answers one written submit and announces its event. */
 static void s_answer_submit(intake_t *self, s_pending_t *p)
 {
     PGresult *res = p->res;
-    if (!PQgetisnull(res, 0, 5)) {
+    int row = p->row;
+    if (!PQgetisnull(res, row, S_ERR_CODE)) {
         kf_error_t err;
-        kf_error_set(&err, kf_err_from_name(PQgetvalue(res, 0, 5)), PQgetvalue(res, 0, 6),
-                     "unknown %s", PQgetvalue(res, 0, 6));
+        const char *field = PQgetvalue(res, row, S_ERR_FIELD);
+        const submit_req_t *s = &p->sub;
+        if (strcmp(field, "actor") == 0)
+            kf_error_set(&err, KF_E_UNKNOWN_ACTOR, field, "%s is not active staff", s->actor);
+        else if (strcmp(field, "project") == 0)
+            kf_error_set(&err, KF_E_NOT_FOUND, field, "no project %s", s->project);
+        else
+            kf_error_set(&err, KF_E_NOT_FOUND, field, "no unit %s-%s in project %s", s->building,
+                         s->unit, s->project);
         kf_reply_error(self->clients, &p->req, S_SRC, &err);
         return;
     }
-    static const s_col_t cols[] = {
-        {"ticket", 's'}, {"duplicate", 'b'}, {"status", 's'}, {"received_at", 'i'}, {"owner", 's'}};
     kf_body_t *body = kf_body_new();
-    s_put_row(body, res, 0, cols, 5);
+    bool duplicate = PQgetvalue(res, row, S_DUPLICATE)[0] == 't';
+    kf_body_str(body, "ticket", PQgetvalue(res, row, S_NO));
+    kf_body_bool(body, "duplicate", duplicate);
+    kf_body_str(body, "status", PQgetvalue(res, row, S_STATUS));
+    kf_body_int(body, "received_at", strtoll(PQgetvalue(res, row, S_RECEIVED), NULL, 10));
+    kf_body_str(body, "owner", PQgetvalue(res, row, S_OWNER));
     kf_reply_ok(self->clients, &p->req, S_SRC, &body);
     char masked[24];
-    bool duplicate = PQgetvalue(res, 0, 1)[0] == 't';
-    kf_info("submit.accepted", "ticket=%s duplicate=%d kind=%s phone=%s", PQgetvalue(res, 0, 0),
-            duplicate, p->sub.kind, kf_phone_mask(p->sub.phone, masked, sizeof masked));
+    kf_info("submit.accepted", "ticket=%s duplicate=%d kind=%s phone=%s",
+            PQgetvalue(res, row, S_NO), duplicate, p->sub.kind,
+            kf_phone_mask(p->sub.phone, masked, sizeof masked));
     if (!duplicate) {
-        kf_event_t ev = {.seq = strtoll(PQgetvalue(res, 0, 7), NULL, 10),
-                         .id = PQgetvalue(res, 0, 8),
+        kf_event_t ev = {.seq = strtoll(PQgetvalue(res, row, S_EV_SEQ), NULL, 10),
+                         .id = PQgetvalue(res, row, S_EV_ID),
                          .type = "ticket.submitted",
-                         .corr = PQgetvalue(res, 0, 0),
+                         .corr = PQgetvalue(res, row, S_NO),
                          .src = S_SRC,
-                         .at = strtoll(PQgetvalue(res, 0, 9), NULL, 10),
-                         .body_json = PQgetvalue(res, 0, 10)};
+                         .at = strtoll(PQgetvalue(res, row, S_EV_AT), NULL, 10),
+                         .body_json = PQgetvalue(res, row, S_EV_BODY)};
         s_announce(self, &ev, true);
     }
 }
@@ -532,6 +624,7 @@ intake_t *intake_new(void)
     intake_t *self = (intake_t *)zmalloc(sizeof(intake_t));
     self->batch_max = (int)batch;
     self->batch = (s_pending_t *)calloc((size_t)batch, sizeof(s_pending_t));
+    self->results = zlist_new();
     self->store = kf_store_new(kf_config_str(intake_settings, "KEFU_DATABASE_URL"), "kefu-intake");
     s_prepare(self->store);
     const char *bind = kf_config_str(intake_settings, "KEFU_INTAKE_BIND");
@@ -558,6 +651,7 @@ void intake_destroy(intake_t **self_p)
     if (!self)
         return;
     s_batch_clear(self);
+    zlist_destroy(&self->results);
     free(self->batch);
     zsock_destroy(&self->clients);
     zsock_destroy(&self->events);

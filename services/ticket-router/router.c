@@ -252,34 +252,67 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     return rc;
 }
 
-/* Handles one work message from the bus. */
-static void s_on_work(router_t *self)
+/* Decodes one work message into env; NULL when it is not a ticket.submitted
+   the router can use (logged). */
+static kf_env_t *s_take_work(router_t *self)
 {
     zmsg_t *msg = zmsg_recv(self->work);
     if (!msg)
-        return;
+        return NULL;
     kf_error_t err = {0};
     kf_env_t *env = kf_env_decode_msg(msg, &err);
     zmsg_destroy(&msg);
-    if (!env) {
+    if (!env)
         kf_warn("work.bad_message", "code=%s field=%s", kf_err_name(err.code), err.field);
-        return;
+    else if (strcmp(kf_env_type(env), "ticket.submitted") != 0) {
+        kf_warn("work.unexpected", "type=%s", kf_env_type(env));
+        kf_env_destroy(&env);
     }
-    if (strcmp(kf_env_type(env), "ticket.submitted") == 0 && self->loaded) {
-        kf_event_t ev = {.seq = kf_env_seq(env),
-                         .id = kf_env_id(env),
-                         .type = kf_env_type(env),
-                         .corr = kf_env_corr(env),
-                         .src = kf_env_src(env),
-                         .at = kf_env_at(env)};
-        if (kf_feed_apply(self->store, S_CONSUMER, &ev, s_apply, self, &err) < 0) {
-            s_outbox_discard(self);
-            kf_warn("work.deferred", "ticket=%s code=%s reason=\"left for catch-up\"", ev.corr,
-                    kf_err_name(err.code));
-        } else
-            s_outbox_publish(self);
+    return env;
+}
+
+static kf_event_t s_event_of(kf_env_t *env)
+{
+    kf_event_t ev = {.seq = kf_env_seq(env),
+                     .id = kf_env_id(env),
+                     .type = kf_env_type(env),
+                     .corr = kf_env_corr(env),
+                     .src = kf_env_src(env),
+                     .at = kf_env_at(env)};
+    return ev;
+}
+
+/* Routes what the doorbell brought: the work messages that have arrived,
+   up to a batch, in one transaction; one by one if that fails, so one bad
+   ticket cannot hold up the rest. What still fails is left for catch-up. */
+static void s_on_work(router_t *self)
+{
+    kf_env_t *envs[1000];
+    kf_event_t events[1000];
+    int count = 0;
+    do {
+        kf_env_t *env = s_take_work(self);
+        if (env) {
+            envs[count] = env;
+            events[count] = s_event_of(env);
+            count++;
+        }
+    } while (count < self->batch && (zsock_events(self->work) & ZMQ_POLLIN));
+    kf_error_t err = {0};
+    if (count > 0 && self->loaded &&
+        kf_feed_apply_all(self->store, S_CONSUMER, events, count, s_apply, self, &err) < 0) {
+        s_outbox_discard(self);
+        for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++)
+            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0) {
+                s_outbox_discard(self);
+                kf_warn("work.deferred", "ticket=%s code=%s reason=\"left for catch-up\"",
+                        events[i].corr, kf_err_name(err.code));
+            } else
+                s_outbox_publish(self);
     }
-    kf_env_destroy(&env);
+    s_outbox_publish(self);
+    for (int i = 0; i < count; i++)
+        kf_env_destroy(&envs[i]);
 }
 
 /* Routes whatever the doorbell missed, from the outbox. */
