@@ -43,9 +43,11 @@ int kf_request_recv(zsock_t *router, kf_request_t *req)
     req->route = zmsg_new();
     zframe_t *identity = zmsg_pop(msg);
     zmsg_append(req->route, &identity);
-    /* A REQ peer puts an empty delimiter before its frames: keep it for the reply. */
+    /* A REQ peer puts an empty delimiter before its frames: keep it for the
+       reply, whatever follows, or the peer never hears back. (A topic frame
+       is never empty, so an empty first frame can only be a delimiter.) */
     zframe_t *first = zmsg_first(msg);
-    if (first && zframe_size(first) == 0 && zmsg_size(msg) == 3) {
+    if (first && zframe_size(first) == 0) {
         zframe_t *delimiter = zmsg_pop(msg);
         zmsg_append(req->route, &delimiter);
     }

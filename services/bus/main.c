@@ -4,6 +4,7 @@
    endpoints. It keeps nothing: whatever it drops, consumers rebuild from
    the store. */
 #include <czmq.h>
+#include <signal.h>
 #include <string.h>
 
 #include "config.h"
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "kefu-bus: KEFU_LOG_LEVEL must be debug, info, warn or error\n");
         return 2;
     }
+    signal(SIGHUP, SIG_IGN); /* nothing to reload yet; never die of it */
     zsys_init();
     zsys_set_logstream(NULL);
     zactor_t *events = s_proxy("XSUB", kf_config_str(s_settings, "KEFU_BUS_PUB"), "XPUB",

@@ -603,10 +603,10 @@ int intake_run(intake_t *self)
     kf_info("intake.started", "version=%s bind=%s batch=%d", KEFU_VERSION,
             kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max);
     while (!zsys_interrupted) {
+        /* A signal also ends the wait; the loop's condition decides whether
+           it was one that stops intake. */
         if (zpoller_wait(poller, 1000))
             s_burst(self);
-        else if (zpoller_terminated(poller))
-            break;
         else
             kf_store_ready(self->store, NULL); /* reconnect while idle */
     }

@@ -1,5 +1,6 @@
 /* kefu-intake — stores what owners report as tickets and answers agents. */
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +21,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "kefu-intake: KEFU_LOG_LEVEL must be debug, info, warn or error\n");
         return 2;
     }
+    signal(SIGHUP, SIG_IGN); /* nothing to reload yet; never die of it */
     intake_t *intake = intake_new();
     if (!intake)
         return 1;

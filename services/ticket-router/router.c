@@ -436,10 +436,9 @@ int router_run(router_t *self)
             self->catchup_ms, self->scan_ms);
     while (!zsys_interrupted) {
         s_tick(self);
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
         if (zpoller_wait(poller, 50))
             s_on_work(self);
-        else if (zpoller_terminated(poller))
-            break;
     }
     zpoller_destroy(&poller);
     kf_info("router.stopped", "reason=%s", "signal");
