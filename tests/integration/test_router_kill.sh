@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Reliable flow (issue 2, item 8a): while kefu-load streams 1500 submits from
+# Reliable flow (issue 2, item 8a): while kefu-load streams 6000 submits from
 # 4 clients, the router is killed with SIGKILL three times at different
 # moments (early in the stream, mid-stream, and during the catch-up right
 # after a restart) and restarted. Afterwards every acknowledged ticket exists
@@ -10,7 +10,7 @@ here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/lib.sh"
 source "$here/routing_checks.sh"
 
-N=1500
+N=6000
 it_init router_kill
 rc_init
 export KEFU_ACTOR=agent.li
@@ -38,10 +38,10 @@ kill_at() {
     it_start router
 }
 
-kill_at 150 0.3
-kill_at 600 0.05
+kill_at 200 0.3
+kill_at 1500 0.05
 # The third kill lands during the restarted router's catch-up of the backlog.
-kill_at 900 0.2
+kill_at 3000 0.2
 sleep 0.15
 it_kill router KILL
 it_note "killed the router 0.15 s after a restart, at $(rc_count) tickets"
