@@ -1,7 +1,9 @@
 /* kefu — configuration from environment variables, one table per program. */
 #include "config.h"
+#include "log.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +58,22 @@ void kf_config_help(FILE *out, const char *program, const char *summary, const k
     for (const kf_setting_t *s = table; s && s->name; s++)
         fprintf(out, "  %-22s %s (default: %s)\n", s->name, s->help ? s->help : "",
                 s->def && *s->def ? s->def : "none");
+}
+
+int kf_config_start(int argc, char **argv, const char *program, const char *daemon,
+                    const char *summary, const kf_setting_t *table)
+{
+    if (argc > 1) {
+        bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
+        if (!help)
+            fprintf(stderr, "%s: unexpected argument '%s'; settings come from the environment\n",
+                    program, argv[1]);
+        kf_config_help(help ? stdout : stderr, program, summary, table);
+        return help ? 0 : 2;
+    }
+    if (kf_log_init(daemon, kf_config_str(table, "KEFU_LOG_LEVEL")) != 0) {
+        fprintf(stderr, "%s: KEFU_LOG_LEVEL must be debug, info, warn or error\n", program);
+        return 2;
+    }
+    return -1;
 }

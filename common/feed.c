@@ -8,6 +8,20 @@
 
 #include "log.h"
 
+kf_event_t kf_event_from_row(const PGresult *res, int row, int col)
+{
+    kf_event_t ev = {
+        .seq = strtoll(PQgetvalue(res, row, col), NULL, 10),
+        .id = PQgetvalue(res, row, col + 1),
+        .type = PQgetvalue(res, row, col + 2),
+        .corr = PQgetvalue(res, row, col + 3),
+        .src = PQgetvalue(res, row, col + 4),
+        .at = strtoll(PQgetvalue(res, row, col + 5), NULL, 10),
+        .body_json = PQgetvalue(res, row, col + 6),
+    };
+    return ev;
+}
+
 void kf_feed_prepare(kf_store_t *store)
 {
     kf_store_statement(store, "feed_mark",
@@ -23,7 +37,7 @@ void kf_feed_prepare(kf_store_t *store)
                        "AND type = ANY ($4::text[]) ORDER BY xid LIMIT $3::int + 1) "
                        "SELECT min(xid)::text, max(xid)::text, count(*) FROM r");
     kf_store_statement(store, "feed_read",
-                       "SELECT seq, id, type, corr, src, kefu_ms(at), body::text FROM event "
+                       "SELECT " KF_EVENT_COLUMNS " FROM event "
                        "WHERE xid >= $1::xid8 AND xid < $2::xid8 AND type = ANY ($3::text[]) "
                        "ORDER BY seq");
     kf_store_statement(store, "feed_advance",
@@ -136,15 +150,7 @@ static int s_apply_rows(kf_store_t *store, const char *consumer, PGresult *rows,
 {
     int applied = 0;
     for (int i = 0; i < PQntuples(rows); i++) {
-        kf_event_t ev = {
-            .seq = strtoll(PQgetvalue(rows, i, 0), NULL, 10),
-            .id = PQgetvalue(rows, i, 1),
-            .type = PQgetvalue(rows, i, 2),
-            .corr = PQgetvalue(rows, i, 3),
-            .src = PQgetvalue(rows, i, 4),
-            .at = strtoll(PQgetvalue(rows, i, 5), NULL, 10),
-            .body_json = PQgetvalue(rows, i, 6),
-        };
+        kf_event_t ev = kf_event_from_row(rows, i, 0);
         int rc = s_apply_saved(store, consumer, &ev, apply, arg, err);
         if (rc < 0)
             return -1;

@@ -33,6 +33,14 @@ typedef struct {
     const char *body_json; /* JSON object text; NULL when from the wire */
 } kf_event_t;
 
+/* The columns a query selects from the event table (or from a function
+   returning event rows) for kf_event_from_row. */
+#define KF_EVENT_COLUMNS "seq, id, type, corr, src, kefu_ms(at), body::text"
+
+/* The event in row of res whose KF_EVENT_COLUMNS start at column col; its
+   strings point into res. */
+kf_event_t kf_event_from_row(const PGresult *res, int row, int col);
+
 /* Applies ev inside the open transaction. Returns 0, or -1 with err. */
 typedef int(kf_apply_fn)(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err);
 

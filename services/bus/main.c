@@ -11,7 +11,7 @@
 #include "config.h"
 #include "log.h"
 
-static const kf_setting_t s_settings[] = {KF_SETTINGS_COMMON, KF_SETTINGS_END};
+static const kf_setting_t s_settings[] = {KF_SETTINGS_BUS, KF_SETTINGS_END};
 
 typedef struct {
     zsock_t *xsub; /* publishers connect here */
@@ -70,26 +70,20 @@ static void s_run(s_bus_t *bus)
 
 int main(int argc, char **argv)
 {
-    if (argc > 1) {
-        bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
-        kf_config_help(help ? stdout : stderr, "kefu-bus",
-                       "Forwards kefu's events (publishers to subscribers) and work (producers "
-                       "to workers).\nIt binds KEFU_BUS_PUB, KEFU_BUS_SUB, KEFU_BUS_PUSH and "
-                       "KEFU_BUS_PULL; the daemons connect to them.",
-                       s_settings);
-        return help ? 0 : 2;
-    }
-    if (kf_log_init("bus", kf_config_str(s_settings, "KEFU_LOG_LEVEL")) != 0) {
-        fprintf(stderr, "kefu-bus: KEFU_LOG_LEVEL must be debug, info, warn or error\n");
-        return 2;
-    }
+    int rc = kf_config_start(argc, argv, "kefu-bus", "bus",
+                             "Forwards kefu's events (publishers to subscribers) and work "
+                             "(producers to workers).\nIt binds KEFU_BUS_PUB, KEFU_BUS_SUB, "
+                             "KEFU_BUS_PUSH and KEFU_BUS_PULL; the daemons connect to them.",
+                             s_settings);
+    if (rc >= 0)
+        return rc;
     signal(SIGHUP, SIG_IGN); /* nothing to reload; never die of it */
     zsys_init();
     s_bus_t bus = {.xsub = s_bind(ZMQ_XSUB, "KEFU_BUS_PUB"),
                    .xpub = s_bind(ZMQ_XPUB, "KEFU_BUS_SUB"),
                    .pull = s_bind(ZMQ_PULL, "KEFU_BUS_PUSH"),
                    .push = s_bind(ZMQ_PUSH, "KEFU_BUS_PULL")};
-    int rc = 1;
+    rc = 1;
     if (bus.xsub && bus.xpub && bus.pull && bus.push) {
         kf_info(
             "bus.started", "version=%s pub=%s sub=%s push=%s pull=%s", KEFU_VERSION,

@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "envelope.h"
+#include "feed.h"
 #include "log.h"
 #include "phone.h"
 #include "requests.h"
@@ -45,8 +46,6 @@ struct intake {
 
 /* ---- statements ------------------------------------------------------ */
 
-#define S_EVENT_COLS "seq, id, type, corr, src, kefu_ms(at), body::text"
-
 static void s_prepare(kf_store_t *store)
 {
     kf_store_statement(store, "submit_batch", "SELECT * FROM kefu_submit_batch($1::jsonb, $2)");
@@ -77,11 +76,12 @@ static void s_prepare(kf_store_t *store)
                        "SELECT id, status, owner_id, responsible_id, routed_at IS NOT NULL "
                        "FROM ticket WHERE no = $1 FOR UPDATE");
     kf_store_statement(store, "respond",
-                       "SELECT " S_EVENT_COLS " FROM kefu_respond($1::bigint, $2, $3, $4)");
+                       "SELECT " KF_EVENT_COLUMNS " FROM kefu_respond($1::bigint, $2, $3, $4)");
     kf_store_statement(store, "transfer",
-                       "SELECT " S_EVENT_COLS " FROM kefu_transfer($1::bigint, $2, $3, $4, $5)");
+                       "SELECT " KF_EVENT_COLUMNS
+                       " FROM kefu_transfer($1::bigint, $2, $3, $4, $5)");
     kf_store_statement(store, "resolve",
-                       "SELECT " S_EVENT_COLS " FROM kefu_resolve($1::bigint, $2, $3, $4)");
+                       "SELECT " KF_EVENT_COLUMNS " FROM kefu_resolve($1::bigint, $2, $3, $4)");
 }
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -106,21 +106,6 @@ static void s_put_row(kf_body_t *body, PGresult *res, int row, const s_col_t *co
         else
             kf_body_str(body, cols[i].name, value);
     }
-}
-
-/* An event as returned by the store functions, columns S_EVENT_COLS from col. */
-static kf_event_t s_event_at(PGresult *res, int row, int col)
-{
-    kf_event_t ev = {
-        .seq = strtoll(PQgetvalue(res, row, col), NULL, 10),
-        .id = PQgetvalue(res, row, col + 1),
-        .type = PQgetvalue(res, row, col + 2),
-        .corr = PQgetvalue(res, row, col + 3),
-        .src = PQgetvalue(res, row, col + 4),
-        .at = strtoll(PQgetvalue(res, row, col + 5), NULL, 10),
-        .body_json = PQgetvalue(res, row, col + 6),
-    };
-    return ev;
 }
 
 /* Announces a committed event: news on the bus, and work for the router. */
@@ -504,7 +489,7 @@ static int s_change(intake_t *self, kf_request_t *req, const char *type, const a
     event = s_write_change(self, type, act, PQgetvalue(ticket, 0, 0), err);
     if (!event || kf_store_commit(self->store, err) != 0)
         goto failed;
-    kf_event_t ev = s_event_at(event, 0, 0);
+    kf_event_t ev = kf_event_from_row(event, 0, 0);
     kf_body_t *body = kf_body_new();
     kf_body_from_json(body, ev.body_json, NULL);
     const char *status = PQgetvalue(ticket, 0, 1);

@@ -53,8 +53,6 @@ void router_request_reload(void)
     s_reload_requested = 1;
 }
 
-#define S_EVENT_COLS "seq, id, type, corr, src, kefu_ms(at), body::text"
-
 static void s_prepare(kf_store_t *store)
 {
     kf_feed_prepare(store);
@@ -72,7 +70,8 @@ static void s_prepare(kf_store_t *store)
                        "JOIN project p ON p.id = t.project_id "
                        "WHERE t.no = $1 AND t.routed_at IS NULL FOR UPDATE OF t");
     kf_store_statement(store, "route",
-                       "SELECT " S_EVENT_COLS " FROM kefu_route($1::bigint, $2, $3, $4, $5::int, "
+                       "SELECT " KF_EVENT_COLUMNS
+                       " FROM kefu_route($1::bigint, $2, $3, $4, $5::int, "
                        "$6::bigint, $7::bigint, $8)");
     kf_store_statement(
         store, "overdue",
@@ -84,7 +83,8 @@ static void s_prepare(kf_store_t *store)
         "WHERE t.next_escalation_at <= clock_timestamp() AND t.status IN ('routed', 'responded') "
         "ORDER BY t.next_escalation_at LIMIT $1::int FOR UPDATE OF t SKIP LOCKED");
     kf_store_statement(store, "escalate",
-                       "SELECT " S_EVENT_COLS " FROM kefu_escalate($1::bigint, $2::int, $3, $4, "
+                       "SELECT " KF_EVENT_COLUMNS
+                       " FROM kefu_escalate($1::bigint, $2::int, $3, $4, "
                        "$5::bigint, $6)");
     kf_store_statement(store, "settle",
                        "UPDATE ticket SET next_escalation_at = NULL WHERE id = $1::bigint");
@@ -167,15 +167,7 @@ static void s_outbox_publish(router_t *self)
     for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
          res = (PGresult *)zlist_pop(self->outbox)) {
         for (int i = 0; i < PQntuples(res); i++) {
-            kf_event_t ev = {
-                .seq = strtoll(PQgetvalue(res, i, 0), NULL, 10),
-                .id = PQgetvalue(res, i, 1),
-                .type = PQgetvalue(res, i, 2),
-                .corr = PQgetvalue(res, i, 3),
-                .src = PQgetvalue(res, i, 4),
-                .at = strtoll(PQgetvalue(res, i, 5), NULL, 10),
-                .body_json = PQgetvalue(res, i, 6),
-            };
+            kf_event_t ev = kf_event_from_row(res, i, 0);
             kf_sock_send_event(self->events, &ev, S_SRC);
         }
         PQclear(res);
