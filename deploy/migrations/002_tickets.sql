@@ -56,7 +56,6 @@ CREATE TABLE ticket (
 );
 
 CREATE INDEX ticket_escalation_idx ON ticket (next_escalation_at) WHERE next_escalation_at IS NOT NULL;
-CREATE INDEX ticket_unrouted_idx ON ticket (id) WHERE status = 'submitted';
 CREATE INDEX ticket_owner_idx ON ticket (owner_id, status);
 CREATE INDEX ticket_project_received_idx ON ticket (project_id, received_at);
 CREATE INDEX ticket_received_idx ON ticket (received_at);

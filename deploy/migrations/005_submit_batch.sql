@@ -27,6 +27,8 @@ WITH item AS (
            x->>'detail' AS detail
       FROM jsonb_array_elements(p_items) WITH ORDINALITY AS a (x, ord)
 ), checked AS (
+    -- Per-item lookups as LATERAL index probes: a batch is a handful of
+    -- items, and hash joins over whole tables would cost more than they do.
     SELECT i.*, u.id AS unit_id, t.no AS known_no, t.status AS known_status,
            t.received_at AS known_received, t.owner_id AS known_owner,
            CASE WHEN s.id IS NULL THEN 'unknown_actor'
@@ -40,11 +42,12 @@ WITH item AS (
            CASE WHEN i.idem IS NULL THEN 1
                 ELSE row_number() OVER (PARTITION BY i.idem ORDER BY i.ord) END AS idem_rank
       FROM item i
-      LEFT JOIN staff s ON s.id = i.actor AND s.active
-      LEFT JOIN project p ON p.id = i.project
-      LEFT JOIN unit u ON u.project_id = i.project AND u.building = i.building
-                      AND u.unit_no = i.unit_no
-      LEFT JOIN ticket t ON t.idem_key = i.idem
+      LEFT JOIN LATERAL (SELECT id FROM staff WHERE id = i.actor AND active) s ON true
+      LEFT JOIN LATERAL (SELECT id FROM project WHERE id = i.project) p ON true
+      LEFT JOIN LATERAL (SELECT id FROM unit WHERE project_id = i.project
+                            AND building = i.building AND unit_no = i.unit_no) u ON true
+      LEFT JOIN LATERAL (SELECT no, status, received_at, owner_id FROM ticket
+                          WHERE idem_key = i.idem) t ON true
 ), fresh AS (
     SELECT * FROM checked WHERE err_code IS NULL AND known_no IS NULL AND idem_rank = 1
 ), owners AS (
