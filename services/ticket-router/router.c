@@ -16,6 +16,7 @@
 
 #define S_SRC "ticket-router"
 #define S_CONSUMER "ticket-router"
+#define S_DUTY_BUDGET_MS 200 /* longest a periodic duty holds up fresh work */
 
 const kf_setting_t router_settings[] = {
     KF_SETTINGS_COMMON,
@@ -307,9 +308,11 @@ static void s_on_work(router_t *self)
         kf_env_destroy(&envs[i]);
 }
 
-/* Routes whatever the doorbell missed, from the outbox. */
-static void s_catch_up(router_t *self)
+/* Routes whatever the doorbell missed, from the outbox, for at most
+   S_DUTY_BUDGET_MS. Returns true when there is more to read. */
+static bool s_catch_up(router_t *self)
 {
+    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
     kf_error_t err = {0};
     int read, applied;
     do {
@@ -321,7 +324,8 @@ static void s_catch_up(router_t *self)
             s_outbox_publish(self);
         if (applied > 0)
             kf_info("catchup.applied", "events=%d", applied);
-    } while (read > 0 && !zsys_interrupted);
+    } while (read > 0 && !zsys_interrupted && zclock_mono() < until);
+    return read > 0;
 }
 
 /* ---- escalation ----------------------------------------------------------- */
@@ -390,10 +394,16 @@ static int s_scan_once(router_t *self)
     return count;
 }
 
-static void s_scan(router_t *self)
+/* Escalates overdue tickets for at most S_DUTY_BUDGET_MS. Returns true
+   when there may be more. */
+static bool s_scan(router_t *self)
 {
-    while (!zsys_interrupted && s_scan_once(self) >= self->batch)
-        ;
+    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
+    bool full;
+    do
+        full = s_scan_once(self) >= self->batch;
+    while (full && !zsys_interrupted && zclock_mono() < until);
+    return full;
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -411,14 +421,12 @@ static void s_tick(router_t *self)
     }
     if (!self->loaded)
         return;
-    if (now >= self->next_catchup) {
-        s_catch_up(self);
-        self->next_catchup = zclock_mono() + self->catchup_ms;
-    }
-    if (now >= self->next_scan) {
-        s_scan(self);
-        self->next_scan = zclock_mono() + self->scan_ms;
-    }
+    /* A backlog is worked off in slices, so fresh work from the doorbell
+       is never held up behind it for long. */
+    if (now >= self->next_catchup)
+        self->next_catchup = zclock_mono() + (s_catch_up(self) ? 0 : self->catchup_ms);
+    if (now >= self->next_scan)
+        self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
 }
 
 int router_run(router_t *self)
@@ -428,8 +436,11 @@ int router_run(router_t *self)
             self->catchup_ms, self->scan_ms);
     while (!zsys_interrupted) {
         s_tick(self);
-        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
-        if (zpoller_wait(poller, 50))
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop.
+           With a backlog left, only look for fresh work, do not wait for it. */
+        int64_t now = zclock_mono();
+        bool backlog = self->loaded && (self->next_catchup <= now || self->next_scan <= now);
+        if (zpoller_wait(poller, backlog ? 0 : 50))
             s_on_work(self);
     }
     zpoller_destroy(&poller);
