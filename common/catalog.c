@@ -19,20 +19,28 @@ const char *const kf_channels[] = {"phone", "forum", "wechat", "email", "walk-in
 const char *const kf_priorities[] = {"normal", "high", "urgent", NULL};
 const char *const kf_statuses[] = {"submitted", "routed", "responded", "resolved", "closed", NULL};
 
-/* Requests a client sends to intake, and the two replies. */
-static const char *const s_messages[] = {"submit",         "ticket.show",     "ticket.list",
-                                         "ticket.respond", "ticket.transfer", "ticket.resolve",
-                                         "reply.ok",       "reply.error",     NULL};
+/* Requests a client sends to intake or kefu-survey, and the two replies. */
+static const char *const s_messages[] = {"submit",
+                                         "ticket.show",
+                                         "ticket.list",
+                                         "ticket.respond",
+                                         "ticket.transfer",
+                                         "ticket.resolve",
+                                         "survey.answer",
+                                         "survey.campaign",
+                                         "survey.show",
+                                         "report",
+                                         "reply.ok",
+                                         "reply.error",
+                                         NULL};
 
 /* Events of envelope version 1. The reserved names of the catalog
-   (ticket.reopened, approval.* ...) join this list when they are produced. */
-static const char *const s_events[] = {"ticket.submitted",
-                                       "ticket.routed",
-                                       "ticket.responded",
-                                       "ticket.transferred",
-                                       "ticket.escalated",
-                                       "ticket.resolved",
-                                       NULL};
+   (ticket.closed, approval.* ...) join this list when they are produced. */
+static const char *const s_events[] = {"ticket.submitted", "ticket.routed",
+                                       "ticket.responded", "ticket.transferred",
+                                       "ticket.escalated", "ticket.resolved",
+                                       "ticket.reopened",  "survey.sent",
+                                       "survey.answered",  NULL};
 
 /* True when name is in the NULL-terminated list. */
 static bool s_in(const char *const *list, const char *name)

@@ -15,8 +15,9 @@ void args_global_help(FILE *out)
 {
     fprintf(out, "Global options (before or after the command):\n"
                  "  --as STAFF         act as this staff id (default: $KEFU_ACTOR; required)\n"
-                 "  --endpoint URL     intake's endpoint (default: $KEFU_INTAKE or "
-                 "tcp://127.0.0.1:7700)\n"
+                 "  --endpoint URL     the daemon's endpoint (default: $KEFU_INTAKE or "
+                 "tcp://127.0.0.1:7700;\n"
+                 "                     for survey: $KEFU_SURVEY or tcp://127.0.0.1:7710)\n"
                  "  --timeout MS       wait this long for a reply (default: $KEFU_TIMEOUT_MS or "
                  "5000)\n"
                  "  --json             print the reply as one line of JSON (errors too)\n"
@@ -60,6 +61,7 @@ int args_global(cli_t *cli, const char *cmd, int c, const char *arg)
         if (args_text(cli, cmd, "endpoint", arg, sizeof cli->endpoint - 1, true) != 0)
             return -1;
         snprintf(cli->endpoint, sizeof cli->endpoint, "%s", arg);
+        cli->endpoint_given = true;
         return 1;
     case ARG_TIMEOUT:
         if (args_number(arg, 1, ARGS_TIMEOUT_MAX, &ms) != 0) {

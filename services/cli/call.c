@@ -75,9 +75,9 @@ static net_status_t s_exchange(const cli_t *cli, const call_t *call, net_t *net,
     net_status_t status = NET_TIMEOUT;
     for (int attempt = 0; attempt <= call->retries; attempt++) {
         if (attempt > 0)
-            fprintf(stderr, "kefu: intake at %s did not answer within %d ms; retrying once%s%s\n",
-                    cli->endpoint, cli->timeout_ms, call->retry_why ? " " : "",
-                    call->retry_why ? call->retry_why : "");
+            fprintf(stderr, "kefu: %s at %s did not answer within %d ms; retrying once%s%s\n",
+                    cli->peer ? cli->peer : "intake", cli->endpoint, cli->timeout_ms,
+                    call->retry_why ? " " : "", call->retry_why ? call->retry_why : "");
         kf_body_t *body = call->build(cli, call->arg);
         status = net_call(net, call->type, call->corr, &body, cli->timeout_ms, reply_p, err);
         kf_body_destroy(&body);
@@ -100,8 +100,8 @@ int call_run(const cli_t *cli, const call_t *call, kf_env_t **reply_p)
     net_destroy(&net);
     if (status == NET_TIMEOUT) {
         out_local_error(cli, "timeout", NULL,
-                        "intake at %s did not answer within %d ms (is it running?)", cli->endpoint,
-                        cli->timeout_ms);
+                        "%s at %s did not answer within %d ms (is it running?)",
+                        cli->peer ? cli->peer : "intake", cli->endpoint, cli->timeout_ms);
         return CLI_EXIT_TEMPORARY;
     }
     if (status == NET_FAILED) {

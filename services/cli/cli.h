@@ -18,10 +18,13 @@ enum {
 /* Settings for one run, filled by main from options and environment and
    read-only afterwards. */
 typedef struct {
-    char endpoint[256]; /* intake's ROUTER endpoint */
-    int timeout_ms;     /* how long to wait for one reply */
-    char actor[65];     /* staff id sent as `actor`; empty when not given */
-    bool json;          /* print reply bodies and errors as JSON */
+    char endpoint[256];        /* the daemon's ROUTER endpoint (intake's unless switched) */
+    bool endpoint_given;       /* --endpoint was given: commands keep it */
+    char survey_endpoint[256]; /* kefu-survey's ROUTER endpoint (KEFU_SURVEY) */
+    const char *peer;          /* the daemon asked, named in messages: "intake" or "kefu-survey" */
+    int timeout_ms;            /* how long to wait for one reply */
+    char actor[65];            /* staff id sent as `actor`; empty when not given */
+    bool json;                 /* print reply bodies and errors as JSON */
 } cli_t;
 
 /* The commands; each parses its own argv (argv[0] is the command name)
@@ -32,5 +35,10 @@ int cmd_tickets(cli_t *cli, int argc, char **argv);
 int cmd_respond(cli_t *cli, int argc, char **argv);
 int cmd_transfer(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);
+int cmd_survey(cli_t *cli, int argc, char **argv);
+
+/* Points cli at kefu-survey (KEFU_SURVEY) unless --endpoint was given;
+   for the commands that kefu-survey serves (survey, report). */
+void cli_use_survey(cli_t *cli);
 
 #endif

@@ -11,6 +11,7 @@
 /* The client's settings (services/cli/README.md). */
 static const kf_setting_t s_settings[] = {
     {"KEFU_INTAKE", "tcp://127.0.0.1:7700", "intake's endpoint (--endpoint)"},
+    {"KEFU_SURVEY", "tcp://127.0.0.1:7710", "kefu-survey's endpoint (survey, report; --endpoint)"},
     {"KEFU_TIMEOUT_MS", "5000", "how long to wait for a reply, in ms (--timeout)"},
     {"KEFU_ACTOR", "", "your staff id, sent as actor (--as)"},
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
@@ -30,6 +31,7 @@ static const s_command_t s_commands[] = {
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
     {"resolve", "mark a ticket resolved", cmd_resolve},
+    {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
     {NULL, NULL, NULL}};
 
 /* `kefu --help`. */
@@ -70,6 +72,9 @@ static int s_setup(cli_t *cli)
     setenv("TZ", kf_config_str(s_settings, "TZ"), 1);
     tzset();
     snprintf(cli->endpoint, sizeof cli->endpoint, "%s", kf_config_str(s_settings, "KEFU_INTAKE"));
+    snprintf(cli->survey_endpoint, sizeof cli->survey_endpoint, "%s",
+             kf_config_str(s_settings, "KEFU_SURVEY"));
+    cli->peer = "intake";
     long timeout;
     if (kf_config_int(s_settings, "KEFU_TIMEOUT_MS", 1, 600000, &timeout) != 0)
         return CLI_EXIT_USAGE;
@@ -79,6 +84,13 @@ static int s_setup(cli_t *cli)
         return CLI_EXIT_USAGE;
     snprintf(cli->actor, sizeof cli->actor, "%s", actor);
     return 0;
+}
+
+void cli_use_survey(cli_t *cli)
+{
+    if (!cli->endpoint_given)
+        snprintf(cli->endpoint, sizeof cli->endpoint, "%s", cli->survey_endpoint);
+    cli->peer = "kefu-survey";
 }
 
 /* Parses the options before the command. Returns 0 with *next set to the

@@ -1,0 +1,411 @@
+/* survey — the daemon's loop: resolutions into surveys, the send scan,
+   and the requests (see survey.h). */
+#include "survey.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answers.h"
+#include "envelope.h"
+#include "feed.h"
+#include "log.h"
+#include "plan.h"
+#include "requests.h"
+#include "sock.h"
+#include "store.h"
+#ifdef KEFU_SURVEY_REPORT
+#include "report.h"
+#endif
+
+#define S_SRC "survey"
+#define S_CONSUMER "survey"
+#define S_TYPES "{ticket.resolved}"
+#define S_BURST 64 /* most requests or bus messages taken in one go */
+
+const kf_setting_t survey_settings[] = {
+    KF_SETTINGS_COMMON,
+    {"KEFU_SURVEY_BIND", "tcp://127.0.0.1:7710", "endpoint kefu-survey binds for clients"},
+    {"KEFU_SURVEY_DELAY_S", "86400", "seconds from a resolution to its survey (0-2592000)"},
+    {"KEFU_SURVEY_MAX_AGE_S", "2592000",
+     "resolutions older than this when first seen get no survey (s; stale)"},
+    {"KEFU_SURVEY_CAMPAIGN_WINDOW_S", "2592000",
+     "a campaign re-run for the same project and milestone within this many s surveys no one"},
+    {"KEFU_SURVEY_CATCHUP_MS", "1000", "how often the outbox is read for missed resolutions (ms)"},
+    {"KEFU_SURVEY_SCAN_MS", "1000", "how often due surveys are looked for (ms)"},
+    {"KEFU_SURVEY_BATCH", "100", "most events or due surveys handled per transaction (1-1000)"},
+    KF_SETTINGS_END};
+
+struct survey {
+    kf_store_t *store;
+    zsock_t *clients; /* ROUTER: answers, campaigns, views, reports */
+    zsock_t *news;    /* SUB: ticket.resolved, the doorbell */
+    zsock_t *events;  /* PUB: what kefu-survey did */
+    zlist_t *outbox;  /* PGresults of events to publish after commit */
+    long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch;
+    int64_t next_catchup, next_scan;
+    uint64_t bad_news; /* bus messages that did not decode */
+};
+
+/* ---- statements ---------------------------------------------------------- */
+
+static void s_prepare(kf_store_t *store)
+{
+    kf_feed_prepare(store);
+    answers_prepare(store);
+#ifdef KEFU_SURVEY_REPORT
+    report_prepare(store);
+#endif
+    /* The resolution an event announces, as the store has it: the ticket,
+       whether it is imported, when it was resolved, and which resolution
+       of the ticket it was (the 'resolved' history rows up to the event's
+       own transaction, so a late read still numbers it right). */
+    kf_store_statement(
+        store, "resolution",
+        "SELECT t.id, t.homeowner_id, t.project_id, t.imported, "
+        "coalesce((e.body->>'resolved_at')::bigint, kefu_ms(e.at)), "
+        "(SELECT count(*) FROM ticket_history h WHERE h.ticket_id = t.id "
+        "AND h.action = 'resolved' AND h.xid <= e.xid), kefu_ms(clock_timestamp()), t.no "
+        "FROM event e JOIN ticket t ON t.no = e.corr "
+        "WHERE e.id = $1::uuid AND e.type = 'ticket.resolved'");
+    kf_store_statement(store, "survey_create",
+                       "INSERT INTO survey (ticket_id, homeowner_id, kind, project_id, "
+                       "resolution_no, due_at) VALUES ($1::bigint, $2::bigint, 'resolution', $3, "
+                       "$4::int, kefu_ts($5::bigint)) ON CONFLICT (ticket_id, resolution_no) "
+                       "DO NOTHING RETURNING id");
+    kf_store_statement(store, "send_due",
+                       "SELECT " KF_EVENT_COLUMNS " FROM kefu_survey_send_due($1::int, $2)");
+}
+
+/* ---- publishing after commit --------------------------------------------- */
+
+static void s_outbox_publish(survey_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox)) {
+        for (int i = 0; i < PQntuples(res); i++) {
+            kf_event_t ev = kf_event_from_row(res, i, 0);
+            kf_sock_send_event(self->events, &ev, S_SRC);
+        }
+        PQclear(res);
+    }
+}
+
+static void s_outbox_discard(survey_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox))
+        PQclear(res);
+}
+
+/* ---- resolutions into surveys ------------------------------------------- */
+
+/* Columns of the resolution statement. */
+enum { R_TICKET, R_HOMEOWNER, R_PROJECT, R_IMPORTED, R_RESOLVED, R_NO, R_NOW, R_TICKET_NO };
+
+/* Applies ticket.resolved inside the feed's transaction: creates the survey
+   of that resolution, unless the ticket is imported or the resolution
+   stale. An event the store does not hold (a forged doorbell) does
+   nothing. */
+static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    survey_t *self = (survey_t *)arg;
+    const char *params[] = {ev->id};
+    PGresult *res = kf_store_exec(store, "resolution", 1, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        kf_warn("resolution.unknown", "event=%s ticket=%s", ev->id, ev->corr);
+        PQclear(res);
+        return 0;
+    }
+    const char *no = PQgetvalue(res, 0, R_TICKET_NO);
+    int64_t resolved = strtoll(PQgetvalue(res, 0, R_RESOLVED), NULL, 10);
+    int64_t now = strtoll(PQgetvalue(res, 0, R_NOW), NULL, 10);
+    int rc = 0;
+    if (PQgetvalue(res, 0, R_IMPORTED)[0] == 't')
+        kf_info("survey.skipped", "ticket=%s reason=imported event=%s", no, ev->id);
+    else if (plan_due(resolved, self->max_age_s) < now)
+        kf_info("survey.skipped", "ticket=%s reason=stale event=%s resolved_ms=%lld", no, ev->id,
+                (long long)resolved);
+    else {
+        char due[24];
+        snprintf(due, sizeof due, "%lld", (long long)plan_due(resolved, self->delay_s));
+        const char *row[] = {PQgetvalue(res, 0, R_TICKET), PQgetvalue(res, 0, R_HOMEOWNER),
+                             PQgetvalue(res, 0, R_PROJECT), PQgetvalue(res, 0, R_NO), due};
+        PGresult *created = kf_store_exec(store, "survey_create", 5, row, err);
+        if (!created)
+            rc = -1;
+        else if (PQntuples(created) == 1)
+            kf_info("survey.created", "survey=%s ticket=%s resolution=%s due_ms=%s",
+                    PQgetvalue(created, 0, 0), no, PQgetvalue(res, 0, R_NO), due);
+        PQclear(created);
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* Decodes one bus message into an envelope; NULL when it is not a
+   ticket.resolved (counted and logged). */
+static kf_env_t *s_take_news(survey_t *self)
+{
+    zmsg_t *msg = zmsg_recv(self->news);
+    if (!msg)
+        return NULL;
+    kf_error_t err = {0};
+    kf_env_t *env = kf_env_decode_msg(msg, &err);
+    zmsg_destroy(&msg);
+    if (!env) {
+        self->bad_news++;
+        kf_warn("news.bad_message", "code=%s field=%s count=%llu", kf_err_name(err.code), err.field,
+                (unsigned long long)self->bad_news);
+    } else if (strcmp(kf_env_type(env), "ticket.resolved") != 0) {
+        self->bad_news++;
+        kf_warn("news.unexpected", "type=%s", kf_env_type(env));
+        kf_env_destroy(&env);
+    }
+    return env;
+}
+
+/* Applies what the doorbell brought, up to a batch, in one transaction;
+   one by one when that fails, so one bad event cannot hold up the rest.
+   What still fails is left for catch-up, which reads the store. */
+static void s_on_news(survey_t *self)
+{
+    kf_env_t *envs[S_BURST];
+    kf_event_t events[S_BURST];
+    int count = 0;
+    do {
+        kf_env_t *env = s_take_news(self);
+        if (env) {
+            envs[count] = env;
+            events[count] = (kf_event_t){.seq = kf_env_seq(env),
+                                         .id = kf_env_id(env),
+                                         .type = kf_env_type(env),
+                                         .corr = kf_env_corr(env),
+                                         .src = kf_env_src(env),
+                                         .at = kf_env_at(env)};
+            count++;
+        }
+    } while (count < S_BURST && count < self->batch && (zsock_events(self->news) & ZMQ_POLLIN));
+    kf_error_t err = {0};
+    if (count > 0 && kf_store_ready(self->store, &err) == 0 &&
+        kf_feed_apply_all(self->store, S_CONSUMER, events, count, s_apply, self, &err) < 0)
+        for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++)
+            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0)
+                kf_warn("news.deferred", "event=%s ticket=%s code=%s reason=\"left for catch-up\"",
+                        events[i].id, events[i].corr, kf_err_name(err.code));
+    for (int i = 0; i < count; i++)
+        kf_env_destroy(&envs[i]);
+}
+
+/* Creates the surveys of whatever resolutions the doorbell missed. */
+static void s_catch_up(survey_t *self)
+{
+    kf_error_t err = {0};
+    int read, applied;
+    do {
+        read = kf_feed_catch_up(self->store, S_CONSUMER, S_TYPES, (int)self->batch, s_apply, self,
+                                &applied, &err);
+        if (applied > 0)
+            kf_info("catchup.applied", "events=%d", applied);
+    } while (read > 0 && !zsys_interrupted);
+}
+
+/* ---- sending due surveys ------------------------------------------------- */
+
+/* Marks up to a batch of due surveys sent, with their survey.sent events,
+   in one statement; publishes them. Returns how many, or -1. */
+static int s_send_once(survey_t *self)
+{
+    kf_error_t err = {0};
+    char limit[16];
+    snprintf(limit, sizeof limit, "%ld", self->batch);
+    const char *params[] = {limit, S_SRC};
+    PGresult *res = kf_store_exec(self->store, "send_due", 2, params, &err);
+    if (!res)
+        return -1;
+    int count = PQntuples(res);
+    for (int i = 0; i < count; i++) {
+        kf_event_t ev = kf_event_from_row(res, i, 0);
+        kf_info("survey.sent", "event=%s ticket=%s", ev.id, ev.corr[0] ? ev.corr : "-");
+    }
+    zlist_append(self->outbox, res);
+    s_outbox_publish(self);
+    return count;
+}
+
+static void s_send_due(survey_t *self)
+{
+    while (!zsys_interrupted && s_send_once(self) >= self->batch)
+        ;
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+/* Serves one decoded request into reply; returns 0 or -1 with err. */
+static int s_dispatch(survey_t *self, const char *type, const msgpack_object *body,
+                      kf_body_t *reply, kf_error_t *err)
+{
+    char actor[SREQ_ACTOR_MAX + 1], role[16];
+    if (strcmp(type, "survey.answer") != 0 && strcmp(type, "survey.campaign") != 0 &&
+        strcmp(type, "survey.show") != 0 && strcmp(type, "report") != 0)
+        return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type", "kefu-survey does not serve %s", type);
+    if (sreq_parse_actor(body, actor, err) != 0)
+        return -1;
+    if (strcmp(type, "survey.answer") == 0) {
+        answer_req_t req;
+        if (sreq_parse_answer(body, &req, err) != 0 ||
+            answers_actor_role(self->store, req.actor, role, sizeof role, err) != 0)
+            return -1;
+        return answers_record(self->store, &req, role, reply, self->outbox, S_SRC, err);
+    }
+    if (strcmp(type, "survey.campaign") == 0) {
+        campaign_req_t req;
+        int created = 0;
+        if (sreq_parse_campaign(body, &req, err) != 0 ||
+            answers_actor_role(self->store, req.actor, role, sizeof role, err) != 0 ||
+            answers_campaign(self->store, &req, role, self->window_s, reply, &created, err) != 0)
+            return -1;
+        if (created > 0)
+            self->next_scan = 0; /* due now: send without waiting for the timer */
+        return 0;
+    }
+    if (strcmp(type, "survey.show") == 0) {
+        show_req_t req;
+        if (sreq_parse_show(body, &req, err) != 0 ||
+            answers_actor_role(self->store, req.actor, role, sizeof role, err) != 0)
+            return -1;
+        return answers_show(self->store, &req, reply, err);
+    }
+#ifdef KEFU_SURVEY_REPORT
+    return report_serve(self->store, body, reply, err); /* checks the actor itself */
+#else
+    return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type",
+                        "this kefu-survey was built without the KPI report");
+#endif
+}
+
+/* Takes one request off the socket and answers it. */
+static void s_take_request(survey_t *self)
+{
+    kf_request_t req;
+    if (kf_request_recv(self->clients, &req) != 0)
+        return;
+    kf_error_t err = {0};
+    if (!req.env) {
+        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req.err.code), req.err.field);
+        kf_reply_error(self->clients, &req, S_SRC, &req.err);
+        kf_request_clear(&req);
+        return;
+    }
+    const char *type = kf_env_type(req.env);
+    kf_body_t *reply = kf_body_new();
+    int rc = kf_store_ready(self->store, &err) == 0
+                 ? s_dispatch(self, type, kf_env_body(req.env), reply, &err)
+                 : -1;
+    if (rc == 0) {
+        kf_reply_ok(self->clients, &req, S_SRC, &reply);
+        s_outbox_publish(self);
+    } else {
+        kf_body_destroy(&reply);
+        s_outbox_discard(self);
+        kf_reply_error(self->clients, &req, S_SRC, &err);
+        kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err.code),
+                err.field);
+    }
+    kf_request_clear(&req);
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+/* Runs the periodic duties that are due. */
+static void s_tick(survey_t *self)
+{
+    if (kf_store_ready(self->store, NULL) != 0)
+        return;
+    int64_t now = zclock_mono();
+    if (now >= self->next_catchup) {
+        s_catch_up(self);
+        self->next_catchup = zclock_mono() + self->catchup_ms;
+    }
+    if (now >= self->next_scan) {
+        s_send_due(self);
+        self->next_scan = zclock_mono() + self->scan_ms;
+    }
+}
+
+int survey_run(survey_t *self)
+{
+    zpoller_t *poller = zpoller_new(self->clients, self->news, NULL);
+    kf_info("survey.started", "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld",
+            KEFU_VERSION, kf_config_str(survey_settings, "KEFU_SURVEY_BIND"), self->delay_s,
+            self->scan_ms, self->catchup_ms);
+    while (!zsys_interrupted) {
+        s_tick(self);
+        /* A signal also ends the wait; the loop's condition decides. */
+        void *which = zpoller_wait(poller, 50);
+        if (which == self->clients) {
+            int taken = 0;
+            do
+                s_take_request(self);
+            while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
+        } else if (which == self->news)
+            s_on_news(self);
+    }
+    zpoller_destroy(&poller);
+    kf_info("survey.stopped", "reason=%s", "signal");
+    return 0;
+}
+
+survey_t *survey_new(void)
+{
+    survey_t *self = (survey_t *)zmalloc(sizeof(survey_t));
+    const kf_setting_t *t = survey_settings;
+    if (kf_config_int(t, "KEFU_SURVEY_DELAY_S", 0, 2592000, &self->delay_s) ||
+        kf_config_int(t, "KEFU_SURVEY_MAX_AGE_S", 1, 315360000, &self->max_age_s) ||
+        kf_config_int(t, "KEFU_SURVEY_CAMPAIGN_WINDOW_S", 0, 315360000, &self->window_s) ||
+        kf_config_int(t, "KEFU_SURVEY_CATCHUP_MS", 10, 3600000, &self->catchup_ms) ||
+        kf_config_int(t, "KEFU_SURVEY_SCAN_MS", 10, 3600000, &self->scan_ms) ||
+        kf_config_int(t, "KEFU_SURVEY_BATCH", 1, 1000, &self->batch)) {
+        free(self);
+        return NULL;
+    }
+    zsys_init();
+    self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-survey");
+    s_prepare(self->store);
+    self->outbox = zlist_new();
+    self->clients = zsock_new(ZMQ_ROUTER);
+    self->news = zsock_new(ZMQ_SUB);
+    self->events = zsock_new(ZMQ_PUB);
+    zsock_set_linger(self->clients, 0);
+    zsock_set_linger(self->events, 0);
+    zsock_set_linger(self->news, 0);
+    const char *bind = kf_config_str(t, "KEFU_SURVEY_BIND");
+    if (zsock_bind(self->clients, "%s", bind) < 0) {
+        kf_error("survey.bind_failed", "endpoint=%s error=\"%s\"", bind, zmq_strerror(zmq_errno()));
+        survey_destroy(&self);
+        return NULL;
+    }
+    zsock_set_subscribe(self->news, "ticket.resolved");
+    zsock_connect(self->news, "%s", kf_config_str(t, "KEFU_BUS_SUB"));
+    zsock_connect(self->events, "%s", kf_config_str(t, "KEFU_BUS_PUB"));
+    return self;
+}
+
+void survey_destroy(survey_t **self_p)
+{
+    assert(self_p);
+    survey_t *self = *self_p;
+    if (!self)
+        return;
+    s_outbox_discard(self);
+    zlist_destroy(&self->outbox);
+    zsock_destroy(&self->clients);
+    zsock_destroy(&self->news);
+    zsock_destroy(&self->events);
+    kf_store_destroy(&self->store);
+    free(self);
+    *self_p = NULL;
+}
