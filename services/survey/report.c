@@ -1,0 +1,759 @@
+/* kefu-survey — the `report` request: KPIs from the store. */
+#include "report.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+const char *const report_by_names[] = {"project", "department", "kind", NULL};
+
+#define S_LEVELS 3   /* escalation levels (002_tickets.sql: 0-3) */
+#define S_KEY_MAX 64 /* bytes of a group key kept */
+#define S_APPROVAL_ABSENT "no approval data yet"
+
+/* ---- SQL -----------------------------------------------------------------
+   Every figure statement takes the same parameters: $1 from and $2 to (ms,
+   the half-open period), $3 what to group by ('project', 'department',
+   'kind', 'month', or NULL for the total alone), $4 the time zone, and
+   the tickets statement $5 the report's "now" (ms). Each returns the total
+   first-column grouping() = 1 and one row per group with grouping() = 0. */
+
+/* The group key of a row: t is the ticket (NULL for a campaign survey),
+   project the row's project, at the instant whose local month a series
+   groups by. */
+// clang-format off
+#define S_GROUP(project, at)                                                                      \
+    "CASE $3::text WHEN 'project' THEN " project " WHEN 'department' THEN t.department_id "       \
+    "WHEN 'kind' THEN t.kind WHEN 'month' THEN to_char(timezone($4::text, " at "), 'YYYY-MM') END"
+#define S_TICKET_GROUP S_GROUP("t.project_id", "t.received_at")
+#define S_SURVEY_GROUP S_GROUP("coalesce(t.project_id, s.project_id)", "s.answered_at")
+#define S_TICKETS_IN_PERIOD \
+    "t.received_at >= kefu_ts($1::bigint) AND t.received_at < kefu_ts($2::bigint)"
+
+/* Tickets received in the period. First response (complaints): a hit is a
+   response at most 24 h after receipt; the denominator holds the answered
+   ones and the unanswered ones whose 24 h have passed by now ($5); those
+   still within their 24 h are counted apart (pending) and in neither.
+   Resolved within the month (complaints): first resolution (a reopened
+   ticket keeps first_resolved_at) before the first instant of the month
+   after the local month of receipt. '24 hours' and not '1 day': an
+   interval of a day is 23 or 25 hours across a DST change. */
+static const char *const s_sql_tickets =
+    "SELECT grouping(x.g), x.g, count(*), count(*) FILTER (WHERE x.c), "
+    "  count(*) FILTER (WHERE x.c AND x.responded_at <= x.received_at + interval '24 hours'), "
+    "  count(*) FILTER (WHERE x.c AND (x.responded_at IS NOT NULL "
+    "    OR x.received_at + interval '24 hours' < kefu_ts($5::bigint))), "
+    "  count(*) FILTER (WHERE x.c AND x.responded_at IS NULL "
+    "    AND x.received_at + interval '24 hours' >= kefu_ts($5::bigint)), "
+    "  count(*) FILTER (WHERE x.c AND x.first_resolved < timezone($4::text, "
+    "    date_trunc('month', timezone($4::text, x.received_at)) + interval '1 month')) "
+    "FROM (SELECT t.kind = 'complaint' AS c, t.received_at, t.responded_at, "
+    "        coalesce(t.first_resolved_at, t.resolved_at) AS first_resolved, "
+    "        " S_TICKET_GROUP " AS g "
+    "      FROM ticket t WHERE " S_TICKETS_IN_PERIOD ") x "
+    "GROUP BY GROUPING SETS ((), (x.g))";
+
+/* Escalations (history rows) of the tickets received in the period, by
+   level: the numerators of "escalations per 100 tickets". */
+static const char *const s_sql_escalations =
+    "SELECT grouping(x.g), x.g, h.level, count(*) "
+    "FROM (SELECT t.id, " S_TICKET_GROUP " AS g "
+    "      FROM ticket t WHERE " S_TICKETS_IN_PERIOD ") x "
+    "JOIN ticket_history h ON h.ticket_id = x.id AND h.action = 'escalated' "
+    "GROUP BY GROUPING SETS ((h.level), (x.g, h.level))";
+
+/* Survey answers recorded in the period: satisfaction over those with a
+   1-5 score, NPS over those with a 0-10 score. A campaign survey has no
+   ticket: its project is its own, its department and kind NULL. */
+static const char *const s_sql_surveys =
+    "SELECT grouping(x.g), x.g, count(x.score), count(*) FILTER (WHERE x.score >= 4), "
+    "  count(*) FILTER (WHERE x.nps >= 9), count(*) FILTER (WHERE x.nps BETWEEN 7 AND 8), "
+    "  count(*) FILTER (WHERE x.nps <= 6) "
+    "FROM (SELECT s.score, s.nps, " S_SURVEY_GROUP " AS g "
+    "      FROM survey s LEFT JOIN ticket t ON t.id = s.ticket_id "
+    "      WHERE s.answered_at >= kefu_ts($1::bigint) AND s.answered_at < kefu_ts($2::bigint)) x "
+    "GROUP BY GROUPING SETS ((), (x.g))";
+// clang-format on
+
+/* Approval cycle time: NULL until the approval tables exist (issue 3), and
+   the KPI is reported absent with S_APPROVAL_ABSENT. Adding it is this one
+   query: parameters $1-$4 as above, rows (grouping(g), g, requests
+   completed in the period, median seconds, 90th percentile seconds) from
+   percentile_disc(0.5) and percentile_disc(0.9) WITHIN GROUP (ORDER BY
+   the request's completion minus its start in seconds), which is the
+   nearest-rank method of kpi.h. s_fill_approvals already reads it. */
+static const char *const s_sql_approvals = NULL;
+
+/* The zone of the report (the request's, else the store's kefu.tz), now,
+   and the current local month; no row when the zone is unknown. */
+static const char *const s_sql_clock =
+    "SELECT z.tz, kefu_ms(now()), to_char(timezone(z.tz, now()), 'YYYY-MM') "
+    "FROM (SELECT coalesce($1::text, kefu_tz()) AS tz) z WHERE kefu_tz_valid(z.tz)";
+
+/* The instants at which local wall times ($2, a text array of
+   'YYYY-MM-DD HH:MM:SS') occur in zone $1, in order. */
+static const char *const s_sql_instants =
+    "SELECT kefu_ms(timezone($1::text, u.t::timestamp)) "
+    "FROM unnest($2::text[]) WITH ORDINALITY AS u (t, i) ORDER BY u.i";
+
+/* The local months of instants $2 and $3 in zone $1. */
+static const char *const s_sql_months =
+    "SELECT to_char(timezone($1::text, kefu_ts($2::bigint)), 'YYYY-MM'), "
+    "to_char(timezone($1::text, kefu_ts($3::bigint)), 'YYYY-MM')";
+
+static const char *const s_sql_actor = "SELECT 1 FROM staff WHERE id = $1 AND active";
+
+/* ---- figures ------------------------------------------------------------ */
+
+/* The counts of one group (or of the total) over one period. */
+typedef struct {
+    char key[S_KEY_MAX + 1]; /* the group's key; "" for the total */
+    bool null_key;           /* a group whose key is NULL (e.g. not yet routed) */
+    int64_t tickets;         /* received in the period, every kind */
+    int64_t complaints;      /* of which complaints */
+    int64_t fr_num, fr_den, fr_pending;
+    int64_t rm_num;                 /* over complaints */
+    int64_t esc[S_LEVELS + 1];      /* escalations by level; [0] all levels */
+    int64_t sat_num, sat_den;       /* answers scoring 4-5, answers with a score */
+    kpi_nps_t nps;                  /* answers with a 0-10 score */
+    bool has_approval;              /* the approval query ran */
+    int64_t ap_den, ap_med, ap_p90; /* requests completed; seconds */
+    bool ap_null;                   /* no completed request: median and p90 absent */
+} s_fig_t;
+
+/* The figures of one period: the total and the groups. */
+typedef struct {
+    s_fig_t total;
+    s_fig_t *groups;
+    size_t ngroups;
+    size_t cap;
+} s_figs_t;
+
+static void s_figs_free(s_figs_t *figs)
+{
+    free(figs->groups);
+    memset(figs, 0, sizeof *figs);
+}
+
+/* The figures a result row belongs to: the total, or its group (added on
+   first sight). */
+static s_fig_t *s_figs_row(s_figs_t *figs, PGresult *res, int row)
+{
+    if (strcmp(PQgetvalue(res, row, 0), "1") == 0)
+        return &figs->total;
+    bool null_key = PQgetisnull(res, row, 1);
+    const char *key = null_key ? "" : PQgetvalue(res, row, 1);
+    for (size_t i = 0; i < figs->ngroups; i++)
+        if (figs->groups[i].null_key == null_key &&
+            strncmp(figs->groups[i].key, key, S_KEY_MAX) == 0)
+            return &figs->groups[i];
+    if (figs->ngroups == figs->cap) {
+        size_t cap = figs->cap ? 2 * figs->cap : 16;
+        s_fig_t *groups = realloc(figs->groups, cap * sizeof *groups);
+        if (!groups)
+            return NULL;
+        figs->groups = groups;
+        figs->cap = cap;
+    }
+    s_fig_t *fig = &figs->groups[figs->ngroups++];
+    memset(fig, 0, sizeof *fig);
+    fig->null_key = null_key;
+    snprintf(fig->key, sizeof fig->key, "%s", key);
+    return fig;
+}
+
+static int64_t s_int(PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+/* Reads a row of the tickets statement. */
+static void s_fill_tickets(s_fig_t *fig, PGresult *res, int row)
+{
+    fig->tickets = s_int(res, row, 2);
+    fig->complaints = s_int(res, row, 3);
+    fig->fr_num = s_int(res, row, 4);
+    fig->fr_den = s_int(res, row, 5);
+    fig->fr_pending = s_int(res, row, 6);
+    fig->rm_num = s_int(res, row, 7);
+}
+
+/* Reads a row of the escalations statement (one level of one group). */
+static void s_fill_escalations(s_fig_t *fig, PGresult *res, int row)
+{
+    int64_t level = s_int(res, row, 2), count = s_int(res, row, 3);
+    if (level >= 1 && level <= S_LEVELS)
+        fig->esc[level] += count;
+    fig->esc[0] += count;
+}
+
+/* Reads a row of the surveys statement. */
+static void s_fill_surveys(s_fig_t *fig, PGresult *res, int row)
+{
+    fig->sat_den = s_int(res, row, 2);
+    fig->sat_num = s_int(res, row, 3);
+    fig->nps.promoters = s_int(res, row, 4);
+    fig->nps.passives = s_int(res, row, 5);
+    fig->nps.detractors = s_int(res, row, 6);
+}
+
+/* Reads a row of the approvals statement. */
+static void s_fill_approvals(s_fig_t *fig, PGresult *res, int row)
+{
+    fig->has_approval = true;
+    fig->ap_den = s_int(res, row, 2);
+    fig->ap_null = PQgetisnull(res, row, 3);
+    fig->ap_med = s_int(res, row, 3);
+    fig->ap_p90 = s_int(res, row, 4);
+}
+
+/* A source of figures: a named statement and the reader of its rows. */
+typedef struct {
+    const char *name;
+    const char *const *sql; /* points at NULL while the source does not exist */
+    int nparams;
+    void (*fill)(s_fig_t *fig, PGresult *res, int row);
+} s_source_t;
+
+static const s_source_t s_sources[] = {
+    {"report_tickets", &s_sql_tickets, 5, s_fill_tickets},
+    {"report_escalations", &s_sql_escalations, 4, s_fill_escalations},
+    {"report_surveys", &s_sql_surveys, 4, s_fill_surveys},
+    {"report_approvals", &s_sql_approvals, 4, s_fill_approvals},
+};
+#define S_NSOURCES (sizeof s_sources / sizeof s_sources[0])
+
+void report_prepare(kf_store_t *store)
+{
+    kf_store_statement(store, "report_actor", s_sql_actor);
+    kf_store_statement(store, "report_clock", s_sql_clock);
+    kf_store_statement(store, "report_instants", s_sql_instants);
+    kf_store_statement(store, "report_months", s_sql_months);
+    for (size_t i = 0; i < S_NSOURCES; i++)
+        if (*s_sources[i].sql)
+            kf_store_statement(store, s_sources[i].name, *s_sources[i].sql);
+}
+
+/* ---- decoding ------------------------------------------------------------ */
+
+/* Reads from or to: an integer of ms, or a 'YYYY-MM-DD' string. Returns 1
+   when present, 0 when absent, -1 with err. */
+static int s_get_bound(const msgpack_object *body, const char *key, report_bound_t *out,
+                       kf_error_t *err)
+{
+    const msgpack_object *obj = kf_map_get(body, key);
+    if (!obj || obj->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    memset(out, 0, sizeof *out);
+    if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        out->is_ms = true;
+        return kf_get_int(body, key, true, 0, REPORT_MS_MAX, &out->ms, err);
+    }
+    if (obj->type != MSGPACK_OBJECT_STR)
+        return kf_error_set(err, KF_E_WRONG_TYPE, key,
+                            "%s must be milliseconds since the epoch or a date 'YYYY-MM-DD'", key);
+    char text[16];
+    if (kf_get_str(body, key, true, text, sizeof text, err) < 0 ||
+        kpi_date_parse(text, &out->date) != 0)
+        return kf_error_set(err, KF_E_BAD_VALUE, key,
+                            "%s must be a date 'YYYY-MM-DD' (a real one, year %d-%d) or "
+                            "milliseconds since the epoch",
+                            key, KPI_YEAR_MIN, KPI_YEAR_MAX);
+    return 1;
+}
+
+/* True when name looks like an IANA zone name ("Asia/Shanghai", "UTC"),
+   which rules out POSIX strings such as "UTC+8" whose sign is inverted. */
+static bool s_tz_name(const char *name)
+{
+    if (strcmp(name, "UTC") == 0)
+        return true;
+    if (!strchr(name, '/') ||
+        !((name[0] >= 'A' && name[0] <= 'Z') || (name[0] >= 'a' && name[0] <= 'z')))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+              strchr("/_+-", *p)))
+            return false;
+    return name[strlen(name) - 1] != '/' && !strstr(name, "//");
+}
+
+int report_parse(const msgpack_object *body, report_req_t *out, kf_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    out->by = REPORT_BY_NONE;
+    if (!body || body->type != MSGPACK_OBJECT_MAP)
+        return kf_error_set(err, KF_E_WRONG_TYPE, "body", "body must be a map");
+    if (kf_get_str(body, "actor", true, out->actor, sizeof out->actor, err) < 0)
+        return -1;
+    if (out->actor[0] == '\0')
+        return kf_error_set(err, KF_E_MISSING_FIELD, "actor", "actor must not be empty");
+
+    char month[16];
+    int rc = kf_get_str(body, "month", false, month, sizeof month, err);
+    if (rc < 0 && err->code == KF_E_TOO_LONG)
+        return kf_error_set(err, KF_E_BAD_VALUE, "month", "month must be 'YYYY-MM'");
+    if (rc < 0)
+        return -1;
+    if (rc == 1) {
+        if (kpi_month_parse(month, &out->month) != 0)
+            return kf_error_set(err, KF_E_BAD_VALUE, "month",
+                                "month must be 'YYYY-MM' with a month 01-12 and a year %d-%d, "
+                                "not '%s'",
+                                KPI_YEAR_MIN, KPI_YEAR_MAX, month);
+        out->has_month = true;
+    }
+
+    int has_from = s_get_bound(body, "from", &out->from, err);
+    if (has_from < 0)
+        return -1;
+    int has_to = s_get_bound(body, "to", &out->to, err);
+    if (has_to < 0)
+        return -1;
+    if (has_from != has_to)
+        return kf_error_set(err, KF_E_MISSING_FIELD, has_from ? "to" : "from",
+                            "a range needs both from and to");
+    if (has_from && out->has_month)
+        return kf_error_set(err, KF_E_BAD_VALUE, "month",
+                            "give either month or a range (from, to), not both");
+    out->has_range = has_from;
+    if (out->has_range && out->from.is_ms == out->to.is_ms) {
+        bool empty = out->from.is_ms ? out->from.ms >= out->to.ms
+                                     : kpi_date_cmp(out->from.date, out->to.date) >= 0;
+        if (empty)
+            return kf_error_set(err, KF_E_BAD_VALUE, "to",
+                                "the range [from, to) is empty: to must come after from");
+    }
+
+    int by;
+    rc = kf_get_enum(body, "by", false, report_by_names, &by, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        out->by = (report_by_t)by;
+
+    rc = kf_get_str(body, "tz", false, out->tz, sizeof out->tz, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 1 && !s_tz_name(out->tz))
+        return kf_error_set(err, KF_E_BAD_VALUE, "tz",
+                            "tz must be a time-zone name such as 'Asia/Shanghai', not '%s'",
+                            out->tz);
+
+    bool series = false;
+    if (kf_get_bool(body, "series", false, &series, err) < 0)
+        return -1;
+    out->series = series;
+    return 0;
+}
+
+/* ---- serving -------------------------------------------------------------- */
+
+/* The period and what it was asked as. */
+typedef struct {
+    char tz[REPORT_TZ_MAX + 1];
+    int64_t now;
+    int64_t from, to;
+    bool has_month;
+    kpi_month_t month;
+    /* The series: nseries months, months[i] over [bounds[i], bounds[i + 1]). */
+    size_t nseries;
+    kpi_month_t months[REPORT_SERIES_MAX];
+    int64_t bounds[REPORT_SERIES_MAX + 1];
+} s_period_t;
+
+/* Runs a statement expecting rows; NULL with err when it failed. */
+static PGresult *s_exec(kf_store_t *store, const char *name, int n, const char *const *params,
+                        kf_error_t *err)
+{
+    if (kf_store_ready(store, err) != 0)
+        return NULL;
+    return kf_store_exec(store, name, n, params, err);
+}
+
+/* The instants of local wall times (each "YYYY-MM-DD HH:MM:SS") in tz. */
+static int s_instants(kf_store_t *store, const char *tz, char (*locals)[24], size_t n, int64_t *out,
+                      kf_error_t *err)
+{
+    /* A text array literal of the wall times: only digits, '-', ':' and
+       spaces, each quoted, sent as a parameter. */
+    char array[REPORT_SERIES_MAX * 26 + 64] = "{";
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(array);
+        snprintf(array + used, sizeof array - used, "%s\"%s\"", i ? "," : "", locals[i]);
+    }
+    strncat(array, "}", sizeof array - strlen(array) - 1);
+    const char *params[] = {tz, array};
+    PGresult *res = s_exec(store, "report_instants", 2, params, err);
+    if (!res)
+        return -1;
+    int rc = 0;
+    if ((size_t)PQntuples(res) != n)
+        rc = kf_error_set(err, KF_E_INTERNAL, "", "the store returned %d instants for %zu",
+                          PQntuples(res), n);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        out[i] = s_int(res, (int)i, 0);
+    PQclear(res);
+    return rc;
+}
+
+/* The local wall time at which a bound begins. */
+static void s_bound_local(const report_bound_t *bound, char *buf, size_t size)
+{
+    kpi_date_start(bound->date, buf, size);
+}
+
+/* Works out the period (and the series) of req in the store's terms. */
+static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, kf_error_t *err)
+{
+    memset(p, 0, sizeof *p);
+    const char *params[3] = {req->tz[0] ? req->tz : NULL};
+    PGresult *res = s_exec(store, "report_clock", 1, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        if (req->tz[0])
+            return kf_error_set(err, KF_E_BAD_VALUE, "tz", "unknown time zone '%s'", req->tz);
+        kf_error("report.bad_tz", "%s", "reason=\"the store's kefu.tz is not a time zone\"");
+        return kf_error_set(err, KF_E_INTERNAL, "tz", "the store's kefu.tz is not a time zone");
+    }
+    snprintf(p->tz, sizeof p->tz, "%s", PQgetvalue(res, 0, 0));
+    p->now = s_int(res, 0, 1);
+    kpi_month_t current;
+    int bad_current = kpi_month_parse(PQgetvalue(res, 0, 2), &current);
+    PQclear(res);
+    if (bad_current)
+        return kf_error_set(err, KF_E_INTERNAL, "", "the store's clock is out of range");
+
+    char locals[REPORT_SERIES_MAX + 1][24];
+    if (!req->has_range) {
+        /* A month: M alone, or M-11 .. M for the series; bounds from local
+           midnights of the first days. */
+        p->has_month = true;
+        p->month = req->has_month ? req->month : current;
+        size_t n = req->series ? REPORT_SERIES_MONTHS : 1;
+        kpi_month_t first = kpi_month_add(p->month, -(int)(n - 1));
+        if (first.year < KPI_YEAR_MIN)
+            return kf_error_set(err, KF_E_BAD_VALUE, "month", "the series would start before %d",
+                                KPI_YEAR_MIN);
+        for (size_t i = 0; i <= n; i++)
+            kpi_month_start(kpi_month_add(first, (int)i), locals[i], sizeof locals[i]);
+        if (s_instants(store, p->tz, locals, n + 1, p->bounds, err) != 0)
+            return -1;
+        p->from = p->bounds[n - 1];
+        p->to = p->bounds[n];
+        if (req->series) {
+            p->nseries = n;
+            for (size_t i = 0; i < n; i++)
+                p->months[i] = kpi_month_add(first, (int)i);
+        }
+        return 0;
+    }
+
+    /* A range: dates are local midnights. */
+    size_t n = 0;
+    int64_t got[2];
+    if (!req->from.is_ms)
+        s_bound_local(&req->from, locals[n++], sizeof locals[0]);
+    if (!req->to.is_ms)
+        s_bound_local(&req->to, locals[n++], sizeof locals[0]);
+    if (n > 0 && s_instants(store, p->tz, locals, n, got, err) != 0)
+        return -1;
+    p->from = req->from.is_ms ? req->from.ms : got[0];
+    p->to = req->to.is_ms ? req->to.ms : got[n - 1];
+    if (p->from >= p->to)
+        return kf_error_set(err, KF_E_BAD_VALUE, "to",
+                            "the range [from, to) is empty: to must come after from");
+    if (!req->series)
+        return 0;
+
+    /* The series of a range: each local month it touches, clipped to it. */
+    char from_s[24], last_s[24];
+    snprintf(from_s, sizeof from_s, "%" PRId64, p->from);
+    snprintf(last_s, sizeof last_s, "%" PRId64, p->to - 1);
+    const char *mparams[] = {p->tz, from_s, last_s};
+    res = s_exec(store, "report_months", 3, mparams, err);
+    if (!res)
+        return -1;
+    kpi_month_t first, last;
+    int bad = PQntuples(res) != 1 || kpi_month_parse(PQgetvalue(res, 0, 0), &first) != 0 ||
+              kpi_month_parse(PQgetvalue(res, 0, 1), &last) != 0;
+    PQclear(res);
+    if (bad)
+        return kf_error_set(err, KF_E_BAD_VALUE, "from", "the range is outside years %d-%d",
+                            KPI_YEAR_MIN, KPI_YEAR_MAX);
+    int months = kpi_month_diff(first, last) + 1;
+    if (months > REPORT_SERIES_MAX)
+        return kf_error_set(err, KF_E_BAD_VALUE, "series",
+                            "a series covers at most %d months; the range touches %d",
+                            REPORT_SERIES_MAX, months);
+    p->nseries = (size_t)months;
+    for (int i = 0; i < months; i++)
+        p->months[i] = kpi_month_add(first, i);
+    /* Inner bounds: the starts of the second to the last month. */
+    for (int i = 1; i < months; i++)
+        kpi_month_start(p->months[i], locals[i - 1], sizeof locals[0]);
+    if (months > 1 && s_instants(store, p->tz, locals, (size_t)months - 1, p->bounds + 1, err) != 0)
+        return -1;
+    p->bounds[0] = p->from;
+    p->bounds[months] = p->to;
+    return 0;
+}
+
+/* Runs every source over [from, to) grouped by group (NULL: total only). */
+static int s_collect(kf_store_t *store, const s_period_t *p, int64_t from, int64_t to,
+                     const char *group, s_figs_t *figs, kf_error_t *err)
+{
+    char from_s[24], to_s[24], now_s[24];
+    snprintf(from_s, sizeof from_s, "%" PRId64, from);
+    snprintf(to_s, sizeof to_s, "%" PRId64, to);
+    snprintf(now_s, sizeof now_s, "%" PRId64, p->now);
+    const char *params[] = {from_s, to_s, group, p->tz, now_s};
+    for (size_t i = 0; i < S_NSOURCES; i++) {
+        const s_source_t *src = &s_sources[i];
+        if (!*src->sql)
+            continue;
+        PGresult *res = s_exec(store, src->name, src->nparams, params, err);
+        if (!res)
+            return -1;
+        for (int row = 0; row < PQntuples(res); row++) {
+            s_fig_t *fig = s_figs_row(figs, res, row);
+            if (!fig) {
+                PQclear(res);
+                return kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
+            }
+            src->fill(fig, res, row);
+        }
+        PQclear(res);
+    }
+    return 0;
+}
+
+/* ---- the reply ------------------------------------------------------------ */
+
+/* Packs a figure of tenths as a number with one decimal, or nil. */
+static void s_put_tenths(kf_body_t *body, const char *key, bool present, int64_t tenths)
+{
+    if (!present) {
+        kf_body_nil(body, key);
+        return;
+    }
+    msgpack_pack_double(kf_body_key(body, key), (double)tenths / 10.0);
+}
+
+/* {num, den, percent}: a share; percent nil (absent) over zero items. */
+static kf_body_t *s_rate(kpi_rate_t rate, const char *value_key, bool share)
+{
+    kf_body_t *body = kf_body_new();
+    int64_t tenths = 0;
+    bool present = share ? kpi_rate_tenths(rate, &tenths) : kpi_per100_tenths(rate, &tenths);
+    kf_body_int(body, "num", rate.num);
+    kf_body_int(body, "den", rate.den);
+    s_put_tenths(body, value_key, present, tenths);
+    return body;
+}
+
+static void s_put_rate(kf_body_t *parent, const char *key, kpi_rate_t rate)
+{
+    kf_body_t *child = s_rate(rate, "percent", true);
+    kf_body_map(parent, key, &child);
+}
+
+static void s_put_nps(kf_body_t *parent, const kpi_nps_t *nps)
+{
+    kf_body_t *body = kf_body_new();
+    int64_t tenths = 0;
+    bool present = kpi_nps_tenths(nps, &tenths);
+    s_put_tenths(body, "score", present, tenths);
+    kf_body_int(body, "den", kpi_nps_answers(nps));
+    kf_body_int(body, "promoters", nps->promoters);
+    kf_body_int(body, "passives", nps->passives);
+    kf_body_int(body, "detractors", nps->detractors);
+    kf_body_map(parent, "nps", &body);
+}
+
+static void s_put_approval(kf_body_t *parent, const s_fig_t *fig)
+{
+    kf_body_t *body = kf_body_new();
+    if (!fig->has_approval) {
+        kf_body_nil(body, "den");
+        kf_body_nil(body, "median_s");
+        kf_body_nil(body, "p90_s");
+        kf_body_str(body, "absent", S_APPROVAL_ABSENT);
+    } else {
+        kf_body_int(body, "den", fig->ap_den);
+        if (fig->ap_den == 0 || fig->ap_null) {
+            kf_body_nil(body, "median_s");
+            kf_body_nil(body, "p90_s");
+            kf_body_str(body, "absent", "no request completed in the period");
+        } else {
+            kf_body_int(body, "median_s", fig->ap_med);
+            kf_body_int(body, "p90_s", fig->ap_p90);
+            kf_body_nil(body, "absent");
+        }
+    }
+    kf_body_map(parent, "approval_cycle", &body);
+}
+
+static void s_put_escalations(kf_body_t *parent, const s_fig_t *fig)
+{
+    kf_body_t *body = kf_body_new();
+    for (int level = 0; level <= S_LEVELS; level++) {
+        char key[16];
+        if (level == 0)
+            snprintf(key, sizeof key, "all");
+        else
+            snprintf(key, sizeof key, "level_%d", level);
+        kf_body_t *child = s_rate((kpi_rate_t){fig->esc[level], fig->tickets}, "per_100", false);
+        kf_body_map(body, key, &child);
+    }
+    kf_body_map(parent, "escalations", &body);
+}
+
+/* Every KPI of one group (or the total) into body. */
+static void s_put_figures(kf_body_t *body, const s_fig_t *fig)
+{
+    kf_body_int(body, "tickets", fig->tickets);
+    kf_body_t *fr = s_rate((kpi_rate_t){fig->fr_num, fig->fr_den}, "percent", true);
+    kf_body_int(fr, "pending", fig->fr_pending);
+    kf_body_map(body, "first_response_24h", &fr);
+    s_put_rate(body, "resolved_in_month", (kpi_rate_t){fig->rm_num, fig->complaints});
+    s_put_rate(body, "satisfaction", (kpi_rate_t){fig->sat_num, fig->sat_den});
+    s_put_nps(body, &fig->nps);
+    s_put_approval(body, fig);
+    s_put_escalations(body, fig);
+}
+
+/* Orders groups by key, the NULL key last. */
+static int s_cmp_key(const void *a, const void *b)
+{
+    const s_fig_t *x = a, *y = b;
+    if (x->null_key != y->null_key)
+        return x->null_key ? 1 : -1;
+    return strcmp(x->key, y->key);
+}
+
+/* Orders groups by size, largest first (to keep the largest when cut). */
+static int s_cmp_size(const void *a, const void *b)
+{
+    const s_fig_t *x = a, *y = b;
+    int64_t sx = x->tickets + x->sat_den + kpi_nps_answers(&x->nps);
+    int64_t sy = y->tickets + y->sat_den + kpi_nps_answers(&y->nps);
+    if (sx != sy)
+        return sx > sy ? -1 : 1;
+    return s_cmp_key(a, b);
+}
+
+static void s_put_groups(kf_body_t *reply, s_figs_t *figs)
+{
+    size_t omitted = 0;
+    if (figs->ngroups > REPORT_GROUPS_MAX) {
+        qsort(figs->groups, figs->ngroups, sizeof figs->groups[0], s_cmp_size);
+        omitted = figs->ngroups - REPORT_GROUPS_MAX;
+        figs->ngroups = REPORT_GROUPS_MAX;
+    }
+    qsort(figs->groups, figs->ngroups, sizeof figs->groups[0], s_cmp_key);
+    kf_body_t *items[REPORT_GROUPS_MAX];
+    for (size_t i = 0; i < figs->ngroups; i++) {
+        items[i] = kf_body_new();
+        if (figs->groups[i].null_key)
+            kf_body_nil(items[i], "key");
+        else
+            kf_body_str(items[i], "key", figs->groups[i].key);
+        s_put_figures(items[i], &figs->groups[i]);
+    }
+    kf_body_array(reply, "groups", items, figs->ngroups);
+    kf_body_int(reply, "groups_omitted", (int64_t)omitted);
+}
+
+/* The series: one entry per month, from the figures grouped by month; a
+   month without rows has zero counts and so absent rates. */
+static void s_put_series(kf_body_t *reply, const s_period_t *p, const s_figs_t *figs)
+{
+    kf_body_t *items[REPORT_SERIES_MAX];
+    for (size_t i = 0; i < p->nseries; i++) {
+        char month[16];
+        kpi_month_format(p->months[i], month, sizeof month);
+        s_fig_t zero;
+        memset(&zero, 0, sizeof zero);
+        const s_fig_t *fig = &zero;
+        for (size_t g = 0; g < figs->ngroups; g++)
+            if (!figs->groups[g].null_key && strcmp(figs->groups[g].key, month) == 0)
+                fig = &figs->groups[g];
+        items[i] = kf_body_new();
+        kf_body_str(items[i], "month", month);
+        kf_body_int(items[i], "from", p->bounds[i]);
+        kf_body_int(items[i], "to", p->bounds[i + 1]);
+        kf_body_int(items[i], "tickets", fig->tickets);
+        kf_body_t *fr = s_rate((kpi_rate_t){fig->fr_num, fig->fr_den}, "percent", true);
+        kf_body_map(items[i], "first_response_24h", &fr);
+        s_put_rate(items[i], "resolved_in_month", (kpi_rate_t){fig->rm_num, fig->complaints});
+        s_put_rate(items[i], "satisfaction", (kpi_rate_t){fig->sat_num, fig->sat_den});
+        s_put_nps(items[i], &fig->nps);
+    }
+    kf_body_array(reply, "series", items, p->nseries);
+}
+
+int report_serve(kf_store_t *store, const msgpack_object *body, kf_body_t *reply, kf_error_t *err)
+{
+    report_req_t req;
+    if (report_parse(body, &req, err) != 0)
+        return -1;
+    const char *aparams[] = {req.actor};
+    PGresult *res = s_exec(store, "report_actor", 1, aparams, err);
+    if (!res)
+        return -1;
+    bool known = PQntuples(res) == 1;
+    PQclear(res);
+    if (!known)
+        return kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "no active staff member '%s'",
+                            req.actor);
+
+    s_period_t p;
+    if (s_period(store, &req, &p, err) != 0)
+        return -1;
+    const char *group = req.by == REPORT_BY_NONE ? NULL : report_by_names[req.by];
+    s_figs_t figs = {0}, months = {0};
+    int rc = s_collect(store, &p, p.from, p.to, group, &figs, err);
+    if (rc == 0 && p.nseries > 0)
+        rc = s_collect(store, &p, p.bounds[0], p.bounds[p.nseries], "month", &months, err);
+    if (rc != 0) {
+        s_figs_free(&figs);
+        s_figs_free(&months);
+        return -1;
+    }
+
+    kf_body_t *period = kf_body_new();
+    kf_body_int(period, "from", p.from);
+    kf_body_int(period, "to", p.to);
+    if (p.has_month) {
+        char month[16];
+        kpi_month_format(p.month, month, sizeof month);
+        kf_body_str(period, "month", month);
+    } else {
+        kf_body_nil(period, "month");
+    }
+    kf_body_str(period, "tz", p.tz);
+    kf_body_int(period, "now", p.now);
+    kf_body_bool(period, "complete", p.now >= p.to);
+    kf_body_map(reply, "period", &period);
+    kf_body_str(reply, "by", group);
+    kf_body_t *total = kf_body_new();
+    s_put_figures(total, &figs.total);
+    kf_body_map(reply, "total", &total);
+    if (group)
+        s_put_groups(reply, &figs);
+    if (p.nseries > 0)
+        s_put_series(reply, &p, &months);
+    kf_debug("report.served",
+             "actor=%s from=%" PRId64 " to=%" PRId64 " by=%s groups=%zu series=%zu", req.actor,
+             p.from, p.to, group ? group : "-", figs.ngroups, p.nseries);
+    s_figs_free(&figs);
+    s_figs_free(&months);
+    return 0;
+}
