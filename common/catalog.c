@@ -36,11 +36,10 @@ static const char *const s_messages[] = {"submit",
 
 /* Events of envelope version 1. The reserved names of the catalog
    (ticket.closed, approval.* ...) join this list when they are produced. */
-static const char *const s_events[] = {"ticket.submitted", "ticket.routed",
-                                       "ticket.responded", "ticket.transferred",
-                                       "ticket.escalated", "ticket.resolved",
-                                       "ticket.reopened",  "survey.sent",
-                                       "survey.answered",  NULL};
+static const char *const s_events[] = {
+    "ticket.submitted", "ticket.routed",     "ticket.responded",    "ticket.transferred",
+    "ticket.escalated", "ticket.resolved",   "ticket.reopened",     "survey.sent",
+    "survey.answered",  "notification.sent", "notification.failed", NULL};
 
 /* True when name is in the NULL-terminated list. */
 static bool s_in(const char *const *list, const char *name)

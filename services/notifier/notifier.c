@@ -1,0 +1,832 @@
+/* notifier — consuming events into notifications, and sending them (see notifier.h). */
+#include "notifier.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <czmq.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "channels.h"
+#include "envelope.h"
+#include "feed.h"
+#include "log.h"
+#include "phone.h"
+#include "rules.h"
+#include "schedule.h"
+#include "sock.h"
+#include "store.h"
+#include "templates.h"
+
+#define S_SRC "notifier"
+#define S_CONSUMER "notifier"
+#define S_MAX_RECIPIENTS 8
+#define S_MAX_BATCH 1000
+
+#ifndef KEFU_TEMPLATE_DIR
+#define KEFU_TEMPLATE_DIR "deploy/templates"
+#endif
+
+const kf_setting_t notifier_settings[] = {
+    KF_SETTINGS_COMMON,
+    {"KEFU_NOTIFY_TEMPLATES", KEFU_TEMPLATE_DIR,
+     "directory of the message templates (reloaded on SIGHUP)"},
+    {"KEFU_NOTIFY_FILE", "",
+     "file channel: append one JSON line per message here (channels without endpoint use it)"},
+    {"KEFU_NOTIFY_TZ", "Asia/Shanghai", "time zone of quiet hours and of times in messages"},
+    {"KEFU_NOTIFY_QUIET_HOURS", "22:00-08:00",
+     "no SMS to owners in this local window unless urgent (HH:MM-HH:MM, or off)"},
+    {"KEFU_NOTIFY_MAX_ATTEMPTS", "8", "attempts before a notification is failed (1-100)"},
+    {"KEFU_NOTIFY_BACKOFF_MS", "1000", "delay after the first failed attempt (ms)"},
+    {"KEFU_NOTIFY_BACKOFF_FACTOR", "2", "each further delay is this many times longer (1-10)"},
+    {"KEFU_NOTIFY_BACKOFF_MAX_MS", "3600000", "longest delay between attempts (ms)"},
+    {"KEFU_NOTIFY_BATCH", "50", "most events or notifications handled per transaction"},
+    {"KEFU_NOTIFY_CATCHUP_MS", "1000", "how often the outbox is read for events the bus missed"},
+    {"KEFU_NOTIFY_POLL_MS", "200", "how often due notifications (retries, held) are looked for"},
+    {"KEFU_NOTIFY_RECLAIM_GRACE_MS", "2000",
+     "a claim whose notifier's connection is gone is sent again after this long (ms)"},
+    {"KEFU_NOTIFY_CLAIM_TIMEOUT_MS", "900000",
+     "a claim is sent again after this long whatever its notifier's state (ms)"},
+    {"KEFU_SMS_URL", "", "SMS gateway endpoint (POST JSON {to, text, id}); empty: file channel"},
+    {"KEFU_SMS_TOKEN", "", "bearer token sent to the SMS gateway"},
+    {"KEFU_SMS_ID_PREFIX", "kefu-", "the gateway's id is this prefix and the notification id"},
+    {"KEFU_SMS_TIMEOUT_MS", "5000", "bound on one request to the SMS gateway (ms)"},
+    {"KEFU_SMTP_URL", "", "SMTP server, smtp://host:port or smtps://...; empty: file channel"},
+    {"KEFU_SMTP_USER", "", "SMTP user name (empty: no authentication)"},
+    {"KEFU_SMTP_PASSWORD", "", "SMTP password"},
+    {"KEFU_SMTP_FROM", "notify@kefu.example", "sender address of e-mail"},
+    {"KEFU_SMTP_FROM_NAME", "kefu 客服中心", "sender name of e-mail"},
+    {"KEFU_SMTP_TIMEOUT_MS", "10000", "bound on one SMTP conversation (ms)"},
+    KF_SETTINGS_END};
+
+static volatile sig_atomic_t s_reload_requested = 0;
+
+/* Figures logged in notifier.stats. */
+typedef struct {
+    uint64_t events, created, skipped_imported, bad_messages, bad_events;
+    uint64_t sent, retried, failed, held, reclaimed, recognised;
+} s_stats_t;
+
+struct notifier {
+    kf_store_t *store;
+    zsock_t *doorbell; /* SUB: the events of the rule table */
+    zsock_t *events;   /* PUB: notification.sent / notification.failed */
+    zlist_t *outbox;   /* PGresult rows of events to publish after commit */
+    tpl_set_t *templates;
+    channels_t *channels;
+    quiet_hours_t quiet;
+    backoff_t backoff;
+    char token[96];  /* this instance, in notification.claimed_by */
+    char *unsettled; /* results of sends not yet recorded (JSON), or NULL */
+    long max_attempts, batch, catchup_ms, poll_ms, grace_ms, claim_timeout_ms;
+    int64_t next_catchup, next_reclaim, next_stats;
+    s_stats_t stats, logged;
+};
+
+void notifier_request_reload(void)
+{
+    s_reload_requested = 1;
+}
+
+static void s_prepare(kf_store_t *store)
+{
+    kf_feed_prepare(store);
+    kf_store_statement(store, "notify_events",
+                       "SELECT " KF_EVENT_COLUMNS " FROM event WHERE id = ANY ($1::uuid[]) "
+                       "AND type = ANY ($2::text[]) ORDER BY seq");
+    kf_store_statement(store, "notify_context", "SELECT * FROM kefu_notify_context($1, $2, $3)");
+    kf_store_statement(store, "notify_homeowner",
+                       "SELECT id::text, phone, name, lang FROM homeowner WHERE id = $1::bigint");
+    kf_store_statement(store, "notify_insert",
+                       "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_insert($1::jsonb, $2)");
+    kf_store_statement(store, "notify_claim",
+                       "SELECT id, event_id, event_type, coalesce(ticket_no, ''), recipient_kind, "
+                       "recipient_id, channel, coalesce(address, ''), lang, "
+                       "coalesce(subject, ''), body, urgent, attempts, interrupted "
+                       "FROM kefu_notify_claim($1::int, $2)");
+    kf_store_statement(store, "notify_settle",
+                       "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_settle($1::jsonb, $2, $3)");
+    kf_store_statement(store, "notify_reclaim",
+                       "SELECT kefu_notify_reclaim($1::bigint, $2::bigint)");
+}
+
+/* ---- publishing after commit --------------------------------------------- */
+
+static void s_outbox_publish(notifier_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox)) {
+        for (int i = 0; i < PQntuples(res); i++) {
+            kf_event_t ev = kf_event_from_row(res, i, 0);
+            kf_sock_send_event(self->events, &ev, S_SRC);
+        }
+        PQclear(res);
+    }
+}
+
+static void s_outbox_discard(notifier_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox))
+        PQclear(res);
+}
+
+/* ---- masking addresses for logs --------------------------------------------- */
+
+/* A phone as 138****8000, an e-mail as e***@kefu.example. */
+static const char *s_mask(const char *channel, const char *address, char *buf, size_t size)
+{
+    if (!address || !*address)
+        return "-";
+    if (strcmp(channel, "sms") == 0)
+        return kf_phone_mask(address, buf, size);
+    const char *at = strrchr(address, '@');
+    snprintf(buf, size, "%c***@%s", address[0], at ? at + 1 : "");
+    return buf;
+}
+
+/* ---- consuming: events into notifications ---------------------------------- */
+
+static const char *s_value(const PGresult *res, int col)
+{
+    return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+}
+
+static int64_t s_ms_value(const PGresult *res, int col)
+{
+    return PQgetisnull(res, 0, col) ? 0 : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+}
+
+/* Fills ctx from a kefu_notify_context row (its strings point into res). */
+static void s_ctx_from_row(rule_ctx_t *ctx, const PGresult *res)
+{
+    ctx->ticket = s_value(res, 0);
+    ctx->imported = PQgetvalue(res, 0, 1)[0] == 't';
+    ctx->priority = s_value(res, 2);
+    ctx->kind = s_value(res, 3);
+    ctx->category = s_value(res, 4);
+    ctx->summary = s_value(res, 5);
+    ctx->project = s_value(res, 6);
+    ctx->project_name = s_value(res, 7);
+    ctx->customer = (party_t){s_value(res, 8), s_value(res, 10), s_value(res, 9), s_value(res, 11)};
+    ctx->first_response_due = s_ms_value(res, 12);
+    ctx->resolve_due = s_ms_value(res, 13);
+    ctx->owner = (party_t){s_value(res, 16), s_value(res, 17), s_value(res, 18), s_value(res, 19)};
+    /* The responsible person's department, else the ticket's. */
+    ctx->department_en = s_value(res, 20) ? s_value(res, 20) : s_value(res, 14);
+    ctx->department_zh = s_value(res, 21) ? s_value(res, 21) : s_value(res, 15);
+    ctx->manager =
+        (party_t){s_value(res, 22), s_value(res, 23), s_value(res, 24), s_value(res, 25)};
+    ctx->from_name = s_value(res, 26);
+}
+
+/* Counts and logs an event the notifier cannot use; returns -1 with err. */
+static int s_bad_event(notifier_t *self, const kf_event_t *ev, kf_error_t *err)
+{
+    self->stats.bad_events++;
+    char message[256];
+    kf_warn("event.bad", "event=%s type=%s corr=%s code=%s field=%s message=%s count=%" PRIu64,
+            ev->id, ev->type, ev->corr, kf_err_name(err->code), err->field,
+            kf_log_quote(err->message, message, sizeof message), self->stats.bad_events);
+    return -1;
+}
+
+/* Renders the message of recipient r into a row object for kefu_notify_insert. */
+static json_t *s_row(notifier_t *self, const kf_event_t *ev, const json_t *body,
+                     const rule_ctx_t *ctx, const recipient_t *r, kf_error_t *err)
+{
+    char name[TPL_MAX_NAME];
+    rules_template_name(name, sizeof name, r);
+    const char *text = tpl_set_text(self->templates, name);
+    rule_vars_t vars;
+    rules_vars(&vars, ev->type, body, ctx, r);
+    char *rendered = text ? tpl_render(text, vars.vars, vars.count) : NULL;
+    if (!rendered) {
+        kf_error_set(err, KF_E_INTERNAL, "template", "template %s is missing or bad", name);
+        return NULL;
+    }
+    char *subject = NULL, *message = rendered;
+    bool email = strcmp(r->rule->channel, "email") == 0;
+    if (email && tpl_split_email(rendered, &subject, &message) != 0) {
+        free(rendered);
+        kf_error_set(err, KF_E_INTERNAL, "template", "template %s has no subject", name);
+        return NULL;
+    }
+    bool urgent = rules_urgent(ctx);
+    json_t *row = json_pack(
+        "{s:s, s:s, s:s?, s:s, s:s, s:s, s:s?, s:s, s:s?, s:s, s:b}", "event_id", ev->id,
+        "event_type", ev->type, "ticket_no", ctx->ticket, "recipient_kind", r->kind, "recipient_id",
+        r->party->id, "channel", r->rule->channel, "address", r->party->address, "lang",
+        rules_lang(r->party), "subject", subject, "body", message, "urgent", urgent);
+    if (rules_quiet(r->kind, r->rule->channel, urgent)) {
+        int64_t now = kf_now_ms() / 1000, release = quiet_release(&self->quiet, now);
+        if (release > now) {
+            json_object_set_new(row, "next_ms", json_integer(release * 1000));
+            self->stats.held++;
+            char until[32];
+            rules_format_time(release * 1000, until, sizeof until);
+            kf_info("notify.held", "event=%s ticket=%s channel=%s until=\"%s\"", ev->id,
+                    ctx->ticket ? ctx->ticket : "-", r->rule->channel, until);
+        }
+    }
+    if (email) {
+        free(subject);
+        free(message);
+    }
+    free(rendered);
+    return row;
+}
+
+/* Reads what the store knows around ev into ctx; *res_p holds the rows the
+   strings point into (caller PQclear()s both). */
+static int s_context(notifier_t *self, kf_store_t *store, const kf_event_t *ev, const json_t *body,
+                     rule_ctx_t *ctx, PGresult **res_p, PGresult **owner_p, kf_error_t *err)
+{
+    memset(ctx, 0, sizeof *ctx);
+    const char *ticket = json_string_value(json_object_get(body, "ticket"));
+    const char *field = rules_owner_field(ev->type);
+    const char *staff = field ? json_string_value(json_object_get(body, field)) : NULL;
+    if (ticket) {
+        const char *params[] = {ticket, staff, json_string_value(json_object_get(body, "from"))};
+        *res_p = kf_store_exec(store, "notify_context", 3, params, err);
+        if (!*res_p)
+            return -1;
+        if (PQntuples(*res_p) != 1)
+            return kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", ticket);
+        s_ctx_from_row(ctx, *res_p);
+        if (staff && !ctx->owner.id)
+            return kf_error_set(err, KF_E_NOT_FOUND, field, "no staff member %s", staff);
+    }
+    const json_t *homeowner = json_object_get(body, "homeowner");
+    if (json_is_integer(homeowner)) { /* a survey names its addressee */
+        char id[24];
+        snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value(homeowner));
+        const char *params[] = {id};
+        *owner_p = kf_store_exec(store, "notify_homeowner", 1, params, err);
+        if (!*owner_p)
+            return -1;
+        if (PQntuples(*owner_p) != 1)
+            return kf_error_set(err, KF_E_NOT_FOUND, "homeowner", "no homeowner %s", id);
+        ctx->customer = (party_t){s_value(*owner_p, 0), s_value(*owner_p, 2), s_value(*owner_p, 1),
+                                  s_value(*owner_p, 3)};
+        if (!ticket)
+            ctx->project = json_string_value(json_object_get(body, "project"));
+    }
+    return 0;
+}
+
+/* Applies one event inside the feed's transaction: one notification row
+   per recipient and channel of the rules. */
+static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    notifier_t *self = (notifier_t *)arg;
+    json_error_t json_err;
+    json_t *body = ev->body_json ? json_loads(ev->body_json, 0, &json_err) : NULL;
+    if (!json_is_object(body)) {
+        json_decref(body);
+        kf_error_set(err, KF_E_BAD_ENVELOPE, "body", "the body is not a JSON object");
+        return s_bad_event(self, ev, err);
+    }
+    if (rules_check_body(ev->type, body, err) != 0) {
+        json_decref(body);
+        return s_bad_event(self, ev, err);
+    }
+    rule_ctx_t ctx;
+    PGresult *res = NULL, *owner = NULL;
+    int rc = s_context(self, store, ev, body, &ctx, &res, &owner, err);
+    recipient_t recipients[S_MAX_RECIPIENTS];
+    int count = rc == 0 ? rules_recipients(ev->type, body, &ctx, recipients, S_MAX_RECIPIENTS) : 0;
+    json_t *rows = json_array();
+    for (int i = 0; rc == 0 && i < count; i++) {
+        json_t *row = s_row(self, ev, body, &ctx, &recipients[i], err);
+        if (!row)
+            rc = -1;
+        else
+            json_array_append_new(rows, row);
+    }
+    if (rc != 0 && err->code != KF_E_UNAVAILABLE && err->code != KF_E_INTERNAL)
+        s_bad_event(self, ev, err);
+    if (rc == 0 && ctx.imported) {
+        self->stats.skipped_imported++;
+        kf_info("notify.skipped", "event=%s type=%s ticket=%s reason=imported", ev->id, ev->type,
+                ctx.ticket);
+    }
+    if (rc == 0 && json_array_size(rows) > 0) {
+        char *text = json_dumps(rows, JSON_COMPACT);
+        const char *params[] = {text, S_SRC};
+        PGresult *events = kf_store_exec(store, "notify_insert", 2, params, err);
+        free(text);
+        if (events)
+            zlist_append(self->outbox, events);
+        else
+            rc = -1;
+    }
+    if (rc == 0) {
+        self->stats.events++;
+        self->stats.created += json_array_size(rows);
+        kf_debug("notify.created", "event=%s type=%s corr=%s messages=%zu", ev->id, ev->type,
+                 ev->corr, json_array_size(rows));
+    }
+    json_decref(rows);
+    PQclear(res);
+    PQclear(owner);
+    json_decref(body);
+    return rc;
+}
+
+/* Applies what the outbox holds that the bus did not bring. Returns true
+   when more is waiting. */
+static bool s_catch_up(notifier_t *self)
+{
+    kf_error_t err = {0};
+    int read = 0, applied, passes = 0;
+    do {
+        read = kf_feed_catch_up(self->store, S_CONSUMER, rules_types_literal(), (int)self->batch,
+                                s_apply, self, &applied, &err);
+        if (read < 0)
+            s_outbox_discard(self);
+        else
+            s_outbox_publish(self);
+        if (applied > 0)
+            kf_info("catchup.applied", "events=%d", applied);
+    } while (read > 0 && ++passes < 4 && !zsys_interrupted);
+    return read > 0;
+}
+
+/* True when text looks like a UUID (so that it can go into a uuid[]). */
+static bool s_is_uuid(const char *text)
+{
+    if (strlen(text) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? text[i] != '-' : !isxdigit((unsigned char)text[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Takes the events the doorbell brought (up to a batch), reads them back
+   from the store by id (the bus is news, the store the record: a forged
+   or garbled message changes nothing) and applies them in one
+   transaction; one by one if that fails. What still fails is left for
+   catch-up, which records it. */
+static void s_on_doorbell(notifier_t *self)
+{
+    char ids[S_MAX_BATCH * 38 + 3];
+    size_t used = 0;
+    int count = 0;
+    ids[used++] = '{';
+    do {
+        zmsg_t *msg = zmsg_recv(self->doorbell);
+        if (!msg)
+            break;
+        kf_error_t err = {0};
+        kf_env_t *env = kf_env_decode_msg(msg, &err);
+        zmsg_destroy(&msg);
+        if (!env) {
+            self->stats.bad_messages++;
+            kf_warn("bus.bad_message", "code=%s field=%s count=%" PRIu64, kf_err_name(err.code),
+                    err.field, self->stats.bad_messages);
+            continue;
+        }
+        if (rules_handles(kf_env_type(env)) && s_is_uuid(kf_env_id(env))) {
+            used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s", count ? "," : "",
+                                     kf_env_id(env));
+            count++;
+        } else if (rules_handles(kf_env_type(env))) {
+            self->stats.bad_messages++;
+            kf_warn("bus.bad_message", "code=bad_value field=id type=%s count=%" PRIu64,
+                    kf_env_type(env), self->stats.bad_messages);
+        }
+        kf_env_destroy(&env);
+    } while (count < self->batch && (zsock_events(self->doorbell) & ZMQ_POLLIN));
+    ids[used++] = '}';
+    ids[used] = '\0';
+    if (count == 0 || kf_store_ready(self->store, NULL) != 0)
+        return;
+    kf_error_t err = {0};
+    const char *params[] = {ids, rules_types_literal()};
+    PGresult *rows = kf_store_exec(self->store, "notify_events", 2, params, &err);
+    if (!rows)
+        return;
+    int n = PQntuples(rows);
+    kf_event_t *events = (kf_event_t *)calloc((size_t)n + 1, sizeof(kf_event_t));
+    for (int i = 0; i < n; i++)
+        events[i] = kf_event_from_row(rows, i, 0);
+    if (n > 0 && kf_feed_apply_all(self->store, S_CONSUMER, events, n, s_apply, self, &err) < 0) {
+        s_outbox_discard(self);
+        for (int i = 0; i < n && err.code != KF_E_UNAVAILABLE; i++)
+            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0) {
+                s_outbox_discard(self);
+                kf_debug("doorbell.deferred", "event=%s code=%s reason=\"left for catch-up\"",
+                         events[i].id, kf_err_name(err.code));
+            } else
+                s_outbox_publish(self);
+    }
+    s_outbox_publish(self);
+    free(events);
+    PQclear(rows);
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+static note_t s_note_from_row(const PGresult *res, int row)
+{
+    note_t note = {.id = strtoll(PQgetvalue(res, row, 0), NULL, 10),
+                   .event_id = PQgetvalue(res, row, 1),
+                   .event_type = PQgetvalue(res, row, 2),
+                   .ticket = PQgetvalue(res, row, 3),
+                   .recipient_kind = PQgetvalue(res, row, 4),
+                   .recipient_id = PQgetvalue(res, row, 5),
+                   .channel = PQgetvalue(res, row, 6),
+                   .address = PQgetvalue(res, row, 7),
+                   .lang = PQgetvalue(res, row, 8),
+                   .subject = PQgetvalue(res, row, 9),
+                   .body = PQgetvalue(res, row, 10),
+                   .urgent = PQgetvalue(res, row, 11)[0] == 't',
+                   .attempts = atoi(PQgetvalue(res, row, 12)),
+                   .interrupted = PQgetvalue(res, row, 13)[0] == 't'};
+    return note;
+}
+
+/* Records the results of the last batch (self->unsettled) and publishes
+   their events. Returns 0 when nothing is left unrecorded. */
+static int s_settle(notifier_t *self)
+{
+    if (!self->unsettled)
+        return 0;
+    kf_error_t err = {0};
+    const char *params[] = {self->unsettled, self->token, S_SRC};
+    PGresult *events = kf_store_exec(self->store, "notify_settle", 3, params, &err);
+    if (!events) {
+        kf_warn("notify.settle_deferred", "code=%s reason=\"kept until the store answers\"",
+                kf_err_name(err.code));
+        return -1;
+    }
+    zlist_append(self->outbox, events);
+    s_outbox_publish(self);
+    free(self->unsettled);
+    self->unsettled = NULL;
+    return 0;
+}
+
+/* Decides the result of one attempt and logs it; returns the result object. */
+static json_t *s_result(notifier_t *self, const note_t *note, send_outcome_t outcome,
+                        const char *via, const char *error)
+{
+    char masked[64], quoted[320];
+    s_mask(note->channel, note->address, masked, sizeof masked);
+    if (outcome == SEND_OK) {
+        self->stats.sent++;
+        kf_info("notify.sent",
+                "id=%" PRId64 " event=%s type=%s ticket=%s channel=%s via=%s to=%s attempts=%d",
+                note->id, note->event_id, note->event_type, note->ticket[0] ? note->ticket : "-",
+                note->channel, via, masked, note->attempts);
+        return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)note->id, "outcome", "sent", "via",
+                         via);
+    }
+    kf_log_quote(error, quoted, sizeof quoted);
+    if (outcome == SEND_RETRY && note->attempts < self->max_attempts) {
+        int64_t delay = backoff_delay(&self->backoff, note->attempts);
+        self->stats.retried++;
+        kf_warn("notify.retry",
+                "id=%" PRId64 " ticket=%s channel=%s via=%s to=%s attempts=%d delay_ms=%" PRId64
+                " error=%s",
+                note->id, note->ticket[0] ? note->ticket : "-", note->channel, via, masked,
+                note->attempts, delay, quoted);
+        return json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)note->id, "outcome", "retry",
+                         "error", error, "delay_ms", (json_int_t)delay);
+    }
+    self->stats.failed++;
+    kf_error("notify.failed",
+             "id=%" PRId64 " ticket=%s channel=%s via=%s to=%s attempts=%d error=%s "
+             "resend=\"kefu admin resend %" PRId64 "\"",
+             note->id, note->ticket[0] ? note->ticket : "-", note->channel, via, masked,
+             note->attempts, quoted, note->id);
+    return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)note->id, "outcome", "failed", "error",
+                     error);
+}
+
+/* Of the claimed rows, those interrupted while going to the file channel:
+   marks in written[] the ones whose line is in the file already. */
+static void s_recognise(notifier_t *self, const PGresult *claimed, bool *written)
+{
+    int n = PQntuples(claimed);
+    int64_t *ids = (int64_t *)calloc((size_t)n + 1, sizeof(int64_t));
+    int *rows = (int *)calloc((size_t)n + 1, sizeof(int));
+    bool *found = (bool *)calloc((size_t)n + 1, sizeof(bool));
+    size_t count = 0;
+    for (int i = 0; i < n; i++) {
+        note_t note = s_note_from_row(claimed, i);
+        if (note.interrupted && strcmp(channels_via(self->channels, note.channel), "file") == 0) {
+            ids[count] = note.id;
+            rows[count++] = i;
+        }
+    }
+    if (count > 0 && channels_file_holds(self->channels, ids, count, found) != 0)
+        kf_warn("notify.file_unreadable", "reason=\"interrupted messages are written again\"");
+    for (size_t i = 0; i < count; i++)
+        written[rows[i]] = found[i];
+    free(ids);
+    free(rows);
+    free(found);
+}
+
+/* Claims, sends and settles one batch of due notifications. Returns how
+   many were claimed, or -1 when the store could not be used. */
+static int s_send_once(notifier_t *self)
+{
+    if (s_settle(self) != 0)
+        return -1;
+    char limit[16];
+    snprintf(limit, sizeof limit, "%ld", self->batch);
+    kf_error_t err = {0};
+    const char *params[] = {limit, self->token};
+    PGresult *claimed = kf_store_exec(self->store, "notify_claim", 2, params, &err);
+    if (!claimed)
+        return -1;
+    int n = PQntuples(claimed);
+    if (n == 0) {
+        PQclear(claimed);
+        return 0;
+    }
+    bool *written = (bool *)calloc((size_t)n, sizeof(bool));
+    s_recognise(self, claimed, written);
+    json_t *results = json_array();
+    int64_t now = kf_now_ms() / 1000;
+    for (int i = 0; i < n; i++) {
+        note_t note = s_note_from_row(claimed, i);
+        const char *via = channels_via(self->channels, note.channel);
+        int64_t release = rules_quiet(note.recipient_kind, note.channel, note.urgent)
+                              ? quiet_release(&self->quiet, now)
+                              : now;
+        if (release > now) { /* a retry that fell into quiet hours */
+            self->stats.held++;
+            json_array_append_new(results,
+                                  json_pack("{s:I, s:s, s:I}", "id", (json_int_t)note.id, "outcome",
+                                            "held", "next_ms", (json_int_t)release * 1000));
+            continue;
+        }
+        char error[300] = "";
+        send_outcome_t outcome = SEND_OK;
+        if (written[i])
+            self->stats.recognised++; /* written before the crash: not again */
+        else
+            outcome = channels_send(self->channels, &note, error, sizeof error);
+        json_array_append_new(results, s_result(self, &note, outcome, via, error));
+    }
+    self->unsettled = json_dumps(results, JSON_COMPACT);
+    json_decref(results);
+    free(written);
+    PQclear(claimed);
+    s_settle(self);
+    return n;
+}
+
+/* Puts back the claims of notifiers that died while sending. */
+static void s_reclaim(notifier_t *self)
+{
+    char grace[24], timeout[24];
+    snprintf(grace, sizeof grace, "%ld", self->grace_ms);
+    snprintf(timeout, sizeof timeout, "%ld", self->claim_timeout_ms);
+    const char *params[] = {grace, timeout};
+    kf_error_t err = {0};
+    PGresult *res = kf_store_exec(self->store, "notify_reclaim", 2, params, &err);
+    if (!res)
+        return;
+    long count = atol(PQgetvalue(res, 0, 0));
+    PQclear(res);
+    if (count > 0) {
+        self->stats.reclaimed += (uint64_t)count;
+        kf_warn("notify.reclaimed",
+                "notifications=%ld reason=\"their notifier stopped while sending; sent again "
+                "with the same id\"",
+                count);
+    }
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static void s_log_stats(notifier_t *self)
+{
+    s_stats_t *s = &self->stats;
+    if (memcmp(s, &self->logged, sizeof *s) == 0)
+        return;
+    self->logged = *s;
+    kf_info("notifier.stats",
+            "events=%" PRIu64 " created=%" PRIu64 " sent=%" PRIu64 " retried=%" PRIu64
+            " failed=%" PRIu64 " held=%" PRIu64 " reclaimed=%" PRIu64 " recognised=%" PRIu64
+            " skipped_imported=%" PRIu64 " bad_events=%" PRIu64 " bad_messages=%" PRIu64,
+            s->events, s->created, s->sent, s->retried, s->failed, s->held, s->reclaimed,
+            s->recognised, s->skipped_imported, s->bad_events, s->bad_messages);
+}
+
+static void s_reload(notifier_t *self)
+{
+    char err[512];
+    tpl_set_t *fresh =
+        tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"), err, sizeof err);
+    char quoted[600];
+    if (!fresh)
+        kf_error("templates.reload_failed", "error=%s reason=\"the templates loaded before stay\"",
+                 kf_log_quote(err, quoted, sizeof quoted));
+    else {
+        tpl_set_destroy(&self->templates);
+        self->templates = fresh;
+        kf_info("templates.loaded", "templates=%zu", tpl_set_size(fresh));
+    }
+    if (channels_reopen(self->channels) != 0)
+        kf_error("file.reopen_failed", "path=%s",
+                 kf_config_str(notifier_settings, "KEFU_NOTIFY_FILE"));
+}
+
+/* Runs the duties that are due; returns true when work is waiting. */
+static bool s_tick(notifier_t *self)
+{
+    if (s_reload_requested) {
+        s_reload_requested = 0;
+        s_reload(self);
+    }
+    int64_t now = zclock_mono();
+    if (now >= self->next_stats) {
+        s_log_stats(self);
+        self->next_stats = now + 60000;
+    }
+    if (kf_store_ready(self->store, NULL) != 0)
+        return false;
+    bool busy = false;
+    if (now >= self->next_catchup) {
+        busy = s_catch_up(self);
+        self->next_catchup = busy ? now : zclock_mono() + self->catchup_ms;
+    }
+    if (now >= self->next_reclaim) {
+        s_reclaim(self);
+        self->next_reclaim = zclock_mono() + (self->grace_ms < 1000 ? self->grace_ms : 1000);
+    }
+    return s_send_once(self) >= self->batch || busy;
+}
+
+int notifier_run(notifier_t *self)
+{
+    zpoller_t *poller = zpoller_new(self->doorbell, NULL);
+    kf_info("notifier.started",
+            "version=%s instance=%s sms=%s email=%s quiet_hours=%s max_attempts=%ld templates=%zu",
+            KEFU_VERSION, self->token, channels_via(self->channels, "sms"),
+            channels_via(self->channels, "email"),
+            kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS"), self->max_attempts,
+            tpl_set_size(self->templates));
+    while (!zsys_interrupted) {
+        bool busy = s_tick(self);
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
+        if (zpoller_wait(poller, busy ? 0 : (int)self->poll_ms))
+            s_on_doorbell(self);
+    }
+    zpoller_destroy(&poller);
+    if (self->unsettled && kf_store_ready(self->store, NULL) == 0)
+        s_settle(self);
+    s_log_stats(self);
+    kf_info("notifier.stopped", "reason=%s", "signal");
+    return 0;
+}
+
+/* ---- set-up ------------------------------------------------------------ */
+
+/* Reads an integer setting; -1 (reported) when bad. */
+static int s_int(const char *name, long min, long max, long *out)
+{
+    return kf_config_int(notifier_settings, name, min, max, out);
+}
+
+/* Sets the process's time zone; -1 when the zone is unknown (glibc would
+   fall back to UTC without a word). */
+static int s_set_tz(const char *tz)
+{
+    const char *dir = getenv("TZDIR") ? getenv("TZDIR") : "/usr/share/zoneinfo";
+    char path[512];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/%s", dir, tz[0] == ':' ? tz + 1 : tz);
+    if (strstr(tz, "..") || stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "KEFU_NOTIFY_TZ=%s: no such time zone in %s\n", tz, dir);
+        return -1;
+    }
+    setenv("TZ", tz, 1);
+    tzset();
+    return 0;
+}
+
+static channels_t *s_channels(char *err, size_t err_size, long sms_timeout, long smtp_timeout)
+{
+    const kf_setting_t *t = notifier_settings;
+    channels_config_t config = {.file_path = kf_config_str(t, "KEFU_NOTIFY_FILE"),
+                                .sms_url = kf_config_str(t, "KEFU_SMS_URL"),
+                                .sms_token = kf_config_str(t, "KEFU_SMS_TOKEN"),
+                                .sms_id_prefix = kf_config_str(t, "KEFU_SMS_ID_PREFIX"),
+                                .sms_timeout_ms = sms_timeout,
+                                .smtp_url = kf_config_str(t, "KEFU_SMTP_URL"),
+                                .smtp_user = kf_config_str(t, "KEFU_SMTP_USER"),
+                                .smtp_password = kf_config_str(t, "KEFU_SMTP_PASSWORD"),
+                                .smtp_from = kf_config_str(t, "KEFU_SMTP_FROM"),
+                                .smtp_from_name = kf_config_str(t, "KEFU_SMTP_FROM_NAME"),
+                                .smtp_timeout_ms = smtp_timeout};
+    return channels_new(&config, err, err_size);
+}
+
+notifier_t *notifier_new(void)
+{
+    notifier_t *self = (notifier_t *)zmalloc(sizeof(notifier_t));
+    long factor, base, cap, sms_timeout, smtp_timeout;
+    if (s_int("KEFU_NOTIFY_MAX_ATTEMPTS", 1, 100, &self->max_attempts) ||
+        s_int("KEFU_NOTIFY_BACKOFF_MS", 1, 86400000, &base) ||
+        s_int("KEFU_NOTIFY_BACKOFF_FACTOR", 1, 10, &factor) ||
+        s_int("KEFU_NOTIFY_BACKOFF_MAX_MS", 1, 604800000, &cap) ||
+        s_int("KEFU_NOTIFY_BATCH", 1, S_MAX_BATCH, &self->batch) ||
+        s_int("KEFU_NOTIFY_CATCHUP_MS", 10, 3600000, &self->catchup_ms) ||
+        s_int("KEFU_NOTIFY_POLL_MS", 10, 60000, &self->poll_ms) ||
+        s_int("KEFU_NOTIFY_RECLAIM_GRACE_MS", 100, 3600000, &self->grace_ms) ||
+        s_int("KEFU_NOTIFY_CLAIM_TIMEOUT_MS", 1000, 86400000, &self->claim_timeout_ms) ||
+        s_int("KEFU_SMS_TIMEOUT_MS", 100, 600000, &sms_timeout) ||
+        s_int("KEFU_SMTP_TIMEOUT_MS", 100, 600000, &smtp_timeout)) {
+        free(self);
+        return NULL;
+    }
+    /* A live notifier must finish a claimed batch before the hard timeout
+       hands it to another, or both would send it. */
+    long longest = sms_timeout > smtp_timeout ? sms_timeout : smtp_timeout;
+    if (self->claim_timeout_ms <= self->batch * longest + 10000) {
+        fprintf(stderr,
+                "KEFU_NOTIFY_CLAIM_TIMEOUT_MS=%ld must exceed KEFU_NOTIFY_BATCH x the longest "
+                "send timeout + 10 s (%ld ms)\n",
+                self->claim_timeout_ms, self->batch * longest + 10000);
+        free(self);
+        return NULL;
+    }
+    self->backoff = (backoff_t){base, factor, cap};
+    const char *quiet = kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS");
+    if (quiet_parse(quiet, &self->quiet) != 0) {
+        fprintf(stderr, "KEFU_NOTIFY_QUIET_HOURS=%s: expected HH:MM-HH:MM (start != end) or off\n",
+                quiet);
+        free(self);
+        return NULL;
+    }
+    if (s_set_tz(kf_config_str(notifier_settings, "KEFU_NOTIFY_TZ")) != 0) {
+        free(self);
+        return NULL;
+    }
+    char err[512];
+    self->templates =
+        tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"), err, sizeof err);
+    if (!self->templates) {
+        fprintf(stderr, "templates: %s\n", err);
+        free(self);
+        return NULL;
+    }
+    self->channels = s_channels(err, sizeof err, sms_timeout, smtp_timeout);
+    if (!self->channels) {
+        fprintf(stderr, "channels: %s\n", err);
+        tpl_set_destroy(&self->templates);
+        free(self);
+        return NULL;
+    }
+    zsys_init();
+    char host[64] = "localhost";
+    gethostname(host, sizeof host - 1);
+    snprintf(self->token, sizeof self->token, "%.60s:%d:%08x", host, (int)getpid(),
+             (unsigned)randof(0x7fffffff));
+    self->store =
+        kf_store_new(kf_config_str(notifier_settings, "KEFU_DATABASE_URL"), "kefu-notifier");
+    s_prepare(self->store);
+    self->outbox = zlist_new();
+    self->doorbell = zsock_new(ZMQ_SUB);
+    for (const rule_t *rule = rules_table; rule->event; rule++)
+        zsock_set_subscribe(self->doorbell, rule->event);
+    self->events = zsock_new(ZMQ_PUB);
+    zsock_set_linger(self->events, 0);
+    zsock_connect(self->doorbell, "%s", kf_config_str(notifier_settings, "KEFU_BUS_SUB"));
+    zsock_connect(self->events, "%s", kf_config_str(notifier_settings, "KEFU_BUS_PUB"));
+    return self;
+}
+
+void notifier_destroy(notifier_t **self_p)
+{
+    assert(self_p);
+    notifier_t *self = *self_p;
+    if (!self)
+        return;
+    s_outbox_discard(self);
+    zlist_destroy(&self->outbox);
+    zsock_destroy(&self->doorbell);
+    zsock_destroy(&self->events);
+    kf_store_destroy(&self->store);
+    channels_destroy(&self->channels);
+    tpl_set_destroy(&self->templates);
+    free(self->unsettled);
+    free(self);
+    *self_p = NULL;
+}

@@ -1,0 +1,299 @@
+/* kefu — unit tests of the notifier's rules: who hears of which event on
+   which channel, imported tickets, missing recipients, what an event body
+   must carry, quiet-hours applicability and the placeholder values. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "rules.h"
+
+/* A ticket context with everyone present. */
+static rule_ctx_t s_ctx(void)
+{
+    rule_ctx_t ctx = {.ticket = "KF-2026-000042",
+                      .priority = "normal",
+                      .kind = "complaint",
+                      .category = "leak",
+                      .summary = "卫生间漏水",
+                      .project = "HZ-XH",
+                      .project_name = "西湖苑",
+                      .department_en = "Engineering",
+                      .department_zh = "工程部",
+                      .first_response_due = 1795478400000, /* 2026-11-24 08:00 +08:00 */
+                      .resolve_due = 0,
+                      .from_name = "李娜",
+                      .customer = {"17", "张三", "13800138000", "zh"},
+                      .owner = {"eng.zhao", "赵强", "eng.zhao@kefu.example", "zh"},
+                      .manager = {"eng.liu", "刘洋", "eng.liu@kefu.example", "en"}};
+    return ctx;
+}
+
+static json_t *s_body(const char *text)
+{
+    json_error_t err;
+    json_t *body = json_loads(text, 0, &err);
+    assert_non_null(body);
+    return body;
+}
+
+/* The recipients of type with body as "kind:id:channel:template" lines. */
+static void s_expect(const char *type, const char *body_text, const rule_ctx_t *ctx,
+                     const char *const *expected, int count)
+{
+    json_t *body = s_body(body_text);
+    recipient_t out[8];
+    int n = rules_recipients(type, body, ctx, out, 8);
+    assert_int_equal(n, count);
+    for (int i = 0; i < n; i++) {
+        char name[TPL_MAX_NAME], line[256];
+        rules_template_name(name, sizeof name, &out[i]);
+        snprintf(line, sizeof line, "%s:%s:%s:%s", out[i].kind, out[i].party->id,
+                 out[i].rule->channel, name);
+        assert_string_equal(line, expected[i]);
+    }
+    json_decref(body);
+}
+
+static void test_each_event_type(void **state)
+{
+    rule_ctx_t ctx = s_ctx();
+    const char *submitted[] = {"homeowner:17:sms:ticket.submitted.sms.zh.txt"};
+    s_expect("ticket.submitted", "{\"ticket\":\"KF-2026-000042\"}", &ctx, submitted, 1);
+    const char *routed[] = {"homeowner:17:sms:ticket.routed.sms.zh.txt",
+                            "staff:eng.zhao:email:ticket.routed.email.zh.txt"};
+    s_expect("ticket.routed", "{\"ticket\":\"KF-2026-000042\",\"owner\":\"eng.zhao\"}", &ctx,
+             routed, 2);
+    const char *transferred[] = {"staff:eng.zhao:email:ticket.transferred.email.zh.txt"};
+    s_expect("ticket.transferred", "{\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
+             transferred, 1);
+    const char *escalated[] = {"staff:eng.zhao:email:ticket.escalated.email.zh.txt",
+                               "staff:eng.liu:email:ticket.escalated.manager.email.en.txt"};
+    s_expect("ticket.escalated", "{\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\",\"level\":1}",
+             &ctx, escalated, 2);
+    const char *resolved[] = {"homeowner:17:sms:ticket.resolved.sms.zh.txt"};
+    s_expect("ticket.resolved", "{\"ticket\":\"KF-2026-000042\"}", &ctx, resolved, 1);
+    const char *reopened[] = {"staff:eng.zhao:email:ticket.reopened.email.zh.txt"};
+    s_expect("ticket.reopened", "{\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
+             reopened, 1);
+}
+
+static void test_surveys_by_kind(void **state)
+{
+    rule_ctx_t ctx = s_ctx();
+    ctx.customer.lang = "en";
+    const char *resolution[] = {"homeowner:17:sms:survey.sent.sms.en.txt"};
+    s_expect("survey.sent", "{\"survey\":5,\"kind\":\"resolution\",\"ticket\":\"KF-2026-000042\"}",
+             &ctx, resolution, 1);
+    const char *campaign[] = {"homeowner:17:sms:survey.sent.campaign.sms.en.txt"};
+    s_expect("survey.sent", "{\"survey\":6,\"kind\":\"campaign\",\"homeowner\":17}", &ctx, campaign,
+             1);
+}
+
+static void test_imported_tickets_are_silent(void **state)
+{
+    rule_ctx_t ctx = s_ctx();
+    ctx.imported = true;
+    s_expect("ticket.routed", "{\"ticket\":\"KF-2026-000042\",\"owner\":\"eng.zhao\"}", &ctx, NULL,
+             0);
+    s_expect("ticket.submitted", "{\"ticket\":\"KF-2026-000042\"}", &ctx, NULL, 0);
+}
+
+static void test_absent_recipients_are_skipped(void **state)
+{
+    rule_ctx_t ctx = s_ctx();
+    ctx.manager = (party_t){NULL, NULL, NULL, NULL};
+    const char *escalated[] = {"staff:eng.zhao:email:ticket.escalated.email.zh.txt"};
+    s_expect("ticket.escalated", "{\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\",\"level\":2}",
+             &ctx, escalated, 1);
+    ctx.customer.id = "";
+    const char *routed[] = {"staff:eng.zhao:email:ticket.routed.email.zh.txt"};
+    s_expect("ticket.routed", "{\"ticket\":\"KF-2026-000042\",\"owner\":\"eng.zhao\"}", &ctx,
+             routed, 1);
+}
+
+/* The manager and the owner being one person gets one e-mail, not two. */
+static void test_one_message_per_recipient_and_channel(void **state)
+{
+    rule_ctx_t ctx = s_ctx();
+    ctx.manager = ctx.owner;
+    const char *escalated[] = {"staff:eng.zhao:email:ticket.escalated.email.zh.txt"};
+    s_expect("ticket.escalated", "{\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\",\"level\":1}",
+             &ctx, escalated, 1);
+}
+
+static void test_unknown_type(void **state)
+{
+    rule_ctx_t ctx = s_ctx();
+    json_t *body = s_body("{}");
+    recipient_t out[4];
+    assert_int_equal(rules_recipients("ticket.responded", body, &ctx, out, 4), -1);
+    assert_int_equal(rules_recipients("nonsense", body, &ctx, out, 4), -1);
+    assert_false(rules_handles("ticket.closed"));
+    assert_true(rules_handles("survey.sent"));
+    json_decref(body);
+}
+
+static void test_types_literal_names_every_rule(void **state)
+{
+    const char *literal = rules_types_literal();
+    assert_true(literal[0] == '{' && literal[strlen(literal) - 1] == '}');
+    for (const rule_t *rule = rules_table; rule->event; rule++) {
+        assert_non_null(strstr(literal, rule->event));
+        assert_true(rules_handles(rule->event));
+        assert_non_null(rules_placeholders(rule->event));
+    }
+}
+
+/* rules_check_body on text; returns the error code. */
+static kf_err_t s_check(const char *type, const char *text, const char *field)
+{
+    json_t *body = s_body(text);
+    kf_error_t err = {0};
+    int rc = rules_check_body(type, body, &err);
+    json_decref(body);
+    if (rc == 0)
+        return KF_OK;
+    if (field)
+        assert_string_equal(err.field, field);
+    return err.code;
+}
+
+static void test_bodies(void **state)
+{
+    assert_int_equal(s_check("ticket.routed", "{\"ticket\":\"KF-1\",\"owner\":\"a\"}", NULL),
+                     KF_OK);
+    assert_int_equal(s_check("ticket.routed", "{\"ticket\":\"KF-1\"}", "owner"),
+                     KF_E_MISSING_FIELD);
+    assert_int_equal(s_check("ticket.routed", "{\"ticket\":\"KF-1\",\"owner\":null}", "owner"),
+                     KF_E_MISSING_FIELD);
+    assert_int_equal(s_check("ticket.routed", "{\"ticket\":7,\"owner\":\"a\"}", "ticket"),
+                     KF_E_WRONG_TYPE);
+    assert_int_equal(s_check("ticket.submitted", "{\"ticket\":\"\"}", "ticket"), KF_E_BAD_VALUE);
+    assert_int_equal(s_check("ticket.submitted",
+                             "{\"ticket\":\"KF-123456789012345678901234567890123\"}", "ticket"),
+                     KF_E_TOO_LONG);
+    assert_int_equal(
+        s_check("ticket.routed",
+                "{\"ticket\":\"KF-1\",\"owner\":\"a\",\"first_response_due\":\"soon\"}",
+                "first_response_due"),
+        KF_E_WRONG_TYPE);
+    assert_int_equal(
+        s_check("ticket.escalated", "{\"ticket\":\"KF-1\",\"to\":\"a\",\"level\":9}", "level"),
+        KF_E_BAD_VALUE);
+    assert_int_equal(
+        s_check("ticket.escalated", "{\"ticket\":\"KF-1\",\"to\":\"a\",\"level\":-1}", "level"),
+        KF_E_BAD_VALUE);
+    assert_int_equal(s_check("survey.sent", "{\"survey\":1,\"kind\":\"resolution\"}", "homeowner"),
+                     KF_E_MISSING_FIELD);
+    assert_int_equal(
+        s_check("survey.sent", "{\"survey\":1,\"kind\":\"poll\",\"homeowner\":3}", "kind"),
+        KF_E_BAD_VALUE);
+    assert_int_equal(
+        s_check("survey.sent", "{\"survey\":1,\"kind\":\"campaign\",\"homeowner\":3}", NULL),
+        KF_OK);
+    assert_int_equal(s_check("ticket.closed", "{}", "type"), KF_E_UNKNOWN_TYPE);
+    kf_error_t err = {0};
+    json_t *array = json_array();
+    assert_int_equal(rules_check_body("ticket.resolved", array, &err), -1);
+    assert_int_equal(err.code, KF_E_WRONG_TYPE);
+    json_decref(array);
+}
+
+static void test_quiet_applies_to_customers_sms_only(void **state)
+{
+    assert_true(rules_quiet("homeowner", "sms", false));
+    assert_false(rules_quiet("homeowner", "sms", true));
+    assert_false(rules_quiet("staff", "email", false));
+    assert_false(rules_quiet("staff", "sms", false));
+    rule_ctx_t ctx = s_ctx();
+    assert_false(rules_urgent(&ctx));
+    ctx.priority = "urgent";
+    assert_true(rules_urgent(&ctx));
+    ctx.priority = NULL;
+    assert_false(rules_urgent(&ctx));
+}
+
+/* The value of placeholder name in vars. */
+static const char *s_get(const rule_vars_t *vars, const char *name)
+{
+    for (size_t i = 0; i < vars->count; i++)
+        if (strcmp(vars->vars[i].name, name) == 0)
+            return vars->vars[i].value ? vars->vars[i].value : "";
+    fail_msg("no placeholder %s", name);
+    return NULL;
+}
+
+static void test_values_in_both_languages(void **state)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    rule_ctx_t ctx = s_ctx();
+    json_t *body = s_body("{\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\",\"level\":2,"
+                          "\"reason\":\"first_response_overdue\",\"from\":\"agent.li\"}");
+    recipient_t out[4];
+    assert_int_equal(rules_recipients("ticket.escalated", body, &ctx, out, 4), 2);
+    rule_vars_t vars;
+    rules_vars(&vars, "ticket.escalated", body, &ctx, &out[0]); /* the owner, zh */
+    assert_string_equal(s_get(&vars, "ticket"), "KF-2026-000042");
+    assert_string_equal(s_get(&vars, "recipient_name"), "赵强");
+    assert_string_equal(s_get(&vars, "reason"), "首次响应超时");
+    assert_string_equal(s_get(&vars, "kind"), "投诉");
+    assert_string_equal(s_get(&vars, "category"), "渗漏");
+    assert_string_equal(s_get(&vars, "department"), "工程部");
+    assert_string_equal(s_get(&vars, "level"), "2");
+    assert_string_equal(s_get(&vars, "from_name"), "李娜");
+    assert_string_equal(s_get(&vars, "due"), "2026-11-24 08:00");
+    assert_string_equal(s_get(&vars, "resolve_due"), "");
+    rules_vars(&vars, "ticket.escalated", body, &ctx, &out[1]); /* the manager, en */
+    assert_string_equal(s_get(&vars, "recipient_name"), "刘洋");
+    assert_string_equal(s_get(&vars, "reason"), "first response overdue");
+    assert_string_equal(s_get(&vars, "kind"), "complaint");
+    assert_string_equal(s_get(&vars, "department"), "Engineering");
+    json_decref(body);
+
+    /* A customer without a name is addressed politely all the same. */
+    ctx.customer.name = NULL;
+    body = s_body("{\"ticket\":\"KF-2026-000042\",\"first_response_due\":1795482000000,"
+                  "\"owner\":\"eng.zhao\"}");
+    assert_int_equal(rules_recipients("ticket.routed", body, &ctx, out, 4), 2);
+    rules_vars(&vars, "ticket.routed", body, &ctx, &out[0]);
+    assert_string_equal(s_get(&vars, "customer_name"), "业主");
+    assert_string_equal(s_get(&vars, "due"), "2026-11-24 09:00"); /* the event's own due */
+    assert_string_equal(s_get(&vars, "owner_name"), "赵强");
+    json_decref(body);
+}
+
+static void test_format_time(void **state)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    char buf[32];
+    rules_format_time(1795420800000, buf, sizeof buf); /* 2026-11-23 08:00 UTC */
+    assert_string_equal(buf, "2026-11-23 16:00");
+    rules_format_time(0, buf, sizeof buf);
+    assert_string_equal(buf, "");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_each_event_type),
+        cmocka_unit_test(test_surveys_by_kind),
+        cmocka_unit_test(test_imported_tickets_are_silent),
+        cmocka_unit_test(test_absent_recipients_are_skipped),
+        cmocka_unit_test(test_one_message_per_recipient_and_channel),
+        cmocka_unit_test(test_unknown_type),
+        cmocka_unit_test(test_types_literal_names_every_rule),
+        cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_quiet_applies_to_customers_sms_only),
+        cmocka_unit_test(test_values_in_both_languages),
+        cmocka_unit_test(test_format_time),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
