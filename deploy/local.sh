@@ -18,7 +18,8 @@ PG_PORT=${KEFU_PG_PORT:-5544}
 WAIT_SECONDS=${KEFU_WAIT_SECONDS:-30}
 
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
-          libjansson-dev libpq-dev libcmocka-dev postgresql-15 postgresql-client-15)
+          libjansson-dev libpq-dev libcmocka-dev postgresql-15 postgresql-client-15
+          libcurl4-openssl-dev python3-aiosmtpd)
 
 # name:path-under-build. Started in this order, stopped in reverse. The core
 # three must exist; later daemons are started once they are built.
@@ -57,6 +58,7 @@ Files (all under $VAR):
   pg/sock            its unix socket directory
   log/NAME.log       logs of each daemon and of postgres
   run/NAME.pid       PIDs of the daemons started by 'up'
+  notifications.jsonl  every SMS and e-mail kefu-notifier sent, one JSON line each
 
 Environment:
   KEFU_DATABASE_URL  use this PostgreSQL (libpq URL) instead of the private one;
@@ -66,6 +68,8 @@ Environment:
   KEFU_BUS_PUB/SUB/PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE
                      daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700)
   KEFU_ACTOR         staff id the demo's client acts as (default agent.li)
+  KEFU_NOTIFY_FILE   the notifier's file channel (default $VAR/notifications.jsonl);
+                     KEFU_SMS_URL / KEFU_SMTP_URL send through a gateway instead
   KEFU_BUILD_DIR     build directory (default ./build)
   KEFU_NO_BUILD=1    skip the build step (use what is in the build directory)
   KEFU_VAR_DIR       state directory (default ./var)
@@ -337,6 +341,9 @@ export_endpoints() {
     export KEFU_BUS_PULL=${KEFU_BUS_PULL:-tcp://127.0.0.1:7704}
     export KEFU_INTAKE_BIND=${KEFU_INTAKE_BIND:-tcp://127.0.0.1:7700}
     export KEFU_INTAKE=${KEFU_INTAKE:-$KEFU_INTAKE_BIND}
+    # The notifier's file channel: every SMS and e-mail as a JSON line, since
+    # a development machine has no SMS gateway or mail server.
+    export KEFU_NOTIFY_FILE=${KEFU_NOTIFY_FILE:-$VAR/notifications.jsonl}
     # The client acts as the demo organisation's call-centre agent.
     export KEFU_ACTOR=${KEFU_ACTOR:-agent.li}
 }
