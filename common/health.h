@@ -1,0 +1,139 @@
+/* kefu — what an operator sees of a daemon: metrics, health, heartbeat.
+
+   One kf_health object per daemon, owned by the daemon's thread and
+   served from the daemon's own poller (no thread of its own):
+   - an HTTP endpoint on KEFU_METRICS_PORT (a ZMQ_STREAM socket): GET
+     /metrics answers the registry in Prometheus' text format 0.0.4; GET
+     /health answers 200 with {"status":"ok","daemon","instance",
+     "version","uptime_s","store":"up"} while the daemon runs and its
+     store is reachable, 503 with "store":"down" when it is not (a daemon
+     without a store leaves "store" out and answers 200); anything else
+     404, another method on those paths 405, a malformed request 400, one
+     over KF_HTTP_MAX_REQUEST bytes 431. Every answer closes the
+     connection; a connection that sends no complete request within
+     KF_HTTP_TIMEOUT_MS is closed. Sends never block.
+   - a heartbeat row in the store's daemon_instance table, upserted every
+     KEFU_HEARTBEAT_MS (instance host:pid, version, start, events in and
+     out, errors, backlog, last error, metrics endpoint), which is how
+     `kefu status` finds every instance. The heartbeat's write also probes
+     the store for /health. A clean stop (kf_health_destroy) marks the row
+     stopped.
+
+   Adopting it in a daemon (see README.md, "Health and metrics"):
+     settings:  KF_SETTINGS_COMMON, KF_SETTINGS_HEALTH(KF_METRICS_PORT_X), ...
+     start:     self->health = kf_health_new("x", settings, self->store);  (NULL: exit 1)
+     poller:    kf_health_attach(self->health, poller);
+     loop:      void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, ms));
+                if (!kf_health_serve(self->health, which)) { ...the daemon's own... }
+                kf_health_tick(self->health);   (between transactions, never inside one)
+     counting:  kf_health_in / kf_health_out / kf_health_error / kf_health_fault
+     stop:      kf_health_destroy(&self->health);   (before kf_store_destroy) */
+#ifndef KF_HEALTH_H
+#define KF_HEALTH_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "kf_error.h"
+#include "metrics.h"
+#include "store.h"
+
+/* Each daemon's default metrics port, so one host can run one of each. */
+#define KF_METRICS_PORT_BUS "9101"
+#define KF_METRICS_PORT_INTAKE "9102"
+#define KF_METRICS_PORT_ROUTER "9103"
+#define KF_METRICS_PORT_APPROVAL "9104"
+#define KF_METRICS_PORT_NOTIFIER "9105"
+#define KF_METRICS_PORT_SURVEY "9106"
+
+/* The HTTP endpoint's settings, for a daemon's table (the bus's). */
+#define KF_SETTINGS_METRICS(port)                                                                  \
+    {"KEFU_METRICS_PORT", port, "HTTP port of GET /metrics and GET /health (0: off)"},             \
+    {                                                                                              \
+        "KEFU_METRICS_BIND", "127.0.0.1",                                                          \
+            "address the metrics port listens on (0.0.0.0: every interface)"                       \
+    }
+
+/* The endpoint's and the heartbeat's settings, for a daemon with a store. */
+#define KF_SETTINGS_HEALTH(port)                                                                   \
+    KF_SETTINGS_METRICS(port),                                                                     \
+    {                                                                                              \
+        "KEFU_HEARTBEAT_MS", "5000",                                                               \
+            "how often this instance records itself in daemon_instance (ms, 100-600000)"           \
+    }
+
+#define KF_HTTP_MAX_REQUEST 4096 /* bytes of a request's line and headers */
+#define KF_HTTP_MAX_CONNS 64     /* connections served at once */
+#define KF_HTTP_TIMEOUT_MS 5000  /* for a connection to send its request */
+
+typedef struct kf_health kf_health_t;
+
+/* Reads KEFU_METRICS_PORT, KEFU_METRICS_BIND and (when in the table)
+   KEFU_HEARTBEAT_MS from settings, registers the standard metrics and,
+   when store is not NULL, the heartbeat's statements on it. A bad setting
+   or an address that cannot be bound is named on stderr and gives NULL; a
+   port already in use (a second instance on the same host) is logged and
+   the daemon goes on without the endpoint. */
+kf_health_t *kf_health_new(const char *daemon, const kf_setting_t *settings, kf_store_t *store);
+
+/* Marks the instance stopped in the store (when connected), closes the
+   endpoint and frees everything. */
+void kf_health_destroy(kf_health_t **self_p);
+
+/* The registry, for the daemon's own metrics. */
+kf_metrics_t *kf_health_metrics(kf_health_t *self);
+
+/* Adds the endpoint's socket to poller (nothing when it is off). */
+void kf_health_attach(kf_health_t *self, zpoller_t *poller);
+
+/* When which (what zpoller_wait returned) is the endpoint's socket,
+   serves what arrived on it and returns true; otherwise returns false. */
+bool kf_health_serve(kf_health_t *self, void *which);
+
+/* Does what is due: closes connections that timed out and, every
+   KEFU_HEARTBEAT_MS, calls the observer and writes the heartbeat. Call it
+   on every turn of the loop, outside any transaction. */
+void kf_health_tick(kf_health_t *self);
+
+/* How long the daemon's poller may wait so that the next tick is on time:
+   max_ms, or less when a heartbeat is due sooner (never negative). */
+int kf_health_wait_ms(kf_health_t *self, int max_ms);
+
+/* Called just before each heartbeat, to refresh gauges that need a query
+   (backlog, lag). */
+typedef void(kf_health_observe_fn)(kf_health_t *health, void *arg);
+void kf_health_set_observer(kf_health_t *self, kf_health_observe_fn *fn, void *arg);
+
+/* Counts count messages of type taken in / sent out:
+   kefu_events_total{type, direction="in"|"out"} and the heartbeat's
+   events_in / events_out. */
+void kf_health_in(kf_health_t *self, const char *type, int count);
+void kf_health_out(kf_health_t *self, const char *type, int count);
+
+/* Counts an error by code (kefu_errors_total{code}): a peer's bad input,
+   a refused request. */
+void kf_health_error(kf_health_t *self, kf_err_t code);
+
+/* Counts an error and keeps it as the instance's last error ("what: code:
+   message"): a fault of the daemon or its store, not of a peer. */
+void kf_health_fault(kf_health_t *self, const char *what, const kf_error_t *err);
+
+/* Sets the work waiting for this daemon (kefu_outbox_backlog and the
+   heartbeat's backlog); a negative value means unknown. */
+void kf_health_backlog(kf_health_t *self, int64_t backlog);
+
+/* The instance id (host:pid) and the port the endpoint listens on (0 when
+   off). */
+const char *kf_health_instance(kf_health_t *self);
+int kf_health_port(kf_health_t *self);
+
+/* Reads an HTTP request's head from the size bytes received so far:
+   returns 0 while it is incomplete (and so far valid), 200 when complete
+   and valid with method and path (without the query) filled, 400 when
+   malformed, 431 when no end is found within KF_HTTP_MAX_REQUEST bytes. */
+int kf_http_parse(const char *data, size_t size, char *method, size_t method_size, char *path,
+                  size_t path_size);
+
+#endif

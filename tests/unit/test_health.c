@@ -1,0 +1,327 @@
+/* kefu — unit tests of the health endpoint: the HTTP request parser, and
+   the endpoint itself served from a poller to a real TCP client (without
+   a store, like the bus's). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "health.h"
+
+/* ---- the parser ---------------------------------------------------------- */
+
+static int s_parse(const char *text, char *method, char *path)
+{
+    return kf_http_parse(text, strlen(text), method, 16, path, 64);
+}
+
+static void test_parse_complete(void **state)
+{
+    char method[16], path[64];
+    assert_int_equal(s_parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", method, path), 200);
+    assert_string_equal(method, "GET");
+    assert_string_equal(path, "/metrics");
+    assert_int_equal(s_parse("HEAD /health?verbose=1 HTTP/1.0\r\n\r\n", method, path), 200);
+    assert_string_equal(method, "HEAD");
+    assert_string_equal(path, "/health");
+    /* bare LF line ends, as some tools send */
+    assert_int_equal(s_parse("GET / HTTP/1.1\nAccept: */*\n\n", method, path), 200);
+    assert_string_equal(path, "/");
+    /* what follows the head is not read */
+    assert_int_equal(s_parse("POST /x HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc", method, path),
+                     200);
+    assert_string_equal(method, "POST");
+    /* obs-text in a header value is allowed */
+    assert_int_equal(s_parse("GET /x HTTP/1.1\r\nUser-Agent: 客服\r\n\r\n", method, path), 200);
+}
+
+static void test_parse_incomplete(void **state)
+{
+    char method[16], path[64];
+    assert_int_equal(s_parse("", method, path), 0);
+    assert_int_equal(s_parse("GET", method, path), 0);
+    assert_int_equal(s_parse("GET /metrics HTTP/1.1", method, path), 0);
+    assert_int_equal(s_parse("GET /metrics HTTP/1.1\r\n", method, path), 0);
+    assert_int_equal(s_parse("GET /metrics HTTP/1.1\r\nHost: x\r\n", method, path), 0);
+    assert_int_equal(s_parse("GET /metrics HTTP/1.1\r\nHost: x\r\n\r", method, path), 0);
+}
+
+static void test_parse_bad(void **state)
+{
+    char method[16], path[64];
+    const char *bad[] = {
+        "\r\n\r\n",                        /* no request line */
+        "\x16\x03\x01\x02\x00",            /* a TLS hello, refused at once */
+        "get /metrics HTTP/1.1\r\n\r\n",   /* method in lower case */
+        "GET metrics HTTP/1.1\r\n\r\n",    /* target not absolute */
+        "GET /metrics\r\n\r\n",            /* HTTP/0.9 */
+        "GET /metrics HTTP/2.0\r\n\r\n",   /* unsupported version */
+        "GET /metrics HTTP/1.1 x\r\n\r\n", /* too many parts */
+        "GET  /metrics HTTP/1.1\r\n\r\n",  /* empty target */
+        "GET /met\x01rics HTTP/1.1\r\n",   /* control byte, refused before the end */
+        "GET /metrics HTTP/1.1\r\nNoColon\r\n\r\n",
+        "GET /metrics HTTP/1.1\r\n: empty name\r\n\r\n",
+        "GET /metrics HTTP/1.1\r\nBad Name: x\r\n\r\n",
+        "GET /metrics HTTP/1.1\r\nX: a\x7f\r\n\r\n",
+        "ABCDEFGHIJKLMNOPQ /metrics HTTP/1.1\r\n\r\n", /* method over 15 bytes */
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = s_parse(bad[i], method, path);
+        if (rc != 400)
+            fail_msg("case %zu: got %d, want 400", i, rc);
+    }
+    /* a NUL byte inside the data */
+    assert_int_equal(kf_http_parse("GET /\0 HTTP/1.1\r\n\r\n", 19, method, 16, path, 64), 400);
+    /* a path longer than the caller's buffer is refused, not truncated */
+    char long_path[200];
+    snprintf(long_path, sizeof long_path, "GET /%0100d HTTP/1.1\r\n\r\n", 0);
+    assert_int_equal(s_parse(long_path, method, path), 400);
+}
+
+static void test_parse_too_large(void **state)
+{
+    char method[16], path[64];
+    char *big = (char *)malloc(KF_HTTP_MAX_REQUEST + 1);
+    int len = snprintf(big, KF_HTTP_MAX_REQUEST, "GET /metrics HTTP/1.1\r\nX: ");
+    memset(big + len, 'a', KF_HTTP_MAX_REQUEST - (size_t)len);
+    assert_int_equal(kf_http_parse(big, KF_HTTP_MAX_REQUEST - 1, method, 16, path, 64), 0);
+    assert_int_equal(kf_http_parse(big, KF_HTTP_MAX_REQUEST, method, 16, path, 64), 431);
+    free(big);
+}
+
+/* ---- the endpoint ------------------------------------------------------- */
+
+static const kf_setting_t s_settings[] = {KF_SETTINGS_METRICS("0"), KF_SETTINGS_END};
+
+typedef struct {
+    kf_health_t *health;
+    zpoller_t *poller;
+    int port;
+} s_fixture_t;
+
+/* A health object on a free port (a taken port leaves it off: try again). */
+static int s_setup(void **state)
+{
+    s_fixture_t *f = (s_fixture_t *)calloc(1, sizeof(s_fixture_t));
+    for (int i = 0; i < 50 && f->port == 0; i++) {
+        char port[8];
+        snprintf(port, sizeof port, "%d", 20000 + (int)((unsigned)rand() % 10000));
+        setenv("KEFU_METRICS_PORT", port, 1);
+        kf_health_destroy(&f->health);
+        f->health = kf_health_new("unit", s_settings, NULL);
+        assert_non_null(f->health);
+        f->port = kf_health_port(f->health);
+    }
+    assert_int_not_equal(f->port, 0);
+    f->poller = zpoller_new(NULL);
+    kf_health_attach(f->health, f->poller);
+    *state = f;
+    return 0;
+}
+
+static int s_teardown(void **state)
+{
+    s_fixture_t *f = (s_fixture_t *)*state;
+    zpoller_destroy(&f->poller);
+    kf_health_destroy(&f->health);
+    assert_null(f->health);
+    free(f);
+    unsetenv("KEFU_METRICS_PORT");
+    return 0;
+}
+
+static int s_connect(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&addr, sizeof addr), 0);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+/* Serves the endpoint until the server closes fd (bounded: 5 s); returns
+   what was received, NUL-terminated (caller frees). */
+static char *s_serve_until_closed(s_fixture_t *f, int fd)
+{
+    size_t cap = 1 << 16, len = 0;
+    char *out = (char *)calloc(1, cap);
+    int64_t until = zclock_mono() + 5000;
+    while (zclock_mono() < until) {
+        void *which = zpoller_wait(f->poller, 20);
+        kf_health_serve(f->health, which);
+        kf_health_tick(f->health);
+        ssize_t n = recv(fd, out + len, cap - len - 1, 0);
+        if (n == 0)
+            return out;
+        if (n > 0)
+            len += (size_t)n;
+        else if (errno != EAGAIN && errno != EWOULDBLOCK)
+            return out; /* reset: closed as well */
+    }
+    free(out);
+    fail_msg("the endpoint did not close the connection");
+    return NULL;
+}
+
+/* Sends request and returns the whole response. */
+static char *s_request(s_fixture_t *f, const char *request, size_t size)
+{
+    int fd = s_connect(f->port);
+    assert_int_equal(send(fd, request, size, 0), (ssize_t)size);
+    char *response = s_serve_until_closed(f, fd);
+    close(fd);
+    return response;
+}
+
+static char *s_get(s_fixture_t *f, const char *request)
+{
+    return s_request(f, request, strlen(request));
+}
+
+static void s_expect_status(char *response, const char *status_line)
+{
+    if (strncmp(response, status_line, strlen(status_line)) != 0)
+        fail_msg("want '%s', got '%.80s'", status_line, response);
+    free(response);
+}
+
+static void test_metrics_route(void **state)
+{
+    s_fixture_t *f = (s_fixture_t *)*state;
+    kf_health_in(f->health, "ticket.submitted", 2);
+    kf_health_out(f->health, "ticket.routed", 1);
+    kf_error_t err = {.code = KF_E_INTERNAL, .message = "boom"};
+    kf_health_fault(f->health, "route", &err);
+    kf_health_error(f->health, KF_E_BAD_UTF8);
+    char *r = s_get(f, "GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(r, "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"));
+    assert_non_null(strstr(r, "Connection: close\r\n"));
+    const char *body = strstr(r, "\r\n\r\n");
+    assert_non_null(body);
+    body += 4;
+    const char *length = strstr(r, "Content-Length: ");
+    assert_non_null(length);
+    assert_int_equal(strtoul(length + 16, NULL, 10), strlen(body));
+    assert_non_null(strstr(body, "# TYPE kefu_events_total counter\n"));
+    assert_non_null(
+        strstr(body, "kefu_events_total{type=\"ticket.submitted\",direction=\"in\"} 2\n"));
+    assert_non_null(
+        strstr(body, "kefu_events_total{type=\"ticket.routed\",direction=\"out\"} 1\n"));
+    assert_non_null(strstr(body, "kefu_errors_total{code=\"internal\"} 1\n"));
+    assert_non_null(strstr(body, "kefu_errors_total{code=\"bad_utf8\"} 1\n"));
+    assert_non_null(
+        strstr(body, "kefu_build_info{daemon=\"unit\",version=\"" KEFU_VERSION "\"} 1\n"));
+    assert_null(strstr(body, "kefu_store_up")); /* no store, no such gauge */
+    free(r);
+    /* the request itself was counted */
+    r = s_get(f, "GET /metrics?x=1 HTTP/1.0\r\n\r\n");
+    assert_non_null(strstr(r, "kefu_http_requests_total{route=\"metrics\",code=\"200\"} 1\n"));
+    free(r);
+}
+
+static void test_health_route(void **state)
+{
+    s_fixture_t *f = (s_fixture_t *)*state;
+    char *r = s_get(f, "GET /health HTTP/1.1\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+    assert_non_null(strstr(r, "Content-Type: application/json\r\n"));
+    assert_non_null(strstr(r, "{\"status\":\"ok\",\"daemon\":\"unit\",\"instance\":\""));
+    assert_non_null(strstr(r, "\"version\":\"" KEFU_VERSION "\",\"uptime_s\":"));
+    assert_null(strstr(r, "\"store\"")); /* a daemon without a store */
+    free(r);
+    /* HEAD: the headers alone */
+    r = s_get(f, "HEAD /health HTTP/1.1\r\n\r\n");
+    assert_non_null(strstr(r, "HTTP/1.1 200 OK\r\n"));
+    assert_null(strstr(r, "{"));
+    free(r);
+}
+
+static void test_other_answers(void **state)
+{
+    s_fixture_t *f = (s_fixture_t *)*state;
+    s_expect_status(s_get(f, "GET /nope HTTP/1.1\r\n\r\n"), "HTTP/1.1 404 Not Found\r\n");
+    s_expect_status(s_get(f, "GET / HTTP/1.1\r\n\r\n"), "HTTP/1.1 404 Not Found\r\n");
+    char *r = s_get(f, "POST /metrics HTTP/1.1\r\nContent-Length: 0\r\n\r\n");
+    assert_non_null(strstr(r, "Allow: GET, HEAD\r\n"));
+    s_expect_status(r, "HTTP/1.1 405 Method Not Allowed\r\n");
+    s_expect_status(s_get(f, "hello\r\n\r\n"), "HTTP/1.1 400 Bad Request\r\n");
+    s_expect_status(s_get(f, "\x16\x03\x01\x00\x05hello"), "HTTP/1.1 400 Bad Request\r\n");
+    size_t size = KF_HTTP_MAX_REQUEST; /* more would be reset, unread, at the close */
+    char *big = (char *)malloc(size);
+    int len = snprintf(big, size, "GET /metrics HTTP/1.1\r\nX: ");
+    memset(big + len, 'a', size - (size_t)len);
+    s_expect_status(s_request(f, big, size), "HTTP/1.1 431 Request Header Fields Too Large\r\n");
+    free(big);
+}
+
+/* A request that arrives in pieces is answered once it is whole. */
+static void test_request_in_pieces(void **state)
+{
+    s_fixture_t *f = (s_fixture_t *)*state;
+    int fd = s_connect(f->port);
+    const char *pieces[] = {"GE", "T /hea", "lth HTTP/1.1\r", "\nHost: x\r\n", "\r\n"};
+    char buf[64];
+    for (size_t i = 0; i < 5; i++) {
+        assert_int_equal(send(fd, pieces[i], strlen(pieces[i]), 0), (ssize_t)strlen(pieces[i]));
+        for (int j = 0; j < 5; j++) {
+            void *which = zpoller_wait(f->poller, 10);
+            kf_health_serve(f->health, which);
+        }
+        if (i < 4) /* nothing is answered before the blank line */
+            assert_int_equal(recv(fd, buf, sizeof buf, 0), -1);
+    }
+    char *r = s_serve_until_closed(f, fd);
+    close(fd);
+    s_expect_status(r, "HTTP/1.1 200 OK\r\n");
+}
+
+/* Several clients at once, some silent: each complete one is answered,
+   and the daemon's turn never waits for a silent one. */
+static void test_concurrent_clients(void **state)
+{
+    s_fixture_t *f = (s_fixture_t *)*state;
+    int silent = s_connect(f->port);
+    int fds[8];
+    for (int i = 0; i < 8; i++) {
+        fds[i] = s_connect(f->port);
+        const char *req = "GET /health HTTP/1.1\r\n\r\n";
+        assert_int_equal(send(fds[i], req, strlen(req), 0), (ssize_t)strlen(req));
+    }
+    for (int i = 0; i < 8; i++) {
+        char *r = s_serve_until_closed(f, fds[i]);
+        close(fds[i]);
+        s_expect_status(r, "HTTP/1.1 200 OK\r\n");
+    }
+    close(silent);
+}
+
+int main(void)
+{
+    srand((unsigned)getpid());
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_complete),
+        cmocka_unit_test(test_parse_incomplete),
+        cmocka_unit_test(test_parse_bad),
+        cmocka_unit_test(test_parse_too_large),
+        cmocka_unit_test_setup_teardown(test_metrics_route, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_health_route, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_other_answers, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_request_in_pieces, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_clients, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests_name("health", tests, NULL, NULL);
+}
