@@ -3,15 +3,26 @@
    to workers (PULL -> PUSH), so any number of daemon instances find each
    other through four fixed endpoints. It keeps nothing and never blocks:
    a message that cannot be passed on at once is dropped and counted, and
-   consumers rebuild whatever they missed from the store. */
+   consumers rebuild whatever they missed from the store. It has no store
+   of its own, so it writes no heartbeat row: /health on its metrics port
+   (KEFU_METRICS_PORT) is how it is watched, and `kefu status` does not
+   list it. */
 #include <czmq.h>
 #include <signal.h>
 #include <string.h>
 
 #include "config.h"
+#include "health.h"
 #include "log.h"
 
-static const kf_setting_t s_settings[] = {KF_SETTINGS_BUS, KF_SETTINGS_END};
+static const kf_setting_t s_settings[] = {KF_SETTINGS_BUS, KF_SETTINGS_METRICS(KF_METRICS_PORT_BUS),
+                                          KF_SETTINGS_END};
+
+/* One direction of traffic and its counters (kept: the hot path does not
+   look series up). */
+typedef struct {
+    kf_series_t *in, *out, *dropped;
+} s_flow_t;
 
 typedef struct {
     zsock_t *xsub; /* publishers connect here */
@@ -20,6 +31,8 @@ typedef struct {
     zsock_t *push; /* workers connect here */
     uint64_t forwarded;
     uint64_t dropped;
+    kf_health_t *health;
+    s_flow_t events, subscriptions, work;
 } s_bus_t;
 
 /* Binds a socket of type to the endpoint named by setting. */
@@ -39,31 +52,63 @@ static zsock_t *s_bind(int type, const char *setting)
 
 /* Passes one message from one socket to another, dropping it when the
    other side cannot take it now. */
-static void s_forward(s_bus_t *bus, zsock_t *from, zsock_t *to)
+static void s_forward(s_bus_t *bus, zsock_t *from, zsock_t *to, s_flow_t *flow)
 {
     zmsg_t *msg = zmsg_recv(from);
     if (!msg)
         return;
-    if (zmsg_send(&msg, to) == 0)
+    kf_series_add(flow->in, 1);
+    if (zmsg_send(&msg, to) == 0) {
         bus->forwarded++;
-    else {
+        kf_series_add(flow->out, 1);
+    } else {
         zmsg_destroy(&msg);
+        kf_series_add(flow->dropped, 1);
         if (bus->dropped++ % 10000 == 0)
             kf_warn("bus.dropped", "dropped=%" PRIu64 " reason=\"no peer ready\"", bus->dropped);
+    }
+}
+
+/* Registers the bus's counters and keeps their series. */
+static void s_flows(s_bus_t *bus)
+{
+    if (!bus->health)
+        return;
+    kf_metrics_t *metrics = kf_health_metrics(bus->health);
+    kf_metric_t *messages =
+        kf_metrics_counter(metrics, "kefu_bus_messages_total",
+                           "messages taken in and passed on, by flow (events, subscriptions, work)",
+                           "flow", "direction");
+    kf_metric_t *dropped =
+        kf_metrics_counter(metrics, "kefu_bus_dropped_total",
+                           "messages dropped because no peer could take them now", "flow", NULL);
+    struct {
+        s_flow_t *flow;
+        const char *name;
+    } flows[] = {
+        {&bus->events, "events"}, {&bus->subscriptions, "subscriptions"}, {&bus->work, "work"}};
+    for (size_t i = 0; i < 3; i++) {
+        flows[i].flow->in = kf_metric_at(messages, flows[i].name, "in");
+        flows[i].flow->out = kf_metric_at(messages, flows[i].name, "out");
+        flows[i].flow->dropped = kf_metric_at(dropped, flows[i].name, NULL);
     }
 }
 
 static void s_run(s_bus_t *bus)
 {
     zpoller_t *poller = zpoller_new(bus->xsub, bus->xpub, bus->pull, NULL);
+    kf_health_attach(bus->health, poller);
     while (!zsys_interrupted) {
-        zsock_t *which = (zsock_t *)zpoller_wait(poller, 1000);
+        zsock_t *which = (zsock_t *)zpoller_wait(poller, kf_health_wait_ms(bus->health, 1000));
         if (which == bus->xsub)
-            s_forward(bus, bus->xsub, bus->xpub);
+            s_forward(bus, bus->xsub, bus->xpub, &bus->events);
         else if (which == bus->xpub) /* a subscription, on its way to publishers */
-            s_forward(bus, bus->xpub, bus->xsub);
+            s_forward(bus, bus->xpub, bus->xsub, &bus->subscriptions);
         else if (which == bus->pull)
-            s_forward(bus, bus->pull, bus->push);
+            s_forward(bus, bus->pull, bus->push, &bus->work);
+        else
+            kf_health_serve(bus->health, which);
+        kf_health_tick(bus->health);
     }
     zpoller_destroy(&poller);
 }
@@ -83,8 +128,10 @@ int main(int argc, char **argv)
                    .xpub = s_bind(ZMQ_XPUB, "KEFU_BUS_SUB"),
                    .pull = s_bind(ZMQ_PULL, "KEFU_BUS_PUSH"),
                    .push = s_bind(ZMQ_PUSH, "KEFU_BUS_PULL")};
+    bus.health = kf_health_new("bus", s_settings, NULL);
+    s_flows(&bus);
     rc = 1;
-    if (bus.xsub && bus.xpub && bus.pull && bus.push) {
+    if (bus.xsub && bus.xpub && bus.pull && bus.push && bus.health) {
         kf_info(
             "bus.started", "version=%s pub=%s sub=%s push=%s pull=%s", KEFU_VERSION,
             kf_config_str(s_settings, "KEFU_BUS_PUB"), kf_config_str(s_settings, "KEFU_BUS_SUB"),
@@ -98,5 +145,6 @@ int main(int argc, char **argv)
     zsock_destroy(&bus.xpub);
     zsock_destroy(&bus.pull);
     zsock_destroy(&bus.push);
+    kf_health_destroy(&bus.health);
     return rc;
 }

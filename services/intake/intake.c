@@ -10,6 +10,7 @@
 #include "access.h"
 #include "envelope.h"
 #include "feed.h"
+#include "health.h"
 #include "log.h"
 #include "phone.h"
 #include "requests.h"
@@ -20,6 +21,7 @@
 
 const kf_setting_t intake_settings[] = {
     KF_SETTINGS_COMMON,
+    KF_SETTINGS_HEALTH(KF_METRICS_PORT_INTAKE),
     {"KEFU_INTAKE_BIND", "tcp://127.0.0.1:7700", "endpoint intake binds for clients"},
     {"KEFU_INTAKE_BATCH", "64", "most submits written in one transaction (1-1000)"},
     KF_SETTINGS_END};
@@ -28,9 +30,10 @@ const kf_setting_t intake_settings[] = {
 typedef struct {
     kf_request_t req;
     submit_req_t sub;
-    PGresult *res;  /* the result holding its row, once written */
-    int row;        /* its row in res */
-    kf_error_t err; /* why it was not written */
+    PGresult *res;   /* the result holding its row, once written */
+    int row;         /* its row in res */
+    kf_error_t err;  /* why it was not written */
+    int64_t arrived; /* zclock_usecs when it was taken off the socket */
 } s_pending_t;
 
 struct intake {
@@ -42,6 +45,8 @@ struct intake {
     zlist_t *results; /* the batch's PGresults, freed when it is answered */
     int batch_max;
     int batch_size;
+    kf_health_t *health;
+    kf_metric_t *submit_seconds; /* arrival -> commit of each stored submit */
 };
 
 /* ---- statements ------------------------------------------------------ */
@@ -116,12 +121,24 @@ static void s_announce(intake_t *self, const kf_event_t *ev, bool work)
         zmsg_t *job = zmsg_dup(news);
         kf_sock_send(self->work, &job);
     }
-    kf_sock_send(self->events, &news);
+    if (kf_sock_send(self->events, &news) == 0)
+        kf_health_out(self->health, ev->type, 1);
 }
 
 static const char *s_opt(const char *value)
 {
     return value && value[0] ? value : NULL;
+}
+
+/* Replies reply.error and counts it by code; unavailable and internal are
+   faults of intake or its store, kept as the instance's last error. */
+static void s_refuse(intake_t *self, kf_request_t *req, const kf_error_t *err)
+{
+    if (err->code == KF_E_UNAVAILABLE || err->code == KF_E_INTERNAL)
+        kf_health_fault(self->health, "request", err);
+    else
+        kf_health_error(self->health, err->code);
+    kf_reply_error(self->clients, req, S_SRC, err);
 }
 
 /* ---- submit: group commit -------------------------------------------- */
@@ -261,7 +278,7 @@ static void s_answer_submit(intake_t *self, s_pending_t *p)
         else
             kf_error_set(&err, KF_E_NOT_FOUND, field, "no unit %s-%s in project %s", s->building,
                          s->unit, s->project);
-        kf_reply_error(self->clients, &p->req, S_SRC, &err);
+        s_refuse(self, &p->req, &err);
         return;
     }
     kf_body_t *body = kf_body_new();
@@ -305,23 +322,28 @@ static void s_flush(intake_t *self)
             for (int i = 0; i < self->batch_size; i++)
                 s_write_range(self, i, i + 1, &self->batch[i].err);
     }
+    int64_t committed = zclock_usecs();
     for (int i = 0; i < self->batch_size; i++) {
         s_pending_t *p = &self->batch[i];
-        if (p->res)
+        if (p->res) {
+            if (PQgetisnull(p->res, p->row, S_ERR_CODE)) /* stored, or known already */
+                kf_metric_observe(self->submit_seconds, NULL, NULL,
+                                  (double)(committed - p->arrived) / 1e6);
             s_answer_submit(self, p);
-        else
-            kf_reply_error(self->clients, &p->req, S_SRC, &p->err);
+        } else
+            s_refuse(self, &p->req, &p->err);
     }
     s_batch_clear(self);
 }
 
 /* Queues a submit for the next group commit; takes over req. */
-static void s_queue_submit(intake_t *self, kf_request_t *req)
+static void s_queue_submit(intake_t *self, kf_request_t *req, int64_t arrived)
 {
     s_pending_t *p = &self->batch[self->batch_size];
     kf_error_t err = {0};
+    p->arrived = arrived;
     if (req_parse_submit(kf_env_body(req->env), &p->sub, &err) != 0) {
-        kf_reply_error(self->clients, req, S_SRC, &err);
+        s_refuse(self, req, &err);
         kf_request_clear(req);
         return;
     }
@@ -538,7 +560,7 @@ static void s_serve(intake_t *self, kf_request_t *req)
     } else
         kf_error_set(&err, KF_E_UNKNOWN_TYPE, "type", "intake does not serve %s", type);
     if (rc != 0) {
-        kf_reply_error(self->clients, req, S_SRC, &err);
+        s_refuse(self, req, &err);
         kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err.code),
                 err.field);
     }
@@ -553,19 +575,22 @@ static void s_take(intake_t *self)
     kf_request_t req;
     if (kf_request_recv(self->clients, &req) != 0)
         return;
+    int64_t arrived = zclock_usecs();
+    if (req.env)
+        kf_health_in(self->health, kf_env_type(req.env), 1);
     if (!req.env) {
         kf_warn("request.bad", "code=%s field=%s", kf_err_name(req.err.code), req.err.field);
-        kf_reply_error(self->clients, &req, S_SRC, &req.err);
+        s_refuse(self, &req, &req.err);
     } else if (strcmp(kf_env_type(req.env), "submit") == 0) {
         kf_error_t err = {0};
         if (kf_store_ready(self->store, &err) != 0)
-            kf_reply_error(self->clients, &req, S_SRC, &err);
+            s_refuse(self, &req, &err);
         else
-            s_queue_submit(self, &req);
+            s_queue_submit(self, &req, arrived);
     } else {
         kf_error_t err = {0};
         if (kf_store_ready(self->store, &err) != 0)
-            kf_reply_error(self->clients, &req, S_SRC, &err);
+            s_refuse(self, &req, &err);
         else
             s_serve(self, &req);
     }
@@ -584,16 +609,19 @@ static void s_burst(intake_t *self)
 int intake_run(intake_t *self)
 {
     zpoller_t *poller = zpoller_new(self->clients, NULL);
+    kf_health_attach(self->health, poller);
     kf_store_ready(self->store, NULL);
     kf_info("intake.started", "version=%s bind=%s batch=%d", KEFU_VERSION,
             kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max);
     while (!zsys_interrupted) {
         /* A signal also ends the wait; the loop's condition decides whether
            it was one that stops intake. */
-        if (zpoller_wait(poller, 1000))
+        void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, 1000));
+        if (which == self->clients)
             s_burst(self);
-        else
+        else if (!kf_health_serve(self->health, which))
             kf_store_ready(self->store, NULL); /* reconnect while idle */
+        kf_health_tick(self->health);
     }
     zpoller_destroy(&poller);
     kf_info("intake.stopped", "reason=%s", "signal");
@@ -612,6 +640,15 @@ intake_t *intake_new(void)
     self->results = zlist_new();
     self->store = kf_store_new(kf_config_str(intake_settings, "KEFU_DATABASE_URL"), "kefu-intake");
     s_prepare(self->store);
+    self->health = kf_health_new("intake", intake_settings, self->store);
+    if (!self->health) {
+        intake_destroy(&self);
+        return NULL;
+    }
+    self->submit_seconds = kf_metrics_histogram(
+        kf_health_metrics(self->health), "kefu_intake_submit_seconds",
+        "seconds from a submit's arrival to the commit of the transaction that stored it", NULL, 0,
+        NULL, NULL);
     const char *bind = kf_config_str(intake_settings, "KEFU_INTAKE_BIND");
     self->clients = zsock_new(ZMQ_ROUTER);
     self->events = zsock_new(ZMQ_PUB);
@@ -641,6 +678,7 @@ void intake_destroy(intake_t **self_p)
     zsock_destroy(&self->clients);
     zsock_destroy(&self->events);
     zsock_destroy(&self->work);
+    kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
     free(self);
     *self_p = NULL;

@@ -9,6 +9,7 @@
 
 #include "envelope.h"
 #include "feed.h"
+#include "health.h"
 #include "log.h"
 #include "policy.h"
 #include "sock.h"
@@ -17,9 +18,11 @@
 #define S_SRC "ticket-router"
 #define S_CONSUMER "ticket-router"
 #define S_DUTY_BUDGET_MS 200 /* longest a periodic duty holds up fresh work */
+#define S_BACKLOG_CAP 100000 /* the backlog gauge counts at most this many events */
 
 const kf_setting_t router_settings[] = {
     KF_SETTINGS_COMMON,
+    KF_SETTINGS_HEALTH(KF_METRICS_PORT_ROUTER),
     {"KEFU_ROUTER_CATCHUP_MS", "1000", "how often the outbox is checked for missed work (ms)"},
     {"KEFU_ROUTER_SCAN_MS", "500", "how often overdue tickets are looked for (ms)"},
     {"KEFU_ROUTER_RELOAD_MS", "10000", "how often rules and SLA policies are re-read (ms)"},
@@ -47,6 +50,11 @@ struct router {
     bool loaded;
     long catchup_ms, scan_ms, reload_ms, batch;
     int64_t next_catchup, next_scan, next_reload;
+    kf_health_t *health;
+    kf_metric_t *route_seconds; /* a ticket's receipt -> its routing, store clock */
+    kf_metric_t *scan_lag;      /* now - the oldest passed escalation deadline */
+    double *latencies;          /* route_seconds to observe once the outbox commits */
+    size_t latency_count, latency_cap;
 };
 
 void router_request_reload(void)
@@ -89,6 +97,8 @@ static void s_prepare(kf_store_t *store)
                        "$5::bigint, $6)");
     kf_store_statement(store, "settle",
                        "UPDATE ticket SET next_escalation_at = NULL WHERE id = $1::bigint");
+    kf_store_statement(store, "backlog", "SELECT kefu_outbox_backlog($1, $2::text[], $3::int)");
+    kf_store_statement(store, "scan_lag", "SELECT kefu_escalation_lag()");
 }
 
 /* ---- policies ---------------------------------------------------------- */
@@ -169,10 +179,14 @@ static void s_outbox_publish(router_t *self)
          res = (PGresult *)zlist_pop(self->outbox)) {
         for (int i = 0; i < PQntuples(res); i++) {
             kf_event_t ev = kf_event_from_row(res, i, 0);
-            kf_sock_send_event(self->events, &ev, S_SRC);
+            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
+                kf_health_out(self->health, ev.type, 1);
         }
         PQclear(res);
     }
+    for (size_t i = 0; i < self->latency_count; i++)
+        kf_metric_observe(self->route_seconds, NULL, NULL, self->latencies[i]);
+    self->latency_count = 0;
 }
 
 static void s_outbox_discard(router_t *self)
@@ -180,6 +194,18 @@ static void s_outbox_discard(router_t *self)
     for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
          res = (PGresult *)zlist_pop(self->outbox))
         PQclear(res);
+    self->latency_count = 0;
+}
+
+/* Keeps a routing's latency until its transaction's fate is known. */
+static void s_latency_keep(router_t *self, double seconds)
+{
+    if (self->latency_count == self->latency_cap) {
+        self->latency_cap = self->latency_cap ? self->latency_cap * 2 : 64;
+        self->latencies = (double *)realloc(self->latencies, self->latency_cap * sizeof(double));
+        assert(self->latencies);
+    }
+    self->latencies[self->latency_count++] = seconds < 0 ? 0 : seconds;
 }
 
 /* ---- routing --------------------------------------------------------- */
@@ -227,6 +253,7 @@ static int s_route_row(router_t *self, PGresult *ticket, kf_error_t *err)
         return -1;
     kf_info("ticket.routed", "ticket=%s owner=%s department=%s rule=%d", PQgetvalue(event, 0, 3),
             owner, rule->department, rule->id);
+    s_latency_keep(self, (double)(strtoll(PQgetvalue(event, 0, 5), NULL, 10) - received) / 1000.0);
     zlist_append(self->outbox, event);
     return 0;
 }
@@ -242,6 +269,11 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
         return -1;
     int rc = PQntuples(ticket) == 1 ? s_route_row(self, ticket, err) : 0;
     PQclear(ticket);
+    if (rc != 0) {
+        char what[64];
+        snprintf(what, sizeof what, "route %s", ev->corr);
+        kf_health_fault(self->health, what, err);
+    }
     return rc;
 }
 
@@ -255,10 +287,14 @@ static kf_env_t *s_take_work(router_t *self)
     kf_error_t err = {0};
     kf_env_t *env = kf_env_decode_msg(msg, &err);
     zmsg_destroy(&msg);
-    if (!env)
+    if (env)
+        kf_health_in(self->health, kf_env_type(env), 1);
+    if (!env) {
         kf_warn("work.bad_message", "code=%s field=%s", kf_err_name(err.code), err.field);
-    else if (strcmp(kf_env_type(env), "ticket.submitted") != 0) {
+        kf_health_error(self->health, err.code);
+    } else if (strcmp(kf_env_type(env), "ticket.submitted") != 0) {
         kf_warn("work.unexpected", "type=%s", kf_env_type(env));
+        kf_health_error(self->health, KF_E_UNKNOWN_TYPE);
         kf_env_destroy(&env);
     }
     return env;
@@ -318,12 +354,15 @@ static bool s_catch_up(router_t *self)
     do {
         read = kf_feed_catch_up(self->store, S_CONSUMER, "{ticket.submitted}", (int)self->batch,
                                 s_apply, self, &applied, &err);
-        if (read < 0)
+        if (read < 0) {
             s_outbox_discard(self);
-        else
+            kf_health_fault(self->health, "catch-up", &err);
+        } else
             s_outbox_publish(self);
-        if (applied > 0)
+        if (applied > 0) {
             kf_info("catchup.applied", "events=%d", applied);
+            kf_health_in(self->health, "ticket.submitted", applied);
+        }
     } while (read > 0 && !zsys_interrupted && zclock_mono() < until);
     return read > 0;
 }
@@ -388,6 +427,7 @@ static int s_scan_once(router_t *self)
     if (count < 0 || kf_store_commit(self->store, &err) != 0) {
         kf_store_rollback(self->store);
         s_outbox_discard(self);
+        kf_health_fault(self->health, "deadline scan", &err);
         return -1;
     }
     s_outbox_publish(self);
@@ -404,6 +444,29 @@ static bool s_scan(router_t *self)
         full = s_scan_once(self) >= self->batch;
     while (full && !zsys_interrupted && zclock_mono() < until);
     return full;
+}
+
+/* ---- observations ------------------------------------------------------- */
+
+/* Before each heartbeat: the outbox backlog (ticket.submitted events no
+   instance has routed yet) and the deadline scan's lag, read from the
+   store so they show even while the router itself is stuck. */
+static void s_observe(kf_health_t *health, void *arg)
+{
+    router_t *self = (router_t *)arg;
+    kf_error_t err = {0};
+    if (kf_store_ready(self->store, &err) != 0)
+        return;
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d", S_BACKLOG_CAP);
+    const char *params[] = {S_CONSUMER, "{ticket.submitted}", cap};
+    PGresult *res = kf_store_exec(self->store, "backlog", 3, params, &err);
+    kf_health_backlog(health, res ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1);
+    PQclear(res);
+    res = res ? kf_store_exec(self->store, "scan_lag", 0, NULL, &err) : NULL;
+    if (res)
+        kf_metric_set(self->scan_lag, NULL, NULL, strtod(PQgetvalue(res, 0, 0), NULL));
+    PQclear(res);
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -432,6 +495,7 @@ static void s_tick(router_t *self)
 int router_run(router_t *self)
 {
     zpoller_t *poller = zpoller_new(self->work, NULL);
+    kf_health_attach(self->health, poller);
     kf_info("router.started", "version=%s catchup_ms=%ld scan_ms=%ld", KEFU_VERSION,
             self->catchup_ms, self->scan_ms);
     while (!zsys_interrupted) {
@@ -440,8 +504,12 @@ int router_run(router_t *self)
            With a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->loaded && (self->next_catchup <= now || self->next_scan <= now);
-        if (zpoller_wait(poller, backlog ? 0 : 50))
+        void *which = zpoller_wait(poller, backlog ? 0 : 50);
+        if (which == self->work)
             s_on_work(self);
+        else
+            kf_health_serve(self->health, which);
+        kf_health_tick(self->health);
     }
     zpoller_destroy(&poller);
     kf_info("router.stopped", "reason=%s", "signal");
@@ -462,6 +530,20 @@ router_t *router_new(void)
     self->store = kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router");
     s_prepare(self->store);
     self->outbox = zlist_new();
+    self->health = kf_health_new("ticket-router", router_settings, self->store);
+    if (!self->health) {
+        router_destroy(&self);
+        return NULL;
+    }
+    kf_metrics_t *metrics = kf_health_metrics(self->health);
+    self->route_seconds = kf_metrics_histogram(
+        metrics, "kefu_router_route_seconds",
+        "seconds from a ticket's receipt to the commit of its routing (store clock)", NULL, 0, NULL,
+        NULL);
+    self->scan_lag = kf_metrics_gauge(
+        metrics, "kefu_deadline_scan_lag_seconds",
+        "now minus the oldest escalation deadline that has passed on an open ticket", NULL, NULL);
+    kf_health_set_observer(self->health, s_observe, self);
     self->work = zsock_new(ZMQ_PULL);
     self->events = zsock_new(ZMQ_PUB);
     zsock_set_linger(self->events, 0);
@@ -480,7 +562,9 @@ void router_destroy(router_t **self_p)
     zlist_destroy(&self->outbox);
     zsock_destroy(&self->work);
     zsock_destroy(&self->events);
+    kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
+    free(self->latencies);
     free(self->rules);
     free(self->slas);
     free(self->departments);
