@@ -26,15 +26,16 @@ void answers_prepare(kf_store_t *store)
 {
     kf_store_statement(store, "actor", "SELECT role FROM staff WHERE id = $1 AND active");
     /* The survey answered and, locked with it, what a reopening needs: the
-       ticket, the people above its owner and its SLA. A ticket's survey is
-       its latest sent one. */
+       ticket, the people above its owner and its SLA; and the actor's role
+       (saving a round trip). A ticket's survey is its latest sent one. */
     kf_store_statement(
         store, "answer_target",
         "SELECT s.id, s.kind, s.sent_at IS NOT NULL, kefu_ms(s.answered_at), s.score, s.nps, "
         "s.comment, s.answered_by, t.id, t.no, t.status, t.owner_id, coalesce(m.id, ''), "
         "coalesce(dh.id, ''), coalesce(g.id, ''), coalesce(sla.resolve_secs, 0), "
         "kefu_ms(clock_timestamp()), s.resolution_no, kefu_ms(s.due_at), (SELECT count(*) "
-        "FROM ticket_history h WHERE h.ticket_id = t.id AND h.action = 'resolved') "
+        "FROM ticket_history h WHERE h.ticket_id = t.id AND h.action = 'resolved'), "
+        "(SELECT role FROM staff WHERE id = $3 AND active) "
         "FROM survey s LEFT JOIN ticket t ON t.id = s.ticket_id "
         "LEFT JOIN staff o ON o.id = t.owner_id "
         "LEFT JOIN staff m ON m.id = o.manager_id AND m.active "
@@ -128,7 +129,8 @@ enum {
     T_NOW,
     T_RESOLUTION,
     T_DUE,
-    T_RESOLUTIONS
+    T_RESOLUTIONS,
+    T_ROLE
 };
 
 /* Explains why req names no sent survey: not_found or conflict. */
@@ -248,30 +250,44 @@ static int64_t s_answered_at(const PGresult *events)
     return kf_now_ms();
 }
 
-int answers_record(kf_store_t *store, const answer_req_t *req, const char *role, kf_body_t *reply,
-                   zlist_t *outbox, const char *src, kf_error_t *err)
+/* Refuses an actor whose role may not record answers. */
+static int s_may_answer(const answer_req_t *req, const char *role, kf_error_t *err)
 {
     if (!plan_may_answer(role))
         return kf_error_set(err, KF_E_FORBIDDEN, "actor",
                             "%s (role %s) may not record survey answers; agents and managers do",
                             req->actor, role);
-    char survey_id[24];
+    return 0;
+}
+
+int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
+                   const char *src, kf_error_t *err)
+{
+    char survey_id[24], role[16];
     snprintf(survey_id, sizeof survey_id, "%lld", (long long)req->survey);
     const char *params[] = {req->survey > 0 ? NULL : req->ticket,
-                            req->survey > 0 ? survey_id : NULL};
+                            req->survey > 0 ? survey_id : NULL, req->actor};
     if (kf_store_begin(store, err) != 0)
         return -1;
-    PGresult *t = kf_store_exec(store, "answer_target", 2, params, err);
+    PGresult *t = kf_store_exec(store, "answer_target", 3, params, err);
     PGresult *events = NULL;
     const char *reopen_to = NULL;
     int rc = -1;
     if (!t)
         goto done;
-    if (PQntuples(t) == 0) {
+    if (PQntuples(t) == 0) { /* who asks comes first, then why there is nothing */
         kf_store_rollback(store);
-        rc = s_no_survey(store, req, err);
+        if (answers_actor_role(store, req->actor, role, sizeof role, err) == 0 &&
+            s_may_answer(req, role, err) == 0)
+            s_no_survey(store, req, err);
         goto done;
     }
+    if (PQgetisnull(t, 0, T_ROLE)) {
+        kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "%s is not active staff", req->actor);
+        goto done;
+    }
+    if (s_may_answer(req, PQgetvalue(t, 0, T_ROLE), err) != 0)
+        goto done;
     if (PQgetvalue(t, 0, T_SENT)[0] != 't') {
         char due[32];
         kf_error_set(err, KF_E_CONFLICT, "survey", "survey %s is not sent yet; it is due at %s",

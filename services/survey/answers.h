@@ -23,13 +23,14 @@ int answers_actor_role(kf_store_t *store, const char *actor, char *role, size_t 
                        kf_error_t *err);
 
 /* Records the answer to the latest sent survey of req->ticket (or to survey
-   req->survey): survey.answered, and on a score of 1 or 2 the ticket
+   req->survey) after checking that req->actor may (unknown_actor,
+   forbidden): survey.answered, and on a score of 1 or 2 the ticket
    reopened to the owner's manager. The same answer again replies
    duplicate; a different one is a conflict. The events written are
    appended to outbox (PGresult rows of event columns) for publishing.
    Returns 0 or -1. */
-int answers_record(kf_store_t *store, const answer_req_t *req, const char *role, kf_body_t *reply,
-                   zlist_t *outbox, const char *src, kf_error_t *err);
+int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
+                   const char *src, kf_error_t *err);
 
 /* Starts a campaign (or finds the one run within window_s seconds).
    Sets *created to the number of surveys created now. Returns 0 or -1. */

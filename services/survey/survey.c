@@ -256,10 +256,9 @@ static int s_dispatch(survey_t *self, const char *type, const msgpack_object *bo
         return -1;
     if (strcmp(type, "survey.answer") == 0) {
         answer_req_t req;
-        if (sreq_parse_answer(body, &req, err) != 0 ||
-            answers_actor_role(self->store, req.actor, role, sizeof role, err) != 0)
+        if (sreq_parse_answer(body, &req, err) != 0)
             return -1;
-        return answers_record(self->store, &req, role, reply, self->outbox, S_SRC, err);
+        return answers_record(self->store, &req, reply, self->outbox, S_SRC, err);
     }
     if (strcmp(type, "survey.campaign") == 0) {
         campaign_req_t req;
