@@ -31,6 +31,7 @@ static const s_command_t s_commands[] = {
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
     {"resolve", "mark a ticket resolved", cmd_resolve},
+    {"status", "every daemon instance: up or down, version, uptime, events, backlog", cmd_status},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
     {NULL, NULL, NULL}};
 
