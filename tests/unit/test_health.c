@@ -110,13 +110,14 @@ typedef struct {
     int port;
 } s_fixture_t;
 
-/* A health object on a free port (a taken port leaves it off: try again). */
+/* A health object on a free port (a taken port leaves it off: try again),
+   below the range tests/integration/lib.sh reserves ports from. */
 static int s_setup(void **state)
 {
     s_fixture_t *f = (s_fixture_t *)calloc(1, sizeof(s_fixture_t));
     for (int i = 0; i < 50 && f->port == 0; i++) {
         char port[8];
-        snprintf(port, sizeof port, "%d", 20000 + (int)((unsigned)rand() % 10000));
+        snprintf(port, sizeof port, "%d", 10000 + (int)((unsigned)rand() % 5000));
         setenv("KEFU_METRICS_PORT", port, 1);
         kf_health_destroy(&f->health);
         f->health = kf_health_new("unit", s_settings, NULL);
