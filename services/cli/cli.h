@@ -37,6 +37,7 @@ int cmd_transfer(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_survey(cli_t *cli, int argc, char **argv);
+int cmd_report(cli_t *cli, int argc, char **argv);
 
 /* Points cli at kefu-survey (KEFU_SURVEY) unless --endpoint was given;
    for the commands that kefu-survey serves (survey, report). */

@@ -33,6 +33,7 @@ static const s_command_t s_commands[] = {
     {"resolve", "mark a ticket resolved", cmd_resolve},
     {"status", "every daemon instance: up or down, version, uptime, events, backlog", cmd_status},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
+    {"report", "the KPIs with their counts, by month or range; --chart FILE.svg", cmd_report},
     {NULL, NULL, NULL}};
 
 /* `kefu --help`. */

@@ -55,7 +55,10 @@ int out_json(const msgpack_object *body)
     json_t *json = kf_json_from_msgpack(body);
     if (!json)
         return -1;
-    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+    /* 15 significant digits: a figure such as 85.7 (a double) prints as
+       85.7, not as jansson's default 85.700000000000003. */
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY |
+                                      JSON_REAL_PRECISION(15));
     json_decref(json);
     if (!text)
         return -1;

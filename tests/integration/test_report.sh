@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# `kefu report` end to end: report_fixture.sql (tickets, escalations and survey
+# answers with known answers, including the edges) in a real PostgreSQL, the
+# real kefu-survey serving `report`, the real `kefu` client. Every figure,
+# numerator and denominator is checked against the hand computation written
+# beside it. Also: the table view, a breakdown by project, department and
+# kind, another zone, half-open ranges (dates and ms), a range relative to
+# now (unanswered complaints younger and older than 24 h), the per-month
+# series and its SVG chart (absent months are gaps), and bad input.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+it_init report
+export KEFU_ACTOR=cs.wang
+it__pick_port
+export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
+export KEFU_SURVEY=$KEFU_SURVEY_BIND
+command -v jq >/dev/null || it_fail "jq is needed (apt-get install jq)"
+
+it_pg_start
+psql -X -q -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" \
+     -f "$KEFU_SOURCE_DIR/tests/integration/report_fixture.sql" >/dev/null ||
+    it_fail "loading report_fixture.sql failed"
+it_start survey
+it_wait_for "kefu-survey to answer a report" 30 kefu report --month 2025-03
+
+# Runs kefu, capturing stdout in OUT, stderr in ERR and the exit code in RC.
+run() {
+    local o=$IT_DIR/out e=$IT_DIR/err
+    RC=0
+    kefu "$@" >"$o" 2>"$e" || RC=$?
+    OUT=$(<"$o")
+    ERR=$(<"$e")
+}
+expect_rc() {
+    [[ $RC == "$1" ]] || it_fail "$2: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
+}
+# expect: each line of stdin is "JQ-PATH = EXPECTED", EXPECTED compact JSON
+# as jq writes it (60.0 as 60); all are read from OUT by one jq run (jq is
+# slow to start on a loaded machine). Blank lines and # comments are skipped.
+expect() {
+    local line prog='' got
+    local -a checks=() values=()
+    while IFS= read -r line; do
+        [[ -z ${line//[[:space:]]/} || $line =~ ^[[:space:]]*# ]] && continue
+        [[ $line == *' = '* ]] || it_fail "expect: no ' = ' in '$line'"
+        checks+=("$line")
+        prog+="((${line%% = *}) | tojson), "
+    done
+    got=$(jq -r "${prog%, }" <<<"$OUT") || it_fail "$WHAT: jq failed on: $OUT"
+    mapfile -t values <<<"$got"
+    local i
+    for i in "${!checks[@]}"; do
+        [[ ${values[i]:-} == "${checks[i]#* = }" ]] ||
+            it_fail "$WHAT: ${checks[i]%% = } is ${values[i]:-nothing}, expected ${checks[i]#* = }"
+    done
+}
+
+# ---- March 2025 in Asia/Shanghai ---------------------------------------------
+WHAT="report --month 2025-03"
+run report --month 2025-03 --json
+expect_rc 0 "$WHAT"
+# [2025-03-01 00:00 +08, 2025-04-01 00:00 +08) = [2025-02-28 16:00Z, 2025-03-31 16:00Z):
+# 1740787200000 (2025-03-01T00:00Z) - 8 h (28800000) = 1740758400000, and
+# 1743465600000 (2025-04-01T00:00Z) - 28800000 = 1743436800000.
+# Tickets received: C1 C2 C3 C4 C6 (complaints), R1 (repair), I1 (inquiry) = 7;
+# C5 (00:30 local on 04-01, still 03-31 in UTC) is April's.
+# First response: C1 at exactly 24 h (hit), C2 at 24 h + 1 s (miss), C3 after
+# 1 h (hit), C4 never and long past 24 h (miss), C6 after 2 h (hit): 3 of 5.
+# Resolved within March: C1 at 03-31 23:59:59 local = 15:59:59Z (hit), C2 at
+# 04-01 00:00:00 local (miss), C3 first resolved 03-20 though re-resolved
+# 04-10 (hit), C4 never (miss), C6 on 04-02 (miss): 2 of 5 = 40.0.
+# Satisfaction: answers recorded in March with scores 5 4 3 4 1 5 5 (S1 S2 S3
+# S4 S5 S8 S9; S5 at 03-31 23:59:59 local counts, S6 at 04-01 00:00 does not,
+# S7 unanswered): scoring 4-5 are 5 of 7 = 71.428... -> 71.4.
+# NPS: 0-10 answers 10 9 7 6 0 10 (S8 gave none): promoters 3 (10 9 10),
+# passive 1 (7), detractors 2 (6 0) of 6: 50 % - 33.33 % = 16.666... -> 16.7.
+# Escalations of March's 7 tickets: C2 at levels 1 and 2, C4 and R1 at 1 (C5's
+# is April's): level 1 = 3/7 = 42.857 -> 42.9, level 2 = 1/7 = 14.285 -> 14.3,
+# level 3 = 0/7 = 0.0 (a figure: there are tickets), all = 4/7 = 57.142 -> 57.1.
+expect <<'END'
+.period | [.from, .to, .month, .tz, .complete] = [1740758400000,1743436800000,"2025-03","Asia/Shanghai",true]
+.by = null
+.total.tickets = 7
+.total.first_response_24h = {"num":3,"den":5,"percent":60,"pending":0}
+.total.resolved_in_month = {"num":2,"den":5,"percent":40}
+.total.satisfaction = {"num":5,"den":7,"percent":71.4}
+.total.nps = {"score":16.7,"den":6,"promoters":3,"passives":1,"detractors":2}
+.total.approval_cycle = {"den":null,"median_s":null,"p90_s":null,"absent":"no approval data yet"}
+.total.escalations.all = {"num":4,"den":7,"per_100":57.1}
+.total.escalations.level_1 = {"num":3,"den":7,"per_100":42.9}
+.total.escalations.level_2 = {"num":1,"den":7,"per_100":14.3}
+.total.escalations.level_3 = {"num":0,"den":7,"per_100":0}
+END
+# One decimal on the wire, not 17 digits.
+grep -qF '"satisfaction":{"num":5,"den":7,"percent":71.4}' <<<"$OUT" ||
+    it_fail "$WHAT: the JSON does not carry 71.4 as is: $OUT"
+grep -qF '"percent":60.0' <<<"$OUT" || it_fail "$WHAT: 60 % is not written 60.0: $OUT"
+
+# The same period as a range of dates, and as a range of ms: the same figures.
+for range in "--from 2025-03-01 --to 2025-04-01" "--from 1740758400000 --to 1743436800000"; do
+    WHAT="report $range"
+    # shellcheck disable=SC2086
+    run report $range --json
+    expect_rc 0 "$WHAT"
+    expect <<'END'
+[.period.from, .period.to, .period.month] = [1740758400000,1743436800000,null]
+.total | [.tickets, .first_response_24h.num, .first_response_24h.den] = [7,3,5]
+.total.resolved_in_month | [.num, .den, .percent] = [2,5,40]
+.total.satisfaction | [.num, .den, .percent] = [5,7,71.4]
+.total.nps.score = 16.7
+END
+done
+
+# The table a person reads: every KPI with its counts.
+WHAT="report --month 2025-03 (table)"
+run report --month 2025-03
+expect_rc 0 "$WHAT"
+for want in '首次响应率 first response ≤ 24 h +60.0 % +3 / 5' \
+            '当月解决率 resolved within the month +40.0 % +2 / 5' \
+            'satisfaction \(4-5 of 5\) +71.4 % +5 / 7' \
+            'NPS +16.7 +6 answers +3 promoters' \
+            'approval cycle time +absent .*no approval data yet' \
+            'escalations per 100 tickets +57.1 +4 / 7' \
+            'level 1 .* +42.9 +3 / 7' 'level 2 .* +14.3 +1 / 7' 'level 3 .* +0.0 +0 / 7'; do
+    grep -Eq "$want" <<<"$OUT" || it_fail "$WHAT: no line matching '$want' in:
+$OUT"
+done
+
+# ---- Breakdowns ----------------------------------------------------------------
+WHAT="report --month 2025-03 --by project"
+run report --month 2025-03 --by project --json
+expect_rc 0 "$WHAT"
+# HZ-XH: C1 C2 C6 R1 = 4 tickets; complaints C1 (hit) C2 (miss) C6 (hit) = 2/3;
+# resolved in March only C1 = 1/3 = 33.3; answers S1 5, S3 3, S4 4 (campaign,
+# its own project), S8 5, S9 5 = 4/5; NPS 10 7 6 10: P 2, D 1 of 4 = 25.0;
+# escalations C2 (1, 2) and R1 (1) = 3 of 4 tickets = 75.0.
+# SH-PD: C3 C4 I1 = 3 tickets; C3 hit, C4 miss = 1/2 for both rates; answers
+# S2 4 and S5 1 (campaign) = 1/2; NPS 9 and 0 = 50 - 50 = 0.0; C4's one
+# escalation over 3 tickets = 33.3. Together they make the total (4+3 = 7).
+expect <<'END'
+[.by, [.groups[].key], .groups_omitted] = ["project",["HZ-XH","SH-PD"],0]
+.groups[0] | [.tickets, .first_response_24h.num, .first_response_24h.den, .first_response_24h.percent] = [4,2,3,66.7]
+.groups[0].resolved_in_month | [.num, .den, .percent] = [1,3,33.3]
+.groups[0].satisfaction | [.num, .den, .percent] = [4,5,80]
+.groups[0].nps = {"score":25,"den":4,"promoters":2,"passives":1,"detractors":1}
+.groups[0].escalations | [.all.num, .all.den, .all.per_100, .level_2.per_100] = [3,4,75,25]
+.groups[1] | [.tickets, .first_response_24h.num, .first_response_24h.den, .first_response_24h.percent] = [3,1,2,50]
+.groups[1].resolved_in_month | [.num, .den, .percent] = [1,2,50]
+.groups[1].satisfaction | [.num, .den, .percent] = [1,2,50]
+.groups[1].nps = {"score":0,"den":2,"promoters":1,"passives":0,"detractors":1}
+.groups[1].escalations.all = {"num":1,"den":3,"per_100":33.3}
+.total.tickets = 7
+END
+
+WHAT="report --month 2025-03 --by department"
+run report --month 2025-03 --by department --json
+expect_rc 0 "$WHAT"
+# Ordered by key, the NULL key (campaign surveys: no ticket, no department) last.
+# cs: C4 C6 I1; C4 miss, C6 hit = 1/2; neither resolved in March = 0/2, a real
+# 0.0 (there are complaints); S9 5 (nps 10); C4's escalation = 1/3.
+# eng: C1 C2 R1; C1 hit, C2 miss for both rates = 1/2; S1 5, S3 3, S8 5 = 2/3 =
+# 66.7; NPS 10 and 7 (S8 none) = 1 promoter of 2 = 50.0; escalations C2 1+2,
+# R1 1 = 3 of 3 tickets = 100.0, level 1 2/3 = 66.7.
+# property: C3, a hit for both; S2 4 (nps 9).
+# No department: the campaign answers S4 (4, nps 6) and S5 (1, nps 0): 1/2 and
+# NPS 0 - 100 % = -100.0; no tickets, so every ticket rate is absent (null).
+expect <<'END'
+[.groups[].key] = ["cs","eng","property",null]
+.groups[0] | [.tickets, .first_response_24h.num, .first_response_24h.den, .first_response_24h.percent] = [3,1,2,50]
+.groups[0].resolved_in_month | [.num, .den, .percent] = [0,2,0]
+.groups[0] | [.satisfaction.num, .satisfaction.den, .satisfaction.percent, .nps.score] = [1,1,100,100]
+.groups[0].escalations.all = {"num":1,"den":3,"per_100":33.3}
+.groups[1] | [.tickets, .first_response_24h.num, .first_response_24h.den, .first_response_24h.percent] = [3,1,2,50]
+.groups[1].resolved_in_month | [.num, .den, .percent] = [1,2,50]
+.groups[1] | [.satisfaction.num, .satisfaction.den, .satisfaction.percent, .nps.score, .nps.den] = [2,3,66.7,50,2]
+.groups[1].escalations | [.all.per_100, .level_1.num, .level_1.per_100] = [100,2,66.7]
+.groups[2] | [.tickets, .first_response_24h.percent, .resolved_in_month.percent, .satisfaction.percent, .nps.score] = [1,100,100,100,100]
+.groups[3] | [.tickets, .first_response_24h.den, .first_response_24h.percent, .resolved_in_month.percent] = [0,0,null,null]
+.groups[3].satisfaction | [.num, .den, .percent] = [1,2,50]
+.groups[3].nps = {"score":-100,"den":2,"promoters":0,"passives":0,"detractors":2}
+.groups[3].escalations.all = {"num":0,"den":0,"per_100":null}
+END
+
+WHAT="report --month 2025-03 --by kind"
+run report --month 2025-03 --by kind --json
+expect_rc 0 "$WHAT"
+# complaint: the five; answers S1 5, S2 4, S8 5, S9 5 = 4/4. The repair R1: no
+# complaint, so both complaint rates are absent, not 0 %; its answer S3 scored
+# 3 = 0/1 = 0.0 (an answer that is not satisfied). The inquiry I1 likewise.
+expect <<'END'
+[.groups[].key] = ["complaint","inquiry","repair",null]
+.groups[0] | [.tickets, .first_response_24h.num, .first_response_24h.den, .satisfaction.num, .satisfaction.den] = [5,3,5,4,4]
+.groups[1] | [.tickets, .first_response_24h.percent, .resolved_in_month.den, .resolved_in_month.percent] = [1,null,0,null]
+.groups[2] | [.tickets, .first_response_24h.den, .first_response_24h.percent, .resolved_in_month.percent] = [1,0,null,null]
+.groups[2].satisfaction | [.num, .den, .percent] = [0,1,0]
+END
+
+# ---- A month with tickets but no complaint, and April ----------------------------
+WHAT="report --month 2025-02"
+run report --month 2025-02 --json
+expect_rc 0 "$WHAT"
+# One inquiry, no complaint, no answer: rates absent (null), not 0 % or 100 %;
+# escalations 0 of 1 ticket = 0.0.
+expect <<'END'
+.total.tickets = 1
+.total.first_response_24h = {"num":0,"den":0,"percent":null,"pending":0}
+.total.resolved_in_month = {"num":0,"den":0,"percent":null}
+.total.satisfaction = {"num":0,"den":0,"percent":null}
+.total.nps = {"score":null,"den":0,"promoters":0,"passives":0,"detractors":0}
+.total.escalations.all = {"num":0,"den":1,"per_100":0}
+END
+run report --month 2025-02
+grep -Eq 'resolved within the month +absent +0 / 0' <<<"$OUT" ||
+    it_fail "report --month 2025-02 (table) does not show an absent rate: $OUT"
+
+WHAT="report --month 2025-04"
+run report --month 2025-04 --json
+expect_rc 0 "$WHAT"
+# C5 (received 04-01 00:30 local, answered 2 h later, resolved 04-30 23:59:59
+# local) and S6 (answered 04-01 00:00:00 local, 5, nps 10); C5's escalation.
+expect <<'END'
+.total.tickets = 1
+.total.first_response_24h = {"num":1,"den":1,"percent":100,"pending":0}
+.total.resolved_in_month = {"num":1,"den":1,"percent":100}
+.total.satisfaction = {"num":1,"den":1,"percent":100}
+.total.escalations.level_1 = {"num":1,"den":1,"per_100":100}
+END
+
+# ---- Another zone: the same month in UTC ----------------------------------------
+WHAT="report --month 2025-03 --tz UTC"
+run report --month 2025-03 --tz UTC --json
+expect_rc 0 "$WHAT"
+# [2025-03-01T00:00Z, 2025-04-01T00:00Z): C5 (03-31 16:30Z) joins: 8 tickets,
+# 6 complaints. Resolved before 04-01T00:00Z: C1 (15:59:59Z), C2 (16:00:00Z on
+# 03-31, now within), C3 (first 03-20) = 3; C4 never, C5 on 04-30, C6 on 04-02
+# miss: 3 of 6 = 50.0.
+expect <<'END'
+[.period.from, .period.to, .period.tz] = [1740787200000,1743465600000,"UTC"]
+.total.tickets = 8
+.total.resolved_in_month = {"num":3,"den":6,"percent":50}
+END
+
+# ---- Half-open: the last day of March (local) -----------------------------------
+WHAT="report --from 2025-03-31 --to 2025-04-01"
+run report --from 2025-03-31 --to 2025-04-01 --json
+expect_rc 0 "$WHAT"
+# [03-31 00:00 +08, 04-01 00:00 +08): C6 (23:00) is in, C5 (04-01 00:30) out.
+# C6 answered in 2 h (1/1), not resolved before April (0/1). Answers: S5 at
+# 23:59:59 (score 1, nps 0) in, S6 at 04-01 00:00:00 out: 0/1, NPS -100.0.
+expect <<'END'
+.total.tickets = 1
+.total.first_response_24h | [.num, .den] = [1,1]
+.total.resolved_in_month = {"num":0,"den":1,"percent":0}
+.total.satisfaction = {"num":0,"den":1,"percent":0}
+.total.nps.score = -100
+END
+
+# ---- Relative to now: unanswered complaints younger and older than 24 h -----------
+WHAT="report over the last 3 days"
+now=$(date +%s%3N)
+run report --from $((now - 3 * 86400000)) --to $((now + 3600000)) --json
+expect_rc 0 "$WHAT"
+# N1 unanswered, 23 h old: left out (pending 1). N2 unanswered, 25 h old: a
+# miss. N3 answered after 2 h, N4 at exactly 24 h, N5 within its first hour:
+# hits. 3 of 4 = 75.0. None resolved: 0 of 5. The range is not over.
+expect <<'END'
+.total.tickets = 5
+.total.first_response_24h = {"num":3,"den":4,"percent":75,"pending":1}
+.total.resolved_in_month = {"num":0,"den":5,"percent":0}
+.period.complete = false
+END
+
+# ---- The series and the chart ----------------------------------------------------
+WHAT="report --month 2025-04 --chart"
+svg=$IT_DIR/kpi.svg
+run report --month 2025-04 --chart "$svg" --json
+expect_rc 0 "$WHAT"
+# The 12 months ending with April 2025, each with its figures; months without
+# items are there with absent rates (10 of them for satisfaction).
+expect <<'END'
+[.series[].month] | length = 12
+[.series[0].month, .series[11].month] = ["2024-05","2025-04"]
+.series[10] | [.month, .from, .satisfaction.percent, .resolved_in_month.num, .resolved_in_month.den, .resolved_in_month.percent] = ["2025-03",1740758400000,71.4,2,5,40]
+.series[9] | [.month, .tickets, .satisfaction.percent, .resolved_in_month.percent] = ["2025-02",1,null,null]
+.series[11] | [.satisfaction.percent, .resolved_in_month.percent] = [100,100]
+[.series[] | select(.satisfaction.den == 0)] | length = 10
+END
+[[ -s $svg ]] || it_fail "$WHAT: no chart written to $svg"
+grep -q '</svg>' "$svg" || it_fail "$WHAT: the chart is not a whole SVG"
+# A point only where there is a value: March and April for each series; the
+# other 10 months are gaps (shown as 无数据 in the table under the axis).
+[[ $(grep -o 'class="point satisfaction"' "$svg" | wc -l) == 2 ]] ||
+    it_fail "$WHAT: satisfaction has not exactly 2 points"
+[[ $(grep -o 'class="point resolved"' "$svg" | wc -l) == 2 ]] ||
+    it_fail "$WHAT: resolved-in-month has not exactly 2 points"
+grep -q 'class="point satisfaction" data-month="2025-03"' "$svg" ||
+    it_fail "$WHAT: no satisfaction point for 2025-03"
+[[ $(grep -o 'class="absent"' "$svg" | wc -l) == 20 ]] ||
+    it_fail "$WHAT: not 20 absent cells (10 months x 2 series)"
+[[ $(grep -o 'class="target"' "$svg" | wc -l) == 2 && $(grep -o 'class="baseline"' "$svg" | wc -l) == 2 ]] ||
+    it_fail "$WHAT: not 2 target and 2 baseline lines"
+grep -q '满意度' "$svg" && grep -q 'Satisfaction' "$svg" || it_fail "$WHAT: titles not in both languages"
+if command -v xmllint >/dev/null; then
+    xmllint --noout "$svg" || it_fail "$WHAT: the SVG is not well-formed XML"
+fi
+
+# ---- Bad input: named errors -----------------------------------------------------
+bad() { # EXIT CODE FIELD ARGS...: kefu report ARGS --json fails so
+    local want_rc=$1 code=$2 field=$3
+    shift 3
+    WHAT="report $*"
+    run report "$@" --json
+    expect_rc "$want_rc" "$WHAT"
+    expect <<<"[.error.code, .error.field] = [\"$code\",$field]"
+}
+bad 1 bad_value '"month"' --month 2026-13
+bad 1 bad_value '"month"' --month 2026-3
+bad 1 bad_value '"to"' --from 2025-03-10 --to 2025-03-01
+bad 1 bad_value '"to"' --from 2025-03-10 --to 2025-03-10
+# The same instant written two ways: only kefu-survey can tell the range is empty.
+bad 1 bad_value '"to"' --from 1743436800000 --to 2025-04-01
+bad 1 missing_field '"to"' --from 2025-03-10
+bad 1 bad_value '"from"' --from 2025-02-29 --to 2025-03-10
+bad 1 bad_value '"month"' --month 2025-03 --from 2025-03-01 --to 2025-04-01
+bad 1 bad_value '"tz"' --tz Mars/Olympus
+bad 1 bad_value '"series"' --from 2020-01-01 --to 2025-04-01 --chart "$IT_DIR/long.svg"
+bad 2 usage '"by"' --by floor
+bad 1 unknown_actor '"actor"' --as nobody --month 2025-03
+[[ ! -e $IT_DIR/long.svg ]] || it_fail "a refused report left a chart file behind"
+
+it_note "every figure matches the hand computation"
