@@ -243,12 +243,13 @@ database_up() {
         echo private >"$VAR/db.mode"
     fi
     "$ROOT/deploy/migrate.sh" | sed 's/^/  /'
-    if [[ -f $ROOT/deploy/demo-org.sql ]]; then
-        say "loading the demo organisation (deploy/demo-org.sql)"
-        psql -X -q -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" -f "$ROOT/deploy/demo-org.sql" >/dev/null ||
-            die "deploy/demo-org.sql failed"
+    if [[ -f $ROOT/deploy/demo-org.json ]]; then
+        say "loading the demo organisation (kefu admin import deploy/demo-org.json)"
+        [[ -x $KEFU_CLI ]] || die "the kefu client is not built ($KEFU_CLI missing)"
+        "$KEFU_CLI" admin import "$ROOT/deploy/demo-org.json" | sed 's/^/  /' ||
+            die "kefu admin import deploy/demo-org.json failed"
     else
-        warn "deploy/demo-org.sql not found; no demo organisation loaded"
+        warn "deploy/demo-org.json not found; no demo organisation loaded"
     fi
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "args.h"
 #include "cli.h"
 #include "config.h"
@@ -32,6 +33,7 @@ static const s_command_t s_commands[] = {
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
     {"resolve", "mark a ticket resolved", cmd_resolve},
     {"status", "every daemon instance: up or down, version, uptime, events, backlog", cmd_status},
+    {"admin", "operator tools on the store: import, import-owners, import-tickets", cmd_admin},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
     {"report", "the KPIs with their counts, by month or range; --chart FILE.svg", cmd_report},
     {NULL, NULL, NULL}};

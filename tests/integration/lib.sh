@@ -17,7 +17,8 @@
 #                                the test, install the EXIT trap
 #   it_pg_start                  initdb (first time) and start PostgreSQL; the
 #                                first time also create database kefu, run
-#                                deploy/migrate.sh and load deploy/demo-org.sql
+#                                deploy/migrate.sh and load deploy/demo-org.json
+#                                (kefu admin import)
 #   it_pg_stop [MODE]            pg_ctl stop (MODE fast (default), smart, immediate)
 #   it_pg_restart [MODE]         stop, then start
 #   it_start NAME[@LABEL] [VAR=value...]
@@ -210,12 +211,12 @@ EOF
         psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$IT_PG_PORT" -U postgres -d postgres \
              -c 'CREATE DATABASE kefu' >/dev/null || it_fail "CREATE DATABASE kefu failed"
         "$KEFU_SOURCE_DIR/deploy/migrate.sh" --quiet || it_fail "migrations failed"
-        if [[ -f $KEFU_SOURCE_DIR/deploy/demo-org.sql ]]; then
-            psql -X -q -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" \
-                 -f "$KEFU_SOURCE_DIR/deploy/demo-org.sql" >/dev/null ||
-                it_fail "deploy/demo-org.sql failed"
+        if [[ -f $KEFU_SOURCE_DIR/deploy/demo-org.json ]]; then
+            "$KEFU_BUILD_DIR/services/cli/kefu" admin import --database "$KEFU_DATABASE_URL" \
+                "$KEFU_SOURCE_DIR/deploy/demo-org.json" >"$IT_DIR/log/demo-org.log" 2>&1 ||
+                it_fail "kefu admin import deploy/demo-org.json failed: $(tail -n 5 "$IT_DIR/log/demo-org.log")"
         else
-            it_note "warning: deploy/demo-org.sql not found; no demo organisation"
+            it_note "warning: deploy/demo-org.json not found; no demo organisation"
         fi
         IT_PG_INITIALISED=1
     fi

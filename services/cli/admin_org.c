@@ -1,0 +1,409 @@
+/* kefu admin — `kefu admin import FILE`: loads the organisation file into
+   the store in one transaction, after checking all of it. */
+#include "admin_org.h"
+
+#include <czmq.h>
+#include <string.h>
+
+#include "admin_csv.h"
+#include "args.h"
+
+#define ORG_CMD "admin import"
+#define ADM_IMPORT_LOCK "4920" /* serialises imports; migrate.sh uses 4919 */
+
+/* `kefu admin import --help`. */
+static void s_help(FILE *out)
+{
+    fprintf(out,
+            "Usage: kefu admin import [OPTIONS] FILE\n\n"
+            "Loads the organisation from FILE (JSON, format \"" ORG_FORMAT "\", described in\n"
+            "deploy/ORG-FORMAT.md): departments and their heads, staff, projects with their\n"
+            "general managers, buildings and units, routing rules and SLA policies.\n\n"
+            "All of the file is checked first, against itself and against what the store\n"
+            "already holds; every problem is listed with its place (e.g.\n"
+            "\"$.staff[12].manager: eng.liu2 is not a staff member of this file or the store\")\n"
+            "and then nothing is applied. A valid file is applied in one transaction.\n"
+            "Rows are matched by id (rules by kind, category and project; SLA policies by\n"
+            "kind and priority) and made exactly as the file says; rows the file does not\n"
+            "list are left alone, except that \"absent_staff\": \"deactivate\" deactivates the\n"
+            "staff it does not list. Running it again with the same file changes nothing.\n\n"
+            "Talks to PostgreSQL directly (KEFU_DATABASE_URL), not through a daemon.\n\n"
+            "Options:\n");
+    adm_options_help(out);
+    fprintf(out, "\nExample:\n"
+                 "  KEFU_DATABASE_URL=postgresql://kefu@db/kefu kefu admin import org.json\n");
+}
+
+/* ---- the store's side ------------------------------------------------------ */
+
+/* Text of a column, NULL for SQL NULL. */
+static const char *s_value(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
+}
+
+/* Loads what the checks need to know of the store into org. */
+static int s_load(PGconn *conn, org_t *org, char *why, size_t size)
+{
+    PGresult *res = adm_exec(conn, "SELECT id, head_id FROM department", 0, NULL, why, size);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        org_store_department(org, s_value(res, i, 0), s_value(res, i, 1));
+    PQclear(res);
+    res = adm_exec(conn, "SELECT id, department_id, manager_id, active FROM staff", 0, NULL, why,
+                   size);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        org_store_staff(org, s_value(res, i, 0), s_value(res, i, 1), s_value(res, i, 2),
+                        strcmp(PQgetvalue(res, i, 3), "t") == 0);
+    PQclear(res);
+    res = adm_exec(conn, "SELECT id, gm_id FROM project", 0, NULL, why, size);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        org_store_project(org, s_value(res, i, 0), s_value(res, i, 1));
+    PQclear(res);
+    res = adm_exec(conn,
+                   "SELECT kind, category, project_id, department_id, owner_id FROM routing_rule",
+                   0, NULL, why, size);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        org_store_rule(org, s_value(res, i, 0), s_value(res, i, 1), s_value(res, i, 2),
+                       s_value(res, i, 3), s_value(res, i, 4));
+    PQclear(res);
+    return 0;
+}
+
+/* ---- applying the plan -------------------------------------------------------- */
+
+/* Each statement takes the plan's array as $1 (jsonb) and returns one row:
+   rows created, rows changed. "IS DISTINCT FROM" keeps unchanged rows
+   untouched, so a re-run writes nothing; inserts into tables with a
+   serial key skip existing rows first so that no sequence moves. */
+typedef struct {
+    const char *name;  /* in the summary */
+    const char *array; /* key of the plan */
+    const char *sql;
+} s_step_t;
+
+static const s_step_t s_steps[] = {
+    {"departments", "departments",
+     "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
+     "             AS x (id text, name text, name_zh text, head text)),"
+     " up AS (INSERT INTO department AS d (id, name, name_zh, head_id)"
+     "        SELECT id, name, name_zh, head FROM x"
+     "        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, name_zh = EXCLUDED.name_zh,"
+     "                                       head_id = EXCLUDED.head_id"
+     "        WHERE (d.name, d.name_zh, d.head_id)"
+     "              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.name_zh, EXCLUDED.head_id)"
+     "        RETURNING (xmax = 0) AS created)"
+     " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"},
+    /* One statement for all staff: the manager foreign key is checked at
+       its end, so a manager may come after the people reporting to them. */
+    {"staff", "staff",
+     "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
+     "             AS x (id text, name text, department text, role text, manager text,"
+     "                   email text, phone text, lang text, active boolean)),"
+     " up AS (INSERT INTO staff AS s (id, name, department_id, role, manager_id, email, phone,"
+     "                                lang, active)"
+     "        SELECT id, name, department, role, manager, email, phone, lang, active FROM x"
+     "        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
+     "            department_id = EXCLUDED.department_id, role = EXCLUDED.role,"
+     "            manager_id = EXCLUDED.manager_id, email = EXCLUDED.email,"
+     "            phone = EXCLUDED.phone, lang = EXCLUDED.lang, active = EXCLUDED.active"
+     "        WHERE (s.name, s.department_id, s.role, s.manager_id, s.email, s.phone, s.lang,"
+     "               s.active)"
+     "              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.department_id, EXCLUDED.role,"
+     "               EXCLUDED.manager_id, EXCLUDED.email, EXCLUDED.phone, EXCLUDED.lang,"
+     "               EXCLUDED.active)"
+     "        RETURNING (xmax = 0) AS created)"
+     " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"},
+    {"projects", "projects",
+     "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
+     "             AS x (id text, name text, city text, gm text)),"
+     " up AS (INSERT INTO project AS p (id, name, city, gm_id)"
+     "        SELECT id, name, city, gm FROM x"
+     "        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, city = EXCLUDED.city,"
+     "                                       gm_id = EXCLUDED.gm_id"
+     "        WHERE (p.name, p.city, p.gm_id)"
+     "              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.city, EXCLUDED.gm_id)"
+     "        RETURNING (xmax = 0) AS created)"
+     " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"},
+    {"buildings", "buildings",
+     "WITH up AS (INSERT INTO building (project_id, code)"
+     "            SELECT project, code FROM jsonb_to_recordset($1::jsonb) AS x (project text,"
+     "                                                                          code text)"
+     "            ON CONFLICT DO NOTHING RETURNING 1)"
+     " SELECT count(*), 0 FROM up"},
+    {"units", "units",
+     "WITH x AS (SELECT u->>'project' AS project, u->>'building' AS building,"
+     "                  u->>'unit' AS unit, ord"
+     "             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a (u, ord)),"
+     " up AS (INSERT INTO unit (project_id, building, unit_no)"
+     "        SELECT project, building, unit FROM x"
+     "         WHERE NOT EXISTS (SELECT 1 FROM unit u WHERE u.project_id = x.project"
+     "                              AND u.building = x.building AND u.unit_no = x.unit)"
+     "         ORDER BY ord"
+     "        ON CONFLICT DO NOTHING RETURNING 1)"
+     " SELECT count(*), 0 FROM up"},
+    {"routing rules", "routing_rules",
+     "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
+     "             AS x (ord int, kind text, category text, project text, department text,"
+     "                   owner text, note text)),"
+     " changed AS (UPDATE routing_rule r SET department_id = x.department,"
+     "                                       owner_id = x.owner, note = x.note"
+     "               FROM x"
+     "              WHERE r.kind IS NOT DISTINCT FROM x.kind"
+     "                AND r.category IS NOT DISTINCT FROM x.category"
+     "                AND r.project_id IS NOT DISTINCT FROM x.project"
+     "                AND (r.department_id, r.owner_id, r.note)"
+     "                    IS DISTINCT FROM (x.department, x.owner, x.note)"
+     "             RETURNING 1),"
+     " created AS (INSERT INTO routing_rule (kind, category, project_id, department_id,"
+     "                                       owner_id, note)"
+     "             SELECT kind, category, project, department, owner, note FROM x"
+     "              WHERE NOT EXISTS (SELECT 1 FROM routing_rule r"
+     "                                 WHERE r.kind IS NOT DISTINCT FROM x.kind"
+     "                                   AND r.category IS NOT DISTINCT FROM x.category"
+     "                                   AND r.project_id IS NOT DISTINCT FROM x.project)"
+     "              ORDER BY ord RETURNING 1)"
+     " SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM changed)"},
+    {"SLA policies", "sla_policies",
+     "WITH up AS (INSERT INTO sla_policy AS p (kind, priority, first_response_secs,"
+     "                                        resolve_secs, escalate_secs)"
+     "            SELECT * FROM jsonb_to_recordset($1::jsonb)"
+     "              AS x (kind text, priority text, first_response_secs integer,"
+     "                    resolve_secs integer, escalate_secs integer)"
+     "            ON CONFLICT (kind, priority) DO UPDATE"
+     "               SET first_response_secs = EXCLUDED.first_response_secs,"
+     "                   resolve_secs = EXCLUDED.resolve_secs,"
+     "                   escalate_secs = EXCLUDED.escalate_secs"
+     "             WHERE (p.first_response_secs, p.resolve_secs, p.escalate_secs)"
+     "                   IS DISTINCT FROM (EXCLUDED.first_response_secs,"
+     "                   EXCLUDED.resolve_secs, EXCLUDED.escalate_secs)"
+     "            RETURNING (xmax = 0) AS created)"
+     " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"}};
+
+#define S_STEPS (sizeof s_steps / sizeof s_steps[0])
+
+/* The staff the file does not list, deactivated when it says so. */
+static const char *s_deactivate_sql =
+    "WITH listed AS (SELECT jsonb_array_elements($1::jsonb)->>'id' AS id),"
+    " up AS (UPDATE staff SET active = false"
+    "         WHERE active AND id NOT IN (SELECT id FROM listed) RETURNING 1)"
+    " SELECT count(*) FROM up";
+
+/* Inactive staff who still own open tickets: worth a warning. */
+static const char *s_orphans_sql =
+    "SELECT s.id, count(*) FROM staff s JOIN ticket t ON t.owner_id = s.id"
+    " WHERE NOT s.active AND t.status NOT IN ('resolved', 'closed')"
+    " GROUP BY s.id ORDER BY s.id";
+
+static const char *s_run_sql = "INSERT INTO import_run (kind, file, sha1, finished_at, counts)"
+                               " VALUES ('org', $1, $2, clock_timestamp(), $3::jsonb) RETURNING id";
+
+/* Applies the plan; fills counts ({name: {created, changed}}) and
+   warnings. Returns 0, or -1 with why filled. */
+static int s_apply(PGconn *conn, json_t *plan, json_t *counts, json_t *warnings, char *why,
+                   size_t size)
+{
+    for (size_t i = 0; i < S_STEPS; i++) {
+        char *array = json_dumps(json_object_get(plan, s_steps[i].array), JSON_COMPACT);
+        const char *params[] = {array};
+        PGresult *res = adm_exec(conn, s_steps[i].sql, 1, params, why, size);
+        free(array);
+        if (!res)
+            return -1;
+        json_object_set_new(counts, s_steps[i].name,
+                            json_pack("{s:I, s:I}", "created",
+                                      (json_int_t)atoll(PQgetvalue(res, 0, 0)), "changed",
+                                      (json_int_t)atoll(PQgetvalue(res, 0, 1))));
+        PQclear(res);
+    }
+    long long deactivated = 0;
+    if (strcmp(json_string_value(json_object_get(plan, "absent_staff")), "deactivate") == 0) {
+        char *array = json_dumps(json_object_get(plan, "staff"), JSON_COMPACT);
+        const char *params[] = {array};
+        PGresult *res = adm_exec(conn, s_deactivate_sql, 1, params, why, size);
+        free(array);
+        if (!res)
+            return -1;
+        deactivated = atoll(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    json_object_set_new(json_object_get(counts, "staff"), "deactivated",
+                        json_integer((json_int_t)deactivated));
+    PGresult *res = adm_exec(conn, s_orphans_sql, 0, NULL, why, size);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "%s is inactive but owns %s open ticket(s); transfer them",
+                 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        json_array_append_new(warnings, json_string(text));
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* True when counts say nothing was written. */
+static bool s_unchanged(json_t *counts)
+{
+    const char *name;
+    json_t *c;
+    json_object_foreach(counts, name, c)
+    {
+        const char *key;
+        json_t *n;
+        json_object_foreach(c, key, n) if (json_integer_value(n) != 0) return false;
+    }
+    return true;
+}
+
+/* The human summary on stdout. */
+static void s_summary(const char *path, json_t *counts, bool check, long long run, int64_t ms)
+{
+    if (s_unchanged(counts))
+        printf("%s: %s no changes: the store already matches the file (%lld ms)\n", path,
+               check ? "valid;" : "", (long long)ms);
+    else if (check)
+        printf("%s: valid; it would make these changes (nothing applied, --check):\n", path);
+    else
+        printf("%s: applied in one transaction in %lld ms (import run %lld)\n", path, (long long)ms,
+               run);
+    if (s_unchanged(counts))
+        return;
+    const char *name;
+    json_t *c;
+    json_object_foreach(counts, name, c)
+    {
+        printf("  %-14s %6lld new", name,
+               (long long)json_integer_value(json_object_get(c, "created")));
+        if (strcmp(name, "buildings") != 0 && strcmp(name, "units") != 0)
+            printf(", %lld changed", (long long)json_integer_value(json_object_get(c, "changed")));
+        json_t *d = json_object_get(c, "deactivated");
+        if (d)
+            printf(", %lld deactivated", (long long)json_integer_value(d));
+        printf("\n");
+    }
+}
+
+/* Reports a refused file (problems), in --json mode as an object too. */
+static int s_refuse(const cli_t *cli, const char *path, adm_problems_t *problems)
+{
+    adm_problems_print(problems, stderr, path);
+    fprintf(stderr, "kefu: admin import: %s: %zu problem(s); nothing was applied\n", path,
+            problems->total);
+    if (cli->json)
+        adm_print_json(json_pack("{s:s, s:b, s:I, s:o}", "file", path, "applied", 0, "problems",
+                                 (json_int_t)problems->total, "errors",
+                                 adm_problems_json(problems)));
+    return CLI_EXIT_REFUSED;
+}
+
+int admin_import(cli_t *cli, int argc, char **argv)
+{
+    adm_opts_t opts;
+    int rc = adm_parse(cli, ORG_CMD, argc, argv, s_help, &opts, NULL, NULL, NULL, 0);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    rc = args_operands(cli, ORG_CMD, argc, argv, 1, "FILE");
+    if (rc != 0)
+        return rc;
+    const char *path = argv[optind];
+    int64_t start = zclock_mono();
+
+    char why[1024];
+    size_t size = 0;
+    char *data = csv_slurp(path, &size, why, sizeof why);
+    if (!data)
+        return adm_fail(cli, "import", CLI_EXIT_USAGE, "%s", why);
+    char sha1[41];
+    adm_sha1(data, size, sha1);
+    adm_problems_t problems;
+    adm_problems_init(&problems, (size_t)opts.max_errors);
+    json_error_t jerr;
+    json_t *root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
+    free(data);
+    if (!root) {
+        char place[64];
+        snprintf(place, sizeof place, "line %d, column %d", jerr.line, jerr.column);
+        adm_problem(&problems, 0, place, "bad_json", "not valid JSON: %s", jerr.text);
+        rc = s_refuse(cli, path, &problems);
+        adm_problems_free(&problems);
+        return rc;
+    }
+
+    PGconn *conn = adm_connect(cli, &opts);
+    if (!conn) {
+        json_decref(root);
+        adm_problems_free(&problems);
+        return CLI_EXIT_TEMPORARY;
+    }
+    org_t *org = org_new();
+    json_t *counts = json_object(), *warnings = json_array();
+    long long run = 0;
+    PGresult *res = adm_exec(conn, "BEGIN", 0, NULL, why, sizeof why);
+    PQclear(res);
+    const char *lock[] = {ADM_IMPORT_LOCK};
+    res = res ? adm_exec(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, why, sizeof why)
+              : NULL;
+    PQclear(res);
+    if (!res || s_load(conn, org, why, sizeof why) != 0) {
+        rc = adm_fail(cli, "import", CLI_EXIT_TEMPORARY, "cannot read the organisation: %s", why);
+    } else if (org_check(org, root, &problems) != 0) {
+        rc = s_refuse(cli, path, &problems);
+    } else if (s_apply(conn, org_plan(org), counts, warnings, why, sizeof why) != 0) {
+        rc = adm_fail(cli, "import", CLI_EXIT_REFUSED,
+                      "%s: the store refused the import, nothing was applied: %s", path, why);
+    } else if (!opts.check && s_unchanged(counts)) {
+        rc = CLI_EXIT_OK; /* nothing to record: a no-change run leaves no trace */
+    } else if (!opts.check) {
+        char *text = json_dumps(counts, JSON_COMPACT);
+        const char *params[] = {path, sha1, text};
+        res = adm_exec(conn, s_run_sql, 3, params, why, sizeof why);
+        free(text);
+        if (res) {
+            run = atoll(PQgetvalue(res, 0, 0));
+            PQclear(res);
+            res = adm_exec(conn, "COMMIT", 0, NULL, why, sizeof why);
+        }
+        if (res && strcmp(PQcmdStatus(res), "COMMIT") == 0)
+            rc = CLI_EXIT_OK;
+        else
+            rc = adm_fail(cli, "import", CLI_EXIT_REFUSED,
+                          "%s: the store refused the import at commit, nothing was applied: %s",
+                          path, res ? "the transaction was rolled back" : why);
+        PQclear(res);
+    } else {
+        rc = CLI_EXIT_OK;
+    }
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        res = PQexec(conn, "ROLLBACK");
+        PQclear(res);
+    }
+    if (rc == CLI_EXIT_OK) {
+        int64_t ms = zclock_mono() - start;
+        for (size_t i = 0; i < json_array_size(warnings); i++)
+            fprintf(stderr, "kefu: admin import: warning: %s\n",
+                    json_string_value(json_array_get(warnings, i)));
+        if (cli->json)
+            adm_print_json(json_pack("{s:s, s:b, s:b, s:b, s:o, s:I, s:O, s:O}", "file", path,
+                                     "applied", !opts.check, "check", opts.check, "changed",
+                                     !s_unchanged(counts), "run",
+                                     run ? json_integer(run) : json_null(), "elapsed_ms",
+                                     (json_int_t)ms, "counts", counts, "warnings", warnings));
+        else
+            s_summary(path, counts, opts.check, run, ms);
+    }
+    json_decref(counts);
+    json_decref(warnings);
+    org_destroy(&org);
+    PQfinish(conn);
+    json_decref(root);
+    adm_problems_free(&problems);
+    return rc;
+}

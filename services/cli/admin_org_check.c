@@ -1,0 +1,950 @@
+/* kefu admin — checking an organisation file (deploy/ORG-FORMAT.md). */
+#include "admin_org.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "admin_field.h"
+#include "catalog.h"
+#include "phone.h"
+
+#define ORG_TEXT_MAX 200 /* bytes of a name, Chinese name, city or note */
+#define ORG_FLOORS_MAX 200
+#define ORG_UNITS_PER_FLOOR_MAX 99 /* unit numbers are floor * 100 + n */
+#define ORG_SECS_MAX 2147483647LL  /* the store's integer */
+
+static const char *const s_roles[] = {"agent", "staff", "manager", "head",
+                                      "gm",    "vp",    "admin",   NULL};
+
+/* One state of the organisation, as the checks need it: maps from id to
+   a small object. "place" is the file's place of a row the file lists. */
+typedef struct {
+    json_t *departments; /* id -> {head, place} */
+    json_t *staff;       /* id -> {department, manager, active, place} */
+    json_t *projects;    /* id -> {gm, place} */
+    json_t *rules;       /* kind|category|project -> {department, owner, place} */
+} s_view_t;
+
+struct org {
+    s_view_t before; /* the store */
+    s_view_t after;  /* the store with the file applied */
+    json_t *plan;
+};
+
+static void s_view_init(s_view_t *view)
+{
+    view->departments = json_object();
+    view->staff = json_object();
+    view->projects = json_object();
+    view->rules = json_object();
+}
+
+static void s_view_free(s_view_t *view)
+{
+    json_decref(view->departments);
+    json_decref(view->staff);
+    json_decref(view->projects);
+    json_decref(view->rules);
+}
+
+org_t *org_new(void)
+{
+    org_t *self = (org_t *)calloc(1, sizeof *self);
+    s_view_init(&self->before);
+    s_view_init(&self->after);
+    self->plan = json_object();
+    return self;
+}
+
+void org_destroy(org_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    org_t *self = *self_p;
+    s_view_free(&self->before);
+    s_view_free(&self->after);
+    json_decref(self->plan);
+    free(self);
+    *self_p = NULL;
+}
+
+/* A JSON string, or null for NULL. */
+static json_t *s_str_or_null(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* The string at key of obj, or NULL when absent or null. */
+static const char *s_text(const json_t *obj, const char *key)
+{
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* The key of a routing rule in the rules map. */
+static void s_rule_key(const char *kind, const char *category, const char *project, char *out,
+                       size_t size)
+{
+    snprintf(out, size, "%s|%s|%s", kind ? kind : "*", category ? category : "*",
+             project ? project : "*");
+}
+
+void org_store_department(org_t *self, const char *id, const char *head)
+{
+    json_object_set_new(self->before.departments, id,
+                        json_pack("{s:o}", "head", s_str_or_null(head)));
+}
+
+void org_store_staff(org_t *self, const char *id, const char *department, const char *manager,
+                     bool active)
+{
+    json_object_set_new(self->before.staff, id,
+                        json_pack("{s:s, s:o, s:b}", "department", department, "manager",
+                                  s_str_or_null(manager), "active", active));
+}
+
+void org_store_project(org_t *self, const char *id, const char *gm)
+{
+    json_object_set_new(self->before.projects, id, json_pack("{s:o}", "gm", s_str_or_null(gm)));
+}
+
+void org_store_rule(org_t *self, const char *kind, const char *category, const char *project,
+                    const char *department, const char *owner)
+{
+    char key[128];
+    s_rule_key(kind, category, project, key, sizeof key);
+    json_object_set_new(
+        self->before.rules, key,
+        json_pack("{s:s, s:o}", "department", department, "owner", s_str_or_null(owner)));
+}
+
+json_t *org_plan(org_t *self)
+{
+    return self->plan;
+}
+
+/* ---- shape of the file ---------------------------------------------------- */
+
+/* The checks of one run: the problems and the place being looked at. */
+typedef struct {
+    adm_problems_t *problems;
+    org_t *org;
+} s_run_t;
+
+/* Reports keys of obj that are not in allowed ("comment" always is). */
+static void s_keys(s_run_t *run, const json_t *obj, const char *place, const char *const *allowed)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)obj, key, value)
+    {
+        if (strcmp(key, "comment") == 0 || adm_in(allowed, key))
+            continue;
+        char list[256] = "";
+        for (size_t i = 0; allowed[i]; i++) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
+        }
+        adm_problem(run->problems, 0, place, "unknown_key", "unknown key '%s' (known: %s)", key,
+                    list);
+    }
+}
+
+/* The string at obj.key: NULL when absent or null (reported when
+   required), or when not a string (reported). */
+static const char *s_string(s_run_t *run, const json_t *obj, const char *key, const char *base,
+                            bool required)
+{
+    char place[256];
+    snprintf(place, sizeof place, "%s.%s", base, key);
+    json_t *value = json_object_get(obj, key);
+    if (!value || json_is_null(value)) {
+        if (required)
+            adm_problem(run->problems, 0, place, "missing", "is required");
+        return NULL;
+    }
+    if (!json_is_string(value)) {
+        adm_problem(run->problems, 0, place, "wrong_type", "must be a string");
+        return NULL;
+    }
+    return json_string_value(value);
+}
+
+/* A text field people wrote; NULL when absent or bad (reported). */
+static const char *s_words(s_run_t *run, const json_t *obj, const char *key, const char *base,
+                           bool required)
+{
+    const char *s = s_string(run, obj, key, base, required);
+    if (s && !adm_is_text(s, ORG_TEXT_MAX)) {
+        char place[256];
+        snprintf(place, sizeof place, "%s.%s", base, key);
+        adm_problem(run->problems, 0, place, "bad_value",
+                    "must be 1 to %d bytes of text without control characters, not blank",
+                    ORG_TEXT_MAX);
+        return NULL;
+    }
+    return s;
+}
+
+/* An identifier checked by valid(); NULL when absent or bad (reported). */
+static const char *s_ident(s_run_t *run, const json_t *obj, const char *key, const char *base,
+                           bool required, bool (*valid)(const char *), const char *what)
+{
+    const char *s = s_string(run, obj, key, base, required);
+    if (s && !valid(s)) {
+        char place[256];
+        snprintf(place, sizeof place, "%s.%s", base, key);
+        adm_problem(run->problems, 0, place, "bad_value", "'%.80s' is not %s", s, what);
+        return NULL;
+    }
+    return s;
+}
+
+/* One of names; NULL when absent or not one of them (reported). */
+static const char *s_enum(s_run_t *run, const json_t *obj, const char *key, const char *base,
+                          bool required, const char *const *names)
+{
+    const char *s = s_string(run, obj, key, base, required);
+    if (s && !adm_in(names, s)) {
+        char place[256], list[256] = "";
+        snprintf(place, sizeof place, "%s.%s", base, key);
+        for (size_t i = 0; names[i]; i++) {
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+        }
+        adm_problem(run->problems, 0, place, "bad_value", "'%.80s' is not one of: %s", s, list);
+        return NULL;
+    }
+    return s;
+}
+
+/* A whole number in [min, max] at value; -1 when not (reported). */
+static int s_int_value(s_run_t *run, const json_t *value, const char *place, long long min,
+                       long long max, long long *out)
+{
+    if (!json_is_integer(value)) {
+        adm_problem(run->problems, 0, place, "wrong_type", "must be a whole number");
+        return -1;
+    }
+    long long n = json_integer_value(value);
+    if (n < min || n > max) {
+        adm_problem(run->problems, 0, place, "bad_value", "%lld is not in %lld..%lld", n, min, max);
+        return -1;
+    }
+    *out = n;
+    return 0;
+}
+
+/* The array at root.key: NULL when absent or null; reported when not an
+   array. */
+static json_t *s_array(s_run_t *run, const json_t *root, const char *key)
+{
+    json_t *value = json_object_get(root, key);
+    if (!value || json_is_null(value))
+        return NULL;
+    if (!json_is_array(value)) {
+        char place[64];
+        snprintf(place, sizeof place, "$.%s", key);
+        adm_problem(run->problems, 0, place, "wrong_type", "must be an array");
+        return NULL;
+    }
+    return value;
+}
+
+/* Element i of a list as an object; NULL when not one (reported). */
+static json_t *s_element(s_run_t *run, json_t *list, size_t i, const char *place)
+{
+    json_t *item = json_array_get(list, i);
+    if (!json_is_object(item)) {
+        adm_problem(run->problems, 0, place, "wrong_type", "must be an object");
+        return NULL;
+    }
+    return item;
+}
+
+/* ---- departments, staff, projects ------------------------------------------ */
+
+static void s_departments(s_run_t *run, json_t *root)
+{
+    static const char *const keys[] = {"id", "name", "name_zh", "head", NULL};
+    json_t *list = s_array(run, root, "departments");
+    json_t *out = json_array();
+    json_object_set_new(run->org->plan, "departments", out);
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        char base[64];
+        snprintf(base, sizeof base, "$.departments[%zu]", i);
+        json_t *d = s_element(run, list, i, base);
+        if (!d)
+            continue;
+        s_keys(run, d, base, keys);
+        const char *id = s_ident(run, d, "id", base, true, adm_is_department_id,
+                                 "a department id (a-z, 0-9, '-'; up to 32, starting a-z)");
+        const char *name = s_words(run, d, "name", base, true);
+        const char *name_zh = s_words(run, d, "name_zh", base, true);
+        const char *head = s_ident(run, d, "head", base, false, adm_is_staff_id, "a staff id");
+        if (!id)
+            continue;
+        json_t *seen = json_object_get(run->org->after.departments, id);
+        if (seen && s_text(seen, "place")) {
+            char place[96];
+            snprintf(place, sizeof place, "%s.id", base);
+            adm_problem(run->problems, 0, place, "duplicate", "%s is listed already at %s", id,
+                        s_text(seen, "place"));
+            continue;
+        }
+        json_object_set_new(run->org->after.departments, id,
+                            json_pack("{s:o, s:s}", "head", s_str_or_null(head), "place", base));
+        json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:o}", "id", id, "name",
+                                             s_str_or_null(name), "name_zh", s_str_or_null(name_zh),
+                                             "head", s_str_or_null(head)));
+    }
+}
+
+static void s_staff(s_run_t *run, json_t *root)
+{
+    static const char *const keys[] = {"id",    "name",  "department", "role",   "manager",
+                                       "email", "phone", "lang",       "active", NULL};
+    static const char *const langs[] = {"zh", "en", NULL};
+    json_t *list = s_array(run, root, "staff");
+    json_t *out = json_array();
+    json_object_set_new(run->org->plan, "staff", out);
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        char base[64], place[96];
+        snprintf(base, sizeof base, "$.staff[%zu]", i);
+        json_t *s = s_element(run, list, i, base);
+        if (!s)
+            continue;
+        s_keys(run, s, base, keys);
+        const char *id = s_ident(run, s, "id", base, true, adm_is_staff_id,
+                                 "a staff id (a-z, 0-9, '.', '_', '-'; up to 64, starting a-z)");
+        const char *name = s_words(run, s, "name", base, true);
+        const char *department =
+            s_ident(run, s, "department", base, true, adm_is_department_id, "a department id");
+        const char *role = s_enum(run, s, "role", base, true, s_roles);
+        const char *manager =
+            s_ident(run, s, "manager", base, false, adm_is_staff_id, "a staff id");
+        const char *email = s_string(run, s, "email", base, false);
+        if (email && !adm_is_email(email)) {
+            snprintf(place, sizeof place, "%s.email", base);
+            adm_problem(run->problems, 0, place, "bad_value", "'%.80s' is not an e-mail address",
+                        email);
+        }
+        const char *raw_phone = s_string(run, s, "phone", base, false);
+        char phone[KF_PHONE_MAX] = "";
+        if (raw_phone && kf_phone_normalise(raw_phone, phone) != 0) {
+            snprintf(place, sizeof place, "%s.phone", base);
+            adm_problem(run->problems, 0, place, "bad_phone",
+                        "'%.40s' is not a phone number (5-15 digits, optionally +86)", raw_phone);
+        }
+        const char *lang = s_enum(run, s, "lang", base, false, langs);
+        json_t *active_json = json_object_get(s, "active");
+        bool active = true;
+        if (active_json && !json_is_boolean(active_json)) {
+            snprintf(place, sizeof place, "%s.active", base);
+            adm_problem(run->problems, 0, place, "wrong_type", "must be true or false");
+        } else if (active_json) {
+            active = json_is_true(active_json);
+        }
+        if (manager && id && strcmp(manager, id) == 0) {
+            snprintf(place, sizeof place, "%s.manager", base);
+            adm_problem(run->problems, 0, place, "bad_value", "%s cannot be their own manager", id);
+            manager = NULL;
+        }
+        if (!id)
+            continue;
+        json_t *seen = json_object_get(run->org->after.staff, id);
+        if (seen && s_text(seen, "place")) {
+            snprintf(place, sizeof place, "%s.id", base);
+            adm_problem(run->problems, 0, place, "duplicate", "%s is listed already at %s", id,
+                        s_text(seen, "place"));
+            continue;
+        }
+        json_object_set_new(run->org->after.staff, id,
+                            json_pack("{s:o, s:o, s:b, s:s}", "department",
+                                      s_str_or_null(department), "manager", s_str_or_null(manager),
+                                      "active", active, "place", base));
+        json_array_append_new(
+            out, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b}", "id", id, "name",
+                           s_str_or_null(name), "department", s_str_or_null(department), "role",
+                           s_str_or_null(role), "manager", s_str_or_null(manager), "email",
+                           s_str_or_null(email), "phone", s_str_or_null(phone[0] ? phone : NULL),
+                           "lang", lang ? lang : "zh", "active", active));
+    }
+}
+
+/* Adds unit number unit of a building to the plan, unless listed already
+   in this building (reported at place). */
+static void s_unit(s_run_t *run, json_t *seen, json_t *units, const char *project, const char *code,
+                   const char *unit, const char *place)
+{
+    if (json_object_get(seen, unit)) {
+        adm_problem(run->problems, 0, place, "duplicate", "unit %s is listed twice in building %s",
+                    unit, code);
+        return;
+    }
+    json_object_set_new(seen, unit, json_true());
+    json_array_append_new(
+        units, json_pack("{s:s, s:s, s:s}", "project", project, "building", code, "unit", unit));
+}
+
+/* The units of one building description: floors x units_per_floor and an
+   explicit list, for each of its codes. */
+static void s_building(s_run_t *run, const char *project, json_t *b, const char *base,
+                       json_t *codes_seen)
+{
+    static const char *const keys[] = {"code",        "codes", "floors", "units_per_floor",
+                                       "skip_floors", "units", NULL};
+    char place[160];
+    json_t *buildings = json_object_get(run->org->plan, "buildings");
+    json_t *units = json_object_get(run->org->plan, "units");
+    s_keys(run, b, base, keys);
+
+    /* Which buildings: code, or codes for several built alike. */
+    json_t *codes = json_array();
+    json_t *code = json_object_get(b, "code"), *list = json_object_get(b, "codes");
+    if ((code && !json_is_null(code)) == (list && !json_is_null(list))) {
+        adm_problem(run->problems, 0, base, "missing", "give exactly one of code and codes");
+    } else if (code && !json_is_null(code)) {
+        const char *c = s_ident(run, b, "code", base, true, adm_is_building_code,
+                                "a building code (1-16 letters, digits or '-')");
+        if (c)
+            json_array_append_new(codes, json_pack("{s:s, s:s}", "code", c, "place", base));
+    } else if (!json_is_array(list) || json_array_size(list) == 0) {
+        snprintf(place, sizeof place, "%s.codes", base);
+        adm_problem(run->problems, 0, place, "wrong_type",
+                    "must be a non-empty array of building codes");
+    } else {
+        for (size_t i = 0; i < json_array_size(list); i++) {
+            snprintf(place, sizeof place, "%s.codes[%zu]", base, i);
+            const char *c = json_string_value(json_array_get(list, i));
+            if (!c || !adm_is_building_code(c))
+                adm_problem(run->problems, 0, place, "bad_value",
+                            "%s%.40s%s is not a building code (1-16 letters, digits or '-')",
+                            c ? "'" : "", c ? c : "this", c ? "'" : "");
+            else
+                json_array_append_new(codes, json_pack("{s:s, s:s}", "code", c, "place", place));
+        }
+    }
+
+    /* Floors: N (1..N) or [from, to]; units_per_floor with it. */
+    long long from = 0, to = -1, per_floor = 0;
+    json_t *floors = json_object_get(b, "floors");
+    json_t *per = json_object_get(b, "units_per_floor");
+    bool has_floors = floors && !json_is_null(floors);
+    snprintf(place, sizeof place, "%s.floors", base);
+    if (has_floors && json_is_array(floors)) {
+        long long a = 0, z = 0;
+        if (json_array_size(floors) != 2) {
+            adm_problem(run->problems, 0, place, "bad_value",
+                        "must be a number of floors or [first, last]");
+        } else {
+            char inner[192];
+            snprintf(inner, sizeof inner, "%s[0]", place);
+            int ok = s_int_value(run, json_array_get(floors, 0), inner, 1, ORG_FLOORS_MAX, &a);
+            snprintf(inner, sizeof inner, "%s[1]", place);
+            ok |= s_int_value(run, json_array_get(floors, 1), inner, 1, ORG_FLOORS_MAX, &z);
+            if (ok == 0 && a > z)
+                adm_problem(run->problems, 0, place, "bad_value",
+                            "the first floor %lld is above the last %lld", a, z);
+            else if (ok == 0) {
+                from = a;
+                to = z;
+            }
+        }
+    } else if (has_floors) {
+        long long n;
+        if (s_int_value(run, floors, place, 1, ORG_FLOORS_MAX, &n) == 0) {
+            from = 1;
+            to = n;
+        }
+    }
+    snprintf(place, sizeof place, "%s.units_per_floor", base);
+    if (per && !json_is_null(per)) {
+        if (!has_floors)
+            adm_problem(run->problems, 0, place, "bad_value", "needs floors");
+        else if (s_int_value(run, per, place, 1, ORG_UNITS_PER_FLOOR_MAX, &per_floor) != 0)
+            to = -1;
+    } else if (has_floors) {
+        adm_problem(run->problems, 0, place, "missing", "is required with floors");
+        to = -1;
+    }
+    json_t *skip = json_object_get(b, "skip_floors");
+    json_t *skipped = json_object();
+    if (skip && !json_is_null(skip)) {
+        snprintf(place, sizeof place, "%s.skip_floors", base);
+        if (!json_is_array(skip))
+            adm_problem(run->problems, 0, place, "wrong_type", "must be an array of floors");
+        for (size_t i = 0; json_is_array(skip) && i < json_array_size(skip); i++) {
+            char inner[192];
+            long long f;
+            snprintf(inner, sizeof inner, "%s[%zu]", place, i);
+            if (s_int_value(run, json_array_get(skip, i), inner, from ? from : 1,
+                            to >= from ? to : ORG_FLOORS_MAX, &f) == 0) {
+                char key[16];
+                snprintf(key, sizeof key, "%lld", f);
+                json_object_set_new(skipped, key, json_true());
+            }
+        }
+    }
+    json_t *explicit = json_object_get(b, "units");
+    snprintf(place, sizeof place, "%s.units", base);
+    if (explicit && !json_is_null(explicit) && !json_is_array(explicit)) {
+        adm_problem(run->problems, 0, place, "wrong_type", "must be an array of unit numbers");
+        explicit = NULL;
+    }
+
+    size_t ncodes = json_array_size(codes);
+    for (size_t c = 0; c < ncodes; c++) {
+        json_t *entry = json_array_get(codes, c);
+        const char *bcode = s_text(entry, "code");
+        char key[64];
+        snprintf(key, sizeof key, "%s", bcode);
+        json_t *dup = json_object_get(codes_seen, key);
+        if (dup) {
+            adm_problem(run->problems, 0, s_text(entry, "place"), "duplicate",
+                        "building %s of %s is listed already at %s", bcode, project,
+                        json_string_value(dup));
+            continue;
+        }
+        json_object_set_new(codes_seen, key, json_string(s_text(entry, "place")));
+        json_array_append_new(buildings,
+                              json_pack("{s:s, s:s}", "project", project, "code", bcode));
+        json_t *seen = json_object();
+        char uplace[192];
+        for (long long f = from; per_floor > 0 && f <= to; f++) {
+            char fkey[16];
+            snprintf(fkey, sizeof fkey, "%lld", f);
+            if (json_object_get(skipped, fkey))
+                continue;
+            for (long long u = 1; u <= per_floor; u++) {
+                char unit[24];
+                snprintf(unit, sizeof unit, "%lld", f * 100 + u);
+                snprintf(uplace, sizeof uplace, "%s.floors", base);
+                s_unit(run, seen, units, project, bcode, unit, uplace);
+            }
+        }
+        for (size_t i = 0; explicit && i < json_array_size(explicit); i++) {
+            snprintf(uplace, sizeof uplace, "%s.units[%zu]", base, i);
+            json_t *v = json_array_get(explicit, i);
+            const char *unit = json_string_value(v);
+            if (!unit) {
+                if (c == 0)
+                    adm_problem(run->problems, 0, uplace, "wrong_type",
+                                "must be a unit number as a string, e.g. \"1201\"");
+                continue;
+            }
+            if (!adm_is_unit_no(unit)) {
+                if (c == 0)
+                    adm_problem(run->problems, 0, uplace, "bad_value",
+                                "'%.40s' is not a unit number (1-16 letters, digits or '-', "
+                                "with a digit)",
+                                unit);
+                continue;
+            }
+            if (c == 0 || !json_object_get(seen, unit))
+                s_unit(run, seen, units, project, bcode, unit, uplace);
+        }
+        json_decref(seen);
+    }
+    json_decref(skipped);
+    json_decref(codes);
+}
+
+static void s_projects(s_run_t *run, json_t *root)
+{
+    static const char *const keys[] = {"id", "name", "city", "gm", "buildings", NULL};
+    json_t *list = s_array(run, root, "projects");
+    json_t *out = json_array();
+    json_object_set_new(run->org->plan, "projects", out);
+    json_object_set_new(run->org->plan, "buildings", json_array());
+    json_object_set_new(run->org->plan, "units", json_array());
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        char base[64], place[96];
+        snprintf(base, sizeof base, "$.projects[%zu]", i);
+        json_t *p = s_element(run, list, i, base);
+        if (!p)
+            continue;
+        s_keys(run, p, base, keys);
+        const char *id = s_ident(run, p, "id", base, true, adm_is_project_id,
+                                 "a project code (letters, digits, '_', '-'; up to 32)");
+        const char *name = s_words(run, p, "name", base, true);
+        const char *city = s_words(run, p, "city", base, false);
+        const char *gm = s_ident(run, p, "gm", base, false, adm_is_staff_id, "a staff id");
+        if (!id)
+            continue;
+        json_t *seen = json_object_get(run->org->after.projects, id);
+        if (seen && s_text(seen, "place")) {
+            snprintf(place, sizeof place, "%s.id", base);
+            adm_problem(run->problems, 0, place, "duplicate", "%s is listed already at %s", id,
+                        s_text(seen, "place"));
+            continue;
+        }
+        json_object_set_new(run->org->after.projects, id,
+                            json_pack("{s:o, s:s}", "gm", s_str_or_null(gm), "place", base));
+        json_array_append_new(out, json_pack("{s:s, s:o, s:o, s:o}", "id", id, "name",
+                                             s_str_or_null(name), "city", s_str_or_null(city), "gm",
+                                             s_str_or_null(gm)));
+        json_t *buildings = json_object_get(p, "buildings");
+        snprintf(place, sizeof place, "%s.buildings", base);
+        if (buildings && !json_is_null(buildings) && !json_is_array(buildings)) {
+            adm_problem(run->problems, 0, place, "wrong_type", "must be an array");
+            continue;
+        }
+        json_t *codes_seen = json_object();
+        for (size_t b = 0; buildings && b < json_array_size(buildings); b++) {
+            char bbase[128];
+            snprintf(bbase, sizeof bbase, "%s.buildings[%zu]", base, b);
+            json_t *building = s_element(run, buildings, b, bbase);
+            if (building)
+                s_building(run, id, building, bbase, codes_seen);
+        }
+        json_decref(codes_seen);
+    }
+}
+
+/* ---- routing rules and SLA policies ---------------------------------------- */
+
+static void s_rules(s_run_t *run, json_t *root)
+{
+    static const char *const keys[] = {"kind",  "category", "project", "department",
+                                       "owner", "note",     NULL};
+    json_t *list = s_array(run, root, "routing_rules");
+    json_t *out = json_array();
+    json_object_set_new(run->org->plan, "routing_rules", out);
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        char base[64];
+        snprintf(base, sizeof base, "$.routing_rules[%zu]", i);
+        json_t *r = s_element(run, list, i, base);
+        if (!r)
+            continue;
+        s_keys(run, r, base, keys);
+        size_t before = run->problems->total;
+        const char *kind = s_enum(run, r, "kind", base, false, kf_kinds);
+        const char *category = s_enum(run, r, "category", base, false, kf_categories);
+        const char *project =
+            s_ident(run, r, "project", base, false, adm_is_project_id, "a project code");
+        const char *department =
+            s_ident(run, r, "department", base, true, adm_is_department_id, "a department id");
+        const char *owner = s_ident(run, r, "owner", base, false, adm_is_staff_id, "a staff id");
+        const char *note = s_words(run, r, "note", base, false);
+        if (run->problems->total != before)
+            continue; /* a rule half understood would be checked against the wrong key */
+        char key[128];
+        s_rule_key(kind, category, project, key, sizeof key);
+        json_t *seen = json_object_get(run->org->after.rules, key);
+        if (seen && s_text(seen, "place")) {
+            adm_problem(run->problems, 0, base, "duplicate",
+                        "a rule for kind %s, category %s, project %s is listed already at %s",
+                        kind ? kind : "any", category ? category : "any", project ? project : "any",
+                        s_text(seen, "place"));
+            continue;
+        }
+        json_object_set_new(run->org->after.rules, key,
+                            json_pack("{s:s, s:o, s:o, s:s}", "department", department, "owner",
+                                      s_str_or_null(owner), "project", s_str_or_null(project),
+                                      "place", base));
+        json_array_append_new(
+            out, json_pack("{s:i, s:o, s:o, s:o, s:s, s:o, s:o}", "ord", (int)i, "kind",
+                           s_str_or_null(kind), "category", s_str_or_null(category), "project",
+                           s_str_or_null(project), "department", department, "owner",
+                           s_str_or_null(owner), "note", s_str_or_null(note)));
+    }
+}
+
+static void s_slas(s_run_t *run, json_t *root)
+{
+    static const char *const keys[] = {"kind",         "priority",      "first_response_secs",
+                                       "resolve_secs", "escalate_secs", NULL};
+    static const char *const secs[] = {"first_response_secs", "resolve_secs", "escalate_secs"};
+    json_t *list = s_array(run, root, "sla_policies");
+    json_t *out = json_array();
+    json_t *seen = json_object();
+    json_object_set_new(run->org->plan, "sla_policies", out);
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        char base[64], place[96];
+        snprintf(base, sizeof base, "$.sla_policies[%zu]", i);
+        json_t *p = s_element(run, list, i, base);
+        if (!p)
+            continue;
+        s_keys(run, p, base, keys);
+        const char *kind = s_enum(run, p, "kind", base, true, kf_kinds);
+        const char *priority = s_enum(run, p, "priority", base, true, kf_priorities);
+        long long values[3] = {0, 0, 0};
+        bool ok = kind && priority;
+        for (size_t k = 0; k < 3; k++) {
+            snprintf(place, sizeof place, "%s.%s", base, secs[k]);
+            json_t *v = json_object_get(p, secs[k]);
+            if (!v || json_is_null(v)) {
+                adm_problem(run->problems, 0, place, "missing", "is required (seconds)");
+                ok = false;
+            } else if (s_int_value(run, v, place, 1, ORG_SECS_MAX, &values[k]) != 0) {
+                ok = false;
+            }
+        }
+        if (!ok)
+            continue;
+        char key[64];
+        snprintf(key, sizeof key, "%s|%s", kind, priority);
+        const char *at = json_string_value(json_object_get(seen, key));
+        if (at) {
+            adm_problem(run->problems, 0, base, "duplicate",
+                        "a policy for %s %s is listed already at %s", kind, priority, at);
+            continue;
+        }
+        json_object_set_new(seen, key, json_string(base));
+        json_array_append_new(out, json_pack("{s:s, s:s, s:I, s:I, s:I}", "kind", kind, "priority",
+                                             priority, "first_response_secs", (json_int_t)values[0],
+                                             "resolve_secs", (json_int_t)values[1], "escalate_secs",
+                                             (json_int_t)values[2]));
+    }
+    json_decref(seen);
+}
+
+/* ---- the state afterwards ------------------------------------------------------ */
+
+/* Copies the store's rows that the file does not list into after. */
+static void s_merge(s_run_t *run, bool deactivate)
+{
+    json_t *maps[][2] = {{run->org->before.departments, run->org->after.departments},
+                         {run->org->before.staff, run->org->after.staff},
+                         {run->org->before.projects, run->org->after.projects},
+                         {run->org->before.rules, run->org->after.rules}};
+    for (size_t m = 0; m < 4; m++) {
+        const char *key;
+        json_t *value;
+        json_object_foreach(maps[m][0], key, value)
+        {
+            if (json_object_get(maps[m][1], key))
+                continue;
+            json_t *copy = json_deep_copy(value);
+            if (m == 1 && deactivate && json_is_true(json_object_get(copy, "active"))) {
+                json_object_set_new(copy, "active", json_false());
+                json_object_set_new(copy, "deactivated", json_true());
+            }
+            json_object_set_new(maps[m][1], key, copy);
+        }
+    }
+}
+
+/* Where to report a row: its place in the file, or "store: WHAT ID". */
+static const char *s_where(const json_t *row, const char *what, const char *id, const char *field,
+                           char *buf, size_t size)
+{
+    const char *place = s_text(row, "place");
+    if (place)
+        snprintf(buf, size, "%s.%s", place, field);
+    else
+        snprintf(buf, size, "store: %s %s", what, id);
+    return buf;
+}
+
+/* Why staff id cannot be referred to in view (NULL when it can): unknown
+   or inactive. */
+static const char *s_staff_problem(const s_view_t *view, const char *id, char *buf, size_t size)
+{
+    json_t *s = json_object_get(view->staff, id);
+    if (!s) {
+        snprintf(buf, size, "%s is not a staff member of this file or the store", id);
+        return buf;
+    }
+    if (!json_is_true(json_object_get(s, "active"))) {
+        if (json_is_true(json_object_get(s, "deactivated")))
+            snprintf(buf, size,
+                     "%s is not in this file, and absent_staff \"deactivate\" would make them "
+                     "inactive",
+                     id);
+        else
+            snprintf(buf, size, "%s is inactive", id);
+        return buf;
+    }
+    return NULL;
+}
+
+/* Reports a reference problem: always for rows of the file; for rows only
+   in the store, only when this import causes it (it was fine before). */
+static void s_reference(s_run_t *run, const json_t *row, const char *what, const char *id,
+                        const char *field, const char *why_after, const char *why_before)
+{
+    if (!why_after)
+        return;
+    if (!s_text(row, "place") && why_before)
+        return; /* the store was like this already */
+    char place[192];
+    s_where(row, what, id, field, place, sizeof place);
+    adm_problem(run->problems, 0, place, "reference", "%s", why_after);
+}
+
+static void s_check_staff(s_run_t *run)
+{
+    const char *id;
+    json_t *s;
+    json_t *in_cycle = json_object();
+    size_t nstaff = json_object_size(run->org->after.staff);
+    json_object_foreach(run->org->after.staff, id, s)
+    {
+        char a[256], b[256], place[192];
+        const char *department = s_text(s, "department");
+        const char *manager = s_text(s, "manager");
+        bool file = s_text(s, "place") != NULL;
+        if (file && department && !json_object_get(run->org->after.departments, department)) {
+            s_where(s, "staff", id, "department", place, sizeof place);
+            adm_problem(run->problems, 0, place, "reference",
+                        "%s is not a department of this file or the store", department);
+        }
+        if (manager && json_is_true(json_object_get(s, "active"))) {
+            json_t *old = json_object_get(run->org->before.staff, id);
+            const char *before = NULL;
+            if (old && json_is_true(json_object_get(old, "active")) && s_text(old, "manager") &&
+                strcmp(s_text(old, "manager"), manager) == 0)
+                before = s_staff_problem(&run->org->before, manager, b, sizeof b);
+            else
+                before = "changed";
+            s_reference(run, s, "staff", id, "manager",
+                        s_staff_problem(&run->org->after, manager, a, sizeof a),
+                        file ? NULL : before);
+        }
+        /* A management cycle through a row of the file. */
+        if (!file || json_object_get(in_cycle, id))
+            continue;
+        const char *at = manager;
+        size_t steps = 0;
+        while (at && steps++ <= nstaff && strcmp(at, id) != 0) {
+            json_t *next = json_object_get(run->org->after.staff, at);
+            at = next ? s_text(next, "manager") : NULL;
+        }
+        if (!at || strcmp(at, id) != 0)
+            continue;
+        char chain[512];
+        snprintf(chain, sizeof chain, "%s", id);
+        for (const char *m = manager; m;) {
+            size_t used = strlen(chain);
+            snprintf(chain + used, sizeof chain - used, " -> %s", m);
+            json_object_set_new(in_cycle, m, json_true());
+            if (strcmp(m, id) == 0)
+                break;
+            json_t *next = json_object_get(run->org->after.staff, m);
+            m = next ? s_text(next, "manager") : NULL;
+        }
+        s_where(s, "staff", id, "manager", place, sizeof place);
+        adm_problem(run->problems, 0, place, "cycle", "managers go round in a circle: %s", chain);
+    }
+    json_decref(in_cycle);
+}
+
+/* Checks a head or general manager: field of each row of map. */
+static void s_check_leaders(s_run_t *run, json_t *after, json_t *before, const char *what,
+                            const char *field)
+{
+    const char *id;
+    json_t *row;
+    json_object_foreach(after, id, row)
+    {
+        const char *leader = s_text(row, field);
+        if (!leader)
+            continue;
+        char a[256], b[256];
+        json_t *old = json_object_get(before, id);
+        const char *why_before = "changed";
+        if (old && s_text(old, field) && strcmp(s_text(old, field), leader) == 0)
+            why_before = s_staff_problem(&run->org->before, leader, b, sizeof b);
+        s_reference(run, row, what, id, field,
+                    s_staff_problem(&run->org->after, leader, a, sizeof a), why_before);
+    }
+}
+
+/* Checks each routing rule's project, department and owner. */
+static void s_check_rules(s_run_t *run)
+{
+    const char *key;
+    json_t *r;
+    json_object_foreach(run->org->after.rules, key, r)
+    {
+        char place[192], a[256], b[256];
+        bool file = s_text(r, "place") != NULL;
+        const char *project = s_text(r, "project");
+        const char *department = s_text(r, "department");
+        const char *owner = s_text(r, "owner");
+        char id[160];
+        snprintf(id, sizeof id, "(kind|category|project = %s)", key);
+        if (file && project && !json_object_get(run->org->after.projects, project)) {
+            s_where(r, "routing rule", id, "project", place, sizeof place);
+            adm_problem(run->problems, 0, place, "reference",
+                        "%s is not a project of this file or the store", project);
+        }
+        json_t *dept = json_object_get(run->org->after.departments, department);
+        if (file && !dept) {
+            s_where(r, "routing rule", id, "department", place, sizeof place);
+            adm_problem(run->problems, 0, place, "reference",
+                        "%s is not a department of this file or the store", department);
+            continue;
+        }
+        json_t *old_dept = json_object_get(run->org->before.departments, department);
+        if (!owner) {
+            /* The department head takes the tickets. */
+            bool had = old_dept && s_text(old_dept, "head");
+            if (dept && !s_text(dept, "head") && (file || had)) {
+                s_where(r, "routing rule", id, "owner", place, sizeof place);
+                adm_problem(run->problems, 0, place, "reference",
+                            "no owner, and department %s has no head to take its tickets",
+                            department);
+            }
+            continue;
+        }
+        const char *why_after = s_staff_problem(&run->org->after, owner, a, sizeof a);
+        const char *why_before = s_staff_problem(&run->org->before, owner, b, sizeof b);
+        s_reference(run, r, "routing rule", id, "owner", why_after, why_before);
+        if (why_after)
+            continue;
+        /* The owner must work in the rule's department. */
+        const char *in = s_text(json_object_get(run->org->after.staff, owner), "department");
+        json_t *old_owner = json_object_get(run->org->before.staff, owner);
+        const char *was = old_owner ? s_text(old_owner, "department") : NULL;
+        if (in && strcmp(in, department) != 0 && (file || (was && strcmp(was, department) == 0))) {
+            s_where(r, "routing rule", id, "owner", place, sizeof place);
+            adm_problem(run->problems, 0, place, "reference", "%s works in department %s, not %s",
+                        owner, in, department);
+        }
+    }
+}
+
+int org_check(org_t *self, json_t *root, adm_problems_t *problems)
+{
+    s_run_t run = {.problems = problems, .org = self};
+    static const char *const keys[] = {"format",       "absent_staff",      "departments",
+                                       "staff",        "projects",          "routing_rules",
+                                       "sla_policies", "approval_policies", NULL};
+    s_view_free(&self->after);
+    s_view_init(&self->after);
+    json_object_clear(self->plan);
+    if (!json_is_object(root)) {
+        adm_problem(problems, 0, "$", "wrong_type", "the file must hold one JSON object");
+        return -1;
+    }
+    s_keys(&run, root, "$", keys);
+    const char *format = s_string(&run, root, "format", "$", true);
+    if (format && strcmp(format, ORG_FORMAT) != 0)
+        adm_problem(problems, 0, "$.format", "bad_value",
+                    "'%.40s' is not a format this kefu reads (\"%s\")", format, ORG_FORMAT);
+    static const char *const absent[] = {"keep", "deactivate", NULL};
+    const char *absent_staff = s_enum(&run, root, "absent_staff", "$", false, absent);
+    json_object_set_new(self->plan, "absent_staff",
+                        json_string(absent_staff ? absent_staff : "keep"));
+    json_t *approvals = json_object_get(root, "approval_policies");
+    if (approvals && !json_is_null(approvals) &&
+        !(json_is_array(approvals) && json_array_size(approvals) == 0))
+        adm_problem(problems, 0, "$.approval_policies", "not_yet",
+                    "approval policies are not supported yet; leave this an empty array");
+
+    s_departments(&run, root);
+    s_staff(&run, root);
+    s_projects(&run, root);
+    s_rules(&run, root);
+    s_slas(&run, root);
+
+    s_merge(&run, absent_staff && strcmp(absent_staff, "deactivate") == 0);
+    s_check_staff(&run);
+    s_check_leaders(&run, self->after.departments, self->before.departments, "department", "head");
+    s_check_leaders(&run, self->after.projects, self->before.projects, "project", "gm");
+    s_check_rules(&run);
+    return problems->total == 0 ? 0 : -1;
+}

@@ -1,0 +1,690 @@
+/* kefu admin — `kefu admin import-tickets FILE.csv`: the ticket history of
+   the previous system, so that the KPIs and trends start from day one.
+
+   Imported tickets are written finished (resolved or closed, routed_at
+   set, no next escalation), marked imported, owned by their department's
+   head, with history rows at the given times (actor NULL, note
+   'imported'), and WITHOUT outbox events: the ticket-router only routes
+   what a ticket.submitted event names and only escalates open tickets, and
+   the notifier and kefu-survey act on events, so nothing ever routes,
+   escalates, notifies or surveys them. ticket_import (migration 006)
+   remembers where each came from, so the same file imported again adds
+   nothing; it also keeps the survey scores, written to the survey table
+   when that exists (migration 008) or by a later re-run once it does. */
+#include <czmq.h>
+#include <string.h>
+
+#include "admin.h"
+#include "admin_csv.h"
+#include "admin_field.h"
+#include "args.h"
+#include "catalog.h"
+#include "phone.h"
+
+#define TIX_CMD "admin import-tickets"
+#define TIX_TEXT_MAX 200 /* summary and name; the catalog's str(200) */
+#define TIX_EXT_MAX 100
+#define ADM_IMPORT_LOCK "4920" /* as admin_org.c: one import at a time */
+
+enum {
+    C_EXT,
+    C_KIND,
+    C_CATEGORY,
+    C_PROJECT,
+    C_BUILDING,
+    C_UNIT,
+    C_PHONE,
+    C_NAME,
+    C_DEPARTMENT,
+    C_PRIORITY,
+    C_CHANNEL,
+    C_SUMMARY,
+    C_RECEIVED,
+    C_RESPONDED,
+    C_RESOLVED,
+    C_CLOSED,
+    C_SURVEYED,
+    C_SCORE,
+    C_NPS,
+    C_COUNT
+};
+
+/* The time columns, in the order they are staged. */
+static const int s_times[] = {C_RECEIVED, C_RESPONDED, C_RESOLVED, C_CLOSED, C_SURVEYED};
+#define S_NTIMES (sizeof s_times / sizeof s_times[0])
+
+static const char *const s_ext_aliases[] = {"id", "external", NULL};
+static const char *const s_phone_aliases[] = {"owner_phone", NULL};
+static const char *const s_name_aliases[] = {"owner_name", NULL};
+static const char *const s_responded_aliases[] = {"first_response", "responded_at", NULL};
+static const char *const s_received_aliases[] = {"received_at", NULL};
+static const char *const s_resolved_aliases[] = {"resolved_at", NULL};
+static const char *const s_closed_aliases[] = {"closed_at", NULL};
+static const char *const s_surveyed_aliases[] = {"surveyed_at", "answered_at", NULL};
+static const char *const s_score_aliases[] = {"survey_score", "satisfaction", NULL};
+static const char *const s_nps_aliases[] = {"recommendation", "recommend", NULL};
+
+static const csv_column_t s_columns[C_COUNT] = {
+    [C_EXT] = {"external_id", s_ext_aliases, false},
+    [C_KIND] = {"kind", NULL, true},
+    [C_CATEGORY] = {"category", NULL, true},
+    [C_PROJECT] = {"project", NULL, true},
+    [C_BUILDING] = {"building", NULL, false},
+    [C_UNIT] = {"unit", NULL, false},
+    [C_PHONE] = {"phone", s_phone_aliases, true},
+    [C_NAME] = {"name", s_name_aliases, false},
+    [C_DEPARTMENT] = {"department", NULL, true},
+    [C_PRIORITY] = {"priority", NULL, false},
+    [C_CHANNEL] = {"channel", NULL, false},
+    [C_SUMMARY] = {"summary", NULL, false},
+    [C_RECEIVED] = {"received", s_received_aliases, true},
+    [C_RESPONDED] = {"responded", s_responded_aliases, false},
+    [C_RESOLVED] = {"resolved", s_resolved_aliases, true},
+    [C_CLOSED] = {"closed", s_closed_aliases, false},
+    [C_SURVEYED] = {"surveyed", s_surveyed_aliases, false},
+    [C_SCORE] = {"score", s_score_aliases, false},
+    [C_NPS] = {"nps", s_nps_aliases, false}};
+
+enum { O_TZ, O_COUNT };
+static const char *const s_local[O_COUNT] = {"tz"};
+static const bool s_flag[O_COUNT] = {false};
+
+/* `kefu admin import-tickets --help`. */
+static void s_help(FILE *out)
+{
+    fprintf(out,
+            "Usage: kefu admin import-tickets [OPTIONS] FILE.csv\n\n"
+            "Loads finished tickets of the previous system so that KPIs and trends start from\n"
+            "day one. A UTF-8 CSV file (RFC 4180) with a header row naming the columns:\n"
+            "  kind, category, project, phone, department, received, resolved   required\n"
+            "  external_id, building, unit, name, priority, channel, summary,\n"
+            "  responded (first response), closed, surveyed, score (1-5), nps (0-10)\n"
+            "Times are ISO 8601: 2025-03-01T09:30:00+08:00, or 2025-03-01 09:30 for local time\n"
+            "in the zone of --tz (default: the store's kefu.tz, Asia/Shanghai). See\n"
+            "deploy/ORG-FORMAT.md.\n\n"
+            "Each ticket is written resolved (or closed, with a closed time), marked imported,\n"
+            "owned by its department's head, with history rows 'submitted', 'responded',\n"
+            "'resolved', 'closed' at the given times, and no events: nothing is routed,\n"
+            "escalated, notified or surveyed. Scores go to the survey table when it exists.\n"
+            "A row is known by its external_id, or without that column by a hash of kind,\n"
+            "category, project, unit, phone, received and summary: importing the same file\n"
+            "again adds nothing (and adds the scores if the survey table appeared since).\n"
+            "Rows that cannot be loaded are rejected with their line and reason; the others\n"
+            "are loaded in one transaction.\n\n"
+            "Talks to PostgreSQL directly (KEFU_DATABASE_URL), not through a daemon.\n\n"
+            "Options:\n"
+            "  --tz ZONE          zone of times written without an offset\n");
+    adm_options_help(out);
+    fprintf(out, "\nExit codes: 0 all loaded (or known already), 5 loaded with rejected rows,\n"
+                 "1 nothing loaded (bad header, or every row rejected), 2 usage, 3 store\n"
+                 "unreachable.\n\n"
+                 "Example:\n"
+                 "  kefu admin import-tickets --tz Asia/Shanghai history-2024.csv\n");
+}
+
+/* Checks a value against names (the catalog's); reports it at column col. */
+static const char *s_enum(const csv_record_t *rec, adm_problems_t *problems, const char *col,
+                          const char *value, const char *const *names, const char *code)
+{
+    if (adm_in(names, value))
+        return value;
+    char list[256] = "";
+    for (size_t i = 0; names[i]; i++) {
+        size_t used = strlen(list);
+        snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", names[i]);
+    }
+    adm_problem(problems, rec->line, col, code, "'%.40s' is not one of: %s", value, list);
+    return NULL;
+}
+
+/* A score in [min, max], or "" for none; NULL when bad (reported). */
+static const char *s_score(const csv_record_t *rec, adm_problems_t *problems, const char *col,
+                           const char *value, long min, long max)
+{
+    long n;
+    if (!value || !value[0])
+        return "";
+    if (args_number(value, min, max, &n) != 0) {
+        adm_problem(problems, rec->line, col, "bad_score", "'%.20s' is not a whole number %ld-%ld",
+                    value, min, max);
+        return NULL;
+    }
+    return value;
+}
+
+/* Checks one record and, when it is good, appends it to the COPY data.
+   Returns 0, or -1 after recording the problems found. */
+static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
+                 adm_problems_t *problems, char **copy, size_t *len, size_t *cap)
+{
+    size_t before = problems->total;
+    if (rec->count != nheader) {
+        adm_problem(problems, rec->line, "", "bad_csv", "has %zu fields; the header has %zu",
+                    rec->count, nheader);
+        return -1;
+    }
+    char *v[C_COUNT];
+    for (size_t i = 0; i < C_COUNT; i++) {
+        v[i] = index[i] >= 0 ? adm_trim(rec->fields[index[i]]) : NULL;
+        if (v[i] && !v[i][0])
+            v[i] = NULL; /* an empty field is an absent value */
+    }
+    if (v[C_EXT] && !adm_is_text(v[C_EXT], TIX_EXT_MAX))
+        adm_problem(problems, rec->line, "external_id", "bad_value", "must be 1-%d bytes of text",
+                    TIX_EXT_MAX);
+    s_enum(rec, problems, "kind", v[C_KIND] ? v[C_KIND] : "", kf_kinds, "bad_kind");
+    s_enum(rec, problems, "category", v[C_CATEGORY] ? v[C_CATEGORY] : "", kf_categories,
+           "bad_category");
+    if (!adm_is_project_id(v[C_PROJECT]))
+        adm_problem(problems, rec->line, "project", "unknown_project",
+                    "'%.40s' is not a project code", v[C_PROJECT] ? v[C_PROJECT] : "");
+    if (!v[C_BUILDING] != !v[C_UNIT])
+        adm_problem(problems, rec->line, v[C_BUILDING] ? "unit" : "building", "unknown_unit",
+                    "building and unit go together: give both or neither");
+    else if (v[C_BUILDING] && !adm_is_building_code(v[C_BUILDING]))
+        adm_problem(problems, rec->line, "building", "unknown_unit",
+                    "'%.40s' is not a building code", v[C_BUILDING]);
+    else if (v[C_UNIT] && !adm_is_unit_no(v[C_UNIT]))
+        adm_problem(problems, rec->line, "unit", "unknown_unit", "'%.40s' is not a unit number",
+                    v[C_UNIT]);
+    char phone[KF_PHONE_MAX];
+    if (kf_phone_normalise(v[C_PHONE], phone) != 0)
+        adm_problem(problems, rec->line, "phone", "bad_phone",
+                    "'%.40s' is not a phone number (5-15 digits, optionally +86)",
+                    v[C_PHONE] ? v[C_PHONE] : "");
+    if (v[C_NAME] && !adm_is_text(v[C_NAME], TIX_TEXT_MAX))
+        adm_problem(problems, rec->line, "name", "bad_value", "must be 1-%d bytes of text",
+                    TIX_TEXT_MAX);
+    if (!adm_is_department_id(v[C_DEPARTMENT]))
+        adm_problem(problems, rec->line, "department", "unknown_department",
+                    "'%.40s' is not a department id", v[C_DEPARTMENT] ? v[C_DEPARTMENT] : "");
+    const char *priority = v[C_PRIORITY] ? v[C_PRIORITY] : "normal";
+    s_enum(rec, problems, "priority", priority, kf_priorities, "bad_value");
+    const char *channel = v[C_CHANNEL] ? v[C_CHANNEL] : "phone";
+    s_enum(rec, problems, "channel", channel, kf_channels, "bad_value");
+    if (v[C_SUMMARY] && !adm_is_text(v[C_SUMMARY], TIX_TEXT_MAX))
+        adm_problem(problems, rec->line, "summary", "bad_value",
+                    "must be 1-%d bytes of text on one line", TIX_TEXT_MAX);
+    char local[S_NTIMES][40], offset[S_NTIMES][8];
+    for (size_t i = 0; i < S_NTIMES; i++) {
+        int c = s_times[i];
+        local[i][0] = offset[i][0] = '\0';
+        if (!v[c]) {
+            if (s_columns[c].required)
+                adm_problem(problems, rec->line, s_columns[c].name, "bad_time", "is required");
+            continue;
+        }
+        adm_time_t t;
+        char why[160];
+        if (adm_time_parse(v[c], &t, why, sizeof why) != 0) {
+            adm_problem(problems, rec->line, s_columns[c].name, "bad_time", "%s", why);
+            continue;
+        }
+        adm_time_local(&t, local[i], sizeof local[i]);
+        adm_time_offset(&t, offset[i], sizeof offset[i]);
+    }
+    const char *score = s_score(rec, problems, "score", v[C_SCORE], 1, 5);
+    const char *nps = s_score(rec, problems, "nps", v[C_NPS], 0, 10);
+    if (problems->total != before || !score || !nps)
+        return -1;
+
+    char line[24];
+    snprintf(line, sizeof line, "%zu", rec->line);
+    const char *row[] = {line,          v[C_EXT],  v[C_KIND],   v[C_CATEGORY], v[C_PROJECT],
+                         v[C_BUILDING], v[C_UNIT], phone,       v[C_NAME],     v[C_DEPARTMENT],
+                         priority,      channel,   v[C_SUMMARY]};
+    for (size_t i = 0; i < sizeof row / sizeof row[0]; i++)
+        adm_copy_field(copy, len, cap, row[i], false);
+    for (size_t i = 0; i < S_NTIMES; i++) {
+        adm_copy_field(copy, len, cap, local[i][0] ? local[i] : NULL, false);
+        adm_copy_field(copy, len, cap, offset[i][0] ? offset[i] : NULL, false);
+    }
+    adm_copy_field(copy, len, cap, score[0] ? score : NULL, false);
+    adm_copy_field(copy, len, cap, nps[0] ? nps : NULL, true);
+    return 0;
+}
+
+/* ---- the set-based part ------------------------------------------------- */
+
+static const char *s_stage_sql =
+    "CREATE TEMP TABLE ticket_stage (line integer PRIMARY KEY, ext text, kind text NOT NULL,"
+    " category text NOT NULL, project text NOT NULL, building text, unit text,"
+    " phone text NOT NULL, name text, department text NOT NULL, priority text NOT NULL,"
+    " channel text NOT NULL, summary text,"
+    " received_l text NOT NULL, received_o text, responded_l text, responded_o text,"
+    " resolved_l text NOT NULL, resolved_o text, closed_l text, closed_o text,"
+    " surveyed_l text, surveyed_o text, score smallint, nps smallint) ON COMMIT DROP";
+
+/* A staged time as timestamptz: with its offset, or local in zone $1. */
+#define S_TS(c)                                                                                    \
+    "CASE WHEN " c "_l IS NULL THEN NULL WHEN " c "_o IS NULL THEN (" c "_l::timestamp AT TIME "   \
+    "ZONE $1) ELSE (" c "_l || " c "_o)::timestamptz END AS " c
+
+/* The rows with real times and their source key: 'ext:' and the external
+   id, or 'row:' and a hash of what identifies a report. */
+static const char *s_in_sql =
+    "CREATE TEMP TABLE ticket_in ON COMMIT DROP AS"
+    " SELECT t.*, CASE WHEN t.ext IS NOT NULL THEN 'ext:' || t.ext"
+    "                  ELSE 'row:' || encode(sha256(convert_to(concat_ws(chr(31), t.kind,"
+    "                       t.category, t.project, coalesce(t.building, ''),"
+    "                       coalesce(t.unit, ''), t.phone,"
+    "                       to_char(t.received AT TIME ZONE 'UTC',"
+    "                               'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
+    "                       coalesce(t.summary, '')), 'UTF8')), 'hex') END AS key"
+    "   FROM (SELECT line, ext, kind, category, project, building, unit, phone, name, department,"
+    "                priority, channel, summary, " S_TS("received") ", " S_TS(
+        "responded") ", " S_TS("resolved") ", " S_TS("closed") ", " S_TS("surveyed") ", score, nps"
+                                                                                     "           "
+                                                                                     "FROM "
+                                                                                     "ticket_stage)"
+                                                                                     " t";
+
+/* The rows the store's side refuses, the first reason of each. */
+static const char *s_reject_sql =
+    "CREATE TEMP TABLE ticket_reject ON COMMIT DROP AS"
+    " WITH s AS ("
+    "   SELECT t.*, p.id IS NOT NULL AS project_ok, u.id AS unit_id,"
+    "          d.id IS NOT NULL AS department_ok, d.head_id,"
+    "          first_value(t.line) OVER (PARTITION BY t.key ORDER BY t.line) AS first_line"
+    "     FROM ticket_in t"
+    "     LEFT JOIN project p ON p.id = t.project"
+    "     LEFT JOIN unit u ON u.project_id = t.project AND u.building = t.building"
+    "                     AND u.unit_no = t.unit"
+    "     LEFT JOIN department d ON d.id = t.department),"
+    " r AS ("
+    "   SELECT line,"
+    "     CASE WHEN NOT project_ok THEN 'unknown_project'"
+    "          WHEN building IS NOT NULL AND unit_id IS NULL THEN 'unknown_unit'"
+    "          WHEN NOT department_ok THEN 'unknown_department'"
+    "          WHEN head_id IS NULL THEN 'no_head'"
+    "          WHEN responded < received OR resolved < coalesce(responded, received)"
+    "            OR closed < resolved OR surveyed < resolved THEN 'bad_times'"
+    "          WHEN greatest(received, responded, resolved, closed, surveyed) > now()"
+    "          THEN 'future'"
+    "          WHEN line <> first_line THEN 'duplicate' END AS code,"
+    "     CASE WHEN NOT project_ok THEN 'project'"
+    "          WHEN building IS NOT NULL AND unit_id IS NULL THEN 'unit'"
+    "          WHEN NOT department_ok OR head_id IS NULL THEN 'department'"
+    "          WHEN responded < received THEN 'responded'"
+    "          WHEN resolved < coalesce(responded, received) THEN 'resolved'"
+    "          WHEN closed < resolved THEN 'closed'"
+    "          WHEN surveyed < resolved THEN 'surveyed'"
+    "          WHEN greatest(received, responded, resolved, closed, surveyed) > now()"
+    "          THEN 'received'"
+    "          ELSE CASE WHEN ext IS NOT NULL THEN 'external_id' ELSE '' END END AS field,"
+    "     CASE WHEN NOT project_ok THEN format('project %s does not exist', project)"
+    "          WHEN building IS NOT NULL AND unit_id IS NULL"
+    "          THEN format('project %s has no unit %s in building %s', project, unit, building)"
+    "          WHEN NOT department_ok THEN format('department %s does not exist', department)"
+    "          WHEN head_id IS NULL"
+    "          THEN format('department %s has no head to own its imported tickets', department)"
+    "          WHEN responded < received THEN 'the first response is before the receipt'"
+    "          WHEN resolved < coalesce(responded, received)"
+    "          THEN 'resolved before it was received or first responded to'"
+    "          WHEN closed < resolved THEN 'closed before it was resolved'"
+    "          WHEN surveyed < resolved THEN 'surveyed before it was resolved'"
+    "          WHEN greatest(received, responded, resolved, closed, surveyed) > now()"
+    "          THEN 'a time is in the future (check the zone or the offset)'"
+    "          WHEN ext IS NOT NULL"
+    "          THEN format('external_id %s is on line %s already', ext, first_line)"
+    "          ELSE format('the same ticket is on line %s already', first_line) END AS message"
+    "     FROM s)"
+    " SELECT line, field, code, message FROM r WHERE code IS NOT NULL";
+
+/* The good rows not imported before, numbered from the ticket sequence in
+   the order they were received. */
+static const char *s_new_sql =
+    "CREATE TEMP TABLE ticket_new ON COMMIT DROP AS"
+    " SELECT nextval(pg_get_serial_sequence('ticket', 'id')) AS tid, n.* FROM ("
+    "   SELECT t.*, u.id AS unit_id, p.gm_id, d.head_id FROM ticket_in t"
+    "     JOIN project p ON p.id = t.project"
+    "     JOIN department d ON d.id = t.department"
+    "     LEFT JOIN unit u ON u.project_id = t.project AND u.building = t.building"
+    "                     AND u.unit_no = t.unit"
+    "    WHERE NOT EXISTS (SELECT 1 FROM ticket_reject r WHERE r.line = t.line)"
+    "      AND NOT EXISTS (SELECT 1 FROM ticket_import i WHERE i.source_key = t.key)"
+    "    ORDER BY t.received, t.line) n";
+
+static const char *s_known_sql =
+    "SELECT count(*) FROM ticket_in t"
+    " WHERE NOT EXISTS (SELECT 1 FROM ticket_reject r WHERE r.line = t.line)"
+    "   AND EXISTS (SELECT 1 FROM ticket_import i WHERE i.source_key = t.key)";
+
+static const char *s_owners_sql =
+    "INSERT INTO homeowner (phone, name)"
+    " SELECT DISTINCT ON (phone) phone, name FROM ticket_new n"
+    "  WHERE NOT EXISTS (SELECT 1 FROM homeowner h WHERE h.phone = n.phone)"
+    "  ORDER BY phone, line"
+    " ON CONFLICT (phone) DO NOTHING";
+
+/* The ticket number's year is the receipt's, in the store's zone. */
+static const char *s_tickets_sql =
+    "INSERT INTO ticket (id, no, kind, category, channel, priority, status, project_id, unit_id,"
+    "                    homeowner_id, summary, created_by, owner_id, department_id,"
+    "                    responsible_id, received_at, routed_at, responded_at, resolved_at,"
+    "                    first_resolved_at, closed_at, imported)"
+    " SELECT n.tid, format('KF-%s-%s', to_char(n.received AT TIME ZONE kefu_tz(), 'YYYY'),"
+    "                      lpad(n.tid::text, 6, '0')),"
+    "        n.kind, n.category, n.channel, n.priority,"
+    "        CASE WHEN n.closed IS NULL THEN 'resolved' ELSE 'closed' END,"
+    "        n.project, n.unit_id, h.id,"
+    "        coalesce(n.summary, format('(imported) %s: %s', n.kind, n.category)),"
+    "        n.head_id, n.head_id, n.department,"
+    "        CASE WHEN n.kind = 'complaint' THEN n.gm_id END,"
+    "        n.received, n.received, n.responded, n.resolved, n.resolved, n.closed, true"
+    "   FROM ticket_new n JOIN homeowner h ON h.phone = n.phone ORDER BY n.tid";
+
+static const char *s_history_sql =
+    "INSERT INTO ticket_history (ticket_id, at, action, actor, to_owner, note)"
+    " SELECT tid, at, action, NULL, to_owner, 'imported' FROM ("
+    "   SELECT tid, received AS at, 'submitted' AS action, head_id AS to_owner, 1 AS k"
+    "     FROM ticket_new"
+    "   UNION ALL SELECT tid, responded, 'responded', NULL, 2 FROM ticket_new"
+    "              WHERE responded IS NOT NULL"
+    "   UNION ALL SELECT tid, resolved, 'resolved', NULL, 3 FROM ticket_new"
+    "   UNION ALL SELECT tid, closed, 'closed', NULL, 4 FROM ticket_new"
+    "              WHERE closed IS NOT NULL) x"
+    " ORDER BY tid, k";
+
+static const char *s_links_sql =
+    "INSERT INTO homeowner_unit (homeowner_id, unit_id)"
+    " SELECT DISTINCT h.id, n.unit_id FROM ticket_new n JOIN homeowner h ON h.phone = n.phone"
+    "  WHERE n.unit_id IS NOT NULL"
+    " ON CONFLICT DO NOTHING";
+
+static const char *s_run_sql = "INSERT INTO import_run (kind, file, sha1)"
+                               " VALUES ('tickets', $1, $2) RETURNING id";
+
+static const char *s_sources_sql =
+    "INSERT INTO ticket_import (ticket_id, source_key, run_id, line, score, nps, surveyed_at)"
+    " SELECT tid, key, $1::bigint, line, score, nps,"
+    "        CASE WHEN score IS NOT NULL OR nps IS NOT NULL"
+    "             THEN coalesce(surveyed, closed, resolved) END"
+    "   FROM ticket_new";
+
+/* Survey answers for imported tickets that have scores and no survey yet:
+   this run's, and earlier runs' made before the survey table existed.
+   Sent and answered, so kefu-survey's send scan never picks them up. */
+static const char *s_surveys_sql =
+    "WITH s AS (INSERT INTO survey (ticket_id, homeowner_id, kind, project_id, resolution_no,"
+    "                               due_at, sent_at, answered_at, score, nps)"
+    "           SELECT t.id, t.homeowner_id, 'resolution', t.project_id, 1, i.surveyed_at,"
+    "                  i.surveyed_at, i.surveyed_at, i.score, i.nps"
+    "             FROM ticket_import i JOIN ticket t ON t.id = i.ticket_id"
+    "            WHERE (i.score IS NOT NULL OR i.nps IS NOT NULL)"
+    "              AND NOT EXISTS (SELECT 1 FROM survey v WHERE v.ticket_id = i.ticket_id)"
+    "           ON CONFLICT DO NOTHING RETURNING 1)"
+    " SELECT count(*) FROM s";
+
+static const char *s_scores_waiting_sql =
+    "SELECT count(*) FROM ticket_import WHERE score IS NOT NULL OR nps IS NOT NULL";
+
+static const char *s_finish_sql =
+    "UPDATE import_run SET finished_at = clock_timestamp(), counts = $2::jsonb"
+    " WHERE id = $1::bigint";
+
+/* What one run did. */
+typedef struct {
+    size_t rows;     /* data records read */
+    size_t rejected; /* by either check */
+    long long known; /* imported before: skipped */
+    long long created;
+    long long surveys;        /* survey rows written */
+    long long scores_waiting; /* kept in ticket_import: no survey table */
+    bool survey_table;
+    char survey_error[256]; /* why the survey rows could not be written */
+    long long run;
+} s_counts_t;
+
+/* Runs one statement whose result is not needed. */
+static int s_do(PGconn *conn, const char *sql, int n, const char *const *params, char *why,
+                size_t size)
+{
+    PGresult *res = adm_exec(conn, sql, n, params, why, size);
+    PQclear(res);
+    return res ? 0 : -1;
+}
+
+/* The first column of the first row of a one-number query, or -1. */
+static long long s_number(PGconn *conn, const char *sql, int n, const char *const *params,
+                          char *why, size_t size)
+{
+    PGresult *res = adm_exec(conn, sql, n, params, why, size);
+    if (!res)
+        return -1;
+    long long value = PQntuples(res) ? atoll(PQgetvalue(res, 0, 0)) : 0;
+    PQclear(res);
+    return value;
+}
+
+/* Writes the scores into the survey table when it exists, under a
+   savepoint so that a survey table of another shape costs only the scores
+   (reported), never the tickets. */
+static int s_surveys(PGconn *conn, s_counts_t *c, char *why, size_t size)
+{
+    PGresult *res = adm_exec(conn, "SELECT to_regclass('survey') IS NOT NULL", 0, NULL, why, size);
+    if (!res)
+        return -1;
+    c->survey_table = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (!c->survey_table) {
+        c->scores_waiting = s_number(conn, s_scores_waiting_sql, 0, NULL, why, size);
+        return c->scores_waiting < 0 ? -1 : 0;
+    }
+    if (s_do(conn, "SAVEPOINT surveys", 0, NULL, why, size) != 0)
+        return -1;
+    char failed[256];
+    c->surveys = s_number(conn, s_surveys_sql, 0, NULL, failed, sizeof failed);
+    if (c->surveys < 0) {
+        snprintf(c->survey_error, sizeof c->survey_error, "%s", failed);
+        c->surveys = 0;
+        return s_do(conn, "ROLLBACK TO SAVEPOINT surveys", 0, NULL, why, size);
+    }
+    return s_do(conn, "RELEASE SAVEPOINT surveys", 0, NULL, why, size);
+}
+
+/* The store's part of the load, in the open transaction. */
+static int s_load(PGconn *conn, const char *tz, const char *path, const char *sha1,
+                  const char *copy, size_t len, adm_problems_t *problems, s_counts_t *c, char *why,
+                  size_t size)
+{
+    const char *lock[] = {ADM_IMPORT_LOCK};
+    const char *zone[] = {tz};
+    if (s_do(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, why, size) != 0 ||
+        s_do(conn, s_stage_sql, 0, NULL, why, size) != 0 ||
+        adm_copy(conn, "COPY ticket_stage FROM STDIN", copy, len, why, size) != 0 ||
+        s_do(conn, s_in_sql, 1, zone, why, size) != 0 ||
+        s_do(conn, "ANALYZE ticket_in", 0, NULL, why, size) != 0 ||
+        s_do(conn, s_reject_sql, 0, NULL, why, size) != 0 ||
+        adm_store_rejects(conn, "ticket_reject", problems, &c->rejected, why, size) != 0 ||
+        s_do(conn, s_new_sql, 0, NULL, why, size) != 0)
+        return -1;
+    if ((c->known = s_number(conn, s_known_sql, 0, NULL, why, size)) < 0 ||
+        (c->created = s_number(conn, "SELECT count(*) FROM ticket_new", 0, NULL, why, size)) < 0)
+        return -1;
+    const char *run_params[] = {path, sha1};
+    if ((c->run = s_number(conn, s_run_sql, 2, run_params, why, size)) < 0)
+        return -1;
+    char run[24];
+    snprintf(run, sizeof run, "%lld", c->run);
+    const char *source_params[] = {run};
+    if (c->created > 0 && (s_do(conn, s_owners_sql, 0, NULL, why, size) != 0 ||
+                           s_do(conn, s_tickets_sql, 0, NULL, why, size) != 0 ||
+                           s_do(conn, s_history_sql, 0, NULL, why, size) != 0 ||
+                           s_do(conn, s_links_sql, 0, NULL, why, size) != 0 ||
+                           s_do(conn, s_sources_sql, 1, source_params, why, size) != 0))
+        return -1;
+    if (s_surveys(conn, c, why, size) != 0)
+        return -1;
+    json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)c->rows,
+                               "rejected", (json_int_t)c->rejected, "known", (json_int_t)c->known,
+                               "created", (json_int_t)c->created, "surveys", (json_int_t)c->surveys,
+                               "reasons", adm_reasons_json(problems));
+    char *text = json_dumps(counts, JSON_COMPACT);
+    json_decref(counts);
+    const char *finish[] = {run, text};
+    int rc = s_do(conn, s_finish_sql, 2, finish, why, size);
+    free(text);
+    return rc;
+}
+
+/* Prints what the run did: the rejected rows on stderr, the summary on
+   stdout (or one JSON object). */
+static void s_report(const cli_t *cli, const char *path, bool check, const s_counts_t *c,
+                     adm_problems_t *problems, int64_t ms)
+{
+    adm_problems_sort(problems);
+    adm_problems_print(problems, stderr, path);
+    if (c->survey_error[0])
+        fprintf(stderr,
+                "kefu: admin import-tickets: warning: the scores were not written to the survey "
+                "table (%s); they are kept in ticket_import\n",
+                c->survey_error);
+    if (!c->survey_table && c->scores_waiting > 0)
+        fprintf(stderr,
+                "kefu: admin import-tickets: note: no survey table in this store (migration "
+                "008); %lld imported ticket(s) with scores keep them in ticket_import: run this "
+                "import again after migrating to add them\n",
+                c->scores_waiting);
+    size_t loaded = c->rows - c->rejected;
+    if (cli->json) {
+        adm_print_json(json_pack(
+            "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I}", "file", path,
+            "check", check, "rows", (json_int_t)c->rows, "loaded", (json_int_t)loaded, "rejected",
+            (json_int_t)c->rejected, "created", (json_int_t)c->created, "known",
+            (json_int_t)c->known, "surveys", (json_int_t)c->surveys, "scores_waiting",
+            (json_int_t)c->scores_waiting, "survey_table", c->survey_table, "reasons",
+            adm_reasons_json(problems), "rejects", adm_problems_json(problems), "run",
+            c->run ? json_integer(c->run) : json_null(), "elapsed_ms", (json_int_t)ms));
+        return;
+    }
+    printf("%s: %zu rows: %lld new tickets, %lld imported before, %zu rejected (%lld ms)%s\n", path,
+           c->rows, c->created, c->known, c->rejected, (long long)ms,
+           check ? "; nothing applied (--check)" : "");
+    printf("  surveys  %lld answers written%s\n", c->surveys,
+           c->survey_table ? "" : " (no survey table)");
+    if (problems->nreasons) {
+        printf("  rejected:");
+        for (size_t i = 0; i < problems->nreasons; i++)
+            printf("%s %s %zu", i ? "," : "", problems->reasons[i].code,
+                   problems->reasons[i].count);
+        printf("\n");
+    }
+    if (c->run)
+        printf("  import run %lld\n", c->run);
+}
+
+int admin_import_tickets(cli_t *cli, int argc, char **argv)
+{
+    adm_opts_t opts;
+    const char *values[O_COUNT];
+    int rc = adm_parse(cli, TIX_CMD, argc, argv, s_help, &opts, s_local, s_flag, values, O_COUNT);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    rc = args_operands(cli, TIX_CMD, argc, argv, 1, "FILE.csv");
+    if (rc == 0 && values[O_TZ])
+        rc = args_text(cli, TIX_CMD, "tz", values[O_TZ], 64, true);
+    if (rc != 0)
+        return rc;
+    const char *path = argv[optind];
+    int64_t start = zclock_mono();
+    char why[1024];
+    size_t size = 0;
+    char *data = csv_slurp(path, &size, why, sizeof why);
+    if (!data)
+        return adm_fail(cli, "import-tickets", CLI_EXIT_USAGE, "%s", why);
+    char sha1[41];
+    adm_sha1(data, size, sha1);
+
+    adm_problems_t problems;
+    adm_problems_init(&problems, (size_t)opts.max_errors);
+    s_counts_t counts = {0};
+    csv_t *csv = csv_new(data, size);
+    csv_record_t rec;
+    int index[C_COUNT];
+    size_t nheader = 0;
+    int got = csv_next(csv, &rec);
+    if (got == CSV_END)
+        adm_problem(&problems, 1, "header", "bad_header",
+                    "the file is empty: the first line must name the columns");
+    else if (got == CSV_BAD)
+        adm_problem(&problems, rec.line, "header", "bad_header", "%s", rec.error);
+    else if (csv_header(&rec, s_columns, C_COUNT, index, &problems) == 0)
+        nheader = rec.count;
+    char *copy = NULL;
+    size_t len = 0, cap = 0;
+    while (nheader && (got = csv_next(csv, &rec)) != CSV_END) {
+        counts.rows++;
+        if (got == CSV_BAD)
+            adm_problem(&problems, rec.line, "", "bad_csv", "%s", rec.error);
+        if (got == CSV_BAD || s_row(&rec, index, nheader, &problems, &copy, &len, &cap) != 0)
+            counts.rejected++;
+    }
+    csv_destroy(&csv);
+    free(data);
+    if (!nheader) {
+        adm_problems_print(&problems, stderr, path);
+        fprintf(stderr, "kefu: admin import-tickets: %s: nothing was loaded\n", path);
+        if (cli->json)
+            adm_print_json(json_pack("{s:s, s:I, s:o}", "file", path, "rows", (json_int_t)0,
+                                     "errors", adm_problems_json(&problems)));
+        adm_problems_free(&problems);
+        free(copy);
+        return CLI_EXIT_REFUSED;
+    }
+
+    PGconn *conn = adm_connect(cli, &opts);
+    if (!conn) {
+        adm_problems_free(&problems);
+        free(copy);
+        return CLI_EXIT_TEMPORARY;
+    }
+    /* The zone of local times: --tz, else the store's. */
+    char tz[128] = "";
+    bool zone_ok = false;
+    PGresult *res = adm_exec(conn, "SELECT kefu_tz()", 0, NULL, why, sizeof why);
+    if (res) {
+        snprintf(tz, sizeof tz, "%s", values[O_TZ] ? values[O_TZ] : PQgetvalue(res, 0, 0));
+        PQclear(res);
+        const char *zone[] = {tz};
+        res = adm_exec(conn, "SELECT now() AT TIME ZONE $1", 1, zone, why, sizeof why);
+        zone_ok = res != NULL;
+        PQclear(res);
+    }
+    rc = CLI_EXIT_OK;
+    if (!tz[0]) {
+        rc = adm_fail(cli, "import-tickets", CLI_EXIT_REFUSED, "cannot read the store: %s", why);
+    } else if (!zone_ok) {
+        rc = args_usage(cli, TIX_CMD, "tz", "'%s' is not a time zone of the store: %s", tz, why);
+    } else if (s_do(conn, "BEGIN", 0, NULL, why, sizeof why) != 0 ||
+               s_load(conn, tz, path, sha1, copy ? copy : "", len, &problems, &counts, why,
+                      sizeof why) != 0) {
+        rc = adm_fail(cli, "import-tickets", CLI_EXIT_REFUSED,
+                      "%s: the store refused the load, nothing was applied: %s", path, why);
+        counts.run = 0;
+    } else if (opts.check || (counts.created == 0 && counts.surveys == 0)) {
+        counts.run = 0; /* rolled back below: nothing to keep */
+    } else {
+        res = adm_exec(conn, "COMMIT", 0, NULL, why, sizeof why);
+        if (!res || strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+            rc = adm_fail(cli, "import-tickets", CLI_EXIT_REFUSED,
+                          "%s: the commit failed, nothing was applied: %s", path,
+                          res ? "rolled back" : why);
+            counts.run = 0;
+        }
+        PQclear(res);
+    }
+    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+        res = PQexec(conn, "ROLLBACK");
+        PQclear(res);
+    }
+    PQfinish(conn);
+    free(copy);
+    if (rc == CLI_EXIT_OK) {
+        s_report(cli, path, opts.check, &counts, &problems, zclock_mono() - start);
+        if (counts.rejected)
+            rc = counts.rejected < counts.rows ? ADMIN_EXIT_PARTIAL : CLI_EXIT_REFUSED;
+    }
+    adm_problems_free(&problems);
+    return rc;
+}
