@@ -1,6 +1,7 @@
 /* kefu — msgpack to JSON, for the client's --json output. */
 #include "jsonmp.h"
 
+#include <math.h>
 #include <stdint.h>
 
 json_t *kf_json_from_msgpack(const msgpack_object *obj)
@@ -22,6 +23,11 @@ json_t *kf_json_from_msgpack(const msgpack_object *obj)
         return json_integer((json_int_t)obj->via.i64);
     case MSGPACK_OBJECT_FLOAT32:
     case MSGPACK_OBJECT_FLOAT64:
+        /* JSON has no NaN or infinity and jansson refuses them; the value
+           is valid msgpack, so it shows as null rather than failing the
+           whole document. */
+        if (!isfinite(obj->via.f64))
+            return json_null();
         return json_real(obj->via.f64);
     case MSGPACK_OBJECT_STR:
         /* NULL when the bytes are not UTF-8: jansson checks. */

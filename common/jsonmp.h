@@ -7,7 +7,8 @@
 
 /* A new JSON value equal to obj: maps become objects (keys must be
    strings), binary becomes a base64 string is not supported and yields
-   null. Caller json_decref()s. */
+   null, and so does a float that is NaN or infinite (JSON has neither).
+   Caller json_decref()s. */
 json_t *kf_json_from_msgpack(const msgpack_object *obj);
 
 #endif

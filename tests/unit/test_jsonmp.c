@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "envelope.h"
 #include "jsonmp.h"
@@ -125,12 +126,44 @@ static void test_round_trip(void **state)
     kf_env_destroy(&env);
 }
 
+/* JSON has no NaN or infinity: a body the envelope decoder accepts with
+   such a float (found by tests/fuzz, corpus/envelope/crash-nan-float32)
+   still converts, the value as null, instead of failing `kefu --json`. */
+static void test_non_finite_float(void **state)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 4);
+    s_str(&pk, "nan");
+    msgpack_pack_float(&pk, NAN);
+    s_str(&pk, "inf");
+    msgpack_pack_double(&pk, INFINITY);
+    s_str(&pk, "ninf");
+    msgpack_pack_double(&pk, -INFINITY);
+    s_str(&pk, "ok");
+    msgpack_pack_double(&pk, 0.5);
+    msgpack_unpacked u;
+    s_unpack(&sb, &u);
+    json_t *json = kf_json_from_msgpack(&u.data);
+    assert_non_null(json);
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    assert_non_null(text);
+    assert_string_equal(text, "{\"nan\":null,\"inf\":null,\"ninf\":null,\"ok\":0.5}");
+    free(text);
+    json_decref(json);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_types),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_non_finite_float),
     };
     return cmocka_run_group_tests_name("jsonmp", tests, NULL, NULL);
 }
