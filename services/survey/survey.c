@@ -10,6 +10,7 @@
 #include "answers.h"
 #include "envelope.h"
 #include "feed.h"
+#include "health.h"
 #include "log.h"
 #include "plan.h"
 #include "requests.h"
@@ -22,10 +23,13 @@
 #define S_SRC "survey"
 #define S_CONSUMER "survey"
 #define S_TYPES "{ticket.resolved}"
-#define S_BURST 64 /* most requests or bus messages taken in one go */
+#define S_BURST 64           /* most requests or bus messages taken in one go */
+#define S_DUTY_BUDGET_MS 200 /* longest a periodic duty holds up requests */
+#define S_BACKLOG_CAP 100000 /* the gauges count at most this many */
 
 const kf_setting_t survey_settings[] = {
     KF_SETTINGS_COMMON,
+    KF_SETTINGS_HEALTH(KF_METRICS_PORT_SURVEY),
     {"KEFU_SURVEY_BIND", "tcp://127.0.0.1:7710", "endpoint kefu-survey binds for clients"},
     {"KEFU_SURVEY_DELAY_S", "86400", "seconds from a resolution to its survey (0-2592000)"},
     {"KEFU_SURVEY_MAX_AGE_S", "2592000",
@@ -46,6 +50,9 @@ struct survey {
     long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch;
     int64_t next_catchup, next_scan;
     uint64_t bad_news; /* bus messages that did not decode */
+    kf_health_t *health;
+    kf_metric_t *due;            /* surveys due and not sent yet */
+    kf_metric_t *answer_seconds; /* a survey.answer's arrival to its reply */
 };
 
 /* ---- statements ---------------------------------------------------------- */
@@ -76,6 +83,10 @@ static void s_prepare(kf_store_t *store)
                        "DO NOTHING RETURNING id");
     kf_store_statement(store, "send_due",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_survey_send_due($1::int, $2)");
+    kf_store_statement(store, "backlog", "SELECT kefu_outbox_backlog($1, $2::text[], $3::int)");
+    kf_store_statement(store, "due_count",
+                       "SELECT count(*) FROM (SELECT 1 FROM survey WHERE sent_at IS NULL AND "
+                       "due_at <= clock_timestamp() LIMIT $1::int) d");
 }
 
 /* ---- publishing after commit --------------------------------------------- */
@@ -86,7 +97,8 @@ static void s_outbox_publish(survey_t *self)
          res = (PGresult *)zlist_pop(self->outbox)) {
         for (int i = 0; i < PQntuples(res); i++) {
             kf_event_t ev = kf_event_from_row(res, i, 0);
-            kf_sock_send_event(self->events, &ev, S_SRC);
+            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
+                kf_health_out(self->health, ev.type, 1);
         }
         PQclear(res);
     }
@@ -160,11 +172,14 @@ static kf_env_t *s_take_news(survey_t *self)
         self->bad_news++;
         kf_warn("news.bad_message", "code=%s field=%s count=%llu", kf_err_name(err.code), err.field,
                 (unsigned long long)self->bad_news);
+        kf_health_error(self->health, err.code);
     } else if (strcmp(kf_env_type(env), "ticket.resolved") != 0) {
         self->bad_news++;
         kf_warn("news.unexpected", "type=%s", kf_env_type(env));
+        kf_health_error(self->health, KF_E_UNKNOWN_TYPE);
         kf_env_destroy(&env);
-    }
+    } else
+        kf_health_in(self->health, "ticket.resolved", 1);
     return env;
 }
 
@@ -193,24 +208,33 @@ static void s_on_news(survey_t *self)
     if (count > 0 && kf_store_ready(self->store, &err) == 0 &&
         kf_feed_apply_all(self->store, S_CONSUMER, events, count, s_apply, self, &err) < 0)
         for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++)
-            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0)
+            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0) {
                 kf_warn("news.deferred", "event=%s ticket=%s code=%s reason=\"left for catch-up\"",
                         events[i].id, events[i].corr, kf_err_name(err.code));
+                kf_health_fault(self->health, "resolution", &err);
+            }
     for (int i = 0; i < count; i++)
         kf_env_destroy(&envs[i]);
 }
 
-/* Creates the surveys of whatever resolutions the doorbell missed. */
-static void s_catch_up(survey_t *self)
+/* Creates the surveys of whatever resolutions the doorbell missed, for at
+   most S_DUTY_BUDGET_MS. Returns true when there is more to read. */
+static bool s_catch_up(survey_t *self)
 {
+    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
     kf_error_t err = {0};
     int read, applied;
     do {
         read = kf_feed_catch_up(self->store, S_CONSUMER, S_TYPES, (int)self->batch, s_apply, self,
                                 &applied, &err);
-        if (applied > 0)
+        if (read < 0)
+            kf_health_fault(self->health, "catch-up", &err);
+        if (applied > 0) {
             kf_info("catchup.applied", "events=%d", applied);
-    } while (read > 0 && !zsys_interrupted);
+            kf_health_in(self->health, "ticket.resolved", applied);
+        }
+    } while (read > 0 && !zsys_interrupted && zclock_mono() < until);
+    return read > 0;
 }
 
 /* ---- sending due surveys ------------------------------------------------- */
@@ -224,8 +248,10 @@ static int s_send_once(survey_t *self)
     snprintf(limit, sizeof limit, "%ld", self->batch);
     const char *params[] = {limit, S_SRC};
     PGresult *res = kf_store_exec(self->store, "send_due", 2, params, &err);
-    if (!res)
+    if (!res) {
+        kf_health_fault(self->health, "send", &err);
         return -1;
+    }
     int count = PQntuples(res);
     for (int i = 0; i < count; i++) {
         kf_event_t ev = kf_event_from_row(res, i, 0);
@@ -236,10 +262,40 @@ static int s_send_once(survey_t *self)
     return count;
 }
 
-static void s_send_due(survey_t *self)
+/* Sends due surveys for at most S_DUTY_BUDGET_MS. Returns true when
+   there may be more. */
+static bool s_send_due(survey_t *self)
 {
-    while (!zsys_interrupted && s_send_once(self) >= self->batch)
-        ;
+    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
+    bool full;
+    do
+        full = s_send_once(self) >= self->batch;
+    while (full && !zsys_interrupted && zclock_mono() < until);
+    return full;
+}
+
+/* ---- observations ------------------------------------------------------- */
+
+/* Before each heartbeat: the resolutions no instance has turned into
+   surveys yet (the backlog) and the surveys due but not sent, read from
+   the store so they show even while this instance is stuck. */
+static void s_observe(kf_health_t *health, void *arg)
+{
+    survey_t *self = (survey_t *)arg;
+    kf_error_t err = {0};
+    if (kf_store_ready(self->store, &err) != 0)
+        return;
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d", S_BACKLOG_CAP);
+    const char *params[] = {S_CONSUMER, S_TYPES, cap};
+    PGresult *res = kf_store_exec(self->store, "backlog", 3, params, &err);
+    kf_health_backlog(health, res ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1);
+    PQclear(res);
+    const char *limit[] = {cap};
+    res = res ? kf_store_exec(self->store, "due_count", 1, limit, &err) : NULL;
+    if (res)
+        kf_metric_set(self->due, NULL, NULL, strtod(PQgetvalue(res, 0, 0), NULL));
+    PQclear(res);
 }
 
 /* ---- requests ------------------------------------------------------------ */
@@ -295,11 +351,14 @@ static void s_take_request(survey_t *self)
     kf_error_t err = {0};
     if (!req.env) {
         kf_warn("request.bad", "code=%s field=%s", kf_err_name(req.err.code), req.err.field);
+        kf_health_error(self->health, req.err.code);
         kf_reply_error(self->clients, &req, S_SRC, &req.err);
         kf_request_clear(&req);
         return;
     }
     const char *type = kf_env_type(req.env);
+    int64_t start = zclock_usecs();
+    kf_health_in(self->health, type, 1);
     kf_body_t *reply = kf_body_new();
     int rc = kf_store_ready(self->store, &err) == 0
                  ? s_dispatch(self, type, kf_env_body(req.env), reply, &err)
@@ -307,12 +366,19 @@ static void s_take_request(survey_t *self)
     if (rc == 0) {
         kf_reply_ok(self->clients, &req, S_SRC, &reply);
         s_outbox_publish(self);
+        if (strcmp(type, "survey.answer") == 0)
+            kf_metric_observe(self->answer_seconds, NULL, NULL,
+                              (double)(zclock_usecs() - start) / 1e6);
     } else {
         kf_body_destroy(&reply);
         s_outbox_discard(self);
         kf_reply_error(self->clients, &req, S_SRC, &err);
         kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err.code),
                 err.field);
+        if (err.code == KF_E_UNAVAILABLE || err.code == KF_E_INTERNAL)
+            kf_health_fault(self->health, type, &err);
+        else
+            kf_health_error(self->health, err.code);
     }
     kf_request_clear(&req);
 }
@@ -324,27 +390,29 @@ static void s_tick(survey_t *self)
 {
     if (kf_store_ready(self->store, NULL) != 0)
         return;
+    /* A backlog is worked off in slices, so people's requests are never
+       held up behind it for long. */
     int64_t now = zclock_mono();
-    if (now >= self->next_catchup) {
-        s_catch_up(self);
-        self->next_catchup = zclock_mono() + self->catchup_ms;
-    }
-    if (now >= self->next_scan) {
-        s_send_due(self);
-        self->next_scan = zclock_mono() + self->scan_ms;
-    }
+    if (now >= self->next_catchup)
+        self->next_catchup = zclock_mono() + (s_catch_up(self) ? 0 : self->catchup_ms);
+    if (now >= self->next_scan)
+        self->next_scan = zclock_mono() + (s_send_due(self) ? 0 : self->scan_ms);
 }
 
 int survey_run(survey_t *self)
 {
     zpoller_t *poller = zpoller_new(self->clients, self->news, NULL);
+    kf_health_attach(self->health, poller);
     kf_info("survey.started", "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld",
             KEFU_VERSION, kf_config_str(survey_settings, "KEFU_SURVEY_BIND"), self->delay_s,
             self->scan_ms, self->catchup_ms);
     while (!zsys_interrupted) {
         s_tick(self);
-        /* A signal also ends the wait; the loop's condition decides. */
-        void *which = zpoller_wait(poller, 50);
+        /* A signal also ends the wait; the loop's condition decides. With
+           a backlog left, only look for fresh work, do not wait for it. */
+        int64_t now = zclock_mono();
+        bool backlog = self->next_catchup <= now || self->next_scan <= now;
+        void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, backlog ? 0 : 50));
         if (which == self->clients) {
             int taken = 0;
             do
@@ -352,6 +420,9 @@ int survey_run(survey_t *self)
             while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
         } else if (which == self->news)
             s_on_news(self);
+        else
+            kf_health_serve(self->health, which);
+        kf_health_tick(self->health);
     }
     zpoller_destroy(&poller);
     kf_info("survey.stopped", "reason=%s", "signal");
@@ -375,6 +446,18 @@ survey_t *survey_new(void)
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-survey");
     s_prepare(self->store);
     self->outbox = zlist_new();
+    self->health = kf_health_new("survey", t, self->store);
+    if (!self->health) {
+        survey_destroy(&self);
+        return NULL;
+    }
+    kf_metrics_t *metrics = kf_health_metrics(self->health);
+    self->due = kf_metrics_gauge(metrics, "kefu_survey_due",
+                                 "surveys due and not sent yet (counted up to 100000)", NULL, NULL);
+    self->answer_seconds = kf_metrics_histogram(
+        metrics, "kefu_survey_answer_seconds",
+        "seconds from a survey.answer's arrival to its reply (recorded)", NULL, 0, NULL, NULL);
+    kf_health_set_observer(self->health, s_observe, self);
     self->clients = zsock_new(ZMQ_ROUTER);
     self->news = zsock_new(ZMQ_SUB);
     self->events = zsock_new(ZMQ_PUB);
@@ -404,6 +487,7 @@ void survey_destroy(survey_t **self_p)
     zsock_destroy(&self->clients);
     zsock_destroy(&self->news);
     zsock_destroy(&self->events);
+    kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
     free(self);
     *self_p = NULL;
