@@ -1,0 +1,405 @@
+/* kefu — writes the seed corpus of the fuzz targets (tests/fuzz/corpus/).
+
+   Usage: fuzz_seeds PROTO-EXAMPLES-DIR CORPUS-DIR
+   Writes CORPUS-DIR/TARGET/seed-NAME for every target: the examples of
+   proto/envelope.md (read from their .hex files) and hand-made valid and
+   hostile inputs, each named after what it exercises. The files are
+   committed; re-run this only to change the seeds (see README.md). Crash
+   regressions (crash-*) are added by hand, never by this program. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <msgpack.h>
+
+static const char *s_corpus;
+static int s_written;
+
+static void s_die(const char *what, const char *path)
+{
+    fprintf(stderr, "fuzz_seeds: %s %s: %s\n", what, path, strerror(errno));
+    exit(1);
+}
+
+/* Writes one seed file. */
+static void s_write(const char *target, const char *name, const void *data, size_t size)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", s_corpus, target);
+    if (mkdir(path, 0755) != 0 && errno != EEXIST)
+        s_die("cannot create", path);
+    snprintf(path, sizeof path, "%s/%s/seed-%s", s_corpus, target, name);
+    FILE *f = fopen(path, "wb");
+    if (!f || (size && fwrite(data, 1, size, f) != size) || fclose(f) != 0)
+        s_die("cannot write", path);
+    s_written++;
+}
+
+/* ---- msgpack helpers --------------------------------------------- */
+
+typedef struct {
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+} buf_t;
+
+static void s_init(buf_t *b)
+{
+    msgpack_sbuffer_init(&b->sb);
+    msgpack_packer_init(&b->pk, &b->sb, msgpack_sbuffer_write);
+}
+
+static void s_str(buf_t *b, const char *s)
+{
+    msgpack_pack_str_with_body(&b->pk, s, strlen(s));
+}
+
+static void s_raw(buf_t *b, const char *bytes, size_t size)
+{
+    msgpack_sbuffer_write(&b->sb, bytes, size);
+}
+
+/* Packs a map of string pairs; a value "#nil" is nil, "#int" the int 7,
+   "#bin" a bin of 2 bytes, "#map" an empty map, "#neg" the int -1. */
+static void s_pairs(buf_t *b, const char *const *pairs)
+{
+    size_t n = 0;
+    while (pairs[2 * n])
+        n++;
+    msgpack_pack_map(&b->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        const char *v = pairs[2 * i + 1];
+        s_str(b, pairs[2 * i]);
+        if (strcmp(v, "#nil") == 0)
+            msgpack_pack_nil(&b->pk);
+        else if (strcmp(v, "#int") == 0)
+            msgpack_pack_int(&b->pk, 7);
+        else if (strcmp(v, "#neg") == 0)
+            msgpack_pack_int(&b->pk, -1);
+        else if (strcmp(v, "#bin") == 0) {
+            msgpack_pack_bin(&b->pk, 2);
+            msgpack_pack_bin_body(&b->pk, "\x00\x01", 2);
+        } else if (strcmp(v, "#map") == 0)
+            msgpack_pack_map(&b->pk, 0);
+        else
+            s_str(b, v);
+    }
+}
+
+/* Writes a body seed of pairs for target, with an optional prefix byte. */
+static void s_body_seed(const char *target, const char *name, int prefix, const char *const *pairs)
+{
+    buf_t b;
+    s_init(&b);
+    if (prefix >= 0) {
+        char c = (char)prefix;
+        s_raw(&b, &c, 1);
+    }
+    s_pairs(&b, pairs);
+    s_write(target, name, b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+}
+
+/* ---- envelope seeds ------------------------------------------------ */
+
+/* Writes an envelope seed: the topic's length byte, topic, frame. */
+static void s_env_seed(const char *name, const char *topic, size_t topic_size, const void *frame,
+                       size_t frame_size)
+{
+    size_t size = 1 + topic_size + frame_size;
+    unsigned char *data = malloc(size);
+    if (!data)
+        exit(1);
+    data[0] = (unsigned char)topic_size;
+    memcpy(data + 1, topic, topic_size);
+    memcpy(data + 1 + topic_size, frame, frame_size);
+    s_write("envelope", name, data, size);
+    free(data);
+}
+
+/* Packs the header of a valid request of type with n keys in all (the
+   caller packs n - 7 more, usually "body" and its map). */
+static void s_header(buf_t *b, const char *type, size_t n)
+{
+    msgpack_pack_map(&b->pk, n);
+    s_str(b, "v");
+    msgpack_pack_int(&b->pk, 1);
+    s_str(b, "type");
+    s_str(b, type);
+    s_str(b, "id");
+    s_str(b, "0b7f6a52-8c1e-4d3a-9f20-6e5d4c3b2a19");
+    s_str(b, "seq");
+    msgpack_pack_int(&b->pk, 0);
+    s_str(b, "at");
+    msgpack_pack_int64(&b->pk, INT64_C(1795419000123));
+    s_str(b, "src");
+    s_str(b, "kefu-cli");
+    s_str(b, "corr");
+    msgpack_pack_nil(&b->pk);
+}
+
+/* Reads an example of proto/examples (NAME.hex): frame 1, then frame 2. */
+static void s_example(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.hex", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        s_die("cannot open", path);
+    unsigned char frame[2][70000];
+    size_t size[2] = {0, 0};
+    int which = -1;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "# frame 1", 9) == 0)
+            which = 0;
+        else if (strncmp(line, "# frame 2", 9) == 0)
+            which = 1;
+        if (line[0] == '#' || which < 0)
+            continue;
+        for (char *p = line; p[0] && p[1] && p[0] != '\n'; p += 2) {
+            unsigned int byte;
+            if (sscanf(p, "%2x", &byte) != 1 || size[which] >= sizeof frame[which])
+                s_die("bad hex in", path);
+            frame[which][size[which]++] = (unsigned char)byte;
+        }
+    }
+    fclose(f);
+    if (!size[0] || !size[1])
+        s_die("no frames in", path);
+    char seed[128];
+    snprintf(seed, sizeof seed, "example-%s", name);
+    s_env_seed(seed, (const char *)frame[0], size[0], frame[1], size[1]);
+    if (strcmp(name, "submit") == 0) {
+        /* Hostile variants of the submit example. */
+        s_env_seed("submit-truncated", (const char *)frame[0], size[0], frame[1], size[1] / 2);
+        unsigned char longer[sizeof frame[1] + 1];
+        memcpy(longer, frame[1], size[1]);
+        longer[size[1]] = 0xc0;
+        s_env_seed("submit-trailing-byte", (const char *)frame[0], size[0], longer, size[1] + 1);
+        s_env_seed("submit-topic-mismatch", "ticket.show", 11, frame[1], size[1]);
+        s_env_seed("submit-topic-empty", "", 0, frame[1], size[1]);
+        char topic65[65];
+        memset(topic65, 's', sizeof topic65);
+        s_env_seed("submit-topic-65-bytes", topic65, sizeof topic65, frame[1], size[1]);
+    }
+}
+
+static void s_envelope_seeds(const char *examples)
+{
+    s_example(examples, "submit");
+    s_example(examples, "reply-ok");
+    s_example(examples, "reply-error");
+    s_example(examples, "ticket-submitted");
+
+    buf_t b;
+    s_init(&b);
+    s_header(&b, "ticket.list", 8);
+    s_str(&b, "body");
+    msgpack_pack_map(&b.pk, 0);
+    s_env_seed("minimal-list", "ticket.list", 11, b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    /* Nested body values up to and past the depth limit, floats, unknown
+       top-level keys. */
+    s_init(&b);
+    s_header(&b, "ticket.show", 10);
+    s_str(&b, "x-extra");
+    msgpack_pack_array(&b.pk, 2);
+    msgpack_pack_double(&b.pk, 1.5);
+    msgpack_pack_float(&b.pk, -0.25f);
+    s_str(&b, "x-uint64");
+    msgpack_pack_uint64(&b.pk, UINT64_MAX);
+    s_str(&b, "body");
+    msgpack_pack_map(&b.pk, 2);
+    s_str(&b, "history");
+    msgpack_pack_array(&b.pk, 1);
+    msgpack_pack_map(&b.pk, 1);
+    s_str(&b, "deep");
+    msgpack_pack_array(&b.pk, 1);
+    msgpack_pack_array(&b.pk, 1);
+    msgpack_pack_array(&b.pk, 0);
+    s_str(&b, "n");
+    msgpack_pack_int64(&b.pk, INT64_MIN);
+    s_env_seed("nested-deep", "ticket.show", 11, b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    /* Floats in a body (a report's figures). */
+    s_init(&b);
+    s_header(&b, "reply.ok", 8);
+    s_str(&b, "body");
+    msgpack_pack_map(&b.pk, 3);
+    s_str(&b, "rate");
+    msgpack_pack_double(&b.pk, 85.7);
+    s_str(&b, "nps");
+    msgpack_pack_float(&b.pk, -12.5f);
+    s_str(&b, "count");
+    msgpack_pack_int(&b.pk, 42);
+    s_env_seed("body-floats", "reply.ok", 8, b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    /* Bad UTF-8 in the body (one error only, so that a decoder missing
+       that check accepts it); a duplicate key; v 2; a negative seq. */
+    s_init(&b);
+    s_header(&b, "submit", 8);
+    s_str(&b, "body");
+    msgpack_pack_map(&b.pk, 1);
+    s_str(&b, "summary");
+    msgpack_pack_str_with_body(&b.pk, "\xe5\x8d\xab\xed\xa0\x80", 6); /* a surrogate */
+    s_env_seed("bad-utf8-in-body", "submit", 6, b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    s_init(&b);
+    s_header(&b, "submit", 8);
+    s_str(&b, "body");
+    msgpack_pack_map(&b.pk, 2);
+    s_str(&b, "a");
+    s_str(&b, "1");
+    s_str(&b, "a");
+    s_str(&b, "2");
+    s_env_seed("duplicate-key-in-body", "submit", 6, b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    s_init(&b);
+    msgpack_pack_map(&b.pk, 8);
+    s_str(&b, "v");
+    msgpack_pack_int(&b.pk, 2);
+    s_str(&b, "type");
+    s_str(&b, "submit");
+    s_str(&b, "id");
+    s_str(&b, "x");
+    s_str(&b, "seq");
+    msgpack_pack_int(&b.pk, -5);
+    s_str(&b, "at");
+    msgpack_pack_int(&b.pk, 0);
+    s_str(&b, "src");
+    msgpack_pack_bin(&b.pk, 1);
+    msgpack_pack_bin_body(&b.pk, "x", 1);
+    s_str(&b, "corr");
+    s_str(&b, "");
+    s_str(&b, "body");
+    msgpack_pack_array(&b.pk, 0);
+    s_env_seed("v2-negative-seq-bin", "submit", 6, b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    /* Declared sizes far beyond the frame. */
+    s_env_seed("array32-huge", "submit", 6, "\xdd\xff\xff\xff\xff", 5);
+    s_env_seed("map32-huge", "submit", 6, "\xdf\xff\xff\xff\xff", 5);
+    s_env_seed("str32-huge", "submit", 6, "\xdb\xff\xff\xff\xff", 5);
+    s_env_seed("ext-and-reserved", "submit", 6, "\x92\xd4\x01\x02\xc1", 5);
+    s_env_seed("nested-arrays", "submit", 6, "\x91\x91\x91\x91\x91\x91\x91\x91\x90", 9);
+    s_env_seed("empty-frame", "submit", 6, "", 0);
+}
+
+/* ---- JSON seeds ---------------------------------------------------- */
+
+static void s_json(const char *name, const char *text)
+{
+    s_write("body_json", name, text, strlen(text));
+}
+
+static void s_json_seeds(void)
+{
+    s_json("event-submitted",
+           "{\"ticket\":\"KF-2026-000001\",\"kind\":\"complaint\",\"category\":\"leak\","
+           "\"channel\":\"phone\",\"priority\":\"high\",\"project\":\"HZ-XH\",\"building\":\"3\","
+           "\"unit\":\"1502\",\"summary\":\"卫生间天花板漏水\",\"received_at\":1795419000161,"
+           "\"actor\":\"wang.li\"}");
+    s_json("history", "{\"history\":[{\"at\":1,\"action\":\"routed\",\"note\":null},"
+                      "{\"at\":2,\"action\":\"transferred\",\"to\":\"eng.zhao\"}],\"count\":2}");
+    s_json("numbers", "{\"a\":9223372036854775807,\"b\":-9223372036854775808,\"c\":1.5e300,"
+                      "\"d\":-0.0,\"e\":0,\"f\":true,\"g\":false,\"h\":null}");
+    s_json("escapes",
+           "{\"s\":\"\\u4e2d\\ud83d\\ude00\\n\\t\\\"\",\"\\u00e9\":\"\",\"\":\"empty key\"}");
+    s_json("depth-4", "{\"a\":[[[{}]]]}");
+    s_json("depth-5", "{\"a\":[[[[1]]]]}");
+    s_json("lone-surrogate", "{\"s\":\"\\ud800\"}");
+    s_json("nul-escape", "{\"s\":\"a\\u0000b\"}");
+    s_json("duplicate-key", "{\"a\":1,\"a\":2}");
+    s_json("not-an-object", "[1,2,3]");
+    s_json("empty-object", "{}");
+    s_json("truncated", "{\"a\":[1,2");
+    s_json("big-integer", "{\"a\":18446744073709551616}");
+}
+
+/* ---- request seeds -------------------------------------------------- */
+
+#define SUBMIT_OK                                                                                  \
+    "actor", "wang.li", "idem", "call-20261123-0007", "kind", "complaint", "category", "leak",     \
+        "channel", "phone", "priority", "high", "project", "HZ-XH", "building", "3", "unit",       \
+        "1502", "phone", "138 0013 8000", "name", "张伟", "summary", "卫生间天花板漏水", "detail", \
+        "楼上卫生间漏水三天了。"
+
+static void s_request_seeds(void)
+{
+    const char *const ok[] = {SUBMIT_OK, NULL};
+    s_body_seed("req_submit", "example", -1, ok);
+    const char *const minimal[] = {"actor",    "agent.li", "kind",    "repair",
+                                   "category", "heating",  "channel", "wechat",
+                                   "project",  "SH-PD",    "phone",   "+86 (021) 5555-0100",
+                                   "summary",  "no heat",  NULL};
+    s_body_seed("req_submit", "minimal", -1, minimal);
+    const char *const no_unit[] = {"actor", "agent.li", "kind",    "complaint", "category",
+                                   "leak",  "channel",  "phone",   "project",   "HZ-XH",
+                                   "phone", "12345",    "summary", "x",         "building",
+                                   "3",     "detail",   "#nil",    NULL};
+    s_body_seed("req_submit", "building-without-unit", -1, no_unit);
+    const char *const hostile[] = {"actor",    "  ",   "kind",    "rant", "category", "#int",
+                                   "channel",  "#bin", "project", "#map", "phone",    "1",
+                                   "priority", "#neg", "summary", "",     NULL};
+    s_body_seed("req_submit", "hostile-types", -1, hostile);
+    const char *const bad_phone[] = {"actor", "agent.li",    "kind",    "complaint", "category",
+                                     "leak",  "channel",     "phone",   "project",   "HZ-XH",
+                                     "phone", "23800138000", "summary", "x",         NULL};
+    s_body_seed("req_submit", "mobile-not-starting-1", -1, bad_phone);
+
+    const char *const list_ok[] = {"actor", "mgr.chen",  "status",  "routed",
+                                   "owner", "eng.zhao",  "project", "HZ-XH",
+                                   "kind",  "complaint", NULL};
+    s_body_seed("req_list", "filters", -1, list_ok);
+    const char *const list_min[] = {"actor", "agent.li", NULL};
+    s_body_seed("req_list", "minimal", -1, list_min);
+    const char *const list_bad[] = {"actor", "agent.li", "limit", "#neg", "status", "open", NULL};
+    s_body_seed("req_list", "bad-limit-status", -1, list_bad);
+    buf_t b;
+    s_init(&b);
+    msgpack_pack_map(&b.pk, 2);
+    s_str(&b, "actor");
+    s_str(&b, "agent.li");
+    s_str(&b, "limit");
+    msgpack_pack_uint64(&b.pk, UINT64_MAX);
+    s_write("req_list", "limit-uint64-max", b.sb.data, b.sb.size);
+    msgpack_sbuffer_destroy(&b.sb);
+
+    const char *const show[] = {"actor", "agent.li", "ticket", "KF-2026-000001", NULL};
+    s_body_seed("req_action", "show", 0, show);
+    const char *const respond[] = {"actor", "eng.zhao",   "ticket", "KF-2026-000001",
+                                   "note",  "已联系业主", NULL};
+    s_body_seed("req_action", "respond", 1, respond);
+    const char *const transfer[] = {"actor",          "eng.zhao", "ticket",
+                                    "KF-2026-000001", "to",       "pm.sun",
+                                    "reason",         "物业负责", NULL};
+    s_body_seed("req_action", "transfer", 2, transfer);
+    const char *const resolve[] = {"actor", "eng.zhao", "ticket", "KF-2026-000001",
+                                   "note",  "#nil",     NULL};
+    s_body_seed("req_action", "resolve", 3, resolve);
+    const char *const no_reason[] = {"actor", "eng.zhao", "ticket", "KF-1", "to", "pm.sun", NULL};
+    s_body_seed("req_action", "transfer-without-reason", 2, no_reason);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: %s PROTO-EXAMPLES-DIR CORPUS-DIR\n", argv[0]);
+        return 2;
+    }
+    s_corpus = argv[2];
+    if (mkdir(s_corpus, 0755) != 0 && errno != EEXIST)
+        s_die("cannot create", s_corpus);
+    s_envelope_seeds(argv[1]);
+    s_json_seeds();
+    s_request_seeds();
+    printf("fuzz_seeds: %d seeds written under %s\n", s_written, s_corpus);
+    return 0;
+}
