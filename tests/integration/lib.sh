@@ -24,7 +24,9 @@
 #   it_start NAME[@LABEL] [VAR=value...]
 #                                start build/services/.../kefu-NAME in the
 #                                background with extra environment; LABEL names
-#                                a further instance (log log/NAME@LABEL.log)
+#                                a further instance (log log/NAME@LABEL.log);
+#                                the words of the array IT_WRAP, when set, go
+#                                before the binary (e.g. IT_WRAP=(valgrind ...))
 #   it_kill NAME[@LABEL] SIGNAL  send SIGNAL; for TERM/INT/QUIT/KILL wait (bounded)
 #                                until it has exited; its status is then in
 #                                IT_STATUS[NAME[@LABEL]]
@@ -39,6 +41,11 @@
 #   it_log NAME                  path of a daemon's log
 #   it_fail "message"            fail the test (also from a subshell)
 #   it_note "message"            progress line on stderr
+#
+# On exit the test fails when a daemon it did not stop or reap itself exited
+# non-zero (daemons exit 0 on SIGTERM), or when any log under log/ holds an
+# AddressSanitizer, LeakSanitizer or UndefinedBehaviorSanitizer report (the
+# sanitizer build: deploy/local.sh test).
 #
 # Environment read: KEFU_BUILD_DIR, KEFU_SOURCE_DIR (set by CMake; default: the
 # tree this file is in and its build/), KEFU_IT_DEADLINE (seconds after which the
@@ -66,6 +73,7 @@ declare -A IT_PIDS=()     # key (NAME or NAME@LABEL) -> pid
 declare -A IT_STATUS=()   # key -> exit status once reaped
 IT_ORDER=()               # keys in start order (may repeat after restarts)
 IT_PORTS=()               # ports reserved in IT_PORT_DIR
+IT_WRAP=()                # command words it_start puts before a daemon's binary
 
 it_note() { printf '[%s] %s\n' "${IT_NAME:-it}" "$*" >&2; }
 
@@ -291,7 +299,7 @@ it_start() {
     bin=$(it__binary "$key")
     log=$(it_log "$key")
     printf '=== %s start %s %s\n' "$(date +%T.%N)" "$bin" "$*" >>"$log"
-    env "$@" "$bin" >>"$log" 2>&1 </dev/null &
+    env "$@" "${IT_WRAP[@]}" "$bin" >>"$log" 2>&1 </dev/null &
     pid=$!
     IT_PIDS[$key]=$pid
     echo "$pid" >>"$IT_DIR/.daemons"
@@ -365,9 +373,10 @@ it__cleanup() {
         wait "$IT_WATCHDOG_PID" 2>/dev/null
     fi
     # Daemons: TERM in reverse start order, one bounded wait for all, then KILL.
+    local -A termed=() killed=()
     for ((i = ${#IT_ORDER[@]} - 1; i >= 0; i--)); do
         key=${IT_ORDER[i]}
-        it_running "$key" && kill -TERM "${IT_PIDS[$key]}" 2>/dev/null
+        it_running "$key" && kill -TERM "${IT_PIDS[$key]}" 2>/dev/null && termed[$key]=1
     done
     for ((i = 0; i < IT_STOP_SECONDS * 10; i++)); do
         any=0
@@ -379,10 +388,37 @@ it__cleanup() {
         if it_running "$key"; then
             printf '[%s] %s (pid %s) ignored SIGTERM; sending SIGKILL\n' "$IT_NAME" "$key" "${IT_PIDS[$key]}" >&2
             kill -KILL "${IT_PIDS[$key]}" 2>/dev/null
+            killed[$key]=1
             [[ $status != 0 ]] || status=1
         fi
     done
-    for key in "${!IT_PIDS[@]}"; do wait "${IT_PIDS[$key]}" 2>/dev/null; done
+    # A daemon whose status the test did not take (it_kill, it_wait_exit)
+    # must have exited 0: on our SIGTERM, or by itself.
+    local st
+    for key in "${!IT_PIDS[@]}"; do
+        [[ -z ${IT_STATUS[$key]:-} ]] || continue
+        st=0
+        wait "${IT_PIDS[$key]}" 2>/dev/null || st=$?
+        [[ $st == 0 || -n ${killed[$key]:-} ]] && continue
+        if [[ -n ${termed[$key]:-} ]]; then
+            printf '[%s] FAIL: %s exited with status %s after SIGTERM (a daemon exits 0)\n' "$IT_NAME" "$key" "$st" >&2
+        else
+            printf '[%s] FAIL: %s had exited by itself with status %s\n' "$IT_NAME" "$key" "$st" >&2
+        fi
+        status=1
+    done
+    # Sanitizer reports (the sanitizer build writes them to the daemons' logs).
+    if [[ -n $IT_DIR && -d $IT_DIR/log ]]; then
+        local f
+        for f in "$IT_DIR"/log/*.log; do
+            [[ -f $f ]] || continue
+            if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|: runtime error: ' "$f"; then
+                printf '[%s] FAIL: sanitizer report in %s:\n' "$IT_NAME" "${f#"$IT_DIR"/}" >&2
+                grep -m1 -A 60 -E 'ERROR: (AddressSanitizer|LeakSanitizer)|: runtime error: ' "$f" >&2
+                status=1
+            fi
+        done
+    fi
     # PostgreSQL: fast, then immediate, then the postmaster by PID.
     if [[ -n $IT_DIR && -f $IT_DIR/pg/data/PG_VERSION ]]; then
         local data=$IT_DIR/pg/data
