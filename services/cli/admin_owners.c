@@ -263,7 +263,7 @@ static void s_report(const cli_t *cli, const char *path, bool check, const s_cou
     }
     printf("%s: %zu rows: %zu loaded, %zu rejected%s (%lld ms%s)\n", path, c->rows, loaded,
            c->rejected, check ? "; nothing applied (--check)" : "", (long long)ms,
-           c->run ? "" : ", no changes");
+           check || c->run ? "" : ", no changes");
     printf("  owners   %lld new, %lld changed\n  units    %lld owner-unit links new\n", c->created,
            c->changed, c->linked);
     if (problems->nreasons) {
