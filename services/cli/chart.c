@@ -278,6 +278,20 @@ static void s_series(FILE *out, const chart_t *chart, const s_scale_t *scale, in
     fputs("</g>\n", out);
 }
 
+/* A count short enough for a month's column: 9654, 28.9k, 123k, 4.6M. */
+static const char *s_count(int64_t n, char *buf, size_t size)
+{
+    if (n < 10000)
+        snprintf(buf, size, "%lld", (long long)n);
+    else if (n < 100000)
+        snprintf(buf, size, "%.1fk", n / 1000.0);
+    else if (n < 10000000)
+        snprintf(buf, size, "%.0fk", n / 1000.0);
+    else
+        snprintf(buf, size, "%.1fM", n / 1000000.0);
+    return buf;
+}
+
 /* The figures under the axis: value and count per month, "无数据 n/a" for a
    month without items (only when the months fit one label each). */
 static void s_table(FILE *out, const chart_t *chart)
@@ -298,14 +312,15 @@ static void s_table(FILE *out, const chart_t *chart)
         for (size_t i = 0; i < chart->nmonths; i++) {
             const chart_value_t *v = s_value(chart, i, s);
             double x = s_x(chart, i);
+            char num[24], den[24];
             if (v->present)
                 fprintf(out,
                         "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">"
                         "%lld.%lld%%</text><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
-                        "font-size=\"10\" fill=\"%s\">%lld/%lld</text>\n",
+                        "font-size=\"10\" fill=\"%s\">%s/%s</text>\n",
                         x, rows_y[s], colours[s], (long long)(v->tenths / 10),
                         (long long)(v->tenths % 10), x, rows_y[s] + 13, C_MUTED_COLOUR,
-                        (long long)v->num, (long long)v->den);
+                        s_count(v->num, num, sizeof num), s_count(v->den, den, sizeof den));
             else
                 fprintf(out,
                         "<text class=\"absent\" x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "

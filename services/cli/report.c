@@ -19,6 +19,11 @@
 #define REPORT_TZ_MAX 64    /* proto/catalog.md, report */
 #define REPORT_BOUND_MAX 24 /* a date or a number of ms */
 #define REPORT_KEY_MAX 128  /* bytes of a group key shown */
+/* The wait for a report unless KEFU_TIMEOUT_MS or --timeout says otherwise:
+   a year over a million tickets takes seconds, not the 5 s of a ticket
+   command. */
+#define REPORT_TIMEOUT_MS 60000
+#define REPORT_CLIENT_DEFAULT_MS 5000 /* main's default (KEFU_TIMEOUT_MS) */
 
 enum { F_MONTH, F_FROM, F_TO, F_BY, F_TZ, F_CHART, F_COUNT };
 
@@ -68,7 +73,8 @@ static void s_help(FILE *out)
         "  --chart FILE.svg   also draw satisfaction and resolved-within-month per month\n"
         "                     (the 12 months ending with --month, or the range's months)\n"
         "                     against their targets (85 %%, 90 %%) and baselines (70 %%, 73 "
-        "%%)\n\n");
+        "%%)\n"
+        "The wait for the reply is 60 s unless --timeout or KEFU_TIMEOUT_MS says.\n\n");
     args_global_help(out);
     fprintf(out, "\nExamples:\n"
                  "  kefu --as cs.wang report --month 2026-03\n"
@@ -489,6 +495,9 @@ int cmd_report(cli_t *cli, int argc, char **argv)
 {
     report_t r;
     memset(&r, 0, sizeof r);
+    const char *env_timeout = getenv("KEFU_TIMEOUT_MS");
+    if ((!env_timeout || !env_timeout[0]) && cli->timeout_ms == REPORT_CLIENT_DEFAULT_MS)
+        cli->timeout_ms = REPORT_TIMEOUT_MS; /* --timeout after the command still wins */
     int rc = s_parse(cli, argc, argv, &r);
     if (rc == ARGS_OK) {
         cli_use_survey(cli);

@@ -15,72 +15,109 @@ const char *const report_by_names[] = {"project", "department", "kind", NULL};
 #define S_APPROVAL_ABSENT "no approval data yet"
 
 /* ---- SQL -----------------------------------------------------------------
-   Every figure statement takes the same parameters: $1 from and $2 to (ms,
-   the half-open period), $3 what to group by ('project', 'department',
-   'kind', 'month', or NULL for the total alone), $4 the time zone, and
-   the tickets statement $5 the report's "now" (ms). Each returns the total
-   first-column grouping() = 1 and one row per group with grouping() = 0. */
+   The figure statements take: $1 from and $2 to (ms, the half-open
+   period), $3 what to group by ('project', 'department', 'kind', or NULL
+   for the total alone), $4 the time zone, and the tickets statement $5
+   the report's "now" (ms). Each returns the total with first-column
+   grouping() = 1 and one row per group with grouping() = 0, then the key,
+   then the counts. The series statements return the same columns, one row
+   per month, from $1 (the months' starts, ms), $2 (their ends) and $3
+   (their labels) instead. */
 
-/* The group key of a row: t is the ticket (NULL for a campaign survey),
-   project the row's project, at the instant whose local month a series
-   groups by. */
 // clang-format off
-#define S_GROUP(project, at)                                                                      \
-    "CASE $3::text WHEN 'project' THEN " project " WHEN 'department' THEN t.department_id "       \
-    "WHEN 'kind' THEN t.kind WHEN 'month' THEN to_char(timezone($4::text, " at "), 'YYYY-MM') END"
-#define S_TICKET_GROUP S_GROUP("t.project_id", "t.received_at")
-#define S_SURVEY_GROUP S_GROUP("coalesce(t.project_id, s.project_id)", "s.answered_at")
-#define S_TICKETS_IN_PERIOD \
-    "t.received_at >= kefu_ts($1::bigint) AND t.received_at < kefu_ts($2::bigint)"
+/* The group of a ticket t. */
+#define S_TICKET_GROUP                                                                            \
+    "CASE $3::text WHEN 'project' THEN t.project_id WHEN 'department' THEN t.department_id "      \
+    "WHEN 'kind' THEN t.kind END"
+/* The group of a survey answer s: its project is its own (a resolution
+   survey's is its ticket's, copied when it was made), its department and
+   kind are its ticket's (NULL for a campaign), read one by one only when
+   grouping by them: joining a month's answers to the whole ticket table
+   made the planner hash all of it. */
+#define S_OF_TICKET(column) "(SELECT t." column " FROM ticket t WHERE t.id = s.ticket_id)"
+#define S_SURVEY_GROUP                                                                            \
+    "CASE $3::text WHEN 'project' THEN coalesce(s.project_id, " S_OF_TICKET("project_id") ") "   \
+    "WHEN 'department' THEN " S_OF_TICKET("department_id") " "                                    \
+    "WHEN 'kind' THEN " S_OF_TICKET("kind") " END"
 
-/* Tickets received in the period. First response (complaints): a hit is a
-   response at most 24 h after receipt; the denominator holds the answered
-   ones and the unanswered ones whose 24 h have passed by now ($5); those
-   still within their 24 h are counted apart (pending) and in neither.
-   Resolved within the month (complaints): first resolution (a reopened
-   ticket keeps first_resolved_at) before the first instant of the month
-   after the local month of receipt. '24 hours' and not '1 day': an
-   interval of a day is 23 or 25 hours across a DST change. */
+/* A ticket's columns for the figures below. */
+#define S_TICKET_ROW                                                                              \
+    "SELECT t.kind = 'complaint' AS c, t.received_at, t.responded_at, "                           \
+    "coalesce(t.first_resolved_at, t.resolved_at) AS first_resolved"
+
+/* The ticket figures over rows x of S_TICKET_ROW: tickets, complaints,
+   first response hits, its denominator, pending, resolved within the
+   month. First response (complaints): a hit is a response at most 24 h
+   after receipt; the denominator holds the answered ones and the
+   unanswered ones whose 24 h have passed by now ($5); those still within
+   their 24 h are counted apart (pending) and in neither. Resolved within
+   the month (complaints): first resolution (a reopened ticket keeps
+   first_resolved_at) before the first instant of the month after the
+   local month of receipt. '24 hours' and not '1 day': a day is 23 or 25
+   hours across a DST change. */
+#define S_TICKET_FIGURES                                                                          \
+    "count(*), count(*) FILTER (WHERE x.c), "                                                     \
+    "count(*) FILTER (WHERE x.c AND x.responded_at <= x.received_at + interval '24 hours'), "     \
+    "count(*) FILTER (WHERE x.c AND (x.responded_at IS NOT NULL "                                 \
+    "  OR x.received_at + interval '24 hours' < kefu_ts($5::bigint))), "                          \
+    "count(*) FILTER (WHERE x.c AND x.responded_at IS NULL "                                      \
+    "  AND x.received_at + interval '24 hours' >= kefu_ts($5::bigint)), "                         \
+    "count(*) FILTER (WHERE x.c AND x.first_resolved < timezone($4::text, "                       \
+    "  date_trunc('month', timezone($4::text, x.received_at)) + interval '1 month'))"
+
+/* The survey figures over answers x: answers with a 1-5 score, those
+   scoring 4-5; 0-10 answers at 9-10, 7-8 and 0-6. */
+#define S_SURVEY_FIGURES                                                                          \
+    "count(x.score), count(*) FILTER (WHERE x.score >= 4), "                                      \
+    "count(*) FILTER (WHERE x.nps >= 9), count(*) FILTER (WHERE x.nps BETWEEN 7 AND 8), "         \
+    "count(*) FILTER (WHERE x.nps <= 6)"
+
+#define S_IN_PERIOD(column) column " >= kefu_ts($1::bigint) AND " column " < kefu_ts($2::bigint)"
+#define S_IN_MONTH(column) column " >= kefu_ts(b.lo) AND " column " < kefu_ts(b.hi)"
+#define S_MONTHS "unnest($1::bigint[], $2::bigint[], $3::text[]) AS b (lo, hi, label)"
+
+/* Tickets received in the period. */
 static const char *const s_sql_tickets =
-    "SELECT grouping(x.g), x.g, count(*), count(*) FILTER (WHERE x.c), "
-    "  count(*) FILTER (WHERE x.c AND x.responded_at <= x.received_at + interval '24 hours'), "
-    "  count(*) FILTER (WHERE x.c AND (x.responded_at IS NOT NULL "
-    "    OR x.received_at + interval '24 hours' < kefu_ts($5::bigint))), "
-    "  count(*) FILTER (WHERE x.c AND x.responded_at IS NULL "
-    "    AND x.received_at + interval '24 hours' >= kefu_ts($5::bigint)), "
-    "  count(*) FILTER (WHERE x.c AND x.first_resolved < timezone($4::text, "
-    "    date_trunc('month', timezone($4::text, x.received_at)) + interval '1 month')) "
-    "FROM (SELECT t.kind = 'complaint' AS c, t.received_at, t.responded_at, "
-    "        coalesce(t.first_resolved_at, t.resolved_at) AS first_resolved, "
-    "        " S_TICKET_GROUP " AS g "
-    "      FROM ticket t WHERE " S_TICKETS_IN_PERIOD ") x "
+    "SELECT grouping(x.g), x.g, " S_TICKET_FIGURES " "
+    "FROM (" S_TICKET_ROW ", " S_TICKET_GROUP " AS g "
+    "      FROM ticket t WHERE " S_IN_PERIOD("t.received_at") ") x "
     "GROUP BY GROUPING SETS ((), (x.g))";
 
+/* The same per month of a series, each month read by its own range scan:
+   grouping a year by an expression of received_at made the planner expect
+   a million groups and sort them on disk. */
+static const char *const s_sql_tickets_series =
+    "SELECT 0, b.label, f.* FROM " S_MONTHS " CROSS JOIN LATERAL ("
+    "  SELECT " S_TICKET_FIGURES " FROM (" S_TICKET_ROW " FROM ticket t "
+    "    WHERE " S_IN_MONTH("t.received_at") ") x) f";
+
 /* Escalations (history rows) of the tickets received in the period, by
-   level: the numerators of "escalations per 100 tickets". */
+   level: the numerators of "escalations per 100 tickets" (whose
+   denominator is the tickets statement's first count). The partial index
+   ticket_history_escalated_idx (009_report.sql) holds exactly these rows. */
 static const char *const s_sql_escalations =
     "SELECT grouping(x.g), x.g, h.level, count(*) "
     "FROM (SELECT t.id, " S_TICKET_GROUP " AS g "
-    "      FROM ticket t WHERE " S_TICKETS_IN_PERIOD ") x "
+    "      FROM ticket t WHERE " S_IN_PERIOD("t.received_at") ") x "
     "JOIN ticket_history h ON h.ticket_id = x.id AND h.action = 'escalated' "
     "GROUP BY GROUPING SETS ((h.level), (x.g, h.level))";
 
-/* Survey answers recorded in the period: satisfaction over those with a
-   1-5 score, NPS over those with a 0-10 score. A campaign survey has no
-   ticket: its project is its own, its department and kind NULL. */
+/* Survey answers recorded in the period. */
 static const char *const s_sql_surveys =
-    "SELECT grouping(x.g), x.g, count(x.score), count(*) FILTER (WHERE x.score >= 4), "
-    "  count(*) FILTER (WHERE x.nps >= 9), count(*) FILTER (WHERE x.nps BETWEEN 7 AND 8), "
-    "  count(*) FILTER (WHERE x.nps <= 6) "
+    "SELECT grouping(x.g), x.g, " S_SURVEY_FIGURES " "
     "FROM (SELECT s.score, s.nps, " S_SURVEY_GROUP " AS g "
-    "      FROM survey s LEFT JOIN ticket t ON t.id = s.ticket_id "
-    "      WHERE s.answered_at >= kefu_ts($1::bigint) AND s.answered_at < kefu_ts($2::bigint)) x "
+    "      FROM survey s WHERE " S_IN_PERIOD("s.answered_at") ") x "
     "GROUP BY GROUPING SETS ((), (x.g))";
+
+/* The same per month of a series. */
+static const char *const s_sql_surveys_series =
+    "SELECT 0, b.label, f.* FROM " S_MONTHS " CROSS JOIN LATERAL ("
+    "  SELECT " S_SURVEY_FIGURES " FROM survey x WHERE " S_IN_MONTH("x.answered_at") ") f";
 // clang-format on
 
 /* Approval cycle time: NULL until the approval tables exist (issue 3), and
    the KPI is reported absent with S_APPROVAL_ABSENT. Adding it is this one
-   query: parameters $1-$4 as above, rows (grouping(g), g, requests
+   query: parameters $1-$4 as above (nparams 4 below), rows (grouping(g), g, requests
    completed in the period, median seconds, 90th percentile seconds) from
    percentile_disc(0.5) and percentile_disc(0.9) WITHIN GROUP (ORDER BY
    the request's completion minus its start in seconds), which is the
@@ -210,19 +247,24 @@ static void s_fill_approvals(s_fig_t *fig, PGresult *res, int row)
     fig->ap_p90 = s_int(res, row, 4);
 }
 
-/* A source of figures: a named statement and the reader of its rows. */
+/* A source of figures: named statements (over a period, and per month of
+   a series) and the reader of their rows. */
 typedef struct {
     const char *name;
-    const char *const *sql; /* points at NULL while the source does not exist */
-    int nparams;
+    const char *const *sql;  /* points at NULL while the source does not exist */
+    int nparams;             /* the first n of $1-$5; the series statement takes as many */
+    const char *series_name; /* NULL: not in the series */
+    const char *const *series_sql;
     void (*fill)(s_fig_t *fig, PGresult *res, int row);
 } s_source_t;
 
 static const s_source_t s_sources[] = {
-    {"report_tickets", &s_sql_tickets, 5, s_fill_tickets},
-    {"report_escalations", &s_sql_escalations, 4, s_fill_escalations},
-    {"report_surveys", &s_sql_surveys, 4, s_fill_surveys},
-    {"report_approvals", &s_sql_approvals, 4, s_fill_approvals},
+    {"report_tickets", &s_sql_tickets, 5, "report_tickets_series", &s_sql_tickets_series,
+     s_fill_tickets},
+    {"report_escalations", &s_sql_escalations, 3, NULL, NULL, s_fill_escalations},
+    {"report_surveys", &s_sql_surveys, 3, "report_surveys_series", &s_sql_surveys_series,
+     s_fill_surveys},
+    {"report_approvals", &s_sql_approvals, 4, NULL, NULL, s_fill_approvals},
 };
 #define S_NSOURCES (sizeof s_sources / sizeof s_sources[0])
 
@@ -232,9 +274,12 @@ void report_prepare(kf_store_t *store)
     kf_store_statement(store, "report_clock", s_sql_clock);
     kf_store_statement(store, "report_instants", s_sql_instants);
     kf_store_statement(store, "report_months", s_sql_months);
-    for (size_t i = 0; i < S_NSOURCES; i++)
+    for (size_t i = 0; i < S_NSOURCES; i++) {
         if (*s_sources[i].sql)
             kf_store_statement(store, s_sources[i].name, *s_sources[i].sql);
+        if (s_sources[i].series_name && *s_sources[i].series_sql)
+            kf_store_statement(store, s_sources[i].series_name, *s_sources[i].series_sql);
+    }
 }
 
 /* ---- decoding ------------------------------------------------------------ */
@@ -505,31 +550,68 @@ static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, k
     return 0;
 }
 
-/* Runs every source over [from, to) grouped by group (NULL: total only). */
-static int s_collect(kf_store_t *store, const s_period_t *p, int64_t from, int64_t to,
-                     const char *group, s_figs_t *figs, kf_error_t *err)
+/* Runs a statement and files each row's counts under its group. */
+static int s_run_source(kf_store_t *store, const char *name, int nparams, const char *const *params,
+                        void (*fill)(s_fig_t *, PGresult *, int), s_figs_t *figs, kf_error_t *err)
+{
+    PGresult *res = s_exec(store, name, nparams, params, err);
+    if (!res)
+        return -1;
+    for (int row = 0; row < PQntuples(res); row++) {
+        s_fig_t *fig = s_figs_row(figs, res, row);
+        if (!fig) {
+            PQclear(res);
+            return kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
+        }
+        fill(fig, res, row);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Runs every source over the period, grouped by group (NULL: total only). */
+static int s_collect(kf_store_t *store, const s_period_t *p, const char *group, s_figs_t *figs,
+                     kf_error_t *err)
 {
     char from_s[24], to_s[24], now_s[24];
-    snprintf(from_s, sizeof from_s, "%" PRId64, from);
-    snprintf(to_s, sizeof to_s, "%" PRId64, to);
+    snprintf(from_s, sizeof from_s, "%" PRId64, p->from);
+    snprintf(to_s, sizeof to_s, "%" PRId64, p->to);
     snprintf(now_s, sizeof now_s, "%" PRId64, p->now);
     const char *params[] = {from_s, to_s, group, p->tz, now_s};
     for (size_t i = 0; i < S_NSOURCES; i++) {
         const s_source_t *src = &s_sources[i];
-        if (!*src->sql)
-            continue;
-        PGresult *res = s_exec(store, src->name, src->nparams, params, err);
-        if (!res)
+        if (*src->sql &&
+            s_run_source(store, src->name, src->nparams, params, src->fill, figs, err) != 0)
             return -1;
-        for (int row = 0; row < PQntuples(res); row++) {
-            s_fig_t *fig = s_figs_row(figs, res, row);
-            if (!fig) {
-                PQclear(res);
-                return kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
-            }
-            src->fill(fig, res, row);
-        }
-        PQclear(res);
+    }
+    return 0;
+}
+
+/* Runs the series statements: one group per month, keyed by its label. */
+static int s_collect_series(kf_store_t *store, const s_period_t *p, s_figs_t *figs, kf_error_t *err)
+{
+    /* Array literals of the months' bounds (digits) and labels (YYYY-MM),
+       sent as parameters. */
+    char los[REPORT_SERIES_MAX * 24 + 4] = "{", his[sizeof los] = "{",
+                                      labels[REPORT_SERIES_MAX * 12 + 4] = "{", now_s[24];
+    for (size_t i = 0; i < p->nseries; i++) {
+        char month[16];
+        kpi_month_format(p->months[i], month, sizeof month);
+        const char *sep = i ? "," : "";
+        snprintf(los + strlen(los), sizeof los - strlen(los), "%s%" PRId64, sep, p->bounds[i]);
+        snprintf(his + strlen(his), sizeof his - strlen(his), "%s%" PRId64, sep, p->bounds[i + 1]);
+        snprintf(labels + strlen(labels), sizeof labels - strlen(labels), "%s%s", sep, month);
+    }
+    strncat(los, "}", sizeof los - strlen(los) - 1);
+    strncat(his, "}", sizeof his - strlen(his) - 1);
+    strncat(labels, "}", sizeof labels - strlen(labels) - 1);
+    snprintf(now_s, sizeof now_s, "%" PRId64, p->now);
+    const char *params[] = {los, his, labels, p->tz, now_s};
+    for (size_t i = 0; i < S_NSOURCES; i++) {
+        const s_source_t *src = &s_sources[i];
+        if (src->series_name && *src->series_sql &&
+            s_run_source(store, src->series_name, src->nparams, params, src->fill, figs, err) != 0)
+            return -1;
     }
     return 0;
 }
@@ -719,9 +801,9 @@ int report_serve(kf_store_t *store, const msgpack_object *body, kf_body_t *reply
         return -1;
     const char *group = req.by == REPORT_BY_NONE ? NULL : report_by_names[req.by];
     s_figs_t figs = {0}, months = {0};
-    int rc = s_collect(store, &p, p.from, p.to, group, &figs, err);
+    int rc = s_collect(store, &p, group, &figs, err);
     if (rc == 0 && p.nseries > 0)
-        rc = s_collect(store, &p, p.bounds[0], p.bounds[p.nseries], "month", &months, err);
+        rc = s_collect_series(store, &p, &months, err);
     if (rc != 0) {
         s_figs_free(&figs);
         s_figs_free(&months);
