@@ -198,6 +198,7 @@ kf_health_t *kf_health_new(const char *daemon, const kf_setting_t *settings, kf_
     self->metrics = kf_metrics_new();
     s_register_metrics(self);
     if (port > 0 && s_listen(self, bind, port) != 0) {
+        self->store = NULL; /* nothing to mark stopped */
         kf_health_destroy(&self);
         return NULL;
     }
