@@ -15,7 +15,7 @@
 set -euo pipefail
 
 prog=kefu-entrypoint
-share=${KEFU_SHARE_DIR:-/usr/share/kefu}
+share=/usr/share/kefu
 
 usage() {
     cat <<EOF

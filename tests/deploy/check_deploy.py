@@ -644,6 +644,27 @@ class Checker:
                     self.error("Dockerfile", "%s needs %s from package %s, which the runtime "
                                "stage does not install" % (program, lib, owner or "(none)"))
 
+    # ---- every variable is documented (issue 5, item 5)
+    def check_docs(self, built):
+        texts = []
+        for path in (os.path.join(self.source, "README.md"), self.script("README.md")):
+            try:
+                with open(path, encoding="utf-8") as f:
+                    texts.append(f.read())
+            except OSError as e:
+                self.error(os.path.relpath(path, os.path.dirname(self.deploy)),
+                           "cannot read: %s" % e)
+        text = "\n".join(texts)
+        readers = {}
+        for program in sorted(built) + sorted(ENTRYPOINT_COMMANDS):
+            for var in self.program_settings(program, built) or {}:
+                readers.setdefault(var, program)
+        for var, program in sorted(readers.items()):
+            if "`%s`" % var not in text:
+                self.error("deploy/README.md", "%s (read by %s) is documented in neither "
+                           "README.md's configuration table nor deploy/README.md's" %
+                           (var, program))
+
     # ---- everything built is deployed
     def check_coverage(self, built):
         path = self.script("docker-compose.yml")
@@ -666,6 +687,7 @@ class Checker:
         self.check_compose()
         self.check_dockerfile(built)
         self.check_coverage(built)
+        self.check_docs(built)
         return not self.errors
 
 
@@ -755,13 +777,15 @@ MUTATIONS = [
     ("docker-compose.yml", "      <<: [*bus, *metrics]\n      KEFU_INTAKE_BIND",
      "      <<: *bus\n      KEFU_INTAKE_BIND", "KEFU_METRICS_BIND"),
     ("docker-compose.yml", "      KEFU_SURVEY_BIND: tcp://*:7710\n", "", "this container itself"),
+    ("README.md", "| `KEFU_NOTIFY_POLL_MS` |", "| KEFU_NOTIFY_POLL_MS |",
+     "KEFU_NOTIFY_POLL_MS (read by kefu-notifier) is documented in neither"),
 ]
 
 
 def self_test(source, build, deploy):
     failures = 0
     files = ("docker-compose.yml", "kefu.env.example", "Dockerfile", "docker-entrypoint.sh",
-             "healthcheck.sh", "migrate.sh", ".gitignore")
+             "healthcheck.sh", "migrate.sh", ".gitignore", "README.md")
     baseline = Checker(source, build, deploy)
     if not baseline.run():
         print("self-test: the real files do not pass; fix them first:", file=sys.stderr)
