@@ -260,15 +260,15 @@ static int s_may_answer(const answer_req_t *req, const char *role, kf_error_t *e
     return 0;
 }
 
-int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
-                   const char *src, kf_error_t *err)
+/* Records one answer inside the open transaction (see answers_record_in). */
+int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
+                      const char *src, answer_done_t *done, kf_error_t *err)
 {
+    memset(done, 0, sizeof *done);
     char survey_id[24], role[16];
     snprintf(survey_id, sizeof survey_id, "%lld", (long long)req->survey);
     const char *params[] = {req->survey > 0 ? NULL : req->ticket,
                             req->survey > 0 ? survey_id : NULL, req->actor};
-    if (kf_store_begin(store, err) != 0)
-        return -1;
     PGresult *t = kf_store_exec(store, "answer_target", 3, params, err);
     PGresult *events = NULL;
     const char *reopen_to = NULL;
@@ -276,7 +276,6 @@ int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply,
     if (!t)
         goto done;
     if (PQntuples(t) == 0) { /* who asks comes first, then why there is nothing */
-        kf_store_rollback(store);
         if (answers_actor_role(store, req->actor, role, sizeof role, err) == 0 &&
             s_may_answer(req, role, err) == 0)
             s_no_survey(store, req, err);
@@ -306,8 +305,6 @@ int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply,
                      PQgetvalue(t, 0, T_SURVEY));
         goto done;
     }
-    if (kf_store_commit(store, err) != 0)
-        goto done;
     bool reopened = PQntuples(events) > 1;
     const char *ticket = s_opt(t, 0, T_TICKET_NO);
     s_put_answer(reply, t, ticket, req->score, req->nps, s_answered_at(events));
@@ -315,18 +312,46 @@ int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply,
     kf_body_bool(reply, "reopened", reopened);
     if (reopened)
         kf_body_str(reply, "owner", reopen_to);
-    kf_info("survey.answered", "survey=%s ticket=%s score=%d reopened=%d actor=%s",
-            PQgetvalue(t, 0, T_SURVEY), ticket ? ticket : "-", req->score, reopened, req->actor);
-    if (reopened)
-        kf_info("ticket.reopened", "ticket=%s from=%s to=%s score=%d", ticket,
-                PQgetvalue(t, 0, T_OWNER), reopen_to, req->score);
+    done->written = true;
+    done->score = req->score;
+    snprintf(done->survey, sizeof done->survey, "%s", PQgetvalue(t, 0, T_SURVEY));
+    snprintf(done->ticket, sizeof done->ticket, "%s", ticket ? ticket : "-");
+    if (reopened) {
+        snprintf(done->from, sizeof done->from, "%s", PQgetvalue(t, 0, T_OWNER));
+        snprintf(done->to, sizeof done->to, "%s", reopen_to);
+    }
     zlist_append(outbox, events);
     events = NULL;
     rc = 0;
 done:
-    kf_store_rollback(store);
     PQclear(t);
     PQclear(events);
+    return rc;
+}
+
+void answers_log(const answer_req_t *req, const answer_done_t *done)
+{
+    if (!done->written)
+        return;
+    kf_info("survey.answered", "survey=%s ticket=%s score=%d reopened=%d actor=%s", done->survey,
+            done->ticket, done->score, done->to[0] != '\0', req->actor);
+    if (done->to[0])
+        kf_info("ticket.reopened", "ticket=%s from=%s to=%s score=%d", done->ticket, done->from,
+                done->to, done->score);
+}
+
+int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
+                   const char *src, kf_error_t *err)
+{
+    answer_done_t done;
+    if (kf_store_begin(store, err) != 0)
+        return -1;
+    int rc = answers_record_in(store, req, reply, outbox, src, &done, err);
+    if (rc == 0 && done.written && kf_store_commit(store, err) != 0)
+        rc = -1;
+    kf_store_rollback(store); /* a refusal or a duplicate wrote nothing */
+    if (rc == 0)
+        answers_log(req, &done);
     return rc;
 }
 

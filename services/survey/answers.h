@@ -28,9 +28,29 @@ int answers_actor_role(kf_store_t *store, const char *actor, char *role, size_t 
    reopened to the owner's manager. The same answer again replies
    duplicate; a different one is a conflict. The events written are
    appended to outbox (PGresult rows of event columns) for publishing.
-   Returns 0 or -1. */
+   In its own transaction. Returns 0 or -1. */
 int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
                    const char *src, kf_error_t *err);
+
+/* What an answer did, for the log line written once it is committed. */
+typedef struct {
+    bool written; /* false: a duplicate, nothing was written */
+    char survey[24];
+    char ticket[33];
+    char from[65];
+    char to[65]; /* the new owner; "" unless the ticket was reopened */
+    int score;
+} answer_done_t;
+
+/* answers_record inside a transaction the caller opened (group commit:
+   the answers that arrive together share one). A refusal (-1 with a code
+   other than unavailable or internal) leaves the transaction usable; after
+   unavailable or internal the caller must roll back. Returns 0 or -1. */
+int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
+                      const char *src, answer_done_t *done, kf_error_t *err);
+
+/* Logs a committed answer (and the reopening it made). */
+void answers_log(const answer_req_t *req, const answer_done_t *done);
 
 /* Starts a campaign (or finds the one run within window_s seconds).
    Sets *created to the number of surveys created now. Returns 0 or -1. */

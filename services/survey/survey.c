@@ -305,17 +305,12 @@ static int s_dispatch(survey_t *self, const char *type, const msgpack_object *bo
                       kf_body_t *reply, kf_error_t *err)
 {
     char actor[SREQ_ACTOR_MAX + 1], role[16];
-    if (strcmp(type, "survey.answer") != 0 && strcmp(type, "survey.campaign") != 0 &&
-        strcmp(type, "survey.show") != 0 && strcmp(type, "report") != 0)
+    if (strcmp(type, "survey.campaign") != 0 && strcmp(type, "survey.show") != 0 &&
+        strcmp(type, "report") != 0)
         return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type", "kefu-survey does not serve %s", type);
     if (sreq_parse_actor(body, actor, err) != 0)
         return -1;
-    if (strcmp(type, "survey.answer") == 0) {
-        answer_req_t req;
-        if (sreq_parse_answer(body, &req, err) != 0)
-            return -1;
-        return answers_record(self->store, &req, reply, self->outbox, S_SRC, err);
-    }
+
     if (strcmp(type, "survey.campaign") == 0) {
         campaign_req_t req;
         int created = 0;
@@ -342,45 +337,139 @@ static int s_dispatch(survey_t *self, const char *type, const msgpack_object *bo
 #endif
 }
 
-/* Takes one request off the socket and answers it. */
-static void s_take_request(survey_t *self)
+/* Sends the outcome of a decoded request: reply.ok with *reply_p, or
+   reply.error with err; counts it. */
+static void s_answer(survey_t *self, kf_request_t *req, int rc, kf_body_t **reply_p,
+                     const kf_error_t *err, int64_t start)
 {
-    kf_request_t req;
-    if (kf_request_recv(self->clients, &req) != 0)
-        return;
-    kf_error_t err = {0};
-    if (!req.env) {
-        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req.err.code), req.err.field);
-        kf_health_error(self->health, req.err.code);
-        kf_reply_error(self->clients, &req, S_SRC, &req.err);
-        kf_request_clear(&req);
+    const char *type = kf_env_type(req->env);
+    if (rc == 0) {
+        kf_reply_ok(self->clients, req, S_SRC, reply_p);
+        if (strcmp(type, "survey.answer") == 0)
+            kf_metric_observe(self->answer_seconds, NULL, NULL,
+                              (double)(zclock_usecs() - start) / 1e6);
         return;
     }
-    const char *type = kf_env_type(req.env);
+    kf_body_destroy(reply_p);
+    kf_reply_error(self->clients, req, S_SRC, err);
+    kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err->code),
+            err->field);
+    if (err->code == KF_E_UNAVAILABLE || err->code == KF_E_INTERNAL)
+        kf_health_fault(self->health, type, err);
+    else
+        kf_health_error(self->health, err->code);
+}
+
+/* Serves one request that is not an answer, and clears it. */
+static void s_serve(survey_t *self, kf_request_t *req)
+{
+    kf_error_t err = {0};
+    if (!req->env) {
+        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req->err.code), req->err.field);
+        kf_health_error(self->health, req->err.code);
+        kf_reply_error(self->clients, req, S_SRC, &req->err);
+        kf_request_clear(req);
+        return;
+    }
+    const char *type = kf_env_type(req->env);
     int64_t start = zclock_usecs();
     kf_health_in(self->health, type, 1);
     kf_body_t *reply = kf_body_new();
     int rc = kf_store_ready(self->store, &err) == 0
-                 ? s_dispatch(self, type, kf_env_body(req.env), reply, &err)
+                 ? s_dispatch(self, type, kf_env_body(req->env), reply, &err)
                  : -1;
-    if (rc == 0) {
-        kf_reply_ok(self->clients, &req, S_SRC, &reply);
+    if (rc == 0)
         s_outbox_publish(self);
-        if (strcmp(type, "survey.answer") == 0)
-            kf_metric_observe(self->answer_seconds, NULL, NULL,
-                              (double)(zclock_usecs() - start) / 1e6);
-    } else {
-        kf_body_destroy(&reply);
+    else
         s_outbox_discard(self);
-        kf_reply_error(self->clients, &req, S_SRC, &err);
-        kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err.code),
-                err.field);
-        if (err.code == KF_E_UNAVAILABLE || err.code == KF_E_INTERNAL)
-            kf_health_fault(self->health, type, &err);
-        else
-            kf_health_error(self->health, err.code);
+    s_answer(self, req, rc, &reply, &err, start);
+    kf_request_clear(req);
+}
+
+/* One survey.answer of a group commit. */
+typedef struct {
+    kf_request_t req;
+    answer_req_t answer;
+    bool parsed;
+    int rc;
+    kf_body_t *reply;
+    kf_error_t err;
+    answer_done_t done;
+    int64_t start;
+} s_pending_t;
+
+/* Records the answers that arrived together in one transaction (group
+   commit: one WAL flush for all), then replies to each and publishes their
+   events. When the store fails the transaction, each answer is recorded on
+   its own instead, so one cannot sink the others. */
+static void s_answer_group(survey_t *self, s_pending_t *group, int count)
+{
+    kf_error_t err = {0};
+    bool failed = kf_store_ready(self->store, &err) != 0 || kf_store_begin(self->store, &err) != 0;
+    bool written = false;
+    for (int i = 0; i < count && !failed; i++) {
+        s_pending_t *p = &group[i];
+        if (!p->parsed)
+            continue;
+        p->rc = answers_record_in(self->store, &p->answer, p->reply, self->outbox, S_SRC, &p->done,
+                                  &p->err);
+        failed = p->rc != 0 && (p->err.code == KF_E_UNAVAILABLE || p->err.code == KF_E_INTERNAL);
+        written |= p->rc == 0 && p->done.written;
     }
-    kf_request_clear(&req);
+    if (!failed && written && kf_store_commit(self->store, &err) != 0)
+        failed = true;
+    kf_debug("answers.group", "count=%d written=%d failed=%d", count, written, failed);
+    kf_store_rollback(self->store); /* refusals and duplicates alone wrote nothing */
+    if (failed) {
+        s_outbox_discard(self);
+        for (int i = 0; i < count; i++) {
+            s_pending_t *p = &group[i];
+            if (!p->parsed)
+                continue;
+            kf_body_destroy(&p->reply);
+            p->reply = kf_body_new();
+            memset(&p->err, 0, sizeof p->err);
+            p->rc = kf_store_ready(self->store, &p->err) == 0
+                        ? answers_record(self->store, &p->answer, p->reply, self->outbox, S_SRC,
+                                         &p->err)
+                        : -1;
+        }
+    } else
+        for (int i = 0; i < count; i++)
+            if (group[i].parsed && group[i].rc == 0)
+                answers_log(&group[i].answer, &group[i].done);
+    for (int i = 0; i < count; i++) {
+        s_answer(self, &group[i].req, group[i].rc, &group[i].reply, &group[i].err, group[i].start);
+        kf_request_clear(&group[i].req);
+    }
+    s_outbox_publish(self);
+}
+
+/* Takes the requests that have arrived (up to S_BURST): answers are
+   gathered for one group commit, the rest served one by one. */
+static void s_take_requests(survey_t *self)
+{
+    s_pending_t group[S_BURST];
+    int count = 0, taken = 0;
+    do {
+        kf_request_t req;
+        if (kf_request_recv(self->clients, &req) != 0)
+            break;
+        if (!req.env || strcmp(kf_env_type(req.env), "survey.answer") != 0) {
+            s_serve(self, &req);
+            continue;
+        }
+        s_pending_t *p = &group[count++];
+        memset(p, 0, sizeof *p);
+        p->req = req;
+        p->start = zclock_usecs();
+        kf_health_in(self->health, "survey.answer", 1);
+        p->rc = sreq_parse_answer(kf_env_body(req.env), &p->answer, &p->err);
+        p->parsed = p->rc == 0;
+        p->reply = kf_body_new();
+    } while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
+    if (count > 0)
+        s_answer_group(self, group, count);
 }
 
 /* ---- the loop --------------------------------------------------------- */
@@ -413,12 +502,9 @@ int survey_run(survey_t *self)
         int64_t now = zclock_mono();
         bool backlog = self->next_catchup <= now || self->next_scan <= now;
         void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, backlog ? 0 : 50));
-        if (which == self->clients) {
-            int taken = 0;
-            do
-                s_take_request(self);
-            while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
-        } else if (which == self->news)
+        if (which == self->clients)
+            s_take_requests(self);
+        else if (which == self->news)
             s_on_news(self);
         else
             kf_health_serve(self->health, which);

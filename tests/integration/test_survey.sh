@@ -13,6 +13,10 @@
 #    "low satisfaction score 2", ticket.reopened; first_resolved_at kept.
 #    eng.liu resolves it again through intake: a second survey (resolution 2)
 #    is sent and answered 4; `kefu survey show` lists both;
+#  - D: 24 answers to D's survey from 8 concurrent clients (kefu-survey-load;
+#    scores 3, 4, 5 in turn, so they arrive together in group commits):
+#    exactly one is recorded and announced, the same values again are
+#    duplicates, the others conflicts;
 #  - C: an imported ticket that is resolved gets no survey;
 #  - a move-in campaign for HZ-XH surveys each owner of its units once (an
 #    owner of two units once), all sent; re-run: duplicate, nobody twice;
@@ -76,10 +80,11 @@ on_bus() { # on_bus TYPE TICKET: the listener saw that event
 A=$(submit 1501 '卫生间漏水（回访测试 A）')
 B=$(submit 1502 '阳台漏水（回访测试 B）')
 C=$(submit 1503 '外墙渗水（回访测试 C，导入的工单）')
-routed "$A"; routed "$B"; routed "$C"
+D=$(submit 1504 '窗框渗水（回访测试 D，并发回访）')
+routed "$A"; routed "$B"; routed "$C"; routed "$D"
 it_note "A=$A B=$B C=$C"
 q "UPDATE ticket SET imported = true WHERE no = '$C'" >/dev/null
-for no in "$A" "$B" "$C"; do
+for no in "$A" "$B" "$C" "$D"; do
     kefu --as eng.zhao respond "$no" --note '已联系业主' >/dev/null
     kefu --as eng.zhao resolve "$no" --note '已修复' >/dev/null
 done
@@ -180,6 +185,21 @@ run survey show "$B"
 expect_rc 0 "survey show B (table)"
 [[ $(grep -c answered <<<"$OUT") == 2 ]] || it_fail "the survey table lacks B's two answers: $OUT"
 
+# ---- D: concurrent answers to one survey are counted once --------------------
+it_wait_for "D's survey to be sent" 20 \
+    it_psql_is "SELECT sent_at IS NOT NULL FROM survey s JOIN ticket t ON t.id = s.ticket_id WHERE t.no = '$D'" t
+for i in $(seq 24); do echo "$D"; done >"$IT_DIR/d.tickets"
+"$KEFU_BUILD_DIR/tests/bench/kefu-survey-load" --tickets "$IT_DIR/d.tickets" -c 8 >"$IT_DIR/d.out" 2>&1 || true
+value() { sed -n "s/^$1=//p" "$IT_DIR/d.out"; }
+ok=$(value answered) conflicts=$(value errors.conflict) dups=$(value duplicates)
+[[ ${ok:-0} -ge 1 && $((${ok:-0} + ${conflicts:-0})) == 24 && $(value errors) == "${conflicts:-0}" &&
+   ${dups:-x} == $((${ok:-0} - 1)) ]] ||
+    it_fail "24 concurrent answers to D: $(tr '\n' ' ' <"$IT_DIR/d.out")"
+[[ $(q "SELECT count(*) FROM event WHERE type = 'survey.answered' AND corr = '$D'") == 1 ]] ||
+    it_fail "D's survey was announced as answered more than once"
+[[ $(q "SELECT count(*) FILTER (WHERE answered_at IS NOT NULL) FROM survey s JOIN ticket t ON t.id = s.ticket_id
+         WHERE t.no = '$D'") == 1 ]] || it_fail "D's survey is not answered exactly once"
+
 # ---- C: imported tickets are never surveyed --------------------------------
 C_EVENT=$(q "SELECT id FROM event WHERE type = 'ticket.resolved' AND corr = '$C'")
 it_wait_for "C's resolution to be consumed" 20 \
@@ -191,7 +211,7 @@ expect_rc 1 "answer imported C"
 grep -q "imported" <<<"$ERR" || it_fail "the refusal does not say C is imported: $ERR"
 
 # ---- campaigns ---------------------------------------------------------------
-# Owners of HZ-XH units: the three above plus five more, one with two units,
+# Owners of HZ-XH units: the four above plus five more, one with two units,
 # and one owner of an SH-PD unit only (not surveyed).
 q "INSERT INTO homeowner (phone, name) SELECT '1360000000' || g, 'campaign owner ' || g
      FROM generate_series(1, 6) g;
@@ -207,34 +227,34 @@ q "INSERT INTO homeowner (phone, name) SELECT '1360000000' || g, 'campaign owner
       AND u.unit_no = '101' WHERE h.phone = '13600000006'" >/dev/null
 owners=$(q "SELECT count(DISTINCT hu.homeowner_id) FROM homeowner_unit hu JOIN unit u ON u.id = hu.unit_id
              WHERE u.project_id = 'HZ-XH'")
-[[ $owners == 8 ]] || it_fail "expected 8 owners of HZ-XH units in the fixture, found $owners"
+[[ $owners == 9 ]] || it_fail "expected 9 owners of HZ-XH units in the fixture, found $owners"
 
 run --as agent.li survey campaign --project HZ-XH --milestone move-in
 expect_rc 1 "a campaign by an agent"
 grep -q forbidden <<<"$ERR" || it_fail "an agent's campaign is not forbidden: $ERR"
 run --as admin survey campaign --project HZ-XH --milestone move-in --json
 expect_rc 0 "campaign"
-[[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "8 false " ]] || it_fail "campaign reply: $OUT"
+[[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "9 false " ]] || it_fail "campaign reply: $OUT"
 CAMPAIGN=$(json .campaign)
 it_wait_for "the campaign's surveys to be sent" 20 \
     it_psql_is "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) || '/' || count(*) FROM survey
-                 WHERE campaign_id = $CAMPAIGN" "8/8"
+                 WHERE campaign_id = $CAMPAIGN" "9/9"
 row=$(q "SELECT count(DISTINCT homeowner_id), count(*) FILTER (WHERE kind = 'campaign' AND milestone = 'move-in'
                 AND project_id = 'HZ-XH' AND ticket_id IS NULL) FROM survey WHERE campaign_id = $CAMPAIGN")
-[[ $row == "8|8" ]] || it_fail "the campaign's surveys are not one per owner: $row"
+[[ $row == "9|9" ]] || it_fail "the campaign's surveys are not one per owner: $row"
 sent=$(q "SELECT count(*), count(DISTINCT (body->>'survey')) FROM event e JOIN survey s
            ON s.id = (e.body->>'survey')::bigint WHERE e.type = 'survey.sent' AND s.campaign_id = $CAMPAIGN")
-[[ $sent == "8|8" ]] || it_fail "survey.sent events of the campaign (events|surveys): $sent"
+[[ $sent == "9|9" ]] || it_fail "survey.sent events of the campaign (events|surveys): $sent"
 [[ $(q "SELECT count(*) FROM event WHERE type = 'survey.sent' AND body->>'milestone' = 'move-in'
-          AND body->>'kind' = 'campaign'") == 8 ]] || it_fail "survey.sent lacks kind/milestone"
+          AND body->>'kind' = 'campaign'") == 9 ]] || it_fail "survey.sent lacks kind/milestone"
 run --as cs.wang survey campaign --project HZ-XH --milestone move-in --json
 expect_rc 0 "the same campaign again"
 [[ $(json '.campaign, .duplicate' | tr '\n' ' ') == "$CAMPAIGN true " ]] || it_fail "re-run is not the same campaign: $OUT"
-[[ $(q "SELECT count(*) FROM survey WHERE kind = 'campaign'") == 8 ]] || it_fail "the re-run surveyed owners twice"
+[[ $(q "SELECT count(*) FROM survey WHERE kind = 'campaign'") == 9 ]] || it_fail "the re-run surveyed owners twice"
 # Another milestone is another campaign.
 run --as admin survey campaign --project HZ-XH --milestone revisit-4y --json
 expect_rc 0 "revisit-4y campaign"
-[[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "8 false " ]] || it_fail "revisit-4y: $OUT"
+[[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "9 false " ]] || it_fail "revisit-4y: $OUT"
 # A campaign survey is answered by its id.
 SID=$(q "SELECT min(id) FROM survey WHERE campaign_id = $CAMPAIGN")
 it_wait_for "campaign survey $SID to be sent" 10 it_psql_is "SELECT sent_at IS NOT NULL FROM survey WHERE id = $SID" t
@@ -251,7 +271,7 @@ unsent=$(q "SELECT count(*) FROM survey s WHERE s.sent_at IS NOT NULL AND NOT EX
 [[ $unsent == 0 ]] || it_fail "$unsent surveys are marked sent without their event"
 answered=$(q "SELECT count(*) FROM survey WHERE answered_at IS NOT NULL")
 events=$(q "SELECT count(*) FROM event WHERE type = 'survey.answered'")
-[[ $answered == 4 && $events == 4 ]] || it_fail "answers $answered, survey.answered events $events (expected 4 and 4)"
+[[ $answered == 5 && $events == 5 ]] || it_fail "answers $answered, survey.answered events $events (expected 5 and 5)"
 it_running survey || it_fail "kefu-survey died"
 kill -TERM "$SUB_PID" 2>/dev/null || true
 wait "$SUB_PID" 2>/dev/null || true
