@@ -267,8 +267,8 @@ static bool s_unchanged(json_t *counts)
 static void s_summary(const char *path, json_t *counts, bool check, long long run, int64_t ms)
 {
     if (s_unchanged(counts))
-        printf("%s: %s no changes: the store already matches the file (%lld ms)\n", path,
-               check ? "valid;" : "", (long long)ms);
+        printf("%s: %sno changes: the store already matches the file (%lld ms)\n", path,
+               check ? "valid; " : "", (long long)ms);
     else if (check)
         printf("%s: valid; it would make these changes (nothing applied, --check):\n", path);
     else
