@@ -15,7 +15,10 @@
 set -euo pipefail
 
 prog=kefu-entrypoint
+# What the image installs under /usr/share/kefu; run from a source tree
+# (tests/deploy), the same files are beside this script in deploy/.
 share=/usr/share/kefu
+[[ -f $share/migrate.sh ]] || share=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 usage() {
     cat <<EOF

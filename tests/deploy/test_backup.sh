@@ -6,6 +6,7 @@
 # history row, event and processed event is back, nothing is routed twice,
 # and new tickets continue the numbering and get routed. A database setting
 # (ALTER DATABASE ... SET kefu.tz) is not in the dump, as the guide warns.
+# First, the image's kefu-migrate against an empty database.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../integration/lib.sh"
@@ -16,6 +17,26 @@ rc_init
 export KEFU_ACTOR=agent.li KEFU_METRICS_PORT=0
 it_pg_start
 PG=(-h 127.0.0.1 -p "$IT_PG_PORT" -U postgres)
+
+# The image's one-shot migration (deploy/docker-entrypoint.sh kefu-migrate,
+# run from the tree) on an empty database: the schema and, with
+# KEFU_DEMO_ORG=1, the demo organisation; run again, a no-op.
+createdb "${PG[@]}" kefu_fresh
+fresh=postgresql://postgres@127.0.0.1:$IT_PG_PORT/kefu_fresh
+PATH=$KEFU_BUILD_DIR/services/cli:$PATH KEFU_DATABASE_URL=$fresh KEFU_DEMO_ORG=1 \
+    bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate >"$IT_DIR/log/migrate1.log" 2>&1 ||
+    it_fail "kefu-migrate on an empty database failed: $(tail -n 5 "$IT_DIR/log/migrate1.log")"
+[[ $(psql -X -At -d "$fresh" -c "SELECT count(*) FROM schema_migration") == \
+   "$(ls "$KEFU_SOURCE_DIR"/deploy/migrations/*.sql | wc -l)" ]] || it_fail "kefu-migrate applied not every migration"
+[[ $(psql -X -At -d "$fresh" -c "SELECT count(*) FROM staff WHERE id = 'agent.li'") == 1 ]] ||
+    it_fail "KEFU_DEMO_ORG=1 did not load the demo organisation"
+out=$(KEFU_DATABASE_URL=$fresh bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate 2>&1) ||
+    it_fail "kefu-migrate run again failed: $out"
+[[ $out == *"up to date"* ]] || it_fail "kefu-migrate run again was not a no-op: $out"
+st=0; KEFU_DATABASE_URL=$fresh KEFU_DEMO_ORG=maybe \
+    bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate >/dev/null 2>&1 || st=$?
+[[ $st == 2 ]] || it_fail "KEFU_DEMO_ORG=maybe: kefu-migrate exited $st, not 2"
+dropdb "${PG[@]}" kefu_fresh
 it_psql "ALTER DATABASE kefu SET kefu.tz = 'Asia/Tokyo'"
 
 it_start bus; it_start intake; it_start router
