@@ -156,9 +156,8 @@ typedef struct {
     int64_t esc[S_LEVELS + 1];      /* escalations by level; [0] all levels */
     int64_t sat_num, sat_den;       /* answers scoring 4-5, answers with a score */
     kpi_nps_t nps;                  /* answers with a 0-10 score */
-    bool has_approval;              /* the approval query ran */
-    int64_t ap_den, ap_med, ap_p90; /* requests completed; seconds */
-    bool ap_null;                   /* no completed request: median and p90 absent */
+    int64_t ap_den, ap_med, ap_p90; /* requests completed; seconds (no row: none) */
+    bool ap_null;                   /* median and p90 absent */
 } s_fig_t;
 
 /* The figures of one period: the total and the groups. */
@@ -240,7 +239,6 @@ static void s_fill_surveys(s_fig_t *fig, PGresult *res, int row)
 /* Reads a row of the approvals statement. */
 static void s_fill_approvals(s_fig_t *fig, PGresult *res, int row)
 {
-    fig->has_approval = true;
     fig->ap_den = s_int(res, row, 2);
     fig->ap_null = PQgetisnull(res, row, 3);
     fig->ap_med = s_int(res, row, 3);
@@ -662,7 +660,7 @@ static void s_put_nps(kf_body_t *parent, const kpi_nps_t *nps)
 static void s_put_approval(kf_body_t *parent, const s_fig_t *fig)
 {
     kf_body_t *body = kf_body_new();
-    if (!fig->has_approval) {
+    if (!s_sql_approvals) {
         kf_body_nil(body, "den");
         kf_body_nil(body, "median_s");
         kf_body_nil(body, "p90_s");
