@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Exactly one survey per resolution across SIGKILL: 210 tickets are resolved
-# by two streams, 150 through intake with the real client (the bus rings
+# Exactly one survey per resolution across SIGKILL: 120 tickets are resolved
+# by two streams, 60 through intake with the real client (the bus rings
 # the doorbell) and 60 by a psql session calling the store's functions (no
 # doorbell: catch-up alone finds them), which also reopens each of its
-# tickets and resolves it again, so resolutions 1 and 2 interleave: 270
+# tickets and resolves it again, so resolutions 1 and 2 interleave: 180
 # resolutions in all, while two kefu-survey instances consume them and send
 # the surveys (delay 1 s) and are killed with SIGKILL five times: early and
 # late in the stream, both at once, and one 0.15 s after a restart (during
@@ -15,7 +15,7 @@ here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/lib.sh"
 source "$here/routing_checks.sh"
 
-N_A=150 # resolved once, through intake
+N_A=60 # resolved once, through intake
 N_B=60  # resolved, reopened, resolved again, in the store
 N=$((N_A + N_B))
 RESOLUTIONS=$((N_A + 2 * N_B))
@@ -90,21 +90,21 @@ kill9() { # kill9 KEY...: SIGKILL each, checking it died of it
     if streaming; then KILLS_MID_STREAM=$((KILLS_MID_STREAM + 1)); fi
     it_note "killed $* at $(resolved) resolutions ($(it_psql "SELECT count(*) FROM survey") surveys)"
 }
-it_wait_for "30 resolutions" 60 at_least 30
+it_wait_for "20 resolutions" 60 at_least 20
 kill9 survey
 sleep 0.3
 it_start survey
-it_wait_for "80 resolutions" 60 at_least 80
+it_wait_for "50 resolutions" 60 at_least 50
 kill9 survey@2
 sleep 0.1
 it_start survey@2 KEFU_SURVEY_BIND="$BIND2"
-it_wait_for "140 resolutions" 60 at_least 140
+it_wait_for "90 resolutions" 60 at_least 90
 kill9 survey
 it_start survey
 sleep 0.15 # the restarted instance is catching up now
 kill9 survey
 it_start survey
-it_wait_for "200 resolutions" 60 at_least 200
+it_wait_for "130 resolutions" 60 at_least 130
 kill9 survey survey@2
 sleep 0.5
 it_start survey
