@@ -35,6 +35,7 @@ int cmd_tickets(cli_t *cli, int argc, char **argv);
 int cmd_respond(cli_t *cli, int argc, char **argv);
 int cmd_transfer(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);
+int cmd_notification(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_survey(cli_t *cli, int argc, char **argv);
 int cmd_report(cli_t *cli, int argc, char **argv);

@@ -32,6 +32,8 @@ static const s_command_t s_commands[] = {
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
     {"resolve", "mark a ticket resolved", cmd_resolve},
+    {"notification", "notification list|show|resend: the notifier's messages (store)",
+     cmd_notification},
     {"status", "every daemon instance: up or down, version, uptime, events, backlog", cmd_status},
     {"admin", "operator tools on the store: import, import-owners, import-tickets", cmd_admin},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},

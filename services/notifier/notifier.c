@@ -46,7 +46,8 @@ const kf_setting_t notifier_settings[] = {
     {"KEFU_NOTIFY_BACKOFF_MS", "1000", "delay after the first failed attempt (ms)"},
     {"KEFU_NOTIFY_BACKOFF_FACTOR", "2", "each further delay is this many times longer (1-10)"},
     {"KEFU_NOTIFY_BACKOFF_MAX_MS", "3600000", "longest delay between attempts (ms)"},
-    {"KEFU_NOTIFY_BATCH", "50", "most events or notifications handled per transaction"},
+    {"KEFU_NOTIFY_BATCH", "50", "most events applied per transaction"},
+    {"KEFU_NOTIFY_SEND_BATCH", "20", "most notifications one instance claims at a time"},
     {"KEFU_NOTIFY_CATCHUP_MS", "1000", "how often the outbox is read for events the bus missed"},
     {"KEFU_NOTIFY_POLL_MS", "200", "how often due notifications (retries, held) are looked for"},
     {"KEFU_NOTIFY_RECLAIM_GRACE_MS", "2000",
@@ -84,7 +85,7 @@ struct notifier {
     backoff_t backoff;
     char token[96];  /* this instance, in notification.claimed_by */
     char *unsettled; /* results of sends not yet recorded (JSON), or NULL */
-    long max_attempts, batch, catchup_ms, poll_ms, grace_ms, claim_timeout_ms;
+    long max_attempts, batch, send_batch, catchup_ms, poll_ms, grace_ms, claim_timeout_ms;
     int64_t next_catchup, next_reclaim, next_stats;
     s_stats_t stats, logged;
 };
@@ -102,7 +103,8 @@ static void s_prepare(kf_store_t *store)
                        "AND type = ANY ($2::text[]) ORDER BY seq");
     kf_store_statement(store, "notify_context", "SELECT * FROM kefu_notify_context($1, $2, $3)");
     kf_store_statement(store, "notify_homeowner",
-                       "SELECT id::text, phone, name, lang FROM homeowner WHERE id = $1::bigint");
+                       "SELECT h.id::text, h.phone, h.name, h.lang, p.name FROM homeowner h "
+                       "LEFT JOIN project p ON p.id = $2 WHERE h.id = $1::bigint");
     kf_store_statement(store, "notify_insert",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_insert($1::jsonb, $2)");
     kf_store_statement(store, "notify_claim",
@@ -267,16 +269,19 @@ static int s_context(notifier_t *self, kf_store_t *store, const kf_event_t *ev, 
     if (json_is_integer(homeowner)) { /* a survey names its addressee */
         char id[24];
         snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value(homeowner));
-        const char *params[] = {id};
-        *owner_p = kf_store_exec(store, "notify_homeowner", 1, params, err);
+        const char *project = json_string_value(json_object_get(body, "project"));
+        const char *params[] = {id, project};
+        *owner_p = kf_store_exec(store, "notify_homeowner", 2, params, err);
         if (!*owner_p)
             return -1;
         if (PQntuples(*owner_p) != 1)
             return kf_error_set(err, KF_E_NOT_FOUND, "homeowner", "no homeowner %s", id);
         ctx->customer = (party_t){s_value(*owner_p, 0), s_value(*owner_p, 2), s_value(*owner_p, 1),
                                   s_value(*owner_p, 3)};
-        if (!ticket)
-            ctx->project = json_string_value(json_object_get(body, "project"));
+        if (!ticket) { /* a campaign's survey: the project is the body's */
+            ctx->project = project;
+            ctx->project_name = s_value(*owner_p, 4);
+        }
     }
     return 0;
 }
@@ -507,7 +512,7 @@ static json_t *s_result(notifier_t *self, const note_t *note, send_outcome_t out
     self->stats.failed++;
     kf_error("notify.failed",
              "id=%" PRId64 " ticket=%s channel=%s via=%s to=%s attempts=%d error=%s "
-             "resend=\"kefu admin resend %" PRId64 "\"",
+             "resend=\"kefu notification resend %" PRId64 "\"",
              note->id, note->ticket[0] ? note->ticket : "-", note->channel, via, masked,
              note->attempts, quoted, note->id);
     return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)note->id, "outcome", "failed", "error",
@@ -539,14 +544,31 @@ static void s_recognise(notifier_t *self, const PGresult *claimed, bool *written
     free(found);
 }
 
+/* Records the results gathered in results (and empties it). Returns 0, or
+   -1 when the store did not take them (they are kept in self->unsettled). */
+static int s_flush(notifier_t *self, json_t *results)
+{
+    if (json_array_size(results) == 0)
+        return 0;
+    self->unsettled = json_dumps(results, JSON_COMPACT);
+    json_array_clear(results);
+    return s_settle(self);
+}
+
 /* Claims, sends and settles one batch of due notifications. Returns how
-   many were claimed, or -1 when the store could not be used. */
+   many were claimed, or -1 when the store could not be used.
+
+   A message that left kefu (HTTP, SMTP) is recorded at once, before the
+   next is sent: a crash can then repeat at most the one message whose
+   delivery and record it fell between. Lines of the file channel are
+   recorded together at the end (or before the next such message): one
+   interrupted there is recognised in the file by its id. */
 static int s_send_once(notifier_t *self)
 {
     if (s_settle(self) != 0)
         return -1;
     char limit[16];
-    snprintf(limit, sizeof limit, "%ld", self->batch);
+    snprintf(limit, sizeof limit, "%ld", self->send_batch);
     kf_error_t err = {0};
     const char *params[] = {limit, self->token};
     PGresult *claimed = kf_store_exec(self->store, "notify_claim", 2, params, &err);
@@ -561,7 +583,8 @@ static int s_send_once(notifier_t *self)
     s_recognise(self, claimed, written);
     json_t *results = json_array();
     int64_t now = kf_now_ms() / 1000;
-    for (int i = 0; i < n; i++) {
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
         note_t note = s_note_from_row(claimed, i);
         const char *via = channels_via(self->channels, note.channel);
         int64_t release = rules_quiet(note.recipient_kind, note.channel, note.urgent)
@@ -581,12 +604,16 @@ static int s_send_once(notifier_t *self)
         else
             outcome = channels_send(self->channels, &note, error, sizeof error);
         json_array_append_new(results, s_result(self, &note, outcome, via, error));
+        /* The rows not reached stay claimed; they are put back once this
+           instance's connection is gone (kefu_notify_reclaim), never sent. */
+        if (strcmp(via, "file") != 0 && !written[i])
+            rc = s_flush(self, results);
     }
-    self->unsettled = json_dumps(results, JSON_COMPACT);
+    if (rc == 0)
+        s_flush(self, results);
     json_decref(results);
     free(written);
     PQclear(claimed);
-    s_settle(self);
     return n;
 }
 
@@ -670,7 +697,7 @@ static bool s_tick(notifier_t *self)
         s_reclaim(self);
         self->next_reclaim = zclock_mono() + (self->grace_ms < 1000 ? self->grace_ms : 1000);
     }
-    return s_send_once(self) >= self->batch || busy;
+    return s_send_once(self) >= self->send_batch || busy;
 }
 
 int notifier_run(notifier_t *self)
@@ -747,6 +774,7 @@ notifier_t *notifier_new(void)
         s_int("KEFU_NOTIFY_BACKOFF_FACTOR", 1, 10, &factor) ||
         s_int("KEFU_NOTIFY_BACKOFF_MAX_MS", 1, 604800000, &cap) ||
         s_int("KEFU_NOTIFY_BATCH", 1, S_MAX_BATCH, &self->batch) ||
+        s_int("KEFU_NOTIFY_SEND_BATCH", 1, S_MAX_BATCH, &self->send_batch) ||
         s_int("KEFU_NOTIFY_CATCHUP_MS", 10, 3600000, &self->catchup_ms) ||
         s_int("KEFU_NOTIFY_POLL_MS", 10, 60000, &self->poll_ms) ||
         s_int("KEFU_NOTIFY_RECLAIM_GRACE_MS", 100, 3600000, &self->grace_ms) ||
@@ -758,12 +786,14 @@ notifier_t *notifier_new(void)
     }
     /* A live notifier must finish a claimed batch before the hard timeout
        hands it to another, or both would send it. */
-    long longest = sms_timeout > smtp_timeout ? sms_timeout : smtp_timeout;
-    if (self->claim_timeout_ms <= self->batch * longest + 10000) {
+    long sms = kf_config_str(notifier_settings, "KEFU_SMS_URL")[0] ? sms_timeout : 0;
+    long smtp = kf_config_str(notifier_settings, "KEFU_SMTP_URL")[0] ? smtp_timeout : 0;
+    long longest = sms > smtp ? sms : smtp > 0 ? smtp : 1000; /* the file: a write */
+    if (self->claim_timeout_ms <= self->send_batch * longest + 10000) {
         fprintf(stderr,
-                "KEFU_NOTIFY_CLAIM_TIMEOUT_MS=%ld must exceed KEFU_NOTIFY_BATCH x the longest "
+                "KEFU_NOTIFY_CLAIM_TIMEOUT_MS=%ld must exceed KEFU_NOTIFY_SEND_BATCH x the longest "
                 "send timeout + 10 s (%ld ms)\n",
-                self->claim_timeout_ms, self->batch * longest + 10000);
+                self->claim_timeout_ms, self->send_batch * longest + 10000);
         free(self);
         return NULL;
     }
