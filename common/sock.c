@@ -51,6 +51,10 @@ int kf_request_recv(zsock_t *router, kf_request_t *req)
         zframe_t *delimiter = zmsg_pop(msg);
         zmsg_append(req->route, &delimiter);
     }
+    /* The ZAP handler gave the connection the client's key as its User-Id
+       (auth.c); a routing frame made by the ROUTER itself carries none. */
+    const char *key = zmsg_first(msg) ? zframe_meta(zmsg_first(msg), "User-Id") : NULL;
+    snprintf(req->key, sizeof req->key, "%s", key ? key : "");
     req->env = kf_env_decode_msg(msg, &req->err);
     zmsg_destroy(&msg);
     return 0;

@@ -4,6 +4,7 @@
 
 #include <czmq.h>
 
+#include "auth.h"
 #include "envelope.h"
 #include "feed.h"
 
@@ -25,6 +26,7 @@ typedef struct {
     zmsg_t *route; /* identity, plus the empty delimiter of a REQ peer */
     kf_env_t *env;
     kf_error_t err;
+    char key[KF_KEY_MAX + 1]; /* the peer's CURVE key (z85), "" without one (auth.h) */
 } kf_request_t;
 
 /* Receives one request from a ROUTER socket. Returns 0 (req->env may be

@@ -139,7 +139,7 @@ static int s_parse(cli_t *cli, int argc, char **argv, request_t *req)
     if (rc == ARGS_OK)
         rc = args_fields(cli, a->cmd, a->fields, req->values, a->nfields);
     if (rc == ARGS_OK)
-        rc = args_actor(cli, a->cmd);
+        rc = args_cert(cli, a->cmd);
     return rc;
 }
 

@@ -316,13 +316,16 @@ static const s_sub_t s_subs[] = {
     {"import-owners", "load the owner list from the sales system (CSV)", admin_import_owners},
     {"import-tickets", "load the ticket history of the previous system (CSV)",
      admin_import_tickets},
+    {"server-cert", "create the daemons' certificate (KEFU_CURVE_CERT)", admin_server_cert},
+    {"cert", "issue a staff member's certificate and register it", admin_cert},
+    {"revoke", "revoke certificates at once", admin_revoke},
     {NULL, NULL, NULL}};
 
 /* `kefu admin --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu admin SUBCOMMAND [OPTIONS] FILE\n\n"
+            "Usage: kefu admin SUBCOMMAND [OPTIONS] ARGS\n\n"
             "Operator tools. Unlike the other commands they do not go through intake or\n"
             "any daemon: they connect to PostgreSQL directly, as given by --database or\n"
             "KEFU_DATABASE_URL (default %s), and need a role that may write\n"
@@ -349,8 +352,8 @@ int cmd_admin(cli_t *cli, int argc, char **argv)
         strcmp(argv[1], "help") == 0) {
         if (argc < 2)
             return args_usage(cli, "admin", NULL,
-                              "missing the subcommand (import, "
-                              "import-owners, import-tickets)");
+                              "missing the subcommand (import, import-owners, "
+                              "import-tickets, server-cert, cert, revoke)");
         s_help(stdout);
         return CLI_EXIT_OK;
     }
@@ -359,6 +362,6 @@ int cmd_admin(cli_t *cli, int argc, char **argv)
             return s->run(cli, argc - 1, argv + 1);
     return args_usage(cli, "admin", NULL,
                       "unknown subcommand '%s' (import, import-owners, "
-                      "import-tickets)",
+                      "import-tickets, server-cert, cert, revoke)",
                       argv[1]);
 }

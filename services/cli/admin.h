@@ -132,5 +132,8 @@ int cmd_admin(cli_t *cli, int argc, char **argv);
 int admin_import(cli_t *cli, int argc, char **argv);
 int admin_import_owners(cli_t *cli, int argc, char **argv);
 int admin_import_tickets(cli_t *cli, int argc, char **argv);
+int admin_server_cert(cli_t *cli, int argc, char **argv);
+int admin_cert(cli_t *cli, int argc, char **argv);
+int admin_revoke(cli_t *cli, int argc, char **argv);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "envelope.h"
 #include "output.h"
@@ -14,7 +15,8 @@
 void args_global_help(FILE *out)
 {
     fprintf(out, "Global options (before or after the command):\n"
-                 "  --as STAFF         act as this staff id (default: $KEFU_ACTOR; required)\n"
+                 "  --cert FILE        your certificate, which says who you are (default:\n"
+                 "                     $KEFU_CERT or ~/.kefu/kefu.cert; kefu admin cert issues it)\n"
                  "  --endpoint URL     the daemon's endpoint (default: $KEFU_INTAKE or "
                  "tcp://127.0.0.1:7700;\n"
                  "                     for survey: $KEFU_SURVEY or tcp://127.0.0.1:7710)\n"
@@ -52,10 +54,10 @@ int args_global(cli_t *cli, const char *cmd, int c, const char *arg)
     case ARG_JSON:
         cli->json = true;
         return 1;
-    case ARG_AS:
-        if (args_text(cli, cmd, "as", arg, sizeof cli->actor - 1, true) != 0)
+    case ARG_CERT:
+        if (args_text(cli, cmd, "cert", arg, sizeof cli->cert - 1, true) != 0)
             return -1;
-        snprintf(cli->actor, sizeof cli->actor, "%s", arg);
+        snprintf(cli->cert, sizeof cli->cert, "%s", arg);
         return 1;
     case ARG_ENDPOINT:
         if (args_text(cli, cmd, "endpoint", arg, sizeof cli->endpoint - 1, true) != 0)
@@ -134,12 +136,16 @@ int args_enum(const cli_t *cli, const char *cmd, const char *field, const char *
     return args_usage(cli, cmd, field, "--%s '%s' is not one of: %s", field, value, list);
 }
 
-int args_actor(const cli_t *cli, const char *cmd)
+int args_cert(const cli_t *cli, const char *cmd)
 {
-    if (cli->actor[0] != '\0')
-        return 0;
-    return args_usage(cli, cmd, "actor",
-                      "who is acting? give --as STAFF or set KEFU_ACTOR to your staff id");
+    if (cli->cert[0] == '\0')
+        return args_usage(cli, cmd, "cert",
+                          "who are you? give --cert FILE or set KEFU_CERT (an operator issues "
+                          "a certificate with: kefu admin cert STAFF --out FILE)");
+    if (access(cli->cert, R_OK) != 0)
+        return args_usage(cli, cmd, "cert", "cannot read the certificate %s: %s", cli->cert,
+                          strerror(errno));
+    return 0;
 }
 
 int args_operands(const cli_t *cli, const char *cmd, int argc, char **argv, int want,

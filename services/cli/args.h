@@ -10,11 +10,11 @@
 #include "cli.h"
 
 /* getopt_long codes of the global options (above any short option). */
-enum { ARG_JSON = 0x100, ARG_AS, ARG_ENDPOINT, ARG_TIMEOUT, ARG_FIRST_LOCAL };
+enum { ARG_JSON = 0x100, ARG_CERT, ARG_ENDPOINT, ARG_TIMEOUT, ARG_FIRST_LOCAL };
 
 /* The global options, to end every command's option table with. */
 #define ARGS_GLOBAL_OPTIONS                                                                        \
-    {"json", no_argument, NULL, ARG_JSON}, {"as", required_argument, NULL, ARG_AS},                \
+    {"json", no_argument, NULL, ARG_JSON}, {"cert", required_argument, NULL, ARG_CERT},                \
         {"endpoint", required_argument, NULL, ARG_ENDPOINT},                                       \
         {"timeout", required_argument, NULL, ARG_TIMEOUT}, {"help", no_argument, NULL, 'h'},       \
     {                                                                                              \
@@ -81,8 +81,9 @@ int args_text(const cli_t *cli, const char *cmd, const char *field, const char *
 int args_enum(const cli_t *cli, const char *cmd, const char *field, const char *value,
               const char *const *names);
 
-/* Checks that an identity was given (--as or KEFU_ACTOR). */
-int args_actor(const cli_t *cli, const char *cmd);
+/* Checks that a certificate was given (--cert, KEFU_CERT or the default
+   file) and can be read: it says who acts. */
+int args_cert(const cli_t *cli, const char *cmd);
 
 /* Checks the operands left after the options: exactly want of them. */
 int args_operands(const cli_t *cli, const char *cmd, int argc, char **argv, int want,

@@ -10,9 +10,8 @@
 
 kf_body_t *call_body(const cli_t *cli)
 {
-    kf_body_t *body = kf_body_new();
-    kf_body_str(body, "actor", cli->actor);
-    return body;
+    (void)cli; /* who acts is the certificate's to say, never the body's */
+    return kf_body_new();
 }
 
 bool call_str(const msgpack_object *body, const char *key, char *buf, size_t size)
@@ -91,9 +90,9 @@ int call_run(const cli_t *cli, const call_t *call, kf_env_t **reply_p)
 {
     *reply_p = NULL;
     kf_error_t err = {.code = KF_OK};
-    net_t *net = net_new(cli->endpoint, &err);
+    net_t *net = net_new(cli->endpoint, cli->cert, &err);
     if (!net) {
-        out_local_error(cli, "usage", "endpoint", "%s", err.message);
+        out_local_error(cli, "usage", err.field, "%s", err.message);
         return CLI_EXIT_USAGE;
     }
     net_status_t status = s_exchange(cli, call, net, reply_p, &err);
@@ -107,6 +106,10 @@ int call_run(const cli_t *cli, const call_t *call, kf_env_t **reply_p)
     if (status == NET_FAILED) {
         out_local_error(cli, kf_err_name(err.code), err.field, "%s", err.message);
         return err.code == KF_E_UNAVAILABLE ? CLI_EXIT_TEMPORARY : CLI_EXIT_PROTOCOL;
+    }
+    if (status == NET_REFUSED) {
+        out_reply_error(cli, kf_err_name(err.code), err.message, err.field);
+        return err.code == KF_E_UNAVAILABLE ? CLI_EXIT_TEMPORARY : CLI_EXIT_REFUSED;
     }
     if (status == NET_BAD_REPLY) {
         out_local_error(cli, "protocol", err.field, "protocol error: %s: %s", kf_err_name(err.code),

@@ -14,13 +14,14 @@ typedef kf_body_t *(*call_body_fn)(const cli_t *cli, const void *arg);
 typedef struct {
     const char *type;      /* request type, e.g. ticket.show */
     const char *corr;      /* the ticket number, or NULL */
-    call_body_fn build;    /* makes the body (actor already added) */
+    call_body_fn build;    /* makes the body (from call_body) */
     const void *arg;       /* passed to build */
     int retries;           /* extra attempts after a timeout (0 or 1) */
     const char *retry_why; /* said on stderr when retrying */
 } call_t;
 
-/* A new body holding the actor, for build functions to add to. */
+/* A new, empty body for build functions to add to (who acts is the
+   certificate's to say, never the body's). */
 kf_body_t *call_body(const cli_t *cli);
 
 /* Runs the request. On reply.ok returns CLI_EXIT_OK with *reply_p set

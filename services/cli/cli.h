@@ -23,7 +23,7 @@ typedef struct {
     char survey_endpoint[256]; /* kefu-survey's ROUTER endpoint (KEFU_SURVEY) */
     const char *peer;          /* the daemon asked, named in messages: "intake" or "kefu-survey" */
     int timeout_ms;            /* how long to wait for one reply */
-    char actor[65];            /* staff id sent as `actor`; empty when not given */
+    char cert[1024];           /* your certificate file: who you are (common/auth.h) */
     bool json;                 /* print reply bodies and errors as JSON */
 } cli_t;
 

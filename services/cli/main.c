@@ -14,7 +14,7 @@ static const kf_setting_t s_settings[] = {
     {"KEFU_INTAKE", "tcp://127.0.0.1:7700", "intake's endpoint (--endpoint)"},
     {"KEFU_SURVEY", "tcp://127.0.0.1:7710", "kefu-survey's endpoint (survey, report; --endpoint)"},
     {"KEFU_TIMEOUT_MS", "5000", "how long to wait for a reply, in ms (--timeout)"},
-    {"KEFU_ACTOR", "", "your staff id, sent as actor (--as)"},
+    {"KEFU_CERT", "", "your certificate file (--cert); default ~/.kefu/kefu.cert"},
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
     KF_SETTINGS_END};
 
@@ -64,7 +64,7 @@ static void s_help(FILE *out)
                  "Errors go to stderr as \"kefu: CODE: message (field FIELD)\"; with --json an\n"
                  "{\"error\": {\"code\", \"message\", \"field\"}} object also goes to stdout.\n\n"
                  "Example:\n"
-                 "  export KEFU_ACTOR=agent01\n"
+                 "  export KEFU_CERT=~/.kefu/agent01.cert   # from: kefu admin cert agent01\n"
                  "  no=$(kefu submit --kind repair --category plumbing --channel wechat \\\n"
                  "       --project HZ-XH --phone 13800138000 --summary '厨房下水堵塞')\n"
                  "  kefu ticket show \"$no\"\n");
@@ -85,10 +85,12 @@ static int s_setup(cli_t *cli)
     if (kf_config_int(s_settings, "KEFU_TIMEOUT_MS", 1, 600000, &timeout) != 0)
         return CLI_EXIT_USAGE;
     cli->timeout_ms = (int)timeout;
-    const char *actor = kf_config_str(s_settings, "KEFU_ACTOR");
-    if (args_check(cli, NULL, "actor", "KEFU_ACTOR", actor, sizeof cli->actor - 1, false) != 0)
-        return CLI_EXIT_USAGE;
-    snprintf(cli->actor, sizeof cli->actor, "%s", actor);
+    const char *cert = kf_config_str(s_settings, "KEFU_CERT");
+    const char *home = getenv("HOME");
+    if (cert[0])
+        snprintf(cli->cert, sizeof cli->cert, "%s", cert);
+    else if (home && home[0])
+        snprintf(cli->cert, sizeof cli->cert, "%s/.kefu/kefu.cert", home);
     return 0;
 }
 

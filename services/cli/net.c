@@ -3,17 +3,62 @@
 
 #include <string.h>
 
+#include "auth.h"
+
 #define NET_SRC "kefu-cli"
 #define NET_MAX_SENT 8 /* request ids remembered per connection */
 
 struct net {
     zsock_t *sock;
+    zsock_t *monitor; /* PAIR: the socket's failed handshakes */
     zpoller_t *poller;
     char sent[NET_MAX_SENT][KF_MAX_ID + 1]; /* ids of requests sent, oldest first */
     size_t nsent;
 };
 
-net_t *net_new(const char *endpoint, kf_error_t *err)
+/* Watches sock's handshakes: a daemon that refuses the certificate only
+   closes the connection, which would otherwise look like a dead daemon. */
+static zsock_t *s_monitor(zsock_t *sock)
+{
+    char endpoint[80];
+    snprintf(endpoint, sizeof endpoint, "inproc://kefu-cli-monitor-%p", (void *)sock);
+    if (zmq_socket_monitor(zsock_resolve(sock), endpoint,
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) !=
+        0)
+        return NULL;
+    char connect[84];
+    snprintf(connect, sizeof connect, ">%s", endpoint);
+    return zsock_new_pair(connect);
+}
+
+/* Reads one monitor event into err: a refused certificate (ZAP status 400),
+   a daemon that could not check it (500), or a failed handshake. */
+static void s_refusal(zsock_t *monitor, kf_error_t *err)
+{
+    zmsg_t *event = zmsg_recv(monitor);
+    zframe_t *head = event ? zmsg_first(event) : NULL;
+    uint16_t id = 0;
+    uint32_t value = 0;
+    if (head && zframe_size(head) == 6) {
+        memcpy(&id, zframe_data(head), 2);
+        memcpy(&value, zframe_data(head) + 2, 4);
+    }
+    zmsg_destroy(&event);
+    if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 500)
+        kf_error_set(err, KF_E_UNAVAILABLE, "cert",
+                     "the daemon could not check your certificate (its store is unreachable)");
+    else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert",
+                     "the daemon refused your certificate: it is not registered, has been "
+                     "revoked, or its holder is not active staff (ask an operator: kefu admin "
+                     "cert)");
+    else
+        kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert",
+                     "the secure handshake failed: the certificate's server-key is not this "
+                     "daemon's, or the daemon does not speak CURVE");
+}
+
+net_t *net_new(const char *endpoint, const char *cert, kf_error_t *err)
 {
     net_t *self = (net_t *)zmalloc(sizeof(net_t));
     self->sock = zsock_new(ZMQ_DEALER);
@@ -24,13 +69,18 @@ net_t *net_new(const char *endpoint, kf_error_t *err)
     }
     /* A dead daemon must never hold up the exit with unsent requests. */
     zsock_set_linger(self->sock, 0);
+    if (kf_auth_client(self->sock, cert, NULL, err) != 0) {
+        net_destroy(&self);
+        return NULL;
+    }
+    self->monitor = s_monitor(self->sock);
     if (zsock_connect(self->sock, "%s", endpoint) != 0) {
         kf_error_set(err, KF_E_BAD_VALUE, "endpoint", "cannot use endpoint '%s': %s", endpoint,
                      zmq_strerror(errno));
         net_destroy(&self);
         return NULL;
     }
-    self->poller = zpoller_new(self->sock, NULL);
+    self->poller = zpoller_new(self->sock, self->monitor, NULL);
     return self;
 }
 
@@ -40,6 +90,9 @@ void net_destroy(net_t **self_p)
         return;
     net_t *self = *self_p;
     zpoller_destroy(&self->poller);
+    if (self->sock)
+        zmq_socket_monitor(zsock_resolve(self->sock), NULL, 0);
+    zsock_destroy(&self->monitor);
     zsock_destroy(&self->sock);
     free(self);
     *self_p = NULL;
@@ -113,10 +166,15 @@ net_status_t net_call(net_t *self, const char *type, const char *corr, kf_body_t
         return NET_FAILED;
     int64_t deadline = zclock_mono() + timeout_ms;
     for (int64_t left = timeout_ms; left > 0; left = deadline - zclock_mono()) {
-        if (!zpoller_wait(self->poller, (int)left)) {
+        void *which = zpoller_wait(self->poller, (int)left);
+        if (!which) {
             if (zpoller_terminated(self->poller) && !zpoller_expired(self->poller))
                 break;
             continue;
+        }
+        if (which == self->monitor) {
+            s_refusal(self->monitor, err);
+            return NET_REFUSED;
         }
         kf_error_t got = {.code = KF_OK};
         kf_env_t *env = s_receive(self, &got);

@@ -13,12 +13,14 @@ typedef enum {
     NET_REPLY,     /* *reply_p holds the decoded reply */
     NET_TIMEOUT,   /* nothing matching arrived before the deadline */
     NET_BAD_REPLY, /* a reply arrived that does not decode; err says why */
-    NET_FAILED     /* the request could not be sent; err says why */
+    NET_FAILED,    /* the request could not be sent; err says why */
+    NET_REFUSED    /* the daemon refused the certificate at the handshake; err says why */
 } net_status_t;
 
-/* Connects a DEALER (linger 0) to endpoint. Returns NULL with err filled
-   when the endpoint is not valid. */
-net_t *net_new(const char *endpoint, kf_error_t *err);
+/* Connects a DEALER (linger 0) to endpoint as a CURVE client with the
+   certificate in cert (common/auth.h). Returns NULL with err filled when
+   the endpoint is not valid or the certificate cannot be used. */
+net_t *net_new(const char *endpoint, const char *cert, kf_error_t *err);
 void net_destroy(net_t **self_p);
 
 /* Sends a request of type with body (ownership taken) and corr (may be

@@ -210,7 +210,8 @@ static int s_show(cli_t *cli, PGconn *conn, const char *id)
 
 static int s_resend(cli_t *cli, PGconn *conn, const char *id)
 {
-    const char *actor = cli->actor[0] ? cli->actor : getenv("USER");
+    (void)cli;
+    const char *actor = getenv("USER");
     const char *params[] = {id, actor && *actor ? actor : "operator"};
     PGresult *res = s_exec(cli, conn,
                            "SELECT err_code, id, status, channel, recipient_kind, recipient_id, "

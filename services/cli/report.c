@@ -121,7 +121,7 @@ static int s_parse(cli_t *cli, int argc, char **argv, report_t *r)
         r->chart = rc == ARGS_OK;
     }
     if (rc == ARGS_OK)
-        rc = args_actor(cli, REPORT_CMD);
+        rc = args_cert(cli, REPORT_CMD);
     return rc;
 }
 

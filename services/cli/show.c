@@ -207,7 +207,7 @@ static int s_show(cli_t *cli, int argc, char **argv)
     if (rc == ARGS_OK)
         rc = args_ticket(cli, SHOW_CMD, argc, argv, &ticket);
     if (rc == ARGS_OK)
-        rc = args_actor(cli, SHOW_CMD);
+        rc = args_cert(cli, SHOW_CMD);
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     call_t call = {.type = "ticket.show", .corr = ticket, .build = s_body, .arg = ticket};

@@ -129,7 +129,7 @@ static int s_parse(cli_t *cli, int argc, char **argv, const char **values)
         rc = args_usage(cli, SUBMIT_CMD, values[F_BUILDING] ? "unit" : "building",
                         "--building and --unit go together");
     if (rc == ARGS_OK)
-        rc = args_actor(cli, SUBMIT_CMD);
+        rc = args_cert(cli, SUBMIT_CMD);
     return rc;
 }
 

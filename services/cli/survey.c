@@ -106,7 +106,7 @@ static int s_answer_parse(cli_t *cli, int argc, char **argv, answer_t *a)
     if (rc == ARGS_OK && a->values[A_COMMENT])
         rc = args_text(cli, cmd, "comment", a->values[A_COMMENT], SURVEY_COMMENT_MAX, false);
     if (rc == ARGS_OK)
-        rc = args_actor(cli, cmd);
+        rc = args_cert(cli, cmd);
     return rc;
 }
 
@@ -247,7 +247,7 @@ static int s_campaign(cli_t *cli, int argc, char **argv)
     if (rc == ARGS_OK)
         rc = args_fields(cli, cmd, s_campaign_fields, values, C_COUNT);
     if (rc == ARGS_OK)
-        rc = args_actor(cli, cmd);
+        rc = args_cert(cli, cmd);
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     call_t call = {.type = "survey.campaign",
@@ -368,7 +368,7 @@ static int s_show(cli_t *cli, int argc, char **argv)
     if (rc == ARGS_OK)
         rc = s_target(cli, cmd, argc, argv, &show.target, &show.survey);
     if (rc == ARGS_OK)
-        rc = args_actor(cli, cmd);
+        rc = args_cert(cli, cmd);
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     call_t call = {.type = "survey.show",

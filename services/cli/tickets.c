@@ -71,7 +71,7 @@ static int s_parse(cli_t *cli, int argc, char **argv, list_t *list)
         rc = args_usage(cli, LIST_CMD, "limit", "--limit '%s' is not a number in 1..%d", limit,
                         LIST_LIMIT_MAX);
     if (rc == ARGS_OK)
-        rc = args_actor(cli, LIST_CMD);
+        rc = args_cert(cli, LIST_CMD);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "access.h"
+#include "auth.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
@@ -22,6 +23,7 @@
 const kf_setting_t intake_settings[] = {
     KF_SETTINGS_COMMON,
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_INTAKE),
+    KF_SETTINGS_CURVE,
     {"KEFU_INTAKE_BIND", "tcp://127.0.0.1:7700", "endpoint intake binds for clients"},
     {"KEFU_INTAKE_BATCH", "64", "most submits written in one transaction (1-1000)"},
     KF_SETTINGS_END};
@@ -46,6 +48,7 @@ struct intake {
     int batch_max;
     int batch_size;
     kf_health_t *health;
+    kf_auth_t *auth;
     kf_metric_t *submit_seconds; /* arrival -> commit of each stored submit */
 };
 
@@ -53,10 +56,13 @@ struct intake {
 
 static void s_prepare(kf_store_t *store)
 {
-    kf_store_statement(store, "submit_batch", "SELECT * FROM kefu_submit_batch($1::jsonb, $2)");
+    /* The actor of each submit is looked up from its key in the same
+       statement, so a revoked certificate is refused at once. */
+    kf_store_statement(store, "submit_batch",
+                       "SELECT * FROM kefu_submit_batch(kefu_key_actors($1::jsonb), $2)");
     kf_store_statement(store, "submit",
-                       "SELECT 0, * FROM kefu_submit($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                       "$11, $12, $13, $14)");
+                       "SELECT 0, * FROM kefu_submit($1, (SELECT staff_id FROM kefu_key_actor($2)), "
+                       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
     kf_store_statement(
         store, "show",
         "SELECT t.no, t.kind, t.category, t.channel, t.priority, t.status, t.project_id, "
@@ -77,6 +83,7 @@ static void s_prepare(kf_store_t *store)
                        "owner_id = $2) AND ($3::text IS NULL OR project_id = $3) AND "
                        "($4::text IS NULL OR kind = $4) ORDER BY id DESC LIMIT $5::int");
     kf_store_statement(store, "actor", "SELECT role FROM staff WHERE id = $1 AND active");
+    kf_auth_prepare(store);
     kf_store_statement(store, "lock",
                        "SELECT id, status, owner_id, responsible_id, routed_at IS NOT NULL "
                        "FROM ticket WHERE no = $1 FOR UPDATE");
@@ -195,7 +202,7 @@ static char *s_batch_json(intake_t *self, int from, int to)
         const submit_req_t *s = &self->batch[i].sub;
         json_t *item = json_object();
         s_json_set(item, "idem", s->idem);
-        s_json_set(item, "actor", s->actor);
+        s_json_set(item, "key", self->batch[i].req.key);
         s_json_set(item, "kind", s->kind);
         s_json_set(item, "category", s->category);
         s_json_set(item, "channel", s->channel);
@@ -219,7 +226,7 @@ static char *s_batch_json(intake_t *self, int from, int to)
 static int s_write_one(intake_t *self, s_pending_t *p, kf_error_t *err)
 {
     const submit_req_t *s = &p->sub;
-    const char *params[] = {s_opt(s->idem),   s->actor,    s->kind,        s->category,
+    const char *params[] = {s_opt(s->idem),   p->req.key,  s->kind,        s->category,
                             s->channel,       s->priority, s->project,     s_opt(s->building),
                             s_opt(s->unit),   s->phone,    s_opt(s->name), s->summary,
                             s_opt(s->detail), S_SRC};
@@ -272,7 +279,9 @@ static void s_answer_submit(intake_t *self, s_pending_t *p)
         const char *field = PQgetvalue(res, row, S_ERR_FIELD);
         const submit_req_t *s = &p->sub;
         if (strcmp(field, "actor") == 0)
-            kf_error_set(&err, KF_E_UNKNOWN_ACTOR, field, "%s is not active staff", s->actor);
+            kf_error_set(&err, KF_E_UNKNOWN_ACTOR, "cert",
+                         "the certificate is not registered, has been revoked, or its holder "
+                         "is not active staff");
         else if (strcmp(field, "project") == 0)
             kf_error_set(&err, KF_E_NOT_FOUND, field, "no project %s", s->project);
         else
@@ -489,11 +498,11 @@ static PGresult *s_write_change(intake_t *self, const char *type, const action_r
 }
 
 /* Answers respond, transfer and resolve: one transaction each. */
-static int s_change(intake_t *self, kf_request_t *req, const char *type, const action_req_t *act,
+static int s_change(intake_t *self, kf_request_t *req, const char *type, action_req_t *act,
                     kf_error_t *err)
 {
     char role[16];
-    if (s_actor_known(self, act->actor, role, sizeof role, err) != 0)
+    if (kf_auth_actor(self->store, req->key, act->actor, role, err) != 0)
         return -1;
     if (kf_store_begin(self->store, err) != 0)
         return -1;
@@ -541,17 +550,16 @@ static void s_serve(intake_t *self, kf_request_t *req)
     int rc = -1;
     if (strcmp(type, "ticket.list") == 0) {
         list_req_t list;
-        char role[16];
+        char actor[REQ_ACTOR_MAX + 1];
         if (req_parse_list(body, &list, &err) == 0 &&
-            s_actor_known(self, list.actor, role, sizeof role, &err) == 0)
+            kf_auth_actor(self->store, req->key, actor, NULL, &err) == 0)
             rc = s_list(self, req, &list, &err);
     } else if (strcmp(type, "ticket.show") == 0 || strcmp(type, "ticket.respond") == 0 ||
                strcmp(type, "ticket.transfer") == 0 || strcmp(type, "ticket.resolve") == 0) {
         action_req_t act;
-        char role[16];
         if (req_parse_action(type, body, &act, &err) == 0) {
             if (strcmp(type, "ticket.show") == 0)
-                rc = s_actor_known(self, act.actor, role, sizeof role, &err) == 0
+                rc = kf_auth_actor(self->store, req->key, act.actor, NULL, &err) == 0
                          ? s_show(self, req, &act, &err)
                          : -1;
             else
@@ -672,10 +680,16 @@ intake_t *intake_new(void)
         kf_health_metrics(self->health), "kefu_intake_submit_seconds",
         "seconds from a submit's arrival to the commit of the transaction that stored it", NULL, 0,
         NULL, NULL);
+    self->auth = kf_auth_new(intake_settings, "kefu-intake");
+    if (!self->auth) {
+        intake_destroy(&self);
+        return NULL;
+    }
     const char *bind = kf_config_str(intake_settings, "KEFU_INTAKE_BIND");
     self->clients = zsock_new(ZMQ_ROUTER);
     self->events = zsock_new(ZMQ_PUB);
     self->work = zsock_new(ZMQ_PUSH);
+    kf_auth_serve(self->auth, self->clients);
     if (zsock_bind(self->clients, "%s", bind) < 0) {
         kf_error("intake.bind_failed", "endpoint=%s error=\"%s\"", bind, zmq_strerror(zmq_errno()));
         intake_destroy(&self);
@@ -701,6 +715,7 @@ void intake_destroy(intake_t **self_p)
     zsock_destroy(&self->clients);
     zsock_destroy(&self->events);
     zsock_destroy(&self->work);
+    kf_auth_destroy(&self->auth);
     kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
     free(self);

@@ -72,8 +72,7 @@ int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *
 {
     memset(out, 0, sizeof *out);
     char raw_phone[33];
-    if (s_get_text(body, "actor", out->actor, sizeof out->actor, err) != 0 ||
-        s_get_opt(body, "idem", out->idem, sizeof out->idem, err) != 0 ||
+    if (s_get_opt(body, "idem", out->idem, sizeof out->idem, err) != 0 ||
         s_get_enum_req(body, "kind", kf_kinds, out->kind, sizeof out->kind, err) != 0 ||
         s_get_enum_req(body, "category", kf_categories, out->category, sizeof out->category, err) !=
             0 ||
@@ -99,8 +98,7 @@ int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
     out->limit = 50;
-    if (s_get_text(body, "actor", out->actor, sizeof out->actor, err) != 0 ||
-        s_get_enum_opt(body, "status", kf_statuses, out->status, sizeof out->status, err) != 0 ||
+    if (s_get_enum_opt(body, "status", kf_statuses, out->status, sizeof out->status, err) != 0 ||
         s_get_opt(body, "owner", out->owner, sizeof out->owner, err) != 0 ||
         s_get_opt(body, "project", out->project, sizeof out->project, err) != 0 ||
         s_get_enum_opt(body, "kind", kf_kinds, out->kind, sizeof out->kind, err) != 0 ||
@@ -113,8 +111,7 @@ int req_parse_action(const char *type, const msgpack_object *body, action_req_t 
                      kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (s_get_text(body, "actor", out->actor, sizeof out->actor, err) != 0 ||
-        s_get_text(body, "ticket", out->ticket, sizeof out->ticket, err) != 0)
+    if (s_get_text(body, "ticket", out->ticket, sizeof out->ticket, err) != 0)
         return -1;
     if (strcmp(type, "ticket.transfer") == 0)
         return s_get_text(body, "to", out->to, sizeof out->to, err) != 0 ||

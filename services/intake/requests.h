@@ -11,8 +11,9 @@
 
 #define REQ_ACTOR_MAX 64
 
+/* Who acts is never in a request: intake takes the actor from the key
+   the request came with (common/auth.h) and fills actor itself. */
 typedef struct {
-    char actor[REQ_ACTOR_MAX + 1];
     char idem[65]; /* "" when absent */
     char kind[16];
     char category[24];
@@ -28,7 +29,7 @@ typedef struct {
 } submit_req_t;
 
 typedef struct {
-    char actor[REQ_ACTOR_MAX + 1];
+    char actor[REQ_ACTOR_MAX + 1]; /* filled by intake from the request's key */
     char ticket[33];
     char to[REQ_ACTOR_MAX + 1]; /* transfer */
     char reason[501];           /* transfer */
@@ -36,7 +37,6 @@ typedef struct {
 } action_req_t;
 
 typedef struct {
-    char actor[REQ_ACTOR_MAX + 1];
     char status[16];
     char owner[REQ_ACTOR_MAX + 1];
     char project[33];

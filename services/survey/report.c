@@ -141,7 +141,6 @@ static const char *const s_sql_months =
     "SELECT to_char(timezone($1::text, kefu_ts($2::bigint)), 'YYYY-MM'), "
     "to_char(timezone($1::text, kefu_ts($3::bigint)), 'YYYY-MM')";
 
-static const char *const s_sql_actor = "SELECT 1 FROM staff WHERE id = $1 AND active";
 
 /* ---- figures ------------------------------------------------------------ */
 
@@ -268,7 +267,6 @@ static const s_source_t s_sources[] = {
 
 void report_prepare(kf_store_t *store)
 {
-    kf_store_statement(store, "report_actor", s_sql_actor);
     kf_store_statement(store, "report_clock", s_sql_clock);
     kf_store_statement(store, "report_instants", s_sql_instants);
     kf_store_statement(store, "report_months", s_sql_months);
@@ -331,10 +329,6 @@ int report_parse(const msgpack_object *body, report_req_t *out, kf_error_t *err)
     out->by = REPORT_BY_NONE;
     if (!body || body->type != MSGPACK_OBJECT_MAP)
         return kf_error_set(err, KF_E_WRONG_TYPE, "body", "body must be a map");
-    if (kf_get_str(body, "actor", true, out->actor, sizeof out->actor, err) < 0)
-        return -1;
-    if (out->actor[0] == '\0')
-        return kf_error_set(err, KF_E_MISSING_FIELD, "actor", "actor must not be empty");
 
     char month[16];
     int rc = kf_get_str(body, "month", false, month, sizeof month, err);
@@ -779,20 +773,12 @@ static void s_put_series(kf_body_t *reply, const s_period_t *p, const s_figs_t *
     kf_body_array(reply, "series", items, p->nseries);
 }
 
-int report_serve(kf_store_t *store, const msgpack_object *body, kf_body_t *reply, kf_error_t *err)
+int report_serve(kf_store_t *store, const char *actor, const msgpack_object *body,
+                 kf_body_t *reply, kf_error_t *err)
 {
     report_req_t req;
     if (report_parse(body, &req, err) != 0)
         return -1;
-    const char *aparams[] = {req.actor};
-    PGresult *res = s_exec(store, "report_actor", 1, aparams, err);
-    if (!res)
-        return -1;
-    bool known = PQntuples(res) == 1;
-    PQclear(res);
-    if (!known)
-        return kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "no active staff member '%s'",
-                            req.actor);
 
     s_period_t p;
     if (s_period(store, &req, &p, err) != 0)
@@ -831,7 +817,7 @@ int report_serve(kf_store_t *store, const msgpack_object *body, kf_body_t *reply
     if (p.nseries > 0)
         s_put_series(reply, &p, &months);
     kf_debug("report.served",
-             "actor=%s from=%" PRId64 " to=%" PRId64 " by=%s groups=%zu series=%zu", req.actor,
+             "actor=%s from=%" PRId64 " to=%" PRId64 " by=%s groups=%zu series=%zu", actor,
              p.from, p.to, group ? group : "-", figs.ngroups, p.nseries);
     s_figs_free(&figs);
     s_figs_free(&months);

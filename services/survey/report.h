@@ -46,7 +46,6 @@ typedef struct {
 
 /* A decoded `report` request. */
 typedef struct {
-    char actor[65];
     bool has_month; /* month given */
     kpi_month_t month;
     bool has_range; /* from and to given */
@@ -68,9 +67,11 @@ int report_parse(const msgpack_object *body, report_req_t *out, kf_error_t *err)
 void report_prepare(kf_store_t *store);
 
 /* Serves one `report` request: decodes body, runs the queries and fills
-   reply (an empty body the caller owns and sends as reply.ok). Returns 0,
-   or -1 with err: the parse errors above, unknown_actor, bad_value for an
-   unknown tz or an empty range, unavailable or internal from the store. */
-int report_serve(kf_store_t *store, const msgpack_object *body, kf_body_t *reply, kf_error_t *err);
+   reply (an empty body the caller owns and sends as reply.ok) for actor,
+   whom the caller has authenticated (logged with the report). Returns 0,
+   or -1 with err: the parse errors above, bad_value for an unknown tz or
+   an empty range, unavailable or internal from the store. */
+int report_serve(kf_store_t *store, const char *actor, const msgpack_object *body,
+                 kf_body_t *reply, kf_error_t *err);
 
 #endif

@@ -27,11 +27,6 @@ static int s_get_text(const msgpack_object *body, const char *key, char *buf, si
     return 0;
 }
 
-int sreq_parse_actor(const msgpack_object *body, char actor[SREQ_ACTOR_MAX + 1], kf_error_t *err)
-{
-    return s_get_text(body, "actor", actor, SREQ_ACTOR_MAX + 1, err);
-}
-
 /* Reads the survey's name: ticket str(32) or survey int, exactly one. */
 static int s_get_target(const msgpack_object *body, char *ticket, size_t size, int64_t *survey,
                         kf_error_t *err)
@@ -59,8 +54,7 @@ int sreq_parse_answer(const msgpack_object *body, answer_req_t *out, kf_error_t 
 {
     memset(out, 0, sizeof *out);
     int64_t score = 0, nps = PLAN_NPS_NONE;
-    if (sreq_parse_actor(body, out->actor, err) != 0 ||
-        s_get_target(body, out->ticket, sizeof out->ticket, &out->survey, err) != 0 ||
+    if (s_get_target(body, out->ticket, sizeof out->ticket, &out->survey, err) != 0 ||
         kf_get_int(body, "score", true, PLAN_SCORE_MIN, PLAN_SCORE_MAX, &score, err) < 0 ||
         kf_get_int(body, "nps", false, PLAN_NPS_MIN, PLAN_NPS_MAX, &nps, err) < 0 ||
         kf_get_str(body, "comment", false, out->comment, sizeof out->comment, err) < 0)
@@ -77,8 +71,7 @@ int sreq_parse_campaign(const msgpack_object *body, campaign_req_t *out, kf_erro
     memset(out, 0, sizeof *out);
     static const char *const kinds[] = {"campaign", NULL};
     int milestone = 0, kind = 0;
-    if (sreq_parse_actor(body, out->actor, err) != 0 ||
-        s_get_text(body, "project", out->project, sizeof out->project, err) != 0 ||
+    if (s_get_text(body, "project", out->project, sizeof out->project, err) != 0 ||
         kf_get_enum(body, "milestone", true, plan_milestones, &milestone, err) < 0 ||
         kf_get_enum(body, "kind", false, kinds, &kind, err) < 0)
         return -1;
@@ -89,8 +82,7 @@ int sreq_parse_campaign(const msgpack_object *body, campaign_req_t *out, kf_erro
 int sreq_parse_show(const msgpack_object *body, show_req_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (sreq_parse_actor(body, out->actor, err) != 0 ||
-        s_get_target(body, out->ticket, sizeof out->ticket, &out->survey, err) != 0)
+    if (s_get_target(body, out->ticket, sizeof out->ticket, &out->survey, err) != 0)
         return -1;
     return 0;
 }

@@ -39,10 +39,9 @@ typedef struct {
     int64_t survey;
 } show_req_t;
 
-/* The actor of any request (every request names one). */
-int sreq_parse_actor(const msgpack_object *body, char actor[SREQ_ACTOR_MAX + 1], kf_error_t *err);
-
-/* Each returns 0, or -1 with err naming the field and what is wrong. */
+/* Who acts is never in a request: kefu-survey fills each struct's actor
+   from the key the request came with (common/auth.h).
+   Each returns 0, or -1 with err naming the field and what is wrong. */
 int sreq_parse_answer(const msgpack_object *body, answer_req_t *out, kf_error_t *err);
 int sreq_parse_campaign(const msgpack_object *body, campaign_req_t *out, kf_error_t *err);
 int sreq_parse_show(const msgpack_object *body, show_req_t *out, kf_error_t *err);

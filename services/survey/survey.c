@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "answers.h"
+#include "auth.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
@@ -16,9 +17,7 @@
 #include "requests.h"
 #include "sock.h"
 #include "store.h"
-#ifdef KEFU_SURVEY_REPORT
 #include "report.h"
-#endif
 
 #define S_SRC "survey"
 #define S_CONSUMER "survey"
@@ -30,6 +29,7 @@
 const kf_setting_t survey_settings[] = {
     KF_SETTINGS_COMMON,
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_SURVEY),
+    KF_SETTINGS_CURVE,
     {"KEFU_SURVEY_BIND", "tcp://127.0.0.1:7710", "endpoint kefu-survey binds for clients"},
     {"KEFU_SURVEY_DELAY_S", "86400", "seconds from a resolution to its survey (0-2592000)"},
     {"KEFU_SURVEY_MAX_AGE_S", "2592000",
@@ -51,6 +51,7 @@ struct survey {
     int64_t next_catchup, next_scan;
     uint64_t bad_news; /* bus messages that did not decode */
     kf_health_t *health;
+    kf_auth_t *auth;
     kf_metric_t *due;            /* surveys due and not sent yet */
     kf_metric_t *answer_seconds; /* a survey.answer's arrival to its reply */
 };
@@ -61,9 +62,8 @@ static void s_prepare(kf_store_t *store)
 {
     kf_feed_prepare(store);
     answers_prepare(store);
-#ifdef KEFU_SURVEY_REPORT
+    kf_auth_prepare(store);
     report_prepare(store);
-#endif
     /* The resolution an event announces, as the store has it: the ticket,
        whether it is imported, when it was resolved, and which resolution
        of the ticket it was (the 'resolved' history rows up to the event's
@@ -301,22 +301,23 @@ static void s_observe(kf_health_t *health, void *arg)
 /* ---- requests ------------------------------------------------------------ */
 
 /* Serves one decoded request into reply; returns 0 or -1 with err. */
-static int s_dispatch(survey_t *self, const char *type, const msgpack_object *body,
-                      kf_body_t *reply, kf_error_t *err)
+static int s_dispatch(survey_t *self, const char *type, const char *key,
+                      const msgpack_object *body, kf_body_t *reply, kf_error_t *err)
 {
     char actor[SREQ_ACTOR_MAX + 1], role[16];
     if (strcmp(type, "survey.campaign") != 0 && strcmp(type, "survey.show") != 0 &&
         strcmp(type, "report") != 0)
         return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type", "kefu-survey does not serve %s", type);
-    if (sreq_parse_actor(body, actor, err) != 0)
+    if (kf_auth_actor(self->store, key, actor, role, err) != 0)
         return -1;
 
     if (strcmp(type, "survey.campaign") == 0) {
         campaign_req_t req;
         int created = 0;
-        if (sreq_parse_campaign(body, &req, err) != 0 ||
-            answers_actor_role(self->store, req.actor, role, sizeof role, err) != 0 ||
-            answers_campaign(self->store, &req, role, self->window_s, reply, &created, err) != 0)
+        if (sreq_parse_campaign(body, &req, err) != 0)
+            return -1;
+        snprintf(req.actor, sizeof req.actor, "%s", actor);
+        if (answers_campaign(self->store, &req, role, self->window_s, reply, &created, err) != 0)
             return -1;
         if (created > 0)
             self->next_scan = 0; /* due now: send without waiting for the timer */
@@ -324,17 +325,12 @@ static int s_dispatch(survey_t *self, const char *type, const msgpack_object *bo
     }
     if (strcmp(type, "survey.show") == 0) {
         show_req_t req;
-        if (sreq_parse_show(body, &req, err) != 0 ||
-            answers_actor_role(self->store, req.actor, role, sizeof role, err) != 0)
+        if (sreq_parse_show(body, &req, err) != 0)
             return -1;
+        snprintf(req.actor, sizeof req.actor, "%s", actor);
         return answers_show(self->store, &req, reply, err);
     }
-#ifdef KEFU_SURVEY_REPORT
-    return report_serve(self->store, body, reply, err); /* checks the actor itself */
-#else
-    return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type",
-                        "this kefu-survey was built without the KPI report");
-#endif
+    return report_serve(self->store, actor, body, reply, err);
 }
 
 /* Sends the outcome of a decoded request: reply.ok with *reply_p, or
@@ -376,7 +372,7 @@ static void s_serve(survey_t *self, kf_request_t *req)
     kf_health_in(self->health, type, 1);
     kf_body_t *reply = kf_body_new();
     int rc = kf_store_ready(self->store, &err) == 0
-                 ? s_dispatch(self, type, kf_env_body(req->env), reply, &err)
+                 ? s_dispatch(self, type, req->key, kf_env_body(req->env), reply, &err)
                  : -1;
     if (rc == 0)
         s_outbox_publish(self);
@@ -465,6 +461,10 @@ static void s_take_requests(survey_t *self)
         p->start = zclock_usecs();
         kf_health_in(self->health, "survey.answer", 1);
         p->rc = sreq_parse_answer(kf_env_body(req.env), &p->answer, &p->err);
+        if (p->rc == 0)
+            p->rc = kf_store_ready(self->store, &p->err) == 0
+                        ? kf_auth_actor(self->store, req.key, p->answer.actor, NULL, &p->err)
+                        : -1;
         p->parsed = p->rc == 0;
         p->reply = kf_body_new();
     } while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
@@ -567,7 +567,13 @@ survey_t *survey_new(void)
         metrics, "kefu_survey_answer_seconds",
         "seconds from a survey.answer's arrival to its reply (recorded)", NULL, 0, NULL, NULL);
     kf_health_set_observer(self->health, s_observe, self);
+    self->auth = kf_auth_new(t, "kefu-survey");
+    if (!self->auth) {
+        survey_destroy(&self);
+        return NULL;
+    }
     self->clients = zsock_new(ZMQ_ROUTER);
+    kf_auth_serve(self->auth, self->clients);
     self->news = zsock_new(ZMQ_SUB);
     self->events = zsock_new(ZMQ_PUB);
     zsock_set_linger(self->clients, 0);
@@ -596,6 +602,7 @@ void survey_destroy(survey_t **self_p)
     zsock_destroy(&self->clients);
     zsock_destroy(&self->news);
     zsock_destroy(&self->events);
+    kf_auth_destroy(&self->auth);
     kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
     free(self);

@@ -8,7 +8,7 @@
 
    Properties, beyond "no crash, no leak, no undefined behaviour":
    - a refusal names a field with a field-level code (fz_field_error_ok);
-   - an accepted request has a non-blank actor and ticket; a transfer a
+   - an accepted request has a non-blank ticket; a transfer a
      non-blank target and reason; a note only on respond and resolve; every
      string UTF-8 within its limit;
    - decoding is deterministic. */
@@ -22,7 +22,6 @@ static const char *const s_types[] = {"ticket.show", "ticket.respond", "ticket.t
 
 static void s_check(const char *type, const action_req_t *r)
 {
-    FZ_CHECK(fz_cstr_ok(r->actor, sizeof r->actor, 64) && !fz_blank(r->actor));
     FZ_CHECK(fz_cstr_ok(r->ticket, sizeof r->ticket, 32) && !fz_blank(r->ticket));
     FZ_CHECK(fz_cstr_ok(r->to, sizeof r->to, 64));
     FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, 500));

@@ -6,7 +6,7 @@
 
    Properties, beyond "no crash, no leak, no undefined behaviour":
    - a refusal names a field with a field-level code (fz_field_error_ok);
-   - an accepted request has a non-blank actor, a status and kind from the
+   - an accepted request has a status and kind from the
      catalog or empty, UTF-8 strings within their limits, a limit in 1..100;
    - decoding is deterministic. */
 #include <string.h>
@@ -17,7 +17,6 @@
 
 static void s_check(const list_req_t *r)
 {
-    FZ_CHECK(fz_cstr_ok(r->actor, sizeof r->actor, 64) && !fz_blank(r->actor));
     FZ_CHECK(r->status[0] == '\0' || fz_in(r->status, kf_statuses));
     FZ_CHECK(fz_cstr_ok(r->owner, sizeof r->owner, 64));
     FZ_CHECK(fz_cstr_ok(r->project, sizeof r->project, 32));

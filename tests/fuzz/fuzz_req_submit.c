@@ -22,7 +22,6 @@
 
 static void s_check(const submit_req_t *r)
 {
-    FZ_CHECK(S_TEXT(r->actor, 64));
     FZ_CHECK(S_OPT(r->idem, 64));
     FZ_CHECK(fz_in(r->kind, kf_kinds));
     FZ_CHECK(fz_in(r->category, kf_categories));

@@ -36,6 +36,9 @@
 #   it_wait_for "what" TIMEOUT command...
 #                                poll the command (every 0.1 s) until it
 #                                succeeds; on timeout fail the test with "what"
+#   it_cert STAFF                path of STAFF's certificate (issued on first use;
+#                                needs the store): KEFU_CERT=$(it_cert agent01) kefu ...
+#   it_as STAFF command...       run the command with KEFU_CERT set to STAFF's
 #   it_psql "SQL"                run SQL on the test database, plain values (-At)
 #   it_psql_is "SQL" EXPECTED    true when it_psql's output equals EXPECTED
 #   it_log NAME                  path of a daemon's log
@@ -54,6 +57,7 @@
 #
 # Exported for the test and the daemons: KEFU_DATABASE_URL, KEFU_BUS_PUB/SUB/
 # PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE, KEFU_LOG_LEVEL (default info),
+# KEFU_CURVE_CERT (the daemons' certificate, made by it_init),
 # IT_DIR, IT_PG_PORT, IT_INTAKE_PORT; PATH starts with the client's directory,
 # so `kefu` is the built client.
 
@@ -158,6 +162,12 @@ it_init() {
     export KEFU_DATABASE_URL=postgresql://postgres@127.0.0.1:$IT_PG_PORT/kefu
     export KEFU_LOG_LEVEL=${KEFU_LOG_LEVEL:-info}
     export PATH=$KEFU_BUILD_DIR/services/cli:$PATH
+    # The daemons' certificate (common/auth.h); staff certificates: it_cert.
+    mkdir -p "$IT_DIR/certs"
+    export KEFU_CURVE_CERT=$IT_DIR/certs/server.cert
+    "$KEFU_BUILD_DIR/services/cli/kefu" admin server-cert --out "$KEFU_CURVE_CERT" >/dev/null ||
+        it_fail "kefu admin server-cert failed"
+    unset KEFU_CERT
 
     if [[ ${KEFU_IT_DEADLINE:-0} =~ ^[0-9]+$ && ${KEFU_IT_DEADLINE:-0} -gt 0 ]]; then
         # Fails the test (and so cleans up) before ctest's TIMEOUT would kill
@@ -228,6 +238,26 @@ EOF
         fi
         IT_PG_INITIALISED=1
     fi
+}
+
+# The certificate file of staff member $1, issued and registered on first
+# use (the store must run). Prints its path.
+it_cert() {
+    local staff=$1 file=$IT_DIR/certs/$1.cert
+    if [[ ! -f $file ]]; then
+        "$KEFU_BUILD_DIR/services/cli/kefu" admin cert "$staff" --out "$file" \
+            --database "$KEFU_DATABASE_URL" >"$IT_DIR/log/cert-$staff.log" 2>&1 ||
+            it_fail "kefu admin cert $staff failed: $(tail -n 3 "$IT_DIR/log/cert-$staff.log")"
+    fi
+    echo "$file"
+}
+
+# Runs a command as staff member $1: it_as agent01 kefu submit ...
+it_as() {
+    local cert
+    cert=$(it_cert "$1")
+    shift
+    KEFU_CERT=$cert "$@"
 }
 
 it_pg_stop() {

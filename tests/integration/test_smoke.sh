@@ -10,7 +10,7 @@ it_start bus
 it_start intake
 it_start router
 
-export KEFU_ACTOR=agent.li
+export KEFU_CERT=$(it_cert agent.li)
 it_wait_for "intake to answer" 30 kefu tickets --limit 1
 
 out=$(kefu submit --kind complaint --category leak --channel phone \

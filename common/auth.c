@@ -1,0 +1,260 @@
+/* kefu — CurveZMQ certificates and the ZAP handler (see auth.h). */
+#include "auth.h"
+
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+/* libzmq asks the handler bound here about every CURVE handshake of the
+   process (RFC 27, ZAP). */
+#define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define S_ZAP_DOMAIN "kefu"
+#define S_NO_KEY "0000000000000000000000000000000000000000"
+
+struct kf_auth {
+    zcert_t *cert;
+    zactor_t *zap;
+};
+
+/* What the handler thread needs; copied before it signals. */
+typedef struct {
+    const char *url;
+    const char *app_name;
+} s_zap_args_t;
+
+/* ---- the ZAP handler -------------------------------------------------- */
+
+/* "200" when key (z85) belongs to active staff, "400" when not, "500"
+   when the store cannot say. */
+static const char *s_verdict(kf_store_t *store, const char *key, char *staff, size_t size)
+{
+    kf_error_t err = {0};
+    if (kf_store_ready(store, &err) != 0)
+        return "500";
+    const char *params[] = {key};
+    PGresult *res = kf_store_exec(store, "zap_key", 1, params, &err);
+    if (!res)
+        return "500";
+    const char *verdict = "400";
+    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+        snprintf(staff, size, "%s", PQgetvalue(res, 0, 0));
+        verdict = "200";
+    }
+    PQclear(res);
+    return verdict;
+}
+
+/* Answers one ZAP request: version, request id, domain, address, routing
+   id, mechanism, credentials -> version, request id, status, text, user
+   id, metadata. Only CURVE with a 32-byte key can pass. */
+static void s_zap_answer(zsock_t *handler, kf_store_t *store)
+{
+    zmsg_t *request = zmsg_recv(handler);
+    if (!request)
+        return;
+    zframe_t *version = zmsg_pop(request);
+    zframe_t *request_id = zmsg_pop(request);
+    char *domain = zmsg_popstr(request);
+    char *address = zmsg_popstr(request);
+    zframe_t *routing_id = zmsg_pop(request);
+    char *mechanism = zmsg_popstr(request);
+    zframe_t *credential = zmsg_pop(request);
+
+    char key[KF_KEY_MAX + 1] = "", staff[65] = "";
+    const char *status = "400", *text = "a kefu certificate is required";
+    if (mechanism && strcmp(mechanism, "CURVE") == 0 && credential &&
+        zframe_size(credential) == 32) {
+        zmq_z85_encode(key, zframe_data(credential), 32);
+        status = s_verdict(store, key, staff, sizeof staff);
+        text = strcmp(status, "200") == 0   ? "OK"
+               : strcmp(status, "500") == 0 ? "the store cannot be reached"
+                                            : "certificate not registered or revoked";
+    }
+    if (strcmp(status, "200") == 0)
+        kf_debug("auth.admitted", "staff=%s key=%s address=%s", staff, key, address ? address : "");
+    else
+        kf_warn("auth.refused", "status=%s reason=\"%s\" mechanism=%s key=%s address=%s", status,
+                text, mechanism ? mechanism : "", key[0] ? key : "-", address ? address : "");
+
+    zmsg_t *reply = zmsg_new();
+    zmsg_addstr(reply, "1.0");
+    if (request_id)
+        zmsg_append(reply, &request_id);
+    else
+        zmsg_addstr(reply, "");
+    zmsg_addstr(reply, status);
+    zmsg_addstr(reply, text);
+    zmsg_addstr(reply, strcmp(status, "200") == 0 ? key : "");
+    zmsg_addmem(reply, NULL, 0);
+    zmsg_send(&reply, handler);
+
+    zframe_destroy(&version);
+    zframe_destroy(&request_id);
+    zframe_destroy(&routing_id);
+    zframe_destroy(&credential);
+    zstr_free(&domain);
+    zstr_free(&address);
+    zstr_free(&mechanism);
+    zmsg_destroy(&request);
+}
+
+/* The handler thread: answers handshakes until told $TERM. A signal to
+   the daemon does not end it; the daemon's stop does. */
+static void s_zap_actor(zsock_t *pipe, void *arg)
+{
+    const s_zap_args_t *args = (const s_zap_args_t *)arg;
+    kf_store_t *store = kf_store_new(args->url, args->app_name);
+    kf_store_statement(store, "zap_key", "SELECT staff_id FROM kefu_key_actor($1)");
+    zsock_t *handler = zsock_new(ZMQ_REP);
+    int rc = handler ? zsock_bind(handler, S_ZAP_ENDPOINT) : -1;
+    /* zactor_new waits for the signal; the outcome of the bind follows. */
+    zsock_signal(pipe, 0);
+    zstr_send(pipe, rc == 0 ? "ok" : zmq_strerror(zmq_errno()));
+    zpoller_t *poller = rc == 0 ? zpoller_new(pipe, handler, NULL) : NULL;
+    if (poller)
+        zpoller_set_nonstop(poller, true);
+    while (poller) {
+        void *which = zpoller_wait(poller, 1000);
+        if (which == handler)
+            s_zap_answer(handler, store);
+        else if (which == pipe) {
+            char *command = zstr_recv(pipe);
+            bool term = !command || strcmp(command, "$TERM") == 0;
+            zstr_free(&command);
+            if (term)
+                break;
+        }
+    }
+    zpoller_destroy(&poller);
+    zsock_destroy(&handler);
+    kf_store_destroy(&store);
+}
+
+/* ---- the daemon's side --------------------------------------------------- */
+
+/* The certificate at path with its secret key, or NULL with err. */
+static zcert_t *s_load(const char *path, const char *what, kf_error_t *err)
+{
+    if (!path || !*path) {
+        kf_error_set(err, KF_E_BAD_VALUE, "cert", "no %s certificate given", what);
+        return NULL;
+    }
+    if (access(path, R_OK) != 0) {
+        kf_error_set(err, KF_E_BAD_VALUE, "cert", "cannot read the %s certificate %s: %s", what,
+                     path, strerror(errno));
+        return NULL;
+    }
+    zcert_t *cert = zcert_load(path);
+    if (!cert) {
+        kf_error_set(err, KF_E_BAD_VALUE, "cert", "%s is not a certificate (zcert format)", path);
+        return NULL;
+    }
+    if (strcmp(zcert_secret_txt(cert), S_NO_KEY) == 0) {
+        kf_error_set(err, KF_E_BAD_VALUE, "cert",
+                     "%s holds only a public key; the %s certificate needs its secret key", path,
+                     what);
+        zcert_destroy(&cert);
+        return NULL;
+    }
+    return cert;
+}
+
+kf_auth_t *kf_auth_new(const kf_setting_t *table, const char *app_name)
+{
+    const char *path = kf_config_str(table, "KEFU_CURVE_CERT");
+    kf_error_t err = {0};
+    zcert_t *cert = s_load(path, "daemons'", &err);
+    if (!cert) {
+        fprintf(stderr, "%s: KEFU_CURVE_CERT=%s: %s (an operator creates it with: kefu admin "
+                        "server-cert --out FILE)\n",
+                app_name, path, err.message);
+        return NULL;
+    }
+    kf_auth_t *self = (kf_auth_t *)zmalloc(sizeof(kf_auth_t));
+    self->cert = cert;
+    s_zap_args_t args = {kf_config_str(table, "KEFU_DATABASE_URL"), app_name};
+    self->zap = zactor_new(s_zap_actor, &args);
+    char *outcome = self->zap ? zstr_recv(self->zap) : NULL;
+    if (!outcome || strcmp(outcome, "ok") != 0) {
+        fprintf(stderr, "%s: cannot start the certificate check on %s: %s\n", app_name,
+                S_ZAP_ENDPOINT, outcome ? outcome : "no thread");
+        zstr_free(&outcome);
+        kf_auth_destroy(&self);
+        return NULL;
+    }
+    zstr_free(&outcome);
+    kf_info("auth.ready", "cert=%s server_key=%s", path, zcert_public_txt(cert));
+    return self;
+}
+
+void kf_auth_destroy(kf_auth_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    kf_auth_t *self = *self_p;
+    zactor_destroy(&self->zap);
+    zcert_destroy(&self->cert);
+    free(self);
+    *self_p = NULL;
+}
+
+void kf_auth_serve(kf_auth_t *self, zsock_t *sock)
+{
+    zcert_apply(self->cert, sock);
+    zsock_set_curve_server(sock, 1);
+    /* With a domain set, libzmq refuses every handshake the handler does
+       not approve, also should the handler be gone. */
+    zsock_set_zap_domain(sock, S_ZAP_DOMAIN);
+}
+
+/* ---- the actor of a request ------------------------------------------- */
+
+void kf_auth_prepare(kf_store_t *store)
+{
+    kf_store_statement(store, "kf_key_actor", "SELECT staff_id, role FROM kefu_key_actor($1)");
+}
+
+int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, kf_error_t *err)
+{
+    if (!key || !*key)
+        return kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert", "the request came without a certificate");
+    const char *params[] = {key};
+    PGresult *res = kf_store_exec(store, "kf_key_actor", 1, params, err);
+    if (!res)
+        return -1;
+    int rc = 0;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+        rc = kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert",
+                          "the certificate %.8s... is not registered, has been revoked, or its "
+                          "holder is not active staff",
+                          key);
+    else {
+        snprintf(staff, 65, "%s", PQgetvalue(res, 0, 0));
+        if (role)
+            snprintf(role, 16, "%s", PQgetvalue(res, 0, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* ---- the client's side ----------------------------------------------- */
+
+int kf_auth_client(zsock_t *sock, const char *path, const char *server_key, kf_error_t *err)
+{
+    zcert_t *cert = s_load(path, "your", err);
+    if (!cert)
+        return -1;
+    const char *server = server_key && *server_key ? server_key : zcert_meta(cert, "server-key");
+    uint8_t decoded[32];
+    if (!server || strlen(server) != KF_KEY_MAX || !zmq_z85_decode(decoded, server)) {
+        kf_error_set(err, KF_E_BAD_VALUE, "cert",
+                     "%s names no valid server-key (issue it again with kefu admin cert)", path);
+        zcert_destroy(&cert);
+        return -1;
+    }
+    zcert_apply(cert, sock);
+    zsock_set_curve_serverkey(sock, server);
+    zcert_destroy(&cert);
+    return 0;
+}
