@@ -65,7 +65,7 @@ local_endpoint() {
 setting() {
     local name=$1 value=${!1:-}
     if [[ -z $value ]]; then
-        value=$(sed -n -E "s/^[[:space:]]+$name[[:space:]].*\(default: ([^)]*)\)[[:space:]]*$/\1/p" \
+        value=$(sed -n -E "s/^[[:space:]]+${name}[[:space:]].*\(default: ([^)]*)\)[[:space:]]*$/\1/p" \
                     <<<"$help" | head -n1)
         [[ $value == none ]] && value=
     fi

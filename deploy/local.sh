@@ -50,8 +50,13 @@ Commands:
            Install missing packages, build into ./build, run the whole suite
            (unit and integration) with ctest --output-on-failure. Integration
            tests start their own PostgreSQL and daemons in throw-away
-           directories and stop them. Exit status is ctest's. Extra arguments go
-           to ctest (e.g. 'test -R smoke', 'test -L integration').
+           directories and stop them. Then two more passes (tests/fuzz/README.md):
+           sanitizer: ./build-asan (-DKEFU_SANITIZE=ON), the unit tests and a
+           few integration tests under ASan/UBSan; fuzz: ./build-fuzz (clang,
+           -DKEFU_FUZZ=ON), each libFuzzer target for KEFU_FUZZ_SECONDS.
+           Exit status: 0 when every pass passed. Extra arguments go to the
+           first pass's ctest (e.g. 'test -R smoke', 'test -L integration')
+           and then skip the other passes unless KEFU_TEST_PASSES names them.
   help     This text.
 
 Files (all under $VAR):
@@ -75,6 +80,9 @@ Environment:
   KEFU_NO_BUILD=1    skip the build step (use what is in the build directory)
   KEFU_VAR_DIR       state directory (default ./var)
   KEFU_WAIT_SECONDS  bound on each wait in 'up' (default 30)
+  KEFU_TEST_PASSES   passes of 'test' (default "main sanitizer fuzz"; with
+                     ctest arguments "main")
+  KEFU_FUZZ_SECONDS  seconds of fuzzing per target in 'test' (default 20)
 
 Run as root (packages are installed with apt-get and PostgreSQL runs as the
 'postgres' user via runuser). As another user, packages must already be
@@ -449,11 +457,90 @@ cmd_status() {
     [[ $any == 1 ]] || true
 }
 
+# ---------------------------------------------------------------- test passes
+
+# The sanitizer and fuzz passes of 'test' (issue 6): tests/fuzz/README.md.
+TEST_PACKAGES=(clang libclang-rt-dev valgrind)
+SAN_BUILD=$ROOT/build-asan
+FUZZ_BUILD=$ROOT/build-fuzz
+# Run again under ASan/UBSan: every unit test and corpus replay, and the
+# integration tests that drive the most daemon code per second: intake's
+# hostile input (bad_input), every request of the client's journey (cli), the
+# router's catch-up of a backlog (router_down) and the plain flow (smoke).
+# The kill, restart and feed-order tests add little code and a minute each;
+# escalation depends on 10-second deadlines that ASan on a loaded machine
+# misses (valgrind covers escalation: tests/memcheck).
+SAN_UNIT='^(unit_.*|fuzz_replay_.*)$'
+SAN_INTEGRATION='^integration_(smoke|bad_input|cli|router_down)$'
+
+# Configures and builds a further build directory quietly: build_dir DIR
+# CMAKE-ARGS... [-- BUILD-ARGS...]; on failure shows the end of its log.
+build_dir() {
+    local dir=$1 cfg=() bld=()
+    shift
+    while (($#)) && [[ $1 != -- ]]; do cfg+=("$1"); shift; done
+    (($#)) && shift
+    bld=("$@")
+    if [[ ${KEFU_NO_BUILD:-0} == 1 && -f $dir/CMakeCache.txt ]]; then
+        say "KEFU_NO_BUILD=1: using the binaries already in $dir"
+        return 0
+    fi
+    mkdir -p "$dir"
+    if ! { cmake -S "$ROOT" -B "$dir" "${cfg[@]}" &&
+           cmake --build "$dir" -j"$(nproc 2>/dev/null || echo 2)" "${bld[@]}"; } >"$dir/build.log" 2>&1; then
+        tail -n 40 "$dir/build.log" >&2
+        warn "building $dir failed; see $dir/build.log"
+        return 1
+    fi
+}
+
+sanitizer_pass() {
+    say "sanitizer pass: building $SAN_BUILD (KEFU_SANITIZE=ON: ASan + UBSan, assertions on)"
+    # Warnings are the gcc build's gate above: instrumented code at -O1 draws
+    # false positives from gcc (e.g. -Wformat-truncation on vsnprintf(NULL, 0)).
+    build_dir "$SAN_BUILD" -DKEFU_SANITIZE=ON -DKEFU_WERROR=OFF \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" || return 1
+    say "sanitizer pass: unit tests and selected integration tests (daemons under ASan)"
+    # A finding stops the process with a report: the unit test fails, and an
+    # integration test fails on the report in a daemon's log (lib.sh).
+    # Integration tests one at a time: their deadlines assume a daemon that
+    # is not also sharing the CPU with another test's sanitized daemons.
+    local rc=0
+    export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1
+    export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+    ctest --test-dir "$SAN_BUILD" --output-on-failure -j2 -R "$SAN_UNIT" || rc=1
+    ctest --test-dir "$SAN_BUILD" --output-on-failure -R "$SAN_INTEGRATION" || rc=1
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    return "$rc"
+}
+
+fuzz_pass() {
+    say "fuzz pass: building $FUZZ_BUILD (CC=clang, KEFU_FUZZ=ON)"
+    # clang's warnings are not gcc's: the gcc build is the -Werror gate.
+    CC=clang build_dir "$FUZZ_BUILD" -DKEFU_FUZZ=ON -DKEFU_WERROR=OFF \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -- --target fuzz_all || return 1
+    local seconds=${KEFU_FUZZ_SECONDS:-20} rc=0
+    say "fuzz pass: each target for ${seconds}s after replaying its corpus"
+    KEFU_FUZZ_SECONDS=$seconds ctest --test-dir "$FUZZ_BUILD" --output-on-failure -j2 -L fuzz || rc=$?
+    cat "$FUZZ_BUILD"/tests/fuzz/logs/*.summary 2>/dev/null | sed 's/^/  /' || true
+    return "$rc"
+}
+
 cmd_test() {
+    PACKAGES+=("${TEST_PACKAGES[@]}")
     ensure_packages
     build
-    local rc=0
-    ctest --test-dir "$BUILD" --output-on-failure "$@" || rc=$?
+    local rc=0 passes=${KEFU_TEST_PASSES:-"main sanitizer fuzz"}
+    if [[ $# -gt 0 && -z ${KEFU_TEST_PASSES:-} ]]; then passes=main; fi
+    if [[ " $passes " == *" main "* ]]; then
+        ctest --test-dir "$BUILD" --output-on-failure "$@" || rc=$?
+    fi
+    if [[ " $passes " == *" sanitizer "* ]]; then
+        sanitizer_pass || { rc=1; warn "the sanitizer pass failed"; }
+    fi
+    if [[ " $passes " == *" fuzz "* ]]; then
+        fuzz_pass || { rc=1; warn "the fuzz pass failed"; }
+    fi
     # Integration tests clean up after themselves; say so if one did not.
     local left
     left=$(pgrep -a -f '/tmp/kefu-it-' 2>/dev/null || true)

@@ -16,6 +16,7 @@
 #include "channels.h"
 #include "envelope.h"
 #include "feed.h"
+#include "health.h"
 #include "log.h"
 #include "phone.h"
 #include "rules.h"
@@ -35,6 +36,7 @@
 
 const kf_setting_t notifier_settings[] = {
     KF_SETTINGS_COMMON,
+    KF_SETTINGS_HEALTH(KF_METRICS_PORT_NOTIFIER),
     {"KEFU_NOTIFY_TEMPLATES", KEFU_TEMPLATE_DIR,
      "directory of the message templates (reloaded on SIGHUP)"},
     {"KEFU_NOTIFY_FILE", "",
@@ -81,6 +83,8 @@ struct notifier {
     zlist_t *outbox;   /* PGresult rows of events to publish after commit */
     tpl_set_t *templates;
     channels_t *channels;
+    kf_health_t *health;   /* /metrics, /health and the heartbeat (common/health.h) */
+    kf_metric_t *outcomes; /* kefu_notifications_total{channel, outcome} */
     quiet_hours_t quiet;
     backoff_t backoff;
     char token[96];  /* this instance, in notification.claimed_by */
@@ -116,6 +120,9 @@ static void s_prepare(kf_store_t *store)
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_settle($1::jsonb, $2, $3)");
     kf_store_statement(store, "notify_reclaim",
                        "SELECT kefu_notify_reclaim($1::bigint, $2::bigint)");
+    kf_store_statement(store, "notify_backlog",
+                       "SELECT count(*) FROM notification WHERE status = 'pending' "
+                       "AND next_attempt_at <= clock_timestamp()");
 }
 
 /* ---- publishing after commit --------------------------------------------- */
@@ -127,6 +134,7 @@ static void s_outbox_publish(notifier_t *self)
         for (int i = 0; i < PQntuples(res); i++) {
             kf_event_t ev = kf_event_from_row(res, i, 0);
             kf_sock_send_event(self->events, &ev, S_SRC);
+            kf_health_out(self->health, ev.type, 1);
         }
         PQclear(res);
     }
@@ -192,6 +200,7 @@ static void s_ctx_from_row(rule_ctx_t *ctx, const PGresult *res)
 static int s_bad_event(notifier_t *self, const kf_event_t *ev, kf_error_t *err)
 {
     self->stats.bad_events++;
+    kf_health_error(self->health, err->code);
     char message[256];
     kf_warn("event.bad", "event=%s type=%s corr=%s code=%s field=%s message=%s count=%" PRIu64,
             ev->id, ev->type, ev->corr, kf_err_name(err->code), err->field,
@@ -334,6 +343,7 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     }
     if (rc == 0) {
         self->stats.events++;
+        kf_health_in(self->health, ev->type, 1);
         self->stats.created += json_array_size(rows);
         kf_debug("notify.created", "event=%s type=%s corr=%s messages=%zu", ev->id, ev->type,
                  ev->corr, json_array_size(rows));
@@ -354,9 +364,10 @@ static bool s_catch_up(notifier_t *self)
     do {
         read = kf_feed_catch_up(self->store, S_CONSUMER, rules_types_literal(), (int)self->batch,
                                 s_apply, self, &applied, &err);
-        if (read < 0)
+        if (read < 0) {
             s_outbox_discard(self);
-        else
+            kf_health_fault(self->health, "catch-up", &err);
+        } else
             s_outbox_publish(self);
         if (applied > 0)
             kf_info("catchup.applied", "events=%d", applied);
@@ -397,6 +408,7 @@ static void s_on_doorbell(notifier_t *self)
         zmsg_destroy(&msg);
         if (!env) {
             self->stats.bad_messages++;
+            kf_health_error(self->health, err.code);
             kf_warn("bus.bad_message", "code=%s field=%s count=%" PRIu64, kf_err_name(err.code),
                     err.field, self->stats.bad_messages);
             continue;
@@ -471,6 +483,7 @@ static int s_settle(notifier_t *self)
     const char *params[] = {self->unsettled, self->token, S_SRC};
     PGresult *events = kf_store_exec(self->store, "notify_settle", 3, params, &err);
     if (!events) {
+        kf_health_fault(self->health, "settle", &err);
         kf_warn("notify.settle_deferred", "code=%s reason=\"kept until the store answers\"",
                 kf_err_name(err.code));
         return -1;
@@ -490,6 +503,7 @@ static json_t *s_result(notifier_t *self, const note_t *note, send_outcome_t out
     s_mask(note->channel, note->address, masked, sizeof masked);
     if (outcome == SEND_OK) {
         self->stats.sent++;
+        kf_metric_inc(self->outcomes, note->channel, "sent");
         kf_info("notify.sent",
                 "id=%" PRId64 " event=%s type=%s ticket=%s channel=%s via=%s to=%s attempts=%d",
                 note->id, note->event_id, note->event_type, note->ticket[0] ? note->ticket : "-",
@@ -501,6 +515,7 @@ static json_t *s_result(notifier_t *self, const note_t *note, send_outcome_t out
     if (outcome == SEND_RETRY && note->attempts < self->max_attempts) {
         int64_t delay = backoff_delay(&self->backoff, note->attempts);
         self->stats.retried++;
+        kf_metric_inc(self->outcomes, note->channel, "retried");
         kf_warn("notify.retry",
                 "id=%" PRId64 " ticket=%s channel=%s via=%s to=%s attempts=%d delay_ms=%" PRId64
                 " error=%s",
@@ -510,6 +525,7 @@ static json_t *s_result(notifier_t *self, const note_t *note, send_outcome_t out
                          "error", error, "delay_ms", (json_int_t)delay);
     }
     self->stats.failed++;
+    kf_metric_inc(self->outcomes, note->channel, "failed");
     kf_error("notify.failed",
              "id=%" PRId64 " ticket=%s channel=%s via=%s to=%s attempts=%d error=%s "
              "resend=\"kefu notification resend %" PRId64 "\"",
@@ -592,6 +608,7 @@ static int s_send_once(notifier_t *self)
                               : now;
         if (release > now) { /* a retry that fell into quiet hours */
             self->stats.held++;
+            kf_metric_inc(self->outcomes, note.channel, "held");
             json_array_append_new(results,
                                   json_pack("{s:I, s:s, s:I}", "id", (json_int_t)note.id, "outcome",
                                             "held", "next_ms", (json_int_t)release * 1000));
@@ -703,6 +720,7 @@ static bool s_tick(notifier_t *self)
 int notifier_run(notifier_t *self)
 {
     zpoller_t *poller = zpoller_new(self->doorbell, NULL);
+    kf_health_attach(self->health, poller);
     kf_info("notifier.started",
             "version=%s instance=%s sms=%s email=%s quiet_hours=%s max_attempts=%ld templates=%zu",
             KEFU_VERSION, self->token, channels_via(self->channels, "sms"),
@@ -712,8 +730,13 @@ int notifier_run(notifier_t *self)
     while (!zsys_interrupted) {
         bool busy = s_tick(self);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
-        if (zpoller_wait(poller, busy ? 0 : (int)self->poll_ms))
+        void *which =
+            zpoller_wait(poller, kf_health_wait_ms(self->health, busy ? 0 : (int)self->poll_ms));
+        if (which == self->doorbell)
             s_on_doorbell(self);
+        else
+            kf_health_serve(self->health, which);
+        kf_health_tick(self->health);
     }
     zpoller_destroy(&poller);
     if (self->unsettled && kf_store_ready(self->store, NULL) == 0)
@@ -721,6 +744,19 @@ int notifier_run(notifier_t *self)
     s_log_stats(self);
     kf_info("notifier.stopped", "reason=%s", "signal");
     return 0;
+}
+
+/* Before each heartbeat: the notifications due and not yet taken, read
+   from the store so that it shows even while this instance is stuck. */
+static void s_observe(kf_health_t *health, void *arg)
+{
+    notifier_t *self = (notifier_t *)arg;
+    kf_error_t err = {0};
+    if (kf_store_ready(self->store, &err) != 0)
+        return;
+    PGresult *res = kf_store_exec(self->store, "notify_backlog", 0, NULL, &err);
+    kf_health_backlog(health, res ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1);
+    PQclear(res);
 }
 
 /* ---- set-up ------------------------------------------------------------ */
@@ -833,6 +869,16 @@ notifier_t *notifier_new(void)
         kf_store_new(kf_config_str(notifier_settings, "KEFU_DATABASE_URL"), "kefu-notifier");
     s_prepare(self->store);
     self->outbox = zlist_new();
+    self->health = kf_health_new("notifier", notifier_settings, self->store);
+    if (!self->health) {
+        notifier_destroy(&self);
+        return NULL;
+    }
+    self->outcomes = kf_metrics_counter(kf_health_metrics(self->health), "kefu_notifications_total",
+                                        "notifications by channel and outcome of an attempt "
+                                        "(sent, retried, failed, held)",
+                                        "channel", "outcome");
+    kf_health_set_observer(self->health, s_observe, self);
     self->doorbell = zsock_new(ZMQ_SUB);
     for (const rule_t *rule = rules_table; rule->event; rule++)
         zsock_set_subscribe(self->doorbell, rule->event);
@@ -853,6 +899,7 @@ void notifier_destroy(notifier_t **self_p)
     zlist_destroy(&self->outbox);
     zsock_destroy(&self->doorbell);
     zsock_destroy(&self->events);
+    kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
     channels_destroy(&self->channels);
     tpl_set_destroy(&self->templates);
