@@ -19,7 +19,7 @@ const char *const kf_channels[] = {"phone", "forum", "wechat", "email", "walk-in
 const char *const kf_priorities[] = {"normal", "high", "urgent", NULL};
 const char *const kf_statuses[] = {"submitted", "routed", "responded", "resolved", "closed", NULL};
 
-/* Requests a client sends to intake or kefu-survey, and the two replies. */
+/* Requests a client sends to intake, kefu-survey or kefu-approval, and the two replies. */
 static const char *const s_messages[] = {"submit",
                                          "ticket.show",
                                          "ticket.list",
@@ -30,16 +30,25 @@ static const char *const s_messages[] = {"submit",
                                          "survey.campaign",
                                          "survey.show",
                                          "report",
+                                         "approval.request",
+                                         "approval.list",
+                                         "approval.show",
+                                         "approval.decide",
+                                         "delegate.set",
+                                         "delegate.clear",
                                          "reply.ok",
                                          "reply.error",
                                          NULL};
 
 /* Events of envelope version 1. The reserved names of the catalog
-   (ticket.closed, approval.* ...) join this list when they are produced. */
+   (ticket.closed ...) join this list when they are produced. */
 static const char *const s_events[] = {
     "ticket.submitted", "ticket.routed",     "ticket.responded",    "ticket.transferred",
     "ticket.escalated", "ticket.resolved",   "ticket.reopened",     "survey.sent",
-    "survey.answered",  "notification.sent", "notification.failed", NULL};
+    "survey.answered",  "notification.sent", "notification.failed",
+    "approval.requested", "approval.step_assigned", "approval.step_reminded",
+    "approval.step_decided", "approval.step_escalated", "approval.at_risk",
+    "approval.completed", NULL};
 
 /* True when name is in the NULL-terminated list. */
 static bool s_in(const char *const *list, const char *name)

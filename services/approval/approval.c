@@ -1,0 +1,699 @@
+/* approval — the daemon's loop: approvers' requests, the deadline scan,
+   and the events, published only after their transaction commits (see
+   approval.h). The state changes are the store's functions (migration
+   012); the decisions the store leaves to us are in rules.c. */
+#include "approval.h"
+
+#include <assert.h>
+#include <czmq.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "envelope.h"
+#include "feed.h"
+#include "health.h"
+#include "log.h"
+#include "requests.h"
+#include "rules.h"
+#include "sock.h"
+#include "store.h"
+
+#define S_SRC "approval"
+#define S_BURST 64           /* most requests taken in one go */
+#define S_DUTY_BUDGET_MS 200 /* longest the scan holds up requests */
+#define S_OVERDUE_CAP 100000 /* the overdue gauge counts at most this many */
+#define S_SHOW_STEPS 100     /* steps shown by approval.show (the reply's frame is 64 KiB) */
+
+const kf_setting_t approval_settings[] = {
+    KF_SETTINGS_COMMON,
+    KF_SETTINGS_HEALTH(KF_METRICS_PORT_APPROVAL),
+    KF_SETTINGS_CURVE,
+    {"KEFU_APPROVAL_BIND", "tcp://127.0.0.1:7720", "endpoint kefu-approval binds for approvers"},
+    {"KEFU_APPROVAL_SCAN_MS", "200",
+     "how often reminders and deadlines are looked for (ms, 10-60000)"},
+    {"KEFU_APPROVAL_BATCH", "100", "most steps the scan handles per transaction (1-1000)"},
+    KF_SETTINGS_END};
+
+struct approval {
+    kf_store_t *store;
+    kf_auth_t *auth;
+    zsock_t *clients; /* ROUTER: approvers and requesters */
+    zsock_t *events;  /* PUB: what kefu-approval did */
+    zlist_t *outbox;  /* PGresults holding events to publish after commit */
+    zlist_t *facts;   /* json_t facts the store left for us to decide */
+    long scan_ms, batch;
+    int64_t next_scan;
+    kf_health_t *health;
+    kf_metric_t *overdue;          /* pending steps past their deadline by over 1 s */
+    kf_metric_t *decision_seconds; /* an approval.decide's arrival to its reply */
+};
+
+static volatile sig_atomic_t s_hangup = 0;
+
+void approval_hangup(void)
+{
+    s_hangup = 1;
+}
+
+/* ---- statements ---------------------------------------------------------- */
+
+/* Columns of every approval function (kefu_approval_out): the events
+   start at column 4. */
+enum { O_CODE, O_FIELD, O_MESSAGE, O_INFO, O_EVENT };
+
+static void s_prepare(kf_store_t *store)
+{
+    kf_auth_prepare(store);
+    kf_store_statement(store, "open",
+                       "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
+                       "$7::date, $8, $9)");
+    kf_store_statement(store, "decide",
+                       "SELECT * FROM kefu_approval_decide($1, $2::bigint, $3::bigint, $4, $5, $6, $7)");
+    kf_store_statement(store, "advance",
+                       "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
+    kf_store_statement(store, "flag_risk",
+                       "SELECT * FROM kefu_approval_flag_risk($1::bigint, $2::bigint, $3, $4)");
+    kf_store_statement(store, "remind_due", "SELECT * FROM kefu_approval_remind_due($1::int, $2)");
+    kf_store_statement(store, "timeout_due", "SELECT * FROM kefu_approval_timeout_due($1::int, $2)");
+    kf_store_statement(store, "delegate_set",
+                       "SELECT * FROM kefu_delegate_set($1, $2, kefu_ts($3::bigint), kefu_ts($4::bigint))");
+    kf_store_statement(store, "delegate_clear", "SELECT * FROM kefu_delegate_clear($1)");
+    /* My pending steps (mine, or of someone who named me delegate for
+       now), the nearest deadline first. */
+    kf_store_statement(
+        store, "list",
+        "SELECT s.id, s.request_id, t.no, t.summary, r.request_type, r.amount_fen, s.stage, "
+        "s.label, CASE WHEN s.assigned_to <> $1 THEN s.assigned_to ELSE s.acting_for END, "
+        "kefu_ms(s.deadline_at), floor(extract(epoch FROM s.deadline_at - clock_timestamp()))::bigint, "
+        "kefu_ms(r.promised_at), kefu_ms(s.assigned_at), r.policy_id "
+        "FROM approval_step s JOIN approval_request r ON r.id = s.request_id "
+        "JOIN ticket t ON t.id = r.ticket_id WHERE s.status = 'pending' AND (s.assigned_to = $1 "
+        "OR s.assigned_to IN (SELECT d.staff_id FROM approval_delegate d WHERE d.delegate_id = $1 "
+        "AND d.cleared_at IS NULL AND d.valid @> clock_timestamp())) "
+        "ORDER BY s.deadline_at NULLS LAST, s.id LIMIT $2::int");
+    kf_store_statement(
+        store, "show_request",
+        "SELECT r.id, t.no, t.summary, r.request_type, r.amount_fen, r.reason, r.promised_date::text, "
+        "kefu_ms(r.promised_at), r.policy_id, r.status, r.stage, r.requested_by, "
+        "kefu_ms(r.requested_at), kefu_ms(r.completed_at), kefu_ms(r.at_risk_at), "
+        "CASE WHEN r.completed_at IS NOT NULL THEN "
+        "kefu_ms(r.completed_at) - kefu_ms(r.requested_at) END, t.owner_id "
+        "FROM approval_request r JOIN ticket t ON t.id = r.ticket_id WHERE r.id = $1::bigint");
+    kf_store_statement(
+        store, "show_steps",
+        "SELECT s.id, s.stage, s.step, s.label, s.approver, s.status, s.assigned_to, s.acting_for, "
+        "nullif(array_to_string(s.moved_from, ','), ''), s.moves, kefu_ms(s.assigned_at), "
+        "kefu_ms(s.deadline_at), kefu_ms(s.reminded_at), s.outcome, s.decided_by, s.on_behalf_of, "
+        "kefu_ms(s.decided_at), left(s.comment, 300) FROM approval_step s "
+        "WHERE s.request_id = $1::bigint ORDER BY s.stage, s.step LIMIT $2::int");
+    kf_store_statement(store, "overdue",
+                       "SELECT count(*) FROM (SELECT 1 FROM approval_step WHERE status = 'pending' "
+                       "AND deadline_at <= clock_timestamp() - interval '1 second' LIMIT $1::int) d");
+    kf_store_statement(store, "policies",
+                       "SELECT coalesce(string_agg(format('%s=%s', request_type, n), ' '), 'none') "
+                       "FROM (SELECT request_type, count(*) AS n FROM approval_policy WHERE active "
+                       "GROUP BY 1 ORDER BY 1) p");
+}
+
+/* ---- publishing after commit --------------------------------------------- */
+
+static void s_outbox_publish(approval_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox)) {
+        for (int i = 0; i < PQntuples(res); i++) {
+            if (PQgetisnull(res, i, O_EVENT))
+                continue;
+            kf_event_t ev = kf_event_from_row(res, i, O_EVENT);
+            kf_info("event.written", "type=%s ticket=%s event=%s", ev.type, ev.corr, ev.id);
+            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
+                kf_health_out(self->health, ev.type, 1);
+        }
+        PQclear(res);
+    }
+}
+
+static void s_discard(approval_t *self)
+{
+    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
+         res = (PGresult *)zlist_pop(self->outbox))
+        PQclear(res);
+    for (json_t *fact = (json_t *)zlist_pop(self->facts); fact;
+         fact = (json_t *)zlist_pop(self->facts))
+        json_decref(fact);
+}
+
+/* ---- the store's answers ------------------------------------------------- */
+
+/* Takes the rows of an approval function: an error row fails with its
+   code; the reply goes into reply (when not NULL); facts queue for
+   s_settle; events wait in the outbox. Returns the number of events, or
+   -1 with err. Takes res. */
+static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_t *err)
+{
+    int events = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        if (!PQgetisnull(res, i, O_CODE)) {
+            kf_err_t code = kf_err_from_name(PQgetvalue(res, i, O_CODE));
+            kf_error_set(err, code == KF_E_COUNT ? KF_E_INTERNAL : code, PQgetvalue(res, i, O_FIELD),
+                         "%s", PQgetvalue(res, i, O_MESSAGE));
+            PQclear(res);
+            return -1;
+        }
+        if (!PQgetisnull(res, i, O_EVENT))
+            events++;
+        if (PQgetisnull(res, i, O_INFO))
+            continue;
+        json_t *info = json_loads(PQgetvalue(res, i, O_INFO), 0, NULL);
+        json_t *body = info ? json_object_get(info, "reply") : NULL;
+        if (body && reply) {
+            char *text = json_dumps(body, JSON_COMPACT);
+            int rc = text ? kf_body_from_json(reply, text, err) : -1;
+            free(text);
+            if (rc != 0) {
+                json_decref(info);
+                PQclear(res);
+                return kf_error_set(err, KF_E_INTERNAL, "", "the store's reply did not convert");
+            }
+        } else if (info && !body)
+            zlist_append(self->facts, json_incref(info));
+        json_decref(info);
+    }
+    zlist_append(self->outbox, res);
+    return events;
+}
+
+/* Runs a named approval function and absorbs its rows. */
+static int s_call(approval_t *self, const char *name, int nparams, const char *const *params,
+                  kf_body_t *reply, kf_error_t *err)
+{
+    PGresult *res = kf_store_exec(self->store, name, nparams, params, err);
+    return res ? s_absorb(self, res, reply, err) : -1;
+}
+
+static int64_t s_int(const json_t *obj, const char *key)
+{
+    return json_integer_value(json_object_get(obj, key));
+}
+
+/* A stage whose counts changed: when its rule says it is done, records
+   the outcome (the next stage opens, or the request completes). */
+static int s_settle_stage(approval_t *self, const json_t *stage, kf_error_t *err)
+{
+    const char *rule = json_string_value(json_object_get(stage, "rule"));
+    rules_outcome_t outcome =
+        rules_stage_outcome(rule ? rule : "", (int)s_int(stage, "quorum"), (int)s_int(stage, "total"),
+                            (int)s_int(stage, "approved"), (int)s_int(stage, "rejected"));
+    if (outcome == RULES_PENDING)
+        return 0;
+    char request[24], number[16];
+    snprintf(request, sizeof request, "%lld", (long long)s_int(stage, "request"));
+    snprintf(number, sizeof number, "%lld", (long long)s_int(stage, "stage"));
+    const char *params[] = {request, number, rules_outcome_name(outcome), S_SRC};
+    kf_info("stage.done", "request=%s stage=%s outcome=%s", request, number,
+            rules_outcome_name(outcome));
+    return s_call(self, "advance", 4, params, NULL, err) < 0 ? -1 : 0;
+}
+
+/* A request whose schedule changed: when it can no longer finish by the
+   promised date, records approval.at_risk (once). */
+static int s_settle_risk(approval_t *self, const json_t *risk, kf_error_t *err)
+{
+    int64_t projected;
+    if (json_is_true(json_object_get(risk, "at_risk")) ||
+        !rules_at_risk(s_int(risk, "now_ms"), s_int(risk, "promised_ms"),
+                       s_int(risk, "stage_end_ms"), s_int(risk, "later_s"), &projected))
+        return 0;
+    char request[24], projected_text[24], reason[160];
+    snprintf(request, sizeof request, "%lld", (long long)s_int(risk, "request"));
+    snprintf(projected_text, sizeof projected_text, "%lld", (long long)projected);
+    snprintf(reason, sizeof reason,
+             "the remaining stages may take until %lld ms, %lld s after the promised date",
+             (long long)projected, (long long)(projected - s_int(risk, "promised_ms")) / 1000);
+    const char *params[] = {request, projected_text, reason, S_SRC};
+    kf_info("request.at_risk", "request=%s ticket=%s projected_ms=%s", request,
+            json_string_value(json_object_get(risk, "ticket")), projected_text);
+    return s_call(self, "flag_risk", 4, params, NULL, err) < 0 ? -1 : 0;
+}
+
+/* Decides every fact queued, and those their records queue in turn. */
+static int s_settle(approval_t *self, kf_error_t *err)
+{
+    json_t *fact;
+    while ((fact = (json_t *)zlist_pop(self->facts))) {
+        json_t *stage = json_object_get(fact, "stage"), *risk = json_object_get(fact, "risk");
+        int rc = stage && json_is_object(stage) ? s_settle_stage(self, stage, err)
+                 : risk && json_is_object(risk) ? s_settle_risk(self, risk, err)
+                                                : 0;
+        json_decref(fact);
+        if (rc != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Runs one approval function with its consequences in one transaction,
+   then publishes its events. Returns the first call's event count, or -1
+   with err (nothing kept, nothing published). */
+static int s_transact(approval_t *self, const char *name, int nparams, const char *const *params,
+                      kf_body_t *reply, kf_error_t *err)
+{
+    int events = -1;
+    if (kf_store_begin(self->store, err) == 0 &&
+        (events = s_call(self, name, nparams, params, reply, err)) >= 0 && s_settle(self, err) == 0 &&
+        kf_store_commit(self->store, err) == 0) {
+        s_outbox_publish(self);
+        return events;
+    }
+    kf_store_rollback(self->store);
+    s_discard(self);
+    return -1;
+}
+
+/* ---- bodies from rows ------------------------------------------------------ */
+
+/* One column of a reply row: its key and whether it is an int ('i') or a
+   string ('s'). NULL values are left out. */
+typedef struct {
+    const char *key;
+    char kind;
+} s_col_t;
+
+static kf_body_t *s_row_body(const PGresult *res, int row, const s_col_t *cols, int ncols)
+{
+    kf_body_t *body = kf_body_new();
+    for (int c = 0; c < ncols; c++) {
+        if (PQgetisnull(res, row, c))
+            continue;
+        const char *value = PQgetvalue(res, row, c);
+        if (cols[c].kind == 'i')
+            kf_body_int(body, cols[c].key, strtoll(value, NULL, 10));
+        else
+            kf_body_str(body, cols[c].key, value);
+    }
+    return body;
+}
+
+/* Adds `amount` (yuan text) for the fen in column col. */
+static void s_amount(kf_body_t *body, const PGresult *res, int row, int col)
+{
+    char text[32];
+    rules_amount_text(strtoll(PQgetvalue(res, row, col), NULL, 10), text, sizeof text);
+    kf_body_str(body, "amount", text);
+}
+
+/* Adds the rows of res as an array of maps under key, and `count`. */
+static void s_rows_array(kf_body_t *reply, const char *key, const PGresult *res,
+                         const s_col_t *cols, int ncols, int amount_col)
+{
+    int count = PQntuples(res);
+    kf_body_t **items = (kf_body_t **)zmalloc(sizeof(kf_body_t *) * (size_t)(count ? count : 1));
+    for (int i = 0; i < count; i++) {
+        items[i] = s_row_body(res, i, cols, ncols);
+        if (amount_col >= 0)
+            s_amount(items[i], res, i, amount_col);
+    }
+    kf_body_array(reply, key, items, (size_t)count);
+    kf_body_int(reply, "count", count);
+    free(items);
+}
+
+/* ---- requests ------------------------------------------------------------ */
+
+static int s_open(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    areq_open_t open;
+    if (areq_parse_open(kf_env_body(req->env), &open, err) != 0)
+        return -1;
+    char fen[24];
+    snprintf(fen, sizeof fen, "%lld", (long long)open.amount_fen);
+    /* Without an idem of the client's, a retry of the same envelope finds it. */
+    const char *params[] = {req->key,      open.idem[0] ? open.idem : kf_env_id(req->env),
+                            open.ticket,   open.type,
+                            fen,           open.reason,
+                            open.promised, open.policy[0] ? open.policy : NULL,
+                            S_SRC};
+    if (s_transact(self, "open", 9, params, reply, err) < 0)
+        return -1;
+    kf_info("request.opened", "ticket=%s type=%s amount_fen=%s", open.ticket, open.type, fen);
+    return 0;
+}
+
+static int s_decide(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    areq_decide_t decide;
+    if (areq_parse_decide(kf_env_body(req->env), &decide, err) != 0)
+        return -1;
+    char request[24], step[24];
+    snprintf(request, sizeof request, "%lld", (long long)decide.request);
+    snprintf(step, sizeof step, "%lld", (long long)decide.step);
+    const char *params[] = {req->key,
+                            request,
+                            decide.step ? step : NULL,
+                            decide.outcome,
+                            decide.comment[0] ? decide.comment : NULL,
+                            kf_env_id(req->env),
+                            S_SRC};
+    if (s_transact(self, "decide", 7, params, reply, err) < 0)
+        return -1;
+    kf_info("step.decided", "request=%s outcome=%s", request, decide.outcome);
+    return 0;
+}
+
+static int s_list(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    static const s_col_t cols[] = {
+        {"step", 'i'},        {"request", 'i'},   {"ticket", 's'},       {"summary", 's'},
+        {"type", 's'},        {"amount_fen", 'i'}, {"stage", 'i'},       {"label", 's'},
+        {"on_behalf_of", 's'}, {"deadline_at", 'i'}, {"time_left_s", 'i'}, {"promised_at", 'i'},
+        {"assigned_at", 'i'}, {"policy", 's'}};
+    int64_t limit;
+    char actor[65], limit_text[16];
+    if (areq_parse_list(kf_env_body(req->env), &limit, err) != 0 ||
+        kf_auth_actor(self->store, req->key, actor, NULL, err) != 0)
+        return -1;
+    snprintf(limit_text, sizeof limit_text, "%lld", (long long)limit);
+    const char *params[] = {actor, limit_text};
+    PGresult *res = kf_store_exec(self->store, "list", 2, params, err);
+    if (!res)
+        return -1;
+    kf_body_str(reply, "staff", actor);
+    s_rows_array(reply, "steps", res, cols, 14, 5);
+    PQclear(res);
+    return 0;
+}
+
+static int s_show(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    static const s_col_t request_cols[] = {
+        {"request", 'i'},      {"ticket", 's'},      {"summary", 's'},      {"type", 's'},
+        {"amount_fen", 'i'},   {"reason", 's'},      {"promised", 's'},     {"promised_at", 'i'},
+        {"policy", 's'},       {"status", 's'},      {"stage", 'i'},        {"requested_by", 's'},
+        {"requested_at", 'i'}, {"completed_at", 'i'}, {"at_risk_at", 'i'},  {"cycle_ms", 'i'},
+        {"owner", 's'}};
+    static const s_col_t step_cols[] = {
+        {"step", 'i'},        {"stage", 'i'},       {"order", 'i'},        {"label", 's'},
+        {"approver", 's'},    {"status", 's'},      {"assigned_to", 's'},  {"acting_for", 's'},
+        {"moved_from", 's'},  {"moves", 'i'},       {"assigned_at", 'i'},  {"deadline_at", 'i'},
+        {"reminded_at", 'i'}, {"outcome", 's'},     {"decided_by", 's'},   {"on_behalf_of", 's'},
+        {"decided_at", 'i'},  {"comment", 's'}};
+    int64_t request;
+    char actor[65], id[24], limit[16];
+    if (areq_parse_show(kf_env_body(req->env), &request, err) != 0 ||
+        kf_auth_actor(self->store, req->key, actor, NULL, err) != 0)
+        return -1;
+    snprintf(id, sizeof id, "%lld", (long long)request);
+    snprintf(limit, sizeof limit, "%d", S_SHOW_STEPS);
+    const char *params[] = {id, limit};
+    PGresult *res = kf_store_exec(self->store, "show_request", 1, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        return kf_error_set(err, KF_E_NOT_FOUND, "request", "no approval request %s", id);
+    }
+    kf_body_t *head = s_row_body(res, 0, request_cols, 17);
+    s_amount(head, res, 0, 4);
+    PQclear(res);
+    kf_body_map(reply, "approval", &head);
+    res = kf_store_exec(self->store, "show_steps", 2, params, err);
+    if (!res)
+        return -1;
+    s_rows_array(reply, "steps", res, step_cols, 18, -1);
+    PQclear(res);
+    return 0;
+}
+
+static int s_delegate(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    if (strcmp(kf_env_type(req->env), "delegate.clear") == 0) {
+        const char *params[] = {req->key};
+        return s_transact(self, "delegate_clear", 1, params, reply, err) < 0 ? -1 : 0;
+    }
+    areq_delegate_t set;
+    if (areq_parse_delegate(kf_env_body(req->env), &set, err) != 0)
+        return -1;
+    char from[24], to[24];
+    snprintf(from, sizeof from, "%lld", (long long)set.from_ms);
+    snprintf(to, sizeof to, "%lld", (long long)set.to_ms);
+    const char *params[] = {req->key, set.delegate, from, to};
+    return s_transact(self, "delegate_set", 4, params, reply, err) < 0 ? -1 : 0;
+}
+
+/* Serves one decoded request into reply; returns 0 or -1 with err. */
+static int s_dispatch(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    const char *type = kf_env_type(req->env);
+    if (strcmp(type, "approval.request") == 0)
+        return s_open(self, req, reply, err);
+    if (strcmp(type, "approval.decide") == 0)
+        return s_decide(self, req, reply, err);
+    if (strcmp(type, "approval.list") == 0)
+        return s_list(self, req, reply, err);
+    if (strcmp(type, "approval.show") == 0)
+        return s_show(self, req, reply, err);
+    if (strcmp(type, "delegate.set") == 0 || strcmp(type, "delegate.clear") == 0)
+        return s_delegate(self, req, reply, err);
+    return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type", "kefu-approval does not serve %s", type);
+}
+
+/* Serves one request and clears it. */
+static void s_serve(approval_t *self, kf_request_t *req)
+{
+    kf_error_t err = {0};
+    if (!req->env) {
+        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req->err.code), req->err.field);
+        kf_health_error(self->health, req->err.code);
+        kf_reply_error(self->clients, req, S_SRC, &req->err);
+        kf_request_clear(req);
+        return;
+    }
+    const char *type = kf_env_type(req->env);
+    int64_t start = zclock_usecs();
+    kf_health_in(self->health, type, 1);
+    kf_body_t *reply = kf_body_new();
+    int rc = kf_store_ready(self->store, &err) == 0 ? s_dispatch(self, req, reply, &err) : -1;
+    if (rc == 0) {
+        kf_reply_ok(self->clients, req, S_SRC, &reply);
+        if (strcmp(type, "approval.decide") == 0)
+            kf_metric_observe(self->decision_seconds, NULL, NULL,
+                              (double)(zclock_usecs() - start) / 1e6);
+    } else {
+        kf_body_destroy(&reply);
+        kf_reply_error(self->clients, req, S_SRC, &err);
+        char message[240];
+        kf_info("request.refused", "type=%s code=%s field=%s message=%s", type,
+                kf_err_name(err.code), err.field,
+                kf_log_quote(err.message, message, sizeof message));
+        if (err.code == KF_E_UNAVAILABLE || err.code == KF_E_INTERNAL)
+            kf_health_fault(self->health, type, &err);
+        else
+            kf_health_error(self->health, err.code);
+    }
+    kf_request_clear(req);
+}
+
+static void s_take_requests(approval_t *self)
+{
+    int taken = 0;
+    do {
+        kf_request_t req;
+        if (kf_request_recv(self->clients, &req) != 0)
+            break;
+        s_serve(self, &req);
+    } while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
+}
+
+/* ---- the deadline scan --------------------------------------------------- */
+
+/* One slice of one duty ("remind_due" or "timeout_due"). Returns true
+   when it found a full batch (there may be more). */
+static bool s_scan_slice(approval_t *self, const char *duty)
+{
+    kf_error_t err = {0};
+    char limit[16];
+    snprintf(limit, sizeof limit, "%ld", self->batch);
+    const char *params[] = {limit, S_SRC};
+    int events = s_transact(self, duty, 2, params, NULL, &err);
+    if (events < 0) {
+        kf_health_fault(self->health, duty, &err);
+        return false;
+    }
+    if (events > 0)
+        kf_debug("scan.slice", "duty=%s events=%d", duty, events);
+    return events >= self->batch;
+}
+
+/* Reminders, then timeout actions, each in slices for at most
+   S_DUTY_BUDGET_MS. Returns true when there may be more. */
+static bool s_scan(approval_t *self)
+{
+    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
+    bool more_reminders, more_timeouts;
+    do
+        more_reminders = s_scan_slice(self, "remind_due");
+    while (more_reminders && !zsys_interrupted && zclock_mono() < until);
+    do
+        more_timeouts = s_scan_slice(self, "timeout_due");
+    while (more_timeouts && !zsys_interrupted && zclock_mono() < until);
+    return more_reminders || more_timeouts;
+}
+
+/* ---- observations ------------------------------------------------------- */
+
+/* Before each heartbeat: the steps overdue by more than a second (the
+   scan is behind or stopped), read from the store so they show even
+   while this instance is stuck. */
+static void s_observe(kf_health_t *health, void *arg)
+{
+    approval_t *self = (approval_t *)arg;
+    if (kf_store_ready(self->store, NULL) != 0)
+        return;
+    char cap[16];
+    snprintf(cap, sizeof cap, "%d", S_OVERDUE_CAP);
+    const char *params[] = {cap};
+    PGresult *res = kf_store_exec(self->store, "overdue", 1, params, NULL);
+    int64_t overdue = res ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+    kf_health_backlog(health, overdue);
+    if (res)
+        kf_metric_set(self->overdue, NULL, NULL, (double)overdue);
+    PQclear(res);
+}
+
+/* SIGHUP: names the active policies per request type, so an operator
+   sees what a policy change left. */
+static void s_log_policies(approval_t *self)
+{
+    PGresult *res = kf_store_ready(self->store, NULL) == 0
+                        ? kf_store_exec(self->store, "policies", 0, NULL, NULL)
+                        : NULL;
+    kf_info("policies", "active=\"%s\"", res ? PQgetvalue(res, 0, 0) : "unknown (store down)");
+    PQclear(res);
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+/* On stop: answers `unavailable` to the requests that arrived but were not
+   taken, so their clients retry at once. Returns how many. */
+static int s_turn_away(approval_t *self)
+{
+    kf_error_t err = {0};
+    kf_error_set(&err, KF_E_UNAVAILABLE, "", "kefu-approval is stopping; retry");
+    int count = 0;
+    while (count < 100000 && (zsock_events(self->clients) & ZMQ_POLLIN)) {
+        kf_request_t req;
+        if (kf_request_recv(self->clients, &req) != 0)
+            break;
+        kf_reply_error(self->clients, &req, S_SRC, &err);
+        kf_request_clear(&req);
+        count++;
+    }
+    return count;
+}
+
+int approval_run(approval_t *self)
+{
+    zpoller_t *poller = zpoller_new(self->clients, NULL);
+    kf_health_attach(self->health, poller);
+    kf_info("approval.started", "version=%s bind=%s scan_ms=%ld batch=%ld", KEFU_VERSION,
+            kf_config_str(approval_settings, "KEFU_APPROVAL_BIND"), self->scan_ms, self->batch);
+    s_log_policies(self);
+    while (!zsys_interrupted) {
+        if (s_hangup) {
+            s_hangup = 0;
+            s_log_policies(self);
+        }
+        if (zclock_mono() >= self->next_scan && kf_store_ready(self->store, NULL) == 0)
+            self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
+        int64_t wait = self->next_scan - zclock_mono();
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
+        void *which = zpoller_wait(
+            poller, kf_health_wait_ms(self->health, (int)(wait < 0 ? 0 : wait > 50 ? 50 : wait)));
+        if (which == self->clients)
+            s_take_requests(self);
+        else
+            kf_health_serve(self->health, which);
+        kf_health_tick(self->health);
+    }
+    int turned_away = s_turn_away(self);
+    zsock_set_linger(self->clients, 1000);
+    zpoller_destroy(&poller);
+    kf_info("approval.stopped", "reason=signal turned_away=%d", turned_away);
+    return 0;
+}
+
+/* Registers the daemon's metrics and its observer. */
+static void s_metrics(approval_t *self)
+{
+    kf_metrics_t *metrics = kf_health_metrics(self->health);
+    self->overdue = kf_metrics_gauge(metrics, "kefu_approval_overdue_steps",
+                                     "pending steps past their deadline by over 1 s (up to 100000)",
+                                     NULL, NULL);
+    self->decision_seconds = kf_metrics_histogram(
+        metrics, "kefu_approval_decision_seconds",
+        "seconds from an approval.decide's arrival to its reply (recorded)", NULL, 0, NULL, NULL);
+    kf_health_set_observer(self->health, s_observe, self);
+}
+
+approval_t *approval_new(void)
+{
+    approval_t *self = (approval_t *)zmalloc(sizeof(approval_t));
+    const kf_setting_t *t = approval_settings;
+    if (kf_config_int(t, "KEFU_APPROVAL_SCAN_MS", 10, 60000, &self->scan_ms) ||
+        kf_config_int(t, "KEFU_APPROVAL_BATCH", 1, 1000, &self->batch)) {
+        free(self);
+        return NULL;
+    }
+    zsys_init();
+    self->auth = kf_auth_new(t, "kefu-approval");
+    if (!self->auth) {
+        free(self);
+        return NULL;
+    }
+    self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-approval");
+    s_prepare(self->store);
+    self->outbox = zlist_new();
+    self->facts = zlist_new();
+    self->health = kf_health_new("approval", t, self->store);
+    if (!self->health) {
+        approval_destroy(&self);
+        return NULL;
+    }
+    s_metrics(self);
+    self->clients = zsock_new(ZMQ_ROUTER);
+    self->events = zsock_new(ZMQ_PUB);
+    zsock_set_linger(self->clients, 0);
+    zsock_set_linger(self->events, 0);
+    kf_auth_serve(self->auth, self->clients);
+    const char *bind = kf_config_str(t, "KEFU_APPROVAL_BIND");
+    if (zsock_bind(self->clients, "%s", bind) < 0) {
+        kf_error("approval.bind_failed", "endpoint=%s error=\"%s\"", bind,
+                 zmq_strerror(zmq_errno()));
+        approval_destroy(&self);
+        return NULL;
+    }
+    zsock_connect(self->events, "%s", kf_config_str(t, "KEFU_BUS_PUB"));
+    return self;
+}
+
+void approval_destroy(approval_t **self_p)
+{
+    assert(self_p);
+    approval_t *self = *self_p;
+    if (!self)
+        return;
+    if (self->outbox)
+        s_discard(self);
+    zlist_destroy(&self->outbox);
+    zlist_destroy(&self->facts);
+    zsock_destroy(&self->clients);
+    zsock_destroy(&self->events);
+    kf_health_destroy(&self->health);
+    kf_store_destroy(&self->store);
+    kf_auth_destroy(&self->auth);
+    free(self);
+    *self_p = NULL;
+}
