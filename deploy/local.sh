@@ -65,6 +65,9 @@ Files (all under $VAR):
   log/NAME.log       logs of each daemon and of postgres
   run/NAME.pid       PIDs of the daemons started by 'up'
   notifications.jsonl  every SMS and e-mail kefu-notifier sent, one JSON line each
+  certs/server.cert  the daemons' CurveZMQ certificate
+  certs/STAFF.cert   a certificate for each active staff member of the store:
+                     KEFU_CERT=$VAR/certs/cs.wang.cert kefu ... acts as cs.wang
 
 Environment:
   KEFU_DATABASE_URL  use this PostgreSQL (libpq URL) instead of the private one;
@@ -73,7 +76,10 @@ Environment:
   KEFU_LOG_LEVEL     daemons' log level (default info)
   KEFU_BUS_PUB/SUB/PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE
                      daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700)
-  KEFU_ACTOR         staff id the demo's client acts as (default agent.li)
+  KEFU_CURVE_CERT    the daemons' certificate (default $VAR/certs/server.cert,
+                     made on first 'up' with kefu admin server-cert)
+  KEFU_CERT          the certificate the demo's client acts with (default the
+                     call-centre agent's, $VAR/certs/agent.li.cert)
   KEFU_NOTIFY_FILE   the notifier's file channel (default $VAR/notifications.jsonl);
                      KEFU_SMS_URL / KEFU_SMTP_URL send through a gateway instead
   KEFU_BUILD_DIR     build directory (default ./build)
@@ -354,8 +360,33 @@ export_endpoints() {
     # The notifier's file channel: every SMS and e-mail as a JSON line, since
     # a development machine has no SMS gateway or mail server.
     export KEFU_NOTIFY_FILE=${KEFU_NOTIFY_FILE:-$VAR/notifications.jsonl}
+    export KEFU_CURVE_CERT=${KEFU_CURVE_CERT:-$VAR/certs/server.cert}
     # The client acts as the demo organisation's call-centre agent.
-    export KEFU_ACTOR=${KEFU_ACTOR:-agent.li}
+    export KEFU_CERT=${KEFU_CERT:-$VAR/certs/agent.li.cert}
+}
+
+# The daemons' certificate, and one for every active staff member that has
+# none here yet, so that a developer can act as anyone of the organisation.
+# A new daemons' certificate makes the old staff certificates useless (they
+# name its predecessor's key): they are issued again.
+certs_up() {
+    local dir=$VAR/certs staff
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    if [[ ! -f $KEFU_CURVE_CERT ]]; then
+        say "creating the daemons' certificate $KEFU_CURVE_CERT"
+        "$KEFU_CLI" admin server-cert --out "$KEFU_CURVE_CERT" | sed 's/^/  /' ||
+            die "kefu admin server-cert failed"
+        find "$dir" -name '*.cert' ! -path "$KEFU_CURVE_CERT" -delete
+    fi
+    local issued=0
+    while read -r staff; do
+        [[ -n $staff && ! -f $dir/$staff.cert ]] || continue
+        "$KEFU_CLI" admin cert "$staff" --out "$dir/$staff.cert" --note "deploy/local.sh" \
+            >/dev/null || die "kefu admin cert $staff failed"
+        issued=$((issued + 1))
+    done < <(psql -X -At -d "$KEFU_DATABASE_URL" -c "SELECT id FROM staff WHERE active ORDER BY id")
+    ((issued == 0)) || say "issued $issued staff certificates in $dir"
 }
 
 # Polls "$@" every 0.2 s for at most $1 seconds; each try is bounded too.
@@ -399,6 +430,7 @@ cmd_up() {
     chmod 755 "$VAR"
     database_up
     export_endpoints
+    certs_up
     local entry name rel bin
     for name in "${CORE_DAEMONS[@]}"; do
         for entry in "${DAEMONS[@]}"; do
@@ -419,6 +451,7 @@ cmd_up() {
     echo
     say "kefu is up. Database: $KEFU_DATABASE_URL"
     say "client: $KEFU_CLI --help   logs: $VAR/log/   stop: deploy/local.sh down"
+    say "act as someone: export KEFU_CERT=$VAR/certs/STAFF.cert (e.g. agent.li, eng.zhao, cs.wang)"
 }
 
 cmd_down() {

@@ -10,7 +10,8 @@
 
 struct net {
     zsock_t *sock;
-    zsock_t *monitor; /* PAIR: the socket's failed handshakes */
+    zsock_t *monitor; /* PAIR: the socket's handshakes */
+    bool handshaken;  /* a handshake succeeded on this connection */
     zpoller_t *poller;
     char sent[NET_MAX_SENT][KF_MAX_ID + 1]; /* ids of requests sent, oldest first */
     size_t nsent;
@@ -23,19 +24,22 @@ static zsock_t *s_monitor(zsock_t *sock)
     char endpoint[80];
     snprintf(endpoint, sizeof endpoint, "inproc://kefu-cli-monitor-%p", (void *)sock);
     if (zmq_socket_monitor(zsock_resolve(sock), endpoint,
-                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) !=
-        0)
+                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
         return NULL;
     char connect[84];
     snprintf(connect, sizeof connect, ">%s", endpoint);
     return zsock_new_pair(connect);
 }
 
-/* Reads one monitor event into err: a refused certificate (ZAP status 400),
-   a daemon that could not check it (500), or a failed handshake. */
-static void s_refusal(zsock_t *monitor, kf_error_t *err)
+/* Reads one monitor event. Returns true with err filled when the daemon
+   refused the connection: a refused certificate (ZAP status 400), a daemon
+   that could not check it (500), or a failed handshake, which a daemon
+   that cannot read the client's hello (a certificate naming another
+   server-key) shows only by disconnecting before any handshake succeeded. */
+static bool s_refused(net_t *self, kf_error_t *err)
 {
-    zmsg_t *event = zmsg_recv(monitor);
+    zmsg_t *event = zmsg_recv(self->monitor);
     zframe_t *head = event ? zmsg_first(event) : NULL;
     uint16_t id = 0;
     uint32_t value = 0;
@@ -44,6 +48,10 @@ static void s_refusal(zsock_t *monitor, kf_error_t *err)
         memcpy(&value, zframe_data(head) + 2, 4);
     }
     zmsg_destroy(&event);
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        self->handshaken = true;
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED || (id == ZMQ_EVENT_DISCONNECTED && self->handshaken))
+        return false;
     if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 500)
         kf_error_set(err, KF_E_UNAVAILABLE, "cert",
                      "the daemon could not check your certificate (its store is unreachable)");
@@ -56,6 +64,7 @@ static void s_refusal(zsock_t *monitor, kf_error_t *err)
         kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert",
                      "the secure handshake failed: the certificate's server-key is not this "
                      "daemon's, or the daemon does not speak CURVE");
+    return true;
 }
 
 net_t *net_new(const char *endpoint, const char *cert, kf_error_t *err)
@@ -173,8 +182,9 @@ net_status_t net_call(net_t *self, const char *type, const char *corr, kf_body_t
             continue;
         }
         if (which == self->monitor) {
-            s_refusal(self->monitor, err);
-            return NET_REFUSED;
+            if (s_refused(self, err))
+                return NET_REFUSED;
+            continue;
         }
         kf_error_t got = {.code = KF_OK};
         kf_env_t *env = s_receive(self, &got);
