@@ -50,8 +50,8 @@ static void s_map_free(s_map_t *map)
 }
 
 #define SUBMIT_GOOD                                                                                \
-    "actor", "agent.li", "kind", "complaint", "category", "leak", "channel", "phone", "project",   \
-        "HZ-XH", "phone", "+86 138-0013-8000", "summary", "卫生间漏水"
+    "kind", "complaint", "category", "leak", "channel", "phone", "project", "HZ-XH", "phone",      \
+        "+86 138-0013-8000", "summary", "卫生间漏水"
 
 static void test_submit_good(void **state)
 {
@@ -84,37 +84,36 @@ static kf_err_t s_submit_error(const char *const *pairs, char *field, size_t siz
 static void test_submit_errors(void **state)
 {
     char field[48];
-    const char *missing_summary[] = {"actor", "agent.li",    "kind",  "complaint", "category",
-                                     "leak",  "channel",     "phone", "project",   "HZ-XH",
-                                     "phone", "13800138000", NULL};
+    const char *missing_summary[] = {"kind",    "complaint",   "category", "leak",
+                                     "channel", "phone",       "project",  "HZ-XH",
+                                     "phone",   "13800138000", NULL};
     assert_int_equal(s_submit_error(missing_summary, field, sizeof field), KF_E_MISSING_FIELD);
     assert_string_equal(field, "summary");
 
-    const char *unknown_kind[] = {"actor", "agent.li",    "kind",    "rant",    "category",
-                                  "leak",  "channel",     "phone",   "project", "HZ-XH",
-                                  "phone", "13800138000", "summary", "x",       NULL};
+    const char *unknown_kind[] = {"kind",    "rant",    "category", "leak",  "channel",
+                                  "phone",   "project", "HZ-XH",    "phone", "13800138000",
+                                  "summary", "x",       NULL};
     assert_int_equal(s_submit_error(unknown_kind, field, sizeof field), KF_E_BAD_VALUE);
     assert_string_equal(field, "kind");
 
-    const char *int_kind[] = {"actor", "agent.li", "kind", "#int", "category", "leak", NULL};
+    const char *int_kind[] = {"kind", "#int", "category", "leak", NULL};
     assert_int_equal(s_submit_error(int_kind, field, sizeof field), KF_E_WRONG_TYPE);
     assert_string_equal(field, "kind");
 
-    const char *blank[] = {"actor", "agent.li",    "kind",    "complaint", "category",
-                           "leak",  "channel",     "phone",   "project",   "HZ-XH",
-                           "phone", "13800138000", "summary", "  \t ",     NULL};
+    const char *blank[] = {"kind",    "complaint", "category", "leak",  "channel",
+                           "phone",   "project",   "HZ-XH",    "phone", "13800138000",
+                           "summary", "  \t ",     NULL};
     assert_int_equal(s_submit_error(blank, field, sizeof field), KF_E_BAD_VALUE);
     assert_string_equal(field, "summary");
 
-    const char *bad_phone[] = {"actor", "agent.li",    "kind",    "complaint", "category",
-                               "leak",  "channel",     "phone",   "project",   "HZ-XH",
-                               "phone", "23800138000", "summary", "x",         NULL};
+    const char *bad_phone[] = {"kind",    "complaint", "category", "leak",  "channel",
+                               "phone",   "project",   "HZ-XH",    "phone", "23800138000",
+                               "summary", "x",         NULL};
     assert_int_equal(s_submit_error(bad_phone, field, sizeof field), KF_E_BAD_VALUE);
     assert_string_equal(field, "phone");
 
-    const char *half_unit[] = {"actor",    "agent.li", "kind",  "complaint", "category",
-                               "leak",     "channel",  "phone", "project",   "HZ-XH",
-                               "building", "3",        NULL};
+    const char *half_unit[] = {"kind",    "complaint", "category", "leak", "channel", "phone",
+                               "project", "HZ-XH",     "building", "3",    NULL};
     assert_int_equal(s_submit_error(half_unit, field, sizeof field), KF_E_MISSING_FIELD);
     assert_string_equal(field, "unit");
 }
@@ -125,9 +124,9 @@ static void test_submit_limits(void **state)
     char summary[202];
     memset(summary, 'a', sizeof summary - 1);
     summary[201] = 0; /* 201 bytes: one over */
-    const char *too_long[] = {"actor", "agent.li",    "kind",    "complaint", "category",
-                              "leak",  "channel",     "phone",   "project",   "HZ-XH",
-                              "phone", "13800138000", "summary", summary,     NULL};
+    const char *too_long[] = {"kind",    "complaint", "category", "leak",  "channel",
+                              "phone",   "project",   "HZ-XH",    "phone", "13800138000",
+                              "summary", summary,     NULL};
     assert_int_equal(s_submit_error(too_long, field, sizeof field), KF_E_TOO_LONG);
     assert_string_equal(field, "summary");
     summary[200] = 0; /* exactly 200 bytes fits */
@@ -139,17 +138,17 @@ static void test_list(void **state)
     s_map_t map;
     list_req_t req;
     kf_error_t err = {0};
-    const char *good[] = {"actor", "cs.wang", "status", "routed", "owner", "eng.zhao", NULL};
+    const char *good[] = {"status", "routed", "owner", "eng.zhao", NULL};
     assert_int_equal(req_parse_list(s_map(&map, good), &req, &err), 0);
     assert_int_equal(req.limit, 50);
     assert_string_equal(req.status, "routed");
     assert_string_equal(req.kind, "");
     s_map_free(&map);
-    const char *bad_status[] = {"actor", "cs.wang", "status", "lost", NULL};
+    const char *bad_status[] = {"status", "lost", NULL};
     assert_int_equal(req_parse_list(s_map(&map, bad_status), &req, &err), -1);
     assert_int_equal(err.code, KF_E_BAD_VALUE);
     s_map_free(&map);
-    const char *text_limit[] = {"actor", "cs.wang", "limit", "10", NULL};
+    const char *text_limit[] = {"limit", "10", NULL};
     assert_int_equal(req_parse_list(s_map(&map, text_limit), &req, &err), -1);
     assert_int_equal(err.code, KF_E_WRONG_TYPE);
     s_map_free(&map);
@@ -160,25 +159,28 @@ static void test_transfer_needs_reason(void **state)
     s_map_t map;
     action_req_t req;
     kf_error_t err = {0};
-    const char *no_reason[] = {"actor", "agent.li", "ticket", "KF-2026-000001",
-                               "to",    "eng.liu",  NULL};
+    const char *no_reason[] = {"ticket", "KF-2026-000001", "to", "eng.liu", NULL};
     assert_int_equal(req_parse_action("ticket.transfer", s_map(&map, no_reason), &req, &err), -1);
     assert_int_equal(err.code, KF_E_MISSING_FIELD);
     assert_string_equal(err.field, "reason");
     s_map_free(&map);
-    const char *blank_reason[] = {"actor",  "agent.li", "ticket", "KF-2026-000001", "to", "eng.liu",
-                                  "reason", " ",        NULL};
+    const char *blank_reason[] = {"ticket", "KF-2026-000001", "to", "eng.liu", "reason", " ", NULL};
     assert_int_equal(req_parse_action("ticket.transfer", s_map(&map, blank_reason), &req, &err),
                      -1);
     assert_int_equal(err.code, KF_E_BAD_VALUE);
     s_map_free(&map);
-    const char *good[] = {"actor",  "agent.li",     "ticket", "KF-2026-000001", "to", "eng.liu",
-                          "reason", "需要经理处理", NULL};
+    const char *good[] = {"ticket", "KF-2026-000001", "to", "eng.liu",
+                          "reason", "需要经理处理",   NULL};
     assert_int_equal(req_parse_action("ticket.transfer", s_map(&map, good), &req, &err), 0);
     assert_string_equal(req.reason, "需要经理处理");
     s_map_free(&map);
-    const char *nil_note[] = {"actor", "eng.zhao", "ticket", "KF-2026-000001",
-                              "note",  "#nil",     NULL};
+    /* Who acts comes from the certificate: intake fills actor from the key,
+       whatever a body says. */
+    const char *claims[] = {"actor", "gm.hz", "ticket", "KF-2026-000001", NULL};
+    assert_int_equal(req_parse_action("ticket.resolve", s_map(&map, claims), &req, &err), 0);
+    assert_string_equal(req.actor, "");
+    s_map_free(&map);
+    const char *nil_note[] = {"ticket", "KF-2026-000001", "note", "#nil", NULL};
     assert_int_equal(req_parse_action("ticket.respond", s_map(&map, nil_note), &req, &err), 0);
     assert_string_equal(req.note, "");
     s_map_free(&map);

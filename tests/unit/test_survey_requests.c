@@ -80,78 +80,71 @@ static void test_answer_good(void **state)
 {
     answer_req_t a;
     kf_error_t err = {0};
-    const char *full[] = {"actor", "agent.li", "ticket",  "KF-2026-000001", "score", "#i:4",
-                          "nps",   "#i:9",     "comment", "师傅很专业",     NULL};
+    const char *full[] = {"ticket", "KF-2026-000001", "score",      "#i:4", "nps",
+                          "#i:9",   "comment",        "师傅很专业", NULL};
     assert_int_equal(s_answer(full, &a, &err), 0);
-    assert_string_equal(a.actor, "agent.li");
+    assert_string_equal(a.actor, ""); /* kefu-survey fills it from the key */
     assert_string_equal(a.ticket, "KF-2026-000001");
     assert_true(a.survey == 0);
     assert_int_equal(a.score, 4);
     assert_int_equal(a.nps, 9);
     assert_string_equal(a.comment, "师傅很专业");
     /* Optional fields absent or nil; a survey named by id; the edges. */
-    const char *minimal[] = {"actor", "agent.li", "survey", "#i:42", "score",
-                             "#i:1",  "nps",      "#nil",   NULL};
+    const char *minimal[] = {"survey", "#i:42", "score", "#i:1", "nps", "#nil", NULL};
     assert_int_equal(s_answer(minimal, &a, &err), 0);
     assert_true(a.survey == 42);
     assert_string_equal(a.ticket, "");
     assert_int_equal(a.score, 1);
     assert_int_equal(a.nps, PLAN_NPS_NONE);
     assert_string_equal(a.comment, "");
-    const char *edges[] = {"actor", "a", "ticket", "T", "score", "#i:5", "nps", "#i:0", NULL};
+    const char *edges[] = {"ticket", "T", "score", "#i:5", "nps", "#i:0", NULL};
     assert_int_equal(s_answer(edges, &a, &err), 0);
     assert_int_equal(a.score, 5);
     assert_int_equal(a.nps, 0);
     /* A blank comment is no comment. */
-    const char *blank[] = {"actor", "a", "ticket", "T", "score", "#i:3", "comment", " \t", NULL};
+    const char *blank[] = {"ticket", "T", "score", "#i:3", "comment", " \t", NULL};
     assert_int_equal(s_answer(blank, &a, &err), 0);
     assert_string_equal(a.comment, "");
 }
 
 static void test_answer_bad(void **state)
 {
-    const char *no_actor[] = {"ticket", "T", "score", "#i:3", NULL};
-    s_answer_refused(no_actor, KF_E_MISSING_FIELD, "actor");
-    const char *blank_actor[] = {"actor", "  ", "ticket", "T", "score", "#i:3", NULL};
-    s_answer_refused(blank_actor, KF_E_BAD_VALUE, "actor");
-    const char *no_target[] = {"actor", "a", "score", "#i:3", NULL};
+    const char *no_target[] = {"score", "#i:3", NULL};
     s_answer_refused(no_target, KF_E_MISSING_FIELD, "ticket");
-    const char *both[] = {"actor", "a", "ticket", "T", "survey", "#i:1", "score", "#i:3", NULL};
+    const char *both[] = {"ticket", "T", "survey", "#i:1", "score", "#i:3", NULL};
     s_answer_refused(both, KF_E_BAD_VALUE, "survey");
-    const char *blank_ticket[] = {"actor", "a", "ticket", " ", "score", "#i:3", NULL};
+    const char *blank_ticket[] = {"ticket", " ", "score", "#i:3", NULL};
     s_answer_refused(blank_ticket, KF_E_BAD_VALUE, "ticket");
-    const char *long_ticket[] = {"actor", "a",    "ticket", "KF-2026-000001-KF-2026-000001-KF-2026",
-                                 "score", "#i:3", NULL};
+    const char *long_ticket[] = {"ticket", "KF-2026-000001-KF-2026-000001-KF-2026", "score", "#i:3",
+                                 NULL};
     s_answer_refused(long_ticket, KF_E_TOO_LONG, "ticket");
-    const char *survey_zero[] = {"actor", "a", "survey", "#i:0", "score", "#i:3", NULL};
+    const char *survey_zero[] = {"survey", "#i:0", "score", "#i:3", NULL};
     s_answer_refused(survey_zero, KF_E_BAD_VALUE, "survey");
-    const char *survey_str[] = {"actor", "a", "survey", "12", "score", "#i:3", NULL};
+    const char *survey_str[] = {"survey", "12", "score", "#i:3", NULL};
     s_answer_refused(survey_str, KF_E_WRONG_TYPE, "survey");
-    const char *no_score[] = {"actor", "a", "ticket", "T", NULL};
+    const char *no_score[] = {"ticket", "T", NULL};
     s_answer_refused(no_score, KF_E_MISSING_FIELD, "score");
-    const char *score_0[] = {"actor", "a", "ticket", "T", "score", "#i:0", NULL};
+    const char *score_0[] = {"ticket", "T", "score", "#i:0", NULL};
     s_answer_refused(score_0, KF_E_BAD_VALUE, "score");
-    const char *score_6[] = {"actor", "a", "ticket", "T", "score", "#i:6", NULL};
+    const char *score_6[] = {"ticket", "T", "score", "#i:6", NULL};
     s_answer_refused(score_6, KF_E_BAD_VALUE, "score");
-    const char *score_neg[] = {"actor", "a", "ticket", "T", "score", "#i:-1", NULL};
+    const char *score_neg[] = {"ticket", "T", "score", "#i:-1", NULL};
     s_answer_refused(score_neg, KF_E_BAD_VALUE, "score");
-    const char *score_str[] = {"actor", "a", "ticket", "T", "score", "5", NULL};
+    const char *score_str[] = {"ticket", "T", "score", "5", NULL};
     s_answer_refused(score_str, KF_E_WRONG_TYPE, "score");
-    const char *score_bool[] = {"actor", "a", "ticket", "T", "score", "#true", NULL};
+    const char *score_bool[] = {"ticket", "T", "score", "#true", NULL};
     s_answer_refused(score_bool, KF_E_WRONG_TYPE, "score");
-    const char *nps_11[] = {"actor", "a", "ticket", "T", "score", "#i:3", "nps", "#i:11", NULL};
+    const char *nps_11[] = {"ticket", "T", "score", "#i:3", "nps", "#i:11", NULL};
     s_answer_refused(nps_11, KF_E_BAD_VALUE, "nps");
-    const char *nps_neg[] = {"actor", "a", "ticket", "T", "score", "#i:3", "nps", "#i:-1", NULL};
+    const char *nps_neg[] = {"ticket", "T", "score", "#i:3", "nps", "#i:-1", NULL};
     s_answer_refused(nps_neg, KF_E_BAD_VALUE, "nps");
-    const char *comment_bin[] = {"actor", "a",       "ticket", "T", "score",
-                                 "#i:3",  "comment", "#bin",   NULL};
+    const char *comment_bin[] = {"ticket", "T", "score", "#i:3", "comment", "#bin", NULL};
     s_answer_refused(comment_bin, KF_E_WRONG_TYPE, "comment");
     /* 1000 bytes are allowed, 1001 are not. */
     char text[1002];
     memset(text, 'x', 1001);
     text[1001] = '\0';
-    const char *comment_long[] = {"actor", "a",       "ticket", "T", "score",
-                                  "#i:3",  "comment", text,     NULL};
+    const char *comment_long[] = {"ticket", "T", "score", "#i:3", "comment", text, NULL};
     s_answer_refused(comment_long, KF_E_TOO_LONG, "comment");
     text[1000] = '\0';
     answer_req_t a;
@@ -165,13 +158,12 @@ static void test_campaign(void **state)
     campaign_req_t c;
     kf_error_t err = {0};
     s_map_t map;
-    const char *good[] = {"actor",      "admin", "project",  "HZ-XH", "milestone",
-                          "revisit-4y", "kind",  "campaign", NULL};
+    const char *good[] = {"project", "HZ-XH", "milestone", "revisit-4y", "kind", "campaign", NULL};
     assert_int_equal(sreq_parse_campaign(s_map(&map, good), &c, &err), 0);
     s_map_free(&map);
     assert_string_equal(c.project, "HZ-XH");
     assert_string_equal(c.milestone, "revisit-4y");
-    const char *no_kind[] = {"actor", "admin", "project", "P", "milestone", "move-in", NULL};
+    const char *no_kind[] = {"project", "P", "milestone", "move-in", NULL};
     assert_int_equal(sreq_parse_campaign(s_map(&map, no_kind), &c, &err), 0);
     s_map_free(&map);
     assert_string_equal(c.milestone, "move-in");
@@ -181,21 +173,14 @@ static void test_campaign(void **state)
         kf_err_t code;
         const char *field;
     } bad[] = {
-        {{"actor", "admin", "project", "P", "milestone", "moving-day", NULL},
-         KF_E_BAD_VALUE,
-         "milestone"},
-        {{"actor", "admin", "project", "P", NULL}, KF_E_MISSING_FIELD, "milestone"},
-        {{"actor", "admin", "milestone", "move-in", NULL}, KF_E_MISSING_FIELD, "project"},
-        {{"actor", "admin", "project", " ", "milestone", "move-in", NULL},
-         KF_E_BAD_VALUE,
-         "project"},
-        {{"actor", "admin", "project", "P", "milestone", "move-in", "kind", "resolution", NULL},
+        {{"project", "P", "milestone", "moving-day", NULL}, KF_E_BAD_VALUE, "milestone"},
+        {{"project", "P", NULL}, KF_E_MISSING_FIELD, "milestone"},
+        {{"milestone", "move-in", NULL}, KF_E_MISSING_FIELD, "project"},
+        {{"project", " ", "milestone", "move-in", NULL}, KF_E_BAD_VALUE, "project"},
+        {{"project", "P", "milestone", "move-in", "kind", "resolution", NULL},
          KF_E_BAD_VALUE,
          "kind"},
-        {{"actor", "admin", "project", "#i:7", "milestone", "move-in", NULL},
-         KF_E_WRONG_TYPE,
-         "project"},
-        {{"project", "P", "milestone", "move-in", NULL}, KF_E_MISSING_FIELD, "actor"},
+        {{"project", "#i:7", "milestone", "move-in", NULL}, KF_E_WRONG_TYPE, "project"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         kf_error_t e = {0};
@@ -207,21 +192,47 @@ static void test_campaign(void **state)
     }
 }
 
+/* Who acts comes from the certificate the connection presented, never from
+   the body: a body naming someone is decoded as if it named nobody, and a
+   hostile actor field is no error either. */
+static void test_body_actor_ignored(void **state)
+{
+    s_map_t map;
+    kf_error_t err = {0};
+    answer_req_t a;
+    const char *answer[] = {"actor", "gm.hz", "ticket", "T", "score", "#i:3", NULL};
+    assert_int_equal(s_answer(answer, &a, &err), 0);
+    assert_string_equal(a.actor, "");
+    const char *hostile[] = {"actor", "#bin", "ticket", "T", "score", "#i:3", NULL};
+    assert_int_equal(s_answer(hostile, &a, &err), 0);
+    assert_string_equal(a.actor, "");
+    campaign_req_t c;
+    const char *campaign[] = {"actor", "admin", "project", "P", "milestone", "move-in", NULL};
+    assert_int_equal(sreq_parse_campaign(s_map(&map, campaign), &c, &err), 0);
+    s_map_free(&map);
+    assert_string_equal(c.actor, "");
+    show_req_t sh;
+    const char *show[] = {"actor", "#i:7", "survey", "#i:9", NULL};
+    assert_int_equal(sreq_parse_show(s_map(&map, show), &sh, &err), 0);
+    s_map_free(&map);
+    assert_string_equal(sh.actor, "");
+}
+
 static void test_show(void **state)
 {
     show_req_t s;
     kf_error_t err = {0};
     s_map_t map;
-    const char *by_ticket[] = {"actor", "agent.li", "ticket", "KF-2026-000001", NULL};
+    const char *by_ticket[] = {"ticket", "KF-2026-000001", NULL};
     assert_int_equal(sreq_parse_show(s_map(&map, by_ticket), &s, &err), 0);
     s_map_free(&map);
     assert_string_equal(s.ticket, "KF-2026-000001");
     assert_true(s.survey == 0);
-    const char *by_id[] = {"actor", "agent.li", "survey", "#i:9", NULL};
+    const char *by_id[] = {"survey", "#i:9", NULL};
     assert_int_equal(sreq_parse_show(s_map(&map, by_id), &s, &err), 0);
     s_map_free(&map);
     assert_true(s.survey == 9);
-    const char *neither[] = {"actor", "agent.li", NULL};
+    const char *neither[] = {NULL};
     assert_int_equal(sreq_parse_show(s_map(&map, neither), &s, &err), -1);
     s_map_free(&map);
     assert_int_equal(err.code, KF_E_MISSING_FIELD);
@@ -230,9 +241,8 @@ static void test_show(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_answer_good),
-        cmocka_unit_test(test_answer_bad),
-        cmocka_unit_test(test_campaign),
+        cmocka_unit_test(test_answer_good), cmocka_unit_test(test_answer_bad),
+        cmocka_unit_test(test_campaign),    cmocka_unit_test(test_body_actor_ignored),
         cmocka_unit_test(test_show),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
