@@ -31,8 +31,10 @@ Commands:
                   it is configured by environment variables only, see
                   'IMAGE kefu-intake --help'
   kefu ARGS...    the command-line client ('IMAGE kefu --help')
-  kefu-migrate    wait for the store, apply the SQL migrations, and load the
-                  demo organisation when KEFU_DEMO_ORG=1; exits 0 when done
+  kefu-migrate    wait for the store, apply the SQL migrations, create the
+                  daemons' certificate KEFU_CURVE_CERT when there is none, and
+                  load the demo organisation when KEFU_DEMO_ORG=1; exits 0
+                  when done
   kefu-health PROGRAM
                   the container healthcheck: exit 0 when PROGRAM answers
   help            this text
@@ -42,6 +44,7 @@ Programs in this image: $(cd /usr/local/bin 2>/dev/null && ls kefu kefu-* 2>/dev
 Environment (kefu-migrate):
   KEFU_DATABASE_URL       the store (libpq URL), required
   KEFU_DEMO_ORG           1: load the demo organisation after the migrations (default 0)
+  KEFU_CURVE_CERT         the daemons' certificate (default /etc/kefu/server.cert)
   KEFU_MIGRATE_WAIT_S     how long to wait for the store to accept connections (default 60)
 EOF
 }
@@ -60,6 +63,13 @@ migrate() {
         sleep 1
     done
     "$share/migrate.sh"
+    # The daemons' certificate, shared with intake, approval and survey
+    # through a volume; made once, never replaced (client certificates
+    # name its key).
+    local cert=${KEFU_CURVE_CERT:-/etc/kefu/server.cert}
+    if [[ ! -f $cert ]]; then
+        kefu admin server-cert --out "$cert" || die "cannot create the daemons' certificate $cert"
+    fi
     case ${KEFU_DEMO_ORG:-0} in
         1|yes|true)
             # The organisation file (kefu admin import) where the client has
