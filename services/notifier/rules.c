@@ -17,18 +17,22 @@ const rule_t rules_table[] = {
     {"ticket.reopened", WHO_OWNER, "email", NULL, NULL, NULL},
     {"survey.sent", WHO_CUSTOMER, "sms", NULL, "kind", "resolution"},
     {"survey.sent", WHO_CUSTOMER, "sms", "campaign", "kind", "campaign"},
-    /* approval.* (issue 5) goes here once the approval daemon emits it, e.g.
-       {"approval.step_assigned", WHO_APPROVER, "email", NULL, NULL, NULL}
-       with WHO_APPROVER added to rule_who_t, its spec added to s_specs
-       below, its templates to deploy/templates/, and its type to
-       s_types_literal. */
+    /* Approvals (services/approval): the staff member the event names in
+       its owner field (s_specs), by e-mail. */
+    {"approval.step_assigned", WHO_OWNER, "email", NULL, NULL, NULL},
+    {"approval.step_reminded", WHO_OWNER, "email", NULL, NULL, NULL},
+    {"approval.step_escalated", WHO_OWNER, "email", NULL, NULL, NULL},
+    {"approval.at_risk", WHO_OWNER, "email", NULL, NULL, NULL},
+    {"approval.completed", WHO_OWNER, "email", NULL, NULL, NULL},
     {NULL, WHO_CUSTOMER, NULL, NULL, NULL, NULL}};
 
 const char *const rules_langs[] = {"zh", "en", NULL};
 
 static const char s_types_literal[] = "{ticket.submitted,ticket.routed,ticket.transferred,"
                                       "ticket.escalated,ticket.resolved,ticket.reopened,"
-                                      "survey.sent}";
+                                      "survey.sent,approval.step_assigned,"
+                                      "approval.step_reminded,approval.step_escalated,"
+                                      "approval.at_risk,approval.completed}";
 
 /* ---- what each event type must carry ------------------------------------ */
 
@@ -47,6 +51,8 @@ typedef struct {
     "ticket", "summary", "project", "project_code", "kind", "category", "priority",                \
         "customer_name", "recipient_name"
 #define S_MS INT64_MAX
+/* What every approval event offers besides S_COMMON. */
+#define S_APPROVAL "request", "label", "owner", "owner_name", "department"
 
 typedef struct {
     const char *type;
@@ -108,6 +114,55 @@ static const s_spec_t s_specs[] = {
       {"milestone", F_STR, false, 64},
       {"project", F_STR, false, 32}},
      {S_COMMON, "survey", "milestone", NULL}},
+    /* Approvals: "to" is the approver (or, at risk, the manager told);
+       completed goes to the ticket's owner. */
+    {"approval.step_assigned",
+     "to",
+     {{"request", F_INT, true, S_MS},
+      {"ticket", F_STR, true, 32},
+      {"to", F_STR, true, 64},
+      {"label", F_STR, false, 64},
+      {"type", F_STR, false, 32},
+      {"amount_fen", F_INT, false, S_MS},
+      {"deadline_at", F_INT, false, S_MS}},
+     {S_COMMON, S_APPROVAL, "request_type", "amount", "deadline", NULL}},
+    {"approval.step_reminded",
+     "to",
+     {{"request", F_INT, true, S_MS},
+      {"ticket", F_STR, true, 32},
+      {"to", F_STR, true, 64},
+      {"label", F_STR, false, 64},
+      {"deadline_at", F_INT, false, S_MS}},
+     {S_COMMON, S_APPROVAL, "deadline", NULL}},
+    {"approval.step_escalated",
+     "to",
+     {{"request", F_INT, true, S_MS},
+      {"ticket", F_STR, true, 32},
+      {"to", F_STR, true, 64},
+      {"label", F_STR, false, 64},
+      {"from", F_STR, false, 64},
+      {"action", F_STR, false, 32},
+      {"deadline_at", F_INT, false, S_MS}},
+     {S_COMMON, S_APPROVAL, "from_name", "action", "deadline", NULL}},
+    {"approval.at_risk",
+     "to",
+     {{"request", F_INT, true, S_MS},
+      {"ticket", F_STR, true, 32},
+      {"to", F_STR, true, 64},
+      {"promised_at", F_INT, false, S_MS},
+      {"projected_at", F_INT, false, S_MS},
+      {"reason", F_STR, false, 500}},
+     {S_COMMON, S_APPROVAL, "promised", "projected", "reason", NULL}},
+    {"approval.completed",
+     "owner",
+     {{"request", F_INT, true, S_MS},
+      {"ticket", F_STR, true, 32},
+      {"owner", F_STR, true, 64},
+      {"outcome", F_STR, true, 32},
+      {"type", F_STR, false, 32},
+      {"amount_fen", F_INT, false, S_MS},
+      {"cycle_ms", F_INT, false, S_MS}},
+     {S_COMMON, S_APPROVAL, "request_type", "amount", "outcome", "cycle", NULL}},
 };
 
 static const s_spec_t *s_spec(const char *type)
@@ -287,6 +342,14 @@ static const s_word_t s_words[] = {
     {"resolution_overdue", "解决超时", "resolution overdue"},
     {"move-in", "入住", "move-in"},
     {"revisit-4y", "四年回访", "four-year revisit"},
+    {"settlement", "和解赔偿", "settlement"},
+    {"repair_cost", "维修费用", "repair cost"},
+    {"refund", "退款", "refund"},
+    {"policy_exception", "政策例外", "policy exception"},
+    {"approved", "已批准", "approved"},
+    {"rejected", "已驳回", "rejected"},
+    {"delegate", "转交代理人", "passed to the delegate"},
+    {"escalate", "上报上级", "escalated to the manager"},
     {NULL, NULL, NULL}};
 
 /* code in words of lang; unknown codes stay as they are. */
@@ -353,6 +416,58 @@ static int64_t s_ms(const json_t *body, const char *field, int64_t fallback)
     return json_is_integer(value) ? (int64_t)json_integer_value(value) : fallback;
 }
 
+/* Whole yuan with fen, grouped by thousands: 80000.5 yuan -> "80,000.50". */
+void rules_format_amount(int64_t fen, char *buf, size_t size)
+{
+    char digits[24];
+    snprintf(digits, sizeof digits, "%" PRId64, (fen < 0 ? -fen : fen) / 100);
+    size_t n = strlen(digits), used = 0;
+    if (fen < 0 && used + 1 < size)
+        buf[used++] = '-';
+    for (size_t i = 0; i < n && used + 2 < size; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            buf[used++] = ',';
+        buf[used++] = digits[i];
+    }
+    snprintf(buf + used, size - used, ".%02" PRId64, (fen < 0 ? -fen : fen) % 100);
+}
+
+/* A duration in ms as "3d 4h 5m" (or "4h 5m", "5m"). */
+static void s_var_duration(rule_vars_t *out, const char *name, const json_t *value)
+{
+    char text[48] = "";
+    if (json_is_integer(value) && json_integer_value(value) >= 0) {
+        int64_t m = (int64_t)json_integer_value(value) / 60000;
+        int64_t d = m / 1440, h = m / 60 % 24;
+        if (d > 0)
+            snprintf(text, sizeof text, "%" PRId64 "d %" PRId64 "h %" PRId64 "m", d, h, m % 60);
+        else if (h > 0)
+            snprintf(text, sizeof text, "%" PRId64 "h %" PRId64 "m", h, m % 60);
+        else
+            snprintf(text, sizeof text, "%" PRId64 "m", m % 60);
+    }
+    s_var_copy(out, name, text);
+}
+
+/* The placeholders of the approval events (the request's own facts). */
+static void s_approval_vars(rule_vars_t *out, const json_t *body, const char *lang)
+{
+    s_var_int(out, "request", json_object_get(body, "request"));
+    s_var(out, "label", json_string_value(json_object_get(body, "label")));
+    s_var(out, "request_type", s_word(json_string_value(json_object_get(body, "type")), lang));
+    const json_t *fen = json_object_get(body, "amount_fen");
+    char amount[40] = "";
+    if (json_is_integer(fen))
+        rules_format_amount((int64_t)json_integer_value(fen), amount, sizeof amount);
+    s_var_copy(out, "amount", amount);
+    s_var_time(out, "deadline", s_ms(body, "deadline_at", 0));
+    s_var_time(out, "promised", s_ms(body, "promised_at", 0));
+    s_var_time(out, "projected", s_ms(body, "projected_at", 0));
+    s_var(out, "outcome", s_word(json_string_value(json_object_get(body, "outcome")), lang));
+    s_var(out, "action", s_word(json_string_value(json_object_get(body, "action")), lang));
+    s_var_duration(out, "cycle", json_object_get(body, "cycle_ms"));
+}
+
 void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const rule_ctx_t *ctx,
                 const recipient_t *r)
 {
@@ -395,4 +510,6 @@ void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const ru
     s_var(out, "milestone", s_word(json_string_value(json_object_get(body, "milestone")), lang));
     const char *reason = json_string_value(json_object_get(body, "reason"));
     s_var(out, "reason", strcmp(type, "ticket.escalated") == 0 ? s_word(reason, lang) : reason);
+    if (strncmp(type, "approval.", 9) == 0)
+        s_approval_vars(out, body, lang);
 }

@@ -12,7 +12,10 @@
      ticket.resolved    -> the customer, SMS
      ticket.reopened    -> the new owner, e-mail
      survey.sent        -> the customer, SMS with the survey question
-     approval.*         -> (issue 5: see the marked place in rules.c)
+     approval.step_assigned, .step_reminded, .step_escalated
+                        -> the approver the step now waits for ("to"), e-mail
+     approval.at_risk   -> the ticket owner's manager ("to"), e-mail
+     approval.completed -> the ticket's owner, e-mail
 
    Tickets marked imported are never notified. */
 #ifndef NOTIFIER_RULES_H
@@ -121,7 +124,7 @@ bool rules_urgent(const rule_ctx_t *ctx);
 
 /* The placeholder values of one message, rendered in lang. Times are
    shown in the process's local time zone. */
-#define RULES_MAX_VARS 32
+#define RULES_MAX_VARS 48
 typedef struct {
     tpl_var_t vars[RULES_MAX_VARS];
     size_t count;
@@ -134,5 +137,9 @@ void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const ru
 
 /* Formats ms since the epoch as "YYYY-MM-DD HH:MM" in local time. */
 void rules_format_time(int64_t ms, char *buf, size_t size);
+
+/* An amount in fen as yuan with two decimals, thousands grouped:
+   8000050 -> "80,000.50". */
+void rules_format_amount(int64_t fen, char *buf, size_t size);
 
 #endif

@@ -269,6 +269,85 @@ static void test_values_in_both_languages(void **state)
     json_decref(body);
 }
 
+/* Each approval event goes by e-mail to the staff member it names. */
+static void test_approval_recipients(void **state)
+{
+    rule_ctx_t ctx = s_ctx();
+    const char *to_owner[] = {"staff:eng.zhao:email:approval.step_assigned.email.zh.txt"};
+    s_expect("approval.step_assigned",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
+             to_owner, 1);
+    const char *reminded[] = {"staff:eng.zhao:email:approval.step_reminded.email.zh.txt"};
+    s_expect("approval.step_reminded",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
+             reminded, 1);
+    const char *escalated[] = {"staff:eng.zhao:email:approval.step_escalated.email.zh.txt"};
+    s_expect("approval.step_escalated",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+             "\"action\":\"delegate\"}",
+             &ctx, escalated, 1);
+    const char *at_risk[] = {"staff:eng.zhao:email:approval.at_risk.email.zh.txt"};
+    s_expect("approval.at_risk",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
+             at_risk, 1);
+    const char *completed[] = {"staff:eng.zhao:email:approval.completed.email.zh.txt"};
+    s_expect("approval.completed",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"owner\":\"eng.zhao\","
+             "\"outcome\":\"approved\"}",
+             &ctx, completed, 1);
+    assert_int_equal(s_check("approval.step_assigned", "{\"ticket\":\"KF-1\",\"to\":\"a\"}",
+                             "request"),
+                     KF_E_MISSING_FIELD);
+    assert_int_equal(s_check("approval.completed",
+                             "{\"request\":1,\"ticket\":\"KF-1\",\"owner\":\"a\"}", "outcome"),
+                     KF_E_MISSING_FIELD);
+    assert_int_equal(s_check("approval.step_assigned",
+                             "{\"request\":1,\"ticket\":\"KF-1\",\"to\":\"a\",\"amount_fen\":\"5\"}",
+                             "amount_fen"),
+                     KF_E_WRONG_TYPE);
+}
+
+static void test_approval_values(void **state)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    rule_ctx_t ctx = s_ctx();
+    json_t *body = s_body("{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+                          "\"label\":\"cost audit\",\"type\":\"settlement\",\"amount_fen\":8000050,"
+                          "\"deadline_at\":1795420800000}");
+    recipient_t out[4];
+    assert_int_equal(rules_recipients("approval.step_assigned", body, &ctx, out, 4), 1);
+    rule_vars_t vars;
+    rules_vars(&vars, "approval.step_assigned", body, &ctx, &out[0]);
+    assert_string_equal(s_get(&vars, "request"), "7");
+    assert_string_equal(s_get(&vars, "label"), "cost audit");
+    assert_string_equal(s_get(&vars, "request_type"), "和解赔偿");
+    assert_string_equal(s_get(&vars, "amount"), "80,000.50");
+    assert_string_equal(s_get(&vars, "deadline"), "2026-11-23 16:00");
+    assert_string_equal(s_get(&vars, "recipient_name"), "赵强");
+    json_decref(body);
+
+    ctx.owner.lang = "en";
+    body = s_body("{\"request\":7,\"ticket\":\"KF-2026-000042\",\"owner\":\"eng.zhao\","
+                  "\"outcome\":\"rejected\",\"cycle_ms\":93780000}");
+    assert_int_equal(rules_recipients("approval.completed", body, &ctx, out, 4), 1);
+    rules_vars(&vars, "approval.completed", body, &ctx, &out[0]);
+    assert_string_equal(s_get(&vars, "outcome"), "rejected");
+    assert_string_equal(s_get(&vars, "cycle"), "1d 2h 3m");
+    assert_string_equal(s_get(&vars, "amount"), "");
+    json_decref(body);
+
+    char buf[40];
+    rules_format_amount(0, buf, sizeof buf);
+    assert_string_equal(buf, "0.00");
+    rules_format_amount(99, buf, sizeof buf);
+    assert_string_equal(buf, "0.99");
+    rules_format_amount(123456789, buf, sizeof buf);
+    assert_string_equal(buf, "1,234,567.89");
+    rules_format_amount(100000, buf, sizeof buf);
+    assert_string_equal(buf, "1,000.00");
+}
+
 static void test_format_time(void **state)
 {
     setenv("TZ", "Asia/Shanghai", 1);
@@ -293,6 +372,8 @@ int main(void)
         cmocka_unit_test(test_bodies),
         cmocka_unit_test(test_quiet_applies_to_customers_sms_only),
         cmocka_unit_test(test_values_in_both_languages),
+        cmocka_unit_test(test_approval_recipients),
+        cmocka_unit_test(test_approval_values),
         cmocka_unit_test(test_format_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
