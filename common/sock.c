@@ -98,3 +98,19 @@ int kf_reply_error(zsock_t *router, kf_request_t *req, const char *src, const kf
         kf_body_str(body, "field", err->field);
     return s_reply(router, req, "reply.error", src, &body);
 }
+
+int kf_turn_away(zsock_t *router, const char *src, const char *name)
+{
+    kf_error_t err = {0};
+    kf_error_set(&err, KF_E_UNAVAILABLE, "", "%s is stopping; retry", name);
+    int count = 0;
+    while (count < 100000 && (zsock_events(router) & ZMQ_POLLIN)) {
+        kf_request_t req;
+        if (kf_request_recv(router, &req) != 0)
+            break;
+        kf_reply_error(router, &req, src, &err);
+        kf_request_clear(&req);
+        count++;
+    }
+    return count;
+}

@@ -39,4 +39,10 @@ int kf_reply_ok(zsock_t *router, kf_request_t *req, const char *src, kf_body_t *
 /* Replies reply.error with {code, message, field}. */
 int kf_reply_error(zsock_t *router, kf_request_t *req, const char *src, const kf_error_t *err);
 
+/* On stop: answers `unavailable` ("NAME is stopping; retry") to the
+   requests that arrived on router but were not taken, so that their
+   clients retry at once (another instance, or this one restarted)
+   instead of waiting for their timeout. Returns how many. */
+int kf_turn_away(zsock_t *router, const char *src, const char *name);
+
 #endif

@@ -614,25 +614,6 @@ static void s_burst(intake_t *self)
     s_flush(self);
 }
 
-/* On stop: answers `unavailable` to the requests that arrived but were not
-   taken, so that their clients retry at once (another instance, or this one
-   restarted) instead of waiting for their timeout. Returns how many. */
-static int s_turn_away(intake_t *self)
-{
-    kf_error_t err = {0};
-    kf_error_set(&err, KF_E_UNAVAILABLE, "", "intake is stopping; retry");
-    int count = 0;
-    while (count < 100000 && (zsock_events(self->clients) & ZMQ_POLLIN)) {
-        kf_request_t req;
-        if (kf_request_recv(self->clients, &req) != 0)
-            break;
-        kf_reply_error(self->clients, &req, S_SRC, &err);
-        kf_request_clear(&req);
-        count++;
-    }
-    return count;
-}
-
 int intake_run(intake_t *self)
 {
     zpoller_t *poller = zpoller_new(self->clients, NULL);
@@ -650,7 +631,7 @@ int intake_run(intake_t *self)
             kf_store_ready(self->store, NULL); /* reconnect while idle */
         kf_health_tick(self->health);
     }
-    int turned_away = s_turn_away(self);
+    int turned_away = kf_turn_away(self->clients, S_SRC, "intake");
     /* The replies of the last batch may still be queued: let them reach
        their clients (bounded) rather than drop them at close. */
     zsock_set_linger(self->clients, 1000);

@@ -488,25 +488,6 @@ static void s_tick(survey_t *self)
         self->next_scan = zclock_mono() + (s_send_due(self) ? 0 : self->scan_ms);
 }
 
-/* On stop: answers `unavailable` to the requests that arrived but were not
-   taken, so that their clients retry at once (another instance, or this
-   one restarted) instead of waiting for their timeout. Returns how many. */
-static int s_turn_away(survey_t *self)
-{
-    kf_error_t err = {0};
-    kf_error_set(&err, KF_E_UNAVAILABLE, "", "kefu-survey is stopping; retry");
-    int count = 0;
-    while (count < 100000 && (zsock_events(self->clients) & ZMQ_POLLIN)) {
-        kf_request_t req;
-        if (kf_request_recv(self->clients, &req) != 0)
-            break;
-        kf_reply_error(self->clients, &req, S_SRC, &err);
-        kf_request_clear(&req);
-        count++;
-    }
-    return count;
-}
-
 int survey_run(survey_t *self)
 {
     zpoller_t *poller = zpoller_new(self->clients, self->news, NULL);
@@ -529,7 +510,7 @@ int survey_run(survey_t *self)
             kf_health_serve(self->health, which);
         kf_health_tick(self->health);
     }
-    int turned_away = s_turn_away(self);
+    int turned_away = kf_turn_away(self->clients, S_SRC, "kefu-survey");
     /* The replies of the last group may still be queued: let them reach
        their clients (bounded) rather than drop them at close. */
     zsock_set_linger(self->clients, 1000);
