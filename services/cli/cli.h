@@ -21,6 +21,7 @@ typedef struct {
     char endpoint[256];        /* the daemon's ROUTER endpoint (intake's unless switched) */
     bool endpoint_given;       /* --endpoint was given: commands keep it */
     char survey_endpoint[256]; /* kefu-survey's ROUTER endpoint (KEFU_SURVEY) */
+    char approval_endpoint[256]; /* kefu-approval's ROUTER endpoint (KEFU_APPROVAL) */
     const char *peer;          /* the daemon asked, named in messages: "intake" or "kefu-survey" */
     int timeout_ms;            /* how long to wait for one reply */
     char cert[1024];           /* your certificate file: who you are (common/auth.h) */
@@ -39,9 +40,18 @@ int cmd_notification(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_survey(cli_t *cli, int argc, char **argv);
 int cmd_report(cli_t *cli, int argc, char **argv);
+int cmd_approval(cli_t *cli, int argc, char **argv);
+int cmd_approvals(cli_t *cli, int argc, char **argv);
+int cmd_approve(cli_t *cli, int argc, char **argv);
+int cmd_reject(cli_t *cli, int argc, char **argv);
+int cmd_delegate(cli_t *cli, int argc, char **argv);
 
 /* Points cli at kefu-survey (KEFU_SURVEY) unless --endpoint was given;
    for the commands that kefu-survey serves (survey, report). */
 void cli_use_survey(cli_t *cli);
+
+/* Points cli at kefu-approval (KEFU_APPROVAL) unless --endpoint was given;
+   for approval, approvals, approve, reject and delegate. */
+void cli_use_approval(cli_t *cli);
 
 #endif

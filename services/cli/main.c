@@ -13,6 +13,8 @@
 static const kf_setting_t s_settings[] = {
     {"KEFU_INTAKE", "tcp://127.0.0.1:7700", "intake's endpoint (--endpoint)"},
     {"KEFU_SURVEY", "tcp://127.0.0.1:7710", "kefu-survey's endpoint (survey, report; --endpoint)"},
+    {"KEFU_APPROVAL", "tcp://127.0.0.1:7720",
+     "kefu-approval's endpoint (approval, approvals, approve, reject, delegate; --endpoint)"},
     {"KEFU_TIMEOUT_MS", "5000", "how long to wait for a reply, in ms (--timeout)"},
     {"KEFU_CERT", "", "your certificate file (--cert); default ~/.kefu/kefu.cert"},
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
@@ -38,6 +40,11 @@ static const s_command_t s_commands[] = {
     {"admin", "operator tools on the store: import, import-owners, import-tickets", cmd_admin},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
     {"report", "the KPIs with their counts, by month or range; --chart FILE.svg", cmd_report},
+    {"approval", "approval request|show: open an approval on a ticket, see its trail", cmd_approval},
+    {"approvals", "my pending approval steps, the nearest deadline first", cmd_approvals},
+    {"approve", "approve ID: approve my step of an approval request", cmd_approve},
+    {"reject", "reject ID --reason TEXT: reject my step of an approval request", cmd_reject},
+    {"delegate", "delegate set STAFF --to WHEN | clear: holiday cover for approvals", cmd_delegate},
     {NULL, NULL, NULL}};
 
 /* `kefu --help`. */
@@ -80,6 +87,8 @@ static int s_setup(cli_t *cli)
     snprintf(cli->endpoint, sizeof cli->endpoint, "%s", kf_config_str(s_settings, "KEFU_INTAKE"));
     snprintf(cli->survey_endpoint, sizeof cli->survey_endpoint, "%s",
              kf_config_str(s_settings, "KEFU_SURVEY"));
+    snprintf(cli->approval_endpoint, sizeof cli->approval_endpoint, "%s",
+             kf_config_str(s_settings, "KEFU_APPROVAL"));
     cli->peer = "intake";
     long timeout;
     if (kf_config_int(s_settings, "KEFU_TIMEOUT_MS", 1, 600000, &timeout) != 0)
@@ -99,6 +108,13 @@ void cli_use_survey(cli_t *cli)
     if (!cli->endpoint_given)
         snprintf(cli->endpoint, sizeof cli->endpoint, "%s", cli->survey_endpoint);
     cli->peer = "kefu-survey";
+}
+
+void cli_use_approval(cli_t *cli)
+{
+    if (!cli->endpoint_given)
+        snprintf(cli->endpoint, sizeof cli->endpoint, "%s", cli->approval_endpoint);
+    cli->peer = "kefu-approval";
 }
 
 /* Parses the options before the command. Returns 0 with *next set to the

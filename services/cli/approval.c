@@ -1,0 +1,684 @@
+/* kefu client — approvals, served by kefu-approval (KEFU_APPROVAL): open a
+   request on a ticket, list my pending steps, show a request's trail,
+   approve or reject, and register a delegate for holiday cover. Who acts
+   is the holder of the certificate (--cert), never an option. */
+#include <czmq.h>
+#include <string.h>
+#include <time.h>
+
+#include "args.h"
+#include "call.h"
+#include "cli.h"
+#include "output.h"
+#include "table.h"
+#include "timefmt.h"
+
+/* Limits of proto/catalog.md, section "Approvals". */
+#define A_TICKET_MAX 32
+#define A_AMOUNT_MAX 20
+#define A_REASON_MAX 500
+#define A_POLICY_MAX 32
+#define A_COMMENT_MAX 1000
+#define A_STAFF_MAX 64
+#define A_TEXT_MAX 1024 /* bytes of one shown string */
+
+static const char *const s_types[] = {"settlement", "repair_cost", "refund", "policy_exception",
+                                      NULL};
+
+/* Reads a string field for display ("" when absent). */
+static const char *s_str(const msgpack_object *body, const char *key, char *buf, size_t size)
+{
+    if (!call_str(body, key, buf, size))
+        buf[0] = '\0';
+    return buf;
+}
+
+/* A local time for the int field key ("" when absent). */
+static const char *s_time(const msgpack_object *body, const char *key, char *buf, size_t size)
+{
+    int64_t ms;
+    buf[0] = '\0';
+    if (call_int(body, key, &ms))
+        tf_local(ms, buf, size);
+    return buf;
+}
+
+/* Takes the one operand ID (a request id). */
+static int s_id(cli_t *cli, const char *cmd, int argc, char **argv, long *id)
+{
+    int rc = args_operands(cli, cmd, argc, argv, 1, "ID");
+    if (rc == 0 && args_number(argv[optind], 1, 999999999999999L, id) != 0)
+        rc = args_usage(cli, cmd, "ID", "ID '%s' is not an approval request number", argv[optind]);
+    return rc;
+}
+
+/* ---- kefu approval request ------------------------------------------------ */
+
+enum { R_TYPE, R_AMOUNT, R_REASON, R_PROMISED, R_POLICY, R_COUNT };
+
+static const args_field_t s_request_fields[R_COUNT] = {
+    [R_TYPE] = {"type", 0, true, s_types},
+    [R_AMOUNT] = {"amount", A_AMOUNT_MAX, true, NULL},
+    [R_REASON] = {"reason", A_REASON_MAX, true, NULL},
+    [R_PROMISED] = {"promised", 10, true, NULL},
+    [R_POLICY] = {"policy", A_POLICY_MAX, false, NULL},
+};
+
+static const struct option s_request_options[] = {
+    {"type", required_argument, NULL, ARGS_OPT(R_TYPE)},
+    {"amount", required_argument, NULL, ARGS_OPT(R_AMOUNT)},
+    {"reason", required_argument, NULL, ARGS_OPT(R_REASON)},
+    {"promised", required_argument, NULL, ARGS_OPT(R_PROMISED)},
+    {"policy", required_argument, NULL, ARGS_OPT(R_POLICY)},
+    ARGS_GLOBAL_OPTIONS};
+
+typedef struct {
+    const char *values[R_COUNT];
+    const char *ticket;
+    char idem[40]; /* one per run: a retry finds the request the first try opened */
+} request_t;
+
+static void s_request_help(FILE *out)
+{
+    fprintf(out,
+            "Usage: kefu approval request NO --type T --amount YUAN --reason TEXT\n"
+            "                             --promised YYYY-MM-DD [--policy P]\n\n"
+            "Opens an approval request on ticket NO and prints its number. kefu-approval\n"
+            "picks the policy for the type and amount (or --policy), assigns the first\n"
+            "stage's approvers and watches the date promised to the owner from the first\n"
+            "minute: when the remaining stages can no longer finish by then, the ticket\n"
+            "owner's manager is told (approval.at_risk).\n\n"
+            "Options:\n"
+            "  --type T           settlement, repair_cost, refund or policy_exception\n"
+            "  --amount YUAN      yuan, digits with at most two decimals: 80000 or 80000.50\n"
+            "                     (no currency sign, no thousands separators)\n"
+            "  --reason TEXT      why (at most 500 bytes)\n"
+            "  --promised DATE    the date promised to the owner, YYYY-MM-DD (to its end,\n"
+            "                     in the configured time zone)\n"
+            "  --policy P         a policy other than the type's default (e.g. settlement-seq)\n\n");
+    args_global_help(out);
+    fprintf(out, "\nExample:\n"
+                 "  kefu approval request KF-2026-000123 --type settlement --amount 80000 \\\n"
+                 "       --reason '卫生间渗漏赔偿' --promised 2026-12-03\n");
+}
+
+static kf_body_t *s_request_body(const cli_t *cli, const void *arg)
+{
+    const request_t *r = (const request_t *)arg;
+    kf_body_t *body = call_body(cli);
+    kf_body_str(body, "ticket", r->ticket);
+    kf_body_str(body, "type", r->values[R_TYPE]);
+    kf_body_str(body, "amount", r->values[R_AMOUNT]);
+    kf_body_str(body, "reason", r->values[R_REASON]);
+    kf_body_str(body, "promised", r->values[R_PROMISED]);
+    if (r->values[R_POLICY])
+        kf_body_str(body, "policy", r->values[R_POLICY]);
+    kf_body_str(body, "idem", r->idem);
+    return body;
+}
+
+static int s_request(cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "approval request";
+    request_t r = {.values = {NULL}};
+    int rc = args_parse(cli, cmd, argc, argv, s_request_options, s_request_help, r.values, R_COUNT);
+    if (rc == ARGS_OK)
+        rc = args_ticket(cli, cmd, argc, argv, &r.ticket);
+    if (rc == ARGS_OK)
+        rc = args_fields(cli, cmd, s_request_fields, r.values, R_COUNT);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, cmd);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    zuuid_t *uuid = zuuid_new();
+    snprintf(r.idem, sizeof r.idem, "%s", zuuid_str_canonical(uuid));
+    zuuid_destroy(&uuid);
+    call_t call = {.type = "approval.request",
+                   .corr = r.ticket,
+                   .build = s_request_body,
+                   .arg = &r,
+                   .retries = 1,
+                   .retry_why = "(the same request twice opens one)"};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK && !cli->json) {
+        const msgpack_object *body = kf_env_body(reply);
+        int64_t id;
+        char policy[64];
+        if (!call_int(body, "request", &id))
+            rc = call_missing(cli, "approval.request", "request");
+        else {
+            printf("%lld\n", (long long)id);
+            fprintf(stderr, "kefu: approval %lld on %s under policy %s\n", (long long)id, r.ticket,
+                    s_str(body, "policy", policy, sizeof policy));
+        }
+    }
+    kf_env_destroy(&reply);
+    return rc;
+}
+
+/* ---- kefu approvals ------------------------------------------------------- */
+
+enum { L_LIMIT, L_COUNT };
+
+static const struct option s_list_options[] = {{"limit", required_argument, NULL, ARGS_OPT(L_LIMIT)},
+                                               ARGS_GLOBAL_OPTIONS};
+
+static void s_list_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu approvals [--limit N]\n\n"
+                 "Your pending approval steps, the nearest deadline first: your own and those of\n"
+                 "anyone who named you their delegate for now (FOR names them), with the\n"
+                 "ticket's summary, the amount and the time left. Decide with `kefu approve ID`\n"
+                 "or `kefu reject ID --reason TEXT`.\n\n"
+                 "Options:\n"
+                 "  --limit N          at most N steps (1..100, default 50)\n\n");
+    args_global_help(out);
+}
+
+static kf_body_t *s_list_body(const cli_t *cli, const void *arg)
+{
+    kf_body_t *body = call_body(cli);
+    kf_body_int(body, "limit", *(const long *)arg);
+    return body;
+}
+
+/* One row of `kefu approvals`. */
+static void s_list_row(table_t *table, const msgpack_object *step, int64_t now)
+{
+    char request[24] = "", ticket[40], type[32], amount[32], stage[64], left[48] = "-", who[72],
+         summary[A_TEXT_MAX], label[128];
+    int64_t id, number, deadline;
+    if (call_int(step, "request", &id))
+        snprintf(request, sizeof request, "%lld", (long long)id);
+    if (call_int(step, "deadline_at", &deadline)) {
+        char span[32];
+        tf_span(deadline > now ? deadline - now : now - deadline, span, sizeof span);
+        snprintf(left, sizeof left, deadline > now ? "%s" : "overdue %s", span);
+    }
+    snprintf(stage, sizeof stage, "%lld %s", call_int(step, "stage", &number) ? (long long)number : 0LL,
+             s_str(step, "label", label, sizeof label));
+    const char *cells[] = {request,
+                           s_str(step, "ticket", ticket, sizeof ticket),
+                           s_str(step, "type", type, sizeof type),
+                           s_str(step, "amount", amount, sizeof amount),
+                           stage,
+                           left,
+                           s_str(step, "on_behalf_of", who, sizeof who),
+                           s_str(step, "summary", summary, sizeof summary)};
+    table_add(table, cells);
+}
+
+static int s_list_print(const cli_t *cli, const msgpack_object *body)
+{
+    const msgpack_object *steps = kf_map_get(body, "steps");
+    if (!steps || steps->type != MSGPACK_OBJECT_ARRAY)
+        return call_missing(cli, "approval.list", "steps");
+    if (steps->via.array.size == 0) {
+        printf("no pending approval steps\n");
+        return CLI_EXIT_OK;
+    }
+    static const char *const headers[] = {"ID",   "TICKET",    "TYPE", "AMOUNT (YUAN)",
+                                          "STAGE", "TIME LEFT", "FOR",  "SUMMARY"};
+    table_t *table = table_new(headers, 8);
+    int64_t now = kf_now_ms();
+    for (uint32_t i = 0; i < steps->via.array.size; i++)
+        if (steps->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
+            s_list_row(table, &steps->via.array.ptr[i], now);
+    table_print(table, stdout, 40);
+    table_destroy(&table);
+    return CLI_EXIT_OK;
+}
+
+int cmd_approvals(cli_t *cli, int argc, char **argv)
+{
+    cli_use_approval(cli);
+    const char *values[L_COUNT] = {NULL};
+    long limit = 50;
+    int rc = args_parse(cli, "approvals", argc, argv, s_list_options, s_list_help, values, L_COUNT);
+    if (rc == ARGS_OK)
+        rc = args_operands(cli, "approvals", argc, argv, 0, "");
+    if (rc == ARGS_OK && values[L_LIMIT] && args_number(values[L_LIMIT], 1, 100, &limit) != 0)
+        rc = args_usage(cli, "approvals", "limit", "--limit '%s' is not a number in 1..100",
+                        values[L_LIMIT]);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, "approvals");
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "approval.list", .build = s_list_body, .arg = &limit, .retries = 1};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK && !cli->json)
+        rc = s_list_print(cli, kf_env_body(reply));
+    kf_env_destroy(&reply);
+    return rc;
+}
+
+/* ---- kefu approval show ---------------------------------------------------- */
+
+static const struct option s_show_options[] = {ARGS_GLOBAL_OPTIONS};
+
+static void s_show_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu approval show ID\n\n"
+                 "Approval request ID with its whole trail: every step of every stage, who it\n"
+                 "was assigned to and moved to at a deadline, who decided it, on whose behalf,\n"
+                 "when, and with which comment.\n\n");
+    args_global_help(out);
+}
+
+static kf_body_t *s_id_body(const cli_t *cli, const void *arg)
+{
+    kf_body_t *body = call_body(cli);
+    kf_body_int(body, "request", *(const long *)arg);
+    return body;
+}
+
+static void s_show_head(const msgpack_object *a)
+{
+    char buf[A_TEXT_MAX], line[A_TEXT_MAX + 64], by[72];
+    int64_t n, cycle;
+    if (call_int(a, "request", &n)) {
+        snprintf(buf, sizeof buf, "%lld", (long long)n);
+        out_field("approval", buf);
+    }
+    out_field("ticket", s_str(a, "ticket", buf, sizeof buf));
+    out_field("summary", s_str(a, "summary", buf, sizeof buf));
+    out_field("type", s_str(a, "type", buf, sizeof buf));
+    snprintf(line, sizeof line, "%s yuan", s_str(a, "amount", buf, sizeof buf));
+    out_field("amount", line);
+    out_field("reason", s_str(a, "reason", buf, sizeof buf));
+    out_field("policy", s_str(a, "policy", buf, sizeof buf));
+    snprintf(line, sizeof line, "%s", s_str(a, "status", buf, sizeof buf));
+    if (call_int(a, "stage", &n) && strcmp(buf, "pending") == 0)
+        snprintf(line, sizeof line, "pending at stage %lld", (long long)n);
+    out_field("status", line);
+    out_field("promised", s_str(a, "promised", buf, sizeof buf));
+    snprintf(line, sizeof line, "%s by %s", s_time(a, "requested_at", buf, sizeof buf),
+             s_str(a, "requested_by", by, sizeof by));
+    out_field("requested", line);
+    if (call_int(a, "completed_at", &n)) {
+        s_time(a, "completed_at", buf, sizeof buf);
+        if (call_int(a, "cycle_ms", &cycle)) {
+            char span[32];
+            tf_span(cycle, span, sizeof span);
+            snprintf(line, sizeof line, "%s (cycle %s)", buf, span);
+        } else
+            snprintf(line, sizeof line, "%s", buf);
+        out_field("completed", line);
+    }
+    if (call_int(a, "at_risk_at", &n))
+        out_field("at risk since", s_time(a, "at_risk_at", buf, sizeof buf));
+}
+
+/* One row of the trail. */
+static void s_show_row(table_t *table, const msgpack_object *s)
+{
+    char stage[24] = "", label[128], assigned[A_TEXT_MAX], status[24], by[72], behalf[72],
+         when[32], comment[A_TEXT_MAX], moved[A_TEXT_MAX];
+    int64_t n;
+    if (call_int(s, "stage", &n))
+        snprintf(stage, sizeof stage, "%lld", (long long)n);
+    s_str(s, "assigned_to", assigned, sizeof assigned);
+    if (s_str(s, "moved_from", moved, sizeof moved)[0]) {
+        char path[A_TEXT_MAX];
+        snprintf(path, sizeof path, "%.400s > %.400s", moved, assigned);
+        snprintf(assigned, sizeof assigned, "%s", path);
+    } else if (!assigned[0])
+        s_str(s, "approver", assigned, sizeof assigned);
+    const char *cells[] = {stage,
+                           s_str(s, "label", label, sizeof label),
+                           assigned,
+                           s_str(s, "status", status, sizeof status),
+                           s_str(s, "decided_by", by, sizeof by),
+                           s_str(s, "on_behalf_of", behalf, sizeof behalf),
+                           s_time(s, "decided_at", when, sizeof when),
+                           s_str(s, "comment", comment, sizeof comment)};
+    table_add(table, cells);
+}
+
+static int s_show_print(const cli_t *cli, const msgpack_object *body)
+{
+    const msgpack_object *a = kf_map_get(body, "approval"), *steps = kf_map_get(body, "steps");
+    if (!a || a->type != MSGPACK_OBJECT_MAP)
+        return call_missing(cli, "approval.show", "approval");
+    if (!steps || steps->type != MSGPACK_OBJECT_ARRAY)
+        return call_missing(cli, "approval.show", "steps");
+    s_show_head(a);
+    printf("\n");
+    static const char *const headers[] = {"STAGE",      "STEP", "ASSIGNED (MOVES)", "STATUS",
+                                          "DECIDED BY", "FOR",  "AT",               "COMMENT"};
+    table_t *table = table_new(headers, 8);
+    for (uint32_t i = 0; i < steps->via.array.size; i++)
+        if (steps->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
+            s_show_row(table, &steps->via.array.ptr[i]);
+    table_print(table, stdout, 40);
+    table_destroy(&table);
+    return CLI_EXIT_OK;
+}
+
+static int s_show(cli_t *cli, int argc, char **argv)
+{
+    long id = 0;
+    int rc = args_parse(cli, "approval show", argc, argv, s_show_options, s_show_help, NULL, 0);
+    if (rc == ARGS_OK)
+        rc = s_id(cli, "approval show", argc, argv, &id);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, "approval show");
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "approval.show", .build = s_id_body, .arg = &id, .retries = 1};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK && !cli->json)
+        rc = s_show_print(cli, kf_env_body(reply));
+    kf_env_destroy(&reply);
+    return rc;
+}
+
+/* ---- kefu approve / kefu reject --------------------------------------------- */
+
+enum { D_COMMENT, D_STEP, D_COUNT };
+
+static const struct option s_approve_options[] = {
+    {"comment", required_argument, NULL, ARGS_OPT(D_COMMENT)},
+    {"step", required_argument, NULL, ARGS_OPT(D_STEP)},
+    ARGS_GLOBAL_OPTIONS};
+static const struct option s_reject_options[] = {
+    {"reason", required_argument, NULL, ARGS_OPT(D_COMMENT)},
+    {"comment", required_argument, NULL, ARGS_OPT(D_COMMENT)},
+    {"step", required_argument, NULL, ARGS_OPT(D_STEP)},
+    ARGS_GLOBAL_OPTIONS};
+
+typedef struct {
+    long request, step;
+    const char *decision;
+    const char *values[D_COUNT];
+} decide_t;
+
+static void s_decide_help_common(FILE *out)
+{
+    fprintf(out, "You may decide the steps assigned to you, and those of anyone who named you\n"
+                 "their delegate for now (the decision records that you acted on their behalf).\n"
+                 "The same decision again is that decision (it says duplicate), never a second\n"
+                 "one. After the deadline moved your step on, or once another approver completed\n"
+                 "an any-of stage, you are told so (conflict).\n\n");
+}
+
+static void s_approve_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu approve ID [--comment TEXT] [--step N]\n\n"
+                 "Approves your pending step of approval request ID.\n");
+    s_decide_help_common(out);
+    fprintf(out, "Options:\n"
+                 "  --comment TEXT     a comment for the trail (at most 1000 bytes)\n"
+                 "  --step N           which of your steps, when you hold several\n\n");
+    args_global_help(out);
+    fprintf(out, "\nExample:\n  kefu approve 12 --comment '同意，按合同条款赔偿'\n");
+}
+
+static void s_reject_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu reject ID --reason TEXT [--step N]\n\n"
+                 "Rejects your pending step of approval request ID; when its stage can no\n"
+                 "longer reach its approvals, the request ends rejected.\n");
+    s_decide_help_common(out);
+    fprintf(out, "Options:\n"
+                 "  --reason TEXT      why (required, at most 1000 bytes)\n"
+                 "  --step N           which of your steps, when you hold several\n\n");
+    args_global_help(out);
+}
+
+static kf_body_t *s_decide_body(const cli_t *cli, const void *arg)
+{
+    const decide_t *d = (const decide_t *)arg;
+    kf_body_t *body = call_body(cli);
+    kf_body_int(body, "request", d->request);
+    if (d->step > 0)
+        kf_body_int(body, "step", d->step);
+    kf_body_str(body, "decision", d->decision);
+    if (d->values[D_COMMENT])
+        kf_body_str(body, "comment", d->values[D_COMMENT]);
+    return body;
+}
+
+static int s_decide_print(const cli_t *cli, const msgpack_object *body)
+{
+    int64_t request, stage;
+    char outcome[24], by[72], behalf[72], when[32];
+    bool duplicate = false;
+    kf_error_t err;
+    if (!call_int(body, "request", &request) || !call_int(body, "stage", &stage))
+        return call_missing(cli, "approval.decide", "request");
+    kf_get_bool(body, "duplicate", false, &duplicate, &err);
+    s_str(body, "on_behalf_of", behalf, sizeof behalf);
+    printf("approval %lld stage %lld: %s by %s%s%s at %s\n", (long long)request, (long long)stage,
+           s_str(body, "outcome", outcome, sizeof outcome), s_str(body, "decided_by", by, sizeof by),
+           behalf[0] ? " on behalf of " : "", behalf, s_time(body, "decided_at", when, sizeof when));
+    if (duplicate)
+        printf("(duplicate: this decision was recorded before; it counts once)\n");
+    return CLI_EXIT_OK;
+}
+
+static int s_decide(cli_t *cli, int argc, char **argv, const char *decision)
+{
+    bool reject = strcmp(decision, "reject") == 0;
+    const char *cmd = reject ? "reject" : "approve";
+    decide_t d = {.decision = decision, .values = {NULL}};
+    int rc = args_parse(cli, cmd, argc, argv, reject ? s_reject_options : s_approve_options,
+                        reject ? s_reject_help : s_approve_help, d.values, D_COUNT);
+    if (rc == ARGS_OK)
+        rc = s_id(cli, cmd, argc, argv, &d.request);
+    if (rc == ARGS_OK && reject && !d.values[D_COMMENT])
+        rc = args_usage(cli, cmd, "reason", "--reason is required: say why you reject");
+    if (rc == ARGS_OK && d.values[D_COMMENT])
+        rc = args_text(cli, cmd, reject ? "reason" : "comment", d.values[D_COMMENT],
+                       A_COMMENT_MAX, reject);
+    if (rc == ARGS_OK && d.values[D_STEP] &&
+        args_number(d.values[D_STEP], 1, 999999999999999L, &d.step) != 0)
+        rc = args_usage(cli, cmd, "step", "--step '%s' is not a step number", d.values[D_STEP]);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, cmd);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "approval.decide",
+                   .build = s_decide_body,
+                   .arg = &d,
+                   .retries = 1,
+                   .retry_why = "(the same decision twice counts once)"};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK && !cli->json)
+        rc = s_decide_print(cli, kf_env_body(reply));
+    kf_env_destroy(&reply);
+    return rc;
+}
+
+int cmd_approve(cli_t *cli, int argc, char **argv)
+{
+    cli_use_approval(cli);
+    return s_decide(cli, argc, argv, "approve");
+}
+
+int cmd_reject(cli_t *cli, int argc, char **argv)
+{
+    cli_use_approval(cli);
+    return s_decide(cli, argc, argv, "reject");
+}
+
+/* ---- kefu delegate ------------------------------------------------------- */
+
+enum { G_FROM, G_TO, G_COUNT };
+
+static const struct option s_delegate_options[] = {
+    {"from", required_argument, NULL, ARGS_OPT(G_FROM)},
+    {"to", required_argument, NULL, ARGS_OPT(G_TO)},
+    ARGS_GLOBAL_OPTIONS};
+
+typedef struct {
+    const char *staff;
+    int64_t from_ms, to_ms;
+} delegate_t;
+
+static void s_delegate_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu delegate set STAFF --to WHEN [--from WHEN]\n"
+                 "       kefu delegate clear\n\n"
+                 "Holiday cover: names STAFF your delegate for the period [--from, --to). During\n"
+                 "it STAFF sees your pending approval steps in `kefu approvals` and may decide\n"
+                 "them on your behalf, and a step of yours whose deadline passes (with the\n"
+                 "timeout action delegate) moves to STAFF. A new period replaces any of yours it\n"
+                 "overlaps. `clear` ends every delegation of yours that has not ended yet.\n\n"
+                 "Options:\n"
+                 "  --from WHEN        start (default now)\n"
+                 "  --to WHEN          end, not included (required; at most 366 days later)\n"
+                 "WHEN is YYYY-MM-DD (midnight), 'YYYY-MM-DD HH:MM', now, or +N with s, m, h\n"
+                 "or d (from now), in the configured time zone.\n\n");
+    args_global_help(out);
+    fprintf(out, "\nExample:\n  kefu delegate set vp.zhou --from 2026-12-01 --to 2026-12-15\n");
+}
+
+/* Reads WHEN (see the help) into ms since the epoch; -1 when malformed. */
+static int s_when(const char *text, int64_t *ms)
+{
+    int64_t now = kf_now_ms();
+    long n;
+    char unit, rest;
+    if (strcmp(text, "now") == 0) {
+        *ms = now;
+        return 0;
+    }
+    if (sscanf(text, "+%ld%c%c", &n, &unit, &rest) == 2 && n >= 0 && n <= 400L * 86400) {
+        int64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
+        if (!scale)
+            return -1;
+        *ms = now + (int64_t)n * scale * 1000;
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *end = strptime(text, "%Y-%m-%d", &tm);
+    if (end && *end == ' ')
+        end = strptime(end + 1, "%H:%M", &tm);
+    if (!end || *end)
+        return -1;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    *ms = (int64_t)t * 1000;
+    return 0;
+}
+
+static kf_body_t *s_delegate_body(const cli_t *cli, const void *arg)
+{
+    const delegate_t *d = (const delegate_t *)arg;
+    kf_body_t *body = call_body(cli);
+    if (d->staff) {
+        kf_body_str(body, "delegate", d->staff);
+        kf_body_int(body, "from", d->from_ms);
+        kf_body_int(body, "to", d->to_ms);
+    }
+    return body;
+}
+
+static int s_delegate_parse(cli_t *cli, int argc, char **argv, delegate_t *d)
+{
+    const char *cmd = "delegate set";
+    const char *values[G_COUNT] = {NULL};
+    int rc = args_parse(cli, cmd, argc, argv, s_delegate_options, s_delegate_help, values, G_COUNT);
+    if (rc == ARGS_OK)
+        rc = args_operands(cli, cmd, argc, argv, 1, "STAFF");
+    if (rc == ARGS_OK)
+        rc = args_check(cli, cmd, "STAFF", "STAFF", argv[optind], A_STAFF_MAX, true);
+    if (rc == ARGS_OK && !values[G_TO])
+        rc = args_usage(cli, cmd, "to", "--to is required (the end of the period)");
+    d->from_ms = kf_now_ms();
+    if (rc == ARGS_OK && values[G_FROM] && s_when(values[G_FROM], &d->from_ms) != 0)
+        rc = args_usage(cli, cmd, "from", "--from '%s' is not a time (see --help)", values[G_FROM]);
+    if (rc == ARGS_OK && s_when(values[G_TO], &d->to_ms) != 0)
+        rc = args_usage(cli, cmd, "to", "--to '%s' is not a time (see --help)", values[G_TO]);
+    if (rc == ARGS_OK && d->to_ms <= d->from_ms)
+        rc = args_usage(cli, cmd, "to", "--to must come after --from");
+    if (rc == ARGS_OK)
+        d->staff = argv[optind];
+    return rc;
+}
+
+static int s_delegate_print(const msgpack_object *body, bool clear)
+{
+    char staff[72], other[72], from[32], to[32];
+    int64_t n = 0;
+    if (clear) {
+        call_int(body, "cleared", &n);
+        printf("%s: %lld delegation%s ended\n", s_str(body, "staff", staff, sizeof staff),
+               (long long)n, n == 1 ? "" : "s");
+        return CLI_EXIT_OK;
+    }
+    printf("%s's delegate is %s from %s until %s\n", s_str(body, "staff", staff, sizeof staff),
+           s_str(body, "delegate", other, sizeof other), s_time(body, "from", from, sizeof from),
+           s_time(body, "to", to, sizeof to));
+    return CLI_EXIT_OK;
+}
+
+int cmd_delegate(cli_t *cli, int argc, char **argv)
+{
+    cli_use_approval(cli);
+    bool clear = argc >= 2 && strcmp(argv[1], "clear") == 0;
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        s_delegate_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc < 2 || (!clear && strcmp(argv[1], "set") != 0))
+        return args_usage(cli, "delegate", NULL, "expected `delegate set STAFF --to WHEN` or "
+                                                 "`delegate clear`");
+    delegate_t d = {NULL, 0, 0};
+    int rc = clear ? args_parse(cli, "delegate clear", argc - 1, argv + 1, s_show_options,
+                                s_delegate_help, NULL, 0)
+                   : s_delegate_parse(cli, argc - 1, argv + 1, &d);
+    if (rc == ARGS_OK && clear)
+        rc = args_operands(cli, "delegate clear", argc - 1, argv + 1, 0, "");
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, "delegate");
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = clear ? "delegate.clear" : "delegate.set",
+                   .build = s_delegate_body,
+                   .arg = &d,
+                   .retries = 1};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK && !cli->json)
+        rc = s_delegate_print(kf_env_body(reply), clear);
+    kf_env_destroy(&reply);
+    return rc;
+}
+
+/* ---- kefu approval ------------------------------------------------------- */
+
+static void s_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu approval request NO --type T --amount YUAN --reason TEXT "
+                 "--promised DATE\n"
+                 "       kefu approval show ID\n"
+                 "       kefu approvals | approve ID | reject ID --reason TEXT | delegate ...\n\n"
+                 "Approvals, served by kefu-approval ($KEFU_APPROVAL, default\n"
+                 "tcp://127.0.0.1:7720). `kefu approval SUBCOMMAND --help` says more.\n\n");
+    args_global_help(out);
+}
+
+int cmd_approval(cli_t *cli, int argc, char **argv)
+{
+    cli_use_approval(cli);
+    if (argc >= 2 && strcmp(argv[1], "request") == 0)
+        return s_request(cli, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "show") == 0)
+        return s_show(cli, argc - 1, argv + 1);
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        s_help(stdout);
+        return CLI_EXIT_OK;
+    }
+    if (argc < 2)
+        return args_usage(cli, "approval", NULL, "missing the subcommand (request or show)");
+    return args_usage(cli, "approval", NULL, "unknown subcommand '%s' (expected request or show)",
+                      argv[1]);
+}
