@@ -34,6 +34,11 @@ static const char *s_verdict(kf_store_t *store, const char *key, char *staff, si
         return "500";
     const char *params[] = {key};
     PGresult *res = kf_store_exec(store, "zap_key", 1, params, &err);
+    /* This connection is used only here, so after a restart of the store it
+       is found broken only by the next handshake: try once more on a fresh
+       one rather than refuse a client the store could admit. */
+    if (!res && err.code == KF_E_UNAVAILABLE && kf_store_ready(store, &err) == 0)
+        res = kf_store_exec(store, "zap_key", 1, params, &err);
     if (!res)
         return "500";
     const char *verdict = "400";
