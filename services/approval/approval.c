@@ -88,7 +88,7 @@ static void s_prepare(kf_store_t *store)
         "SELECT s.id, s.request_id, t.no, t.summary, r.request_type, r.amount_fen, s.stage, "
         "s.label, CASE WHEN s.assigned_to <> $1 THEN s.assigned_to ELSE s.acting_for END, "
         "kefu_ms(s.deadline_at), floor(extract(epoch FROM s.deadline_at - clock_timestamp()))::bigint, "
-        "kefu_ms(r.promised_at), kefu_ms(s.assigned_at), r.policy_id "
+        "kefu_ms(r.promised_at), kefu_ms(s.assigned_at), r.policy_id, s.assigned_to "
         "FROM approval_step s JOIN approval_request r ON r.id = s.request_id "
         "JOIN ticket t ON t.id = r.ticket_id WHERE s.status = 'pending' AND (s.assigned_to = $1 "
         "OR s.assigned_to IN (SELECT d.staff_id FROM approval_delegate d WHERE d.delegate_id = $1 "
@@ -369,7 +369,7 @@ static int s_list(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
         {"step", 'i'},        {"request", 'i'},   {"ticket", 's'},       {"summary", 's'},
         {"type", 's'},        {"amount_fen", 'i'}, {"stage", 'i'},       {"label", 's'},
         {"on_behalf_of", 's'}, {"deadline_at", 'i'}, {"time_left_s", 'i'}, {"promised_at", 'i'},
-        {"assigned_at", 'i'}, {"policy", 's'}};
+        {"assigned_at", 'i'}, {"policy", 's'},       {"assigned_to", 's'}};
     int64_t limit;
     char actor[65], limit_text[16];
     if (areq_parse_list(kf_env_body(req->env), &limit, err) != 0 ||
@@ -381,7 +381,7 @@ static int s_list(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
     if (!res)
         return -1;
     kf_body_str(reply, "staff", actor);
-    s_rows_array(reply, "steps", res, cols, 14, 5);
+    s_rows_array(reply, "steps", res, cols, 15, 5);
     PQclear(res);
     return 0;
 }
