@@ -2,8 +2,9 @@
    (optionally) waits until the router has routed every acknowledged ticket.
 
    Each client is a thread with its own DEALER socket and one request in
-   flight. Results are key=value lines on stdout (tests/bench/README.md).
-   Exit status: 0 every submit acknowledged (and, with --wait-routed, every
+   flight; every socket presents the same certificate (--cert, KEFU_CERT),
+   whose staff member submits (common/auth.h). Results are key=value lines on stdout
+   (tests/bench/README.md). Exit status: 0 every submit acknowledged (and, with --wait-routed, every
    acknowledged ticket routed per the bus or the store), 1 otherwise, 2 usage. */
 #include <czmq.h>
 #include <getopt.h>
@@ -18,6 +19,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "auth.h"
 #include "catalog.h"
 #include "envelope.h"
 
@@ -32,7 +34,7 @@ typedef struct {
     const char *endpoint;
     const char *sub;
     const char *db;
-    const char *actor;
+    const char *cert; /* the certificate every client presents */
     const char *project;
     const char *kind;
     const char *tickets_file;
@@ -120,7 +122,6 @@ static void s_fill_body(s_run_t *run, long i, kf_body_t *body)
         priority = kf_priorities[i % 3];
     }
     snprintf(summary, sizeof summary, "%s (bench %ld)", s_summaries[sum], i);
-    kf_body_str(body, "actor", o->actor);
     kf_body_str(body, "idem", idem);
     kf_body_str(body, "kind", kind);
     kf_body_str(body, "category", category);
@@ -227,6 +228,12 @@ static void *s_client(void *arg)
     s_run_t *run = (s_run_t *)arg;
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     zsock_set_linger(sock, 0);
+    kf_error_t err = {0};
+    if (kf_auth_client(sock, run->opts.cert, NULL, &err) != 0) {
+        fprintf(stderr, "kefu-load: %s\n", err.message);
+        zsock_destroy(&sock);
+        return NULL;
+    }
     if (zsock_connect(sock, "%s", run->opts.endpoint) != 0) {
         fprintf(stderr, "kefu-load: cannot connect to %s\n", run->opts.endpoint);
         zsock_destroy(&sock);
@@ -366,7 +373,8 @@ static void s_usage(FILE *out)
             "  -n N               submits to send (default 1000)\n"
             "  -c C               concurrent clients, one DEALER each, one request in flight\n"
             "                     (default 1)\n"
-            "  --actor STAFF      the agent submitting (default agent.li)\n"
+            "  --cert FILE        the certificate of the staff member who submits (default\n"
+            "                     $KEFU_CERT; kefu admin cert STAFF --out FILE)\n"
             "  --project P        project code (default HZ-XH)\n"
             "  --kind K           kind of every submit (default complaint)\n"
             "  --mix              cycle kinds, categories, channels and priorities\n"
@@ -412,7 +420,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     enum {
         O_ENDPOINT = 256,
         O_SUB,
-        O_ACTOR,
+        O_CERT,
         O_PROJECT,
         O_KIND,
         O_MIX,
@@ -426,7 +434,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     };
     static const struct option longs[] = {{"endpoint", required_argument, NULL, O_ENDPOINT},
                                           {"sub", required_argument, NULL, O_SUB},
-                                          {"actor", required_argument, NULL, O_ACTOR},
+                                          {"cert", required_argument, NULL, O_CERT},
                                           {"project", required_argument, NULL, O_PROJECT},
                                           {"kind", required_argument, NULL, O_KIND},
                                           {"mix", no_argument, NULL, O_MIX},
@@ -441,7 +449,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     o->endpoint = s_env_or("KEFU_INTAKE", "tcp://127.0.0.1:7700");
     o->sub = s_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
     o->db = s_env_or("KEFU_DATABASE_URL", "");
-    o->actor = "agent.li";
+    o->cert = s_env_or("KEFU_CERT", "");
     o->project = "HZ-XH";
     o->kind = "complaint";
     o->n = 1000;
@@ -467,8 +475,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
         case O_SUB:
             o->sub = optarg;
             break;
-        case O_ACTOR:
-            o->actor = optarg;
+        case O_CERT:
+            o->cert = optarg;
             break;
         case O_PROJECT:
             o->project = optarg;
@@ -520,6 +528,15 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     }
     if (optind < argc) {
         fprintf(stderr, "kefu-load: unexpected argument '%s' (try --help)\n", argv[optind]);
+        return 2;
+    }
+    /* A certificate the daemon cannot use would only show as timeouts. */
+    zsock_t *probe = zsock_new(ZMQ_DEALER);
+    kf_error_t err = {0};
+    int usable = kf_auth_client(probe, o->cert, NULL, &err);
+    zsock_destroy(&probe);
+    if (usable != 0) {
+        fprintf(stderr, "kefu-load: --cert: %s\n", err.message);
         return 2;
     }
     if (!o->idem_prefix[0]) {

@@ -147,7 +147,7 @@ queue "$M" sms
 run sms "$M" KEFU_SMS_URL="$NT_SMS_URL" KEFU_NOTIFY_FILE="$FILE"
 
 # Events to notifications, end to end (catch-up, render, insert, send).
-export KEFU_ACTOR=agent.li
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_start router

@@ -41,6 +41,8 @@ PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 source "$source_dir/tests/integration/lib.sh"
 it_init profile
 it_pg_start
+# kefu-load submits with agent.li's certificate (common/auth.h).
+export KEFU_CERT=$(it_cert agent.li)
 it_psql "ALTER SYSTEM SET fsync = on" >/dev/null
 it_psql "ALTER SYSTEM SET synchronous_commit = on" >/dev/null
 it_psql "ALTER SYSTEM SET full_page_writes = on" >/dev/null

@@ -48,10 +48,11 @@ export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
 it_init bench_report
-export KEFU_ACTOR=cs.wang KEFU_LOG_LEVEL=warn KEFU_TIMEOUT_MS=600000
+export KEFU_LOG_LEVEL=warn KEFU_TIMEOUT_MS=600000
 it__pick_port
 export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
 it_pg_start
+export KEFU_CERT=$(it_cert cs.wang)
 now_ms() { echo $((${EPOCHREALTIME/./} / 1000)); }
 psql_run() { psql -X -q -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" "$@"; }
 

@@ -70,6 +70,8 @@ export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 source "$source_dir/tests/integration/lib.sh"
 it_init bench
 it_pg_start
+# kefu-load submits with agent.li's certificate (common/auth.h).
+export KEFU_CERT=$(it_cert agent.li)
 
 if [[ $DURABLE == on ]]; then
     it_psql "ALTER SYSTEM SET fsync = on" >/dev/null

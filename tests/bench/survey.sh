@@ -43,12 +43,12 @@ export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-1800}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
 it_init bench_survey
-export KEFU_ACTOR=agent.li
 it__pick_port
 export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
 export KEFU_SURVEY_DELAY_S=0 KEFU_SURVEY_SCAN_MS=100 KEFU_SURVEY_CATCHUP_MS=100
 export KEFU_SURVEY_BATCH=${KEFU_SURVEY_BATCH:-500} KEFU_LOG_LEVEL=warn
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 if [[ $DURABLE == on ]]; then
     it_psql "ALTER SYSTEM SET fsync = on; " >/dev/null
     it_psql "ALTER SYSTEM SET synchronous_commit = on" >/dev/null

@@ -3,20 +3,23 @@
 
    C threads, each with its own DEALER socket and one request in flight,
    take the next ticket of the list and record an answer for its latest
-   sent survey, as an agent would after the follow-up call. */
+   sent survey, as an agent would after the follow-up call. Every socket
+   presents the same certificate (--cert, KEFU_CERT), whose staff member
+   records the answers (common/auth.h). */
 #include <czmq.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "envelope.h"
 
 #define S_MAX_CLIENTS 256
 
 typedef struct {
     const char *endpoint;
-    const char *actor;
+    const char *cert; /* the certificate every client presents */
     char **tickets;
     int count;
     int clients;
@@ -58,13 +61,23 @@ static void s_count(s_run_t *run, int i, int64_t us, const char *code, bool dupl
     pthread_mutex_unlock(&run->lock);
 }
 
-static void *s_client(void *arg)
+/* A DEALER connected to the endpoint with the certificate (checked in main). */
+static zsock_t *s_connect(const s_run_t *run)
 {
-    s_run_t *run = (s_run_t *)arg;
     zsock_t *sock = zsock_new(ZMQ_DEALER);
     zsock_set_linger(sock, 0);
     zsock_set_rcvtimeo(sock, run->timeout_ms);
+    kf_error_t err = {0};
+    if (kf_auth_client(sock, run->cert, NULL, &err) != 0)
+        fprintf(stderr, "kefu-survey-load: %s\n", err.message);
     zsock_connect(sock, "%s", run->endpoint);
+    return sock;
+}
+
+static void *s_client(void *arg)
+{
+    s_run_t *run = (s_run_t *)arg;
+    zsock_t *sock = s_connect(run);
     for (;;) {
         pthread_mutex_lock(&run->lock);
         int i = run->next < run->count ? run->next++ : -1;
@@ -72,7 +85,6 @@ static void *s_client(void *arg)
         if (i < 0)
             break;
         kf_body_t *body = kf_body_new();
-        kf_body_str(body, "actor", run->actor);
         kf_body_str(body, "ticket", run->tickets[i]);
         kf_body_int(body, "score", s_score(run, i));
         kf_body_int(body, "nps", i % 11);
@@ -86,10 +98,7 @@ static void *s_client(void *arg)
             s_count(run, i, us, "timeout", false, false);
             /* A late reply would answer the next request: start afresh. */
             zsock_destroy(&sock);
-            sock = zsock_new(ZMQ_DEALER);
-            zsock_set_linger(sock, 0);
-            zsock_set_rcvtimeo(sock, run->timeout_ms);
-            zsock_connect(sock, "%s", run->endpoint);
+            sock = s_connect(run);
             continue;
         }
         kf_error_t err = {0};
@@ -148,28 +157,29 @@ static char **s_read_tickets(const char *path, int *count)
 
 static void s_usage(FILE *out)
 {
-    fprintf(out, "Usage: kefu-survey-load --tickets FILE [-c C] [--endpoint EP] [--actor STAFF]\n"
+    fprintf(out, "Usage: kefu-survey-load --tickets FILE [-c C] [--endpoint EP] [--cert FILE]\n"
                  "                        [--low-every K] [--timeout-ms T]\n\n"
                  "Records one survey.answer per ticket of FILE (one number a line) through\n"
                  "kefu-survey from C concurrent clients (default 1), and prints key=value\n"
                  "lines: sent, answered, duplicates, reopened, errors, errors.CODE, elapsed_ms,\n"
                  "answers_per_s, p50_ms, p99_ms, max_ms. Scores are 3, 4, 5 in turn; with\n"
                  "--low-every K every K-th is 2, which reopens the ticket. The endpoint\n"
-                 "defaults to $KEFU_SURVEY or tcp://127.0.0.1:7710.\n");
+                 "defaults to $KEFU_SURVEY or tcp://127.0.0.1:7710, the certificate of the\n"
+                 "staff member who answers to $KEFU_CERT.\n");
 }
 
 int main(int argc, char **argv)
 {
     s_run_t run = {.endpoint =
                        getenv("KEFU_SURVEY") ? getenv("KEFU_SURVEY") : "tcp://127.0.0.1:7710",
-                   .actor = "agent.li",
+                   .cert = getenv("KEFU_CERT"),
                    .clients = 1,
                    .timeout_ms = 10000};
     const char *path = NULL;
-    enum { O_TICKETS = 256, O_ENDPOINT, O_ACTOR, O_LOW, O_TIMEOUT };
+    enum { O_TICKETS = 256, O_ENDPOINT, O_CERT, O_LOW, O_TIMEOUT };
     static const struct option options[] = {{"tickets", required_argument, NULL, O_TICKETS},
                                             {"endpoint", required_argument, NULL, O_ENDPOINT},
-                                            {"actor", required_argument, NULL, O_ACTOR},
+                                            {"cert", required_argument, NULL, O_CERT},
                                             {"low-every", required_argument, NULL, O_LOW},
                                             {"timeout-ms", required_argument, NULL, O_TIMEOUT},
                                             {"help", no_argument, NULL, 'h'},
@@ -186,8 +196,8 @@ int main(int argc, char **argv)
         case O_ENDPOINT:
             run.endpoint = optarg;
             break;
-        case O_ACTOR:
-            run.actor = optarg;
+        case O_CERT:
+            run.cert = optarg;
             break;
         case O_LOW:
             run.low_every = atoi(optarg);
@@ -214,6 +224,14 @@ int main(int argc, char **argv)
     }
     zsys_init();
     zsys_handler_set(NULL);
+    zsock_t *probe = zsock_new(ZMQ_DEALER);
+    kf_error_t err = {0};
+    int usable = kf_auth_client(probe, run.cert, NULL, &err);
+    zsock_destroy(&probe);
+    if (usable != 0) {
+        fprintf(stderr, "kefu-survey-load: --cert: %s\n", err.message);
+        return 2;
+    }
     pthread_mutex_init(&run.lock, NULL);
     run.codes = zhash_new();
     run.latency_us = (int64_t *)calloc((size_t)run.count, sizeof(int64_t));

@@ -1,11 +1,16 @@
 /* kefu — integration test: hostile input thrown at intake's ROUTER socket.
 
    Run by test_bad_input.sh, which starts PostgreSQL, the bus, intake and
-   the router and passes intake's endpoint in KEFU_INTAKE. Each case sends
-   one malformed request (built by hand with msgpack-c's packer where the
-   envelope encoder cannot express the defect), asserts the exact
-   reply.error code of common/kf_error.h, and then checks that intake still
-   serves a good submit, on the same socket and from a new client. */
+   the router and passes intake's endpoint in KEFU_INTAKE and agent.li's
+   certificate in KEFU_CERT, which every client presents (common/auth.h).
+   Each case sends one malformed request (built by hand with msgpack-c's
+   packer where the envelope encoder cannot express the defect), asserts
+   the exact reply.error code of common/kf_error.h, and then checks that
+   intake still serves a good submit, on the same socket and from a new
+   client. Peers that cannot say who they are (no certificate, a key
+   nobody issued, another server's key, garbage instead of a handshake)
+   must be refused before any request of theirs is read; a body's "actor"
+   must change nothing (the script checks every ticket is agent.li's). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,6 +22,7 @@
 #include <cmocka.h>
 #include <czmq.h>
 
+#include "auth.h"
 #include "envelope.h"
 
 #define REPLY_MS 5000           /* how long a reply may take */
@@ -27,6 +33,7 @@
 #define V_STRING (INT64_MIN + 2)  /* pack v = "1" */
 
 static const char *s_endpoint;
+static const char *s_cert; /* agent.li's certificate */
 static char s_last_id[40]; /* id of the last request built by s_request */
 
 /* ---- building requests by hand ---------------------------------------- */
@@ -55,9 +62,9 @@ typedef struct {
     }
 
 static const field_t s_submit_fields[] = {
-    F_STR("actor", "agent.li"), F_STR("kind", "complaint"),    F_STR("category", "leak"),
-    F_STR("channel", "phone"),  F_STR("project", "HZ-XH"),     F_STR("building", "3"),
-    F_STR("unit", "1201"),      F_STR("phone", "13800138000"), F_STR("summary", BAD_SUMMARY),
+    F_STR("kind", "complaint"),    F_STR("category", "leak"),     F_STR("channel", "phone"),
+    F_STR("project", "HZ-XH"),     F_STR("building", "3"),        F_STR("unit", "1201"),
+    F_STR("phone", "13800138000"), F_STR("summary", BAD_SUMMARY),
 };
 #define SUBMIT_FIELDS (sizeof s_submit_fields / sizeof s_submit_fields[0])
 
@@ -238,26 +245,29 @@ static int s_teardown(void **state)
     return 0;
 }
 
-static zsock_t *s_dealer(void)
+/* A socket of type with agent.li's certificate, connected to intake. */
+static zsock_t *s_client(int type)
 {
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    zsock_t *sock = zsock_new(type);
     assert_non_null(sock);
     zsock_set_linger(sock, 0);
     zsock_set_rcvtimeo(sock, REPLY_MS);
     zsock_set_sndtimeo(sock, REPLY_MS);
+    kf_error_t err = {0};
+    if (kf_auth_client(sock, s_cert, NULL, &err) != 0)
+        fail_msg("KEFU_CERT: %s", err.message);
     assert_int_equal(zsock_connect(sock, "%s", s_endpoint), 0);
     return s_track(sock);
 }
 
+static zsock_t *s_dealer(void)
+{
+    return s_client(ZMQ_DEALER);
+}
+
 static zsock_t *s_req(void)
 {
-    zsock_t *sock = zsock_new(ZMQ_REQ);
-    assert_non_null(sock);
-    zsock_set_linger(sock, 0);
-    zsock_set_rcvtimeo(sock, REPLY_MS);
-    zsock_set_sndtimeo(sock, REPLY_MS);
-    assert_int_equal(zsock_connect(sock, "%s", s_endpoint), 0);
-    return s_track(sock);
+    return s_client(ZMQ_REQ);
 }
 
 static void s_send(zsock_t *sock, zmsg_t **msg_p)
@@ -343,7 +353,6 @@ static void s_expect_error(zsock_t *sock, const char *code, bool corr_known, con
 static void s_good_submit_on(zsock_t *sock, const char *what)
 {
     kf_body_t *body = kf_body_new();
-    kf_body_str(body, "actor", "agent.li");
     kf_body_str(body, "kind", "complaint");
     kf_body_str(body, "category", "leak");
     kf_body_str(body, "channel", "phone");
@@ -653,16 +662,16 @@ static void test_summary_as_int(void **state)
 
 static void test_limit_as_string(void **state)
 {
-    static const field_t list[] = {F_STR("actor", "agent.li"), F_STR("limit", "10")};
+    static const field_t list[] = {F_STR("limit", "10")};
     env_t e = {.v = V_DEFAULT, .type = "ticket.list"};
-    s_case(s_request(&e, list, 2, NULL, 0), "wrong_type", true, "limit as string");
+    s_case(s_request(&e, list, 1, NULL, 0), "wrong_type", true, "limit as string");
 }
 
 static void test_limit_out_of_range(void **state)
 {
-    static const field_t list[] = {F_STR("actor", "agent.li"), F_INT("limit", 501)};
+    static const field_t list[] = {F_INT("limit", 501)};
     env_t e = {.v = V_DEFAULT, .type = "ticket.list"};
-    s_case(s_request(&e, list, 2, NULL, 0), "bad_value", true, "limit 501");
+    s_case(s_request(&e, list, 1, NULL, 0), "bad_value", true, "limit 501");
 }
 
 static void test_bad_phone(void **state)
@@ -718,19 +727,202 @@ static void test_bad_utf8_key(void **state)
 
 static void test_unknown_ticket(void **state)
 {
-    static const field_t show[] = {F_STR("actor", "agent.li"), F_STR("ticket", "KF-1999-999999")};
+    static const field_t show[] = {F_STR("ticket", "KF-1999-999999")};
     env_t e = {.v = V_DEFAULT, .type = "ticket.show"};
-    s_case(s_request(&e, show, 2, NULL, 0), "not_found", true, "show an unknown ticket");
+    s_case(s_request(&e, show, 1, NULL, 0), "not_found", true, "show an unknown ticket");
 }
 
-static void test_unknown_actor(void **state)
+/* ---- who is at the other end ------------------------------------------------ */
+
+/* A body's "actor" is no field of any request: whoever it names, and
+   whatever its type, the submit is agent.li's (the key's); the script
+   checks every stored ticket's created_by. */
+static void test_body_actor_ignored(void **state)
 {
-    field_t over[] = {F_STR("actor", "nobody.here")};
-    s_case(s_submit(over, 1), "unknown_actor", true, "submit by an unknown actor");
-    static const field_t show[] = {F_STR("actor", "nobody.here"),
-                                   F_STR("ticket", "KF-1999-999999")};
-    env_t e = {.v = V_DEFAULT, .type = "ticket.show"};
-    s_case(s_request(&e, show, 2, NULL, 0), "unknown_actor", true, "show by an unknown actor");
+    field_t cases[][2] = {
+        {F_STR("actor", "gm.hz"), F_STR("summary", GOOD_SUMMARY)},
+        {F_STR("actor", "nobody.here"), F_STR("summary", GOOD_SUMMARY)},
+        {F_INT("actor", 7), F_STR("summary", GOOD_SUMMARY)},
+        {{"actor", 'n', NULL, 0, 0}, F_STR("summary", GOOD_SUMMARY)},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        zsock_t *sock = s_dealer();
+        zmsg_t *msg = s_submit(cases[i], 2);
+        s_send(sock, &msg);
+        reply_t r;
+        s_recv(sock, &r, "submit naming an actor");
+        if (strcmp(r.type, "reply.ok") != 0)
+            fail_msg("a submit whose body names an actor (case %zu) was refused: %s %s (%s)", i,
+                     r.code, r.field, r.message);
+        print_message("    %-28s -> %s\n", "body actor ignored", r.ticket);
+        s_close(&sock);
+    }
+    /* Not on the other requests either. */
+    static const field_t list[] = {F_STR("actor", "nobody.here"), F_INT("limit", 1)};
+    env_t e = {.v = V_DEFAULT, .type = "ticket.list"};
+    zsock_t *sock = s_dealer();
+    zmsg_t *msg = s_request(&e, list, 2, NULL, 0);
+    s_send(sock, &msg);
+    reply_t r;
+    s_recv(sock, &r, "list naming an actor");
+    if (strcmp(r.type, "reply.ok") != 0)
+        fail_msg("a list whose body names an actor was refused: %s (%s)", r.code, r.message);
+    s_close(&sock);
+}
+
+/* How a refused peer presents itself. */
+typedef enum {
+    PEER_NO_CERT,      /* no security at all (ZMTP NULL) */
+    PEER_PLAIN,        /* user name and password (ZMTP PLAIN) */
+    PEER_UNREGISTERED, /* a CURVE key no operator issued, the right server key */
+    PEER_WRONG_SERVER, /* agent.li's key, sealed for another server's key */
+} peer_t;
+
+/* A DEALER presenting itself as peer, watched by a monitor (returned in
+   monitor_p) from before it connects. */
+static zsock_t *s_peer(peer_t peer, zsock_t **monitor_p)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert_non_null(sock);
+    zsock_set_linger(sock, 0);
+    zsock_set_rcvtimeo(sock, 1000);
+    kf_error_t err = {0};
+    if (peer == PEER_PLAIN) {
+        zsock_set_plain_username(sock, "agent.li");
+        zsock_set_plain_password(sock, "agent.li");
+    } else if (peer == PEER_UNREGISTERED) {
+        zcert_t *mine = zcert_load(s_cert);
+        assert_non_null(mine);
+        zcert_t *stranger = zcert_new();
+        zcert_apply(stranger, sock);
+        zsock_set_curve_serverkey(sock, zcert_meta(mine, "server-key"));
+        zcert_destroy(&stranger);
+        zcert_destroy(&mine);
+    } else if (peer == PEER_WRONG_SERVER) {
+        zcert_t *other = zcert_new();
+        if (kf_auth_client(sock, s_cert, zcert_public_txt(other), &err) != 0)
+            fail_msg("KEFU_CERT: %s", err.message);
+        zcert_destroy(&other);
+    }
+    static int monitors = 0; /* each monitor its own endpoint */
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://bad-input-monitor-%d", ++monitors);
+    assert_int_equal(
+        zmq_socket_monitor(zsock_resolve(sock), endpoint,
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                               ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_DISCONNECTED),
+        0);
+    zsock_t *monitor = zsock_new(ZMQ_PAIR);
+    assert_non_null(monitor);
+    zsock_set_rcvtimeo(monitor, REPLY_MS);
+    assert_int_equal(zsock_connect(monitor, "%s", endpoint), 0);
+    *monitor_p = s_track(monitor);
+    assert_int_equal(zsock_connect(sock, "%s", s_endpoint), 0);
+    return s_track(sock);
+}
+
+/* The first outcome of a handshake the monitor reports, with its value
+   (the ZAP status of a refused key); fails when there is none in time. */
+static uint16_t s_handshake(zsock_t *monitor, uint32_t *value, const char *what)
+{
+    zmsg_t *event = zmsg_recv(monitor);
+    if (!event)
+        fail_msg("%s: no handshake outcome within %d ms", what, REPLY_MS);
+    zframe_t *head = zmsg_first(event);
+    uint16_t id = 0;
+    *value = 0;
+    if (head && zframe_size(head) == 6) {
+        memcpy(&id, zframe_data(head), 2);
+        memcpy(value, zframe_data(head) + 2, 4);
+    }
+    zmsg_destroy(&event);
+    return id;
+}
+
+/* A peer intake cannot tell who it is: its handshake fails as expected
+   (want: the monitor event, or 0 for any failure; want_value: its value,
+   or UINT32_MAX for any), its request gets no answer, and intake serves
+   the others. */
+static void s_refused_peer(peer_t peer, uint16_t want, uint32_t want_value, const char *what)
+{
+    zsock_t *monitor = NULL;
+    zsock_t *sock = s_peer(peer, &monitor);
+    zmsg_t *msg = s_submit(NULL, 0);
+    assert_int_equal(zmsg_send(&msg, sock), 0); /* queued until a handshake succeeds */
+    uint32_t value;
+    uint16_t id = s_handshake(monitor, &value, what);
+    if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED)
+        fail_msg("%s: intake completed the handshake", what);
+    if ((want && id != want) || (want_value != UINT32_MAX && value != want_value))
+        fail_msg("%s: handshake event 0x%x value %u, expected 0x%x value %u", what, id, value, want,
+                 want_value);
+    zmsg_t *reply = zmsg_recv(sock);
+    if (reply) {
+        zmsg_destroy(&reply);
+        fail_msg("%s: intake answered a request it could not authenticate", what);
+    }
+    print_message("    %-28s -> refused (event 0x%x, %u)\n", what, id, value);
+    zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
+    s_close(&monitor);
+    s_close(&sock);
+    s_still_serving(NULL);
+}
+
+static void test_no_certificate(void **state)
+{
+    /* The mechanisms differ: intake hangs up during the greeting. */
+    s_refused_peer(PEER_NO_CERT, 0, UINT32_MAX, "no certificate (NULL)");
+    s_refused_peer(PEER_PLAIN, 0, UINT32_MAX, "user and password (PLAIN)");
+}
+
+static void test_unregistered_key(void **state)
+{
+    /* The ZAP handler's 400: no staff member holds this key. */
+    s_refused_peer(PEER_UNREGISTERED, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH, 400, "a key nobody issued");
+}
+
+static void test_wrong_server_key(void **state)
+{
+    /* Intake cannot open a hello sealed for another key: it only hangs up. */
+    s_refused_peer(PEER_WRONG_SERVER, 0, UINT32_MAX, "hello for another server");
+}
+
+/* Bytes that are no ZMTP greeting at all, from a raw TCP peer. */
+static void test_garbage_handshake(void **state)
+{
+    static const char *const garbage[] = {
+        "GET / HTTP/1.1\r\nHost: intake\r\n\r\n",
+        "\xff\x00\x00\x00\x00\x00\x00\x00\x01\x7f\x03\x01CURVE\xff\xff\xff\xff",
+    };
+    for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+        zsock_t *raw = zsock_new(ZMQ_STREAM);
+        assert_non_null(raw);
+        zsock_set_linger(raw, 0);
+        zsock_set_rcvtimeo(raw, REPLY_MS);
+        s_track(raw);
+        assert_int_equal(zsock_connect(raw, "%s", s_endpoint), 0);
+        zmsg_t *hello = zmsg_recv(raw); /* [routing id, ""]: connected */
+        if (!hello)
+            fail_msg("raw TCP peer: no connection to intake");
+        zframe_t *id = zmsg_pop(hello);
+        zmsg_destroy(&hello);
+        zmsg_t *msg = zmsg_new();
+        zmsg_append(msg, &id);
+        zmsg_addmem(msg, garbage[i], strlen(garbage[i]) + 1);
+        assert_int_equal(zmsg_send(&msg, raw), 0);
+        /* Whatever intake sends back (its greeting) it must not serve. */
+        for (zmsg_t *back = zmsg_recv(raw); back; back = zmsg_recv(raw)) {
+            zframe_t *data = zmsg_last(back);
+            bool closed = zframe_size(data) == 0;
+            zmsg_destroy(&back);
+            if (closed)
+                break;
+        }
+        print_message("    %-28s -> survived\n", "garbage instead of ZMTP");
+        s_close(&raw);
+        s_still_serving(NULL);
+    }
 }
 
 static void test_unknown_project(void **state)
@@ -741,14 +933,12 @@ static void test_unknown_project(void **state)
 
 static void test_transfer_blank_reason(void **state)
 {
-    static const field_t transfer[] = {F_STR("actor", "agent.li"),
-                                       F_STR("ticket", "KF-1999-999999"), F_STR("to", "eng.liu"),
+    static const field_t transfer[] = {F_STR("ticket", "KF-1999-999999"), F_STR("to", "eng.liu"),
                                        F_STR("reason", " \t ")};
     env_t e = {.v = V_DEFAULT, .type = "ticket.transfer"};
-    s_case(s_request(&e, transfer, 4, NULL, 0), "bad_value", true, "transfer, blank reason");
-    static const field_t no_reason[] = {F_STR("actor", "agent.li"),
-                                        F_STR("ticket", "KF-1999-999999"), F_STR("to", "eng.liu")};
-    s_case(s_request(&e, no_reason, 3, NULL, 0), "missing_field", true, "transfer, no reason");
+    s_case(s_request(&e, transfer, 3, NULL, 0), "bad_value", true, "transfer, blank reason");
+    static const field_t no_reason[] = {F_STR("ticket", "KF-1999-999999"), F_STR("to", "eng.liu")};
+    s_case(s_request(&e, no_reason, 2, NULL, 0), "missing_field", true, "transfer, no reason");
 }
 
 /* ---- REQ peers: the empty delimiter frame ------------------------------------ */
@@ -865,6 +1055,11 @@ int main(void)
         fprintf(stderr, "bad_input: set KEFU_INTAKE to intake's endpoint\n");
         return 2;
     }
+    s_cert = getenv("KEFU_CERT");
+    if (!s_cert || !*s_cert) {
+        fprintf(stderr, "bad_input: set KEFU_CERT to a staff member's certificate\n");
+        return 2;
+    }
     zsys_init();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_good_submit_first, s_teardown),
@@ -903,7 +1098,11 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_utf8_summary, s_teardown),
         cmocka_unit_test_teardown(test_bad_utf8_key, s_teardown),
         cmocka_unit_test_teardown(test_unknown_ticket, s_teardown),
-        cmocka_unit_test_teardown(test_unknown_actor, s_teardown),
+        cmocka_unit_test_teardown(test_body_actor_ignored, s_teardown),
+        cmocka_unit_test_teardown(test_no_certificate, s_teardown),
+        cmocka_unit_test_teardown(test_unregistered_key, s_teardown),
+        cmocka_unit_test_teardown(test_wrong_server_key, s_teardown),
+        cmocka_unit_test_teardown(test_garbage_handshake, s_teardown),
         cmocka_unit_test_teardown(test_unknown_project, s_teardown),
         cmocka_unit_test_teardown(test_transfer_blank_reason, s_teardown),
         cmocka_unit_test_teardown(test_req_style_on_dealer, s_teardown),

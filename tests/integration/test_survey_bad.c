@@ -1,11 +1,15 @@
 /* kefu — integration test: bad requests thrown at kefu-survey's ROUTER.
 
    Run by test_survey_bad.sh, which starts the daemons, logs one routed
-   (unresolved) ticket and passes KEFU_SURVEY (the endpoint) and
-   SURVEY_OPEN_TICKET. Each case sends one bad request and asserts the exact
-   reply.error code (common/kf_error.h) and field; after all of them
-   kefu-survey must still answer a good request, on the same socket and on
-   a new one. */
+   (unresolved) ticket and passes KEFU_SURVEY (the endpoint),
+   SURVEY_OPEN_TICKET and the certificates the clients present (who acts
+   is the certificate's staff member, common/auth.h): KEFU_CERT
+   (agent.li's), SURVEY_CERT_ADMIN and SURVEY_CERT_STAFF (eng.zhao's, a
+   plain staff member). Each case sends one bad request and asserts the
+   exact reply.error code (common/kf_error.h) and field; a key nobody
+   issued is refused at the handshake; an "actor" in a body changes
+   nothing. After all of them kefu-survey must still answer a good request,
+   on the same socket and on a new one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,13 +21,17 @@
 #include <cmocka.h>
 #include <czmq.h>
 
+#include "auth.h"
 #include "envelope.h"
 
 #define REPLY_MS 5000
 
 static const char *s_endpoint;
 static const char *s_open_ticket;
-static zsock_t *s_sock;
+static const char *s_cert; /* agent.li's certificate */
+static zsock_t *s_sock;    /* agent.li's connection */
+static zsock_t *s_admin;   /* admin's */
+static zsock_t *s_staff;   /* eng.zhao's (role staff) */
 
 /* A reply's type, code and field. */
 typedef struct {
@@ -33,14 +41,23 @@ typedef struct {
     char message[256];
 } reply_t;
 
-static zsock_t *s_dealer(void)
+/* A DEALER (or type) connected with the certificate in cert. */
+static zsock_t *s_connect(int type, const char *cert)
 {
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    zsock_t *sock = zsock_new(type);
     assert_non_null(sock);
     zsock_set_linger(sock, 0);
     zsock_set_rcvtimeo(sock, REPLY_MS);
+    kf_error_t err = {0};
+    if (kf_auth_client(sock, cert, NULL, &err) != 0)
+        fail_msg("%s", err.message);
     assert_int_equal(zsock_connect(sock, "%s", s_endpoint), 0);
     return sock;
+}
+
+static zsock_t *s_dealer(void)
+{
+    return s_connect(ZMQ_DEALER, s_cert);
 }
 
 static void s_recv(zsock_t *sock, reply_t *r, bool delimited)
@@ -67,35 +84,41 @@ static void s_recv(zsock_t *sock, reply_t *r, bool delimited)
     kf_env_destroy(&env);
 }
 
-/* Sends type with body (taken) and expects reply.error code on field. */
-static void s_expect(const char *type, kf_body_t *body, const char *code, const char *field)
+/* Sends type with body (taken) on sock and expects reply.error code on
+   field. */
+static void s_expect_on(zsock_t *sock, const char *type, kf_body_t *body, const char *code,
+                        const char *field)
 {
     zmsg_t *msg = kf_env_encode(type, NULL, 0, 0, "survey-bad-test", "", &body);
-    assert_int_equal(zmsg_send(&msg, s_sock), 0);
+    assert_int_equal(zmsg_send(&msg, sock), 0);
     reply_t r;
-    s_recv(s_sock, &r, false);
+    s_recv(sock, &r, false);
     if (strcmp(r.type, "reply.error") != 0 || strcmp(r.code, code) != 0 ||
         (field && strcmp(r.field, field) != 0))
         fail_msg("%s: expected %s on %s, got %s %s on %s (%s)", type, code, field ? field : "-",
                  r.type, r.code, r.field, r.message);
 }
 
-/* A body with actor (NULL: none) and ticket (NULL: none). */
-static kf_body_t *s_body(const char *actor, const char *ticket)
+/* The same as agent.li. */
+static void s_expect(const char *type, kf_body_t *body, const char *code, const char *field)
+{
+    s_expect_on(s_sock, type, body, code, field);
+}
+
+/* A body with ticket (NULL: none). */
+static kf_body_t *s_body(const char *ticket)
 {
     kf_body_t *body = kf_body_new();
-    if (actor)
-        kf_body_str(body, "actor", actor);
     if (ticket)
         kf_body_str(body, "ticket", ticket);
     return body;
 }
 
-/* An answer to the open ticket by agent.li with score (and more fields
-   added by the caller). */
+/* An answer to the open ticket with score (and more fields added by the
+   caller). */
 static kf_body_t *s_answer(int64_t score)
 {
-    kf_body_t *body = s_body("agent.li", s_open_ticket);
+    kf_body_t *body = s_body(s_open_ticket);
     kf_body_int(body, "score", score);
     return body;
 }
@@ -113,15 +136,12 @@ static void test_frames(void **state)
     s_recv(s_sock, &r, false);
     assert_string_equal(r.code, "bad_envelope");
     /* A type the catalog does not know, and one kefu-survey does not serve. */
-    s_expect("launch.missiles", s_body("agent.li", NULL), "unknown_type", NULL);
-    s_expect("submit", s_body("agent.li", NULL), "unknown_type", "type");
-    s_expect("ticket.resolved", s_body("agent.li", NULL), "unknown_type", "type");
+    s_expect("launch.missiles", s_body(NULL), "unknown_type", NULL);
+    s_expect("submit", s_body(NULL), "unknown_type", "type");
+    s_expect("ticket.resolved", s_body(NULL), "unknown_type", "type");
     /* A REQ peer's delimiter is kept: it hears back. */
-    zsock_t *req = zsock_new(ZMQ_REQ);
-    zsock_set_linger(req, 0);
-    zsock_set_rcvtimeo(req, REPLY_MS);
-    assert_int_equal(zsock_connect(req, "%s", s_endpoint), 0);
-    kf_body_t *body = s_body("agent.li", "KF-0000-000000");
+    zsock_t *req = s_connect(ZMQ_REQ, s_cert);
+    kf_body_t *body = s_body("KF-0000-000000");
     zmsg_t *msg = kf_env_encode("survey.show", NULL, 0, 0, "t", "", &body);
     assert_int_equal(zmsg_send(&msg, req), 0);
     s_recv(req, &r, false); /* the REQ socket strips the delimiter itself */
@@ -131,16 +151,13 @@ static void test_frames(void **state)
 
 static void test_answer_fields(void **state)
 {
-    kf_body_t *body = s_body(NULL, s_open_ticket);
-    kf_body_int(body, "score", 3);
-    s_expect("survey.answer", body, "missing_field", "actor");
-    body = s_body("agent.li", NULL);
+    kf_body_t *body = s_body(NULL);
     kf_body_int(body, "score", 3);
     s_expect("survey.answer", body, "missing_field", "ticket");
-    s_expect("survey.answer", s_body("agent.li", s_open_ticket), "missing_field", "score");
+    s_expect("survey.answer", s_body(s_open_ticket), "missing_field", "score");
     s_expect("survey.answer", s_answer(0), "bad_value", "score");
     s_expect("survey.answer", s_answer(6), "bad_value", "score");
-    body = s_body("agent.li", s_open_ticket);
+    body = s_body(s_open_ticket);
     kf_body_str(body, "score", "5");
     s_expect("survey.answer", body, "wrong_type", "score");
     body = s_answer(3);
@@ -162,43 +179,99 @@ static void test_answer_fields(void **state)
 
 static void test_answer_refused(void **state)
 {
-    kf_body_t *body = s_body("nobody.here", s_open_ticket);
-    kf_body_int(body, "score", 3);
-    s_expect("survey.answer", body, "unknown_actor", "actor");
-    body = s_body("eng.zhao", s_open_ticket); /* role staff: judged, not judging */
-    kf_body_int(body, "score", 3);
-    s_expect("survey.answer", body, "forbidden", "actor");
-    body = s_body("agent.li", "KF-1999-999999");
+    /* Role staff: judged, not judging; also when the body names an agent. */
+    s_expect_on(s_staff, "survey.answer", s_answer(3), "forbidden", "actor");
+    kf_body_t *body = s_answer(3);
+    kf_body_str(body, "actor", "agent.li");
+    s_expect_on(s_staff, "survey.answer", body, "forbidden", "actor");
+    /* A body naming nobody is agent.li's answer all the same: refused only
+       because the ticket has no survey (the conflict below). */
+    body = s_answer(3);
+    kf_body_str(body, "actor", "nobody.here");
+    s_expect("survey.answer", body, "conflict", "ticket");
+    body = s_body("KF-1999-999999");
     kf_body_int(body, "score", 3);
     s_expect("survey.answer", body, "not_found", "ticket");
     /* A ticket never resolved has no survey to answer. */
     s_expect("survey.answer", s_answer(3), "conflict", "ticket");
-    body = s_body("agent.li", NULL);
+    body = s_body(NULL);
     kf_body_int(body, "survey", 987654321);
     kf_body_int(body, "score", 3);
     s_expect("survey.answer", body, "not_found", "survey");
 }
 
+/* A campaign body for project and milestone. */
+static kf_body_t *s_campaign(const char *project, const char *milestone)
+{
+    kf_body_t *body = s_body(NULL);
+    kf_body_str(body, "project", project);
+    kf_body_str(body, "milestone", milestone);
+    return body;
+}
+
 static void test_campaign(void **state)
 {
-    kf_body_t *body = s_body("admin", NULL);
-    kf_body_str(body, "project", "HZ-XH");
-    kf_body_str(body, "milestone", "moving-day");
-    s_expect("survey.campaign", body, "bad_value", "milestone");
-    body = s_body("admin", NULL);
-    kf_body_str(body, "project", "NO-SUCH");
-    kf_body_str(body, "milestone", "move-in");
-    s_expect("survey.campaign", body, "not_found", "project");
-    body = s_body("agent.li", NULL);
-    kf_body_str(body, "project", "HZ-XH");
-    kf_body_str(body, "milestone", "move-in");
+    s_expect_on(s_admin, "survey.campaign", s_campaign("HZ-XH", "moving-day"), "bad_value",
+                "milestone");
+    s_expect_on(s_admin, "survey.campaign", s_campaign("NO-SUCH", "move-in"), "not_found",
+                "project");
+    s_expect("survey.campaign", s_campaign("HZ-XH", "move-in"), "forbidden", "actor");
+    /* An agent cannot borrow the admin's rights by naming them. */
+    kf_body_t *body = s_campaign("HZ-XH", "move-in");
+    kf_body_str(body, "actor", "admin");
     s_expect("survey.campaign", body, "forbidden", "actor");
-    body = s_body("admin", NULL);
-    kf_body_str(body, "project", "HZ-XH");
-    kf_body_str(body, "milestone", "move-in");
+    body = s_campaign("HZ-XH", "move-in");
     kf_body_str(body, "kind", "resolution");
-    s_expect("survey.campaign", body, "bad_value", "kind");
-    s_expect("survey.show", s_body("agent.li", "KF-1999-999999"), "not_found", "ticket");
+    s_expect_on(s_admin, "survey.campaign", body, "bad_value", "kind");
+    s_expect("survey.show", s_body("KF-1999-999999"), "not_found", "ticket");
+}
+
+/* A key no operator issued is refused at the handshake: no request of its
+   holder is read, so none is answered. */
+static void test_unregistered_key(void **state)
+{
+    zsock_t *sock = zsock_new(ZMQ_DEALER);
+    assert_non_null(sock);
+    zsock_set_linger(sock, 0);
+    zsock_set_rcvtimeo(sock, 1500);
+    zcert_t *mine = zcert_load(s_cert);
+    assert_non_null(mine);
+    zcert_t *stranger = zcert_new();
+    zcert_apply(stranger, sock);
+    zsock_set_curve_serverkey(sock, zcert_meta(mine, "server-key"));
+    zcert_destroy(&stranger);
+    zcert_destroy(&mine);
+    assert_int_equal(
+        zmq_socket_monitor(zsock_resolve(sock), "inproc://survey-bad-monitor",
+                           ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH),
+        0);
+    zsock_t *monitor = zsock_new_pair(">inproc://survey-bad-monitor");
+    assert_non_null(monitor);
+    zsock_set_rcvtimeo(monitor, REPLY_MS);
+    assert_int_equal(zsock_connect(sock, "%s", s_endpoint), 0);
+    kf_body_t *body = s_answer(3);
+    zmsg_t *msg = kf_env_encode("survey.answer", NULL, 0, 0, "survey-bad-test", "", &body);
+    assert_int_equal(zmsg_send(&msg, sock), 0);
+    zmsg_t *event = zmsg_recv(monitor);
+    uint16_t id = 0;
+    uint32_t value = 0;
+    if (event && zframe_size(zmsg_first(event)) == 6) {
+        memcpy(&id, zframe_data(zmsg_first(event)), 2);
+        memcpy(&value, zframe_data(zmsg_first(event)) + 2, 4);
+    }
+    zmsg_destroy(&event);
+    zmsg_t *reply = zmsg_recv(sock);
+    bool answered = reply != NULL;
+    zmsg_destroy(&reply);
+    zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
+    zsock_destroy(&monitor);
+    zsock_destroy(&sock);
+    if (id != ZMQ_EVENT_HANDSHAKE_FAILED_AUTH || value != 400)
+        fail_msg("an unregistered key: handshake event 0x%x status %u, expected the ZAP "
+                 "handler's 400",
+                 id, value);
+    if (answered)
+        fail_msg("kefu-survey answered a key nobody issued");
 }
 
 /* After all that, a good request is answered on the same socket and on a
@@ -207,7 +280,7 @@ static void test_still_serving(void **state)
 {
     zsock_t *socks[] = {s_sock, s_dealer()};
     for (int i = 0; i < 2; i++) {
-        kf_body_t *body = s_body("agent.li", s_open_ticket);
+        kf_body_t *body = s_body(s_open_ticket);
         zmsg_t *msg = kf_env_encode("survey.show", NULL, 0, 0, "t", "", &body);
         assert_int_equal(zmsg_send(&msg, socks[i]), 0);
         reply_t r;
@@ -222,17 +295,24 @@ int main(void)
 {
     s_endpoint = getenv("KEFU_SURVEY");
     s_open_ticket = getenv("SURVEY_OPEN_TICKET");
-    if (!s_endpoint || !s_open_ticket) {
-        fprintf(stderr, "set KEFU_SURVEY and SURVEY_OPEN_TICKET\n");
+    s_cert = getenv("KEFU_CERT");
+    const char *admin = getenv("SURVEY_CERT_ADMIN"), *staff = getenv("SURVEY_CERT_STAFF");
+    if (!s_endpoint || !s_open_ticket || !s_cert || !admin || !staff) {
+        fprintf(stderr, "set KEFU_SURVEY, SURVEY_OPEN_TICKET, KEFU_CERT, SURVEY_CERT_ADMIN and "
+                        "SURVEY_CERT_STAFF\n");
         return 2;
     }
     s_sock = s_dealer();
+    s_admin = s_connect(ZMQ_DEALER, admin);
+    s_staff = s_connect(ZMQ_DEALER, staff);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frames),         cmocka_unit_test(test_answer_fields),
-        cmocka_unit_test(test_answer_refused), cmocka_unit_test(test_campaign),
-        cmocka_unit_test(test_still_serving),
+        cmocka_unit_test(test_frames),           cmocka_unit_test(test_answer_fields),
+        cmocka_unit_test(test_answer_refused),   cmocka_unit_test(test_campaign),
+        cmocka_unit_test(test_unregistered_key), cmocka_unit_test(test_still_serving),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     zsock_destroy(&s_sock);
+    zsock_destroy(&s_admin);
+    zsock_destroy(&s_staff);
     return rc;
 }

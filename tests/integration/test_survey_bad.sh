@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Bad requests at kefu-survey's ROUTER: tests/integration/test_survey_bad.c
 # sends broken frames, unknown and unserved types, missing, mistyped,
-# out-of-range, oversized and non-UTF-8 fields, unknown actors, tickets and
-# surveys, forbidden roles and a ticket with no survey; each must get its
-# named reply.error, and kefu-survey must keep serving. Afterwards nothing
-# refused reached the store.
+# out-of-range, oversized and non-UTF-8 fields, unknown tickets and surveys,
+# forbidden roles (also when a body names someone else as "actor") and a
+# ticket with no survey; each must get its named reply.error; a key nobody
+# issued is refused at the handshake; kefu-survey must keep serving.
+# Afterwards nothing refused reached the store.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init survey_bad
-export KEFU_ACTOR=agent.li
 it__pick_port
 export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
 export KEFU_SURVEY=$KEFU_SURVEY_BIND
@@ -17,6 +17,7 @@ prog=$KEFU_BUILD_DIR/tests/integration/kefu-test-survey-bad
 [[ -x $prog ]] || it_fail "$prog is not built"
 
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_start router
@@ -27,7 +28,8 @@ no=$(kefu submit --kind complaint --category leak --channel phone --project HZ-X
 it_wait_for "$no to be routed" 20 it_psql_is "SELECT status FROM ticket WHERE no = '$no'" routed
 
 status=0
-SURVEY_OPEN_TICKET=$no "$prog" || status=$?
+SURVEY_OPEN_TICKET=$no SURVEY_CERT_ADMIN=$(it_cert admin) SURVEY_CERT_STAFF=$(it_cert eng.zhao) \
+    "$prog" || status=$?
 
 it_running survey || it_fail "kefu-survey is no longer running after the bad requests"
 [[ $(it_psql "SELECT count(*) FROM survey") == 0 ]] || it_fail "a refused request created a survey"
