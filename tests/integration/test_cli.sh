@@ -6,14 +6,15 @@
 # transfer without a reason refused; a plain staff member who is not the
 # owner forbidden; transferred with a reason to eng.liu; resolved; listed by
 # owner; its history in order; a retried submit with the same --idem gives
-# the same ticket marked duplicate; and the client against a port where
+# the same ticket marked duplicate; each step in the history is in the name
+# of the certificate (--cert) that made it; and the client against a port where
 # nothing listens gives up with exit code 3 instead of hanging.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init cli
-export KEFU_ACTOR=agent.li
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_start router
@@ -79,7 +80,7 @@ expect_rc 0 "kefu ticket show --json (routed)"
     it_fail "routed without deadlines: $OUT"
 
 # ---- respond as the owner ----------------------------------------------------
-run --as eng.zhao respond "$NO" --note '已联系业主，明早上门查看'
+run --cert "$(it_cert eng.zhao)" respond "$NO" --note '已联系业主，明早上门查看'
 expect_rc 0 "kefu respond as eng.zhao"
 [[ $(store "SELECT status FROM ticket WHERE no = '$NO'") == responded ]] || it_fail "not responded"
 
@@ -90,43 +91,43 @@ snapshot() {
            FROM ticket t WHERE no = '$NO'"
 }
 before=$(snapshot)
-run --as eng.zhao transfer "$NO" --to eng.liu
+run --cert "$(it_cert eng.zhao)" transfer "$NO" --to eng.liu
 [[ $RC == 1 || $RC == 2 ]] || it_fail "transfer without --reason: exit $RC, expected 1 or 2; $OUT $ERR"
 grep -qi 'reason' <<<"$ERR" || it_fail "transfer without --reason does not say what is missing: $ERR"
 it_note "transfer without --reason: exit $RC: $ERR"
 [[ $(snapshot) == "$before" ]] || it_fail "transfer without reason changed the store: $before -> $(snapshot)"
-run --as eng.zhao transfer "$NO" --to eng.liu --reason '   '
+run --cert "$(it_cert eng.zhao)" transfer "$NO" --to eng.liu --reason '   '
 [[ $RC == 1 || $RC == 2 ]] || it_fail "transfer with a blank --reason: exit $RC, expected 1 or 2"
 [[ $(snapshot) == "$before" ]] || it_fail "transfer with a blank reason changed the store"
 
 # ---- a plain staff member who is not the owner is forbidden -----------------
 for cmd in "resolve $NO" "respond $NO" "transfer $NO --to eng.liu --reason 不是我的"; do
     # shellcheck disable=SC2086
-    run --as sales.xu $cmd
+    run --cert "$(it_cert sales.xu)" $cmd
     expect_rc 1 "sales.xu: kefu $cmd"
     grep -q 'forbidden' <<<"$ERR" || it_fail "sales.xu: kefu $cmd: no 'forbidden' in: $ERR"
 done
-run --as sales.xu --json resolve "$NO"
+run --cert "$(it_cert sales.xu)" --json resolve "$NO"
 expect_rc 1 "sales.xu: kefu --json resolve"
 [[ $(json .error.code) == forbidden ]] || it_fail "--json error code is $(json .error.code)"
 [[ $(snapshot) == "$before" ]] || it_fail "refused requests changed the store"
 
 # ---- transfer with a reason ---------------------------------------------------
 REASON='楼上管道属工程维修范围，转刘经理跟进'
-run --as eng.zhao transfer "$NO" --to eng.liu --reason "$REASON"
+run --cert "$(it_cert eng.zhao)" transfer "$NO" --to eng.liu --reason "$REASON"
 expect_rc 0 "kefu transfer --reason"
 [[ $(store "SELECT owner_id || ' ' || department_id FROM ticket WHERE no = '$NO'") == "eng.liu eng" ]] ||
     it_fail "after the transfer: $(store "SELECT owner_id, department_id FROM ticket WHERE no = '$NO'")"
 # The former owner is now a plain staff member who is not the owner.
-run --as eng.zhao resolve "$NO"
+run --cert "$(it_cert eng.zhao)" resolve "$NO"
 expect_rc 1 "eng.zhao resolving a ticket he no longer owns"
 grep -q 'forbidden' <<<"$ERR" || it_fail "eng.zhao after the transfer: $ERR"
 
 # ---- resolve ---------------------------------------------------------------------
-run --as eng.liu resolve "$NO" --note '已更换楼上卫生间防水层'
+run --cert "$(it_cert eng.liu)" resolve "$NO" --note '已更换楼上卫生间防水层'
 expect_rc 0 "kefu resolve as eng.liu"
 [[ $(store "SELECT status FROM ticket WHERE no = '$NO'") == resolved ]] || it_fail "not resolved"
-run --as eng.liu resolve "$NO"
+run --cert "$(it_cert eng.liu)" resolve "$NO"
 expect_rc 1 "resolving twice"
 grep -q 'conflict' <<<"$ERR" || it_fail "resolving twice: $ERR"
 
@@ -152,6 +153,10 @@ actions=$(jq -r '[.history[].action] | join(" ")' <<<"$OUT")
     it_fail "history is '$actions', expected 'submitted routed responded transferred resolved'"
 [[ $(jq -r '.history[] | select(.action == "transferred") | "\(.from) \(.to) \(.reason)"' <<<"$OUT") == "eng.zhao eng.liu $REASON" ]] ||
     it_fail "the transfer's history entry is wrong: $OUT"
+# Each step is in the name of the certificate that made it (common/auth.h).
+actors=$(jq -r '[.history[] | select(.action != "routed") | .actor] | join(" ")' <<<"$OUT")
+[[ $actors == "agent.li eng.zhao eng.zhao eng.liu" ]] ||
+    it_fail "the history's actors are '$actors', expected 'agent.li eng.zhao eng.zhao eng.liu'"
 [[ $(jq -r '[.history[].at] | . == sort' <<<"$OUT") == true ]] || it_fail "history times out of order"
 [[ $(json .status) == resolved && $(json .owner) == eng.liu ]] || it_fail "show after resolve: $OUT"
 

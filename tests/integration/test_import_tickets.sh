@@ -18,7 +18,7 @@ it_pg_start
 it_start bus
 it_start intake
 it_start router KEFU_ROUTER_CATCHUP_MS=200 KEFU_ROUTER_SCAN_MS=100
-export KEFU_ACTOR=agent.li
+export KEFU_CERT=$(it_cert agent.li)
 it_wait_for "intake to answer" 30 kefu tickets --limit 1
 
 csv=$IT_DIR/history.csv

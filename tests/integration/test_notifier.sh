@@ -36,7 +36,7 @@ it_start notifier KEFU_SMS_URL="$NT_SMS_URL" KEFU_SMS_TOKEN=test-token \
     KEFU_SMTP_URL="$NT_SMTP_URL" KEFU_NOTIFY_TEMPLATES="$IT_DIR/templates" \
     KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_MAX_ATTEMPTS=3 KEFU_NOTIFY_BACKOFF_MS=100 \
     KEFU_NOTIFY_BACKOFF_FACTOR=2 KEFU_NOTIFY_CATCHUP_MS=300 KEFU_NOTIFY_POLL_MS=50
-export KEFU_ACTOR=agent.li
+export KEFU_CERT=$(it_cert agent.li)
 it_wait_for "intake to answer" 30 kefu tickets --limit 1
 
 # submit PHONE NAME CATEGORY SUMMARY: prints the ticket number.
@@ -157,6 +157,9 @@ it_running notifier || it_fail "the notifier died"
 
 # ---- an operator re-sends what failed --------------------------------------------
 nt_sms_control '{"fail_to": []}'
+# An operator's tool on the store: it records the operator's login ($USER),
+# not a staff certificate.
+export USER=ops.zhou
 for id in $(it_psql "SELECT id FROM notification WHERE ticket_no = '$no5' AND channel = 'sms'"); do
     out=$(kefu notification resend "$id") || it_fail "kefu notification resend $id: $out"
 done
@@ -168,7 +171,7 @@ it_psql "UPDATE staff SET email = 'audit.guo@kefu.example' WHERE id = 'audit.guo
 kefu notification resend "$nid" >/dev/null
 it_wait_for "the re-sent messages" 20 it_psql_is \
     "SELECT count(*) FROM notification WHERE status = 'sent' AND resends = 1 AND attempts = 1
-        AND resent_by = 'agent.li'" 3
+        AND resent_by = 'ops.zhou'" 3
 expect "re-sent SMS" "$(nt_sms_texts 13700137000)" "已受理，工单号$no5。"
 
 # ---- templates reloaded on SIGHUP; a broken set keeps the old one ----------------------

@@ -33,8 +33,8 @@ on_exit() {
     nt__on_exit
 }
 trap on_exit EXIT
-export KEFU_ACTOR=agent.li
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 nt_sms_start --delay-ms 10
 FILE=$IT_DIR/notifications.jsonl
 ENV=(KEFU_SMS_URL="$NT_SMS_URL" KEFU_NOTIFY_FILE="$FILE" KEFU_NOTIFY_QUIET_HOURS=off

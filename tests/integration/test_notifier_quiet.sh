@@ -19,7 +19,7 @@ it_pg_start
 it_start bus
 it_start intake
 it_start router KEFU_ROUTER_CATCHUP_MS=300
-export KEFU_ACTOR=agent.li
+export KEFU_CERT=$(it_cert agent.li)
 FILE=$IT_DIR/notifications.jsonl
 COMMON=(KEFU_NOTIFY_FILE="$FILE" KEFU_NOTIFY_POLL_MS=50 KEFU_NOTIFY_CATCHUP_MS=300)
 

@@ -11,13 +11,13 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init report
-export KEFU_ACTOR=cs.wang
 it__pick_port
 export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
 export KEFU_SURVEY=$KEFU_SURVEY_BIND
 command -v jq >/dev/null || it_fail "jq is needed (apt-get install jq)"
 
 it_pg_start
+export KEFU_CERT=$(it_cert cs.wang)
 psql -X -q -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" \
      -f "$KEFU_SOURCE_DIR/tests/integration/report_fixture.sql" >/dev/null ||
     it_fail "loading report_fixture.sql failed"
@@ -326,7 +326,10 @@ bad 1 bad_value '"month"' --month 2025-03 --from 2025-03-01 --to 2025-04-01
 bad 1 bad_value '"tz"' --tz Mars/Olympus
 bad 1 bad_value '"series"' --from 2020-01-01 --to 2025-04-01 --chart "$IT_DIR/long.svg"
 bad 2 usage '"by"' --by floor
-bad 1 unknown_actor '"actor"' --as nobody --month 2025-03
+# Who asks is the certificate's holder: a revoked certificate is refused.
+kefu admin cert cs.wang --out "$IT_DIR/certs/revoked.cert" >/dev/null &&
+    kefu admin revoke "$IT_DIR/certs/revoked.cert" >/dev/null || it_fail "cannot make a revoked certificate"
+bad 1 unknown_actor '"cert"' --cert "$IT_DIR/certs/revoked.cert" --month 2025-03
 [[ ! -e $IT_DIR/long.svg ]] || it_fail "a refused report left a chart file behind"
 
 it_note "every figure matches the hand computation"

@@ -12,8 +12,8 @@ source "$here/routing_checks.sh"
 N=1000
 it_init router_down
 rc_init
-export KEFU_ACTOR=agent.li
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_wait_for "intake to answer" 30 kefu tickets --limit 1

@@ -13,9 +13,9 @@ source "$here/routing_checks.sh"
 N=6000
 it_init router_kill
 rc_init
-export KEFU_ACTOR=agent.li
 export KEFU_ROUTER_CATCHUP_MS=200
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_start router

@@ -29,11 +29,11 @@ it__pick_port; INTAKE_M=$IT__PORT
 it__pick_port; ROUTER_M=$IT__PORT
 it__pick_port; LAG_M=$IT__PORT
 it__pick_port; NOWHERE=$IT__PORT # nobody binds it: the second router gets no work
-export KEFU_ACTOR=agent.li
 export KEFU_HEARTBEAT_MS=300
 HOST=$(hostname)
 
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus KEFU_METRICS_PORT="$BUS_M"
 it_start intake KEFU_METRICS_PORT="$INTAKE_M"
 it_start router KEFU_METRICS_PORT="$ROUTER_M"

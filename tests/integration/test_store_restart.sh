@@ -19,9 +19,9 @@ source "$here/routing_checks.sh"
 N=1500
 it_init store_restart
 rc_init
-export KEFU_ACTOR=agent.li
 export KEFU_ROUTER_CATCHUP_MS=200
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_start router

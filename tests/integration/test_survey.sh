@@ -25,7 +25,6 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init survey
-export KEFU_ACTOR=agent.li
 it__pick_port
 export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
 export KEFU_SURVEY=$KEFU_SURVEY_BIND
@@ -36,6 +35,7 @@ sub=$KEFU_BUILD_DIR/tests/integration/kefu-test-survey-sub
 [[ -x $sub ]] || it_fail "$sub is not built"
 
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_start router
@@ -85,8 +85,8 @@ routed "$A"; routed "$B"; routed "$C"; routed "$D"
 it_note "A=$A B=$B C=$C"
 q "UPDATE ticket SET imported = true WHERE no = '$C'" >/dev/null
 for no in "$A" "$B" "$C" "$D"; do
-    kefu --as eng.zhao respond "$no" --note '已联系业主' >/dev/null
-    kefu --as eng.zhao resolve "$no" --note '已修复' >/dev/null
+    kefu --cert "$(it_cert eng.zhao)" respond "$no" --note '已联系业主' >/dev/null
+    kefu --cert "$(it_cert eng.zhao)" resolve "$no" --note '已修复' >/dev/null
 done
 
 # ---- A: due after the delay, sent once, answered 5 -------------------------
@@ -167,7 +167,7 @@ expect_rc 0 "ticket show B"
     it_fail "kefu ticket show does not show the reopening: $OUT"
 
 # The loop closes: resolved again by the new owner, a second survey.
-run --as eng.liu resolve "$B" --note '重新做了防水'
+run --cert "$(it_cert eng.liu)" resolve "$B" --note '重新做了防水'
 expect_rc 0 "resolve the reopened B"
 it_wait_for "B's second survey to be sent" 20 \
     it_psql_is "SELECT resolution_no FROM survey s JOIN ticket t ON t.id = s.ticket_id
@@ -229,10 +229,10 @@ owners=$(q "SELECT count(DISTINCT hu.homeowner_id) FROM homeowner_unit hu JOIN u
              WHERE u.project_id = 'HZ-XH'")
 [[ $owners == 9 ]] || it_fail "expected 9 owners of HZ-XH units in the fixture, found $owners"
 
-run --as agent.li survey campaign --project HZ-XH --milestone move-in
+run --cert "$(it_cert agent.li)" survey campaign --project HZ-XH --milestone move-in
 expect_rc 1 "a campaign by an agent"
 grep -q forbidden <<<"$ERR" || it_fail "an agent's campaign is not forbidden: $ERR"
-run --as admin survey campaign --project HZ-XH --milestone move-in --json
+run --cert "$(it_cert admin)" survey campaign --project HZ-XH --milestone move-in --json
 expect_rc 0 "campaign"
 [[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "9 false " ]] || it_fail "campaign reply: $OUT"
 CAMPAIGN=$(json .campaign)
@@ -247,12 +247,12 @@ sent=$(q "SELECT count(*), count(DISTINCT (body->>'survey')) FROM event e JOIN s
 [[ $sent == "9|9" ]] || it_fail "survey.sent events of the campaign (events|surveys): $sent"
 [[ $(q "SELECT count(*) FROM event WHERE type = 'survey.sent' AND body->>'milestone' = 'move-in'
           AND body->>'kind' = 'campaign'") == 9 ]] || it_fail "survey.sent lacks kind/milestone"
-run --as cs.wang survey campaign --project HZ-XH --milestone move-in --json
+run --cert "$(it_cert cs.wang)" survey campaign --project HZ-XH --milestone move-in --json
 expect_rc 0 "the same campaign again"
 [[ $(json '.campaign, .duplicate' | tr '\n' ' ') == "$CAMPAIGN true " ]] || it_fail "re-run is not the same campaign: $OUT"
 [[ $(q "SELECT count(*) FROM survey WHERE kind = 'campaign'") == 9 ]] || it_fail "the re-run surveyed owners twice"
 # Another milestone is another campaign.
-run --as admin survey campaign --project HZ-XH --milestone revisit-4y --json
+run --cert "$(it_cert admin)" survey campaign --project HZ-XH --milestone revisit-4y --json
 expect_rc 0 "revisit-4y campaign"
 [[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "9 false " ]] || it_fail "revisit-4y: $OUT"
 # A campaign survey is answered by its id.

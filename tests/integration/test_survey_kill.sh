@@ -21,7 +21,6 @@ N=$((N_A + N_B))
 RESOLUTIONS=$((N_A + 2 * N_B))
 it_init survey_kill
 rc_init
-export KEFU_ACTOR=agent.li
 it__pick_port
 export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
 export KEFU_SURVEY=$KEFU_SURVEY_BIND
@@ -32,6 +31,7 @@ export KEFU_SURVEY_SCAN_MS=100
 export KEFU_SURVEY_CATCHUP_MS=200
 export KEFU_SURVEY_BATCH=20
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 it_start bus
 it_start intake
 it_start router
@@ -53,7 +53,7 @@ stream_a() {
     local no try
     for no in "${TICKETS[@]:0:N_A}"; do
         for try in 1 2 3 4; do
-            kefu --as agent.li --timeout 10000 resolve "$no" >/dev/null 2>>"$IT_DIR/log/stream.log" &&
+            kefu --timeout 10000 resolve "$no" >/dev/null 2>>"$IT_DIR/log/stream.log" &&
                 break
             [[ $(it_psql "SELECT status FROM ticket WHERE no = '$no'") == resolved ]] && break
             [[ $try == 4 ]] && echo "resolve $no failed" >>"$IT_DIR/stream.errors"
