@@ -493,7 +493,7 @@ cmd_status() {
 # ---------------------------------------------------------------- test passes
 
 # The sanitizer and fuzz passes of 'test' (issue 6): tests/fuzz/README.md.
-TEST_PACKAGES=(clang libclang-rt-dev valgrind)
+TEST_PACKAGES=(clang libclang-rt-dev valgrind jq)  # jq: the tests read the client's --json
 SAN_BUILD=$ROOT/build-asan
 FUZZ_BUILD=$ROOT/build-fuzz
 # Run again under ASan/UBSan: every unit test and corpus replay, and the
