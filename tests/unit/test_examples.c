@@ -38,7 +38,6 @@ static zmsg_t *s_build(size_t i)
     kf_body_t *body = kf_body_new();
     switch (i) {
     case 0:
-        kf_body_str(body, "actor", "wang.li");
         kf_body_str(body, "idem", "call-20261123-0007");
         kf_body_str(body, "kind", "complaint");
         kf_body_str(body, "category", "leak");
