@@ -10,9 +10,12 @@
 #     daemon answers from its own loop; 503 means its store is unreachable
 #     (as its last heartbeat found). The bus has no store: 200 while it runs.
 #  With the metrics port off (KEFU_METRICS_PORT=0), what is left:
-#  2. intake: the kefu client asks intake for one ticket as actor
-#     kefu.health; any answer but `unavailable` is healthy (an unknown actor
-#     is refused with unknown_actor, which needs intake's loop and the store).
+#  2. intake: the kefu client asks intake for one ticket with a probe
+#     certificate: the daemons' own key pair (KEFU_CURVE_CERT), which no staff
+#     member holds. Healthy when intake's certificate check refuses it as not
+#     registered (it looked the key up in the store), or answers; unhealthy
+#     on no answer, a failed handshake or `unavailable` (the store cannot be
+#     reached). Each probe logs one auth.refused warning in intake's log.
 #  3. bus: each of the four bound endpoints answers with a ZMTP greeting.
 #  4. the others: the daemon process holds an established TCP connection to
 #     the store and one to the bus (observed in /proc, not asked).
@@ -85,20 +88,41 @@ check_http() {
     healthy "GET /health on port $port: $(tail -n1 <<<"$answer")"
 }
 
+# Writes to $1 a client certificate (common/auth.h) made of the daemons' key
+# pair in $2, naming its own public key as the server's.
+probe_cert() {
+    local out=$1 server=$2 key
+    key=$(sed -n -E 's/^[[:space:]]+public-key = "(.{40})"$/\1/p' "$server" 2>/dev/null) &&
+        [[ -n $key ]] || return 1
+    # z85 keys hold no backslash, so awk -v keeps the key as it is.
+    (umask 077 && awk -v key="$key" '
+        { print }
+        /^metadata$/ { print "    server-key = \"" key "\""; seen = 1 }
+        END { if (!seen) { print "metadata"; print "    server-key = \"" key "\"" } }' \
+        "$server" >"$out")
+}
+
 # 2. intake answers the client.
 check_intake() {
-    local ep out rc
+    local ep out rc dir
     ep=$(local_endpoint "$(setting KEFU_INTAKE_BIND)")
-    out=$(timeout "$((timeout_s + 2))" kefu --endpoint "$ep" --as kefu.health \
+    dir=$(mktemp -d) || unhealthy "no temporary directory for the probe certificate"
+    if ! probe_cert "$dir/probe.cert" "$(setting KEFU_CURVE_CERT)"; then
+        rm -rf "$dir"
+        unhealthy "cannot read the daemons' certificate KEFU_CURVE_CERT=$(setting KEFU_CURVE_CERT)"
+    fi
+    out=$(timeout "$((timeout_s + 2))" kefu --endpoint "$ep" --cert "$dir/probe.cert" \
               --timeout "$((timeout_s * 1000))" tickets --limit 1 2>&1 >/dev/null)
     rc=$?
-    # 0 listed, 1 refused (unknown_actor for a non-staff actor): intake
-    # answered from its loop with the store reachable. 3: no answer or
-    # `unavailable`; 4: a reply that does not decode.
-    case $rc in
-        0|1) healthy "intake at $ep answered" ;;
-        *) unhealthy "intake at $ep: kefu exit $rc: ${out:-no output}" ;;
-    esac
+    rm -rf "$dir"
+    # 0 listed; 1 with "refused your certificate": intake's certificate check
+    # looked the key up in the store and found nobody (ZAP status 400).
+    # Otherwise 1 is a failed handshake, 3 no answer or `unavailable` (status
+    # 500: the store cannot be reached), 4 a reply that does not decode.
+    if [[ $rc == 0 ]] || [[ $rc == 1 && $out == *"refused your certificate"* ]]; then
+        healthy "intake at $ep answered"
+    fi
+    unhealthy "intake at $ep: kefu exit $rc: ${out:-no output}"
 }
 
 # 3. each endpoint the bus binds sends the ZMTP signature (ff .. 7f).

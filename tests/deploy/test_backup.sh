@@ -14,8 +14,9 @@ source "$here/../integration/routing_checks.sh"
 
 it_init backup
 rc_init
-export KEFU_ACTOR=agent.li KEFU_METRICS_PORT=0
+export KEFU_METRICS_PORT=0
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 PG=(-h 127.0.0.1 -p "$IT_PG_PORT" -U postgres)
 
 # The image's one-shot migration (deploy/docker-entrypoint.sh kefu-migrate,

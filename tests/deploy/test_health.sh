@@ -3,7 +3,8 @@
 # image), against real daemons: healthy when they are, unhealthy when what
 # they need is gone, healthy again when it is back. Both of its ways:
 #  - with the metrics port on (the image's default): GET /health;
-#  - with KEFU_METRICS_PORT=0: the kefu client asks intake, the bus's
+#  - with KEFU_METRICS_PORT=0: the kefu client asks intake (with a probe
+#    certificate made of the daemons' keys, which intake must look up), the bus's
 #    endpoints greet (ZMTP), the router holds connections to the store and
 #    the bus.
 set -euo pipefail
@@ -12,12 +13,12 @@ source "$here/../integration/lib.sh"
 
 HEALTH=$KEFU_SOURCE_DIR/deploy/healthcheck.sh
 it_init health
-export KEFU_ACTOR=agent.li
 export KEFU_HEALTH_TIMEOUT_S=3
 # The healthcheck calls the programs by name, as in the image.
 for d in "$KEFU_BUILD_DIR"/services/*/; do PATH=$d:$PATH; done
 export PATH
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 
 it__pick_port; P_BUS=$IT__PORT
 it__pick_port; P_INTAKE=$IT__PORT
@@ -83,6 +84,11 @@ run_case() {
         [[ $out == *"GET /health on port $P_INTAKE"* ]] || it_fail "the http check did not GET /health: $out"
     else
         [[ $out == *"intake at tcp://"*"answered"* ]] || it_fail "the client check was not used: $out"
+        # The probe is sealed for the daemons' key: with another server's
+        # certificate the handshake fails, which is no answer.
+        kefu admin server-cert --out "$IT_DIR/certs/other-server.cert" --force >/dev/null
+        expect unhealthy "$mode intake, another server's certificate" intake kefu-intake \
+            "${intake_env[@]}" KEFU_CURVE_CERT="$IT_DIR/certs/other-server.cert"
     fi
 
     # The store goes away: intake and router become unhealthy, the bus (no

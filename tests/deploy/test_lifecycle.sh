@@ -22,12 +22,12 @@ source "$here/../integration/routing_checks.sh"
 N=4000
 it_init lifecycle
 rc_init
-export KEFU_ACTOR=agent.li
 export KEFU_ROUTER_CATCHUP_MS=200
 # Starts KEY with its metrics endpoint on a free port (the defaults may be
 # taken by other tests).
 start() { it__pick_port; it_start "$1" KEFU_METRICS_PORT="$IT__PORT"; }
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 
 # ------------------------------------------------------------ configuration errors
 

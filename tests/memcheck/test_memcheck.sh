@@ -12,7 +12,6 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../integration/lib.sh"
 
 it_init memcheck
-export KEFU_ACTOR=agent.li
 export KEFU_ROUTER_SCAN_MS=300
 export KEFU_ROUTER_CATCHUP_MS=500
 export KEFU_TIMEOUT_MS=20000 # replies are slower under valgrind
@@ -22,6 +21,7 @@ bad_input=$KEFU_BUILD_DIR/tests/integration/bad_input
 [[ -x $bad_input ]] || it_fail "$bad_input is not built"
 
 it_pg_start
+export KEFU_CERT=$(it_cert agent.li)
 # Complaints of normal priority: first response due after 2 s, escalating
 # every 2 s, so that the router's escalation runs under valgrind too.
 it_psql "UPDATE sla_policy SET first_response_secs = 2, resolve_secs = 4, escalate_secs = 2
@@ -64,12 +64,12 @@ must ticket show "$no_a"
 must --json ticket show "$no_a"
 must tickets --limit 5
 must --json tickets --owner eng.zhao --status routed
-must --as eng.zhao respond "$no_a" --note '已联系业主'
-must --as eng.zhao transfer "$no_a" --to eng.liu --reason '楼上住户需工程部协调'
-must --as eng.liu resolve "$no_a" --note '已更换防水层'
+must --cert "$(it_cert eng.zhao)" respond "$no_a" --note '已联系业主'
+must --cert "$(it_cert eng.zhao)" transfer "$no_a" --to eng.liu --reason '楼上住户需工程部协调'
+must --cert "$(it_cert eng.liu)" resolve "$no_a" --note '已更换防水层'
 # Refused by intake, each with its reply.error.
-refused --as eng.liu transfer "$no_a" --to eng.zhao --reason ' '
-refused --as sales.xu resolve "$no_b"
+refused --cert "$(it_cert eng.liu)" transfer "$no_a" --to eng.zhao --reason ' '
+refused --cert "$(it_cert sales.xu)" resolve "$no_b"
 refused ticket show KF-1999-999999
 # Bad frames and hostile fields at intake's socket.
 BAD_INPUT_FILTER='test_*' KEFU_INTAKE=$KEFU_INTAKE "$bad_input" >"$IT_DIR/log/bad_input.out" 2>&1 ||
