@@ -195,10 +195,11 @@ int admin_revoke(cli_t *cli, int argc, char **argv)
         char key[KF_KEY_MAX + 1];
         s_key_of(argv[i], key);
         const char *params[] = {key, getenv("USER")};
+        /* Revoking again keeps the first revocation's time and operator. */
         PGresult *res = adm_exec(conn,
-                                 "UPDATE staff_cert SET revoked_at = now(), revoked_by = "
-                                 "coalesce($2, current_user) WHERE public_key = $1 "
-                                 "RETURNING staff_id, revoked_at = now()",
+                                 "UPDATE staff_cert SET revoked_at = coalesce(revoked_at, now()), "
+                                 "revoked_by = coalesce(revoked_by, $2, current_user) "
+                                 "WHERE public_key = $1 RETURNING staff_id",
                                  2, params, why, sizeof why);
         if (!res)
             rc = adm_fail(cli, "revoke", CLI_EXIT_TEMPORARY, "%s", why);

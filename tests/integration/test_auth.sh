@@ -132,7 +132,7 @@ out=$(kefu admin cert eng.sun --out "$CERTS/sun-2.cert" 2>&1) || rc=$?
 
 # ---- the body's "actor" is no one's word -------------------------------------------
 # One connection, kept open: it is used, then its certificate is revoked.
-kefu admin cert agent.li --out "$CERTS/session.cert" >/dev/null
+session_key=$(kefu admin cert agent.li --out "$CERTS/session.cert" --json | jq -r .public_key)
 session_start "$CERTS/session.cert"
 session_say ""
 [[ $GOT == ok ]] || it_fail "the session's first ticket.list was answered: $GOT"
@@ -161,6 +161,12 @@ session_say submit
 session_end
 expect_refused "intake, a revoked certificate" "$CERTS/session.cert" "$REFUSED" "${submit_args[@]}"
 expect_refused "kefu-survey, a revoked certificate" "$CERTS/session.cert" "$REFUSED" survey show 999999
+# Revoking it again keeps the record of the first revocation.
+revocation() { it_psql "SELECT revoked_at || ' ' || revoked_by FROM staff_cert WHERE public_key = '$session_key'"; }
+first=$(revocation)
+[[ $first == *" "?* ]] || it_fail "the revocation of $session_key is not recorded: '$first'"
+USER=someone.else kefu admin revoke "$session_key" >/dev/null || it_fail "revoking again failed"
+[[ $(revocation) == "$first" ]] || it_fail "revoking again rewrote the first revocation: $first -> $(revocation)"
 # agent.li's other certificate was not revoked.
 run tickets --limit 1
 expect_rc 0 "agent.li's own certificate after the other was revoked"
