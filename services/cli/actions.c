@@ -47,9 +47,10 @@ static void s_respond_help(FILE *out)
                  "Options:\n"
                  "  --note TEXT        what was said or done (at most 2000 bytes)\n\n");
     args_global_help(out);
-    fprintf(out,
-            "\nExample:\n"
-            "  kefu --as eng07 respond KF-2026-000123 --note '已电话联系业主，明早上门查看'\n");
+    fprintf(
+        out,
+        "\nExample:\n"
+        "  kefu --cert eng07.cert respond KF-2026-000123 --note '已电话联系业主，明早上门查看'\n");
 }
 
 /* `kefu transfer --help`. */
@@ -61,8 +62,10 @@ static void s_transfer_help(FILE *out)
                  "  --to STAFF         the new owner's staff id\n"
                  "  --reason TEXT      why, not blank (at most 500 bytes)\n\n");
     args_global_help(out);
-    fprintf(out, "\nExample:\n"
-                 "  kefu --as cs01 transfer KF-2026-000123 --to pm02 --reason '属物业维修范围'\n");
+    fprintf(
+        out,
+        "\nExample:\n"
+        "  kefu --cert cs01.cert transfer KF-2026-000123 --to pm02 --reason '属物业维修范围'\n");
 }
 
 /* `kefu resolve --help`. */
@@ -73,8 +76,10 @@ static void s_resolve_help(FILE *out)
                  "Options:\n"
                  "  --note TEXT        how it was resolved (at most 2000 bytes)\n\n");
     args_global_help(out);
-    fprintf(out, "\nExample:\n"
-                 "  kefu --as eng07 resolve KF-2026-000123 --note '防水层已重做，闭水试验通过'\n");
+    fprintf(
+        out,
+        "\nExample:\n"
+        "  kefu --cert eng07.cert resolve KF-2026-000123 --note '防水层已重做，闭水试验通过'\n");
 }
 
 /* Prints "TICKET WHAT at TIME" from the reply's time field. */

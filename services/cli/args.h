@@ -67,7 +67,7 @@ int args_usage(const cli_t *cli, const char *cmd, const char *field, const char 
     __attribute__((format(printf, 4, 5)));
 
 /* Checks a text argument named label in messages (e.g. "--summary" or
-   "KEFU_ACTOR"): valid UTF-8, at most max bytes, and not blank when
+   "KEFU_CERT"): valid UTF-8, at most max bytes, and not blank when
    required. Returns 0, or CLI_EXIT_USAGE after reporting. */
 int args_check(const cli_t *cli, const char *cmd, const char *field, const char *label,
                const char *value, size_t max, bool required);

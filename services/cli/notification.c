@@ -53,7 +53,7 @@ static void s_help(FILE *out)
                  "2 usage error, 3 the store is unreachable.\n\n"
                  "Example:\n"
                  "  kefu notification list --status failed\n"
-                 "  kefu --as admin notification resend 1234\n");
+                 "  kefu notification resend 1234\n");
 }
 
 /* Connects to the store; NULL after reporting. */

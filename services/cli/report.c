@@ -77,9 +77,9 @@ static void s_help(FILE *out)
         "The wait for the reply is 60 s unless --timeout or KEFU_TIMEOUT_MS says.\n\n");
     args_global_help(out);
     fprintf(out, "\nExamples:\n"
-                 "  kefu --as cs.wang report --month 2026-03\n"
-                 "  kefu --as cs.wang report --month 2026-03 --by project --chart kpi.svg\n"
-                 "  kefu --as cs.wang report --from 2026-01-01 --to 2026-04-01 --json\n");
+                 "  kefu report --month 2026-03\n"
+                 "  kefu report --month 2026-03 --by project --chart kpi.svg\n"
+                 "  kefu report --from 2026-01-01 --to 2026-04-01 --json\n");
 }
 
 /* 0 when path can be written (checked before the work is asked for, and

@@ -36,7 +36,7 @@ static void s_help(FILE *out)
                  "history, one line per entry, oldest first.\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
-                 "  kefu --as agent01 ticket show KF-2026-000123\n");
+                 "  kefu ticket show KF-2026-000123\n");
 }
 
 /* A string field of map, or NULL when absent; buf holds it. */

@@ -111,7 +111,7 @@ static void s_help(FILE *out)
             "  --idem KEY         idempotency key, at most 64 bytes (default: a new UUID)\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
-                 "  kefu --as agent01 submit --kind complaint --category leak --channel phone \\\n"
+                 "  kefu submit --kind complaint --category leak --channel phone \\\n"
                  "       --priority high --project HZ-XH --building 3 --unit 1202 \\\n"
                  "       --phone 13800138000 --name 张三 --summary '卫生间漏水，楼下已受影响'\n");
 }

@@ -68,7 +68,7 @@ static void s_answer_help(FILE *out)
                  "  --comment TEXT     the customer's words (at most 1000 bytes)\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
-                 "  kefu --as agent.li survey answer KF-2026-000123 --score 4 --nps 9 \\\n"
+                 "  kefu survey answer KF-2026-000123 --score 4 --nps 9 \\\n"
                  "       --comment '维修及时，师傅态度很好'\n");
 }
 
@@ -201,7 +201,7 @@ static void s_campaign_help(FILE *out)
                  "                     revisit)\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
-                 "  kefu --as admin survey campaign --project HZ-XH --milestone move-in\n");
+                 "  kefu --cert admin.cert survey campaign --project HZ-XH --milestone move-in\n");
 }
 
 static kf_body_t *s_campaign_body(const cli_t *cli, const void *arg)
@@ -276,7 +276,7 @@ static void s_show_help(FILE *out)
                  "score, nps, who recorded the answer, and the customer's comment.\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
-                 "  kefu --as agent.li survey show KF-2026-000123\n");
+                 "  kefu survey show KF-2026-000123\n");
 }
 
 /* Target of a show request. */

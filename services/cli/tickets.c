@@ -55,7 +55,7 @@ static void s_help(FILE *out)
                  "  --limit N          at most N tickets, 1..100 (default 50)\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
-                 "  kefu --as agent01 tickets --status routed --project HZ-XH --limit 20\n");
+                 "  kefu tickets --status routed --project HZ-XH --limit 20\n");
 }
 
 /* Parses and checks argv; returns ARGS_OK, ARGS_HELP or an exit code. */
