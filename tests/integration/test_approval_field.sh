@@ -51,7 +51,8 @@ it_as gm.zheng kefu delegate set vp.zhou --from now --to +7d >/dev/null
 approver() {
     local staff=$1 cert ids id
     cert=$(it_cert "$staff")
-    while [[ ! -f $IT_DIR/stop ]]; do
+    # Ends with the test, even one that failed before writing stop.
+    while [[ ! -f $IT_DIR/stop ]] && kill -0 "$IT_MAIN_PID" 2>/dev/null; do
         ids=$(KEFU_CERT=$cert kefu --timeout 2000 approvals --json 2>/dev/null |
               jq -r --arg me "$staff" '.steps[] | select(.assigned_to == $me) | .request' 2>/dev/null) || true
         for id in $ids; do
