@@ -74,8 +74,9 @@ Environment:
                      the database must exist. No PostgreSQL is started or stopped.
   KEFU_PG_PORT       port of the private PostgreSQL (default 5544; 127.0.0.1 only)
   KEFU_LOG_LEVEL     daemons' log level (default info)
-  KEFU_BUS_PUB/SUB/PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE
-                     daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700)
+  KEFU_BUS_PUB/SUB/PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE,
+  KEFU_APPROVAL_BIND, KEFU_APPROVAL
+                     daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700, :7720)
   KEFU_CURVE_CERT    the daemons' certificate (default $VAR/certs/server.cert,
                      made on first 'up' with kefu admin server-cert)
   KEFU_CERT          the certificate the demo's client acts with (default the
@@ -263,6 +264,13 @@ database_up() {
         [[ -x $KEFU_CLI ]] || die "the kefu client is not built ($KEFU_CLI missing)"
         "$KEFU_CLI" admin import "$ROOT/deploy/demo-org.json" | sed 's/^/  /' ||
             die "kefu admin import deploy/demo-org.json failed"
+        # Its approval policies (the import format does not carry them yet).
+        if [[ -f $ROOT/deploy/demo-approval.sql ]]; then
+            say "loading the demo approval policies (deploy/demo-approval.sql)"
+            psql -X -q -At -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" \
+                 -f "$ROOT/deploy/demo-approval.sql" >/dev/null ||
+                die "loading deploy/demo-approval.sql failed"
+        fi
     else
         warn "deploy/demo-org.json not found; no demo organisation loaded"
     fi
@@ -290,6 +298,7 @@ daemon_binds() {
     case $1 in
         bus) echo "$KEFU_BUS_PUB $KEFU_BUS_SUB $KEFU_BUS_PUSH $KEFU_BUS_PULL" ;;
         intake) echo "$KEFU_INTAKE_BIND" ;;
+        approval) echo "$KEFU_APPROVAL_BIND" ;;
     esac
 }
 
@@ -357,6 +366,8 @@ export_endpoints() {
     export KEFU_BUS_PULL=${KEFU_BUS_PULL:-tcp://127.0.0.1:7704}
     export KEFU_INTAKE_BIND=${KEFU_INTAKE_BIND:-tcp://127.0.0.1:7700}
     export KEFU_INTAKE=${KEFU_INTAKE:-$KEFU_INTAKE_BIND}
+    export KEFU_APPROVAL_BIND=${KEFU_APPROVAL_BIND:-tcp://127.0.0.1:7720}
+    export KEFU_APPROVAL=${KEFU_APPROVAL:-$KEFU_APPROVAL_BIND}
     # The notifier's file channel: every SMS and e-mail as a JSON line, since
     # a development machine has no SMS gateway or mail server.
     export KEFU_NOTIFY_FILE=${KEFU_NOTIFY_FILE:-$VAR/notifications.jsonl}
