@@ -17,7 +17,8 @@ typedef enum {
     NET_REFUSED    /* the daemon refused the certificate at the handshake; err says why */
 } net_status_t;
 
-/* Connects a DEALER (linger 0) to endpoint as a CURVE client with the
+/* Connects a DEALER (linger 0) to endpoint (or to each of a comma-separated
+   list of instances, any of which may answer) as a CURVE client with the
    certificate in cert (common/auth.h). Returns NULL with err filled when
    the endpoint is not valid or the certificate cannot be used. */
 net_t *net_new(const char *endpoint, const char *cert, kf_error_t *err);

@@ -1,0 +1,22 @@
+-- The fault run's short time units (tests/fault/run.sh): what a real
+-- organisation counts in hours or days, here in seconds, so that deadlines
+-- fall due while daemons are being killed, stopped and restarted.
+
+-- Repair requests: a first response within 4 s, then escalation every 4 s
+-- (owner -> manager -> department head -> project GM) unless answered.
+UPDATE sla_policy SET first_response_secs = 4, resolve_secs = 60, escalate_secs = 4
+ WHERE kind = 'repair';
+
+-- Repair costs: any of two engineers (escalated to their manager after 4 s),
+-- then finance, which the run leaves silent: approved by policy after 3 s,
+-- reminded after 1 s.
+SELECT kefu_approval_policy_put($$
+{"id": "f-repair", "name": "fault run: any-of, then a silent finance", "type": "repair_cost",
+ "stages": [
+  {"rule": "any", "steps": [
+    {"label": "engineering head", "approver": {"staff": "eng.sun"}, "deadline_s": 4, "on_timeout": "escalate"},
+    {"label": "engineering manager", "approver": {"staff": "eng.liu"}, "deadline_s": 4, "on_timeout": "escalate"}]},
+  {"rule": "all", "steps": [
+    {"label": "finance", "approver": {"head": "finance"}, "deadline_s": 3, "remind_s": 1, "on_timeout": "approve"}]}
+ ]}
+$$::jsonb);
