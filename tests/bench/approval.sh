@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# kefu approval benchmark: decisions per second one kefu-approval daemon
+# sustains against a durable private PostgreSQL, and in the same run
+# pgbench's one-row INSERT at the same concurrency as the baseline. Run on
+# demand, never from ctest (speed is measured, never asserted in tests).
+#
+#   tests/bench/approval.sh [-n N] [-c "1 4"] [-T SECONDS]
+#
+# N requests (default 2000) are opened in the store at once, over 20
+# approvers (one step each, policy by amount band); then C clients
+# (kefu-test-approval-decide, one connection per approver certificate)
+# decide them all through the one daemon. Decisions per second come from
+# the store's timestamps (first to last decided_at); the daemon's CPU time
+# per decision and peak RSS from /proc. Prints a Markdown table.
+set -euo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source_dir=$(cd "$here/../.." && pwd)
+N=2000 CLIENTS="1 4" PGBENCH_SECONDS=10
+while (($#)); do
+    case $1 in
+        -n) N=${2:?}; shift 2 ;;
+        -c) CLIENTS=${2:?}; shift 2 ;;
+        -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
+        -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) echo "approval.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    esac
+done
+build_dir=${KEFU_BUILD_DIR:-$source_dir/build}
+[[ ${KEFU_NO_BUILD:-0} == 1 ]] ||
+    cmake --build "$build_dir" -j "$(nproc)" --target kefu-approval kefu kefu-test-approval-decide >/dev/null
+export KEFU_BUILD_DIR=$build_dir KEFU_SOURCE_DIR=$source_dir KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-1800}
+PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
+DECIDE=$build_dir/tests/integration/kefu-test-approval-decide
+source "$source_dir/tests/integration/lib.sh"
+it_init bench_approval
+it__pick_port
+export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
+it_pg_start
+for setting in fsync synchronous_commit full_page_writes; do
+    it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
+done
+it_psql "SELECT pg_reload_conf()" >/dev/null
+it_psql "INSERT INTO staff (id, name, department_id, role, manager_id)
+         SELECT format('ap%s', lpad(g::text, 2, '0')), format('审批人 %s', g), 'cs', 'manager', 'cs.wang'
+           FROM generate_series(1, 20) g" >/dev/null
+it_psql "SELECT kefu_approval_policy_put(jsonb_build_object('id', format('b-%s', k),
+           'type', 'refund', 'min_yuan', 100 * (k - 1), 'max_yuan', 100 * k, 'stages', jsonb_build_array(
+           jsonb_build_object('rule', 'all', 'steps', jsonb_build_array(jsonb_build_object(
+             'label', 'refund check', 'approver', jsonb_build_object('staff', format('ap%s', lpad(k::text, 2, '0'))),
+             'deadline_s', 86400, 'on_timeout', 'delegate'))))))
+           FROM generate_series(1, 20) k" >/dev/null
+for k in $(seq -w 1 20); do it_cert "ap$k" >/dev/null; done
+it_cert agent.li >/dev/null
+key=$(it_psql "SELECT public_key FROM staff_cert WHERE staff_id = 'agent.li' AND revoked_at IS NULL LIMIT 1")
+it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
+                                     payload text NOT NULL)" >/dev/null
+echo "INSERT INTO bench_pgbench (payload) VALUES ('退款审批');" >"$IT_DIR/insert.sql"
+chmod 644 "$IT_DIR/insert.sql"
+it_start approval
+it_wait_for "kefu-approval to answer" 30 env KEFU_CERT="$(it_cert ap01)" kefu --endpoint "$KEFU_APPROVAL_BIND" approvals
+
+cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$1/stat"; }
+rows=()
+for c in $CLIENTS; do
+    it_psql "TRUNCATE approval_step, approval_request RESTART IDENTITY CASCADE" >/dev/null
+    it_psql "SELECT count(*) FROM generate_series(1, $N) g,
+               LATERAL kefu_submit(NULL, 'agent.li', 'complaint', 'other', 'phone', 'normal', 'HZ-XH',
+                                   NULL, NULL, '13800000000', NULL, format('退款 %s', g), NULL, 'bench')" >/dev/null
+    opened=$(it_psql "SELECT count(DISTINCT t.no) FROM (SELECT t.no, row_number() OVER (ORDER BY t.id) AS g FROM ticket t
+                        WHERE NOT EXISTS (SELECT 1 FROM approval_request r WHERE r.ticket_id = t.id)
+                        ORDER BY t.id DESC LIMIT $N) t,
+               LATERAL kefu_approval_open('$key', NULL, t.no, 'refund', ((t.g - 1) % 20) * 10000 + 5000,
+                                          'bench', current_date + 30, NULL, 'bench') o
+              WHERE o.err_code IS NULL")
+    it_psql "SELECT r.id, '$IT_DIR/certs/' || s.approver || '.cert', '$KEFU_APPROVAL_BIND'
+               FROM approval_request r JOIN approval_step s ON s.request_id = r.id ORDER BY random()" |
+        tr '|' ' ' >"$IT_DIR/decisions"
+    rm -f "$IT_DIR"/part.*
+    split -n "l/$c" "$IT_DIR/decisions" "$IT_DIR/part."
+    pid=$(it_pid approval)
+    cpu0=$(cpu_ms "$pid")
+    pids=()
+    for part in "$IT_DIR"/part.*; do "$DECIDE" <"$part" >"$part.out" 2>&1 & pids+=($!); done
+    for p in "${pids[@]}"; do wait "$p" || it_fail "a decider failed: $(cat "$IT_DIR"/part.*.out)"; done
+    cpu1=$(cpu_ms "$pid")
+    decided=$(it_psql "SELECT count(*) FROM approval_step WHERE decided_at IS NOT NULL")
+    rate=$(it_psql "SELECT round(count(*) / extract(epoch FROM max(decided_at) - min(decided_at))::numeric, 0)
+                      FROM approval_step WHERE decided_at IS NOT NULL")
+    it__as_pg "$PGBENCH" -n -M prepared -f "$IT_DIR/insert.sql" -c "$c" -j "$(( c < 2 ? c : 2 ))" \
+        -T "$PGBENCH_SECONDS" -h 127.0.0.1 -p "$IT_PG_PORT" -U postgres kefu >"$IT_DIR/pgbench.out" 2>&1 ||
+        it_fail "pgbench failed: $(tail -n 3 "$IT_DIR/pgbench.out")"
+    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$IT_DIR/pgbench.out")
+    ratio=$(awk -v a="$rate" -v t="$tps" 'BEGIN { printf "%.2f", a / t }')
+    rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
+    rows+=("| $c | $opened / $decided | $rate | $(( (cpu1 - cpu0) * 1000 / (decided > 0 ? decided : 1) )) | $rss | ${tps%.*} | $ratio |")
+done
+machine="$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), PostgreSQL $(it_psql "SHOW server_version") durable (fsync, synchronous_commit, full_page_writes on)"
+echo
+echo "## Approval decisions, one kefu-approval, $(date -u +%FT%RZ) — N=$N"
+echo
+echo "Machine: $machine. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
+echo "| clients | opened / decided | decisions/s (store) | daemon CPU µs per decision | daemon peak RSS KiB | pgbench one-row tps | ÷ pgbench |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
+printf '%s\n' "${rows[@]}"
