@@ -99,6 +99,23 @@ void kpi_sort(int64_t *values, size_t n)
         qsort(values, n, sizeof values[0], s_cmp_int64);
 }
 
+int kpi_cycle(int64_t *ms, size_t n, kpi_cycle_t *out)
+{
+    memset(out, 0, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        if (ms[i] < 0)
+            return -1;
+    kpi_sort(ms, n);
+    int64_t median, p90;
+    if (!kpi_percentile(ms, n, 50, &median) || !kpi_percentile(ms, n, 90, &p90))
+        return 0;
+    out->n = (int64_t)n;
+    out->present = true;
+    out->median_s = kpi_div_round(median, 1000);
+    out->p90_s = kpi_div_round(p90, 1000);
+    return 0;
+}
+
 /* ---- calendar --------------------------------------------------------- */
 
 /* Reads exactly width ASCII digits at text into *out. */

@@ -80,6 +80,23 @@ bool kpi_percentile(const int64_t *sorted, size_t n, int p, int64_t *out);
 /* Sorts values ascending in place (for kpi_percentile). */
 void kpi_sort(int64_t *values, size_t n);
 
+/* A cycle time over n durations (approval cycle time): the count, and
+   the median and 90th percentile in the nearest-rank sense above, each
+   converted from milliseconds to whole seconds rounded half away from
+   zero (rounding after choosing the rank, which is the same as choosing
+   among rounded values: rounding keeps the order). */
+typedef struct {
+    int64_t n;        /* durations counted */
+    bool present;     /* n > 0: median_s and p90_s hold figures */
+    int64_t median_s; /* rank ceil(n / 2): the lower middle when n is even */
+    int64_t p90_s;    /* rank ceil(9 n / 10) */
+} kpi_cycle_t;
+
+/* Sorts ms (n durations in milliseconds, each >= 0) in place and fills
+   out; over no durations out is absent (present false, figures 0).
+   Returns -1 (out absent) when a duration is negative. */
+int kpi_cycle(int64_t *ms, size_t n, kpi_cycle_t *out);
+
 /* ---- calendar --------------------------------------------------------- */
 
 #define KPI_YEAR_MIN 1970

@@ -10,9 +10,10 @@
 
 const char *const report_by_names[] = {"project", "department", "kind", NULL};
 
-#define S_LEVELS 3   /* escalation levels (002_tickets.sql: 0-3) */
-#define S_KEY_MAX 64 /* bytes of a group key kept */
-#define S_APPROVAL_ABSENT "no approval data yet"
+#define S_LEVELS 3          /* escalation levels (002_tickets.sql: 0-3) */
+#define S_KEY_MAX 64        /* bytes of a group key kept */
+#define S_CYCLE_ROWS_MAX 32 /* steps, and approvers, in a reply (the 64 KiB frame) */
+#define S_APPROVAL_NONE "no request completed in the period"
 
 /* ---- SQL -----------------------------------------------------------------
    The figure statements take: $1 from and $2 to (ms, the half-open
@@ -113,16 +114,44 @@ static const char *const s_sql_surveys =
 static const char *const s_sql_surveys_series =
     "SELECT 0, b.label, f.* FROM " S_MONTHS " CROSS JOIN LATERAL ("
     "  SELECT " S_SURVEY_FIGURES " FROM survey x WHERE " S_IN_MONTH("x.answered_at") ") f";
-// clang-format on
 
-/* Approval cycle time: NULL until the approval tables exist (issue 3), and
-   the KPI is reported absent with S_APPROVAL_ABSENT. Adding it is this one
-   query: parameters $1-$4 as above (nparams 4 below), rows (grouping(g), g, requests
-   completed in the period, median seconds, 90th percentile seconds) from
-   percentile_disc(0.5) and percentile_disc(0.9) WITHIN GROUP (ORDER BY
-   the request's completion minus its start in seconds), which is the
-   nearest-rank method of kpi.h. s_fill_approvals already reads it. */
-static const char *const s_sql_approvals = NULL;
+/* Approval cycle time: the approval requests completed (approved or
+   rejected) in the period, found by approval_request_completed_idx, each
+   with its request -> completion in ms, grouped by its ticket; one sorted
+   array of durations per group, whose median and 90th percentile kpi.h
+   computes (kpi_cycle). No request: the total's array is NULL. */
+static const char *const s_sql_approvals =
+    "SELECT grouping(x.g), x.g, array_agg(x.ms ORDER BY x.ms) "
+    "FROM (SELECT kefu_ms(r.completed_at) - kefu_ms(r.requested_at) AS ms, " S_TICKET_GROUP " AS g "
+    "      FROM approval_request r JOIN ticket t ON t.id = r.ticket_id "
+    "      WHERE " S_IN_PERIOD("r.completed_at") ") x "
+    "GROUP BY GROUPING SETS ((), (x.g))";
+
+/* The decided steps of those requests ($1, $2 as above), by label
+   (first column 0) and by approver (1), each with a sorted array of
+   durations (ms). A step's duration runs from when the request reached
+   its stage (the request's start for stage 1, else the last decision of
+   the stage before, which completed it) to its decision, so time lost
+   before a timeout moved the step counts against the step. An approver's
+   runs from when the step was assigned to them (or moved to them) to the
+   decision; the approver is who decided (decided_by, also when deciding
+   as a delegate) or, for a step approved at its deadline by the policy
+   (auto_approve, decided by no one), the step's approver, whose silence
+   it was. Skipped steps (their stage was decided without them) are in
+   neither. */
+static const char *const s_sql_approval_steps =
+    "WITH x AS (SELECT s.label, coalesce(s.decided_by, s.approver) AS who, "
+    "    kefu_ms(s.decided_at) - kefu_ms(coalesce(CASE WHEN s.stage = 1 THEN r.requested_at "
+    "      ELSE (SELECT max(p.decided_at) FROM approval_step p "
+    "             WHERE p.request_id = s.request_id AND p.stage = s.stage - 1) END, "
+    "      s.assigned_at)) AS step_ms, "
+    "    kefu_ms(s.decided_at) - kefu_ms(s.assigned_at) AS who_ms "
+    "  FROM approval_request r JOIN approval_step s ON s.request_id = r.id "
+    "  WHERE " S_IN_PERIOD("r.completed_at") " AND s.decided_at IS NOT NULL) "
+    "SELECT 0, x.label, array_agg(x.step_ms ORDER BY x.step_ms) FROM x GROUP BY x.label "
+    "UNION ALL "
+    "SELECT 1, x.who, array_agg(x.who_ms ORDER BY x.who_ms) FROM x GROUP BY x.who";
+// clang-format on
 
 /* The zone of the report (the request's, else the store's kefu.tz), now,
    and the current local month; no row when the zone is unknown. */
@@ -141,7 +170,6 @@ static const char *const s_sql_months =
     "SELECT to_char(timezone($1::text, kefu_ts($2::bigint)), 'YYYY-MM'), "
     "to_char(timezone($1::text, kefu_ts($3::bigint)), 'YYYY-MM')";
 
-
 /* ---- figures ------------------------------------------------------------ */
 
 /* The counts of one group (or of the total) over one period. */
@@ -151,12 +179,11 @@ typedef struct {
     int64_t tickets;         /* received in the period, every kind */
     int64_t complaints;      /* of which complaints */
     int64_t fr_num, fr_den, fr_pending;
-    int64_t rm_num;                 /* over complaints */
-    int64_t esc[S_LEVELS + 1];      /* escalations by level; [0] all levels */
-    int64_t sat_num, sat_den;       /* answers scoring 4-5, answers with a score */
-    kpi_nps_t nps;                  /* answers with a 0-10 score */
-    int64_t ap_den, ap_med, ap_p90; /* requests completed; seconds (no row: none) */
-    bool ap_null;                   /* median and p90 absent */
+    int64_t rm_num;            /* over complaints */
+    int64_t esc[S_LEVELS + 1]; /* escalations by level; [0] all levels */
+    int64_t sat_num, sat_den;  /* answers scoring 4-5, answers with a score */
+    kpi_nps_t nps;             /* answers with a 0-10 score */
+    kpi_cycle_t ap;            /* approval requests completed (none: absent) */
 } s_fig_t;
 
 /* The figures of one period: the total and the groups. */
@@ -206,42 +233,78 @@ static int64_t s_int(PGresult *res, int row, int col)
 }
 
 /* Reads a row of the tickets statement. */
-static void s_fill_tickets(s_fig_t *fig, PGresult *res, int row)
+static int s_fill_tickets(s_fig_t *fig, PGresult *res, int row, kf_error_t *err)
 {
+    (void)err;
     fig->tickets = s_int(res, row, 2);
     fig->complaints = s_int(res, row, 3);
     fig->fr_num = s_int(res, row, 4);
     fig->fr_den = s_int(res, row, 5);
     fig->fr_pending = s_int(res, row, 6);
     fig->rm_num = s_int(res, row, 7);
+    return 0;
 }
 
 /* Reads a row of the escalations statement (one level of one group). */
-static void s_fill_escalations(s_fig_t *fig, PGresult *res, int row)
+static int s_fill_escalations(s_fig_t *fig, PGresult *res, int row, kf_error_t *err)
 {
+    (void)err;
     int64_t level = s_int(res, row, 2), count = s_int(res, row, 3);
     if (level >= 1 && level <= S_LEVELS)
         fig->esc[level] += count;
     fig->esc[0] += count;
+    return 0;
 }
 
 /* Reads a row of the surveys statement. */
-static void s_fill_surveys(s_fig_t *fig, PGresult *res, int row)
+static int s_fill_surveys(s_fig_t *fig, PGresult *res, int row, kf_error_t *err)
 {
+    (void)err;
     fig->sat_den = s_int(res, row, 2);
     fig->sat_num = s_int(res, row, 3);
     fig->nps.promoters = s_int(res, row, 4);
     fig->nps.passives = s_int(res, row, 5);
     fig->nps.detractors = s_int(res, row, 6);
+    return 0;
+}
+
+/* The cycle time of a column holding a bigint array of durations (ms) as
+   PostgreSQL writes it ("{1,2,3}"; NULL for none). */
+static int s_cycle_of(PGresult *res, int row, int col, kpi_cycle_t *out, kf_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (PQgetisnull(res, row, col))
+        return 0;
+    const char *text = PQgetvalue(res, row, col);
+    size_t cap = 1;
+    for (const char *c = text; *c; c++)
+        cap += *c == ',';
+    int64_t *ms = malloc(cap * sizeof *ms);
+    if (!ms)
+        return kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
+    size_t n = 0;
+    const char *p = text;
+    bool bad = *p++ != '{';
+    while (!bad && *p != '}' && n < cap) {
+        char *end;
+        ms[n++] = strtoll(p, &end, 10);
+        bad = end == p || (*end != ',' && *end != '}');
+        p = *end == ',' ? end + 1 : end;
+    }
+    bad = bad || *p != '}' || kpi_cycle(ms, n, out) != 0;
+    free(ms);
+    if (bad) {
+        kf_error("report.bad_durations", "reason=\"not an array of durations >= 0\" value=%.64s",
+                 text);
+        return kf_error_set(err, KF_E_INTERNAL, "", "the store returned a bad duration");
+    }
+    return 0;
 }
 
 /* Reads a row of the approvals statement. */
-static void s_fill_approvals(s_fig_t *fig, PGresult *res, int row)
+static int s_fill_approvals(s_fig_t *fig, PGresult *res, int row, kf_error_t *err)
 {
-    fig->ap_den = s_int(res, row, 2);
-    fig->ap_null = PQgetisnull(res, row, 3);
-    fig->ap_med = s_int(res, row, 3);
-    fig->ap_p90 = s_int(res, row, 4);
+    return s_cycle_of(res, row, 2, &fig->ap, err);
 }
 
 /* A source of figures: named statements (over a period, and per month of
@@ -252,7 +315,7 @@ typedef struct {
     int nparams;             /* the first n of $1-$5; the series statement takes as many */
     const char *series_name; /* NULL: not in the series */
     const char *const *series_sql;
-    void (*fill)(s_fig_t *fig, PGresult *res, int row);
+    int (*fill)(s_fig_t *fig, PGresult *res, int row, kf_error_t *err);
 } s_source_t;
 
 static const s_source_t s_sources[] = {
@@ -261,7 +324,7 @@ static const s_source_t s_sources[] = {
     {"report_escalations", &s_sql_escalations, 3, NULL, NULL, s_fill_escalations},
     {"report_surveys", &s_sql_surveys, 3, "report_surveys_series", &s_sql_surveys_series,
      s_fill_surveys},
-    {"report_approvals", &s_sql_approvals, 4, NULL, NULL, s_fill_approvals},
+    {"report_approvals", &s_sql_approvals, 3, NULL, NULL, s_fill_approvals},
 };
 #define S_NSOURCES (sizeof s_sources / sizeof s_sources[0])
 
@@ -270,6 +333,7 @@ void report_prepare(kf_store_t *store)
     kf_store_statement(store, "report_clock", s_sql_clock);
     kf_store_statement(store, "report_instants", s_sql_instants);
     kf_store_statement(store, "report_months", s_sql_months);
+    kf_store_statement(store, "report_approval_steps", s_sql_approval_steps);
     for (size_t i = 0; i < S_NSOURCES; i++) {
         if (*s_sources[i].sql)
             kf_store_statement(store, s_sources[i].name, *s_sources[i].sql);
@@ -544,7 +608,8 @@ static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, k
 
 /* Runs a statement and files each row's counts under its group. */
 static int s_run_source(kf_store_t *store, const char *name, int nparams, const char *const *params,
-                        void (*fill)(s_fig_t *, PGresult *, int), s_figs_t *figs, kf_error_t *err)
+                        int (*fill)(s_fig_t *, PGresult *, int, kf_error_t *), s_figs_t *figs,
+                        kf_error_t *err)
 {
     PGresult *res = s_exec(store, name, nparams, params, err);
     if (!res)
@@ -555,10 +620,59 @@ static int s_run_source(kf_store_t *store, const char *name, int nparams, const 
             PQclear(res);
             return kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
         }
-        fill(fig, res, row);
+        if (fill(fig, res, row, err) != 0) {
+            PQclear(res);
+            return -1;
+        }
     }
     PQclear(res);
     return 0;
+}
+
+/* The cycle time of one step label or one approver. */
+typedef struct {
+    char key[S_KEY_MAX + 1];
+    kpi_cycle_t c;
+} s_cycle_row_t;
+
+/* The per-step and per-approver cycle times of the period. */
+typedef struct {
+    s_cycle_row_t *rows[2]; /* [0] by step label, [1] by approver */
+    size_t n[2];
+} s_cycles_t;
+
+static void s_cycles_free(s_cycles_t *cycles)
+{
+    free(cycles->rows[0]);
+    free(cycles->rows[1]);
+    memset(cycles, 0, sizeof *cycles);
+}
+
+/* Runs the steps statement over the period into cycles. */
+static int s_collect_cycles(kf_store_t *store, const s_period_t *p, s_cycles_t *cycles,
+                            kf_error_t *err)
+{
+    char from_s[24], to_s[24];
+    snprintf(from_s, sizeof from_s, "%" PRId64, p->from);
+    snprintf(to_s, sizeof to_s, "%" PRId64, p->to);
+    const char *params[] = {from_s, to_s};
+    PGresult *res = s_exec(store, "report_approval_steps", 2, params, err);
+    if (!res)
+        return -1;
+    int rows = PQntuples(res), rc = 0;
+    for (int i = 0; i < 2 && rc == 0; i++) {
+        cycles->rows[i] = calloc(rows > 0 ? (size_t)rows : 1, sizeof *cycles->rows[i]);
+        if (!cycles->rows[i])
+            rc = kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
+    }
+    for (int row = 0; row < rows && rc == 0; row++) {
+        int which = strcmp(PQgetvalue(res, row, 0), "0") == 0 ? 0 : 1;
+        s_cycle_row_t *r = &cycles->rows[which][cycles->n[which]++];
+        snprintf(r->key, sizeof r->key, "%s", PQgetvalue(res, row, 1));
+        rc = s_cycle_of(res, row, 2, &r->c, err);
+    }
+    PQclear(res);
+    return rc;
 }
 
 /* Runs every source over the period, grouped by group (NULL: total only). */
@@ -651,25 +765,72 @@ static void s_put_nps(kf_body_t *parent, const kpi_nps_t *nps)
     kf_body_map(parent, "nps", &body);
 }
 
-static void s_put_approval(kf_body_t *parent, const s_fig_t *fig)
+/* den, median_s and p90_s of a cycle time into body; nil when absent. */
+static void s_put_cycle(kf_body_t *body, const kpi_cycle_t *c)
 {
-    kf_body_t *body = kf_body_new();
-    if (!s_sql_approvals) {
-        kf_body_nil(body, "den");
+    kf_body_int(body, "den", c->n);
+    if (c->present) {
+        kf_body_int(body, "median_s", c->median_s);
+        kf_body_int(body, "p90_s", c->p90_s);
+    } else {
         kf_body_nil(body, "median_s");
         kf_body_nil(body, "p90_s");
-        kf_body_str(body, "absent", S_APPROVAL_ABSENT);
-    } else {
-        kf_body_int(body, "den", fig->ap_den);
-        if (fig->ap_den == 0 || fig->ap_null) {
-            kf_body_nil(body, "median_s");
-            kf_body_nil(body, "p90_s");
-            kf_body_str(body, "absent", "no request completed in the period");
-        } else {
-            kf_body_int(body, "median_s", fig->ap_med);
-            kf_body_int(body, "p90_s", fig->ap_p90);
-            kf_body_nil(body, "absent");
-        }
+    }
+}
+
+/* Orders cycle rows by count, largest first (to keep the largest when
+   cut), then by key. */
+static int s_cmp_cycle_size(const void *a, const void *b)
+{
+    const s_cycle_row_t *x = a, *y = b;
+    if (x->c.n != y->c.n)
+        return x->c.n > y->c.n ? -1 : 1;
+    return strcmp(x->key, y->key);
+}
+
+static int s_cmp_cycle_key(const void *a, const void *b)
+{
+    return strcmp(((const s_cycle_row_t *)a)->key, ((const s_cycle_row_t *)b)->key);
+}
+
+/* rows (at most S_CYCLE_ROWS_MAX, the largest, ordered by key) as the
+   array key of parent, each {key_name: key, den, median_s, p90_s}, and
+   how many were left out as omitted_key. */
+static void s_put_cycle_rows(kf_body_t *parent, const char *key, const char *key_name,
+                             const char *omitted_key, s_cycle_row_t *rows, size_t n)
+{
+    size_t omitted = 0;
+    if (n > S_CYCLE_ROWS_MAX) {
+        qsort(rows, n, sizeof rows[0], s_cmp_cycle_size);
+        omitted = n - S_CYCLE_ROWS_MAX;
+        n = S_CYCLE_ROWS_MAX;
+    }
+    if (n > 1)
+        qsort(rows, n, sizeof rows[0], s_cmp_cycle_key);
+    kf_body_t *items[S_CYCLE_ROWS_MAX];
+    for (size_t i = 0; i < n; i++) {
+        items[i] = kf_body_new();
+        kf_body_str(items[i], key_name, rows[i].key);
+        s_put_cycle(items[i], &rows[i].c);
+    }
+    kf_body_array(parent, key, items, n);
+    kf_body_int(parent, omitted_key, (int64_t)omitted);
+}
+
+/* The approval cycle time of a group or of the total; the total (cycles
+   not NULL) also carries it per step and per approver. */
+static void s_put_approval(kf_body_t *parent, const s_fig_t *fig, s_cycles_t *cycles)
+{
+    kf_body_t *body = kf_body_new();
+    s_put_cycle(body, &fig->ap);
+    if (fig->ap.present)
+        kf_body_nil(body, "absent");
+    else
+        kf_body_str(body, "absent", S_APPROVAL_NONE);
+    if (cycles) {
+        s_put_cycle_rows(body, "steps", "label", "steps_omitted", cycles->rows[0], cycles->n[0]);
+        s_put_cycle_rows(body, "approvers", "staff", "approvers_omitted", cycles->rows[1],
+                         cycles->n[1]);
     }
     kf_body_map(parent, "approval_cycle", &body);
 }
@@ -689,8 +850,8 @@ static void s_put_escalations(kf_body_t *parent, const s_fig_t *fig)
     kf_body_map(parent, "escalations", &body);
 }
 
-/* Every KPI of one group (or the total) into body. */
-static void s_put_figures(kf_body_t *body, const s_fig_t *fig)
+/* Every KPI of one group (or the total, with cycles) into body. */
+static void s_put_figures(kf_body_t *body, const s_fig_t *fig, s_cycles_t *cycles)
 {
     kf_body_int(body, "tickets", fig->tickets);
     kf_body_t *fr = s_rate((kpi_rate_t){fig->fr_num, fig->fr_den}, "percent", true);
@@ -699,7 +860,7 @@ static void s_put_figures(kf_body_t *body, const s_fig_t *fig)
     s_put_rate(body, "resolved_in_month", (kpi_rate_t){fig->rm_num, fig->complaints});
     s_put_rate(body, "satisfaction", (kpi_rate_t){fig->sat_num, fig->sat_den});
     s_put_nps(body, &fig->nps);
-    s_put_approval(body, fig);
+    s_put_approval(body, fig, cycles);
     s_put_escalations(body, fig);
 }
 
@@ -716,8 +877,8 @@ static int s_cmp_key(const void *a, const void *b)
 static int s_cmp_size(const void *a, const void *b)
 {
     const s_fig_t *x = a, *y = b;
-    int64_t sx = x->tickets + x->sat_den + kpi_nps_answers(&x->nps);
-    int64_t sy = y->tickets + y->sat_den + kpi_nps_answers(&y->nps);
+    int64_t sx = x->tickets + x->sat_den + kpi_nps_answers(&x->nps) + x->ap.n;
+    int64_t sy = y->tickets + y->sat_den + kpi_nps_answers(&y->nps) + y->ap.n;
     if (sx != sy)
         return sx > sy ? -1 : 1;
     return s_cmp_key(a, b);
@@ -739,7 +900,7 @@ static void s_put_groups(kf_body_t *reply, s_figs_t *figs)
             kf_body_nil(items[i], "key");
         else
             kf_body_str(items[i], "key", figs->groups[i].key);
-        s_put_figures(items[i], &figs->groups[i]);
+        s_put_figures(items[i], &figs->groups[i], NULL);
     }
     kf_body_array(reply, "groups", items, figs->ngroups);
     kf_body_int(reply, "groups_omitted", (int64_t)omitted);
@@ -773,8 +934,8 @@ static void s_put_series(kf_body_t *reply, const s_period_t *p, const s_figs_t *
     kf_body_array(reply, "series", items, p->nseries);
 }
 
-int report_serve(kf_store_t *store, const char *actor, const msgpack_object *body,
-                 kf_body_t *reply, kf_error_t *err)
+int report_serve(kf_store_t *store, const char *actor, const msgpack_object *body, kf_body_t *reply,
+                 kf_error_t *err)
 {
     report_req_t req;
     if (report_parse(body, &req, err) != 0)
@@ -785,12 +946,16 @@ int report_serve(kf_store_t *store, const char *actor, const msgpack_object *bod
         return -1;
     const char *group = req.by == REPORT_BY_NONE ? NULL : report_by_names[req.by];
     s_figs_t figs = {0}, months = {0};
+    s_cycles_t cycles = {0};
     int rc = s_collect(store, &p, group, &figs, err);
+    if (rc == 0)
+        rc = s_collect_cycles(store, &p, &cycles, err);
     if (rc == 0 && p.nseries > 0)
         rc = s_collect_series(store, &p, &months, err);
     if (rc != 0) {
         s_figs_free(&figs);
         s_figs_free(&months);
+        s_cycles_free(&cycles);
         return -1;
     }
 
@@ -810,16 +975,17 @@ int report_serve(kf_store_t *store, const char *actor, const msgpack_object *bod
     kf_body_map(reply, "period", &period);
     kf_body_str(reply, "by", group);
     kf_body_t *total = kf_body_new();
-    s_put_figures(total, &figs.total);
+    s_put_figures(total, &figs.total, &cycles);
     kf_body_map(reply, "total", &total);
     if (group)
         s_put_groups(reply, &figs);
     if (p.nseries > 0)
         s_put_series(reply, &p, &months);
     kf_debug("report.served",
-             "actor=%s from=%" PRId64 " to=%" PRId64 " by=%s groups=%zu series=%zu", actor,
-             p.from, p.to, group ? group : "-", figs.ngroups, p.nseries);
+             "actor=%s from=%" PRId64 " to=%" PRId64 " by=%s groups=%zu series=%zu", actor, p.from,
+             p.to, group ? group : "-", figs.ngroups, p.nseries);
     s_figs_free(&figs);
     s_figs_free(&months);
+    s_cycles_free(&cycles);
     return 0;
 }

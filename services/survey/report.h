@@ -6,8 +6,9 @@
 
    kefu-survey's loop calls report_prepare once for its store and
    report_serve for each `report` request. The figures come from the store
-   in one statement per source (tickets, escalations, survey answers);
-   kpi.h does the arithmetic. */
+   in one statement per source (tickets, escalations, survey answers,
+   approval requests, and their steps for the per-step and per-approver
+   cycle times); kpi.h does the arithmetic, percentiles included. */
 #ifndef SURVEY_REPORT_H
 #define SURVEY_REPORT_H
 

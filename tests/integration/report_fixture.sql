@@ -11,6 +11,11 @@
 --          in UTC), one answer at 00:00:00 local on the 1st.
 -- now      complaints received relative to now(): younger than 24 h and
 --          unanswered (left out), older and unanswered (a miss), answered.
+-- approvals  requests of known durations completed in March (one at its
+--          first instant), one completed at the first instant of April
+--          (April's: the range is half-open), one still pending; their
+--          steps, including a moved step, an auto-approved one and skipped
+--          ones.
 BEGIN;
 
 INSERT INTO homeowner (phone, name) VALUES ('13900000001', '测试业主甲'), ('13900000002', '测试业主乙')
@@ -105,5 +110,97 @@ SELECT (SELECT id FROM ticket WHERE no = a.no), (SELECT id FROM homeowner WHERE 
 INSERT INTO survey (ticket_id, homeowner_id, kind, project_id, resolution_no, due_at, sent_at)
 SELECT id, homeowner_id, 'resolution', project_id, 1, '2025-03-10 10:00:00+08', '2025-03-10 10:00:00+08'
   FROM ticket WHERE no = 'KF-2025-900014';                                                               -- S7
+
+-- Approval requests: a policy of two stages (engineering, then finance or
+-- cost audit, either one), rows written as kefu-approval would have left
+-- them. Durations (request -> completion), all +08:
+--   A1 C1 (HZ-XH eng complaint)    03-02 09:00 -> 03-02 11:00      7200 s approved
+--   A2 C3 (SH-PD property compl.)  03-05 10:00 -> 03-06 10:00     86400 s approved
+--   A3 R1 (HZ-XH eng repair)       03-10 08:00 -> 03-10 12:00     14400 s rejected
+--   A4 I1 (SH-PD cs inquiry)       03-20 16:00 -> 03-23 16:00    259200 s approved
+--   A5 Feb inquiry (HZ-XH cs)      02-27 10:00 -> 03-01 00:00:00 136800 s (March's first instant: in)
+--   A6 C2 (HZ-XH eng complaint)    03-15 09:00 -> 03-15 11:00      7200 s (a tie with A1)
+--   X1 C4 (SH-PD cs complaint)     03-31 20:00 -> 04-01 00:00:00  14400 s (April's first instant: out)
+--   X2 C6 (HZ-XH cs complaint)     03-25 10:00 -> pending (out, though a step is decided)
+SELECT kefu_approval_policy_put($$
+{"id": "fx-report", "name": "report fixture", "type": "settlement", "default": false, "stages": [
+  {"rule": "all", "steps": [{"label": "engineering", "approver": {"head": "eng"}, "deadline_s": 14400, "on_timeout": "delegate"}]},
+  {"rule": "any", "steps": [
+    {"label": "finance", "approver": {"head": "finance"}, "deadline_s": 172800, "on_timeout": "approve"},
+    {"label": "cost audit", "approver": {"head": "audit"}, "deadline_s": 172800, "on_timeout": "delegate"}]}
+ ]}
+$$::jsonb);
+
+CREATE TEMP TABLE fx_ap (idem text, no text, status text, requested timestamptz, completed timestamptz)
+ON COMMIT DROP;
+INSERT INTO fx_ap VALUES
+('A1', 'KF-2025-900011', 'approved', '2025-03-02 09:00:00+08', '2025-03-02 11:00:00+08'),
+('A2', 'KF-2025-900013', 'approved', '2025-03-05 10:00:00+08', '2025-03-06 10:00:00+08'),
+('A3', 'KF-2025-900017', 'rejected', '2025-03-10 08:00:00+08', '2025-03-10 12:00:00+08'),
+('A4', 'KF-2025-900018', 'approved', '2025-03-20 16:00:00+08', '2025-03-23 16:00:00+08'),
+('A5', 'KF-2025-900001', 'approved', '2025-02-27 10:00:00+08', '2025-03-01 00:00:00+08'),
+('A6', 'KF-2025-900012', 'approved', '2025-03-15 09:00:00+08', '2025-03-15 11:00:00+08'),
+('X1', 'KF-2025-900014', 'approved', '2025-03-31 20:00:00+08', '2025-04-01 00:00:00+08'),
+('X2', 'KF-2025-900016', 'pending',  '2025-03-25 10:00:00+08', NULL);
+
+INSERT INTO approval_request (idem, ticket_id, request_type, amount_fen, reason, promised_date,
+                              promised_at, policy_id, status, stage, requested_by, requested_at,
+                              completed_at)
+SELECT 'report-fixture-' || a.idem, t.id, 'settlement', 100000, 'report fixture', '2025-06-30',
+       '2025-07-01 00:00:00+08', 'fx-report', a.status,
+       CASE WHEN a.idem IN ('A3') THEN 1 ELSE 2 END, 'agent.li', a.requested, a.completed
+  FROM fx_ap a JOIN ticket t ON t.no = a.no;
+
+-- Steps (stage, step: 1.1 engineering, 2.1 finance, 2.2 cost audit), with
+-- when each came to its last assignee and when it was decided. Per step
+-- (from reaching the stage: the request's start, or stage 1's decision):
+--   engineering  A1 3600 A2 36000 A3 14400 A4 86400 A5 86400 A6 1800
+--   finance      A1 3600 A4 172800 (auto-approved) A5 50400
+--   cost audit   A2 50400 A6 5400
+-- Per approver (from the assignment to them):
+--   eng.sun      A1 3600 A3 14400 A4 86400 A5 86400 A6 1800
+--   eng.liu      A2 7200 (moved to him at 18:00 from eng.sun, decided 20:00)
+--   fin.lin      A1 3600 A4 172800 (auto_approve: his, decided by no one) A5 50400
+--   audit.guo    A2 50400 A6 5400
+-- X1: engineering and finance 7200 each (April's). X2: engineering decided
+-- (out: the request is pending), finance pending.
+CREATE TEMP TABLE fx_st (idem text, stage int, step int, status text, assigned_to text,
+                         moved_from text[], assigned timestamptz, outcome text, decided_by text,
+                         on_behalf_of text, decided timestamptz) ON COMMIT DROP;
+INSERT INTO fx_st VALUES
+('A1', 1, 1, 'approved', 'eng.sun',   '{}',        '2025-03-02 09:00:00+08', 'approve', 'eng.sun', NULL, '2025-03-02 10:00:00+08'),
+('A1', 2, 1, 'approved', 'fin.lin',   '{}',        '2025-03-02 10:00:00+08', 'approve', 'fin.lin', NULL, '2025-03-02 11:00:00+08'),
+('A1', 2, 2, 'skipped',  'audit.guo', '{}',        '2025-03-02 10:00:00+08', NULL, NULL, NULL, NULL),
+('A2', 1, 1, 'approved', 'eng.liu',   '{eng.sun}', '2025-03-05 18:00:00+08', 'approve', 'eng.liu', 'eng.sun', '2025-03-05 20:00:00+08'),
+('A2', 2, 1, 'skipped',  'fin.lin',   '{}',        '2025-03-05 20:00:00+08', NULL, NULL, NULL, NULL),
+('A2', 2, 2, 'approved', 'audit.guo', '{}',        '2025-03-05 20:00:00+08', 'approve', 'audit.guo', NULL, '2025-03-06 10:00:00+08'),
+('A3', 1, 1, 'rejected', 'eng.sun',   '{}',        '2025-03-10 08:00:00+08', 'reject', 'eng.sun', NULL, '2025-03-10 12:00:00+08'),
+('A3', 2, 1, 'skipped',  NULL,        '{}',        NULL, NULL, NULL, NULL, NULL),
+('A3', 2, 2, 'skipped',  NULL,        '{}',        NULL, NULL, NULL, NULL, NULL),
+('A4', 1, 1, 'approved', 'eng.sun',   '{}',        '2025-03-20 16:00:00+08', 'approve', 'eng.sun', NULL, '2025-03-21 16:00:00+08'),
+('A4', 2, 1, 'approved', 'fin.lin',   '{}',        '2025-03-21 16:00:00+08', 'auto_approve', NULL, 'fin.lin', '2025-03-23 16:00:00+08'),
+('A4', 2, 2, 'skipped',  'audit.guo', '{}',        '2025-03-21 16:00:00+08', NULL, NULL, NULL, NULL),
+('A5', 1, 1, 'approved', 'eng.sun',   '{}',        '2025-02-27 10:00:00+08', 'approve', 'eng.sun', NULL, '2025-02-28 10:00:00+08'),
+('A5', 2, 1, 'approved', 'fin.lin',   '{}',        '2025-02-28 10:00:00+08', 'approve', 'fin.lin', NULL, '2025-03-01 00:00:00+08'),
+('A5', 2, 2, 'skipped',  'audit.guo', '{}',        '2025-02-28 10:00:00+08', NULL, NULL, NULL, NULL),
+('A6', 1, 1, 'approved', 'eng.sun',   '{}',        '2025-03-15 09:00:00+08', 'approve', 'eng.sun', NULL, '2025-03-15 09:30:00+08'),
+('A6', 2, 1, 'skipped',  'fin.lin',   '{}',        '2025-03-15 09:30:00+08', NULL, NULL, NULL, NULL),
+('A6', 2, 2, 'approved', 'audit.guo', '{}',        '2025-03-15 09:30:00+08', 'approve', 'audit.guo', NULL, '2025-03-15 11:00:00+08'),
+('X1', 1, 1, 'approved', 'eng.sun',   '{}',        '2025-03-31 20:00:00+08', 'approve', 'eng.sun', NULL, '2025-03-31 22:00:00+08'),
+('X1', 2, 1, 'approved', 'fin.lin',   '{}',        '2025-03-31 22:00:00+08', 'approve', 'fin.lin', NULL, '2025-04-01 00:00:00+08'),
+('X1', 2, 2, 'skipped',  'audit.guo', '{}',        '2025-03-31 22:00:00+08', NULL, NULL, NULL, NULL),
+('X2', 1, 1, 'approved', 'eng.sun',   '{}',        '2025-03-25 10:00:00+08', 'approve', 'eng.sun', NULL, '2025-03-25 12:00:00+08'),
+('X2', 2, 1, 'pending',  'fin.lin',   '{}',        '2025-03-25 12:00:00+08', NULL, NULL, NULL, NULL),
+('X2', 2, 2, 'pending',  'audit.guo', '{}',        '2025-03-25 12:00:00+08', NULL, NULL, NULL, NULL);
+
+INSERT INTO approval_step (request_id, stage, step, label, approver, deadline_s, on_timeout, status,
+                           assigned_to, acting_for, moved_from, moves, assigned_at, outcome,
+                           decided_by, on_behalf_of, decided_at)
+SELECT r.id, s.stage, s.step, ps.label, kefu_approval_approver(ps.approver_kind, ps.approver, r.ticket_id),
+       ps.deadline_s, ps.on_timeout, s.status, s.assigned_to, s.moved_from[1], s.moved_from,
+       cardinality(s.moved_from), s.assigned, s.outcome, s.decided_by, s.on_behalf_of, s.decided
+  FROM fx_st s
+  JOIN approval_request r ON r.idem = 'report-fixture-' || s.idem
+  JOIN approval_policy_step ps ON ps.policy_id = 'fx-report' AND ps.stage = s.stage AND ps.step = s.step;
 
 COMMIT;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# `kefu report` end to end: report_fixture.sql (tickets, escalations and survey
-# answers with known answers, including the edges) in a real PostgreSQL, the
+# `kefu report` end to end: report_fixture.sql (tickets, escalations, survey
+# answers and approval requests with known answers, including the edges) in a real PostgreSQL, the
 # real kefu-survey serving `report`, the real `kefu` client. Every figure,
 # numerator and denominator is checked against the hand computation written
 # beside it. Also: the table view, a breakdown by project, department and
@@ -78,6 +78,20 @@ expect_rc 0 "$WHAT"
 # Escalations of March's 7 tickets: C2 at levels 1 and 2, C4 and R1 at 1 (C5's
 # is April's): level 1 = 3/7 = 42.857 -> 42.9, level 2 = 1/7 = 14.285 -> 14.3,
 # level 3 = 0/7 = 0.0 (a figure: there are tickets), all = 4/7 = 57.142 -> 57.1.
+# Approval cycle time (report_fixture.sql): completed in March A1 7200, A2
+# 86400, A3 14400 (rejected), A4 259200, A5 136800 (completed at March's first
+# instant), A6 7200; X1 (at April's first instant) and X2 (pending) are out.
+# Sorted 7200 7200 14400 86400 136800 259200, n = 6: the median is rank
+# ceil(6 / 2) = 3 = 14400 (nearest rank: no average of the middle two), the
+# 90th percentile rank ceil(5.4) = 6 = 259200.
+# Per step (from reaching the stage): engineering 1800 3600 14400 36000 86400
+# 86400 -> rank 3 = 14400, rank 6 = 86400; finance 3600 50400 172800 -> 50400,
+# 172800; cost audit 5400 50400 -> rank 1 = 5400, rank 2 = 50400.
+# Per approver (from the step coming to them): eng.sun 1800 3600 14400 86400
+# 86400 -> rank 3 = 14400, rank ceil(4.5) = 5 = 86400; eng.liu (the moved
+# step) 7200 alone; fin.lin 3600 50400 172800 (A4's auto-approval is his) ->
+# 50400, 172800; audit.guo 5400 50400 -> 5400, 50400. X2's decided step is
+# not counted (its request is pending): eng.sun has 5, not 6.
 expect <<'END'
 .period | [.from, .to, .month, .tz, .complete] = [1740758400000,1743436800000,"2025-03","Asia/Shanghai",true]
 .by = null
@@ -86,7 +100,10 @@ expect <<'END'
 .total.resolved_in_month = {"num":2,"den":5,"percent":40}
 .total.satisfaction = {"num":5,"den":7,"percent":71.4}
 .total.nps = {"score":16.7,"den":6,"promoters":3,"passives":1,"detractors":2}
-.total.approval_cycle = {"den":null,"median_s":null,"p90_s":null,"absent":"no approval data yet"}
+.total.approval_cycle | [.den, .median_s, .p90_s, .absent] = [6,14400,259200,null]
+.total.approval_cycle.steps = [{"label":"cost audit","den":2,"median_s":5400,"p90_s":50400},{"label":"engineering","den":6,"median_s":14400,"p90_s":86400},{"label":"finance","den":3,"median_s":50400,"p90_s":172800}]
+.total.approval_cycle.approvers = [{"staff":"audit.guo","den":2,"median_s":5400,"p90_s":50400},{"staff":"eng.liu","den":1,"median_s":7200,"p90_s":7200},{"staff":"eng.sun","den":5,"median_s":14400,"p90_s":86400},{"staff":"fin.lin","den":3,"median_s":50400,"p90_s":172800}]
+.total.approval_cycle | [.steps_omitted, .approvers_omitted] = [0,0]
 .total.escalations.all = {"num":4,"den":7,"per_100":57.1}
 .total.escalations.level_1 = {"num":3,"den":7,"per_100":42.9}
 .total.escalations.level_2 = {"num":1,"den":7,"per_100":14.3}
@@ -120,7 +137,10 @@ for want in '首次响应率 first response ≤ 24 h +60.0 % +3 / 5' \
             '当月解决率 resolved within the month +40.0 % +2 / 5' \
             'satisfaction \(4-5 of 5\) +71.4 % +5 / 7' \
             'NPS +16.7 +6 answers +3 promoters' \
-            'approval cycle time +absent .*no approval data yet' \
+            'approval cycle time +4.0 h +6 requests +median; 90th percentile 72.0 h' \
+            'engineering +6 +4.0 h +24.0 h' 'finance +3 +14.0 h +48.0 h' \
+            'cost audit +2 +1.5 h +14.0 h' 'eng.liu +1 +2.0 h +2.0 h' \
+            'fin.lin +3 +14.0 h +48.0 h' \
             'escalations per 100 tickets +57.1 +4 / 7' \
             'level 1 .* +42.9 +3 / 7' 'level 2 .* +14.3 +1 / 7' 'level 3 .* +0.0 +0 / 7'; do
     grep -Eq "$want" <<<"$OUT" || it_fail "$WHAT: no line matching '$want' in:
@@ -151,7 +171,15 @@ expect <<'END'
 .groups[1].nps = {"score":0,"den":2,"promoters":1,"passives":0,"detractors":1}
 .groups[1].escalations.all = {"num":1,"den":3,"per_100":33.3}
 .total.tickets = 7
+.groups[0].approval_cycle | [.den, .median_s, .p90_s, .absent] = [4,7200,136800,null]
+.groups[1].approval_cycle | [.den, .median_s, .p90_s, .absent] = [2,86400,259200,null]
+.groups[0].approval_cycle | has("steps") = false
 END
+# Approvals by the request's ticket: HZ-XH A1 7200, A3 14400, A5 136800 (its
+# ticket is February's: a request counts by its completion), A6 7200 -> sorted
+# 7200 7200 14400 136800: median rank 2 = 7200 (a tie), p90 rank ceil(3.6) = 4
+# = 136800. SH-PD A2 86400, A4 259200: median rank 1 = 86400 (the shorter of
+# two), p90 rank 2 = 259200. Per step and approver only in the total.
 
 WHAT="report --month 2025-03 --by department"
 run report --month 2025-03 --by department --json
@@ -180,7 +208,18 @@ expect <<'END'
 .groups[3].satisfaction | [.num, .den, .percent] = [1,2,50]
 .groups[3].nps = {"score":-100,"den":2,"promoters":0,"passives":0,"detractors":2}
 .groups[3].escalations.all = {"num":0,"den":0,"per_100":null}
+.groups[0].approval_cycle | [.den, .median_s, .p90_s] = [2,136800,259200]
+.groups[1].approval_cycle | [.den, .median_s, .p90_s] = [3,7200,14400]
+.groups[2].approval_cycle | [.den, .median_s, .p90_s] = [1,86400,86400]
+.groups[3].approval_cycle = {"den":0,"median_s":null,"p90_s":null,"absent":"no request completed in the period"}
 END
+# Approvals: cs A4 259200 and A5 136800 -> 136800, 259200; eng A1 7200, A3
+# 14400, A6 7200 -> rank 2 = 7200, rank 3 = 14400; property A2 alone: 86400
+# is both; no department (campaign answers only): absent, not 0.
+
+run report --month 2025-03 --by project
+grep -Eq '^HZ-XH .* 2\.0 / 38\.0 h \(4\)' <<<"$OUT" ||
+    it_fail "report --month 2025-03 --by project (table): no approval cell 2.0 / 38.0 h (4) for HZ-XH: $OUT"
 
 WHAT="report --month 2025-03 --by kind"
 run report --month 2025-03 --by kind --json
@@ -194,7 +233,12 @@ expect <<'END'
 .groups[1] | [.tickets, .first_response_24h.percent, .resolved_in_month.den, .resolved_in_month.percent] = [1,null,0,null]
 .groups[2] | [.tickets, .first_response_24h.den, .first_response_24h.percent, .resolved_in_month.percent] = [1,0,null,null]
 .groups[2].satisfaction | [.num, .den, .percent] = [0,1,0]
+.groups[0].approval_cycle | [.den, .median_s, .p90_s] = [3,7200,86400]
+.groups[1].approval_cycle | [.den, .median_s, .p90_s] = [2,136800,259200]
+.groups[2].approval_cycle | [.den, .median_s, .p90_s] = [1,14400,14400]
 END
+# Approvals: complaints A1 7200, A2 86400, A6 7200 -> 7200, 86400; inquiries
+# A4 259200 and A5 136800 -> 136800, 259200; the repair A3 alone: 14400.
 
 # ---- A month with tickets but no complaint, and April ----------------------------
 WHAT="report --month 2025-02"
@@ -209,10 +253,15 @@ expect <<'END'
 .total.satisfaction = {"num":0,"den":0,"percent":null}
 .total.nps = {"score":null,"den":0,"promoters":0,"passives":0,"detractors":0}
 .total.escalations.all = {"num":0,"den":1,"per_100":0}
+.total.approval_cycle = {"den":0,"median_s":null,"p90_s":null,"absent":"no request completed in the period","steps":[],"steps_omitted":0,"approvers":[],"approvers_omitted":0}
 END
+# No approval request completed in February (A5 completed at March's first
+# instant): absent, never 0 s.
 run report --month 2025-02
 grep -Eq 'resolved within the month +absent +0 / 0' <<<"$OUT" ||
     it_fail "report --month 2025-02 (table) does not show an absent rate: $OUT"
+grep -Eq 'approval cycle time +absent +0 requests +no request completed in the period' <<<"$OUT" ||
+    it_fail "report --month 2025-02 (table) does not show an absent approval cycle time: $OUT"
 
 WHAT="report --month 2025-04"
 run report --month 2025-04 --json
@@ -225,7 +274,12 @@ expect <<'END'
 .total.resolved_in_month = {"num":1,"den":1,"percent":100}
 .total.satisfaction = {"num":1,"den":1,"percent":100}
 .total.escalations.level_1 = {"num":1,"den":1,"per_100":100}
+.total.approval_cycle | [.den, .median_s, .p90_s] = [1,14400,14400]
+[.total.approval_cycle.steps[] | [.label, .den, .median_s]] = [["engineering",1,7200],["finance",1,7200]]
+[.total.approval_cycle.approvers[] | [.staff, .den, .p90_s]] = [["eng.sun",1,7200],["fin.lin",1,7200]]
 END
+# X1, completed at April's first instant, is April's: one request of 4 h;
+# its steps 2 h each.
 
 # ---- Another zone: the same month in UTC ----------------------------------------
 WHAT="report --month 2025-03 --tz UTC"
@@ -239,7 +293,10 @@ expect <<'END'
 [.period.from, .period.to, .period.tz] = [1740787200000,1743465600000,"UTC"]
 .total.tickets = 8
 .total.resolved_in_month = {"num":3,"den":6,"percent":50}
+.total.approval_cycle | [.den, .median_s, .p90_s] = [6,14400,259200]
 END
+# Approvals in UTC: A5 (completed 02-28 16:00Z) leaves, X1 (03-31 16:00Z)
+# joins: 7200 7200 14400 14400 86400 259200 -> rank 3 = 14400, rank 6 = 259200.
 
 # ---- Half-open: the last day of March (local) -----------------------------------
 WHAT="report --from 2025-03-31 --to 2025-04-01"
@@ -254,7 +311,9 @@ expect <<'END'
 .total.resolved_in_month = {"num":0,"den":1,"percent":0}
 .total.satisfaction = {"num":0,"den":1,"percent":0}
 .total.nps.score = -100
+.total.approval_cycle | [.den, .median_s, .absent] = [0,null,"no request completed in the period"]
 END
+# X1 completed at 04-01 00:00:00 local, the range's end: out.
 
 # ---- Relative to now: unanswered complaints younger and older than 24 h -----------
 WHAT="report over the last 3 days"

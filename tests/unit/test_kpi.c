@@ -167,6 +167,97 @@ static void test_percentile_nearest_rank(void **state)
     assert_false(kpi_percentile(one, 1, 101, &out));
 }
 
+/* kpi_cycle over values given in whole seconds (as ms), for brevity. */
+static kpi_cycle_t s_cycle(const int64_t *seconds, size_t n)
+{
+    int64_t ms[32];
+    assert_true(n <= 32);
+    for (size_t i = 0; i < n; i++)
+        ms[i] = seconds[i] * 1000;
+    kpi_cycle_t out;
+    assert_int_equal(kpi_cycle(ms, n, &out), 0);
+    assert_int_equal(out.n, (int64_t)n);
+    return out;
+}
+
+static void test_cycle_absent_over_no_requests(void **state)
+{
+    kpi_cycle_t out;
+    assert_int_equal(kpi_cycle(NULL, 0, &out), 0);
+    assert_false(out.present); /* absent, never 0 s */
+    assert_int_equal(out.n, 0);
+}
+
+static void test_cycle_small_counts(void **state)
+{
+    /* One request: it is its own median and 90th percentile. */
+    const int64_t one[] = {3600};
+    kpi_cycle_t c = s_cycle(one, 1);
+    assert_true(c.present);
+    assert_int_equal(c.median_s, 3600);
+    assert_int_equal(c.p90_s, 3600);
+    /* Two: the median is rank ceil(1.0) = 1, the shorter (no averaging);
+       the 90th is rank ceil(1.8) = 2, the longer. */
+    const int64_t two[] = {7200, 3600};
+    c = s_cycle(two, 2);
+    assert_int_equal(c.median_s, 3600);
+    assert_int_equal(c.p90_s, 7200);
+    /* Three (odd): the middle one; p90 rank ceil(2.7) = 3. */
+    const int64_t three[] = {30, 10, 20};
+    c = s_cycle(three, 3);
+    assert_int_equal(c.median_s, 20);
+    assert_int_equal(c.p90_s, 30);
+    /* Four (even): the lower middle, rank 2; p90 rank ceil(3.6) = 4. */
+    const int64_t four[] = {40, 10, 30, 20};
+    c = s_cycle(four, 4);
+    assert_int_equal(c.median_s, 20);
+    assert_int_equal(c.p90_s, 40);
+}
+
+static void test_cycle_ranks(void **state)
+{
+    /* Ten: p90 is rank 9, not the longest; eleven: rank ceil(9.9) = 10. */
+    const int64_t ten[] = {100, 90, 80, 70, 60, 50, 40, 30, 20, 10};
+    kpi_cycle_t c = s_cycle(ten, 10);
+    assert_int_equal(c.median_s, 50);
+    assert_int_equal(c.p90_s, 90);
+    const int64_t eleven[] = {110, 100, 90, 80, 70, 60, 50, 40, 30, 20, 10};
+    c = s_cycle(eleven, 11);
+    assert_int_equal(c.median_s, 60);
+    assert_int_equal(c.p90_s, 100);
+}
+
+static void test_cycle_ties(void **state)
+{
+    /* Ties are values like any other: ranks fall on one of them. */
+    const int64_t same[] = {60, 60, 60, 60};
+    kpi_cycle_t c = s_cycle(same, 4);
+    assert_int_equal(c.median_s, 60);
+    assert_int_equal(c.p90_s, 60);
+    const int64_t tied[] = {5, 9, 5, 9, 5}; /* 5 5 5 9 9: ranks 3 and 5 */
+    c = s_cycle(tied, 5);
+    assert_int_equal(c.median_s, 5);
+    assert_int_equal(c.p90_s, 9);
+}
+
+static void test_cycle_rounds_ms_to_seconds(void **state)
+{
+    /* Half away from zero, after the rank is chosen. */
+    int64_t ms[] = {1499, 1500, 2500};
+    kpi_cycle_t c;
+    assert_int_equal(kpi_cycle(ms, 3, &c), 0);
+    assert_int_equal(c.median_s, 2); /* 1500 ms */
+    assert_int_equal(c.p90_s, 3);    /* 2500 ms */
+    int64_t small[] = {499};
+    assert_int_equal(kpi_cycle(small, 1, &c), 0);
+    assert_true(c.present);
+    assert_int_equal(c.median_s, 0); /* a real 0 s: there is a request */
+    /* A negative duration is bad data: refused, absent. */
+    int64_t bad[] = {1000, -1};
+    assert_int_equal(kpi_cycle(bad, 2, &c), -1);
+    assert_false(c.present);
+}
+
 /* ---- calendar --------------------------------------------------------- */
 
 static void test_month_parse(void **state)
@@ -344,6 +435,11 @@ int main(void)
         cmocka_unit_test(test_nps_classes),
         cmocka_unit_test(test_nps_values),
         cmocka_unit_test(test_percentile_nearest_rank),
+        cmocka_unit_test(test_cycle_absent_over_no_requests),
+        cmocka_unit_test(test_cycle_small_counts),
+        cmocka_unit_test(test_cycle_ranks),
+        cmocka_unit_test(test_cycle_ties),
+        cmocka_unit_test(test_cycle_rounds_ms_to_seconds),
         cmocka_unit_test(test_month_parse),
         cmocka_unit_test(test_date_parse),
         cmocka_unit_test(test_month_steps_cross_years),
