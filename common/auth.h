@@ -12,6 +12,12 @@
      work (kf_auth_actor, or its own join on staff_cert), so a revoked
      certificate stops working at once, also on a connection that is open.
 
+   Why not czmq's zauth actor: its CURVE check reads public keys from a
+   directory (or admits any key), one per host; kefu's registry is the
+   store, shared by every instance on every host, where issuing and
+   revoking are transactions and take effect at once. The handler here
+   speaks the same ZAP protocol (RFC 27) that zauth implements.
+
    A certificate file is czmq's zcert format holding both keys (mode 0600).
    A client's also carries metadata: "staff" (whom it was issued to) and
    "server-key" (the public key of the daemons' certificate), so a client
