@@ -90,6 +90,7 @@ Environment:
   KEFU_TEST_PASSES   passes of 'test' (default "main sanitizer fuzz"; with
                      ctest arguments "main")
   KEFU_FUZZ_SECONDS  seconds of fuzzing per target in 'test' (default 20)
+  KEFU_TEST_JOBS     tests the main pass runs at once (default 2)
 
 Run as root (packages are installed with apt-get and PostgreSQL runs as the
 'postgres' user via runuser). As another user, packages must already be
@@ -577,7 +578,9 @@ cmd_test() {
     local rc=0 passes=${KEFU_TEST_PASSES:-"main sanitizer fuzz"}
     if [[ $# -gt 0 && -z ${KEFU_TEST_PASSES:-} ]]; then passes=main; fi
     if [[ " $passes " == *" main "* ]]; then
-        ctest --test-dir "$BUILD" --output-on-failure "$@" || rc=$?
+        # Two at a time: each test has its own ports and directories; those
+        # that measure deadlines in seconds run alone (RUN_SERIAL in CMake).
+        ctest --test-dir "$BUILD" --output-on-failure -j"${KEFU_TEST_JOBS:-2}" "$@" || rc=$?
     fi
     if [[ " $passes " == *" sanitizer "* ]]; then
         sanitizer_pass || { rc=1; warn "the sanitizer pass failed"; }
