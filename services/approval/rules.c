@@ -2,6 +2,7 @@
 #include "rules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 rules_outcome_t rules_stage_outcome(const char *rule, int quorum, int total, int approved,
@@ -44,10 +45,12 @@ int rules_amount_fen(const char *text, int64_t *fen, kf_error_t *err)
     const char *hint = "write yuan as digits with at most two decimals, e.g. 80000 or 80000.50 "
                        "(no currency sign or code, no thousands separators)";
     int64_t whole = 0, cents = 0;
-    int digits = 0, decimals = 0;
+    int digits = 0, significant = 0, decimals = 0;
     const char *p = text;
+    /* Leading zeros count for nothing ("0080000" is 80000 yuan, which the
+       catalog allows); more than 9 significant digits is out of range. */
     for (; *p >= '0' && *p <= '9'; p++, digits++)
-        if (digits < 12)
+        if ((significant > 0 || *p != '0') && ++significant <= 12)
             whole = whole * 10 + (*p - '0');
     if (*p == '.')
         for (p++; *p >= '0' && *p <= '9'; p++, decimals++)
@@ -61,7 +64,7 @@ int rules_amount_fen(const char *text, int64_t *fen, kf_error_t *err)
                             text);
     if (decimals == 1)
         cents *= 10;
-    if (digits > 9 || whole * 100 + cents > RULES_AMOUNT_MAX_FEN || whole * 100 + cents < 1)
+    if (significant > 9 || whole * 100 + cents > RULES_AMOUNT_MAX_FEN || whole * 100 + cents < 1)
         return kf_error_set(err, KF_E_BAD_VALUE, "amount",
                             "amount must be 0.01 to 100000000.00 yuan, not %.40s", text);
     *fen = whole * 100 + cents;
@@ -76,11 +79,16 @@ void rules_amount_text(int64_t fen, char *buf, size_t size)
 int rules_date(const char *text, const char *field, kf_error_t *err)
 {
     static const int days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, m, d, n = 0;
-    if (strlen(text) != 10 || sscanf(text, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
-        text[4] != '-' || text[7] != '-')
+    /* Every position checked: sscanf's %d would also take a space or a
+       sign ("2026-12- 3", "2026-+1-03"), which PostgreSQL's date input
+       then reads its own way or refuses. */
+    bool shape = strlen(text) == 10 && text[4] == '-' && text[7] == '-';
+    for (int i = 0; shape && i < 10; i++)
+        shape = i == 4 || i == 7 || (text[i] >= '0' && text[i] <= '9');
+    if (!shape)
         return kf_error_set(err, KF_E_BAD_VALUE, field, "%s must be a date YYYY-MM-DD, not %.40s",
                             field, text);
+    int y = atoi(text), m = atoi(text + 5), d = atoi(text + 8);
     bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
     if (y < 2000 || y > 2999 || m < 1 || m > 12 || d < 1 || d > days[m - 1] ||
         (m == 2 && d == 29 && !leap))

@@ -20,7 +20,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CORPUS=$HERE/corpus
-TARGETS=(envelope body_json req_submit req_list req_action)
+TARGETS=(envelope body_json http req_submit req_list req_action approval_req survey_req survey_report)
 
 say() { printf 'fuzz: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
@@ -47,7 +47,7 @@ fuzz_one() {
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n1 | cut -d' ' -f2)
     corpus=$(find "$work" -type f | wc -l)
     # The summary also stays in logs/NAME.summary (deploy/local.sh test prints it).
-    printf 'fuzz_%-10s runs=%s exec/s=%s seconds=%s cov=%s work-corpus=%s seeds=%s status=%s\n' \
+    printf 'fuzz_%-14s runs=%s exec/s=%s seconds=%s cov=%s work-corpus=%s seeds=%s status=%s\n' \
            "$name" "${runs:-?}" "${eps:-?}" "$seconds" "${cov:-?}" "$corpus" \
            "$(find "$CORPUS/$name" -type f | wc -l)" "$rc" | tee "$dir/logs/$name.summary"
     if [[ $rc != 0 ]]; then

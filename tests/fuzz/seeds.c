@@ -61,7 +61,8 @@ static void s_raw(buf_t *b, const char *bytes, size_t size)
 }
 
 /* Packs a map of string pairs; a value "#nil" is nil, "#int" the int 7,
-   "#bin" a bin of 2 bytes, "#map" an empty map, "#neg" the int -1. */
+   "#bin" a bin of 2 bytes, "#map" an empty map, "#neg" the int -1,
+   "#i:N" the integer N, "#true" true, "#float" the float64 80000.5. */
 static void s_pairs(buf_t *b, const char *const *pairs)
 {
     size_t n = 0;
@@ -77,6 +78,12 @@ static void s_pairs(buf_t *b, const char *const *pairs)
             msgpack_pack_int(&b->pk, 7);
         else if (strcmp(v, "#neg") == 0)
             msgpack_pack_int(&b->pk, -1);
+        else if (strncmp(v, "#i:", 3) == 0)
+            msgpack_pack_int64(&b->pk, strtoll(v + 3, NULL, 10));
+        else if (strcmp(v, "#true") == 0)
+            msgpack_pack_true(&b->pk);
+        else if (strcmp(v, "#float") == 0)
+            msgpack_pack_double(&b->pk, 80000.5);
         else if (strcmp(v, "#bin") == 0) {
             msgpack_pack_bin(&b->pk, 2);
             msgpack_pack_bin_body(&b->pk, "\x00\x01", 2);
@@ -388,6 +395,141 @@ static void s_request_seeds(void)
     s_body_seed("req_action", "transfer-without-reason", 2, no_reason);
 }
 
+/* ---- kefu-approval's and kefu-survey's request seeds ------------------ */
+
+static void s_approval_seeds(void)
+{
+    const char *const open[] = {"ticket",   "KF-2026-000001", "type",   "settlement",
+                                "amount",   "80000.50",       "reason", "漏水赔偿",
+                                "promised", "2026-12-03",     "policy", "settlement-seq",
+                                "idem",     "ap-20261123-01", NULL};
+    s_body_seed("approval_req", "open", 0, open);
+    const char *const open_number[] = {"ticket",   "KF-1",       "type",   "refund",
+                                       "amount",   "#float",     "reason", "r",
+                                       "promised", "2026-12-03", NULL};
+    s_body_seed("approval_req", "open-amount-number", 0, open_number);
+    const char *const open_bad[] = {"ticket",   "KF-1",       "type",   "repair_cost",
+                                    "amount",   "80000.123",  "reason", "r",
+                                    "promised", "2026-02-30", NULL};
+    s_body_seed("approval_req", "open-three-decimals", 0, open_bad);
+    const char *const open_big[] = {"ticket",   "KF-1",         "type",   "policy_exception",
+                                    "amount",   "100000000.01", "reason", "  ",
+                                    "promised", "2028-02-29",   "policy", "",
+                                    NULL};
+    s_body_seed("approval_req", "open-over-max-blank-reason", 0, open_big);
+    const char *const open_currency[] = {"ticket",   "KF-1",       "type",   "refund",
+                                         "amount",   "¥80,000",    "reason", "r",
+                                         "promised", "2026-12-03", NULL};
+    s_body_seed("approval_req", "open-currency-sign", 0, open_currency);
+    const char *const list_empty[] = {NULL};
+    s_body_seed("approval_req", "list-empty", 1, list_empty);
+    const char *const list_max[] = {"limit", "#i:100", NULL};
+    s_body_seed("approval_req", "list-limit-100", 1, list_max);
+    const char *const list_bad[] = {"limit", "#i:101", NULL};
+    s_body_seed("approval_req", "list-limit-101", 1, list_bad);
+    const char *const show[] = {"request", "#i:42", NULL};
+    s_body_seed("approval_req", "show", 2, show);
+    const char *const show_text[] = {"request", "42", NULL};
+    s_body_seed("approval_req", "show-request-text", 2, show_text);
+    const char *const approve[] = {"request", "#i:42",   "step", "#i:3", "decision",
+                                   "approve", "comment", "  ",   NULL};
+    s_body_seed("approval_req", "decide-approve", 3, approve);
+    const char *const reject[] = {
+        "request", "#i:42", "decision", "reject", "comment", "金额过高，请重新核算", NULL};
+    s_body_seed("approval_req", "decide-reject", 3, reject);
+    const char *const reject_bare[] = {"request", "#i:42", "decision", "reject", NULL};
+    s_body_seed("approval_req", "decide-reject-without-comment", 3, reject_bare);
+    const char *const decide_bad[] = {"request", "#i:0", "step", "#neg", "decision", "maybe", NULL};
+    s_body_seed("approval_req", "decide-bad-values", 3, decide_bad);
+    const char *const delegate[] = {"delegate", "vp.qian",          "from", "#i:1795419000000",
+                                    "to",       "#i:1796028000000", NULL};
+    s_body_seed("approval_req", "delegate-week", 4, delegate);
+    const char *const delegate_long[] = {"delegate", "vp.qian",        "from", "#i:0",
+                                         "to",       "#i:31708800001", NULL};
+    s_body_seed("approval_req", "delegate-over-366-days", 4, delegate_long);
+    const char *const delegate_back[] = {"delegate", "vp.qian",          "from", "#i:1796028000000",
+                                         "to",       "#i:1795419000000", NULL};
+    s_body_seed("approval_req", "delegate-backwards", 4, delegate_back);
+}
+
+static void s_survey_seeds(void)
+{
+    const char *const answer[] = {"ticket", "KF-2026-000001", "score",      "#i:5", "nps",
+                                  "#i:9",   "comment",        "师傅很专业", NULL};
+    s_body_seed("survey_req", "answer-ticket", 0, answer);
+    const char *const answer_id[] = {"survey", "#i:12", "score", "#i:2", "comment", "   ", NULL};
+    s_body_seed("survey_req", "answer-survey-id", 0, answer_id);
+    const char *const both[] = {"ticket", "KF-1", "survey", "#i:12", "score", "#i:4", NULL};
+    s_body_seed("survey_req", "answer-both-names", 0, both);
+    const char *const actor[] = {"actor", "mallory", "ticket", "KF-1", "score",
+                                 "#i:4",  "nps",     "#nil",   NULL};
+    s_body_seed("survey_req", "answer-with-actor", 0, actor);
+    const char *const out_of_range[] = {"ticket", "KF-1", "score", "#i:6", "nps", "#i:11", NULL};
+    s_body_seed("survey_req", "answer-out-of-range", 0, out_of_range);
+    const char *const campaign[] = {"project", "HZ-XH",    "milestone", "move-in",
+                                    "kind",    "campaign", NULL};
+    s_body_seed("survey_req", "campaign", 1, campaign);
+    const char *const campaign_bad[] = {"project", " ", "milestone", "handover", NULL};
+    s_body_seed("survey_req", "campaign-bad", 1, campaign_bad);
+    const char *const show[] = {"ticket", "KF-2026-000001", NULL};
+    s_body_seed("survey_req", "show-ticket", 2, show);
+    const char *const show_id[] = {"survey", "#i:3", NULL};
+    s_body_seed("survey_req", "show-survey-id", 2, show_id);
+    const char *const show_none[] = {NULL};
+    s_body_seed("survey_req", "show-neither", 2, show_none);
+}
+
+static void s_report_seeds(void)
+{
+    const char *const empty[] = {NULL};
+    s_body_seed("survey_report", "current-month", -1, empty);
+    const char *const month[] = {"month",         "2025-03", "by",    "project", "tz",
+                                 "Asia/Shanghai", "series",  "#true", NULL};
+    s_body_seed("survey_report", "month-by-project-series", -1, month);
+    const char *const dates[] = {"from", "2025-01-01", "to", "2025-04-01", "by", "kind", NULL};
+    s_body_seed("survey_report", "range-dates", -1, dates);
+    const char *const ms[] = {"from", "#i:1740758400000", "to", "#i:1743436800000", "tz", "UTC",
+                              NULL};
+    s_body_seed("survey_report", "range-ms", -1, ms);
+    const char *const mixed[] = {"from", "2025-01-01", "to", "#i:1743436800000", NULL};
+    s_body_seed("survey_report", "range-mixed", -1, mixed);
+    const char *const bad_month[] = {"month", "2025-13", NULL};
+    s_body_seed("survey_report", "month-13", -1, bad_month);
+    const char *const both[] = {"month", "2025-03", "from", "2025-01-01", "to", "2025-02-01", NULL};
+    s_body_seed("survey_report", "month-and-range", -1, both);
+    const char *const half[] = {"from", "2024-02-29", NULL};
+    s_body_seed("survey_report", "from-alone", -1, half);
+    const char *const tz[] = {"tz", "UTC+8", "by", "team", NULL};
+    s_body_seed("survey_report", "posix-tz-unknown-by", -1, tz);
+    const char *const long_month[] = {"month", "2025-03-01", "series", "yes", NULL};
+    s_body_seed("survey_report", "month-too-long", -1, long_month);
+}
+
+/* ---- HTTP request heads (the metrics and health endpoint) ------------- */
+
+static void s_http(const char *name, const char *text)
+{
+    s_write("http", name, text, strlen(text));
+}
+
+static void s_http_seeds(void)
+{
+    s_http("get-metrics", "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9101\r\n"
+                          "User-Agent: Prometheus/2.45\r\nAccept: text/plain\r\n\r\n");
+    s_http("get-health-query-lf", "GET /health?verbose=1 HTTP/1.0\n\n");
+    s_http("post", "POST /health HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
+    s_http("incomplete", "GET /metr");
+    s_http("lowercase-method", "get /metrics HTTP/1.1\r\n\r\n");
+    s_http("header-without-colon", "GET / HTTP/1.1\r\nHost\r\n\r\n");
+    s_http("http2-preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
+    s_http("bare-cr", "GET / HTTP/1.1\rHost: x\r\n\r\n");
+    char line[400];
+    memset(line, 'a', sizeof line);
+    memcpy(line, "GET /", 5);
+    snprintf(line + 300, sizeof line - 300, " HTTP/1.1\r\n\r\n");
+    s_http("path-300-bytes", line);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -400,6 +542,10 @@ int main(int argc, char **argv)
     s_envelope_seeds(argv[1]);
     s_json_seeds();
     s_request_seeds();
+    s_approval_seeds();
+    s_survey_seeds();
+    s_report_seeds();
+    s_http_seeds();
     printf("fuzz_seeds: %d seeds written under %s\n", s_written, s_corpus);
     return 0;
 }
