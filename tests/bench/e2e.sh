@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# kefu end-to-end benchmark (issue 6, item 4): tickets through the whole
+# chain submit -> routed -> approved -> notified -> surveyed at rising
+# concurrency, and in the same run the baselines on the same machine:
+# pgbench one-row and 50-row batched INSERT transactions on the same
+# PostgreSQL, and raw ZeroMQ PUSH/PULL. Run on demand, never from ctest
+# (speed is measured, never asserted in tests); see README.md here.
+#
+#   tests/bench/e2e.sh [-n N] [-c "1 4 16"] [-k APPROVERS] [-T SECONDS]
+#                      [-m ZMQ-MESSAGES] [--durable on|off] [--no-results]
+#                      [--note TEXT]
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source_dir=$(cd "$here/../.." && pwd)
+
+N=${KEFU_BENCH_N:-500}
+CLIENTS=${KEFU_BENCH_CLIENTS:-"1 4 16"}
+APPROVERS=4
+PGBENCH_SECONDS=${KEFU_BENCH_PGBENCH_SECONDS:-10}
+ZMQ_MESSAGES=1000000
+DURABLE=on
+WRITE_RESULTS=1
+NOTE=
+WAIT_S=${KEFU_BENCH_WAIT_S:-600}
+
+usage() {
+    sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+    cat <<EOF
+
+  -n N            tickets per concurrency level (default 500; \$KEFU_BENCH_N)
+  -c LIST         concurrency levels: clients submitting, and clients approving and
+                  resolving (default "1 4 16"; \$KEFU_BENCH_CLIENTS)
+  -k K            approvers, one amount band and one single-step policy each (default 4)
+  -T SECONDS      duration of each pgbench baseline per level (default 10)
+  -m MESSAGES     raw PUSH/PULL messages, 200 bytes each (default 1000000)
+  --durable on    PostgreSQL with fsync, synchronous_commit and full_page_writes on
+                  (stock settings, the default); off keeps the integration harness's
+                  fast-and-unsafe settings
+  --no-results    print only; do not append to tests/bench/RESULTS.md
+  --note TEXT     a line of context written with the results
+
+A level waits at most \$KEFU_BENCH_WAIT_S (default 600) seconds for its last
+survey and notification; \$KEFU_BENCH_DEADLINE (default 3000) bounds the run.
+EOF
+}
+
+while [[ $# -gt 0 ]]; do
+    case $1 in
+        -n) N=${2:?}; shift 2 ;;
+        -c) CLIENTS=${2:?}; shift 2 ;;
+        -k) APPROVERS=${2:?}; shift 2 ;;
+        -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
+        -m) ZMQ_MESSAGES=${2:?}; shift 2 ;;
+        --durable) DURABLE=${2:?}; shift 2 ;;
+        --no-results) WRITE_RESULTS=0; shift ;;
+        --note) NOTE=${2:?}; shift 2 ;;
+        -h|--help) usage; exit 0 ;;
+        *) echo "e2e.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+    esac
+done
+for v in "$N" "$PGBENCH_SECONDS" "$ZMQ_MESSAGES"; do
+    [[ $v =~ ^[0-9]+$ && $v -gt 0 ]] || { echo "e2e.sh: -n, -T and -m take positive integers" >&2; exit 2; }
+done
+[[ $APPROVERS =~ ^[0-9]+$ && $APPROVERS -ge 1 && $APPROVERS -le 99 ]] ||
+    { echo "e2e.sh: -k takes 1 to 99" >&2; exit 2; }
+[[ $DURABLE == on || $DURABLE == off ]] || { echo "e2e.sh: --durable is on or off" >&2; exit 2; }
+for c in $CLIENTS; do
+    [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || { echo "e2e.sh: -c takes positive integers" >&2; exit 2; }
+done
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- build
+build_dir=${KEFU_BUILD_DIR:-$source_dir/build}
+if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+    cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$build_dir" -j "$(nproc)" --target kefu-bus kefu-intake kefu-router kefu-approval \
+      kefu-notifier kefu-survey kefu kefu-load kefu-e2e-flow kefu-bench-zmq >/dev/null
+export KEFU_BUILD_DIR=$build_dir KEFU_SOURCE_DIR=$source_dir
+LOAD=$build_dir/tests/bench/kefu-load
+FLOW=$build_dir/tests/bench/kefu-e2e-flow
+ZMQ=$build_dir/tests/bench/kefu-bench-zmq
+PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
+[[ -x $PGBENCH ]] || PGBENCH=$(command -v pgbench) || { echo "e2e.sh: pgbench not found" >&2; exit 1; }
+
+export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
+# shellcheck source=../integration/lib.sh
+source "$source_dir/tests/integration/lib.sh"
+it_init bench_e2e
+it__pick_port
+export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
+it__pick_port
+export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
+# Surveys are due at once after a resolution; messages go to the file
+# channel at any hour; no metrics ports (they would clash between runs).
+export KEFU_SURVEY_DELAY_S=0 KEFU_SURVEY_SCAN_MS=100 KEFU_SURVEY_CATCHUP_MS=500
+export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
+export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
+it_pg_start
+
+if [[ $DURABLE == on ]]; then
+    for setting in fsync synchronous_commit full_page_writes; do
+        it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
+    done
+    it_psql "SELECT pg_reload_conf()" >/dev/null
+    sleep 0.5
+fi
+pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
+                        WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
+                                       'shared_buffers', 'wal_level', 'max_wal_size')")
+pg_version=$(it_psql "SHOW server_version")
+
+# K approvers, each the single step of the refund policy of one amount band:
+# [100(k-1), 100k) yuan goes to apk (kefu-e2e-flow asks 100(k-1) + 50).
+it_psql "INSERT INTO staff (id, name, department_id, role, manager_id, email)
+         SELECT format('ap%s', lpad(g::text, 2, '0')), format('审批人 %s', g), 'cs', 'manager',
+                'cs.wang', format('ap%s@kefu.example', lpad(g::text, 2, '0'))
+           FROM generate_series(1, $APPROVERS) g" >/dev/null
+it_psql "SELECT kefu_approval_policy_put(jsonb_build_object('id', format('e2e-%s', k),
+           'type', 'refund', 'min_yuan', 100 * (k - 1), 'max_yuan', 100 * k, 'stages', jsonb_build_array(
+           jsonb_build_object('rule', 'all', 'steps', jsonb_build_array(jsonb_build_object(
+             'label', 'refund check', 'approver', jsonb_build_object('staff', format('ap%s', lpad(k::text, 2, '0'))),
+             'deadline_s', 86400, 'on_timeout', 'delegate'))))))
+           FROM generate_series(1, $APPROVERS) k" >/dev/null
+for ((k = 1; k <= APPROVERS; k++)); do it_cert "$(printf 'ap%02d' "$k")" >/dev/null; done
+KEFU_CERT=$(it_cert agent.li)
+export KEFU_CERT
+
+# The baselines' scratch table and scripts: one row per transaction, and
+# one 50-row multi-VALUES INSERT per transaction.
+it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
+                                     payload text NOT NULL)" >/dev/null
+echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天花板有水渍');" >"$IT_DIR/one.sql"
+{
+    printf "INSERT INTO bench_pgbench (payload) VALUES "
+    for ((i = 1; i <= 50; i++)); do
+        printf "('卫生间漏水，楼下天花板有水渍 %d')%s" "$i" "$([[ $i -lt 50 ]] && echo , || echo ';')"
+    done
+    echo
+} >"$IT_DIR/batch.sql"
+chmod 644 "$IT_DIR/one.sql" "$IT_DIR/batch.sql"
+
+# ---------------------------------------------------------------- helpers
+TCK=$(getconf CLK_TCK)
+DAEMONS=(bus intake router approval notifier survey)
+
+# CPU time (ms) used so far by the given PIDs (utime + stime).
+cpu_ms() {
+    local pid total=0 stat rest
+    for pid in "$@"; do
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        rest=${stat##*) }
+        # shellcheck disable=SC2086
+        set -- $rest
+        total=$((total + ${12} + ${13}))
+    done
+    echo $((total * 1000 / TCK))
+}
+
+# Machine-wide CPU: "busy total" jiffies so far (all CPUs).
+machine_jiffies() {
+    awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
+}
+
+# The postmaster and all its children.
+pg_all_pids() {
+    local pm stat rest pid
+    pm=$(head -n1 "$IT_DIR/pg/data/postmaster.pid")
+    echo "$pm"
+    for stat in /proc/[0-9]*/stat; do
+        pid=${stat#/proc/}; pid=${pid%/stat}
+        rest=$(cat "$stat" 2>/dev/null) || continue
+        rest=${rest##*) }
+        # shellcheck disable=SC2086
+        set -- $rest
+        [[ $2 == "$pm" ]] && echo "$pid"
+    done
+}
+
+vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+val() { sed -n "s/^$1=//p" "$2" | head -n1; }
+
+# p50 / p99 in ms of a set of intervals: hop SQL-SELECT-OF-MILLISECONDS.
+hop() {
+    it_psql "SELECT coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1)::text, '-')
+                    || ' / ' ||
+                    coalesce(round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)::text, '-')
+               FROM ($1) h"
+}
+
+# True when the level's tickets (id > $1) are all surveyed and sent, and
+# every notification since notification id $2 is sent or failed.
+level_done() {
+    it_psql_is "SELECT count(*) FROM survey s JOIN ticket t ON t.id = s.ticket_id
+                 WHERE t.id > $1 AND s.kind = 'resolution' AND s.sent_at IS NOT NULL" "$N" &&
+    it_psql_is "SELECT count(*) FROM notification n
+                 WHERE n.id > $2 AND n.status IN ('pending', 'sending')" 0 &&
+    it_psql_is "SELECT count(*) FROM notification n JOIN ticket t ON t.no = n.ticket_no
+                 WHERE t.id > $1 AND n.event_type = 'survey.sent'" "$N"
+}
+
+pgbench_run() { # pgbench_run SCRIPT CLIENTS OUT: prints tps
+    local script=$1 c=$2 out=$3
+    it__as_pg "$PGBENCH" -n -M prepared -f "$script" -c "$c" -j $(( c < 2 ? c : 2 )) \
+              -T "$PGBENCH_SECONDS" -h 127.0.0.1 -p "$IT_PG_PORT" -U postgres kefu >"$out" 2>&1 ||
+        it_fail "pgbench failed: $(tail -n 5 "$out")"
+    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3g", a / b; else print "-" }'; }
+
+# ---------------------------------------------------------------- raw ZeroMQ
+it_note "raw ZeroMQ PUSH/PULL: $ZMQ_MESSAGES messages of 200 bytes"
+"$ZMQ" -n "$ZMQ_MESSAGES" -s 200 >"$IT_DIR/zmq.out" || it_fail "kefu-bench-zmq failed: $(cat "$IT_DIR/zmq.out")"
+zmq_rate=$(val msgs_per_s "$IT_DIR/zmq.out")
+
+# ---------------------------------------------------------------- levels
+rows=()
+cpu_rows=()
+raw=()
+for c in $CLIENTS; do
+    for d in "${DAEMONS[@]}"; do it_start "$d"; done
+    it_wait_for "intake to answer" 30 "$LOAD" -n 1 --timeout-ms 1000 --idem-prefix "probe$c"
+    it_wait_for "kefu-approval to answer" 30 kefu --endpoint "$KEFU_APPROVAL" approvals
+    it_wait_for "the probe routed" 60 it_psql_is \
+        "SELECT count(*) FROM ticket WHERE status = 'submitted'" 0
+    t_base=$(it_psql "SELECT coalesce(max(id), 0) FROM ticket")
+    n_base=$(it_psql "SELECT coalesce(max(id), 0) FROM notification")
+    declare -A pid=() c0=()
+    for d in "${DAEMONS[@]}"; do pid[$d]=$(it_pid "$d"); c0[$d]=$(cpu_ms "${pid[$d]}"); done
+    mapfile -t pg_pids < <(pg_all_pids)
+    pg0=$(cpu_ms "${pg_pids[@]}")
+    m0=$(machine_jiffies)
+    t0=${EPOCHREALTIME/./}
+
+    it_note "level $c: kefu-load -n $N -c $c (submit, routed)"
+    load_out=$IT_DIR/load-$c.out
+    st=0
+    timeout 1200 "$LOAD" -n "$N" -c "$c" --mix --wait-routed 120000 --timeout-ms 10000 \
+        --idem-prefix "e2e$c" --tickets "$IT_DIR/tickets-$c.txt" >"$load_out" 2>"$IT_DIR/load-$c.err" || st=$?
+    [[ $st == 0 ]] || it_fail "kefu-load exited with $st: $(tr '\n' ' ' <"$load_out") $(cat "$IT_DIR/load-$c.err")"
+
+    it_note "level $c: kefu-e2e-flow -c $c (approval requested, approved; resolved)"
+    flow_out=$IT_DIR/flow-$c.out
+    st=0
+    timeout 1200 "$FLOW" --tickets "$IT_DIR/tickets-$c.txt" --cert "$KEFU_CERT" \
+        --cert-dir "$IT_DIR/certs" -k "$APPROVERS" -c "$c" >"$flow_out" 2>"$IT_DIR/flow-$c.err" || st=$?
+    [[ $st == 0 ]] || it_fail "kefu-e2e-flow exited with $st: $(tr '\n' ' ' <"$flow_out") $(head -c 2000 "$IT_DIR/flow-$c.err")"
+
+    it_note "level $c: waiting for every survey and notification"
+    it_wait_for "level $c: every ticket surveyed and notified" "$WAIT_S" level_done "$t_base" "$n_base"
+    t1=${EPOCHREALTIME/./}
+    declare -A c1=() rss=()
+    for d in "${DAEMONS[@]}"; do c1[$d]=$(cpu_ms "${pid[$d]}"); rss[$d]=$(vm_hwm_mib "${pid[$d]}"); done
+    pg1=$(cpu_ms "${pg_pids[@]}")
+    m1=$(machine_jiffies)
+    for ((i = ${#DAEMONS[@]} - 1; i >= 0; i--)); do it_kill "${DAEMONS[$i]}" TERM; done
+
+    # Throughput from the store: first ticket received to the chain's last
+    # write (a survey or a notification sent).
+    span_ms=$(it_psql "SELECT round(extract(epoch FROM greatest(
+                  (SELECT max(s.sent_at) FROM survey s WHERE s.ticket_id > $t_base),
+                  (SELECT max(sent_at) FROM notification WHERE id > $n_base))
+                - (SELECT min(received_at) FROM ticket WHERE id > $t_base)) * 1000)")
+    e2e_rate=$(awk -v n="$N" -v ms="$span_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
+    notifications=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base")
+    failed=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base AND status <> 'sent'")
+    h_route=$(hop "SELECT extract(epoch FROM routed_at - received_at) * 1000 AS ms FROM ticket WHERE id > $t_base")
+    h_approve=$(hop "SELECT extract(epoch FROM completed_at - requested_at) * 1000 AS ms
+                       FROM approval_request WHERE ticket_id > $t_base")
+    h_notify=$(hop "SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms
+                      FROM notification WHERE id > $n_base AND sent_at IS NOT NULL")
+    h_survey=$(hop "SELECT extract(epoch FROM s.sent_at - t.resolved_at) * 1000 AS ms
+                      FROM survey s JOIN ticket t ON t.id = s.ticket_id
+                     WHERE t.id > $t_base AND s.kind = 'resolution'")
+
+    it_note "level $c: pgbench baselines, ${PGBENCH_SECONDS}s each"
+    tps_one=$(pgbench_run "$IT_DIR/one.sql" "$c" "$IT_DIR/pgbench-one-$c.out")
+    tps_batch=$(pgbench_run "$IT_DIR/batch.sql" "$c" "$IT_DIR/pgbench-batch-$c.out")
+    rows_batch=$(awk -v t="$tps_batch" 'BEGIN { printf "%.0f", t * 50 }')
+
+    rows+=("| $c | $N | $e2e_rate | $(val ack_per_s "$load_out") | $(val flow_per_s "$flow_out") | $(val ack_p50_ms "$load_out") / $(val ack_p99_ms "$load_out") | $h_route | $h_approve | $h_notify ($notifications$([[ $failed == 0 ]] || echo ", $failed not sent")) | $h_survey | ${tps_one%.*} | $rows_batch | $(ratio "$e2e_rate" "$tps_one") | $(ratio "$e2e_rate" "$rows_batch") | $(ratio "$e2e_rate" "$zmq_rate") |")
+    per() { awk -v d="$1" -v n="$N" 'BEGIN { printf "%.0f", d * 1000 / n }'; }
+    cpu_line="| $c"
+    kefu_total=0
+    for d in "${DAEMONS[@]}"; do
+        cpu_line+=" | $(per $((c1[$d] - c0[$d]))) (${rss[$d]})"
+        kefu_total=$((kefu_total + c1[$d] - c0[$d]))
+    done
+    machine=$(awk -v a="$m0" -v b="$m1" -v n="$N" -v t="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        printf "%.0f (%.0f %%)", (y[1] - x[1]) * 1e6 / t / n, 100 * (y[1] - x[1]) / (y[2] - x[2]) }')
+    cpu_rows+=("$cpu_line | $(per "$kefu_total") | $(per $((pg1 - pg0))) | $machine | $(( (t1 - t0) / 1000 )) |")
+    raw+=("c=$c load: $(tr '\n' ' ' <"$load_out")")
+    raw+=("c=$c flow: $(tr '\n' ' ' <"$flow_out")")
+    raw+=("c=$c store: span_ms=$span_ms notifications=$notifications not_sent=$failed pgbench_one_tps=$tps_one pgbench_batch50_tps=$tps_batch")
+    unset pid c0 c1 rss
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# ---------------------------------------------------------------- report
+model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
+mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+fs=$(df -T "$IT_DIR" | awk 'NR == 2 {print $2}')
+commit=$(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null || echo "?")
+report=$(
+    echo "## $(date '+%Y-%m-%d %H:%M %Z') — end to end (e2e.sh): N=$N tickets per level, clients $CLIENTS, $APPROVERS approvers, durable=$DURABLE"
+    echo
+    echo "Machine: $(nproc) vCPU ($model), $mem RAM; load average $load_before before the run, $load_after after."
+    echo "PostgreSQL $pg_version on $fs; $pg_settings. Tree at $commit$(git -C "$source_dir" diff --quiet HEAD -- 2>/dev/null || echo ' (plus uncommitted work)')."
+    echo "Raw ZeroMQ PUSH/PULL (one pair, TCP loopback, 200-byte messages): $zmq_rate msgs/s."
+    [[ -z $NOTE ]] || echo "Note: $NOTE"
+    echo
+    echo "| clients | tickets | end to end tickets/s | submits acked/s | approve+resolve flows/s | submit→ack p50 / p99 ms (client) | received→routed p50 / p99 ms | approval requested→completed p50 / p99 ms | notification created→sent p50 / p99 ms (count) | resolved→survey sent p50 / p99 ms | pgbench one-row tps | pgbench batched rows/s (50 per tx) | ÷ one-row | ÷ batched | ÷ PUSH/PULL |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${rows[@]}"
+    echo
+    echo "CPU per ticket, µs, from /proc over the level (submit to last notification), and peak RSS (VmHWM) in MiB in brackets:"
+    echo
+    echo "| clients | bus | intake | router | approval | notifier | survey | all kefu daemons | all PostgreSQL | whole machine (busy) | level wall ms |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    printf '%s\n' "${cpu_rows[@]}"
+    echo
+    echo "<details><summary>raw output</summary>"
+    echo
+    printf '    %s\n' "${raw[@]}"
+    echo
+    echo "</details>"
+)
+printf '\n%s\n\n' "$report"
+if [[ $WRITE_RESULTS == 1 ]]; then
+    printf '\n%s\n' "$report" >>"$here/RESULTS.md"
+    it_note "appended to $here/RESULTS.md"
+fi
