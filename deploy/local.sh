@@ -265,13 +265,6 @@ database_up() {
         [[ -x $KEFU_CLI ]] || die "the kefu client is not built ($KEFU_CLI missing)"
         "$KEFU_CLI" admin import "$ROOT/deploy/demo-org.json" | sed 's/^/  /' ||
             die "kefu admin import deploy/demo-org.json failed"
-        # Its approval policies (the import format does not carry them yet).
-        if [[ -f $ROOT/deploy/demo-approval.sql ]]; then
-            say "loading the demo approval policies (deploy/demo-approval.sql)"
-            psql -X -q -At -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" \
-                 -f "$ROOT/deploy/demo-approval.sql" >/dev/null ||
-                die "loading deploy/demo-approval.sql failed"
-        fi
     else
         warn "deploy/demo-org.json not found; no demo organisation loaded"
     fi

@@ -18,15 +18,18 @@ static void s_help(FILE *out)
             "Usage: kefu admin import [OPTIONS] FILE\n\n"
             "Loads the organisation from FILE (JSON, format \"" ORG_FORMAT "\", described in\n"
             "deploy/ORG-FORMAT.md): departments and their heads, staff, projects with their\n"
-            "general managers, buildings and units, routing rules and SLA policies.\n\n"
+            "general managers, buildings and units, routing rules, SLA policies and\n"
+            "approval policies.\n\n"
             "All of the file is checked first, against itself and against what the store\n"
             "already holds; every problem is listed with its place (e.g.\n"
             "\"$.staff[12].manager: eng.liu2 is not a staff member of this file or the store\")\n"
             "and then nothing is applied. A valid file is applied in one transaction.\n"
             "Rows are matched by id (rules by kind, category and project; SLA policies by\n"
-            "kind and priority) and made exactly as the file says; rows the file does not\n"
-            "list are left alone, except that \"absent_staff\": \"deactivate\" deactivates the\n"
-            "staff it does not list. Running it again with the same file changes nothing.\n\n"
+            "kind and priority) and made exactly as the file says (a changed approval policy\n"
+            "is replaced whole; requests already running under it keep their steps); rows\n"
+            "the file does not list are left alone, except that \"absent_staff\":\n"
+            "\"deactivate\" deactivates the staff it does not list. Running it again with the\n"
+            "same file changes nothing.\n\n"
             "Talks to PostgreSQL directly (KEFU_DATABASE_URL), not through a daemon.\n\n"
             "Options:\n");
     adm_options_help(out);
@@ -73,6 +76,19 @@ static int s_load(PGconn *conn, org_t *org, char *why, size_t size)
     for (int i = 0; i < PQntuples(res); i++)
         org_store_rule(org, s_value(res, i, 0), s_value(res, i, 1), s_value(res, i, 2),
                        s_value(res, i, 3), s_value(res, i, 4));
+    PQclear(res);
+    res = adm_exec(conn,
+                   "SELECT p.id, count(DISTINCT r.id), coalesce(max(s.stage), 0)"
+                   "  FROM approval_policy p"
+                   "  LEFT JOIN approval_request r ON r.policy_id = p.id AND r.status = 'pending'"
+                   "  LEFT JOIN approval_step s ON s.request_id = r.id"
+                   " GROUP BY p.id",
+                   0, NULL, why, size);
+    if (!res)
+        return -1;
+    for (int i = 0; i < PQntuples(res); i++)
+        org_store_policy(org, s_value(res, i, 0), atoll(PQgetvalue(res, i, 1)),
+                         atoi(PQgetvalue(res, i, 2)));
     PQclear(res);
     return 0;
 }
@@ -189,6 +205,42 @@ static const s_step_t s_steps[] = {
 
 #define S_STEPS (sizeof s_steps / sizeof s_steps[0])
 
+/* An approval policy of the store in the shape of the plan's "canon"
+   (admin_org_check.c): p is its approval_policy row. */
+#define S_POLICY_CANON                                                                             \
+    "jsonb_build_object('name', p.name, 'type', p.request_type, 'min_fen', p.min_fen,"             \
+    " 'max_fen', p.max_fen, 'default', p.is_default, 'active', p.active, 'stages',"                \
+    " (SELECT jsonb_agg(jsonb_build_object('rule', g.rule, 'quorum', g.quorum, 'steps',"           \
+    "    (SELECT jsonb_agg(jsonb_build_object('label', s.label, 'kind', s.approver_kind,"          \
+    "       'approver', s.approver, 'deadline_s', s.deadline_s, 'remind_s', s.remind_s,"           \
+    "       'on_timeout', s.on_timeout) ORDER BY s.step)"                                          \
+    "     FROM approval_policy_step s WHERE s.policy_id = g.policy_id AND s.stage = g.stage))"     \
+    "   ORDER BY g.stage) FROM approval_policy_stage g WHERE g.policy_id = p.id))"
+
+/* The file's approval policies ($1: the plan's array) that are new or
+   differ from the store's, with the store's pending requests under each. */
+#define S_POLICY_DIFF                                                                              \
+    "WITH x AS (SELECT e->>'id' AS id, e->'policy' AS policy, e->'canon' AS canon, ord"            \
+    "             FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS a (e, ord)),"            \
+    " d AS (SELECT x.*, (SELECT " S_POLICY_CANON " FROM approval_policy p WHERE p.id = x.id)"      \
+    "              AS stored FROM x)"                                                              \
+    " SELECT d.id, d.policy, d.stored IS NULL AS created, d.ord,"                                  \
+    "        (SELECT count(*) FROM approval_request r"                                             \
+    "          WHERE r.policy_id = d.id AND r.status = 'pending') AS pending"                      \
+    "   FROM d WHERE d.stored IS DISTINCT FROM d.canon"
+
+/* Running requests under a policy that changes: warned about before the
+   change (they keep their steps; each stage's rule is the policy's). */
+static const char *s_policy_running_sql =
+    "SELECT id, pending FROM (" S_POLICY_DIFF ") c WHERE NOT created AND pending > 0 ORDER BY ord";
+
+/* Puts the new and changed policies with kefu_approval_policy_put
+   (migration 012), in the file's order; unchanged ones are not written. */
+static const char *s_policy_put_sql =
+    "WITH c AS (" S_POLICY_DIFF "),"
+    " put AS (SELECT kefu_approval_policy_put(c.policy) AS id, c.created FROM c ORDER BY c.ord)"
+    " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM put";
+
 /* The staff the file does not list, deactivated when it says so. */
 static const char *s_deactivate_sql =
     "WITH listed AS (SELECT jsonb_array_elements($1::jsonb)->>'id' AS id),"
@@ -236,7 +288,30 @@ static int s_apply(PGconn *conn, json_t *plan, json_t *counts, json_t *warnings,
     }
     json_object_set_new(json_object_get(counts, "staff"), "deactivated",
                         json_integer((json_int_t)deactivated));
-    PGresult *res = adm_exec(conn, s_orphans_sql, 0, NULL, why, size);
+
+    char *policies = json_dumps(json_object_get(plan, "approval_policies"), JSON_COMPACT);
+    const char *pparams[] = {policies};
+    PGresult *res = adm_exec(conn, s_policy_running_sql, 1, pparams, why, size);
+    for (int i = 0; res && i < PQntuples(res); i++) {
+        char text[384];
+        snprintf(text, sizeof text,
+                 "approval policy %s changes while %s request(s) run under it: they keep the "
+                 "steps they were given (approvers, deadlines, timeout actions), but each of "
+                 "their stages is decided by the rule (all, any, quorum) the policy has then",
+                 PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+        json_array_append_new(warnings, json_string(text));
+    }
+    PQclear(res);
+    res = res ? adm_exec(conn, s_policy_put_sql, 1, pparams, why, size) : NULL;
+    free(policies);
+    if (!res)
+        return -1;
+    json_object_set_new(counts, "approval policies",
+                        json_pack("{s:I, s:I}", "created", (json_int_t)atoll(PQgetvalue(res, 0, 0)),
+                                  "changed", (json_int_t)atoll(PQgetvalue(res, 0, 1))));
+    PQclear(res);
+
+    res = adm_exec(conn, s_orphans_sql, 0, NULL, why, size);
     if (!res)
         return -1;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -280,7 +355,7 @@ static void s_summary(const char *path, json_t *counts, bool check, long long ru
     json_t *c;
     json_object_foreach(counts, name, c)
     {
-        printf("  %-14s %6lld new", name,
+        printf("  %-17s %6lld new", name,
                (long long)json_integer_value(json_object_get(c, "created")));
         if (strcmp(name, "buildings") != 0 && strcmp(name, "units") != 0)
             printf(", %lld changed", (long long)json_integer_value(json_object_get(c, "changed")));

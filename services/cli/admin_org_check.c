@@ -13,6 +13,8 @@
 #define ORG_FLOORS_MAX 200
 #define ORG_UNITS_PER_FLOOR_MAX 99 /* unit numbers are floor * 100 + n */
 #define ORG_SECS_MAX 2147483647LL  /* the store's integer */
+#define ORG_STAGES_MAX 20          /* stages of a policy, steps of a stage (012) */
+#define ORG_YUAN_DIGITS 13         /* digits of whole yuan: fen stay far inside bigint */
 
 static const char *const s_roles[] = {"agent", "staff", "manager", "head",
                                       "gm",    "vp",    "admin",   NULL};
@@ -27,8 +29,10 @@ typedef struct {
 } s_view_t;
 
 struct org {
-    s_view_t before; /* the store */
-    s_view_t after;  /* the store with the file applied */
+    s_view_t before;  /* the store */
+    s_view_t after;   /* the store with the file applied */
+    json_t *policies; /* the store's approval policies: id -> {pending, stage} */
+    json_t *refs;     /* the file's approver references: [{place, staff | head}] */
     json_t *plan;
 };
 
@@ -53,6 +57,8 @@ org_t *org_new(void)
     org_t *self = (org_t *)calloc(1, sizeof *self);
     s_view_init(&self->before);
     s_view_init(&self->after);
+    self->policies = json_object();
+    self->refs = json_array();
     self->plan = json_object();
     return self;
 }
@@ -64,6 +70,8 @@ void org_destroy(org_t **self_p)
     org_t *self = *self_p;
     s_view_free(&self->before);
     s_view_free(&self->after);
+    json_decref(self->policies);
+    json_decref(self->refs);
     json_decref(self->plan);
     free(self);
     *self_p = NULL;
@@ -116,6 +124,12 @@ void org_store_rule(org_t *self, const char *kind, const char *category, const c
     json_object_set_new(
         self->before.rules, key,
         json_pack("{s:s, s:o}", "department", department, "owner", s_str_or_null(owner)));
+}
+
+void org_store_policy(org_t *self, const char *id, long long pending, int stage)
+{
+    json_object_set_new(self->policies, id,
+                        json_pack("{s:I, s:i}", "pending", (json_int_t)pending, "stage", stage));
 }
 
 json_t *org_plan(org_t *self)
@@ -700,6 +714,323 @@ static void s_slas(s_run_t *run, json_t *root)
     json_decref(seen);
 }
 
+/* ---- approval policies ------------------------------------------------------------ */
+
+static const char *const s_request_types[] = {"settlement", "repair_cost", "refund",
+                                              "policy_exception", NULL};
+
+/* An amount in yuan at obj.key (a whole number, or a string with at most
+   two decimals: never a float) as fen; -1 when absent (*fen untouched),
+   -2 when bad (reported), 0 when read. */
+static int s_yuan(s_run_t *run, const json_t *obj, const char *key, const char *base,
+                  long long *fen)
+{
+    char place[256];
+    snprintf(place, sizeof place, "%s.%s", base, key);
+    json_t *v = json_object_get(obj, key);
+    if (!v || json_is_null(v))
+        return -1;
+    if (json_is_integer(v)) {
+        long long n = json_integer_value(v);
+        if (n < 0 || n >= 10000000000000LL) {
+            adm_problem(run->problems, 0, place, "bad_value",
+                        "%lld is not an amount of 0 to %d digits of yuan", n, ORG_YUAN_DIGITS);
+            return -2;
+        }
+        *fen = n * 100;
+        return 0;
+    }
+    const char *t = json_string_value(v);
+    size_t whole = t ? strspn(t, "0123456789") : 0, frac = 0;
+    if (t && t[whole] == '.')
+        frac = strspn(t + whole + 1, "0123456789");
+    bool ok = t && whole >= 1 && whole <= ORG_YUAN_DIGITS &&
+              (t[whole] == '\0' ||
+               (t[whole] == '.' && frac >= 1 && frac <= 2 && t[whole + 1 + frac] == '\0'));
+    if (!ok) {
+        adm_problem(run->problems, 0, place, "bad_value",
+                    "must be yuan as a whole number or a string with at most two decimals "
+                    "(\"4999.50\"), not a float");
+        return -2;
+    }
+    long long n = 0;
+    for (size_t i = 0; i < whole; i++)
+        n = n * 10 + (t[i] - '0');
+    n *= 100;
+    if (frac >= 1)
+        n += (t[whole + 1] - '0') * 10;
+    if (frac == 2)
+        n += t[whole + 2] - '0';
+    *fen = n;
+    return 0;
+}
+
+/* "123.45" from fen. */
+static json_t *s_yuan_text(long long fen)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%lld.%02lld", fen / 100, fen % 100);
+    return json_string(text);
+}
+
+/* The approver of a step: {"staff": id} | {"head": department} |
+   {"role": "owner_manager" | "project_gm"}. Fills kind and ref (NULL for
+   a role) and returns 0, or -1 (reported). Staff and heads are checked
+   against the organisation afterwards (s_check_approvers). */
+static int s_approver(s_run_t *run, const json_t *step, const char *base, const char **kind,
+                      const char **ref)
+{
+    static const char *const keys[] = {"staff", "head", "role", NULL};
+    static const char *const roles[] = {"owner_manager", "project_gm", NULL};
+    char place[256];
+    snprintf(place, sizeof place, "%s.approver", base);
+    json_t *a = json_object_get(step, "approver");
+    if (!a || json_is_null(a)) {
+        adm_problem(run->problems, 0, place, "missing",
+                    "is required: {\"staff\": ID}, {\"head\": DEPARTMENT} or {\"role\": "
+                    "\"owner_manager\" | \"project_gm\"}");
+        return -1;
+    }
+    if (!json_is_object(a)) {
+        adm_problem(run->problems, 0, place, "wrong_type", "must be an object");
+        return -1;
+    }
+    size_t before = run->problems->total;
+    s_keys(run, a, place, keys);
+    int named = 0;
+    for (size_t i = 0; keys[i]; i++)
+        named += json_object_get(a, keys[i]) != NULL;
+    if (named != 1) {
+        adm_problem(run->problems, 0, place, "bad_value",
+                    "must name exactly one of staff, head or role");
+        return -1;
+    }
+    *ref = NULL;
+    if (json_object_get(a, "staff")) {
+        *kind = "staff";
+        *ref = s_ident(run, a, "staff", place, true, adm_is_staff_id, "a staff id");
+    } else if (json_object_get(a, "head")) {
+        *kind = "head";
+        *ref = s_ident(run, a, "head", place, true, adm_is_department_id, "a department id");
+    } else {
+        *kind = s_enum(run, a, "role", place, true, roles);
+    }
+    if (run->problems->total != before || !*kind || (strcmp(*kind, "staff") == 0 && !*ref) ||
+        (strcmp(*kind, "head") == 0 && !*ref))
+        return -1;
+    if (*ref)
+        json_array_append_new(run->org->refs, json_pack("{s:s, s:s}", "place", place, *kind, *ref));
+    return 0;
+}
+
+/* One step of a stage: its plan (for kefu_approval_policy_put) into
+   steps, and its canonical form (the store's columns) into canon. */
+static void s_policy_step(s_run_t *run, json_t *step, const char *base, json_t *steps,
+                          json_t *canon)
+{
+    static const char *const keys[] = {"label",    "approver",   "deadline_s",
+                                       "remind_s", "on_timeout", NULL};
+    static const char *const timeouts[] = {"delegate", "escalate", "approve", NULL};
+    char place[256];
+    size_t before = run->problems->total;
+    s_keys(run, step, base, keys);
+    const char *label = s_words(run, step, "label", base, true);
+    const char *kind = NULL, *ref = NULL;
+    s_approver(run, step, base, &kind, &ref);
+    long long deadline = 0, remind = 0;
+    json_t *v = json_object_get(step, "deadline_s");
+    snprintf(place, sizeof place, "%s.deadline_s", base);
+    if (!v || json_is_null(v))
+        adm_problem(run->problems, 0, place, "missing", "is required (seconds)");
+    else
+        s_int_value(run, v, place, 1, ORG_SECS_MAX, &deadline);
+    v = json_object_get(step, "remind_s");
+    snprintf(place, sizeof place, "%s.remind_s", base);
+    if (v && !json_is_null(v) && s_int_value(run, v, place, 1, ORG_SECS_MAX, &remind) == 0 &&
+        deadline > 0 && remind >= deadline) {
+        adm_problem(run->problems, 0, place, "bad_value",
+                    "a reminder at %lld s must come before the deadline (%lld s)", remind,
+                    deadline);
+    }
+    const char *on_timeout = s_enum(run, step, "on_timeout", base, true, timeouts);
+    if (run->problems->total != before)
+        return;
+    json_t *approver = json_object();
+    json_object_set_new(approver,
+                        strcmp(kind, "staff") == 0  ? "staff"
+                        : strcmp(kind, "head") == 0 ? "head"
+                                                    : "role",
+                        json_string(ref ? ref : kind));
+    json_t *plan = json_pack("{s:s, s:o, s:I, s:s}", "label", label, "approver", approver,
+                             "deadline_s", (json_int_t)deadline, "on_timeout", on_timeout);
+    if (remind)
+        json_object_set_new(plan, "remind_s", json_integer((json_int_t)remind));
+    json_array_append_new(steps, plan);
+    json_array_append_new(canon, json_pack("{s:s, s:s, s:o, s:I, s:o, s:s}", "label", label, "kind",
+                                           kind, "approver", s_str_or_null(ref), "deadline_s",
+                                           (json_int_t)deadline, "remind_s",
+                                           remind ? json_integer((json_int_t)remind) : json_null(),
+                                           "on_timeout", on_timeout));
+}
+
+/* The stages of a policy into plan and canon; returns how many there are,
+   or -1 when any is bad (reported). */
+static int s_policy_stages(s_run_t *run, json_t *p, const char *base, json_t *plan, json_t *canon)
+{
+    static const char *const keys[] = {"rule", "quorum", "steps", NULL};
+    static const char *const rules[] = {"all", "any", "quorum", NULL};
+    char place[256];
+    size_t before = run->problems->total;
+    snprintf(place, sizeof place, "%s.stages", base);
+    json_t *stages = json_object_get(p, "stages");
+    if (!json_is_array(stages) || json_array_size(stages) == 0 ||
+        json_array_size(stages) > ORG_STAGES_MAX) {
+        adm_problem(run->problems, 0, place, stages ? "bad_value" : "missing",
+                    "must be an array of 1 to %d stages, run in order", ORG_STAGES_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < json_array_size(stages); i++) {
+        char sbase[192];
+        snprintf(sbase, sizeof sbase, "%s.stages[%zu]", base, i);
+        json_t *stage = s_element(run, stages, i, sbase);
+        if (!stage)
+            continue;
+        s_keys(run, stage, sbase, keys);
+        const char *rule = s_enum(run, stage, "rule", sbase, true, rules);
+        snprintf(place, sizeof place, "%s.steps", sbase);
+        json_t *steps = json_object_get(stage, "steps");
+        if (!json_is_array(steps) || json_array_size(steps) == 0 ||
+            json_array_size(steps) > ORG_STAGES_MAX) {
+            adm_problem(run->problems, 0, place, steps ? "bad_value" : "missing",
+                        "must be an array of 1 to %d steps, run side by side", ORG_STAGES_MAX);
+            continue;
+        }
+        size_t nsteps = json_array_size(steps);
+        long long quorum = 0;
+        json_t *q = json_object_get(stage, "quorum");
+        snprintf(place, sizeof place, "%s.quorum", sbase);
+        if (rule && strcmp(rule, "quorum") == 0) {
+            if (!q || json_is_null(q))
+                adm_problem(run->problems, 0, place, "missing",
+                            "is required with rule quorum: how many of the %zu steps must approve",
+                            nsteps);
+            else
+                s_int_value(run, q, place, 1, (long long)nsteps, &quorum);
+        } else if (q && !json_is_null(q)) {
+            adm_problem(run->problems, 0, place, "bad_value", "is only for rule quorum");
+        }
+        json_t *psteps = json_array(), *csteps = json_array();
+        for (size_t k = 0; k < nsteps; k++) {
+            char stbase[224];
+            snprintf(stbase, sizeof stbase, "%s.steps[%zu]", sbase, k);
+            json_t *step = s_element(run, steps, k, stbase);
+            if (step)
+                s_policy_step(run, step, stbase, psteps, csteps);
+        }
+        if (!rule) {
+            json_decref(psteps);
+            json_decref(csteps);
+            continue;
+        }
+        json_t *pstage = json_pack("{s:s, s:o}", "rule", rule, "steps", psteps);
+        if (quorum)
+            json_object_set_new(pstage, "quorum", json_integer((json_int_t)quorum));
+        json_array_append_new(plan, pstage);
+        json_array_append_new(canon,
+                              json_pack("{s:s, s:o, s:o}", "rule", rule, "quorum",
+                                        quorum ? json_integer((json_int_t)quorum) : json_null(),
+                                        "steps", csteps));
+    }
+    return run->problems->total == before ? (int)json_array_size(stages) : -1;
+}
+
+/* approval_policies: each checked, and planned as {policy, canon}: the
+   JSON kefu_approval_policy_put (migration 012) takes, and the policy as
+   the store's columns would hold it, to compare with what is there. */
+static void s_policies(s_run_t *run, json_t *root)
+{
+    static const char *const keys[] = {"id",       "name",    "type",   "min_yuan",
+                                       "max_yuan", "default", "stages", NULL};
+    json_t *list = s_array(run, root, "approval_policies");
+    json_t *out = json_array();
+    json_t *seen = json_object();
+    json_object_set_new(run->org->plan, "approval_policies", out);
+    for (size_t i = 0; list && i < json_array_size(list); i++) {
+        char base[64], place[128];
+        snprintf(base, sizeof base, "$.approval_policies[%zu]", i);
+        json_t *p = s_element(run, list, i, base);
+        if (!p)
+            continue;
+        size_t before = run->problems->total;
+        s_keys(run, p, base, keys);
+        const char *id = s_ident(run, p, "id", base, true, adm_is_department_id,
+                                 "a policy id (a-z, 0-9, '-'; up to 32, starting a-z)");
+        const char *name = s_words(run, p, "name", base, false);
+        const char *type = s_enum(run, p, "type", base, true, s_request_types);
+        long long min_fen = 0, max_fen = 0;
+        s_yuan(run, p, "min_yuan", base, &min_fen);
+        int has_max = s_yuan(run, p, "max_yuan", base, &max_fen);
+        if (has_max == 0 && max_fen <= min_fen) {
+            snprintf(place, sizeof place, "%s.max_yuan", base);
+            adm_problem(
+                run->problems, 0, place, "bad_value",
+                "the band [min_yuan, max_yuan) is empty: max_yuan must be above %lld.%02lld",
+                min_fen / 100, min_fen % 100);
+        }
+        json_t *d = json_object_get(p, "default");
+        bool is_default = true;
+        if (d && !json_is_null(d) && !json_is_boolean(d)) {
+            snprintf(place, sizeof place, "%s.default", base);
+            adm_problem(run->problems, 0, place, "wrong_type", "must be true or false");
+        } else if (d && !json_is_null(d)) {
+            is_default = json_is_true(d);
+        }
+        json_t *pstages = json_array(), *cstages = json_array();
+        int nstages = s_policy_stages(run, p, base, pstages, cstages);
+        if (id) {
+            const char *at = json_string_value(json_object_get(seen, id));
+            if (at) {
+                snprintf(place, sizeof place, "%s.id", base);
+                adm_problem(run->problems, 0, place, "duplicate",
+                            "policy %s is listed already at %s", id, at);
+            } else {
+                json_object_set_new(seen, id, json_string(base));
+            }
+        }
+        /* Requests running under the policy keep their steps but take each
+           stage's rule from the policy as it is when the stage is decided:
+           a stage they still have to reach must not go. */
+        json_t *old = id ? json_object_get(run->org->policies, id) : NULL;
+        long long pending = old ? json_integer_value(json_object_get(old, "pending")) : 0;
+        long long stage = old ? json_integer_value(json_object_get(old, "stage")) : 0;
+        if (nstages > 0 && pending > 0 && stage > nstages) {
+            snprintf(place, sizeof place, "%s.stages", base);
+            adm_problem(run->problems, 0, place, "running",
+                        "%lld pending request(s) under policy %s have steps in stage %lld, and "
+                        "this file leaves it %d stage(s): they would stall. Keep the stages "
+                        "until they finish, or give the new version another id",
+                        pending, id, stage, nstages);
+        }
+        if (run->problems->total != before || !id || !type || nstages < 0) {
+            json_decref(pstages);
+            json_decref(cstages);
+            continue;
+        }
+        json_t *policy = json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "id", id, "name",
+                                   name ? name : id, "type", type, "min_yuan", s_yuan_text(min_fen),
+                                   "default", is_default, "stages", pstages);
+        if (has_max == 0)
+            json_object_set_new(policy, "max_yuan", s_yuan_text(max_fen));
+        json_t *canon = json_pack("{s:s, s:s, s:I, s:o, s:b, s:b, s:o}", "name", name ? name : id,
+                                  "type", type, "min_fen", (json_int_t)min_fen, "max_fen",
+                                  has_max == 0 ? json_integer((json_int_t)max_fen) : json_null(),
+                                  "default", is_default, "active", true, "stages", cstages);
+        json_array_append_new(
+            out, json_pack("{s:s, s:o, s:o}", "id", id, "policy", policy, "canon", canon));
+    }
+    json_decref(seen);
+}
+
 /* ---- the state afterwards ------------------------------------------------------ */
 
 /* Copies the store's rows that the file does not list into after. */
@@ -907,6 +1238,41 @@ static void s_check_rules(s_run_t *run)
     }
 }
 
+/* Checks the approvers the file's policies name against the organisation
+   afterwards: a staff member who exists and is active; a department that
+   exists and has an active head. */
+static void s_check_approvers(s_run_t *run)
+{
+    for (size_t i = 0; i < json_array_size(run->org->refs); i++) {
+        json_t *r = json_array_get(run->org->refs, i);
+        const char *place = s_text(r, "place");
+        const char *staff = s_text(r, "staff");
+        const char *head = s_text(r, "head");
+        char why[256];
+        if (head) {
+            json_t *dept = json_object_get(run->org->after.departments, head);
+            if (!dept) {
+                adm_problem(run->problems, 0, place, "reference",
+                            "unknown department '%s' (not in this file or the store)", head);
+                continue;
+            }
+            staff = s_text(dept, "head");
+            if (!staff) {
+                adm_problem(run->problems, 0, place, "reference",
+                            "department %s has no head to decide this step", head);
+                continue;
+            }
+        } else if (!json_object_get(run->org->after.staff, staff)) {
+            adm_problem(run->problems, 0, place, "reference",
+                        "unknown staff member '%s' (not in this file or the store)", staff);
+            continue;
+        }
+        if (s_staff_problem(&run->org->after, staff, why, sizeof why))
+            adm_problem(run->problems, 0, place, "reference", "%s%s%s%s",
+                        head ? "the head of " : "", head ? head : "", head ? ": " : "", why);
+    }
+}
+
 int org_check(org_t *self, json_t *root, adm_problems_t *problems)
 {
     s_run_t run = {.problems = problems, .org = self};
@@ -915,6 +1281,7 @@ int org_check(org_t *self, json_t *root, adm_problems_t *problems)
                                        "sla_policies", "approval_policies", NULL};
     s_view_free(&self->after);
     s_view_init(&self->after);
+    json_array_clear(self->refs);
     json_object_clear(self->plan);
     if (!json_is_object(root)) {
         adm_problem(problems, 0, "$", "wrong_type", "the file must hold one JSON object");
@@ -929,22 +1296,19 @@ int org_check(org_t *self, json_t *root, adm_problems_t *problems)
     const char *absent_staff = s_enum(&run, root, "absent_staff", "$", false, absent);
     json_object_set_new(self->plan, "absent_staff",
                         json_string(absent_staff ? absent_staff : "keep"));
-    json_t *approvals = json_object_get(root, "approval_policies");
-    if (approvals && !json_is_null(approvals) &&
-        !(json_is_array(approvals) && json_array_size(approvals) == 0))
-        adm_problem(problems, 0, "$.approval_policies", "not_yet",
-                    "approval policies are not supported yet; leave this an empty array");
 
     s_departments(&run, root);
     s_staff(&run, root);
     s_projects(&run, root);
     s_rules(&run, root);
     s_slas(&run, root);
+    s_policies(&run, root);
 
     s_merge(&run, absent_staff && strcmp(absent_staff, "deactivate") == 0);
     s_check_staff(&run);
     s_check_leaders(&run, self->after.departments, self->before.departments, "department", "head");
     s_check_leaders(&run, self->after.projects, self->before.projects, "project", "gm");
     s_check_rules(&run);
+    s_check_approvers(&run);
     return problems->total == 0 ? 0 : -1;
 }

@@ -6,7 +6,9 @@
 #  3. a file with several problems names each with its place and changes nothing;
 #  4. a changed file applies exactly its changes; --check applies nothing;
 #  5. absent_staff "deactivate" deactivates the staff not listed, and is refused when
-#     that would leave a rule without its owner.
+#     that would leave a rule without its owner;
+#  6. approval policies: a re-run updates a changed policy (running requests keep
+#     their steps), and a change that would stall running requests is refused.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -44,14 +46,18 @@ org_rows() {
                UNION ALL SELECT 'b', project_id || '/' || code, xmin::text FROM building
                UNION ALL SELECT 'u', id::text, xmin::text FROM unit
                UNION ALL SELECT 'r', id::text, xmin::text FROM routing_rule
-               UNION ALL SELECT 'l', kind || '/' || priority, xmin::text FROM sla_policy) v"
+               UNION ALL SELECT 'l', kind || '/' || priority, xmin::text FROM sla_policy
+               UNION ALL SELECT 'a', id, xmin::text FROM approval_policy
+               UNION ALL SELECT 'g', policy_id || '/' || stage, xmin::text FROM approval_policy_stage
+               UNION ALL SELECT 'q', policy_id || '/' || stage || '/' || step, xmin::text
+                           FROM approval_policy_step) v"
 }
 
 # Empties the organisation (and, by CASCADE, the empty ticket tables), so that
 # one store serves both loads: no second database, no second migration run.
 org_truncate() {
     it_psql "TRUNCATE department, staff, project, building, unit, homeowner, homeowner_unit,
-             routing_rule, sla_policy RESTART IDENTITY CASCADE" >/dev/null
+             routing_rule, sla_policy, approval_policy RESTART IDENTITY CASCADE" >/dev/null
 }
 
 # ---- 1. the JSON and the SQL make the same organisation ----------------------
@@ -73,7 +79,7 @@ t0=${EPOCHREALTIME/./}
 out=$(kefu admin import --json "$demo_json")
 ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 counts=$(jq -c '[.counts[] | .created]' <<<"$out")
-[[ $counts == "[7,18,2,12,864,12,15]" ]] || it_fail "created counts $counts; output: $out"
+[[ $counts == "[7,18,2,12,864,12,15,6]" ]] || it_fail "created counts $counts; output: $out"
 [[ $(jq -r '.changed' <<<"$out") == true && $(jq -r '.run' <<<"$out") =~ ^[0-9]+$ ]] ||
     it_fail "an import into an empty store reports $out"
 org_dump "$KEFU_DATABASE_URL" | diff -u "$IT_DIR/from_sql.txt" - >&2 ||
@@ -94,7 +100,8 @@ sed -e 's/"id": "eng.zhao", "name": "赵强", "department": "eng", "role": "staf
     -e 's/"category": "heating", "department": "eng", "owner": "eng.liu"/"category": "heating", "department": "eng", "owner": "sales.xu"/' \
     -e 's/"name": "Engineering"/"name": "Engineering dept"/' \
     -e 's/"role": "agent", "manager": "cs.wang", "email": "agent.chen/"role": "clerk", "manager": "cs.wang", "email": "agent.chen/' \
-    -e 's/"approval_policies": \[\]/"approval_policies": [{"type": "settlement"}], "colour": "red"/' \
+    -e 's/"absent_staff": "keep"/"absent_staff": "keep", "colour": "red"/' \
+    -e 's/{"head": "finance"}, "deadline_s": 86400, "remind_s": 57600, "on_timeout": "escalate"/{"staff": "x"}, "deadline_s": 86400, "remind_s": 57600, "on_timeout": "escalate"/' \
     "$demo_json" >"$IT_DIR/bad.json"
 rc=0
 kefu admin import "$IT_DIR/bad.json" >"$IT_DIR/bad.out" 2>"$IT_DIR/bad.err" || rc=$?
@@ -107,7 +114,7 @@ expect_problem '$.staff[10].manager: eng.liu2 is not a staff member of this file
 expect_problem "\$.projects[0].buildings[0].units[0]: 'abc' is not a unit number (1-16 letters, digits or '-', with a digit)"
 expect_problem '$.routing_rules[3].owner: sales.xu works in department sales, not eng'
 expect_problem "\$.staff[7].role: 'clerk' is not one of: agent, staff, manager, head, gm, vp, admin"
-expect_problem '$.approval_policies: approval policies are not supported yet; leave this an empty array'
+expect_problem "\$.approval_policies[4].stages[0].steps[1].approver: unknown staff member 'x' (not in this file or the store)"
 expect_problem "\$: unknown key 'colour' (known: format, absent_staff, departments, staff, projects, routing_rules, sla_policies, approval_policies)"
 grep -q "6 problem(s); nothing was applied" "$IT_DIR/bad.err" ||
     it_fail "the problem count is not 6: $(cat "$IT_DIR/bad.err")"
@@ -178,4 +185,56 @@ out=$(kefu admin import --json "$IT_DIR/shrink.json") || it_fail "the shrunk fil
 [[ $(it_psql "SELECT active FROM staff WHERE id = 'sales.xu'") == f &&
    $(it_psql "SELECT count(*) FROM staff WHERE active") == 18 ]] ||
     it_fail "sales.xu is not the one staff member deactivated"
+
+# ---- 6. approval policies ---------------------------------------------------------
+# A request running under refund (stage 1 open) and one under policy-exception
+# whose steps reach stage 2, written as kefu-approval leaves them.
+it_psql "INSERT INTO homeowner (phone, name) VALUES ('13900000009', '测试业主');
+  INSERT INTO ticket (no, kind, category, channel, priority, status, project_id, homeowner_id, summary,
+                      created_by, owner_id, department_id, received_at, routed_at)
+  SELECT 'KF-2026-990001', 'complaint', 'other', 'phone', 'normal', 'routed', 'HZ-XH', id, 'import test',
+         'agent.li', 'agent.li', 'cs', now(), now() FROM homeowner WHERE phone = '13900000009';
+  INSERT INTO approval_request (ticket_id, request_type, amount_fen, reason, promised_date, promised_at,
+                                policy_id, requested_by)
+  SELECT t.id, x.type, 100, 'import test', current_date + 7, now() + interval '7 days', x.policy, 'agent.li'
+    FROM ticket t, (VALUES ('refund', 'refund'), ('policy_exception', 'policy-exception')) x (type, policy)
+   WHERE t.no = 'KF-2026-990001';
+  INSERT INTO approval_step (request_id, stage, step, label, approver, deadline_s, remind_s, on_timeout,
+                             status, assigned_to, assigned_at)
+  SELECT r.id, ps.stage, ps.step, ps.label, kefu_approval_approver(ps.approver_kind, ps.approver, r.ticket_id),
+         ps.deadline_s, ps.remind_s, ps.on_timeout, CASE ps.stage WHEN 1 THEN 'pending' ELSE 'waiting' END,
+         CASE ps.stage WHEN 1 THEN kefu_approval_approver(ps.approver_kind, ps.approver, r.ticket_id) END,
+         CASE ps.stage WHEN 1 THEN now() END
+    FROM approval_request r JOIN approval_policy_step ps ON ps.policy_id = r.policy_id" >/dev/null
+# refund's finance step: a day -> 12 h, and a new policy.
+sed -e 's/{"head": "finance"}, "deadline_s": 86400, "remind_s": 57600, "on_timeout": "escalate"/{"head": "finance"}, "deadline_s": 43200, "remind_s": 21600, "on_timeout": "escalate"/' \
+    -e 's/^  "approval_policies": \[$/&\n    {"id": "refund-large", "type": "refund", "min_yuan": "10000.50", "default": false, "stages": [{"rule": "any", "steps": [{"label": "finance", "approver": {"head": "finance"}, "deadline_s": 86400, "on_timeout": "escalate"}]}]},/' \
+    "$IT_DIR/shrink.json" >"$IT_DIR/policy.json"
+rows_before=$(org_rows)
+out=$(kefu admin import --json "$IT_DIR/policy.json" 2>"$IT_DIR/policy.err") || it_fail "the changed policy failed: $out $(cat "$IT_DIR/policy.err")"
+[[ $(jq -c '.counts["approval policies"]' <<<"$out") == '{"created":1,"changed":1}' ]] ||
+    it_fail "a changed and a new policy were counted as: $out"
+[[ $(jq -r '.warnings[0]' <<<"$out") == "approval policy refund changes while 1 request(s) run under it: they keep the steps they were given (approvers, deadlines, timeout actions), but each of their stages is decided by the rule (all, any, quorum) the policy has then" ]] ||
+    it_fail "no warning about the running refund request: $out"
+[[ $(it_psql "SELECT deadline_s || '/' || remind_s FROM approval_policy_step WHERE policy_id = 'refund' AND label = 'finance'") == 43200/21600 ]] ||
+    it_fail "the refund policy's finance step was not updated"
+[[ $(it_psql "SELECT min_fen || '/' || is_default FROM approval_policy WHERE id = 'refund-large'") == 1000050/false ]] ||
+    it_fail "the new policy refund-large is not there as written"
+[[ $(it_psql "SELECT s.deadline_s FROM approval_step s JOIN approval_request r ON r.id = s.request_id
+              WHERE r.policy_id = 'refund' AND s.label = 'finance'") == 86400 ]] ||
+    it_fail "the running request's step took the new deadline"
+# Unchanged policies are not rewritten.
+[[ $(it_psql "SELECT count(*) FROM approval_policy WHERE xmin::text = (SELECT xmin::text FROM approval_policy WHERE id = 'refund')") == 2 ]] ||
+    it_fail "more policies than refund and refund-large were written"
+out=$(kefu admin import "$IT_DIR/policy.json")
+grep -q "no changes" <<<"$out" || it_fail "re-running the policy file changed something: $out"
+# policy-exception down to one stage, while a request still has stage 2 ahead.
+jq '(.approval_policies[] | select(.id == "policy-exception") | .stages) |= .[:1]' \
+    "$IT_DIR/policy.json" >"$IT_DIR/stall.json"
+rows_before=$(org_rows)
+rc=0
+err=$(kefu admin import "$IT_DIR/stall.json" 2>&1) || rc=$?
+[[ $rc == 1 ]] && grep -qF '$.approval_policies[6].stages: 1 pending request(s) under policy policy-exception have steps in stage 2, and this file leaves it 1 stage(s): they would stall.' <<<"$err" ||
+    it_fail "removing a stage a running request needs was not refused ($rc): $err"
+[[ $(org_rows) == "$rows_before" ]] || it_fail "a refused policy file changed the store"
 it_note "all import checks passed"

@@ -82,6 +82,13 @@ static void test_demo_file(void **state)
     assert_int_equal(json_array_size(json_object_get(plan, "routing_rules")), 12);
     assert_int_equal(json_array_size(json_object_get(plan, "sla_policies")), 15);
     assert_string_equal(json_string_value(json_object_get(plan, "absent_staff")), "keep");
+    /* The demo approval policies (once deploy/demo-approval.sql). */
+    json_t *policies = json_object_get(plan, "approval_policies");
+    assert_int_equal(json_array_size(policies), 6);
+    json_t *seq = json_array_get(policies, 0);
+    assert_string_equal(json_string_value(json_object_get(seq, "id")), "settlement-seq");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(seq, "policy"), "stages")), 7);
+    assert_true(json_is_false(json_object_get(json_object_get(seq, "canon"), "default")));
     adm_problems_free(&problems);
     org_destroy(&org);
     json_decref(root);
@@ -104,11 +111,13 @@ static void test_shape_problems(void **state)
              "   \"department\": \"cs\"}],"
              " \"sla_policies\": [{\"kind\": \"repair\", \"priority\": \"normal\","
              "   \"first_response_secs\": 0, \"resolve_secs\": 1.5}],"
-             " \"approval_policies\": [{\"type\": \"settlement\"}]}");
+             " \"approval_policies\": [{\"type\": \"bonus\"}]}");
     s_has(got, "$: unknown key 'colour' (known: format, absent_staff, departments, staff, "
                "projects, routing_rules, sla_policies, approval_policies)");
-    s_has(got, "$.approval_policies: approval policies are not supported yet; leave this an "
-               "empty array");
+    s_has(got, "$.approval_policies[0].id: is required");
+    s_has(got, "$.approval_policies[0].type: 'bonus' is not one of: settlement, repair_cost, "
+               "refund, policy_exception");
+    s_has(got, "$.approval_policies[0].stages: must be an array of 1 to 20 stages, run in order");
     s_has(got, "$.departments[0].id: 'Eng' is not a department id (a-z, 0-9, '-'; up to 32, "
                "starting a-z)");
     s_has(got, "$.departments[0].name_zh: must be 1 to 200 bytes of text without control "
@@ -170,6 +179,138 @@ static org_t *s_store(void)
     org_store_rule(org, NULL, "leak", NULL, "eng", "eng.liu");
     org_store_rule(org, NULL, NULL, NULL, "cs", NULL);
     return org;
+}
+
+/* Approval policies: every problem with its place, down to a step's
+   approver; references checked against the organisation afterwards; a
+   stage that running requests still need cannot go. */
+static void test_policy_problems(void **state)
+{
+    org_t *org = s_store();
+    org_store_policy(org, "running", 2, 3);
+    const char *got = s_check(
+        org,
+        "{\"format\": \"kefu-org/1\", \"approval_policies\": ["
+        " {\"id\": \"ok\", \"type\": \"refund\", \"stages\": [{\"rule\": \"all\", \"steps\": ["
+        "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
+        "    \"on_timeout\": \"escalate\"}]}]},"
+        " {\"id\": \"Bad Id\", \"type\": \"refund\", \"min_yuan\": 12.5, \"max_yuan\": \"0.001\","
+        "  \"default\": \"yes\", \"stages\": []},"
+        " {\"id\": \"refs\", \"type\": \"refund\", \"min_yuan\": \"5000\", \"max_yuan\": 5000,"
+        "  \"stages\": [{\"rule\": \"quorum\", \"steps\": ["
+        "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
+        "    \"on_timeout\": \"escalate\"},"
+        "   {\"label\": \"b\", \"approver\": {\"staff\": \"x\"}, \"deadline_s\": 60,"
+        "    \"on_timeout\": \"delegate\"}]},"
+        "   {\"rule\": \"any\", \"quorum\": 1, \"steps\": ["
+        "   {\"label\": \"c\", \"approver\": {\"head\": \"legal\"}, \"deadline_s\": 60,"
+        "    \"remind_s\": 60, \"on_timeout\": \"approve\"},"
+        "   {\"label\": \"d\", \"approver\": {\"staff\": \"old.ma\", \"role\": \"project_gm\"},"
+        "    \"deadline_s\": 0, \"on_timeout\": \"wait\"},"
+        "   {\"label\": \"\", \"approver\": {\"role\": \"ceo\"}, \"deadline_s\": 60,"
+        "    \"on_timeout\": \"approve\"},"
+        "   {\"label\": \"f\", \"approver\": {\"staff\": \"old.ma\"}, \"deadline_s\": 60,"
+        "    \"on_timeout\": \"approve\"}]}]},"
+        " {\"id\": \"ok\", \"type\": \"refund\", \"stages\": [{\"rule\": \"all\", \"steps\": ["
+        "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
+        "    \"on_timeout\": \"escalate\"}]}]},"
+        " {\"id\": \"running\", \"type\": \"refund\", \"stages\": [{\"rule\": \"all\", \"steps\": ["
+        "   {\"label\": \"a\", \"approver\": {\"role\": \"owner_manager\"}, \"deadline_s\": 60,"
+        "    \"on_timeout\": \"escalate\"}]}]}]}");
+    s_has(got, "$.approval_policies[1].id: 'Bad Id' is not a policy id (a-z, 0-9, '-'; up to 32, "
+               "starting a-z)");
+    s_has(got, "$.approval_policies[1].min_yuan: must be yuan as a whole number or a string with "
+               "at most two decimals (\"4999.50\"), not a float");
+    s_has(got, "$.approval_policies[1].max_yuan: must be yuan as a whole number or a string with "
+               "at most two decimals (\"4999.50\"), not a float");
+    s_has(got, "$.approval_policies[1].default: must be true or false");
+    s_has(got, "$.approval_policies[1].stages: must be an array of 1 to 20 stages, run in order");
+    s_has(got, "$.approval_policies[2].max_yuan: the band [min_yuan, max_yuan) is empty: "
+               "max_yuan must be above 5000.00");
+    s_has(got, "$.approval_policies[2].stages[0].quorum: is required with rule quorum: how many "
+               "of the 2 steps must approve");
+    s_has(got, "$.approval_policies[2].stages[1].quorum: is only for rule quorum");
+    s_has(got, "$.approval_policies[2].stages[1].steps[0].remind_s: a reminder at 60 s must come "
+               "before the deadline (60 s)");
+    s_has(got, "$.approval_policies[2].stages[1].steps[1].approver: must name exactly one of "
+               "staff, head or role");
+    s_has(got, "$.approval_policies[2].stages[1].steps[1].deadline_s: 0 is not in 1..2147483647");
+    s_has(got, "$.approval_policies[2].stages[1].steps[1].on_timeout: 'wait' is not one of: "
+               "delegate, escalate, approve");
+    s_has(got, "$.approval_policies[2].stages[1].steps[2].label: must be 1 to 200 bytes of text "
+               "without control characters, not blank");
+    s_has(got, "$.approval_policies[2].stages[1].steps[2].approver.role: 'ceo' is not one of: "
+               "owner_manager, project_gm");
+    /* References, against the organisation afterwards. */
+    s_has(got, "$.approval_policies[2].stages[0].steps[1].approver: unknown staff member 'x' "
+               "(not in this file or the store)");
+    s_has(got, "$.approval_policies[2].stages[1].steps[0].approver: unknown department 'legal' "
+               "(not in this file or the store)");
+    s_has(got, "$.approval_policies[2].stages[1].steps[3].approver: old.ma is inactive");
+    s_has(got, "$.approval_policies[3].id: policy ok is listed already at $.approval_policies[0]");
+    s_has(got, "$.approval_policies[4].stages: 2 pending request(s) under policy running have "
+               "steps in stage 3, and this file leaves it 1 stage(s): they would stall. Keep the "
+               "stages until they finish, or give the new version another id");
+    assert_int_equal(s_lines(got), 19);
+    org_destroy(&org);
+
+    /* A department whose head the file removes, and a head made inactive. */
+    org = s_store();
+    got =
+        s_check(org, "{\"format\": \"kefu-org/1\", \"absent_staff\": \"deactivate\","
+                     " \"departments\": [{\"id\": \"cs\", \"name\": \"C\", \"name_zh\": \"C\"}],"
+                     " \"staff\": [{\"id\": \"eng.liu\", \"name\": \"L\", \"department\": \"eng\","
+                     "   \"role\": \"manager\"}],"
+                     " \"approval_policies\": [{\"id\": \"p\", \"type\": \"refund\", \"stages\": ["
+                     "  {\"rule\": \"any\", \"steps\": ["
+                     "   {\"label\": \"a\", \"approver\": {\"head\": \"cs\"}, \"deadline_s\": 60,"
+                     "    \"on_timeout\": \"escalate\"},"
+                     "   {\"label\": \"b\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
+                     "    \"on_timeout\": \"escalate\"}]}]}]}");
+    s_has(got, "$.approval_policies[0].stages[0].steps[0].approver: department cs has no head to "
+               "decide this step");
+    s_has(got, "$.approval_policies[0].stages[0].steps[1].approver: the head of eng: eng.sun is "
+               "not in this file, and absent_staff \"deactivate\" would make them inactive");
+    org_destroy(&org);
+}
+
+/* The plan of a policy: the JSON for kefu_approval_policy_put, exact fen
+   in the canonical form, defaults written out. */
+static void test_policy_plan(void **state)
+{
+    org_t *org = s_store();
+    assert_string_equal(
+        s_check(org, "{\"format\": \"kefu-org/1\", \"approval_policies\": ["
+                     " {\"id\": \"repair\", \"comment\": \"x\", \"type\": \"repair_cost\","
+                     "  \"min_yuan\": \"4999.5\", \"max_yuan\": 10000, \"stages\": ["
+                     "  {\"rule\": \"quorum\", \"quorum\": 1, \"steps\": ["
+                     "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
+                     "    \"remind_s\": 30, \"on_timeout\": \"approve\"}]},"
+                     "  {\"rule\": \"all\", \"steps\": ["
+                     "   {\"label\": \"b\", \"approver\": {\"role\": \"project_gm\"},"
+                     "    \"deadline_s\": 60, \"on_timeout\": \"escalate\"}]}]}]}"),
+        "");
+    json_t *p = json_array_get(json_object_get(org_plan(org), "approval_policies"), 0);
+    char *policy = json_dumps(json_object_get(p, "policy"), JSON_COMPACT | JSON_SORT_KEYS);
+    char *canon = json_dumps(json_object_get(p, "canon"), JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(
+        policy, "{\"default\":true,\"id\":\"repair\",\"max_yuan\":\"10000.00\","
+                "\"min_yuan\":\"4999.50\",\"name\":\"repair\",\"stages\":[{\"quorum\":1,"
+                "\"rule\":\"quorum\",\"steps\":[{\"approver\":{\"head\":\"eng\"},\"deadline_s\":60,"
+                "\"label\":\"a\",\"on_timeout\":\"approve\",\"remind_s\":30}]},{\"rule\":\"all\","
+                "\"steps\":[{\"approver\":{\"role\":\"project_gm\"},\"deadline_s\":60,"
+                "\"label\":\"b\",\"on_timeout\":\"escalate\"}]}],\"type\":\"repair_cost\"}");
+    assert_string_equal(
+        canon, "{\"active\":true,\"default\":true,\"max_fen\":1000000,\"min_fen\":499950,"
+               "\"name\":\"repair\",\"stages\":[{\"quorum\":1,\"rule\":\"quorum\",\"steps\":["
+               "{\"approver\":\"eng\",\"deadline_s\":60,\"kind\":\"head\",\"label\":\"a\","
+               "\"on_timeout\":\"approve\",\"remind_s\":30}]},{\"quorum\":null,\"rule\":\"all\","
+               "\"steps\":[{\"approver\":null,\"deadline_s\":60,\"kind\":\"project_gm\","
+               "\"label\":\"b\",\"on_timeout\":\"escalate\",\"remind_s\":null}]}],"
+               "\"type\":\"repair_cost\"}");
+    free(policy);
+    free(canon);
+    org_destroy(&org);
 }
 
 static void test_references(void **state)
@@ -315,6 +456,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_demo_file),
         cmocka_unit_test(test_shape_problems),
+        cmocka_unit_test(test_policy_problems),
+        cmocka_unit_test(test_policy_plan),
         cmocka_unit_test(test_references),
         cmocka_unit_test(test_state_after),
         cmocka_unit_test(test_cycles_and_duplicates),
