@@ -576,24 +576,6 @@ static void s_log_policies(approval_t *self)
 
 /* ---- the loop --------------------------------------------------------- */
 
-/* On stop: answers `unavailable` to the requests that arrived but were not
-   taken, so their clients retry at once. Returns how many. */
-static int s_turn_away(approval_t *self)
-{
-    kf_error_t err = {0};
-    kf_error_set(&err, KF_E_UNAVAILABLE, "", "kefu-approval is stopping; retry");
-    int count = 0;
-    while (count < 100000 && (zsock_events(self->clients) & ZMQ_POLLIN)) {
-        kf_request_t req;
-        if (kf_request_recv(self->clients, &req) != 0)
-            break;
-        kf_reply_error(self->clients, &req, S_SRC, &err);
-        kf_request_clear(&req);
-        count++;
-    }
-    return count;
-}
-
 int approval_run(approval_t *self)
 {
     zpoller_t *poller = zpoller_new(self->clients, NULL);
@@ -618,7 +600,7 @@ int approval_run(approval_t *self)
             kf_health_serve(self->health, which);
         kf_health_tick(self->health);
     }
-    int turned_away = s_turn_away(self);
+    int turned_away = kf_turn_away(self->clients, S_SRC, "kefu-approval");
     zsock_set_linger(self->clients, 1000);
     zpoller_destroy(&poller);
     kf_info("approval.stopped", "reason=signal turned_away=%d", turned_away);

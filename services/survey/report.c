@@ -839,7 +839,7 @@ static void s_put_escalations(kf_body_t *parent, const s_fig_t *fig)
 {
     kf_body_t *body = kf_body_new();
     for (int level = 0; level <= S_LEVELS; level++) {
-        char key[16];
+        char key[24]; /* "level_" and any int: no truncation for gcc to suspect */
         if (level == 0)
             snprintf(key, sizeof key, "all");
         else
