@@ -59,8 +59,6 @@ done
 
 it_init fault
 rc_init
-# A SIGKILLed daemon can take seconds to vanish on a loaded machine.
-IT_STOP_SECONDS=30
 # Two approval daemons, each with its own client port; the client knows both.
 it__pick_port; export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
 it__pick_port; APPROVAL2_BIND=tcp://127.0.0.1:$IT__PORT
