@@ -3,8 +3,10 @@
 -- fall due while daemons are being killed, stopped and restarted.
 
 -- Repair requests: a first response within 4 s, then escalation every 4 s
--- (owner -> manager -> department head -> project GM) unless answered.
-UPDATE sla_policy SET first_response_secs = 4, resolve_secs = 60, escalate_secs = 4
+-- (owner -> manager -> department head -> project GM) unless answered; the
+-- resolution is due only in an hour, so escalations stop once the levels
+-- are used up.
+UPDATE sla_policy SET first_response_secs = 4, resolve_secs = 3600, escalate_secs = 4
  WHERE kind = 'repair';
 
 -- Repair costs: any of two engineers (escalated to their manager after 4 s),
