@@ -76,10 +76,10 @@ DAEMONS=(bus intake router router@2 approval approval@2 notifier survey)
 # Ends the load loops: each finishes its turn within $1 seconds, or it and
 # what it runs are killed. Returns 1 when some had to be killed.
 stop_loops() {
-    local seconds=$1 pid deadline=$((SECONDS + $1)) killed=0
+    local polls=$(($1 * 5)) pid killed=0
     touch "$STOP"
     for pid in "${LOOPS[@]}"; do
-        while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+        while kill -0 "$pid" 2>/dev/null && ((polls-- > 0)); do sleep 0.2; done
         if kill -0 "$pid" 2>/dev/null; then
             pkill -KILL -P "$pid" 2>/dev/null
             kill -KILL "$pid" 2>/dev/null

@@ -363,10 +363,13 @@ it_kill() {
     kill -"$sig" "$pid" 2>/dev/null || true
     case $sig in
         TERM|INT|QUIT|KILL|9|15|2|3)
-            local bound=$IT_STOP_SECONDS deadline
+            local bound=$IT_STOP_SECONDS
             [[ $sig == KILL || $sig == 9 ]] && bound=$IT_KILL_SECONDS
-            deadline=$((SECONDS + bound))
-            while it_running "$key" && ((SECONDS < deadline)); do sleep 0.1; done
+            # Counted in polls, not by the clock, which has been seen to jump.
+            for ((i = 0; i < bound * 10; i++)); do
+                it_running "$key" || break
+                sleep 0.1
+            done
             it_running "$key" && it_fail "$key (pid $pid) still running ${bound}s after SIG$sig"
             it__reap "$key" || true
             it_note "$key exited after SIG$sig (status ${IT_STATUS[$key]})"
