@@ -65,11 +65,7 @@
 IT__LOADED=1
 
 IT_PGBIN=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}
-IT_STOP_SECONDS=10      # bound on waiting for a daemon after SIGTERM
-# ... and after SIGKILL: the kernel ends a process only once each of its
-# threads leaves what it is doing, which on a machine busy writing to disk
-# (log files, several PostgreSQL servers) has been seen to take over 10 s.
-IT_KILL_SECONDS=60
+IT_STOP_SECONDS=10      # bound on waiting for a daemon after SIGTERM or SIGKILL
 IT_PORT_DIR=/tmp/kefu-it-ports
 IT_NAME=
 IT_DIR=
@@ -318,8 +314,11 @@ it_running() {
     [[ -n $pid ]] || return 1
     [[ -z ${IT_STATUS[$1]:-} ]] || return 1
     kill -0 "$pid" 2>/dev/null || return 1
-    # A zombie has exited already.
-    [[ $(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) != Z ]]
+    # A zombie has exited already; so has a process whose stat is gone: the
+    # shell may reap it between the two looks (while it waits for awk).
+    local state
+    state=$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null) || return 1
+    [[ -n $state && $state != Z ]]
 }
 
 # Reaps $1 if it has exited, recording its status. Returns 0 once reaped.
@@ -363,14 +362,13 @@ it_kill() {
     kill -"$sig" "$pid" 2>/dev/null || true
     case $sig in
         TERM|INT|QUIT|KILL|9|15|2|3)
-            local bound=$IT_STOP_SECONDS
-            [[ $sig == KILL || $sig == 9 ]] && bound=$IT_KILL_SECONDS
+            local gone=0
             # Counted in polls, not by the clock, which has been seen to jump.
-            for ((i = 0; i < bound * 10; i++)); do
-                it_running "$key" || break
+            for ((i = 0; i < IT_STOP_SECONDS * 10; i++)); do
+                it_running "$key" || { gone=1; break; }
                 sleep 0.1
             done
-            it_running "$key" && it_fail "$key (pid $pid) still running ${bound}s after SIG$sig"
+            ((gone)) || it_fail "$key (pid $pid) still running ${IT_STOP_SECONDS}s after SIG$sig"
             it__reap "$key" || true
             it_note "$key exited after SIG$sig (status ${IT_STATUS[$key]})"
             ;;
