@@ -277,14 +277,19 @@ done < <(q "SELECT idem_key, no FROM ticket WHERE idem_key LIKE 'f%' ORDER BY ra
 [[ $resent == 20 ]] || it_fail "only $resent keys were resent"
 zero "tickets made by resending known keys" "SELECT count(*) FROM ticket WHERE summary = '重发（故障演练）'"
 
-# Escalations: each level once, and the level matches the history.
-zero "(ticket, level) escalations recorded twice" \
-    "SELECT count(*) FROM (SELECT ticket_id, level FROM ticket_history WHERE action = 'escalated'
-      GROUP BY 1, 2 HAVING count(*) > 1) d"
+# Escalations: each level once, and the level the ticket's last. A reopened
+# ticket (a low survey score) starts again at level 0: count per reopening.
+epochs="SELECT ticket_id, action, level, count(*) FILTER (WHERE action = 'reopened')
+          OVER (PARTITION BY ticket_id ORDER BY id) AS epoch FROM ticket_history"
+zero "(ticket, reopening, level) escalations recorded twice" \
+    "SELECT count(*) FROM (SELECT ticket_id, epoch, level FROM ($epochs) h WHERE action = 'escalated'
+      GROUP BY 1, 2, 3 HAVING count(*) > 1) d"
 # (A level whose person already owns the ticket is passed over: 1 then 3.)
 zero "tickets whose escalation level is not the last level of their escalation history" \
-    "SELECT count(*) FROM ticket t WHERE t.escalation_level <> (SELECT coalesce(max(h.level), 0)
-      FROM ticket_history h WHERE h.ticket_id = t.id AND h.action = 'escalated')"
+    "WITH h AS ($epochs), last AS (SELECT ticket_id, max(epoch) AS epoch FROM h GROUP BY ticket_id),
+          lvl AS (SELECT h.ticket_id, coalesce(max(h.level) FILTER (WHERE h.action = 'escalated'), 0) AS level
+                    FROM h JOIN last ON last.ticket_id = h.ticket_id AND last.epoch = h.epoch GROUP BY h.ticket_id)
+     SELECT count(*) FROM ticket t JOIN lvl ON lvl.ticket_id = t.id WHERE t.escalation_level <> lvl.level"
 zero "escalations in history without their ticket.escalated event, or the other way round" \
     "SELECT abs((SELECT count(*) FROM ticket_history WHERE action = 'escalated')
               - (SELECT count(*) FROM event WHERE type = 'ticket.escalated'))"
