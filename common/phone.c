@@ -33,7 +33,10 @@ int kf_phone_normalise(const char *raw, char out[KF_PHONE_MAX])
         return -1;
     if (strspn(digits, "0123456789") != len)
         return -1; /* a '+' other than a leading +86 */
-    if (len == 11 && digits[0] != '1')
+    /* Mainland mobiles are the only numbers that start with 1 and have
+       exactly 11 digits; an 11-digit number otherwise, or a 1-number of
+       another length, is a mistyped mobile, not a landline. */
+    if ((len == 11) != (digits[0] == '1'))
         return -1;
     memcpy(out, digits, len + 1);
     return 0;

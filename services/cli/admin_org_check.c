@@ -348,7 +348,7 @@ static void s_staff(s_run_t *run, json_t *root)
         if (raw_phone && kf_phone_normalise(raw_phone, phone) != 0) {
             snprintf(place, sizeof place, "%s.phone", base);
             adm_problem(run->problems, 0, place, "bad_phone",
-                        "'%.40s' is not a phone number (5-15 digits, optionally +86)", raw_phone);
+                        "'%.40s' is not a phone number (" KF_PHONE_RULE ")", raw_phone);
         }
         const char *lang = s_enum(run, s, "lang", base, false, langs);
         json_t *active_json = json_object_get(s, "active");

@@ -89,7 +89,7 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     char phone[KF_PHONE_MAX];
     if (kf_phone_normalise(v[C_PHONE], phone) != 0)
         adm_problem(problems, rec->line, "phone", "bad_phone",
-                    "'%.40s' is not a phone number (5-15 digits, optionally +86)", v[C_PHONE]);
+                    "'%.40s' is not a phone number (" KF_PHONE_RULE ")", v[C_PHONE]);
     if (!adm_is_project_id(v[C_PROJECT]))
         adm_problem(problems, rec->line, "project", "unknown_project",
                     "'%.40s' is not a project code", v[C_PROJECT]);

@@ -190,7 +190,7 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     char phone[KF_PHONE_MAX];
     if (kf_phone_normalise(v[C_PHONE], phone) != 0)
         adm_problem(problems, rec->line, "phone", "bad_phone",
-                    "'%.40s' is not a phone number (5-15 digits, optionally +86)",
+                    "'%.40s' is not a phone number (" KF_PHONE_RULE ")",
                     v[C_PHONE] ? v[C_PHONE] : "");
     if (v[C_NAME] && !adm_is_text(v[C_NAME], TIX_TEXT_MAX))
         adm_problem(problems, rec->line, "name", "bad_value", "must be 1-%d bytes of text",

@@ -89,8 +89,7 @@ int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *
     if (!out->priority[0])
         snprintf(out->priority, sizeof out->priority, "normal");
     if (kf_phone_normalise(raw_phone, out->phone) != 0)
-        return kf_error_set(err, KF_E_BAD_VALUE, "phone",
-                            "phone must be 5 to 15 digits (an 11-digit mobile starts with 1)");
+        return kf_error_set(err, KF_E_BAD_VALUE, "phone", "phone must be " KF_PHONE_RULE);
     return 0;
 }
 

@@ -128,7 +128,8 @@ static void test_shape_problems(void **state)
     s_has(got, "$.staff[0].role: 'boss' is not one of: agent, staff, manager, head, gm, vp, "
                "admin");
     s_has(got, "$.staff[0].email: 'nope' is not an e-mail address");
-    s_has(got, "$.staff[0].phone: '12' is not a phone number (5-15 digits, optionally +86)");
+    s_has(got, "$.staff[0].phone: '12' is not a phone number (5 to 15 digits, optionally after "
+               "+86; a mobile has 11 digits and starts with 1)");
     s_has(got, "$.staff[0].lang: 'fr' is not one of: zh, en");
     s_has(got, "$.staff[0].active: must be true or false");
     s_has(got, "$.projects[0].buildings[0].units_per_floor: is required with floors");
