@@ -3,7 +3,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "feed.h"
 #include "log.h"
@@ -15,6 +14,10 @@
 /* Most surveys one survey.show reply carries (1000-byte comments must fit
    the 64 KiB frame); a ticket gets one per resolution. */
 #define S_SHOW_MAX "20"
+
+/* A timestamptz expression as people read it in messages: local time in the
+   store's zone (kefu.tz), as the client shows every other time. */
+#define S_LOCAL(expr) "to_char((" expr ") AT TIME ZONE kefu_tz(), 'YYYY-MM-DD HH24:MI:SS')"
 
 /* The columns of a survey in a survey.show reply. */
 #define S_SURVEY_COLUMNS                                                                           \
@@ -35,22 +38,27 @@ void answers_prepare(kf_store_t *store)
         "coalesce(dh.id, ''), coalesce(g.id, ''), coalesce(sla.resolve_secs, 0), "
         "kefu_ms(clock_timestamp()), s.resolution_no, kefu_ms(s.due_at), (SELECT count(*) "
         "FROM ticket_history h WHERE h.ticket_id = t.id AND h.action = 'resolved'), "
-        "(SELECT role FROM staff WHERE id = $3 AND active) "
-        "FROM survey s LEFT JOIN ticket t ON t.id = s.ticket_id "
-        "LEFT JOIN staff o ON o.id = t.owner_id "
-        "LEFT JOIN staff m ON m.id = o.manager_id AND m.active "
-        "LEFT JOIN department d ON d.id = o.department_id "
-        "LEFT JOIN staff dh ON dh.id = d.head_id AND dh.active "
-        "LEFT JOIN project p ON p.id = t.project_id "
-        "LEFT JOIN staff g ON g.id = p.gm_id AND g.active "
-        "LEFT JOIN sla_policy sla ON sla.kind = t.kind AND sla.priority = t.priority "
-        "WHERE s.id = coalesce($2::bigint, (SELECT s2.id FROM survey s2 "
-        "JOIN ticket t2 ON t2.id = s2.ticket_id WHERE t2.no = $1 AND s2.sent_at IS NOT NULL "
-        "ORDER BY s2.resolution_no DESC LIMIT 1)) FOR UPDATE OF s");
+        "(SELECT role FROM staff WHERE id = $3 AND active), " S_LOCAL("s.answered_at") ", " S_LOCAL(
+            "s.due_at") " FROM survey s LEFT JOIN ticket t ON t.id = s.ticket_id "
+                        "LEFT JOIN staff o ON o.id = t.owner_id "
+                        "LEFT JOIN staff m ON m.id = o.manager_id AND m.active "
+                        "LEFT JOIN department d ON d.id = o.department_id "
+                        "LEFT JOIN staff dh ON dh.id = d.head_id AND dh.active "
+                        "LEFT JOIN project p ON p.id = t.project_id "
+                        "LEFT JOIN staff g ON g.id = p.gm_id AND g.active "
+                        "LEFT JOIN sla_policy sla ON sla.kind = t.kind AND sla.priority = "
+                        "t.priority "
+                        "WHERE s.id = coalesce($2::bigint, (SELECT s2.id FROM survey s2 "
+                        "JOIN ticket t2 ON t2.id = s2.ticket_id WHERE t2.no = $1 AND s2.sent_at IS "
+                        "NOT NULL "
+                        "ORDER BY s2.resolution_no DESC LIMIT 1)) FOR UPDATE OF s");
     /* Why a ticket has no sent survey. */
-    kf_store_statement(store, "ticket_state",
-                       "SELECT t.status, t.imported, (SELECT kefu_ms(min(due_at)) FROM survey "
-                       "WHERE ticket_id = t.id AND sent_at IS NULL) FROM ticket t WHERE t.no = $1");
+    kf_store_statement(
+        store, "ticket_state",
+        "SELECT t.status, t.imported, (SELECT " S_LOCAL(
+            "min(due_at)") " FROM "
+                           "survey WHERE ticket_id = t.id AND sent_at IS NULL) FROM ticket t WHERE "
+                           "t.no = $1");
     kf_store_statement(store, "answer",
                        "SELECT " KF_EVENT_COLUMNS
                        " FROM kefu_survey_answer($1::bigint, $2, $3::int, $4::int, $5, $6, "
@@ -69,16 +77,6 @@ void answers_prepare(kf_store_t *store)
 }
 
 /* ---- helpers ------------------------------------------------------------ */
-
-/* ms since the epoch as "YYYY-MM-DDTHH:MM:SSZ", for messages to people. */
-static const char *s_utc(int64_t ms, char *buf, size_t size)
-{
-    time_t secs = (time_t)(ms / 1000);
-    struct tm tm;
-    if (!gmtime_r(&secs, &tm) || strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        snprintf(buf, size, "%lld ms", (long long)ms);
-    return buf;
-}
 
 static int64_t s_int(const PGresult *res, int row, int col)
 {
@@ -130,7 +128,9 @@ enum {
     T_RESOLUTION,
     T_DUE,
     T_RESOLUTIONS,
-    T_ROLE
+    T_ROLE,
+    T_ANSWERED_LOCAL, /* answered_at, then due_at, as local time in messages */
+    T_DUE_LOCAL
 };
 
 /* Explains why req names no sent survey: not_found or conflict. */
@@ -143,7 +143,6 @@ static int s_no_survey(kf_store_t *store, const answer_req_t *req, kf_error_t *e
     PGresult *res = kf_store_exec(store, "ticket_state", 1, params, err);
     if (!res)
         return -1;
-    char due[32];
     if (PQntuples(res) == 0)
         kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", req->ticket);
     else if (PQgetvalue(res, 0, 1)[0] == 't')
@@ -152,7 +151,7 @@ static int s_no_survey(kf_store_t *store, const answer_req_t *req, kf_error_t *e
     else if (!PQgetisnull(res, 0, 2))
         kf_error_set(err, KF_E_CONFLICT, "ticket",
                      "the survey of %s is not sent yet; it is due at %s", req->ticket,
-                     s_utc(s_int(res, 0, 2), due, sizeof due));
+                     PQgetvalue(res, 0, 2));
     else if (strcmp(PQgetvalue(res, 0, 0), "resolved") == 0 ||
              strcmp(PQgetvalue(res, 0, 0), "closed") == 0)
         kf_error_set(err, KF_E_CONFLICT, "ticket",
@@ -192,9 +191,8 @@ static int s_answered_before(const answer_req_t *req, const PGresult *t, kf_body
                                                               : (int)s_int(t, 0, T_NPS),
                               .comment = s_opt(t, 0, T_COMMENT)};
     plan_answer_t again = {.score = req->score, .nps = req->nps, .comment = req->comment};
-    char when[32];
     const char *ticket = s_opt(t, 0, T_TICKET_NO);
-    s_utc(s_int(t, 0, T_ANSWERED_AT), when, sizeof when);
+    const char *when = PQgetvalue(t, 0, T_ANSWERED_LOCAL);
     if (!plan_same_answer(&recorded, &again))
         return kf_error_set(err, KF_E_CONFLICT, "score",
                             "survey %s%s%s was answered already, by %s at %s with score %d; a "
@@ -288,9 +286,8 @@ int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *rep
     if (s_may_answer(req, PQgetvalue(t, 0, T_ROLE), err) != 0)
         goto done;
     if (PQgetvalue(t, 0, T_SENT)[0] != 't') {
-        char due[32];
         kf_error_set(err, KF_E_CONFLICT, "survey", "survey %s is not sent yet; it is due at %s",
-                     PQgetvalue(t, 0, T_SURVEY), s_utc(s_int(t, 0, T_DUE), due, sizeof due));
+                     PQgetvalue(t, 0, T_SURVEY), PQgetvalue(t, 0, T_DUE_LOCAL));
         goto done;
     }
     if (!PQgetisnull(t, 0, T_ANSWERED_AT)) {

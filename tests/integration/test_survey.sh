@@ -127,6 +127,11 @@ grep -q duplicate <<<"$OUT" || it_fail "the plain output does not say duplicate:
 run survey answer "$A" --score 1
 expect_rc 1 "a different second answer"
 grep -q "conflict" <<<"$ERR" || it_fail "a different second answer is not a conflict: $ERR"
+# The message gives the first answer's time as everything else does: local
+# time in the store's zone (Asia/Shanghai), not UTC.
+local_at=$(q "SELECT to_char(answered_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI:SS')
+                FROM survey s JOIN ticket t ON t.id = s.ticket_id WHERE t.no = '$A'")
+grep -qF "at $local_at" <<<"$ERR" || it_fail "the conflict does not say when, in local time ($local_at): $ERR"
 [[ $(q "SELECT count(*) FROM event WHERE type = 'survey.answered' AND corr = '$A'") == 1 ]] ||
     it_fail "A's answer was announced more than once"
 [[ $(q "SELECT score FROM survey s JOIN ticket t ON t.id = s.ticket_id WHERE t.no = '$A'") == 5 ]] ||
