@@ -15,9 +15,9 @@
    the 64 KiB frame); a ticket gets one per resolution. */
 #define S_SHOW_MAX "20"
 
-/* A timestamptz expression as people read it in messages: local time in the
-   store's zone (kefu.tz), as the client shows every other time. */
-#define S_LOCAL(expr) "to_char((" expr ") AT TIME ZONE kefu_tz(), 'YYYY-MM-DD HH24:MI:SS')"
+/* How a time is written in messages to people: local time in the store's
+   zone (kefu.tz), as the client shows every other time. */
+#define S_LOCAL_FORMAT "'YYYY-MM-DD HH24:MI:SS'"
 
 /* The columns of a survey in a survey.show reply. */
 #define S_SURVEY_COLUMNS                                                                           \
@@ -38,27 +38,25 @@ void answers_prepare(kf_store_t *store)
         "coalesce(dh.id, ''), coalesce(g.id, ''), coalesce(sla.resolve_secs, 0), "
         "kefu_ms(clock_timestamp()), s.resolution_no, kefu_ms(s.due_at), (SELECT count(*) "
         "FROM ticket_history h WHERE h.ticket_id = t.id AND h.action = 'resolved'), "
-        "(SELECT role FROM staff WHERE id = $3 AND active), " S_LOCAL("s.answered_at") ", " S_LOCAL(
-            "s.due_at") " FROM survey s LEFT JOIN ticket t ON t.id = s.ticket_id "
-                        "LEFT JOIN staff o ON o.id = t.owner_id "
-                        "LEFT JOIN staff m ON m.id = o.manager_id AND m.active "
-                        "LEFT JOIN department d ON d.id = o.department_id "
-                        "LEFT JOIN staff dh ON dh.id = d.head_id AND dh.active "
-                        "LEFT JOIN project p ON p.id = t.project_id "
-                        "LEFT JOIN staff g ON g.id = p.gm_id AND g.active "
-                        "LEFT JOIN sla_policy sla ON sla.kind = t.kind AND sla.priority = "
-                        "t.priority "
-                        "WHERE s.id = coalesce($2::bigint, (SELECT s2.id FROM survey s2 "
-                        "JOIN ticket t2 ON t2.id = s2.ticket_id WHERE t2.no = $1 AND s2.sent_at IS "
-                        "NOT NULL "
-                        "ORDER BY s2.resolution_no DESC LIMIT 1)) FOR UPDATE OF s");
+        "(SELECT role FROM staff WHERE id = $3 AND active), "
+        "to_char(s.answered_at AT TIME ZONE kefu_tz(), " S_LOCAL_FORMAT "), "
+        "to_char(s.due_at AT TIME ZONE kefu_tz(), " S_LOCAL_FORMAT ") "
+        "FROM survey s LEFT JOIN ticket t ON t.id = s.ticket_id "
+        "LEFT JOIN staff o ON o.id = t.owner_id "
+        "LEFT JOIN staff m ON m.id = o.manager_id AND m.active "
+        "LEFT JOIN department d ON d.id = o.department_id "
+        "LEFT JOIN staff dh ON dh.id = d.head_id AND dh.active "
+        "LEFT JOIN project p ON p.id = t.project_id "
+        "LEFT JOIN staff g ON g.id = p.gm_id AND g.active "
+        "LEFT JOIN sla_policy sla ON sla.kind = t.kind AND sla.priority = t.priority "
+        "WHERE s.id = coalesce($2::bigint, (SELECT s2.id FROM survey s2 "
+        "JOIN ticket t2 ON t2.id = s2.ticket_id WHERE t2.no = $1 AND s2.sent_at IS NOT NULL "
+        "ORDER BY s2.resolution_no DESC LIMIT 1)) FOR UPDATE OF s");
     /* Why a ticket has no sent survey. */
-    kf_store_statement(
-        store, "ticket_state",
-        "SELECT t.status, t.imported, (SELECT " S_LOCAL(
-            "min(due_at)") " FROM "
-                           "survey WHERE ticket_id = t.id AND sent_at IS NULL) FROM ticket t WHERE "
-                           "t.no = $1");
+    kf_store_statement(store, "ticket_state",
+                       "SELECT t.status, t.imported, (SELECT to_char(min(due_at) AT TIME ZONE "
+                       "kefu_tz(), " S_LOCAL_FORMAT ") FROM survey WHERE ticket_id = t.id AND "
+                       "sent_at IS NULL) FROM ticket t WHERE t.no = $1");
     kf_store_statement(store, "answer",
                        "SELECT " KF_EVENT_COLUMNS
                        " FROM kefu_survey_answer($1::bigint, $2, $3::int, $4::int, $5, $6, "
