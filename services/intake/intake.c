@@ -76,12 +76,41 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(store, "history",
                        "SELECT kefu_ms(at), action, actor, from_owner, to_owner, reason, note, "
                        "level FROM ticket_history WHERE ticket_id = $1::bigint ORDER BY id");
-    kf_store_statement(store, "list",
-                       "SELECT no, kind, category, priority, status, project_id, owner_id, "
-                       "summary, kefu_ms(received_at), kefu_ms(resolve_due) FROM ticket "
-                       "WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR "
-                       "owner_id = $2) AND ($3::text IS NULL OR project_id = $3) AND "
-                       "($4::text IS NULL OR kind = $4) ORDER BY id DESC LIMIT $5::int");
+    /* ticket.list, newest first by (received_at, id), a page after the
+       cursor ($10, $11); one statement with the phone and one without, so
+       each plan can use its own index (014_owner_lookup.sql). */
+#define S_LIST_SELECT                                                                              \
+    "SELECT t.no, t.kind, t.category, t.priority, t.status, t.project_id, t.owner_id, "            \
+    "t.summary, kefu_ms(t.received_at), kefu_ms(t.resolve_due), kefu_us(t.received_at), t.id "     \
+    "FROM ticket t WHERE "
+#define S_LIST_FILTERS                                                                             \
+    "($1::text IS NULL OR t.status = $1) AND ($2::text IS NULL OR t.owner_id = $2) AND "           \
+    "($3::text IS NULL OR t.project_id = $3) AND ($4::text IS NULL OR t.kind = $4) AND "           \
+    "t.received_at >= kefu_bound($6::bigint, $7::date, '-infinity') AND "                          \
+    "t.received_at < kefu_bound($8::bigint, $9::date, 'infinity') AND "                            \
+    "(t.received_at, t.id) < (coalesce(kefu_us_ts($10::bigint), 'infinity'), "                     \
+    "coalesce($11::bigint, 0)) ORDER BY t.received_at DESC, t.id DESC LIMIT $5::int"
+    kf_store_statement(store, "list", S_LIST_SELECT S_LIST_FILTERS);
+    kf_store_statement(store, "list_phone",
+                       S_LIST_SELECT "t.homeowner_id = (SELECT id FROM homeowner WHERE phone = "
+                                     "$12) AND " S_LIST_FILTERS);
+    /* owner.show: the owner, the units, the tickets open first. */
+    kf_store_statement(store, "owner",
+                       "SELECT phone, name, lang, segment, kefu_ms(created_at), id FROM homeowner "
+                       "WHERE phone = $1");
+    kf_store_statement(store, "owner_units",
+                       "SELECT u.project_id, u.building, u.unit_no FROM homeowner_unit hu "
+                       "JOIN unit u ON u.id = hu.unit_id WHERE hu.homeowner_id = $1::bigint "
+                       "ORDER BY u.project_id, u.building, u.unit_no LIMIT $2::int");
+    kf_store_statement(
+        store, "owner_tickets",
+        "SELECT t.no, t.kind, t.category, t.status, t.priority, t.project_id, t.owner_id, "
+        "kefu_ms(t.received_at), kefu_ms(t.first_response_due), kefu_ms(t.resolve_due), "
+        "kefu_ms(t.resolved_at), t.summary, count(*) OVER (), "
+        "count(*) FILTER (WHERE t.status NOT IN ('resolved', 'closed')) OVER () "
+        "FROM ticket t WHERE t.homeowner_id = $1::bigint "
+        "ORDER BY t.status IN ('resolved', 'closed'), t.received_at DESC, t.id DESC "
+        "LIMIT $2::int");
     kf_store_statement(store, "actor", "SELECT role FROM staff WHERE id = $1 AND active");
     kf_auth_prepare(store);
     kf_store_statement(store, "lock",
@@ -412,21 +441,48 @@ static int s_show(intake_t *self, kf_request_t *req, const action_req_t *act, kf
     return 0;
 }
 
-/* Answers ticket.list. */
+/* Formats an int64 parameter into buf; NULL (SQL NULL) when absent. */
+static const char *s_int_param(int64_t value, bool present, char *buf, size_t size)
+{
+    if (!present)
+        return NULL;
+    snprintf(buf, size, "%lld", (long long)value);
+    return buf;
+}
+
+/* Answers ticket.list: one page, and `next` when more rows follow. */
 static int s_list(intake_t *self, kf_request_t *req, const list_req_t *list, kf_error_t *err)
 {
     static const s_col_t cols[] = {{"ticket", 's'},     {"kind", 's'},    {"category", 's'},
                                    {"priority", 's'},   {"status", 's'},  {"project", 's'},
                                    {"owner", 's'},      {"summary", 's'}, {"received_at", 'i'},
                                    {"resolve_due", 'i'}};
-    char limit[16];
-    snprintf(limit, sizeof limit, "%lld", (long long)list->limit);
-    const char *params[] = {s_opt(list->status), s_opt(list->owner), s_opt(list->project),
-                            s_opt(list->kind), limit};
-    PGresult *res = kf_store_exec(self->store, "list", 5, params, err);
+    enum { C_US = 10, C_ID = 11 };
+    /* One row more than asked says whether there is a next page. */
+    char limit[24], since[24], until[24], after_us[24], after_id[24];
+    bool cursor = list->cursor.id > 0;
+    const char *params[] = {
+        s_opt(list->status),
+        s_opt(list->owner),
+        s_opt(list->project),
+        s_opt(list->kind),
+        s_int_param(list->limit + 1, true, limit, sizeof limit),
+        s_int_param(list->since.ms, list->since.ms >= 0, since, sizeof since),
+        s_opt(list->since.date),
+        s_int_param(list->until.ms, list->until.ms >= 0, until, sizeof until),
+        s_opt(list->until.date),
+        s_int_param(list->cursor.received_us, cursor, after_us, sizeof after_us),
+        s_int_param(list->cursor.id, cursor, after_id, sizeof after_id),
+        list->phone};
+    bool by_phone = list->phone[0] != '\0';
+    PGresult *res = kf_store_exec(self->store, by_phone ? "list_phone" : "list", by_phone ? 12 : 11,
+                                  params, err);
     if (!res)
         return -1;
     int rows = PQntuples(res);
+    bool more = rows > list->limit;
+    if (more)
+        rows = (int)list->limit;
     kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
     for (int i = 0; i < rows; i++) {
         items[i] = kf_body_new();
@@ -435,8 +491,94 @@ static int s_list(intake_t *self, kf_request_t *req, const list_req_t *list, kf_
     kf_body_t *body = kf_body_new();
     kf_body_array(body, "tickets", items, (size_t)rows);
     kf_body_int(body, "count", rows);
+    if (more) {
+        req_cursor_t last = {.received_us = strtoll(PQgetvalue(res, rows - 1, C_US), NULL, 10),
+                             .id = strtoll(PQgetvalue(res, rows - 1, C_ID), NULL, 10)};
+        char next[REQ_CURSOR_MAX + 1];
+        req_cursor_format(&last, next, sizeof next);
+        kf_body_str(body, "next", next);
+    }
     free(items);
     PQclear(res);
+    kf_reply_ok(self->clients, req, S_SRC, &body);
+    return 0;
+}
+
+#define S_OWNER_UNITS_MAX 50    /* units in an owner.show reply */
+#define S_OWNER_TICKETS_MAX 100 /* tickets in an owner.show reply */
+
+/* Nests the rows of res as an array of maps under key; returns the rows. */
+static int s_put_rows(kf_body_t *body, const char *key, PGresult *res, const s_col_t *cols,
+                      int ncols)
+{
+    int rows = PQntuples(res);
+    kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
+    for (int i = 0; i < rows; i++) {
+        items[i] = kf_body_new();
+        s_put_row(items[i], res, i, cols, ncols);
+    }
+    kf_body_array(body, key, items, (size_t)rows);
+    free(items);
+    return rows;
+}
+
+/* Answers owner.show: the owner with this phone, their units and their
+   tickets, open ones first. The reply holds the phone and name the agent
+   asked about; neither goes into a log line. */
+static int s_owner(intake_t *self, kf_request_t *req, const owner_req_t *owner, kf_error_t *err)
+{
+    static const s_col_t owner_cols[] = {
+        {"phone", 's'}, {"name", 's'}, {"lang", 's'}, {"segment", 's'}, {"known_since", 'i'}};
+    static const s_col_t unit_cols[] = {{"project", 's'}, {"building", 's'}, {"unit", 's'}};
+    static const s_col_t ticket_cols[] = {
+        {"ticket", 's'},      {"kind", 's'},        {"category", 's'},
+        {"status", 's'},      {"priority", 's'},    {"project", 's'},
+        {"owner", 's'},       {"received_at", 'i'}, {"first_response_due", 'i'},
+        {"resolve_due", 'i'}, {"resolved_at", 'i'}, {"summary", 's'}};
+    enum { C_ID = 5, C_TOTAL = 12, C_OPEN = 13 };
+    const char *phone[] = {owner->phone};
+    PGresult *found = kf_store_exec(self->store, "owner", 1, phone, err);
+    if (!found)
+        return -1;
+    if (PQntuples(found) == 0) {
+        PQclear(found);
+        return kf_error_set(err, KF_E_NOT_FOUND, "phone", "no owner has the phone number %s",
+                            owner->phone);
+    }
+    char units_max[16], tickets_max[16];
+    snprintf(units_max, sizeof units_max, "%d", S_OWNER_UNITS_MAX + 1);
+    snprintf(tickets_max, sizeof tickets_max, "%d", S_OWNER_TICKETS_MAX);
+    const char *units_params[] = {PQgetvalue(found, 0, C_ID), units_max};
+    const char *tickets_params[] = {PQgetvalue(found, 0, C_ID), tickets_max};
+    PGresult *units = kf_store_exec(self->store, "owner_units", 2, units_params, err);
+    PGresult *tickets =
+        units ? kf_store_exec(self->store, "owner_tickets", 2, tickets_params, err) : NULL;
+    if (!units || !tickets) {
+        PQclear(found);
+        PQclear(units);
+        return -1;
+    }
+    kf_body_t *body = kf_body_new();
+    s_put_row(body, found, 0, owner_cols, 5);
+    bool units_more = PQntuples(units) > S_OWNER_UNITS_MAX;
+    kf_body_t **items = (kf_body_t **)calloc(S_OWNER_UNITS_MAX + 1, sizeof(kf_body_t *));
+    int nunits = units_more ? S_OWNER_UNITS_MAX : PQntuples(units);
+    for (int i = 0; i < nunits; i++) {
+        items[i] = kf_body_new();
+        s_put_row(items[i], units, i, unit_cols, 3);
+    }
+    kf_body_array(body, "units", items, (size_t)nunits);
+    free(items);
+    kf_body_bool(body, "units_more", units_more);
+    int rows = s_put_rows(body, "tickets", tickets, ticket_cols, 12);
+    int64_t total = rows ? strtoll(PQgetvalue(tickets, 0, C_TOTAL), NULL, 10) : 0;
+    kf_body_int(body, "count", rows);
+    kf_body_int(body, "total", total);
+    kf_body_int(body, "open", rows ? strtoll(PQgetvalue(tickets, 0, C_OPEN), NULL, 10) : 0);
+    kf_body_bool(body, "more", total > rows);
+    PQclear(found);
+    PQclear(units);
+    PQclear(tickets);
     kf_reply_ok(self->clients, req, S_SRC, &body);
     return 0;
 }
@@ -554,6 +696,12 @@ static void s_serve(intake_t *self, kf_request_t *req)
         if (req_parse_list(body, &list, &err) == 0 &&
             kf_auth_actor(self->store, req->key, actor, NULL, &err) == 0)
             rc = s_list(self, req, &list, &err);
+    } else if (strcmp(type, "owner.show") == 0) {
+        owner_req_t owner;
+        char actor[REQ_ACTOR_MAX + 1];
+        if (req_parse_owner(body, &owner, &err) == 0 &&
+            kf_auth_actor(self->store, req->key, actor, NULL, &err) == 0)
+            rc = s_owner(self, req, &owner, &err);
     } else if (strcmp(type, "ticket.show") == 0 || strcmp(type, "ticket.respond") == 0 ||
                strcmp(type, "ticket.transfer") == 0 || strcmp(type, "ticket.resolve") == 0) {
         action_req_t act;

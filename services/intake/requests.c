@@ -2,6 +2,9 @@
 #include "requests.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "catalog.h"
@@ -93,17 +96,135 @@ int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *
     return 0;
 }
 
+/* Reads an owner's phone (required or not) as submit takes it and
+   normalises it into out; "" when absent and optional. */
+static int s_get_phone(const msgpack_object *body, bool required, char out[KF_PHONE_MAX],
+                       kf_error_t *err)
+{
+    char raw[33];
+    out[0] = '\0';
+    int rc = required ? s_get_text(body, "phone", raw, sizeof raw, err)
+                      : s_get_opt(body, "phone", raw, sizeof raw, err);
+    if (rc != 0)
+        return -1;
+    if (!required && !raw[0])
+        return 0;
+    if (kf_phone_normalise(raw, out) != 0)
+        return kf_error_set(err, KF_E_BAD_VALUE, "phone",
+                            "phone must be 5 to 15 digits (an 11-digit mobile starts with 1)");
+    return 0;
+}
+
+bool req_date_valid(const char *text)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (strlen(text) != 10 || text[4] != '-' || text[7] != '-')
+        return false;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && !isdigit((unsigned char)text[i]))
+            return false;
+    int year = atoi(text), month = atoi(text + 5), day = atoi(text + 8);
+    if (year < 1970 || month < 1 || month > 12 || day < 1)
+        return false;
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    return day <= days[month - 1] + (month == 2 && leap);
+}
+
+/* Reads since or until: an integer of ms, or a date 'YYYY-MM-DD'. */
+static int s_get_bound(const msgpack_object *body, const char *key, req_bound_t *out,
+                       kf_error_t *err)
+{
+    out->ms = -1;
+    out->date[0] = '\0';
+    const msgpack_object *obj = kf_map_get(body, key);
+    if (!obj || obj->type == MSGPACK_OBJECT_NIL)
+        return 0;
+    if (obj->type == MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        obj->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return kf_get_int(body, key, true, 0, REQ_MS_MAX, &out->ms, err) < 0 ? -1 : 0;
+    if (obj->type != MSGPACK_OBJECT_STR)
+        return kf_error_set(err, KF_E_WRONG_TYPE, key,
+                            "%s must be milliseconds since the epoch or a date 'YYYY-MM-DD'", key);
+    char text[16];
+    if (kf_get_str(body, key, true, text, sizeof text, err) < 0 || !req_date_valid(text))
+        return kf_error_set(err, KF_E_BAD_VALUE, key,
+                            "%s must be a date 'YYYY-MM-DD' (a real one, year 1970-9999) or "
+                            "milliseconds since the epoch",
+                            key);
+    memcpy(out->date, text, sizeof out->date); /* 10 bytes and the NUL */
+    return 0;
+}
+
+/* The largest received_us a cursor may hold: the end of year 9999. */
+#define S_CURSOR_US_MAX (REQ_MS_MAX * 1000 + 999)
+
+void req_cursor_format(const req_cursor_t *cursor, char *buf, size_t size)
+{
+    snprintf(buf, size, "%lld.%lld", (long long)cursor->received_us, (long long)cursor->id);
+}
+
+/* Reads 1 to 19 decimal digits at *p up to stop into out, moving *p
+   past them; -1 unless the digits are all there is before stop. */
+static int s_cursor_part(const char **p, char stop, int64_t *out)
+{
+    size_t n = strspn(*p, "0123456789");
+    if (n == 0 || n > 19 || (*p)[n] != stop)
+        return -1;
+    char digits[20];
+    memcpy(digits, *p, n);
+    digits[n] = '\0';
+    errno = 0;
+    unsigned long long value = strtoull(digits, NULL, 10);
+    if (errno != 0 || value > INT64_MAX)
+        return -1;
+    *out = (int64_t)value;
+    *p += n + (stop ? 1 : 0);
+    return 0;
+}
+
+int req_cursor_parse(const char *text, req_cursor_t *out)
+{
+    req_cursor_t cursor = {0, 0};
+    const char *p = text;
+    if (s_cursor_part(&p, '.', &cursor.received_us) != 0 ||
+        s_cursor_part(&p, '\0', &cursor.id) != 0 || cursor.received_us > S_CURSOR_US_MAX ||
+        cursor.id < 1)
+        return -1;
+    *out = cursor;
+    return 0;
+}
+
 int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
     out->limit = 50;
+    char cursor[REQ_CURSOR_MAX + 1];
     if (s_get_enum_opt(body, "status", kf_statuses, out->status, sizeof out->status, err) != 0 ||
         s_get_opt(body, "owner", out->owner, sizeof out->owner, err) != 0 ||
         s_get_opt(body, "project", out->project, sizeof out->project, err) != 0 ||
         s_get_enum_opt(body, "kind", kf_kinds, out->kind, sizeof out->kind, err) != 0 ||
-        kf_get_int(body, "limit", false, 1, 100, &out->limit, err) < 0)
+        s_get_phone(body, false, out->phone, err) != 0 ||
+        s_get_bound(body, "since", &out->since, err) != 0 ||
+        s_get_bound(body, "until", &out->until, err) != 0 ||
+        s_get_opt(body, "cursor", cursor, sizeof cursor, err) != 0 ||
+        kf_get_int(body, "limit", false, 1, REQ_LIST_MAX, &out->limit, err) < 0)
         return -1;
+    if (cursor[0] && req_cursor_parse(cursor, &out->cursor) != 0)
+        return kf_error_set(err, KF_E_BAD_VALUE, "cursor",
+                            "cursor is not one intake gave: pass a reply's `next` back unchanged");
+    bool both_ms = out->since.ms >= 0 && out->until.ms >= 0;
+    bool both_dates = out->since.date[0] && out->until.date[0];
+    if ((both_ms && out->since.ms >= out->until.ms) ||
+        (both_dates && strcmp(out->since.date, out->until.date) >= 0))
+        return kf_error_set(err, KF_E_BAD_VALUE, "until",
+                            "the range [since, until) is empty: until must come after since");
     return 0;
+}
+
+int req_parse_owner(const msgpack_object *body, owner_req_t *out, kf_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    return s_get_phone(body, true, out->phone, err);
 }
 
 int req_parse_action(const char *type, const msgpack_object *body, action_req_t *out,

@@ -4,6 +4,8 @@
 #define INTAKE_REQUESTS_H
 
 #include <msgpack.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "kf_error.h"
@@ -36,19 +38,56 @@ typedef struct {
     char note[2001];            /* respond, resolve */
 } action_req_t;
 
+/* One end of a ticket.list time range: ms, or a date that the store turns
+   into its local midnight (kefu.tz). Neither set: no bound. */
+typedef struct {
+    int64_t ms;    /* -1 when not given as ms */
+    char date[11]; /* "YYYY-MM-DD", "" when not given as a date */
+} req_bound_t;
+
+/* Where a ticket.list page starts: after the ticket that came in at
+   received_us (microseconds since the epoch) with internal id id. */
+typedef struct {
+    int64_t received_us;
+    int64_t id; /* 0 when there is no cursor (the first page) */
+} req_cursor_t;
+
+#define REQ_LIST_MAX 100             /* tickets in one ticket.list page */
+#define REQ_CURSOR_MAX 64            /* bytes of a cursor on the wire */
+#define REQ_MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
+
 typedef struct {
     char status[16];
     char owner[REQ_ACTOR_MAX + 1];
     char project[33];
     char kind[16];
+    char phone[KF_PHONE_MAX]; /* normalised, "" when absent */
+    req_bound_t since;        /* included */
+    req_bound_t until;        /* excluded */
+    req_cursor_t cursor;
     int64_t limit;
 } list_req_t;
+
+/* owner.show: the owner found by phone. */
+typedef struct {
+    char phone[KF_PHONE_MAX]; /* normalised */
+} owner_req_t;
 
 /* Each returns 0, or -1 with err naming the field and what is wrong. */
 int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *err);
 int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err);
+int req_parse_owner(const msgpack_object *body, owner_req_t *out, kf_error_t *err);
 /* Parses ticket.show/respond/transfer/resolve; type says which fields apply. */
 int req_parse_action(const char *type, const msgpack_object *body, action_req_t *out,
                      kf_error_t *err);
+
+/* Writes the cursor of the page after a row (as ticket.list's `next`)
+   into buf (REQ_CURSOR_MAX + 1 bytes); req_cursor_parse reads it back.
+   The text is opaque to clients: they pass it back unchanged. */
+void req_cursor_format(const req_cursor_t *cursor, char *buf, size_t size);
+int req_cursor_parse(const char *text, req_cursor_t *out);
+
+/* True when text is a real date "YYYY-MM-DD" of years 1970-9999. */
+bool req_date_valid(const char *text);
 
 #endif

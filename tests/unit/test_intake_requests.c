@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -34,6 +35,8 @@ static const msgpack_object *s_map(s_map_t *map, const char *const *pairs)
             msgpack_pack_nil(&packer);
         else if (strcmp(value, "#int") == 0)
             msgpack_pack_int(&packer, 7);
+        else if (strncmp(value, "#i:", 3) == 0)
+            msgpack_pack_int64(&packer, strtoll(value + 3, NULL, 10));
         else
             msgpack_pack_str_with_body(&packer, value, strlen(value));
     }
@@ -154,6 +157,184 @@ static void test_list(void **state)
     s_map_free(&map);
 }
 
+/* Parses pairs as a ticket.list and returns the error code and field. */
+static kf_err_t s_list_error(const char *const *pairs, list_req_t *req, char *field, size_t size)
+{
+    s_map_t map;
+    kf_error_t err = {0};
+    int rc = req_parse_list(s_map(&map, pairs), req, &err);
+    s_map_free(&map);
+    snprintf(field, size, "%s", err.field);
+    return rc == 0 ? KF_OK : err.code;
+}
+
+static void test_list_phone_range(void **state)
+{
+    list_req_t req;
+    char field[48];
+    /* The phone is normalised exactly as submit does it. */
+    const char *phone[] = {"phone", "+86 138-0013-8000", NULL};
+    assert_int_equal(s_list_error(phone, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.phone, "13800138000");
+    assert_int_equal(req.since.ms, -1);
+    assert_string_equal(req.since.date, "");
+    assert_int_equal(req.cursor.id, 0);
+    const char *bad_phone[] = {"phone", "2380013800", "status", "routed", NULL};
+    assert_int_equal(s_list_error(bad_phone, &req, field, sizeof field), KF_OK); /* 10 digits */
+    const char *not_phone[] = {"phone", "call me", NULL};
+    assert_int_equal(s_list_error(not_phone, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "phone");
+    const char *mobile_12[] = {"phone", "138001380001", NULL};
+    assert_int_equal(s_list_error(mobile_12, &req, field, sizeof field), KF_E_BAD_VALUE);
+    const char *long_phone[] = {"phone", "123456789012345678901234567890123", NULL};
+    assert_int_equal(s_list_error(long_phone, &req, field, sizeof field), KF_E_TOO_LONG);
+    assert_string_equal(field, "phone");
+    const char *blank_phone[] = {"phone", "", NULL};
+    assert_int_equal(s_list_error(blank_phone, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.phone, ""); /* "" is no filter, as for owner and project */
+
+    /* since and until: ms, or a real date; half-open, so they may not meet. */
+    const char *ms[] = {"since", "#i:1764950400000", "until", "#i:1765036800000", NULL};
+    assert_int_equal(s_list_error(ms, &req, field, sizeof field), KF_OK);
+    assert_int_equal(req.since.ms, 1764950400000LL);
+    assert_int_equal(req.until.ms, 1765036800000LL);
+    const char *dates[] = {"since", "2026-02-28", "until", "2028-02-29", NULL};
+    assert_int_equal(s_list_error(dates, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.since.date, "2026-02-28");
+    assert_int_equal(req.since.ms, -1);
+    const char *mixed[] = {"since", "2026-12-01", "until", "#i:1765036800000", NULL};
+    assert_int_equal(s_list_error(mixed, &req, field, sizeof field), KF_OK);
+    const char *only_until[] = {"until", "2026-12-01", NULL};
+    assert_int_equal(s_list_error(only_until, &req, field, sizeof field), KF_OK);
+    const char *no_such_day[] = {"since", "2026-02-29", NULL};
+    assert_int_equal(s_list_error(no_such_day, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "since");
+    const char *not_date[] = {"until", "yesterday", NULL};
+    assert_int_equal(s_list_error(not_date, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "until");
+    const char *negative[] = {"since", "#i:-1", NULL};
+    assert_int_equal(s_list_error(negative, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "since");
+    const char *wrong[] = {"since", "#nil", "until", "#nil", "cursor", "#nil", NULL};
+    assert_int_equal(s_list_error(wrong, &req, field, sizeof field), KF_OK); /* nil: absent */
+    const char *empty_ms[] = {"since", "#i:1765036800000", "until", "#i:1765036800000", NULL};
+    assert_int_equal(s_list_error(empty_ms, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "until");
+    const char *empty_dates[] = {"since", "2026-12-02", "until", "2026-12-01", NULL};
+    assert_int_equal(s_list_error(empty_dates, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "until");
+
+    /* The limit stays 1..100. */
+    const char *max[] = {"limit", "#i:100", NULL};
+    assert_int_equal(s_list_error(max, &req, field, sizeof field), KF_OK);
+    assert_int_equal(req.limit, 100);
+    const char *over[] = {"limit", "#i:101", NULL};
+    assert_int_equal(s_list_error(over, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "limit");
+}
+
+static void test_list_cursor(void **state)
+{
+    list_req_t req;
+    char field[48], text[REQ_CURSOR_MAX + 1];
+    /* What intake writes as next, it reads back. */
+    req_cursor_t cursor = {.received_us = 1765012345678901LL, .id = 42};
+    req_cursor_format(&cursor, text, sizeof text);
+    const char *good[] = {"cursor", text, "limit", "#i:2", NULL};
+    assert_int_equal(s_list_error(good, &req, field, sizeof field), KF_OK);
+    assert_int_equal(req.cursor.received_us, 1765012345678901LL);
+    assert_int_equal(req.cursor.id, 42);
+    assert_int_equal(req.limit, 2);
+    /* Anything else is bad_value on cursor. */
+    const char *const bad[] = {"x",
+                               "1765012345678901",
+                               "1765012345678901.",
+                               ".42",
+                               "1765012345678901.0",
+                               "1765012345678901.-4",
+                               "-1.42",
+                               "1765012345678901.42.1",
+                               "1765012345678901.42 ",
+                               " 1765012345678901.42",
+                               "17650123456789010000.42",
+                               "1765012345678901.99999999999999999999",
+                               "1765012345678901.9223372036854775808",
+                               "253402300800000000.1",
+                               NULL};
+    for (int i = 0; bad[i]; i++) {
+        const char *pairs[] = {"cursor", bad[i], NULL};
+        if (s_list_error(pairs, &req, field, sizeof field) != KF_E_BAD_VALUE)
+            fail_msg("cursor '%s' was not refused as bad_value", bad[i]);
+        assert_string_equal(field, "cursor");
+    }
+    const char *edge[] = {"cursor", "0.9223372036854775807", NULL};
+    assert_int_equal(s_list_error(edge, &req, field, sizeof field), KF_OK);
+    char long_cursor[REQ_CURSOR_MAX + 2];
+    memset(long_cursor, '1', sizeof long_cursor - 1);
+    long_cursor[sizeof long_cursor - 1] = 0;
+    const char *too_long[] = {"cursor", long_cursor, NULL};
+    assert_int_equal(s_list_error(too_long, &req, field, sizeof field), KF_E_TOO_LONG);
+    assert_string_equal(field, "cursor");
+    const char *as_int[] = {"cursor", "#int", NULL};
+    assert_int_equal(s_list_error(as_int, &req, field, sizeof field), KF_E_WRONG_TYPE);
+}
+
+static void test_date_valid(void **state)
+{
+    assert_true(req_date_valid("1970-01-01"));
+    assert_true(req_date_valid("2000-02-29")); /* divisible by 400 */
+    assert_true(req_date_valid("2024-02-29"));
+    assert_true(req_date_valid("9999-12-31"));
+    assert_false(req_date_valid("1900-02-29"));
+    assert_false(req_date_valid("2100-02-29"));
+    assert_false(req_date_valid("2026-04-31"));
+    assert_false(req_date_valid("2026-13-01"));
+    assert_false(req_date_valid("2026-00-10"));
+    assert_false(req_date_valid("2026-01-00"));
+    assert_false(req_date_valid("1969-12-31"));
+    assert_false(req_date_valid("2026-1-01"));
+    assert_false(req_date_valid("2026/01/01"));
+    assert_false(req_date_valid("2026-01-01T"));
+    assert_false(req_date_valid("+026-01-01"));
+    assert_false(req_date_valid(""));
+}
+
+static void test_owner(void **state)
+{
+    s_map_t map;
+    owner_req_t req;
+    kf_error_t err = {0};
+    const char *good[] = {"phone", "+86 138-0013-8000", NULL};
+    assert_int_equal(req_parse_owner(s_map(&map, good), &req, &err), 0);
+    assert_string_equal(req.phone, "13800138000");
+    s_map_free(&map);
+    const char *same[] = {"phone", "0086 (138) 0013.8000", "actor", "gm.hz", NULL};
+    assert_int_equal(req_parse_owner(s_map(&map, same), &req, &err), 0);
+    assert_string_equal(req.phone, "13800138000");
+    s_map_free(&map);
+    struct {
+        const char *pairs[5];
+        kf_err_t code;
+    } bad[] = {
+        {{NULL}, KF_E_MISSING_FIELD},
+        {{"phone", "#nil", NULL}, KF_E_MISSING_FIELD},
+        {{"phone", "#int", NULL}, KF_E_WRONG_TYPE},
+        {{"phone", "   ", NULL}, KF_E_BAD_VALUE},
+        {{"phone", "138 0013 800", NULL}, KF_E_BAD_VALUE}, /* 10 digits starting with 1 */
+        {{"phone", "1234", NULL}, KF_E_BAD_VALUE},
+        {{"phone", "+1 555 0100 1234", NULL}, KF_E_BAD_VALUE},
+        {{"phone", "123456789012345678901234567890123", NULL}, KF_E_TOO_LONG},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(req_parse_owner(s_map(&map, bad[i].pairs), &req, &err), -1);
+        s_map_free(&map);
+        if (err.code != bad[i].code)
+            fail_msg("case %zu: %s, expected %s", i, kf_err_name(err.code),
+                     kf_err_name(bad[i].code));
+        assert_string_equal(err.field, "phone");
+    }
+}
+
 static void test_transfer_needs_reason(void **state)
 {
     s_map_t map;
@@ -202,9 +383,16 @@ static void test_access(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_submit_good),           cmocka_unit_test(test_submit_errors),
-        cmocka_unit_test(test_submit_limits),         cmocka_unit_test(test_list),
-        cmocka_unit_test(test_transfer_needs_reason), cmocka_unit_test(test_access),
+        cmocka_unit_test(test_submit_good),
+        cmocka_unit_test(test_submit_errors),
+        cmocka_unit_test(test_submit_limits),
+        cmocka_unit_test(test_list),
+        cmocka_unit_test(test_transfer_needs_reason),
+        cmocka_unit_test(test_access),
+        cmocka_unit_test(test_list_phone_range),
+        cmocka_unit_test(test_list_cursor),
+        cmocka_unit_test(test_date_valid),
+        cmocka_unit_test(test_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
