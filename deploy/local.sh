@@ -4,6 +4,7 @@
 #   deploy/local.sh up      build, private PostgreSQL, migrations, demo org, daemons, demo
 #   deploy/local.sh down    stop what `up` started
 #   deploy/local.sh status  what is running
+#   deploy/local.sh env     the exports that point the kefu client at what 'up' runs
 #   deploy/local.sh test    build and run the whole test suite (ctest)
 #
 # Everything `up` creates lives under ./var of the working tree (see --help).
@@ -46,6 +47,10 @@ Commands:
   down     Stop the daemons started by 'up' (by their PID files), then the
            private PostgreSQL.
   status   Show what is running.
+  env      Print the shell exports that point the kefu client at what 'up'
+           runs (store, endpoints, the agent's certificate, PATH):
+             eval "\$(deploy/local.sh env)"
+           'up' writes them to $VAR/kefu.env and prints them too.
   test [CTEST-ARGS...]
            Install missing packages, build into ./build, run the whole suite
            (unit and integration) with ctest --output-on-failure. Integration
@@ -75,8 +80,15 @@ Environment:
   KEFU_PG_PORT       port of the private PostgreSQL (default 5544; 127.0.0.1 only)
   KEFU_LOG_LEVEL     daemons' log level (default info)
   KEFU_BUS_PUB/SUB/PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE,
-  KEFU_APPROVAL_BIND, KEFU_APPROVAL
-                     daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700, :7720)
+  KEFU_APPROVAL_BIND, KEFU_APPROVAL, KEFU_SURVEY_BIND, KEFU_SURVEY
+                     daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700,
+                     :7720, :7710); 'up' refuses to start a daemon whose port is taken
+  KEFU_METRICS_PORT  each daemon's /metrics and /health port (defaults 9101..9106;
+                     0 turns them off)
+  KEFU_SURVEY_DELAY_S
+                     seconds from a resolution to its satisfaction survey (default
+                     here 20, so the whole survey loop can be watched in a minute;
+                     production's default is 86400, a day)
   KEFU_CURVE_CERT    the daemons' certificate (default $VAR/certs/server.cert,
                      made on first 'up' with kefu admin server-cert)
   KEFU_CERT          the certificate the demo's client acts with (default the
@@ -293,6 +305,7 @@ daemon_binds() {
         bus) echo "$KEFU_BUS_PUB $KEFU_BUS_SUB $KEFU_BUS_PUSH $KEFU_BUS_PULL" ;;
         intake) echo "$KEFU_INTAKE_BIND" ;;
         approval) echo "$KEFU_APPROVAL_BIND" ;;
+        survey) echo "$KEFU_SURVEY_BIND" ;;
     esac
 }
 
@@ -362,6 +375,11 @@ export_endpoints() {
     export KEFU_INTAKE=${KEFU_INTAKE:-$KEFU_INTAKE_BIND}
     export KEFU_APPROVAL_BIND=${KEFU_APPROVAL_BIND:-tcp://127.0.0.1:7720}
     export KEFU_APPROVAL=${KEFU_APPROVAL:-$KEFU_APPROVAL_BIND}
+    export KEFU_SURVEY_BIND=${KEFU_SURVEY_BIND:-tcp://127.0.0.1:7710}
+    export KEFU_SURVEY=${KEFU_SURVEY:-$KEFU_SURVEY_BIND}
+    # A place to learn: a resolution's survey is sent after 20 s rather than
+    # production's day, so the loop resolve -> survey -> answer is seen at once.
+    export KEFU_SURVEY_DELAY_S=${KEFU_SURVEY_DELAY_S:-20}
     # The notifier's file channel: every SMS and e-mail as a JSON line, since
     # a development machine has no SMS gateway or mail server.
     export KEFU_NOTIFY_FILE=${KEFU_NOTIFY_FILE:-$VAR/notifications.jsonl}
@@ -414,14 +432,19 @@ ticket_routed() {
 demo() {
     local out no
     say "demo: an agent logs an owner's complaint"
-    out=$(timeout 30 "$KEFU_CLI" submit --kind complaint --category leak --channel phone \
-          --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
+    # A fixed idempotency key: a second 'up' gets the same ticket back
+    # (duplicate) instead of logging the demo complaint again.
+    out=$(timeout 30 "$KEFU_CLI" submit --idem local-sh-demo-1 --kind complaint --category leak \
+          --channel phone --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
           --summary "卫生间漏水，楼下天花板渗水 (bathroom leak, ceiling below is wet)") ||
         die "demo: kefu submit failed: $out"
     no=$(grep -oE 'KF-[0-9]{4}-[0-9]+' <<<"$out" | head -n1 || true)
-    [[ -n $no ]] || no=$(head -n1 <<<"$out" | tr -d '[:space:]')
-    [[ -n $no ]] || die "demo: kefu submit printed no ticket number"
-    say "demo: ticket $no accepted; waiting for it to be routed"
+    [[ -n $no ]] || die "demo: kefu submit printed no ticket number: $out"
+    if [[ $out == *duplicate* ]]; then
+        say "demo: ticket $no was logged by an earlier 'up'; not logged again"
+    else
+        say "demo: ticket $no accepted; waiting for it to be routed"
+    fi
     wait_until "$WAIT_SECONDS" ticket_routed "$no" ||
         die "demo: $no was not routed within ${WAIT_SECONDS}s; see $VAR/log/router.log"
     say "demo: the journey of $no:"
@@ -453,10 +476,41 @@ cmd_up() {
     wait_until "$WAIT_SECONDS" "$KEFU_CLI" tickets --limit 1 ||
         die "intake did not answer within ${WAIT_SECONDS}s; see $VAR/log/intake.log"
     demo
+    env_write
     echo
-    say "kefu is up. Database: $KEFU_DATABASE_URL"
-    say "client: $KEFU_CLI --help   logs: $VAR/log/   stop: deploy/local.sh down"
+    say "kefu is up. To use it from this shell, paste these exports"
+    say "(or run: eval \"\$(deploy/local.sh env)\"):"
+    echo
+    cat "$VAR/kefu.env"
+    echo
+    say "client: kefu --help   logs: $VAR/log/   stop: deploy/local.sh down"
     say "act as someone: export KEFU_CERT=$VAR/certs/STAFF.cert (e.g. agent.li, eng.zhao, cs.wang)"
+    say "surveys are sent ${KEFU_SURVEY_DELAY_S} s after a resolution here (KEFU_SURVEY_DELAY_S; a day in production)"
+}
+
+# Writes the exports the kefu client needs to reach what 'up' runs: the
+# store (kefu status, kefu notification, kefu admin), the daemons' endpoints,
+# the agent's certificate and the client on PATH.
+env_write() {
+    local f=$VAR/kefu.env cli_dir
+    cli_dir=$(dirname "$KEFU_CLI")
+    {
+        echo "# deploy/local.sh env: what 'up' runs ($(date -Is))"
+        local name
+        for name in KEFU_DATABASE_URL KEFU_INTAKE KEFU_APPROVAL KEFU_SURVEY KEFU_CERT \
+                    KEFU_CURVE_CERT; do
+            printf 'export %s=%q\n' "$name" "${!name}"
+        done
+        printf 'case ":$PATH:" in *:%q:*) ;; *) export PATH=%q:"$PATH" ;; esac\n' \
+            "$cli_dir" "$cli_dir"
+    } >"$f.tmp"
+    chmod 600 "$f.tmp"   # the database URL may carry a password
+    mv "$f.tmp" "$f"
+}
+
+cmd_env() {
+    [[ -f $VAR/kefu.env ]] || die "nothing is up here yet ($VAR/kefu.env missing): run deploy/local.sh up first"
+    cat "$VAR/kefu.env"
 }
 
 cmd_down() {
@@ -595,6 +649,7 @@ case ${1:-} in
     up) shift; [[ $# == 0 ]] || die "up takes no arguments"; cmd_up ;;
     down) shift; cmd_down ;;
     status) shift; cmd_status ;;
+    env) shift; [[ $# == 0 ]] || die "env takes no arguments"; cmd_env ;;
     test) shift; cmd_test "$@" ;;
     -h|--help|help) usage ;;
     "") usage >&2; exit 2 ;;
