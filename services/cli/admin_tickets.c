@@ -1,16 +1,35 @@
-/* kefu admin — `kefu admin import-tickets FILE.csv`: the ticket history of
-   the previous system, so that the KPIs and trends start from day one.
+/* kefu admin — `kefu admin import-tickets FILE.csv`: the tickets of the
+   previous system, finished and open, so that the KPIs and trends start
+   from day one and the open complaints keep their clocks.
 
-   Imported tickets are written finished (resolved or closed, routed_at
-   set, no next escalation), marked imported, owned by their department's
-   head, with history rows at the given times (actor NULL, note
-   'imported'), and WITHOUT outbox events: the ticket-router only routes
-   what a ticket.submitted event names and only escalates open tickets, and
-   the notifier and kefu-survey act on events, so nothing ever routes,
-   escalates, notifies or surveys them. ticket_import (migration 006)
-   remembers where each came from, so the same file imported again adds
-   nothing; it also keeps the survey scores, written to the survey table
-   when that exists (migration 008) or by a later re-run once it does. */
+   A finished ticket (with a resolved time) is written resolved or closed,
+   routed_at set, no next escalation, marked imported, owned by the
+   assignee or its department's head, with history rows at the given times
+   (actor NULL, note 'imported'), and WITHOUT outbox events: the
+   ticket-router only routes what a ticket.submitted event names and only
+   escalates open tickets, and the notifier and kefu-survey act on events
+   and skip imported tickets, so nothing ever routes, escalates, notifies
+   or surveys it.
+
+   An open ticket (no resolved time) is written as the ticket-router would
+   have left it: routed (responded, when answered) at its receipt to its
+   owner and department, a complaint's responsible the project GM, its
+   deadlines from the SLA policy of its kind and priority counted from the
+   receipt, its next escalation at the first-response deadline (the
+   resolution deadline once answered), history 'submitted', 'routed' and
+   'responded'. It is not marked imported (it is live: the deadline scan
+   escalates it, and what happens to it from now on notifies and surveys as
+   usual), ticket_import.open says where it came from (migration 015). It
+   gets no ticket.submitted or ticket.routed event either: those would
+   make the notifier tell the customer by SMS, months late, that the report
+   was received and routed, and e-mail the owner a routing they have known
+   for months.
+
+   ticket_import (migration 006) remembers where each came from, so the
+   same file imported again adds nothing; it also keeps the survey scores,
+   written to the survey table when that exists (migration 008) or by a
+   later re-run once it does. --check writes everything in a transaction
+   it rolls back, under negative ticket ids: it takes no ticket number. */
 #include <czmq.h>
 #include <string.h>
 
@@ -46,6 +65,7 @@ enum {
     C_SURVEYED,
     C_SCORE,
     C_NPS,
+    C_ASSIGNEE,
     C_COUNT
 };
 
@@ -63,6 +83,7 @@ static const char *const s_closed_aliases[] = {"closed_at", NULL};
 static const char *const s_surveyed_aliases[] = {"surveyed_at", "answered_at", NULL};
 static const char *const s_score_aliases[] = {"survey_score", "satisfaction", NULL};
 static const char *const s_nps_aliases[] = {"recommendation", "recommend", NULL};
+static const char *const s_assignee_aliases[] = {"handler", "owner_staff", NULL};
 
 static const csv_column_t s_columns[C_COUNT] = {
     [C_EXT] = {"external_id", s_ext_aliases, false},
@@ -79,11 +100,12 @@ static const csv_column_t s_columns[C_COUNT] = {
     [C_SUMMARY] = {"summary", NULL, false},
     [C_RECEIVED] = {"received", s_received_aliases, true},
     [C_RESPONDED] = {"responded", s_responded_aliases, false},
-    [C_RESOLVED] = {"resolved", s_resolved_aliases, true},
+    [C_RESOLVED] = {"resolved", s_resolved_aliases, false},
     [C_CLOSED] = {"closed", s_closed_aliases, false},
     [C_SURVEYED] = {"surveyed", s_surveyed_aliases, false},
     [C_SCORE] = {"score", s_score_aliases, false},
-    [C_NPS] = {"nps", s_nps_aliases, false}};
+    [C_NPS] = {"nps", s_nps_aliases, false},
+    [C_ASSIGNEE] = {"assignee", s_assignee_aliases, false}};
 
 enum { O_TZ, O_COUNT };
 static const char *const s_local[O_COUNT] = {"tz"};
@@ -94,23 +116,32 @@ static void s_help(FILE *out)
 {
     fprintf(out,
             "Usage: kefu admin import-tickets [OPTIONS] FILE.csv\n\n"
-            "Loads finished tickets of the previous system so that KPIs and trends start from\n"
-            "day one. A UTF-8 CSV file (RFC 4180) with a header row naming the columns:\n"
-            "  kind, category, project, phone, department, received, resolved   required\n"
+            "Loads the tickets of the previous system, finished and open, so that KPIs and\n"
+            "trends start from day one and open complaints keep their clocks. A UTF-8 CSV file\n"
+            "(RFC 4180) with a header row naming the columns:\n"
+            "  kind, category, project, phone, department, received              required\n"
             "  external_id, building, unit, name, priority, channel, summary,\n"
-            "  responded (first response), closed, surveyed, score (1-5), nps (0-10)\n"
+            "  responded (first response), resolved, closed, surveyed, score (1-5), nps (0-10),\n"
+            "  assignee (the staff member who owns it; default: the department's head)\n"
             "Times are ISO 8601: 2025-03-01T09:30:00+08:00, or 2025-03-01 09:30 for local time\n"
             "in the zone of --tz (default: the store's kefu.tz, Asia/Shanghai). See\n"
             "deploy/ORG-FORMAT.md.\n\n"
-            "Each ticket is written resolved (or closed, with a closed time), marked imported,\n"
-            "owned by its department's head, with history rows 'submitted', 'responded',\n"
-            "'resolved', 'closed' at the given times, and no events: nothing is routed,\n"
-            "escalated, notified or surveyed. Scores go to the survey table when it exists.\n"
+            "A ticket with a resolved time is written resolved (or closed, with a closed time),\n"
+            "marked imported, owned by the assignee or its department's head, with history\n"
+            "rows 'submitted', 'responded', 'resolved', 'closed' at the given times, and no\n"
+            "events: nothing is routed, escalated, notified or surveyed. Scores go to the\n"
+            "survey table when it exists.\n"
+            "A ticket without one is open: routed (or responded) to its owner at its receipt,\n"
+            "its first-response and resolution deadlines from the SLA policy of its kind and\n"
+            "priority counted from the receipt, so the ticket-router escalates it when they\n"
+            "have passed; live from then on, but written with no event, so nobody is told now\n"
+            "of a report made months ago. It has no closed time and no survey answer.\n"
             "A row is known by its external_id, or without that column by a hash of kind,\n"
             "category, project, unit, phone, received and summary: importing the same file\n"
             "again adds nothing (and adds the scores if the survey table appeared since).\n"
             "Rows that cannot be loaded are rejected with their line and reason; the others\n"
-            "are loaded in one transaction.\n\n"
+            "are loaded in one transaction. --check does all of it and rolls it back; it uses\n"
+            "up no ticket number.\n\n"
             "Talks to PostgreSQL directly (KEFU_DATABASE_URL), not through a daemon.\n\n"
             "Options:\n"
             "  --tz ZONE          zone of times written without an offset\n");
@@ -198,6 +229,9 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     if (!adm_is_department_id(v[C_DEPARTMENT]))
         adm_problem(problems, rec->line, "department", "unknown_department",
                     "'%.40s' is not a department id", v[C_DEPARTMENT] ? v[C_DEPARTMENT] : "");
+    if (v[C_ASSIGNEE] && !adm_is_staff_id(v[C_ASSIGNEE]))
+        adm_problem(problems, rec->line, "assignee", "unknown_staff", "'%.40s' is not a staff id",
+                    v[C_ASSIGNEE]);
     const char *priority = v[C_PRIORITY] ? v[C_PRIORITY] : "normal";
     s_enum(rec, problems, "priority", priority, kf_priorities, "bad_value");
     const char *channel = v[C_CHANNEL] ? v[C_CHANNEL] : "phone";
@@ -225,6 +259,16 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     }
     const char *score = s_score(rec, problems, "score", v[C_SCORE], 1, 5);
     const char *nps = s_score(rec, problems, "nps", v[C_NPS], 0, 10);
+    /* No resolved time: an open ticket, which cannot be closed or surveyed. */
+    if (!v[C_RESOLVED] && v[C_CLOSED])
+        adm_problem(problems, rec->line, "resolved", "bad_time",
+                    "is required with closed (an open ticket has no closed time)");
+    else if (!v[C_RESOLVED] && (v[C_SURVEYED] || v[C_SCORE] || v[C_NPS]))
+        adm_problem(problems, rec->line,
+                    v[C_SURVEYED] ? "surveyed"
+                    : v[C_SCORE]  ? "score"
+                                  : "nps",
+                    "bad_score", "an open ticket (no resolved time) has no survey answer");
     if (problems->total != before || !score || !nps)
         return -1;
 
@@ -240,7 +284,8 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
         adm_copy_field(copy, len, cap, offset[i][0] ? offset[i] : NULL, false);
     }
     adm_copy_field(copy, len, cap, score[0] ? score : NULL, false);
-    adm_copy_field(copy, len, cap, nps[0] ? nps : NULL, true);
+    adm_copy_field(copy, len, cap, nps[0] ? nps : NULL, false);
+    adm_copy_field(copy, len, cap, v[C_ASSIGNEE], true);
     return 0;
 }
 
@@ -252,14 +297,16 @@ static const char *s_stage_sql =
     " phone text NOT NULL, name text, department text NOT NULL, priority text NOT NULL,"
     " channel text NOT NULL, summary text,"
     " received_l text NOT NULL, received_o text, responded_l text, responded_o text,"
-    " resolved_l text NOT NULL, resolved_o text, closed_l text, closed_o text,"
-    " surveyed_l text, surveyed_o text, score smallint, nps smallint) ON COMMIT DROP";
+    " resolved_l text, resolved_o text, closed_l text, closed_o text,"
+    " surveyed_l text, surveyed_o text, score smallint, nps smallint, assignee text)"
+    " ON COMMIT DROP";
 
 /* A staged time as timestamptz: with its offset, or local in zone $1. */
 #define S_TS(c)                                                                                    \
     "CASE WHEN " c "_l IS NULL THEN NULL WHEN " c "_o IS NULL THEN (" c "_l::timestamp AT TIME "   \
     "ZONE $1) ELSE (" c "_l || " c "_o)::timestamptz END AS " c
 
+// clang-format off
 /* The rows with real times and their source key: 'ext:' and the external
    id, or 'row:' and a hash of what identifies a report. */
 static const char *s_in_sql =
@@ -272,31 +319,37 @@ static const char *s_in_sql =
     "                               'YYYY-MM-DD\"T\"HH24:MI:SS.US'),"
     "                       coalesce(t.summary, '')), 'UTF8')), 'hex') END AS key"
     "   FROM (SELECT line, ext, kind, category, project, building, unit, phone, name, department,"
-    "                priority, channel, summary, " S_TS("received") ", " S_TS(
-        "responded") ", " S_TS("resolved") ", " S_TS("closed") ", " S_TS("surveyed") ", score, nps"
-                                                                                     "           "
-                                                                                     "FROM "
-                                                                                     "ticket_stage)"
-                                                                                     " t";
+    "                priority, channel, summary, " S_TS("received") ", " S_TS("responded") ","
+    "                " S_TS("resolved") ", " S_TS("closed") ", " S_TS("surveyed") ","
+    "                score, nps, assignee"
+    "           FROM ticket_stage) t";
 
-/* The rows the store's side refuses, the first reason of each. */
+/* The rows the store's side refuses, the first reason of each. An open
+   ticket (no resolved time) needs the SLA policy of its kind and priority,
+   which gives its deadlines. */
 static const char *s_reject_sql =
     "CREATE TEMP TABLE ticket_reject ON COMMIT DROP AS"
     " WITH s AS ("
     "   SELECT t.*, p.id IS NOT NULL AS project_ok, u.id AS unit_id,"
     "          d.id IS NOT NULL AS department_ok, d.head_id,"
+    "          t.assignee IS NULL OR st.id IS NOT NULL AS assignee_ok,"
+    "          t.resolved IS NOT NULL OR sp.kind IS NOT NULL AS sla_ok,"
     "          first_value(t.line) OVER (PARTITION BY t.key ORDER BY t.line) AS first_line"
     "     FROM ticket_in t"
     "     LEFT JOIN project p ON p.id = t.project"
     "     LEFT JOIN unit u ON u.project_id = t.project AND u.building = t.building"
     "                     AND u.unit_no = t.unit"
-    "     LEFT JOIN department d ON d.id = t.department),"
+    "     LEFT JOIN department d ON d.id = t.department"
+    "     LEFT JOIN staff st ON st.id = t.assignee AND st.active"
+    "     LEFT JOIN sla_policy sp ON sp.kind = t.kind AND sp.priority = t.priority),"
     " r AS ("
     "   SELECT line,"
     "     CASE WHEN NOT project_ok THEN 'unknown_project'"
     "          WHEN building IS NOT NULL AND unit_id IS NULL THEN 'unknown_unit'"
     "          WHEN NOT department_ok THEN 'unknown_department'"
-    "          WHEN head_id IS NULL THEN 'no_head'"
+    "          WHEN NOT assignee_ok THEN 'unknown_staff'"
+    "          WHEN head_id IS NULL AND assignee IS NULL THEN 'no_head'"
+    "          WHEN NOT sla_ok THEN 'no_sla'"
     "          WHEN responded < received OR resolved < coalesce(responded, received)"
     "            OR closed < resolved OR surveyed < resolved THEN 'bad_times'"
     "          WHEN greatest(received, responded, resolved, closed, surveyed) > now()"
@@ -304,7 +357,10 @@ static const char *s_reject_sql =
     "          WHEN line <> first_line THEN 'duplicate' END AS code,"
     "     CASE WHEN NOT project_ok THEN 'project'"
     "          WHEN building IS NOT NULL AND unit_id IS NULL THEN 'unit'"
-    "          WHEN NOT department_ok OR head_id IS NULL THEN 'department'"
+    "          WHEN NOT department_ok THEN 'department'"
+    "          WHEN NOT assignee_ok THEN 'assignee'"
+    "          WHEN head_id IS NULL AND assignee IS NULL THEN 'department'"
+    "          WHEN NOT sla_ok THEN 'priority'"
     "          WHEN responded < received THEN 'responded'"
     "          WHEN resolved < coalesce(responded, received) THEN 'resolved'"
     "          WHEN closed < resolved THEN 'closed'"
@@ -316,8 +372,13 @@ static const char *s_reject_sql =
     "          WHEN building IS NOT NULL AND unit_id IS NULL"
     "          THEN format('project %s has no unit %s in building %s', project, unit, building)"
     "          WHEN NOT department_ok THEN format('department %s does not exist', department)"
-    "          WHEN head_id IS NULL"
+    "          WHEN NOT assignee_ok"
+    "          THEN format('staff member %s does not exist or is not active', assignee)"
+    "          WHEN head_id IS NULL AND assignee IS NULL"
     "          THEN format('department %s has no head to own its imported tickets', department)"
+    "          WHEN NOT sla_ok"
+    "          THEN format('no SLA policy for %s/%s gives this open ticket its deadlines',"
+    "                      kind, priority)"
     "          WHEN responded < received THEN 'the first response is before the receipt'"
     "          WHEN resolved < coalesce(responded, received)"
     "          THEN 'resolved before it was received or first responded to'"
@@ -331,19 +392,40 @@ static const char *s_reject_sql =
     "     FROM s)"
     " SELECT line, field, code, message FROM r WHERE code IS NOT NULL";
 
-/* The good rows not imported before, numbered from the ticket sequence in
-   the order they were received. */
-static const char *s_new_sql =
-    "CREATE TEMP TABLE ticket_new ON COMMIT DROP AS"
-    " SELECT nextval(pg_get_serial_sequence('ticket', 'id')) AS tid, n.* FROM ("
-    "   SELECT t.*, u.id AS unit_id, p.gm_id, d.head_id FROM ticket_in t"
-    "     JOIN project p ON p.id = t.project"
-    "     JOIN department d ON d.id = t.department"
-    "     LEFT JOIN unit u ON u.project_id = t.project AND u.building = t.building"
-    "                     AND u.unit_no = t.unit"
-    "    WHERE NOT EXISTS (SELECT 1 FROM ticket_reject r WHERE r.line = t.line)"
-    "      AND NOT EXISTS (SELECT 1 FROM ticket_import i WHERE i.source_key = t.key)"
-    "    ORDER BY t.received, t.line) n";
+/* The good rows not imported before, numbered in the order they were
+   received by id_expr; each with its owner (the assignee, else the
+   department head) and, when open, its SLA deadlines: as the ticket-router
+   sets them, from the receipt, and the next escalation at the first-response
+   deadline, or at the resolution deadline once answered (as kefu_respond
+   moves it). */
+#define S_NEW_SQL(id_expr)                                                                        \
+    "CREATE TEMP TABLE ticket_new ON COMMIT DROP AS"                                              \
+    " SELECT " id_expr " AS tid, n.*,"                                                            \
+    "        CASE WHEN n.responded IS NULL THEN n.first_due ELSE n.resolve_due END AS next_due"   \
+    "   FROM (SELECT t.*, u.id AS unit_id, p.gm_id, d.head_id,"                                  \
+    "                coalesce(t.assignee, d.head_id) AS owner_id, t.resolved IS NULL AS open,"   \
+    "                CASE WHEN t.resolved IS NULL THEN t.received"                                \
+    "                     + make_interval(secs => sp.first_response_secs) END AS first_due,"      \
+    "                CASE WHEN t.resolved IS NULL THEN t.received"                                \
+    "                     + make_interval(secs => sp.resolve_secs) END AS resolve_due"            \
+    "           FROM ticket_in t"                                                                 \
+    "           JOIN project p ON p.id = t.project"                                               \
+    "           JOIN department d ON d.id = t.department"                                         \
+    "           LEFT JOIN unit u ON u.project_id = t.project AND u.building = t.building"        \
+    "                           AND u.unit_no = t.unit"                                           \
+    "           LEFT JOIN sla_policy sp ON sp.kind = t.kind AND sp.priority = t.priority"        \
+    "          WHERE NOT EXISTS (SELECT 1 FROM ticket_reject r WHERE r.line = t.line)"           \
+    "            AND NOT EXISTS (SELECT 1 FROM ticket_import i WHERE i.source_key = t.key)"      \
+    "          ORDER BY t.received, t.line) n"
+
+/* The real run takes numbers from the ticket sequence. */
+static const char *s_new_sql = S_NEW_SQL("nextval(pg_get_serial_sequence('ticket', 'id'))");
+
+/* --check writes the same rows in the transaction it rolls back, under
+   negative ids that no ticket has: a sequence is not transactional, so a
+   nextval here would use up the numbers for good. */
+static const char *s_new_check_sql =
+    S_NEW_SQL("-row_number() OVER (ORDER BY n.received, n.line)");
 
 static const char *s_known_sql =
     "SELECT count(*) FROM ticket_in t"
@@ -357,34 +439,47 @@ static const char *s_owners_sql =
     "  ORDER BY phone, line"
     " ON CONFLICT (phone) DO NOTHING";
 
-/* The ticket number's year is the receipt's, in the store's zone. */
+/* The ticket number's year is the receipt's, in the store's zone. A
+   finished ticket is imported (history kefu never acts on); an open one is
+   routed (or responded) at its receipt, with its deadlines, live. */
 static const char *s_tickets_sql =
     "INSERT INTO ticket (id, no, kind, category, channel, priority, status, project_id, unit_id,"
     "                    homeowner_id, summary, created_by, owner_id, department_id,"
-    "                    responsible_id, received_at, routed_at, responded_at, resolved_at,"
+    "                    responsible_id, received_at, routed_at, first_response_due,"
+    "                    resolve_due, next_escalation_at, responded_at, resolved_at,"
     "                    first_resolved_at, closed_at, imported)"
     " SELECT n.tid, format('KF-%s-%s', to_char(n.received AT TIME ZONE kefu_tz(), 'YYYY'),"
     "                      lpad(n.tid::text, 6, '0')),"
     "        n.kind, n.category, n.channel, n.priority,"
-    "        CASE WHEN n.closed IS NULL THEN 'resolved' ELSE 'closed' END,"
+    "        CASE WHEN n.open AND n.responded IS NULL THEN 'routed'"
+    "             WHEN n.open THEN 'responded'"
+    "             WHEN n.closed IS NULL THEN 'resolved' ELSE 'closed' END,"
     "        n.project, n.unit_id, h.id,"
     "        coalesce(n.summary, format('(imported) %s: %s', n.kind, n.category)),"
-    "        n.head_id, n.head_id, n.department,"
+    "        n.owner_id, n.owner_id, n.department,"
     "        CASE WHEN n.kind = 'complaint' THEN n.gm_id END,"
-    "        n.received, n.received, n.responded, n.resolved, n.resolved, n.closed, true"
+    "        n.received, n.received, n.first_due, n.resolve_due, n.next_due,"
+    "        n.responded, n.resolved, n.resolved, n.closed, NOT n.open"
     "   FROM ticket_new n JOIN homeowner h ON h.phone = n.phone ORDER BY n.tid";
 
+/* One row per given time, no actor, note 'imported'; an open ticket also
+   its routing to its owner, at its receipt. */
 static const char *s_history_sql =
-    "INSERT INTO ticket_history (ticket_id, at, action, actor, to_owner, note)"
-    " SELECT tid, at, action, NULL, to_owner, 'imported' FROM ("
-    "   SELECT tid, received AS at, 'submitted' AS action, head_id AS to_owner, 1 AS k"
+    "INSERT INTO ticket_history (ticket_id, at, action, actor, to_owner, reason, note)"
+    " SELECT tid, at, action, NULL, to_owner, reason, 'imported' FROM ("
+    "   SELECT tid, received AS at, 'submitted' AS action, owner_id AS to_owner,"
+    "          NULL AS reason, 1 AS k"
     "     FROM ticket_new"
-    "   UNION ALL SELECT tid, responded, 'responded', NULL, 2 FROM ticket_new"
+    "   UNION ALL SELECT tid, received, 'routed', owner_id,"
+    "                    'routed in the previous system', 2 FROM ticket_new WHERE open"
+    "   UNION ALL SELECT tid, responded, 'responded', NULL, NULL, 3 FROM ticket_new"
     "              WHERE responded IS NOT NULL"
-    "   UNION ALL SELECT tid, resolved, 'resolved', NULL, 3 FROM ticket_new"
-    "   UNION ALL SELECT tid, closed, 'closed', NULL, 4 FROM ticket_new"
+    "   UNION ALL SELECT tid, resolved, 'resolved', NULL, NULL, 4 FROM ticket_new"
+    "              WHERE resolved IS NOT NULL"
+    "   UNION ALL SELECT tid, closed, 'closed', NULL, NULL, 5 FROM ticket_new"
     "              WHERE closed IS NOT NULL) x"
     " ORDER BY tid, k";
+// clang-format on
 
 static const char *s_links_sql =
     "INSERT INTO homeowner_unit (homeowner_id, unit_id)"
@@ -396,10 +491,11 @@ static const char *s_run_sql = "INSERT INTO import_run (kind, file, sha1)"
                                " VALUES ('tickets', $1, $2) RETURNING id";
 
 static const char *s_sources_sql =
-    "INSERT INTO ticket_import (ticket_id, source_key, run_id, line, score, nps, surveyed_at)"
+    "INSERT INTO ticket_import (ticket_id, source_key, run_id, line, score, nps, surveyed_at,"
+    "                           open)"
     " SELECT tid, key, $1::bigint, line, score, nps,"
     "        CASE WHEN score IS NOT NULL OR nps IS NOT NULL"
-    "             THEN coalesce(surveyed, closed, resolved) END"
+    "             THEN coalesce(surveyed, closed, resolved) END, open"
     "   FROM ticket_new";
 
 /* Survey answers for imported tickets that have scores and no survey yet:
@@ -429,6 +525,7 @@ typedef struct {
     size_t rejected; /* by either check */
     long long known; /* imported before: skipped */
     long long created;
+    long long open;           /* of which open: routed, on the SLA clock */
     long long surveys;        /* survey rows written */
     long long scores_waiting; /* kept in ticket_import: no survey table */
     bool survey_table;
@@ -485,8 +582,8 @@ static int s_surveys(PGconn *conn, s_counts_t *c, char *why, size_t size)
 
 /* The store's part of the load, in the open transaction. */
 static int s_load(PGconn *conn, const char *tz, const char *path, const char *sha1,
-                  const char *copy, size_t len, adm_problems_t *problems, s_counts_t *c, char *why,
-                  size_t size)
+                  const char *copy, size_t len, bool check, adm_problems_t *problems, s_counts_t *c,
+                  char *why, size_t size)
 {
     const char *lock[] = {ADM_IMPORT_LOCK};
     const char *zone[] = {tz};
@@ -497,10 +594,12 @@ static int s_load(PGconn *conn, const char *tz, const char *path, const char *sh
         s_do(conn, "ANALYZE ticket_in", 0, NULL, why, size) != 0 ||
         s_do(conn, s_reject_sql, 0, NULL, why, size) != 0 ||
         adm_store_rejects(conn, "ticket_reject", problems, &c->rejected, why, size) != 0 ||
-        s_do(conn, s_new_sql, 0, NULL, why, size) != 0)
+        s_do(conn, check ? s_new_check_sql : s_new_sql, 0, NULL, why, size) != 0)
         return -1;
     if ((c->known = s_number(conn, s_known_sql, 0, NULL, why, size)) < 0 ||
-        (c->created = s_number(conn, "SELECT count(*) FROM ticket_new", 0, NULL, why, size)) < 0)
+        (c->created = s_number(conn, "SELECT count(*) FROM ticket_new", 0, NULL, why, size)) < 0 ||
+        (c->open =
+             s_number(conn, "SELECT count(*) FROM ticket_new WHERE open", 0, NULL, why, size)) < 0)
         return -1;
     const char *run_params[] = {path, sha1};
     if ((c->run = s_number(conn, s_run_sql, 2, run_params, why, size)) < 0)
@@ -516,10 +615,11 @@ static int s_load(PGconn *conn, const char *tz, const char *path, const char *sh
         return -1;
     if (s_surveys(conn, c, why, size) != 0)
         return -1;
-    json_t *counts = json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)c->rows,
-                               "rejected", (json_int_t)c->rejected, "known", (json_int_t)c->known,
-                               "created", (json_int_t)c->created, "surveys", (json_int_t)c->surveys,
-                               "reasons", adm_reasons_json(problems));
+    json_t *counts =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)c->rows, "rejected",
+                  (json_int_t)c->rejected, "known", (json_int_t)c->known, "created",
+                  (json_int_t)c->created, "open", (json_int_t)c->open, "surveys",
+                  (json_int_t)c->surveys, "reasons", adm_reasons_json(problems));
     char *text = json_dumps(counts, JSON_COMPACT);
     json_decref(counts);
     const char *finish[] = {run, text};
@@ -549,18 +649,21 @@ static void s_report(const cli_t *cli, const char *path, bool check, const s_cou
     size_t loaded = c->rows - c->rejected;
     if (cli->json) {
         adm_print_json(json_pack(
-            "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I}", "file", path,
-            "check", check, "rows", (json_int_t)c->rows, "loaded", (json_int_t)loaded, "rejected",
-            (json_int_t)c->rejected, "created", (json_int_t)c->created, "known",
-            (json_int_t)c->known, "surveys", (json_int_t)c->surveys, "scores_waiting",
-            (json_int_t)c->scores_waiting, "survey_table", c->survey_table, "reasons",
-            adm_reasons_json(problems), "rejects", adm_problems_json(problems), "run",
+            "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I}", "file",
+            path, "check", check, "rows", (json_int_t)c->rows, "loaded", (json_int_t)loaded,
+            "rejected", (json_int_t)c->rejected, "created", (json_int_t)c->created, "open",
+            (json_int_t)c->open, "known", (json_int_t)c->known, "surveys", (json_int_t)c->surveys,
+            "scores_waiting", (json_int_t)c->scores_waiting, "survey_table", c->survey_table,
+            "reasons", adm_reasons_json(problems), "rejects", adm_problems_json(problems), "run",
             c->run ? json_integer(c->run) : json_null(), "elapsed_ms", (json_int_t)ms));
         return;
     }
     printf("%s: %zu rows: %lld new tickets, %lld imported before, %zu rejected (%lld ms)%s\n", path,
            c->rows, c->created, c->known, c->rejected, (long long)ms,
            check ? "; nothing applied (--check)" : "");
+    if (c->open)
+        printf("  open     %lld routed to their owners on the SLA clock (no events sent)\n",
+               c->open);
     printf("  surveys  %lld answers written%s\n", c->surveys,
            c->survey_table ? "" : " (no survey table)");
     if (problems->nreasons) {
@@ -657,8 +760,8 @@ int admin_import_tickets(cli_t *cli, int argc, char **argv)
     } else if (!zone_ok) {
         rc = args_usage(cli, TIX_CMD, "tz", "'%s' is not a time zone of the store: %s", tz, why);
     } else if (s_do(conn, "BEGIN", 0, NULL, why, sizeof why) != 0 ||
-               s_load(conn, tz, path, sha1, copy ? copy : "", len, &problems, &counts, why,
-                      sizeof why) != 0) {
+               s_load(conn, tz, path, sha1, copy ? copy : "", len, opts.check, &problems, &counts,
+                      why, sizeof why) != 0) {
         rc = adm_fail(cli, "import-tickets", CLI_EXIT_REFUSED,
                       "%s: the store refused the load, nothing was applied: %s", path, why);
         counts.run = 0;

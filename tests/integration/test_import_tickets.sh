@@ -9,7 +9,12 @@
 #     while it routes a live ticket submitted meanwhile;
 #  3. importing the same file again adds nothing (external_id, and the row hash);
 #  4. in a store without the survey table the scores wait in ticket_import, and a
-#     re-run once it exists adds them.
+#     re-run once it exists adds them;
+#  5. open tickets (no resolved time) received in November 2026 beside resolved ones:
+#     --check (twice) uses up no ticket number; the import routes them to their owners
+#     with the SLA policy's deadlines and no events; the running router escalates the
+#     overdue ones; kefu report --month 2026-11 (kefu-survey) shows the true in-month
+#     resolution rate, 2 of 5, where leaving the open ones out made it 2 of 3.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -37,7 +42,7 @@ B6,complaint,leak,HZ-XH,,,13800138000,,legal,,,,2025-03-01 10:00,,2025-03-03 10:
 B7,complaint,leak,HZ-XH,3,9999,13800138000,,eng,,,,2025-03-01 10:00,,2025-03-03 10:00,,,
 B8,complain,leak,HZ-XH,,,13800138000,,eng,,,,2025-03-01 10:00,,2025-03-03 10:00,,,
 B9,complaint,leak,HZ-XH,,,13800138000,,eng,,,,2025-03-01 10:00,,2025-03-03 10:00,,6,
-B10,complaint,leak,HZ-XH,,,13800138000,,eng,,,,2025-03-01 10:00,,,,,
+B10,complaint,leak,HZ-XH,,,13800138000,,eng,,,,2025-03-01 10:00,,,2025-03-03 10:00,,
 B11,complaint,leak,HZ-XH,3,,13800138000,,eng,,,,2025-03-01 10:00,,2025-03-03 10:00,,,
 CSV
 
@@ -168,4 +173,87 @@ out=$(kefu admin import-tickets --json "$IT_DIR/scores.csv" 2>/dev/null) || rc=$
 late=$(it_psql "SELECT string_agg(coalesce(s.score::text, '-') || '/' || s.nps || '/' || (s.sent_at IS NOT NULL AND s.answered_at IS NOT NULL), ' ' ORDER BY i.line)
                   FROM survey s JOIN ticket_import i ON i.ticket_id = s.ticket_id WHERE i.source_key LIKE 'ext:S%'")
 [[ $late == "2/3/true -/9/true" ]] || it_fail "the scores added later are $late"
+
+# ---- 5. open tickets: November 2026 as it was ------------------------------------------------
+it__pick_port
+export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
+export KEFU_SURVEY=$KEFU_SURVEY_BIND
+it_start survey
+# This store's complaint/high resolves in 60 years, so N4's deadline is ahead whenever this runs.
+it_psql "UPDATE sla_policy SET resolve_secs = 1900000000 WHERE kind = 'complaint' AND priority = 'high'" >/dev/null
+cat >"$IT_DIR/november.csv" <<'CSV'
+external_id,kind,category,project,phone,department,assignee,priority,received,responded,resolved,score
+N1,complaint,leak,HZ-XH,13800138000,eng,,,2026-11-02 09:00,2026-11-02 10:00,2026-11-10 18:00,4
+N2,complaint,crack,HZ-XH,13800138000,eng,,,2026-11-15 09:00,2026-11-17 09:00,2026-11-30 23:59:59,
+N3,complaint,heating,SH-PD,13900139000,eng,,,2026-11-20 09:00,2026-11-20 12:00,2026-12-01 00:00,
+N4,complaint,leak,SH-PD,13900139000,eng,eng.liu,high,2026-11-25 14:00,2026-11-25 16:00,,
+N5,complaint,doors-windows,HZ-XH,13700137000,eng,,,2026-11-28 20:00,,,
+N6,repair,plumbing,HZ-XH,13700137000,property,prop.huang,,2026-11-03 08:00,2026-11-03 09:00,,
+N7,complaint,leak,HZ-XH,13700137000,eng,,,2026-11-04 08:00,,,5
+N8,complaint,leak,HZ-XH,13700137000,eng,nobody.x,,2026-11-04 08:00,,,
+CSV
+seq() { it_psql "SELECT last_value || '/' || is_called FROM ticket_id_seq"; }
+count=$(it_psql "SELECT count(*) FROM ticket")
+before=$(seq)
+for i in 1 2; do
+    rc=0
+    kefu admin import-tickets --check --json "$IT_DIR/november.csv" >"$IT_DIR/check$i.json" 2>"$IT_DIR/check$i.err" || rc=$?
+    [[ $rc == 5 && $(jq -c '[.check, .created, .open, .rejected, .run]' "$IT_DIR/check$i.json") == "[true,6,3,2,null]" ]] ||
+        it_fail "--check run $i ($rc): $(cat "$IT_DIR/check$i.json" "$IT_DIR/check$i.err")"
+done
+[[ $(seq) == "$before" ]] || it_fail "--check used up ticket numbers: the sequence was $before, is $(seq)"
+[[ $(it_psql "SELECT count(*) FROM ticket") == "$count" ]] || it_fail "--check left tickets behind"
+rc=0
+kefu admin import-tickets --json "$IT_DIR/november.csv" >"$IT_DIR/november.json" 2>"$IT_DIR/november.err" || rc=$?
+[[ $rc == 5 && $(jq -c '[.created, .open, .rejected]' "$IT_DIR/november.json") == "[6,3,2]" ]] ||
+    it_fail "the November import ($rc): $(cat "$IT_DIR/november.json" "$IT_DIR/november.err")"
+rejects=$(jq -r '.rejects[] | "\(.line):\(.code):\(.place)"' "$IT_DIR/november.json" | tr '\n' ' ')
+[[ $rejects == "8:bad_score:score 9:unknown_staff:assignee " ]] || it_fail "November's rejects: $rejects"
+# Numbered from the sequence as it was, in the order received: N1 N6 N2 N3 N4 N5.
+first=${before%/*}
+[[ $(ticket N1 "id") == $((first + 1)) && $(ticket N5 "id") == $((first + 6)) ]] ||
+    it_fail "November's numbers: N1 $(ticket N1 no), N5 $(ticket N5 no) after sequence $before"
+# Routed to their owners at receipt, deadlines = receipt + the SLA policy's seconds,
+# next escalation at the first-response deadline, or the resolution deadline once answered.
+n4=$(ticket N4 "status, owner_id, department_id, responsible_id, routed_at = received_at, imported, i.open,
+                first_response_due = received_at + interval '14400 s', resolve_due = received_at + interval '1900000000 s',
+                next_escalation_at = resolve_due, escalation_level")
+[[ $n4 == "responded|eng.liu|eng|gm.sh|t|f|t|t|t|t|0" ]] || it_fail "N4 is stored as $n4"
+n5=$(ticket N5 "first_response_due = received_at + interval '86400 s', resolve_due = received_at + interval '864000 s',
+                responded_at IS NULL, imported, i.open")
+[[ $n5 == "t|t|t|f|t" ]] || it_fail "N5 is stored as $n5"
+[[ $(ticket N1 "status || '/' || imported || '/' || i.open || '/' || (next_escalation_at IS NULL)") == "resolved/true/false/true" ]] ||
+    it_fail "N1, resolved, is not imported as history"
+# The overdue ones: N5 unanswered since 11-29 20:00, N6 (repair, 7 days) unresolved since
+# 11-10 08:00. The running router escalates each to its owner's manager.
+it_wait_for "the router to escalate N5 and N6" 30 it_psql_is \
+    "SELECT count(*) FROM ticket t JOIN ticket_import i ON i.ticket_id = t.id WHERE i.source_key IN ('ext:N5', 'ext:N6') AND t.escalation_level = 1" 2
+hist=$(it_psql "SELECT string_agg(h.action || '/' || coalesce(h.from_owner, '-') || '>' || coalesce(h.to_owner, '-') || '/' ||
+                                  coalesce(h.reason, '-') || '/' || CASE WHEN h.at = t.received_at THEN 't' ELSE 'f' END, ' ' ORDER BY h.id)
+                  FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id JOIN ticket_import i ON i.ticket_id = t.id
+                 WHERE i.source_key = 'ext:N5'")
+[[ $hist == "submitted/->eng.sun/-/t routed/->eng.sun/routed in the previous system/t escalated/eng.sun>vp.zhou/first_response_overdue/f" ]] ||
+    it_fail "N5's history is $hist"
+[[ $(ticket N6 "owner_id || '/' || status") == "prop.he/responded" ]] &&
+[[ $(it_psql "SELECT h.reason FROM ticket_history h JOIN ticket_import i ON i.ticket_id = h.ticket_id
+              WHERE i.source_key = 'ext:N6' AND h.action = 'escalated'") == resolution_overdue ]] ||
+    it_fail "N6 was not escalated to prop.he for its resolution"
+sleep 0.5 # a few more deadline scans: N4, not yet due, stays where it is
+[[ $(ticket N4 "owner_id || '/' || escalation_level") == "eng.liu/0" ]] || it_fail "N4, not overdue, was escalated"
+# No event but the router's escalations: nobody is told of the receipt or routing now.
+events=$(it_psql "SELECT coalesce(string_agg(DISTINCT e.type, ','), '-') FROM event e
+                    JOIN ticket t ON t.no = e.corr JOIN ticket_import i ON i.ticket_id = t.id WHERE i.source_key LIKE 'ext:N%'")
+[[ $events == ticket.escalated ]] || it_fail "the November tickets have events: $events"
+# November's KPIs. Complaints received: N1-N5. Resolved within November: N1, N2 (at
+# 23:59:59 on the 30th); N3 on 12-01 00:00 and N4, N5 (open) are not: 2 of 5 = 40.0.
+# First response within 24 h: N1, N3, N4; N2 took 48 h, N5 none: 3 of 5 = 60.0.
+# Escalations: N5 and N6 at level 1, of 6 tickets: 33.3 per 100.
+it_wait_for "kefu-survey to answer a report" 30 kefu report --month 2026-11
+out=$(kefu report --month 2026-11 --json) || it_fail "kefu report --month 2026-11 failed: $out"
+got=$(jq -c '.total | [.tickets, .resolved_in_month.num, .resolved_in_month.den, .resolved_in_month.percent,
+                       .first_response_24h.num, .first_response_24h.den, .escalations.level_1.num]' <<<"$out")
+[[ $got == "[6,2,5,40,3,5,2]" ]] || it_fail "November's report: $got"
+text=$(kefu report --month 2026-11) || it_fail "kefu report --month 2026-11 (table) failed"
+grep -E "当月解决率 resolved within the month +40\.0 % +2 / 5" <<<"$text" >/dev/null ||
+    it_fail "the table does not show 40.0 %, 2 / 5: $text"
 it_note "all ticket history checks passed"
