@@ -17,6 +17,8 @@ static const kf_setting_t s_settings[] = {
      "kefu-approval's endpoint (approval, approvals, approve, reject, delegate; --endpoint)"},
     {"KEFU_TIMEOUT_MS", "5000", "how long to wait for a reply, in ms (--timeout)"},
     {"KEFU_CERT", "", "your certificate file (--cert); default ~/.kefu/kefu.cert"},
+    {"KEFU_DATABASE_URL", "postgresql:///kefu",
+     "the store the operator tools read (status, notification, admin; --database)"},
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
     KF_SETTINGS_END};
 
