@@ -265,12 +265,26 @@ static void s_period(const msgpack_object *body, const msgpack_object *total)
            complete ? "" : " — the period is not over: figures are provisional");
 }
 
-/* "12.5 h", or "absent" when the figure is nil. */
-static void s_hours(const msgpack_object *map, const char *key, char *buf, size_t size)
+/* A duration of secs in a unit that fits it: "6 s" under a minute, "12 min"
+   (whole minutes) under an hour, "3.5 h" under two days, else "2.1 d". */
+static void s_duration(int64_t secs, char *buf, size_t size)
+{
+    if (secs < 60)
+        snprintf(buf, size, "%lld s", (long long)secs);
+    else if ((secs + 30) / 60 < 60)
+        snprintf(buf, size, "%lld min", (long long)((secs + 30) / 60));
+    else if (secs < 48 * 3600)
+        snprintf(buf, size, "%.1f h", secs / 3600.0);
+    else
+        snprintf(buf, size, "%.1f d", secs / 86400.0);
+}
+
+/* map[key] as a duration (s_duration), or "absent" when the figure is nil. */
+static void s_span(const msgpack_object *map, const char *key, char *buf, size_t size)
 {
     int64_t s;
     if (call_int(map, key, &s))
-        snprintf(buf, size, "%.1f h", s / 3600.0);
+        s_duration(s, buf, size);
     else
         snprintf(buf, size, "absent");
 }
@@ -294,8 +308,8 @@ static void s_print_cycles(const msgpack_object *ap, const char *key, const char
         call_str(r, name_key, name, sizeof name);
         if (call_int(r, "den", &n))
             snprintf(den, sizeof den, "%lld", (long long)n);
-        s_hours(r, "median_s", med, sizeof med);
-        s_hours(r, "p90_s", p90, sizeof p90);
+        s_span(r, "median_s", med, sizeof med);
+        s_span(r, "p90_s", p90, sizeof p90);
         const char *row[] = {name, den, med, p90};
         table_add(table, row);
     }
@@ -365,11 +379,13 @@ static void s_print_total(const msgpack_object *total)
         snprintf(count, sizeof count, "%lld requests", (long long)den);
         snprintf(note, sizeof note, "%s", absent);
     } else if (ap && call_int(ap, "median_s", &med) && call_int(ap, "p90_s", &p90)) {
+        char p90_text[32];
         call_int(ap, "den", &den);
-        snprintf(value, sizeof value, "%.1f h", med / 3600.0);
+        s_duration(med, value, sizeof value);
+        s_duration(p90, p90_text, sizeof p90_text);
         snprintf(count, sizeof count, "%lld requests", (long long)den);
-        snprintf(note, sizeof note, "median; 90th percentile %.1f h; completed in the period",
-                 p90 / 3600.0);
+        snprintf(note, sizeof note, "median; 90th percentile %s; completed in the period",
+                 p90_text);
     } else {
         snprintf(value, sizeof value, "?");
         count[0] = note[0] = '\0';
@@ -438,10 +454,12 @@ static void s_group_row(table_t *table, const char *label, const msgpack_object 
     const msgpack_object *apo = kf_map_get(g, "approval_cycle");
     int64_t den, med, p90;
     if (apo && call_int(apo, "den", &den)) {
-        if (call_int(apo, "median_s", &med) && call_int(apo, "p90_s", &p90))
-            snprintf(ap, sizeof ap, "%.1f / %.1f h (%lld)", med / 3600.0, p90 / 3600.0,
-                     (long long)den);
-        else
+        if (call_int(apo, "median_s", &med) && call_int(apo, "p90_s", &p90)) {
+            char med_text[24], p90_text[24];
+            s_duration(med, med_text, sizeof med_text);
+            s_duration(p90, p90_text, sizeof p90_text);
+            snprintf(ap, sizeof ap, "%s / %s (%lld)", med_text, p90_text, (long long)den);
+        } else
             snprintf(ap, sizeof ap, "absent (%lld)", (long long)den);
     }
     const char *row[] = {label, tickets, fr, rm, sat, nps, ap, esc[0], esc[1], esc[2], esc[3]};

@@ -129,7 +129,9 @@ static const char *const s_sql_approvals =
 
 /* The decided steps of those requests ($1, $2 as above), by label
    (first column 0) and by approver (1), each with a sorted array of
-   durations (ms). A step's duration runs from when the request reached
+   durations (ms) and, for a label, the earliest place it has in a request
+   (stage * 1000 + step: the order a request meets its steps; 0 for an
+   approver). A step's duration runs from when the request reached
    its stage (the request's start for stage 1, else the last decision of
    the stage before, which completed it) to its decision, so time lost
    before a timeout moved the step counts against the step. An approver's
@@ -140,7 +142,7 @@ static const char *const s_sql_approvals =
    it was. Skipped steps (their stage was decided without them) are in
    neither. */
 static const char *const s_sql_approval_steps =
-    "WITH x AS (SELECT s.label, coalesce(s.decided_by, s.approver) AS who, "
+    "WITH x AS (SELECT s.label, s.stage, s.step, coalesce(s.decided_by, s.approver) AS who, "
     "    kefu_ms(s.decided_at) - kefu_ms(coalesce(CASE WHEN s.stage = 1 THEN r.requested_at "
     "      ELSE (SELECT max(p.decided_at) FROM approval_step p "
     "             WHERE p.request_id = s.request_id AND p.stage = s.stage - 1) END, "
@@ -148,9 +150,10 @@ static const char *const s_sql_approval_steps =
     "    kefu_ms(s.decided_at) - kefu_ms(s.assigned_at) AS who_ms "
     "  FROM approval_request r JOIN approval_step s ON s.request_id = r.id "
     "  WHERE " S_IN_PERIOD("r.completed_at") " AND s.decided_at IS NOT NULL) "
-    "SELECT 0, x.label, array_agg(x.step_ms ORDER BY x.step_ms) FROM x GROUP BY x.label "
+    "SELECT 0, x.label, array_agg(x.step_ms ORDER BY x.step_ms), "
+    "  min(x.stage * 1000 + x.step) FROM x GROUP BY x.label "
     "UNION ALL "
-    "SELECT 1, x.who, array_agg(x.who_ms ORDER BY x.who_ms) FROM x GROUP BY x.who";
+    "SELECT 1, x.who, array_agg(x.who_ms ORDER BY x.who_ms), 0 FROM x GROUP BY x.who";
 // clang-format on
 
 /* The zone of the report (the request's, else the store's kefu.tz), now,
@@ -632,6 +635,7 @@ static int s_run_source(kf_store_t *store, const char *name, int nparams, const 
 /* The cycle time of one step label or one approver. */
 typedef struct {
     char key[S_KEY_MAX + 1];
+    int64_t order; /* a step's stage * 1000 + step, its place in a request; 0 for an approver */
     kpi_cycle_t c;
 } s_cycle_row_t;
 
@@ -669,6 +673,7 @@ static int s_collect_cycles(kf_store_t *store, const s_period_t *p, s_cycles_t *
         int which = strcmp(PQgetvalue(res, row, 0), "0") == 0 ? 0 : 1;
         s_cycle_row_t *r = &cycles->rows[which][cycles->n[which]++];
         snprintf(r->key, sizeof r->key, "%s", PQgetvalue(res, row, 1));
+        r->order = s_int(res, row, 3);
         rc = s_cycle_of(res, row, 2, &r->c, err);
     }
     PQclear(res);
@@ -788,12 +793,17 @@ static int s_cmp_cycle_size(const void *a, const void *b)
     return strcmp(x->key, y->key);
 }
 
+/* Orders cycle rows as a request meets them: steps by stage and step,
+   then (approvers, whose order is 0, and ties) by key. */
 static int s_cmp_cycle_key(const void *a, const void *b)
 {
-    return strcmp(((const s_cycle_row_t *)a)->key, ((const s_cycle_row_t *)b)->key);
+    const s_cycle_row_t *x = a, *y = b;
+    if (x->order != y->order)
+        return x->order < y->order ? -1 : 1;
+    return strcmp(x->key, y->key);
 }
 
-/* rows (at most S_CYCLE_ROWS_MAX, the largest, ordered by key) as the
+/* rows (at most S_CYCLE_ROWS_MAX, the largest, in s_cmp_cycle_key's order) as the
    array key of parent, each {key_name: key, den, median_s, p90_s}, and
    how many were left out as omitted_key. */
 static void s_put_cycle_rows(kf_body_t *parent, const char *key, const char *key_name,

@@ -101,7 +101,8 @@ expect <<'END'
 .total.satisfaction = {"num":5,"den":7,"percent":71.4}
 .total.nps = {"score":16.7,"den":6,"promoters":3,"passives":1,"detractors":2}
 .total.approval_cycle | [.den, .median_s, .p90_s, .absent] = [6,14400,259200,null]
-.total.approval_cycle.steps = [{"label":"cost audit","den":2,"median_s":5400,"p90_s":50400},{"label":"engineering","den":6,"median_s":14400,"p90_s":86400},{"label":"finance","den":3,"median_s":50400,"p90_s":172800}]
+# Steps in the order a request meets them (stage 1.1, 2.1, 2.2), not by name.
+.total.approval_cycle.steps = [{"label":"engineering","den":6,"median_s":14400,"p90_s":86400},{"label":"finance","den":3,"median_s":50400,"p90_s":172800},{"label":"cost audit","den":2,"median_s":5400,"p90_s":50400}]
 .total.approval_cycle.approvers = [{"staff":"audit.guo","den":2,"median_s":5400,"p90_s":50400},{"staff":"eng.liu","den":1,"median_s":7200,"p90_s":7200},{"staff":"eng.sun","den":5,"median_s":14400,"p90_s":86400},{"staff":"fin.lin","den":3,"median_s":50400,"p90_s":172800}]
 .total.approval_cycle | [.steps_omitted, .approvers_omitted] = [0,0]
 .total.escalations.all = {"num":4,"den":7,"per_100":57.1}
@@ -137,12 +138,41 @@ for want in '首次响应率 first response ≤ 24 h +60.0 % +3 / 5' \
             '当月解决率 resolved within the month +40.0 % +2 / 5' \
             'satisfaction \(4-5 of 5\) +71.4 % +5 / 7' \
             'NPS +16.7 +6 answers +3 promoters' \
-            'approval cycle time +4.0 h +6 requests +median; 90th percentile 72.0 h' \
-            'engineering +6 +4.0 h +24.0 h' 'finance +3 +14.0 h +48.0 h' \
+            'approval cycle time +4.0 h +6 requests +median; 90th percentile 3.0 d' \
+            'engineering +6 +4.0 h +24.0 h' 'finance +3 +14.0 h +2.0 d' \
             'cost audit +2 +1.5 h +14.0 h' 'eng.liu +1 +2.0 h +2.0 h' \
-            'fin.lin +3 +14.0 h +48.0 h' \
+            'fin.lin +3 +14.0 h +2.0 d' \
             'escalations per 100 tickets +57.1 +4 / 7' \
             'level 1 .* +42.9 +3 / 7' 'level 2 .* +14.3 +1 / 7' 'level 3 .* +0.0 +0 / 7'; do
+    grep -Eq "$want" <<<"$OUT" || it_fail "$WHAT: no line matching '$want' in:
+$OUT"
+done
+# The steps by stage: engineering (1.1), finance (2.1), cost audit (2.2).
+[[ $(grep -Eo '^(engineering|finance|cost audit) ' <<<"$OUT" | tr -d ' ' | tr '\n' ,) == engineering,finance,costaudit, ]] ||
+    it_fail "$WHAT: the steps are not in stage order: $OUT"
+
+# Short durations in a unit that fits: June 2025 has one request (X3, not in
+# the fixture) of 12 min 6 s whose engineering step took 6 s and finance 12 min.
+it_psql "INSERT INTO approval_request (idem, ticket_id, request_type, amount_fen, reason, promised_date,
+                                       promised_at, policy_id, status, stage, requested_by, requested_at, completed_at)
+         SELECT 'report-fixture-X3', id, 'settlement', 100000, 'report fixture', '2025-06-30', '2025-07-01 00:00:00+08',
+                'fx-report', 'approved', 2, 'agent.li', '2025-06-02 09:00:00+08', '2025-06-02 09:12:06+08'
+           FROM ticket WHERE no = 'KF-2025-900011';
+         INSERT INTO approval_step (request_id, stage, step, label, approver, deadline_s, on_timeout, status,
+                                    assigned_to, moves, assigned_at, outcome, decided_by, decided_at)
+         SELECT r.id, s.stage, s.step, ps.label, kefu_approval_approver(ps.approver_kind, ps.approver, r.ticket_id),
+                ps.deadline_s, ps.on_timeout, s.status, s.who, 0, s.assigned, s.outcome, s.by, s.decided
+           FROM (VALUES (1, 1, 'approved', 'eng.sun', '2025-06-02 09:00:00+08'::timestamptz, 'approve', 'eng.sun', '2025-06-02 09:00:06+08'::timestamptz),
+                        (2, 1, 'approved', 'fin.lin', '2025-06-02 09:00:06+08', 'approve', 'fin.lin', '2025-06-02 09:12:06+08'),
+                        (2, 2, 'skipped', 'audit.guo', '2025-06-02 09:00:06+08', NULL, NULL, NULL))
+                AS s (stage, step, status, who, assigned, outcome, by, decided)
+           JOIN approval_request r ON r.idem = 'report-fixture-X3'
+           JOIN approval_policy_step ps ON ps.policy_id = 'fx-report' AND ps.stage = s.stage AND ps.step = s.step" >/dev/null
+WHAT="report --month 2025-06 (table)"
+run report --month 2025-06
+expect_rc 0 "$WHAT"
+for want in 'approval cycle time +12 min +1 requests +median; 90th percentile 12 min' \
+            'engineering +1 +6 s +6 s' 'finance +1 +12 min +12 min' 'eng.sun +1 +6 s +6 s'; do
     grep -Eq "$want" <<<"$OUT" || it_fail "$WHAT: no line matching '$want' in:
 $OUT"
 done
@@ -218,8 +248,8 @@ END
 # is both; no department (campaign answers only): absent, not 0.
 
 run report --month 2025-03 --by project
-grep -Eq '^HZ-XH .* 2\.0 / 38\.0 h \(4\)' <<<"$OUT" ||
-    it_fail "report --month 2025-03 --by project (table): no approval cell 2.0 / 38.0 h (4) for HZ-XH: $OUT"
+grep -Eq '^HZ-XH .* 2\.0 h / 38\.0 h \(4\)' <<<"$OUT" ||
+    it_fail "report --month 2025-03 --by project (table): no approval cell 2.0 h / 38.0 h (4) for HZ-XH: $OUT"
 
 WHAT="report --month 2025-03 --by kind"
 run report --month 2025-03 --by kind --json
