@@ -32,7 +32,8 @@ typedef struct {
 static const s_command_t s_commands[] = {
     {"submit", "log what an owner reported; prints the ticket number", cmd_submit},
     {"ticket", "ticket show NO: one ticket with its history", cmd_ticket},
-    {"tickets", "list tickets by status, owner, project, kind", cmd_tickets},
+    {"tickets", "list tickets by status, owner, project, kind, phone, time; paged", cmd_tickets},
+    {"owner", "owner PHONE: the owner with this phone, their units and tickets", cmd_owner},
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
     {"resolve", "mark a ticket resolved", cmd_resolve},

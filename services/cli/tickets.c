@@ -1,4 +1,6 @@
 /* kefu client — `kefu tickets`: a table of the tickets matching filters. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -16,20 +18,37 @@
 #define LIST_SUMMARY_COLS 40 /* when the terminal's width is unknown */
 #define LIST_SUMMARY_MIN 16
 
-enum { F_STATUS, F_OWNER, F_PROJECT, F_KIND, F_LIMIT, F_COUNT };
+#define LIST_BOUND_MAX 20 /* bytes of --since/--until: ms or YYYY-MM-DD */
 
-/* From proto/catalog.md, section ticket.list (limit is checked apart). */
-static const args_field_t s_fields[F_LIMIT] = {
-    [F_STATUS] = {"status", 0, false, kf_statuses},
-    [F_OWNER] = {"owner", 64, false, NULL},
-    [F_PROJECT] = {"project", 32, false, NULL},
-    [F_KIND] = {"kind", 0, false, kf_kinds},
+enum {
+    F_STATUS,
+    F_OWNER,
+    F_PROJECT,
+    F_KIND,
+    F_PHONE,
+    F_CURSOR,
+    F_SINCE, /* the fields from here on are checked apart */
+    F_UNTIL,
+    F_LIMIT,
+    F_COUNT
+};
+
+/* From proto/catalog.md, section ticket.list (since, until and limit are
+   checked apart). */
+static const args_field_t s_fields[F_SINCE] = {
+    [F_STATUS] = {"status", 0, false, kf_statuses}, [F_OWNER] = {"owner", 64, false, NULL},
+    [F_PROJECT] = {"project", 32, false, NULL},     [F_KIND] = {"kind", 0, false, kf_kinds},
+    [F_PHONE] = {"phone", 32, false, NULL},         [F_CURSOR] = {"cursor", 64, false, NULL},
 };
 
 static const struct option s_options[] = {{"status", required_argument, NULL, ARGS_OPT(F_STATUS)},
                                           {"owner", required_argument, NULL, ARGS_OPT(F_OWNER)},
                                           {"project", required_argument, NULL, ARGS_OPT(F_PROJECT)},
                                           {"kind", required_argument, NULL, ARGS_OPT(F_KIND)},
+                                          {"phone", required_argument, NULL, ARGS_OPT(F_PHONE)},
+                                          {"cursor", required_argument, NULL, ARGS_OPT(F_CURSOR)},
+                                          {"since", required_argument, NULL, ARGS_OPT(F_SINCE)},
+                                          {"until", required_argument, NULL, ARGS_OPT(F_UNTIL)},
                                           {"limit", required_argument, NULL, ARGS_OPT(F_LIMIT)},
                                           ARGS_GLOBAL_OPTIONS};
 
@@ -43,19 +62,30 @@ typedef struct {
 static void s_help(FILE *out)
 {
     fprintf(out, "Usage: kefu tickets [--status S] [--owner STAFF] [--project P] [--kind K]\n"
-                 "                    [--limit N]\n\n"
-                 "Lists the tickets matching every filter given, newest first, as a table:\n"
-                 "ticket, kind, priority, status, project, owner, received (local time) and\n"
-                 "summary (shortened to fit the terminal).\n\n"
+                 "                    [--phone PHONE] [--since WHEN] [--until WHEN]\n"
+                 "                    [--limit N] [--cursor NEXT]\n\n"
+                 "Lists the tickets matching every filter given, in the order they came in,\n"
+                 "the latest first, as a table: ticket, kind, priority, status, project,\n"
+                 "owner, received (local time) and summary (shortened to fit the terminal).\n"
+                 "One page at a time: when more tickets match, a last line gives the\n"
+                 "--cursor that shows the next page (the same command with --cursor added).\n\n"
                  "Options:\n"
                  "  --status S         submitted, routed, responded, resolved or closed\n"
                  "  --owner STAFF      tickets this staff id owns\n"
                  "  --project P        tickets of this project code\n"
                  "  --kind K           complaint, repair, inquiry, suggestion or praise\n"
-                 "  --limit N          at most N tickets, 1..100 (default 50)\n\n");
+                 "  --phone PHONE      the tickets of the owner with this phone, written as\n"
+                 "                     people type it ('+86 138-0013-8000' = 13800138000)\n"
+                 "  --since WHEN       received at or after WHEN: YYYY-MM-DD (local midnight\n"
+                 "                     in the store's zone, default Asia/Shanghai) or ms\n"
+                 "                     since the epoch\n"
+                 "  --until WHEN       received before WHEN (excluded): [since, until)\n"
+                 "  --limit N          at most N tickets a page, 1..100 (default 50)\n"
+                 "  --cursor NEXT      the next page, after the one that printed NEXT\n\n");
     args_global_help(out);
-    fprintf(out, "\nExample:\n"
-                 "  kefu tickets --status routed --project HZ-XH --limit 20\n");
+    fprintf(out, "\nExamples:\n"
+                 "  kefu tickets --status routed --project HZ-XH --limit 20\n"
+                 "  kefu tickets --phone 13800138000 --since 2026-11-01 --until 2026-12-01\n");
 }
 
 /* Parses and checks argv; returns ARGS_OK, ARGS_HELP or an exit code. */
@@ -65,7 +95,11 @@ static int s_parse(cli_t *cli, int argc, char **argv, list_t *list)
     if (rc == ARGS_OK)
         rc = args_operands(cli, LIST_CMD, argc, argv, 0, NULL);
     if (rc == ARGS_OK)
-        rc = args_fields(cli, LIST_CMD, s_fields, list->values, F_LIMIT);
+        rc = args_fields(cli, LIST_CMD, s_fields, list->values, F_SINCE);
+    if (rc == ARGS_OK && list->values[F_SINCE])
+        rc = args_text(cli, LIST_CMD, "since", list->values[F_SINCE], LIST_BOUND_MAX, true);
+    if (rc == ARGS_OK && list->values[F_UNTIL])
+        rc = args_text(cli, LIST_CMD, "until", list->values[F_UNTIL], LIST_BOUND_MAX, true);
     const char *limit = list->values[F_LIMIT];
     if (rc == ARGS_OK && limit && args_number(limit, 1, LIST_LIMIT_MAX, &list->limit) != 0)
         rc = args_usage(cli, LIST_CMD, "limit", "--limit '%s' is not a number in 1..%d", limit,
@@ -75,14 +109,33 @@ static int s_parse(cli_t *cli, int argc, char **argv, list_t *list)
     return rc;
 }
 
+/* Adds since or until: a number of ms when all digits, else the text (a
+   date that intake judges). */
+static void s_bound(kf_body_t *body, const char *key, const char *value)
+{
+    if (value[0] >= '0' && value[0] <= '9' && strspn(value, "0123456789") == strlen(value)) {
+        errno = 0;
+        long long ms = strtoll(value, NULL, 10);
+        if (errno == 0) {
+            kf_body_int(body, key, ms);
+            return;
+        }
+    }
+    kf_body_str(body, key, value);
+}
+
 /* The request body: the filters given. */
 static kf_body_t *s_body(const cli_t *cli, const void *arg)
 {
     const list_t *list = (const list_t *)arg;
     kf_body_t *body = call_body(cli);
-    for (size_t i = 0; i < F_LIMIT; i++)
+    for (size_t i = 0; i < F_SINCE; i++)
         if (list->values[i])
             kf_body_str(body, s_fields[i].name, list->values[i]);
+    if (list->values[F_SINCE])
+        s_bound(body, "since", list->values[F_SINCE]);
+    if (list->values[F_UNTIL])
+        s_bound(body, "until", list->values[F_UNTIL]);
     if (list->limit > 0)
         kf_body_int(body, "limit", list->limit);
     return body;
@@ -126,6 +179,8 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
         return call_missing(cli, "ticket.list", "tickets");
     if (cli->json)
         return CLI_EXIT_OK;
+    char next[128];
+    bool more = call_str(kf_env_body(reply), "next", next, sizeof next) && next[0];
     if (tickets->via.array.size == 0) {
         printf("no tickets match\n");
         return CLI_EXIT_OK;
@@ -138,6 +193,8 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
             s_row(table, &tickets->via.array.ptr[i]);
     table_print(table, stdout, s_summary_cols(table));
     table_destroy(&table);
+    if (more)
+        printf("more tickets: the next page is this command with --cursor %s\n", next);
     return CLI_EXIT_OK;
 }
 
