@@ -87,6 +87,130 @@ static uint64_t s_be(const unsigned char *p, size_t n)
     return v;
 }
 
+/* Reads the msgpack item whose tag is at p[*pos] and moves *pos past its
+   tag, its length field and, for a scalar, its payload. For a map or array
+   *items is the number of objects it holds (2 per map entry), else 0;
+   *payload is a str's or bin's byte count (its bytes end at *pos). Returns
+   0, or -1 with err when the bytes are truncated or no msgpack. */
+static int s_item(const unsigned char *p, size_t size, size_t *pos, uint64_t *items,
+                  uint64_t *payload, kf_error_t *err)
+{
+    if (*pos >= size)
+        return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "truncated msgpack");
+    unsigned char c = p[(*pos)++];
+    size_t avail = size - *pos;
+    uint64_t skip = 0;   /* bytes of payload after the tag */
+    size_t lenbytes = 0; /* bytes of a length field after the tag */
+    bool container = false, counted = false;
+    *items = 0;
+    *payload = 0;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
+        skip = 0;
+    } else if (c <= 0x8f) {
+        *items = 2 * (uint64_t)(c & 0x0f);
+        return 0;
+    } else if (c <= 0x9f) {
+        *items = c & 0x0f;
+        return 0;
+    } else if (c <= 0xbf) {
+        skip = c & 0x1f;
+        counted = true;
+    } else {
+        switch (c) {
+        case 0xc4: /* bin 8/16/32 */
+        case 0xd9: /* str 8/16/32 */
+            lenbytes = 1, counted = true;
+            break;
+        case 0xc5:
+        case 0xda:
+            lenbytes = 2, counted = true;
+            break;
+        case 0xc6:
+        case 0xdb:
+            lenbytes = 4, counted = true;
+            break;
+        case 0xc7: /* ext 8/16/32: length, type byte, data */
+            lenbytes = 1, skip = 1;
+            break;
+        case 0xc8:
+            lenbytes = 2, skip = 1;
+            break;
+        case 0xc9:
+            lenbytes = 4, skip = 1;
+            break;
+        case 0xca:
+            skip = 4;
+            break;
+        case 0xcb:
+            skip = 8;
+            break;
+        case 0xcc:
+        case 0xd0:
+            skip = 1;
+            break;
+        case 0xcd:
+        case 0xd1:
+            skip = 2;
+            break;
+        case 0xce:
+        case 0xd2:
+            skip = 4;
+            break;
+        case 0xcf:
+        case 0xd3:
+            skip = 8;
+            break;
+        case 0xd4: /* fixext 1/2/4/8/16: type byte and data */
+            skip = 2;
+            break;
+        case 0xd5:
+            skip = 3;
+            break;
+        case 0xd6:
+            skip = 5;
+            break;
+        case 0xd7:
+            skip = 9;
+            break;
+        case 0xd8:
+            skip = 17;
+            break;
+        case 0xdc:
+        case 0xde:
+            container = true, lenbytes = 2;
+            break;
+        case 0xdd:
+        case 0xdf:
+            container = true, lenbytes = 4;
+            break;
+        default: /* 0xc1 is never used */
+            return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "invalid msgpack byte 0x%02x", c);
+        }
+        if (lenbytes > avail)
+            return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "truncated msgpack");
+        uint64_t n = s_be(p + *pos, lenbytes);
+        *pos += lenbytes;
+        avail -= lenbytes;
+        if (container) {
+            *items = (c == 0xde || c == 0xdf) ? 2 * n : n;
+            return 0;
+        }
+        skip += n;
+    }
+    if (skip > avail)
+        return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "truncated msgpack");
+    *pos += skip;
+    if (counted)
+        *payload = skip;
+    return 0;
+}
+
+/* True when c is the tag of a map or an array. */
+static bool s_is_container(unsigned char c)
+{
+    return (c >= 0x80 && c <= 0x9f) || (c >= 0xdc && c <= 0xdf);
+}
+
 /* Walks the msgpack bytes before msgpack-c sees them, so that no declared
    size can make it allocate more than the frame could hold: every map or
    array must declare no more items than bytes remain (each item takes at
@@ -103,124 +227,23 @@ static int s_prescan(const unsigned char *p, size_t size, kf_error_t *err)
             top--;
             continue;
         }
-        if (pos >= size)
-            return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "truncated msgpack");
         open[top - 1]--;
         total--;
-        unsigned char c = p[pos++];
+        bool container = pos < size && s_is_container(p[pos]);
+        uint64_t items, payload;
+        if (s_item(p, size, &pos, &items, &payload, err))
+            return -1;
+        if (!container)
+            continue;
         size_t avail = size - pos;
-        uint64_t skip = 0;   /* bytes of payload after the tag */
-        size_t lenbytes = 0; /* bytes of a length field after the tag */
-        uint64_t items = 0;
-        bool container = false;
-        if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3) {
-            skip = 0;
-        } else if (c <= 0x8f) {
-            container = true, items = 2 * (uint64_t)(c & 0x0f);
-        } else if (c <= 0x9f) {
-            container = true, items = c & 0x0f;
-        } else if (c <= 0xbf) {
-            skip = c & 0x1f;
-        } else {
-            switch (c) {
-            case 0xc4: /* bin 8/16/32 */
-            case 0xd9: /* str 8/16/32 */
-                lenbytes = 1;
-                break;
-            case 0xc5:
-            case 0xda:
-                lenbytes = 2;
-                break;
-            case 0xc6:
-            case 0xdb:
-                lenbytes = 4;
-                break;
-            case 0xc7: /* ext 8/16/32: length, type byte, data */
-                lenbytes = 1, skip = 1;
-                break;
-            case 0xc8:
-                lenbytes = 2, skip = 1;
-                break;
-            case 0xc9:
-                lenbytes = 4, skip = 1;
-                break;
-            case 0xca:
-                skip = 4;
-                break;
-            case 0xcb:
-                skip = 8;
-                break;
-            case 0xcc:
-            case 0xd0:
-                skip = 1;
-                break;
-            case 0xcd:
-            case 0xd1:
-                skip = 2;
-                break;
-            case 0xce:
-            case 0xd2:
-                skip = 4;
-                break;
-            case 0xcf:
-            case 0xd3:
-                skip = 8;
-                break;
-            case 0xd4: /* fixext 1/2/4/8/16: type byte and data */
-                skip = 2;
-                break;
-            case 0xd5:
-                skip = 3;
-                break;
-            case 0xd6:
-                skip = 5;
-                break;
-            case 0xd7:
-                skip = 9;
-                break;
-            case 0xd8:
-                skip = 17;
-                break;
-            case 0xdc:
-                container = true, lenbytes = 2;
-                break;
-            case 0xdd:
-                container = true, lenbytes = 4;
-                break;
-            case 0xde:
-                container = true, lenbytes = 2;
-                break;
-            case 0xdf:
-                container = true, lenbytes = 4;
-                break;
-            default: /* 0xc1 is never used */
-                return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "invalid msgpack byte 0x%02x", c);
-            }
-            if (lenbytes > avail)
-                return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "truncated msgpack");
-            uint64_t n = s_be(p + pos, lenbytes);
-            pos += lenbytes;
-            avail -= lenbytes;
-            if (container)
-                items = (c == 0xde || c == 0xdf) ? 2 * n : n;
-            else
-                skip += n;
-        }
-        if (container) {
-            if (items > avail || total + items > avail)
-                return kf_error_set(err, KF_E_BAD_ENVELOPE, "",
-                                    "a map or array declares more entries than the frame holds");
-            if (top > S_MAX_NESTING)
-                return kf_error_set(err, KF_E_TOO_LONG, "",
-                                    "maps and arrays nested deeper than %d inside body",
-                                    KF_MAX_DEPTH);
-            total += items;
-            open[top++] = items;
-        } else {
-            if (skip > avail)
-                return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "truncated msgpack");
-            pos += skip;
-        }
+        if (items > avail || total + items > avail)
+            return kf_error_set(err, KF_E_BAD_ENVELOPE, "",
+                                "a map or array declares more entries than the frame holds");
+        if (top > S_MAX_NESTING)
+            return kf_error_set(err, KF_E_TOO_LONG, "",
+                                "maps and arrays nested deeper than %d inside body", KF_MAX_DEPTH);
+        total += items;
+        open[top++] = items;
     }
     if (pos != size)
         return kf_error_set(err, KF_E_BAD_ENVELOPE, "", "%zu trailing bytes after the envelope",
@@ -228,11 +251,85 @@ static int s_prescan(const unsigned char *p, size_t size, kf_error_t *err)
     return 0;
 }
 
-/* Appends ".key" or "[index]" to a field path for error messages. */
+/* Moves *pos past one whole msgpack object (a map or array with all it
+   holds), without nesting limits and without allocating: each step reads
+   at least one byte. Returns 0, or -1 when the bytes end first or are no
+   msgpack. */
+static int s_skip(const unsigned char *p, size_t size, size_t *pos)
+{
+    kf_error_t err;
+    uint64_t left = 1; /* objects still to pass */
+    while (left > 0) {
+        uint64_t items, payload;
+        if (s_item(p, size, pos, &items, &payload, &err))
+            return -1;
+        left--;
+        if (items > size - *pos)
+            return -1;
+        left += items;
+    }
+    return 0;
+}
+
+/* True when c is the tag of a str. */
+static bool s_is_str(unsigned char c)
+{
+    return (c >= 0xa0 && c <= 0xbf) || (c >= 0xd9 && c <= 0xdb);
+}
+
+/* True when c is the tag of a map. */
+static bool s_is_map(unsigned char c)
+{
+    return (c >= 0x80 && c <= 0x8f) || c == 0xde || c == 0xdf;
+}
+
+bool kf_env_peek_id(const void *data, size_t size, char *buf, size_t bufsize)
+{
+    assert(buf && bufsize > KF_MAX_ID);
+    buf[0] = '\0';
+    const unsigned char *p = data;
+    if (!p || size == 0 || !s_is_map(p[0]))
+        return false;
+    kf_error_t err;
+    size_t pos = 0;
+    uint64_t entries, items, payload;
+    if (s_item(p, size, &pos, &entries, &payload, &err))
+        return false;
+    bool seen = false; /* an "id" key, readable or not */
+    for (uint64_t i = 0; i < entries / 2; i++) {
+        bool str = pos < size && s_is_str(p[pos]);
+        if (s_item(p, size, &pos, &items, &payload, &err) || items > 0)
+            break; /* what was read so far stands */
+        if (!str || payload != 2 || memcmp(p + pos - 2, "id", 2) != 0) {
+            if (s_skip(p, size, &pos) != 0)
+                break;
+            continue;
+        }
+        if (seen) { /* two ids: neither is the request's */
+            buf[0] = '\0';
+            return false;
+        }
+        seen = true;
+        str = pos < size && s_is_str(p[pos]);
+        if (s_item(p, size, &pos, &items, &payload, &err) || items > 0)
+            break;
+        const char *id = (const char *)p + pos - payload;
+        if (str && payload >= 1 && payload <= KF_MAX_ID && !memchr(id, '\0', payload) &&
+            kf_utf8_valid(id, payload)) {
+            memcpy(buf, id, payload);
+            buf[payload] = '\0';
+        }
+    }
+    return buf[0] != '\0';
+}
+
+/* Appends ".key" to a field path for error messages; a key of the body
+   map (path NULL) is named as it is (proto/errors.md: `summary`,
+   `history[2].note`). */
 static void s_path_key(char *out, size_t size, const char *path, const msgpack_object_str *key)
 {
     int n = key->size > 40 ? 40 : (int)key->size;
-    snprintf(out, size, "%s.%.*s", path, n, key->ptr);
+    snprintf(out, size, "%s%s%.*s", path ? path : "", path ? "." : "", n, key->ptr);
 }
 
 /* Checks a string anywhere in the envelope: length and UTF-8. */
@@ -254,10 +351,12 @@ static bool s_str_eq(const msgpack_object_str *a, const msgpack_object_str *b)
 
 /* Validates a value inside the body (or an unknown top-level key's value)
    recursively. depth is the level obj has as a container: the body map is
-   level 0, a map or array directly in it level 1, and so on. */
+   level 0, a map or array directly in it level 1, and so on. path names
+   obj in errors; NULL for the body map itself (named `body`). */
 static int s_check_value(const msgpack_object *obj, int depth, const char *path, kf_error_t *err)
 {
     char sub[64];
+    const char *here = path ? path : "body";
     switch (obj->type) {
     case MSGPACK_OBJECT_NIL:
     case MSGPACK_OBJECT_BOOLEAN:
@@ -267,41 +366,41 @@ static int s_check_value(const msgpack_object *obj, int depth, const char *path,
     case MSGPACK_OBJECT_FLOAT64:
         return 0;
     case MSGPACK_OBJECT_STR:
-        return s_check_str(&obj->via.str, KF_MAX_STRING, path, err);
+        return s_check_str(&obj->via.str, KF_MAX_STRING, here, err);
     case MSGPACK_OBJECT_ARRAY:
         if (depth > KF_MAX_DEPTH)
-            return kf_error_set(err, KF_E_TOO_LONG, path, "nested deeper than %d", KF_MAX_DEPTH);
+            return kf_error_set(err, KF_E_TOO_LONG, here, "nested deeper than %d", KF_MAX_DEPTH);
         if (obj->via.array.size > KF_MAX_ENTRIES)
-            return kf_error_set(err, KF_E_TOO_LONG, path, "array of %" PRIu32 " items, over %d",
+            return kf_error_set(err, KF_E_TOO_LONG, here, "array of %" PRIu32 " items, over %d",
                                 obj->via.array.size, KF_MAX_ENTRIES);
         for (uint32_t i = 0; i < obj->via.array.size; i++) {
-            snprintf(sub, sizeof sub, "%s[%" PRIu32 "]", path, i);
+            snprintf(sub, sizeof sub, "%s[%" PRIu32 "]", here, i);
             if (s_check_value(&obj->via.array.ptr[i], depth + 1, sub, err))
                 return -1;
         }
         return 0;
     case MSGPACK_OBJECT_MAP:
         if (depth > KF_MAX_DEPTH)
-            return kf_error_set(err, KF_E_TOO_LONG, path, "nested deeper than %d", KF_MAX_DEPTH);
+            return kf_error_set(err, KF_E_TOO_LONG, here, "nested deeper than %d", KF_MAX_DEPTH);
         if (obj->via.map.size > KF_MAX_ENTRIES)
-            return kf_error_set(err, KF_E_TOO_LONG, path, "map of %" PRIu32 " entries, over %d",
+            return kf_error_set(err, KF_E_TOO_LONG, here, "map of %" PRIu32 " entries, over %d",
                                 obj->via.map.size, KF_MAX_ENTRIES);
         for (uint32_t i = 0; i < obj->via.map.size; i++) {
             const msgpack_object_kv *kv = &obj->via.map.ptr[i];
             if (kv->key.type != MSGPACK_OBJECT_STR)
-                return kf_error_set(err, KF_E_BAD_ENVELOPE, path, "a map key is not a string");
-            if (s_check_str(&kv->key.via.str, KF_MAX_STRING, path, err))
+                return kf_error_set(err, KF_E_BAD_ENVELOPE, here, "a map key is not a string");
+            if (s_check_str(&kv->key.via.str, KF_MAX_STRING, here, err))
                 return -1;
             for (uint32_t j = 0; j < i; j++)
                 if (s_str_eq(&obj->via.map.ptr[j].key.via.str, &kv->key.via.str))
-                    return kf_error_set(err, KF_E_BAD_ENVELOPE, path, "duplicate key");
+                    return kf_error_set(err, KF_E_BAD_ENVELOPE, here, "duplicate key");
             s_path_key(sub, sizeof sub, path, &kv->key.via.str);
             if (s_check_value(&kv->val, depth + 1, sub, err))
                 return -1;
         }
         return 0;
     default:
-        return kf_error_set(err, KF_E_WRONG_TYPE, path,
+        return kf_error_set(err, KF_E_WRONG_TYPE, here,
                             "binary and extension values are not used by kefu");
     }
 }
@@ -417,7 +516,7 @@ static int s_decode_map(kf_env_t *self, const msgpack_object *root, const char *
         return kf_error_set(err, KF_E_MISSING_FIELD, "body", "envelope has no body");
     if (f[S_BODY]->type != MSGPACK_OBJECT_MAP)
         return kf_error_set(err, KF_E_WRONG_TYPE, "body", "body must be a map");
-    if (s_check_value(f[S_BODY], 0, "body", err))
+    if (s_check_value(f[S_BODY], 0, NULL, err))
         return -1;
     self->body = f[S_BODY];
     return 0;

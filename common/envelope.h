@@ -35,6 +35,14 @@ kf_env_t *kf_env_decode(const void *topic, size_t topic_size, const void *data, 
 /* Decodes a received zmsg of exactly two frames (topic, envelope). */
 kf_env_t *kf_env_decode_msg(zmsg_t *msg, kf_error_t *err);
 
+/* The id of an envelope frame that kf_env_decode refused, when it can
+   still be read, so that the error reply's corr can name the request: the
+   frame starts with a msgpack map whose one "id" key holds a str of 1 to
+   KF_MAX_ID bytes, valid UTF-8 without NUL (whatever else is wrong, even in
+   a frame over KF_MAX_FRAME). Reads in one pass without allocating. Copies
+   it into buf (bufsize > KF_MAX_ID) and returns true; else buf is "". */
+bool kf_env_peek_id(const void *data, size_t size, char *buf, size_t bufsize);
+
 void kf_env_destroy(kf_env_t **self_p);
 
 const char *kf_env_type(const kf_env_t *self);

@@ -56,6 +56,14 @@ int kf_request_recv(zsock_t *router, kf_request_t *req)
     const char *key = zmsg_first(msg) ? zframe_meta(zmsg_first(msg), "User-Id") : NULL;
     snprintf(req->key, sizeof req->key, "%s", key ? key : "");
     req->env = kf_env_decode_msg(msg, &req->err);
+    /* A refused envelope is still answered under its id when that can be
+       read, so a client with several requests in flight knows which one
+       failed. */
+    if (req->env)
+        snprintf(req->id, sizeof req->id, "%s", kf_env_id(req->env));
+    else if (zmsg_size(msg) == 2)
+        kf_env_peek_id(zframe_data(zmsg_last(msg)), zframe_size(zmsg_last(msg)), req->id,
+                       sizeof req->id);
     zmsg_destroy(&msg);
     return 0;
 }
@@ -70,8 +78,7 @@ void kf_request_clear(kf_request_t *req)
 static int s_reply(zsock_t *router, kf_request_t *req, const char *type, const char *src,
                    kf_body_t **body_p)
 {
-    const char *corr = req->env ? kf_env_id(req->env) : "";
-    zmsg_t *reply = kf_env_encode(type, NULL, 0, 0, src, corr, body_p);
+    zmsg_t *reply = kf_env_encode(type, NULL, 0, 0, src, req->id, body_p);
     zmsg_t *out = zmsg_dup(req->route);
     for (zframe_t *frame = zmsg_pop(reply); frame; frame = zmsg_pop(reply))
         zmsg_append(out, &frame);

@@ -27,6 +27,8 @@ typedef struct {
     kf_env_t *env;
     kf_error_t err;
     char key[KF_KEY_MAX + 1]; /* the peer's CURVE key (z85), "" without one (auth.h) */
+    char id[KF_MAX_ID + 1];   /* the request's id, also when env is NULL but the id
+                                 could be read (kf_env_peek_id); "" otherwise */
 } kf_request_t;
 
 /* Receives one request from a ROUTER socket. Returns 0 (req->env may be
@@ -34,7 +36,8 @@ typedef struct {
 int kf_request_recv(zsock_t *router, kf_request_t *req);
 void kf_request_clear(kf_request_t *req);
 
-/* Replies reply.ok with body (ownership taken; NULL for empty). */
+/* Replies reply.ok with body (ownership taken; NULL for empty). Every
+   reply's corr is req->id. */
 int kf_reply_ok(zsock_t *router, kf_request_t *req, const char *src, kf_body_t **body_p);
 /* Replies reply.error with {code, message, field}. */
 int kf_reply_error(zsock_t *router, kf_request_t *req, const char *src, const kf_error_t *err);

@@ -184,10 +184,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     kf_error_t err = {0};
     kf_env_t *env = kf_env_decode(topic, topic_size, frame, frame_size, &err);
+    /* The id a refused frame is answered under: never more than its limit,
+       and always the decoded id when the frame decodes. */
+    char id[KF_MAX_ID + 1];
+    bool peeked = kf_env_peek_id(frame, frame_size, id, sizeof id);
+    FZ_CHECK(strlen(id) <= KF_MAX_ID && peeked == (id[0] != '\0'));
     if (!env) {
         FZ_CHECK(fz_error_ok(&err));
         return 0;
     }
+    FZ_CHECK(peeked && strcmp(id, kf_env_id(env)) == 0);
     s_check_header(env, topic, topic_size);
     s_check_getters(kf_env_body(env));
     json_t *json = kf_json_from_msgpack(kf_env_body(env));

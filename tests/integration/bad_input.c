@@ -332,9 +332,13 @@ static void s_recv(zsock_t *sock, reply_t *r, const char *what)
     kf_env_destroy(&env);
 }
 
-/* Expects reply.error with code; corr_known: the request's id decoded, so
-   the reply's corr must repeat it. */
-static void s_expect_error(zsock_t *sock, const char *code, bool corr_known, const char *what)
+/* Expects reply.error with code on field (NULL: any field; the names of
+   proto/errors.md: a body field as it is, `summary`, a header key as it
+   is, `v`). corr_known: the request's id is readable (a valid string
+   within its limit), so the reply's corr must repeat it, whatever else
+   is wrong with the envelope. */
+static void s_expect_error_on(zsock_t *sock, const char *code, bool corr_known, const char *field,
+                              const char *what)
 {
     reply_t r;
     s_recv(sock, &r, what);
@@ -346,7 +350,14 @@ static void s_expect_error(zsock_t *sock, const char *code, bool corr_known, con
     if (corr_known && strcmp(r.corr, s_last_id) != 0)
         fail_msg("%s: reply corr '%s' does not repeat the request id '%s'", what, r.corr,
                  s_last_id);
+    if (field && strcmp(r.field, field) != 0)
+        fail_msg("%s: expected field '%s', got '%s' (%s)", what, field, r.field, r.message);
     print_message("    %-28s -> %s%s%s\n", what, r.code, r.field[0] ? " field=" : "", r.field);
+}
+
+static void s_expect_error(zsock_t *sock, const char *code, bool corr_known, const char *what)
+{
+    s_expect_error_on(sock, code, corr_known, NULL, what);
 }
 
 /* Sends a good submit on sock and expects its ticket. */
@@ -390,14 +401,21 @@ static void s_still_serving(zsock_t *sock)
     s_close(&fresh);
 }
 
-/* Sends msg on a new DEALER, expects code, then checks intake serves. */
-static void s_case(zmsg_t *msg, const char *code, bool corr_known, const char *what)
+/* Sends msg on a new DEALER, expects code on field (NULL: any), then
+   checks intake serves. */
+static void s_case_on(zmsg_t *msg, const char *code, bool corr_known, const char *field,
+                      const char *what)
 {
     zsock_t *sock = s_dealer();
     s_send(sock, &msg);
-    s_expect_error(sock, code, corr_known, what);
+    s_expect_error_on(sock, code, corr_known, field, what);
     s_still_serving(sock);
     s_close(&sock);
+}
+
+static void s_case(zmsg_t *msg, const char *code, bool corr_known, const char *what)
+{
+    s_case_on(msg, code, corr_known, NULL, what);
 }
 
 /* Sends the given frames on a new DEALER, expects code, checks serving. */
@@ -469,7 +487,7 @@ static void test_long_topic(void **state)
     memset(topic, 't', 65);
     topic[65] = 0;
     env_t e = {.v = V_DEFAULT, .topic = topic};
-    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_frame", false,
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_frame", true,
            "65-byte topic frame");
 }
 
@@ -558,20 +576,20 @@ static void test_declared_huge_array(void **state)
     s_raw_case("submit", 6, "\x81\xa1v\xdd\xff\xff\xff\xff", 8, "bad_envelope", "huge array as v");
     /* Inside the body: a submit whose detail declares a huge array. */
     field_t over[] = {{"detail", 'r', "\xdd\xff\xff\xff\xff", 5, 0}};
-    s_case(s_submit(over, 1), "bad_envelope", false, "huge array in body");
+    s_case(s_submit(over, 1), "bad_envelope", true, "huge array in body");
 }
 
 static void test_deep_nesting(void **state)
 {
     /* body.x = [[[[[[1]]]]]]: six levels, the limit is four. */
     field_t over[] = {{"x", 'r', "\x91\x91\x91\x91\x91\x91\x01", 7, 0}};
-    s_case(s_submit(over, 1), "too_long", false, "nesting 6 deep in body");
+    s_case_on(s_submit(over, 1), "too_long", true, "", "nesting 6 deep in body");
 }
 
 static void test_bin_value(void **state)
 {
     field_t over[] = {{"summary", 'b', "\x01\x02\x03", 3, 0}};
-    s_case(s_submit(over, 1), "wrong_type", false, "bin as summary");
+    s_case_on(s_submit(over, 1), "wrong_type", true, "summary", "bin as summary");
 }
 
 /* ---- envelope header ------------------------------------------------------- */
@@ -579,34 +597,35 @@ static void test_bin_value(void **state)
 static void test_version_2(void **state)
 {
     env_t e = {.v = 2};
-    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_version", false, "v = 2");
+    s_case_on(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_version", true, "v",
+              "v = 2");
 }
 
 static void test_version_string(void **state)
 {
     env_t e = {.v = V_STRING};
-    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_version", false,
-           "v = \"1\"");
+    s_case_on(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_version", true, "v",
+              "v = \"1\"");
 }
 
 static void test_version_missing(void **state)
 {
     env_t e = {.v = V_MISSING};
-    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "missing_field", false,
-           "v missing");
+    s_case_on(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "missing_field", true, "v",
+              "v missing");
 }
 
 static void test_unknown_type(void **state)
 {
     env_t e = {.v = V_DEFAULT, .type = "ticket.explode"};
-    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "unknown_type", false,
-           "type ticket.explode");
+    s_case_on(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "unknown_type", true, "type",
+              "type ticket.explode");
 }
 
 static void test_topic_differs(void **state)
 {
     env_t e = {.v = V_DEFAULT, .type = "submit", .topic = "ticket.list"};
-    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "unknown_type", false,
+    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "unknown_type", true,
            "topic ticket.list, type submit");
 }
 
@@ -621,11 +640,61 @@ static void test_event_type_to_intake(void **state)
 static void test_bad_utf8_header(void **state)
 {
     env_t e = {.v = V_DEFAULT, .src = "kefu\xff", .src_len = 5};
-    s_case(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_utf8", false,
-           "src with byte 0xff");
+    s_case_on(s_request(&e, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_utf8", true, "src",
+              "src with byte 0xff");
     env_t e2 = {.v = V_DEFAULT, .id = "id-\xc3\x28", .id_len = 5};
-    s_case(s_request(&e2, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_utf8", false,
-           "id with a broken sequence");
+    s_case_on(s_request(&e2, s_submit_fields, SUBMIT_FIELDS, NULL, 0), "bad_utf8", false, "id",
+              "id with a broken sequence");
+}
+
+/* Requests in flight together on one socket, each wrong in its envelope:
+   every error reply's corr names the request it answers when that
+   request's id can be read (a valid string within 64 bytes), and is
+   empty when it cannot; the field names the header key. */
+static void test_corr_pipelined(void **state)
+{
+    char src[66], id[66];
+    memset(src, 's', 65);
+    src[65] = '\0';
+    memset(id, 'i', 65);
+    id[65] = '\0';
+    const env_t envs[] = {
+        {.v = 2},
+        {.v = V_DEFAULT, .type = "ticket.explode"},
+        {.v = V_DEFAULT, .src = src},
+        {.v = V_MISSING},
+        {.v = V_DEFAULT, .id = "id-\xc3\x28", .id_len = 5},
+        {.v = 2, .id = id},
+    };
+    static const struct {
+        const char *code, *field;
+        bool readable;
+    } want[] = {{"bad_version", "v", true}, {"unknown_type", "type", true},
+                {"too_long", "src", true},  {"missing_field", "v", true},
+                {"bad_utf8", "id", false},  {"bad_version", "v", false}};
+    enum { N = sizeof envs / sizeof envs[0] };
+    char ids[N][sizeof s_last_id];
+    zsock_t *sock = s_dealer();
+    for (int i = 0; i < N; i++) {
+        zmsg_t *msg = s_request(&envs[i], s_submit_fields, SUBMIT_FIELDS, NULL, 0);
+        snprintf(ids[i], sizeof ids[i], "%s", want[i].readable ? s_last_id : "");
+        s_send(sock, &msg);
+    }
+    for (int i = 0; i < N; i++) {
+        reply_t r;
+        s_recv(sock, &r, "pipelined bad request");
+        if (strcmp(r.type, "reply.error") != 0 || strcmp(r.code, want[i].code) != 0 ||
+            strcmp(r.field, want[i].field) != 0)
+            fail_msg("pipelined request %d: expected %s on %s, got %s %s on '%s'", i, want[i].code,
+                     want[i].field, r.type, r.code, r.field);
+        if (strcmp(r.corr, ids[i]) != 0)
+            fail_msg("pipelined request %d (%s): corr '%s', expected '%s'", i, want[i].code, r.corr,
+                     ids[i]);
+        print_message("    %-28s -> %s corr=%s\n", "pipelined", r.code,
+                      r.corr[0] ? r.corr : "\"\"");
+    }
+    s_still_serving(sock);
+    s_close(&sock);
 }
 
 /* ---- body fields ------------------------------------------------------------- */
@@ -633,7 +702,7 @@ static void test_bad_utf8_header(void **state)
 static void test_missing_summary(void **state)
 {
     field_t over[] = {F_OMIT("summary")};
-    s_case(s_submit(over, 1), "missing_field", true, "submit without summary");
+    s_case_on(s_submit(over, 1), "missing_field", true, "summary", "submit without summary");
 }
 
 static void test_blank_summary(void **state)
@@ -645,7 +714,7 @@ static void test_blank_summary(void **state)
 static void test_kind_not_in_enum(void **state)
 {
     field_t over[] = {F_STR("kind", "rant")};
-    s_case(s_submit(over, 1), "bad_value", true, "kind rant");
+    s_case_on(s_submit(over, 1), "bad_value", true, "kind", "kind rant");
 }
 
 static void test_kind_as_int(void **state)
@@ -687,7 +756,7 @@ static void test_one_mib_string(void **state)
     assert_non_null(big);
     memset(big, 'a', size);
     field_t over[] = {{"summary", 's', big, size, 0}};
-    s_case(s_submit(over, 1), "too_long", false, "1 MiB summary");
+    s_case_on(s_submit(over, 1), "too_long", true, "", "1 MiB summary");
     free(big);
 }
 
@@ -699,9 +768,11 @@ static void test_long_strings(void **state)
     memset(detail, 'd', 9000);
     detail[9000] = 0;
     field_t over1[] = {F_STR("summary", summary)};
-    s_case(s_submit(over1, 1), "too_long", true, "summary of 201 bytes");
+    s_case_on(s_submit(over1, 1), "too_long", true, "summary", "summary of 201 bytes");
     field_t over2[] = {F_STR("detail", detail)};
-    s_case(s_submit(over2, 1), "too_long", false, "detail of 9000 bytes");
+    /* Over the envelope's string limit: refused by the decoder, and named
+       as the service would name it. */
+    s_case_on(s_submit(over2, 1), "too_long", true, "detail", "detail of 9000 bytes");
 }
 
 static void test_bad_utf8_summary(void **state)
@@ -714,13 +785,13 @@ static void test_bad_utf8_summary(void **state)
         {{"summary", 's', "\xe5\x8d\xab\x80\xe7\x94\x9f", 7, 0}}, /* stray continuation */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-        s_case(s_submit(cases[i], 1), "bad_utf8", false, "invalid UTF-8 in summary");
+        s_case_on(s_submit(cases[i], 1), "bad_utf8", true, "summary", "invalid UTF-8 in summary");
 }
 
 static void test_bad_utf8_key(void **state)
 {
     field_t over[] = {{"\xff\xfe", 's', "x", 0, 0}};
-    s_case(s_submit(over, 1), "bad_utf8", false, "invalid UTF-8 in a body key");
+    s_case_on(s_submit(over, 1), "bad_utf8", true, "body", "invalid UTF-8 in a body key");
 }
 
 /* ---- the store's answers ---------------------------------------------------- */
@@ -1085,6 +1156,7 @@ int main(void)
         cmocka_unit_test_teardown(test_topic_differs, s_teardown),
         cmocka_unit_test_teardown(test_event_type_to_intake, s_teardown),
         cmocka_unit_test_teardown(test_bad_utf8_header, s_teardown),
+        cmocka_unit_test_teardown(test_corr_pipelined, s_teardown),
         cmocka_unit_test_teardown(test_missing_summary, s_teardown),
         cmocka_unit_test_teardown(test_blank_summary, s_teardown),
         cmocka_unit_test_teardown(test_kind_not_in_enum, s_teardown),
