@@ -12,9 +12,12 @@
 #define C_BOTTOM 420
 #define C_LABEL_GAP 15 /* least vertical distance between two line labels */
 
+/* Chinese needs a CJK font; the viewer takes the first of these it has
+   (Debian: fonts-noto-cjk gives the first; fonts-wqy-microhei the
+   fifth; Windows has Microsoft YaHei, macOS PingFang SC). */
 #define C_FONT                                                                                     \
-    "'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',"                     \
-    "'WenQuanYi Micro Hei',sans-serif"
+    "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','WenQuanYi Micro Hei',"                \
+    "'Microsoft YaHei','PingFang SC',sans-serif"
 #define C_SAT_COLOUR "#1f5fbf" /* satisfaction: blue */
 #define C_RES_COLOUR "#d2610a" /* resolved within the month: orange */
 #define C_GRID_COLOUR "#e3e6ea"
@@ -114,6 +117,8 @@ static void s_header(FILE *out, const chart_t *chart)
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
             "viewBox=\"0 0 %d %d\" font-family=\"%s\" fill=\"%s\">\n"
+            "<!-- The Chinese text needs a CJK font: on Debian, apt-get install fonts-noto-cjk "
+            "(else it shows as boxes). -->\n"
             "<rect width=\"100%%\" height=\"100%%\" fill=\"#fff\"/>\n",
             C_W, C_H, C_W, C_H, C_FONT, C_TEXT_COLOUR);
     fprintf(out,
@@ -222,6 +227,26 @@ static void s_references(FILE *out, const s_scale_t *scale)
     fputs("</g>\n", out);
 }
 
+/* The months not over yet: a shaded column labelled （未完）provisional
+   above the plot, drawn under the grid and the series. */
+static void s_provisional(FILE *out, const chart_t *chart)
+{
+    double slot = (double)(C_RIGHT - C_LEFT) / (double)chart->nmonths;
+    for (size_t i = 0; i < chart->nmonths; i++) {
+        if (!chart->months[i].provisional)
+            continue;
+        double x = s_x(chart, i);
+        fprintf(out,
+                "<g class=\"provisional\" data-month=\"%s\"><rect x=\"%.1f\" y=\"%d\" "
+                "width=\"%.1f\" height=\"%d\" fill=\"#f2f3f5\"/>"
+                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\" "
+                "fill=\"%s\">（未完）</text><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\" "
+                "font-size=\"10\" fill=\"%s\">provisional</text></g>\n",
+                chart->months[i].month, x - slot / 2, C_TOP, slot, C_BOTTOM - C_TOP, x, C_TOP - 18,
+                C_MUTED_COLOUR, x, C_TOP - 6, C_MUTED_COLOUR);
+    }
+}
+
 /* The value of month i of one series (0 satisfaction, 1 resolved). */
 static const chart_value_t *s_value(const chart_t *chart, size_t i, int series)
 {
@@ -229,7 +254,8 @@ static const chart_value_t *s_value(const chart_t *chart, size_t i, int series)
 }
 
 /* One series: a line through each run of months with a value (broken
-   where a month has none), a dot and its value at each month. */
+   where a month has none), a dot and its value at each month; a
+   provisional month's dot is hollow and the line into it dashed. */
 static void s_series(FILE *out, const chart_t *chart, const s_scale_t *scale, int series)
 {
     const char *colour = series == 0 ? C_SAT_COLOUR : C_RES_COLOUR;
@@ -243,13 +269,14 @@ static void s_series(FILE *out, const chart_t *chart, const s_scale_t *scale, in
         size_t end = i;
         while (end < chart->nmonths && s_value(chart, end, series)->present)
             end++;
-        if (end - i >= 2) {
-            fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2.5\" points=\"",
-                    colour);
-            for (size_t k = i; k < end; k++)
-                fprintf(out, "%s%.1f,%.1f", k == i ? "" : " ", s_x(chart, k),
-                        s_y(scale, s_value(chart, k, series)->tenths / 10.0));
-            fputs("\"/>\n", out);
+        for (size_t k = i; k + 1 < end; k++) {
+            bool dashed = chart->months[k].provisional || chart->months[k + 1].provisional;
+            fprintf(out,
+                    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                    "stroke-width=\"2.5\"%s/>\n",
+                    s_x(chart, k), s_y(scale, s_value(chart, k, series)->tenths / 10.0),
+                    s_x(chart, k + 1), s_y(scale, s_value(chart, k + 1, series)->tenths / 10.0),
+                    colour, dashed ? " stroke-dasharray=\"6 4\"" : "");
         }
         i = end;
     }
@@ -263,16 +290,20 @@ static void s_series(FILE *out, const chart_t *chart, const s_scale_t *scale, in
         bool above = !other->present || v->tenths > other->tenths ||
                      (v->tenths == other->tenths && series == 0);
         double x = s_x(chart, i), y = s_y(scale, v->tenths / 10.0);
+        bool provisional = chart->months[i].provisional;
         fprintf(out,
-                "<circle class=\"point %s\" data-month=\"%s\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" "
-                "fill=\"%s\" stroke=\"#fff\" stroke-width=\"1.5\"><title>%s %s: %lld.%lld%% "
-                "(%lld/%lld)</title></circle>"
+                "<circle class=\"point %s%s\" data-month=\"%s\" cx=\"%.1f\" cy=\"%.1f\" "
+                "r=\"4.5\" fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"><title>%s %s: "
+                "%lld.%lld%% (%lld/%lld)%s</title></circle>"
                 "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\" "
                 "font-weight=\"bold\" fill=\"%s\" stroke=\"#fff\" stroke-width=\"3\" "
                 "paint-order=\"stroke\">%lld.%lld</text>\n",
-                name, chart->months[i].month, x, y, colour, chart->months[i].month, name,
+                name, provisional ? " provisional" : "", chart->months[i].month, x, y,
+                provisional ? "#fff" : colour, provisional ? colour : "#fff",
+                provisional ? "2" : "1.5", chart->months[i].month, name,
                 (long long)(v->tenths / 10), (long long)(v->tenths % 10), (long long)v->num,
-                (long long)v->den, x, above ? y - 10 : y + 20, colour, (long long)(v->tenths / 10),
+                (long long)v->den, provisional ? " （未完）provisional" : "", x,
+                above ? y - 10 : y + 20, colour, (long long)(v->tenths / 10),
                 (long long)(v->tenths % 10));
     }
     fputs("</g>\n", out);
@@ -332,8 +363,17 @@ static void s_table(FILE *out, const chart_t *chart)
     fputs("</g>\n", out);
 }
 
-static void s_footer(FILE *out)
+static void s_footer(FILE *out, const chart_t *chart)
 {
+    for (size_t i = 0; i < chart->nmonths; i++)
+        if (chart->months[i].provisional) {
+            fprintf(out,
+                    "<text class=\"provisional-note\" x=\"%d\" y=\"%d\" font-size=\"11\" "
+                    "fill=\"%s\">（未完）本月尚未结束，数字为暂定 · Provisional: the month is not "
+                    "over yet; its figures will still change.</text>\n",
+                    24, C_H - 62, C_MUTED_COLOUR);
+            break;
+        }
     fprintf(out,
             "<g font-size=\"11\" fill=\"%s\">\n"
             "<text x=\"%d\" y=\"%d\">满意度：当月记录的回访中评分为 4 或 5 的比例 · Satisfaction: "
@@ -353,12 +393,13 @@ int chart_write_svg(FILE *out, const chart_t *chart)
     s_scale_t scale = s_scale(chart);
     s_header(out, chart);
     s_legend(out);
+    s_provisional(out, chart);
     s_axes(out, chart, &scale);
     s_references(out, &scale);
     s_series(out, chart, &scale, 1);
     s_series(out, chart, &scale, 0);
     s_table(out, chart);
-    s_footer(out);
+    s_footer(out, chart);
     fputs("</svg>\n", out);
     return ferror(out) ? -1 : 0;
 }

@@ -3,7 +3,13 @@
    targets (85 %, 90 %) and the baselines they start from (70 %, 73 %), as
    a self-contained SVG a manager reads at a glance. Titles are in Chinese
    and English. A month without items has no value: its point is missing
-   and its line is broken there (a gap, never a zero). */
+   and its line is broken there (a gap, never a zero). A month that is not
+   over yet is provisional: its column is shaded and labelled （未完）
+   provisional, its points hollow and reached by a dashed line.
+
+   The text is drawn in the first of a list of CJK fonts the viewer has
+   (font-family: Noto Sans CJK SC, Source Han Sans SC, ..., sans-serif):
+   without any, Chinese shows as boxes; on Debian install fonts-noto-cjk. */
 #ifndef KF_CLI_CHART_H
 #define KF_CLI_CHART_H
 
@@ -25,6 +31,7 @@ typedef struct {
     char month[8]; /* "YYYY-MM" */
     chart_value_t satisfaction;
     chart_value_t resolved; /* complaints resolved within the month */
+    bool provisional;       /* the month is not over: its figures will still change */
 } chart_month_t;
 
 /* What to draw. */

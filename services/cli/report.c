@@ -82,7 +82,12 @@ static void s_help(FILE *out)
         "  --chart FILE.svg   also draw satisfaction and resolved-within-month per month\n"
         "                     (the 12 months ending with --month, or the range's months)\n"
         "                     against their targets (85 %%, 90 %%) and baselines (70 %%, 73 "
-        "%%)\n"
+        "%%);\n"
+        "                     a month not over yet is marked （未完）provisional. The Chinese\n"
+        "                     text needs a CJK font where the SVG is viewed (it names Noto Sans\n"
+        "                     CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei,\n"
+        "                     PingFang SC); without one it shows as boxes. On Debian:\n"
+        "                     apt-get install fonts-noto-cjk\n"
         "The wait for the reply is 60 s unless --timeout or KEFU_TIMEOUT_MS says.\n\n");
     args_global_help(out);
     fprintf(out, "\nExamples:\n"
@@ -532,6 +537,10 @@ static int s_chart(const cli_t *cli, const msgpack_object *body, report_t *r)
         return call_missing(cli, "report", "series");
     chart_month_t months[CHART_MONTHS_MAX];
     size_t n = series->via.array.size;
+    /* A month that ends after the report's now is not over: provisional. */
+    const msgpack_object *period = kf_map_get(body, "period");
+    int64_t now = 0, to;
+    bool has_now = period && call_int(period, "now", &now);
     for (size_t i = 0; i < n; i++) {
         const msgpack_object *m = &series->via.array.ptr[i];
         memset(&months[i], 0, sizeof months[i]);
@@ -540,9 +549,9 @@ static int s_chart(const cli_t *cli, const msgpack_object *body, report_t *r)
             return call_missing(cli, "report", "series.month");
         months[i].satisfaction = s_chart_value(m, "satisfaction");
         months[i].resolved = s_chart_value(m, "resolved_in_month");
+        months[i].provisional = has_now && call_int(m, "to", &to) && now < to;
     }
     char tz[REPORT_TZ_MAX + 1] = "";
-    const msgpack_object *period = kf_map_get(body, "period");
     if (period)
         call_str(period, "tz", tz, sizeof tz);
     chart_t chart = {tz, months, n};

@@ -393,6 +393,34 @@ grep -q '满意度' "$svg" && grep -q 'Satisfaction' "$svg" || it_fail "$WHAT: t
 if command -v xmllint >/dev/null; then
     xmllint --noout "$svg" || it_fail "$WHAT: the SVG is not well-formed XML"
 fi
+# Chinese is drawn in the first CJK font the viewer has, named in order; the package is documented.
+grep -q "font-family=\"'Noto Sans CJK SC',.*'Source Han Sans SC','WenQuanYi Micro Hei','Microsoft YaHei','PingFang SC',sans-serif\"" "$svg" ||
+    it_fail "$WHAT: the SVG names no CJK font fallback list: $(grep -o 'font-family="[^"]*"' "$svg" | head -1)"
+kefu report --help | grep -q 'apt-get install fonts-noto-cjk' || it_fail "kefu report --help does not name the font package"
+# Every month of April 2025's chart is over: nothing is provisional.
+! grep -q 'provisional' "$svg" || it_fail "$WHAT: a month that is over is marked provisional"
+
+# This month is not over: its column, its points and the note say so.
+it_psql "INSERT INTO ticket (no, kind, category, channel, priority, status, project_id, homeowner_id, summary,
+                             created_by, owner_id, department_id, received_at, routed_at)
+         SELECT 'KF-2026-900099', 'complaint', 'other', 'phone', 'normal', 'routed', project_id, homeowner_id,
+                'received now', created_by, owner_id, department_id, now(), now()
+           FROM ticket WHERE no = 'KF-2026-900021'" >/dev/null
+WHAT="report --chart (this month)"
+svg=$IT_DIR/now.svg
+run report --chart "$svg" --json
+expect_rc 0 "$WHAT"
+current=$(jq -r .period.month <<<"$OUT")
+[[ $(grep -o '<g class="provisional"' "$svg" | wc -l) == 1 ]] &&
+grep -q "<g class=\"provisional\" data-month=\"$current\"" "$svg" ||
+    it_fail "$WHAT: $current is not the one provisional month"
+grep -q "class=\"point resolved provisional\" data-month=\"$current\"" "$svg" ||
+    it_fail "$WHAT: $current's resolved-in-month point (0 of 1) is not drawn provisional"
+grep -q '（未完）' "$svg" && grep -q 'Provisional: the month is not over yet' "$svg" ||
+    it_fail "$WHAT: no （未完）/ provisional label"
+if command -v xmllint >/dev/null; then
+    xmllint --noout "$svg" || it_fail "$WHAT: the SVG is not well-formed XML"
+fi
 
 # ---- Bad input: named errors -----------------------------------------------------
 bad() { # EXIT CODE FIELD ARGS...: kefu report ARGS --json fails so
