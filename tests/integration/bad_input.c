@@ -803,6 +803,79 @@ static void test_unknown_ticket(void **state)
     s_case(s_request(&e, show, 1, NULL, 0), "not_found", true, "show an unknown ticket");
 }
 
+/* ---- finding an owner by phone, listing a page at a time -------------------- */
+
+/* Sends one request of type with the given body on a new DEALER, expects
+   reply.error code naming field (NULL: any), then checks intake serves. */
+static void s_field_case(const char *type, const field_t *body, size_t nbody, const char *code,
+                         const char *field, const char *what)
+{
+    env_t e = {.v = V_DEFAULT, .type = type};
+    zsock_t *sock = s_dealer();
+    zmsg_t *msg = s_request(&e, body, nbody, NULL, 0);
+    s_send(sock, &msg);
+    reply_t r;
+    s_recv(sock, &r, what);
+    if (strcmp(r.type, "reply.error") != 0 || strcmp(r.code, code) != 0)
+        fail_msg("%s: expected reply.error %s, got %s %s (field '%s': %s)", what, code, r.type,
+                 r.code, r.field, r.message);
+    if (field && strcmp(r.field, field) != 0)
+        fail_msg("%s: expected field '%s', got '%s' (%s)", what, field, r.field, r.message);
+    print_message("    %-28s -> %s%s%s\n", what, r.code, r.field[0] ? " field=" : "", r.field);
+    s_still_serving(sock);
+    s_close(&sock);
+}
+
+static void test_owner_show_bad_phone(void **state)
+{
+    static const field_t none[] = {F_STR("note", "no phone here")};
+    s_field_case("owner.show", none, 1, "missing_field", "phone", "owner.show without phone");
+    static const field_t nil[] = {{"phone", 'n', NULL, 0, 0}};
+    s_field_case("owner.show", nil, 1, "missing_field", "phone", "owner.show phone nil");
+    static const field_t number[] = {F_INT("phone", 13800138000)};
+    s_field_case("owner.show", number, 1, "wrong_type", "phone", "owner.show phone as int");
+    static const field_t bad_utf8[] = {{"phone", 's', "138\xff\xfe" "0013", 9, 0}};
+    s_field_case("owner.show", bad_utf8, 1, "bad_utf8", NULL, "owner.show phone not UTF-8");
+    char long_phone[34];
+    memset(long_phone, '1', 33);
+    long_phone[33] = 0;
+    field_t too_long[] = {F_STR("phone", long_phone)};
+    s_field_case("owner.show", too_long, 1, "too_long", "phone", "owner.show phone 33 bytes");
+    static const field_t blank[] = {F_STR("phone", "   ")};
+    s_field_case("owner.show", blank, 1, "bad_value", "phone", "owner.show phone blank");
+    static const field_t words[] = {F_STR("phone", "call me maybe")};
+    s_field_case("owner.show", words, 1, "bad_value", "phone", "owner.show phone not a number");
+    static const field_t unknown[] = {F_STR("phone", "+86 137-0013-7000")};
+    s_field_case("owner.show", unknown, 1, "not_found", "phone", "owner.show unknown phone");
+}
+
+static void test_list_bad_cursor_range(void **state)
+{
+    static const field_t garbage[] = {F_STR("cursor", "not-a-cursor")};
+    s_field_case("ticket.list", garbage, 1, "bad_value", "cursor", "list cursor garbage");
+    static const field_t zero_id[] = {F_STR("cursor", "1765012345678901.0")};
+    s_field_case("ticket.list", zero_id, 1, "bad_value", "cursor", "list cursor id 0");
+    static const field_t number[] = {F_INT("cursor", 42)};
+    s_field_case("ticket.list", number, 1, "wrong_type", "cursor", "list cursor as int");
+    char long_cursor[66];
+    memset(long_cursor, '7', 65);
+    long_cursor[65] = 0;
+    field_t too_long[] = {F_STR("cursor", long_cursor)};
+    s_field_case("ticket.list", too_long, 1, "too_long", "cursor", "list cursor 65 bytes");
+    static const field_t bad_utf8[] = {{"cursor", 's', "17\xc0\xaf.4", 6, 0}};
+    s_field_case("ticket.list", bad_utf8, 1, "bad_utf8", NULL, "list cursor not UTF-8");
+    static const field_t phone[] = {F_STR("phone", "12345678901234567")};
+    s_field_case("ticket.list", phone, 1, "bad_value", "phone", "list phone of 17 digits");
+    static const field_t day[] = {F_STR("since", "2026-02-30")};
+    s_field_case("ticket.list", day, 1, "bad_value", "since", "list since 2026-02-30");
+    static const field_t negative[] = {F_INT("until", -1)};
+    s_field_case("ticket.list", negative, 1, "bad_value", "until", "list until -1 ms");
+    static const field_t empty[] = {F_INT("since", 1765000000000), F_INT("until", 1765000000000)};
+    s_field_case("ticket.list", empty, 2, "bad_value", "until", "list [since, until) empty");
+    static const field_t limit[] = {F_INT("limit", 101)};
+    s_field_case("ticket.list", limit, 1, "bad_value", "limit", "list limit 101");
+}
+
 /* ---- who is at the other end ------------------------------------------------ */
 
 /* A body's "actor" is no field of any request: whoever it names, and
@@ -1170,6 +1243,8 @@ int main(void)
         cmocka_unit_test_teardown(test_bad_utf8_summary, s_teardown),
         cmocka_unit_test_teardown(test_bad_utf8_key, s_teardown),
         cmocka_unit_test_teardown(test_unknown_ticket, s_teardown),
+        cmocka_unit_test_teardown(test_owner_show_bad_phone, s_teardown),
+        cmocka_unit_test_teardown(test_list_bad_cursor_range, s_teardown),
         cmocka_unit_test_teardown(test_body_actor_ignored, s_teardown),
         cmocka_unit_test_teardown(test_no_certificate, s_teardown),
         cmocka_unit_test_teardown(test_unregistered_key, s_teardown),
