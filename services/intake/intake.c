@@ -311,7 +311,13 @@ static void s_answer_submit(intake_t *self, s_pending_t *p)
             kf_error_set(&err, KF_E_UNKNOWN_ACTOR, "cert",
                          "the certificate is not registered, has been revoked, or its holder "
                          "is not active staff");
-        else if (strcmp(field, "project") == 0)
+        else if (strcmp(field, "idem") == 0) {
+            /* The key is the sender's, and it came with other content. */
+            kf_error_set(&err, KF_E_CONFLICT, field,
+                         "idempotency key %s was already used for %s with different content",
+                         s->idem, PQgetvalue(res, row, S_NO));
+            kf_info("submit.conflict", "ticket=%s", PQgetvalue(res, row, S_NO));
+        } else if (strcmp(field, "project") == 0)
             kf_error_set(&err, KF_E_NOT_FOUND, field, "no project %s", s->project);
         else
             kf_error_set(&err, KF_E_NOT_FOUND, field, "no unit %s-%s in project %s", s->building,
