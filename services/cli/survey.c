@@ -193,6 +193,9 @@ static void s_campaign_help(FILE *out)
                  "Sends a lifecycle survey to every owner of a unit of project P, once each,\n"
                  "now. Running the same campaign again within kefu-survey's window (30 days by\n"
                  "default) surveys nobody twice: it shows the earlier run (duplicate).\n"
+                 "Prints the ids of the surveys made (the first 20; with --json the reply's\n"
+                 "survey_ids, the lowest 256, and survey_ids_omitted, how many more), for\n"
+                 "`kefu survey answer ID` after a follow-up call.\n"
                  "Open to admins, department heads, managers and general managers.\n\n"
                  "Options:\n"
                  "  --project P        the project code, e.g. HZ-XH\n"
@@ -212,6 +215,29 @@ static kf_body_t *s_campaign_body(const cli_t *cli, const void *arg)
     kf_body_str(body, "milestone", values[C_MILESTONE]);
     kf_body_str(body, "kind", "campaign");
     return body;
+}
+
+#define SURVEY_IDS_SHOWN 20 /* ids on the text line; --json has the reply's (up to 256) */
+
+/* "  surveys 101 102 ... and 98 more": the first ids of the reply's
+   survey_ids, for `kefu survey answer ID` on a follow-up call. */
+static void s_campaign_ids_print(const msgpack_object *body)
+{
+    const msgpack_object *ids = kf_map_get(body, "survey_ids");
+    if (!ids || ids->type != MSGPACK_OBJECT_ARRAY || ids->via.array.size == 0)
+        return;
+    int64_t omitted = 0;
+    call_int(body, "survey_ids_omitted", &omitted);
+    uint32_t n = ids->via.array.size, shown = 0;
+    printf("  surveys");
+    for (uint32_t i = 0; i < n && shown < SURVEY_IDS_SHOWN; i++)
+        if (ids->via.array.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            printf(" %llu", (unsigned long long)ids->via.array.ptr[i].via.u64);
+            shown++;
+        }
+    if (n - shown + omitted > 0)
+        printf(" and %lld more (--json lists up to 256)", (long long)(n - shown + omitted));
+    printf("\n");
 }
 
 static int s_campaign_print(const cli_t *cli, const msgpack_object *body)
@@ -234,6 +260,7 @@ static int s_campaign_print(const cli_t *cli, const msgpack_object *body)
     else
         printf("campaign %lld (%s, %s) started at %s: %lld surveys, sent now\n",
                (long long)campaign, project, milestone, when, (long long)surveys);
+    s_campaign_ids_print(body);
     return CLI_EXIT_OK;
 }
 

@@ -14,6 +14,9 @@
 /* Most surveys one survey.show reply carries (1000-byte comments must fit
    the 64 KiB frame); a ticket gets one per resolution. */
 #define S_SHOW_MAX "20"
+/* Most survey ids a survey.campaign reply lists (the lowest; the rest are
+   counted): the longest array a body may hold (KF_MAX_ENTRIES, 256). */
+#define S_CAMPAIGN_IDS_MAX KF_MAX_ENTRIES
 
 /* How a time is written in messages to people: local time in the store's
    zone (kefu.tz), as the client shows every other time. */
@@ -64,6 +67,10 @@ void answers_prepare(kf_store_t *store)
     kf_store_statement(store, "project", "SELECT 1 FROM project WHERE id = $1");
     kf_store_statement(store, "campaign",
                        "SELECT * FROM kefu_survey_campaign($1, $2, $3, $4::int)");
+    /* By the (campaign_id, homeowner_id) unique index: no scan of the table. */
+    kf_store_statement(store, "campaign_ids",
+                       "SELECT id FROM survey WHERE campaign_id = $1::bigint ORDER BY id "
+                       "LIMIT $2::int");
     kf_store_statement(store, "ticket_id", "SELECT id FROM ticket WHERE no = $1");
     kf_store_statement(
         store, "show_by_ticket",
@@ -352,6 +359,27 @@ int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply,
 
 /* ---- survey.campaign -------------------------------------------------- */
 
+/* Packs the ids of the campaign's surveys (at most S_CAMPAIGN_IDS_MAX, the
+   lowest) as survey_ids, and how many more it has as survey_ids_omitted. */
+static int s_campaign_ids(kf_store_t *store, const char *campaign, int64_t surveys,
+                          kf_body_t *reply, kf_error_t *err)
+{
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", S_CAMPAIGN_IDS_MAX);
+    const char *params[] = {campaign, limit};
+    PGresult *res = kf_store_exec(store, "campaign_ids", 2, params, err);
+    if (!res)
+        return -1;
+    int n = PQntuples(res);
+    msgpack_packer *pk = kf_body_key(reply, "survey_ids");
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++)
+        msgpack_pack_int64(pk, s_int(res, i, 0));
+    PQclear(res);
+    kf_body_int(reply, "survey_ids_omitted", surveys > n ? surveys - n : 0);
+    return 0;
+}
+
 int answers_campaign(kf_store_t *store, const campaign_req_t *req, const char *role, long window_s,
                      kf_body_t *reply, int *created, kf_error_t *err)
 {
@@ -383,6 +411,10 @@ int answers_campaign(kf_store_t *store, const campaign_req_t *req, const char *r
     kf_body_bool(reply, "duplicate", duplicate);
     kf_body_int(reply, "started_at", s_int(res, 0, 3));
     kf_body_int(reply, "window_s", window_s);
+    if (s_campaign_ids(store, PQgetvalue(res, 0, 0), s_int(res, 0, 1), reply, err) != 0) {
+        PQclear(res);
+        return -1;
+    }
     if (!duplicate)
         *created = (int)s_int(res, 0, 1);
     kf_info("survey.campaign",

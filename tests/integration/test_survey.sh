@@ -241,6 +241,10 @@ run --cert "$(it_cert admin)" survey campaign --project HZ-XH --milestone move-i
 expect_rc 0 "campaign"
 [[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "9 false " ]] || it_fail "campaign reply: $OUT"
 CAMPAIGN=$(json .campaign)
+# The reply names the surveys it made (all 9: fewer than the 256 it lists at most).
+ids=$(q "SELECT string_agg(id::text, ',' ORDER BY id) FROM survey WHERE campaign_id = $CAMPAIGN")
+[[ $(json '(.survey_ids | map(tostring) | join(",")), .survey_ids_omitted' | tr '\n' ' ') == "$ids 0 " ]] ||
+    it_fail "the campaign's reply does not list its surveys $ids: $OUT"
 it_wait_for "the campaign's surveys to be sent" 20 \
     it_psql_is "SELECT count(*) FILTER (WHERE sent_at IS NOT NULL) || '/' || count(*) FROM survey
                  WHERE campaign_id = $CAMPAIGN" "9/9"
@@ -255,11 +259,28 @@ sent=$(q "SELECT count(*), count(DISTINCT (body->>'survey')) FROM event e JOIN s
 run --cert "$(it_cert cs.wang)" survey campaign --project HZ-XH --milestone move-in --json
 expect_rc 0 "the same campaign again"
 [[ $(json '.campaign, .duplicate' | tr '\n' ' ') == "$CAMPAIGN true " ]] || it_fail "re-run is not the same campaign: $OUT"
+[[ $(json '.survey_ids | map(tostring) | join(",")') == "$ids" ]] || it_fail "the re-run does not list the earlier run's surveys: $OUT"
+run --cert "$(it_cert cs.wang)" survey campaign --project HZ-XH --milestone move-in
+expect_rc 0 "the same campaign again (text)"
+grep -qxF "  surveys ${ids//,/ }" <<<"$OUT" || it_fail "the text reply does not list surveys $ids: $OUT"
 [[ $(q "SELECT count(*) FROM survey WHERE kind = 'campaign'") == 9 ]] || it_fail "the re-run surveyed owners twice"
 # Another milestone is another campaign.
 run --cert "$(it_cert admin)" survey campaign --project HZ-XH --milestone revisit-4y --json
 expect_rc 0 "revisit-4y campaign"
 [[ $(json '.surveys, .duplicate' | tr '\n' ' ') == "9 false " ]] || it_fail "revisit-4y: $OUT"
+# A project with more owners than a reply lists: the lowest 256 ids (a body's longest array), and a count of the rest.
+q "INSERT INTO homeowner (phone, name) SELECT '1350000' || lpad(g::text, 4, '0'), 'big campaign owner ' || g
+     FROM generate_series(1, 1003) g;
+   INSERT INTO homeowner_unit (homeowner_id, unit_id)
+   SELECT h.id, (SELECT min(id) FROM unit WHERE project_id = 'SH-PD') FROM homeowner h WHERE h.phone LIKE '1350000%'" >/dev/null
+run --cert "$(it_cert admin)" survey campaign --project SH-PD --milestone sales --json
+expect_rc 0 "a campaign of 1003 owners"
+big=$(json .campaign)
+n=$(q "SELECT count(*) FROM survey WHERE campaign_id = $big")
+last=$(q "SELECT max(id) FROM (SELECT id FROM survey WHERE campaign_id = $big ORDER BY id LIMIT 256) s")
+(( n >= 1003 )) || it_fail "the campaign of SH-PD surveyed $n owners"
+[[ $(json '.surveys, (.survey_ids | length), .survey_ids_omitted, .survey_ids[0] < .survey_ids[1], .survey_ids[-1]' | tr '\n' ' ') == "$n 256 $((n - 256)) true $last " ]] ||
+    it_fail "a campaign of $n owners lists $(json '.survey_ids | length') ids ($(json .survey_ids_omitted) omitted); expected the lowest 256, to $last"
 # A campaign survey is answered by its id.
 SID=$(q "SELECT min(id) FROM survey WHERE campaign_id = $CAMPAIGN")
 it_wait_for "campaign survey $SID to be sent" 10 it_psql_is "SELECT sent_at IS NOT NULL FROM survey WHERE id = $SID" t
