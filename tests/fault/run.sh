@@ -260,20 +260,31 @@ rc_assert_acked_exist
 zero "stored tickets nobody was told of" \
     "SELECT count(*) FROM ticket t WHERE t.idem_key LIKE 'f%' AND NOT EXISTS (SELECT 1 FROM it_acked a WHERE a.no = t.no)"
 zero "idempotency keys with more than one ticket" \
-    "SELECT count(*) FROM (SELECT idem_key FROM ticket GROUP BY idem_key HAVING count(*) > 1) d"
+    "SELECT count(*) FROM (SELECT created_by, idem_key FROM ticket GROUP BY 1, 2 HAVING count(*) > 1) d"
 rc_assert_whole
 rc_assert_routed_once
 
-# A submit whose reply was lost is sent again with its key: the same ticket,
-# marked duplicate. Twenty acknowledged keys, through the real client.
+# A submit whose reply was lost is sent again with its key and what it said
+# (kefu-load sends no unit, name or detail): the same ticket, marked
+# duplicate. The same key with other content is a conflict naming the ticket
+# (a key belongs to its sender and content). Twenty acknowledged keys,
+# through the real client.
 resent=0
-while IFS='|' read -r key no; do
-    out=$(KEFU_CERT=$AGENT kefu submit --idem "$key" --kind repair --category leak --channel phone \
-          --project HZ-XH --phone 13800138000 --summary '重发（故障演练）') ||
-        it_fail "resending $key failed: $out"
+while IFS='|' read -r key no kind category channel priority project phone summary; do
+    out=$(KEFU_CERT=$AGENT kefu submit --idem "$key" --kind "$kind" --category "$category" \
+          --channel "$channel" --priority "$priority" --project "$project" --phone "$phone" \
+          --summary "$summary") || it_fail "resending $key failed: $out"
     [[ $out == "$no (duplicate)" ]] || it_fail "resending $key answered '$out', expected '$no (duplicate)'"
+    rc=0
+    out=$(KEFU_CERT=$AGENT kefu submit --idem "$key" --kind "$kind" --category "$category" \
+          --channel "$channel" --priority "$priority" --project "$project" --phone "$phone" \
+          --summary '重发（故障演练）' 2>&1) || rc=$?
+    [[ $rc == 1 && $out == *"conflict"*"$no"* ]] ||
+        it_fail "resending $key with other content: exit $rc, '$out', expected a conflict naming $no"
     resent=$((resent + 1))
-done < <(q "SELECT idem_key, no FROM ticket WHERE idem_key LIKE 'f%' ORDER BY random() LIMIT 20")
+done < <(q "SELECT t.idem_key, t.no, t.kind, t.category, t.channel, t.priority, t.project_id, h.phone,
+                   t.summary FROM ticket t JOIN homeowner h ON h.id = t.homeowner_id
+             WHERE t.idem_key LIKE 'f%' ORDER BY random() LIMIT 20")
 [[ $resent == 20 ]] || it_fail "only $resent keys were resent"
 zero "tickets made by resending known keys" "SELECT count(*) FROM ticket WHERE summary = '重发（故障演练）'"
 

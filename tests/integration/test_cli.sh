@@ -6,7 +6,8 @@
 # transfer without a reason refused; a plain staff member who is not the
 # owner forbidden; transferred with a reason to eng.liu; resolved; listed by
 # owner; its history in order; a retried submit with the same --idem gives
-# the same ticket marked duplicate; each step in the history is in the name
+# the same ticket marked duplicate, and the same --idem with other content is
+# a conflict naming it (exit 1); each step in the history is in the name
 # of the certificate (--cert) that made it; and the client against a port where
 # nothing listens gives up with exit code 3 instead of hanging.
 set -euo pipefail
@@ -167,9 +168,18 @@ run submit --kind complaint --category leak --channel phone --project HZ-XH \
 expect_rc 0 "retried kefu submit"
 [[ $OUT == "$NO (duplicate)" ]] || it_fail "retried submit printed '$OUT', expected '$NO (duplicate)'"
 run --json submit --kind complaint --category leak --channel phone --project HZ-XH \
-    --phone 13800138000 --summary "$SUMMARY" --idem "$IDEM"
+    --building 3 --unit 1201 --phone 13800138000 --name "$NAME" \
+    --summary "$SUMMARY" --detail "$DETAIL" --idem "$IDEM"
 expect_rc 0 "retried kefu --json submit"
 [[ $(json .ticket) == "$NO" && $(json .duplicate) == true ]] || it_fail "retried --json submit: $OUT"
+# The same key with other content (no unit, name or detail) is no retry:
+# conflict naming the ticket, final (exit 1).
+run --json submit --kind complaint --category leak --channel phone --project HZ-XH \
+    --phone 13800138000 --summary "$SUMMARY" --idem "$IDEM"
+expect_rc 1 "kefu --json submit reusing the key with other content"
+[[ $(jq -r '"\(.error.code) \(.error.field)"' <<<"$OUT") == "conflict idem" ]] ||
+    it_fail "reusing the key with other content: $OUT"
+grep -qF "$NO" <<<"$OUT" || it_fail "the conflict does not name $NO: $OUT"
 [[ $(store "SELECT count(*) FROM ticket WHERE idem_key = '$IDEM'") == 1 ]] || it_fail "the retry made a ticket"
 [[ $(store "SELECT count(*) FROM ticket") == 1 ]] || it_fail "more than one ticket in the store"
 

@@ -54,7 +54,9 @@ submit() { # submit SUMMARY [kefu submit options...]
 no_a=$(submit '卫生间漏水 (memcheck A)' --detail $'楼上漏水三天。\n墙皮起鼓。' --priority high \
        --idem "mc-a-$IT_PG_PORT")
 no_b=$(submit '厨房渗水 (memcheck B, left to escalate)' --priority normal)
-again=$(submit '卫生间漏水 (memcheck A)' --priority high --idem "mc-a-$IT_PG_PORT")
+# A retry sends what the first try sent (a key with other content is a conflict).
+again=$(submit '卫生间漏水 (memcheck A)' --detail $'楼上漏水三天。\n墙皮起鼓。' --priority high \
+        --idem "mc-a-$IT_PG_PORT")
 [[ ${again%% *} == "$no_a" ]] || it_fail "the retried submit gave $again, not $no_a"
 it_note "submitted $no_a and $no_b"
 it_wait_for "$no_a and $no_b to be routed" 60 it_psql_is \
