@@ -671,6 +671,10 @@ static int s_change(intake_t *self, kf_request_t *req, const char *type, action_
     kf_event_t ev = kf_event_from_row(event, 0, 0);
     kf_body_t *body = kf_body_new();
     kf_body_from_json(body, ev.body_json, NULL);
+    /* The catalog's transfer reply names the new owner `owner`; the
+       event's `to` stays for clients that read it. */
+    if (strcmp(type, "ticket.transfer") == 0)
+        kf_body_str(body, "owner", act->to);
     const char *status = PQgetvalue(ticket, 0, 1);
     kf_body_str(body, "status",
                 strcmp(type, "ticket.resolve") == 0                                    ? "resolved"

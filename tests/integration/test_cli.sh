@@ -4,7 +4,8 @@
 # with the normalised phone; routed as the demo rules say (leak -> eng.zhao,
 # complaints -> gm.hz responsible for HZ-XH); responded by its owner;
 # transfer without a reason refused; a plain staff member who is not the
-# owner forbidden; transferred with a reason to eng.liu; resolved; listed by
+# owner forbidden; transferred with a reason to eng.liu (the confirmation
+# names the new owner); resolved; listed by
 # owner; its history in order; a retried submit with the same --idem gives
 # the same ticket marked duplicate, and the same --idem with other content is
 # a conflict naming it (exit 1); each step in the history is in the name
@@ -117,6 +118,10 @@ expect_rc 1 "sales.xu: kefu --json resolve"
 REASON='楼上管道属工程维修范围，转刘经理跟进'
 run --cert "$(it_cert eng.zhao)" transfer "$NO" --to eng.liu --reason "$REASON"
 expect_rc 0 "kefu transfer --reason"
+# The reply names the new owner as the catalog says (`owner`), so the line
+# says who has it now.
+[[ $OUT == "$NO transferred to eng.liu (eng)" ]] ||
+    it_fail "kefu transfer printed '$OUT', expected '$NO transferred to eng.liu (eng)'"
 [[ $(store "SELECT owner_id || ' ' || department_id FROM ticket WHERE no = '$NO'") == "eng.liu eng" ]] ||
     it_fail "after the transfer: $(store "SELECT owner_id, department_id FROM ticket WHERE no = '$NO'")"
 # The former owner is now a plain staff member who is not the owner.
