@@ -6,7 +6,8 @@
    is the certificate's staff member, common/auth.h): KEFU_CERT
    (agent.li's), SURVEY_CERT_ADMIN and SURVEY_CERT_STAFF (eng.zhao's, a
    plain staff member). Each case sends one bad request and asserts the
-   exact reply.error code (common/kf_error.h) and field; a key nobody
+   exact reply.error code (common/kf_error.h) and field, and an envelope
+   refused for its header is answered under its id (corr); a key nobody
    issued is refused at the handshake; an "actor" in a body changes
    nothing. After all of them kefu-survey must still answer a good request,
    on the same socket and on a new one. */
@@ -147,6 +148,76 @@ static void test_frames(void **state)
     s_recv(req, &r, false); /* the REQ socket strips the delimiter itself */
     assert_string_equal(r.code, "not_found");
     zsock_destroy(&req);
+}
+
+static void s_pack_str(msgpack_packer *pk, const char *s, size_t len)
+{
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, s, len);
+}
+
+/* Sends a survey.show envelope with v, id and src as given (each a str of
+   its length) and expects reply.error code on field with corr. */
+static void s_expect_corr(int64_t v, const char *id, size_t id_len, const char *src,
+                          const char *code, const char *field, const char *corr)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 8);
+    s_pack_str(&pk, "v", 1);
+    msgpack_pack_int64(&pk, v);
+    s_pack_str(&pk, "type", 4);
+    s_pack_str(&pk, "survey.show", 11);
+    s_pack_str(&pk, "id", 2);
+    s_pack_str(&pk, id, id_len);
+    s_pack_str(&pk, "seq", 3);
+    msgpack_pack_int(&pk, 0);
+    s_pack_str(&pk, "at", 2);
+    msgpack_pack_int64(&pk, kf_now_ms());
+    s_pack_str(&pk, "src", 3);
+    s_pack_str(&pk, src, strlen(src));
+    s_pack_str(&pk, "corr", 4);
+    s_pack_str(&pk, "", 0);
+    s_pack_str(&pk, "body", 4);
+    msgpack_pack_map(&pk, 1);
+    s_pack_str(&pk, "ticket", 6);
+    s_pack_str(&pk, s_open_ticket, strlen(s_open_ticket));
+    zstr_sendm(s_sock, "survey.show");
+    assert_int_equal(zmq_send(zsock_resolve(s_sock), sb.data, sb.size, 0), (int)sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    zmsg_t *msg = zmsg_recv(s_sock);
+    if (!msg)
+        fail_msg("no reply from kefu-survey within %d ms", REPLY_MS);
+    kf_error_t err = {0};
+    kf_env_t *env = kf_env_decode_msg(msg, &err);
+    zmsg_destroy(&msg);
+    if (!env)
+        fail_msg("the reply does not decode: %s", err.message);
+    char got_code[32] = "", got_field[48] = "";
+    kf_get_str(kf_env_body(env), "code", false, got_code, sizeof got_code, &err);
+    kf_get_str(kf_env_body(env), "field", false, got_field, sizeof got_field, &err);
+    if (strcmp(kf_env_type(env), "reply.error") != 0 || strcmp(got_code, code) != 0 ||
+        strcmp(got_field, field) != 0 || strcmp(kf_env_corr(env), corr) != 0)
+        fail_msg("expected %s on %s with corr '%s', got %s %s on '%s' with corr '%s'", code, field,
+                 corr, kf_env_type(env), got_code, got_field, kf_env_corr(env));
+    kf_env_destroy(&env);
+}
+
+/* Errors found while checking the envelope are answered under the
+   request's id whenever it can be read, so a client with several requests
+   in flight can tell which failed; an id that cannot be read gives "". */
+static void test_corr(void **state)
+{
+    static const char id[] = "survey-bad-corr-1";
+    char long_src[66];
+    memset(long_src, 's', 65);
+    long_src[65] = '\0';
+    s_expect_corr(2, id, strlen(id), "t", "bad_version", "v", id);
+    s_expect_corr(1, id, strlen(id), long_src, "too_long", "src", id);
+    s_expect_corr(1, "id-\xc3\x28", 5, "t", "bad_utf8", "id", "");
+    s_expect_corr(1, "", 0, "t", "bad_value", "id", "");
 }
 
 static void test_answer_fields(void **state)
@@ -306,9 +377,10 @@ int main(void)
     s_admin = s_connect(ZMQ_DEALER, admin);
     s_staff = s_connect(ZMQ_DEALER, staff);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_frames),           cmocka_unit_test(test_answer_fields),
-        cmocka_unit_test(test_answer_refused),   cmocka_unit_test(test_campaign),
-        cmocka_unit_test(test_unregistered_key), cmocka_unit_test(test_still_serving),
+        cmocka_unit_test(test_frames),        cmocka_unit_test(test_corr),
+        cmocka_unit_test(test_answer_fields), cmocka_unit_test(test_answer_refused),
+        cmocka_unit_test(test_campaign),      cmocka_unit_test(test_unregistered_key),
+        cmocka_unit_test(test_still_serving),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     zsock_destroy(&s_sock);
