@@ -23,6 +23,8 @@ it_pg_start
 it_start bus
 it_start intake
 it_start router KEFU_ROUTER_CATCHUP_MS=200 KEFU_ROUTER_SCAN_MS=100
+it_start notifier KEFU_NOTIFY_FILE="$IT_DIR/notifications.jsonl" KEFU_NOTIFY_QUIET_HOURS=off \
+    KEFU_NOTIFY_POLL_MS=50 KEFU_NOTIFY_CATCHUP_MS=200
 export KEFU_CERT=$(it_cert agent.li)
 it_wait_for "intake to answer" 30 kefu tickets --limit 1
 
@@ -242,8 +244,23 @@ sleep 0.5 # a few more deadline scans: N4, not yet due, stays where it is
 [[ $(ticket N4 "owner_id || '/' || escalation_level") == "eng.liu/0" ]] || it_fail "N4, not overdue, was escalated"
 # No event but the router's escalations: nobody is told of the receipt or routing now.
 events=$(it_psql "SELECT coalesce(string_agg(DISTINCT e.type, ','), '-') FROM event e
-                    JOIN ticket t ON t.no = e.corr JOIN ticket_import i ON i.ticket_id = t.id WHERE i.source_key LIKE 'ext:N%'")
+                    JOIN ticket t ON t.no = e.corr JOIN ticket_import i ON i.ticket_id = t.id
+                   WHERE i.source_key LIKE 'ext:N%' AND e.type LIKE 'ticket.%'")
 [[ $events == ticket.escalated ]] || it_fail "the November tickets have events: $events"
+# The notifier tells staff who can act of the escalations, by e-mail, and no customer anything.
+n5=$(ticket N5 no) n6=$(ticket N6 no)
+notes() { # the notifications of the November tickets: TYPE/CHANNEL/KIND/RECIPIENT, sorted
+    [[ -f $IT_DIR/notifications.jsonl ]] || return 0
+    jq -r --arg a "$n5" --arg b "$n6" 'select(.ticket == $a or .ticket == $b) | "\(.ticket)/\(.type)/\(.channel)/\(.recipient_kind)/\(.recipient)"' \
+        "$IT_DIR/notifications.jsonl" | sort | tr '\n' ' '
+}
+want="$n6/ticket.escalated/email/staff/prop.he $n6/ticket.escalated/email/staff/vp.zhou $n5/ticket.escalated/email/staff/gm.zheng $n5/ticket.escalated/email/staff/vp.zhou "
+want=$(tr ' ' '\n' <<<"$want" | sed '/^$/d' | sort | tr '\n' ' ')
+it_wait_for "the escalations of N5 and N6 to be e-mailed" 30 eval '[[ $(notes) == "$want" ]]'
+if grep -q '"recipient_kind":"homeowner"' "$IT_DIR/notifications.jsonl"; then
+    jq -r 'select(.recipient_kind == "homeowner") | .ticket' "$IT_DIR/notifications.jsonl" | grep -qxvF "$no" &&
+        it_fail "a customer was notified of an imported ticket: $(grep homeowner "$IT_DIR/notifications.jsonl")"
+fi
 # November's KPIs. Complaints received: N1-N5. Resolved within November: N1, N2 (at
 # 23:59:59 on the 30th); N3 on 12-01 00:00 and N4, N5 (open) are not: 2 of 5 = 40.0.
 # First response within 24 h: N1, N3, N4; N2 took 48 h, N5 none: 3 of 5 = 60.0.
