@@ -8,6 +8,9 @@
    - a refusal names a field with a field-level code (fz_field_error_ok);
    - an accepted request has a status and kind from the
      catalog or empty, UTF-8 strings within their limits, a limit in 1..100;
+     a phone empty or normalised (5 to 15 digits); each of since and until at most one of ms (0 to
+   year 9999) and a real date, a range of one form not empty; a cursor absent (id 0) or one whose
+   text req_cursor_format writes and req_cursor_parse reads back to the same place;
    - decoding is deterministic. */
 #include <string.h>
 
@@ -22,6 +25,29 @@ static void s_check(const list_req_t *r)
     FZ_CHECK(fz_cstr_ok(r->project, sizeof r->project, 32));
     FZ_CHECK(r->kind[0] == '\0' || fz_in(r->kind, kf_kinds));
     FZ_CHECK(r->limit >= 1 && r->limit <= 100);
+    if (r->phone[0]) {
+        size_t len = strlen(r->phone);
+        FZ_CHECK(len >= 5 && len <= 15 && strspn(r->phone, "0123456789") == len);
+    }
+    const req_bound_t *bounds[] = {&r->since, &r->until};
+    for (int i = 0; i < 2; i++) {
+        const req_bound_t *b = bounds[i];
+        FZ_CHECK(b->ms >= -1 && b->ms <= REQ_MS_MAX);
+        FZ_CHECK(fz_cstr_ok(b->date, sizeof b->date, 10));
+        FZ_CHECK(!(b->ms >= 0 && b->date[0]));
+        FZ_CHECK(!b->date[0] || req_date_valid(b->date));
+    }
+    FZ_CHECK(!(r->since.ms >= 0 && r->until.ms >= 0) || r->since.ms < r->until.ms);
+    FZ_CHECK(!(r->since.date[0] && r->until.date[0]) || strcmp(r->since.date, r->until.date) < 0);
+    FZ_CHECK(r->cursor.id >= 0 && r->cursor.received_us >= 0);
+    if (r->cursor.id > 0) {
+        char text[REQ_CURSOR_MAX + 1];
+        req_cursor_t back;
+        req_cursor_format(&r->cursor, text, sizeof text);
+        FZ_CHECK(req_cursor_parse(text, &back) == 0);
+        FZ_CHECK(back.id == r->cursor.id && back.received_us == r->cursor.received_us);
+    } else
+        FZ_CHECK(r->cursor.received_us == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

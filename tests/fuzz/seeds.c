@@ -378,6 +378,27 @@ static void s_request_seeds(void)
     msgpack_pack_uint64(&b.pk, UINT64_MAX);
     s_write("req_list", "limit-uint64-max", b.sb.data, b.sb.size);
     msgpack_sbuffer_destroy(&b.sb);
+    const char *const list_phone[] = {"phone",  "+86 138-0013-8000",   "since", "2026-11-01",
+                                      "until",  "#i:1764950400000",    "limit", "#i:2",
+                                      "cursor", "1764950399123456.42", NULL};
+    s_body_seed("req_list", "phone-range-cursor", -1, list_phone);
+    const char *const list_dates[] = {"since", "2024-02-29", "until", "2024-03-01", NULL};
+    s_body_seed("req_list", "dates-leap-day", -1, list_dates);
+    const char *const list_bad_cursor[] = {"cursor", "1764950399123456.0", "since", "2026-02-30",
+                                           NULL};
+    s_body_seed("req_list", "bad-cursor-date", -1, list_bad_cursor);
+    const char *const list_empty_range[] = {"since", "#i:5", "until", "#i:5",
+                                            "phone", "#int", NULL};
+    s_body_seed("req_list", "empty-range", -1, list_empty_range);
+
+    const char *const owner_ok[] = {"phone", "+86 138-0013-8000", NULL};
+    s_body_seed("req_owner", "typed-phone", -1, owner_ok);
+    const char *const owner_landline[] = {"phone", "0571-8888 6666", "actor", "gm.hz", NULL};
+    s_body_seed("req_owner", "landline", -1, owner_landline);
+    const char *const owner_none[] = {"name", "张伟", NULL};
+    s_body_seed("req_owner", "no-phone", -1, owner_none);
+    const char *const owner_bad[] = {"phone", "138001380001", NULL};
+    s_body_seed("req_owner", "mobile-12-digits", -1, owner_bad);
 
     const char *const show[] = {"actor", "agent.li", "ticket", "KF-2026-000001", NULL};
     s_body_seed("req_action", "show", 0, show);
