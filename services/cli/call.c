@@ -67,7 +67,10 @@ static int s_outcome(const cli_t *cli, const kf_env_t *reply)
     return CLI_EXIT_OK;
 }
 
-/* Sends attempts until one is answered or the retries are used up. */
+/* Sends attempts until one is answered or the retries are used up. Only a
+   plain timeout is retried: after connections that only closed during the
+   handshake, net_call has already sent the request again on each new one
+   for the whole timeout. */
 static net_status_t s_exchange(const cli_t *cli, const call_t *call, net_t *net, kf_env_t **reply_p,
                                kf_error_t *err)
 {
@@ -78,12 +81,34 @@ static net_status_t s_exchange(const cli_t *cli, const call_t *call, net_t *net,
                     cli->peer ? cli->peer : "intake", cli->endpoint, cli->timeout_ms,
                     call->retry_why ? " " : "", call->retry_why ? call->retry_why : "");
         kf_body_t *body = call->build(cli, call->arg);
-        status = net_call(net, call->type, call->corr, &body, cli->timeout_ms, reply_p, err);
+        status = net_call(net, call->type, call->corr, &body, call->retries > 0, cli->timeout_ms,
+                          reply_p, err);
         kf_body_destroy(&body);
         if (status != NET_TIMEOUT)
             break;
     }
     return status;
+}
+
+/* Reports a deadline that passed while connections only closed during the
+   secure handshake: temporary (exit 3), never a refusal, in words that say
+   what may be wrong and that trying again is safe. */
+static void s_dropped(const cli_t *cli, const call_t *call, const kf_error_t *err)
+{
+    char again[KF_MAX_ID + 96];
+    if (call->idem)
+        snprintf(again, sizeof again, "retrying with the same idempotency key (--idem %s) is safe",
+                 call->idem);
+    else
+        snprintf(again, sizeof again, "%s",
+                 call->retries > 0 ? "retrying is safe" : "try again shortly");
+    out_local_error(cli, "unavailable", NULL,
+                    "%s at %s did not answer within %d ms: %s. The daemon may be restarting, "
+                    "or your certificate's server-key may not be this daemon's (if this "
+                    "persists, ask an operator for a certificate: kefu admin cert). Nothing "
+                    "was refused: %s.",
+                    cli->peer ? cli->peer : "intake", cli->endpoint, cli->timeout_ms, err->message,
+                    again);
 }
 
 int call_run(const cli_t *cli, const call_t *call, kf_env_t **reply_p)
@@ -101,6 +126,10 @@ int call_run(const cli_t *cli, const call_t *call, kf_env_t **reply_p)
         out_local_error(cli, "timeout", NULL,
                         "%s at %s did not answer within %d ms (is it running?)",
                         cli->peer ? cli->peer : "intake", cli->endpoint, cli->timeout_ms);
+        return CLI_EXIT_TEMPORARY;
+    }
+    if (status == NET_DROPPED) {
+        s_dropped(cli, call, &err);
         return CLI_EXIT_TEMPORARY;
     }
     if (status == NET_FAILED) {

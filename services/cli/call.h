@@ -16,8 +16,11 @@ typedef struct {
     const char *corr;      /* the ticket number, or NULL */
     call_body_fn build;    /* makes the body (from call_body) */
     const void *arg;       /* passed to build */
-    int retries;           /* extra attempts after a timeout (0 or 1) */
+    int retries;           /* extra attempts after a timeout (0 or 1); 1 also marks the
+                              request safe to send again after a lost connection */
     const char *retry_why; /* said on stderr when retrying */
+    const char *idem;      /* the request's idempotency key, named when telling the user
+                              that sending it again is safe; may be NULL */
 } call_t;
 
 /* A new, empty body for build functions to add to (who acts is the

@@ -175,8 +175,12 @@ int cmd_submit(cli_t *cli, int argc, char **argv)
     }
     char why[KF_MAX_ID + 48];
     snprintf(why, sizeof why, "with the same idempotency key %s", values[F_IDEM]);
-    call_t call = {
-        .type = "submit", .build = s_body, .arg = values, .retries = 1, .retry_why = why};
+    call_t call = {.type = "submit",
+                   .build = s_body,
+                   .arg = values,
+                   .retries = 1,
+                   .retry_why = why,
+                   .idem = values[F_IDEM]};
     kf_env_t *reply = NULL;
     rc = call_run(cli, &call, &reply);
     if (rc == CLI_EXIT_OK)
