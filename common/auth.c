@@ -26,18 +26,21 @@ typedef struct {
 /* ---- the ZAP handler -------------------------------------------------- */
 
 /* "200" when key (z85) belongs to active staff, "400" when not, "500"
-   when the store cannot say. */
+   when the store cannot say. A client waits on the answer: while the store
+   is down, each handshake may try to reconnect at once (kf_store_ready_now,
+   at most five times a second), so the first one after the store is back
+   is admitted rather than refused for the rest of a back-off. */
 static const char *s_verdict(kf_store_t *store, const char *key, char *staff, size_t size)
 {
     kf_error_t err = {0};
-    if (kf_store_ready(store, &err) != 0)
+    if (kf_store_ready_now(store, &err) != 0)
         return "500";
     const char *params[] = {key};
     PGresult *res = kf_store_exec(store, "zap_key", 1, params, &err);
     /* This connection is used only here, so after a restart of the store it
-       is found broken only by the next handshake: try once more on a fresh
+       may be found broken only by this statement: try once more on a fresh
        one rather than refuse a client the store could admit. */
-    if (!res && err.code == KF_E_UNAVAILABLE && kf_store_ready(store, &err) == 0)
+    if (!res && err.code == KF_E_UNAVAILABLE && kf_store_ready_now(store, &err) == 0)
         res = kf_store_exec(store, "zap_key", 1, params, &err);
     if (!res)
         return "500";

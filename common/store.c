@@ -9,6 +9,10 @@
 
 #define S_BACKOFF_MIN_MS 100
 #define S_BACKOFF_MAX_MS 5000
+/* Least time between two attempts that waiting requests ask for: at most
+   five a second per connection while the store is down, and the first
+   request after it is back is served within a second. */
+#define S_WAITING_GAP_MS 200
 
 typedef struct {
     char *name;
@@ -21,6 +25,7 @@ struct kf_store {
     PGconn *conn;
     zlistx_t *statements; /* s_statement_t, prepared on each connection */
     int64_t next_try_ms;  /* earliest time of the next connection attempt */
+    int64_t last_try_ms;  /* time of the last failed connection attempt */
     int backoff_ms;
     char sqlstate[6];
 };
@@ -125,22 +130,61 @@ static int s_connect(kf_store_t *self)
     return 0;
 }
 
-int kf_store_ready(kf_store_t *self, kf_error_t *err)
+/* False when the server has closed the connection. A restart of the store
+   closes every connection; unnoticed, the next statement would fail (and
+   a client be told unavailable) although a new connection would serve it.
+   Reads what has arrived without waiting: the server's last words, then
+   the end of the stream. Only between transactions, when nothing else can
+   be in flight. */
+static bool s_alive(kf_store_t *self)
 {
-    if (self->conn && PQstatus(self->conn) == CONNECTION_OK)
+    if (PQtransactionStatus(self->conn) != PQTRANS_IDLE)
+        return true;
+    for (int i = 0; i < 2; i++)
+        if (PQconsumeInput(self->conn) == 0 || PQstatus(self->conn) != CONNECTION_OK) {
+            char *message = PQerrorMessage(self->conn);
+            size_t len = strcspn(message, "\n");
+            kf_warn("store.connection_lost", "statement=- error=\"%.*s\"",
+                    (int)(len > 200 ? 200 : len), message);
+            return false;
+        }
+    return true;
+}
+
+/* Connects unless connected; waiting says a request is waiting now, which
+   may try sooner than the back-off (S_WAITING_GAP_MS). */
+static int s_ready(kf_store_t *self, bool waiting, kf_error_t *err)
+{
+    if (self->conn && PQstatus(self->conn) == CONNECTION_OK && s_alive(self))
         return 0;
     s_disconnect(self);
     int64_t now = zclock_mono();
-    if (now < self->next_try_ms)
+    bool due = now >= self->next_try_ms || (waiting && now >= self->last_try_ms + S_WAITING_GAP_MS);
+    if (!due)
         return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
     if (s_connect(self) == 0) {
         self->backoff_ms = S_BACKOFF_MIN_MS;
+        self->next_try_ms = 0;
         return 0;
     }
+    /* Counted from the end of the attempt, which may have waited for its
+       connect_timeout. */
+    now = zclock_mono();
+    self->last_try_ms = now;
     self->next_try_ms = now + self->backoff_ms;
     self->backoff_ms =
         self->backoff_ms * 2 > S_BACKOFF_MAX_MS ? S_BACKOFF_MAX_MS : self->backoff_ms * 2;
     return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
+}
+
+int kf_store_ready(kf_store_t *self, kf_error_t *err)
+{
+    return s_ready(self, false, err);
+}
+
+int kf_store_ready_now(kf_store_t *self, kf_error_t *err)
+{
+    return s_ready(self, true, err);
 }
 
 int kf_store_wait(kf_store_t *self, int timeout_ms)

@@ -748,14 +748,16 @@ static void s_take(intake_t *self)
         kf_warn("request.bad", "code=%s field=%s", kf_err_name(req.err.code), req.err.field);
         s_refuse(self, &req, &req.err);
     } else if (strcmp(kf_env_type(req.env), "submit") == 0) {
+        /* A client waits: try the store at once rather than after the
+           idle back-off, which grows to 5 s while the store is down. */
         kf_error_t err = {0};
-        if (kf_store_ready(self->store, &err) != 0)
+        if (kf_store_ready_now(self->store, &err) != 0)
             s_refuse(self, &req, &err);
         else
             s_queue_submit(self, &req, arrived);
     } else {
         kf_error_t err = {0};
-        if (kf_store_ready(self->store, &err) != 0)
+        if (kf_store_ready_now(self->store, &err) != 0)
             s_refuse(self, &req, &err);
         else
             s_serve(self, &req);
