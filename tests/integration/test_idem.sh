@@ -8,6 +8,10 @@
 #    ticket, "(duplicate)", exit 0;
 #  - the same key with other content from the same person is conflict on
 #    field idem naming the ticket the key made, exit 1, nothing stored;
+#  - a ticket stored before migration 013 (no fingerprint) is compared on
+#    what it keeps;
+#  - two intakes receiving the same sender's key at once: one ticket, and
+#    the other a duplicate or a conflict naming it;
 #  - within one group commit (kefu_submit_batch called with a batch): the
 #    same rules between two items of the batch;
 #  - a burst through intake and approval.request over the wire
@@ -103,6 +107,50 @@ expect_rc 1 "agent.li reuses call-0007 with another summary"
 [[ $(q "SELECT count(*) FROM ticket") == "$before" ]] || it_fail "a conflicting submit stored a ticket"
 [[ $(q "SELECT count(*) FROM ticket WHERE idem_key = 'call-0007'") == 2 ]] ||
     it_fail "call-0007 made other than two tickets"
+
+# ---- tickets stored before migration 013 ------------------------------------------
+# They have no fingerprint: compared on what the ticket keeps (not the
+# owner's name, which is not kept per ticket).
+q "UPDATE ticket SET idem_fp = NULL WHERE no = '$T1'" >/dev/null
+run "$LI" submit "${LEAK[@]/张伟/张先生}" --idem call-0007
+expect_rc 0 "agent.li retries call-0007 on a ticket without fingerprint"
+[[ $OUT == "$T1 (duplicate)" ]] || it_fail "the retry of a ticket without fingerprint printed '$OUT'"
+run "$LI" submit "${LEAK[@]/#high/urgent}" --idem call-0007
+expect_rc 1 "agent.li reuses call-0007 on a ticket without fingerprint"
+grep -qF "already used for $T1" <<<"$ERR" || it_fail "no conflict naming $T1: $ERR"
+
+# ---- two intakes at once ------------------------------------------------------------
+# The same sender's key reaches two intake instances together: whichever
+# commits first makes the ticket; the other finds it (the same content: a
+# duplicate; other content: a conflict naming it), never a second ticket.
+it__pick_port
+it_start intake@2 KEFU_INTAKE_BIND=tcp://127.0.0.1:$IT__PORT KEFU_METRICS_PORT=0
+second=tcp://127.0.0.1:$IT__PORT
+it_wait_for "the second intake to answer" 30 kefu --endpoint "$second" tickets --limit 1
+for k in $(seq 1 12); do
+    a=$IT_DIR/race-$k-a b=$IT_DIR/race-$k-b
+    summary=(--summary "竞争 $k")
+    ((k % 2)) && other=(--summary "竞争 $k（另一件）") || other=("${summary[@]}")
+    KEFU_CERT=$LI kefu submit "${LEAK[@]:0:18}" "${summary[@]}" --idem "race-$k" >"$a" 2>&1 & pa=$!
+    KEFU_CERT=$LI kefu --endpoint "$second" submit "${LEAK[@]:0:18}" "${other[@]}" --idem "race-$k" \
+        >"$b" 2>&1 & pb=$!
+    ra=0 rb=0
+    wait $pa || ra=$?
+    wait $pb || rb=$?
+    no=$(q "SELECT no FROM ticket WHERE created_by = 'agent.li' AND idem_key = 'race-$k'")
+    [[ -n $no ]] || it_fail "race $k: no ticket"
+    if ((k % 2)); then
+        [[ "$ra$rb" == 01 || "$ra$rb" == 10 ]] || it_fail "race $k (other content): exits $ra $rb: $(cat "$a" "$b")"
+        grep -q "conflict.*$no" "$a" "$b" || it_fail "race $k: the loser is not told conflict naming $no: $(cat "$a" "$b")"
+    else
+        [[ "$ra$rb" == 00 ]] || it_fail "race $k (same content): exits $ra $rb: $(cat "$a" "$b")"
+        [[ $(sort "$a" "$b" | tr '\n' ' ') == "$no $no (duplicate) " ]] ||
+            it_fail "race $k: not one ticket and its duplicate: $(cat "$a" "$b")"
+    fi
+done
+[[ $(q "SELECT count(*) FROM ticket WHERE idem_key LIKE 'race-%'") == 12 ]] ||
+    it_fail "the races made other than one ticket per key"
+it_kill intake@2 TERM
 
 # ---- one group commit ------------------------------------------------------------
 # kefu_submit_batch as intake calls it (actors resolved): the same rules
