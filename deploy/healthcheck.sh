@@ -117,8 +117,9 @@ check_intake() {
     rm -rf "$dir"
     # 0 listed; 1 with "refused your certificate": intake's certificate check
     # looked the key up in the store and found nobody (ZAP status 400).
-    # Otherwise 1 is a failed handshake, 3 no answer or `unavailable` (status
-    # 500: the store cannot be reached), 4 a reply that does not decode.
+    # Otherwise 3 is no answer, `unavailable` (status 500: the store cannot be
+    # reached) or a handshake cut until the timeout (intake restarting, or the
+    # probe sealed for another server key), 4 a reply that does not decode.
     if [[ $rc == 0 ]] || [[ $rc == 1 && $out == *"refused your certificate"* ]]; then
         healthy "intake at $ep answered"
     fi

@@ -43,7 +43,8 @@ static const s_command_t s_commands[] = {
     {"admin", "operator tools on the store: import, import-owners, import-tickets", cmd_admin},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
     {"report", "the KPIs with their counts, by month or range; --chart FILE.svg", cmd_report},
-    {"approval", "approval request|show: open an approval on a ticket, see its trail", cmd_approval},
+    {"approval", "approval request|show: open an approval on a ticket, see its trail",
+     cmd_approval},
     {"approvals", "my pending approval steps, the nearest deadline first", cmd_approvals},
     {"approve", "approve ID: approve my step of an approval request", cmd_approve},
     {"reject", "reject ID --reason TEXT: reject my step of an approval request", cmd_reject},
@@ -67,9 +68,13 @@ static void s_help(FILE *out)
         fprintf(out, "  %-16s %s (default: %s)\n", s->name, s->help, s->def[0] ? s->def : "none");
     fprintf(out, "\nExit codes:\n"
                  "  0  done\n"
-                 "  1  refused by intake (not_found, forbidden, conflict, bad_value, ...)\n"
+                 "  1  refused by intake (not_found, forbidden, conflict, bad_value, ...), or\n"
+                 "     the certificate refused at the handshake (unknown_actor)\n"
                  "  2  usage error found before sending (bad option or argument)\n"
-                 "  3  temporary: no answer within the timeout, or `unavailable`; retry later\n"
+                 "  3  temporary: no answer within the timeout, `unavailable`, or a connection\n"
+                 "     closed during the secure handshake until the timeout (a daemon\n"
+                 "     restarting, or a certificate for another server); retry later with\n"
+                 "     the same --idem\n"
                  "  4  protocol error: a reply that does not decode\n\n"
                  "Errors go to stderr as \"kefu: CODE: message (field FIELD)\"; with --json an\n"
                  "{\"error\": {\"code\", \"message\", \"field\"}} object also goes to stdout.\n\n"

@@ -89,7 +89,9 @@ static void s_help(FILE *out)
             "Logs what an owner reported as a new ticket and prints its number on one line,\n"
             "followed by \" (duplicate)\" when intake had already logged this idempotency key.\n"
             "If intake does not answer in time the request is sent once more with the same\n"
-            "key (said on stderr), so a ticket is never logged twice.\n\n"
+            "key (said on stderr), so a ticket is never logged twice; if the connection drops\n"
+            "(intake restarting), it is sent again with the same key once a new one is up.\n"
+            "Exit 3 (temporary) means nothing was refused: run it again with the same --idem.\n\n"
             "Options:\n");
     fprintf(out, "  --kind K           what it is: ");
     s_names(out, kf_kinds, SUBMIT_HELP_INDENT + 13);
