@@ -28,6 +28,11 @@ int kf_phone_normalise(const char *raw, char out[KF_PHONE_MAX])
         digits += 3;
     else if (strncmp(digits, "0086", 4) == 0)
         digits += 4;
+    /* A second country code ('+86 0086 138…') is a typing slip, not a
+       landline: refusing it keeps a normalised number normalising to
+       itself, so an agent who types a stored number back finds its owner. */
+    if (digits != kept && strncmp(digits, "0086", 4) == 0)
+        return -1;
     size_t len = strlen(digits);
     if (len < 5 || len > 15)
         return -1;

@@ -28,7 +28,9 @@ static void test_normalise(void **state)
         {"123456789012345", NULL}, /* starts with 1: a mobile, 11 digits */
         {"138001380001", NULL},    /* 12 digits starting with 1 */
         {"+86 138001380001", NULL},
-        {"1380013800", NULL}, /* 10 digits starting with 1 */
+        {"1380013800", NULL},           /* 10 digits starting with 1 */
+        {"+86 0086 13800138000", NULL}, /* a country code twice */
+        {"0086 0086 13800138000", NULL},
         {"1234", NULL},
         {"1234567890123456", NULL},
         {"23800138000", NULL}, /* 11 digits not starting with 1 */
@@ -55,6 +57,14 @@ static void test_normalise(void **state)
     }
     char out[KF_PHONE_MAX];
     assert_int_equal(kf_phone_normalise(NULL, out), -1);
+    /* A normalised number normalises to itself. */
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char again[KF_PHONE_MAX];
+        if (!cases[i].want)
+            continue;
+        assert_int_equal(kf_phone_normalise(cases[i].want, again), 0);
+        assert_string_equal(again, cases[i].want);
+    }
 }
 
 static void test_mask(void **state)
