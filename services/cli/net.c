@@ -27,8 +27,9 @@ typedef enum {
     S_EV_REFUSED /* the daemon answered the handshake with a ZAP error; err says it */
 } s_event_t;
 
-/* Watches sock's handshakes: a daemon that refuses the certificate only
-   closes the connection, which would otherwise look like a dead daemon. */
+/* Watches sock's handshakes and disconnections: a refused certificate must
+   end the wait at once, a handshake cut short must not, and a request on a
+   connection that went down must be sent again when a new one is up. */
 static zsock_t *s_monitor(zsock_t *sock)
 {
     char endpoint[80];
