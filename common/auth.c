@@ -174,8 +174,9 @@ kf_auth_t *kf_auth_new(const kf_setting_t *table, const char *app_name)
     kf_error_t err = {0};
     zcert_t *cert = s_load(path, "daemons'", &err);
     if (!cert) {
-        fprintf(stderr, "%s: KEFU_CURVE_CERT=%s: %s (an operator creates it with: kefu admin "
-                        "server-cert --out FILE)\n",
+        fprintf(stderr,
+                "%s: KEFU_CURVE_CERT=%s: %s (an operator creates it with: kefu admin "
+                "server-cert --out FILE)\n",
                 app_name, path, err.message);
         return NULL;
     }
@@ -226,7 +227,8 @@ void kf_auth_prepare(kf_store_t *store)
 int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, kf_error_t *err)
 {
     if (!key || !*key)
-        return kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert", "the request came without a certificate");
+        return kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert",
+                            "the request came without a certificate");
     const char *params[] = {key};
     PGresult *res = kf_store_exec(store, "kf_key_actor", 1, params, err);
     if (!res)
