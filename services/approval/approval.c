@@ -70,16 +70,19 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(store, "open",
                        "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
                        "$7::date, $8, $9)");
-    kf_store_statement(store, "decide",
-                       "SELECT * FROM kefu_approval_decide($1, $2::bigint, $3::bigint, $4, $5, $6, $7)");
+    kf_store_statement(
+        store, "decide",
+        "SELECT * FROM kefu_approval_decide($1, $2::bigint, $3::bigint, $4, $5, $6, $7)");
     kf_store_statement(store, "advance",
                        "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
     kf_store_statement(store, "flag_risk",
                        "SELECT * FROM kefu_approval_flag_risk($1::bigint, $2::bigint, $3, $4)");
     kf_store_statement(store, "remind_due", "SELECT * FROM kefu_approval_remind_due($1::int, $2)");
-    kf_store_statement(store, "timeout_due", "SELECT * FROM kefu_approval_timeout_due($1::int, $2)");
-    kf_store_statement(store, "delegate_set",
-                       "SELECT * FROM kefu_delegate_set($1, $2, kefu_ts($3::bigint), kefu_ts($4::bigint))");
+    kf_store_statement(store, "timeout_due",
+                       "SELECT * FROM kefu_approval_timeout_due($1::int, $2)");
+    kf_store_statement(
+        store, "delegate_set",
+        "SELECT * FROM kefu_delegate_set($1, $2, kefu_ts($3::bigint), kefu_ts($4::bigint))");
     kf_store_statement(store, "delegate_clear", "SELECT * FROM kefu_delegate_clear($1)");
     /* My pending steps (mine, or of someone who named me delegate for
        now), the nearest deadline first. */
@@ -87,7 +90,8 @@ static void s_prepare(kf_store_t *store)
         store, "list",
         "SELECT s.id, s.request_id, t.no, t.summary, r.request_type, r.amount_fen, s.stage, "
         "s.label, CASE WHEN s.assigned_to <> $1 THEN s.assigned_to ELSE s.acting_for END, "
-        "kefu_ms(s.deadline_at), floor(extract(epoch FROM s.deadline_at - clock_timestamp()))::bigint, "
+        "kefu_ms(s.deadline_at), floor(extract(epoch FROM s.deadline_at - "
+        "clock_timestamp()))::bigint, "
         "kefu_ms(r.promised_at), kefu_ms(s.assigned_at), r.policy_id, s.assigned_to "
         "FROM approval_step s JOIN approval_request r ON r.id = s.request_id "
         "JOIN ticket t ON t.id = r.ticket_id WHERE s.status = 'pending' AND (s.assigned_to = $1 "
@@ -96,7 +100,8 @@ static void s_prepare(kf_store_t *store)
         "ORDER BY s.deadline_at NULLS LAST, s.id LIMIT $2::int");
     kf_store_statement(
         store, "show_request",
-        "SELECT r.id, t.no, t.summary, r.request_type, r.amount_fen, r.reason, r.promised_date::text, "
+        "SELECT r.id, t.no, t.summary, r.request_type, r.amount_fen, r.reason, "
+        "r.promised_date::text, "
         "kefu_ms(r.promised_at), r.policy_id, r.status, r.stage, r.requested_by, "
         "kefu_ms(r.requested_at), kefu_ms(r.completed_at), kefu_ms(r.at_risk_at), "
         "CASE WHEN r.completed_at IS NOT NULL THEN "
@@ -109,9 +114,10 @@ static void s_prepare(kf_store_t *store)
         "kefu_ms(s.deadline_at), kefu_ms(s.reminded_at), s.outcome, s.decided_by, s.on_behalf_of, "
         "kefu_ms(s.decided_at), left(s.comment, 300) FROM approval_step s "
         "WHERE s.request_id = $1::bigint ORDER BY s.stage, s.step LIMIT $2::int");
-    kf_store_statement(store, "overdue",
-                       "SELECT count(*) FROM (SELECT 1 FROM approval_step WHERE status = 'pending' "
-                       "AND deadline_at <= clock_timestamp() - interval '1 second' LIMIT $1::int) d");
+    kf_store_statement(
+        store, "overdue",
+        "SELECT count(*) FROM (SELECT 1 FROM approval_step WHERE status = 'pending' "
+        "AND deadline_at <= clock_timestamp() - interval '1 second' LIMIT $1::int) d");
     kf_store_statement(store, "policies",
                        "SELECT coalesce(string_agg(format('%s=%s', request_type, n), ' '), 'none') "
                        "FROM (SELECT request_type, count(*) AS n FROM approval_policy WHERE active "
@@ -158,8 +164,8 @@ static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_
     for (int i = 0; i < PQntuples(res); i++) {
         if (!PQgetisnull(res, i, O_CODE)) {
             kf_err_t code = kf_err_from_name(PQgetvalue(res, i, O_CODE));
-            kf_error_set(err, code == KF_E_COUNT ? KF_E_INTERNAL : code, PQgetvalue(res, i, O_FIELD),
-                         "%s", PQgetvalue(res, i, O_MESSAGE));
+            kf_error_set(err, code == KF_E_COUNT ? KF_E_INTERNAL : code,
+                         PQgetvalue(res, i, O_FIELD), "%s", PQgetvalue(res, i, O_MESSAGE));
             PQclear(res);
             return -1;
         }
@@ -204,9 +210,9 @@ static int64_t s_int(const json_t *obj, const char *key)
 static int s_settle_stage(approval_t *self, const json_t *stage, kf_error_t *err)
 {
     const char *rule = json_string_value(json_object_get(stage, "rule"));
-    rules_outcome_t outcome =
-        rules_stage_outcome(rule ? rule : "", (int)s_int(stage, "quorum"), (int)s_int(stage, "total"),
-                            (int)s_int(stage, "approved"), (int)s_int(stage, "rejected"));
+    rules_outcome_t outcome = rules_stage_outcome(
+        rule ? rule : "", (int)s_int(stage, "quorum"), (int)s_int(stage, "total"),
+        (int)s_int(stage, "approved"), (int)s_int(stage, "rejected"));
     if (outcome == RULES_PENDING)
         return 0;
     char request[24], number[16];
@@ -263,8 +269,8 @@ static int s_transact(approval_t *self, const char *name, int nparams, const cha
 {
     int events = -1;
     if (kf_store_begin(self->store, err) == 0 &&
-        (events = s_call(self, name, nparams, params, reply, err)) >= 0 && s_settle(self, err) == 0 &&
-        kf_store_commit(self->store, err) == 0) {
+        (events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
+        s_settle(self, err) == 0 && kf_store_commit(self->store, err) == 0) {
         s_outbox_publish(self);
         return events;
     }
@@ -366,10 +372,10 @@ static int s_decide(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_er
 static int s_list(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
     static const s_col_t cols[] = {
-        {"step", 'i'},        {"request", 'i'},   {"ticket", 's'},       {"summary", 's'},
-        {"type", 's'},        {"amount_fen", 'i'}, {"stage", 'i'},       {"label", 's'},
+        {"step", 'i'},         {"request", 'i'},     {"ticket", 's'},      {"summary", 's'},
+        {"type", 's'},         {"amount_fen", 'i'},  {"stage", 'i'},       {"label", 's'},
         {"on_behalf_of", 's'}, {"deadline_at", 'i'}, {"time_left_s", 'i'}, {"promised_at", 'i'},
-        {"assigned_at", 'i'}, {"policy", 's'},       {"assigned_to", 's'}};
+        {"assigned_at", 'i'},  {"policy", 's'},      {"assigned_to", 's'}};
     int64_t limit;
     char actor[65], limit_text[16];
     if (areq_parse_list(kf_env_body(req->env), &limit, err) != 0 ||
@@ -389,16 +395,16 @@ static int s_list(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
 static int s_show(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
     static const s_col_t request_cols[] = {
-        {"request", 'i'},      {"ticket", 's'},      {"summary", 's'},      {"type", 's'},
-        {"amount_fen", 'i'},   {"reason", 's'},      {"promised", 's'},     {"promised_at", 'i'},
-        {"policy", 's'},       {"status", 's'},      {"stage", 'i'},        {"requested_by", 's'},
-        {"requested_at", 'i'}, {"completed_at", 'i'}, {"at_risk_at", 'i'},  {"cycle_ms", 'i'},
+        {"request", 'i'},      {"ticket", 's'},       {"summary", 's'},    {"type", 's'},
+        {"amount_fen", 'i'},   {"reason", 's'},       {"promised", 's'},   {"promised_at", 'i'},
+        {"policy", 's'},       {"status", 's'},       {"stage", 'i'},      {"requested_by", 's'},
+        {"requested_at", 'i'}, {"completed_at", 'i'}, {"at_risk_at", 'i'}, {"cycle_ms", 'i'},
         {"owner", 's'}};
     static const s_col_t step_cols[] = {
-        {"step", 'i'},        {"stage", 'i'},       {"order", 'i'},        {"label", 's'},
-        {"approver", 's'},    {"status", 's'},      {"assigned_to", 's'},  {"acting_for", 's'},
-        {"moved_from", 's'},  {"moves", 'i'},       {"assigned_at", 'i'},  {"deadline_at", 'i'},
-        {"reminded_at", 'i'}, {"outcome", 's'},     {"decided_by", 's'},   {"on_behalf_of", 's'},
+        {"step", 'i'},        {"stage", 'i'},   {"order", 'i'},       {"label", 's'},
+        {"approver", 's'},    {"status", 's'},  {"assigned_to", 's'}, {"acting_for", 's'},
+        {"moved_from", 's'},  {"moves", 'i'},   {"assigned_at", 'i'}, {"deadline_at", 'i'},
+        {"reminded_at", 'i'}, {"outcome", 's'}, {"decided_by", 's'},  {"on_behalf_of", 's'},
         {"decided_at", 'i'},  {"comment", 's'}};
     int64_t request;
     char actor[65], id[24], limit[16];
@@ -475,7 +481,7 @@ static void s_serve(approval_t *self, kf_request_t *req)
     int64_t start = zclock_usecs();
     kf_health_in(self->health, type, 1);
     kf_body_t *reply = kf_body_new();
-    int rc = kf_store_ready(self->store, &err) == 0 ? s_dispatch(self, req, reply, &err) : -1;
+    int rc = kf_store_ready_now(self->store, &err) == 0 ? s_dispatch(self, req, reply, &err) : -1;
     if (rc == 0) {
         kf_reply_ok(self->clients, req, S_SRC, &reply);
         if (strcmp(type, "approval.decide") == 0)
@@ -592,8 +598,10 @@ int approval_run(approval_t *self)
             self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
         int64_t wait = self->next_scan - zclock_mono();
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
-        void *which = zpoller_wait(
-            poller, kf_health_wait_ms(self->health, (int)(wait < 0 ? 0 : wait > 50 ? 50 : wait)));
+        void *which =
+            zpoller_wait(poller, kf_health_wait_ms(self->health, (int)(wait < 0    ? 0
+                                                                       : wait > 50 ? 50
+                                                                                   : wait)));
         if (which == self->clients)
             s_take_requests(self);
         else

@@ -474,7 +474,7 @@ typedef struct {
 static PGresult *s_exec(kf_store_t *store, const char *name, int n, const char *const *params,
                         kf_error_t *err)
 {
-    if (kf_store_ready(store, err) != 0)
+    if (kf_store_ready_now(store, err) != 0)
         return NULL;
     return kf_store_exec(store, name, n, params, err);
 }

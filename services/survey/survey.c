@@ -301,8 +301,8 @@ static void s_observe(kf_health_t *health, void *arg)
 /* ---- requests ------------------------------------------------------------ */
 
 /* Serves one decoded request into reply; returns 0 or -1 with err. */
-static int s_dispatch(survey_t *self, const char *type, const char *key,
-                      const msgpack_object *body, kf_body_t *reply, kf_error_t *err)
+static int s_dispatch(survey_t *self, const char *type, const char *key, const msgpack_object *body,
+                      kf_body_t *reply, kf_error_t *err)
 {
     char actor[SREQ_ACTOR_MAX + 1], role[16];
     if (strcmp(type, "survey.campaign") != 0 && strcmp(type, "survey.show") != 0 &&
@@ -371,7 +371,7 @@ static void s_serve(survey_t *self, kf_request_t *req)
     int64_t start = zclock_usecs();
     kf_health_in(self->health, type, 1);
     kf_body_t *reply = kf_body_new();
-    int rc = kf_store_ready(self->store, &err) == 0
+    int rc = kf_store_ready_now(self->store, &err) == 0
                  ? s_dispatch(self, type, req->key, kf_env_body(req->env), reply, &err)
                  : -1;
     if (rc == 0)
@@ -401,7 +401,8 @@ typedef struct {
 static void s_answer_group(survey_t *self, s_pending_t *group, int count)
 {
     kf_error_t err = {0};
-    bool failed = kf_store_ready(self->store, &err) != 0 || kf_store_begin(self->store, &err) != 0;
+    bool failed =
+        kf_store_ready_now(self->store, &err) != 0 || kf_store_begin(self->store, &err) != 0;
     bool written = false;
     for (int i = 0; i < count && !failed; i++) {
         s_pending_t *p = &group[i];
@@ -425,7 +426,7 @@ static void s_answer_group(survey_t *self, s_pending_t *group, int count)
             kf_body_destroy(&p->reply);
             p->reply = kf_body_new();
             memset(&p->err, 0, sizeof p->err);
-            p->rc = kf_store_ready(self->store, &p->err) == 0
+            p->rc = kf_store_ready_now(self->store, &p->err) == 0
                         ? answers_record(self->store, &p->answer, p->reply, self->outbox, S_SRC,
                                          &p->err)
                         : -1;
@@ -462,7 +463,7 @@ static void s_take_requests(survey_t *self)
         kf_health_in(self->health, "survey.answer", 1);
         p->rc = sreq_parse_answer(kf_env_body(req.env), &p->answer, &p->err);
         if (p->rc == 0)
-            p->rc = kf_store_ready(self->store, &p->err) == 0
+            p->rc = kf_store_ready_now(self->store, &p->err) == 0
                         ? kf_auth_actor(self->store, req.key, p->answer.actor, NULL, &p->err)
                         : -1;
         p->parsed = p->rc == 0;
