@@ -152,7 +152,8 @@ static const s_spec_t s_specs[] = {
       {"promised_at", F_INT, false, S_MS},
       {"projected_at", F_INT, false, S_MS},
       {"reason", F_STR, false, 500}},
-     {S_COMMON, S_APPROVAL, "promised", "projected", "reason", NULL}},
+     {S_COMMON, S_APPROVAL, "promised", "projected", "late", "outlook", "ticket_owner", "reason",
+      NULL}},
     {"approval.completed",
      "owner",
      {{"request", F_INT, true, S_MS},
@@ -350,6 +351,9 @@ static const s_word_t s_words[] = {
     {"rejected", "已驳回", "rejected"},
     {"delegate", "转交代理人", "passed to the delegate"},
     {"escalate", "上报上级", "escalated to the manager"},
+    {"fallback", "转交政策指定的后备审批人", "passed to the policy's fallback approver"},
+    {"admin", "转交审批管理员", "passed to the approval administrator"},
+    {"reassign", "改派", "reassigned"},
     {NULL, NULL, NULL}};
 
 /* code in words of lang; unknown codes stay as they are. */
@@ -432,25 +436,88 @@ void rules_format_amount(int64_t fen, char *buf, size_t size)
     snprintf(buf + used, size - used, ".%02" PRId64, (fen < 0 ? -fen : fen) % 100);
 }
 
-/* A duration in ms as "3d 4h 5m" (or "4h 5m", "5m"). */
-static void s_var_duration(rule_vars_t *out, const char *name, const json_t *value)
+/* A duration of ms >= 0 in lang: "3d 4h 5m" (or "4h 5m", "5m"), in
+   Chinese "3天4小时5分钟" (or "4小时5分钟", "5分钟"). */
+static void s_format_duration(int64_t ms, const char *lang, char *buf, size_t size)
+{
+    bool en = strcmp(lang, "en") == 0;
+    const char *day = en ? "d " : "天", *hour = en ? "h " : "小时", *minute = en ? "m" : "分钟";
+    int64_t m = ms / 60000;
+    int64_t d = m / 1440, h = m / 60 % 24;
+    if (d > 0)
+        snprintf(buf, size, "%" PRId64 "%s%" PRId64 "%s%" PRId64 "%s", d, day, h, hour, m % 60,
+                 minute);
+    else if (h > 0)
+        snprintf(buf, size, "%" PRId64 "%s%" PRId64 "%s", h, hour, m % 60, minute);
+    else
+        snprintf(buf, size, "%" PRId64 "%s", m % 60, minute);
+}
+
+static void s_var_duration(rule_vars_t *out, const char *name, const json_t *value,
+                           const char *lang)
 {
     char text[48] = "";
-    if (json_is_integer(value) && json_integer_value(value) >= 0) {
-        int64_t m = (int64_t)json_integer_value(value) / 60000;
-        int64_t d = m / 1440, h = m / 60 % 24;
-        if (d > 0)
-            snprintf(text, sizeof text, "%" PRId64 "d %" PRId64 "h %" PRId64 "m", d, h, m % 60);
-        else if (h > 0)
-            snprintf(text, sizeof text, "%" PRId64 "h %" PRId64 "m", h, m % 60);
-        else
-            snprintf(text, sizeof text, "%" PRId64 "m", m % 60);
-    }
+    if (json_is_integer(value) && json_integer_value(value) >= 0)
+        s_format_duration((int64_t)json_integer_value(value), lang, text, sizeof text);
     s_var_copy(out, name, text);
 }
 
+/* The date promised to the homeowner, YYYY-MM-DD: the event's `promised`
+   when it has one, else the day promised_at ends (promised_at is the
+   next local midnight, so the day of the millisecond before it). */
+static void s_var_promised(rule_vars_t *out, const json_t *body)
+{
+    const char *given = json_string_value(json_object_get(body, "promised"));
+    char text[16] = "";
+    int64_t end = s_ms(body, "promised_at", 0);
+    if (given && strlen(given) == 10 && strspn(given, "0123456789-") == 10 && given[4] == '-' &&
+        given[7] == '-')
+        snprintf(text, sizeof text, "%s", given);
+    else if (end > 0) {
+        time_t t = (time_t)((end - 1) / 1000);
+        struct tm local;
+        if (!localtime_r(&t, &local) || strftime(text, sizeof text, "%Y-%m-%d", &local) == 0)
+            text[0] = '\0';
+    }
+    s_var_copy(out, "promised", text);
+}
+
+/* approval.at_risk in words of lang: when the remaining steps' deadlines
+   would end and how long after the promised date (`outlook`, `late`), or,
+   with no such time (a step past its deadline with no one to move it
+   to), that the request is stalled. */
+static void s_var_outlook(rule_vars_t *out, const json_t *body, const char *lang)
+{
+    bool en = strcmp(lang, "en") == 0;
+    int64_t projected = s_ms(body, "projected_at", 0), promised = s_ms(body, "promised_at", 0);
+    char text[400], when[32], late[48] = "";
+    if (projected > 0) {
+        rules_format_time(projected, when, sizeof when);
+        if (promised > 0 && projected > promised)
+            s_format_duration(projected - promised, lang, late, sizeof late);
+        if (late[0])
+            snprintf(text, sizeof text,
+                     en ? "By the deadlines of its remaining steps it would complete only at %s, "
+                          "%s after the promised date."
+                        : "按剩余步骤的期限推算，最晚将于 %s 才能完成，比承诺日期晚 %s。",
+                     when, late);
+        else
+            snprintf(text, sizeof text,
+                     en ? "By the deadlines of its remaining steps it would complete only at %s."
+                        : "按剩余步骤的期限推算，最晚将于 %s 才能完成。",
+                     when);
+    } else
+        snprintf(text, sizeof text, "%s",
+                 en ? "A step passed its deadline and has no one to move it to: the request "
+                      "is stalled."
+                    : "有步骤已过处理期限且无人可转交，审批已停滞。");
+    s_var_copy(out, "outlook", text);
+    s_var_copy(out, "late", late);
+}
+
 /* The placeholders of the approval events (the request's own facts). */
-static void s_approval_vars(rule_vars_t *out, const json_t *body, const char *lang)
+static void s_approval_vars(rule_vars_t *out, const char *type, const json_t *body,
+                            const char *lang)
 {
     s_var_int(out, "request", json_object_get(body, "request"));
     s_var(out, "label", json_string_value(json_object_get(body, "label")));
@@ -461,11 +528,15 @@ static void s_approval_vars(rule_vars_t *out, const json_t *body, const char *la
         rules_format_amount((int64_t)json_integer_value(fen), amount, sizeof amount);
     s_var_copy(out, "amount", amount);
     s_var_time(out, "deadline", s_ms(body, "deadline_at", 0));
-    s_var_time(out, "promised", s_ms(body, "promised_at", 0));
+    s_var_promised(out, body);
     s_var_time(out, "projected", s_ms(body, "projected_at", 0));
+    if (strcmp(type, "approval.at_risk") == 0) {
+        s_var_outlook(out, body, lang);
+        s_var(out, "ticket_owner", json_string_value(json_object_get(body, "owner")));
+    }
     s_var(out, "outcome", s_word(json_string_value(json_object_get(body, "outcome")), lang));
     s_var(out, "action", s_word(json_string_value(json_object_get(body, "action")), lang));
-    s_var_duration(out, "cycle", json_object_get(body, "cycle_ms"));
+    s_var_duration(out, "cycle", json_object_get(body, "cycle_ms"), lang);
 }
 
 void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const rule_ctx_t *ctx,
@@ -511,5 +582,5 @@ void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const ru
     const char *reason = json_string_value(json_object_get(body, "reason"));
     s_var(out, "reason", strcmp(type, "ticket.escalated") == 0 ? s_word(reason, lang) : reason);
     if (strncmp(type, "approval.", 9) == 0)
-        s_approval_vars(out, body, lang);
+        s_approval_vars(out, type, body, lang);
 }
