@@ -26,6 +26,8 @@
 #define S_DUTY_BUDGET_MS 200 /* longest the scan holds up requests */
 #define S_OVERDUE_CAP 100000 /* the overdue gauge counts at most this many */
 #define S_SHOW_STEPS 100     /* steps shown by approval.show (the reply's frame is 64 KiB) */
+#define S_SHOW_TRAIL 32      /* latest reminders and moves shown per step */
+#define S_SHOW_BUDGET (KF_MAX_FRAME - 8 * 1024) /* bytes of approval.show's steps */
 
 const kf_setting_t approval_settings[] = {
     KF_SETTINGS_COMMON,
@@ -112,8 +114,30 @@ static void s_prepare(kf_store_t *store)
         "SELECT s.id, s.stage, s.step, s.label, s.approver, s.status, s.assigned_to, s.acting_for, "
         "nullif(array_to_string(s.moved_from, ','), ''), s.moves, kefu_ms(s.assigned_at), "
         "kefu_ms(s.deadline_at), kefu_ms(s.reminded_at), s.outcome, s.decided_by, s.on_behalf_of, "
-        "kefu_ms(s.decided_at), left(s.comment, 300) FROM approval_step s "
+        "kefu_ms(s.decided_at), left(s.comment, 300), kefu_ms(s.remind_at) FROM approval_step s "
         "WHERE s.request_id = $1::bigint ORDER BY s.stage, s.step LIMIT $2::int");
+    /* What happened to the request's steps on the way, from the outbox:
+       each reminder and each move (whatever moved it: a deadline, a
+       fallback, an administrator, a reassignment), at most $2 a step, the
+       latest, oldest first, with how many there were in all. The ticket's
+       number (event.corr, indexed) narrows the events to read. */
+    kf_store_statement(
+        store, "show_trail",
+        "SELECT x.step, x.at_ms, x.what, x.action, x.from_id, x.to_id, x.reason, x.by_id, "
+        "x.deadline_ms, x.total FROM (SELECT (e.body->>'step')::bigint AS step, "
+        "CASE WHEN jsonb_typeof(e.body->'reminded_at') = 'number' "
+        "THEN (e.body->>'reminded_at')::bigint ELSE kefu_ms(e.at) END AS at_ms, CASE e.type WHEN "
+        "'approval.step_reminded' THEN 'reminded' "
+        "ELSE 'moved' END AS what, e.body->>'action' AS action, e.body->>'from' AS from_id, "
+        "e.body->>'to' AS to_id, left(e.body->>'reason', 100) AS reason, e.body->>'by' AS by_id, "
+        "CASE WHEN jsonb_typeof(e.body->'deadline_at') = 'number' "
+        "THEN (e.body->>'deadline_at')::bigint END AS deadline_ms, e.at, e.seq, "
+        "row_number() OVER (PARTITION BY e.body->>'step' ORDER BY e.at DESC, e.seq DESC) AS n, "
+        "count(*) OVER (PARTITION BY e.body->>'step') AS total "
+        "FROM approval_request r JOIN ticket t ON t.id = r.ticket_id JOIN event e ON e.corr = t.no "
+        "AND e.type IN ('approval.step_reminded', 'approval.step_escalated') "
+        "AND e.body->>'request' = r.id::text AND jsonb_typeof(e.body->'step') = 'number' "
+        "WHERE r.id = $1::bigint) x WHERE x.n <= $2::int ORDER BY x.step, x.at, x.seq");
     kf_store_statement(
         store, "overdue",
         "SELECT count(*) FROM (SELECT 1 FROM approval_step WHERE status = 'pending' "
@@ -392,6 +416,88 @@ static int s_list(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
     return 0;
 }
 
+/* Bytes row's columns [first, first + ncols) add to a reply, over-estimated
+   (each value's text and key with msgpack's headers), so that a reply
+   built within a budget stays within the frame. */
+static size_t s_row_bytes(const PGresult *res, int row, int first, const s_col_t *cols, int ncols)
+{
+    size_t bytes = 8;
+    for (int c = 0; c < ncols; c++)
+        if (!PQgetisnull(res, row, first + c))
+            bytes += strlen(cols[c].key) + (size_t)PQgetlength(res, row, first + c) + 12;
+    return bytes;
+}
+
+/* Columns of show_trail after the step's id (column 0); column 9 is the
+   step's count of entries in all. */
+static const s_col_t s_trail_cols[] = {{"at", 'i'},   {"what", 's'},       {"action", 's'},
+                                       {"from", 's'}, {"to", 's'},         {"reason", 's'},
+                                       {"by", 's'},   {"deadline_at", 'i'}};
+#define S_TRAIL_NCOLS 8
+
+/* The trail entries of one step (rows [from, to) of trail), as many of
+   the latest as fit in the room left, as `trail` and `trail_omitted`. */
+static void s_show_trail(kf_body_t *body, const PGresult *trail, int from, int to, size_t *room)
+{
+    int first = to;
+    while (first > from) {
+        size_t bytes = s_row_bytes(trail, first - 1, 1, s_trail_cols, S_TRAIL_NCOLS);
+        if (bytes > *room)
+            break;
+        *room -= bytes;
+        first--;
+    }
+    kf_body_t *items[S_SHOW_TRAIL];
+    int count = 0;
+    for (int i = first; i < to && count < S_SHOW_TRAIL; i++) {
+        kf_body_t *item = kf_body_new();
+        for (int c = 0; c < S_TRAIL_NCOLS; c++) {
+            if (PQgetisnull(trail, i, c + 1))
+                continue;
+            const char *value = PQgetvalue(trail, i, c + 1);
+            if (s_trail_cols[c].kind == 'i')
+                kf_body_int(item, s_trail_cols[c].key, strtoll(value, NULL, 10));
+            else
+                kf_body_str(item, s_trail_cols[c].key, value);
+        }
+        items[count++] = item;
+    }
+    kf_body_array(body, "trail", items, (size_t)count);
+    int64_t total = from < to ? strtoll(PQgetvalue(trail, from, 9), NULL, 10) : 0;
+    if (total > count)
+        kf_body_int(body, "trail_omitted", total - count);
+}
+
+/* The steps of approval.show, each with its trail (reminders and moves),
+   as many as fit in S_SHOW_BUDGET bytes; `steps_omitted` counts the rest. */
+static void s_show_steps(kf_body_t *reply, const PGresult *steps, const s_col_t *cols, int ncols,
+                         const PGresult *trail)
+{
+    int count = PQntuples(steps), shown = 0, rows = PQntuples(trail);
+    size_t room = S_SHOW_BUDGET;
+    kf_body_t **items = (kf_body_t **)zmalloc(sizeof(kf_body_t *) * (size_t)(count ? count : 1));
+    for (; shown < count; shown++) {
+        size_t bytes = s_row_bytes(steps, shown, 0, cols, ncols) + 32;
+        if (bytes > room)
+            break;
+        room -= bytes;
+        items[shown] = s_row_body(steps, shown, cols, ncols);
+        const char *step = PQgetvalue(steps, shown, 0);
+        int from = 0;
+        while (from < rows && strcmp(PQgetvalue(trail, from, 0), step) != 0)
+            from++;
+        int to = from;
+        while (to < rows && strcmp(PQgetvalue(trail, to, 0), step) == 0)
+            to++;
+        s_show_trail(items[shown], trail, from, to, &room);
+    }
+    kf_body_array(reply, "steps", items, (size_t)shown);
+    kf_body_int(reply, "count", shown);
+    if (shown < count)
+        kf_body_int(reply, "steps_omitted", count - shown);
+    free(items);
+}
+
 static int s_show(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
     static const s_col_t request_cols[] = {
@@ -405,7 +511,7 @@ static int s_show(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
         {"approver", 's'},    {"status", 's'},  {"assigned_to", 's'}, {"acting_for", 's'},
         {"moved_from", 's'},  {"moves", 'i'},   {"assigned_at", 'i'}, {"deadline_at", 'i'},
         {"reminded_at", 'i'}, {"outcome", 's'}, {"decided_by", 's'},  {"on_behalf_of", 's'},
-        {"decided_at", 'i'},  {"comment", 's'}};
+        {"decided_at", 'i'},  {"comment", 's'}, {"remind_at", 'i'}};
     int64_t request;
     char actor[65], id[24], limit[16];
     if (areq_parse_show(kf_env_body(req->env), &request, err) != 0 ||
@@ -428,7 +534,16 @@ static int s_show(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
     res = kf_store_exec(self->store, "show_steps", 2, params, err);
     if (!res)
         return -1;
-    s_rows_array(reply, "steps", res, step_cols, 18, -1);
+    char per_step[16];
+    snprintf(per_step, sizeof per_step, "%d", S_SHOW_TRAIL);
+    const char *trail_params[] = {id, per_step};
+    PGresult *trail = kf_store_exec(self->store, "show_trail", 2, trail_params, err);
+    if (!trail) {
+        PQclear(res);
+        return -1;
+    }
+    s_show_steps(reply, res, step_cols, 19, trail);
+    PQclear(trail);
     PQclear(res);
     return 0;
 }

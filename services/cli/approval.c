@@ -261,9 +261,13 @@ static const struct option s_show_options[] = {ARGS_GLOBAL_OPTIONS};
 static void s_show_help(FILE *out)
 {
     fprintf(out, "Usage: kefu approval show ID\n\n"
-                 "Approval request ID with its whole trail: every step of every stage, who it\n"
-                 "was assigned to and moved to at a deadline, who decided it, on whose behalf,\n"
-                 "when, and with which comment.\n\n");
+                 "Approval request ID with its whole trail: every step of every stage with\n"
+                 "its approver; each reminder (when, to whom) and each move (when, from whom to\n"
+                 "whom, why: a deadline passed to the delegate, the manager, the fallback\n"
+                 "approver or the administrator, or reassigned by someone with a reason); the\n"
+                 "current assignee, deadline and reminder time; and the decision (by whom, on\n"
+                 "whose behalf, when, with which comment). Times are in TZ (default\n"
+                 "Asia/Shanghai); --json prints the reply.\n\n");
     args_global_help(out);
 }
 
@@ -311,30 +315,95 @@ static void s_show_head(const msgpack_object *a)
         out_field("at risk since", s_time(a, "at_risk_at", buf, sizeof buf));
 }
 
-/* One row of the trail. */
-static void s_show_row(table_t *table, const msgpack_object *s)
+/* What a move did, in words: "escalated to the manager". */
+static const char *s_move_words(const char *action)
 {
-    char stage[24] = "", label[128], assigned[A_TEXT_MAX], status[24], by[72], behalf[72],
-         when[32], comment[A_TEXT_MAX], moved[A_TEXT_MAX];
-    int64_t n;
-    if (call_int(s, "stage", &n))
-        snprintf(stage, sizeof stage, "%lld", (long long)n);
-    s_str(s, "assigned_to", assigned, sizeof assigned);
-    if (s_str(s, "moved_from", moved, sizeof moved)[0]) {
-        char path[A_TEXT_MAX];
-        snprintf(path, sizeof path, "%.400s > %.400s", moved, assigned);
-        snprintf(assigned, sizeof assigned, "%s", path);
-    } else if (!assigned[0])
-        s_str(s, "approver", assigned, sizeof assigned);
-    const char *cells[] = {stage,
-                           s_str(s, "label", label, sizeof label),
-                           assigned,
-                           s_str(s, "status", status, sizeof status),
-                           s_str(s, "decided_by", by, sizeof by),
-                           s_str(s, "on_behalf_of", behalf, sizeof behalf),
-                           s_time(s, "decided_at", when, sizeof when),
-                           s_str(s, "comment", comment, sizeof comment)};
-    table_add(table, cells);
+    static const struct {
+        const char *action, *words;
+    } words[] = {{"delegate", "passed to the delegate"},
+                 {"escalate", "escalated to the manager"},
+                 {"fallback", "passed to the policy's fallback approver"},
+                 {"admin", "passed to the approval administrator"},
+                 {"reassign", "reassigned"}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(words[i].action, action) == 0)
+            return words[i].words;
+    return action;
+}
+
+/* One line of a step's trail: a reminder or a move. */
+static void s_show_trail_line(const msgpack_object *t)
+{
+    char at[32], what[16], to[72], from[72], action[24], reason[A_TEXT_MAX], by[72], due[32];
+    s_time(t, "at", at, sizeof at);
+    s_time(t, "deadline_at", due, sizeof due);
+    s_str(t, "to", to, sizeof to);
+    if (strcmp(s_str(t, "what", what, sizeof what), "reminded") == 0) {
+        printf("  %-9s %s  %s%s%s%s\n", "reminded", at, to, due[0] ? " (due " : "", due,
+               due[0] ? ")" : "");
+        return;
+    }
+    s_str(t, "action", action, sizeof action);
+    s_str(t, "reason", reason, sizeof reason);
+    s_str(t, "by", by, sizeof by);
+    char why[A_TEXT_MAX + 160];
+    if (strcmp(reason, "deadline") == 0)
+        snprintf(why, sizeof why, "deadline passed, %s", s_move_words(action));
+    else
+        snprintf(why, sizeof why, "%s%s%s%s%s%s", s_move_words(action), by[0] ? " by " : "", by,
+                 reason[0] ? ": \"" : "", reason, reason[0] ? "\"" : "");
+    printf("  %-9s %s  %s -> %s (%s)%s%s\n", "moved", at, s_str(t, "from", from, sizeof from), to,
+           why, due[0] ? "; new deadline " : "", due);
+}
+
+/* One step: its state, what happened to it (reminders, moves), its
+   deadline and reminder, and the decision. */
+static void s_show_step(const msgpack_object *s, int64_t now)
+{
+    char label[128], status[24], who[72], buf[A_TEXT_MAX], when[32], behalf[72];
+    int64_t stage = 0, id = 0, moves = 0, deadline, decided = 0, remind, omitted;
+    call_int(s, "stage", &stage);
+    call_int(s, "step", &id);
+    call_int(s, "moves", &moves);
+    printf("stage %lld · %s (step %lld) · %s", (long long)stage,
+           s_str(s, "label", label, sizeof label), (long long)id,
+           s_str(s, "status", status, sizeof status));
+    if (moves > 0)
+        printf(" · moved %lld time%s", (long long)moves, moves == 1 ? "" : "s");
+    printf("\n");
+    printf("  %-9s %s\n", "approver", s_str(s, "approver", who, sizeof who));
+    const msgpack_object *trail = kf_map_get(s, "trail");
+    if (call_int(s, "trail_omitted", &omitted) && omitted > 0)
+        printf("  %-9s %lld earlier reminder%s and moves not shown\n", "...", (long long)omitted,
+               omitted == 1 ? "" : "s");
+    for (uint32_t i = 0; trail && trail->type == MSGPACK_OBJECT_ARRAY && i < trail->via.array.size;
+         i++)
+        if (trail->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
+            s_show_trail_line(&trail->via.array.ptr[i]);
+    if (s_str(s, "assigned_to", who, sizeof who)[0])
+        printf("  %-9s %s  %s\n", "assigned", s_time(s, "assigned_at", when, sizeof when), who);
+    call_int(s, "decided_at", &decided);
+    if (call_int(s, "deadline_at", &deadline)) {
+        tf_deadline(deadline, decided, now, buf, sizeof buf);
+        printf("  %-9s %s\n", "deadline", buf);
+    }
+    if (call_int(s, "remind_at", &remind)) {
+        char sent[32];
+        s_time(s, "reminded_at", sent, sizeof sent);
+        printf("  %-9s %s%s%s\n", "reminder", s_time(s, "remind_at", when, sizeof when),
+               sent[0] ? ", sent " : (decided ? ", not needed" : ", not sent yet"), sent);
+    }
+    if (decided) {
+        char outcome[24];
+        s_str(s, "on_behalf_of", behalf, sizeof behalf);
+        s_str(s, "outcome", outcome, sizeof outcome);
+        if (!s_str(s, "decided_by", who, sizeof who)[0])
+            snprintf(who, sizeof who, "%s", "the policy (at the deadline)");
+        printf("  %-9s %s  %s by %s%s%s\n", "decided", s_time(s, "decided_at", when, sizeof when),
+               outcome, who, behalf[0] ? " on behalf of " : "", behalf);
+        if (s_str(s, "comment", buf, sizeof buf)[0])
+            printf("  %-9s %s\n", "comment", buf);
+    }
 }
 
 static int s_show_print(const cli_t *cli, const msgpack_object *body)
@@ -345,15 +414,15 @@ static int s_show_print(const cli_t *cli, const msgpack_object *body)
     if (!steps || steps->type != MSGPACK_OBJECT_ARRAY)
         return call_missing(cli, "approval.show", "steps");
     s_show_head(a);
-    printf("\n");
-    static const char *const headers[] = {"STAGE",      "STEP", "ASSIGNED (MOVES)", "STATUS",
-                                          "DECIDED BY", "FOR",  "AT",               "COMMENT"};
-    table_t *table = table_new(headers, 8);
+    int64_t now = kf_now_ms(), omitted;
     for (uint32_t i = 0; i < steps->via.array.size; i++)
-        if (steps->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
-            s_show_row(table, &steps->via.array.ptr[i]);
-    table_print(table, stdout, 40);
-    table_destroy(&table);
+        if (steps->via.array.ptr[i].type == MSGPACK_OBJECT_MAP) {
+            printf("\n");
+            s_show_step(&steps->via.array.ptr[i], now);
+        }
+    if (call_int(body, "steps_omitted", &omitted) && omitted > 0)
+        printf("\n(%lld more step%s not shown: the reply has room for no more)\n",
+               (long long)omitted, omitted == 1 ? "" : "s");
     return CLI_EXIT_OK;
 }
 

@@ -14,7 +14,9 @@
 #    unregistered key (refused at the handshake or unknown_actor);
 #  - a 2-second step is reminded at 1 s, escalated to the approver's manager
 #    at 2 s; its first approver is then told the deadline moved it
-#    (conflict); the manager decides it on their behalf;
+#    (conflict); the manager decides it on their behalf; `kefu approval show`
+#    gives the reminder, the move with its reason, the deadline, the
+#    reminder time and the decision on whose behalf;
 #  - a promised date already past: approval.at_risk to the ticket owner's
 #    manager at once;
 #  - a two-of-three stage: one rejection leaves it pending, the second
@@ -189,6 +191,41 @@ run vp.qian approve "$R2" --comment '逾期升级审批'
 expect 0 "" "vp.qian decides the escalated step"
 [[ $(q "SELECT decided_by || '/' || on_behalf_of || '/' || moves FROM approval_step WHERE request_id = $R2") == \
    "vp.qian/audit.guo/1" ]] || it_fail "the escalated decision does not record on whose behalf"
+# The trail tells the whole story: `kefu approval show` gives the reminder
+# (when, to whom), the move (when, from whom to whom, why), the current
+# deadline and reminder time, and the decision on whose behalf.
+run audit.guo approval show "$R2" --json
+expect 0 "" "show $R2 (json)"
+step=$(jq -c '.steps[0]' <<<"$OUT")
+[[ $(jq -r '[.trail[].what] | join(",")' <<<"$step") == "reminded,moved" ]] ||
+    it_fail "the trail of $R2 is not a reminder then a move: $step"
+reminded_ms=$(q "SELECT body->>'reminded_at' FROM event WHERE type = 'approval.step_reminded'
+                   AND body->>'request' = '$R2' AND body->>'to' = 'audit.guo'")
+moved_ms=$(q "SELECT kefu_ms(at) FROM event WHERE type = 'approval.step_escalated' AND body->>'request' = '$R2'")
+[[ $(jq -r '.trail[0] | "\(.to) \(.at) \(.deadline_at > 0)"' <<<"$step") == "audit.guo $reminded_ms true" ]] ||
+    it_fail "the reminder in the trail of $R2: $step"
+[[ $(jq -r '.trail[1] | "\(.from) \(.to) \(.action) \(.reason) \(.at) \(.deadline_at > .at)"' <<<"$step") == \
+   "audit.guo vp.qian escalate deadline $moved_ms true" ]] || it_fail "the move in the trail of $R2: $step"
+[[ $(jq -r '"\(.decided_by) \(.on_behalf_of) \(.outcome) \(.moves) \(.remind_at > 0) \(.deadline_at > 0)"' <<<"$step") == \
+   "vp.qian audit.guo approve 1 true true" ]] || it_fail "the decision or the times of $R2's step: $step"
+run audit.guo approval show "$R2"
+expect 0 "" "show $R2"
+shanghai() { TZ=Asia/Shanghai date -d "@$(($1 / 1000))" '+%F %T'; }
+remind_ms=$(q "SELECT kefu_ms(remind_at) FROM approval_step WHERE request_id = $R2")
+grep -qE "^  reminded +$(shanghai "$reminded_ms")  audit\.guo \(due " <<<"$OUT" ||
+    it_fail "kefu approval show $R2 does not say when audit.guo was reminded: $OUT"
+grep -qE "^  moved +$(shanghai "$moved_ms")  audit\.guo -> vp\.qian \(deadline passed, escalated to the manager\); new deadline " <<<"$OUT" ||
+    it_fail "kefu approval show $R2 does not show the move and why: $OUT"
+grep -qE "^  reminder +$(shanghai "$remind_ms")" <<<"$OUT" ||
+    it_fail "kefu approval show $R2 does not show the reminder time: $OUT"
+grep -qE "^  deadline +[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} \((met|missed by .*)\)$" <<<"$OUT" ||
+    it_fail "kefu approval show $R2 does not show the deadline: $OUT"
+grep -qE "^  decided +[0-9-]{10} [0-9:]{8}  approve by vp\.qian on behalf of audit\.guo$" <<<"$OUT" ||
+    it_fail "kefu approval show $R2 does not show who decided on whose behalf: $OUT"
+grep -qE "^  comment +逾期升级审批$" <<<"$OUT" || it_fail "kefu approval show $R2 lacks the comment: $OUT"
+run eng.sun approval show "$R1"
+grep -qE "^  decided +[0-9-]{10} [0-9:]{8}  approve by vp\.qian on behalf of fin\.lin$" <<<"$OUT" ||
+    it_fail "kefu approval show $R1 does not show the delegate's decision on fin.lin's behalf: $OUT"
 
 # ---- at risk from the first minute -----------------------------------------------
 run agent.li approval request "$T3" --type refund --amount 10 --reason '承诺日期已过' --promised "$yesterday"
