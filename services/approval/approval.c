@@ -260,9 +260,7 @@ static int s_settle_risk(approval_t *self, const json_t *risk, kf_error_t *err)
     char request[24], projected_text[24], reason[160];
     snprintf(request, sizeof request, "%lld", (long long)s_int(risk, "request"));
     snprintf(projected_text, sizeof projected_text, "%lld", (long long)projected);
-    snprintf(reason, sizeof reason,
-             "the remaining stages may take until %lld ms, %lld s after the promised date",
-             (long long)projected, (long long)(projected - s_int(risk, "promised_ms")) / 1000);
+    rules_risk_reason(projected, s_int(risk, "promised_ms"), reason, sizeof reason);
     const char *params[] = {request, projected_text, reason, S_SRC};
     kf_info("request.at_risk", "request=%s ticket=%s projected_ms=%s", request,
             json_string_value(json_object_get(risk, "ticket")), projected_text);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 rules_outcome_t rules_stage_outcome(const char *rule, int quorum, int total, int approved,
                                     int rejected)
@@ -74,6 +75,20 @@ int rules_amount_fen(const char *text, int64_t *fen, kf_error_t *err)
 void rules_amount_text(int64_t fen, char *buf, size_t size)
 {
     snprintf(buf, size, "%lld.%02lld", (long long)(fen / 100), (long long)(fen % 100));
+}
+
+void rules_risk_reason(int64_t projected_ms, int64_t promised_ms, char *buf, size_t size)
+{
+    char when[32] = "";
+    time_t t = (time_t)(projected_ms / 1000);
+    struct tm utc;
+    if (!gmtime_r(&t, &utc) || strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &utc) == 0)
+        snprintf(when, sizeof when, "%s", "an unknown time");
+    int64_t late = projected_ms > promised_ms ? (projected_ms - promised_ms) / 60000 : 0;
+    snprintf(buf, size,
+             "the remaining stages may take until %s, %lldd %lldh %lldm after the end of the "
+             "promised day",
+             when, (long long)(late / 1440), (long long)(late / 60 % 24), (long long)(late % 60));
 }
 
 int rules_date(const char *text, const char *field, kf_error_t *err)

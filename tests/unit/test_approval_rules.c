@@ -121,6 +121,19 @@ static void test_amount(void **state)
     assert_string_equal(text, "0.01");
 }
 
+/* The at-risk reason reads as a time and a span, never raw ms. */
+static void test_risk_reason(void **state)
+{
+    char text[160];
+    /* 2026-11-24 08:00 UTC, 1 d 16 h after 2026-11-22 16:00 UTC. */
+    rules_risk_reason(1795507200000, 1795363200000, text, sizeof text);
+    assert_string_equal(text, "the remaining stages may take until 2026-11-24 08:00 UTC, 1d 16h 0m "
+                              "after the end of the promised day");
+    rules_risk_reason(1795363260000, 1795363200000, text, sizeof text);
+    assert_string_equal(text, "the remaining stages may take until 2026-11-22 16:01 UTC, 0d 0h 1m "
+                              "after the end of the promised day");
+}
+
 static void test_date(void **state)
 {
     (void)state;
@@ -146,7 +159,7 @@ int main(void)
         cmocka_unit_test(test_stage_all), cmocka_unit_test(test_stage_any),
         cmocka_unit_test(test_stage_quorum), cmocka_unit_test(test_stage_odd),
         cmocka_unit_test(test_at_risk), cmocka_unit_test(test_amount),
-        cmocka_unit_test(test_date),
+        cmocka_unit_test(test_date), cmocka_unit_test(test_risk_reason),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
