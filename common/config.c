@@ -1,6 +1,7 @@
 /* kefu — configuration from environment variables, one table per program. */
 #include "config.h"
 #include "log.h"
+#include "stop.h"
 
 #include <assert.h>
 #include <stdbool.h>
@@ -138,6 +139,7 @@ static int s_check_endpoints(const char *program, const kf_setting_t *table)
 int kf_config_start(int argc, char **argv, const char *program, const char *daemon,
                     const char *summary, const kf_setting_t *table)
 {
+    kf_stop_catch(); /* before anything that takes time: a SIGTERM now stops cleanly */
     if (argc > 1) {
         bool help = strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0;
         if (!help)

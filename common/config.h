@@ -43,8 +43,9 @@ int kf_config_int(const kf_setting_t *table, const char *name, long min, long ma
 /* Prints usage: the summary, then each setting with default and help. */
 void kf_config_help(FILE *out, const char *program, const char *summary, const kf_setting_t *table);
 
-/* The start of a daemon's main: answers --help (and any other argument,
-   with usage on stderr) and sets up logging as daemon at KEFU_LOG_LEVEL.
+/* The start of a daemon's main: catches the stop signals for good
+   (stop.h), answers --help (and any other argument, with usage on stderr)
+   and sets up logging as daemon at KEFU_LOG_LEVEL.
    Returns -1 when the daemon should go on, else the exit code to return. */
 int kf_config_start(int argc, char **argv, const char *program, const char *daemon,
                     const char *summary, const kf_setting_t *table);

@@ -68,6 +68,36 @@ expect_refused router KEFU_ROUTER_SCAN_MS=1 "KEFU_ROUTER_SCAN_MS=1" "out of rang
 expect_refused bus KEFU_LOG_LEVEL=loud "KEFU_LOG_LEVEL=loud"
 expect_refused bus "KEFU_BUS_SUB=$taken" "bus.bind_failed" "setting=KEFU_BUS_SUB" "Address already in use"
 
+# ------------------------------------------------------------ SIGTERM, again and again
+
+# A supervisor may send SIGTERM more than once (the harness's own clean-up
+# did, for a daemon started twice): a daemon must stop with 0 whenever the
+# signals land, also during its exit, when czmq used to put the default
+# handler back (common/stop.h). Each daemon gets a SIGTERM every 2 ms from
+# the moment it has logged its start until it is gone, five times over.
+term_storm() {
+    local name=$1 bin pid st round n log=$IT_DIR/log/storm-$1.log
+    bin=$(it__binary "$name")
+    for ((round = 1; round <= 5; round++)); do
+        : >"$log"
+        KEFU_METRICS_PORT=0 "$bin" >>"$log" 2>&1 </dev/null &
+        pid=$!
+        for ((n = 0; n < 500; n++)); do
+            grep -q 'event=[a-z-]*\.started\|event=health.started' "$log" && break
+            sleep 0.01
+        done
+        while kill -TERM "$pid" 2>/dev/null; do sleep 0.002; done
+        st=0
+        wait "$pid" || st=$?
+        [[ $st == 0 ]] || it_fail "kefu-$name exited with $st under repeated SIGTERMs (round $round): $(tail -n 3 "$log")"
+    done
+    it_note "kefu-$name: 5 rounds of repeated SIGTERMs, exit 0 each time"
+}
+it__pick_port; export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
+it__pick_port; export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
+export KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
+for name in bus intake router approval notifier survey; do term_storm "$name"; done
+
 # ------------------------------------------------------------ SIGTERM under load
 
 start bus
