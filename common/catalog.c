@@ -35,6 +35,7 @@ static const char *const s_messages[] = {"submit",
                                          "approval.list",
                                          "approval.show",
                                          "approval.decide",
+                                         "approval.reassign",
                                          "delegate.set",
                                          "delegate.clear",
                                          "reply.ok",
@@ -43,13 +44,27 @@ static const char *const s_messages[] = {"submit",
 
 /* Events of envelope version 1. The reserved names of the catalog
    (ticket.closed ...) join this list when they are produced. */
-static const char *const s_events[] = {
-    "ticket.submitted", "ticket.routed",     "ticket.responded",    "ticket.transferred",
-    "ticket.escalated", "ticket.resolved",   "ticket.reopened",     "survey.sent",
-    "survey.answered",  "notification.sent", "notification.failed",
-    "approval.requested", "approval.step_assigned", "approval.step_reminded",
-    "approval.step_decided", "approval.step_escalated", "approval.at_risk",
-    "approval.completed", NULL};
+static const char *const s_events[] = {"ticket.submitted",
+                                       "ticket.routed",
+                                       "ticket.responded",
+                                       "ticket.transferred",
+                                       "ticket.escalated",
+                                       "ticket.resolved",
+                                       "ticket.reopened",
+                                       "survey.sent",
+                                       "survey.answered",
+                                       "notification.sent",
+                                       "notification.failed",
+                                       "approval.requested",
+                                       "approval.step_assigned",
+                                       "approval.step_reminded",
+                                       "approval.step_decided",
+                                       "approval.step_escalated",
+                                       "approval.at_risk",
+                                       "approval.completed",
+                                       "approval.step_stalled",
+                                       "approval.delegate_set",
+                                       NULL};
 
 /* True when name is in the NULL-terminated list. */
 static bool s_in(const char *const *list, const char *name)

@@ -50,6 +50,8 @@ struct approval {
     int64_t next_scan;
     kf_health_t *health;
     kf_metric_t *overdue;          /* pending steps past their deadline by over 1 s */
+    kf_metric_t *by_policy[4];     /* pending, overdue, stalled steps, requests at risk */
+    json_t *policies_seen;         /* policies with series, zeroed when they have none */
     kf_metric_t *decision_seconds; /* an approval.decide's arrival to its reply */
 };
 
@@ -71,7 +73,9 @@ static void s_prepare(kf_store_t *store)
     kf_auth_prepare(store);
     kf_store_statement(store, "open",
                        "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
-                       "$7::date, $8, $9)");
+                       "$7::date, $8, $9, $10::boolean)");
+    kf_store_statement(store, "reassign",
+                       "SELECT * FROM kefu_approval_reassign($1, $2::bigint, $3, $4, $5)");
     kf_store_statement(
         store, "decide",
         "SELECT * FROM kefu_approval_decide($1, $2::bigint, $3::bigint, $4, $5, $6, $7)");
@@ -142,6 +146,7 @@ static void s_prepare(kf_store_t *store)
         store, "overdue",
         "SELECT count(*) FROM (SELECT 1 FROM approval_step WHERE status = 'pending' "
         "AND deadline_at <= clock_timestamp() - interval '1 second' LIMIT $1::int) d");
+    kf_store_statement(store, "gauges", "SELECT * FROM kefu_approval_gauges()");
     kf_store_statement(store, "policies",
                        "SELECT coalesce(string_agg(format('%s=%s', request_type, n), ' '), 'none') "
                        "FROM (SELECT request_type, count(*) AS n FROM approval_policy WHERE active "
@@ -363,8 +368,8 @@ static int s_open(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
                             open.ticket,   open.type,
                             fen,           open.reason,
                             open.promised, open.policy[0] ? open.policy : NULL,
-                            S_SRC};
-    if (s_transact(self, "open", 9, params, reply, err) < 0)
+                            S_SRC,         open.allow_past ? "true" : "false"};
+    if (s_transact(self, "open", 10, params, reply, err) < 0)
         return -1;
     kf_info("request.opened", "ticket=%s type=%s amount_fen=%s", open.ticket, open.type, fen);
     return 0;
@@ -388,6 +393,20 @@ static int s_decide(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_er
     if (s_transact(self, "decide", 7, params, reply, err) < 0)
         return -1;
     kf_info("step.decided", "request=%s outcome=%s", request, decide.outcome);
+    return 0;
+}
+
+static int s_reassign(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    areq_reassign_t move;
+    if (areq_parse_reassign(kf_env_body(req->env), &move, err) != 0)
+        return -1;
+    char step[24];
+    snprintf(step, sizeof step, "%lld", (long long)move.step);
+    const char *params[] = {req->key, step, move.to, move.reason, S_SRC};
+    if (s_transact(self, "reassign", 5, params, reply, err) < 0)
+        return -1;
+    kf_info("step.reassigned", "step=%s to=%s", step, move.to);
     return 0;
 }
 
@@ -574,6 +593,8 @@ static int s_dispatch(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_
         return s_list(self, req, reply, err);
     if (strcmp(type, "approval.show") == 0)
         return s_show(self, req, reply, err);
+    if (strcmp(type, "approval.reassign") == 0)
+        return s_reassign(self, req, reply, err);
     if (strcmp(type, "delegate.set") == 0 || strcmp(type, "delegate.clear") == 0)
         return s_delegate(self, req, reply, err);
     return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type", "kefu-approval does not serve %s", type);
@@ -663,6 +684,30 @@ static bool s_scan(approval_t *self)
 
 /* ---- observations ------------------------------------------------------- */
 
+/* The per-policy gauges (kefu_approval_gauges, migration 016); a policy
+   that had series and has no pending request now reads 0. */
+static void s_observe_policies(approval_t *self)
+{
+    PGresult *res = kf_store_exec(self->store, "gauges", 0, NULL, NULL);
+    if (!res)
+        return;
+    const char *key;
+    json_t *value;
+    json_object_foreach(self->policies_seen, key, value)
+    {
+        for (int m = 0; m < 4; m++)
+            kf_metric_set(self->by_policy[m], key, NULL, 0);
+    }
+    for (int i = 0; i < PQntuples(res); i++) {
+        const char *policy = PQgetvalue(res, i, 0);
+        for (int m = 0; m < 4; m++)
+            kf_metric_set(self->by_policy[m], policy, NULL,
+                          strtod(PQgetvalue(res, i, m + 1), NULL));
+        json_object_set_new(self->policies_seen, policy, json_true());
+    }
+    PQclear(res);
+}
+
 /* Before each heartbeat: the steps overdue by more than a second (the
    scan is behind or stopped), read from the store so they show even
    while this instance is stuck. */
@@ -680,6 +725,7 @@ static void s_observe(kf_health_t *health, void *arg)
     if (res)
         kf_metric_set(self->overdue, NULL, NULL, (double)overdue);
     PQclear(res);
+    s_observe_policies(self);
 }
 
 /* SIGHUP: names the active policies per request type, so an operator
@@ -735,6 +781,17 @@ static void s_metrics(approval_t *self)
     self->overdue = kf_metrics_gauge(metrics, "kefu_approval_overdue_steps",
                                      "pending steps past their deadline by over 1 s (up to 100000)",
                                      NULL, NULL);
+    static const char *const names[4][2] = {
+        {"kefu_approval_steps_pending", "pending steps of running requests, by policy"},
+        {"kefu_approval_steps_overdue",
+         "pending steps past their deadline by over 1 s, stalled ones included, by policy"},
+        {"kefu_approval_steps_stalled",
+         "pending steps whose timeout chain found no one to move to, by policy"},
+        {"kefu_approval_requests_at_risk",
+         "running requests that can no longer finish by the promised date, by policy"}};
+    for (int m = 0; m < 4; m++)
+        self->by_policy[m] = kf_metrics_gauge(metrics, names[m][0], names[m][1], "policy", NULL);
+    self->policies_seen = json_object();
     self->decision_seconds = kf_metrics_histogram(
         metrics, "kefu_approval_decision_seconds",
         "seconds from an approval.decide's arrival to its reply (recorded)", NULL, 0, NULL, NULL);
@@ -792,6 +849,7 @@ void approval_destroy(approval_t **self_p)
         s_discard(self);
     zlist_destroy(&self->outbox);
     zlist_destroy(&self->facts);
+    json_decref(self->policies_seen);
     zsock_destroy(&self->clients);
     zsock_destroy(&self->events);
     kf_health_destroy(&self->health);

@@ -34,8 +34,9 @@ int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *er
     char amount[AREQ_AMOUNT_MAX + 1];
     int type = 0;
     const msgpack_object *raw = kf_map_get(body, "amount");
-    if (raw && (raw->type == MSGPACK_OBJECT_POSITIVE_INTEGER || raw->type == MSGPACK_OBJECT_FLOAT64 ||
-                raw->type == MSGPACK_OBJECT_NEGATIVE_INTEGER || raw->type == MSGPACK_OBJECT_FLOAT32))
+    if (raw &&
+        (raw->type == MSGPACK_OBJECT_POSITIVE_INTEGER || raw->type == MSGPACK_OBJECT_FLOAT64 ||
+         raw->type == MSGPACK_OBJECT_NEGATIVE_INTEGER || raw->type == MSGPACK_OBJECT_FLOAT32))
         return kf_error_set(err, KF_E_WRONG_TYPE, "amount",
                             "amount is a string of yuan such as \"80000.00\", not a number");
     if (s_get_text(body, "ticket", true, out->ticket, sizeof out->ticket, err) < 0 ||
@@ -46,7 +47,8 @@ int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *er
         kf_get_str(body, "promised", true, out->promised, sizeof out->promised, err) < 0 ||
         rules_date(out->promised, "promised", err) != 0 ||
         s_get_text(body, "policy", false, out->policy, sizeof out->policy, err) < 0 ||
-        s_get_text(body, "idem", false, out->idem, sizeof out->idem, err) < 0)
+        s_get_text(body, "idem", false, out->idem, sizeof out->idem, err) < 0 ||
+        kf_get_bool(body, "allow_past", false, &out->allow_past, err) < 0)
         return -1;
     snprintf(out->type, sizeof out->type, "%s", areq_types[type]);
     return 0;
@@ -93,5 +95,15 @@ int areq_parse_delegate(const msgpack_object *body, areq_delegate_t *out, kf_err
         return kf_error_set(err, KF_E_BAD_VALUE, "to", "the period must end after it starts");
     if (out->to_ms - out->from_ms > AREQ_DELEGATE_MAX_MS)
         return kf_error_set(err, KF_E_BAD_VALUE, "to", "a delegation lasts at most 366 days");
+    return 0;
+}
+
+int areq_parse_reassign(const msgpack_object *body, areq_reassign_t *out, kf_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    if (kf_get_int(body, "step", true, 1, INT64_MAX, &out->step, err) < 0 ||
+        s_get_text(body, "to", true, out->to, sizeof out->to, err) < 0 ||
+        s_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0)
+        return -1;
     return 0;
 }

@@ -6,6 +6,7 @@
 #define APPROVAL_REQUESTS_H
 
 #include <msgpack.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kf_error.h"
@@ -27,20 +28,21 @@ extern const char *const areq_types[];
 /* approval.request: open a request on a ticket. */
 typedef struct {
     char ticket[AREQ_TICKET_MAX + 1];
-    char type[24];                        /* one of areq_types */
-    int64_t amount_fen;                   /* from `amount`, yuan text */
-    char reason[AREQ_REASON_MAX + 1];     /* not blank */
-    char promised[11];                    /* YYYY-MM-DD */
-    char policy[AREQ_POLICY_MAX + 1];     /* "" for the type's default */
-    char idem[AREQ_IDEM_MAX + 1];         /* "" when not given */
+    char type[24];                    /* one of areq_types */
+    int64_t amount_fen;               /* from `amount`, yuan text */
+    char reason[AREQ_REASON_MAX + 1]; /* not blank */
+    char promised[11];                /* YYYY-MM-DD */
+    char policy[AREQ_POLICY_MAX + 1]; /* "" for the type's default */
+    char idem[AREQ_IDEM_MAX + 1];     /* "" when not given */
+    bool allow_past;                  /* a promised date already past is meant */
 } areq_open_t;
 
 /* approval.decide: approve or reject. */
 typedef struct {
     int64_t request;
-    int64_t step;                        /* 0 when not given */
-    char outcome[8];                     /* approve or reject */
-    char comment[AREQ_COMMENT_MAX + 1];  /* required (not blank) to reject */
+    int64_t step;                       /* 0 when not given */
+    char outcome[8];                    /* approve or reject */
+    char comment[AREQ_COMMENT_MAX + 1]; /* required (not blank) to reject */
 } areq_decide_t;
 
 /* delegate.set: the actor's delegate during [from_ms, to_ms). */
@@ -49,11 +51,19 @@ typedef struct {
     int64_t from_ms, to_ms;
 } areq_delegate_t;
 
+/* approval.reassign: move a pending step to someone else, with a reason. */
+typedef struct {
+    int64_t step;
+    char to[AREQ_STAFF_MAX + 1];
+    char reason[AREQ_REASON_MAX + 1]; /* not blank */
+} areq_reassign_t;
+
 /* Each returns 0, or -1 with err naming the field and what is wrong. */
 int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *err);
 int areq_parse_list(const msgpack_object *body, int64_t *limit, kf_error_t *err);
 int areq_parse_show(const msgpack_object *body, int64_t *request, kf_error_t *err);
 int areq_parse_decide(const msgpack_object *body, areq_decide_t *out, kf_error_t *err);
 int areq_parse_delegate(const msgpack_object *body, areq_delegate_t *out, kf_error_t *err);
+int areq_parse_reassign(const msgpack_object *body, areq_reassign_t *out, kf_error_t *err);
 
 #endif

@@ -319,6 +319,7 @@ static const s_sub_t s_subs[] = {
     {"server-cert", "create the daemons' certificate (KEFU_CURVE_CERT)", admin_server_cert},
     {"cert", "issue a staff member's certificate and register it", admin_cert},
     {"revoke", "revoke certificates at once", admin_revoke},
+    {"delegate", "register a delegate for an absent approver", admin_delegate},
     {NULL, NULL, NULL}};
 
 /* `kefu admin --help`. */
@@ -353,7 +354,7 @@ int cmd_admin(cli_t *cli, int argc, char **argv)
         if (argc < 2)
             return args_usage(cli, "admin", NULL,
                               "missing the subcommand (import, import-owners, "
-                              "import-tickets, server-cert, cert, revoke)");
+                              "import-tickets, server-cert, cert, revoke, delegate)");
         s_help(stdout);
         return CLI_EXIT_OK;
     }
@@ -362,6 +363,6 @@ int cmd_admin(cli_t *cli, int argc, char **argv)
             return s->run(cli, argc - 1, argv + 1);
     return args_usage(cli, "admin", NULL,
                       "unknown subcommand '%s' (import, import-owners, "
-                      "import-tickets, server-cert, cert, revoke)",
+                      "import-tickets, server-cert, cert, revoke, delegate)",
                       argv[1]);
 }

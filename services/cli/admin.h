@@ -135,5 +135,6 @@ int admin_import_tickets(cli_t *cli, int argc, char **argv);
 int admin_server_cert(cli_t *cli, int argc, char **argv);
 int admin_cert(cli_t *cli, int argc, char **argv);
 int admin_revoke(cli_t *cli, int argc, char **argv);
+int admin_delegate(cli_t *cli, int argc, char **argv);
 
 #endif

@@ -77,18 +77,12 @@ static int s_load(PGconn *conn, org_t *org, char *why, size_t size)
         org_store_rule(org, s_value(res, i, 0), s_value(res, i, 1), s_value(res, i, 2),
                        s_value(res, i, 3), s_value(res, i, 4));
     PQclear(res);
-    res = adm_exec(conn,
-                   "SELECT p.id, count(DISTINCT r.id), coalesce(max(s.stage), 0)"
-                   "  FROM approval_policy p"
-                   "  LEFT JOIN approval_request r ON r.policy_id = p.id AND r.status = 'pending'"
-                   "  LEFT JOIN approval_step s ON s.request_id = r.id"
-                   " GROUP BY p.id",
-                   0, NULL, why, size);
+    res =
+        adm_exec(conn, "SELECT admin_id, service_centre FROM approval_setting", 0, NULL, why, size);
     if (!res)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++)
-        org_store_policy(org, s_value(res, i, 0), atoll(PQgetvalue(res, i, 1)),
-                         atoi(PQgetvalue(res, i, 2)));
+    if (PQntuples(res) == 1)
+        org_store_setting(org, s_value(res, 0, 0), s_value(res, 0, 1));
     PQclear(res);
     return 0;
 }
@@ -209,7 +203,8 @@ static const s_step_t s_steps[] = {
    (admin_org_check.c): p is its approval_policy row. */
 #define S_POLICY_CANON                                                                             \
     "jsonb_build_object('name', p.name, 'type', p.request_type, 'min_fen', p.min_fen,"             \
-    " 'max_fen', p.max_fen, 'default', p.is_default, 'active', p.active, 'stages',"                \
+    " 'max_fen', p.max_fen, 'default', p.is_default, 'active', p.active,"                          \
+    " 'fallback', p.fallback_id, 'warn_to', to_jsonb(p.warn_to), 'stages',"                        \
     " (SELECT jsonb_agg(jsonb_build_object('rule', g.rule, 'quorum', g.quorum, 'steps',"           \
     "    (SELECT jsonb_agg(jsonb_build_object('label', s.label, 'kind', s.approver_kind,"          \
     "       'approver', s.approver, 'deadline_s', s.deadline_s, 'remind_s', s.remind_s,"           \
@@ -229,8 +224,8 @@ static const s_step_t s_steps[] = {
     "          WHERE r.policy_id = d.id AND r.status = 'pending') AS pending"                      \
     "   FROM d WHERE d.stored IS DISTINCT FROM d.canon"
 
-/* Running requests under a policy that changes: warned about before the
-   change (they keep their steps; each stage's rule is the policy's). */
+/* Running requests under a policy that changes: said before the change
+   (they keep the policy they started with, migration 016). */
 static const char *s_policy_running_sql =
     "SELECT id, pending FROM (" S_POLICY_DIFF ") c WHERE NOT created AND pending > 0 ORDER BY ord";
 
@@ -240,6 +235,15 @@ static const char *s_policy_put_sql =
     "WITH c AS (" S_POLICY_DIFF "),"
     " put AS (SELECT kefu_approval_policy_put(c.policy) AS id, c.created FROM c ORDER BY c.ord)"
     " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM put";
+
+/* The approval administrator and customer-service centre the file names
+   ($1, $2; NULL keeps the store's). */
+static const char *s_setting_sql =
+    "WITH up AS (UPDATE approval_setting SET admin_id = coalesce($1, admin_id),"
+    "                   service_centre = coalesce($2, service_centre)"
+    "             WHERE (admin_id, service_centre) IS DISTINCT FROM"
+    "                   (coalesce($1, admin_id), coalesce($2, service_centre)) RETURNING 1)"
+    " SELECT count(*) FROM up";
 
 /* The staff the file does not list, deactivated when it says so. */
 static const char *s_deactivate_sql =
@@ -295,9 +299,9 @@ static int s_apply(PGconn *conn, json_t *plan, json_t *counts, json_t *warnings,
     for (int i = 0; res && i < PQntuples(res); i++) {
         char text[384];
         snprintf(text, sizeof text,
-                 "approval policy %s changes while %s request(s) run under it: they keep the "
-                 "steps they were given (approvers, deadlines, timeout actions), but each of "
-                 "their stages is decided by the rule (all, any, quorum) the policy has then",
+                 "approval policy %s changes while %s request(s) run under it: they finish "
+                 "under the version they started with (stages, rules, deadlines, fallback); "
+                 "new requests take the new one",
                  PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
         json_array_append_new(warnings, json_string(text));
     }
@@ -309,6 +313,16 @@ static int s_apply(PGconn *conn, json_t *plan, json_t *counts, json_t *warnings,
     json_object_set_new(counts, "approval policies",
                         json_pack("{s:I, s:I}", "created", (json_int_t)atoll(PQgetvalue(res, 0, 0)),
                                   "changed", (json_int_t)atoll(PQgetvalue(res, 0, 1))));
+    PQclear(res);
+    json_t *setting = json_object_get(plan, "approval_setting");
+    const char *sparams[] = {json_string_value(json_object_get(setting, "admin")),
+                             json_string_value(json_object_get(setting, "service_centre"))};
+    res = adm_exec(conn, s_setting_sql, 2, sparams, why, size);
+    if (!res)
+        return -1;
+    json_object_set_new(
+        counts, "approval settings",
+        json_pack("{s:i, s:I}", "created", 0, "changed", (json_int_t)atoll(PQgetvalue(res, 0, 0))));
     PQclear(res);
 
     res = adm_exec(conn, s_orphans_sql, 0, NULL, why, size);

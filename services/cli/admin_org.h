@@ -25,15 +25,16 @@ void org_store_staff(org_t *self, const char *id, const char *department, const 
 void org_store_project(org_t *self, const char *id, const char *gm);
 void org_store_rule(org_t *self, const char *kind, const char *category, const char *project,
                     const char *department, const char *owner);
-/* An approval policy of the store: its pending requests and the highest
-   stage their steps reach (0 when none is pending). */
-void org_store_policy(org_t *self, const char *id, long long pending, int stage);
+/* The store's approval setting (migration 016): its administrator and
+   customer-service centre, NULL when not named. */
+void org_store_setting(org_t *self, const char *admin, const char *service_centre);
 
 /* Checks the parsed file root: its shape, every value, and the state the
    store would be in afterwards (references resolve, heads, general
    managers, rule owners and managers of active staff are active, no
-   management cycles, approval policy approvers exist and are active, no
-   stage that pending requests still need is removed). Each problem names
+   management cycles, approval policy approvers and fallbacks exist and
+   are active, every step's timeout chain reaches someone other than its
+   approver, an approval administrator is named). Each problem names
    its place ("$.staff[3].manager", or "store: department eng" for a row
    the file does not list but would break). Returns 0 when there is
    none. */
@@ -44,7 +45,9 @@ int org_check(org_t *self, json_t *root, adm_problems_t *problems);
    sla_policies (each element an object of column values),
    approval_policies (each {id, policy: the JSON of
    kefu_approval_policy_put, canon: the policy as the store's columns
-   hold it, for comparison}), and absent_staff ("keep" or "deactivate").
+   hold it, for comparison}), approval_setting ({admin, service_centre},
+   null where the file says nothing) and absent_staff ("keep" or
+   "deactivate").
    Borrowed. */
 json_t *org_plan(org_t *self);
 

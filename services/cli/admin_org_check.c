@@ -29,10 +29,10 @@ typedef struct {
 } s_view_t;
 
 struct org {
-    s_view_t before;  /* the store */
-    s_view_t after;   /* the store with the file applied */
-    json_t *policies; /* the store's approval policies: id -> {pending, stage} */
-    json_t *refs;     /* the file's approver references: [{place, staff | head}] */
+    s_view_t before; /* the store */
+    s_view_t after;  /* the store with the file applied */
+    json_t *setting; /* the store's approval setting: {admin, service_centre} */
+    json_t *refs;    /* the file's approver references: [{place, staff | head, fallback?}] */
     json_t *plan;
 };
 
@@ -57,7 +57,7 @@ org_t *org_new(void)
     org_t *self = (org_t *)calloc(1, sizeof *self);
     s_view_init(&self->before);
     s_view_init(&self->after);
-    self->policies = json_object();
+    self->setting = json_object();
     self->refs = json_array();
     self->plan = json_object();
     return self;
@@ -70,7 +70,7 @@ void org_destroy(org_t **self_p)
     org_t *self = *self_p;
     s_view_free(&self->before);
     s_view_free(&self->after);
-    json_decref(self->policies);
+    json_decref(self->setting);
     json_decref(self->refs);
     json_decref(self->plan);
     free(self);
@@ -126,10 +126,10 @@ void org_store_rule(org_t *self, const char *kind, const char *category, const c
         json_pack("{s:s, s:o}", "department", department, "owner", s_str_or_null(owner)));
 }
 
-void org_store_policy(org_t *self, const char *id, long long pending, int stage)
+void org_store_setting(org_t *self, const char *admin, const char *service_centre)
 {
-    json_object_set_new(self->policies, id,
-                        json_pack("{s:I, s:i}", "pending", (json_int_t)pending, "stage", stage));
+    json_object_set_new(self->setting, "admin", s_str_or_null(admin));
+    json_object_set_new(self->setting, "service_centre", s_str_or_null(service_centre));
 }
 
 json_t *org_plan(org_t *self)
@@ -944,13 +944,79 @@ static int s_policy_stages(s_run_t *run, json_t *p, const char *base, json_t *pl
     return run->problems->total == before ? (int)json_array_size(stages) : -1;
 }
 
+/* A policy's fallback approver (required: a staff id), where a step goes
+   when its approver's delegate and manager are not there. The approver
+   references of the policy (refs from first_ref on) learn it, for the
+   chain check; it is a reference itself. NULL when missing or bad. */
+static const char *s_policy_fallback(s_run_t *run, const json_t *p, const char *base,
+                                     size_t first_ref)
+{
+    char place[128];
+    snprintf(place, sizeof place, "%s.fallback", base);
+    if (!json_object_get(p, "fallback") || json_is_null(json_object_get(p, "fallback"))) {
+        adm_problem(run->problems, 0, place, "missing",
+                    "is required: the staff member a step goes to when its approver has "
+                    "neither delegate nor manager (a deputy, the customer-service centre head, "
+                    "an approval desk)");
+        return NULL;
+    }
+    const char *fallback = s_ident(run, p, "fallback", base, true, adm_is_staff_id, "a staff id");
+    if (!fallback)
+        return NULL;
+    for (size_t i = first_ref; i < json_array_size(run->org->refs); i++)
+        json_object_set_new(json_array_get(run->org->refs, i), "fallback", json_string(fallback));
+    json_array_append_new(run->org->refs,
+                          json_pack("{s:s, s:s}", "place", place, "staff", fallback));
+    return fallback;
+}
+
+/* Who hears of the policy's requests at risk and of stalled steps
+   (optional; default all five). A new array, or NULL when bad. */
+static json_t *s_policy_warn_to(s_run_t *run, const json_t *p, const char *base)
+{
+    static const char *const who[] = {
+        "approver", "delegate", "requester", "owner_manager", "service_centre_head", NULL};
+    char place[128];
+    snprintf(place, sizeof place, "%s.warn_to", base);
+    json_t *list = json_object_get(p, "warn_to");
+    json_t *out = json_array();
+    if (!list || json_is_null(list)) {
+        for (size_t i = 0; who[i]; i++)
+            json_array_append_new(out, json_string(who[i]));
+        return out;
+    }
+    if (!json_is_array(list) || json_array_size(list) == 0) {
+        adm_problem(run->problems, 0, place, "wrong_type",
+                    "must be a non-empty list of: approver, delegate, requester, owner_manager, "
+                    "service_centre_head");
+        json_decref(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *name = json_string_value(json_array_get(list, i));
+        size_t k = 0;
+        while (name && who[k] && strcmp(who[k], name) != 0)
+            k++;
+        if (!name || !who[k]) {
+            adm_problem(run->problems, 0, place, "bad_value",
+                        "item %zu is not one of: approver, delegate, requester, owner_manager, "
+                        "service_centre_head",
+                        i);
+            json_decref(out);
+            return NULL;
+        }
+        json_array_append_new(out, json_string(name));
+    }
+    return out;
+}
+
 /* approval_policies: each checked, and planned as {policy, canon}: the
    JSON kefu_approval_policy_put (migration 012) takes, and the policy as
    the store's columns would hold it, to compare with what is there. */
 static void s_policies(s_run_t *run, json_t *root)
 {
-    static const char *const keys[] = {"id",       "name",    "type",   "min_yuan",
-                                       "max_yuan", "default", "stages", NULL};
+    static const char *const keys[] = {"id",      "name",   "type",     "min_yuan", "max_yuan",
+                                       "default", "stages", "fallback", "warn_to",  NULL};
     json_t *list = s_array(run, root, "approval_policies");
     json_t *out = json_array();
     json_t *seen = json_object();
@@ -986,7 +1052,10 @@ static void s_policies(s_run_t *run, json_t *root)
             is_default = json_is_true(d);
         }
         json_t *pstages = json_array(), *cstages = json_array();
+        size_t first_ref = json_array_size(run->org->refs);
         int nstages = s_policy_stages(run, p, base, pstages, cstages);
+        const char *fallback = s_policy_fallback(run, p, base, first_ref);
+        json_t *warn_to = s_policy_warn_to(run, p, base);
         if (id) {
             const char *at = json_string_value(json_object_get(seen, id));
             if (at) {
@@ -997,34 +1066,26 @@ static void s_policies(s_run_t *run, json_t *root)
                 json_object_set_new(seen, id, json_string(base));
             }
         }
-        /* Requests running under the policy keep their steps but take each
-           stage's rule from the policy as it is when the stage is decided:
-           a stage they still have to reach must not go. */
-        json_t *old = id ? json_object_get(run->org->policies, id) : NULL;
-        long long pending = old ? json_integer_value(json_object_get(old, "pending")) : 0;
-        long long stage = old ? json_integer_value(json_object_get(old, "stage")) : 0;
-        if (nstages > 0 && pending > 0 && stage > nstages) {
-            snprintf(place, sizeof place, "%s.stages", base);
-            adm_problem(run->problems, 0, place, "running",
-                        "%lld pending request(s) under policy %s have steps in stage %lld, and "
-                        "this file leaves it %d stage(s): they would stall. Keep the stages "
-                        "until they finish, or give the new version another id",
-                        pending, id, stage, nstages);
-        }
-        if (run->problems->total != before || !id || !type || nstages < 0) {
+        /* Requests running under the policy keep the copy they took at open
+           (migration 016): any edit is safe for them. */
+        if (run->problems->total != before || !id || !type || nstages < 0 || !fallback ||
+            !warn_to) {
             json_decref(pstages);
             json_decref(cstages);
+            json_decref(warn_to);
             continue;
         }
-        json_t *policy = json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "id", id, "name",
-                                   name ? name : id, "type", type, "min_yuan", s_yuan_text(min_fen),
-                                   "default", is_default, "stages", pstages);
+        json_t *policy =
+            json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:s, s:O}", "id", id, "name",
+                      name ? name : id, "type", type, "min_yuan", s_yuan_text(min_fen), "default",
+                      is_default, "stages", pstages, "fallback", fallback, "warn_to", warn_to);
         if (has_max == 0)
             json_object_set_new(policy, "max_yuan", s_yuan_text(max_fen));
-        json_t *canon = json_pack("{s:s, s:s, s:I, s:o, s:b, s:b, s:o}", "name", name ? name : id,
-                                  "type", type, "min_fen", (json_int_t)min_fen, "max_fen",
-                                  has_max == 0 ? json_integer((json_int_t)max_fen) : json_null(),
-                                  "default", is_default, "active", true, "stages", cstages);
+        json_t *canon = json_pack(
+            "{s:s, s:s, s:I, s:o, s:b, s:b, s:o, s:s, s:o}", "name", name ? name : id, "type", type,
+            "min_fen", (json_int_t)min_fen, "max_fen",
+            has_max == 0 ? json_integer((json_int_t)max_fen) : json_null(), "default", is_default,
+            "active", true, "stages", cstages, "fallback", fallback, "warn_to", warn_to);
         json_array_append_new(
             out, json_pack("{s:s, s:o, s:o}", "id", id, "policy", policy, "canon", canon));
     }
@@ -1238,6 +1299,57 @@ static void s_check_rules(s_run_t *run)
     }
 }
 
+/* The approval administrator after the import: the file's, else the store's. */
+static const char *s_admin_after(const s_run_t *run)
+{
+    const char *admin = s_text(json_object_get(run->org->plan, "approval_setting"), "admin");
+    return admin ? admin : s_text(run->org->setting, "admin");
+}
+
+/* A step whose approver is staff: its timeout chain (the approver's
+   manager, the policy's fallback, the approval administrator; delegates
+   come and go, so they do not count) must reach someone else. */
+static void s_check_chain(s_run_t *run, const json_t *ref, const char *staff)
+{
+    const char *fallback = s_text(ref, "fallback");
+    if (!fallback)
+        return; /* the fallback reference itself */
+    char why[256];
+    const char *manager = s_text(json_object_get(run->org->after.staff, staff), "manager");
+    const char *admin = s_admin_after(run);
+    bool to_manager = manager && strcmp(manager, staff) != 0 &&
+                      !s_staff_problem(&run->org->after, manager, why, sizeof why);
+    bool to_fallback = strcmp(fallback, staff) != 0;
+    bool to_admin = admin && strcmp(admin, staff) != 0;
+    if (to_manager || to_fallback || to_admin)
+        return;
+    adm_problem(run->problems, 0, s_text(ref, "place"), "chain",
+                "the timeout chain of this step ends nowhere: its approver %s has no active "
+                "manager, the policy's fallback is %s and the approval administrator is %s; "
+                "name another fallback",
+                staff, fallback, admin ? admin : "not named");
+}
+
+/* The organisation's approval settings: the administrator (active staff)
+   and the customer-service centre (a department), and an administrator
+   at all when the file has approval policies. */
+static void s_check_setting(s_run_t *run, bool has_policies)
+{
+    json_t *setting = json_object_get(run->org->plan, "approval_setting");
+    const char *admin = s_text(setting, "admin");
+    const char *centre = s_text(setting, "service_centre");
+    char why[256];
+    if (admin && s_staff_problem(&run->org->after, admin, why, sizeof why))
+        adm_problem(run->problems, 0, "$.approval_admin", "reference", "%s", why);
+    if (centre && !json_object_get(run->org->after.departments, centre))
+        adm_problem(run->problems, 0, "$.service_centre", "reference",
+                    "%s is not a department of this file or the store", centre);
+    if (has_policies && !s_admin_after(run))
+        adm_problem(run->problems, 0, "$.approval_admin", "missing",
+                    "is required with approval policies: the approval administrator is where "
+                    "every approval step's timeout chain ends (a staff id)");
+}
+
 /* Checks the approvers the file's policies name against the organisation
    afterwards: a staff member who exists and is active; a department that
    exists and has an active head. */
@@ -1267,18 +1379,29 @@ static void s_check_approvers(s_run_t *run)
                         "unknown staff member '%s' (not in this file or the store)", staff);
             continue;
         }
-        if (s_staff_problem(&run->org->after, staff, why, sizeof why))
+        if (s_staff_problem(&run->org->after, staff, why, sizeof why)) {
             adm_problem(run->problems, 0, place, "reference", "%s%s%s%s",
                         head ? "the head of " : "", head ? head : "", head ? ": " : "", why);
+            continue;
+        }
+        s_check_chain(run, r, staff);
     }
 }
 
 int org_check(org_t *self, json_t *root, adm_problems_t *problems)
 {
     s_run_t run = {.problems = problems, .org = self};
-    static const char *const keys[] = {"format",       "absent_staff",      "departments",
-                                       "staff",        "projects",          "routing_rules",
-                                       "sla_policies", "approval_policies", NULL};
+    static const char *const keys[] = {"format",
+                                       "absent_staff",
+                                       "departments",
+                                       "staff",
+                                       "projects",
+                                       "routing_rules",
+                                       "sla_policies",
+                                       "approval_policies",
+                                       "approval_admin",
+                                       "service_centre",
+                                       NULL};
     s_view_free(&self->after);
     s_view_init(&self->after);
     json_array_clear(self->refs);
@@ -1296,6 +1419,13 @@ int org_check(org_t *self, json_t *root, adm_problems_t *problems)
     const char *absent_staff = s_enum(&run, root, "absent_staff", "$", false, absent);
     json_object_set_new(self->plan, "absent_staff",
                         json_string(absent_staff ? absent_staff : "keep"));
+    const char *admin =
+        s_ident(&run, root, "approval_admin", "$", false, adm_is_staff_id, "a staff id");
+    const char *centre =
+        s_ident(&run, root, "service_centre", "$", false, adm_is_department_id, "a department id");
+    json_object_set_new(self->plan, "approval_setting",
+                        json_pack("{s:o, s:o}", "admin", s_str_or_null(admin), "service_centre",
+                                  s_str_or_null(centre)));
 
     s_departments(&run, root);
     s_staff(&run, root);
@@ -1309,6 +1439,7 @@ int org_check(org_t *self, json_t *root, adm_problems_t *problems)
     s_check_leaders(&run, self->after.departments, self->before.departments, "department", "head");
     s_check_leaders(&run, self->after.projects, self->before.projects, "project", "gm");
     s_check_rules(&run);
+    s_check_setting(&run, json_array_size(json_object_get(root, "approval_policies")) > 0);
     s_check_approvers(&run);
     return problems->total == 0 ? 0 : -1;
 }

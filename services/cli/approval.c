@@ -54,9 +54,19 @@ static int s_id(cli_t *cli, const char *cmd, int argc, char **argv, long *id)
 
 /* ---- kefu approval request ------------------------------------------------ */
 
-enum { R_TYPE, R_AMOUNT, R_REASON, R_PROMISED, R_POLICY, R_COUNT };
+/* The fields the catalog checks, then the flag --allow-past. */
+enum {
+    R_TYPE,
+    R_AMOUNT,
+    R_REASON,
+    R_PROMISED,
+    R_POLICY,
+    R_FIELDS,
+    R_ALLOW_PAST = R_FIELDS,
+    R_COUNT
+};
 
-static const args_field_t s_request_fields[R_COUNT] = {
+static const args_field_t s_request_fields[R_FIELDS] = {
     [R_TYPE] = {"type", 0, true, s_types},
     [R_AMOUNT] = {"amount", A_AMOUNT_MAX, true, NULL},
     [R_REASON] = {"reason", A_REASON_MAX, true, NULL},
@@ -70,6 +80,7 @@ static const struct option s_request_options[] = {
     {"reason", required_argument, NULL, ARGS_OPT(R_REASON)},
     {"promised", required_argument, NULL, ARGS_OPT(R_PROMISED)},
     {"policy", required_argument, NULL, ARGS_OPT(R_POLICY)},
+    {"allow-past", no_argument, NULL, ARGS_OPT(R_ALLOW_PAST)},
     ARGS_GLOBAL_OPTIONS};
 
 typedef struct {
@@ -82,7 +93,7 @@ static void s_request_help(FILE *out)
 {
     fprintf(out,
             "Usage: kefu approval request NO --type T --amount YUAN --reason TEXT\n"
-            "                             --promised YYYY-MM-DD [--policy P]\n\n"
+            "                             --promised YYYY-MM-DD [--policy P] [--allow-past]\n\n"
             "Opens an approval request on ticket NO and prints its number. kefu-approval\n"
             "picks the policy for the type and amount (or --policy), assigns the first\n"
             "stage's approvers and watches the date promised to the owner from the first\n"
@@ -95,7 +106,9 @@ static void s_request_help(FILE *out)
             "  --reason TEXT      why (at most 500 bytes)\n"
             "  --promised DATE    the date promised to the owner, YYYY-MM-DD (to its end,\n"
             "                     in the configured time zone)\n"
-            "  --policy P         a policy other than the type's default (e.g. settlement-seq)\n\n");
+            "  --policy P         a policy other than the type's default (e.g. settlement-seq)\n"
+            "  --allow-past       the promised date is already past: record the broken\n"
+            "                     promise anyway (without it such a date is refused)\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
                  "  kefu approval request KF-2026-000123 --type settlement --amount 80000 \\\n"
@@ -114,6 +127,8 @@ static kf_body_t *s_request_body(const cli_t *cli, const void *arg)
     if (r->values[R_POLICY])
         kf_body_str(body, "policy", r->values[R_POLICY]);
     kf_body_str(body, "idem", r->idem);
+    if (r->values[R_ALLOW_PAST])
+        kf_body_bool(body, "allow_past", true);
     return body;
 }
 
@@ -125,7 +140,7 @@ static int s_request(cli_t *cli, int argc, char **argv)
     if (rc == ARGS_OK)
         rc = args_ticket(cli, cmd, argc, argv, &r.ticket);
     if (rc == ARGS_OK)
-        rc = args_fields(cli, cmd, s_request_fields, r.values, R_COUNT);
+        rc = args_fields(cli, cmd, s_request_fields, r.values, R_FIELDS);
     if (rc == ARGS_OK)
         rc = args_cert(cli, cmd);
     if (rc != ARGS_OK)
@@ -161,8 +176,8 @@ static int s_request(cli_t *cli, int argc, char **argv)
 
 enum { L_LIMIT, L_COUNT };
 
-static const struct option s_list_options[] = {{"limit", required_argument, NULL, ARGS_OPT(L_LIMIT)},
-                                               ARGS_GLOBAL_OPTIONS};
+static const struct option s_list_options[] = {
+    {"limit", required_argument, NULL, ARGS_OPT(L_LIMIT)}, ARGS_GLOBAL_OPTIONS};
 
 static void s_list_help(FILE *out)
 {
@@ -196,7 +211,8 @@ static void s_list_row(table_t *table, const msgpack_object *step, int64_t now)
         tf_span(deadline > now ? deadline - now : now - deadline, span, sizeof span);
         snprintf(left, sizeof left, deadline > now ? "%s" : "overdue %s", span);
     }
-    snprintf(stage, sizeof stage, "%lld %s", call_int(step, "stage", &number) ? (long long)number : 0LL,
+    snprintf(stage, sizeof stage, "%lld %s",
+             call_int(step, "stage", &number) ? (long long)number : 0LL,
              s_str(step, "label", label, sizeof label));
     const char *cells[] = {request,
                            s_str(step, "ticket", ticket, sizeof ticket),
@@ -218,7 +234,7 @@ static int s_list_print(const cli_t *cli, const msgpack_object *body)
         printf("no pending approval steps\n");
         return CLI_EXIT_OK;
     }
-    static const char *const headers[] = {"ID",   "TICKET",    "TYPE", "AMOUNT (YUAN)",
+    static const char *const headers[] = {"ID",    "TICKET",    "TYPE", "AMOUNT (YUAN)",
                                           "STAGE", "TIME LEFT", "FOR",  "SUMMARY"};
     table_t *table = table_new(headers, 8);
     int64_t now = kf_now_ms();
@@ -522,8 +538,9 @@ static int s_decide_print(const cli_t *cli, const msgpack_object *body)
     kf_get_bool(body, "duplicate", false, &duplicate, &err);
     s_str(body, "on_behalf_of", behalf, sizeof behalf);
     printf("approval %lld stage %lld: %s by %s%s%s at %s\n", (long long)request, (long long)stage,
-           s_str(body, "outcome", outcome, sizeof outcome), s_str(body, "decided_by", by, sizeof by),
-           behalf[0] ? " on behalf of " : "", behalf, s_time(body, "decided_at", when, sizeof when));
+           s_str(body, "outcome", outcome, sizeof outcome),
+           s_str(body, "decided_by", by, sizeof by), behalf[0] ? " on behalf of " : "", behalf,
+           s_time(body, "decided_at", when, sizeof when));
     if (duplicate)
         printf("(duplicate: this decision was recorded before; it counts once)\n");
     return CLI_EXIT_OK;
@@ -541,8 +558,8 @@ static int s_decide(cli_t *cli, int argc, char **argv, const char *decision)
     if (rc == ARGS_OK && reject && !d.values[D_COMMENT])
         rc = args_usage(cli, cmd, "reason", "--reason is required: say why you reject");
     if (rc == ARGS_OK && d.values[D_COMMENT])
-        rc = args_text(cli, cmd, reject ? "reason" : "comment", d.values[D_COMMENT],
-                       A_COMMENT_MAX, reject);
+        rc = args_text(cli, cmd, reject ? "reason" : "comment", d.values[D_COMMENT], A_COMMENT_MAX,
+                       reject);
     if (rc == ARGS_OK && d.values[D_STEP] &&
         args_number(d.values[D_STEP], 1, 999999999999999L, &d.step) != 0)
         rc = args_usage(cli, cmd, "step", "--step '%s' is not a step number", d.values[D_STEP]);
@@ -607,37 +624,6 @@ static void s_delegate_help(FILE *out)
     fprintf(out, "\nExample:\n  kefu delegate set vp.zhou --from 2026-12-01 --to 2026-12-15\n");
 }
 
-/* Reads WHEN (see the help) into ms since the epoch; -1 when malformed. */
-static int s_when(const char *text, int64_t *ms)
-{
-    int64_t now = kf_now_ms();
-    long n;
-    char unit, rest;
-    if (strcmp(text, "now") == 0) {
-        *ms = now;
-        return 0;
-    }
-    if (sscanf(text, "+%ld%c%c", &n, &unit, &rest) == 2 && n >= 0 && n <= 400L * 86400) {
-        int64_t scale = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : 0;
-        if (!scale)
-            return -1;
-        *ms = now + (int64_t)n * scale * 1000;
-        return 0;
-    }
-    struct tm tm = {0};
-    const char *end = strptime(text, "%Y-%m-%d", &tm);
-    if (end && *end == ' ')
-        end = strptime(end + 1, "%H:%M", &tm);
-    if (!end || *end)
-        return -1;
-    tm.tm_isdst = -1;
-    time_t t = mktime(&tm);
-    if (t == (time_t)-1)
-        return -1;
-    *ms = (int64_t)t * 1000;
-    return 0;
-}
-
 static kf_body_t *s_delegate_body(const cli_t *cli, const void *arg)
 {
     const delegate_t *d = (const delegate_t *)arg;
@@ -662,9 +648,9 @@ static int s_delegate_parse(cli_t *cli, int argc, char **argv, delegate_t *d)
     if (rc == ARGS_OK && !values[G_TO])
         rc = args_usage(cli, cmd, "to", "--to is required (the end of the period)");
     d->from_ms = kf_now_ms();
-    if (rc == ARGS_OK && values[G_FROM] && s_when(values[G_FROM], &d->from_ms) != 0)
+    if (rc == ARGS_OK && values[G_FROM] && tf_when(values[G_FROM], &d->from_ms) != 0)
         rc = args_usage(cli, cmd, "from", "--from '%s' is not a time (see --help)", values[G_FROM]);
-    if (rc == ARGS_OK && s_when(values[G_TO], &d->to_ms) != 0)
+    if (rc == ARGS_OK && tf_when(values[G_TO], &d->to_ms) != 0)
         rc = args_usage(cli, cmd, "to", "--to '%s' is not a time (see --help)", values[G_TO]);
     if (rc == ARGS_OK && d->to_ms <= d->from_ms)
         rc = args_usage(cli, cmd, "to", "--to must come after --from");
@@ -698,8 +684,9 @@ int cmd_delegate(cli_t *cli, int argc, char **argv)
         return CLI_EXIT_OK;
     }
     if (argc < 2 || (!clear && strcmp(argv[1], "set") != 0))
-        return args_usage(cli, "delegate", NULL, "expected `delegate set STAFF --to WHEN` or "
-                                                 "`delegate clear`");
+        return args_usage(cli, "delegate", NULL,
+                          "expected `delegate set STAFF --to WHEN` or "
+                          "`delegate clear`");
     delegate_t d = {NULL, 0, 0};
     int rc = clear ? args_parse(cli, "delegate clear", argc - 1, argv + 1, s_show_options,
                                 s_delegate_help, NULL, 0)
@@ -722,6 +709,99 @@ int cmd_delegate(cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+/* ---- kefu approval reassign ------------------------------------------------ */
+
+enum { M_TO, M_REASON, M_COUNT };
+
+static const struct option s_reassign_options[] = {
+    {"to", required_argument, NULL, ARGS_OPT(M_TO)},
+    {"reason", required_argument, NULL, ARGS_OPT(M_REASON)},
+    ARGS_GLOBAL_OPTIONS};
+
+typedef struct {
+    long step;
+    const char *values[M_COUNT];
+} reassign_t;
+
+static void s_reassign_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu approval reassign STEP --to STAFF --reason TEXT\n\n"
+                 "Moves pending step STEP (its number in `kefu approval show`) to STAFF, with a\n"
+                 "fresh deadline: for a step stuck with someone who cannot act. STAFF decides it\n"
+                 "on behalf of the step's approver. Allowed to the organisation's approval\n"
+                 "administrator, staff of role admin and the head of the requester's department;\n"
+                 "the move is recorded in the request's trail with who moved it and why, and\n"
+                 "STAFF is told.\n\n"
+                 "Options:\n"
+                 "  --to STAFF         who decides the step now (active staff)\n"
+                 "  --reason TEXT      why (required, at most 500 bytes)\n\n");
+    args_global_help(out);
+    fprintf(out, "\nExample:\n"
+                 "  kefu approval reassign 812 --to vp.zhou --reason '总经理出差，由周总代批'\n");
+}
+
+static kf_body_t *s_reassign_body(const cli_t *cli, const void *arg)
+{
+    const reassign_t *m = (const reassign_t *)arg;
+    kf_body_t *body = call_body(cli);
+    kf_body_int(body, "step", m->step);
+    kf_body_str(body, "to", m->values[M_TO]);
+    kf_body_str(body, "reason", m->values[M_REASON]);
+    return body;
+}
+
+static int s_reassign_print(const cli_t *cli, const msgpack_object *body)
+{
+    int64_t request, step;
+    char from[72], to[72], by[72], deadline[32];
+    bool duplicate = false;
+    kf_error_t err;
+    if (!call_int(body, "request", &request) || !call_int(body, "step", &step))
+        return call_missing(cli, "approval.reassign", "step");
+    kf_get_bool(body, "duplicate", false, &duplicate, &err);
+    s_str(body, "from", from, sizeof from);
+    printf("approval %lld step %lld: %s%s%s to %s by %s; deadline %s\n", (long long)request,
+           (long long)step, duplicate ? "already moved" : "moved", from[0] ? " from " : "", from,
+           s_str(body, "to", to, sizeof to), s_str(body, "by", by, sizeof by),
+           s_time(body, "deadline_at", deadline, sizeof deadline));
+    return CLI_EXIT_OK;
+}
+
+static int s_reassign(cli_t *cli, int argc, char **argv)
+{
+    const char *cmd = "approval reassign";
+    reassign_t m = {.values = {NULL}};
+    int rc =
+        args_parse(cli, cmd, argc, argv, s_reassign_options, s_reassign_help, m.values, M_COUNT);
+    if (rc == ARGS_OK)
+        rc = args_operands(cli, cmd, argc, argv, 1, "STEP");
+    if (rc == ARGS_OK && args_number(argv[optind], 1, 999999999999999L, &m.step) != 0)
+        rc = args_usage(cli, cmd, "STEP", "STEP '%s' is not a step number", argv[optind]);
+    if (rc == ARGS_OK && !m.values[M_TO])
+        rc = args_usage(cli, cmd, "to", "--to is required: who decides the step now");
+    if (rc == ARGS_OK)
+        rc = args_text(cli, cmd, "to", m.values[M_TO], A_STAFF_MAX, true);
+    if (rc == ARGS_OK && !m.values[M_REASON])
+        rc = args_usage(cli, cmd, "reason", "--reason is required: say why the step moves");
+    if (rc == ARGS_OK)
+        rc = args_text(cli, cmd, "reason", m.values[M_REASON], A_REASON_MAX, true);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, cmd);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "approval.reassign",
+                   .build = s_reassign_body,
+                   .arg = &m,
+                   .retries = 1,
+                   .retry_why = "(the same move twice moves once)"};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK && !cli->json)
+        rc = s_reassign_print(cli, kf_env_body(reply));
+    kf_env_destroy(&reply);
+    return rc;
+}
+
 /* ---- kefu approval ------------------------------------------------------- */
 
 static void s_help(FILE *out)
@@ -729,6 +809,7 @@ static void s_help(FILE *out)
     fprintf(out, "Usage: kefu approval request NO --type T --amount YUAN --reason TEXT "
                  "--promised DATE\n"
                  "       kefu approval show ID\n"
+                 "       kefu approval reassign STEP --to STAFF --reason TEXT\n"
                  "       kefu approvals | approve ID | reject ID --reason TEXT | delegate ...\n\n"
                  "Approvals, served by kefu-approval ($KEFU_APPROVAL, default\n"
                  "tcp://127.0.0.1:7720). `kefu approval SUBCOMMAND --help` says more.\n\n");
@@ -742,12 +823,15 @@ int cmd_approval(cli_t *cli, int argc, char **argv)
         return s_request(cli, argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "show") == 0)
         return s_show(cli, argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "reassign") == 0)
+        return s_reassign(cli, argc - 1, argv + 1);
     if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         s_help(stdout);
         return CLI_EXIT_OK;
     }
     if (argc < 2)
-        return args_usage(cli, "approval", NULL, "missing the subcommand (request or show)");
-    return args_usage(cli, "approval", NULL, "unknown subcommand '%s' (expected request or show)",
-                      argv[1]);
+        return args_usage(cli, "approval", NULL,
+                          "missing the subcommand (request, show or reassign)");
+    return args_usage(cli, "approval", NULL,
+                      "unknown subcommand '%s' (expected request, show or reassign)", argv[1]);
 }

@@ -14,16 +14,17 @@
 
 void args_global_help(FILE *out)
 {
-    fprintf(out, "Global options (before or after the command):\n"
-                 "  --cert FILE        your certificate, which says who you are (default:\n"
-                 "                     $KEFU_CERT or ~/.kefu/kefu.cert; kefu admin cert issues it)\n"
-                 "  --endpoint URL     the daemon's endpoint (default: $KEFU_INTAKE or "
-                 "tcp://127.0.0.1:7700;\n"
-                 "                     for survey: $KEFU_SURVEY or tcp://127.0.0.1:7710)\n"
-                 "  --timeout MS       wait this long for a reply (default: $KEFU_TIMEOUT_MS or "
-                 "5000)\n"
-                 "  --json             print the reply as one line of JSON (errors too)\n"
-                 "  -h, --help         show this help\n");
+    fprintf(out,
+            "Global options (before or after the command):\n"
+            "  --cert FILE        your certificate, which says who you are (default:\n"
+            "                     $KEFU_CERT or ~/.kefu/kefu.cert; kefu admin cert issues it)\n"
+            "  --endpoint URL     the daemon's endpoint (default: $KEFU_INTAKE or "
+            "tcp://127.0.0.1:7700;\n"
+            "                     for survey: $KEFU_SURVEY or tcp://127.0.0.1:7710)\n"
+            "  --timeout MS       wait this long for a reply (default: $KEFU_TIMEOUT_MS or "
+            "5000)\n"
+            "  --json             print the reply as one line of JSON (errors too)\n"
+            "  -h, --help         show this help\n");
 }
 
 int args_ticket(const cli_t *cli, const char *cmd, int argc, char **argv, const char **ticket)
@@ -177,7 +178,7 @@ int args_parse(cli_t *cli, const char *cmd, int argc, char **argv, const struct 
             continue;
         if (c < ARGS_OPT(0) || c >= ARGS_OPT((int)nvalues))
             return args_bad_option(cli, cmd, c, argv);
-        values[c - ARGS_OPT(0)] = optarg;
+        values[c - ARGS_OPT(0)] = optarg ? optarg : ""; /* a flag given: "" */
     }
     return ARGS_OK;
 }

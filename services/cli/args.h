@@ -14,7 +14,7 @@ enum { ARG_JSON = 0x100, ARG_CERT, ARG_ENDPOINT, ARG_TIMEOUT, ARG_FIRST_LOCAL };
 
 /* The global options, to end every command's option table with. */
 #define ARGS_GLOBAL_OPTIONS                                                                        \
-    {"json", no_argument, NULL, ARG_JSON}, {"cert", required_argument, NULL, ARG_CERT},                \
+    {"json", no_argument, NULL, ARG_JSON}, {"cert", required_argument, NULL, ARG_CERT},            \
         {"endpoint", required_argument, NULL, ARG_ENDPOINT},                                       \
         {"timeout", required_argument, NULL, ARG_TIMEOUT}, {"help", no_argument, NULL, 'h'},       \
     {                                                                                              \
@@ -38,7 +38,8 @@ typedef struct {
 enum { ARGS_HELP = -1, ARGS_OK = 0 };
 
 /* Parses a command's argv with getopt_long: global options go into cli,
-   local option ARGS_OPT(i) into values[i] (nvalues of them), --help
+   local option ARGS_OPT(i) into values[i] (nvalues of them; "" for a flag
+   without an argument), --help
    prints help to stdout. Returns ARGS_OK (operands start at optind),
    ARGS_HELP, or CLI_EXIT_USAGE after reporting. */
 int args_parse(cli_t *cli, const char *cmd, int argc, char **argv, const struct option *options,

@@ -2,7 +2,10 @@
 #include "timefmt.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
+
+#include "envelope.h"
 
 #define TF_SECOND 1000LL
 #define TF_MINUTE (60 * TF_SECOND)
@@ -51,4 +54,38 @@ void tf_deadline(int64_t due_ms, int64_t done_ms, int64_t now_ms, char *buf, siz
         snprintf(buf, size, "%s (in %s)", when, span);
     else
         snprintf(buf, size, "%s (overdue by %s)", when, span);
+}
+
+int tf_when(const char *text, int64_t *ms)
+{
+    int64_t now = kf_now_ms();
+    long n;
+    char unit, rest;
+    if (strcmp(text, "now") == 0) {
+        *ms = now;
+        return 0;
+    }
+    if (sscanf(text, "+%ld%c%c", &n, &unit, &rest) == 2 && n >= 0 && n <= 400L * 86400) {
+        int64_t scale = unit == 's'   ? 1
+                        : unit == 'm' ? 60
+                        : unit == 'h' ? 3600
+                        : unit == 'd' ? 86400
+                                      : 0;
+        if (!scale)
+            return -1;
+        *ms = now + (int64_t)n * scale * 1000;
+        return 0;
+    }
+    struct tm tm = {0};
+    const char *end = strptime(text, "%Y-%m-%d", &tm);
+    if (end && *end == ' ')
+        end = strptime(end + 1, "%H:%M", &tm);
+    if (!end || *end)
+        return -1;
+    tm.tm_isdst = -1;
+    time_t t = mktime(&tm);
+    if (t == (time_t)-1)
+        return -1;
+    *ms = (int64_t)t * 1000;
+    return 0;
 }

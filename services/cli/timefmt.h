@@ -18,4 +18,10 @@ void tf_span(int64_t ms, char *buf, size_t size);
    "... (met)" or "... (missed by 2h 5m)". */
 void tf_deadline(int64_t due_ms, int64_t done_ms, int64_t now_ms, char *buf, size_t size);
 
+/* Reads a time as people give it on the command line: YYYY-MM-DD (local
+   midnight), 'YYYY-MM-DD HH:MM', now, or +N with s, m, h or d (from now),
+   in the local zone, into ms since the epoch. Returns 0, or -1 when
+   malformed. */
+int tf_when(const char *text, int64_t *ms);
+
 #endif

@@ -70,7 +70,7 @@ for c in $CLIENTS; do
                         WHERE NOT EXISTS (SELECT 1 FROM approval_request r WHERE r.ticket_id = t.id)
                         ORDER BY t.id DESC LIMIT $N) t,
                LATERAL kefu_approval_open('$key', NULL, t.no, 'refund', ((t.g - 1) % 20) * 10000 + 5000,
-                                          'bench', current_date + 30, NULL, 'bench') o
+                                          'bench', current_date + 30, NULL, 'bench', false) o
               WHERE o.err_code IS NULL")
     it_psql "SELECT r.id, '$IT_DIR/certs/' || s.approver || '.cert', '$KEFU_APPROVAL_BIND'
                FROM approval_request r JOIN approval_step s ON s.request_id = r.id ORDER BY random()" |

@@ -134,7 +134,14 @@ expect 0 "" "show $R1"
 grep -q "vp.qian" <<<"$OUT" && grep -q "fin.lin" <<<"$OUT" || it_fail "the trail lacks the delegate: $OUT"
 hist=$(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
            WHERE t.no = '$T1' AND h.action = 'approval'")
-[[ $hist == 4 ]] || it_fail "the ticket's history holds $hist approval rows, expected 4 (requested, 2 decisions, completed)"
+[[ $hist == 5 ]] ||
+    it_fail "the ticket's history holds $hist approval rows, expected 5 (requested, fin.lin's cover, 2 decisions, completed)"
+[[ $(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
+         WHERE t.no = '$T1' AND h.note LIKE '%fin.lin is absent; vp.qian decides for fin.lin%(set by fin.lin)'") == 1 ]] ||
+    it_fail "the trail does not say who covers fin.lin and who arranged it"
+[[ $(q "SELECT body->>'delegate' || ':' || jsonb_array_length(body->'steps') FROM event
+         WHERE type = 'approval.delegate_set' AND body->>'staff' = 'fin.lin'") == vp.qian:1 ]] ||
+    it_fail "vp.qian was not told of the one step of fin.lin's they cover"
 run agent.li ticket show "$T1"
 grep -q "approval" <<<"$OUT" || it_fail "kefu ticket show does not show the approval trail: $OUT"
 
@@ -228,7 +235,14 @@ grep -qE "^  decided +[0-9-]{10} [0-9:]{8}  approve by vp\.qian on behalf of fin
     it_fail "kefu approval show $R1 does not show the delegate's decision on fin.lin's behalf: $OUT"
 
 # ---- at risk from the first minute -----------------------------------------------
+# A date already past is refused unless the requester says it is meant.
 run agent.li approval request "$T3" --type refund --amount 10 --reason '承诺日期已过' --promised "$yesterday"
+expect 1 bad_value "request with a promised date already past, without --allow-past"
+grep -qF "the promised date $yesterday is already past" <<<"$ERR" || it_fail "the refusal does not say why: $ERR"
+[[ $(q "SELECT count(*) FROM approval_request r JOIN ticket t ON t.id = r.ticket_id WHERE t.no = '$T3'") == 0 ]] ||
+    it_fail "a refused request was stored"
+run agent.li approval request "$T3" --type refund --amount 10 --reason '承诺日期已过' --promised "$yesterday" \
+    --allow-past
 expect 0 "" "request with a promised date already past"
 R3=$OUT
 it_wait_for "approval.at_risk for $R3" 5 it_psql_is \

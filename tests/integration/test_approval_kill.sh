@@ -47,7 +47,7 @@ it_psql "SELECT count(*) FROM generate_series(1, 300) g,
                                NULL, NULL, '13800000000', NULL, format('退款 %s', g), NULL, 'test')" >/dev/null
 it_psql "SELECT count(*) FROM (SELECT t.no, row_number() OVER (ORDER BY t.id) AS g FROM ticket t) t,
            LATERAL kefu_approval_open('$key', NULL, t.no, 'refund', CASE WHEN t.g % 2 = 0 THEN 5000 ELSE 15000 END,
-                                      'kill', current_date + 30, NULL, 'test') o" >/dev/null
+                                      'kill', current_date + 30, NULL, 'test', false) o" >/dev/null
 it_psql "SELECT r.id, '$IT_DIR/certs/ap02.cert', '$A1' FROM approval_request r
            JOIN approval_step s ON s.request_id = r.id WHERE s.approver = 'ap02' ORDER BY r.id" |
     tr '|' ' ' >"$IT_DIR/decisions"

@@ -58,7 +58,7 @@ it_psql "SELECT count(*) FROM generate_series(1, $N) g,
                                NULL, NULL, '13800000000', NULL, format('退款 %s', g), NULL, 'test')" >/dev/null
 opened=$(it_psql "SELECT count(*) FROM (SELECT t.id, row_number() OVER (ORDER BY t.id) AS g FROM ticket t) t,
            LATERAL kefu_approval_open('$key', NULL, (SELECT no FROM ticket WHERE id = t.id), 'refund',
-                                      ((t.g - 1) % 20) * 10000 + 5000, 'load', current_date + 30, NULL, 'test') o
+                                      ((t.g - 1) % 20) * 10000 + 5000, 'load', current_date + 30, NULL, 'test', false) o
           WHERE o.info ? 'reply' AND o.err_code IS NULL")
 [[ $opened == "$N" ]] || it_fail "opened $opened requests, not $N"
 it_note "opened $N requests over 20 approvers at $(it_psql "SELECT min(requested_at) FROM approval_request")"

@@ -78,7 +78,7 @@ subject=$(mails approval.completed | sed -n "s/^$OWNER1|//p")
 
 # ---- a promise already past: the owner's manager hears of the risk ---------
 R2=$(kefu approval request "$T2" --type refund --amount 300 --reason '退款' \
-     --promised "$(date -d '-1 day' +%F)")
+     --promised "$(date -d '-1 day' +%F)" --allow-past)
 it_wait_for "$MANAGER2 to be told $R2 is at risk" 20 mailed approval.at_risk "$MANAGER2"
 subject=$(mails approval.at_risk | sed -n "s/^$MANAGER2|//p")
 [[ $subject == *"#$R2"* && $subject == *"$T2"* ]] || it_fail "the risk e-mail's subject is '$subject'"

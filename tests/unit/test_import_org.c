@@ -113,7 +113,8 @@ static void test_shape_problems(void **state)
              "   \"first_response_secs\": 0, \"resolve_secs\": 1.5}],"
              " \"approval_policies\": [{\"type\": \"bonus\"}]}");
     s_has(got, "$: unknown key 'colour' (known: format, absent_staff, departments, staff, "
-               "projects, routing_rules, sla_policies, approval_policies)");
+               "projects, routing_rules, sla_policies, approval_policies, approval_admin, "
+               "service_centre)");
     s_has(got, "$.approval_policies[0].id: is required");
     s_has(got, "$.approval_policies[0].type: 'bonus' is not one of: settlement, repair_cost, "
                "refund, policy_exception");
@@ -184,20 +185,22 @@ static org_t *s_store(void)
 
 /* Approval policies: every problem with its place, down to a step's
    approver; references checked against the organisation afterwards; a
-   stage that running requests still need cannot go. */
+   fallback required; a step whose timeout chain ends nowhere refused. */
 static void test_policy_problems(void **state)
 {
     org_t *org = s_store();
-    org_store_policy(org, "running", 2, 3);
+    org_store_setting(org, "eng.sun", NULL);
     const char *got = s_check(
         org,
         "{\"format\": \"kefu-org/1\", \"approval_policies\": ["
-        " {\"id\": \"ok\", \"type\": \"refund\", \"stages\": [{\"rule\": \"all\", \"steps\": ["
+        " {\"id\": \"ok\", \"type\": \"refund\", \"fallback\": \"cs.wang\", \"stages\": ["
+        "  {\"rule\": \"all\", \"steps\": ["
         "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
         "    \"on_timeout\": \"escalate\"}]}]},"
         " {\"id\": \"Bad Id\", \"type\": \"refund\", \"min_yuan\": 12.5, \"max_yuan\": \"0.001\","
         "  \"default\": \"yes\", \"stages\": []},"
         " {\"id\": \"refs\", \"type\": \"refund\", \"min_yuan\": \"5000\", \"max_yuan\": 5000,"
+        "  \"fallback\": \"cs.wang\", \"warn_to\": [\"requester\", \"boss\"],"
         "  \"stages\": [{\"rule\": \"quorum\", \"steps\": ["
         "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
         "    \"on_timeout\": \"escalate\"},"
@@ -212,11 +215,13 @@ static void test_policy_problems(void **state)
         "    \"on_timeout\": \"approve\"},"
         "   {\"label\": \"f\", \"approver\": {\"staff\": \"old.ma\"}, \"deadline_s\": 60,"
         "    \"on_timeout\": \"approve\"}]}]},"
-        " {\"id\": \"ok\", \"type\": \"refund\", \"stages\": [{\"rule\": \"all\", \"steps\": ["
+        " {\"id\": \"ok\", \"type\": \"refund\", \"fallback\": \"cs.wang\", \"stages\": ["
+        "  {\"rule\": \"all\", \"steps\": ["
         "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
         "    \"on_timeout\": \"escalate\"}]}]},"
-        " {\"id\": \"running\", \"type\": \"refund\", \"stages\": [{\"rule\": \"all\", \"steps\": ["
-        "   {\"label\": \"a\", \"approver\": {\"role\": \"owner_manager\"}, \"deadline_s\": 60,"
+        " {\"id\": \"nowhere\", \"type\": \"refund\", \"fallback\": \"eng.sun\", \"stages\": ["
+        "  {\"rule\": \"all\", \"steps\": ["
+        "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
         "    \"on_timeout\": \"escalate\"}]}]}]}");
     s_has(got, "$.approval_policies[1].id: 'Bad Id' is not a policy id (a-z, 0-9, '-'; up to 32, "
                "starting a-z)");
@@ -249,10 +254,18 @@ static void test_policy_problems(void **state)
                "(not in this file or the store)");
     s_has(got, "$.approval_policies[2].stages[1].steps[3].approver: old.ma is inactive");
     s_has(got, "$.approval_policies[3].id: policy ok is listed already at $.approval_policies[0]");
-    s_has(got, "$.approval_policies[4].stages: 2 pending request(s) under policy running have "
-               "steps in stage 3, and this file leaves it 1 stage(s): they would stall. Keep the "
-               "stages until they finish, or give the new version another id");
-    assert_int_equal(s_lines(got), 19);
+    s_has(got, "$.approval_policies[1].fallback: is required: the staff member a step goes to "
+               "when its approver has neither delegate nor manager (a deputy, the "
+               "customer-service centre head, an approval desk)");
+    s_has(got, "$.approval_policies[2].warn_to: item 1 is not one of: approver, delegate, "
+               "requester, owner_manager, service_centre_head");
+    /* eng.sun heads eng and has no manager; the fallback and the store's
+       approval administrator are eng.sun too. */
+    s_has(got, "$.approval_policies[4].stages[0].steps[0].approver: the timeout chain of this "
+               "step ends nowhere: its approver eng.sun has no active manager, the policy's "
+               "fallback is eng.sun and the approval administrator is eng.sun; name another "
+               "fallback");
+    assert_int_equal(s_lines(got), 21);
     org_destroy(&org);
 
     /* A department whose head the file removes, and a head made inactive. */
@@ -262,7 +275,9 @@ static void test_policy_problems(void **state)
                      " \"departments\": [{\"id\": \"cs\", \"name\": \"C\", \"name_zh\": \"C\"}],"
                      " \"staff\": [{\"id\": \"eng.liu\", \"name\": \"L\", \"department\": \"eng\","
                      "   \"role\": \"manager\"}],"
-                     " \"approval_policies\": [{\"id\": \"p\", \"type\": \"refund\", \"stages\": ["
+                     " \"approval_admin\": \"cs.wang\","
+                     " \"approval_policies\": [{\"id\": \"p\", \"type\": \"refund\","
+                     "  \"fallback\": \"eng.liu\", \"stages\": ["
                      "  {\"rule\": \"any\", \"steps\": ["
                      "   {\"label\": \"a\", \"approver\": {\"head\": \"cs\"}, \"deadline_s\": 60,"
                      "    \"on_timeout\": \"escalate\"},"
@@ -281,8 +296,10 @@ static void test_policy_plan(void **state)
 {
     org_t *org = s_store();
     assert_string_equal(
-        s_check(org, "{\"format\": \"kefu-org/1\", \"approval_policies\": ["
+        s_check(org, "{\"format\": \"kefu-org/1\", \"approval_admin\": \"cs.wang\","
+                     " \"approval_policies\": ["
                      " {\"id\": \"repair\", \"comment\": \"x\", \"type\": \"repair_cost\","
+                     "  \"fallback\": \"eng.liu\","
                      "  \"min_yuan\": \"4999.5\", \"max_yuan\": 10000, \"stages\": ["
                      "  {\"rule\": \"quorum\", \"quorum\": 1, \"steps\": ["
                      "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
@@ -295,20 +312,25 @@ static void test_policy_plan(void **state)
     char *policy = json_dumps(json_object_get(p, "policy"), JSON_COMPACT | JSON_SORT_KEYS);
     char *canon = json_dumps(json_object_get(p, "canon"), JSON_COMPACT | JSON_SORT_KEYS);
     assert_string_equal(
-        policy, "{\"default\":true,\"id\":\"repair\",\"max_yuan\":\"10000.00\","
-                "\"min_yuan\":\"4999.50\",\"name\":\"repair\",\"stages\":[{\"quorum\":1,"
-                "\"rule\":\"quorum\",\"steps\":[{\"approver\":{\"head\":\"eng\"},\"deadline_s\":60,"
-                "\"label\":\"a\",\"on_timeout\":\"approve\",\"remind_s\":30}]},{\"rule\":\"all\","
-                "\"steps\":[{\"approver\":{\"role\":\"project_gm\"},\"deadline_s\":60,"
-                "\"label\":\"b\",\"on_timeout\":\"escalate\"}]}],\"type\":\"repair_cost\"}");
+        policy,
+        "{\"default\":true,\"fallback\":\"eng.liu\",\"id\":\"repair\",\"max_yuan\":\"10000.00\","
+        "\"min_yuan\":\"4999.50\",\"name\":\"repair\",\"stages\":[{\"quorum\":1,"
+        "\"rule\":\"quorum\",\"steps\":[{\"approver\":{\"head\":\"eng\"},\"deadline_s\":60,"
+        "\"label\":\"a\",\"on_timeout\":\"approve\",\"remind_s\":30}]},{\"rule\":\"all\","
+        "\"steps\":[{\"approver\":{\"role\":\"project_gm\"},\"deadline_s\":60,"
+        "\"label\":\"b\",\"on_timeout\":\"escalate\"}]}],\"type\":\"repair_cost\","
+        "\"warn_to\":[\"approver\",\"delegate\",\"requester\",\"owner_manager\","
+        "\"service_centre_head\"]}");
     assert_string_equal(
-        canon, "{\"active\":true,\"default\":true,\"max_fen\":1000000,\"min_fen\":499950,"
+        canon, "{\"active\":true,\"default\":true,\"fallback\":\"eng.liu\",\"max_fen\":1000000,"
+               "\"min_fen\":499950,"
                "\"name\":\"repair\",\"stages\":[{\"quorum\":1,\"rule\":\"quorum\",\"steps\":["
                "{\"approver\":\"eng\",\"deadline_s\":60,\"kind\":\"head\",\"label\":\"a\","
                "\"on_timeout\":\"approve\",\"remind_s\":30}]},{\"quorum\":null,\"rule\":\"all\","
                "\"steps\":[{\"approver\":null,\"deadline_s\":60,\"kind\":\"project_gm\","
                "\"label\":\"b\",\"on_timeout\":\"escalate\",\"remind_s\":null}]}],"
-               "\"type\":\"repair_cost\"}");
+               "\"type\":\"repair_cost\",\"warn_to\":[\"approver\",\"delegate\",\"requester\","
+               "\"owner_manager\",\"service_centre_head\"]}");
     free(policy);
     free(canon);
     org_destroy(&org);
