@@ -610,7 +610,8 @@ LANGUAGE sql STABLE AS $$
     SELECT r.policy_id,
            count(s.id) FILTER (WHERE s.status = 'pending'),
            count(s.id) FILTER (WHERE s.status = 'pending'
-                               AND s.deadline_at <= clock_timestamp() - interval '1 second'),
+                               AND (s.deadline_at <= clock_timestamp() - interval '1 second'
+                                    OR s.stalled_at IS NOT NULL)),
            count(s.id) FILTER (WHERE s.status = 'pending' AND s.stalled_at IS NOT NULL),
            count(DISTINCT r.id) FILTER (WHERE r.at_risk_at IS NOT NULL)
       FROM approval_request r LEFT JOIN approval_step s ON s.request_id = r.id

@@ -145,7 +145,8 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(
         store, "overdue",
         "SELECT count(*) FROM (SELECT 1 FROM approval_step WHERE status = 'pending' "
-        "AND deadline_at <= clock_timestamp() - interval '1 second' LIMIT $1::int) d");
+        "AND (deadline_at <= clock_timestamp() - interval '1 second' OR stalled_at IS NOT NULL) "
+        "LIMIT $1::int) d");
     kf_store_statement(store, "gauges", "SELECT * FROM kefu_approval_gauges()");
     kf_store_statement(store, "policies",
                        "SELECT coalesce(string_agg(format('%s=%s', request_type, n), ' '), 'none') "
@@ -778,9 +779,9 @@ int approval_run(approval_t *self)
 static void s_metrics(approval_t *self)
 {
     kf_metrics_t *metrics = kf_health_metrics(self->health);
-    self->overdue = kf_metrics_gauge(metrics, "kefu_approval_overdue_steps",
-                                     "pending steps past their deadline by over 1 s (up to 100000)",
-                                     NULL, NULL);
+    self->overdue = kf_metrics_gauge(
+        metrics, "kefu_approval_overdue_steps",
+        "pending steps past their deadline by over 1 s or stalled (up to 100000)", NULL, NULL);
     static const char *const names[4][2] = {
         {"kefu_approval_steps_pending", "pending steps of running requests, by policy"},
         {"kefu_approval_steps_overdue",
