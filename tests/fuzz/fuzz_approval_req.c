@@ -1,6 +1,7 @@
 /* kefu — fuzz target: kefu-approval's request decoders
    (services/approval/requests.c): areq_parse_open, areq_parse_list,
-   areq_parse_show, areq_parse_decide, areq_parse_delegate.
+   areq_parse_show, areq_parse_decide, areq_parse_delegate,
+   areq_parse_reassign.
 
    Input: one byte choosing the request type (its value modulo 5:
    approval.request, approval.list, approval.show, approval.decide,
@@ -30,20 +31,23 @@
 #include "requests.h"
 #include "rules.h"
 
-enum { S_OPEN, S_LIST, S_SHOW, S_DECIDE, S_DELEGATE, S_TYPES };
+enum { S_OPEN, S_LIST, S_SHOW, S_DECIDE, S_DELEGATE, S_REASSIGN, S_TYPES };
 
-static const char *const s_types[S_TYPES] = {"approval.request", "approval.list", "approval.show",
-                                             "approval.decide", "delegate.set"};
+static const char *const s_types[S_TYPES] = {"approval.request", "approval.list",
+                                             "approval.show",    "approval.decide",
+                                             "delegate.set",     "approval.reassign"};
 
 /* The fields each type reads: a refusal must name one of them. */
-static const char *const s_open_fields[] = {"ticket",   "type",   "amount", "reason",
-                                            "promised", "policy", "idem",   NULL};
+static const char *const s_open_fields[] = {"ticket", "type", "amount",     "reason", "promised",
+                                            "policy", "idem", "allow_past", NULL};
 static const char *const s_list_fields[] = {"limit", NULL};
 static const char *const s_show_fields[] = {"request", NULL};
 static const char *const s_decide_fields[] = {"request", "step", "decision", "comment", NULL};
 static const char *const s_delegate_fields[] = {"delegate", "from", "to", NULL};
-static const char *const *const s_fields[S_TYPES] = {s_open_fields, s_list_fields, s_show_fields,
-                                                     s_decide_fields, s_delegate_fields};
+static const char *const s_reassign_fields[] = {"step", "to", "reason", NULL};
+static const char *const *const s_fields[S_TYPES] = {s_open_fields,     s_list_fields,
+                                                     s_show_fields,     s_decide_fields,
+                                                     s_delegate_fields, s_reassign_fields};
 
 /* What any decoder of these may produce, compared whole for determinism. */
 typedef struct {
@@ -51,6 +55,7 @@ typedef struct {
     int64_t number; /* list's limit or show's request */
     areq_decide_t decide;
     areq_delegate_t delegate;
+    areq_reassign_t reassign;
 } s_out_t;
 
 /* The string value of key in body (not NUL-terminated), or NULL. */
@@ -159,6 +164,13 @@ static void s_check_delegate(const areq_delegate_t *r)
     FZ_CHECK(r->to_ms - r->from_ms <= AREQ_DELEGATE_MAX_MS);
 }
 
+static void s_check_reassign(const areq_reassign_t *r)
+{
+    FZ_CHECK(r->step >= 1);
+    FZ_CHECK(fz_cstr_ok(r->to, sizeof r->to, AREQ_STAFF_MAX) && !fz_blank(r->to));
+    FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, AREQ_REASON_MAX) && !fz_blank(r->reason));
+}
+
 /* Runs the decoder of kind on body into out; returns its status. */
 static int s_parse(int kind, const msgpack_object *body, s_out_t *out, kf_error_t *err)
 {
@@ -172,6 +184,8 @@ static int s_parse(int kind, const msgpack_object *body, s_out_t *out, kf_error_
         return areq_parse_show(body, &out->number, err);
     case S_DECIDE:
         return areq_parse_decide(body, &out->decide, err);
+    case S_REASSIGN:
+        return areq_parse_reassign(body, &out->reassign, err);
     default:
         return areq_parse_delegate(body, &out->delegate, err);
     }
@@ -205,6 +219,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case S_DECIDE:
             s_check_decide(&out.decide);
+            break;
+        case S_REASSIGN:
+            s_check_reassign(&out.reassign);
             break;
         default:
             s_check_delegate(&out.delegate);

@@ -468,6 +468,14 @@ static void s_approval_seeds(void)
     const char *const delegate_long[] = {"delegate", "vp.qian",        "from", "#i:0",
                                          "to",       "#i:31708800001", NULL};
     s_body_seed("approval_req", "delegate-over-366-days", 4, delegate_long);
+    const char *const reassign[] = {"step", "#i:812", "to", "vp.zhou", "reason", "总经理出差", NULL};
+    s_body_seed("approval_req", "reassign", 5, reassign);
+    const char *const reassign_blank[] = {"step", "#i:812", "to", "vp.zhou", "reason", " ", NULL};
+    s_body_seed("approval_req", "reassign-blank-reason", 5, reassign_blank);
+    const char *const open_past[] = {"ticket",   "KF-1",       "type",       "refund", "amount", "1",
+                                     "reason",   "r",          "promised",   "2020-01-01",
+                                     "allow_past", "#true", NULL};
+    s_body_seed("approval_req", "open-allow-past", 0, open_past);
     const char *const delegate_back[] = {"delegate", "vp.qian",          "from", "#i:1796028000000",
                                          "to",       "#i:1795419000000", NULL};
     s_body_seed("approval_req", "delegate-backwards", 4, delegate_back);

@@ -57,11 +57,12 @@ static void s_map_free(s_map_t *map)
     msgpack_sbuffer_destroy(&map->buffer);
 }
 
-
 /* A valid approval.request's pairs, with slot 1 (amount) replaceable. */
 #define S_OPEN(amount)                                                                             \
-    {"ticket", "KF-2026-000001", "type", "settlement", "amount", amount, "reason", "leak",           \
-     "promised", "2026-12-03", NULL}
+    {                                                                                              \
+        "ticket", "KF-2026-000001", "type", "settlement", "amount", amount, "reason", "leak",      \
+            "promised", "2026-12-03", NULL                                                         \
+    }
 
 static int s_open(const char *const *pairs, areq_open_t *out, kf_error_t *err)
 {
@@ -77,9 +78,9 @@ static void test_open_ok(void **state)
     (void)state;
     areq_open_t out;
     kf_error_t err;
-    const char *pairs[] = {"ticket", "KF-2026-000001", "type", "repair_cost", "amount", "1234.5",
-                           "reason", "pipe", "promised", "2026-12-03", "policy", "repair",
-                           "idem", "k1", NULL};
+    const char *pairs[] = {"ticket", "KF-2026-000001", "type", "repair_cost", "amount",
+                           "1234.5", "reason",         "pipe", "promised",    "2026-12-03",
+                           "policy", "repair",         "idem", "k1",          NULL};
     assert_int_equal(s_open(pairs, &out, &err), 0);
     assert_string_equal(out.ticket, "KF-2026-000001");
     assert_string_equal(out.type, "repair_cost");
@@ -87,10 +88,55 @@ static void test_open_ok(void **state)
     assert_string_equal(out.promised, "2026-12-03");
     assert_string_equal(out.policy, "repair");
     assert_string_equal(out.idem, "k1");
+    assert_false(out.allow_past);
     const char *plain[] = S_OPEN("80000");
     assert_int_equal(s_open(plain, &out, &err), 0);
     assert_int_equal(out.amount_fen, 8000000);
     assert_string_equal(out.policy, "");
+    const char *past[] = {"ticket",     "KF-2026-000001", "type", "refund",   "amount",
+                          "1",          "reason",         "late", "promised", "2020-01-01",
+                          "allow_past", "#true",          NULL};
+    assert_int_equal(s_open(past, &out, &err), 0);
+    assert_true(out.allow_past);
+    const char *past_text[] = {
+        "ticket", "KF-2026-000001", "type",       "refund",     "amount", "1", "reason",
+        "late",   "promised",       "2020-01-01", "allow_past", "yes",    NULL};
+    assert_int_equal(s_open(past_text, &out, &err), -1);
+    assert_int_equal(err.code, KF_E_WRONG_TYPE);
+    assert_string_equal(err.field, "allow_past");
+}
+
+/* approval.reassign: a step, a staff id and a reason, each required. */
+static void test_reassign(void **state)
+{
+    (void)state;
+    areq_reassign_t out;
+    kf_error_t err = {0};
+    s_map_t map;
+    const char *ok[] = {"step", "#i:812", "to", "vp.zhou", "reason", "出差", NULL};
+    assert_int_equal(areq_parse_reassign(s_map(&map, ok), &out, &err), 0);
+    s_map_free(&map);
+    assert_int_equal(out.step, 812);
+    assert_string_equal(out.to, "vp.zhou");
+    assert_string_equal(out.reason, "出差");
+    const char *blank[] = {"step", "#i:812", "to", "vp.zhou", "reason", "  ", NULL};
+    assert_int_equal(areq_parse_reassign(s_map(&map, blank), &out, &err), -1);
+    s_map_free(&map);
+    assert_int_equal(err.code, KF_E_BAD_VALUE);
+    assert_string_equal(err.field, "reason");
+    const char *no_to[] = {"step", "#i:812", "reason", "x", NULL};
+    assert_int_equal(areq_parse_reassign(s_map(&map, no_to), &out, &err), -1);
+    s_map_free(&map);
+    assert_int_equal(err.code, KF_E_MISSING_FIELD);
+    assert_string_equal(err.field, "to");
+    const char *zero[] = {"step", "#i:0", "to", "vp.zhou", "reason", "x", NULL};
+    assert_int_equal(areq_parse_reassign(s_map(&map, zero), &out, &err), -1);
+    s_map_free(&map);
+    assert_string_equal(err.field, "step");
+    const char *as_text[] = {"step", "812", "to", "vp.zhou", "reason", "x", NULL};
+    assert_int_equal(areq_parse_reassign(s_map(&map, as_text), &out, &err), -1);
+    s_map_free(&map);
+    assert_int_equal(err.code, KF_E_WRONG_TYPE);
 }
 
 static void test_open_bad(void **state)
@@ -111,29 +157,29 @@ static void test_open_bad(void **state)
     const char *huge[] = S_OPEN("123456789012345678901");
     assert_int_equal(s_open(huge, &out, &err), -1);
     assert_int_equal(err.code, KF_E_TOO_LONG);
-    const char *type[] = {"ticket", "KF-1", "type", "bonus", "amount", "1", "reason", "r",
-                          "promised", "2026-12-03", NULL};
+    const char *type[] = {"ticket", "KF-1", "type",     "bonus",      "amount", "1",
+                          "reason", "r",    "promised", "2026-12-03", NULL};
     assert_int_equal(s_open(type, &out, &err), -1);
     assert_int_equal(err.code, KF_E_BAD_VALUE);
     assert_string_equal(err.field, "type");
-    const char *blank[] = {"ticket", "KF-1", "type", "refund", "amount", "1", "reason", "  ",
-                           "promised", "2026-12-03", NULL};
+    const char *blank[] = {"ticket", "KF-1", "type",     "refund",     "amount", "1",
+                           "reason", "  ",   "promised", "2026-12-03", NULL};
     assert_int_equal(s_open(blank, &out, &err), -1);
     assert_string_equal(err.field, "reason");
-    const char *date[] = {"ticket", "KF-1", "type", "refund", "amount", "1", "reason", "r",
-                          "promised", "2026-02-30", NULL};
+    const char *date[] = {"ticket", "KF-1", "type",     "refund",     "amount", "1",
+                          "reason", "r",    "promised", "2026-02-30", NULL};
     assert_int_equal(s_open(date, &out, &err), -1);
     assert_string_equal(err.field, "promised");
-    const char *missing[] = {"ticket", "KF-1", "type", "refund", "reason", "r", "promised",
-                             "2026-12-03", NULL};
+    const char *missing[] = {"ticket", "KF-1",     "type",       "refund", "reason",
+                             "r",      "promised", "2026-12-03", NULL};
     assert_int_equal(s_open(missing, &out, &err), -1);
     assert_int_equal(err.code, KF_E_MISSING_FIELD);
     assert_string_equal(err.field, "amount");
     char long_reason[AREQ_REASON_MAX + 2];
     memset(long_reason, 'x', sizeof long_reason - 1);
     long_reason[sizeof long_reason - 1] = 0;
-    const char *too_long[] = {"ticket", "KF-1", "type", "refund", "amount", "1", "reason",
-                              long_reason, "promised", "2026-12-03", NULL};
+    const char *too_long[] = {"ticket", "KF-1",      "type",     "refund",     "amount", "1",
+                              "reason", long_reason, "promised", "2026-12-03", NULL};
     assert_int_equal(s_open(too_long, &out, &err), -1);
     assert_int_equal(err.code, KF_E_TOO_LONG);
 }
@@ -150,8 +196,8 @@ static void test_decide(void **state)
     assert_int_equal(out.request, 7);
     assert_int_equal(out.step, 0);
     assert_string_equal(out.outcome, "approve");
-    const char *reject[] = {"request", "#i:7", "step", "#i:3", "decision", "reject", "comment",
-                            "too much", NULL};
+    const char *reject[] = {"request", "#i:7",    "step",     "#i:3", "decision",
+                            "reject",  "comment", "too much", NULL};
     assert_int_equal(areq_parse_decide(s_map(&map, reject), &out, &err), 0);
     s_map_free(&map);
     assert_int_equal(out.step, 3);
@@ -210,10 +256,9 @@ static void test_list_show_delegate(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_open_ok),
-        cmocka_unit_test(test_open_bad),
-        cmocka_unit_test(test_decide),
-        cmocka_unit_test(test_list_show_delegate),
+        cmocka_unit_test(test_open_ok),  cmocka_unit_test(test_open_bad),
+        cmocka_unit_test(test_decide),   cmocka_unit_test(test_list_show_delegate),
+        cmocka_unit_test(test_reassign),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
