@@ -27,7 +27,8 @@
 
 #define S_SRC "notifier"
 #define S_CONSUMER "notifier"
-#define S_MAX_RECIPIENTS 8
+#define S_MAX_RECIPIENTS 80 /* a warning goes to everyone who can act */
+#define S_MAX_STAFF 80      /* staff one event names (rules_staff_ids) */
 #define S_MAX_BATCH 1000
 
 #ifndef KEFU_TEMPLATE_DIR
@@ -106,6 +107,9 @@ static void s_prepare(kf_store_t *store)
                        "SELECT " KF_EVENT_COLUMNS " FROM event WHERE id = ANY ($1::uuid[]) "
                        "AND type = ANY ($2::text[]) ORDER BY seq");
     kf_store_statement(store, "notify_context", "SELECT * FROM kefu_notify_context($1, $2, $3)");
+    kf_store_statement(store, "notify_staff",
+                       "SELECT s.id, s.name, s.email, s.lang FROM staff s "
+                       "WHERE s.id IN (SELECT jsonb_array_elements_text($1::jsonb))");
     kf_store_statement(store, "notify_homeowner",
                        "SELECT h.id::text, h.phone, h.name, h.lang, p.name FROM homeowner h "
                        "LEFT JOIN project p ON p.id = $2 WHERE h.id = $1::bigint");
@@ -295,6 +299,43 @@ static int s_context(notifier_t *self, kf_store_t *store, const kf_event_t *ev, 
     return 0;
 }
 
+/* Looks up the staff the event names beyond its owner (rules_staff_ids)
+   into staff (S_MAX_STAFF of them) and ctx; *res_p holds the rows the
+   strings point into (caller PQclear()s it). One the store does not know
+   keeps only its id: an e-mail to them fails as having no address. */
+static int s_staff(kf_store_t *store, const kf_event_t *ev, const json_t *body, rule_ctx_t *ctx,
+                   party_t *staff, PGresult **res_p, kf_error_t *err)
+{
+    const char *ids[S_MAX_STAFF];
+    int count = rules_staff_ids(ev->type, body, ids, S_MAX_STAFF);
+    if (count == 0)
+        return 0;
+    json_t *list = json_array();
+    for (int i = 0; i < count; i++)
+        json_array_append_new(list, json_string(ids[i]));
+    char *text = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    const char *params[] = {text};
+    *res_p = kf_store_exec(store, "notify_staff", 1, params, err);
+    free(text);
+    if (!*res_p)
+        return -1;
+    for (int i = 0; i < count; i++) {
+        staff[i] = (party_t){ids[i], NULL, NULL, NULL};
+        for (int row = 0; row < PQntuples(*res_p); row++)
+            if (strcmp(PQgetvalue(*res_p, row, 0), ids[i]) == 0) {
+                const PGresult *res = *res_p;
+                staff[i] = (party_t){PQgetvalue(res, row, 0),
+                                     PQgetisnull(res, row, 1) ? NULL : PQgetvalue(res, row, 1),
+                                     PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2),
+                                     PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3)};
+            }
+    }
+    ctx->staff = staff;
+    ctx->staff_count = (size_t)count;
+    return 0;
+}
+
 /* Applies one event inside the feed's transaction: one notification row
    per recipient and channel of the rules. */
 static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
@@ -312,8 +353,11 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
         return s_bad_event(self, ev, err);
     }
     rule_ctx_t ctx;
-    PGresult *res = NULL, *owner = NULL;
+    party_t staff[S_MAX_STAFF];
+    PGresult *res = NULL, *owner = NULL, *named = NULL;
     int rc = s_context(self, store, ev, body, &ctx, &res, &owner, err);
+    if (rc == 0)
+        rc = s_staff(store, ev, body, &ctx, staff, &named, err);
     recipient_t recipients[S_MAX_RECIPIENTS];
     int count = rc == 0 ? rules_recipients(ev->type, body, &ctx, recipients, S_MAX_RECIPIENTS) : 0;
     json_t *rows = json_array();
@@ -351,6 +395,7 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     json_decref(rows);
     PQclear(res);
     PQclear(owner);
+    PQclear(named);
     json_decref(body);
     return rc;
 }

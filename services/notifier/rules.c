@@ -6,25 +6,70 @@
 #include <string.h>
 #include <time.h>
 
+/* The first rule that reaches a person decides their message (see
+   rules_recipients): the conditions of one event's rules need not
+   exclude each other, but they do here, to be read without that. */
 const rule_t rules_table[] = {
-    {"ticket.submitted", WHO_CUSTOMER, "sms", NULL, NULL, NULL},
-    {"ticket.routed", WHO_CUSTOMER, "sms", NULL, NULL, NULL},
-    {"ticket.routed", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"ticket.transferred", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"ticket.escalated", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"ticket.escalated", WHO_MANAGER, "email", "manager", NULL, NULL},
-    {"ticket.resolved", WHO_CUSTOMER, "sms", NULL, NULL, NULL},
-    {"ticket.reopened", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"survey.sent", WHO_CUSTOMER, "sms", NULL, "kind", "resolution"},
-    {"survey.sent", WHO_CUSTOMER, "sms", "campaign", "kind", "campaign"},
-    /* Approvals (services/approval): the staff member the event names in
-       its owner field (s_specs), by e-mail. */
-    {"approval.step_assigned", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"approval.step_reminded", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"approval.step_escalated", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"approval.at_risk", WHO_OWNER, "email", NULL, NULL, NULL},
-    {"approval.completed", WHO_OWNER, "email", NULL, NULL, NULL},
-    {NULL, WHO_CUSTOMER, NULL, NULL, NULL, NULL}};
+    {.event = "ticket.submitted", .who = WHO_CUSTOMER, .channel = "sms"},
+    {.event = "ticket.routed", .who = WHO_CUSTOMER, .channel = "sms"},
+    {.event = "ticket.routed", .who = WHO_OWNER, .channel = "email"},
+    {.event = "ticket.transferred", .who = WHO_OWNER, .channel = "email"},
+    {.event = "ticket.escalated", .who = WHO_OWNER, .channel = "email"},
+    {.event = "ticket.escalated", .who = WHO_MANAGER, .channel = "email", .variant = "manager"},
+    {.event = "ticket.resolved", .who = WHO_CUSTOMER, .channel = "sms"},
+    {.event = "ticket.reopened", .who = WHO_OWNER, .channel = "email"},
+    {.event = "survey.sent",
+     .who = WHO_CUSTOMER,
+     .channel = "sms",
+     .when_field = "kind",
+     .when_value = "resolution"},
+    {.event = "survey.sent",
+     .who = WHO_CUSTOMER,
+     .channel = "sms",
+     .variant = "campaign",
+     .when_field = "kind",
+     .when_value = "campaign"},
+    /* Approvals (services/approval), by e-mail: the staff member the event
+       names in its owner field (s_specs), and the others it lists. */
+    {.event = "approval.step_assigned", .who = WHO_OWNER, .channel = "email"},
+    {.event = "approval.step_assigned",
+     .who = WHO_LIST,
+     .channel = "email",
+     .variant = "delegate",
+     .list_field = "delegate"},
+    {.event = "approval.step_reminded", .who = WHO_OWNER, .channel = "email"},
+    /* A step moved at its deadline, or by a person (reassign: who and why). */
+    {.event = "approval.step_escalated",
+     .who = WHO_OWNER,
+     .channel = "email",
+     .when_field = "action",
+     .unless_value = "reassign"},
+    {.event = "approval.step_escalated",
+     .who = WHO_OWNER,
+     .channel = "email",
+     .variant = "reassign",
+     .when_field = "action",
+     .when_value = "reassign"},
+    {.event = "approval.step_escalated",
+     .who = WHO_LIST,
+     .channel = "email",
+     .variant = "delegate",
+     .list_field = "delegate"},
+    /* Warnings go to everyone who can act, as the request's warn_to says
+       (the store's `recipients`); events of older versions name only `to`. */
+    {.event = "approval.at_risk",
+     .who = WHO_LIST,
+     .channel = "email",
+     .list_field = "recipients",
+     .list_else = "to"},
+    {.event = "approval.step_stalled",
+     .who = WHO_LIST,
+     .channel = "email",
+     .list_field = "recipients",
+     .list_else = "assigned_to"},
+    {.event = "approval.delegate_set", .who = WHO_LIST, .channel = "email", .list_field = "to"},
+    {.event = "approval.completed", .who = WHO_OWNER, .channel = "email"},
+    {.event = NULL}};
 
 const char *const rules_langs[] = {"zh", "en", NULL};
 
@@ -32,20 +77,24 @@ static const char s_types_literal[] = "{ticket.submitted,ticket.routed,ticket.tr
                                       "ticket.escalated,ticket.resolved,ticket.reopened,"
                                       "survey.sent,approval.step_assigned,"
                                       "approval.step_reminded,approval.step_escalated,"
-                                      "approval.at_risk,approval.completed}";
+                                      "approval.at_risk,approval.step_stalled,"
+                                      "approval.delegate_set,approval.completed}";
 
 /* ---- what each event type must carry ------------------------------------ */
 
-typedef enum { F_STR, F_INT } s_ftype_t;
+/* A string, an integer, an array of staff ids, an array of anything. */
+typedef enum { F_STR, F_INT, F_IDS, F_ARR } s_ftype_t;
 
 typedef struct {
     const char *name;
     s_ftype_t type;
     bool required;
-    int64_t max; /* bytes of a string; largest value of an int */
+    int64_t max; /* bytes of a string; largest value of an int; entries of an array */
 } s_field_t;
 
-#define S_MAX_FIELDS 8
+#define S_MAX_FIELDS 12
+#define S_MAX_NAMES 4
+#define S_STAFF_MAX 64 /* bytes of a staff id */
 #define S_MAX_PLACEHOLDERS 24
 #define S_COMMON                                                                                   \
     "ticket", "summary", "project", "project_code", "kind", "category", "priority",                \
@@ -59,6 +108,7 @@ typedef struct {
     const char *owner_field;
     s_field_t fields[S_MAX_FIELDS];
     const char *placeholders[S_MAX_PLACEHOLDERS];
+    const char *names[S_MAX_NAMES]; /* fields naming staff the messages show by name */
 } s_spec_t;
 
 /* Limits from proto/catalog.md. */
@@ -66,7 +116,8 @@ static const s_spec_t s_specs[] = {
     {"ticket.submitted",
      NULL,
      {{"ticket", F_STR, true, 32}, {"received_at", F_INT, false, S_MS}},
-     {S_COMMON, "received_at", NULL}},
+     {S_COMMON, "received_at", NULL},
+     {NULL}},
     {"ticket.routed",
      "owner",
      {{"ticket", F_STR, true, 32},
@@ -74,14 +125,16 @@ static const s_spec_t s_specs[] = {
       {"department", F_STR, false, 32},
       {"first_response_due", F_INT, false, S_MS},
       {"resolve_due", F_INT, false, S_MS}},
-     {S_COMMON, "owner", "owner_name", "department", "due", "resolve_due", NULL}},
+     {S_COMMON, "owner", "owner_name", "department", "due", "resolve_due", NULL},
+     {NULL}},
     {"ticket.transferred",
      "to",
      {{"ticket", F_STR, true, 32},
       {"to", F_STR, true, 64},
       {"from", F_STR, false, 64},
       {"reason", F_STR, false, 500}},
-     {S_COMMON, "owner", "owner_name", "department", "from_name", "reason", NULL}},
+     {S_COMMON, "owner", "owner_name", "department", "from_name", "reason", NULL},
+     {NULL}},
     {"ticket.escalated",
      "to",
      {{"ticket", F_STR, true, 32},
@@ -90,11 +143,13 @@ static const s_spec_t s_specs[] = {
       {"from", F_STR, false, 64},
       {"reason", F_STR, false, 64}},
      {S_COMMON, "owner", "owner_name", "department", "from_name", "level", "reason", "due",
-      "resolve_due", NULL}},
+      "resolve_due", NULL},
+     {NULL}},
     {"ticket.resolved",
      NULL,
      {{"ticket", F_STR, true, 32}, {"resolved_at", F_INT, false, S_MS}},
-     {S_COMMON, "resolved_at", NULL}},
+     {S_COMMON, "resolved_at", NULL},
+     {NULL}},
     {"ticket.reopened",
      "to",
      {{"ticket", F_STR, true, 32},
@@ -104,7 +159,8 @@ static const s_spec_t s_specs[] = {
       {"resolve_due", F_INT, false, S_MS},
       {"score", F_INT, false, 5}},
      {S_COMMON, "owner", "owner_name", "department", "from_name", "reason", "resolve_due", "score",
-      NULL}},
+      NULL},
+     {NULL}},
     {"survey.sent",
      NULL,
      {{"survey", F_INT, true, S_MS},
@@ -113,7 +169,8 @@ static const s_spec_t s_specs[] = {
       {"homeowner", F_INT, false, S_MS},
       {"milestone", F_STR, false, 64},
       {"project", F_STR, false, 32}},
-     {S_COMMON, "survey", "milestone", NULL}},
+     {S_COMMON, "survey", "milestone", NULL},
+     {NULL}},
     /* Approvals: "to" is the approver (or, at risk, the manager told);
        completed goes to the ticket's owner. */
     {"approval.step_assigned",
@@ -121,11 +178,13 @@ static const s_spec_t s_specs[] = {
      {{"request", F_INT, true, S_MS},
       {"ticket", F_STR, true, 32},
       {"to", F_STR, true, 64},
+      {"delegate", F_STR, false, S_STAFF_MAX},
       {"label", F_STR, false, 64},
       {"type", F_STR, false, 32},
       {"amount_fen", F_INT, false, S_MS},
       {"deadline_at", F_INT, false, S_MS}},
-     {S_COMMON, S_APPROVAL, "request_type", "amount", "deadline", NULL}},
+     {S_COMMON, S_APPROVAL, "request_type", "amount", "deadline", NULL},
+     {NULL}},
     {"approval.step_reminded",
      "to",
      {{"request", F_INT, true, S_MS},
@@ -133,7 +192,8 @@ static const s_spec_t s_specs[] = {
       {"to", F_STR, true, 64},
       {"label", F_STR, false, 64},
       {"deadline_at", F_INT, false, S_MS}},
-     {S_COMMON, S_APPROVAL, "deadline", NULL}},
+     {S_COMMON, S_APPROVAL, "deadline", NULL},
+     {NULL}},
     {"approval.step_escalated",
      "to",
      {{"request", F_INT, true, S_MS},
@@ -142,18 +202,56 @@ static const s_spec_t s_specs[] = {
       {"label", F_STR, false, 64},
       {"from", F_STR, false, 64},
       {"action", F_STR, false, 32},
+      {"delegate", F_STR, false, S_STAFF_MAX},
+      {"by", F_STR, false, 128},
+      {"reason", F_STR, false, 500},
       {"deadline_at", F_INT, false, S_MS}},
-     {S_COMMON, S_APPROVAL, "from_name", "action", "deadline", NULL}},
+     {S_COMMON, S_APPROVAL, "from_name", "action", "deadline", "by_name", "reason", NULL},
+     {"by"}},
     {"approval.at_risk",
      "to",
      {{"request", F_INT, true, S_MS},
       {"ticket", F_STR, true, 32},
       {"to", F_STR, true, 64},
+      {"recipients", F_IDS, false, 64},
+      {"promised", F_STR, false, 10},
       {"promised_at", F_INT, false, S_MS},
       {"projected_at", F_INT, false, S_MS},
       {"reason", F_STR, false, 500}},
      {S_COMMON, S_APPROVAL, "promised", "projected", "late", "outlook", "ticket_owner", "reason",
-      NULL}},
+      NULL},
+     {NULL}},
+    /* A step past its deadline that no one is left to take: the people
+       who can act, the step's approver and where it has been. */
+    {"approval.step_stalled",
+     NULL,
+     {{"request", F_INT, true, S_MS},
+      {"ticket", F_STR, true, 32},
+      {"assigned_to", F_STR, true, S_STAFF_MAX},
+      {"label", F_STR, false, 64},
+      {"step", F_INT, false, S_MS},
+      {"stage", F_INT, false, S_MS},
+      {"deadline_at", F_INT, false, S_MS},
+      {"moved_from", F_IDS, false, 64},
+      {"recipients", F_IDS, false, 64}},
+     {S_COMMON, "request", "step", "label", "deadline", "approver", "approver_name", "moved_from",
+      NULL},
+     {"assigned_to", "moved_from"}},
+    /* A delegate registered for someone (by themselves or an operator):
+       no ticket of its own; the steps it covers, each with its ticket. */
+    {"approval.delegate_set",
+     NULL,
+     {{"staff", F_STR, true, S_STAFF_MAX},
+      {"delegate", F_STR, true, S_STAFF_MAX},
+      {"to", F_STR, true, S_STAFF_MAX},
+      {"from_at", F_INT, false, S_MS},
+      {"until_at", F_INT, false, S_MS},
+      {"by", F_STR, false, 128},
+      {"reason", F_STR, false, 500},
+      {"steps", F_ARR, false, 1000}},
+     {S_COMMON, "staff", "staff_name", "since", "until", "by_name", "reason", "arranged", "steps",
+      "step_count", NULL},
+     {"staff", "by"}},
     {"approval.completed",
      "owner",
      {{"request", F_INT, true, S_MS},
@@ -163,7 +261,8 @@ static const s_spec_t s_specs[] = {
       {"type", F_STR, false, 32},
       {"amount_fen", F_INT, false, S_MS},
       {"cycle_ms", F_INT, false, S_MS}},
-     {S_COMMON, S_APPROVAL, "request_type", "amount", "outcome", "cycle", NULL}},
+     {S_COMMON, S_APPROVAL, "request_type", "amount", "outcome", "cycle", NULL},
+     {NULL}},
 };
 
 static const s_spec_t *s_spec(const char *type)
@@ -221,12 +320,26 @@ int rules_check_body(const char *type, const json_t *body, kf_error_t *err)
                                     f->name, f->max);
             if (f->required && len == 0)
                 return kf_error_set(err, KF_E_BAD_VALUE, f->name, "%s is empty", f->name);
-        } else {
+        } else if (f->type == F_INT) {
             if (!json_is_integer(value))
                 return kf_error_set(err, KF_E_WRONG_TYPE, f->name, "%s is not an integer", f->name);
             json_int_t n = json_integer_value(value);
             if (n < 0 || (int64_t)n > f->max)
                 return kf_error_set(err, KF_E_BAD_VALUE, f->name, "%s is out of range", f->name);
+        } else {
+            if (!json_is_array(value))
+                return kf_error_set(err, KF_E_WRONG_TYPE, f->name, "%s is not an array", f->name);
+            size_t n = json_array_size(value);
+            if ((int64_t)n > f->max)
+                return kf_error_set(err, KF_E_TOO_LONG, f->name, "%s has over %" PRId64 " entries",
+                                    f->name, f->max);
+            for (size_t k = 0; f->type == F_IDS && k < n; k++) {
+                const json_t *id = json_array_get(value, k);
+                if (!json_is_string(id) || json_string_length(id) == 0 ||
+                    json_string_length(id) > S_STAFF_MAX)
+                    return kf_error_set(err, KF_E_BAD_VALUE, f->name, "%s[%zu] is not a staff id",
+                                        f->name, k);
+            }
         }
     }
     if (strcmp(type, "survey.sent") == 0) {
@@ -257,7 +370,92 @@ static bool s_rule_matches(const rule_t *rule, const char *type, const json_t *b
     if (!rule->when_field)
         return true;
     const char *value = json_string_value(json_object_get(body, rule->when_field));
-    return value && strcmp(value, rule->when_value) == 0;
+    if (rule->when_value && !(value && strcmp(value, rule->when_value) == 0))
+        return false;
+    return !(rule->unless_value && value && strcmp(value, rule->unless_value) == 0);
+}
+
+/* The staff ids body's field holds: an array of them, or one. */
+static size_t s_ids_count(const json_t *body, const char *field)
+{
+    const json_t *value = field ? json_object_get(body, field) : NULL;
+    if (json_is_array(value))
+        return json_array_size(value);
+    return json_is_string(value) && json_string_length(value) > 0 ? 1 : 0;
+}
+
+static const char *s_ids_at(const json_t *body, const char *field, size_t i)
+{
+    const json_t *value = json_object_get(body, field);
+    return json_is_array(value) ? json_string_value(json_array_get(value, i))
+                                : json_string_value(value);
+}
+
+/* The field a WHO_LIST rule reads in body: its list, else its fallback. */
+static const char *s_list_field(const rule_t *rule, const json_t *body)
+{
+    return s_ids_count(body, rule->list_field) > 0 || !rule->list_else ? rule->list_field
+                                                                       : rule->list_else;
+}
+
+/* Adds the ids of body's field to ids (count of them, at most max), each once. */
+static int s_add_ids(const json_t *body, const char *field, const char **ids, int count, int max)
+{
+    size_t n = s_ids_count(body, field);
+    for (size_t i = 0; i < n && count < max; i++) {
+        const char *id = s_ids_at(body, field, i);
+        bool seen = !id || !*id;
+        for (int j = 0; j < count && !seen; j++)
+            seen = strcmp(ids[j], id) == 0;
+        if (!seen)
+            ids[count++] = id;
+    }
+    return count;
+}
+
+int rules_staff_ids(const char *type, const json_t *body, const char **ids, int max)
+{
+    const s_spec_t *spec = s_spec(type);
+    if (!spec || !json_is_object(body))
+        return 0;
+    int count = 0;
+    for (const rule_t *rule = rules_table; rule->event; rule++)
+        if (rule->who == WHO_LIST && s_rule_matches(rule, type, body))
+            count = s_add_ids(body, s_list_field(rule, body), ids, count, max);
+    for (int i = 0; i < S_MAX_NAMES && spec->names[i]; i++)
+        count = s_add_ids(body, spec->names[i], ids, count, max);
+    return count;
+}
+
+/* The staff member id as ctx looked them up, or NULL. */
+static const party_t *s_staff(const rule_ctx_t *ctx, const char *id)
+{
+    for (size_t i = 0; id && i < ctx->staff_count; i++)
+        if (ctx->staff[i].id && strcmp(ctx->staff[i].id, id) == 0)
+            return &ctx->staff[i];
+    return NULL;
+}
+
+/* What to call staff member id: their name, else the id as it is (an
+   operator is named "operator NAME"). */
+static const char *s_staff_name(const rule_ctx_t *ctx, const char *id)
+{
+    const party_t *p = s_staff(ctx, id);
+    return p && p->name && *p->name ? p->name : id;
+}
+
+/* Adds party (of kind) for rule to out unless it is there on that channel. */
+static int s_add_recipient(recipient_t *out, int count, const rule_t *rule, const char *kind,
+                           const party_t *party)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(out[i].kind, kind) == 0 && strcmp(out[i].party->id, party->id) == 0 &&
+            strcmp(out[i].rule->channel, rule->channel) == 0)
+            return count;
+    out[count].rule = rule;
+    out[count].kind = kind;
+    out[count].party = party;
+    return count + 1;
 }
 
 int rules_recipients(const char *type, const json_t *body, const rule_ctx_t *ctx, recipient_t *out,
@@ -271,22 +469,23 @@ int rules_recipients(const char *type, const json_t *body, const rule_ctx_t *ctx
     for (const rule_t *rule = rules_table; rule->event && count < max; rule++) {
         if (!s_rule_matches(rule, type, body))
             continue;
+        if (rule->who == WHO_LIST) {
+            const char *field = s_list_field(rule, body);
+            size_t n = s_ids_count(body, field);
+            for (size_t i = 0; i < n && count < max; i++) {
+                const party_t *party = s_staff(ctx, s_ids_at(body, field, i));
+                if (party && s_present(party))
+                    count = s_add_recipient(out, count, rule, "staff", party);
+            }
+            continue;
+        }
         const party_t *party = rule->who == WHO_CUSTOMER ? &ctx->customer
                                : rule->who == WHO_OWNER  ? &ctx->owner
                                                          : &ctx->manager;
         if (!s_present(party))
             continue;
-        const char *kind = rule->who == WHO_CUSTOMER ? "homeowner" : "staff";
-        bool seen = false;
-        for (int i = 0; i < count && !seen; i++)
-            seen = strcmp(out[i].kind, kind) == 0 && strcmp(out[i].party->id, party->id) == 0 &&
-                   strcmp(out[i].rule->channel, rule->channel) == 0;
-        if (seen)
-            continue;
-        out[count].rule = rule;
-        out[count].kind = kind;
-        out[count].party = party;
-        count++;
+        count = s_add_recipient(out, count, rule, rule->who == WHO_CUSTOMER ? "homeowner" : "staff",
+                                party);
     }
     return count;
 }
@@ -354,6 +553,7 @@ static const s_word_t s_words[] = {
     {"fallback", "转交政策指定的后备审批人", "passed to the policy's fallback approver"},
     {"admin", "转交审批管理员", "passed to the approval administrator"},
     {"reassign", "改派", "reassigned"},
+    {"deadline", "已过处理期限", "the deadline passed"},
     {NULL, NULL, NULL}};
 
 /* code in words of lang; unknown codes stay as they are. */
@@ -515,6 +715,109 @@ static void s_var_outlook(rule_vars_t *out, const json_t *body, const char *lang
     s_var_copy(out, "late", late);
 }
 
+/* Staff ids of body's field by name, joined in lang ("郑国强、周明" /
+   "郑国强, 周明"); none reads as such. */
+static void s_var_names(rule_vars_t *out, const char *name, const json_t *body, const char *field,
+                        const rule_ctx_t *ctx, const char *lang)
+{
+    bool en = strcmp(lang, "en") == 0;
+    char text[1024] = "";
+    size_t used = 0, n = s_ids_count(body, field);
+    for (size_t i = 0; i < n && used < sizeof text; i++)
+        used += (size_t)snprintf(text + used, sizeof text - used, "%s%s",
+                                 i == 0 ? ""
+                                 : en   ? ", "
+                                        : "、",
+                                 s_staff_name(ctx, s_ids_at(body, field, i)));
+    s_var_copy(out, name, n > 0 ? text : en ? "no one" : "无");
+}
+
+#define S_MAX_LISTED 20 /* steps a delegate's mail lists one by one */
+
+/* approval.delegate_set's steps, one line each, in words of lang. */
+static void s_var_steps(rule_vars_t *out, const json_t *steps, const char *lang)
+{
+    bool en = strcmp(lang, "en") == 0;
+    char text[4096] = "";
+    size_t used = 0, n = json_is_array(steps) ? json_array_size(steps) : 0;
+    for (size_t i = 0; i < n && i < S_MAX_LISTED && used < sizeof text; i++) {
+        const json_t *step = json_array_get(steps, i);
+        const char *ticket = json_string_value(json_object_get(step, "ticket"));
+        const char *label = json_string_value(json_object_get(step, "label"));
+        json_int_t request = json_integer_value(json_object_get(step, "request"));
+        char due[32];
+        rules_format_time(s_ms(step, "deadline_at", 0), due, sizeof due);
+        used += (size_t)snprintf(
+            text + used, sizeof text - used,
+            en ? "%s- ticket %s, approval request #%" JSON_INTEGER_FORMAT ", step \"%s\", due %s"
+               : "%s- 工单 %s，审批请求 #%" JSON_INTEGER_FORMAT "，步骤“%s”，处理期限 %s",
+            i == 0 ? "" : "\n", ticket ? ticket : "-", request, label ? label : "-",
+            due[0] ? due : "-");
+    }
+    if (n > S_MAX_LISTED && used < sizeof text)
+        snprintf(text + used, sizeof text - used,
+                 en ? "\n- and %zu more: kefu approvals" : "\n- 另有 %zu 项：kefu approvals",
+                 n - S_MAX_LISTED);
+    if (n == 0)
+        snprintf(text, sizeof text, "%s",
+                 en ? "- none pending now; you will be told of each new one as it starts"
+                    : "- 目前没有待处理的步骤；此后新到的步骤会逐一通知您");
+    s_var_copy(out, "steps", text);
+    char count[24];
+    snprintf(count, sizeof count, "%zu", n);
+    s_var_copy(out, "step_count", count);
+}
+
+/* approval.delegate_set: who arranged the cover, and why, as a sentence. */
+static void s_var_arranged(rule_vars_t *out, const json_t *body, const rule_ctx_t *ctx,
+                           const char *lang)
+{
+    bool en = strcmp(lang, "en") == 0;
+    const char *staff = json_string_value(json_object_get(body, "staff"));
+    const char *by = json_string_value(json_object_get(body, "by"));
+    const char *reason = json_string_value(json_object_get(body, "reason"));
+    const char *who = s_staff_name(ctx, by), *whom = s_staff_name(ctx, staff);
+    bool why = reason && *reason;
+    char text[800] = "";
+    if (!by)
+        text[0] = '\0';
+    else if (staff && strcmp(by, staff) == 0)
+        snprintf(text, sizeof text,
+                 en ? "%s registered this cover themselves." : "这项代理由%s本人登记。", whom);
+    else if (en)
+        snprintf(text, sizeof text, "%s registered this cover for %s%s%s", who, whom,
+                 why ? "; reason: " : ".", why ? reason : "");
+    else
+        snprintf(text, sizeof text, "登记人：%s%s%s", who, why ? "；原因：" : "。",
+                 why ? reason : "");
+    s_var_copy(out, "arranged", text);
+}
+
+/* The placeholders of the events that name staff beyond the one addressed. */
+static void s_staff_vars(rule_vars_t *out, const char *type, const json_t *body,
+                         const rule_ctx_t *ctx, const char *lang)
+{
+    const char *by = json_string_value(json_object_get(body, "by"));
+    if (strcmp(type, "approval.step_escalated") == 0)
+        s_var(out, "by_name", by ? s_staff_name(ctx, by) : NULL);
+    else if (strcmp(type, "approval.step_stalled") == 0) {
+        const char *approver = json_string_value(json_object_get(body, "assigned_to"));
+        s_var_int(out, "step", json_object_get(body, "step"));
+        s_var(out, "approver", approver);
+        s_var(out, "approver_name", s_staff_name(ctx, approver));
+        s_var_names(out, "moved_from", body, "moved_from", ctx, lang);
+    } else if (strcmp(type, "approval.delegate_set") == 0) {
+        const char *staff = json_string_value(json_object_get(body, "staff"));
+        s_var(out, "staff", staff);
+        s_var(out, "staff_name", s_staff_name(ctx, staff));
+        s_var_time(out, "since", s_ms(body, "from_at", 0));
+        s_var_time(out, "until", s_ms(body, "until_at", 0));
+        s_var(out, "by_name", by ? s_staff_name(ctx, by) : NULL);
+        s_var_arranged(out, body, ctx, lang);
+        s_var_steps(out, json_object_get(body, "steps"), lang);
+    }
+}
+
 /* The placeholders of the approval events (the request's own facts). */
 static void s_approval_vars(rule_vars_t *out, const char *type, const json_t *body,
                             const char *lang)
@@ -579,8 +882,15 @@ void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const ru
     s_var_int(out, "score", json_object_get(body, "score"));
     s_var_int(out, "survey", json_object_get(body, "survey"));
     s_var(out, "milestone", s_word(json_string_value(json_object_get(body, "milestone")), lang));
+    /* A reason is a code (a deadline) except where a person gave it. */
     const char *reason = json_string_value(json_object_get(body, "reason"));
-    s_var(out, "reason", strcmp(type, "ticket.escalated") == 0 ? s_word(reason, lang) : reason);
-    if (strncmp(type, "approval.", 9) == 0)
+    const char *action = json_string_value(json_object_get(body, "action"));
+    bool coded =
+        strcmp(type, "ticket.escalated") == 0 || (strcmp(type, "approval.step_escalated") == 0 &&
+                                                  !(action && strcmp(action, "reassign") == 0));
+    s_var(out, "reason", coded ? s_word(reason, lang) : reason);
+    if (strncmp(type, "approval.", 9) == 0) {
         s_approval_vars(out, type, body, lang);
+        s_staff_vars(out, type, body, ctx, lang);
+    }
 }

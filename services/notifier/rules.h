@@ -13,8 +13,17 @@
      ticket.reopened    -> the new owner, e-mail
      survey.sent        -> the customer, SMS with the survey question
      approval.step_assigned, .step_reminded, .step_escalated
-                        -> the approver the step now waits for ("to"), e-mail
-     approval.at_risk   -> the ticket owner's manager ("to"), e-mail
+                        -> the approver the step now waits for ("to"), e-mail;
+                           a move by reassign in its own words (who, why)
+     approval.step_assigned, .step_escalated
+                        -> and that approver's registered delegate
+                           ("delegate"), e-mail: "you cover this step"
+     approval.at_risk   -> everyone who can act ("recipients"; "to", the
+                           ticket owner's manager, when there are none), e-mail
+     approval.step_stalled
+                        -> everyone who can act ("recipients"), e-mail
+     approval.delegate_set
+                        -> the delegate ("to"), e-mail listing the steps covered
      approval.completed -> the ticket's owner, e-mail
 
    Tickets marked imported are never notified. */
@@ -33,16 +42,20 @@
 typedef enum {
     WHO_CUSTOMER, /* the owner (业主) of the ticket, or the survey's homeowner */
     WHO_OWNER,    /* the staff member the event makes responsible */
-    WHO_MANAGER   /* that staff member's manager */
+    WHO_MANAGER,  /* that staff member's manager */
+    WHO_LIST      /* each staff member a body field names (list_field) */
 } rule_who_t;
 
 typedef struct {
-    const char *event;      /* event type */
-    rule_who_t who;         /* recipient */
-    const char *channel;    /* "sms" or "email" */
-    const char *variant;    /* template name part (TYPE.VARIANT.CHANNEL.LANG), or NULL */
-    const char *when_field; /* applies only when the body's string field ... */
-    const char *when_value; /* ... has this value (NULL: always) */
+    const char *event;        /* event type */
+    rule_who_t who;           /* recipient */
+    const char *channel;      /* "sms" or "email" */
+    const char *variant;      /* template name part (TYPE.VARIANT.CHANNEL.LANG), or NULL */
+    const char *when_field;   /* applies only when the body's string field ... */
+    const char *when_value;   /* ... has this value (NULL: no such condition) */
+    const char *unless_value; /* ... has not this value, absent included (NULL: none) */
+    const char *list_field;   /* WHO_LIST: the field, an array of staff ids or one id */
+    const char *list_else;    /* WHO_LIST: read instead when list_field is absent or empty */
 } rule_t;
 
 /* The rules, ending with an entry whose event is NULL. */
@@ -65,6 +78,12 @@ const char *const *rules_placeholders(const char *type);
 /* The body field naming the staff member a type makes responsible
    ("owner" or "to"), or NULL. */
 const char *rules_owner_field(const char *type);
+
+/* The staff ids an event of type names that the rules address or show by
+   name (the WHO_LIST fields, who moved a step, whom a delegate covers),
+   each once, at most max, into ids (pointing into body). The caller
+   looks them up into rule_ctx_t.staff. Returns how many. */
+int rules_staff_ids(const char *type, const json_t *body, const char **ids, int max);
 
 /* Checks an event body against what the notifier needs of its type:
    required fields present and of the right JSON type, strings within
@@ -94,6 +113,10 @@ typedef struct {
     int64_t first_response_due, resolve_due;   /* ms, 0 when unknown */
     const char *from_name;                     /* the previous owner's name */
     party_t customer, owner, manager;
+    /* The staff rules_staff_ids names, as looked up; one the store does
+       not know has only its id. */
+    const party_t *staff;
+    size_t staff_count;
 } rule_ctx_t;
 
 /* One message to make: the rule, and whom it goes to. */
@@ -104,7 +127,9 @@ typedef struct {
 } recipient_t;
 
 /* The recipients of an event of type with body, at most max, each (kind,
-   id, channel) once. Rules whose recipient is absent are skipped. Returns
+   id, channel) once: the first rule that reaches someone decides their
+   message. Rules whose recipient is absent are skipped; a WHO_LIST id
+   not in ctx->staff is too. Returns
    how many, 0 for an imported ticket, -1 for a type no rule consumes. */
 int rules_recipients(const char *type, const json_t *body, const rule_ctx_t *ctx, recipient_t *out,
                      int max);
@@ -124,11 +149,11 @@ bool rules_urgent(const rule_ctx_t *ctx);
 
 /* The placeholder values of one message, rendered in lang. Times are
    shown in the process's local time zone. */
-#define RULES_MAX_VARS 48
+#define RULES_MAX_VARS 64
 typedef struct {
     tpl_var_t vars[RULES_MAX_VARS];
     size_t count;
-    char store[4096]; /* the formatted values live here */
+    char store[8192]; /* the formatted values live here */
     size_t used;
 } rule_vars_t;
 

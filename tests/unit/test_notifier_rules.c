@@ -47,8 +47,8 @@ static void s_expect(const char *type, const char *body_text, const rule_ctx_t *
                      const char *const *expected, int count)
 {
     json_t *body = s_body(body_text);
-    recipient_t out[8];
-    int n = rules_recipients(type, body, ctx, out, 8);
+    recipient_t out[16];
+    int n = rules_recipients(type, body, ctx, out, 16);
     assert_int_equal(n, count);
     for (int i = 0; i < n; i++) {
         char name[TPL_MAX_NAME], line[256];
@@ -269,18 +269,39 @@ static void test_values_in_both_languages(void **state)
     json_decref(body);
 }
 
+/* The staff an approval event names, as the notifier looks them up
+   (kefu_notify_context gives only the owner and their manager). */
+static const party_t s_staff[] = {
+    {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"},
+    {"vp.zhou", "周明", "vp.zhou@kefu.example", "en"},
+    {"agent.li", "李娜", "agent.li@kefu.example", "zh"},
+    {"eng.liu", "刘洋", "eng.liu@kefu.example", "zh"},
+    {"cs.wang", "王芳", "cs.wang@kefu.example", "zh"},
+    {"eng.zhao", "赵强", "eng.zhao@kefu.example", "zh"},
+    {"audit.guo", "郭涛", "audit.guo@kefu.example", "zh"},
+    {"gone.away", NULL, NULL, NULL}, /* not in the store: no address */
+};
+
+static rule_ctx_t s_ctx_staff(void)
+{
+    rule_ctx_t ctx = s_ctx();
+    ctx.staff = s_staff;
+    ctx.staff_count = sizeof s_staff / sizeof s_staff[0];
+    return ctx;
+}
+
 /* Each approval event goes by e-mail to the staff member it names. */
 static void test_approval_recipients(void **state)
 {
-    rule_ctx_t ctx = s_ctx();
+    rule_ctx_t ctx = s_ctx_staff();
     const char *to_owner[] = {"staff:eng.zhao:email:approval.step_assigned.email.zh.txt"};
     s_expect("approval.step_assigned",
-             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
-             to_owner, 1);
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx, to_owner,
+             1);
     const char *reminded[] = {"staff:eng.zhao:email:approval.step_reminded.email.zh.txt"};
     s_expect("approval.step_reminded",
-             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
-             reminded, 1);
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx, reminded,
+             1);
     const char *escalated[] = {"staff:eng.zhao:email:approval.step_escalated.email.zh.txt"};
     s_expect("approval.step_escalated",
              "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
@@ -288,23 +309,244 @@ static void test_approval_recipients(void **state)
              &ctx, escalated, 1);
     const char *at_risk[] = {"staff:eng.zhao:email:approval.at_risk.email.zh.txt"};
     s_expect("approval.at_risk",
-             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx,
-             at_risk, 1);
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx, at_risk, 1);
     const char *completed[] = {"staff:eng.zhao:email:approval.completed.email.zh.txt"};
     s_expect("approval.completed",
              "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"owner\":\"eng.zhao\","
              "\"outcome\":\"approved\"}",
              &ctx, completed, 1);
-    assert_int_equal(s_check("approval.step_assigned", "{\"ticket\":\"KF-1\",\"to\":\"a\"}",
-                             "request"),
-                     KF_E_MISSING_FIELD);
+    assert_int_equal(
+        s_check("approval.step_assigned", "{\"ticket\":\"KF-1\",\"to\":\"a\"}", "request"),
+        KF_E_MISSING_FIELD);
     assert_int_equal(s_check("approval.completed",
                              "{\"request\":1,\"ticket\":\"KF-1\",\"owner\":\"a\"}", "outcome"),
                      KF_E_MISSING_FIELD);
-    assert_int_equal(s_check("approval.step_assigned",
-                             "{\"request\":1,\"ticket\":\"KF-1\",\"to\":\"a\",\"amount_fen\":\"5\"}",
-                             "amount_fen"),
+    assert_int_equal(
+        s_check("approval.step_assigned",
+                "{\"request\":1,\"ticket\":\"KF-1\",\"to\":\"a\",\"amount_fen\":\"5\"}",
+                "amount_fen"),
+        KF_E_WRONG_TYPE);
+}
+
+/* At risk: everyone the store lists, once each, in its order; `to` (the
+   ticket owner's manager) only when an older event lists no one. */
+static void test_at_risk_reaches_everyone_who_can_act(void **state)
+{
+    rule_ctx_t ctx = s_ctx_staff();
+    const char *all[] = {"staff:gm.zheng:email:approval.at_risk.email.zh.txt",
+                         "staff:vp.zhou:email:approval.at_risk.email.en.txt",
+                         "staff:agent.li:email:approval.at_risk.email.zh.txt",
+                         "staff:eng.liu:email:approval.at_risk.email.zh.txt",
+                         "staff:cs.wang:email:approval.at_risk.email.zh.txt"};
+    s_expect("approval.at_risk",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.liu\","
+             "\"owner\":\"eng.zhao\",\"promised\":\"2026-11-22\",\"recipients\":[\"gm.zheng\","
+             "\"vp.zhou\",\"agent.li\",\"eng.liu\",\"cs.wang\",\"vp.zhou\"]}",
+             &ctx, all, 5);
+    const char *to[] = {"staff:eng.liu:email:approval.at_risk.email.zh.txt"};
+    s_expect("approval.at_risk", "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.liu\"}",
+             &ctx, to, 1);
+    s_expect("approval.at_risk",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.liu\","
+             "\"recipients\":[]}",
+             &ctx, to, 1);
+    /* Someone the store does not know still gets a row (failed: no
+       address, for operators to see); an id nobody looked up does not. */
+    const char *gone[] = {"staff:gone.away:email:approval.at_risk.email.zh.txt"};
+    s_expect("approval.at_risk",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.liu\","
+             "\"recipients\":[\"gone.away\",\"never.seen\"]}",
+             &ctx, gone, 1);
+    ctx.imported = true;
+    s_expect("approval.at_risk",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.liu\","
+             "\"recipients\":[\"gm.zheng\"]}",
+             &ctx, NULL, 0);
+}
+
+/* The new approval events and the delegates of the old ones. */
+static void test_stalled_delegates_and_moves(void **state)
+{
+    rule_ctx_t ctx = s_ctx_staff();
+    const char *stalled[] = {"staff:gm.zheng:email:approval.step_stalled.email.zh.txt",
+                             "staff:cs.wang:email:approval.step_stalled.email.zh.txt"};
+    s_expect("approval.step_stalled",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"step\":31,\"stage\":3,"
+             "\"label\":\"general manager\",\"assigned_to\":\"gm.zheng\",\"deadline_at\":"
+             "1795420800000,\"moved_from\":[],\"recipients\":[\"gm.zheng\",\"cs.wang\"]}",
+             &ctx, stalled, 2);
+    const char *nobody_else[] = {"staff:gm.zheng:email:approval.step_stalled.email.zh.txt"};
+    s_expect("approval.step_stalled",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"assigned_to\":\"gm.zheng\","
+             "\"recipients\":[]}",
+             &ctx, nobody_else, 1);
+    /* The delegate only: not the absent person, not the operator. */
+    const char *cover[] = {"staff:vp.zhou:email:approval.delegate_set.email.en.txt"};
+    s_expect("approval.delegate_set",
+             "{\"staff\":\"gm.zheng\",\"delegate\":\"vp.zhou\",\"to\":\"vp.zhou\","
+             "\"by\":\"operator root\",\"reason\":\"住院\",\"steps\":[]}",
+             &ctx, cover, 1);
+    const char *assigned[] = {"staff:eng.zhao:email:approval.step_assigned.email.zh.txt",
+                              "staff:vp.zhou:email:approval.step_assigned.delegate.email.en.txt"};
+    s_expect("approval.step_assigned",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+             "\"delegate\":\"vp.zhou\"}",
+             &ctx, assigned, 2);
+    const char *moved[] = {"staff:eng.zhao:email:approval.step_escalated.email.zh.txt",
+                           "staff:vp.zhou:email:approval.step_escalated.delegate.email.en.txt"};
+    s_expect("approval.step_escalated",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+             "\"action\":\"fallback\",\"delegate\":\"vp.zhou\"}",
+             &ctx, moved, 2);
+    const char *reassigned[] = {
+        "staff:eng.zhao:email:approval.step_escalated.reassign.email.zh.txt",
+        "staff:vp.zhou:email:approval.step_escalated.delegate.email.en.txt"};
+    s_expect("approval.step_escalated",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+             "\"action\":\"reassign\",\"by\":\"cs.wang\",\"reason\":\"郑总出差\","
+             "\"delegate\":\"vp.zhou\"}",
+             &ctx, reassigned, 2);
+    /* An escalation of an older version, without action. */
+    const char *plain[] = {"staff:eng.zhao:email:approval.step_escalated.email.zh.txt"};
+    s_expect("approval.step_escalated",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\"}", &ctx, plain, 1);
+    /* A delegate who is the approver too hears once, as the approver. */
+    const char *once[] = {"staff:eng.zhao:email:approval.step_assigned.email.zh.txt"};
+    s_expect("approval.step_assigned",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+             "\"delegate\":\"eng.zhao\"}",
+             &ctx, once, 1);
+}
+
+/* The ids the notifier must look up: recipients and the people shown by
+   name, each once. */
+static void test_staff_ids(void **state)
+{
+    const char *ids[8];
+    json_t *body = s_body("{\"staff\":\"gm.zheng\",\"delegate\":\"vp.zhou\",\"to\":"
+                          "\"vp.zhou\",\"by\":\"operator root\"}");
+    assert_int_equal(rules_staff_ids("approval.delegate_set", body, ids, 8), 3);
+    assert_string_equal(ids[0], "vp.zhou");
+    assert_string_equal(ids[1], "gm.zheng");
+    assert_string_equal(ids[2], "operator root");
+    json_decref(body);
+    body = s_body("{\"request\":7,\"ticket\":\"KF-1\",\"assigned_to\":\"gm.zheng\","
+                  "\"moved_from\":[\"vp.zhou\",\"cs.wang\"],\"recipients\":[\"gm.zheng\","
+                  "\"agent.li\"]}");
+    assert_int_equal(rules_staff_ids("approval.step_stalled", body, ids, 8), 4);
+    assert_string_equal(ids[0], "gm.zheng");
+    assert_string_equal(ids[1], "agent.li");
+    assert_string_equal(ids[2], "vp.zhou");
+    assert_string_equal(ids[3], "cs.wang");
+    assert_int_equal(rules_staff_ids("approval.step_stalled", body, ids, 2), 2);
+    json_decref(body);
+    body = s_body("{\"request\":7,\"ticket\":\"KF-1\",\"to\":\"eng.liu\"}");
+    assert_int_equal(rules_staff_ids("approval.at_risk", body, ids, 8), 1);
+    assert_string_equal(ids[0], "eng.liu");
+    assert_int_equal(rules_staff_ids("ticket.routed", body, ids, 8), 0);
+    json_decref(body);
+}
+
+static void test_list_bodies(void **state)
+{
+    assert_int_equal(s_check("approval.at_risk",
+                             "{\"request\":1,\"ticket\":\"KF-1\",\"to\":\"a\","
+                             "\"recipients\":\"a\"}",
+                             "recipients"),
                      KF_E_WRONG_TYPE);
+    assert_int_equal(s_check("approval.at_risk",
+                             "{\"request\":1,\"ticket\":\"KF-1\",\"to\":\"a\","
+                             "\"recipients\":[\"a\",\"\"]}",
+                             "recipients"),
+                     KF_E_BAD_VALUE);
+    assert_int_equal(s_check("approval.step_stalled",
+                             "{\"request\":1,\"ticket\":\"KF-1\",\"assigned_to\":\"a\","
+                             "\"moved_from\":[7]}",
+                             "moved_from"),
+                     KF_E_BAD_VALUE);
+    assert_int_equal(
+        s_check("approval.step_stalled", "{\"request\":1,\"ticket\":\"KF-1\"}", "assigned_to"),
+        KF_E_MISSING_FIELD);
+    assert_int_equal(s_check("approval.delegate_set",
+                             "{\"staff\":\"a\",\"delegate\":\"b\",\"to\":\"b\","
+                             "\"steps\":{}}",
+                             "steps"),
+                     KF_E_WRONG_TYPE);
+    assert_int_equal(s_check("approval.delegate_set",
+                             "{\"staff\":\"a\",\"delegate\":\"b\",\"to\":\"b\",\"steps\":[]}",
+                             NULL),
+                     KF_OK);
+    json_t *body =
+        json_pack("{s:i, s:s, s:s, s:[]}", "request", 1, "ticket", "KF-1", "to", "a", "recipients");
+    for (int i = 0; i < 65; i++)
+        json_array_append_new(json_object_get(body, "recipients"), json_string("a"));
+    kf_error_t err = {0};
+    assert_int_equal(rules_check_body("approval.at_risk", body, &err), -1);
+    assert_int_equal(err.code, KF_E_TOO_LONG);
+    json_decref(body);
+}
+
+/* The names the new mails show, in the recipient's language. */
+static void test_named_values(void **state)
+{
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    rule_ctx_t ctx = s_ctx_staff();
+    recipient_t out[4];
+    rule_vars_t vars;
+    json_t *body =
+        s_body("{\"request\":7,\"ticket\":\"KF-2026-000042\",\"step\":31,\"assigned_to\":"
+               "\"gm.zheng\",\"moved_from\":[\"vp.zhou\",\"cs.wang\"],\"recipients\":[\"vp.zhou\","
+               "\"cs.wang\"],\"deadline_at\":1795420800000}");
+    assert_int_equal(rules_recipients("approval.step_stalled", body, &ctx, out, 4), 2);
+    rules_vars(&vars, "approval.step_stalled", body, &ctx, &out[0]); /* vp.zhou, en */
+    assert_string_equal(s_get(&vars, "approver_name"), "郑国强");
+    assert_string_equal(s_get(&vars, "moved_from"), "周明, 王芳");
+    assert_string_equal(s_get(&vars, "step"), "31");
+    rules_vars(&vars, "approval.step_stalled", body, &ctx, &out[1]); /* cs.wang, zh */
+    assert_string_equal(s_get(&vars, "moved_from"), "周明、王芳");
+    assert_string_equal(s_get(&vars, "deadline"), "2026-11-23 16:00");
+    json_decref(body);
+
+    body = s_body("{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+                  "\"action\":\"reassign\",\"from\":\"gm.zheng\",\"by\":\"cs.wang\","
+                  "\"reason\":\"deadline\"}");
+    assert_int_equal(rules_recipients("approval.step_escalated", body, &ctx, out, 4), 1);
+    rules_vars(&vars, "approval.step_escalated", body, &ctx, &out[0]);
+    assert_string_equal(s_get(&vars, "by_name"), "王芳");
+    assert_string_equal(s_get(&vars, "reason"), "deadline"); /* a person's words stay */
+    json_decref(body);
+    body = s_body("{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+                  "\"action\":\"escalate\",\"reason\":\"deadline\"}");
+    rules_vars(&vars, "approval.step_escalated", body, &ctx, &out[0]);
+    assert_string_equal(s_get(&vars, "reason"), "已过处理期限");
+    json_decref(body);
+
+    body = s_body("{\"staff\":\"gm.zheng\",\"delegate\":\"vp.zhou\",\"to\":\"vp.zhou\","
+                  "\"by\":\"gm.zheng\",\"from_at\":1795420800000,\"until_at\":1795507200000,"
+                  "\"steps\":[]}");
+    assert_int_equal(rules_recipients("approval.delegate_set", body, &ctx, out, 4), 1);
+    rules_vars(&vars, "approval.delegate_set", body, &ctx, &out[0]); /* vp.zhou, en */
+    assert_string_equal(s_get(&vars, "staff_name"), "郑国强");
+    assert_string_equal(s_get(&vars, "since"), "2026-11-23 16:00");
+    assert_string_equal(s_get(&vars, "until"), "2026-11-24 16:00");
+    assert_string_equal(s_get(&vars, "arranged"), "郑国强 registered this cover themselves.");
+    assert_string_equal(s_get(&vars, "step_count"), "0");
+    json_decref(body);
+    /* More steps than a mail lists: the rest are counted. */
+    json_t *steps = json_array();
+    for (int i = 0; i < 25; i++)
+        json_array_append_new(steps,
+                              json_pack("{s:i, s:i, s:s, s:s, s:I}", "request", 100 + i, "step",
+                                        200 + i, "label", "finance", "ticket", "KF-2026-000042",
+                                        "deadline_at", (json_int_t)1795420800000));
+    body = json_pack("{s:s, s:s, s:s, s:s, s:o}", "staff", "gm.zheng", "delegate", "vp.zhou", "to",
+                     "vp.zhou", "by", "operator root", "steps", steps);
+    rules_vars(&vars, "approval.delegate_set", body, &ctx, &out[0]);
+    assert_string_equal(s_get(&vars, "step_count"), "25");
+    assert_non_null(strstr(s_get(&vars, "steps"), "\n- and 5 more: kefu approvals"));
+    assert_string_equal(s_get(&vars, "arranged"), "operator root registered this cover for 郑国强.");
+    json_decref(body);
 }
 
 static void test_approval_values(void **state)
@@ -373,6 +615,11 @@ int main(void)
         cmocka_unit_test(test_quiet_applies_to_customers_sms_only),
         cmocka_unit_test(test_values_in_both_languages),
         cmocka_unit_test(test_approval_recipients),
+        cmocka_unit_test(test_at_risk_reaches_everyone_who_can_act),
+        cmocka_unit_test(test_stalled_delegates_and_moves),
+        cmocka_unit_test(test_staff_ids),
+        cmocka_unit_test(test_list_bodies),
+        cmocka_unit_test(test_named_values),
         cmocka_unit_test(test_approval_values),
         cmocka_unit_test(test_format_time),
     };

@@ -120,10 +120,17 @@ static void test_shipped_templates(void **state)
     tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
     if (!set)
         fail_msg("deploy/templates: %s", err);
-    size_t expected = 0;
-    for (const rule_t *rule = rules_table; rule->event; rule++)
-        for (int l = 0; rules_langs[l]; l++)
+    size_t expected = 0; /* each (event, variant, channel) once in each language */
+    for (const rule_t *rule = rules_table; rule->event; rule++) {
+        bool again = false;
+        for (const rule_t *other = rules_table; other < rule && !again; other++)
+            again = strcmp(other->event, rule->event) == 0 &&
+                    strcmp(other->channel, rule->channel) == 0 &&
+                    (other->variant && rule->variant ? strcmp(other->variant, rule->variant) == 0
+                                                     : other->variant == rule->variant);
+        for (int l = 0; rules_langs[l] && !again; l++)
             expected++;
+    }
     assert_int_equal(tpl_set_size(set), expected);
 
     /* Each renders with the values of a full context, in its language. */
@@ -165,7 +172,9 @@ static void test_shipped_templates(void **state)
             if (strcmp(rule->channel, "email") == 0) {
                 char *subject, *message;
                 assert_int_equal(tpl_split_email(rendered, &subject, &message), 0);
-                assert_non_null(strstr(subject, "KF-2026-000042"));
+                /* A delegate's cover concerns no one ticket: its steps list theirs. */
+                if (strcmp(rule->event, "approval.delegate_set") != 0)
+                    assert_non_null(strstr(subject, "KF-2026-000042"));
                 free(subject);
                 free(message);
             }
@@ -216,10 +225,20 @@ static void test_load_names_what_is_wrong(void **state)
 
 /* ---- the approval mails, as a recipient reads them ------------------------ */
 
-/* The shipped template of type in lang rendered for a staff member (王敏 /
-   Wang Min) with the event body body_json. Returns a new string. */
-static char *s_approval_mail(const tpl_set_t *set, const char *type, const char *lang,
-                             const char *body_json)
+/* The other staff the approval mails name, as the notifier looks them up. */
+static const party_t s_staff[] = {
+    {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"},
+    {"vp.zhou", "周明", "vp.zhou@kefu.example", "zh"},
+    {"audit.guo", "郭审计", "audit.guo@kefu.example", "zh"},
+    {"cs.wang", "王敏", "cs.wang@kefu.example", "zh"},
+};
+
+/* The shipped template of type (and variant: the rule's) in lang rendered
+   for a staff member (王敏 / Wang Min) with the event body body_json; the
+   event's owner field names them, or owner when given. Returns a new
+   string. */
+static char *s_mail(const tpl_set_t *set, const char *type, const char *variant, const char *lang,
+                    const char *body_json, const party_t *owner)
 {
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();
@@ -235,12 +254,16 @@ static char *s_approval_mail(const tpl_set_t *set, const char *type, const char 
                       .department_en = "Customer service",
                       .department_zh = "客服中心",
                       .from_name = "郭审计",
-                      .owner = party};
+                      .owner = owner ? *owner : party,
+                      .staff = s_staff,
+                      .staff_count = sizeof s_staff / sizeof s_staff[0]};
     const rule_t *rule = rules_table;
-    while (rule->event && strcmp(rule->event, type) != 0)
+    while (rule->event &&
+           !(strcmp(rule->event, type) == 0 &&
+             (variant ? rule->variant && strcmp(rule->variant, variant) == 0 : !rule->variant)))
         rule++;
     assert_non_null(rule->event);
-    recipient_t r = {rule, "staff", &ctx.owner};
+    recipient_t r = {rule, "staff", &party};
     char name[TPL_MAX_NAME];
     rules_template_name(name, sizeof name, &r);
     const char *text = tpl_set_text(set, name);
@@ -248,6 +271,11 @@ static char *s_approval_mail(const tpl_set_t *set, const char *type, const char 
     json_error_t error;
     json_t *body = json_loads(body_json, 0, &error);
     assert_non_null(body);
+    /* The previous approver's name, as kefu_notify_context reads it. */
+    const char *from = json_string_value(json_object_get(body, "from"));
+    for (size_t i = 0; from && i < ctx.staff_count; i++)
+        if (strcmp(s_staff[i].id, from) == 0)
+            ctx.from_name = s_staff[i].name;
     rule_vars_t vars;
     rules_vars(&vars, type, body, &ctx, &r);
     char *rendered = tpl_render(text, vars.vars, vars.count);
@@ -255,6 +283,12 @@ static char *s_approval_mail(const tpl_set_t *set, const char *type, const char 
     if (!rendered)
         fail_msg("%s does not render", name);
     return rendered;
+}
+
+static char *s_approval_mail(const tpl_set_t *set, const char *type, const char *lang,
+                             const char *body_json)
+{
+    return s_mail(set, type, NULL, lang, body_json, NULL);
 }
 
 /* Asserts the whole text of a mail. */
@@ -389,7 +423,8 @@ static void test_approval_mails_read_right(void **state)
                   "工单负责人：eng.zhao\n"
                   "项目：西湖苑\n"
                   "内容：卫生间漏水\n\n"
-                  "请推动相关审批人或调整方案：kefu approval show 7\n\n"
+                  "步骤在等您的，请尽快决定；其他人请推动相关审批人或调整方案：kefu approval "
+                  "show 7\n\n"
                   "—— kefu 客服中心");
     s_expect_mail(set, "approval.at_risk", "en", S_AT_RISK,
                   "Subject: [Promise at risk] approval #7 (ticket KF-2026-000042) may miss "
@@ -403,7 +438,9 @@ static void test_approval_mails_read_right(void **state)
                   "Ticket owner: eng.zhao\n"
                   "Project: 西湖苑\n"
                   "Summary: 卫生间漏水\n\n"
-                  "Please move the approvers or change the plan: kefu approval show 7\n\n"
+                  "If a step waits for you, decide it now; otherwise move the approvers or "
+                  "change the plan:\n"
+                  "kefu approval show 7\n\n"
                   "-- kefu customer-service centre");
     /* A step with no one to move to: no projected time, no blank. */
     char *mail = s_approval_mail(set, "approval.at_risk", "zh", S_STALLED);
@@ -450,6 +487,275 @@ static void test_approval_mails_read_right(void **state)
     tpl_set_destroy(&set);
 }
 
+/* Asserts the whole text of the mail of a rule's variant. */
+static void s_expect_variant(const tpl_set_t *set, const char *type, const char *variant,
+                             const char *lang, const char *body_json, const party_t *owner,
+                             const char *expected)
+{
+    char *mail = s_mail(set, type, variant, lang, body_json, owner);
+    if (strcmp(mail, expected) != 0)
+        fail_msg("%s (%s) in %s reads\n%s\n---- instead of ----\n%s", type, variant ? variant : "-",
+                 lang, mail, expected);
+    free(mail);
+}
+
+/* Bodies as migration 016 writes them. gm.zheng (郑国强) has a delegate,
+   cs.wang, who is addressed; the silent general manager's step stalls. */
+#define S_ASSIGNED_COVERED                                                                         \
+    "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"step\":33,\"stage\":3,\"label\":"              \
+    "\"general manager\",\"to\":\"gm.zheng\",\"delegate\":\"cs.wang\",\"type\":"                   \
+    "\"settlement\",\"amount_fen\":8000050,\"deadline_at\":1795420800000,\"remind_at\":"           \
+    "1795417200000}"
+#define S_ESCALATED_COVERED                                                                        \
+    "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"step\":31,\"stage\":2,\"label\":\"cost "       \
+    "audit\",\"action\":\"fallback\",\"from\":\"audit.guo\",\"to\":\"gm.zheng\",\"delegate\":"     \
+    "\"cs.wang\",\"acting_for\":\"audit.guo\",\"reason\":\"deadline\",\"moves\":1,"                \
+    "\"deadline_at\":1795507200000}"
+#define S_REASSIGNED                                                                                      \
+    "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"step\":33,\"stage\":3,\"label\":"                     \
+    "\"general manager\",\"action\":\"reassign\",\"from\":\"gm.zheng\",\"to\":\"cs.wang\","               \
+    "\"by\":\"vp.zhou\",\"acting_for\":\"gm.zheng\",\"reason\":\"郑总住院，由王敏代为审批\"," \
+    "\"moves\":1,\"deadline_at\":1795507200000}"
+#define S_STEP_STALLED                                                                             \
+    "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"step\":33,\"stage\":3,\"label\":"              \
+    "\"general manager\",\"assigned_to\":\"gm.zheng\",\"deadline_at\":1795420800000,"              \
+    "\"moved_from\":[\"vp.zhou\",\"audit.guo\"],\"recipients\":[\"gm.zheng\",\"cs.wang\"]}"
+#define S_DELEGATE_SET                                                                                    \
+    "{\"staff\":\"gm.zheng\",\"delegate\":\"cs.wang\",\"to\":\"cs.wang\",\"from_at\":"                    \
+    "1795392000000,\"until_at\":1795996800000,\"by\":\"operator root\",\"reason\":"                       \
+    "\"郑总住院，期间由王敏代批\",\"steps\":[{\"request\":7,\"step\":33,\"label\":\"general " \
+    "manager\",\"ticket\":\"KF-2026-000042\",\"deadline_at\":1795420800000},{\"request\":9,"              \
+    "\"step\":41,\"label\":\"general manager\",\"ticket\":\"KF-2026-000057\",\"deadline_at\":"            \
+    "1795507200000}]}"
+
+/* The mails of migration 016's warnings and covers, in both languages. */
+static void test_cover_and_stall_mails_read_right(void **state)
+{
+    char err[300] = "";
+    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
+    if (!set)
+        fail_msg("deploy/templates: %s", err);
+    const party_t gm = {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"};
+    s_expect_variant(set, "approval.step_assigned", "delegate", "zh", S_ASSIGNED_COVERED, &gm,
+                     "Subject: 【代理审批】代郑国强审批：和解赔偿 80,000.50 元（工单 "
+                     "KF-2026-000042），请于 2026-11-23 16:00 前处理\n"
+                     "\n"
+                     "王敏，您好：\n"
+                     "\n"
+                     "您是郑国强登记的审批代理人。审批请求 #7 的步骤“general "
+                     "manager”正等待郑国强决定，您可代其审批。\n"
+                     "\n"
+                     "工单：KF-2026-000042（西湖苑，投诉 / 渗漏）\n"
+                     "内容：卫生间漏水\n"
+                     "类型：和解赔偿，金额：80,000.50 元\n"
+                     "处理期限：2026-11-23 16:00（逾期将按政策转交代理人或上报上级）\n"
+                     "\n"
+                     "查看全过程：kefu approval show 7\n"
+                     "代为批准：kefu approve 7 --comment \"…\"\n"
+                     "代为驳回：kefu reject 7 --reason \"…\"\n"
+                     "\n"
+                     "—— kefu 客服中心");
+    s_expect_variant(set, "approval.step_assigned", "delegate", "en", S_ASSIGNED_COVERED, &gm,
+                     "Subject: [Approval you cover] for 郑国强: settlement of 80,000.50 yuan "
+                     "(ticket KF-2026-000042), by 2026-11-23 16:00\n"
+                     "\n"
+                     "Dear Wang Min,\n"
+                     "\n"
+                     "You are 郑国强's registered delegate. Step \"general manager\" of approval "
+                     "request #7 now\n"
+                     "waits for 郑国强, and you may decide it for them.\n"
+                     "\n"
+                     "Ticket: KF-2026-000042 (西湖苑, complaint / leak)\n"
+                     "Summary: 卫生间漏水\n"
+                     "Request: settlement, 80,000.50 yuan\n"
+                     "Decide by: 2026-11-23 16:00 (after that the policy passes it on)\n"
+                     "\n"
+                     "The whole trail: kefu approval show 7\n"
+                     "Approve for them: kefu approve 7 --comment \"...\"\n"
+                     "Reject for them: kefu reject 7 --reason \"...\"\n"
+                     "\n"
+                     "-- kefu customer-service centre");
+    s_expect_variant(set, "approval.step_escalated", "delegate", "zh", S_ESCALATED_COVERED, &gm,
+                     "Subject: 【代理审批】审批 #7（工单 "
+                     "KF-2026-000042）已转交政策指定的后备审批人，您可代郑国强处理\n"
+                     "\n"
+                     "王敏，您好：\n"
+                     "\n"
+                     "审批请求 #7 的步骤“cost "
+                     "audit”已转交政策指定的后备审批人，现等待郑国强决定。您是郑国强登记的审批代理"
+                     "人，可代其审批。\n"
+                     "新的处理期限：2026-11-24 16:00\n"
+                     "\n"
+                     "工单：KF-2026-000042（西湖苑，投诉 / 渗漏）\n"
+                     "内容：卫生间漏水\n"
+                     "\n"
+                     "查看全过程：kefu approval show 7\n"
+                     "代为批准：kefu approve 7 --comment \"…\"\n"
+                     "代为驳回：kefu reject 7 --reason \"…\"\n"
+                     "\n"
+                     "—— kefu 客服中心");
+    s_expect_variant(
+        set, "approval.step_escalated", "delegate", "en", S_ESCALATED_COVERED, &gm,
+        "Subject: [Approval you cover] request #7 (ticket KF-2026-000042) now waits for 郑国强\n"
+        "\n"
+        "Dear Wang Min,\n"
+        "\n"
+        "Step \"cost audit\" of approval request #7 was passed to the policy's fallback approver "
+        "and now\n"
+        "waits for 郑国强. You are 郑国强's registered delegate and may decide it for them.\n"
+        "New deadline: 2026-11-24 16:00\n"
+        "\n"
+        "Ticket: KF-2026-000042 (西湖苑, complaint / leak)\n"
+        "Summary: 卫生间漏水\n"
+        "\n"
+        "The whole trail: kefu approval show 7\n"
+        "Approve for them: kefu approve 7 --comment \"...\"\n"
+        "Reject for them: kefu reject 7 --reason \"...\"\n"
+        "\n"
+        "-- kefu customer-service centre");
+    s_expect_variant(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL,
+                     "Subject: 【审批改派】审批 #7（工单 KF-2026-000042）已由周明改派给您\n"
+                     "\n"
+                     "王敏，您好：\n"
+                     "\n"
+                     "周明将审批请求 #7 的步骤“general manager”从郑国强改派给您，现等待您的决定。\n"
+                     "改派原因：郑总住院，由王敏代为审批\n"
+                     "新的处理期限：2026-11-24 16:00\n"
+                     "\n"
+                     "工单：KF-2026-000042（西湖苑，投诉 / 渗漏）\n"
+                     "内容：卫生间漏水\n"
+                     "\n"
+                     "查看全过程：kefu approval show 7\n"
+                     "批准：kefu approve 7 --comment \"…\"\n"
+                     "驳回：kefu reject 7 --reason \"…\"\n"
+                     "\n"
+                     "—— kefu 客服中心");
+    s_expect_variant(
+        set, "approval.step_escalated", "reassign", "en", S_REASSIGNED, NULL,
+        "Subject: [Approval reassigned to you] request #7 (ticket KF-2026-000042), by 周明\n"
+        "\n"
+        "Dear Wang Min,\n"
+        "\n"
+        "周明 moved step \"general manager\" of approval request #7 from 郑国强 to you; it\n"
+        "now waits for your decision.\n"
+        "Why: 郑总住院，由王敏代为审批\n"
+        "New deadline: 2026-11-24 16:00\n"
+        "\n"
+        "Ticket: KF-2026-000042 (西湖苑, complaint / leak)\n"
+        "Summary: 卫生间漏水\n"
+        "\n"
+        "The whole trail: kefu approval show 7\n"
+        "Approve: kefu approve 7 --comment \"...\"\n"
+        "Reject: kefu reject 7 --reason \"...\"\n"
+        "\n"
+        "-- kefu customer-service centre");
+    s_expect_variant(
+        set, "approval.step_stalled", NULL, "zh", S_STEP_STALLED, NULL,
+        "Subject: 【审批停滞】审批 #7（工单 KF-2026-000042）的步骤“general "
+        "manager”已逾期且无人可转交\n"
+        "\n"
+        "王敏，您好：\n"
+        "\n"
+        "审批请求 #7 的步骤“general manager”已于 2026-11-23 16:00 "
+        "过了处理期限，仍在等待郑国强（gm."
+        "zheng）的决定；按超时规则已找不到可以转交的人（此前经手：周明、郭审计），审批停滞了。\n"
+        "\n"
+        "工单：KF-2026-000042（西湖苑，投诉 / 渗漏）\n"
+        "内容：卫生间漏水\n"
+        "\n"
+        "请立即处理：审批人请尽快决定；审批管理员或申请人所在部门负责人可改派：\n"
+        "kefu approval reassign 33 --to <员工> --reason \"…\"\n"
+        "查看全过程：kefu approval show 7\n"
+        "\n"
+        "—— kefu 客服中心");
+    s_expect_variant(
+        set, "approval.step_stalled", NULL, "en", S_STEP_STALLED, NULL,
+        "Subject: [Approval stalled] request #7 (ticket KF-2026-000042): step \"general manager\" "
+        "is overdue with no one to move it to\n"
+        "\n"
+        "Dear Wang Min,\n"
+        "\n"
+        "Step \"general manager\" of approval request #7 passed its deadline at 2026-11-23 16:00 "
+        "and still\n"
+        "waits for 郑国强 (gm.zheng). Its timeout chain found no one left to move it to\n"
+        "(it has been with: 周明, 郭审计), so the request is stalled.\n"
+        "\n"
+        "Ticket: KF-2026-000042 (西湖苑, complaint / leak)\n"
+        "Summary: 卫生间漏水\n"
+        "\n"
+        "Act now: the approver can still decide; the approval administrator or the requester's\n"
+        "department head can move it:\n"
+        "kefu approval reassign 33 --to STAFF --reason \"...\"\n"
+        "The whole trail: kefu approval show 7\n"
+        "\n"
+        "-- kefu customer-service centre");
+    s_expect_variant(
+        set, "approval.delegate_set", NULL, "zh", S_DELEGATE_SET, NULL,
+        "Subject: 【审批代理】2026-11-23 08:00 至 2026-11-30 08:00 您代郑国强审批，当前待处理 2 "
+        "项\n"
+        "\n"
+        "王敏，您好：\n"
+        "\n"
+        "您已被登记为郑国强（gm.zheng）的审批代理人，代理期间为 2026-11-23 08:00 至 2026-11-30 "
+        "08:00。\n"
+        "登记人：operator root；原因：郑总住院，期间由王敏代批\n"
+        "期间郑国强的审批步骤您都可以代为决定；逾期的步骤也可能按政策转交给您。\n"
+        "\n"
+        "您现在代为处理的步骤：\n"
+        "- 工单 KF-2026-000042，审批请求 #7，步骤“general manager”，处理期限 2026-11-23 16:00\n"
+        "- 工单 KF-2026-000057，审批请求 #9，步骤“general manager”，处理期限 2026-11-24 16:00\n"
+        "\n"
+        "查看待办：kefu approvals\n"
+        "代为批准：kefu approve <审批号> --comment \"…\"\n"
+        "\n"
+        "—— kefu 客服中心");
+    s_expect_variant(
+        set, "approval.delegate_set", NULL, "en", S_DELEGATE_SET, NULL,
+        "Subject: [Approval cover] you decide for 郑国强 from 2026-11-23 08:00 until 2026-11-30 "
+        "08:00; 2 pending now\n"
+        "\n"
+        "Dear Wang Min,\n"
+        "\n"
+        "You are now the approval delegate of 郑国强 (gm.zheng),\n"
+        "from 2026-11-23 08:00 until 2026-11-30 08:00.\n"
+        "operator root registered this cover for 郑国强; reason: 郑总住院，期间由王敏代批\n"
+        "During that time you may decide 郑国强's approval steps for them, and a step of theirs\n"
+        "whose deadline passes may be passed to you.\n"
+        "\n"
+        "The steps you cover now:\n"
+        "- ticket KF-2026-000042, approval request #7, step \"general manager\", due 2026-11-23 "
+        "16:00\n"
+        "- ticket KF-2026-000057, approval request #9, step \"general manager\", due 2026-11-24 "
+        "16:00\n"
+        "\n"
+        "Your list: kefu approvals\n"
+        "Approve for them: kefu approve REQUEST --comment \"...\"\n"
+        "\n"
+        "-- kefu customer-service centre");
+    /* A move by a person never reads as the previous approver's silence. */
+    char *mail = s_mail(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL);
+    assert_null(strstr(mail, "未在期限内"));
+    free(mail);
+    mail = s_mail(set, "approval.step_escalated", "reassign", "en", S_REASSIGNED, NULL);
+    assert_null(strstr(mail, "did not decide"));
+    free(mail);
+    /* Cover one arranges for oneself, with nothing pending yet. */
+    const char *own = "{\"staff\":\"gm.zheng\",\"delegate\":\"cs.wang\",\"to\":\"cs.wang\","
+                      "\"from_at\":1795392000000,\"until_at\":1795996800000,\"by\":\"gm.zheng\","
+                      "\"steps\":[]}";
+    mail = s_mail(set, "approval.delegate_set", NULL, "zh", own, NULL);
+    assert_non_null(strstr(mail, "当前待处理 0 项\n"));
+    assert_non_null(strstr(mail, "\n这项代理由郑国强本人登记。\n"));
+    assert_non_null(strstr(mail, "\n- 目前没有待处理的步骤；此后新到的步骤会逐一通知您\n"));
+    free(mail);
+    mail = s_mail(set, "approval.delegate_set", NULL, "en", own, NULL);
+    assert_non_null(strstr(mail, "\n郑国强 registered this cover themselves.\n"));
+    assert_non_null(strstr(mail, "\n- none pending now; you will be told of each new one as it "
+                                 "starts\n"));
+    free(mail);
+    tpl_set_destroy(&set);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +767,7 @@ int main(void)
         cmocka_unit_test(test_shipped_templates),
         cmocka_unit_test(test_load_names_what_is_wrong),
         cmocka_unit_test(test_approval_mails_read_right),
+        cmocka_unit_test(test_cover_and_stall_mails_read_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
