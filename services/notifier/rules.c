@@ -342,6 +342,20 @@ int rules_check_body(const char *type, const json_t *body, kf_error_t *err)
             }
         }
     }
+    if (strcmp(type, "approval.delegate_set") == 0) {
+        /* Each step covered is shown: its words within their limits. */
+        const json_t *steps = json_object_get(body, "steps");
+        for (size_t k = 0; json_is_array(steps) && k < json_array_size(steps); k++) {
+            const json_t *step = json_array_get(steps, k);
+            const json_t *label = json_object_get(step, "label");
+            const json_t *ticket = json_object_get(step, "ticket");
+            if (!json_is_object(step) ||
+                (label && (!json_is_string(label) || json_string_length(label) > 64)) ||
+                (ticket && (!json_is_string(ticket) || json_string_length(ticket) > 32)))
+                return kf_error_set(err, KF_E_BAD_VALUE, "steps",
+                                    "steps[%zu] is not a step (label, ticket within limits)", k);
+        }
+    }
     if (strcmp(type, "survey.sent") == 0) {
         const char *kind = json_string_value(json_object_get(body, "kind"));
         if (strcmp(kind, "resolution") != 0 && strcmp(kind, "campaign") != 0)

@@ -476,6 +476,16 @@ static void test_list_bodies(void **state)
                              "{\"staff\":\"a\",\"delegate\":\"b\",\"to\":\"b\",\"steps\":[]}",
                              NULL),
                      KF_OK);
+    assert_int_equal(s_check("approval.delegate_set",
+                             "{\"staff\":\"a\",\"delegate\":\"b\",\"to\":\"b\","
+                             "\"steps\":[{\"request\":1,\"ticket\":7}]}",
+                             "steps"),
+                     KF_E_BAD_VALUE);
+    assert_int_equal(s_check("approval.delegate_set",
+                             "{\"staff\":\"a\",\"delegate\":\"b\",\"to\":\"b\","
+                             "\"steps\":[\"x\"]}",
+                             "steps"),
+                     KF_E_BAD_VALUE);
     json_t *body =
         json_pack("{s:i, s:s, s:s, s:[]}", "request", 1, "ticket", "KF-1", "to", "a", "recipients");
     for (int i = 0; i < 65; i++)
@@ -545,7 +555,8 @@ static void test_named_values(void **state)
     rules_vars(&vars, "approval.delegate_set", body, &ctx, &out[0]);
     assert_string_equal(s_get(&vars, "step_count"), "25");
     assert_non_null(strstr(s_get(&vars, "steps"), "\n- and 5 more: kefu approvals"));
-    assert_string_equal(s_get(&vars, "arranged"), "operator root registered this cover for 郑国强.");
+    assert_string_equal(s_get(&vars, "arranged"),
+                        "operator root registered this cover for 郑国强.");
     json_decref(body);
 }
 
