@@ -423,7 +423,7 @@ static void test_approval_mails_read_right(void **state)
                   "工单负责人：eng.zhao\n"
                   "项目：西湖苑\n"
                   "内容：卫生间漏水\n\n"
-                  "步骤在等您的，请尽快决定；其他人请推动相关审批人或调整方案：kefu approval "
+                  "如有步骤在等您审批，请尽快决定；其他人请推动相关审批人或调整方案：kefu approval "
                   "show 7\n\n"
                   "—— kefu 客服中心");
     s_expect_mail(set, "approval.at_risk", "en", S_AT_RISK,
