@@ -94,7 +94,8 @@ typedef struct {
 
 #define S_MAX_FIELDS 12
 #define S_MAX_NAMES 4
-#define S_STAFF_MAX 64 /* bytes of a staff id */
+#define S_STAFF_MAX 64  /* bytes of a staff id */
+#define S_LABEL_MAX 200 /* bytes of an approval step's label, as the organisation file allows */
 #define S_MAX_PLACEHOLDERS 24
 #define S_COMMON                                                                                   \
     "ticket", "summary", "project", "project_code", "kind", "category", "priority",                \
@@ -179,7 +180,7 @@ static const s_spec_t s_specs[] = {
       {"ticket", F_STR, true, 32},
       {"to", F_STR, true, 64},
       {"delegate", F_STR, false, S_STAFF_MAX},
-      {"label", F_STR, false, 64},
+      {"label", F_STR, false, S_LABEL_MAX},
       {"type", F_STR, false, 32},
       {"amount_fen", F_INT, false, S_MS},
       {"deadline_at", F_INT, false, S_MS}},
@@ -190,7 +191,7 @@ static const s_spec_t s_specs[] = {
      {{"request", F_INT, true, S_MS},
       {"ticket", F_STR, true, 32},
       {"to", F_STR, true, 64},
-      {"label", F_STR, false, 64},
+      {"label", F_STR, false, S_LABEL_MAX},
       {"deadline_at", F_INT, false, S_MS}},
      {S_COMMON, S_APPROVAL, "deadline", NULL},
      {NULL}},
@@ -199,7 +200,7 @@ static const s_spec_t s_specs[] = {
      {{"request", F_INT, true, S_MS},
       {"ticket", F_STR, true, 32},
       {"to", F_STR, true, 64},
-      {"label", F_STR, false, 64},
+      {"label", F_STR, false, S_LABEL_MAX},
       {"from", F_STR, false, 64},
       {"action", F_STR, false, 32},
       {"delegate", F_STR, false, S_STAFF_MAX},
@@ -228,7 +229,7 @@ static const s_spec_t s_specs[] = {
      {{"request", F_INT, true, S_MS},
       {"ticket", F_STR, true, 32},
       {"assigned_to", F_STR, true, S_STAFF_MAX},
-      {"label", F_STR, false, 64},
+      {"label", F_STR, false, S_LABEL_MAX},
       {"step", F_INT, false, S_MS},
       {"stage", F_INT, false, S_MS},
       {"deadline_at", F_INT, false, S_MS},
@@ -350,7 +351,7 @@ int rules_check_body(const char *type, const json_t *body, kf_error_t *err)
             const json_t *label = json_object_get(step, "label");
             const json_t *ticket = json_object_get(step, "ticket");
             if (!json_is_object(step) ||
-                (label && (!json_is_string(label) || json_string_length(label) > 64)) ||
+                (label && (!json_is_string(label) || json_string_length(label) > S_LABEL_MAX)) ||
                 (ticket && (!json_is_string(ticket) || json_string_length(ticket) > 32)))
                 return kf_error_set(err, KF_E_BAD_VALUE, "steps",
                                     "steps[%zu] is not a step (label, ticket within limits)", k);

@@ -326,6 +326,11 @@ static void test_approval_recipients(void **state)
                 "{\"request\":1,\"ticket\":\"KF-1\",\"to\":\"a\",\"amount_fen\":\"5\"}",
                 "amount_fen"),
         KF_E_WRONG_TYPE);
+    /* A label of 27 Chinese characters (81 bytes; the organisation file allows 200). */
+    s_expect("approval.step_assigned",
+             "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"to\":\"eng.zhao\","
+             "\"label\":\"客服中心经理审核第一阶段含工程部现场核查报告与费用明细\"}",
+             &ctx, to_owner, 1);
 }
 
 /* At risk: everyone the store lists, once each, in its order; `to` (the
