@@ -11,14 +11,18 @@ UPDATE sla_policy SET first_response_secs = 4, resolve_secs = 3600, escalate_sec
 
 -- Repair costs: any of two engineers (escalated to their manager after 4 s),
 -- then finance, which the run leaves silent: approved by policy after 3 s,
--- reminded after 1 s.
+-- reminded after 1 s; then the general manager, silent, without delegate or
+-- manager: his step goes to the fallback approver, vp.zhou, after 3 s.
 SELECT kefu_approval_policy_put($$
-{"id": "f-repair", "name": "fault run: any-of, then a silent finance", "type": "repair_cost",
+{"id": "f-repair", "name": "fault run: any-of, a silent finance, a silent GM",
+ "type": "repair_cost", "fallback": "vp.zhou",
  "stages": [
   {"rule": "any", "steps": [
     {"label": "engineering head", "approver": {"staff": "eng.sun"}, "deadline_s": 4, "on_timeout": "escalate"},
     {"label": "engineering manager", "approver": {"staff": "eng.liu"}, "deadline_s": 4, "on_timeout": "escalate"}]},
   {"rule": "all", "steps": [
-    {"label": "finance", "approver": {"head": "finance"}, "deadline_s": 3, "remind_s": 1, "on_timeout": "approve"}]}
+    {"label": "finance", "approver": {"head": "finance"}, "deadline_s": 3, "remind_s": 1, "on_timeout": "approve"}]},
+  {"rule": "all", "steps": [
+    {"label": "general manager", "approver": {"staff": "gm.zheng"}, "deadline_s": 3, "on_timeout": "delegate"}]}
  ]}
 $$::jsonb);

@@ -15,7 +15,9 @@
 # channel), kefu-survey (surveys due at once). Short time units come from
 # fault_fixture.sql: repair tickets escalate every 4 s unless answered; a
 # repair-cost approval is any of eng.sun / eng.liu (escalated after 4 s),
-# then a silent finance step approved by policy after 3 s.
+# then a silent finance step approved by policy after 3 s, then the general
+# manager, silent too and with neither delegate nor manager: at his 3 s
+# deadline the step goes to the policy's fallback, vp.zhou (migration 016).
 #
 # The load, all through the real client or kefu-load, with certificates:
 #   submits      kefu-load in rounds of 40 (2 clients, a mix of kinds), each
@@ -25,7 +27,9 @@
 #                resolves one ticket in ten, records survey answers (a score
 #                of 1-2 reopens the ticket)
 #   approvers    eng.sun, eng.liu (racing on the any-of stage), and the
-#                managers a step may be escalated to, approve what waits
+#                managers a step may be escalated to, approve what waits;
+#                gm.zheng never does. They keep at it until the work has
+#                drained, as approvers do while the load has stopped
 # The faults, in each round: SIGKILL and restart intake, router, approval,
 # notifier, survey and the bus in turn; restart PostgreSQL (immediate
 # shutdown); SIGSTOP both routers for 10 s (escalations fall due) and one
@@ -70,15 +74,19 @@ export KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl KEFU_NOTIFY_QUIET_HOURS=off
 export KEFU_NOTIFY_CATCHUP_MS=500 KEFU_NOTIFY_POLL_MS=100 KEFU_NOTIFY_RECLAIM_GRACE_MS=500
 export KEFU_METRICS_PORT=0 KEFU_TIMEOUT_MS=3000
 STOP=$IT_DIR/stop
+STOP_APPROVERS=$IT_DIR/stop-approvers
 LOOPS=()
+APPROVER_LOOPS=()
 DAEMONS=(bus intake router router@2 approval approval@2 notifier survey)
 
-# Ends the load loops: each finishes its turn within $1 seconds, or it and
-# what it runs are killed. Returns 1 when some had to be killed.
-stop_loops() {
-    local polls=$(($1 * 5)) pid killed=0
-    touch "$STOP"
-    for pid in "${LOOPS[@]}"; do
+# Touches FLAG, then gives each PID (a loop that ends its turn when FLAG
+# exists) SECONDS to finish, else kills it and what it runs. Returns 1 when
+# some had to be killed.
+stop_pids() { # stop_pids FLAG SECONDS PID...
+    local flag=$1 polls=$(($2 * 5)) pid killed=0
+    shift 2
+    touch "$flag"
+    for pid in "$@"; do
         while kill -0 "$pid" 2>/dev/null && ((polls-- > 0)); do sleep 0.2; done
         if kill -0 "$pid" 2>/dev/null; then
             pkill -KILL -P "$pid" 2>/dev/null
@@ -87,8 +95,16 @@ stop_loops() {
         fi
         wait "$pid" 2>/dev/null
     done
-    LOOPS=()
     return "$killed"
+}
+# The load loops; the approvers' loops outlive them (what was asked for
+# before the stop still needs deciding while the work drains).
+stop_loops() { local rc=0; stop_pids "$STOP" "$1" "${LOOPS[@]}" || rc=1; LOOPS=(); return "$rc"; }
+stop_approvers() {
+    local rc=0
+    stop_pids "$STOP_APPROVERS" "$1" "${APPROVER_LOOPS[@]}" || rc=1
+    APPROVER_LOOPS=()
+    return "$rc"
 }
 
 # On exit: resume anything stopped, end the load loops, then the harness.
@@ -97,6 +113,7 @@ on_exit() {
     set +e
     for key in "${DAEMONS[@]}"; do it_running "$key" && kill -CONT "$(it_pid "$key")"; done
     stop_loops 0
+    stop_approvers 0
     (exit "$status")
     rc__on_exit
 }
@@ -114,7 +131,7 @@ start() { # start KEY: a daemon of DAEMONS, with its own settings
 }
 for key in "${DAEMONS[@]}"; do start "$key"; done
 AGENT=$(it_cert agent.li)
-APPROVERS=(eng.sun eng.liu vp.zhou gm.zheng)
+APPROVERS=(eng.sun eng.liu vp.zhou) # gm.zheng is the silent one
 for staff in "${APPROVERS[@]}"; do it_cert "$staff" >/dev/null; done
 it_wait_for "intake to answer" 30 env KEFU_CERT="$AGENT" kefu tickets --limit 1
 it_wait_for "kefu-approval to answer" 30 env KEFU_CERT="$AGENT" kefu approvals
@@ -168,7 +185,7 @@ approver_loop() {
     set +e
     local staff=$1 cert id
     cert=$IT_DIR/certs/$staff.cert
-    while [[ ! -f $STOP ]]; do
+    while [[ ! -f $STOP_APPROVERS ]]; do
         for id in $(KEFU_CERT=$cert kefu approvals --json 2>/dev/null | jq -r '.steps[].request' |
                     sort -u); do
             KEFU_CERT=$cert kefu approve "$id" --comment '同意' >>"$IT_DIR/log/approver-$staff.log" 2>&1
@@ -179,7 +196,7 @@ approver_loop() {
 
 submitter & LOOPS+=($!)
 agent_loop & LOOPS+=($!)
-for staff in "${APPROVERS[@]}"; do approver_loop "$staff" & LOOPS+=($!); done
+for staff in "${APPROVERS[@]}"; do approver_loop "$staff" & APPROVER_LOOPS+=($!); done
 it_note "load started: kefu-load rounds, agent.li, approvers ${APPROVERS[*]}"
 
 # ---------------------------------------------------------------- the faults
@@ -243,6 +260,7 @@ drained() {
 # received and are not due again for an hour: the store then stands still
 # while it is checked.)
 it_wait_for "every ticket routed, approval completed, escalation, survey and notification done" 120 drained
+stop_approvers 30 || it_fail "an approver's loop did not finish its turn within 30 s"
 
 # ---------------------------------------------------------------- checks
 
@@ -307,6 +325,9 @@ zero "escalations in history without their ticket.escalated event, or the other 
 
 # Approvals: decided once, completed once.
 zero "approval requests still pending" "SELECT count(*) FROM approval_request WHERE status = 'pending'"
+zero "steps of the silent general manager not decided by the fallback on his behalf" \
+    "SELECT count(*) FROM approval_step WHERE label = 'general manager'
+      AND (decided_by IS DISTINCT FROM 'vp.zhou' OR on_behalf_of IS DISTINCT FROM 'gm.zheng')"
 zero "decided steps without exactly one approval.step_decided event" \
     "SELECT count(*) FROM approval_step s WHERE s.decided_at IS NOT NULL AND (SELECT count(*) FROM event e
       WHERE e.type = 'approval.step_decided' AND (e.body->>'step')::bigint = s.id) <> 1"

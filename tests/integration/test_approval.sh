@@ -25,6 +25,7 @@
 #    the same moment: exactly one decision counts, the other is conflict.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/approval_lib.sh"
 
 it_init approval
 it__pick_port
@@ -37,25 +38,8 @@ it_start bus
 it_start intake
 it_start approval
 it_wait_for "intake to answer" 30 it_as agent.li kefu tickets --limit 1
-approval_answers() { # kefu-approval answers (not_found: exit 1), not a timeout (3)
-    local rc=0
-    it_as agent.li kefu --timeout 1000 approval show 999999 >/dev/null 2>&1 || rc=$?
-    [[ $rc == 1 ]]
-}
 it_wait_for "kefu-approval to answer" 30 approval_answers
 
-run() { # run STAFF ARGS...: kefu as STAFF; RC, OUT, ERR
-    local o=$IT_DIR/out e=$IT_DIR/err staff=$1
-    shift
-    RC=0
-    it_as "$staff" kefu "$@" >"$o" 2>"$e" || RC=$?
-    OUT=$(<"$o")
-    ERR=$(<"$e")
-}
-expect() { # expect RC CODE WHAT: exit status and, for refusals, the error code
-    [[ $RC == "$1" ]] || it_fail "$3: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
-    [[ -z $2 ]] || grep -q "kefu: $2:" <<<"$ERR" || it_fail "$3: not $2: $ERR"
-}
 q() { it_psql "$1"; }
 submit() {
     it_as agent.li kefu submit --kind complaint --category leak --channel phone --project HZ-XH \
