@@ -4,7 +4,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 rules_outcome_t rules_stage_outcome(const char *rule, int quorum, int total, int approved,
                                     int rejected)
@@ -60,9 +59,9 @@ int rules_amount_fen(const char *text, int64_t *fen, kf_error_t *err)
     if (digits == 0 || *p != '\0' || (text[digits] == '.' && decimals == 0))
         return kf_error_set(err, KF_E_BAD_VALUE, "amount", "amount \"%.40s\": %s", text, hint);
     if (decimals > 2)
-        return kf_error_set(err, KF_E_BAD_VALUE, "amount",
-                            "amount \"%.40s\" has more than two decimals (fen are the smallest unit)",
-                            text);
+        return kf_error_set(
+            err, KF_E_BAD_VALUE, "amount",
+            "amount \"%.40s\" has more than two decimals (fen are the smallest unit)", text);
     if (decimals == 1)
         cents *= 10;
     if (significant > 9 || whole * 100 + cents > RULES_AMOUNT_MAX_FEN || whole * 100 + cents < 1)
@@ -79,16 +78,11 @@ void rules_amount_text(int64_t fen, char *buf, size_t size)
 
 void rules_risk_reason(int64_t projected_ms, int64_t promised_ms, char *buf, size_t size)
 {
-    char when[32] = "";
-    time_t t = (time_t)(projected_ms / 1000);
-    struct tm utc;
-    if (!gmtime_r(&t, &utc) || strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &utc) == 0)
-        snprintf(when, sizeof when, "%s", "an unknown time");
     int64_t late = projected_ms > promised_ms ? (projected_ms - promised_ms) / 60000 : 0;
     snprintf(buf, size,
-             "the remaining stages may take until %s, %lldd %lldh %lldm after the end of the "
-             "promised day",
-             when, (long long)(late / 1440), (long long)(late / 60 % 24), (long long)(late % 60));
+             "the remaining stages may finish %lldd %lldh %lldm after the end of the promised "
+             "day",
+             (long long)(late / 1440), (long long)(late / 60 % 24), (long long)(late % 60));
 }
 
 int rules_date(const char *text, const char *field, kf_error_t *err)

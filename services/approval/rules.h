@@ -46,9 +46,10 @@ void rules_amount_text(int64_t fen, char *buf, size_t size);
 int rules_date(const char *text, const char *field, kf_error_t *err);
 
 /* Why a request is at risk, for its history and its approval.at_risk
-   event, readable without a calculator: "the remaining stages may take
-   until 2026-12-08 10:00 UTC, 1d 18h 0m after the end of the promised
-   day" (projected_ms and promised_ms since the epoch). */
+   event, readable without a calculator and in no time zone (the event's
+   projected_at is shown in the reader's): "the remaining stages may finish
+   1d 18h 0m after the end of the promised day" (projected_ms and
+   promised_ms since the epoch). */
 void rules_risk_reason(int64_t projected_ms, int64_t promised_ms, char *buf, size_t size);
 
 #endif
