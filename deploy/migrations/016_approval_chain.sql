@@ -330,6 +330,13 @@ BEGIN
                 AND st.deadline_at <= clock_timestamp()
               ORDER BY st.deadline_at LIMIT p_limit
                 FOR UPDATE OF rq SKIP LOCKED LOOP
+        -- The scan's snapshot may predate another instance's move of this
+        -- step, committed just before we took the request's lock (a lock
+        -- that was only held, not written, is not re-checked): read the
+        -- step again now that we hold the lock, and leave it if it moved.
+        SELECT * INTO s FROM approval_step WHERE id = s.id;
+        CONTINUE WHEN s.status <> 'pending' OR s.stalled_at IS NOT NULL
+                   OR s.deadline_at > clock_timestamp();
         SELECT * INTO r FROM approval_request WHERE id = s.request_id;
         SELECT no INTO v_no FROM ticket WHERE id = r.ticket_id;
         IF s.on_timeout = 'approve' THEN
@@ -617,4 +624,29 @@ LANGUAGE sql STABLE AS $$
       FROM approval_request r LEFT JOIN approval_step s ON s.request_id = r.id
      WHERE r.status = 'pending'
      GROUP BY r.policy_id
+$$;
+
+-- Reminds the assignees of up to p_limit steps past their reminder point
+-- (as in 012). The UPDATE re-checks that the step is still pending and
+-- unreminded, so a scan whose snapshot predates another instance's
+-- reminder (committed before this one took the request's lock) does not
+-- remind twice.
+CREATE OR REPLACE FUNCTION kefu_approval_remind_due(p_limit integer, p_src text)
+RETURNS SETOF kefu_approval_out LANGUAGE sql AS $$
+    WITH due AS (
+        SELECT s.id FROM approval_step s JOIN approval_request r ON r.id = s.request_id
+         WHERE s.status = 'pending' AND s.reminded_at IS NULL AND s.remind_at <= clock_timestamp()
+         ORDER BY s.remind_at LIMIT p_limit
+           FOR UPDATE OF r SKIP LOCKED
+    ), reminded AS (
+        UPDATE approval_step s SET reminded_at = clock_timestamp() FROM due
+         WHERE s.id = due.id AND s.status = 'pending' AND s.reminded_at IS NULL
+        RETURNING s.*
+    )
+    SELECT (kefu_approval_ev(e)).* FROM reminded s JOIN approval_request r ON r.id = s.request_id
+      JOIN ticket t ON t.id = r.ticket_id,
+      LATERAL kefu_emit('approval.step_reminded', t.no, p_src, jsonb_build_object(
+          'request', r.id, 'ticket', t.no, 'step', s.id, 'stage', s.stage, 'label', s.label,
+          'to', s.assigned_to, 'deadline_at', kefu_ms(s.deadline_at),
+          'reminded_at', kefu_ms(s.reminded_at))) e
 $$;
