@@ -91,12 +91,18 @@ listener_stop() {
 }
 
 # kefu against endpoint $1 with a 1500 ms timeout must exit 3 with the
-# handshake wording (cut=1) or the timeout wording (cut=0), never 1.
+# handshake wording (cut=1), the timeout wording (cut=0) or either (cut=2),
+# never 1.
 expect_temporary() {
     local what=$1 endpoint=$2 cut=$3
     run --endpoint "$endpoint" --timeout 1500 "${submit_args[@]}" --idem "hd-a-$RANDOM"
     [[ $RC == 3 ]] || it_fail "$what: kefu submit exited $RC, expected 3; stderr: $ERR"
     [[ $ERR != *unknown_actor* ]] || it_fail "$what: called a refusal: $ERR"
+    if [[ $cut == 2 && $ERR == *"closed during the secure handshake"* ]]; then
+        cut=1
+    elif [[ $cut == 2 ]]; then
+        cut=0
+    fi
     if [[ $cut == 1 ]]; then
         [[ $ERR =~ closed\ during\ the\ secure\ handshake\ ([0-9]+)\ time ]] ||
             it_fail "$what: stderr does not say the handshake was cut: $ERR"
@@ -112,7 +118,7 @@ expect_temporary() {
     it_note "$what: exit 3 after $MS ms: $ERR"
     run --endpoint "$endpoint" --timeout 1000 --json tickets --limit 1
     [[ $RC == 3 ]] || it_fail "$what: kefu tickets exited $RC, expected 3; stderr: $ERR"
-    if [[ $cut == 1 ]]; then
+    if [[ $3 == 1 ]]; then
         [[ $(jq -r .error.code <<<"$OUT") == unavailable ]] ||
             it_fail "$what: --json error is not unavailable: $OUT"
     fi
@@ -127,7 +133,10 @@ listener_start "$port" hold
 expect_temporary "a listener that accepts and never answers" "tcp://127.0.0.1:$port" 0
 listener_stop
 # The bus's PULL endpoint: ZeroMQ without CURVE (a mechanism mismatch).
-expect_temporary "a ZeroMQ socket without CURVE" "$KEFU_BUS_PUSH" 1
+# libzmq usually closes such a connection at once (a cut handshake), but a
+# full run once saw no close within 1500 ms (a plain timeout): both are
+# temporary, and neither may be called a refusal.
+expect_temporary "a ZeroMQ socket without CURVE" "$KEFU_BUS_PUSH" 2
 [[ $(it_psql "SELECT count(*) FROM ticket WHERE idem_key LIKE 'hd-a-%'") == 0 ]] ||
     it_fail "a submit that reached no intake was stored"
 
