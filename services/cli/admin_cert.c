@@ -57,7 +57,8 @@ int admin_server_cert(cli_t *cli, int argc, char **argv)
     static const bool flag[] = {false, true};
     const char *values[2];
     adm_opts_t opts;
-    int rc = adm_parse(cli, "server-cert", argc, argv, s_server_help, &opts, local, flag, values, 2);
+    int rc =
+        adm_parse(cli, "server-cert", argc, argv, s_server_help, &opts, local, flag, values, 2);
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     if (!values[0])
@@ -67,8 +68,8 @@ int admin_server_cert(cli_t *cli, int argc, char **argv)
     char why[512];
     rc = s_save(cert, values[0], values[1] != NULL, why, sizeof why);
     if (rc == 0 && cli->json)
-        adm_print_json(json_pack("{s:s, s:s}", "file", values[0], "public_key",
-                                 zcert_public_txt(cert)));
+        adm_print_json(
+            json_pack("{s:s, s:s}", "file", values[0], "public_key", zcert_public_txt(cert)));
     else if (rc == 0)
         printf("%s  public key %s\n", values[0], zcert_public_txt(cert));
     zcert_destroy(&cert);
@@ -77,20 +78,21 @@ int admin_server_cert(cli_t *cli, int argc, char **argv)
 
 static void s_cert_help(FILE *out)
 {
-    fprintf(out,
-            "Usage: kefu admin cert STAFF --out FILE [--server-cert FILE] [--note TEXT] [--force]\n\n"
-            "Issues a certificate to one active staff member and registers its public key in\n"
-            "the store. Whoever holds FILE acts as STAFF (kefu --cert FILE, or KEFU_CERT):\n"
-            "give it to that person only. The file also names the daemons' public key, so it\n"
-            "is all a client needs. `kefu admin revoke` ends it at once.\n\n"
-            "  --out FILE         where to write the certificate (mode 0600)\n"
-            "  --server-cert FILE the daemons' certificate (default: $KEFU_CURVE_CERT or\n"
-            "                     " S_SERVER_DEFAULT ")\n"
-            "  --note TEXT        kept with the key (e.g. the laptop it is for)\n"
-            "  --force            replace an existing FILE\n"
-            "  --database URL     the store (default: $KEFU_DATABASE_URL)\n"
-            "  --json             print {\"staff\", \"file\", \"public_key\"}\n"
-            "  -h, --help         show this help\n");
+    fprintf(
+        out,
+        "Usage: kefu admin cert STAFF --out FILE [--server-cert FILE] [--note TEXT] [--force]\n\n"
+        "Issues a certificate to one active staff member and registers its public key in\n"
+        "the store. Whoever holds FILE acts as STAFF (kefu --cert FILE, or KEFU_CERT):\n"
+        "give it to that person only. The file also names the daemons' public key, so it\n"
+        "is all a client needs. `kefu admin revoke` ends it at once.\n\n"
+        "  --out FILE         where to write the certificate (mode 0600)\n"
+        "  --server-cert FILE the daemons' certificate (default: $KEFU_CURVE_CERT or\n"
+        "                     " S_SERVER_DEFAULT ")\n"
+        "  --note TEXT        kept with the key (e.g. the laptop it is for)\n"
+        "  --force            replace an existing FILE\n"
+        "  --database URL     the store (default: $KEFU_DATABASE_URL)\n"
+        "  --json             print {\"staff\", \"file\", \"public_key\"}\n"
+        "  -h, --help         show this help\n");
 }
 
 /* Registers cert's key for staff. Returns 0 or -1 with why. */
@@ -98,8 +100,8 @@ static int s_register(PGconn *conn, const char *staff, zcert_t *cert, const char
                       size_t size)
 {
     const char *check[] = {staff};
-    PGresult *res = adm_exec(conn, "SELECT 1 FROM staff WHERE id = $1 AND active", 1, check, why,
-                             size);
+    PGresult *res =
+        adm_exec(conn, "SELECT 1 FROM staff WHERE id = $1 AND active", 1, check, why, size);
     if (!res)
         return -1;
     bool known = PQntuples(res) == 1;
@@ -148,8 +150,8 @@ int admin_cert(cli_t *cli, int argc, char **argv)
         rc = -1;
     }
     if (rc == 0 && cli->json)
-        adm_print_json(json_pack("{s:s, s:s, s:s}", "staff", staff, "file", values[0],
-                                 "public_key", zcert_public_txt(cert)));
+        adm_print_json(json_pack("{s:s, s:s, s:s}", "staff", staff, "file", values[0], "public_key",
+                                 zcert_public_txt(cert)));
     else if (rc == 0)
         printf("%s  %s  public key %s\n", staff, values[0], zcert_public_txt(cert));
     zcert_destroy(&cert);
@@ -162,9 +164,10 @@ int admin_cert(cli_t *cli, int argc, char **argv)
 
 static void s_revoke_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu admin revoke KEY|FILE...\n\n"
+    fprintf(out, "Usage: kefu admin revoke [OPTIONS] [--] KEY|FILE...\n\n"
                  "Revokes certificates, given by public key or by certificate file. A revoked\n"
-                 "certificate stops working at once, also on connections already open.\n\n"
+                 "certificate stops working at once, also on connections already open. A key\n"
+                 "may start with '-' (Z85 has it): put -- before the keys, as scripts should.\n\n"
                  "  --database URL     the store (default: $KEFU_DATABASE_URL)\n"
                  "  --json             print {\"revoked\": [keys]}\n"
                  "  -h, --help         show this help\n");

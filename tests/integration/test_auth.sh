@@ -168,7 +168,10 @@ expect_refused "kefu-survey, a revoked certificate" "$CERTS/session.cert" "$REFU
 revocation() { it_psql "SELECT revoked_at || ' ' || revoked_by FROM staff_cert WHERE public_key = '$session_key'"; }
 first=$(revocation)
 [[ $first == *" "?* ]] || it_fail "the revocation of $session_key is not recorded: '$first'"
-USER=someone.else kefu admin revoke "$session_key" >/dev/null || it_fail "revoking again failed"
+# A Z85 key may start with '-': after --, it is never read as an option.
+USER=someone.else kefu admin revoke -- "$session_key" >/dev/null || it_fail "revoking again failed"
+err=$(kefu admin revoke -- "-$session_key" 2>&1) && it_fail "revoking an unknown key starting with '-' succeeded"
+grep -q "no certificate with key -" <<<"$err" || it_fail "a key starting with '-' after -- was not read as a key: $err"
 [[ $(revocation) == "$first" ]] || it_fail "revoking again rewrote the first revocation: $first -> $(revocation)"
 # agent.li's other certificate was not revoked.
 run tickets --limit 1
