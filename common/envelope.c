@@ -343,10 +343,11 @@ static int s_check_str(const msgpack_object_str *s, size_t max, const char *path
     return 0;
 }
 
-/* True when two msgpack strings hold the same bytes. */
+/* True when two msgpack strings hold the same bytes. An empty string may
+   have no pointer at all, which memcmp must never be given. */
 static bool s_str_eq(const msgpack_object_str *a, const msgpack_object_str *b)
 {
-    return a->size == b->size && memcmp(a->ptr, b->ptr, a->size) == 0;
+    return a->size == b->size && (a->size == 0 || memcmp(a->ptr, b->ptr, a->size) == 0);
 }
 
 /* Validates a value inside the body (or an unknown top-level key's value)
