@@ -4,8 +4,6 @@
    working to. */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "call.h"
@@ -16,8 +14,6 @@
 
 #define OWNER_CMD "owner"
 #define OWNER_PHONE_MAX 32    /* str(32) in the catalog, as submit's */
-#define OWNER_SUMMARY_COLS 40 /* when the terminal's width is unknown */
-#define OWNER_SUMMARY_MIN 16
 #define OWNER_UNITS_LINE 4096 /* bytes of the card's units lines */
 
 static const struct option s_options[] = {ARGS_GLOBAL_OPTIONS};
@@ -186,17 +182,6 @@ static void s_row(table_t *table, const msgpack_object *t)
     table_add(table, cells);
 }
 
-/* Columns left for the summary: the rest of the terminal's line, or a
-   fixed width when the output is not a terminal. */
-static int s_summary_cols(const table_t *table)
-{
-    struct winsize ws;
-    if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
-        return OWNER_SUMMARY_COLS;
-    int left = ws.ws_col - 1 - table_lead_width(table);
-    return left > OWNER_SUMMARY_MIN ? left : OWNER_SUMMARY_MIN;
-}
-
 /* Prints the card and the table of tickets. */
 static int s_print(const cli_t *cli, const kf_env_t *reply)
 {
@@ -216,7 +201,7 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
     for (uint32_t i = 0; i < tickets->via.array.size; i++)
         if (tickets->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
             s_row(table, &tickets->via.array.ptr[i]);
-    table_print(table, stdout, s_summary_cols(table));
+    table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
     const msgpack_object *more = kf_map_get(body, "more");
     char phone[64];

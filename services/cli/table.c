@@ -2,6 +2,8 @@
 #include "table.h"
 
 #include <czmq.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "width.h"
 
@@ -90,4 +92,13 @@ void table_print(const table_t *self, FILE *out, int last_cols)
 {
     for (char **row = (char **)zlist_first(self->rows); row; row = (char **)zlist_next(self->rows))
         s_print_row(self, row, out, last_cols);
+}
+
+int table_last_cols(const table_t *self)
+{
+    struct winsize ws;
+    if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
+        return TABLE_LAST_COLS;
+    int left = ws.ws_col - 1 - table_lead_width(self);
+    return left > TABLE_LAST_MIN ? left : TABLE_LAST_MIN;
 }

@@ -18,6 +18,13 @@ void table_add(table_t *self, const char *const *cells);
 /* The columns a row takes before its last cell. */
 int table_lead_width(const table_t *self);
 
+/* Columns left for the last cell (a summary): the rest of the terminal's
+   line, at least TABLE_LAST_MIN, or TABLE_LAST_COLS when stdout is not a
+   terminal. */
+#define TABLE_LAST_COLS 40
+#define TABLE_LAST_MIN 16
+int table_last_cols(const table_t *self);
+
 /* Prints the table to out, each last cell shortened to last_cols columns
    (with "..."); control characters in cells are shown as spaces. */
 void table_print(const table_t *self, FILE *out, int last_cols);

@@ -2,8 +2,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <unistd.h>
 
 #include "args.h"
 #include "call.h"
@@ -15,8 +13,6 @@
 
 #define LIST_CMD "tickets"
 #define LIST_LIMIT_MAX 100
-#define LIST_SUMMARY_COLS 40 /* when the terminal's width is unknown */
-#define LIST_SUMMARY_MIN 16
 
 #define LIST_BOUND_MAX 20 /* bytes of --since/--until: ms or YYYY-MM-DD */
 
@@ -141,17 +137,6 @@ static kf_body_t *s_body(const cli_t *cli, const void *arg)
     return body;
 }
 
-/* Columns left for the summary: the rest of the terminal's line, or a
-   fixed width when the output is not a terminal. */
-static int s_summary_cols(const table_t *table)
-{
-    struct winsize ws;
-    if (!isatty(STDOUT_FILENO) || ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) != 0 || ws.ws_col == 0)
-        return LIST_SUMMARY_COLS;
-    int left = ws.ws_col - 1 - table_lead_width(table);
-    return left > LIST_SUMMARY_MIN ? left : LIST_SUMMARY_MIN;
-}
-
 /* Adds one ticket map as a row. */
 static void s_row(table_t *table, const msgpack_object *t)
 {
@@ -191,7 +176,7 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
     for (uint32_t i = 0; i < tickets->via.array.size; i++)
         if (tickets->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
             s_row(table, &tickets->via.array.ptr[i]);
-    table_print(table, stdout, s_summary_cols(table));
+    table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
     if (more)
         printf("more tickets: the next page is this command with --cursor %s\n", next);
