@@ -111,9 +111,13 @@ CREATE FUNCTION kefu_approval_recipients(p_request bigint) RETURNS text[] LANGUA
          GROUP BY c.id) x
 $$;
 
--- Opens an approval request on a ticket (approval.request): as in 013,
--- plus the copy of the policy the request keeps, and a promised date
--- already past refused unless p_allow_past.
+-- Opens an approval request on a ticket (approval.request). The actor is
+-- the holder of p_key. A key the actor used before returns that request:
+-- duplicate with the same content, `conflict` on field idem naming it with
+-- other content (013's fingerprints); requests with one actor and key are
+-- serialised by an advisory lock, so a concurrent retry finds the first
+-- one's row. The request keeps a copy of its policy, and a promised date
+-- already past is refused unless p_allow_past. (Replaces 012's version.)
 DROP FUNCTION kefu_approval_open(text, text, text, text, bigint, text, date, text, text);
 CREATE FUNCTION kefu_approval_open(p_key text, p_idem text, p_ticket text, p_type text,
                                    p_amount_fen bigint, p_reason text, p_promised date,
