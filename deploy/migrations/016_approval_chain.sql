@@ -562,20 +562,13 @@ CREATE OR REPLACE FUNCTION kefu_delegate_set(p_key text, p_delegate text, p_from
 RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
 DECLARE
     v_actor text;
-    o kefu_approval_out;
 BEGIN
     SELECT a.staff_id INTO v_actor FROM kefu_key_actor(p_key) a;
     IF v_actor IS NULL THEN
         RETURN QUERY SELECT * FROM kefu_approval_err('unknown_actor', '', 'no registered staff member holds this key');
         RETURN;
     END IF;
-    FOR o IN SELECT * FROM kefu_delegate_put(v_actor, p_delegate, p_from, p_to, v_actor, NULL, 'kefu-approval') LOOP
-        IF o.info ? 'reply' THEN
-            -- The reply of 012: no step count.
-            o.info := jsonb_build_object('reply', (o.info->'reply') - 'steps');
-        END IF;
-        RETURN NEXT o;
-    END LOOP;
+    RETURN QUERY SELECT * FROM kefu_delegate_put(v_actor, p_delegate, p_from, p_to, v_actor, NULL, 'kefu-approval');
 END $$;
 
 -- Creates or replaces a policy from JSON (deploy/ORG-FORMAT.md's shape, as
