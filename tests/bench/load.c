@@ -425,24 +425,113 @@ static bool s_in(const char *const *names, const char *name)
     return false;
 }
 
+enum {
+    O_ENDPOINT = 256,
+    O_SUB,
+    O_CERT,
+    O_PROJECT,
+    O_KIND,
+    O_MIX,
+    O_IDEM,
+    O_TIMEOUT,
+    O_RETRY,
+    O_WAIT,
+    O_DB,
+    O_TICKETS,
+    O_HELP
+};
+
+/* The defaults, from the environment where kefu's programs read it. */
+static void s_defaults(s_opts_t *o)
+{
+    o->endpoint = s_env_or("KEFU_INTAKE", "tcp://127.0.0.1:7700");
+    o->sub = s_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
+    o->db = s_env_or("KEFU_DATABASE_URL", "");
+    o->cert = s_env_or("KEFU_CERT", "");
+    o->project = "HZ-XH";
+    o->kind = "complaint";
+    o->n = 1000;
+    o->c = 1;
+    o->timeout_ms = 5000;
+    o->retry_for_ms = 0;
+    o->wait_routed_ms = -1;
+}
+
+/* Applies one option whose value must be checked. Returns 0, or 2 on a
+   usage error (after saying what is wrong). */
+static int s_checked_option(int opt, const char *arg, s_opts_t *o)
+{
+    switch (opt) {
+    case 'n':
+        return s_long_arg("-n", arg, 1, 100000000, &o->n) ? 2 : 0;
+    case 'c':
+        return s_long_arg("-c", arg, 1, 1024, &o->c) ? 2 : 0;
+    case O_TIMEOUT:
+        return s_long_arg("--timeout-ms", arg, 1, 3600000, &o->timeout_ms) ? 2 : 0;
+    case O_RETRY:
+        return s_long_arg("--retry-for-ms", arg, 0, 86400000, &o->retry_for_ms) ? 2 : 0;
+    case O_WAIT:
+        return s_long_arg("--wait-routed", arg, 0, 86400000, &o->wait_routed_ms) ? 2 : 0;
+    case O_KIND:
+        if (!s_in(kf_kinds, arg)) {
+            fprintf(stderr, "kefu-load: --kind must be a kind of proto/catalog.md\n");
+            return 2;
+        }
+        o->kind = arg;
+        return 0;
+    case O_IDEM:
+        if (strlen(arg) == 0 || strlen(arg) > 40) {
+            fprintf(stderr, "kefu-load: --idem-prefix must be 1-40 bytes\n");
+            return 2;
+        }
+        snprintf(o->idem_prefix, sizeof o->idem_prefix, "%s", arg);
+        return 0;
+    default:
+        return -1;
+    }
+}
+
+/* Applies one option. Returns 0, 1 after --help, or 2 on a usage error. */
+static int s_option(int opt, const char *arg, const char *given, s_opts_t *o)
+{
+    int rc = s_checked_option(opt, arg, o);
+    if (rc >= 0)
+        return rc;
+    switch (opt) {
+    case O_ENDPOINT:
+        o->endpoint = arg;
+        return 0;
+    case O_SUB:
+        o->sub = arg;
+        return 0;
+    case O_CERT:
+        o->cert = arg;
+        return 0;
+    case O_PROJECT:
+        o->project = arg;
+        return 0;
+    case O_MIX:
+        o->mix = true;
+        return 0;
+    case O_DB:
+        o->db = arg;
+        return 0;
+    case O_TICKETS:
+        o->tickets_file = arg;
+        return 0;
+    case 'h':
+    case O_HELP:
+        s_usage(stdout);
+        return 1;
+    default:
+        fprintf(stderr, "kefu-load: unknown or incomplete option '%s' (try --help)\n", given);
+        return 2;
+    }
+}
+
 /* Returns 0, 1 after --help, or 2 on a usage error. */
 static int s_parse(int argc, char **argv, s_opts_t *o)
 {
-    enum {
-        O_ENDPOINT = 256,
-        O_SUB,
-        O_CERT,
-        O_PROJECT,
-        O_KIND,
-        O_MIX,
-        O_IDEM,
-        O_TIMEOUT,
-        O_RETRY,
-        O_WAIT,
-        O_DB,
-        O_TICKETS,
-        O_HELP
-    };
     static const struct option longs[] = {{"endpoint", required_argument, NULL, O_ENDPOINT},
                                           {"sub", required_argument, NULL, O_SUB},
                                           {"cert", required_argument, NULL, O_CERT},
@@ -457,85 +546,13 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
                                           {"tickets", required_argument, NULL, O_TICKETS},
                                           {"help", no_argument, NULL, O_HELP},
                                           {NULL, 0, NULL, 0}};
-    o->endpoint = s_env_or("KEFU_INTAKE", "tcp://127.0.0.1:7700");
-    o->sub = s_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
-    o->db = s_env_or("KEFU_DATABASE_URL", "");
-    o->cert = s_env_or("KEFU_CERT", "");
-    o->project = "HZ-XH";
-    o->kind = "complaint";
-    o->n = 1000;
-    o->c = 1;
-    o->timeout_ms = 5000;
-    o->retry_for_ms = 0;
-    o->wait_routed_ms = -1;
+    s_defaults(o);
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "n:c:h", longs, NULL)) != -1) {
-        switch (opt) {
-        case 'n':
-            if (s_long_arg("-n", optarg, 1, 100000000, &o->n))
-                return 2;
-            break;
-        case 'c':
-            if (s_long_arg("-c", optarg, 1, 1024, &o->c))
-                return 2;
-            break;
-        case O_ENDPOINT:
-            o->endpoint = optarg;
-            break;
-        case O_SUB:
-            o->sub = optarg;
-            break;
-        case O_CERT:
-            o->cert = optarg;
-            break;
-        case O_PROJECT:
-            o->project = optarg;
-            break;
-        case O_KIND:
-            if (!s_in(kf_kinds, optarg)) {
-                fprintf(stderr, "kefu-load: --kind must be a kind of proto/catalog.md\n");
-                return 2;
-            }
-            o->kind = optarg;
-            break;
-        case O_MIX:
-            o->mix = true;
-            break;
-        case O_IDEM:
-            if (strlen(optarg) == 0 || strlen(optarg) > 40) {
-                fprintf(stderr, "kefu-load: --idem-prefix must be 1-40 bytes\n");
-                return 2;
-            }
-            snprintf(o->idem_prefix, sizeof o->idem_prefix, "%s", optarg);
-            break;
-        case O_TIMEOUT:
-            if (s_long_arg("--timeout-ms", optarg, 1, 3600000, &o->timeout_ms))
-                return 2;
-            break;
-        case O_RETRY:
-            if (s_long_arg("--retry-for-ms", optarg, 0, 86400000, &o->retry_for_ms))
-                return 2;
-            break;
-        case O_WAIT:
-            if (s_long_arg("--wait-routed", optarg, 0, 86400000, &o->wait_routed_ms))
-                return 2;
-            break;
-        case O_DB:
-            o->db = optarg;
-            break;
-        case O_TICKETS:
-            o->tickets_file = optarg;
-            break;
-        case 'h':
-        case O_HELP:
-            s_usage(stdout);
-            return 1;
-        default:
-            fprintf(stderr, "kefu-load: unknown or incomplete option '%s' (try --help)\n",
-                    argv[optind - 1]);
-            return 2;
-        }
+        int rc = s_option(opt, optarg, argv[optind - 1], o);
+        if (rc != 0)
+            return rc;
     }
     if (optind < argc) {
         fprintf(stderr, "kefu-load: unexpected argument '%s' (try --help)\n", argv[optind]);
@@ -657,6 +674,145 @@ static void s_wait_routed(s_run_t *run, zhashx_t *acked, int64_t last_ack_us, s_
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* What the clients were told, tallied from the items. */
+typedef struct {
+    long sent, acked, duplicates, failed;
+    int64_t last_ack_us;
+    int64_t *latency_us; /* acked of them, submit to acknowledgement */
+    char codes[S_MAX_CODES][24];
+    long code_counts[S_MAX_CODES];
+    int ncodes;
+    zhashx_t *tickets; /* distinct ticket -> item index + 1 */
+} s_acks_t;
+
+/* Counts one failed submit under its error code. */
+static void s_count_code(s_acks_t *a, const char *code)
+{
+    int k = 0;
+    while (k < a->ncodes && strcmp(a->codes[k], code) != 0)
+        k++;
+    if (k == a->ncodes && a->ncodes < S_MAX_CODES)
+        snprintf(a->codes[a->ncodes++], sizeof a->codes[0], "%s", code);
+    if (k < S_MAX_CODES)
+        a->code_counts[k]++;
+}
+
+/* Tallies the items after every client has finished. */
+static void s_tally(s_run_t *run, int64_t t0, s_acks_t *a)
+{
+    const s_opts_t *o = &run->opts;
+    a->last_ack_us = t0;
+    a->latency_us = (int64_t *)calloc((size_t)o->n + 1, sizeof(int64_t));
+    a->tickets = zhashx_new();
+    for (long i = 0; i < o->n; i++) {
+        s_item_t *it = &run->items[i];
+        if (it->state == S_PENDING)
+            continue;
+        a->sent++;
+        if (it->state != S_ACKED) {
+            a->failed++;
+            s_count_code(a, it->code);
+            continue;
+        }
+        a->latency_us[a->acked++] = it->ack_us - it->start_us;
+        if (it->ack_us > a->last_ack_us)
+            a->last_ack_us = it->ack_us;
+        if (it->duplicate)
+            a->duplicates++;
+        if (!zhashx_lookup(a->tickets, it->ticket))
+            zhashx_insert(a->tickets, it->ticket, (void *)(intptr_t)(i + 1));
+    }
+}
+
+/* Submit-to-routed latencies of the tickets seen routed on the bus, into
+   out (room for every item); returns how many. */
+static long s_routed_latencies(s_run_t *run, zhashx_t *tickets, int64_t *out)
+{
+    long n = 0;
+    for (void *v = zhashx_first(tickets); v; v = zhashx_next(tickets)) {
+        int64_t *at = (int64_t *)zhashx_lookup(run->routed, zhashx_cursor(tickets));
+        long i = (long)(intptr_t)v - 1;
+        if (at)
+            out[n++] = *at - run->items[i].start_us;
+    }
+    return n;
+}
+
+/* Writes each acknowledged ticket number to --tickets FILE. */
+static void s_write_tickets(const s_run_t *run)
+{
+    const s_opts_t *o = &run->opts;
+    FILE *f = fopen(o->tickets_file, "w");
+    if (!f) {
+        fprintf(stderr, "kefu-load: cannot write %s\n", o->tickets_file);
+        return;
+    }
+    for (long i = 0; i < o->n; i++)
+        if (run->items[i].state == S_ACKED)
+            fprintf(f, "%s%s\n", run->items[i].ticket, run->items[i].duplicate ? " dup" : "");
+    fclose(f);
+}
+
+/* Prints the acknowledgement figures. */
+static void s_print_acks(s_run_t *run, int64_t t0, s_acks_t *a)
+{
+    double elapsed_s = (double)(a->last_ack_us - t0) / 1e6;
+    qsort(a->latency_us, (size_t)a->acked, sizeof(int64_t), s_cmp_i64);
+    printf("clients=%ld\n", run->opts.c);
+    printf("sent=%ld\n", a->sent);
+    printf("acked=%ld\n", a->acked);
+    printf("duplicates=%ld\n", a->duplicates);
+    printf("errors=%ld\n", a->failed);
+    for (int k = 0; k < a->ncodes; k++)
+        printf("errors.%s=%ld\n", a->codes[k], a->code_counts[k]);
+    printf("retries=%ld\n", atomic_load(&run->retries));
+    printf("elapsed_ms=%.1f\n", elapsed_s * 1000);
+    printf("ack_per_s=%.1f\n", elapsed_s > 0 ? (double)a->acked / elapsed_s : 0);
+    printf("ack_p50_ms=%.2f\n", s_pct_ms(a->latency_us, a->acked, 50));
+    printf("ack_p99_ms=%.2f\n", s_pct_ms(a->latency_us, a->acked, 99));
+    printf("ack_max_ms=%.2f\n", s_pct_ms(a->latency_us, a->acked, 100));
+}
+
+/* Waits for the acknowledged tickets to be routed and prints the routing
+   figures. Returns true when every one was seen routed. */
+static bool s_report_routed(s_run_t *run, pthread_t sub_thread, int64_t t0, s_acks_t *a)
+{
+    s_routed_t routed = {0};
+    s_wait_routed(run, a->tickets, a->last_ack_us, &routed);
+    atomic_store(&run->stop_sub, true);
+    pthread_join(sub_thread, NULL);
+    int64_t *lat = (int64_t *)calloc((size_t)run->opts.n + 1, sizeof(int64_t));
+    long nlat = s_routed_latencies(run, a->tickets, lat);
+    qsort(lat, (size_t)nlat, sizeof(int64_t), s_cmp_i64);
+    long total = routed.via_bus + routed.via_store;
+    double routed_s = (double)(routed.last_us - t0) / 1e6;
+    printf("unique_tickets=%ld\n", routed.unique);
+    printf("routed=%ld\n", total);
+    printf("routed_bus=%ld\n", routed.via_bus);
+    printf("routed_store=%ld\n", routed.via_store);
+    printf("routed_per_s=%.1f\n", routed_s > 0 ? (double)total / routed_s : 0);
+    printf("routed_p50_ms=%.2f\n", s_pct_ms(lat, nlat, 50));
+    printf("routed_p99_ms=%.2f\n", s_pct_ms(lat, nlat, 99));
+    printf("routed_max_ms=%.2f\n", s_pct_ms(lat, nlat, 100));
+    if (atomic_load(&run->sub_bad) > 0)
+        printf("bus_bad_frames=%ld\n", atomic_load(&run->sub_bad));
+    free(lat);
+    return total >= routed.unique;
+}
+
+/* Runs the clients to the end; returns when they started. */
+static int64_t s_run_clients(s_run_t *run)
+{
+    int64_t t0 = s_now_us();
+    pthread_t *clients = (pthread_t *)calloc((size_t)run->opts.c, sizeof(pthread_t));
+    for (long k = 0; k < run->opts.c; k++)
+        pthread_create(&clients[k], NULL, s_client, run);
+    for (long k = 0; k < run->opts.c; k++)
+        pthread_join(clients[k], NULL);
+    free(clients);
+    return t0;
+}
+
 int main(int argc, char **argv)
 {
     s_run_t *run = (s_run_t *)calloc(1, sizeof(s_run_t));
@@ -683,111 +839,13 @@ int main(int argc, char **argv)
         /* The subscription travels through the bus to every publisher. */
         zclock_sleep(300);
     }
-
-    int64_t t0 = s_now_us();
-    pthread_t *clients = (pthread_t *)calloc((size_t)o->c, sizeof(pthread_t));
-    for (long k = 0; k < o->c; k++)
-        pthread_create(&clients[k], NULL, s_client, run);
-    for (long k = 0; k < o->c; k++)
-        pthread_join(clients[k], NULL);
-    free(clients);
-
-    /* Acknowledgements. */
-    long sent = 0, acked = 0, duplicates = 0, failed = 0;
-    int64_t last_ack = t0;
-    int64_t *ack_lat = (int64_t *)calloc((size_t)o->n + 1, sizeof(int64_t));
-    char codes[S_MAX_CODES][24];
-    long code_counts[S_MAX_CODES] = {0};
-    int ncodes = 0;
-    zhashx_t *acked_set = zhashx_new(); /* ticket -> item index + 1 */
-    for (long i = 0; i < o->n; i++) {
-        s_item_t *it = &run->items[i];
-        if (it->state == S_PENDING)
-            continue;
-        sent++;
-        if (it->state == S_ACKED) {
-            ack_lat[acked++] = it->ack_us - it->start_us;
-            if (it->ack_us > last_ack)
-                last_ack = it->ack_us;
-            if (it->duplicate)
-                duplicates++;
-            if (!zhashx_lookup(acked_set, it->ticket))
-                zhashx_insert(acked_set, it->ticket, (void *)(intptr_t)(i + 1));
-            continue;
-        }
-        failed++;
-        int k = 0;
-        while (k < ncodes && strcmp(codes[k], it->code) != 0)
-            k++;
-        if (k == ncodes && ncodes < S_MAX_CODES)
-            snprintf(codes[ncodes++], sizeof codes[0], "%s", it->code);
-        if (k < S_MAX_CODES)
-            code_counts[k]++;
-    }
-    double elapsed_s = (double)(last_ack - t0) / 1e6;
-
-    /* Routing. */
-    s_routed_t routed = {0};
-    int64_t *routed_lat = (int64_t *)calloc((size_t)o->n + 1, sizeof(int64_t));
-    long nrouted_lat = 0;
-    if (waiting) {
-        s_wait_routed(run, acked_set, last_ack, &routed);
-        atomic_store(&run->stop_sub, true);
-        pthread_join(sub_thread, NULL);
-        for (void *v = zhashx_first(acked_set); v; v = zhashx_next(acked_set)) {
-            int64_t *at = (int64_t *)zhashx_lookup(run->routed, zhashx_cursor(acked_set));
-            long i = (long)(intptr_t)v - 1;
-            if (at)
-                routed_lat[nrouted_lat++] = *at - run->items[i].start_us;
-        }
-    }
-
-    /* Ticket numbers. */
-    if (o->tickets_file) {
-        FILE *f = fopen(o->tickets_file, "w");
-        if (!f)
-            fprintf(stderr, "kefu-load: cannot write %s\n", o->tickets_file);
-        else {
-            for (long i = 0; i < o->n; i++)
-                if (run->items[i].state == S_ACKED)
-                    fprintf(f, "%s%s\n", run->items[i].ticket,
-                            run->items[i].duplicate ? " dup" : "");
-            fclose(f);
-        }
-    }
-
-    /* Report. */
-    qsort(ack_lat, (size_t)acked, sizeof(int64_t), s_cmp_i64);
-    qsort(routed_lat, (size_t)nrouted_lat, sizeof(int64_t), s_cmp_i64);
-    printf("clients=%ld\n", o->c);
-    printf("sent=%ld\n", sent);
-    printf("acked=%ld\n", acked);
-    printf("duplicates=%ld\n", duplicates);
-    printf("errors=%ld\n", failed);
-    for (int k = 0; k < ncodes; k++)
-        printf("errors.%s=%ld\n", codes[k], code_counts[k]);
-    printf("retries=%ld\n", atomic_load(&run->retries));
-    printf("elapsed_ms=%.1f\n", elapsed_s * 1000);
-    printf("ack_per_s=%.1f\n", elapsed_s > 0 ? (double)acked / elapsed_s : 0);
-    printf("ack_p50_ms=%.2f\n", s_pct_ms(ack_lat, acked, 50));
-    printf("ack_p99_ms=%.2f\n", s_pct_ms(ack_lat, acked, 99));
-    printf("ack_max_ms=%.2f\n", s_pct_ms(ack_lat, acked, 100));
-    bool all_routed = true;
-    if (waiting) {
-        long total = routed.via_bus + routed.via_store;
-        double routed_s = (double)(routed.last_us - t0) / 1e6;
-        all_routed = total >= routed.unique;
-        printf("unique_tickets=%ld\n", routed.unique);
-        printf("routed=%ld\n", total);
-        printf("routed_bus=%ld\n", routed.via_bus);
-        printf("routed_store=%ld\n", routed.via_store);
-        printf("routed_per_s=%.1f\n", routed_s > 0 ? (double)total / routed_s : 0);
-        printf("routed_p50_ms=%.2f\n", s_pct_ms(routed_lat, nrouted_lat, 50));
-        printf("routed_p99_ms=%.2f\n", s_pct_ms(routed_lat, nrouted_lat, 99));
-        printf("routed_max_ms=%.2f\n", s_pct_ms(routed_lat, nrouted_lat, 100));
-        if (atomic_load(&run->sub_bad) > 0)
-            printf("bus_bad_frames=%ld\n", atomic_load(&run->sub_bad));
-    }
+    int64_t t0 = s_run_clients(run);
+    s_acks_t acks = {0};
+    s_tally(run, t0, &acks);
+    if (o->tickets_file)
+        s_write_tickets(run);
+    s_print_acks(run, t0, &acks);
+    bool all_routed = waiting ? s_report_routed(run, sub_thread, t0, &acks) : true;
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     printf("load_cpu_ms=%.0f\n",
@@ -795,12 +853,11 @@ int main(int argc, char **argv)
                (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000);
     fflush(stdout);
 
-    free(ack_lat);
-    free(routed_lat);
-    zhashx_destroy(&acked_set);
+    free(acks.latency_us);
+    zhashx_destroy(&acks.tickets);
     zhashx_destroy(&run->routed);
     pthread_mutex_destroy(&run->lock);
-    int status = acked == o->n && all_routed ? 0 : 1;
+    int status = acks.acked == o->n && all_routed ? 0 : 1;
     free(run->items);
     free(run);
     return status;
