@@ -168,14 +168,10 @@ static void s_usage(FILE *out)
                  "staff member who answers to $KEFU_CERT.\n");
 }
 
-int main(int argc, char **argv)
+/* Reads the options into run and *path. Returns -1 to go on, else the exit
+   status (0 after --help, 2 on a usage error). */
+static int s_parse(int argc, char **argv, s_run_t *run, const char **path)
 {
-    s_run_t run = {.endpoint =
-                       getenv("KEFU_SURVEY") ? getenv("KEFU_SURVEY") : "tcp://127.0.0.1:7710",
-                   .cert = getenv("KEFU_CERT"),
-                   .clients = 1,
-                   .timeout_ms = 10000};
-    const char *path = NULL;
     enum { O_TICKETS = 256, O_ENDPOINT, O_CERT, O_LOW, O_TIMEOUT };
     static const struct option options[] = {{"tickets", required_argument, NULL, O_TICKETS},
                                             {"endpoint", required_argument, NULL, O_ENDPOINT},
@@ -186,37 +182,65 @@ int main(int argc, char **argv)
                                             {NULL, 0, NULL, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "c:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'c':
-            run.clients = atoi(optarg);
-            break;
-        case O_TICKETS:
-            path = optarg;
-            break;
-        case O_ENDPOINT:
-            run.endpoint = optarg;
-            break;
-        case O_CERT:
-            run.cert = optarg;
-            break;
-        case O_LOW:
-            run.low_every = atoi(optarg);
-            break;
-        case O_TIMEOUT:
-            run.timeout_ms = atoi(optarg);
-            break;
-        case 'h':
+        if (c == 'c')
+            run->clients = atoi(optarg);
+        else if (c == O_TICKETS)
+            *path = optarg;
+        else if (c == O_ENDPOINT)
+            run->endpoint = optarg;
+        else if (c == O_CERT)
+            run->cert = optarg;
+        else if (c == O_LOW)
+            run->low_every = atoi(optarg);
+        else if (c == O_TIMEOUT)
+            run->timeout_ms = atoi(optarg);
+        else if (c == 'h') {
             s_usage(stdout);
             return 0;
-        default:
+        } else {
             s_usage(stderr);
             return 2;
         }
     }
-    if (!path || run.clients < 1 || run.clients > S_MAX_CLIENTS || run.timeout_ms < 1) {
+    if (!*path || run->clients < 1 || run->clients > S_MAX_CLIENTS || run->timeout_ms < 1) {
         s_usage(stderr);
         return 2;
     }
+    return -1;
+}
+
+/* Prints the figures of the run. */
+static void s_report(const s_run_t *run, int64_t elapsed_us)
+{
+    int64_t *lat = (int64_t *)calloc((size_t)run->count + 1, sizeof(int64_t));
+    int n = 0;
+    for (int i = 0; i < run->count; i++)
+        if (run->latency_us[i] > 0)
+            lat[n++] = run->latency_us[i];
+    qsort(lat, (size_t)n, sizeof(int64_t), s_cmp);
+    printf("sent=%d\nanswered=%d\nduplicates=%d\nreopened=%d\nerrors=%d\n", run->count,
+           run->answered, run->duplicates, run->reopened, run->errors);
+    for (char *v = (char *)zhash_first(run->codes); v; v = (char *)zhash_next(run->codes))
+        printf("errors.%s=%s\n", zhash_cursor(run->codes), v);
+    printf("clients=%d\nelapsed_ms=%.1f\nanswers_per_s=%.0f\n", run->clients, elapsed_us / 1000.0,
+           elapsed_us > 0 ? run->answered * 1e6 / (double)elapsed_us : 0.0);
+    if (n > 0)
+        printf("p50_ms=%.2f\np99_ms=%.2f\nmax_ms=%.2f\n", lat[n / 2] / 1000.0,
+               lat[(int)((n - 1) * 0.99)] / 1000.0, lat[n - 1] / 1000.0);
+    free(lat);
+}
+
+int main(int argc, char **argv)
+{
+    s_run_t run = {.endpoint =
+                       getenv("KEFU_SURVEY") ? getenv("KEFU_SURVEY") : "tcp://127.0.0.1:7710",
+                   .cert = getenv("KEFU_CERT"),
+                   .clients = 1,
+                   .timeout_ms = 10000};
+    const char *path = NULL;
+    int rc = s_parse(argc, argv, &run, &path);
+    if (rc >= 0)
+        return rc;
     run.tickets = s_read_tickets(path, &run.count);
     if (!run.tickets || run.count == 0) {
         fprintf(stderr, "kefu-survey-load: no tickets in %s\n", path);
@@ -241,24 +265,7 @@ int main(int argc, char **argv)
         pthread_create(&threads[i], NULL, s_client, &run);
     for (int i = 0; i < run.clients; i++)
         pthread_join(threads[i], NULL);
-    int64_t elapsed_us = zclock_usecs() - start;
-
-    int64_t *lat = (int64_t *)calloc((size_t)run.count + 1, sizeof(int64_t));
-    int n = 0;
-    for (int i = 0; i < run.count; i++)
-        if (run.latency_us[i] > 0)
-            lat[n++] = run.latency_us[i];
-    qsort(lat, (size_t)n, sizeof(int64_t), s_cmp);
-    printf("sent=%d\nanswered=%d\nduplicates=%d\nreopened=%d\nerrors=%d\n", run.count, run.answered,
-           run.duplicates, run.reopened, run.errors);
-    for (char *v = (char *)zhash_first(run.codes); v; v = (char *)zhash_next(run.codes))
-        printf("errors.%s=%s\n", zhash_cursor(run.codes), v);
-    printf("clients=%d\nelapsed_ms=%.1f\nanswers_per_s=%.0f\n", run.clients, elapsed_us / 1000.0,
-           elapsed_us > 0 ? run.answered * 1e6 / (double)elapsed_us : 0.0);
-    if (n > 0)
-        printf("p50_ms=%.2f\np99_ms=%.2f\nmax_ms=%.2f\n", lat[n / 2] / 1000.0,
-               lat[(int)((n - 1) * 0.99)] / 1000.0, lat[n - 1] / 1000.0);
-    free(lat);
+    s_report(&run, zclock_usecs() - start);
     free(run.latency_us);
     zhash_destroy(&run.codes);
     for (int i = 0; i < run.count; i++)
