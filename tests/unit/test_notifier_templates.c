@@ -106,6 +106,16 @@ static void test_set_from(void **state)
     assert_non_null(strstr(err, "no rule uses"));
 }
 
+/* The shipped templates (deploy/templates), or the test fails saying why. */
+static tpl_set_t *s_templates(void)
+{
+    char err[300] = "";
+    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
+    if (!set)
+        fail_msg("deploy/templates: %s", err);
+    return set;
+}
+
 /* Copies the shipped templates into a fresh directory. */
 static void s_copy_dir(const char *to)
 {
@@ -116,10 +126,7 @@ static void s_copy_dir(const char *to)
 
 static void test_shipped_templates(void **state)
 {
-    char err[300] = "";
-    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
-    if (!set)
-        fail_msg("deploy/templates: %s", err);
+    tpl_set_t *set = s_templates();
     size_t expected = 0; /* each (event, variant, channel) once in each language */
     for (const rule_t *rule = rules_table; rule->event; rule++) {
         bool again = false;
@@ -334,10 +341,7 @@ static void s_expect_mail(const tpl_set_t *set, const char *type, const char *la
    promised (not the midnight after it). */
 static void test_approval_mails_read_right(void **state)
 {
-    char err[300] = "";
-    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
-    if (!set)
-        fail_msg("deploy/templates: %s", err);
+    tpl_set_t *set = s_templates();
 
     s_expect_mail(set, "approval.step_assigned", "zh", S_ASSIGNED,
                   "Subject: 【待审批】和解赔偿 80,000.50 元（工单 KF-2026-000042），请于 "
@@ -390,6 +394,13 @@ static void test_approval_mails_read_right(void **state)
                   "Summary: 卫生间漏水\n\n"
                   "See and decide: kefu approval show 7\n\n"
                   "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* Escalation and promise-at-risk mails, word for word, in both languages. */
+static void test_approval_escalation_mails(void **state)
+{
+    tpl_set_t *set = s_templates();
     s_expect_mail(set, "approval.step_escalated", "zh", S_ESCALATED,
                   "Subject: 【审批转交】审批 #7（工单 KF-2026-000042）已上报上级，现由您处理\n\n"
                   "王敏，您好：\n\n"
@@ -457,6 +468,13 @@ static void test_approval_mails_read_right(void **state)
                            "\"promised\":\"2026-11-21\",\"promised_at\":1795363200000}");
     assert_non_null(strstr(mail, "may miss 2026-11-21\n"));
     free(mail);
+    tpl_set_destroy(&set);
+}
+
+/* The result mails, word for word, in both languages. */
+static void test_approval_result_mails(void **state)
+{
+    tpl_set_t *set = s_templates();
     s_expect_mail(set, "approval.completed", "zh", S_REJECTED,
                   "Subject: 【审批结果】工单 KF-2026-000042 的和解赔偿审批 #7：已驳回\n\n"
                   "王敏，您好：\n\n"
@@ -477,10 +495,11 @@ static void test_approval_mails_read_right(void **state)
                   "Summary: 卫生间漏水\n\n"
                   "Tell the homeowner and carry on with the ticket: kefu approval show 7\n\n"
                   "-- kefu customer-service centre");
-    mail = s_approval_mail(set, "approval.completed", "zh",
-                           "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"outcome\":\"approved\","
-                           "\"owner\":\"cs.wang\",\"type\":\"refund\",\"amount_fen\":120050,"
-                           "\"cycle_ms\":300000}");
+    char *mail =
+        s_approval_mail(set, "approval.completed", "zh",
+                        "{\"request\":7,\"ticket\":\"KF-2026-000042\",\"outcome\":\"approved\","
+                        "\"owner\":\"cs.wang\",\"type\":\"refund\",\"amount_fen\":120050,"
+                        "\"cycle_ms\":300000}");
     assert_non_null(strstr(mail, "（退款，1,200.50 元）已批准，用时 5分钟。\n"));
     assert_null(strstr(mail, "已已"));
     free(mail);
@@ -531,10 +550,7 @@ static void s_expect_variant(const tpl_set_t *set, const char *type, const char 
 /* The mails of migration 016's warnings and covers, in both languages. */
 static void test_cover_and_stall_mails_read_right(void **state)
 {
-    char err[300] = "";
-    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
-    if (!set)
-        fail_msg("deploy/templates: %s", err);
+    tpl_set_t *set = s_templates();
     const party_t gm = {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"};
     s_expect_variant(set, "approval.step_assigned", "delegate", "zh", S_ASSIGNED_COVERED, &gm,
                      "Subject: 【代理审批】代郑国强审批：和解赔偿 80,000.50 元（工单 "
@@ -575,6 +591,14 @@ static void test_cover_and_stall_mails_read_right(void **state)
                      "Reject for them: kefu reject 7 --reason \"...\"\n"
                      "\n"
                      "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* A step escalated to a delegate, in both languages. */
+static void test_escalated_cover_mails(void **state)
+{
+    tpl_set_t *set = s_templates();
+    const party_t gm = {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"};
     s_expect_variant(set, "approval.step_escalated", "delegate", "zh", S_ESCALATED_COVERED, &gm,
                      "Subject: 【代理审批】审批 #7（工单 "
                      "KF-2026-000042）已转交政策指定的后备审批人，您可代郑国强处理\n"
@@ -613,6 +637,13 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "Reject for them: kefu reject 7 --reason \"...\"\n"
         "\n"
         "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* A step moved by a person, in both languages. */
+static void test_reassign_mails(void **state)
+{
+    tpl_set_t *set = s_templates();
     s_expect_variant(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL,
                      "Subject: 【审批改派】审批 #7（工单 KF-2026-000042）已由周明改派给您\n"
                      "\n"
@@ -649,6 +680,20 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "Reject: kefu reject 7 --reason \"...\"\n"
         "\n"
         "-- kefu customer-service centre");
+    /* A move by a person never reads as the previous approver's silence. */
+    char *mail = s_mail(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL);
+    assert_null(strstr(mail, "未在期限内"));
+    free(mail);
+    mail = s_mail(set, "approval.step_escalated", "reassign", "en", S_REASSIGNED, NULL);
+    assert_null(strstr(mail, "did not decide"));
+    free(mail);
+    tpl_set_destroy(&set);
+}
+
+/* A step with no one to move it to, in both languages. */
+static void test_stall_mails(void **state)
+{
+    tpl_set_t *set = s_templates();
     s_expect_variant(
         set, "approval.step_stalled", NULL, "zh", S_STEP_STALLED, NULL,
         "Subject: 【审批停滞】审批 #7（工单 KF-2026-000042）的步骤“general "
@@ -689,6 +734,13 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "The whole trail: kefu approval show 7\n"
         "\n"
         "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* A delegate told of the cover, in both languages. */
+static void test_delegate_set_mails(void **state)
+{
+    tpl_set_t *set = s_templates();
     s_expect_variant(
         set, "approval.delegate_set", NULL, "zh", S_DELEGATE_SET, NULL,
         "Subject: 【审批代理】2026-11-23 08:00 至 2026-11-30 08:00 您代郑国强审批，当前待处理 2 "
@@ -732,18 +784,11 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "Approve for them: kefu approve REQUEST --comment \"...\"\n"
         "\n"
         "-- kefu customer-service centre");
-    /* A move by a person never reads as the previous approver's silence. */
-    char *mail = s_mail(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL);
-    assert_null(strstr(mail, "未在期限内"));
-    free(mail);
-    mail = s_mail(set, "approval.step_escalated", "reassign", "en", S_REASSIGNED, NULL);
-    assert_null(strstr(mail, "did not decide"));
-    free(mail);
     /* Cover one arranges for oneself, with nothing pending yet. */
     const char *own = "{\"staff\":\"gm.zheng\",\"delegate\":\"cs.wang\",\"to\":\"cs.wang\","
                       "\"from_at\":1795392000000,\"until_at\":1795996800000,\"by\":\"gm.zheng\","
                       "\"steps\":[]}";
-    mail = s_mail(set, "approval.delegate_set", NULL, "zh", own, NULL);
+    char *mail = s_mail(set, "approval.delegate_set", NULL, "zh", own, NULL);
     assert_non_null(strstr(mail, "当前待处理 0 项\n"));
     assert_non_null(strstr(mail, "\n这项代理由郑国强本人登记。\n"));
     assert_non_null(strstr(mail, "\n- 目前没有待处理的步骤；此后新到的步骤会逐一通知您\n"));
@@ -767,7 +812,13 @@ int main(void)
         cmocka_unit_test(test_shipped_templates),
         cmocka_unit_test(test_load_names_what_is_wrong),
         cmocka_unit_test(test_approval_mails_read_right),
+        cmocka_unit_test(test_approval_escalation_mails),
+        cmocka_unit_test(test_approval_result_mails),
         cmocka_unit_test(test_cover_and_stall_mails_read_right),
+        cmocka_unit_test(test_escalated_cover_mails),
+        cmocka_unit_test(test_reassign_mails),
+        cmocka_unit_test(test_stall_mails),
+        cmocka_unit_test(test_delegate_set_mails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
