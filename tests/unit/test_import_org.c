@@ -267,10 +267,14 @@ static void test_policy_problems(void **state)
                "fallback");
     assert_int_equal(s_lines(got), 21);
     org_destroy(&org);
+}
 
-    /* A department whose head the file removes, and a head made inactive. */
-    org = s_store();
-    got =
+/* A policy step whose department head the file removes, and a head the
+   file would make inactive. */
+static void test_policy_head_problems(void **state)
+{
+    org_t *org = s_store();
+    const char *got =
         s_check(org, "{\"format\": \"kefu-org/1\", \"absent_staff\": \"deactivate\","
                      " \"departments\": [{\"id\": \"cs\", \"name\": \"C\", \"name_zh\": \"C\"}],"
                      " \"staff\": [{\"id\": \"eng.liu\", \"name\": \"L\", \"department\": \"eng\","
@@ -480,6 +484,7 @@ int main(void)
         cmocka_unit_test(test_demo_file),
         cmocka_unit_test(test_shape_problems),
         cmocka_unit_test(test_policy_problems),
+        cmocka_unit_test(test_policy_head_problems),
         cmocka_unit_test(test_policy_plan),
         cmocka_unit_test(test_references),
         cmocka_unit_test(test_state_after),
