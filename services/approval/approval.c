@@ -36,9 +36,10 @@ const kf_setting_t approval_settings[] = {
     KF_SET_ENDPOINT("KEFU_APPROVAL_BIND", "tcp://127.0.0.1:7720",
                     "endpoint kefu-approval binds for approvers (tcp://*:7720: every interface)"),
     KF_SET_INT("KEFU_APPROVAL_SCAN_MS", "200", 10, 60000,
-               "how often reminders and deadlines are looked for (ms)"),
+               "how often reminders and deadlines are looked for (ms); a step moves at most this "
+               "late"),
     KF_SET_INT("KEFU_APPROVAL_BATCH", "100", 1, 1000,
-               "most steps the scan handles per transaction"),
+               "most steps the scan handles per transaction; several instances share the scan"),
     KF_SETTINGS_END};
 
 struct approval {
