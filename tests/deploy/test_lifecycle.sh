@@ -4,7 +4,7 @@
 # 1. A configuration that can never work is named on stderr at start-up and
 #    the daemon exits non-zero at once (before serving anything): a batch
 #    that is not a number, an unknown log level, an endpoint that cannot be
-#    bound (taken, or malformed), a bus endpoint or database URL of the wrong
+#    bound (taken), a bind or bus endpoint or database URL of the wrong
 #    shape, a setting out of its range.
 # 2. SIGTERM under load drains and exits 0: while kefu-load streams submits
 #    from 4 clients (retrying what times out with the same idempotency key),
