@@ -10,7 +10,9 @@
 
 #include <cmocka.h>
 
+#include "auth.h"
 #include "config.h"
+#include "health.h"
 
 static const kf_setting_t s_table[] = {
     KF_SETTINGS_COMMON,
@@ -163,6 +165,20 @@ static void test_check_database_url(void **state)
     unsetenv("KEFU_TEST_EMPTY");
 }
 
+/* The shared settings' own defaults pass their check. */
+static void test_check_shared_defaults(void **state)
+{
+    static const kf_setting_t shared[] = {KF_SETTINGS_COMMON, KF_SETTINGS_HEALTH("9100"),
+                                          KF_SETTINGS_CURVE, KF_SETTINGS_END};
+    for (const kf_setting_t *s = shared; s->name; s++)
+        unsetenv(s->name);
+    int rc = -2;
+    char *text = s_check(shared, &rc);
+    assert_int_equal(rc, 0);
+    assert_string_equal(text, "");
+    free(text);
+}
+
 /* A setting that needs a value and has none is refused, by name. */
 static void test_check_empty_required(void **state)
 {
@@ -238,6 +254,7 @@ int main(void)
         cmocka_unit_test(test_check_bad_values),
         cmocka_unit_test(test_check_good_values),
         cmocka_unit_test(test_check_database_url),
+        cmocka_unit_test(test_check_shared_defaults),
         cmocka_unit_test(test_check_empty_required),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_markdown),
