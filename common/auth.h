@@ -35,11 +35,9 @@
 #define KF_KEY_MAX 40 /* a z85 public key */
 
 /* The daemons' certificate, for a daemon's settings table. */
-#define KF_SETTINGS_CURVE                                                                  \
-    {                                                                                      \
-        "KEFU_CURVE_CERT", "/etc/kefu/server.cert",                                        \
-            "the daemons' CurveZMQ certificate, secret key included (kefu admin server-cert)" \
-    }
+#define KF_SETTINGS_CURVE                                                                          \
+    KF_SET_PATH("KEFU_CURVE_CERT", "/etc/kefu/server.cert",                                        \
+                "the daemons' CurveZMQ certificate, secret key included (kefu admin server-cert)")
 
 typedef struct kf_auth kf_auth_t;
 

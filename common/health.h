@@ -50,19 +50,16 @@
 
 /* The HTTP endpoint's settings, for a daemon's table (the bus's). */
 #define KF_SETTINGS_METRICS(port)                                                                  \
-    {"KEFU_METRICS_PORT", port, "HTTP port of GET /metrics and GET /health (0: off)"},             \
-    {                                                                                              \
-        "KEFU_METRICS_BIND", "127.0.0.1",                                                          \
-            "address the metrics port listens on (0.0.0.0: every interface)"                       \
-    }
+    KF_SET_INT("KEFU_METRICS_PORT", port, 0, 65535,                                                \
+               "HTTP port of GET /metrics and GET /health (0: off)"),                              \
+        KF_SET_ADDRESS("KEFU_METRICS_BIND", "127.0.0.1",                                           \
+                       "address the metrics port listens on (0.0.0.0: every interface)")
 
 /* The endpoint's and the heartbeat's settings, for a daemon with a store. */
 #define KF_SETTINGS_HEALTH(port)                                                                   \
-    KF_SETTINGS_METRICS(port),                                                                     \
-    {                                                                                              \
-        "KEFU_HEARTBEAT_MS", "5000",                                                               \
-            "how often this instance records itself in daemon_instance (ms, 100-600000)"           \
-    }
+    KF_SETTINGS_METRICS(port), KF_SET_INT("KEFU_HEARTBEAT_MS", "5000", 100, 600000,                \
+                                          "how often this instance records itself in "             \
+                                          "daemon_instance (ms)")
 
 #define KF_HTTP_MAX_REQUEST 4096 /* bytes of a request's line and headers */
 #define KF_HTTP_MAX_CONNS 64     /* connections served at once */

@@ -33,10 +33,13 @@ const kf_setting_t approval_settings[] = {
     KF_SETTINGS_COMMON,
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_APPROVAL),
     KF_SETTINGS_CURVE,
-    {"KEFU_APPROVAL_BIND", "tcp://127.0.0.1:7720", "endpoint kefu-approval binds for approvers"},
-    {"KEFU_APPROVAL_SCAN_MS", "200",
-     "how often reminders and deadlines are looked for (ms, 10-60000)"},
-    {"KEFU_APPROVAL_BATCH", "100", "most steps the scan handles per transaction (1-1000)"},
+    KF_SET_ENDPOINT("KEFU_APPROVAL_BIND", "tcp://127.0.0.1:7720",
+                    "endpoint kefu-approval binds for approvers (tcp://*:7720: every interface)"),
+    KF_SET_INT("KEFU_APPROVAL_SCAN_MS", "200", 10, 60000,
+               "how often reminders and deadlines are looked for (ms); a step moves at most this "
+               "late"),
+    KF_SET_INT("KEFU_APPROVAL_BATCH", "100", 1, 1000,
+               "most steps the scan handles per transaction; several instances share the scan"),
     KF_SETTINGS_END};
 
 struct approval {
@@ -803,8 +806,8 @@ approval_t *approval_new(void)
 {
     approval_t *self = (approval_t *)zmalloc(sizeof(approval_t));
     const kf_setting_t *t = approval_settings;
-    if (kf_config_int(t, "KEFU_APPROVAL_SCAN_MS", 10, 60000, &self->scan_ms) ||
-        kf_config_int(t, "KEFU_APPROVAL_BATCH", 1, 1000, &self->batch)) {
+    if (kf_config_int(t, "KEFU_APPROVAL_SCAN_MS", &self->scan_ms) ||
+        kf_config_int(t, "KEFU_APPROVAL_BATCH", &self->batch)) {
         free(self);
         return NULL;
     }

@@ -11,15 +11,18 @@
 
 /* The client's settings (services/cli/README.md). */
 static const kf_setting_t s_settings[] = {
-    {"KEFU_INTAKE", "tcp://127.0.0.1:7700", "intake's endpoint (--endpoint)"},
-    {"KEFU_SURVEY", "tcp://127.0.0.1:7710", "kefu-survey's endpoint (survey, report; --endpoint)"},
-    {"KEFU_APPROVAL", "tcp://127.0.0.1:7720",
-     "kefu-approval's endpoint (approval, approvals, approve, reject, delegate; --endpoint)"},
-    {"KEFU_TIMEOUT_MS", "5000", "how long to wait for a reply, in ms (--timeout)"},
-    {"KEFU_CERT", "", "your certificate file (--cert); default ~/.kefu/kefu.cert"},
-    {"KEFU_DATABASE_URL", "postgresql:///kefu",
-     "the store the operator tools read (status, notification, admin; --database)"},
-    {"TZ", "Asia/Shanghai", "time zone times are shown in"},
+    KF_SET_ENDPOINT("KEFU_INTAKE", "tcp://127.0.0.1:7700", "intake's endpoint (--endpoint)"),
+    KF_SET_ENDPOINT("KEFU_SURVEY", "tcp://127.0.0.1:7710",
+                    "kefu-survey's endpoint (survey, report; --endpoint)"),
+    KF_SET_STRING("KEFU_APPROVAL", "tcp://127.0.0.1:7720",
+                  "kefu-approval's endpoint, or a comma-separated list of instances (approval, "
+                  "approvals, approve, reject, delegate; --endpoint)"),
+    KF_SET_INT("KEFU_TIMEOUT_MS", "5000", 1, 600000,
+               "how long to wait for a reply, in ms (--timeout)"),
+    KF_SET_PATH("KEFU_CERT", "", "your certificate file (--cert); empty: ~/.kefu/kefu.cert"),
+    KF_SET_CONNINFO("KEFU_DATABASE_URL", "postgresql:///kefu",
+                    "the store the operator tools read (status, notification, admin; --database)"),
+    KF_SET_TZ("TZ", "Asia/Shanghai", "time zone times are shown in"),
     KF_SETTINGS_END};
 
 /* A command: its name, what it does, and its entry point. */
@@ -64,8 +67,7 @@ static void s_help(FILE *out)
     args_global_help(out);
     fprintf(out, "  --version          print the version\n\n"
                  "Environment:\n");
-    for (const kf_setting_t *s = s_settings; s->name; s++)
-        fprintf(out, "  %-16s %s (default: %s)\n", s->name, s->help, s->def[0] ? s->def : "none");
+    kf_config_help_settings(out, s_settings);
     fprintf(out, "\nExit codes:\n"
                  "  0  done\n"
                  "  1  refused by intake (not_found, forbidden, conflict, bad_value, ...), or\n"
@@ -99,7 +101,7 @@ static int s_setup(cli_t *cli)
              kf_config_str(s_settings, "KEFU_APPROVAL"));
     cli->peer = "intake";
     long timeout;
-    if (kf_config_int(s_settings, "KEFU_TIMEOUT_MS", 1, 600000, &timeout) != 0)
+    if (kf_config_int(s_settings, "KEFU_TIMEOUT_MS", &timeout) != 0)
         return CLI_EXIT_USAGE;
     cli->timeout_ms = (int)timeout;
     const char *cert = kf_config_str(s_settings, "KEFU_CERT");
@@ -188,6 +190,10 @@ int main(int argc, char **argv)
     zsys_handler_set(NULL);
     cli_t cli;
     char names[128];
+    if (argc == 2 && strcmp(argv[1], "--settings-markdown") == 0) {
+        kf_config_markdown(stdout, s_settings); /* for the docs' tables (hidden) */
+        return CLI_EXIT_OK;
+    }
     int next = 0, rc = s_setup(&cli);
     if (rc == 0)
         rc = s_global(&cli, argc, argv, &next);

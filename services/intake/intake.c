@@ -24,8 +24,10 @@ const kf_setting_t intake_settings[] = {
     KF_SETTINGS_COMMON,
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_INTAKE),
     KF_SETTINGS_CURVE,
-    {"KEFU_INTAKE_BIND", "tcp://127.0.0.1:7700", "endpoint intake binds for clients"},
-    {"KEFU_INTAKE_BATCH", "64", "most submits written in one transaction (1-1000)"},
+    KF_SET_ENDPOINT("KEFU_INTAKE_BIND", "tcp://127.0.0.1:7700",
+                    "endpoint intake binds for clients (tcp://*:7700: every interface)"),
+    KF_SET_INT("KEFU_INTAKE_BATCH", "64", 1, 1000,
+               "most submits written in one transaction (group commit)"),
     KF_SETTINGS_END};
 
 /* One submit waiting for the group commit. */
@@ -803,7 +805,7 @@ int intake_run(intake_t *self)
 intake_t *intake_new(void)
 {
     long batch = 0;
-    if (kf_config_int(intake_settings, "KEFU_INTAKE_BATCH", 1, 1000, &batch) != 0)
+    if (kf_config_int(intake_settings, "KEFU_INTAKE_BATCH", &batch) != 0)
         return NULL;
     zsys_init();
     intake_t *self = (intake_t *)zmalloc(sizeof(intake_t));

@@ -38,35 +38,54 @@
 const kf_setting_t notifier_settings[] = {
     KF_SETTINGS_COMMON,
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_NOTIFIER),
-    {"KEFU_NOTIFY_TEMPLATES", KEFU_TEMPLATE_DIR,
-     "directory of the message templates (reloaded on SIGHUP)"},
-    {"KEFU_NOTIFY_FILE", "",
-     "file channel: append one JSON line per message here (channels without endpoint use it)"},
-    {"KEFU_NOTIFY_TZ", "Asia/Shanghai", "time zone of quiet hours and of times in messages"},
-    {"KEFU_NOTIFY_QUIET_HOURS", "22:00-08:00",
-     "no SMS to owners in this local window unless urgent (HH:MM-HH:MM, or off)"},
-    {"KEFU_NOTIFY_MAX_ATTEMPTS", "8", "attempts before a notification is failed (1-100)"},
-    {"KEFU_NOTIFY_BACKOFF_MS", "1000", "delay after the first failed attempt (ms)"},
-    {"KEFU_NOTIFY_BACKOFF_FACTOR", "2", "each further delay is this many times longer (1-10)"},
-    {"KEFU_NOTIFY_BACKOFF_MAX_MS", "3600000", "longest delay between attempts (ms)"},
-    {"KEFU_NOTIFY_BATCH", "50", "most events applied per transaction"},
-    {"KEFU_NOTIFY_SEND_BATCH", "20", "most notifications one instance claims at a time"},
-    {"KEFU_NOTIFY_CATCHUP_MS", "1000", "how often the outbox is read for events the bus missed"},
-    {"KEFU_NOTIFY_POLL_MS", "200", "how often due notifications (retries, held) are looked for"},
-    {"KEFU_NOTIFY_RECLAIM_GRACE_MS", "2000",
-     "a claim whose notifier's connection is gone is sent again after this long (ms)"},
-    {"KEFU_NOTIFY_CLAIM_TIMEOUT_MS", "900000",
-     "a claim is sent again after this long whatever its notifier's state (ms)"},
-    {"KEFU_SMS_URL", "", "SMS gateway endpoint (POST JSON {to, text, id}); empty: file channel"},
-    {"KEFU_SMS_TOKEN", "", "bearer token sent to the SMS gateway"},
-    {"KEFU_SMS_ID_PREFIX", "kefu-", "the gateway's id is this prefix and the notification id"},
-    {"KEFU_SMS_TIMEOUT_MS", "5000", "bound on one request to the SMS gateway (ms)"},
-    {"KEFU_SMTP_URL", "", "SMTP server, smtp://host:port or smtps://...; empty: file channel"},
-    {"KEFU_SMTP_USER", "", "SMTP user name (empty: no authentication)"},
-    {"KEFU_SMTP_PASSWORD", "", "SMTP password"},
-    {"KEFU_SMTP_FROM", "notify@kefu.example", "sender address of e-mail"},
-    {"KEFU_SMTP_FROM_NAME", "kefu 客服中心", "sender name of e-mail"},
-    {"KEFU_SMTP_TIMEOUT_MS", "10000", "bound on one SMTP conversation (ms)"},
+    {.name = "KEFU_NOTIFY_TEMPLATES",
+     .def = KEFU_TEMPLATE_DIR,
+     .type = KF_TYPE_PATH,
+     .reloadable = true,
+     .help = "directory of the message templates",
+     .shown = "the source tree's `deploy/templates`"},
+    {.name = "KEFU_NOTIFY_FILE",
+     .def = "",
+     .type = KF_TYPE_PATH,
+     .reloadable = true, /* reopened: a rotated file is let go */
+     .help = "file channel: append one JSON line per message here (channels without endpoint "
+             "use it)"},
+    KF_SET_TZ("KEFU_NOTIFY_TZ", "Asia/Shanghai",
+              "time zone of quiet hours and of times in messages"),
+    KF_SET_STRING("KEFU_NOTIFY_QUIET_HOURS", "22:00-08:00",
+                  "no SMS to owners in this local window unless urgent (HH:MM-HH:MM, or off)"),
+    KF_SET_INT("KEFU_NOTIFY_MAX_ATTEMPTS", "8", 1, 100, "attempts before a notification is failed"),
+    KF_SET_INT("KEFU_NOTIFY_BACKOFF_MS", "1000", 1, 86400000,
+               "delay after the first failed attempt (ms)"),
+    KF_SET_INT("KEFU_NOTIFY_BACKOFF_FACTOR", "2", 1, 10,
+               "each further delay is this many times longer"),
+    KF_SET_INT("KEFU_NOTIFY_BACKOFF_MAX_MS", "3600000", 1, 604800000,
+               "longest delay between attempts (ms)"),
+    KF_SET_INT("KEFU_NOTIFY_BATCH", "50", 1, S_MAX_BATCH, "most events applied per transaction"),
+    KF_SET_INT("KEFU_NOTIFY_SEND_BATCH", "20", 1, S_MAX_BATCH,
+               "most notifications one instance claims at a time"),
+    KF_SET_INT("KEFU_NOTIFY_CATCHUP_MS", "1000", 10, 3600000,
+               "how often the outbox is read for events the bus missed (ms)"),
+    KF_SET_INT("KEFU_NOTIFY_POLL_MS", "200", 10, 60000,
+               "how often due notifications (retries, held) are looked for (ms)"),
+    KF_SET_INT("KEFU_NOTIFY_RECLAIM_GRACE_MS", "2000", 100, 3600000,
+               "a claim whose notifier's connection is gone is sent again after this long (ms)"),
+    KF_SET_INT("KEFU_NOTIFY_CLAIM_TIMEOUT_MS", "900000", 1000, 86400000,
+               "a claim is sent again after this long whatever its notifier's state (ms); must "
+               "exceed KEFU_NOTIFY_SEND_BATCH x the longest send timeout + 10 s"),
+    KF_SET_URL("KEFU_SMS_URL", "", "http|https",
+               "SMS gateway endpoint (POST JSON {to, text, id}); empty: file channel"),
+    KF_SET_STRING("KEFU_SMS_TOKEN", "", "bearer token sent to the SMS gateway"),
+    KF_SET_STRING("KEFU_SMS_ID_PREFIX", "kefu-",
+                  "the gateway's id is this prefix and the notification id"),
+    KF_SET_INT("KEFU_SMS_TIMEOUT_MS", "5000", 100, 600000,
+               "bound on one request to the SMS gateway (ms)"),
+    KF_SET_URL("KEFU_SMTP_URL", "", "smtp|smtps", "SMTP server; empty: file channel"),
+    KF_SET_STRING("KEFU_SMTP_USER", "", "SMTP user name (empty: no authentication)"),
+    KF_SET_STRING("KEFU_SMTP_PASSWORD", "", "SMTP password"),
+    KF_SET_STRING("KEFU_SMTP_FROM", "notify@kefu.example", "sender address of e-mail"),
+    KF_SET_STRING("KEFU_SMTP_FROM_NAME", "kefu 客服中心", "sender name of e-mail"),
+    KF_SET_INT("KEFU_SMTP_TIMEOUT_MS", "10000", 100, 600000, "bound on one SMTP conversation (ms)"),
     KF_SETTINGS_END};
 
 static volatile sig_atomic_t s_reload_requested = 0;
@@ -807,9 +826,9 @@ static void s_observe(kf_health_t *health, void *arg)
 /* ---- set-up ------------------------------------------------------------ */
 
 /* Reads an integer setting; -1 (reported) when bad. */
-static int s_int(const char *name, long min, long max, long *out)
+static int s_int(const char *name, long *out)
 {
-    return kf_config_int(notifier_settings, name, min, max, out);
+    return kf_config_int(notifier_settings, name, out);
 }
 
 /* Sets the process's time zone; -1 when the zone is unknown (glibc would
@@ -850,18 +869,16 @@ notifier_t *notifier_new(void)
 {
     notifier_t *self = (notifier_t *)zmalloc(sizeof(notifier_t));
     long factor, base, cap, sms_timeout, smtp_timeout;
-    if (s_int("KEFU_NOTIFY_MAX_ATTEMPTS", 1, 100, &self->max_attempts) ||
-        s_int("KEFU_NOTIFY_BACKOFF_MS", 1, 86400000, &base) ||
-        s_int("KEFU_NOTIFY_BACKOFF_FACTOR", 1, 10, &factor) ||
-        s_int("KEFU_NOTIFY_BACKOFF_MAX_MS", 1, 604800000, &cap) ||
-        s_int("KEFU_NOTIFY_BATCH", 1, S_MAX_BATCH, &self->batch) ||
-        s_int("KEFU_NOTIFY_SEND_BATCH", 1, S_MAX_BATCH, &self->send_batch) ||
-        s_int("KEFU_NOTIFY_CATCHUP_MS", 10, 3600000, &self->catchup_ms) ||
-        s_int("KEFU_NOTIFY_POLL_MS", 10, 60000, &self->poll_ms) ||
-        s_int("KEFU_NOTIFY_RECLAIM_GRACE_MS", 100, 3600000, &self->grace_ms) ||
-        s_int("KEFU_NOTIFY_CLAIM_TIMEOUT_MS", 1000, 86400000, &self->claim_timeout_ms) ||
-        s_int("KEFU_SMS_TIMEOUT_MS", 100, 600000, &sms_timeout) ||
-        s_int("KEFU_SMTP_TIMEOUT_MS", 100, 600000, &smtp_timeout)) {
+    if (s_int("KEFU_NOTIFY_MAX_ATTEMPTS", &self->max_attempts) ||
+        s_int("KEFU_NOTIFY_BACKOFF_MS", &base) || s_int("KEFU_NOTIFY_BACKOFF_FACTOR", &factor) ||
+        s_int("KEFU_NOTIFY_BACKOFF_MAX_MS", &cap) || s_int("KEFU_NOTIFY_BATCH", &self->batch) ||
+        s_int("KEFU_NOTIFY_SEND_BATCH", &self->send_batch) ||
+        s_int("KEFU_NOTIFY_CATCHUP_MS", &self->catchup_ms) ||
+        s_int("KEFU_NOTIFY_POLL_MS", &self->poll_ms) ||
+        s_int("KEFU_NOTIFY_RECLAIM_GRACE_MS", &self->grace_ms) ||
+        s_int("KEFU_NOTIFY_CLAIM_TIMEOUT_MS", &self->claim_timeout_ms) ||
+        s_int("KEFU_SMS_TIMEOUT_MS", &sms_timeout) ||
+        s_int("KEFU_SMTP_TIMEOUT_MS", &smtp_timeout)) {
         free(self);
         return NULL;
     }

@@ -30,15 +30,21 @@ const kf_setting_t survey_settings[] = {
     KF_SETTINGS_COMMON,
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_SURVEY),
     KF_SETTINGS_CURVE,
-    {"KEFU_SURVEY_BIND", "tcp://127.0.0.1:7710", "endpoint kefu-survey binds for clients"},
-    {"KEFU_SURVEY_DELAY_S", "86400", "seconds from a resolution to its survey (0-2592000)"},
-    {"KEFU_SURVEY_MAX_AGE_S", "2592000",
-     "resolutions older than this when first seen get no survey (s; stale)"},
-    {"KEFU_SURVEY_CAMPAIGN_WINDOW_S", "2592000",
-     "a campaign re-run for the same project and milestone within this many s surveys no one"},
-    {"KEFU_SURVEY_CATCHUP_MS", "1000", "how often the outbox is read for missed resolutions (ms)"},
-    {"KEFU_SURVEY_SCAN_MS", "1000", "how often due surveys are looked for (ms)"},
-    {"KEFU_SURVEY_BATCH", "100", "most events or due surveys handled per transaction (1-1000)"},
+    KF_SET_ENDPOINT("KEFU_SURVEY_BIND", "tcp://127.0.0.1:7710",
+                    "endpoint kefu-survey binds for clients (tcp://*:7710: every interface)"),
+    KF_SET_INT("KEFU_SURVEY_DELAY_S", "86400", 0, 2592000,
+               "seconds from a resolution to its survey"),
+    KF_SET_INT("KEFU_SURVEY_MAX_AGE_S", "2592000", 1, 315360000,
+               "resolutions older than this when first seen get no survey (s; stale)"),
+    KF_SET_INT("KEFU_SURVEY_CAMPAIGN_WINDOW_S", "2592000", 0, 315360000,
+               "a campaign re-run for the same project and milestone within this many s surveys "
+               "no one"),
+    KF_SET_INT("KEFU_SURVEY_CATCHUP_MS", "1000", 10, 3600000,
+               "how often the outbox is read for missed resolutions (ms)"),
+    KF_SET_INT("KEFU_SURVEY_SCAN_MS", "1000", 10, 3600000,
+               "how often due surveys are looked for (ms)"),
+    KF_SET_INT("KEFU_SURVEY_BATCH", "100", 1, 1000,
+               "most events or due surveys handled per transaction"),
     KF_SETTINGS_END};
 
 struct survey {
@@ -524,12 +530,12 @@ survey_t *survey_new(void)
 {
     survey_t *self = (survey_t *)zmalloc(sizeof(survey_t));
     const kf_setting_t *t = survey_settings;
-    if (kf_config_int(t, "KEFU_SURVEY_DELAY_S", 0, 2592000, &self->delay_s) ||
-        kf_config_int(t, "KEFU_SURVEY_MAX_AGE_S", 1, 315360000, &self->max_age_s) ||
-        kf_config_int(t, "KEFU_SURVEY_CAMPAIGN_WINDOW_S", 0, 315360000, &self->window_s) ||
-        kf_config_int(t, "KEFU_SURVEY_CATCHUP_MS", 10, 3600000, &self->catchup_ms) ||
-        kf_config_int(t, "KEFU_SURVEY_SCAN_MS", 10, 3600000, &self->scan_ms) ||
-        kf_config_int(t, "KEFU_SURVEY_BATCH", 1, 1000, &self->batch)) {
+    if (kf_config_int(t, "KEFU_SURVEY_DELAY_S", &self->delay_s) ||
+        kf_config_int(t, "KEFU_SURVEY_MAX_AGE_S", &self->max_age_s) ||
+        kf_config_int(t, "KEFU_SURVEY_CAMPAIGN_WINDOW_S", &self->window_s) ||
+        kf_config_int(t, "KEFU_SURVEY_CATCHUP_MS", &self->catchup_ms) ||
+        kf_config_int(t, "KEFU_SURVEY_SCAN_MS", &self->scan_ms) ||
+        kf_config_int(t, "KEFU_SURVEY_BATCH", &self->batch)) {
         free(self);
         return NULL;
     }

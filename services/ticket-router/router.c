@@ -23,10 +23,14 @@
 const kf_setting_t router_settings[] = {
     KF_SETTINGS_COMMON,
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_ROUTER),
-    {"KEFU_ROUTER_CATCHUP_MS", "1000", "how often the outbox is checked for missed work (ms)"},
-    {"KEFU_ROUTER_SCAN_MS", "500", "how often overdue tickets are looked for (ms)"},
-    {"KEFU_ROUTER_RELOAD_MS", "10000", "how often rules and SLA policies are re-read (ms)"},
-    {"KEFU_ROUTER_BATCH", "50", "most events or overdue tickets handled per transaction"},
+    KF_SET_INT("KEFU_ROUTER_CATCHUP_MS", "1000", 10, 3600000,
+               "how often the outbox is checked for missed work (ms)"),
+    KF_SET_INT("KEFU_ROUTER_SCAN_MS", "500", 10, 3600000,
+               "how often overdue tickets are looked for (ms)"),
+    KF_SET_INT("KEFU_ROUTER_RELOAD_MS", "10000", 100, 86400000,
+               "how often rules and SLA policies are re-read (ms; SIGHUP: at once)"),
+    KF_SET_INT("KEFU_ROUTER_BATCH", "50", 1, 1000,
+               "most events or overdue tickets handled per transaction"),
     KF_SETTINGS_END};
 
 static volatile sig_atomic_t s_reload_requested = 0;
@@ -519,10 +523,10 @@ int router_run(router_t *self)
 router_t *router_new(void)
 {
     router_t *self = (router_t *)zmalloc(sizeof(router_t));
-    if (kf_config_int(router_settings, "KEFU_ROUTER_CATCHUP_MS", 10, 3600000, &self->catchup_ms) ||
-        kf_config_int(router_settings, "KEFU_ROUTER_SCAN_MS", 10, 3600000, &self->scan_ms) ||
-        kf_config_int(router_settings, "KEFU_ROUTER_RELOAD_MS", 100, 86400000, &self->reload_ms) ||
-        kf_config_int(router_settings, "KEFU_ROUTER_BATCH", 1, 1000, &self->batch)) {
+    if (kf_config_int(router_settings, "KEFU_ROUTER_CATCHUP_MS", &self->catchup_ms) ||
+        kf_config_int(router_settings, "KEFU_ROUTER_SCAN_MS", &self->scan_ms) ||
+        kf_config_int(router_settings, "KEFU_ROUTER_RELOAD_MS", &self->reload_ms) ||
+        kf_config_int(router_settings, "KEFU_ROUTER_BATCH", &self->batch)) {
         free(self);
         return NULL;
     }

@@ -150,7 +150,7 @@ class Checker:
     def common_settings(self):
         """{VARIABLE: default} every daemon reads (KF_SETTINGS_COMMON, common/config.h)."""
         with open(os.path.join(self.source, "common", "config.h"), encoding="utf-8") as f:
-            return dict(re.findall(r'\{"(KEFU_[A-Z0-9_]+)",\s*"([^"]*)"', f.read()))
+            return dict(re.findall(r'KF_SET_\w+\(\s*"(KEFU_[A-Z0-9_]+)",\s*"([^"]*)"', f.read()))
 
     # ---- compose
     def load_yaml(self, path):

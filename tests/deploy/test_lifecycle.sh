@@ -4,7 +4,7 @@
 # 1. A configuration that can never work is named on stderr at start-up and
 #    the daemon exits non-zero at once (before serving anything): a batch
 #    that is not a number, an unknown log level, an endpoint that cannot be
-#    bound (taken, or malformed), a bus endpoint or database URL of the wrong
+#    bound (taken), a bind or bus endpoint or database URL of the wrong
 #    shape, a setting out of its range.
 # 2. SIGTERM under load drains and exits 0: while kefu-load streams submits
 #    from 4 clients (retrying what times out with the same idempotency key),
@@ -53,7 +53,7 @@ expect_refused intake KEFU_INTAKE_BATCH=abc "KEFU_INTAKE_BATCH=abc" "not an inte
 expect_refused intake KEFU_INTAKE_BATCH=0 "KEFU_INTAKE_BATCH=0" "out of range"
 expect_refused intake KEFU_LOG_LEVEL=loud "KEFU_LOG_LEVEL=loud" "debug, info, warn or error"
 expect_refused intake "KEFU_INTAKE_BIND=$taken" "intake.bind_failed" "endpoint=$taken" "Address already in use"
-expect_refused intake KEFU_INTAKE_BIND=tcp:/7700 "intake.bind_failed" "endpoint=tcp:/7700"
+expect_refused intake KEFU_INTAKE_BIND=tcp:/7700 "KEFU_INTAKE_BIND=tcp:/7700" "not a ZeroMQ endpoint"
 expect_refused intake KEFU_BUS_PUSH=tcp://bus "KEFU_BUS_PUSH=tcp://bus" "not a ZeroMQ endpoint"
 expect_refused intake "KEFU_DATABASE_URL=postgresql://kefu:s3cret@[::1/kefu" \
     "KEFU_DATABASE_URL is not a libpq URL"

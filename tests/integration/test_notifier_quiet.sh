@@ -32,7 +32,7 @@ grep -q "KEFU_NOTIFY_QUIET_HOURS=25:00-08:00: expected HH:MM-HH:MM" "$(it_log no
     it_fail "the refusal does not name KEFU_NOTIFY_QUIET_HOURS"
 it_start notifier@badtz "${COMMON[@]}" KEFU_NOTIFY_TZ=Mars/Olympus_Mons
 it_wait_exit notifier@badtz 10 >/dev/null
-[[ ${IT_STATUS[notifier@badtz]} == 1 ]] || it_fail "an unknown KEFU_NOTIFY_TZ did not stop the notifier"
+[[ ${IT_STATUS[notifier@badtz]} == 2 ]] || it_fail "an unknown KEFU_NOTIFY_TZ did not stop the notifier" # 2: the check of the settings at start
 grep -q "KEFU_NOTIFY_TZ=Mars/Olympus_Mons: no such time zone" "$(it_log notifier@badtz)" ||
     it_fail "the refusal does not name KEFU_NOTIFY_TZ"
 
