@@ -16,9 +16,9 @@
 #include "table.h"
 
 #define REPORT_CMD "report"
-#define REPORT_TZ_MAX 64    /* proto/catalog.md, report */
-#define REPORT_BOUND_MAX 24 /* a date or a number of ms */
-#define REPORT_KEY_MAX 128  /* bytes of a group key shown */
+#define REPORT_TZ_MAX KF_LIM_TZ /* proto/model.json */
+#define REPORT_BOUND_MAX 24     /* a date or a number of ms */
+#define REPORT_KEY_MAX 128      /* bytes of a group key shown */
 /* The wait for a report unless KEFU_TIMEOUT_MS or --timeout says otherwise:
    a year over a million tickets takes seconds, not the 5 s of a ticket
    command. */

@@ -8,8 +8,6 @@
 
 #include "log.h"
 
-const char *const report_by_names[] = {"project", "department", "kind", NULL};
-
 #define S_LEVELS 3          /* escalation levels (002_tickets.sql: 0-3) */
 #define S_KEY_MAX 64        /* bytes of a group key kept */
 #define S_CYCLE_ROWS_MAX 32 /* steps, and approvers, in a reply (the 64 KiB frame) */
@@ -434,7 +432,7 @@ int report_parse(const msgpack_object *body, report_req_t *out, kf_error_t *err)
     }
 
     int by;
-    rc = kf_get_enum(body, "by", false, report_by_names, &by, err);
+    rc = kf_get_enum(body, "by", false, kf_report_by, &by, err);
     if (rc < 0)
         return -1;
     if (rc == 1)
@@ -954,7 +952,7 @@ int report_serve(kf_store_t *store, const char *actor, const msgpack_object *bod
     s_period_t p;
     if (s_period(store, &req, &p, err) != 0)
         return -1;
-    const char *group = req.by == REPORT_BY_NONE ? NULL : report_by_names[req.by];
+    const char *group = req.by == REPORT_BY_NONE ? NULL : kf_report_by[req.by];
     s_figs_t figs = {0}, months = {0};
     s_cycles_t cycles = {0};
     int rc = s_collect(store, &p, group, &figs, err);
