@@ -96,13 +96,13 @@ static void test_set_from(void **state)
     char err[300];
     const char *names[] = {"ticket.submitted.sms.zh.txt"};
     const char *texts[] = {"工单{ticket}已受理"};
-    assert_null(tpl_set_from(names, texts, 1, err, sizeof err));
+    assert_null(tpl_set_from(rules_template_needs(), names, texts, 1, err, sizeof err));
     assert_non_null(strstr(err, "missing"));
     const char *bad_texts[] = {"工单{owner_name}已受理"}; /* not known for ticket.submitted */
-    assert_null(tpl_set_from(names, bad_texts, 1, err, sizeof err));
+    assert_null(tpl_set_from(rules_template_needs(), names, bad_texts, 1, err, sizeof err));
     assert_string_equal(err, "ticket.submitted.sms.zh.txt: unknown placeholder {owner_name}");
     const char *stray[] = {"ticket.closed.sms.zh.txt"};
-    assert_null(tpl_set_from(stray, texts, 1, err, sizeof err));
+    assert_null(tpl_set_from(rules_template_needs(), stray, texts, 1, err, sizeof err));
     assert_non_null(strstr(err, "no rule uses"));
 }
 
@@ -117,7 +117,7 @@ static void s_copy_dir(const char *to)
 static void test_shipped_templates(void **state)
 {
     char err[300] = "";
-    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
+    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, rules_template_needs(), err, sizeof err);
     if (!set)
         fail_msg("deploy/templates: %s", err);
     size_t expected = 0; /* each (event, variant, channel) once in each language */
@@ -191,7 +191,7 @@ static void test_load_names_what_is_wrong(void **state)
     assert_non_null(mkdtemp(dir));
     s_copy_dir(dir);
     char path[512], err[600] = "";
-    tpl_set_t *set = tpl_set_load(dir, err, sizeof err);
+    tpl_set_t *set = tpl_set_load(dir, rules_template_needs(), err, sizeof err);
     assert_non_null(set);
     tpl_set_destroy(&set);
 
@@ -200,19 +200,19 @@ static void test_load_names_what_is_wrong(void **state)
     assert_non_null(file);
     fputs("Your ticket {tikcet} is resolved.\r\n", file);
     fclose(file);
-    assert_null(tpl_set_load(dir, err, sizeof err));
+    assert_null(tpl_set_load(dir, rules_template_needs(), err, sizeof err));
     assert_non_null(strstr(err, "ticket.resolved.sms.en.txt"));
     assert_non_null(strstr(err, "{tikcet}"));
 
     unlink(path);
-    assert_null(tpl_set_load(dir, err, sizeof err));
+    assert_null(tpl_set_load(dir, rules_template_needs(), err, sizeof err));
     assert_non_null(strstr(err, "ticket.resolved.sms.en.txt"));
 
     /* CRLF line ends and trailing newlines are taken in stride. */
     file = fopen(path, "w");
     fputs("Your ticket {ticket} is resolved.\r\n\r\n", file);
     fclose(file);
-    set = tpl_set_load(dir, err, sizeof err);
+    set = tpl_set_load(dir, rules_template_needs(), err, sizeof err);
     assert_non_null(set);
     assert_string_equal(tpl_set_text(set, "ticket.resolved.sms.en.txt"),
                         "Your ticket {ticket} is resolved.");
@@ -335,7 +335,7 @@ static void s_expect_mail(const tpl_set_t *set, const char *type, const char *la
 static void test_approval_mails_read_right(void **state)
 {
     char err[300] = "";
-    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
+    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, rules_template_needs(), err, sizeof err);
     if (!set)
         fail_msg("deploy/templates: %s", err);
 
@@ -532,7 +532,7 @@ static void s_expect_variant(const tpl_set_t *set, const char *type, const char 
 static void test_cover_and_stall_mails_read_right(void **state)
 {
     char err[300] = "";
-    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, err, sizeof err);
+    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, rules_template_needs(), err, sizeof err);
     if (!set)
         fail_msg("deploy/templates: %s", err);
     const party_t gm = {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"};
