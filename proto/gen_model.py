@@ -81,8 +81,8 @@ def check_enums(enums):
             need_keys(col, "%s.sql[%d]" % (where, j), ("table", "column"))
 
 
-def check_field(field, where, limits, enums):
-    """One field of a message."""
+def check_field(field, where, limits, enums, request):
+    """One field of a message (of a request when request)."""
     need_keys(field, where, ("name", "type", "required", "meaning"),
               ("max", "min", "default", "enum", "blank", "values"))
     need(field["type"] in FIELD_TYPES, where, "type is one of %s" % ", ".join(FIELD_TYPES))
@@ -92,9 +92,8 @@ def check_field(field, where, limits, enums):
             need(field[key] in limits, where, "%s names no limit: %s" % (key, field[key]))
         elif key in field and field["type"] in ("int", "str"):
             need(type(field[key]) is int, where, "%s is an int or a limit's name" % key)
-    if field["type"] == "str":
-        need("max" in field or field["name"] in ("code", "message", "field", "kind"), where,
-             "a str has a max")
+    if field["type"] == "str" and request:
+        need("max" in field or "values" in field, where, "a str of a request has a max or values")
     if field["type"] == "enum":
         need(field.get("enum") in enums, where, "enum names no enumeration")
         if "default" in field:
@@ -114,7 +113,7 @@ def check_messages(model):
         names = set()
         for j, field in enumerate(msg["fields"]):
             fwhere = "%s(%s).fields[%d]" % (where, msg["type"], j)
-            check_field(field, fwhere, model["limits"], model["enums"])
+            check_field(field, fwhere, model["limits"], model["enums"], msg["kind"] == "request")
             need(field["name"] not in names, fwhere, "field listed twice")
             names.add(field["name"])
     for i, event in enumerate(model["events"]):
@@ -292,6 +291,11 @@ def write(path, text):
 # ---- docs --------------------------------------------------------------------
 
 
+def row(*cells):
+    """A markdown table row; an empty cell is written "| |"."""
+    return "|" + "|".join(" %s " % c if c else " " for c in cells) + "|"
+
+
 def cell(text):
     """text fit for a markdown table cell."""
     return text.replace("|", "\\|").replace("\n", " ")
@@ -316,7 +320,7 @@ def doc_fields(model, type_):
     msg = [m for m in model["messages"] if m["type"] == type_][0]
     rows = ["| field | type | meaning |", "| --- | --- | --- |"]
     for f in msg["fields"]:
-        rows.append("| %s | %s | %s |" % (f["name"], doc_type(f, model["limits"]), cell(f["meaning"])))
+        rows.append(row(f["name"], doc_type(f, model["limits"]), cell(f["meaning"])))
     return rows
 
 
