@@ -328,6 +328,33 @@ static void s_print_cycles(const msgpack_object *ap, const char *key, const char
         printf("... and %lld with fewer decisions not shown\n", (long long)omitted);
 }
 
+/* The row of the approval cycle time (ap: the total's approval_cycle). */
+static void s_row_approval(table_t *table, const msgpack_object *ap)
+{
+    char value[32], count[48], note[160];
+    char absent[128] = "";
+    int64_t med, p90, den = 0;
+    if (ap && call_str(ap, "absent", absent, sizeof absent) && absent[0]) {
+        call_int(ap, "den", &den);
+        snprintf(value, sizeof value, "absent");
+        snprintf(count, sizeof count, "%lld requests", (long long)den);
+        snprintf(note, sizeof note, "%s", absent);
+    } else if (ap && call_int(ap, "median_s", &med) && call_int(ap, "p90_s", &p90)) {
+        char p90_text[32];
+        call_int(ap, "den", &den);
+        s_duration(med, value, sizeof value);
+        s_duration(p90, p90_text, sizeof p90_text);
+        snprintf(count, sizeof count, "%lld requests", (long long)den);
+        snprintf(note, sizeof note, "median; 90th percentile %s; completed in the period",
+                 p90_text);
+    } else {
+        snprintf(value, sizeof value, "?");
+        count[0] = note[0] = '\0';
+    }
+    const char *row_ap[] = {"审批周期 approval cycle time", value, count, note};
+    table_add(table, row_ap);
+}
+
 /* The vertical report of the total: one line per KPI. */
 static void s_print_total(const msgpack_object *total)
 {
@@ -376,27 +403,7 @@ static void s_print_total(const msgpack_object *total)
     table_add(table, row_nps);
 
     const msgpack_object *ap = kf_map_get(total, "approval_cycle");
-    char absent[128] = "";
-    int64_t med, p90, den = 0;
-    if (ap && call_str(ap, "absent", absent, sizeof absent) && absent[0]) {
-        call_int(ap, "den", &den);
-        snprintf(value, sizeof value, "absent");
-        snprintf(count, sizeof count, "%lld requests", (long long)den);
-        snprintf(note, sizeof note, "%s", absent);
-    } else if (ap && call_int(ap, "median_s", &med) && call_int(ap, "p90_s", &p90)) {
-        char p90_text[32];
-        call_int(ap, "den", &den);
-        s_duration(med, value, sizeof value);
-        s_duration(p90, p90_text, sizeof p90_text);
-        snprintf(count, sizeof count, "%lld requests", (long long)den);
-        snprintf(note, sizeof note, "median; 90th percentile %s; completed in the period",
-                 p90_text);
-    } else {
-        snprintf(value, sizeof value, "?");
-        count[0] = note[0] = '\0';
-    }
-    const char *row_ap[] = {"审批周期 approval cycle time", value, count, note};
-    table_add(table, row_ap);
+    s_row_approval(table, ap);
 
     const msgpack_object *esc = kf_map_get(total, "escalations");
     static const char *const levels[][2] = {{"all", "升级 escalations per 100 tickets"},

@@ -509,10 +509,11 @@ static void s_bound_local(const report_bound_t *bound, char *buf, size_t size)
     kpi_date_start(bound->date, buf, size);
 }
 
-/* Works out the period (and the series) of req in the store's terms. */
-static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, kf_error_t *err)
+/* Reads the store's clock in req's zone into p (tz, now) and the current
+   local month into current. */
+static int s_period_clock(kf_store_t *store, const report_req_t *req, s_period_t *p,
+                          kpi_month_t *current, kf_error_t *err)
 {
-    memset(p, 0, sizeof *p);
     const char *params[3] = {req->tz[0] ? req->tz : NULL};
     PGresult *res = s_exec(store, "report_clock", 1, params, err);
     if (!res)
@@ -526,60 +527,50 @@ static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, k
     }
     snprintf(p->tz, sizeof p->tz, "%s", PQgetvalue(res, 0, 0));
     p->now = s_int(res, 0, 1);
-    kpi_month_t current;
-    int bad_current = kpi_month_parse(PQgetvalue(res, 0, 2), &current);
+    int bad_current = kpi_month_parse(PQgetvalue(res, 0, 2), current);
     PQclear(res);
     if (bad_current)
         return kf_error_set(err, KF_E_INTERNAL, "", "the store's clock is out of range");
+    return 0;
+}
 
+/* A month: M alone, or M-11 .. M for the series; bounds from local
+   midnights of the first days. */
+static int s_period_month(kf_store_t *store, const report_req_t *req, kpi_month_t current,
+                          s_period_t *p, kf_error_t *err)
+{
     char locals[REPORT_SERIES_MAX + 1][24];
-    if (!req->has_range) {
-        /* A month: M alone, or M-11 .. M for the series; bounds from local
-           midnights of the first days. */
-        p->has_month = true;
-        p->month = req->has_month ? req->month : current;
-        size_t n = req->series ? REPORT_SERIES_MONTHS : 1;
-        kpi_month_t first = kpi_month_add(p->month, -(int)(n - 1));
-        if (first.year < KPI_YEAR_MIN)
-            return kf_error_set(err, KF_E_BAD_VALUE, "month", "the series would start before %d",
-                                KPI_YEAR_MIN);
-        for (size_t i = 0; i <= n; i++)
-            kpi_month_start(kpi_month_add(first, (int)i), locals[i], sizeof locals[i]);
-        if (s_instants(store, p->tz, locals, n + 1, p->bounds, err) != 0)
-            return -1;
-        p->from = p->bounds[n - 1];
-        p->to = p->bounds[n];
-        if (req->series) {
-            p->nseries = n;
-            for (size_t i = 0; i < n; i++)
-                p->months[i] = kpi_month_add(first, (int)i);
-        }
-        return 0;
-    }
-
-    /* A range: dates are local midnights. */
-    size_t n = 0;
-    int64_t got[2];
-    if (!req->from.is_ms)
-        s_bound_local(&req->from, locals[n++], sizeof locals[0]);
-    if (!req->to.is_ms)
-        s_bound_local(&req->to, locals[n++], sizeof locals[0]);
-    if (n > 0 && s_instants(store, p->tz, locals, n, got, err) != 0)
+    p->has_month = true;
+    p->month = req->has_month ? req->month : current;
+    size_t n = req->series ? REPORT_SERIES_MONTHS : 1;
+    kpi_month_t first = kpi_month_add(p->month, -(int)(n - 1));
+    if (first.year < KPI_YEAR_MIN)
+        return kf_error_set(err, KF_E_BAD_VALUE, "month", "the series would start before %d",
+                            KPI_YEAR_MIN);
+    for (size_t i = 0; i <= n; i++)
+        kpi_month_start(kpi_month_add(first, (int)i), locals[i], sizeof locals[i]);
+    if (s_instants(store, p->tz, locals, n + 1, p->bounds, err) != 0)
         return -1;
-    p->from = req->from.is_ms ? req->from.ms : got[0];
-    p->to = req->to.is_ms ? req->to.ms : got[n - 1];
-    if (p->from >= p->to)
-        return kf_error_set(err, KF_E_BAD_VALUE, "to",
-                            "the range [from, to) is empty: to must come after from");
-    if (!req->series)
-        return 0;
+    p->from = p->bounds[n - 1];
+    p->to = p->bounds[n];
+    if (req->series) {
+        p->nseries = n;
+        for (size_t i = 0; i < n; i++)
+            p->months[i] = kpi_month_add(first, (int)i);
+    }
+    return 0;
+}
 
-    /* The series of a range: each local month it touches, clipped to it. */
+/* The series of a range [p->from, p->to): each local month it touches,
+   clipped to it. */
+static int s_period_range_series(kf_store_t *store, s_period_t *p, kf_error_t *err)
+{
+    char locals[REPORT_SERIES_MAX + 1][24];
     char from_s[24], last_s[24];
     snprintf(from_s, sizeof from_s, "%" PRId64, p->from);
     snprintf(last_s, sizeof last_s, "%" PRId64, p->to - 1);
     const char *mparams[] = {p->tz, from_s, last_s};
-    res = s_exec(store, "report_months", 3, mparams, err);
+    PGresult *res = s_exec(store, "report_months", 3, mparams, err);
     if (!res)
         return -1;
     kpi_month_t first, last;
@@ -605,6 +596,34 @@ static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, k
     p->bounds[0] = p->from;
     p->bounds[months] = p->to;
     return 0;
+}
+
+/* Works out the period (and the series) of req in the store's terms. */
+static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, kf_error_t *err)
+{
+    memset(p, 0, sizeof *p);
+    kpi_month_t current;
+    if (s_period_clock(store, req, p, &current, err) != 0)
+        return -1;
+    if (!req->has_range)
+        return s_period_month(store, req, current, p, err);
+
+    /* A range: dates are local midnights. */
+    char locals[2][24];
+    size_t n = 0;
+    int64_t got[2];
+    if (!req->from.is_ms)
+        s_bound_local(&req->from, locals[n++], sizeof locals[0]);
+    if (!req->to.is_ms)
+        s_bound_local(&req->to, locals[n++], sizeof locals[0]);
+    if (n > 0 && s_instants(store, p->tz, locals, n, got, err) != 0)
+        return -1;
+    p->from = req->from.is_ms ? req->from.ms : got[0];
+    p->to = req->to.is_ms ? req->to.ms : got[n - 1];
+    if (p->from >= p->to)
+        return kf_error_set(err, KF_E_BAD_VALUE, "to",
+                            "the range [from, to) is empty: to must come after from");
+    return req->series ? s_period_range_series(store, p, err) : 0;
 }
 
 /* Runs a statement and files each row's counts under its group. */
