@@ -62,7 +62,7 @@ static const args_field_t s_request_fields[R_FIELDS] = {
     [R_TYPE] = {"type", 0, true, kf_request_types},
     [R_AMOUNT] = {"amount", KF_LIM_AMOUNT, true, NULL},
     [R_REASON] = {"reason", KF_LIM_REASON, true, NULL},
-    [R_PROMISED] = {"promised", 10, true, NULL},
+    [R_PROMISED] = {"promised", KF_LIM_DATE, true, NULL},
     [R_POLICY] = {"policy", KF_LIM_POLICY, false, NULL},
 };
 

@@ -121,7 +121,7 @@ static int s_parse(cli_t *cli, int argc, char **argv, report_t *r)
     if (rc == ARGS_OK && r->values[F_BY])
         rc = args_enum(cli, REPORT_CMD, "by", r->values[F_BY], s_by_names);
     if (rc == ARGS_OK && r->values[F_MONTH])
-        rc = args_text(cli, REPORT_CMD, "month", r->values[F_MONTH], 7, true);
+        rc = args_text(cli, REPORT_CMD, "month", r->values[F_MONTH], KF_LIM_MONTH, true);
     if (rc == ARGS_OK && r->values[F_FROM])
         rc = args_text(cli, REPORT_CMD, "from", r->values[F_FROM], REPORT_BOUND_MAX, true);
     if (rc == ARGS_OK && r->values[F_TO])
