@@ -329,16 +329,24 @@ static void s_expect_mail(const tpl_set_t *set, const char *type, const char *la
     "\"completed_at\":1795420980000,\"cycle_ms\":93780000,\"requested_by\":\"agent.li\","          \
     "\"owner\":\"cs.wang\"}"
 
-/* Every approval mail in both languages, word for word: no blank value,
-   no raw milliseconds, no doubled word, the promised date as the day
-   promised (not the midnight after it). */
-static void test_approval_mails_read_right(void **state)
+/* The templates of deploy/templates, or the test fails. */
+static tpl_set_t *s_templates(void)
 {
     char err[300] = "";
     tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, rules_template_needs(), err, sizeof err);
     if (!set)
         fail_msg("deploy/templates: %s", err);
+    return set;
+}
 
+/* Every approval mail in both languages, word for word: no blank value,
+   no raw milliseconds, no doubled word, the promised date as the day
+   promised (not the midnight after it). This one: a step assigned,
+   reminded and moved. */
+static void test_approval_step_mails_read_right(void **state)
+{
+    (void)state;
+    tpl_set_t *set = s_templates();
     s_expect_mail(set, "approval.step_assigned", "zh", S_ASSIGNED,
                   "Subject: 【待审批】和解赔偿 80,000.50 元（工单 KF-2026-000042），请于 "
                   "2026-11-23 16:00 前处理\n\n"
@@ -412,6 +420,14 @@ static void test_approval_mails_read_right(void **state)
                   "Summary: 卫生间漏水\n\n"
                   "The whole trail: kefu approval show 7\n\n"
                   "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* The same of a request at risk and completed. */
+static void test_approval_outcome_mails_read_right(void **state)
+{
+    (void)state;
+    tpl_set_t *set = s_templates();
     s_expect_mail(set, "approval.at_risk", "zh", S_AT_RISK,
                   "Subject: 【承诺风险】审批 #7（工单 KF-2026-000042）可能赶不上对业主承诺的 "
                   "2026-11-22\n\n"
@@ -528,13 +544,12 @@ static void s_expect_variant(const tpl_set_t *set, const char *type, const char 
     "\"step\":41,\"label\":\"general manager\",\"ticket\":\"KF-2026-000057\",\"deadline_at\":"            \
     "1795507200000}]}"
 
-/* The mails of migration 016's warnings and covers, in both languages. */
-static void test_cover_and_stall_mails_read_right(void **state)
+/* The mails of migration 016's warnings and covers, in both languages:
+   a step assigned to someone whose delegate covers it. */
+static void test_cover_assigned_mails_read_right(void **state)
 {
-    char err[300] = "";
-    tpl_set_t *set = tpl_set_load(KEFU_TEMPLATE_DIR, rules_template_needs(), err, sizeof err);
-    if (!set)
-        fail_msg("deploy/templates: %s", err);
+    (void)state;
+    tpl_set_t *set = s_templates();
     const party_t gm = {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"};
     s_expect_variant(set, "approval.step_assigned", "delegate", "zh", S_ASSIGNED_COVERED, &gm,
                      "Subject: 【代理审批】代郑国强审批：和解赔偿 80,000.50 元（工单 "
@@ -575,6 +590,15 @@ static void test_cover_and_stall_mails_read_right(void **state)
                      "Reject for them: kefu reject 7 --reason \"...\"\n"
                      "\n"
                      "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* A step moved to someone whose delegate covers it. */
+static void test_cover_escalated_mails_read_right(void **state)
+{
+    (void)state;
+    tpl_set_t *set = s_templates();
+    const party_t gm = {"gm.zheng", "郑国强", "gm.zheng@kefu.example", "zh"};
     s_expect_variant(set, "approval.step_escalated", "delegate", "zh", S_ESCALATED_COVERED, &gm,
                      "Subject: 【代理审批】审批 #7（工单 "
                      "KF-2026-000042）已转交政策指定的后备审批人，您可代郑国强处理\n"
@@ -613,6 +637,14 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "Reject for them: kefu reject 7 --reason \"...\"\n"
         "\n"
         "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* A step reassigned by a person. */
+static void test_reassign_mails_read_right(void **state)
+{
+    (void)state;
+    tpl_set_t *set = s_templates();
     s_expect_variant(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL,
                      "Subject: 【审批改派】审批 #7（工单 KF-2026-000042）已由周明改派给您\n"
                      "\n"
@@ -649,6 +681,21 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "Reject: kefu reject 7 --reason \"...\"\n"
         "\n"
         "-- kefu customer-service centre");
+    /* A move by a person never reads as the previous approver's silence. */
+    char *mail = s_mail(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL);
+    assert_null(strstr(mail, "未在期限内"));
+    free(mail);
+    mail = s_mail(set, "approval.step_escalated", "reassign", "en", S_REASSIGNED, NULL);
+    assert_null(strstr(mail, "did not decide"));
+    free(mail);
+    tpl_set_destroy(&set);
+}
+
+/* A step stalled. */
+static void test_stall_mails_read_right(void **state)
+{
+    (void)state;
+    tpl_set_t *set = s_templates();
     s_expect_variant(
         set, "approval.step_stalled", NULL, "zh", S_STEP_STALLED, NULL,
         "Subject: 【审批停滞】审批 #7（工单 KF-2026-000042）的步骤“general "
@@ -689,6 +736,14 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "The whole trail: kefu approval show 7\n"
         "\n"
         "-- kefu customer-service centre");
+    tpl_set_destroy(&set);
+}
+
+/* A delegation registered (by an operator, and by oneself). */
+static void test_delegate_set_mails_read_right(void **state)
+{
+    (void)state;
+    tpl_set_t *set = s_templates();
     s_expect_variant(
         set, "approval.delegate_set", NULL, "zh", S_DELEGATE_SET, NULL,
         "Subject: 【审批代理】2026-11-23 08:00 至 2026-11-30 08:00 您代郑国强审批，当前待处理 2 "
@@ -732,13 +787,7 @@ static void test_cover_and_stall_mails_read_right(void **state)
         "Approve for them: kefu approve REQUEST --comment \"...\"\n"
         "\n"
         "-- kefu customer-service centre");
-    /* A move by a person never reads as the previous approver's silence. */
-    char *mail = s_mail(set, "approval.step_escalated", "reassign", "zh", S_REASSIGNED, NULL);
-    assert_null(strstr(mail, "未在期限内"));
-    free(mail);
-    mail = s_mail(set, "approval.step_escalated", "reassign", "en", S_REASSIGNED, NULL);
-    assert_null(strstr(mail, "did not decide"));
-    free(mail);
+    char *mail = NULL;
     /* Cover one arranges for oneself, with nothing pending yet. */
     const char *own = "{\"staff\":\"gm.zheng\",\"delegate\":\"cs.wang\",\"to\":\"cs.wang\","
                       "\"from_at\":1795392000000,\"until_at\":1795996800000,\"by\":\"gm.zheng\","
@@ -766,8 +815,13 @@ int main(void)
         cmocka_unit_test(test_set_from),
         cmocka_unit_test(test_shipped_templates),
         cmocka_unit_test(test_load_names_what_is_wrong),
-        cmocka_unit_test(test_approval_mails_read_right),
-        cmocka_unit_test(test_cover_and_stall_mails_read_right),
+        cmocka_unit_test(test_approval_step_mails_read_right),
+        cmocka_unit_test(test_approval_outcome_mails_read_right),
+        cmocka_unit_test(test_cover_assigned_mails_read_right),
+        cmocka_unit_test(test_cover_escalated_mails_read_right),
+        cmocka_unit_test(test_reassign_mails_read_right),
+        cmocka_unit_test(test_stall_mails_read_right),
+        cmocka_unit_test(test_delegate_set_mails_read_right),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
