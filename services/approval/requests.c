@@ -7,8 +7,6 @@
 #include "envelope.h"
 #include "rules.h"
 
-const char *const areq_types[] = {"settlement", "repair_cost", "refund", "policy_exception", NULL};
-
 /* True when s holds something other than white space. */
 static bool s_has_text(const char *s)
 {
@@ -31,7 +29,7 @@ static int s_get_text(const msgpack_object *body, const char *key, bool required
 int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    char amount[AREQ_AMOUNT_MAX + 1];
+    char amount[KF_LIM_AMOUNT + 1];
     int type = 0;
     const msgpack_object *raw = kf_map_get(body, "amount");
     if (raw &&
@@ -40,7 +38,7 @@ int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *er
         return kf_error_set(err, KF_E_WRONG_TYPE, "amount",
                             "amount is a string of yuan such as \"80000.00\", not a number");
     if (s_get_text(body, "ticket", true, out->ticket, sizeof out->ticket, err) < 0 ||
-        kf_get_enum(body, "type", true, areq_types, &type, err) < 0 ||
+        kf_get_enum(body, "type", true, kf_request_types, &type, err) < 0 ||
         kf_get_str(body, "amount", true, amount, sizeof amount, err) < 0 ||
         rules_amount_fen(amount, &out->amount_fen, err) != 0 ||
         s_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0 ||
@@ -50,14 +48,14 @@ int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *er
         s_get_text(body, "idem", false, out->idem, sizeof out->idem, err) < 0 ||
         kf_get_bool(body, "allow_past", false, &out->allow_past, err) < 0)
         return -1;
-    snprintf(out->type, sizeof out->type, "%s", areq_types[type]);
+    snprintf(out->type, sizeof out->type, "%s", kf_request_types[type]);
     return 0;
 }
 
 int areq_parse_list(const msgpack_object *body, int64_t *limit, kf_error_t *err)
 {
-    *limit = AREQ_LIST_DEFAULT;
-    return kf_get_int(body, "limit", false, 1, AREQ_LIST_MAX, limit, err) < 0 ? -1 : 0;
+    *limit = KF_LIM_LIST_DEFAULT;
+    return kf_get_int(body, "limit", false, 1, KF_LIM_LIST, limit, err) < 0 ? -1 : 0;
 }
 
 int areq_parse_show(const msgpack_object *body, int64_t *request, kf_error_t *err)
@@ -67,18 +65,17 @@ int areq_parse_show(const msgpack_object *body, int64_t *request, kf_error_t *er
 
 int areq_parse_decide(const msgpack_object *body, areq_decide_t *out, kf_error_t *err)
 {
-    static const char *const outcomes[] = {"approve", "reject", NULL};
     memset(out, 0, sizeof *out);
     int outcome = 0;
     if (kf_get_int(body, "request", true, 1, INT64_MAX, &out->request, err) < 0 ||
         kf_get_int(body, "step", false, 1, INT64_MAX, &out->step, err) < 0 ||
-        kf_get_enum(body, "decision", true, outcomes, &outcome, err) < 0 ||
+        kf_get_enum(body, "decision", true, kf_decisions, &outcome, err) < 0 ||
         kf_get_str(body, "comment", false, out->comment, sizeof out->comment, err) < 0)
         return -1;
-    snprintf(out->outcome, sizeof out->outcome, "%s", outcomes[outcome]);
+    snprintf(out->outcome, sizeof out->outcome, "%s", kf_decisions[outcome]);
     if (!s_has_text(out->comment))
         out->comment[0] = '\0';
-    if (outcome == 1 && !out->comment[0])
+    if (strcmp(out->outcome, "reject") == 0 && !out->comment[0])
         return kf_error_set(err, KF_E_MISSING_FIELD, "comment",
                             "a rejection needs its reason in comment");
     return 0;

@@ -10,52 +10,43 @@
 #include <stdint.h>
 
 #include "kf_error.h"
+#include "kf_model.h"
 
-#define AREQ_TICKET_MAX 32
-#define AREQ_AMOUNT_MAX 20
-#define AREQ_REASON_MAX 500
-#define AREQ_POLICY_MAX 32
-#define AREQ_IDEM_MAX 64
-#define AREQ_COMMENT_MAX 1000
-#define AREQ_STAFF_MAX 64
-#define AREQ_LIST_MAX 100
-#define AREQ_LIST_DEFAULT 50
-#define AREQ_DELEGATE_MAX_MS (INT64_C(366) * 86400 * 1000) /* a delegation's longest period */
-
-/* The request types of approval.request. */
-extern const char *const areq_types[];
+/* The limits (KF_LIM_*) and the request types of approval.request
+   (kf_request_types) are generated from proto/model.json. */
+#define AREQ_DELEGATE_MAX_MS (INT64_C(86400000) * KF_LIM_DELEGATE_DAYS) /* longest delegation */
 
 /* approval.request: open a request on a ticket. */
 typedef struct {
-    char ticket[AREQ_TICKET_MAX + 1];
-    char type[24];                    /* one of areq_types */
-    int64_t amount_fen;               /* from `amount`, yuan text */
-    char reason[AREQ_REASON_MAX + 1]; /* not blank */
-    char promised[11];                /* YYYY-MM-DD */
-    char policy[AREQ_POLICY_MAX + 1]; /* "" for the type's default */
-    char idem[AREQ_IDEM_MAX + 1];     /* "" when not given */
-    bool allow_past;                  /* a promised date already past is meant */
+    char ticket[KF_LIM_TICKET + 1];
+    char type[KF_SIZE_REQUEST_TYPE]; /* one of kf_request_types */
+    int64_t amount_fen;              /* from `amount`, yuan text */
+    char reason[KF_LIM_REASON + 1];  /* not blank */
+    char promised[KF_LIM_DATE + 1];  /* YYYY-MM-DD */
+    char policy[KF_LIM_POLICY + 1];  /* "" for the type's default */
+    char idem[KF_LIM_IDEM + 1];      /* "" when not given */
+    bool allow_past;                 /* a promised date already past is meant */
 } areq_open_t;
 
 /* approval.decide: approve or reject. */
 typedef struct {
     int64_t request;
-    int64_t step;                       /* 0 when not given */
-    char outcome[8];                    /* approve or reject */
-    char comment[AREQ_COMMENT_MAX + 1]; /* required (not blank) to reject */
+    int64_t step;                     /* 0 when not given */
+    char outcome[KF_SIZE_DECISION];   /* approve or reject */
+    char comment[KF_LIM_COMMENT + 1]; /* required (not blank) to reject */
 } areq_decide_t;
 
 /* delegate.set: the actor's delegate during [from_ms, to_ms). */
 typedef struct {
-    char delegate[AREQ_STAFF_MAX + 1];
+    char delegate[KF_LIM_STAFF + 1];
     int64_t from_ms, to_ms;
 } areq_delegate_t;
 
 /* approval.reassign: move a pending step to someone else, with a reason. */
 typedef struct {
     int64_t step;
-    char to[AREQ_STAFF_MAX + 1];
-    char reason[AREQ_REASON_MAX + 1]; /* not blank */
+    char to[KF_LIM_STAFF + 1];
+    char reason[KF_LIM_REASON + 1]; /* not blank */
 } areq_reassign_t;
 
 /* Each returns 0, or -1 with err naming the field and what is wrong. */

@@ -28,9 +28,9 @@ typedef struct {
     const char *values[ACTION_MAX_FIELDS];
 } request_t;
 
-static const args_field_t s_note_fields[] = {{"note", 2000, false, NULL}};
-static const args_field_t s_transfer_fields[] = {{"to", 64, true, NULL},
-                                                 {"reason", 500, true, NULL}};
+static const args_field_t s_note_fields[] = {{"note", KF_LIM_NOTE, false, NULL}};
+static const args_field_t s_transfer_fields[] = {{"to", KF_LIM_STAFF, true, NULL},
+                                                 {"reason", KF_LIM_REASON, true, NULL}};
 
 static const struct option s_note_options[] = {{"note", required_argument, NULL, ARGS_OPT(0)},
                                                ARGS_GLOBAL_OPTIONS};

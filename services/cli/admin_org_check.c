@@ -16,9 +16,6 @@
 #define ORG_STAGES_MAX 20          /* stages of a policy, steps of a stage (012) */
 #define ORG_YUAN_DIGITS 13         /* digits of whole yuan: fen stay far inside bigint */
 
-static const char *const s_roles[] = {"agent", "staff", "manager", "head",
-                                      "gm",    "vp",    "admin",   NULL};
-
 /* One state of the organisation, as the checks need it: maps from id to
    a small object. "place" is the file's place of a row the file lists. */
 typedef struct {
@@ -318,7 +315,6 @@ static void s_staff(s_run_t *run, json_t *root)
 {
     static const char *const keys[] = {"id",    "name",  "department", "role",   "manager",
                                        "email", "phone", "lang",       "active", NULL};
-    static const char *const langs[] = {"zh", "en", NULL};
     json_t *list = s_array(run, root, "staff");
     json_t *out = json_array();
     json_object_set_new(run->org->plan, "staff", out);
@@ -334,7 +330,7 @@ static void s_staff(s_run_t *run, json_t *root)
         const char *name = s_words(run, s, "name", base, true);
         const char *department =
             s_ident(run, s, "department", base, true, adm_is_department_id, "a department id");
-        const char *role = s_enum(run, s, "role", base, true, s_roles);
+        const char *role = s_enum(run, s, "role", base, true, kf_roles);
         const char *manager =
             s_ident(run, s, "manager", base, false, adm_is_staff_id, "a staff id");
         const char *email = s_string(run, s, "email", base, false);
@@ -350,7 +346,7 @@ static void s_staff(s_run_t *run, json_t *root)
             adm_problem(run->problems, 0, place, "bad_phone",
                         "'%.40s' is not a phone number (" KF_PHONE_RULE ")", raw_phone);
         }
-        const char *lang = s_enum(run, s, "lang", base, false, langs);
+        const char *lang = s_enum(run, s, "lang", base, false, kf_langs);
         json_t *active_json = json_object_get(s, "active");
         bool active = true;
         if (active_json && !json_is_boolean(active_json)) {
@@ -716,9 +712,6 @@ static void s_slas(s_run_t *run, json_t *root)
 
 /* ---- approval policies ------------------------------------------------------------ */
 
-static const char *const s_request_types[] = {"settlement", "repair_cost", "refund",
-                                              "policy_exception", NULL};
-
 /* An amount in yuan at obj.key (a whole number, or a string with at most
    two decimals: never a float) as fen; -1 when absent (*fen untouched),
    -2 when bad (reported), 0 when read. */
@@ -830,7 +823,6 @@ static void s_policy_step(s_run_t *run, json_t *step, const char *base, json_t *
 {
     static const char *const keys[] = {"label",    "approver",   "deadline_s",
                                        "remind_s", "on_timeout", NULL};
-    static const char *const timeouts[] = {"delegate", "escalate", "approve", NULL};
     char place[256];
     size_t before = run->problems->total;
     s_keys(run, step, base, keys);
@@ -852,7 +844,7 @@ static void s_policy_step(s_run_t *run, json_t *step, const char *base, json_t *
                     "a reminder at %lld s must come before the deadline (%lld s)", remind,
                     deadline);
     }
-    const char *on_timeout = s_enum(run, step, "on_timeout", base, true, timeouts);
+    const char *on_timeout = s_enum(run, step, "on_timeout", base, true, kf_on_timeouts);
     if (run->problems->total != before)
         return;
     json_t *approver = json_object();
@@ -878,7 +870,6 @@ static void s_policy_step(s_run_t *run, json_t *step, const char *base, json_t *
 static int s_policy_stages(s_run_t *run, json_t *p, const char *base, json_t *plan, json_t *canon)
 {
     static const char *const keys[] = {"rule", "quorum", "steps", NULL};
-    static const char *const rules[] = {"all", "any", "quorum", NULL};
     char place[256];
     size_t before = run->problems->total;
     snprintf(place, sizeof place, "%s.stages", base);
@@ -896,7 +887,7 @@ static int s_policy_stages(s_run_t *run, json_t *p, const char *base, json_t *pl
         if (!stage)
             continue;
         s_keys(run, stage, sbase, keys);
-        const char *rule = s_enum(run, stage, "rule", sbase, true, rules);
+        const char *rule = s_enum(run, stage, "rule", sbase, true, kf_stage_rules);
         snprintf(place, sizeof place, "%s.steps", sbase);
         json_t *steps = json_object_get(stage, "steps");
         if (!json_is_array(steps) || json_array_size(steps) == 0 ||
@@ -1032,7 +1023,7 @@ static void s_policies(s_run_t *run, json_t *root)
         const char *id = s_ident(run, p, "id", base, true, adm_is_department_id,
                                  "a policy id (a-z, 0-9, '-'; up to 32, starting a-z)");
         const char *name = s_words(run, p, "name", base, false);
-        const char *type = s_enum(run, p, "type", base, true, s_request_types);
+        const char *type = s_enum(run, p, "type", base, true, kf_request_types);
         long long min_fen = 0, max_fen = 0;
         s_yuan(run, p, "min_yuan", base, &min_fen);
         int has_max = s_yuan(run, p, "max_yuan", base, &max_fen);

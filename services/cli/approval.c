@@ -13,17 +13,9 @@
 #include "table.h"
 #include "timefmt.h"
 
-/* Limits of proto/catalog.md, section "Approvals". */
-#define A_TICKET_MAX 32
-#define A_AMOUNT_MAX 20
-#define A_REASON_MAX 500
-#define A_POLICY_MAX 32
-#define A_COMMENT_MAX 1000
-#define A_STAFF_MAX 64
+/* The limits (KF_LIM_*) and request types (kf_request_types) are the
+   wire's, generated from proto/model.json. */
 #define A_TEXT_MAX 1024 /* bytes of one shown string */
-
-static const char *const s_types[] = {"settlement", "repair_cost", "refund", "policy_exception",
-                                      NULL};
 
 /* Reads a string field for display ("" when absent). */
 static const char *s_str(const msgpack_object *body, const char *key, char *buf, size_t size)
@@ -67,11 +59,11 @@ enum {
 };
 
 static const args_field_t s_request_fields[R_FIELDS] = {
-    [R_TYPE] = {"type", 0, true, s_types},
-    [R_AMOUNT] = {"amount", A_AMOUNT_MAX, true, NULL},
-    [R_REASON] = {"reason", A_REASON_MAX, true, NULL},
-    [R_PROMISED] = {"promised", 10, true, NULL},
-    [R_POLICY] = {"policy", A_POLICY_MAX, false, NULL},
+    [R_TYPE] = {"type", 0, true, kf_request_types},
+    [R_AMOUNT] = {"amount", KF_LIM_AMOUNT, true, NULL},
+    [R_REASON] = {"reason", KF_LIM_REASON, true, NULL},
+    [R_PROMISED] = {"promised", KF_LIM_DATE, true, NULL},
+    [R_POLICY] = {"policy", KF_LIM_POLICY, false, NULL},
 };
 
 static const struct option s_request_options[] = {
@@ -558,7 +550,7 @@ static int s_decide(cli_t *cli, int argc, char **argv, const char *decision)
     if (rc == ARGS_OK && reject && !d.values[D_COMMENT])
         rc = args_usage(cli, cmd, "reason", "--reason is required: say why you reject");
     if (rc == ARGS_OK && d.values[D_COMMENT])
-        rc = args_text(cli, cmd, reject ? "reason" : "comment", d.values[D_COMMENT], A_COMMENT_MAX,
+        rc = args_text(cli, cmd, reject ? "reason" : "comment", d.values[D_COMMENT], KF_LIM_COMMENT,
                        reject);
     if (rc == ARGS_OK && d.values[D_STEP] &&
         args_number(d.values[D_STEP], 1, 999999999999999L, &d.step) != 0)
@@ -644,7 +636,7 @@ static int s_delegate_parse(cli_t *cli, int argc, char **argv, delegate_t *d)
     if (rc == ARGS_OK)
         rc = args_operands(cli, cmd, argc, argv, 1, "STAFF");
     if (rc == ARGS_OK)
-        rc = args_check(cli, cmd, "STAFF", "STAFF", argv[optind], A_STAFF_MAX, true);
+        rc = args_check(cli, cmd, "STAFF", "STAFF", argv[optind], KF_LIM_STAFF, true);
     if (rc == ARGS_OK && !values[G_TO])
         rc = args_usage(cli, cmd, "to", "--to is required (the end of the period)");
     d->from_ms = kf_now_ms();
@@ -780,11 +772,11 @@ static int s_reassign(cli_t *cli, int argc, char **argv)
     if (rc == ARGS_OK && !m.values[M_TO])
         rc = args_usage(cli, cmd, "to", "--to is required: who decides the step now");
     if (rc == ARGS_OK)
-        rc = args_text(cli, cmd, "to", m.values[M_TO], A_STAFF_MAX, true);
+        rc = args_text(cli, cmd, "to", m.values[M_TO], KF_LIM_STAFF, true);
     if (rc == ARGS_OK && !m.values[M_REASON])
         rc = args_usage(cli, cmd, "reason", "--reason is required: say why the step moves");
     if (rc == ARGS_OK)
-        rc = args_text(cli, cmd, "reason", m.values[M_REASON], A_REASON_MAX, true);
+        rc = args_text(cli, cmd, "reason", m.values[M_REASON], KF_LIM_REASON, true);
     if (rc == ARGS_OK)
         rc = args_cert(cli, cmd);
     if (rc != ARGS_OK)

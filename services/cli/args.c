@@ -31,7 +31,7 @@ int args_ticket(const cli_t *cli, const char *cmd, int argc, char **argv, const 
 {
     int rc = args_operands(cli, cmd, argc, argv, 1, "ticket");
     if (rc == 0)
-        rc = args_check(cli, cmd, "ticket", "the ticket number", argv[optind], 32, true);
+        rc = args_check(cli, cmd, "ticket", "the ticket number", argv[optind], KF_LIM_TICKET, true);
     if (rc == 0)
         *ticket = argv[optind];
     return rc;

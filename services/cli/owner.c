@@ -18,12 +18,6 @@
 
 static const struct option s_options[] = {ARGS_GLOBAL_OPTIONS};
 
-/* How agents name the segments and languages (design.md, glossary). */
-static const char *const s_segment_names[][2] = {{"first-home", "刚需"}, {"upgrade", "改善"},
-                                                 {"investor", "投资"},   {"high-end", "高端"},
-                                                 {"retirement", "养老"}, {NULL, NULL}};
-static const char *const s_lang_names[][2] = {{"zh", "中文"}, {"en", "English"}, {NULL, NULL}};
-
 /* `kefu owner --help`. */
 static void s_help(FILE *out)
 {
@@ -50,25 +44,19 @@ static kf_body_t *s_body(const cli_t *cli, const void *arg)
     return body;
 }
 
-/* "name 中文名" for a value that has a Chinese name in names, else value. */
-static void s_named(const char *const (*names)[2], const char *value, char *buf, size_t size)
-{
-    snprintf(buf, size, "%s", value);
-    for (size_t i = 0; names[i][0]; i++)
-        if (strcmp(value, names[i][0]) == 0)
-            snprintf(buf, size, "%s %s", value, names[i][1]);
-}
-
-/* Prints label and the string field key through names (may be NULL),
-   when present. */
+/* Prints label and the string field key, when present, followed by its
+   label in enumeration which of the wire model (KF_ENUM_COUNT: none) in
+   lang, or in the value's own language when lang is NULL (a language
+   named as its speakers name it: "en English"). */
 static void s_card_text(const msgpack_object *body, const char *label, const char *key,
-                        const char *const (*names)[2])
+                        kf_enum_t which, const char *lang)
 {
     char value[256], line[300];
     if (!call_str(body, key, value, sizeof value) || !value[0])
         return;
-    if (names)
-        s_named(names, value, line, sizeof line);
+    const char *name = kf_model_label(which, value, lang ? lang : value);
+    if (name)
+        snprintf(line, sizeof line, "%s %s", value, name);
     else
         snprintf(line, sizeof line, "%s", value);
     out_field(label, line);
@@ -126,9 +114,9 @@ static void s_card(const msgpack_object *body)
     char name[256];
     out_field("Owner 业主",
               call_str(body, "name", name, sizeof name) && name[0] ? name : "(no name)");
-    s_card_text(body, "Phone 电话", "phone", NULL);
-    s_card_text(body, "Segment 客户类型", "segment", s_segment_names);
-    s_card_text(body, "Language 语言", "lang", s_lang_names);
+    s_card_text(body, "Phone 电话", "phone", KF_ENUM_COUNT, NULL);
+    s_card_text(body, "Segment 客户类型", "segment", KF_ENUM_SEGMENT, "zh"); /* as agents say */
+    s_card_text(body, "Language 语言", "lang", KF_ENUM_LANG, NULL);
     int64_t since;
     char when[32];
     if (call_int(body, "known_since", &since)) {

@@ -16,9 +16,9 @@
 #include "table.h"
 
 #define REPORT_CMD "report"
-#define REPORT_TZ_MAX 64    /* proto/catalog.md, report */
-#define REPORT_BOUND_MAX 24 /* a date or a number of ms */
-#define REPORT_KEY_MAX 128  /* bytes of a group key shown */
+#define REPORT_TZ_MAX KF_LIM_TZ /* proto/model.json */
+#define REPORT_BOUND_MAX 24     /* a date or a number of ms */
+#define REPORT_KEY_MAX 128      /* bytes of a group key shown */
 /* The wait for a report unless KEFU_TIMEOUT_MS or --timeout says otherwise:
    a year over a million tickets takes seconds, not the 5 s of a ticket
    command. */
@@ -121,7 +121,7 @@ static int s_parse(cli_t *cli, int argc, char **argv, report_t *r)
     if (rc == ARGS_OK && r->values[F_BY])
         rc = args_enum(cli, REPORT_CMD, "by", r->values[F_BY], s_by_names);
     if (rc == ARGS_OK && r->values[F_MONTH])
-        rc = args_text(cli, REPORT_CMD, "month", r->values[F_MONTH], 7, true);
+        rc = args_text(cli, REPORT_CMD, "month", r->values[F_MONTH], KF_LIM_MONTH, true);
     if (rc == ARGS_OK && r->values[F_FROM])
         rc = args_text(cli, REPORT_CMD, "from", r->values[F_FROM], REPORT_BOUND_MAX, true);
     if (rc == ARGS_OK && r->values[F_TO])
@@ -328,6 +328,33 @@ static void s_print_cycles(const msgpack_object *ap, const char *key, const char
         printf("... and %lld with fewer decisions not shown\n", (long long)omitted);
 }
 
+/* The row of the approval cycle time (ap: the total's approval_cycle). */
+static void s_row_approval(table_t *table, const msgpack_object *ap)
+{
+    char value[32], count[48], note[160];
+    char absent[128] = "";
+    int64_t med, p90, den = 0;
+    if (ap && call_str(ap, "absent", absent, sizeof absent) && absent[0]) {
+        call_int(ap, "den", &den);
+        snprintf(value, sizeof value, "absent");
+        snprintf(count, sizeof count, "%lld requests", (long long)den);
+        snprintf(note, sizeof note, "%s", absent);
+    } else if (ap && call_int(ap, "median_s", &med) && call_int(ap, "p90_s", &p90)) {
+        char p90_text[32];
+        call_int(ap, "den", &den);
+        s_duration(med, value, sizeof value);
+        s_duration(p90, p90_text, sizeof p90_text);
+        snprintf(count, sizeof count, "%lld requests", (long long)den);
+        snprintf(note, sizeof note, "median; 90th percentile %s; completed in the period",
+                 p90_text);
+    } else {
+        snprintf(value, sizeof value, "?");
+        count[0] = note[0] = '\0';
+    }
+    const char *row_ap[] = {"审批周期 approval cycle time", value, count, note};
+    table_add(table, row_ap);
+}
+
 /* The vertical report of the total: one line per KPI. */
 static void s_print_total(const msgpack_object *total)
 {
@@ -376,27 +403,7 @@ static void s_print_total(const msgpack_object *total)
     table_add(table, row_nps);
 
     const msgpack_object *ap = kf_map_get(total, "approval_cycle");
-    char absent[128] = "";
-    int64_t med, p90, den = 0;
-    if (ap && call_str(ap, "absent", absent, sizeof absent) && absent[0]) {
-        call_int(ap, "den", &den);
-        snprintf(value, sizeof value, "absent");
-        snprintf(count, sizeof count, "%lld requests", (long long)den);
-        snprintf(note, sizeof note, "%s", absent);
-    } else if (ap && call_int(ap, "median_s", &med) && call_int(ap, "p90_s", &p90)) {
-        char p90_text[32];
-        call_int(ap, "den", &den);
-        s_duration(med, value, sizeof value);
-        s_duration(p90, p90_text, sizeof p90_text);
-        snprintf(count, sizeof count, "%lld requests", (long long)den);
-        snprintf(note, sizeof note, "median; 90th percentile %s; completed in the period",
-                 p90_text);
-    } else {
-        snprintf(value, sizeof value, "?");
-        count[0] = note[0] = '\0';
-    }
-    const char *row_ap[] = {"审批周期 approval cycle time", value, count, note};
-    table_add(table, row_ap);
+    s_row_approval(table, ap);
 
     const msgpack_object *esc = kf_map_get(total, "escalations");
     static const char *const levels[][2] = {{"all", "升级 escalations per 100 tickets"},

@@ -12,11 +12,6 @@
 #define SHOW_CMD "ticket show"
 #define SHOW_TEXT_MAX (KF_MAX_STRING + 1) /* bytes of one shown string */
 
-/* The Chinese name of each kind, as agents know them. */
-static const char *const s_kind_names[][2] = {{"complaint", "投诉"}, {"repair", "报修"},
-                                              {"inquiry", "咨询"},   {"suggestion", "建议"},
-                                              {"praise", "表扬"},    {NULL, NULL}};
-
 static const struct option s_options[] = {ARGS_GLOBAL_OPTIONS};
 
 /* The request body: the ticket number. */
@@ -84,10 +79,11 @@ static void s_kind(const msgpack_object *t)
     char kind[32], line[64];
     if (!s_str(t, "kind", kind, sizeof kind))
         return;
-    snprintf(line, sizeof line, "%s", kind);
-    for (size_t i = 0; s_kind_names[i][0]; i++)
-        if (strcmp(kind, s_kind_names[i][0]) == 0)
-            snprintf(line, sizeof line, "%s %s", kind, s_kind_names[i][1]);
+    const char *zh = kf_model_label(KF_ENUM_KIND, kind, "zh"); /* as agents know them */
+    if (zh)
+        snprintf(line, sizeof line, "%s %s", kind, zh);
+    else
+        snprintf(line, sizeof line, "%s", kind);
     out_field("Kind", line);
 }
 

@@ -28,18 +28,18 @@ enum {
 
 /* From proto/catalog.md, section submit. */
 static const args_field_t s_fields[F_COUNT] = {
-    [F_IDEM] = {"idem", 64, false, NULL},
+    [F_IDEM] = {"idem", KF_LIM_IDEM, false, NULL},
     [F_KIND] = {"kind", 0, true, kf_kinds},
     [F_CATEGORY] = {"category", 0, true, kf_categories},
     [F_CHANNEL] = {"channel", 0, true, kf_channels},
     [F_PRIORITY] = {"priority", 0, false, kf_priorities},
-    [F_PROJECT] = {"project", 32, true, NULL},
-    [F_BUILDING] = {"building", 16, false, NULL},
-    [F_UNIT] = {"unit", 16, false, NULL},
-    [F_PHONE] = {"phone", 32, true, NULL},
-    [F_NAME] = {"name", 64, false, NULL},
-    [F_SUMMARY] = {"summary", 200, true, NULL},
-    [F_DETAIL] = {"detail", 4000, false, NULL},
+    [F_PROJECT] = {"project", KF_LIM_PROJECT, true, NULL},
+    [F_BUILDING] = {"building", KF_LIM_BUILDING, false, NULL},
+    [F_UNIT] = {"unit", KF_LIM_UNIT, false, NULL},
+    [F_PHONE] = {"phone", KF_LIM_PHONE, true, NULL},
+    [F_NAME] = {"name", KF_LIM_NAME, false, NULL},
+    [F_SUMMARY] = {"summary", KF_LIM_SUMMARY, true, NULL},
+    [F_DETAIL] = {"detail", KF_LIM_DETAIL, false, NULL},
 };
 
 static const struct option s_options[] = {

@@ -10,14 +10,9 @@
 #include "table.h"
 #include "timefmt.h"
 
-#define SURVEY_COMMENT_MAX 1000 /* proto/catalog.md, survey.answer */
-#define SURVEY_PROJECT_MAX 32
+#define SURVEY_COMMENT_MAX KF_LIM_COMMENT /* proto/model.json */
+#define SURVEY_PROJECT_MAX KF_LIM_PROJECT
 #define SURVEY_TEXT_MAX 1024 /* bytes of one shown string */
-
-/* The lifecycle milestones of proto/catalog.md ("6+2"). */
-static const char *const s_milestones[] = {
-    "sales",   "contract",         "pre-handover", "move-in", "after-move-in",
-    "defects", "maintenance-fund", "revisit-4y",   NULL};
 
 /* ---- kefu survey --help ------------------------------------------------- */
 
@@ -78,7 +73,7 @@ static int s_target(cli_t *cli, const char *cmd, int argc, char **argv, const ch
 {
     int rc = args_operands(cli, cmd, argc, argv, 1, "NO");
     if (rc == 0)
-        rc = args_check(cli, cmd, "NO", "NO", argv[optind], 32, true);
+        rc = args_check(cli, cmd, "NO", "NO", argv[optind], KF_LIM_TICKET, true);
     if (rc != 0)
         return rc;
     *target = argv[optind];
@@ -179,7 +174,7 @@ enum { C_PROJECT, C_MILESTONE, C_COUNT };
 
 static const args_field_t s_campaign_fields[C_COUNT] = {
     [C_PROJECT] = {"project", SURVEY_PROJECT_MAX, true, NULL},
-    [C_MILESTONE] = {"milestone", 0, true, s_milestones},
+    [C_MILESTONE] = {"milestone", 0, true, kf_milestones},
 };
 
 static const struct option s_campaign_options[] = {

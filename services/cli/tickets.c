@@ -32,9 +32,12 @@ enum {
 /* From proto/catalog.md, section ticket.list (since, until and limit are
    checked apart). */
 static const args_field_t s_fields[F_SINCE] = {
-    [F_STATUS] = {"status", 0, false, kf_statuses}, [F_OWNER] = {"owner", 64, false, NULL},
-    [F_PROJECT] = {"project", 32, false, NULL},     [F_KIND] = {"kind", 0, false, kf_kinds},
-    [F_PHONE] = {"phone", 32, false, NULL},         [F_CURSOR] = {"cursor", 64, false, NULL},
+    [F_STATUS] = {"status", 0, false, kf_statuses},
+    [F_OWNER] = {"owner", KF_LIM_STAFF, false, NULL},
+    [F_PROJECT] = {"project", KF_LIM_PROJECT, false, NULL},
+    [F_KIND] = {"kind", 0, false, kf_kinds},
+    [F_PHONE] = {"phone", KF_LIM_PHONE, false, NULL},
+    [F_CURSOR] = {"cursor", KF_LIM_CURSOR, false, NULL},
 };
 
 static const struct option s_options[] = {{"status", required_argument, NULL, ARGS_OPT(F_STATUS)},

@@ -74,7 +74,7 @@ static int s_get_unit(const msgpack_object *body, submit_req_t *out, kf_error_t 
 int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    char raw_phone[33];
+    char raw_phone[KF_LIM_PHONE + 1];
     if (s_get_opt(body, "idem", out->idem, sizeof out->idem, err) != 0 ||
         s_get_enum_req(body, "kind", kf_kinds, out->kind, sizeof out->kind, err) != 0 ||
         s_get_enum_req(body, "category", kf_categories, out->category, sizeof out->category, err) !=
@@ -101,7 +101,7 @@ int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *
 static int s_get_phone(const msgpack_object *body, bool required, char out[KF_PHONE_MAX],
                        kf_error_t *err)
 {
-    char raw[33];
+    char raw[KF_LIM_PHONE + 1];
     out[0] = '\0';
     int rc = required ? s_get_text(body, "phone", raw, sizeof raw, err)
                       : s_get_opt(body, "phone", raw, sizeof raw, err);
@@ -197,7 +197,7 @@ int req_cursor_parse(const char *text, req_cursor_t *out)
 int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    out->limit = 50;
+    out->limit = KF_LIM_LIST_DEFAULT;
     char cursor[REQ_CURSOR_MAX + 1];
     if (s_get_enum_opt(body, "status", kf_statuses, out->status, sizeof out->status, err) != 0 ||
         s_get_opt(body, "owner", out->owner, sizeof out->owner, err) != 0 ||

@@ -1,5 +1,5 @@
 /* intake — decoding client requests into plain structs (pure, no I/O).
-   Limits are those of proto/catalog.md. */
+   Limits and enumerations are those of proto/model.json (kf_model.h). */
 #ifndef INTAKE_REQUESTS_H
 #define INTAKE_REQUESTS_H
 
@@ -9,33 +9,34 @@
 #include <stdint.h>
 
 #include "kf_error.h"
+#include "kf_model.h"
 #include "phone.h"
 
-#define REQ_ACTOR_MAX 64
+#define REQ_ACTOR_MAX KF_LIM_STAFF
 
 /* Who acts is never in a request: intake takes the actor from the key
    the request came with (common/auth.h) and fills actor itself. */
 typedef struct {
-    char idem[65]; /* "" when absent */
-    char kind[16];
-    char category[24];
-    char channel[16];
-    char priority[8];
-    char project[33];
-    char building[17]; /* "" when absent */
-    char unit[17];
+    char idem[KF_LIM_IDEM + 1]; /* "" when absent */
+    char kind[KF_SIZE_KIND];
+    char category[KF_SIZE_CATEGORY];
+    char channel[KF_SIZE_CHANNEL];
+    char priority[KF_SIZE_PRIORITY];
+    char project[KF_LIM_PROJECT + 1];
+    char building[KF_LIM_BUILDING + 1]; /* "" when absent */
+    char unit[KF_LIM_UNIT + 1];
     char phone[KF_PHONE_MAX]; /* normalised */
-    char name[65];
-    char summary[201];
-    char detail[4001];
+    char name[KF_LIM_NAME + 1];
+    char summary[KF_LIM_SUMMARY + 1];
+    char detail[KF_LIM_DETAIL + 1];
 } submit_req_t;
 
 typedef struct {
     char actor[REQ_ACTOR_MAX + 1]; /* filled by intake from the request's key */
-    char ticket[33];
-    char to[REQ_ACTOR_MAX + 1]; /* transfer */
-    char reason[501];           /* transfer */
-    char note[2001];            /* respond, resolve */
+    char ticket[KF_LIM_TICKET + 1];
+    char to[REQ_ACTOR_MAX + 1];     /* transfer */
+    char reason[KF_LIM_REASON + 1]; /* transfer */
+    char note[KF_LIM_NOTE + 1];     /* respond, resolve */
 } action_req_t;
 
 /* One end of a ticket.list time range: ms, or a date that the store turns
@@ -52,15 +53,15 @@ typedef struct {
     int64_t id; /* 0 when there is no cursor (the first page) */
 } req_cursor_t;
 
-#define REQ_LIST_MAX 100             /* tickets in one ticket.list page */
-#define REQ_CURSOR_MAX 64            /* bytes of a cursor on the wire */
+#define REQ_LIST_MAX KF_LIM_LIST     /* tickets in one ticket.list page */
+#define REQ_CURSOR_MAX KF_LIM_CURSOR /* bytes of a cursor on the wire */
 #define REQ_MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
 typedef struct {
-    char status[16];
+    char status[KF_SIZE_STATUS];
     char owner[REQ_ACTOR_MAX + 1];
-    char project[33];
-    char kind[16];
+    char project[KF_LIM_PROJECT + 1];
+    char kind[KF_SIZE_KIND];
     char phone[KF_PHONE_MAX]; /* normalised, "" when absent */
     req_bound_t since;        /* included */
     req_bound_t until;        /* excluded */

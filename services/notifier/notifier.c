@@ -739,8 +739,8 @@ static void s_log_stats(notifier_t *self)
 static void s_reload(notifier_t *self)
 {
     char err[512];
-    tpl_set_t *fresh =
-        tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"), err, sizeof err);
+    tpl_set_t *fresh = tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"),
+                                    rules_template_needs(), err, sizeof err);
     char quoted[600];
     if (!fresh)
         kf_error("templates.reload_failed", "error=%s reason=\"the templates loaded before stay\"",
@@ -908,8 +908,8 @@ notifier_t *notifier_new(void)
         return NULL;
     }
     char err[512];
-    self->templates =
-        tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"), err, sizeof err);
+    self->templates = tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"),
+                                   rules_template_needs(), err, sizeof err);
     if (!self->templates) {
         fprintf(stderr, "templates: %s\n", err);
         free(self);

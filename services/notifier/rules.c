@@ -510,6 +510,33 @@ const char *rules_lang(const party_t *party)
     return party->lang && strcmp(party->lang, "en") == 0 ? "en" : "zh";
 }
 
+#define S_NEEDS_MAX 256 /* templates of all rules in all languages, and the end */
+
+const tpl_need_t *rules_template_needs(void)
+{
+    static tpl_need_t needs[S_NEEDS_MAX];
+    static bool made = false;
+    size_t count = 0;
+    for (const rule_t *rule = rules_table; !made && rule->event; rule++)
+        for (int l = 0; rules_langs[l] && count + 1 < S_NEEDS_MAX; l++) {
+            tpl_need_t *need = &needs[count];
+            tpl_name(need->name, sizeof need->name, rule->event, rule->variant, rule->channel,
+                     rules_langs[l]);
+            bool seen = false;
+            for (size_t i = 0; i < count && !seen; i++)
+                seen = strcmp(needs[i].name, need->name) == 0;
+            if (seen)
+                continue;
+            need->email = strcmp(rule->channel, "email") == 0;
+            need->allowed = rules_placeholders(rule->event);
+            count++;
+        }
+    if (!made)
+        needs[count].name[0] = '\0';
+    made = true;
+    return needs;
+}
+
 void rules_template_name(char *buf, size_t size, const recipient_t *r)
 {
     tpl_name(buf, size, r->rule->event, r->rule->variant, r->rule->channel, rules_lang(r->party));
@@ -527,59 +554,12 @@ bool rules_urgent(const rule_ctx_t *ctx)
 
 /* ---- placeholder values -------------------------------------------------- */
 
-/* An English code and its Chinese words. */
-typedef struct {
-    const char *code;
-    const char *zh;
-    const char *en;
-} s_word_t;
-
-static const s_word_t s_words[] = {
-    {"complaint", "投诉", "complaint"},
-    {"repair", "报修", "repair request"},
-    {"inquiry", "咨询", "inquiry"},
-    {"suggestion", "建议", "suggestion"},
-    {"praise", "表扬", "praise"},
-    {"leak", "渗漏", "leak"},
-    {"crack", "裂缝", "crack"},
-    {"heating", "暖气", "heating"},
-    {"doors-windows", "门窗", "doors and windows"},
-    {"electrical", "电气", "electrical"},
-    {"plumbing", "给排水", "plumbing"},
-    {"property-service", "物业服务", "property service"},
-    {"sales-promise", "销售承诺", "sales promise"},
-    {"design", "设计规划", "design and planning"},
-    {"other", "其他", "other"},
-    {"normal", "普通", "normal"},
-    {"high", "高", "high"},
-    {"urgent", "紧急", "urgent"},
-    {"first_response_overdue", "首次响应超时", "first response overdue"},
-    {"resolution_overdue", "解决超时", "resolution overdue"},
-    {"move-in", "入住", "move-in"},
-    {"revisit-4y", "四年回访", "four-year revisit"},
-    {"settlement", "和解赔偿", "settlement"},
-    {"repair_cost", "维修费用", "repair cost"},
-    {"refund", "退款", "refund"},
-    {"policy_exception", "政策例外", "policy exception"},
-    {"approved", "已批准", "approved"},
-    {"rejected", "已驳回", "rejected"},
-    {"delegate", "转交代理人", "passed to the delegate"},
-    {"escalate", "上报上级", "escalated to the manager"},
-    {"fallback", "转交政策指定的后备审批人", "passed to the policy's fallback approver"},
-    {"admin", "转交审批管理员", "passed to the approval administrator"},
-    {"reassign", "改派", "reassigned"},
-    {"deadline", "已过处理期限", "the deadline passed"},
-    {NULL, NULL, NULL}};
-
-/* code in words of lang; unknown codes stay as they are. */
-static const char *s_word(const char *code, const char *lang)
+/* code in words of lang, the labels of its enumeration in the wire model
+   (proto/model.json); unknown codes stay as they are. */
+static const char *s_word(kf_enum_t which, const char *code, const char *lang)
 {
-    if (!code)
-        return NULL;
-    for (const s_word_t *w = s_words; w->code; w++)
-        if (strcmp(w->code, code) == 0)
-            return strcmp(lang, "en") == 0 ? w->en : w->zh;
-    return code;
+    const char *label = kf_model_label(which, code, lang);
+    return label ? label : code;
 }
 
 void rules_format_time(int64_t ms, char *buf, size_t size)
@@ -839,7 +819,8 @@ static void s_approval_vars(rule_vars_t *out, const char *type, const json_t *bo
 {
     s_var_int(out, "request", json_object_get(body, "request"));
     s_var(out, "label", json_string_value(json_object_get(body, "label")));
-    s_var(out, "request_type", s_word(json_string_value(json_object_get(body, "type")), lang));
+    s_var(out, "request_type",
+          s_word(KF_ENUM_REQUEST_TYPE, json_string_value(json_object_get(body, "type")), lang));
     const json_t *fen = json_object_get(body, "amount_fen");
     char amount[40] = "";
     if (json_is_integer(fen))
@@ -852,8 +833,11 @@ static void s_approval_vars(rule_vars_t *out, const char *type, const json_t *bo
         s_var_outlook(out, body, lang);
         s_var(out, "ticket_owner", json_string_value(json_object_get(body, "owner")));
     }
-    s_var(out, "outcome", s_word(json_string_value(json_object_get(body, "outcome")), lang));
-    s_var(out, "action", s_word(json_string_value(json_object_get(body, "action")), lang));
+    s_var(
+        out, "outcome",
+        s_word(KF_ENUM_REQUEST_STATUS, json_string_value(json_object_get(body, "outcome")), lang));
+    s_var(out, "action",
+          s_word(KF_ENUM_MOVE_ACTION, json_string_value(json_object_get(body, "action")), lang));
     s_var_duration(out, "cycle", json_object_get(body, "cycle_ms"), lang);
 }
 
@@ -870,9 +854,9 @@ void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const ru
     s_var(out, "summary", ctx->summary);
     s_var(out, "project", ctx->project_name ? ctx->project_name : ctx->project);
     s_var(out, "project_code", ctx->project);
-    s_var(out, "kind", s_word(ctx->kind, lang));
-    s_var(out, "category", s_word(ctx->category, lang));
-    s_var(out, "priority", s_word(ctx->priority, lang));
+    s_var(out, "kind", s_word(KF_ENUM_KIND, ctx->kind, lang));
+    s_var(out, "category", s_word(KF_ENUM_CATEGORY, ctx->category, lang));
+    s_var(out, "priority", s_word(KF_ENUM_PRIORITY, ctx->priority, lang));
     s_var(out, "customer_name",
           ctx->customer.name && *ctx->customer.name ? ctx->customer.name : someone);
     bool staff = strcmp(r->kind, "staff") == 0;
@@ -896,14 +880,19 @@ void rules_vars(rule_vars_t *out, const char *type, const json_t *body, const ru
     s_var_int(out, "level", json_object_get(body, "level"));
     s_var_int(out, "score", json_object_get(body, "score"));
     s_var_int(out, "survey", json_object_get(body, "survey"));
-    s_var(out, "milestone", s_word(json_string_value(json_object_get(body, "milestone")), lang));
+    s_var(out, "milestone",
+          s_word(KF_ENUM_MILESTONE, json_string_value(json_object_get(body, "milestone")), lang));
     /* A reason is a code (a deadline) except where a person gave it. */
     const char *reason = json_string_value(json_object_get(body, "reason"));
     const char *action = json_string_value(json_object_get(body, "action"));
     bool coded =
         strcmp(type, "ticket.escalated") == 0 || (strcmp(type, "approval.step_escalated") == 0 &&
                                                   !(action && strcmp(action, "reassign") == 0));
-    s_var(out, "reason", coded ? s_word(reason, lang) : reason);
+    s_var(out, "reason",
+          coded ? s_word(strcmp(type, "ticket.escalated") == 0 ? KF_ENUM_ESCALATION_REASON
+                                                               : KF_ENUM_MOVE_REASON,
+                         reason, lang)
+                : reason);
     if (strncmp(type, "approval.", 9) == 0) {
         s_approval_vars(out, type, body, lang);
         s_staff_vars(out, type, body, ctx, lang);

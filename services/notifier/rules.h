@@ -64,6 +64,11 @@ extern const rule_t rules_table[];
 /* The languages templates exist in (staff.lang, homeowner.lang). */
 extern const char *const rules_langs[];
 
+/* Every template the rules need, in every language, each once, ending
+   with an entry whose name is "" (for tpl_set_load and tpl_set_from):
+   the rules know their templates, the templates know no rule. */
+const tpl_need_t *rules_template_needs(void);
+
 /* The event types the notifier consumes, as a PostgreSQL array literal
    for kf_feed_catch_up: "{ticket.submitted,...}". */
 const char *rules_types_literal(void);

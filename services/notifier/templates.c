@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "envelope.h"
-#include "rules.h"
 
 typedef struct {
     char name[TPL_MAX_NAME];
@@ -207,34 +206,29 @@ const char *tpl_set_text(const tpl_set_t *self, const char *name)
     return NULL;
 }
 
-/* The rule whose templates include name, or NULL. */
-static const rule_t *s_rule_of(const char *name)
+/* The entry of needs called name, or NULL. */
+static const tpl_need_t *s_need_of(const tpl_need_t *needs, const char *name)
 {
-    char expected[TPL_MAX_NAME];
-    for (const rule_t *rule = rules_table; rule->event; rule++)
-        for (int l = 0; rules_langs[l]; l++) {
-            tpl_name(expected, sizeof expected, rule->event, rule->variant, rule->channel,
-                     rules_langs[l]);
-            if (strcmp(expected, name) == 0)
-                return rule;
-        }
+    for (const tpl_need_t *need = needs; need && need->name[0]; need++)
+        if (strcmp(need->name, name) == 0)
+            return need;
     return NULL;
 }
 
 /* Checks text as the template called name and adds it to self (taking
    text). Returns 0 or -1 with err. */
-static int s_add(tpl_set_t *self, const char *name, char *text, char *err, size_t err_size)
+static int s_add(tpl_set_t *self, const tpl_need_t *needs, const char *name, char *text, char *err,
+                 size_t err_size)
 {
-    const rule_t *rule = s_rule_of(name);
+    const tpl_need_t *need = s_need_of(needs, name);
     char why[200];
     s_normalise(text);
-    if (!rule) {
+    if (!need) {
         snprintf(err, err_size, "%s: no rule uses this template", name);
         free(text);
         return -1;
     }
-    if (tpl_check(text, strcmp(rule->channel, "email") == 0, rules_placeholders(rule->event), why,
-                  sizeof why) != 0) {
+    if (tpl_check(text, need->email, need->allowed, why, sizeof why) != 0) {
         snprintf(err, err_size, "%s: %s", name, why);
         free(text);
         return -1;
@@ -251,17 +245,13 @@ static int s_add(tpl_set_t *self, const char *name, char *text, char *err, size_
     return 0;
 }
 
-/* Checks that self holds every template the rules need. */
-static int s_complete(const tpl_set_t *self, char *err, size_t err_size)
+/* Checks that self holds every template of needs. */
+static int s_complete(const tpl_set_t *self, const tpl_need_t *needs, char *err, size_t err_size)
 {
-    char name[TPL_MAX_NAME];
-    for (const rule_t *rule = rules_table; rule->event; rule++)
-        for (int l = 0; rules_langs[l]; l++) {
-            tpl_name(name, sizeof name, rule->event, rule->variant, rule->channel, rules_langs[l]);
-            if (!tpl_set_text(self, name)) {
-                snprintf(err, err_size, "%s: missing", name);
-                return -1;
-            }
+    for (const tpl_need_t *need = needs; need && need->name[0]; need++)
+        if (!tpl_set_text(self, need->name)) {
+            snprintf(err, err_size, "%s: missing", need->name);
+            return -1;
         }
     return 0;
 }
@@ -292,31 +282,29 @@ static char *s_read(const char *path, char *err, size_t err_size)
     return text;
 }
 
-tpl_set_t *tpl_set_load(const char *dir, char *err, size_t err_size)
+tpl_set_t *tpl_set_load(const char *dir, const tpl_need_t *needs, char *err, size_t err_size)
 {
     tpl_set_t *self = (tpl_set_t *)calloc(1, sizeof(tpl_set_t));
-    char name[TPL_MAX_NAME], path[4096];
-    for (const rule_t *rule = rules_table; self && rule->event; rule++)
-        for (int l = 0; self && rules_langs[l]; l++) {
-            tpl_name(name, sizeof name, rule->event, rule->variant, rule->channel, rules_langs[l]);
-            if (tpl_set_text(self, name))
-                continue;
-            snprintf(path, sizeof path, "%s/%s", dir, name);
-            char *text = s_read(path, err, err_size);
-            if (!text || s_add(self, name, text, err, err_size) != 0)
-                tpl_set_destroy(&self);
-        }
+    char path[4096];
+    for (const tpl_need_t *need = needs; self && need && need->name[0]; need++) {
+        if (tpl_set_text(self, need->name))
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, need->name);
+        char *text = s_read(path, err, err_size);
+        if (!text || s_add(self, needs, need->name, text, err, err_size) != 0)
+            tpl_set_destroy(&self);
+    }
     return self;
 }
 
-tpl_set_t *tpl_set_from(const char *const *names, const char *const *texts, size_t count, char *err,
-                        size_t err_size)
+tpl_set_t *tpl_set_from(const tpl_need_t *needs, const char *const *names, const char *const *texts,
+                        size_t count, char *err, size_t err_size)
 {
     tpl_set_t *self = (tpl_set_t *)calloc(1, sizeof(tpl_set_t));
     for (size_t i = 0; self && i < count; i++)
-        if (s_add(self, names[i], strdup(texts[i]), err, err_size) != 0)
+        if (s_add(self, needs, names[i], strdup(texts[i]), err, err_size) != 0)
             tpl_set_destroy(&self);
-    if (self && s_complete(self, err, err_size) != 0)
+    if (self && s_complete(self, needs, err, err_size) != 0)
         tpl_set_destroy(&self);
     return self;
 }

@@ -32,15 +32,25 @@ typedef struct tpl_set tpl_set_t;
 void tpl_name(char *buf, size_t size, const char *type, const char *variant, const char *channel,
               const char *lang);
 
-/* Loads every template the rule table (rules.h) needs, in every language,
-   from dir. Returns the set, or NULL with a message naming the file and
-   what is wrong in err (nothing is half-loaded). */
-tpl_set_t *tpl_set_load(const char *dir, char *err, size_t err_size);
+/* A template a set must hold: its file name (tpl_name), whether it is an
+   e-mail, and the placeholders it may use (NULL-terminated). A list of
+   them ends with an entry whose name is "". The notifier's list comes
+   from its rules (rules_template_needs): templates know no rule. */
+typedef struct {
+    char name[TPL_MAX_NAME];
+    bool email;
+    const char *const *allowed;
+} tpl_need_t;
+
+/* Loads every template of needs from dir, each checked against its
+   entry. Returns the set, or NULL with a message naming the file and what
+   is wrong in err (nothing is half-loaded). */
+tpl_set_t *tpl_set_load(const char *dir, const tpl_need_t *needs, char *err, size_t err_size);
 
 /* A set with the templates given as (name, text) pairs, checked the same
-   way; for tests. */
-tpl_set_t *tpl_set_from(const char *const *names, const char *const *texts, size_t count, char *err,
-                        size_t err_size);
+   way, that must hold every template of needs; for tests. */
+tpl_set_t *tpl_set_from(const tpl_need_t *needs, const char *const *names, const char *const *texts,
+                        size_t count, char *err, size_t err_size);
 
 void tpl_set_destroy(tpl_set_t **self_p);
 

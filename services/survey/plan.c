@@ -3,10 +3,6 @@
 
 #include <string.h>
 
-const char *const plan_milestones[] = {
-    "sales",   "contract",         "pre-handover", "move-in", "after-move-in",
-    "defects", "maintenance-fund", "revisit-4y",   NULL};
-
 int64_t plan_due(int64_t resolved_ms, int64_t delay_s)
 {
     if (delay_s <= 0)

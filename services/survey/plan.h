@@ -8,17 +8,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PLAN_SCORE_MIN 1
-#define PLAN_SCORE_MAX 5
-#define PLAN_NPS_MIN 0
-#define PLAN_NPS_MAX 10
+#include "kf_model.h"
+
+/* The score bounds are the wire's (proto/model.json). */
+#define PLAN_SCORE_MIN KF_LIM_SCORE_MIN
+#define PLAN_SCORE_MAX KF_LIM_SCORE_MAX
+#define PLAN_NPS_MIN KF_LIM_NPS_MIN
+#define PLAN_NPS_MAX KF_LIM_NPS_MAX
 #define PLAN_NPS_NONE (-1) /* no recommendation score given */
 #define PLAN_REOPEN_MAX 2  /* a score at or below this reopens the ticket */
 
-/* The lifecycle milestones ("6+2") a campaign may name, NULL-terminated:
-   sales, contract, pre-handover, move-in, after-move-in, defects,
-   maintenance-fund, revisit-4y. */
-extern const char *const plan_milestones[];
+/* The lifecycle milestones ("6+2") a campaign may name are kf_milestones
+   (kf_model.h). */
 
 /* When the survey of a resolution at resolved_ms is due: delay_s seconds
    later, saturating at INT64_MAX instead of overflowing. A negative delay

@@ -8,8 +8,6 @@
 
 #include "log.h"
 
-const char *const report_by_names[] = {"project", "department", "kind", NULL};
-
 #define S_LEVELS 3          /* escalation levels (002_tickets.sql: 0-3) */
 #define S_KEY_MAX 64        /* bytes of a group key kept */
 #define S_CYCLE_ROWS_MAX 32 /* steps, and approvers, in a reply (the 64 KiB frame) */
@@ -434,7 +432,7 @@ int report_parse(const msgpack_object *body, report_req_t *out, kf_error_t *err)
     }
 
     int by;
-    rc = kf_get_enum(body, "by", false, report_by_names, &by, err);
+    rc = kf_get_enum(body, "by", false, kf_report_by, &by, err);
     if (rc < 0)
         return -1;
     if (rc == 1)
@@ -511,12 +509,12 @@ static void s_bound_local(const report_bound_t *bound, char *buf, size_t size)
     kpi_date_start(bound->date, buf, size);
 }
 
-/* Reads the store's clock in the report's zone: the zone's name, now and
-   the current month. Returns 0 or -1 with err set. */
-static int s_clock(kf_store_t *store, const report_req_t *req, s_period_t *p, kpi_month_t *current,
-                   kf_error_t *err)
+/* Reads the store's clock in req's zone into p (tz, now) and the current
+   local month into current. */
+static int s_period_clock(kf_store_t *store, const report_req_t *req, s_period_t *p,
+                          kpi_month_t *current, kf_error_t *err)
 {
-    const char *params[1] = {req->tz[0] ? req->tz : NULL};
+    const char *params[3] = {req->tz[0] ? req->tz : NULL};
     PGresult *res = s_exec(store, "report_clock", 1, params, err);
     if (!res)
         return -1;
@@ -536,7 +534,7 @@ static int s_clock(kf_store_t *store, const report_req_t *req, s_period_t *p, kp
     return 0;
 }
 
-/* A month: M alone, or M-11 .. M for the series; bounds from the local
+/* A month: M alone, or M-11 .. M for the series; bounds from local
    midnights of the first days. */
 static int s_period_month(kf_store_t *store, const report_req_t *req, kpi_month_t current,
                           s_period_t *p, kf_error_t *err)
@@ -563,9 +561,11 @@ static int s_period_month(kf_store_t *store, const report_req_t *req, kpi_month_
     return 0;
 }
 
-/* The series of a range: each local month it touches, clipped to it. */
-static int s_range_series(kf_store_t *store, s_period_t *p, kf_error_t *err)
+/* The series of a range [p->from, p->to): each local month it touches,
+   clipped to it. */
+static int s_period_range_series(kf_store_t *store, s_period_t *p, kf_error_t *err)
 {
+    char locals[REPORT_SERIES_MAX + 1][24];
     char from_s[24], last_s[24];
     snprintf(from_s, sizeof from_s, "%" PRId64, p->from);
     snprintf(last_s, sizeof last_s, "%" PRId64, p->to - 1);
@@ -589,7 +589,6 @@ static int s_range_series(kf_store_t *store, s_period_t *p, kf_error_t *err)
     for (int i = 0; i < months; i++)
         p->months[i] = kpi_month_add(first, i);
     /* Inner bounds: the starts of the second to the last month. */
-    char locals[REPORT_SERIES_MAX + 1][24];
     for (int i = 1; i < months; i++)
         kpi_month_start(p->months[i], locals[i - 1], sizeof locals[0]);
     if (months > 1 && s_instants(store, p->tz, locals, (size_t)months - 1, p->bounds + 1, err) != 0)
@@ -599,10 +598,17 @@ static int s_range_series(kf_store_t *store, s_period_t *p, kf_error_t *err)
     return 0;
 }
 
-/* A range: dates are local midnights. */
-static int s_period_range(kf_store_t *store, const report_req_t *req, s_period_t *p,
-                          kf_error_t *err)
+/* Works out the period (and the series) of req in the store's terms. */
+static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, kf_error_t *err)
 {
+    memset(p, 0, sizeof *p);
+    kpi_month_t current;
+    if (s_period_clock(store, req, p, &current, err) != 0)
+        return -1;
+    if (!req->has_range)
+        return s_period_month(store, req, current, p, err);
+
+    /* A range: dates are local midnights. */
     char locals[2][24];
     size_t n = 0;
     int64_t got[2];
@@ -617,19 +623,7 @@ static int s_period_range(kf_store_t *store, const report_req_t *req, s_period_t
     if (p->from >= p->to)
         return kf_error_set(err, KF_E_BAD_VALUE, "to",
                             "the range [from, to) is empty: to must come after from");
-    return req->series ? s_range_series(store, p, err) : 0;
-}
-
-/* Works out the period (and the series) of req in the store's terms. */
-static int s_period(kf_store_t *store, const report_req_t *req, s_period_t *p, kf_error_t *err)
-{
-    memset(p, 0, sizeof *p);
-    kpi_month_t current;
-    if (s_clock(store, req, p, &current, err) != 0)
-        return -1;
-    if (!req->has_range)
-        return s_period_month(store, req, current, p, err);
-    return s_period_range(store, req, p, err);
+    return req->series ? s_period_range_series(store, p, err) : 0;
 }
 
 /* Runs a statement and files each row's counts under its group. */
@@ -977,7 +971,7 @@ int report_serve(kf_store_t *store, const char *actor, const msgpack_object *bod
     s_period_t p;
     if (s_period(store, &req, &p, err) != 0)
         return -1;
-    const char *group = req.by == REPORT_BY_NONE ? NULL : report_by_names[req.by];
+    const char *group = req.by == REPORT_BY_NONE ? NULL : kf_report_by[req.by];
     s_figs_t figs = {0}, months = {0};
     s_cycles_t cycles = {0};
     int rc = s_collect(store, &p, group, &figs, err);

@@ -21,7 +21,7 @@
 #include "kpi.h"
 #include "store.h"
 
-#define REPORT_TZ_MAX 64                /* bytes in a time-zone name */
+#define REPORT_TZ_MAX KF_LIM_TZ         /* bytes in a time-zone name */
 #define REPORT_SERIES_MAX 36            /* months in a series */
 #define REPORT_SERIES_MONTHS 12         /* months in a series for one month: M-11 .. M */
 #define REPORT_GROUPS_MAX 64            /* groups in a reply (the 64 KiB frame) */
@@ -35,8 +35,8 @@ typedef enum {
     REPORT_BY_KIND
 } report_by_t;
 
-/* The names of report_by_t from 0, NULL-terminated (the wire's `by`). */
-extern const char *const report_by_names[];
+/* The names of report_by_t from 0 are kf_report_by (kf_model.h), the
+   wire's `by`, in this order. */
 
 /* One end of a range: epoch milliseconds, or a date (its local midnight). */
 typedef struct {
@@ -72,7 +72,7 @@ void report_prepare(kf_store_t *store);
    whom the caller has authenticated (logged with the report). Returns 0,
    or -1 with err: the parse errors above, bad_value for an unknown tz or
    an empty range, unavailable or internal from the store. */
-int report_serve(kf_store_t *store, const char *actor, const msgpack_object *body,
-                 kf_body_t *reply, kf_error_t *err);
+int report_serve(kf_store_t *store, const char *actor, const msgpack_object *body, kf_body_t *reply,
+                 kf_error_t *err);
 
 #endif

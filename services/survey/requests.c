@@ -72,10 +72,10 @@ int sreq_parse_campaign(const msgpack_object *body, campaign_req_t *out, kf_erro
     static const char *const kinds[] = {"campaign", NULL};
     int milestone = 0, kind = 0;
     if (s_get_text(body, "project", out->project, sizeof out->project, err) != 0 ||
-        kf_get_enum(body, "milestone", true, plan_milestones, &milestone, err) < 0 ||
+        kf_get_enum(body, "milestone", true, kf_milestones, &milestone, err) < 0 ||
         kf_get_enum(body, "kind", false, kinds, &kind, err) < 0)
         return -1;
-    snprintf(out->milestone, sizeof out->milestone, "%s", plan_milestones[milestone]);
+    snprintf(out->milestone, sizeof out->milestone, "%s", kf_milestones[milestone]);
     return 0;
 }
 

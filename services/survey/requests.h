@@ -8,34 +8,34 @@
 #include <stdint.h>
 
 #include "kf_error.h"
+#include "kf_model.h"
 
-#define SREQ_ACTOR_MAX 64
-#define SREQ_TICKET_MAX 32
-#define SREQ_PROJECT_MAX 32
-#define SREQ_COMMENT_MAX 1000
+/* Limits (KF_LIM_*) and the milestones (kf_milestones) are generated
+   from proto/model.json. */
+#define SREQ_ACTOR_MAX KF_LIM_STAFF
 
 /* survey.answer: the survey is named by its ticket (the latest survey
    sent for it) or by its id (campaign surveys have no ticket). */
 typedef struct {
     char actor[SREQ_ACTOR_MAX + 1];
-    char ticket[SREQ_TICKET_MAX + 1];   /* "" when named by id */
-    int64_t survey;                     /* 0 when named by ticket */
-    int score;                          /* 1-5 */
-    int nps;                            /* 0-10, or PLAN_NPS_NONE */
-    char comment[SREQ_COMMENT_MAX + 1]; /* "" when none (a blank one is none) */
+    char ticket[KF_LIM_TICKET + 1];   /* "" when named by id */
+    int64_t survey;                   /* 0 when named by ticket */
+    int score;                        /* 1-5 */
+    int nps;                          /* 0-10, or PLAN_NPS_NONE */
+    char comment[KF_LIM_COMMENT + 1]; /* "" when none (a blank one is none) */
 } answer_req_t;
 
 /* survey.campaign. */
 typedef struct {
     char actor[SREQ_ACTOR_MAX + 1];
-    char project[SREQ_PROJECT_MAX + 1];
-    char milestone[24]; /* one of plan_milestones */
+    char project[KF_LIM_PROJECT + 1];
+    char milestone[KF_SIZE_MILESTONE]; /* one of kf_milestones */
 } campaign_req_t;
 
 /* survey.show: a ticket's surveys, or one survey by id. */
 typedef struct {
     char actor[SREQ_ACTOR_MAX + 1];
-    char ticket[SREQ_TICKET_MAX + 1];
+    char ticket[KF_LIM_TICKET + 1];
     int64_t survey;
 } show_req_t;
 

@@ -48,7 +48,7 @@ POSTGRES_IMAGE_VARS = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
                        "POSTGRES_INITDB_ARGS", "PGDATA"}
 BUS_VARS = ("KEFU_BUS_PUB", "KEFU_BUS_SUB", "KEFU_BUS_PUSH", "KEFU_BUS_PULL")
 # Packages of deploy/local.sh's list that are build tools, not -dev libraries.
-BUILD_TOOLS = {"build-essential", "cmake", "pkg-config"}
+BUILD_TOOLS = {"build-essential", "cmake", "pkg-config", "python3"}  # python3: proto/gen_model.py
 
 
 _HELP = {}

@@ -15,7 +15,7 @@
      (fz_field_error_ok);
    - an accepted request obeys proto/catalog.md, "Approvals": every string
      UTF-8 within its limit, required text not blank, optional text absent
-     or not blank; `type` one of areq_types; `amount` a string of digits
+     or not blank; `type` one of kf_request_types; `amount` a string of digits
      with at most two decimals whose value, computed here independently, is
      amount_fen, within 0.01 .. 100000000.00 yuan; `promised` exactly
      YYYY-MM-DD, a real date of 2000-2999; a list limit in 1..100 (50 when
@@ -116,17 +116,17 @@ static bool s_date_ok(const char *s, size_t size)
 
 static void s_check_open(const msgpack_object *body, const areq_open_t *r)
 {
-    FZ_CHECK(fz_cstr_ok(r->ticket, sizeof r->ticket, AREQ_TICKET_MAX) && !fz_blank(r->ticket));
-    FZ_CHECK(fz_in(r->type, areq_types));
-    FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, AREQ_REASON_MAX) && !fz_blank(r->reason));
-    FZ_CHECK(fz_cstr_ok(r->policy, sizeof r->policy, AREQ_POLICY_MAX));
+    FZ_CHECK(fz_cstr_ok(r->ticket, sizeof r->ticket, KF_LIM_TICKET) && !fz_blank(r->ticket));
+    FZ_CHECK(fz_in(r->type, kf_request_types));
+    FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, KF_LIM_REASON) && !fz_blank(r->reason));
+    FZ_CHECK(fz_cstr_ok(r->policy, sizeof r->policy, KF_LIM_POLICY));
     FZ_CHECK(r->policy[0] == '\0' || !fz_blank(r->policy));
-    FZ_CHECK(fz_cstr_ok(r->idem, sizeof r->idem, AREQ_IDEM_MAX));
+    FZ_CHECK(fz_cstr_ok(r->idem, sizeof r->idem, KF_LIM_IDEM));
     FZ_CHECK(r->idem[0] == '\0' || !fz_blank(r->idem));
     FZ_CHECK(r->amount_fen >= 1 && r->amount_fen <= RULES_AMOUNT_MAX_FEN);
     size_t size = 0;
     const char *amount = s_raw_str(body, "amount", &size);
-    FZ_CHECK(amount && size <= AREQ_AMOUNT_MAX && s_amount_fen(amount, size) == r->amount_fen);
+    FZ_CHECK(amount && size <= KF_LIM_AMOUNT && s_amount_fen(amount, size) == r->amount_fen);
     const char *promised = s_raw_str(body, "promised", &size);
     FZ_CHECK(promised && s_date_ok(promised, size));
     FZ_CHECK(fz_cstr_ok(r->promised, sizeof r->promised, 10) &&
@@ -138,7 +138,7 @@ static void s_check_open_refusal(const msgpack_object *body, const kf_error_t *e
 {
     size_t size = 0;
     const char *amount = s_raw_str(body, "amount", &size);
-    if (strcmp(err->field, "amount") == 0 && amount && size <= AREQ_AMOUNT_MAX &&
+    if (strcmp(err->field, "amount") == 0 && amount && size <= KF_LIM_AMOUNT &&
         memchr(amount, '\0', size) == NULL) {
         int64_t fen = s_amount_fen(amount, size);
         FZ_CHECK(!(fen >= 1 && fen <= RULES_AMOUNT_MAX_FEN));
@@ -152,14 +152,14 @@ static void s_check_decide(const areq_decide_t *r)
 {
     FZ_CHECK(r->request >= 1 && r->step >= 0);
     FZ_CHECK(strcmp(r->outcome, "approve") == 0 || strcmp(r->outcome, "reject") == 0);
-    FZ_CHECK(fz_cstr_ok(r->comment, sizeof r->comment, AREQ_COMMENT_MAX));
+    FZ_CHECK(fz_cstr_ok(r->comment, sizeof r->comment, KF_LIM_COMMENT));
     FZ_CHECK(r->comment[0] == '\0' || !fz_blank(r->comment));
     FZ_CHECK(strcmp(r->outcome, "reject") != 0 || r->comment[0] != '\0');
 }
 
 static void s_check_delegate(const areq_delegate_t *r)
 {
-    FZ_CHECK(fz_cstr_ok(r->delegate, sizeof r->delegate, AREQ_STAFF_MAX) && !fz_blank(r->delegate));
+    FZ_CHECK(fz_cstr_ok(r->delegate, sizeof r->delegate, KF_LIM_STAFF) && !fz_blank(r->delegate));
     FZ_CHECK(r->from_ms >= 0 && r->to_ms > r->from_ms);
     FZ_CHECK(r->to_ms - r->from_ms <= AREQ_DELEGATE_MAX_MS);
 }
@@ -167,8 +167,8 @@ static void s_check_delegate(const areq_delegate_t *r)
 static void s_check_reassign(const areq_reassign_t *r)
 {
     FZ_CHECK(r->step >= 1);
-    FZ_CHECK(fz_cstr_ok(r->to, sizeof r->to, AREQ_STAFF_MAX) && !fz_blank(r->to));
-    FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, AREQ_REASON_MAX) && !fz_blank(r->reason));
+    FZ_CHECK(fz_cstr_ok(r->to, sizeof r->to, KF_LIM_STAFF) && !fz_blank(r->to));
+    FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, KF_LIM_REASON) && !fz_blank(r->reason));
 }
 
 /* Runs the decoder of kind on body into out; returns its status. */
@@ -211,8 +211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             s_check_open(body, &out.open);
             break;
         case S_LIST:
-            FZ_CHECK(out.number >= 1 && out.number <= AREQ_LIST_MAX);
-            FZ_CHECK(kf_map_get(body, "limit") != NULL || out.number == AREQ_LIST_DEFAULT);
+            FZ_CHECK(out.number >= 1 && out.number <= KF_LIM_LIST);
+            FZ_CHECK(kf_map_get(body, "limit") != NULL || out.number == KF_LIM_LIST_DEFAULT);
             break;
         case S_SHOW:
             FZ_CHECK(out.number >= 1);

@@ -22,10 +22,10 @@ static const char *const s_types[] = {"ticket.show", "ticket.respond", "ticket.t
 
 static void s_check(const char *type, const action_req_t *r)
 {
-    FZ_CHECK(fz_cstr_ok(r->ticket, sizeof r->ticket, 32) && !fz_blank(r->ticket));
-    FZ_CHECK(fz_cstr_ok(r->to, sizeof r->to, 64));
-    FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, 500));
-    FZ_CHECK(fz_cstr_ok(r->note, sizeof r->note, 2000));
+    FZ_CHECK(fz_cstr_ok(r->ticket, sizeof r->ticket, KF_LIM_TICKET) && !fz_blank(r->ticket));
+    FZ_CHECK(fz_cstr_ok(r->to, sizeof r->to, KF_LIM_STAFF));
+    FZ_CHECK(fz_cstr_ok(r->reason, sizeof r->reason, KF_LIM_REASON));
+    FZ_CHECK(fz_cstr_ok(r->note, sizeof r->note, KF_LIM_NOTE));
     bool transfer = strcmp(type, "ticket.transfer") == 0;
     FZ_CHECK(!transfer || (!fz_blank(r->to) && !fz_blank(r->reason)));
     FZ_CHECK(transfer || (r->to[0] == '\0' && r->reason[0] == '\0'));

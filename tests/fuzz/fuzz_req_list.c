@@ -21,10 +21,10 @@
 static void s_check(const list_req_t *r)
 {
     FZ_CHECK(r->status[0] == '\0' || fz_in(r->status, kf_statuses));
-    FZ_CHECK(fz_cstr_ok(r->owner, sizeof r->owner, 64));
-    FZ_CHECK(fz_cstr_ok(r->project, sizeof r->project, 32));
+    FZ_CHECK(fz_cstr_ok(r->owner, sizeof r->owner, KF_LIM_STAFF));
+    FZ_CHECK(fz_cstr_ok(r->project, sizeof r->project, KF_LIM_PROJECT));
     FZ_CHECK(r->kind[0] == '\0' || fz_in(r->kind, kf_kinds));
-    FZ_CHECK(r->limit >= 1 && r->limit <= 100);
+    FZ_CHECK(r->limit >= 1 && r->limit <= KF_LIM_LIST);
     if (r->phone[0]) {
         size_t len = strlen(r->phone);
         FZ_CHECK(len >= 5 && len <= 15 && strspn(r->phone, "0123456789") == len);

@@ -22,20 +22,20 @@
 
 static void s_check(const submit_req_t *r)
 {
-    FZ_CHECK(S_OPT(r->idem, 64));
+    FZ_CHECK(S_OPT(r->idem, KF_LIM_IDEM));
     FZ_CHECK(fz_in(r->kind, kf_kinds));
     FZ_CHECK(fz_in(r->category, kf_categories));
     FZ_CHECK(fz_in(r->channel, kf_channels));
     FZ_CHECK(fz_in(r->priority, kf_priorities));
-    FZ_CHECK(S_TEXT(r->project, 32));
-    FZ_CHECK(S_OPT(r->building, 16) && S_OPT(r->unit, 16));
+    FZ_CHECK(S_TEXT(r->project, KF_LIM_PROJECT));
+    FZ_CHECK(S_OPT(r->building, KF_LIM_BUILDING) && S_OPT(r->unit, KF_LIM_UNIT));
     FZ_CHECK((r->building[0] == '\0') == (r->unit[0] == '\0'));
     size_t digits = strspn(r->phone, "0123456789");
     FZ_CHECK(memchr(r->phone, '\0', sizeof r->phone) && r->phone[digits] == '\0');
     FZ_CHECK(digits >= 5 && digits <= 15);
-    FZ_CHECK(S_OPT(r->name, 64));
-    FZ_CHECK(S_TEXT(r->summary, 200));
-    FZ_CHECK(S_OPT(r->detail, 4000));
+    FZ_CHECK(S_OPT(r->name, KF_LIM_NAME));
+    FZ_CHECK(S_TEXT(r->summary, KF_LIM_SUMMARY));
+    FZ_CHECK(S_OPT(r->detail, KF_LIM_DETAIL));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -96,7 +96,7 @@ static void s_check(const msgpack_object *body, const report_req_t *r)
         FZ_CHECK(!s_has(body, "from") && !s_has(body, "to"));
     FZ_CHECK(r->by >= REPORT_BY_NONE && r->by <= REPORT_BY_KIND);
     FZ_CHECK((r->by != REPORT_BY_NONE) == s_has(body, "by"));
-    FZ_CHECK(r->by == REPORT_BY_NONE || s_is_str(body, "by", report_by_names[r->by]));
+    FZ_CHECK(r->by == REPORT_BY_NONE || s_is_str(body, "by", kf_report_by[r->by]));
     FZ_CHECK(fz_cstr_ok(r->tz, sizeof r->tz, REPORT_TZ_MAX));
     FZ_CHECK(r->tz[0] == '\0' || s_zone_name(r->tz));
 }

@@ -15,7 +15,7 @@
      named by exactly one of a non-blank ticket (UTF-8, at most 32 bytes)
      and a survey id >= 1; score 1..5; nps 0..10 or PLAN_NPS_NONE when
      absent; a comment UTF-8 within 1000 bytes, a blank one never kept; a
-     campaign's project not blank, its milestone one of plan_milestones;
+     campaign's project not blank, its milestone one of kf_milestones;
    - the actor is never taken from a body (kefu-survey fills it from the
      certificate), even when the body has an `actor`;
    - decoding is deterministic. */
@@ -46,7 +46,7 @@ typedef struct {
 /* A survey named by exactly one of ticket and survey id. */
 static void s_check_target(const char *ticket, size_t size, int64_t survey)
 {
-    FZ_CHECK(fz_cstr_ok(ticket, size, SREQ_TICKET_MAX));
+    FZ_CHECK(fz_cstr_ok(ticket, size, KF_LIM_TICKET));
     FZ_CHECK(survey >= 0);
     FZ_CHECK((ticket[0] != '\0') != (survey != 0));
     FZ_CHECK(ticket[0] == '\0' || !fz_blank(ticket));
@@ -58,15 +58,15 @@ static void s_check_answer(const answer_req_t *r)
     s_check_target(r->ticket, sizeof r->ticket, r->survey);
     FZ_CHECK(r->score >= PLAN_SCORE_MIN && r->score <= PLAN_SCORE_MAX);
     FZ_CHECK(r->nps == PLAN_NPS_NONE || (r->nps >= PLAN_NPS_MIN && r->nps <= PLAN_NPS_MAX));
-    FZ_CHECK(fz_cstr_ok(r->comment, sizeof r->comment, SREQ_COMMENT_MAX));
+    FZ_CHECK(fz_cstr_ok(r->comment, sizeof r->comment, KF_LIM_COMMENT));
     FZ_CHECK(r->comment[0] == '\0' || !fz_blank(r->comment));
 }
 
 static void s_check_campaign(const campaign_req_t *r)
 {
     FZ_CHECK(r->actor[0] == '\0');
-    FZ_CHECK(fz_cstr_ok(r->project, sizeof r->project, SREQ_PROJECT_MAX) && !fz_blank(r->project));
-    FZ_CHECK(fz_in(r->milestone, plan_milestones));
+    FZ_CHECK(fz_cstr_ok(r->project, sizeof r->project, KF_LIM_PROJECT) && !fz_blank(r->project));
+    FZ_CHECK(fz_in(r->milestone, kf_milestones));
 }
 
 /* Runs the decoder of kind on body into out; returns its status. */

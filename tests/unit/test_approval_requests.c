@@ -175,7 +175,7 @@ static void test_open_bad(void **state)
     assert_int_equal(s_open(missing, &out, &err), -1);
     assert_int_equal(err.code, KF_E_MISSING_FIELD);
     assert_string_equal(err.field, "amount");
-    char long_reason[AREQ_REASON_MAX + 2];
+    char long_reason[KF_LIM_REASON + 2];
     memset(long_reason, 'x', sizeof long_reason - 1);
     long_reason[sizeof long_reason - 1] = 0;
     const char *too_long[] = {"ticket", "KF-1",      "type",     "refund",     "amount", "1",
@@ -230,7 +230,7 @@ static void test_list_show_delegate(void **state)
     const char *empty[] = {NULL};
     assert_int_equal(areq_parse_list(s_map(&map, empty), &value, &err), 0);
     s_map_free(&map);
-    assert_int_equal(value, AREQ_LIST_DEFAULT);
+    assert_int_equal(value, KF_LIM_LIST_DEFAULT);
     const char *big[] = {"limit", "#i:101", NULL};
     assert_int_equal(areq_parse_list(s_map(&map, big), &value, &err), -1);
     s_map_free(&map);

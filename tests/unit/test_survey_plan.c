@@ -124,11 +124,11 @@ static void test_milestones(void **state)
     const char *expected[] = {"sales",         "contract", "pre-handover",     "move-in",
                               "after-move-in", "defects",  "maintenance-fund", "revisit-4y"};
     size_t n = 0;
-    while (plan_milestones[n])
+    while (kf_milestones[n])
         n++;
     assert_int_equal(n, 8); /* the "6+2" lifecycle */
     for (size_t i = 0; i < n; i++)
-        assert_string_equal(plan_milestones[i], expected[i]);
+        assert_string_equal(kf_milestones[i], expected[i]);
 }
 
 int main(void)
