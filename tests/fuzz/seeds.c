@@ -193,13 +193,9 @@ static void s_example(const char *dir, const char *name)
     }
 }
 
-static void s_envelope_seeds(const char *examples)
+/* Envelopes whose bodies nest deeply or carry floats and huge integers. */
+static void s_body_shape_seeds(void)
 {
-    s_example(examples, "submit");
-    s_example(examples, "reply-ok");
-    s_example(examples, "reply-error");
-    s_example(examples, "ticket-submitted");
-
     buf_t b;
     s_init(&b);
     s_header(&b, "ticket.list", 8);
@@ -245,6 +241,12 @@ static void s_envelope_seeds(const char *examples)
     msgpack_pack_int(&b.pk, 42);
     s_env_seed("body-floats", "reply.ok", 8, b.sb.data, b.sb.size);
     msgpack_sbuffer_destroy(&b.sb);
+}
+
+/* Envelopes a decoder must refuse for one fault each. */
+static void s_bad_envelope_seeds(void)
+{
+    buf_t b;
 
     /* Bad UTF-8 in the body (one error only, so that a decoder missing
        that check accepts it); a duplicate key; v 2; a negative seq. */
@@ -297,6 +299,16 @@ static void s_envelope_seeds(const char *examples)
     s_env_seed("ext-and-reserved", "submit", 6, "\x92\xd4\x01\x02\xc1", 5);
     s_env_seed("nested-arrays", "submit", 6, "\x91\x91\x91\x91\x91\x91\x91\x91\x90", 9);
     s_env_seed("empty-frame", "submit", 6, "", 0);
+}
+
+static void s_envelope_seeds(const char *examples)
+{
+    s_example(examples, "submit");
+    s_example(examples, "reply-ok");
+    s_example(examples, "reply-error");
+    s_example(examples, "ticket-submitted");
+    s_body_shape_seeds();
+    s_bad_envelope_seeds();
 }
 
 /* ---- JSON seeds ---------------------------------------------------- */
@@ -468,13 +480,14 @@ static void s_approval_seeds(void)
     const char *const delegate_long[] = {"delegate", "vp.qian",        "from", "#i:0",
                                          "to",       "#i:31708800001", NULL};
     s_body_seed("approval_req", "delegate-over-366-days", 4, delegate_long);
-    const char *const reassign[] = {"step", "#i:812", "to", "vp.zhou", "reason", "总经理出差", NULL};
+    const char *const reassign[] = {"step",   "#i:812",     "to", "vp.zhou",
+                                    "reason", "总经理出差", NULL};
     s_body_seed("approval_req", "reassign", 5, reassign);
     const char *const reassign_blank[] = {"step", "#i:812", "to", "vp.zhou", "reason", " ", NULL};
     s_body_seed("approval_req", "reassign-blank-reason", 5, reassign_blank);
-    const char *const open_past[] = {"ticket",   "KF-1",       "type",       "refund", "amount", "1",
-                                     "reason",   "r",          "promised",   "2020-01-01",
-                                     "allow_past", "#true", NULL};
+    const char *const open_past[] = {"ticket",     "KF-1",   "type", "refund",   "amount",
+                                     "1",          "reason", "r",    "promised", "2020-01-01",
+                                     "allow_past", "#true",  NULL};
     s_body_seed("approval_req", "open-allow-past", 0, open_past);
     const char *const delegate_back[] = {"delegate", "vp.qian",          "from", "#i:1796028000000",
                                          "to",       "#i:1795419000000", NULL};

@@ -183,6 +183,40 @@ static org_t *s_store(void)
     return org;
 }
 
+/* Policies with one or more faults each (see test_policy_problems). */
+static const char S_BAD_POLICIES[] =
+    "{\"format\": \"kefu-org/1\", \"approval_policies\": ["
+    " {\"id\": \"ok\", \"type\": \"refund\", \"fallback\": \"cs.wang\", \"stages\": ["
+    "  {\"rule\": \"all\", \"steps\": ["
+    "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
+    "    \"on_timeout\": \"escalate\"}]}]},"
+    " {\"id\": \"Bad Id\", \"type\": \"refund\", \"min_yuan\": 12.5, \"max_yuan\": \"0.001\","
+    "  \"default\": \"yes\", \"stages\": []},"
+    " {\"id\": \"refs\", \"type\": \"refund\", \"min_yuan\": \"5000\", \"max_yuan\": 5000,"
+    "  \"fallback\": \"cs.wang\", \"warn_to\": [\"requester\", \"boss\"],"
+    "  \"stages\": [{\"rule\": \"quorum\", \"steps\": ["
+    "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
+    "    \"on_timeout\": \"escalate\"},"
+    "   {\"label\": \"b\", \"approver\": {\"staff\": \"x\"}, \"deadline_s\": 60,"
+    "    \"on_timeout\": \"delegate\"}]},"
+    "   {\"rule\": \"any\", \"quorum\": 1, \"steps\": ["
+    "   {\"label\": \"c\", \"approver\": {\"head\": \"legal\"}, \"deadline_s\": 60,"
+    "    \"remind_s\": 60, \"on_timeout\": \"approve\"},"
+    "   {\"label\": \"d\", \"approver\": {\"staff\": \"old.ma\", \"role\": \"project_gm\"},"
+    "    \"deadline_s\": 0, \"on_timeout\": \"wait\"},"
+    "   {\"label\": \"\", \"approver\": {\"role\": \"ceo\"}, \"deadline_s\": 60,"
+    "    \"on_timeout\": \"approve\"},"
+    "   {\"label\": \"f\", \"approver\": {\"staff\": \"old.ma\"}, \"deadline_s\": 60,"
+    "    \"on_timeout\": \"approve\"}]}]},"
+    " {\"id\": \"ok\", \"type\": \"refund\", \"fallback\": \"cs.wang\", \"stages\": ["
+    "  {\"rule\": \"all\", \"steps\": ["
+    "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
+    "    \"on_timeout\": \"escalate\"}]}]},"
+    " {\"id\": \"nowhere\", \"type\": \"refund\", \"fallback\": \"eng.sun\", \"stages\": ["
+    "  {\"rule\": \"all\", \"steps\": ["
+    "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
+    "    \"on_timeout\": \"escalate\"}]}]}]}";
+
 /* Approval policies: every problem with its place, down to a step's
    approver; references checked against the organisation afterwards; a
    fallback required; a step whose timeout chain ends nowhere refused. */
@@ -190,39 +224,7 @@ static void test_policy_problems(void **state)
 {
     org_t *org = s_store();
     org_store_setting(org, "eng.sun", NULL);
-    const char *got = s_check(
-        org,
-        "{\"format\": \"kefu-org/1\", \"approval_policies\": ["
-        " {\"id\": \"ok\", \"type\": \"refund\", \"fallback\": \"cs.wang\", \"stages\": ["
-        "  {\"rule\": \"all\", \"steps\": ["
-        "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
-        "    \"on_timeout\": \"escalate\"}]}]},"
-        " {\"id\": \"Bad Id\", \"type\": \"refund\", \"min_yuan\": 12.5, \"max_yuan\": \"0.001\","
-        "  \"default\": \"yes\", \"stages\": []},"
-        " {\"id\": \"refs\", \"type\": \"refund\", \"min_yuan\": \"5000\", \"max_yuan\": 5000,"
-        "  \"fallback\": \"cs.wang\", \"warn_to\": [\"requester\", \"boss\"],"
-        "  \"stages\": [{\"rule\": \"quorum\", \"steps\": ["
-        "   {\"label\": \"a\", \"approver\": {\"staff\": \"eng.sun\"}, \"deadline_s\": 60,"
-        "    \"on_timeout\": \"escalate\"},"
-        "   {\"label\": \"b\", \"approver\": {\"staff\": \"x\"}, \"deadline_s\": 60,"
-        "    \"on_timeout\": \"delegate\"}]},"
-        "   {\"rule\": \"any\", \"quorum\": 1, \"steps\": ["
-        "   {\"label\": \"c\", \"approver\": {\"head\": \"legal\"}, \"deadline_s\": 60,"
-        "    \"remind_s\": 60, \"on_timeout\": \"approve\"},"
-        "   {\"label\": \"d\", \"approver\": {\"staff\": \"old.ma\", \"role\": \"project_gm\"},"
-        "    \"deadline_s\": 0, \"on_timeout\": \"wait\"},"
-        "   {\"label\": \"\", \"approver\": {\"role\": \"ceo\"}, \"deadline_s\": 60,"
-        "    \"on_timeout\": \"approve\"},"
-        "   {\"label\": \"f\", \"approver\": {\"staff\": \"old.ma\"}, \"deadline_s\": 60,"
-        "    \"on_timeout\": \"approve\"}]}]},"
-        " {\"id\": \"ok\", \"type\": \"refund\", \"fallback\": \"cs.wang\", \"stages\": ["
-        "  {\"rule\": \"all\", \"steps\": ["
-        "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
-        "    \"on_timeout\": \"escalate\"}]}]},"
-        " {\"id\": \"nowhere\", \"type\": \"refund\", \"fallback\": \"eng.sun\", \"stages\": ["
-        "  {\"rule\": \"all\", \"steps\": ["
-        "   {\"label\": \"a\", \"approver\": {\"head\": \"eng\"}, \"deadline_s\": 60,"
-        "    \"on_timeout\": \"escalate\"}]}]}]}");
+    const char *got = s_check(org, S_BAD_POLICIES);
     s_has(got, "$.approval_policies[1].id: 'Bad Id' is not a policy id (a-z, 0-9, '-'; up to 32, "
                "starting a-z)");
     s_has(got, "$.approval_policies[1].min_yuan: must be yuan as a whole number or a string with "
