@@ -1,13 +1,15 @@
-/* kefu — the command-line client for agents: reads the settings, parses
-   the global options and hands the rest of the line to one command. */
+/* kefu — the command-line client for agents and approvers: reads the
+   settings, parses the global options and hands the rest of the line to one
+   command. It speaks only the wire; the operator tools that talk to the
+   store are kefu-admin (services/admin). */
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
 #include "args.h"
 #include "cli.h"
 #include "config.h"
+#include "output.h"
 
 /* The client's settings (services/cli/README.md). */
 static const kf_setting_t s_settings[] = {
@@ -17,8 +19,6 @@ static const kf_setting_t s_settings[] = {
      "kefu-approval's endpoint (approval, approvals, approve, reject, delegate; --endpoint)"},
     {"KEFU_TIMEOUT_MS", "5000", "how long to wait for a reply, in ms (--timeout)"},
     {"KEFU_CERT", "", "your certificate file (--cert); default ~/.kefu/kefu.cert"},
-    {"KEFU_DATABASE_URL", "postgresql:///kefu",
-     "the store the operator tools read (status, notification, admin; --database)"},
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
     KF_SETTINGS_END};
 
@@ -37,10 +37,6 @@ static const s_command_t s_commands[] = {
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
     {"resolve", "mark a ticket resolved", cmd_resolve},
-    {"notification", "notification list|show|resend: the notifier's messages (store)",
-     cmd_notification},
-    {"status", "every daemon instance: up or down, version, uptime, events, backlog", cmd_status},
-    {"admin", "operator tools on the store: import, import-owners, import-tickets", cmd_admin},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
     {"report", "the KPIs with their counts, by month or range; --chart FILE.svg", cmd_report},
     {"approval", "approval request|show: open an approval on a ticket, see its trail",
@@ -78,8 +74,10 @@ static void s_help(FILE *out)
                  "  4  protocol error: a reply that does not decode\n\n"
                  "Errors go to stderr as \"kefu: CODE: message (field FIELD)\"; with --json an\n"
                  "{\"error\": {\"code\", \"message\", \"field\"}} object also goes to stdout.\n\n"
+                 "Operator tools that talk to the store (imports, certificates, status,\n"
+                 "notifications) are the separate program kefu-admin (`kefu-admin --help`).\n\n"
                  "Example:\n"
-                 "  export KEFU_CERT=~/.kefu/agent01.cert   # from: kefu admin cert agent01\n"
+                 "  export KEFU_CERT=~/.kefu/agent01.cert   # from: kefu-admin cert agent01\n"
                  "  no=$(kefu submit --kind repair --category plumbing --channel wechat \\\n"
                  "       --project HZ-XH --phone 13800138000 --summary '厨房下水堵塞')\n"
                  "  kefu ticket show \"$no\"\n");
@@ -152,6 +150,30 @@ static int s_global(cli_t *cli, int argc, char **argv, int *next)
     return 0;
 }
 
+/* The commands that moved to kefu-admin with the same words after the
+   program's name (issue 12): `kefu admin import F` is `kefu-admin import F`,
+   `kefu status` is `kefu-admin status`. */
+static const char *const s_moved[] = {"admin", "status", "notification", NULL};
+
+/* Says where a command of s_moved went and returns CLI_EXIT_USAGE, or
+   returns 0 when name is not one of them. argv is the command's words. */
+static int s_moved_to_admin(const cli_t *cli, const char *name, int argc, char **argv)
+{
+    bool moved = false;
+    for (const char *const *m = s_moved; *m; m++)
+        moved = moved || strcmp(*m, name) == 0;
+    if (!moved)
+        return 0;
+    bool admin = strcmp(name, "admin") == 0;
+    const char *next = admin ? (argc > 1 ? argv[1] : "SUBCOMMAND") : name;
+    out_local_error(cli, "usage", NULL,
+                    "`kefu %s` has moved: the operator tools that talk to the store are the "
+                    "program kefu-admin; run `kefu-admin %s%s` (`kefu-admin --help` lists them)",
+                    admin ? "admin" : name, next,
+                    admin ? (argc > 2 ? " ..." : "") : (argc > 1 ? " ..." : ""));
+    return CLI_EXIT_USAGE;
+}
+
 /* The command named name, or NULL. */
 static const s_command_t *s_find(const char *name)
 {
@@ -165,6 +187,10 @@ static const s_command_t *s_find(const char *name)
 static int s_help_of(cli_t *cli, const char *name)
 {
     const s_command_t *command = s_find(name);
+    char *moved_argv[] = {(char *)name, NULL};
+    int moved = s_moved_to_admin(cli, name, 1, moved_argv);
+    if (moved)
+        return moved;
     if (!command)
         return args_usage(cli, NULL, NULL, "unknown command '%s'", name);
     char *help_argv[] = {(char *)command->name, (char *)"--help", NULL};
@@ -204,6 +230,9 @@ int main(int argc, char **argv)
     if (strcmp(name, "help") == 0)
         return s_help_of(&cli, argv[next + 1]);
     const s_command_t *command = s_find(name);
+    int moved = s_moved_to_admin(&cli, name, argc - next, argv + next);
+    if (moved)
+        return moved;
     if (!command)
         return args_usage(&cli, NULL, NULL, "unknown command '%s'", name);
     return command->run(&cli, argc - next, argv + next);

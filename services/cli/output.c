@@ -1,4 +1,4 @@
-/* kefu client — errors, JSON and aligned blocks on the terminal. */
+/* kefu clients — errors, JSON and aligned blocks on the terminal. */
 #include "output.h"
 
 #include <jansson.h>
@@ -31,9 +31,9 @@ static void s_json_error(const char *code, const char *message, const char *fiel
 void out_reply_error(const cli_t *cli, const char *code, const char *message, const char *field)
 {
     if (field && *field)
-        fprintf(stderr, "kefu: %s: %s (field %s)\n", code, message, field);
+        fprintf(stderr, "%s: %s: %s (field %s)\n", cli_program(cli), code, message, field);
     else
-        fprintf(stderr, "kefu: %s: %s\n", code, message);
+        fprintf(stderr, "%s: %s: %s\n", cli_program(cli), code, message);
     if (cli->json)
         s_json_error(code, message, field);
 }
@@ -45,7 +45,7 @@ void out_local_error(const cli_t *cli, const char *code, const char *field, cons
     va_start(args, fmt);
     vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
-    fprintf(stderr, "kefu: %s\n", message);
+    fprintf(stderr, "%s: %s\n", cli_program(cli), message);
     if (cli->json)
         s_json_error(code, message, field);
 }

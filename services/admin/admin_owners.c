@@ -1,4 +1,4 @@
-/* kefu admin — `kefu admin import-owners FILE.csv`: the owner list from the
+/* kefu-admin — `kefu-admin import-owners FILE.csv`: the owner list from the
    sales system. Each row is checked in C (CSV shape, UTF-8, phone by
    common/phone.h, segment, unit number), the good ones are copied into a
    temporary table, the rest of the checks (project, unit, conflicting
@@ -13,7 +13,7 @@
 #include "args.h"
 #include "phone.h"
 
-#define OWN_CMD "admin import-owners"
+#define OWN_CMD "import-owners"
 #define OWN_NAME_MAX 200
 #define ADM_IMPORT_LOCK "4920" /* as admin_org.c: one import at a time */
 
@@ -40,10 +40,10 @@ enum { O_REPLACE_NAMES, O_COUNT };
 static const char *const s_local[O_COUNT] = {"replace-names"};
 static const bool s_flag[O_COUNT] = {true};
 
-/* `kefu admin import-owners --help`. */
+/* `kefu-admin import-owners --help`. */
 static void s_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu admin import-owners [OPTIONS] FILE.csv\n\n"
+    fprintf(out, "Usage: kefu-admin import-owners [OPTIONS] FILE.csv\n\n"
                  "Loads the owner list exported from the sales system: a UTF-8 CSV file\n"
                  "(RFC 4180) with a header row naming the columns, in any order:\n"
                  "  name, phone, project, building, unit, segment   required\n"
@@ -66,7 +66,7 @@ static void s_help(FILE *out)
     fprintf(out, "\nExit codes: 0 all loaded, 5 loaded with rejected rows, 1 nothing loaded\n"
                  "(bad header, or every row rejected), 2 usage, 3 store unreachable.\n\n"
                  "Example:\n"
-                 "  kefu admin import-owners --max-errors 20 owners-2026-11.csv\n");
+                 "  kefu-admin import-owners --max-errors 20 owners-2026-11.csv\n");
 }
 
 /* Checks one record and, when it is good, appends it to the COPY data.

@@ -1,4 +1,4 @@
-/* kefu admin — the list of problems found in an input, each with its place. */
+/* kefu-admin — the list of problems found in an input, each with its place. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

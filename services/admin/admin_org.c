@@ -1,4 +1,4 @@
-/* kefu admin — `kefu admin import FILE`: loads the organisation file into
+/* kefu-admin — `kefu-admin import FILE`: loads the organisation file into
    the store in one transaction, after checking all of it. */
 #include "admin_org.h"
 
@@ -8,14 +8,14 @@
 #include "admin_csv.h"
 #include "args.h"
 
-#define ORG_CMD "admin import"
+#define ORG_CMD "import"
 #define ADM_IMPORT_LOCK "4920" /* serialises imports; migrate.sh uses 4919 */
 
-/* `kefu admin import --help`. */
+/* `kefu-admin import --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu admin import [OPTIONS] FILE\n\n"
+            "Usage: kefu-admin import [OPTIONS] FILE\n\n"
             "Loads the organisation from FILE (JSON, format \"" ORG_FORMAT "\", described in\n"
             "deploy/ORG-FORMAT.md): departments and their heads, staff, projects with their\n"
             "general managers, buildings and units, routing rules, SLA policies and\n"
@@ -34,7 +34,7 @@ static void s_help(FILE *out)
             "Options:\n");
     adm_options_help(out);
     fprintf(out, "\nExample:\n"
-                 "  KEFU_DATABASE_URL=postgresql://kefu@db/kefu kefu admin import org.json\n");
+                 "  KEFU_DATABASE_URL=postgresql://kefu@db/kefu kefu-admin import org.json\n");
 }
 
 /* ---- the store's side ------------------------------------------------------ */

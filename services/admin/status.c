@@ -1,4 +1,4 @@
-/* kefu client — `kefu status`: every daemon instance that reports to the
+/* kefu-admin — `kefu-admin status`: every daemon instance that reports to the
    store (the daemon_instance heartbeat, common/health.h), up or down.
 
    It reads the store directly rather than asking a daemon, so that it
@@ -58,11 +58,11 @@ static const char *s_query =
     "metrics, state, uptime_s, seen_s_ago, error_s_ago FROM daemon_status "
     "ORDER BY name, host, pid";
 
-/* `kefu status --help`. */
+/* `kefu-admin status --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu status [--database URL] [--prune] [--json]\n\n"
+            "Usage: kefu-admin status [--database URL] [--prune] [--json]\n\n"
             "Lists every daemon instance that reports to the store: daemon, instance\n"
             "(host:pid), state, version, uptime, when last seen, events in and out, backlog\n"
             "and last error. Each instance writes a heartbeat row every KEFU_HEARTBEAT_MS;\n"
@@ -89,7 +89,7 @@ static void s_help(FILE *out)
             "  2  usage error\n"
             "  3  the store cannot be reached or read\n\n"
             "Example:\n"
-            "  kefu status || alert \"a kefu daemon is down\"\n");
+            "  kefu-admin status || alert \"a kefu daemon is down\"\n");
 }
 
 /* Fails with the store's message: exit 3. */

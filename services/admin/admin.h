@@ -1,5 +1,5 @@
-/* kefu client — `kefu admin`: operator tools that talk to PostgreSQL
-   directly (KEFU_DATABASE_URL), not through a daemon. The subcommands load
+/* kefu-admin — operator tools that talk to PostgreSQL directly
+   (KEFU_DATABASE_URL), not through a daemon. The subcommands load
    the organisation (admin_org.c), the owner list (admin_owners.c) and the
    ticket history of the previous system (admin_tickets.c); the file formats
    are in deploy/ORG-FORMAT.md. What they share is here: the list of
@@ -107,7 +107,7 @@ void adm_copy_field(char **buf, size_t *len, size_t *cap, const char *value, boo
 void adm_sha1(const void *data, size_t size, char out[41]);
 
 /* Reports a failure that is not a problem of the input (store, file
-   system): "kefu: admin CMD: message"; in --json mode also as an error
+   system): "kefu-admin: CMD: message"; in --json mode also as an error
    object. Returns code. */
 int adm_fail(const cli_t *cli, const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -127,8 +127,7 @@ int adm_parse(cli_t *cli, const char *cmd, int argc, char **argv, void (*help)(F
 /* The common options' help lines. */
 void adm_options_help(FILE *out);
 
-/* The subcommands. argv[0] is the subcommand's name. */
-int cmd_admin(cli_t *cli, int argc, char **argv);
+/* The commands of kefu-admin. argv[0] is the command's name. */
 int admin_import(cli_t *cli, int argc, char **argv);
 int admin_import_owners(cli_t *cli, int argc, char **argv);
 int admin_import_tickets(cli_t *cli, int argc, char **argv);
@@ -136,5 +135,7 @@ int admin_server_cert(cli_t *cli, int argc, char **argv);
 int admin_cert(cli_t *cli, int argc, char **argv);
 int admin_revoke(cli_t *cli, int argc, char **argv);
 int admin_delegate(cli_t *cli, int argc, char **argv);
+int cmd_status(cli_t *cli, int argc, char **argv);
+int cmd_notification(cli_t *cli, int argc, char **argv);
 
 #endif

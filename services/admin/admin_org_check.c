@@ -1,4 +1,4 @@
-/* kefu admin — checking an organisation file (deploy/ORG-FORMAT.md). */
+/* kefu-admin — checking an organisation file (deploy/ORG-FORMAT.md). */
 #include "admin_org.h"
 
 #include <stdio.h>

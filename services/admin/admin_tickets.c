@@ -1,4 +1,4 @@
-/* kefu admin — `kefu admin import-tickets FILE.csv`: the tickets of the
+/* kefu-admin — `kefu-admin import-tickets FILE.csv`: the tickets of the
    previous system, finished and open, so that the KPIs and trends start
    from day one and the open complaints keep their clocks.
 
@@ -40,7 +40,7 @@
 #include "catalog.h"
 #include "phone.h"
 
-#define TIX_CMD "admin import-tickets"
+#define TIX_CMD "import-tickets"
 #define TIX_TEXT_MAX 200 /* summary and name; the catalog's str(200) */
 #define TIX_EXT_MAX 100
 #define ADM_IMPORT_LOCK "4920" /* as admin_org.c: one import at a time */
@@ -111,11 +111,11 @@ enum { O_TZ, O_COUNT };
 static const char *const s_local[O_COUNT] = {"tz"};
 static const bool s_flag[O_COUNT] = {false};
 
-/* `kefu admin import-tickets --help`. */
+/* `kefu-admin import-tickets --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu admin import-tickets [OPTIONS] FILE.csv\n\n"
+            "Usage: kefu-admin import-tickets [OPTIONS] FILE.csv\n\n"
             "Loads the tickets of the previous system, finished and open, so that KPIs and\n"
             "trends start from day one and open complaints keep their clocks. A UTF-8 CSV file\n"
             "(RFC 4180) with a header row naming the columns:\n"
@@ -150,7 +150,7 @@ static void s_help(FILE *out)
                  "1 nothing loaded (bad header, or every row rejected), 2 usage, 3 store\n"
                  "unreachable.\n\n"
                  "Example:\n"
-                 "  kefu admin import-tickets --tz Asia/Shanghai history-2024.csv\n");
+                 "  kefu-admin import-tickets --tz Asia/Shanghai history-2024.csv\n");
 }
 
 /* Checks a value against names (the catalog's); reports it at column col. */
