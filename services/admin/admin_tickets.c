@@ -439,17 +439,17 @@ static const char *s_owners_sql =
     "  ORDER BY phone, line"
     " ON CONFLICT (phone) DO NOTHING";
 
-/* The ticket number's year is the receipt's, in the store's zone. A
-   finished ticket is imported (history kefu never acts on); an open one is
-   routed (or responded) at its receipt, with its deadlines, live. */
+/* The ticket number (kefu_ticket_no, migration 017) takes its year from the
+   receipt, in the store's zone. A finished ticket is imported (history kefu
+   never acts on); an open one is routed (or responded) at its receipt, with
+   its deadlines, live. */
 static const char *s_tickets_sql =
     "INSERT INTO ticket (id, no, kind, category, channel, priority, status, project_id, unit_id,"
     "                    homeowner_id, summary, created_by, owner_id, department_id,"
     "                    responsible_id, received_at, routed_at, first_response_due,"
     "                    resolve_due, next_escalation_at, responded_at, resolved_at,"
     "                    first_resolved_at, closed_at, imported)"
-    " SELECT n.tid, format('KF-%s-%s', to_char(n.received AT TIME ZONE kefu_tz(), 'YYYY'),"
-    "                      lpad(n.tid::text, 6, '0')),"
+    " SELECT n.tid, kefu_ticket_no(n.tid, n.received),"
     "        n.kind, n.category, n.channel, n.priority,"
     "        CASE WHEN n.open AND n.responded IS NULL THEN 'routed'"
     "             WHEN n.open THEN 'responded'"
