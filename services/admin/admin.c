@@ -85,6 +85,14 @@ PGresult *adm_exec(PGconn *conn, const char *sql, int nparams, const char *const
     return NULL;
 }
 
+int adm_do(PGconn *conn, const char *sql, int nparams, const char *const *params, char *why,
+           size_t why_size)
+{
+    PGresult *res = adm_exec(conn, sql, nparams, params, why, why_size);
+    PQclear(res);
+    return res ? 0 : -1;
+}
+
 int adm_copy(PGconn *conn, const char *copy_sql, const char *data, size_t size, char *why,
              size_t why_size)
 {

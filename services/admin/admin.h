@@ -67,6 +67,9 @@ void adm_problems_sort(adm_problems_t *self);
    "FILE: line N: COLUMN: MESSAGE", then how many more there were. */
 void adm_problems_print(const adm_problems_t *self, FILE *out, const char *file);
 
+/* Prints "  rejected: CODE N, CODE N" on stdout when there are reasons. */
+void adm_reasons_print(const adm_problems_t *self);
+
 /* The problems as a JSON array of {line?, place, code, message}. */
 json_t *adm_problems_json(const adm_problems_t *self);
 
@@ -87,6 +90,11 @@ PGconn *adm_connect(const cli_t *cli, const adm_opts_t *opts);
    Returns the result, or NULL with why filled with the server's message. */
 PGresult *adm_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *why,
                    size_t why_size);
+
+/* Runs one statement whose result is not needed. Returns 0, or -1 with
+   why filled. */
+int adm_do(PGconn *conn, const char *sql, int nparams, const char *const *params, char *why,
+           size_t why_size);
 
 /* Sends size bytes of COPY text data to the statement copy_sql
    (COPY ... FROM STDIN). Returns 0 or -1 with why filled. */

@@ -130,3 +130,13 @@ json_t *adm_reasons_json(const adm_problems_t *self)
                             json_integer((json_int_t)self->reasons[i].count));
     return reasons;
 }
+
+void adm_reasons_print(const adm_problems_t *self)
+{
+    if (!self->nreasons)
+        return;
+    printf("  rejected:");
+    for (size_t i = 0; i < self->nreasons; i++)
+        printf("%s %s %zu", i ? "," : "", self->reasons[i].code, self->reasons[i].count);
+    printf("\n");
+}

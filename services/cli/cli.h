@@ -19,15 +19,15 @@ enum {
 /* Settings for one run, filled by main from options and environment and
    read-only afterwards. */
 typedef struct {
-    char endpoint[256];        /* the daemon's ROUTER endpoint (intake's unless switched) */
-    bool endpoint_given;       /* --endpoint was given: commands keep it */
-    char survey_endpoint[256]; /* kefu-survey's ROUTER endpoint (KEFU_SURVEY) */
+    char endpoint[256];          /* the daemon's ROUTER endpoint (intake's unless switched) */
+    bool endpoint_given;         /* --endpoint was given: commands keep it */
+    char survey_endpoint[256];   /* kefu-survey's ROUTER endpoint (KEFU_SURVEY) */
     char approval_endpoint[256]; /* kefu-approval's ROUTER endpoint (KEFU_APPROVAL) */
-    const char *peer;          /* the daemon asked, named in messages: "intake" or "kefu-survey" */
-    int timeout_ms;            /* how long to wait for one reply */
-    char cert[1024];           /* your certificate file: who you are (common/auth.h) */
-    bool json;                 /* print reply bodies and errors as JSON */
-    const char *program;       /* "kefu" or "kefu-admin", named in messages; NULL is "kefu" */
+    const char *peer;    /* the daemon asked, named in messages: "intake" or "kefu-survey" */
+    int timeout_ms;      /* how long to wait for one reply */
+    char cert[1024];     /* your certificate file: who you are (common/auth.h) */
+    bool json;           /* print reply bodies and errors as JSON */
+    const char *program; /* "kefu" or "kefu-admin", named in messages; NULL is "kefu" */
 } cli_t;
 
 /* The program's name for messages: cli->program, or "kefu". */
