@@ -247,6 +247,12 @@ void adm_print_json(json_t *json)
 
 /* ---- options ------------------------------------------------------------- */
 
+void adm_json_help(FILE *out)
+{
+    fprintf(out, "  --json             print the result as one line of JSON (errors too)\n"
+                 "  -h, --help         show this help\n");
+}
+
 void adm_options_help(FILE *out)
 {
     fprintf(out,

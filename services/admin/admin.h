@@ -132,6 +132,10 @@ int adm_parse(cli_t *cli, const char *cmd, int argc, char **argv, void (*help)(F
               adm_opts_t *opts, const char *const *local, const bool *flag, const char **values,
               size_t nlocal);
 
+/* The help lines of --json and --help, for the commands that do not take
+   adm_options_help's (status, notification). */
+void adm_json_help(FILE *out);
+
 /* The common options' help lines. */
 void adm_options_help(FILE *out);
 

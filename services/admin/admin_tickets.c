@@ -183,23 +183,11 @@ static const char *s_score(const csv_record_t *rec, adm_problems_t *problems, co
     return value;
 }
 
-/* Checks one record and, when it is good, appends it to the COPY data.
-   Returns 0, or -1 after recording the problems found. */
-static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
-                 adm_problems_t *problems, char **copy, size_t *len, size_t *cap)
+/* Checks the fields of a record up to its assignee (v: the trimmed values,
+   NULL when absent); phone gets the normalised number. */
+static void s_check_fields(const csv_record_t *rec, char *const *v, adm_problems_t *problems,
+                           char phone[KF_PHONE_MAX])
 {
-    size_t before = problems->total;
-    if (rec->count != nheader) {
-        adm_problem(problems, rec->line, "", "bad_csv", "has %zu fields; the header has %zu",
-                    rec->count, nheader);
-        return -1;
-    }
-    char *v[C_COUNT];
-    for (size_t i = 0; i < C_COUNT; i++) {
-        v[i] = index[i] >= 0 ? adm_trim(rec->fields[index[i]]) : NULL;
-        if (v[i] && !v[i][0])
-            v[i] = NULL; /* an empty field is an absent value */
-    }
     if (v[C_EXT] && !adm_is_text(v[C_EXT], TIX_EXT_MAX))
         adm_problem(problems, rec->line, "external_id", "bad_value", "must be 1-%d bytes of text",
                     TIX_EXT_MAX);
@@ -218,7 +206,6 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     else if (v[C_UNIT] && !adm_is_unit_no(v[C_UNIT]))
         adm_problem(problems, rec->line, "unit", "unknown_unit", "'%.40s' is not a unit number",
                     v[C_UNIT]);
-    char phone[KF_PHONE_MAX];
     if (kf_phone_normalise(v[C_PHONE], phone) != 0)
         adm_problem(problems, rec->line, "phone", "bad_phone",
                     "'%.40s' is not a phone number (" KF_PHONE_RULE ")",
@@ -232,14 +219,14 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     if (v[C_ASSIGNEE] && !adm_is_staff_id(v[C_ASSIGNEE]))
         adm_problem(problems, rec->line, "assignee", "unknown_staff", "'%.40s' is not a staff id",
                     v[C_ASSIGNEE]);
-    const char *priority = v[C_PRIORITY] ? v[C_PRIORITY] : "normal";
-    s_enum(rec, problems, "priority", priority, kf_priorities, "bad_value");
-    const char *channel = v[C_CHANNEL] ? v[C_CHANNEL] : "phone";
-    s_enum(rec, problems, "channel", channel, kf_channels, "bad_value");
-    if (v[C_SUMMARY] && !adm_is_text(v[C_SUMMARY], TIX_TEXT_MAX))
-        adm_problem(problems, rec->line, "summary", "bad_value",
-                    "must be 1-%d bytes of text on one line", TIX_TEXT_MAX);
-    char local[S_NTIMES][40], offset[S_NTIMES][8];
+}
+
+/* Checks a record's times into local and offset (the local time and its
+   offset, "" when absent) and that an open ticket has no closed time or
+   survey answer. */
+static void s_check_times(const csv_record_t *rec, char *const *v, adm_problems_t *problems,
+                          char local[S_NTIMES][40], char offset[S_NTIMES][8])
+{
     for (size_t i = 0; i < S_NTIMES; i++) {
         int c = s_times[i];
         local[i][0] = offset[i][0] = '\0';
@@ -257,8 +244,6 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
         adm_time_local(&t, local[i], sizeof local[i]);
         adm_time_offset(&t, offset[i], sizeof offset[i]);
     }
-    const char *score = s_score(rec, problems, "score", v[C_SCORE], 1, 5);
-    const char *nps = s_score(rec, problems, "nps", v[C_NPS], 0, 10);
     /* No resolved time: an open ticket, which cannot be closed or surveyed. */
     if (!v[C_RESOLVED] && v[C_CLOSED])
         adm_problem(problems, rec->line, "resolved", "bad_time",
@@ -269,6 +254,38 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
                     : v[C_SCORE]  ? "score"
                                   : "nps",
                     "bad_score", "an open ticket (no resolved time) has no survey answer");
+}
+
+/* Checks one record and, when it is good, appends it to the COPY data.
+   Returns 0, or -1 after recording the problems found. */
+static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
+                 adm_problems_t *problems, char **copy, size_t *len, size_t *cap)
+{
+    size_t before = problems->total;
+    if (rec->count != nheader) {
+        adm_problem(problems, rec->line, "", "bad_csv", "has %zu fields; the header has %zu",
+                    rec->count, nheader);
+        return -1;
+    }
+    char *v[C_COUNT];
+    for (size_t i = 0; i < C_COUNT; i++) {
+        v[i] = index[i] >= 0 ? adm_trim(rec->fields[index[i]]) : NULL;
+        if (v[i] && !v[i][0])
+            v[i] = NULL; /* an empty field is an absent value */
+    }
+    char phone[KF_PHONE_MAX];
+    s_check_fields(rec, v, problems, phone);
+    const char *priority = v[C_PRIORITY] ? v[C_PRIORITY] : "normal";
+    s_enum(rec, problems, "priority", priority, kf_priorities, "bad_value");
+    const char *channel = v[C_CHANNEL] ? v[C_CHANNEL] : "phone";
+    s_enum(rec, problems, "channel", channel, kf_channels, "bad_value");
+    if (v[C_SUMMARY] && !adm_is_text(v[C_SUMMARY], TIX_TEXT_MAX))
+        adm_problem(problems, rec->line, "summary", "bad_value",
+                    "must be 1-%d bytes of text on one line", TIX_TEXT_MAX);
+    char local[S_NTIMES][40], offset[S_NTIMES][8];
+    s_check_times(rec, v, problems, local, offset);
+    const char *score = s_score(rec, problems, "score", v[C_SCORE], 1, 5);
+    const char *nps = s_score(rec, problems, "nps", v[C_NPS], 0, 10);
     if (problems->total != before || !score || !nps)
         return -1;
 

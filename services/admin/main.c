@@ -15,7 +15,6 @@
 /* kefu-admin's settings (services/admin/README.md). */
 static const kf_setting_t s_settings[] = {
     {"KEFU_DATABASE_URL", "postgresql:///kefu", "the store, a libpq URL (--database)"},
-    {"KEFU_ADMIN_TRACE", "", "1: each statement's time on stderr"},
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
     KF_SETTINGS_END};
 
@@ -68,7 +67,8 @@ static void s_help(FILE *out)
                  "Example:\n"
                  "  export KEFU_DATABASE_URL=postgresql://kefu@127.0.0.1:5544/kefu\n"
                  "  kefu-admin import org.json && kefu-admin cert agent01 --out agent01.cert\n"
-                 "  kefu-admin status\n");
+                 "  kefu-admin status\n\n"
+                 "Debugging: KEFU_ADMIN_TRACE=1 prints each statement's time on stderr.\n");
 }
 
 /* Fills cli from the environment; main's options may override it. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "args.h"
 #include "cli.h"
 #include "output.h"
@@ -46,9 +47,9 @@ static void s_help(FILE *out)
             "  --status S         pending, sending, sent or failed\n"
             "  --ticket NO        the messages about this ticket\n"
             "  --limit N          at most N messages, 1..%d (default 50)\n"
-            "  --database URL     the store (libpq URL)\n\n",
+            "  --database URL     the store (libpq URL)\n",
             NOTE_DATABASE_DEFAULT, NOTE_LIMIT_MAX);
-    args_global_help(out);
+    adm_json_help(out);
     fprintf(out, "\nExit codes: 0 done, 1 refused (no such message, not failed, no address),\n"
                  "2 usage error, 3 the store is unreachable.\n\n"
                  "Example:\n"

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "args.h"
 #include "cli.h"
 #include "output.h"
@@ -74,9 +75,9 @@ static void s_help(FILE *out)
             "Options:\n"
             "  --database URL     the store (default: $KEFU_DATABASE_URL or %s)\n"
             "  --prune            after listing, forget the instances shown as stopped or\n"
-            "                     down (a restarted daemon reports under a new host:pid)\n\n",
+            "                     down (a restarted daemon reports under a new host:pid)\n",
             STATUS_DATABASE_DEFAULT);
-    args_global_help(out);
+    adm_json_help(out);
     fprintf(out,
             "\nWith --json: {\"instances\": [{\"daemon\", \"instance\", \"host\", \"pid\",\n"
             "\"state\", \"version\", \"started_at\", \"last_seen\" (ms since the epoch),\n"
