@@ -38,7 +38,7 @@
 #define KF_SETTINGS_CURVE                                                                  \
     {                                                                                      \
         "KEFU_CURVE_CERT", "/etc/kefu/server.cert",                                        \
-            "the daemons' CurveZMQ certificate, secret key included (kefu-admin server-cert)" \
+            "the daemons' CurveZMQ certificate, secret key included (kefu admin server-cert)" \
     }
 
 typedef struct kf_auth kf_auth_t;

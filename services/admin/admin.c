@@ -237,12 +237,7 @@ int adm_fail(const cli_t *cli, const char *cmd, int code, const char *fmt, ...)
 
 void adm_print_json(json_t *json)
 {
-    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    json_decref(json);
-    fflush(stdout);
+    out_print_json(json);
 }
 
 /* ---- options ------------------------------------------------------------- */

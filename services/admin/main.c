@@ -10,22 +10,19 @@
 #include "admin.h"
 #include "args.h"
 #include "cli.h"
-#include "config.h"
 
-/* kefu-admin's settings (services/admin/README.md). */
-static const kf_setting_t s_settings[] = {
+/* kefu-admin's settings (services/admin/README.md). The commands read
+   KEFU_DATABASE_URL themselves (admin.c, status.c, notification.c): each
+   takes --database over it. This table is what --help says of them. */
+static const struct {
+    const char *name, *def, *help;
+} s_settings[] = {
     {"KEFU_DATABASE_URL", "postgresql:///kefu", "the store, a libpq URL (--database)"},
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
-    KF_SETTINGS_END};
+    {NULL, NULL, NULL}};
 
-/* A command: its name, what it does, and its entry point. */
-typedef struct {
-    const char *name;
-    const char *summary;
-    int (*run)(cli_t *cli, int argc, char **argv);
-} s_command_t;
-
-static const s_command_t s_commands[] = {
+/* The commands. */
+static const args_command_t s_commands[] = {
     {"import", "load or update the organisation from a JSON file", admin_import},
     {"import-owners", "load the owner list from the sales system (CSV)", admin_import_owners},
     {"import-tickets", "load the ticket history of the previous system (CSV)",
@@ -46,17 +43,16 @@ static void s_help(FILE *out)
                  "daemon: they connect to PostgreSQL directly, as given by --database or\n"
                  "KEFU_DATABASE_URL, and need a role that may write the organisation and\n"
                  "ticket tables. File formats: deploy/ORG-FORMAT.md.\n"
-                 "`kefu-admin COMMAND --help` shows a command's options and an example.\n\n"
-                 "Commands:\n");
-    for (const s_command_t *c = s_commands; c->name; c++)
-        fprintf(out, "  %-15s %s\n", c->name, c->summary);
+                 "`kefu-admin COMMAND --help` shows a command's options and an example.\n\n");
+    args_command_help(out, s_commands, 15);
     fprintf(out, "\nOptions (before the command):\n"
                  "  --json             print the result as one line of JSON (errors too)\n"
                  "  --version          print the version\n"
                  "  -h, --help         show this help\n\n"
                  "Environment:\n");
-    for (const kf_setting_t *s = s_settings; s->name; s++)
-        fprintf(out, "  %-18s %s (default: %s)\n", s->name, s->help, s->def[0] ? s->def : "none");
+    for (size_t i = 0; s_settings[i].name; i++)
+        fprintf(out, "  %-18s %s (default: %s)\n", s_settings[i].name, s_settings[i].help,
+                s_settings[i].def);
     fprintf(out, "\nExit codes:\n"
                  "  0  done\n"
                  "  1  refused: the file was refused (problems listed with their places;\n"
@@ -77,7 +73,8 @@ static void s_setup(cli_t *cli)
     memset(cli, 0, sizeof *cli);
     cli->program = "kefu-admin";
     /* Times are shown in the configured zone, Asia/Shanghai unless TZ says. */
-    setenv("TZ", kf_config_str(s_settings, "TZ"), 1);
+    const char *tz = getenv("TZ");
+    setenv("TZ", tz && tz[0] ? tz : "Asia/Shanghai", 1);
     tzset();
 }
 
@@ -108,26 +105,6 @@ static int s_global(cli_t *cli, int argc, char **argv, int *next)
     return 0;
 }
 
-/* The command named name, or NULL. */
-static const s_command_t *s_find(const char *name)
-{
-    for (const s_command_t *c = s_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
-}
-
-/* The command names, comma-separated, into buf. */
-static const char *s_names(char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (const s_command_t *c = s_commands; c->name; c++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", c == s_commands ? "" : ", ", c->name);
-    }
-    return buf;
-}
-
 /* `kefu-admin help [COMMAND]`: the program's or the command's --help. */
 static int s_help_of(cli_t *cli, int argc, char **argv)
 {
@@ -135,7 +112,7 @@ static int s_help_of(cli_t *cli, int argc, char **argv)
         s_help(stdout);
         return CLI_EXIT_OK;
     }
-    const s_command_t *command = s_find(argv[1]);
+    const args_command_t *command = args_command_find(s_commands, argv[1]);
     if (!command)
         return args_usage(cli, NULL, NULL, "unknown command '%s'", argv[1]);
     char *help_argv[] = {(char *)command->name, (char *)"--help", NULL};
@@ -156,12 +133,12 @@ int main(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (next >= argc)
         return args_usage(&cli, NULL, NULL, "missing the command (%s)",
-                          s_names(names, sizeof names));
+                          args_command_names(s_commands, names, sizeof names));
     if (strcmp(argv[next], "help") == 0)
         return s_help_of(&cli, argc - next, argv + next);
-    const s_command_t *command = s_find(argv[next]);
+    const args_command_t *command = args_command_find(s_commands, argv[next]);
     if (!command)
         return args_usage(&cli, NULL, NULL, "unknown command '%s' (%s)", argv[next],
-                          s_names(names, sizeof names));
+                          args_command_names(s_commands, names, sizeof names));
     return command->run(&cli, argc - next, argv + next);
 }

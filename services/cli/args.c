@@ -200,3 +200,28 @@ int args_fields(const cli_t *cli, const char *cmd, const args_field_t *fields,
     }
     return 0;
 }
+
+const args_command_t *args_command_find(const args_command_t *table, const char *name)
+{
+    for (const args_command_t *c = table; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+const char *args_command_names(const args_command_t *table, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (const args_command_t *c = table; c->name; c++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", c == table ? "" : ", ", c->name);
+    }
+    return buf;
+}
+
+void args_command_help(FILE *out, const args_command_t *table, int width)
+{
+    fprintf(out, "Commands:\n");
+    for (const args_command_t *c = table; c->name; c++)
+        fprintf(out, "  %-*s %s\n", width, c->name, c->summary);
+}

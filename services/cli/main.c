@@ -22,14 +22,8 @@ static const kf_setting_t s_settings[] = {
     {"TZ", "Asia/Shanghai", "time zone times are shown in"},
     KF_SETTINGS_END};
 
-/* A command: its name, what it does, and its entry point. */
-typedef struct {
-    const char *name;
-    const char *summary;
-    int (*run)(cli_t *cli, int argc, char **argv);
-} s_command_t;
-
-static const s_command_t s_commands[] = {
+/* The commands. */
+static const args_command_t s_commands[] = {
     {"submit", "log what an owner reported; prints the ticket number", cmd_submit},
     {"ticket", "ticket show NO: one ticket with its history", cmd_ticket},
     {"tickets", "list tickets by status, owner, project, kind, phone, time; paged", cmd_tickets},
@@ -51,11 +45,10 @@ static const s_command_t s_commands[] = {
 static void s_help(FILE *out)
 {
     fprintf(out, "Usage: kefu [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n\n"
-                 "The kefu client: logs owners' reports as tickets and works on them through\n"
-                 "intake. `kefu COMMAND --help` shows a command's options and an example.\n\n"
-                 "Commands:\n");
-    for (const s_command_t *c = s_commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+                 "The kefu client of agents, staff and approvers: logs owners' reports as\n"
+                 "tickets and works on them through intake, kefu-survey and kefu-approval.\n"
+                 "`kefu COMMAND --help` shows a command's options and an example.\n\n");
+    args_command_help(out, s_commands, 10);
     fprintf(out, "\n");
     args_global_help(out);
     fprintf(out, "  --version          print the version\n\n"
@@ -174,19 +167,10 @@ static int s_moved_to_admin(const cli_t *cli, const char *name, int argc, char *
     return CLI_EXIT_USAGE;
 }
 
-/* The command named name, or NULL. */
-static const s_command_t *s_find(const char *name)
-{
-    for (const s_command_t *c = s_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
-}
-
 /* `kefu help COMMAND`: the command's --help. */
 static int s_help_of(cli_t *cli, const char *name)
 {
-    const s_command_t *command = s_find(name);
+    const args_command_t *command = args_command_find(s_commands, name);
     char *moved_argv[] = {(char *)name, NULL};
     int moved = s_moved_to_admin(cli, name, 1, moved_argv);
     if (moved)
@@ -195,17 +179,6 @@ static int s_help_of(cli_t *cli, const char *name)
         return args_usage(cli, NULL, NULL, "unknown command '%s'", name);
     char *help_argv[] = {(char *)command->name, (char *)"--help", NULL};
     return command->run(cli, 2, help_argv);
-}
-
-/* The command names, comma-separated, into buf. */
-static const char *s_names(char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (const s_command_t *c = s_commands; c->name; c++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", c == s_commands ? "" : ", ", c->name);
-    }
-    return buf;
 }
 
 int main(int argc, char **argv)
@@ -221,7 +194,7 @@ int main(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (next >= argc)
         return args_usage(&cli, NULL, NULL, "missing the command (%s)",
-                          s_names(names, sizeof names));
+                          args_command_names(s_commands, names, sizeof names));
     const char *name = argv[next];
     if (strcmp(name, "help") == 0 && next + 1 >= argc) {
         s_help(stdout);
@@ -229,7 +202,7 @@ int main(int argc, char **argv)
     }
     if (strcmp(name, "help") == 0)
         return s_help_of(&cli, argv[next + 1]);
-    const s_command_t *command = s_find(name);
+    const args_command_t *command = args_command_find(s_commands, name);
     int moved = s_moved_to_admin(&cli, name, argc - next, argv + next);
     if (moved)
         return moved;

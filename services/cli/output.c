@@ -11,6 +11,16 @@
 
 #define OUT_LABEL_COLS 20 /* width of the label column of a block */
 
+void out_print_json(json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(json);
+    fflush(stdout);
+}
+
 /* Prints {"error": {"code", "message", "field"}} on stdout. */
 static void s_json_error(const char *code, const char *message, const char *field)
 {
@@ -20,12 +30,7 @@ static void s_json_error(const char *code, const char *message, const char *fiel
     json_object_set_new(inner, "field", field && *field ? json_string(field) : json_null());
     json_t *root = json_object();
     json_object_set_new(root, "error", inner);
-    char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    json_decref(root);
-    fflush(stdout);
+    out_print_json(root);
 }
 
 void out_reply_error(const cli_t *cli, const char *code, const char *message, const char *field)
