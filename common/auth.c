@@ -175,7 +175,7 @@ kf_auth_t *kf_auth_new(const kf_setting_t *table, const char *app_name)
     zcert_t *cert = s_load(path, "daemons'", &err);
     if (!cert) {
         fprintf(stderr,
-                "%s: KEFU_CURVE_CERT=%s: %s (an operator creates it with: kefu admin "
+                "%s: KEFU_CURVE_CERT=%s: %s (an operator creates it with: kefu-admin "
                 "server-cert --out FILE)\n",
                 app_name, path, err.message);
         return NULL;
@@ -259,7 +259,7 @@ int kf_auth_client(zsock_t *sock, const char *path, const char *server_key, kf_e
     uint8_t decoded[32];
     if (!server || strlen(server) != KF_KEY_MAX || !zmq_z85_decode(decoded, server)) {
         kf_error_set(err, KF_E_BAD_VALUE, "cert",
-                     "%s names no valid server-key (issue it again with kefu admin cert)", path);
+                     "%s names no valid server-key (issue it again with kefu-admin cert)", path);
         zcert_destroy(&cert);
         return -1;
     }

@@ -2,7 +2,7 @@
 
    Every client socket (intake, approval, kefu-survey) is a CURVE server.
    A client presents a certificate that an operator issued to one staff
-   member (`kefu admin cert STAFF --out FILE`, table staff_cert); the
+   member (`kefu-admin cert STAFF --out FILE`, table staff_cert); the
    daemon takes the actor from the key, never from the request:
    - at the handshake, the ZAP handler (a thread of the daemon with its own
      store connection) admits only a registered, unrevoked key of an active
@@ -37,7 +37,7 @@
 /* The daemons' certificate, for a daemon's settings table. */
 #define KF_SETTINGS_CURVE                                                                          \
     KF_SET_PATH("KEFU_CURVE_CERT", "/etc/kefu/server.cert",                                        \
-                "the daemons' CurveZMQ certificate, secret key included (kefu admin server-cert)")
+                "the daemons' CurveZMQ certificate, secret key included (kefu-admin server-cert)")
 
 typedef struct kf_auth kf_auth_t;
 

@@ -15,7 +15,7 @@
    - a heartbeat row in the store's daemon_instance table, upserted every
      KEFU_HEARTBEAT_MS (instance host:pid, version, start, events in and
      out, errors, backlog, last error, metrics endpoint), which is how
-     `kefu status` finds every instance. The heartbeat's write also probes
+     `kefu-admin status` finds every instance. The heartbeat's write also probes
      the store for /health. A clean stop (kf_health_destroy) marks the row
      stopped.
 

@@ -5,7 +5,9 @@
 #   kefu-survey            run that daemon (exec: it receives docker's SIGTERM)
 #   bus, intake, router, ticket-router, approval, notifier, survey
 #                          the same, by short name
-#   kefu [ARGS...]         the command-line client
+#   kefu [ARGS...]         the command-line client (agents, approvers; the wire)
+#   kefu-admin [ARGS...]   the operator tools that talk to the store (imports,
+#                          certificates, status, notifications)
 #   kefu-migrate           wait for the store, apply deploy/migrations, and load
 #                          the demo organisation when KEFU_DEMO_ORG=1
 #   kefu-health PROGRAM    the healthcheck (deploy/healthcheck.sh)
@@ -31,6 +33,9 @@ Commands:
                   it is configured by environment variables only, see
                   'IMAGE kefu-intake --help'
   kefu ARGS...    the command-line client ('IMAGE kefu --help')
+  kefu-admin ARGS...
+                  the operator tools that talk to the store: imports,
+                  certificates, status, notifications ('IMAGE kefu-admin --help')
   kefu-migrate    wait for the store, apply the SQL migrations, create the
                   daemons' certificate KEFU_CURVE_CERT when there is none, and
                   load the demo organisation when KEFU_DEMO_ORG=1; exits 0
@@ -68,14 +73,14 @@ migrate() {
     # name its key).
     local cert=${KEFU_CURVE_CERT:-/etc/kefu/server.cert}
     if [[ ! -f $cert ]]; then
-        kefu admin server-cert --out "$cert" || die "cannot create the daemons' certificate $cert"
+        kefu-admin server-cert --out "$cert" || die "cannot create the daemons' certificate $cert"
     fi
     case ${KEFU_DEMO_ORG:-0} in
         1|yes|true)
-            # The organisation file (kefu admin import) where the client has
-            # it, else the SQL script; both are idempotent.
-            if [[ -f $share/demo-org.json ]] && kefu admin --help >/dev/null 2>&1; then
-                kefu admin import --database "$KEFU_DATABASE_URL" "$share/demo-org.json"
+            # The organisation file (kefu-admin import) where the image has
+            # kefu-admin, else the SQL script; both are idempotent.
+            if [[ -f $share/demo-org.json ]] && kefu-admin --help >/dev/null 2>&1; then
+                kefu-admin import --database "$KEFU_DATABASE_URL" "$share/demo-org.json"
             elif [[ -f $share/demo-org.sql ]]; then
                 psql -X -q -v ON_ERROR_STOP=1 --no-psqlrc -d "$KEFU_DATABASE_URL" \
                      -f "$share/demo-org.sql" >/dev/null

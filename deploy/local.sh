@@ -33,6 +33,7 @@ DAEMONS=(bus:services/bus/kefu-bus
          survey:services/survey/kefu-survey)
 CORE_DAEMONS=(bus intake router)
 KEFU_CLI=$BUILD/services/cli/kefu
+KEFU_ADMIN=$BUILD/services/admin/kefu-admin   # the operator tools (store)
 
 usage() {
     cat <<EOF
@@ -90,7 +91,7 @@ Environment:
                      here 20, so the whole survey loop can be watched in a minute;
                      production's default is 86400, a day)
   KEFU_CURVE_CERT    the daemons' certificate (default $VAR/certs/server.cert,
-                     made on first 'up' with kefu admin server-cert)
+                     made on first 'up' with kefu-admin server-cert)
   KEFU_CERT          the certificate the demo's client acts with (default the
                      call-centre agent's, $VAR/certs/agent.li.cert)
   KEFU_NOTIFY_FILE   the notifier's file channel (default $VAR/notifications.jsonl);
@@ -273,10 +274,10 @@ database_up() {
     fi
     "$ROOT/deploy/migrate.sh" | sed 's/^/  /'
     if [[ -f $ROOT/deploy/demo-org.json ]]; then
-        say "loading the demo organisation (kefu admin import deploy/demo-org.json)"
-        [[ -x $KEFU_CLI ]] || die "the kefu client is not built ($KEFU_CLI missing)"
-        "$KEFU_CLI" admin import "$ROOT/deploy/demo-org.json" | sed 's/^/  /' ||
-            die "kefu admin import deploy/demo-org.json failed"
+        say "loading the demo organisation (kefu-admin import deploy/demo-org.json)"
+        [[ -x $KEFU_ADMIN ]] || die "kefu-admin is not built ($KEFU_ADMIN missing)"
+        "$KEFU_ADMIN" import "$ROOT/deploy/demo-org.json" | sed 's/^/  /' ||
+            die "kefu-admin import deploy/demo-org.json failed"
     else
         warn "deploy/demo-org.json not found; no demo organisation loaded"
     fi
@@ -398,15 +399,15 @@ certs_up() {
     chmod 700 "$dir"
     if [[ ! -f $KEFU_CURVE_CERT ]]; then
         say "creating the daemons' certificate $KEFU_CURVE_CERT"
-        "$KEFU_CLI" admin server-cert --out "$KEFU_CURVE_CERT" | sed 's/^/  /' ||
-            die "kefu admin server-cert failed"
+        "$KEFU_ADMIN" server-cert --out "$KEFU_CURVE_CERT" | sed 's/^/  /' ||
+            die "kefu-admin server-cert failed"
         find "$dir" -name '*.cert' ! -path "$KEFU_CURVE_CERT" -delete
     fi
     local issued=0
     while read -r staff; do
         [[ -n $staff && ! -f $dir/$staff.cert ]] || continue
-        "$KEFU_CLI" admin cert "$staff" --out "$dir/$staff.cert" --note "deploy/local.sh" \
-            >/dev/null || die "kefu admin cert $staff failed"
+        "$KEFU_ADMIN" cert "$staff" --out "$dir/$staff.cert" --note "deploy/local.sh" \
+            >/dev/null || die "kefu-admin cert $staff failed"
         issued=$((issued + 1))
     done < <(psql -X -At -d "$KEFU_DATABASE_URL" -c "SELECT id FROM staff WHERE active ORDER BY id")
     ((issued == 0)) || say "issued $issued staff certificates in $dir"
@@ -488,12 +489,13 @@ cmd_up() {
     say "surveys are sent ${KEFU_SURVEY_DELAY_S} s after a resolution here (KEFU_SURVEY_DELAY_S; a day in production)"
 }
 
-# Writes the exports the kefu client needs to reach what 'up' runs: the
-# store (kefu status, kefu notification, kefu admin), the daemons' endpoints,
-# the agent's certificate and the client on PATH.
+# Writes the exports the kefu clients need to reach what 'up' runs: the
+# store (kefu-admin status, kefu-admin notification), the daemons' endpoints,
+# the agent's certificate and both clients (kefu, kefu-admin) on PATH.
 env_write() {
-    local f=$VAR/kefu.env cli_dir
+    local f=$VAR/kefu.env cli_dir admin_dir
     cli_dir=$(dirname "$KEFU_CLI")
+    admin_dir=$(dirname "$KEFU_ADMIN")
     {
         echo "# deploy/local.sh env: what 'up' runs ($(date -Is))"
         local name
@@ -501,8 +503,11 @@ env_write() {
                     KEFU_CURVE_CERT; do
             printf 'export %s=%q\n' "$name" "${!name}"
         done
-        printf 'case ":$PATH:" in *:%q:*) ;; *) export PATH=%q:"$PATH" ;; esac\n' \
-            "$cli_dir" "$cli_dir"
+        local dir
+        for dir in "$admin_dir" "$cli_dir"; do
+            printf 'case ":$PATH:" in *:%q:*) ;; *) export PATH=%q:"$PATH" ;; esac\n' \
+                "$dir" "$dir"
+        done
     } >"$f.tmp"
     chmod 600 "$f.tmp"   # the database URL may carry a password
     mv "$f.tmp" "$f"

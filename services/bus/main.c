@@ -5,7 +5,7 @@
    a message that cannot be passed on at once is dropped and counted, and
    consumers rebuild whatever they missed from the store. It has no store
    of its own, so it writes no heartbeat row: /health on its metrics port
-   (KEFU_METRICS_PORT) is how it is watched, and `kefu status` does not
+   (KEFU_METRICS_PORT) is how it is watched, and `kefu-admin status` does not
    list it. */
 #include <czmq.h>
 #include <signal.h>

@@ -1,4 +1,4 @@
-/* kefu client — shared option parsing and local argument checks. */
+/* kefu clients — shared option parsing and local argument checks. */
 #include "args.h"
 
 #include <errno.h>
@@ -17,7 +17,7 @@ void args_global_help(FILE *out)
     fprintf(out,
             "Global options (before or after the command):\n"
             "  --cert FILE        your certificate, which says who you are (default:\n"
-            "                     $KEFU_CERT or ~/.kefu/kefu.cert; kefu admin cert issues it)\n"
+            "                     $KEFU_CERT or ~/.kefu/kefu.cert; kefu-admin cert issues it)\n"
             "  --endpoint URL     the daemon's endpoint (default: $KEFU_INTAKE or "
             "tcp://127.0.0.1:7700;\n"
             "                     for survey: $KEFU_SURVEY or tcp://127.0.0.1:7710)\n"
@@ -87,7 +87,7 @@ int args_usage(const cli_t *cli, const char *cmd, const char *field, const char 
     vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
     out_local_error(cli, "usage", field, "%s%s%s", cmd ? cmd : "", cmd ? ": " : "", message);
-    fprintf(stderr, "Try 'kefu%s%s --help'.\n", cmd ? " " : "", cmd ? cmd : "");
+    fprintf(stderr, "Try '%s%s%s --help'.\n", cli_program(cli), cmd ? " " : "", cmd ? cmd : "");
     return CLI_EXIT_USAGE;
 }
 
@@ -142,7 +142,7 @@ int args_cert(const cli_t *cli, const char *cmd)
     if (cli->cert[0] == '\0')
         return args_usage(cli, cmd, "cert",
                           "who are you? give --cert FILE or set KEFU_CERT (an operator issues "
-                          "a certificate with: kefu admin cert STAFF --out FILE)");
+                          "a certificate with: kefu-admin cert STAFF --out FILE)");
     if (access(cli->cert, R_OK) != 0)
         return args_usage(cli, cmd, "cert", "cannot read the certificate %s: %s", cli->cert,
                           strerror(errno));
@@ -199,4 +199,29 @@ int args_fields(const cli_t *cli, const char *cmd, const args_field_t *fields,
             return rc;
     }
     return 0;
+}
+
+const args_command_t *args_command_find(const args_command_t *table, const char *name)
+{
+    for (const args_command_t *c = table; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+const char *args_command_names(const args_command_t *table, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    for (const args_command_t *c = table; c->name; c++) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, size - used, "%s%s", c == table ? "" : ", ", c->name);
+    }
+    return buf;
+}
+
+void args_command_help(FILE *out, const args_command_t *table, int width)
+{
+    fprintf(out, "Commands:\n");
+    for (const args_command_t *c = table; c->name; c++)
+        fprintf(out, "  %-*s %s\n", width, c->name, c->summary);
 }

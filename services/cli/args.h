@@ -34,6 +34,24 @@ typedef struct {
 /* The getopt_long code of a command's local option i. */
 #define ARGS_OPT(i) (ARG_FIRST_LOCAL + (i))
 
+/* A command of a program's table (kefu's, kefu-admin's): its name, what it
+   does, and its entry point (argv[0] is the name; returns an exit code).
+   A table ends with a NULL name. */
+typedef struct {
+    const char *name;
+    const char *summary;
+    int (*run)(cli_t *cli, int argc, char **argv);
+} args_command_t;
+
+/* The command of table named name, or NULL. */
+const args_command_t *args_command_find(const args_command_t *table, const char *name);
+
+/* The names of table's commands, comma-separated, into buf. */
+const char *args_command_names(const args_command_t *table, char *buf, size_t size);
+
+/* The "Commands:" lines of a --help: name (width columns) and summary. */
+void args_command_help(FILE *out, const args_command_t *table, int width);
+
 /* What args_parse found. */
 enum { ARGS_HELP = -1, ARGS_OK = 0 };
 

@@ -105,7 +105,7 @@ static void s_dropped(const cli_t *cli, const call_t *call, const kf_error_t *er
     out_local_error(cli, "unavailable", NULL,
                     "%s at %s did not answer within %d ms: %s. The daemon may be restarting, "
                     "or your certificate's server-key may not be this daemon's (if this "
-                    "persists, ask an operator for a certificate: kefu admin cert). Nothing "
+                    "persists, ask an operator for a certificate: kefu-admin cert). Nothing "
                     "was refused: %s.",
                     cli->peer ? cli->peer : "intake", cli->endpoint, cli->timeout_ms, err->message,
                     again);

@@ -1,6 +1,7 @@
-/* kefu client — what every command module shares: the settings main
-   resolved once (endpoint, timeout, identity, output mode) and the exit
-   codes, which are part of the client's contract (README.md). */
+/* kefu clients — what every command module of kefu (services/cli) and
+   kefu-admin (services/admin) shares: the settings main resolved once
+   (endpoint, timeout, identity, output mode) and the exit codes, which are
+   part of the clients' contract (README.md). */
 #ifndef KF_CLI_H
 #define KF_CLI_H
 
@@ -18,15 +19,22 @@ enum {
 /* Settings for one run, filled by main from options and environment and
    read-only afterwards. */
 typedef struct {
-    char endpoint[256];        /* the daemon's ROUTER endpoint (intake's unless switched) */
-    bool endpoint_given;       /* --endpoint was given: commands keep it */
-    char survey_endpoint[256]; /* kefu-survey's ROUTER endpoint (KEFU_SURVEY) */
+    char endpoint[256];          /* the daemon's ROUTER endpoint (intake's unless switched) */
+    bool endpoint_given;         /* --endpoint was given: commands keep it */
+    char survey_endpoint[256];   /* kefu-survey's ROUTER endpoint (KEFU_SURVEY) */
     char approval_endpoint[256]; /* kefu-approval's ROUTER endpoint (KEFU_APPROVAL) */
-    const char *peer;          /* the daemon asked, named in messages: "intake" or "kefu-survey" */
-    int timeout_ms;            /* how long to wait for one reply */
-    char cert[1024];           /* your certificate file: who you are (common/auth.h) */
-    bool json;                 /* print reply bodies and errors as JSON */
+    const char *peer;    /* the daemon asked, named in messages: "intake" or "kefu-survey" */
+    int timeout_ms;      /* how long to wait for one reply */
+    char cert[1024];     /* your certificate file: who you are (common/auth.h) */
+    bool json;           /* print reply bodies and errors as JSON */
+    const char *program; /* "kefu" or "kefu-admin", named in messages; NULL is "kefu" */
 } cli_t;
+
+/* The program's name for messages: cli->program, or "kefu". */
+static inline const char *cli_program(const cli_t *cli)
+{
+    return cli->program ? cli->program : "kefu";
+}
 
 /* The commands; each parses its own argv (argv[0] is the command name)
    and returns an exit code. */
@@ -37,8 +45,6 @@ int cmd_owner(cli_t *cli, int argc, char **argv);
 int cmd_respond(cli_t *cli, int argc, char **argv);
 int cmd_transfer(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);
-int cmd_notification(cli_t *cli, int argc, char **argv);
-int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_survey(cli_t *cli, int argc, char **argv);
 int cmd_report(cli_t *cli, int argc, char **argv);
 int cmd_approval(cli_t *cli, int argc, char **argv);

@@ -1,13 +1,15 @@
-/* kefu — the command-line client for agents: reads the settings, parses
-   the global options and hands the rest of the line to one command. */
+/* kefu — the command-line client for agents and approvers: reads the
+   settings, parses the global options and hands the rest of the line to one
+   command. It speaks only the wire; the operator tools that talk to the
+   store are kefu-admin (services/admin). */
 #include <czmq.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "admin.h"
 #include "args.h"
 #include "cli.h"
 #include "config.h"
+#include "output.h"
 
 /* The client's settings (services/cli/README.md). */
 static const kf_setting_t s_settings[] = {
@@ -20,19 +22,11 @@ static const kf_setting_t s_settings[] = {
     KF_SET_INT("KEFU_TIMEOUT_MS", "5000", 1, 600000,
                "how long to wait for a reply, in ms (--timeout)"),
     KF_SET_PATH("KEFU_CERT", "", "your certificate file (--cert); empty: ~/.kefu/kefu.cert"),
-    KF_SET_CONNINFO("KEFU_DATABASE_URL", "postgresql:///kefu",
-                    "the store the operator tools read (status, notification, admin; --database)"),
     KF_SET_TZ("TZ", "Asia/Shanghai", "time zone times are shown in"),
     KF_SETTINGS_END};
 
-/* A command: its name, what it does, and its entry point. */
-typedef struct {
-    const char *name;
-    const char *summary;
-    int (*run)(cli_t *cli, int argc, char **argv);
-} s_command_t;
-
-static const s_command_t s_commands[] = {
+/* The commands. */
+static const args_command_t s_commands[] = {
     {"submit", "log what an owner reported; prints the ticket number", cmd_submit},
     {"ticket", "ticket show NO: one ticket with its history", cmd_ticket},
     {"tickets", "list tickets by status, owner, project, kind, phone, time; paged", cmd_tickets},
@@ -40,10 +34,6 @@ static const s_command_t s_commands[] = {
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},
     {"resolve", "mark a ticket resolved", cmd_resolve},
-    {"notification", "notification list|show|resend: the notifier's messages (store)",
-     cmd_notification},
-    {"status", "every daemon instance: up or down, version, uptime, events, backlog", cmd_status},
-    {"admin", "operator tools on the store: import, import-owners, import-tickets", cmd_admin},
     {"survey", "survey answer|campaign|show: satisfaction surveys (kefu-survey)", cmd_survey},
     {"report", "the KPIs with their counts, by month or range; --chart FILE.svg", cmd_report},
     {"approval", "approval request|show: open an approval on a ticket, see its trail",
@@ -58,11 +48,10 @@ static const s_command_t s_commands[] = {
 static void s_help(FILE *out)
 {
     fprintf(out, "Usage: kefu [GLOBAL OPTIONS] COMMAND [OPTIONS] [ARGS]\n\n"
-                 "The kefu client: logs owners' reports as tickets and works on them through\n"
-                 "intake. `kefu COMMAND --help` shows a command's options and an example.\n\n"
-                 "Commands:\n");
-    for (const s_command_t *c = s_commands; c->name; c++)
-        fprintf(out, "  %-10s %s\n", c->name, c->summary);
+                 "The kefu client of agents, staff and approvers: logs owners' reports as\n"
+                 "tickets and works on them through intake, kefu-survey and kefu-approval.\n"
+                 "`kefu COMMAND --help` shows a command's options and an example.\n\n");
+    args_command_help(out, s_commands, 10);
     fprintf(out, "\n");
     args_global_help(out);
     fprintf(out, "  --version          print the version\n\n"
@@ -80,8 +69,10 @@ static void s_help(FILE *out)
                  "  4  protocol error: a reply that does not decode\n\n"
                  "Errors go to stderr as \"kefu: CODE: message (field FIELD)\"; with --json an\n"
                  "{\"error\": {\"code\", \"message\", \"field\"}} object also goes to stdout.\n\n"
+                 "Operator tools that talk to the store (imports, certificates, status,\n"
+                 "notifications) are the separate program kefu-admin (`kefu-admin --help`).\n\n"
                  "Example:\n"
-                 "  export KEFU_CERT=~/.kefu/agent01.cert   # from: kefu admin cert agent01\n"
+                 "  export KEFU_CERT=~/.kefu/agent01.cert   # from: kefu-admin cert agent01\n"
                  "  no=$(kefu submit --kind repair --category plumbing --channel wechat \\\n"
                  "       --project HZ-XH --phone 13800138000 --summary '厨房下水堵塞')\n"
                  "  kefu ticket show \"$no\"\n");
@@ -154,34 +145,42 @@ static int s_global(cli_t *cli, int argc, char **argv, int *next)
     return 0;
 }
 
-/* The command named name, or NULL. */
-static const s_command_t *s_find(const char *name)
+/* The commands that moved to kefu-admin with the same words after the
+   program's name (issue 12): `kefu admin import F` is `kefu-admin import F`,
+   `kefu status` is `kefu-admin status`. */
+static const char *const s_moved[] = {"admin", "status", "notification", NULL};
+
+/* Says where a command of s_moved went and returns CLI_EXIT_USAGE, or
+   returns 0 when name is not one of them. argv is the command's words. */
+static int s_moved_to_admin(const cli_t *cli, const char *name, int argc, char **argv)
 {
-    for (const s_command_t *c = s_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
+    bool moved = false;
+    for (const char *const *m = s_moved; *m; m++)
+        moved = moved || strcmp(*m, name) == 0;
+    if (!moved)
+        return 0;
+    bool admin = strcmp(name, "admin") == 0;
+    const char *next = admin ? (argc > 1 ? argv[1] : "SUBCOMMAND") : name;
+    out_local_error(cli, "usage", NULL,
+                    "`kefu %s` has moved: the operator tools that talk to the store are the "
+                    "program kefu-admin; run `kefu-admin %s%s` (`kefu-admin --help` lists them)",
+                    admin ? "admin" : name, next,
+                    admin ? (argc > 2 ? " ..." : "") : (argc > 1 ? " ..." : ""));
+    return CLI_EXIT_USAGE;
 }
 
 /* `kefu help COMMAND`: the command's --help. */
 static int s_help_of(cli_t *cli, const char *name)
 {
-    const s_command_t *command = s_find(name);
+    const args_command_t *command = args_command_find(s_commands, name);
+    char *moved_argv[] = {(char *)name, NULL};
+    int moved = s_moved_to_admin(cli, name, 1, moved_argv);
+    if (moved)
+        return moved;
     if (!command)
         return args_usage(cli, NULL, NULL, "unknown command '%s'", name);
     char *help_argv[] = {(char *)command->name, (char *)"--help", NULL};
     return command->run(cli, 2, help_argv);
-}
-
-/* The command names, comma-separated, into buf. */
-static const char *s_names(char *buf, size_t size)
-{
-    buf[0] = '\0';
-    for (const s_command_t *c = s_commands; c->name; c++) {
-        size_t used = strlen(buf);
-        snprintf(buf + used, size - used, "%s%s", c == s_commands ? "" : ", ", c->name);
-    }
-    return buf;
 }
 
 int main(int argc, char **argv)
@@ -201,7 +200,7 @@ int main(int argc, char **argv)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (next >= argc)
         return args_usage(&cli, NULL, NULL, "missing the command (%s)",
-                          s_names(names, sizeof names));
+                          args_command_names(s_commands, names, sizeof names));
     const char *name = argv[next];
     if (strcmp(name, "help") == 0 && next + 1 >= argc) {
         s_help(stdout);
@@ -209,7 +208,10 @@ int main(int argc, char **argv)
     }
     if (strcmp(name, "help") == 0)
         return s_help_of(&cli, argv[next + 1]);
-    const s_command_t *command = s_find(name);
+    const args_command_t *command = args_command_find(s_commands, name);
+    int moved = s_moved_to_admin(&cli, name, argc - next, argv + next);
+    if (moved)
+        return moved;
     if (!command)
         return args_usage(&cli, NULL, NULL, "unknown command '%s'", name);
     return command->run(&cli, argc - next, argv + next);

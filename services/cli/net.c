@@ -78,7 +78,7 @@ static s_event_t s_event(net_t *self, kf_error_t *err)
     } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400) {
         kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert",
                      "the daemon refused your certificate: it is not registered, has been "
-                     "revoked, or its holder is not active staff (ask an operator: kefu admin "
+                     "revoked, or its holder is not active staff (ask an operator: kefu-admin "
                      "cert)");
         what = S_EV_REFUSED;
     } else if (id == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH) {

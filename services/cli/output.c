@@ -1,4 +1,4 @@
-/* kefu client — errors, JSON and aligned blocks on the terminal. */
+/* kefu clients — errors, JSON and aligned blocks on the terminal. */
 #include "output.h"
 
 #include <jansson.h>
@@ -11,6 +11,16 @@
 
 #define OUT_LABEL_COLS 20 /* width of the label column of a block */
 
+void out_print_json(json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (text)
+        printf("%s\n", text);
+    free(text);
+    json_decref(json);
+    fflush(stdout);
+}
+
 /* Prints {"error": {"code", "message", "field"}} on stdout. */
 static void s_json_error(const char *code, const char *message, const char *field)
 {
@@ -20,20 +30,15 @@ static void s_json_error(const char *code, const char *message, const char *fiel
     json_object_set_new(inner, "field", field && *field ? json_string(field) : json_null());
     json_t *root = json_object();
     json_object_set_new(root, "error", inner);
-    char *text = json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    json_decref(root);
-    fflush(stdout);
+    out_print_json(root);
 }
 
 void out_reply_error(const cli_t *cli, const char *code, const char *message, const char *field)
 {
     if (field && *field)
-        fprintf(stderr, "kefu: %s: %s (field %s)\n", code, message, field);
+        fprintf(stderr, "%s: %s: %s (field %s)\n", cli_program(cli), code, message, field);
     else
-        fprintf(stderr, "kefu: %s: %s\n", code, message);
+        fprintf(stderr, "%s: %s: %s\n", cli_program(cli), code, message);
     if (cli->json)
         s_json_error(code, message, field);
 }
@@ -45,7 +50,7 @@ void out_local_error(const cli_t *cli, const char *code, const char *field, cons
     va_start(args, fmt);
     vsnprintf(message, sizeof message, fmt, args);
     va_end(args);
-    fprintf(stderr, "kefu: %s\n", message);
+    fprintf(stderr, "%s: %s\n", cli_program(cli), message);
     if (cli->json)
         s_json_error(code, message, field);
 }

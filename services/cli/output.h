@@ -4,6 +4,7 @@
 #ifndef KF_CLI_OUTPUT_H
 #define KF_CLI_OUTPUT_H
 
+#include <jansson.h>
 #include <msgpack.h>
 
 #include "cli.h"
@@ -20,6 +21,9 @@ void out_local_error(const cli_t *cli, const char *code, const char *field, cons
 /* Prints body as one line of JSON, non-ASCII kept as UTF-8. Returns 0, or
    -1 when body cannot be shown as JSON. */
 int out_json(const msgpack_object *body);
+
+/* Prints json on one line of stdout (compact, keys in order) and frees it. */
+void out_print_json(json_t *json);
 
 /* Prints one line of an aligned block: the label padded to a fixed width,
    then the value; continuation lines of a multi-line value are indented

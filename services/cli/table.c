@@ -1,4 +1,4 @@
-/* kefu client — text tables aligned by display width. */
+/* kefu clients — text tables aligned by display width. */
 #include "table.h"
 
 #include <czmq.h>

@@ -1,4 +1,4 @@
-/* kefu client — local times and deadlines. */
+/* kefu clients — local times and deadlines. */
 #include "timefmt.h"
 
 #include <stdio.h>

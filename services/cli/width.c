@@ -1,4 +1,4 @@
-/* kefu client — display width of UTF-8 text. */
+/* kefu clients — display width of UTF-8 text. */
 #include "width.h"
 
 #include <stdbool.h>

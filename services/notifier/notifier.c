@@ -592,7 +592,7 @@ static json_t *s_result(notifier_t *self, const note_t *note, send_outcome_t out
     kf_metric_inc(self->outcomes, note->channel, "failed");
     kf_error("notify.failed",
              "id=%" PRId64 " ticket=%s channel=%s via=%s to=%s attempts=%d error=%s "
-             "resend=\"kefu notification resend %" PRId64 "\"",
+             "resend=\"kefu-admin notification resend %" PRId64 "\"",
              note->id, note->ticket[0] ? note->ticket : "-", note->channel, via, masked,
              note->attempts, quoted, note->id);
     return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)note->id, "outcome", "failed", "error",

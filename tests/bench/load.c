@@ -385,7 +385,7 @@ static void s_usage(FILE *out)
             "  -c C               concurrent clients, one DEALER each, one request in flight\n"
             "                     (default 1)\n"
             "  --cert FILE        the certificate of the staff member who submits (default\n"
-            "                     $KEFU_CERT; kefu admin cert STAFF --out FILE)\n"
+            "                     $KEFU_CERT; kefu-admin cert STAFF --out FILE)\n"
             "  --project P        project code (default HZ-XH)\n"
             "  --kind K           kind of every submit (default complaint)\n"
             "  --mix              cycle kinds, categories, channels and priorities\n"

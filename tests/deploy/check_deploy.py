@@ -43,6 +43,9 @@ REQUIRED_SERVICES = {"postgres", "migrate", "bus", "intake", "ticket-router", "a
 SCALABLE = {"ticket-router", "approval", "notifier"}
 # Commands of the image's entrypoint that are scripts, not CMake programs.
 ENTRYPOINT_COMMANDS = {"kefu-migrate", "kefu-health"}
+# The clients: programs the image holds for people to run, not services
+# (kefu for agents and approvers, kefu-admin for operators).
+CLIENTS = {"kefu", "kefu-admin"}
 # Variables the official postgres image reads from the shared env file.
 POSTGRES_IMAGE_VARS = {"POSTGRES_USER", "POSTGRES_PASSWORD", "POSTGRES_DB",
                        "POSTGRES_INITDB_ARGS", "PGDATA"}
@@ -676,7 +679,7 @@ class Checker:
         except Exception:  # reported by check_compose
             return
         for program in sorted(self.cmake_programs()):
-            if program != "kefu" and program not in commands:
+            if program not in CLIENTS and program not in commands:
                 self.error("docker-compose.yml", "no service runs %s, which the build "
                            "produces" % program)
 

@@ -28,7 +28,7 @@ import sys
 DAEMONS = [("kefu-bus", "bus"), ("kefu-intake", "intake"), ("kefu-router", "ticket-router"),
            ("kefu-approval", "approval"), ("kefu-survey", "survey"),
            ("kefu-notifier", "notifier")]
-CLIENTS = [("kefu", "cli")]
+CLIENTS = [("kefu", "cli"), ("kefu-admin", "admin")]
 DOCS = ["README.md", os.path.join("deploy", "README.md")]
 GUIDE = os.path.join("deploy", "README.md")  # must hold every block
 BLOCK = re.compile(r"(<!-- settings: (\S+) begin -->\n)(.*?)(<!-- settings: \2 end -->)", re.S)

@@ -24,7 +24,7 @@ PG=(-h 127.0.0.1 -p "$IT_PG_PORT" -U postgres)
 # KEFU_DEMO_ORG=1, the demo organisation; run again, a no-op.
 createdb "${PG[@]}" kefu_fresh
 fresh=postgresql://postgres@127.0.0.1:$IT_PG_PORT/kefu_fresh
-PATH=$KEFU_BUILD_DIR/services/cli:$PATH KEFU_DATABASE_URL=$fresh KEFU_DEMO_ORG=1 \
+PATH=$KEFU_BUILD_DIR/services/admin:$KEFU_BUILD_DIR/services/cli:$PATH KEFU_DATABASE_URL=$fresh KEFU_DEMO_ORG=1 \
     bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate >"$IT_DIR/log/migrate1.log" 2>&1 ||
     it_fail "kefu-migrate on an empty database failed: $(tail -n 5 "$IT_DIR/log/migrate1.log")"
 [[ $(psql -X -At -d "$fresh" -c "SELECT count(*) FROM schema_migration") == \

@@ -86,7 +86,7 @@ run_case() {
         [[ $out == *"intake at tcp://"*"answered"* ]] || it_fail "the client check was not used: $out"
         # The probe is sealed for the daemons' key: with another server's
         # certificate the handshake fails, which is no answer.
-        kefu admin server-cert --out "$IT_DIR/certs/other-server.cert" --force >/dev/null
+        kefu-admin server-cert --out "$IT_DIR/certs/other-server.cert" --force >/dev/null
         expect unhealthy "$mode intake, another server's certificate" intake kefu-intake \
             "${intake_env[@]}" KEFU_CURVE_CERT="$IT_DIR/certs/other-server.cert"
     fi

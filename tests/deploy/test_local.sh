@@ -5,7 +5,7 @@
 # 1. `up` starts everything and logs the demo complaint; a second `up`
 #    reuses what runs and logs no second complaint (same idempotency key).
 # 2. `up` prints the exports to paste and `deploy/local.sh env` prints the
-#    same; with them (and nothing else) `kefu status`, `kefu notification
+#    same; with them (and nothing else) `kefu-admin status`, `kefu-admin notification
 #    list` and the agent's commands work.
 # 3. The survey loop of README's "A first hour with kefu", command for
 #    command: submit, respond and resolve as the engineer, the survey is
@@ -24,8 +24,9 @@ it__pick_port; export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
 it__pick_port; export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
 unset KEFU_APPROVAL KEFU_SURVEY
 LOCAL=$KEFU_SOURCE_DIR/deploy/local.sh
-# A clean shell: PATH without the harness's client, as a newcomer has it.
-PATH=$(tr ':' '\n' <<<"$PATH" | grep -vxF "$KEFU_BUILD_DIR/services/cli" | paste -sd: -)
+# A clean shell: PATH without the harness's clients, as a newcomer has it.
+PATH=$(tr ':' '\n' <<<"$PATH" | grep -vxF -e "$KEFU_BUILD_DIR/services/cli" \
+    -e "$KEFU_BUILD_DIR/services/admin" | paste -sd: -)
 
 # `down` before the harness's own clean-up, also when the test fails.
 trap 'st=$?; "$LOCAL" down >>"$IT_DIR/log/down.log" 2>&1; (exit $st); it__cleanup' EXIT
@@ -54,10 +55,11 @@ for v in KEFU_DATABASE_URL KEFU_INTAKE KEFU_SURVEY KEFU_APPROVAL KEFU_CERT; do
 done
 eval "$envout"
 command -v kefu >/dev/null || it_fail "after env, kefu is not on PATH"
-kefu status >"$IT_DIR/status.out" 2>&1 || it_fail "kefu status right after up failed: $(cat "$IT_DIR/status.out")"
-kefu notification list >/dev/null 2>"$IT_DIR/err" ||
-    it_fail "kefu notification list right after up failed: $(cat "$IT_DIR/err")"
-it_note "kefu status after eval \$(local.sh env): $(grep -c ' up ' "$IT_DIR/status.out") instances up"
+command -v kefu-admin >/dev/null || it_fail "after env, kefu-admin is not on PATH"
+kefu-admin status >"$IT_DIR/status.out" 2>&1 || it_fail "kefu-admin status right after up failed: $(cat "$IT_DIR/status.out")"
+kefu-admin notification list >/dev/null 2>"$IT_DIR/err" ||
+    it_fail "kefu-admin notification list right after up failed: $(cat "$IT_DIR/err")"
+it_note "kefu-admin status after eval \$(local.sh env): $(grep -c ' up ' "$IT_DIR/status.out") instances up"
 
 # ---- 3. README's survey loop ---------------------------------------------
 cd "$IT_DIR"   # README's certificate paths are var/certs/..., from the tree's root

@@ -18,7 +18,7 @@
 #   it_pg_start                  initdb (first time) and start PostgreSQL; the
 #                                first time also create database kefu, run
 #                                deploy/migrate.sh and load deploy/demo-org.json
-#                                (kefu admin import) without its approval policies
+#                                (kefu-admin import) without its approval policies
 #   it_pg_stop [MODE]            pg_ctl stop (MODE fast (default), smart, immediate)
 #   it_pg_restart [MODE]         stop, then start
 #   it_start NAME[@LABEL] [VAR=value...]
@@ -58,8 +58,8 @@
 # Exported for the test and the daemons: KEFU_DATABASE_URL, KEFU_BUS_PUB/SUB/
 # PUSH/PULL, KEFU_INTAKE_BIND, KEFU_INTAKE, KEFU_LOG_LEVEL (default info),
 # KEFU_CURVE_CERT (the daemons' certificate, made by it_init),
-# IT_DIR, IT_PG_PORT, IT_INTAKE_PORT; PATH starts with the client's directory,
-# so `kefu` is the built client.
+# IT_DIR, IT_PG_PORT, IT_INTAKE_PORT; PATH starts with the clients' directories,
+# so `kefu` and `kefu-admin` are the built clients.
 
 [[ -n ${IT__LOADED:-} ]] && return 0
 IT__LOADED=1
@@ -161,15 +161,15 @@ it_init() {
     export KEFU_INTAKE=$KEFU_INTAKE_BIND
     export KEFU_DATABASE_URL=postgresql://postgres@127.0.0.1:$IT_PG_PORT/kefu
     export KEFU_LOG_LEVEL=${KEFU_LOG_LEVEL:-info}
-    export PATH=$KEFU_BUILD_DIR/services/cli:$PATH
+    export PATH=$KEFU_BUILD_DIR/services/admin:$KEFU_BUILD_DIR/services/cli:$PATH
     # The daemons' certificate (common/auth.h); staff certificates: it_cert.
     # (A build without the client, such as the harness's own test with its
     # fake daemons, has no certificates.)
     mkdir -p "$IT_DIR/certs"
     export KEFU_CURVE_CERT=$IT_DIR/certs/server.cert
-    if [[ -x $KEFU_BUILD_DIR/services/cli/kefu ]]; then
-        "$KEFU_BUILD_DIR/services/cli/kefu" admin server-cert --out "$KEFU_CURVE_CERT" >/dev/null ||
-            it_fail "kefu admin server-cert failed"
+    if [[ -x $KEFU_BUILD_DIR/services/admin/kefu-admin ]]; then
+        "$KEFU_BUILD_DIR/services/admin/kefu-admin" server-cert --out "$KEFU_CURVE_CERT" >/dev/null ||
+            it_fail "kefu-admin server-cert failed"
     fi
     unset KEFU_CERT
 
@@ -238,9 +238,9 @@ EOF
             # demo's defaults would compete with them for the same requests.
             jq '.approval_policies = []' "$KEFU_SOURCE_DIR/deploy/demo-org.json" \
                 >"$IT_DIR/demo-org.json" || it_fail "jq cannot read deploy/demo-org.json"
-            "$KEFU_BUILD_DIR/services/cli/kefu" admin import --database "$KEFU_DATABASE_URL" \
+            "$KEFU_BUILD_DIR/services/admin/kefu-admin" import --database "$KEFU_DATABASE_URL" \
                 "$IT_DIR/demo-org.json" >"$IT_DIR/log/demo-org.log" 2>&1 ||
-                it_fail "kefu admin import deploy/demo-org.json failed: $(tail -n 5 "$IT_DIR/log/demo-org.log")"
+                it_fail "kefu-admin import deploy/demo-org.json failed: $(tail -n 5 "$IT_DIR/log/demo-org.log")"
         else
             it_note "warning: deploy/demo-org.json not found; no demo organisation"
         fi
@@ -253,9 +253,9 @@ EOF
 it_cert() {
     local staff=$1 file=$IT_DIR/certs/$1.cert
     if [[ ! -f $file ]]; then
-        "$KEFU_BUILD_DIR/services/cli/kefu" admin cert "$staff" --out "$file" \
+        "$KEFU_BUILD_DIR/services/admin/kefu-admin" cert "$staff" --out "$file" \
             --database "$KEFU_DATABASE_URL" >"$IT_DIR/log/cert-$staff.log" 2>&1 ||
-            it_fail "kefu admin cert $staff failed: $(tail -n 3 "$IT_DIR/log/cert-$staff.log")"
+            it_fail "kefu-admin cert $staff failed: $(tail -n 3 "$IT_DIR/log/cert-$staff.log")"
     fi
     echo "$file"
 }

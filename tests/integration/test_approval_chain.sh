@@ -11,7 +11,7 @@
 #    head of another department and the stuck approver may not; unknown
 #    step or staff, a decided step, the same move again. Each move is in
 #    the trail with who and why, and published.
-# 3. An operator's delegate for an absent person (`kefu admin delegate`):
+# 3. An operator's delegate for an absent person (`kefu-admin delegate`):
 #    the delegate decides at once, on the absent person's behalf; the trail
 #    says who arranged it; bad calls are refused.
 # 4. A request keeps the policy it started with: an edit that turns stage 1
@@ -144,7 +144,7 @@ run admin approval reassign "$S2" --to fin.lin --reason '林峰回来了'
 expect 0 "" "and moves it back"
 
 # ---- 3. an operator's delegate for an absent person ------------------------------------
-adm() { RC=0; OUT=$(kefu admin delegate "$@" 2>"$IT_DIR/err") || RC=$?; ERR=$(<"$IT_DIR/err"); }
+adm() { RC=0; OUT=$(kefu-admin delegate "$@" 2>"$IT_DIR/err") || RC=$?; ERR=$(<"$IT_DIR/err"); }
 adm nobody.here --to vp.qian --until +1h --reason '病假'
 expect 1 "" "a delegate for unknown staff"
 adm fin.lin --to fin.lin --until +1h --reason '病假'
@@ -157,7 +157,7 @@ expect 0 "" "--check"
 USER=ops.zhang adm fin.lin --to vp.qian --until +1h --reason '林峰病假一周'
 expect 0 "" "the operator registers vp.qian for fin.lin"
 grep -q "vp.qian decides for fin.lin from .* until .*; 1 pending step covered" <<<"$OUT" ||
-    it_fail "kefu admin delegate says: $OUT"
+    it_fail "kefu-admin delegate says: $OUT"
 [[ $(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
          WHERE t.no = '$T2' AND h.reason = '林峰病假一周'
            AND h.note LIKE '%fin.lin is absent; vp.qian decides for fin.lin%(set by operator ops.zhang)'") == 1 ]] ||

@@ -19,7 +19,7 @@
 #    nothing written;
 #  - a --cert (or KEFU_CERT) file that does not exist is a usage error
 #    (exit 2) naming the file;
-#  - kefu admin cert refuses an unknown or inactive staff member (and leaves
+#  - kefu-admin cert refuses an unknown or inactive staff member (and leaves
 #    no file) and refuses to overwrite a file without --force.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -86,7 +86,7 @@ expect_refused() {
 # ---- a key nobody registered -------------------------------------------------------
 # Issued, then taken out of the store: a well-formed certificate, with the
 # daemons' key, that no staff member holds.
-kefu admin cert agent.li --out "$CERTS/unregistered.cert" --json >"$IT_DIR/unregistered.json"
+kefu-admin cert agent.li --out "$CERTS/unregistered.cert" --json >"$IT_DIR/unregistered.json"
 key=$(jq -r .public_key "$IT_DIR/unregistered.json")
 it_psql "DELETE FROM staff_cert WHERE public_key = '$key'" >/dev/null
 expect_refused "intake, an unregistered key" "$CERTS/unregistered.cert" "$REFUSED" "${submit_args[@]}"
@@ -126,16 +126,16 @@ session_say list
 session_end
 expect_refused "intake, an inactive staff member" "$SUN" "$REFUSED" tickets
 expect_refused "kefu-survey, an inactive staff member" "$SUN" "$REFUSED" survey show 999999
-# ... and kefu admin cert issues nothing to them.
+# ... and kefu-admin cert issues nothing to them.
 rc=0
-out=$(kefu admin cert eng.sun --out "$CERTS/sun-2.cert" 2>&1) || rc=$?
+out=$(kefu-admin cert eng.sun --out "$CERTS/sun-2.cert" 2>&1) || rc=$?
 [[ $rc == 1 && $out == *"no active staff member 'eng.sun'"* ]] ||
-    it_fail "kefu admin cert for an inactive staff member: exit $rc: $out"
-[[ ! -e $CERTS/sun-2.cert ]] || it_fail "kefu admin cert left a file for an inactive staff member"
+    it_fail "kefu-admin cert for an inactive staff member: exit $rc: $out"
+[[ ! -e $CERTS/sun-2.cert ]] || it_fail "kefu-admin cert left a file for an inactive staff member"
 
 # ---- the body's "actor" is no one's word -------------------------------------------
 # One connection, kept open: it is used, then its certificate is revoked.
-session_key=$(kefu admin cert agent.li --out "$CERTS/session.cert" --json | jq -r .public_key)
+session_key=$(kefu-admin cert agent.li --out "$CERTS/session.cert" --json | jq -r .public_key)
 session_start "$CERTS/session.cert"
 session_say ""
 [[ $GOT == ok ]] || it_fail "the session's first ticket.list was answered: $GOT"
@@ -155,7 +155,7 @@ it_note "a body naming gm.hz made $no in agent.li's name"
 
 # ---- revoked: at once, also on the open connection --------------------------------
 before=$(writes)
-kefu admin revoke "$CERTS/session.cert" >/dev/null
+kefu-admin revoke "$CERTS/session.cert" >/dev/null
 session_say list
 [[ $GOT == unknown_actor ]] || it_fail "ticket.list on the open connection after the revocation: $GOT"
 session_say submit
@@ -169,8 +169,8 @@ revocation() { it_psql "SELECT revoked_at || ' ' || revoked_by FROM staff_cert W
 first=$(revocation)
 [[ $first == *" "?* ]] || it_fail "the revocation of $session_key is not recorded: '$first'"
 # A Z85 key may start with '-': after --, it is never read as an option.
-USER=someone.else kefu admin revoke -- "$session_key" >/dev/null || it_fail "revoking again failed"
-err=$(kefu admin revoke -- "-$session_key" 2>&1) && it_fail "revoking an unknown key starting with '-' succeeded"
+USER=someone.else kefu-admin revoke -- "$session_key" >/dev/null || it_fail "revoking again failed"
+err=$(kefu-admin revoke -- "-$session_key" 2>&1) && it_fail "revoking an unknown key starting with '-' succeeded"
 grep -q "no certificate with key -" <<<"$err" || it_fail "a key starting with '-' after -- was not read as a key: $err"
 [[ $(revocation) == "$first" ]] || it_fail "revoking again rewrote the first revocation: $first -> $(revocation)"
 # agent.li's other certificate was not revoked.
@@ -179,8 +179,8 @@ expect_rc 0 "agent.li's own certificate after the other was revoked"
 it_note "revoked: the open connection's next requests were refused"
 
 # ---- another server's key ---------------------------------------------------------------
-kefu admin server-cert --out "$CERTS/other-server.cert" >/dev/null
-kefu admin cert agent.li --server-cert "$CERTS/other-server.cert" --out "$CERTS/misaddressed.cert" >/dev/null
+kefu-admin server-cert --out "$CERTS/other-server.cert" >/dev/null
+kefu-admin cert agent.li --server-cert "$CERTS/other-server.cert" --out "$CERTS/misaddressed.cert" >/dev/null
 # From the client's side this looks like a daemon that dies mid-handshake,
 # which is temporary: exit 3 with unavailable once the timeout passes.
 expect_cut() {
@@ -209,26 +209,26 @@ KEFU_CERT=$missing kefu tickets >/dev/null 2>"$IT_DIR/err" || RC=$?
 [[ $RC == 2 && $(<"$IT_DIR/err") == *"$missing"* ]] ||
     it_fail "KEFU_CERT naming a missing file: exit $RC: $(<"$IT_DIR/err")"
 
-# ---- kefu admin cert: unknown staff, and no overwriting without --force ---------------
+# ---- kefu-admin cert: unknown staff, and no overwriting without --force ---------------
 certs() { it_psql "SELECT count(*) FROM staff_cert"; }
 n=$(certs)
 rc=0
-out=$(kefu admin cert nobody.here --out "$CERTS/nobody.cert" 2>&1) || rc=$?
+out=$(kefu-admin cert nobody.here --out "$CERTS/nobody.cert" 2>&1) || rc=$?
 [[ $rc == 1 && $out == *"no active staff member 'nobody.here'"* ]] ||
-    it_fail "kefu admin cert for an unknown staff member: exit $rc: $out"
-[[ ! -e $CERTS/nobody.cert ]] || it_fail "kefu admin cert left a file for an unknown staff member"
-[[ $(certs) == "$n" ]] || it_fail "kefu admin cert registered a key for an unknown staff member"
+    it_fail "kefu-admin cert for an unknown staff member: exit $rc: $out"
+[[ ! -e $CERTS/nobody.cert ]] || it_fail "kefu-admin cert left a file for an unknown staff member"
+[[ $(certs) == "$n" ]] || it_fail "kefu-admin cert registered a key for an unknown staff member"
 sum=$(sha256sum <"$KEFU_CERT")
 rc=0
-out=$(kefu admin cert agent.li --out "$KEFU_CERT" 2>&1) || rc=$?
+out=$(kefu-admin cert agent.li --out "$KEFU_CERT" 2>&1) || rc=$?
 [[ $rc != 0 && $out == *"exists; give --force"* ]] ||
-    it_fail "kefu admin cert over an existing file: exit $rc: $out"
+    it_fail "kefu-admin cert over an existing file: exit $rc: $out"
 [[ $(sha256sum <"$KEFU_CERT") == "$sum" && $(certs) == "$n" ]] ||
-    it_fail "kefu admin cert without --force replaced the file or registered a key"
-kefu admin cert agent.li --out "$KEFU_CERT" --force >/dev/null ||
-    it_fail "kefu admin cert --force did not replace the file"
+    it_fail "kefu-admin cert without --force replaced the file or registered a key"
+kefu-admin cert agent.li --out "$KEFU_CERT" --force >/dev/null ||
+    it_fail "kefu-admin cert --force did not replace the file"
 [[ $(sha256sum <"$KEFU_CERT") != "$sum" && $(certs) == $((n + 1)) ]] ||
-    it_fail "kefu admin cert --force: the file or the store did not change"
+    it_fail "kefu-admin cert --force: the file or the store did not change"
 [[ $(stat -c %a "$KEFU_CERT") == 600 ]] || it_fail "the certificate is not mode 0600"
 run tickets --limit 1
 expect_rc 0 "the replaced certificate"

@@ -210,3 +210,24 @@ run --endpoint "tcp://127.0.0.1:$dead_port" ticket show "$NO"
 ms=$(((${EPOCHREALTIME/./} - t0) / 1000))
 expect_rc 3 "kefu ticket show against a dead port (default timeout)"
 ((ms < 12000)) || it_fail "kefu ticket show took $ms ms against a dead port"
+
+# ---- the operator tools moved to kefu-admin (issue 12) --------------------
+# kefu speaks only the wire: its old store commands say where they went
+# (exit 2), not "unknown command", and kefu-admin answers with the same
+# words after its name.
+for words in "admin import org.json" "admin cert agent.li --out x.cert" "status" \
+    "notification list" "help status"; do
+    # shellcheck disable=SC2086
+    run $words
+    expect_rc 2 "kefu $words"
+    want=${words#help }
+    want=${want#admin }
+    want=${want%% *}
+    grep -qF "run \`kefu-admin $want" <<<"$ERR" || it_fail "kefu $words does not name kefu-admin $want: $ERR"
+    ! grep -q "unknown command" <<<"$ERR" || it_fail "kefu $words says unknown command: $ERR"
+done
+RC=0
+OUT=$(kefu-admin status 2>&1) || RC=$?
+expect_rc 0 "kefu-admin status (every daemon up or stopped)"
+kefu --help | grep -q "kefu-admin" || it_fail "kefu --help does not point at kefu-admin"
+! kefu --help | grep -qE "^  (admin|status|notification) " || it_fail "kefu --help still lists a store command"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kefu admin import (deploy/ORG-FORMAT.md) against a real store:
+# kefu-admin import (deploy/ORG-FORMAT.md) against a real store:
 #  1. deploy/demo-org.json, which the harness loads, makes the same organisation as
 #     deploy/demo-org.sql; and into an empty store it creates every row once;
 #  2. a re-run changes nothing (no row version, no sequence value, no import_run row);
@@ -13,7 +13,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init import_org
-it_pg_start # migrations + deploy/demo-org.json through kefu admin import
+it_pg_start # migrations + deploy/demo-org.json through kefu-admin import
 demo_json=$KEFU_SOURCE_DIR/deploy/demo-org.json
 demo_sql=$KEFU_SOURCE_DIR/deploy/demo-org.sql
 
@@ -76,7 +76,7 @@ it_note "demo-org.json and demo-org.sql: identical ($(wc -l <"$IT_DIR/from_json.
 # Into an empty store: every row created once, in one run.
 org_truncate
 t0=${EPOCHREALTIME/./}
-out=$(kefu admin import --json "$demo_json")
+out=$(kefu-admin import --json "$demo_json")
 ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 counts=$(jq -c '[.counts[] | .created]' <<<"$out")
 [[ $counts == "[7,18,2,12,864,12,15,6,0]" ]] || it_fail "created counts $counts; output: $out"
@@ -89,7 +89,7 @@ it_note "demo import into an empty store: ${ms} ms wall ($(jq -r .elapsed_ms <<<
 # ---- 2. a re-run is a no-op --------------------------------------------------
 before=$(org_versions)
 runs=$(it_psql "SELECT count(*) FROM import_run")
-out=$(kefu admin import "$demo_json") || it_fail "re-running the demo import failed: $out"
+out=$(kefu-admin import "$demo_json") || it_fail "re-running the demo import failed: $out"
 grep -q "no changes" <<<"$out" || it_fail "a re-run did not say 'no changes': $out"
 [[ $(org_versions) == "$before" ]] || it_fail "a re-run of the same file wrote rows or moved a sequence"
 [[ $(it_psql "SELECT count(*) FROM import_run") == "$runs" ]] || it_fail "a no-change run left an import_run row"
@@ -104,7 +104,7 @@ sed -e 's/"id": "eng.zhao", "name": "赵强", "department": "eng", "role": "staf
     -e 's/{"head": "finance"}, "deadline_s": 86400, "remind_s": 57600, "on_timeout": "escalate"/{"staff": "x"}, "deadline_s": 86400, "remind_s": 57600, "on_timeout": "escalate"/' \
     "$demo_json" >"$IT_DIR/bad.json"
 rc=0
-kefu admin import "$IT_DIR/bad.json" >"$IT_DIR/bad.out" 2>"$IT_DIR/bad.err" || rc=$?
+kefu-admin import "$IT_DIR/bad.json" >"$IT_DIR/bad.out" 2>"$IT_DIR/bad.err" || rc=$?
 [[ $rc == 1 ]] || it_fail "an invalid file exited $rc, expected 1: $(cat "$IT_DIR/bad.err")"
 expect_problem() {
     grep -qxF "$IT_DIR/bad.json: $1" "$IT_DIR/bad.err" ||
@@ -123,14 +123,14 @@ grep -q "6 problem(s); nothing was applied" "$IT_DIR/bad.err" ||
     it_fail "the valid part of a refused file was applied"
 # --json names them too.
 rc=0
-kefu admin import --json "$IT_DIR/bad.json" >"$IT_DIR/bad.jout" 2>/dev/null || rc=$?
+kefu-admin import --json "$IT_DIR/bad.json" >"$IT_DIR/bad.jout" 2>/dev/null || rc=$?
 [[ $rc == 1 && $(jq -r '.errors | length' "$IT_DIR/bad.jout") == 6 &&
    $(jq -r '.errors[] | select(.place == "$.staff[10].manager") | .code' "$IT_DIR/bad.jout") == reference ]] ||
     it_fail "--json of an invalid file: $(cat "$IT_DIR/bad.jout")"
 # Not JSON at all: the place is a line and column.
 printf '{"format": "kefu-org/1",\n "staff": [}\n' >"$IT_DIR/syntax.json"
 rc=0
-err=$(kefu admin import "$IT_DIR/syntax.json" 2>&1) || rc=$?
+err=$(kefu-admin import "$IT_DIR/syntax.json" 2>&1) || rc=$?
 [[ $rc == 1 ]] && grep -q "syntax.json: line 2, column [0-9]*: not valid JSON" <<<"$err" ||
     it_fail "a JSON syntax error was reported as ($rc): $err"
 
@@ -144,11 +144,11 @@ sed -e 's/"email": "eng.zhao@kefu.example"/"email": "zhao.qiang@kefu.example", "
     "$demo_json" >"$IT_DIR/changed.json"
 # --check runs the statements and rolls back: rows stay (sequences may move).
 rows_before=$(org_rows)
-out=$(kefu admin import --check --json "$IT_DIR/changed.json") || it_fail "--check of a changed file failed: $out"
+out=$(kefu-admin import --check --json "$IT_DIR/changed.json") || it_fail "--check of a changed file failed: $out"
 [[ $(jq -r '.applied' <<<"$out") == false && $(jq -r '.changed' <<<"$out") == true ]] ||
     it_fail "--check reported $out"
 [[ $(org_rows) == "$rows_before" ]] || it_fail "--check changed the store"
-out=$(kefu admin import --json "$IT_DIR/changed.json") || it_fail "importing a changed file failed: $out"
+out=$(kefu-admin import --json "$IT_DIR/changed.json") || it_fail "importing a changed file failed: $out"
 got=$(jq -c '[.counts.staff.created, .counts.staff.changed, .counts.buildings.created,
              .counts.units.created, .counts["routing rules"].changed,
              .counts["SLA policies"].changed, .counts.departments.changed, .counts.projects.changed]' <<<"$out")
@@ -169,18 +169,18 @@ got=$(jq -c '[.counts.staff.created, .counts.staff.changed, .counts.buildings.cr
 it_psql "SELECT 1 FROM import_run WHERE kind = 'org' AND file = '$IT_DIR/changed.json' AND (counts->'staff'->>'changed')::int = 1" |
     grep -qx 1 || it_fail "the run was not recorded in import_run"
 # And the same changed file again: no changes.
-out=$(kefu admin import "$IT_DIR/changed.json")
+out=$(kefu-admin import "$IT_DIR/changed.json")
 grep -q "no changes" <<<"$out" || it_fail "re-running the changed file changed something: $out"
 
 # ---- 5. absent_staff "deactivate" -----------------------------------------------
 grep -v '"id": "sales.xu"' "$IT_DIR/changed.json" |
     sed 's/"absent_staff": "keep"/"absent_staff": "deactivate"/' >"$IT_DIR/shrink.json"
 rc=0
-err=$(kefu admin import "$IT_DIR/shrink.json" 2>&1) || rc=$?
+err=$(kefu-admin import "$IT_DIR/shrink.json" 2>&1) || rc=$?
 [[ $rc == 1 ]] && grep -qF '$.routing_rules[9].owner: sales.xu is not in this file, and absent_staff "deactivate" would make them inactive' <<<"$err" ||
     it_fail "deactivating a rule's owner was not refused ($rc): $err"
 sed -i 's/"category": "sales-promise", "department": "sales", "owner": "sales.xu"/"category": "sales-promise", "department": "sales"/' "$IT_DIR/shrink.json"
-out=$(kefu admin import --json "$IT_DIR/shrink.json") || it_fail "the shrunk file failed: $out"
+out=$(kefu-admin import --json "$IT_DIR/shrink.json") || it_fail "the shrunk file failed: $out"
 [[ $(jq -r '.counts.staff.deactivated' <<<"$out") == 1 ]] || it_fail "expected 1 deactivated: $out"
 [[ $(it_psql "SELECT active FROM staff WHERE id = 'sales.xu'") == f &&
    $(it_psql "SELECT count(*) FROM staff WHERE active") == 18 ]] ||
@@ -214,7 +214,7 @@ sed -e 's/{"head": "finance"}, "deadline_s": 86400, "remind_s": 57600, "on_timeo
     -e 's/^  "approval_policies": \[$/&\n    {"id": "refund-large", "type": "refund", "min_yuan": "10000.50", "default": false, "fallback": "vp.qian", "stages": [{"rule": "any", "steps": [{"label": "finance", "approver": {"head": "finance"}, "deadline_s": 86400, "on_timeout": "escalate"}]}]},/' \
     "$IT_DIR/shrink.json" >"$IT_DIR/policy.json"
 rows_before=$(org_rows)
-out=$(kefu admin import --json "$IT_DIR/policy.json" 2>"$IT_DIR/policy.err") || it_fail "the changed policy failed: $out $(cat "$IT_DIR/policy.err")"
+out=$(kefu-admin import --json "$IT_DIR/policy.json" 2>"$IT_DIR/policy.err") || it_fail "the changed policy failed: $out $(cat "$IT_DIR/policy.err")"
 [[ $(jq -c '.counts["approval policies"]' <<<"$out") == '{"created":1,"changed":1}' ]] ||
     it_fail "a changed and a new policy were counted as: $out"
 [[ $(jq -r '.warnings[0]' <<<"$out") == "approval policy refund changes while 1 request(s) run under it: they finish under the version they started with (stages, rules, deadlines, fallback); new requests take the new one" ]] ||
@@ -229,14 +229,14 @@ out=$(kefu admin import --json "$IT_DIR/policy.json" 2>"$IT_DIR/policy.err") || 
 # Unchanged policies are not rewritten.
 [[ $(it_psql "SELECT count(*) FROM approval_policy WHERE xmin::text = (SELECT xmin::text FROM approval_policy WHERE id = 'refund')") == 2 ]] ||
     it_fail "more policies than refund and refund-large were written"
-out=$(kefu admin import "$IT_DIR/policy.json")
+out=$(kefu-admin import "$IT_DIR/policy.json")
 grep -q "no changes" <<<"$out" || it_fail "re-running the policy file changed something: $out"
 # policy-exception down to one stage with another rule, while a request still
 # has stage 2 ahead: the request keeps the policy it started with
 # (migration 016), so the edit is safe and taken.
 jq '(.approval_policies[] | select(.id == "policy-exception") | .stages) |= [.[0] | .rule = "any" | del(.quorum)]' \
     "$IT_DIR/policy.json" >"$IT_DIR/stall.json"
-out=$(kefu admin import --json "$IT_DIR/stall.json" 2>"$IT_DIR/stall.err") ||
+out=$(kefu-admin import --json "$IT_DIR/stall.json" 2>"$IT_DIR/stall.err") ||
     it_fail "removing a stage while a request runs was refused: $out $(cat "$IT_DIR/stall.err")"
 [[ $(it_psql "SELECT count(*) FROM approval_policy_stage WHERE policy_id = 'policy-exception'") == 1 ]] ||
     it_fail "the policy-exception policy was not cut to one stage"
@@ -251,7 +251,7 @@ jq '(.approval_policies[] | select(.id == "refund")) |= del(.fallback)
 rows_before=$(org_rows)
 for mode in --check ""; do
     rc=0
-    err=$(kefu admin import $mode "$IT_DIR/nowhere.json" 2>&1) || rc=$?
+    err=$(kefu-admin import $mode "$IT_DIR/nowhere.json" 2>&1) || rc=$?
     [[ $rc == 1 ]] || it_fail "import $mode of a policy without fallback exited $rc: $err"
     grep -qF 'fallback: is required' <<<"$err" || it_fail "import $mode: no word of the missing fallback: $err"
     grep -qF 'the timeout chain of this step ends nowhere: its approver gm.zheng has no active manager, the policy'"'"'s fallback is gm.zheng and the approval administrator is gm.zheng' <<<"$err" ||

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kefu admin import-owners (deploy/ORG-FORMAT.md) against a real store:
+# kefu-admin import-owners (deploy/ORG-FORMAT.md) against a real store:
 #  1. 100,000 generated owner rows on the demo organisation's units, eight of them
 #     bad in different ways: each bad row is reported with its line and reason, the
 #     others are loaded (phones normalised, Chinese segments mapped, quoting kept);
@@ -51,7 +51,7 @@ sed -i "11001s/^[^,]*,[^,]*,/$(cut -d, -f1,2 <<<"$line11000"),/" "$csv"
 # ---- 1. load ----------------------------------------------------------------------
 t0=${EPOCHREALTIME/./}
 rc=0
-kefu admin import-owners --json "$csv" >"$IT_DIR/load.json" 2>"$IT_DIR/load.err" || rc=$?
+kefu-admin import-owners --json "$csv" >"$IT_DIR/load.json" 2>"$IT_DIR/load.err" || rc=$?
 ms=$(( (${EPOCHREALTIME/./} - t0) / 1000 ))
 [[ $rc == 5 ]] || it_fail "import-owners exited $rc, expected 5 (loaded with rejects): $(tail -n 5 "$IT_DIR/load.err")"
 it_note "100,000 owner rows: ${ms} ms wall ($(jq -r .elapsed_ms "$IT_DIR/load.json") ms in kefu; load average $(cut -d' ' -f1 /proc/loadavg))"
@@ -91,7 +91,7 @@ segments=$(it_psql "SELECT segment, count(*) FROM homeowner GROUP BY 1 ORDER BY 
 versions() { it_psql "SELECT md5(string_agg(id::text || ':' || xmin::text, ',' ORDER BY id)) FROM homeowner"; }
 before=$(versions)
 rc=0
-kefu admin import-owners --json "$csv" >"$IT_DIR/again.json" 2>/dev/null || rc=$?
+kefu-admin import-owners --json "$csv" >"$IT_DIR/again.json" 2>/dev/null || rc=$?
 [[ $rc == 5 && $(jq -c '[.rejected, .owners.created, .owners.changed, .units_linked, .run]' "$IT_DIR/again.json") == "[8,0,0,0,null]" ]] ||
     it_fail "a re-run ($rc) reported $(jq -c . "$IT_DIR/again.json")"
 [[ $(versions) == "$before" ]] || it_fail "a re-run rewrote owner rows"
@@ -100,11 +100,11 @@ kefu admin import-owners --json "$csv" >"$IT_DIR/again.json" 2>/dev/null || rc=$
 # ---- 3. a known phone under another name ------------------------------------------------
 printf 'phone,name,project,building,unit,segment\n13900000001,王小明,HZ-XH,1,102,改善\n' >"$IT_DIR/rename.csv"
 rc=0
-err=$(kefu admin import-owners "$IT_DIR/rename.csv" 2>&1) || rc=$?
+err=$(kefu-admin import-owners "$IT_DIR/rename.csv" 2>&1) || rc=$?
 [[ $rc == 1 ]] && grep -q "line 2: name: the store knows this phone under another name" <<<"$err" ||
     it_fail "a name conflict with the store ($rc): $err"
 [[ $(it_psql "SELECT name FROM homeowner WHERE phone = '13900000001'") == 业主1 ]] || it_fail "a refused rename was applied"
-out=$(kefu admin import-owners --replace-names --json "$IT_DIR/rename.csv") || it_fail "--replace-names failed: $out"
+out=$(kefu-admin import-owners --replace-names --json "$IT_DIR/rename.csv") || it_fail "--replace-names failed: $out"
 [[ $(jq -c '[.owners.created, .owners.changed]' <<<"$out") == "[0,1]" ]] || it_fail "--replace-names: $out"
 [[ $(it_psql "SELECT name || ' ' || segment FROM homeowner WHERE phone = '13900000001'") == "王小明 upgrade" ]] ||
     it_fail "--replace-names did not take the file's name and segment"
@@ -112,12 +112,12 @@ out=$(kefu admin import-owners --replace-names --json "$IT_DIR/rename.csv") || i
 # ---- 4. a bad header refuses the file ------------------------------------------------------
 printf 'name,phone,project,building,unit,segmnt\nA,13800000001,HZ-XH,1,101,刚需\n' >"$IT_DIR/header.csv"
 rc=0
-err=$(kefu admin import-owners "$IT_DIR/header.csv" 2>&1) || rc=$?
+err=$(kefu-admin import-owners "$IT_DIR/header.csv" 2>&1) || rc=$?
 [[ $rc == 1 ]] && grep -q "line 1: header: unknown column 'segmnt'" <<<"$err" &&
     grep -q "line 1: header: the required column segment is missing" <<<"$err" ||
     it_fail "a bad header ($rc): $err"
 [[ $(it_psql "SELECT count(*) FROM homeowner WHERE phone = '13800000001'") == 0 ]] || it_fail "a refused file was loaded"
 rc=0
-err=$(kefu admin import-owners "$IT_DIR/nonexistent.csv" 2>&1) || rc=$?
+err=$(kefu-admin import-owners "$IT_DIR/nonexistent.csv" 2>&1) || rc=$?
 [[ $rc == 2 ]] && grep -q "cannot open" <<<"$err" || it_fail "a missing file ($rc): $err"
 it_note "all owner import checks passed"

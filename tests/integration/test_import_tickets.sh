@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kefu admin import-tickets (deploy/ORG-FORMAT.md) against a real store, with the
+# kefu-admin import-tickets (deploy/ORG-FORMAT.md) against a real store, with the
 # bus, intake and a ticket-router running (catch-up and deadline scans fast):
 #  1. edge times (month and year boundaries in Asia/Shanghai, a leap day, a first
 #     response exactly 24 h later, fractions, offsets written four ways) are stored
@@ -50,7 +50,7 @@ CSV
 
 # ---- 1. load; edge times --------------------------------------------------------------
 rc=0
-kefu admin import-tickets --json "$csv" >"$IT_DIR/load.json" 2>"$IT_DIR/load.err" || rc=$?
+kefu-admin import-tickets --json "$csv" >"$IT_DIR/load.json" 2>"$IT_DIR/load.err" || rc=$?
 [[ $rc == 5 ]] || it_fail "import-tickets exited $rc, expected 5: $(cat "$IT_DIR/load.err")"
 got=$(jq -c '[.rows, .created, .known, .rejected, .surveys, .survey_table]' "$IT_DIR/load.json")
 [[ $got == "[15,4,0,11,3,true]" ]] || it_fail "rows, created, known, rejected, surveys, table: $got"
@@ -129,7 +129,7 @@ statuses=$(it_psql "SELECT string_agg(status, ',' ORDER BY id) FROM ticket WHERE
 # ---- 3. the same history again adds nothing ------------------------------------------------
 count=$(it_psql "SELECT count(*) FROM ticket")
 rc=0
-kefu admin import-tickets --json "$csv" >"$IT_DIR/again.json" 2>/dev/null || rc=$?
+kefu-admin import-tickets --json "$csv" >"$IT_DIR/again.json" 2>/dev/null || rc=$?
 [[ $rc == 5 && $(jq -c '[.created, .known, .rejected, .surveys, .run]' "$IT_DIR/again.json") == "[0,4,11,0,null]" ]] ||
     it_fail "a re-run ($rc): $(cat "$IT_DIR/again.json")"
 [[ $(it_psql "SELECT count(*) FROM ticket") == "$count" ]] || it_fail "a re-run added tickets"
@@ -139,17 +139,17 @@ printf 'kind,category,project,phone,department,received,resolved\n%s\n%s\n%s\n' 
     "praise,other,HZ-XH,13800138000,cs,2025-03-02 10:00,2025-03-02 11:00" \
     "praise,other,HZ-XH,13800138000,cs,2025-03-01 10:00,2025-03-01 12:00" >"$IT_DIR/nokey.csv"
 rc=0
-out=$(kefu admin import-tickets --tz UTC --json "$IT_DIR/nokey.csv" 2>/dev/null) || rc=$?
+out=$(kefu-admin import-tickets --tz UTC --json "$IT_DIR/nokey.csv" 2>/dev/null) || rc=$?
 [[ $rc == 5 && $(jq -c '[.created, .rejected, .rejects[0].line, .rejects[0].code]' <<<"$out") == '[2,1,4,"duplicate"]' ]] ||
     it_fail "hash-keyed import ($rc): $out"
 [[ $(it_psql "SELECT count(*) FROM ticket t JOIN ticket_import i ON i.ticket_id = t.id
               WHERE i.source_key LIKE 'row:%' AND t.received_at = '2025-03-01 10:00:00+00'") == 1 ]] ||
     it_fail "--tz UTC was not applied, or the row key is not a hash"
 rc=0
-out=$(kefu admin import-tickets --tz UTC --json "$IT_DIR/nokey.csv" 2>/dev/null) || rc=$?
+out=$(kefu-admin import-tickets --tz UTC --json "$IT_DIR/nokey.csv" 2>/dev/null) || rc=$?
 [[ $rc == 5 && $(jq -c '[.created, .known]' <<<"$out") == "[0,2]" ]] || it_fail "hash-keyed re-run ($rc): $out"
 rc=0
-err=$(kefu admin import-tickets --tz Mars/Olympus "$IT_DIR/nokey.csv" 2>&1) || rc=$?
+err=$(kefu-admin import-tickets --tz Mars/Olympus "$IT_DIR/nokey.csv" 2>&1) || rc=$?
 [[ $rc == 2 ]] && grep -q "'Mars/Olympus' is not a time zone of the store" <<<"$err" || it_fail "a bad --tz ($rc): $err"
 
 # ---- 4. no survey table yet: the scores wait, and come with a re-run ---------------------------
@@ -159,7 +159,7 @@ printf 'external_id,kind,category,project,phone,department,received,resolved,sco
     "S1,complaint,crack,HZ-XH,13800138000,eng,2025-05-01 10:00,2025-05-02 10:00,2,3" \
     "S2,repair,heating,SH-PD,13900139000,eng,2025-05-03 10:00,2025-05-04 10:00,,9" >"$IT_DIR/scores.csv"
 rc=0
-kefu admin import-tickets --json "$IT_DIR/scores.csv" >"$IT_DIR/early.json" 2>"$IT_DIR/early.err" || rc=$?
+kefu-admin import-tickets --json "$IT_DIR/scores.csv" >"$IT_DIR/early.json" 2>"$IT_DIR/early.err" || rc=$?
 [[ $rc == 0 && $(jq -c '[.created, .surveys, .survey_table, .scores_waiting]' "$IT_DIR/early.json") == "[2,0,false,5]" ]] ||
     it_fail "without a survey table ($rc): $(cat "$IT_DIR/early.json")"
 grep -q "no survey table in this store (migration 008); 5 imported ticket(s) with scores keep them in ticket_import" "$IT_DIR/early.err" ||
@@ -169,7 +169,7 @@ waiting=$(it_psql "SELECT string_agg(coalesce(score::text, '-') || '/' || nps, '
     it_fail "the waiting scores are not in ticket_import"
 it_psql "ALTER TABLE survey_not_yet RENAME TO survey"
 rc=0
-out=$(kefu admin import-tickets --json "$IT_DIR/scores.csv" 2>/dev/null) || rc=$?
+out=$(kefu-admin import-tickets --json "$IT_DIR/scores.csv" 2>/dev/null) || rc=$?
 [[ $rc == 0 && $(jq -c '[.created, .known, .surveys, .survey_table]' <<<"$out") == "[0,2,2,true]" ]] ||
     it_fail "the re-run once the survey table exists ($rc): $out"
 late=$(it_psql "SELECT string_agg(coalesce(s.score::text, '-') || '/' || s.nps || '/' || (s.sent_at IS NOT NULL AND s.answered_at IS NOT NULL), ' ' ORDER BY i.line)
@@ -199,14 +199,14 @@ count=$(it_psql "SELECT count(*) FROM ticket")
 before=$(seq)
 for i in 1 2; do
     rc=0
-    kefu admin import-tickets --check --json "$IT_DIR/november.csv" >"$IT_DIR/check$i.json" 2>"$IT_DIR/check$i.err" || rc=$?
+    kefu-admin import-tickets --check --json "$IT_DIR/november.csv" >"$IT_DIR/check$i.json" 2>"$IT_DIR/check$i.err" || rc=$?
     [[ $rc == 5 && $(jq -c '[.check, .created, .open, .rejected, .run]' "$IT_DIR/check$i.json") == "[true,6,3,2,null]" ]] ||
         it_fail "--check run $i ($rc): $(cat "$IT_DIR/check$i.json" "$IT_DIR/check$i.err")"
 done
 [[ $(seq) == "$before" ]] || it_fail "--check used up ticket numbers: the sequence was $before, is $(seq)"
 [[ $(it_psql "SELECT count(*) FROM ticket") == "$count" ]] || it_fail "--check left tickets behind"
 rc=0
-kefu admin import-tickets --json "$IT_DIR/november.csv" >"$IT_DIR/november.json" 2>"$IT_DIR/november.err" || rc=$?
+kefu-admin import-tickets --json "$IT_DIR/november.csv" >"$IT_DIR/november.json" 2>"$IT_DIR/november.err" || rc=$?
 [[ $rc == 5 && $(jq -c '[.created, .open, .rejected]' "$IT_DIR/november.json") == "[6,3,2]" ]] ||
     it_fail "the November import ($rc): $(cat "$IT_DIR/november.json" "$IT_DIR/november.err")"
 rejects=$(jq -r '.rejects[] | "\(.line):\(.code):\(.place)"' "$IT_DIR/november.json" | tr '\n' ' ')

@@ -6,7 +6,7 @@
 # writes them), and the owners and staff hear what they must, once each, in
 # Chinese or English by the recipient's language. Along the way: retries with
 # backoff, a permanent failure that becomes 'failed' with notification.failed
-# and is re-sent by `kefu notification resend`, an SMTP refusal, a recipient
+# and is re-sent by `kefu-admin notification resend`, an SMTP refusal, a recipient
 # without an address, an imported ticket (silent), bad events (counted,
 # recorded as failed, the daemon goes on), and templates reloaded on SIGHUP (a
 # broken set keeps the old one). The actions are made together and checked
@@ -147,7 +147,7 @@ it_psql_is "SELECT count(*) FROM event WHERE type = 'notification.failed'
                     OR body->>'recipient' IN ('prop.huang', 'audit.guo'))" 4 ||
     it_fail "not one notification.failed per failed notification"
 log=$(it_log notifier)
-grep -q "event=notify.failed .*ticket=$no5 .*resend=\"kefu notification resend" "$log" ||
+grep -q "event=notify.failed .*ticket=$no5 .*resend=\"kefu-admin notification resend" "$log" ||
     it_fail "the notifier did not log how to resend"
 ! grep -qE '13[5-9]0013[5-9]000|张三|赵六|eng\.zhao@' "$log" || it_fail "the notifier logged an address or a name in clear"
 grep -q "event=event.bad .*code=missing_field field=owner" "$log" || it_fail "no log of the missing owner"
@@ -161,14 +161,14 @@ nt_sms_control '{"fail_to": []}'
 # not a staff certificate.
 export USER=ops.zhou
 for id in $(it_psql "SELECT id FROM notification WHERE ticket_no = '$no5' AND channel = 'sms'"); do
-    out=$(kefu notification resend "$id") || it_fail "kefu notification resend $id: $out"
+    out=$(kefu-admin notification resend "$id") || it_fail "kefu-admin notification resend $id: $out"
 done
-out=$(kefu notification resend "$id" 2>&1) && it_fail "a second resend of $id was accepted: $out"
+out=$(kefu-admin notification resend "$id" 2>&1) && it_fail "a second resend of $id was accepted: $out"
 nid=$(it_psql "SELECT id FROM notification WHERE recipient_id = 'audit.guo'")
-out=$(kefu notification resend "$nid" 2>&1) && it_fail "resend without an address was accepted: $out"
+out=$(kefu-admin notification resend "$nid" 2>&1) && it_fail "resend without an address was accepted: $out"
 expect "resend without address" "$out" "no_address"
 it_psql "UPDATE staff SET email = 'audit.guo@kefu.example' WHERE id = 'audit.guo'" >/dev/null
-kefu notification resend "$nid" >/dev/null
+kefu-admin notification resend "$nid" >/dev/null
 it_wait_for "the re-sent messages" 20 it_psql_is \
     "SELECT count(*) FROM notification WHERE status = 'sent' AND resends = 1 AND attempts = 1
         AND resent_by = 'ops.zhou'" 3

@@ -12,7 +12,7 @@
 #    fin.lin): everyone who can act is e-mailed once that the promise is at
 #    risk: the waiting approvers, the requester, the ticket owner's manager
 #    and the customer-service centre's head (deploy/demo-org.json);
-#  - an operator registers prop.he for eng.sun (kefu admin delegate, written
+#  - an operator registers prop.he for eng.sun (kefu-admin delegate, written
 #    to the store directly: the notifier finds it in the outbox): prop.he is
 #    e-mailed the step he now covers; fin.lin registers sales.ma himself,
 #    and when the finance step opens sales.ma is e-mailed it too;
@@ -125,7 +125,7 @@ risk_recorded() { [[ $(risk_rows) == "$RISK_ROWS" ]]; }
 it_wait_for "the risk e-mails of $R2 to be recorded as sent" 20 risk_recorded
 
 # ---- an operator's delegate is told which steps they cover -----------------
-"$KEFU_BUILD_DIR/services/cli/kefu" admin delegate eng.sun --to prop.he --until +1h \
+"$KEFU_BUILD_DIR/services/admin/kefu-admin" delegate eng.sun --to prop.he --until +1h \
     --reason '孙总出差，期间由何敏代批' --database "$KEFU_DATABASE_URL" >/dev/null
 it_wait_for "prop.he to be told he covers eng.sun's step" 20 mailed approval.delegate_set prop.he
 subject=$(mails approval.delegate_set | sed -n 's/^prop.he|//p')

@@ -444,8 +444,8 @@ bad 1 bad_value '"tz"' --tz Mars/Olympus
 bad 1 bad_value '"series"' --from 2020-01-01 --to 2025-04-01 --chart "$IT_DIR/long.svg"
 bad 2 usage '"by"' --by floor
 # Who asks is the certificate's holder: a revoked certificate is refused.
-kefu admin cert cs.wang --out "$IT_DIR/certs/revoked.cert" >/dev/null &&
-    kefu admin revoke "$IT_DIR/certs/revoked.cert" >/dev/null || it_fail "cannot make a revoked certificate"
+kefu-admin cert cs.wang --out "$IT_DIR/certs/revoked.cert" >/dev/null &&
+    kefu-admin revoke "$IT_DIR/certs/revoked.cert" >/dev/null || it_fail "cannot make a revoked certificate"
 bad 1 unknown_actor '"cert"' --cert "$IT_DIR/certs/revoked.cert" --month 2025-03
 [[ ! -e $IT_DIR/long.svg ]] || it_fail "a refused report left a chart file behind"
 

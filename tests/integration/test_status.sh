@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Health and metrics (issue 5, item 2): the daemons' HTTP endpoint and
-# heartbeat rows, and `kefu status`.
+# heartbeat rows, and `kefu-admin status`.
 #  (a) counters move by exactly what happened: intake's
 #      kefu_events_total{type="ticket.submitted",direction="out"} by the new
 #      tickets (not the duplicate), its submit requests and latency count by
@@ -9,9 +9,9 @@
 #      cumulative with +Inf = _count; the heartbeat rows carry the counts.
 #  (b) GET /health is 200 with store "up"; 404, 405, 400 for what is not a
 #      route; with PostgreSQL stopped intake and router answer 503 with store
-#      "down" (the bus, which has no store, stays 200) and `kefu status` exits
+#      "down" (the bus, which has no store, stays 200) and `kefu-admin status` exits
 #      3; once it is back they are 200 again.
-#  (c) `kefu status` lists intake and ticket-router up (exit 0); a router
+#  (c) `kefu-admin status` lists intake and ticket-router up (exit 0); a router
 #      killed with SIGKILL is shown down after three heartbeats (exit 1); a
 #      stopped intake is shown stopped; --prune forgets both.
 #  (d) a router that gets no work reports the outbox backlog (the tickets
@@ -144,27 +144,27 @@ it_wait_for "intake's /health to say 503" 15 health_is "$INTAKE_M" 503 '.store =
 it_wait_for "the router's /health to say 503" 15 health_is "$ROUTER_M" 503 '.store == "down"'
 health_is "$BUS_M" 200 '.status == "ok"' || it_fail "the bus's /health failed without PostgreSQL"
 st=0
-kefu status >/dev/null 2>&1 || st=$?
-[[ $st == 3 ]] || it_fail "kefu status with the store down exited $st, expected 3"
+kefu-admin status >/dev/null 2>&1 || st=$?
+[[ $st == 3 ]] || it_fail "kefu-admin status with the store down exited $st, expected 3"
 it_pg_start
 it_note "PostgreSQL started again"
 it_wait_for "intake's /health to say 200 again" 30 health_is "$INTAKE_M" 200 '.store == "up"'
 it_wait_for "the router's /health to say 200 again" 30 health_is "$ROUTER_M" 200 '.store == "up"'
 it_note "(b) passed"
 
-# ---- (c) kefu status -------------------------------------------------------------
-state_of() { # instance -> state, from kefu status --json
-    kefu status --json 2>/dev/null | jq -r --arg i "$1" '.instances[] | select(.instance == $i) | .state' || true
+# ---- (c) kefu-admin status -------------------------------------------------------------
+state_of() { # instance -> state, from kefu-admin status --json
+    kefu-admin status --json 2>/dev/null | jq -r --arg i "$1" '.instances[] | select(.instance == $i) | .state' || true
 }
 state_is() { [[ $(state_of "$1") == "$2" ]]; }
 intake_id=$HOST:$(it_pid intake)
 router_id=$HOST:$(it_pid router)
-it_wait_for "kefu status to exit 0" 10 kefu status
-out=$(kefu status)
-it_note "kefu status:"$'\n'"$out"
-grep -E "^intake +$intake_id +up " <<<"$out" >/dev/null || it_fail "kefu status does not show intake up"
+it_wait_for "kefu-admin status to exit 0" 10 kefu-admin status
+out=$(kefu-admin status)
+it_note "kefu-admin status:"$'\n'"$out"
+grep -E "^intake +$intake_id +up " <<<"$out" >/dev/null || it_fail "kefu-admin status does not show intake up"
 grep -E "^ticket-router +$router_id +up " <<<"$out" >/dev/null ||
-    it_fail "kefu status does not show the router up"
+    it_fail "kefu-admin status does not show the router up"
 
 # (d) first: a second router that gets no work (its PULL endpoint is nobody's)
 # and scans and catches up only once, at its start.
@@ -175,10 +175,10 @@ it_wait_for "the second router to be up" 20 state_is "$lag_id" up
 it_wait_for "the second router to see no backlog" 20 metric_is "$LAG_M" kefu_outbox_backlog 0
 
 it_kill router KILL
-it_wait_for "kefu status to show the killed router down" 10 state_is "$router_id" down
+it_wait_for "kefu-admin status to show the killed router down" 10 state_is "$router_id" down
 st=0
-out=$(kefu status) || st=$?
-[[ $st == 1 ]] || it_fail "kefu status exited $st with a router down, expected 1"
+out=$(kefu-admin status) || st=$?
+[[ $st == 1 ]] || it_fail "kefu-admin status exited $st with a router down, expected 1"
 grep -E "^ticket-router +$router_id +down " <<<"$out" >/dev/null ||
     it_fail "the table does not show the killed router down: $out"
 
@@ -201,15 +201,15 @@ it_note "(d) passed: backlog $M, lag $(metric "$LAG_M" kefu_deadline_scan_lag_se
 
 # ---- (c) continued: a clean stop, then --prune ------------------------------------
 it_kill intake TERM
-it_wait_for "kefu status to show intake stopped" 10 state_is "$intake_id" stopped
+it_wait_for "kefu-admin status to show intake stopped" 10 state_is "$intake_id" stopped
 st=0
-kefu status --prune >/dev/null 2>"$IT_DIR/prune.err" || st=$?
-[[ $st == 1 ]] || it_fail "kefu status --prune exited $st before pruning a down router, expected 1"
+kefu-admin status --prune >/dev/null 2>"$IT_DIR/prune.err" || st=$?
+[[ $st == 1 ]] || it_fail "kefu-admin status --prune exited $st before pruning a down router, expected 1"
 grep -q 'forgot 2 instance' "$IT_DIR/prune.err" || it_fail "--prune said: $(cat "$IT_DIR/prune.err")"
-out=$(kefu status --json)
+out=$(kefu-admin status --json)
 [[ $(jq -c '[.instances[].instance]' <<<"$out") == "[\"$lag_id\"]" ]] ||
-    it_fail "after --prune kefu status lists $(jq -c '[.instances[].instance]' <<<"$out")"
+    it_fail "after --prune kefu-admin status lists $(jq -c '[.instances[].instance]' <<<"$out")"
 jq -e '.up == 1 and .down == 0 and .instances[0].backlog == 3 and
        (.instances[0].metrics | endswith("/metrics"))' <<<"$out" >/dev/null ||
-    it_fail "kefu status --json: $out"
+    it_fail "kefu-admin status --json: $out"
 it_note "(c) passed"

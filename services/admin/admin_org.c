@@ -1,4 +1,4 @@
-/* kefu admin — `kefu admin import FILE`: loads the organisation file into
+/* kefu-admin — `kefu-admin import FILE`: loads the organisation file into
    the store in one transaction, after checking all of it. */
 #include "admin_org.h"
 
@@ -6,16 +6,16 @@
 #include <string.h>
 
 #include "admin_csv.h"
+#include "admin_import.h"
 #include "args.h"
 
-#define ORG_CMD "admin import"
-#define ADM_IMPORT_LOCK "4920" /* serialises imports; migrate.sh uses 4919 */
+#define ORG_CMD "import"
 
-/* `kefu admin import --help`. */
+/* `kefu-admin import --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu admin import [OPTIONS] FILE\n\n"
+            "Usage: kefu-admin import [OPTIONS] FILE\n\n"
             "Loads the organisation from FILE (JSON, format \"" ORG_FORMAT "\", described in\n"
             "deploy/ORG-FORMAT.md): departments and their heads, staff, projects with their\n"
             "general managers, buildings and units, routing rules, SLA policies and\n"
@@ -34,7 +34,7 @@ static void s_help(FILE *out)
             "Options:\n");
     adm_options_help(out);
     fprintf(out, "\nExample:\n"
-                 "  KEFU_DATABASE_URL=postgresql://kefu@db/kefu kefu admin import org.json\n");
+                 "  KEFU_DATABASE_URL=postgresql://kefu@db/kefu kefu-admin import org.json\n");
 }
 
 /* ---- the store's side ------------------------------------------------------ */
@@ -258,8 +258,9 @@ static const char *s_orphans_sql =
     " WHERE NOT s.active AND t.status NOT IN ('resolved', 'closed')"
     " GROUP BY s.id ORDER BY s.id";
 
-static const char *s_run_sql = "INSERT INTO import_run (kind, file, sha1, finished_at, counts)"
-                               " VALUES ('org', $1, $2, clock_timestamp(), $3::jsonb) RETURNING id";
+static const char s_run_sql[] =
+    "INSERT INTO import_run (kind, file, sha1, finished_at, counts)"
+    " VALUES ('org', $1, $2, clock_timestamp(), $3::jsonb) RETURNING id";
 
 /* Applies the plan; fills counts ({name: {created, changed}}) and
    warnings. Returns 0, or -1 with why filled. */
@@ -384,8 +385,8 @@ static void s_summary(const char *path, json_t *counts, bool check, long long ru
 static int s_refuse(const cli_t *cli, const char *path, adm_problems_t *problems)
 {
     adm_problems_print(problems, stderr, path);
-    fprintf(stderr, "kefu: admin import: %s: %zu problem(s); nothing was applied\n", path,
-            problems->total);
+    fprintf(stderr, "%s: " ORG_CMD ": %s: %zu problem(s); nothing was applied\n", cli_program(cli),
+            path, problems->total);
     if (cli->json)
         adm_print_json(json_pack("{s:s, s:b, s:I, s:o}", "file", path, "applied", 0, "problems",
                                  (json_int_t)problems->total, "errors",
@@ -393,106 +394,93 @@ static int s_refuse(const cli_t *cli, const char *path, adm_problems_t *problems
     return CLI_EXIT_REFUSED;
 }
 
+/* One run's own state. */
+typedef struct {
+    json_t *root;     /* the file */
+    org_t *org;       /* what the store holds, and the plan */
+    json_t *counts;   /* {name: {created, changed}} */
+    json_t *warnings; /* texts */
+} s_run_t;
+
+/* Parses the file as JSON (adm_import_kind_t.parse). */
+static int s_parse(adm_import_t *run, const char *data, size_t size)
+{
+    s_run_t *self = run->state;
+    json_error_t jerr;
+    self->root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (self->root)
+        return 0;
+    char place[64];
+    snprintf(place, sizeof place, "line %d, column %d", jerr.line, jerr.column);
+    adm_problem(&run->problems, 0, place, "bad_json", "not valid JSON: %s", jerr.text);
+    return s_refuse(run->cli, run->path, &run->problems);
+}
+
+/* Reads the organisation, checks the file against it and applies the plan,
+   in the open transaction (adm_import_kind_t.apply). */
+static int s_apply_run(adm_import_t *run, PGconn *conn)
+{
+    s_run_t *self = run->state;
+    if (s_load(conn, self->org, run->why, sizeof run->why) != 0)
+        return adm_fail(run->cli, ORG_CMD, CLI_EXIT_TEMPORARY, "cannot read the organisation: %s",
+                        run->why);
+    if (org_check(self->org, self->root, &run->problems) != 0)
+        return s_refuse(run->cli, run->path, &run->problems);
+    return s_apply(conn, org_plan(self->org), self->counts, self->warnings, run->why,
+                   sizeof run->why);
+}
+
+/* True when the plan changed the store (adm_import_kind_t.changed). */
+static bool s_changed(adm_import_t *run)
+{
+    s_run_t *self = run->state;
+    return !s_unchanged(self->counts);
+}
+
+/* The counts import_run records (adm_import_kind_t.counts). */
+static json_t *s_run_counts(adm_import_t *run)
+{
+    s_run_t *self = run->state;
+    return json_incref(self->counts);
+}
+
+/* Prints the warnings and what the run did (adm_import_kind_t.report). */
+static int s_report(adm_import_t *run)
+{
+    s_run_t *self = run->state;
+    bool check = run->opts.check;
+    int64_t ms = zclock_mono() - run->start;
+    for (size_t i = 0; i < json_array_size(self->warnings); i++)
+        fprintf(stderr, "%s: " ORG_CMD ": warning: %s\n", cli_program(run->cli),
+                json_string_value(json_array_get(self->warnings, i)));
+    if (run->cli->json)
+        adm_print_json(json_pack("{s:s, s:b, s:b, s:b, s:O, s:I, s:O, s:O}", "file", run->path,
+                                 "applied", !check, "check", check, "changed", s_changed(run),
+                                 "run", run->run_id ? json_integer(run->run_id) : json_null(),
+                                 "elapsed_ms", (json_int_t)ms, "counts", self->counts, "warnings",
+                                 self->warnings));
+    else
+        s_summary(run->path, self->counts, check, run->run_id, ms);
+    return CLI_EXIT_OK;
+}
+
+static const adm_import_kind_t s_kind = {.cmd = ORG_CMD,
+                                         .operand = "FILE",
+                                         .help = s_help,
+                                         .parse = s_parse,
+                                         .apply = s_apply_run,
+                                         .changed = s_changed,
+                                         .run_sql = s_run_sql,
+                                         .counts = s_run_counts,
+                                         .report = s_report};
+
 int admin_import(cli_t *cli, int argc, char **argv)
 {
-    adm_opts_t opts;
-    int rc = adm_parse(cli, ORG_CMD, argc, argv, s_help, &opts, NULL, NULL, NULL, 0);
-    if (rc != ARGS_OK)
-        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
-    rc = args_operands(cli, ORG_CMD, argc, argv, 1, "FILE");
-    if (rc != 0)
-        return rc;
-    const char *path = argv[optind];
-    int64_t start = zclock_mono();
-
-    char why[1024];
-    size_t size = 0;
-    char *data = csv_slurp(path, &size, why, sizeof why);
-    if (!data)
-        return adm_fail(cli, "import", CLI_EXIT_USAGE, "%s", why);
-    char sha1[41];
-    adm_sha1(data, size, sha1);
-    adm_problems_t problems;
-    adm_problems_init(&problems, (size_t)opts.max_errors);
-    json_error_t jerr;
-    json_t *root = json_loadb(data, size, JSON_REJECT_DUPLICATES, &jerr);
-    free(data);
-    if (!root) {
-        char place[64];
-        snprintf(place, sizeof place, "line %d, column %d", jerr.line, jerr.column);
-        adm_problem(&problems, 0, place, "bad_json", "not valid JSON: %s", jerr.text);
-        rc = s_refuse(cli, path, &problems);
-        adm_problems_free(&problems);
-        return rc;
-    }
-
-    PGconn *conn = adm_connect(cli, &opts);
-    if (!conn) {
-        json_decref(root);
-        adm_problems_free(&problems);
-        return CLI_EXIT_TEMPORARY;
-    }
-    org_t *org = org_new();
-    json_t *counts = json_object(), *warnings = json_array();
-    long long run = 0;
-    PGresult *res = adm_exec(conn, "BEGIN", 0, NULL, why, sizeof why);
-    PQclear(res);
-    const char *lock[] = {ADM_IMPORT_LOCK};
-    res = res ? adm_exec(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, why, sizeof why)
-              : NULL;
-    PQclear(res);
-    if (!res || s_load(conn, org, why, sizeof why) != 0) {
-        rc = adm_fail(cli, "import", CLI_EXIT_TEMPORARY, "cannot read the organisation: %s", why);
-    } else if (org_check(org, root, &problems) != 0) {
-        rc = s_refuse(cli, path, &problems);
-    } else if (s_apply(conn, org_plan(org), counts, warnings, why, sizeof why) != 0) {
-        rc = adm_fail(cli, "import", CLI_EXIT_REFUSED,
-                      "%s: the store refused the import, nothing was applied: %s", path, why);
-    } else if (!opts.check && s_unchanged(counts)) {
-        rc = CLI_EXIT_OK; /* nothing to record: a no-change run leaves no trace */
-    } else if (!opts.check) {
-        char *text = json_dumps(counts, JSON_COMPACT);
-        const char *params[] = {path, sha1, text};
-        res = adm_exec(conn, s_run_sql, 3, params, why, sizeof why);
-        free(text);
-        if (res) {
-            run = atoll(PQgetvalue(res, 0, 0));
-            PQclear(res);
-            res = adm_exec(conn, "COMMIT", 0, NULL, why, sizeof why);
-        }
-        if (res && strcmp(PQcmdStatus(res), "COMMIT") == 0)
-            rc = CLI_EXIT_OK;
-        else
-            rc = adm_fail(cli, "import", CLI_EXIT_REFUSED,
-                          "%s: the store refused the import at commit, nothing was applied: %s",
-                          path, res ? "the transaction was rolled back" : why);
-        PQclear(res);
-    } else {
-        rc = CLI_EXIT_OK;
-    }
-    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
-        res = PQexec(conn, "ROLLBACK");
-        PQclear(res);
-    }
-    if (rc == CLI_EXIT_OK) {
-        int64_t ms = zclock_mono() - start;
-        for (size_t i = 0; i < json_array_size(warnings); i++)
-            fprintf(stderr, "kefu: admin import: warning: %s\n",
-                    json_string_value(json_array_get(warnings, i)));
-        if (cli->json)
-            adm_print_json(json_pack("{s:s, s:b, s:b, s:b, s:o, s:I, s:O, s:O}", "file", path,
-                                     "applied", !opts.check, "check", opts.check, "changed",
-                                     !s_unchanged(counts), "run",
-                                     run ? json_integer(run) : json_null(), "elapsed_ms",
-                                     (json_int_t)ms, "counts", counts, "warnings", warnings));
-        else
-            s_summary(path, counts, opts.check, run, ms);
-    }
-    json_decref(counts);
-    json_decref(warnings);
-    org_destroy(&org);
-    PQfinish(conn);
-    json_decref(root);
-    adm_problems_free(&problems);
+    s_run_t self = {.org = org_new(), .counts = json_object(), .warnings = json_array()};
+    int rc = adm_import_run(cli, argc, argv, &s_kind, &self);
+    json_decref(self.counts);
+    json_decref(self.warnings);
+    json_decref(self.root);
+    org_destroy(&self.org);
     return rc;
 }

@@ -1,5 +1,5 @@
-/* kefu client — `kefu admin`: operator tools that talk to PostgreSQL
-   directly (KEFU_DATABASE_URL), not through a daemon. The subcommands load
+/* kefu-admin — operator tools that talk to PostgreSQL directly
+   (KEFU_DATABASE_URL), not through a daemon. The subcommands load
    the organisation (admin_org.c), the owner list (admin_owners.c) and the
    ticket history of the previous system (admin_tickets.c); the file formats
    are in deploy/ORG-FORMAT.md. What they share is here: the list of
@@ -67,6 +67,9 @@ void adm_problems_sort(adm_problems_t *self);
    "FILE: line N: COLUMN: MESSAGE", then how many more there were. */
 void adm_problems_print(const adm_problems_t *self, FILE *out, const char *file);
 
+/* Prints "  rejected: CODE N, CODE N" on stdout when there are reasons. */
+void adm_reasons_print(const adm_problems_t *self);
+
 /* The problems as a JSON array of {line?, place, code, message}. */
 json_t *adm_problems_json(const adm_problems_t *self);
 
@@ -88,6 +91,11 @@ PGconn *adm_connect(const cli_t *cli, const adm_opts_t *opts);
 PGresult *adm_exec(PGconn *conn, const char *sql, int nparams, const char *const *params, char *why,
                    size_t why_size);
 
+/* Runs one statement whose result is not needed. Returns 0, or -1 with
+   why filled. */
+int adm_do(PGconn *conn, const char *sql, int nparams, const char *const *params, char *why,
+           size_t why_size);
+
 /* Sends size bytes of COPY text data to the statement copy_sql
    (COPY ... FROM STDIN). Returns 0 or -1 with why filled. */
 int adm_copy(PGconn *conn, const char *copy_sql, const char *data, size_t size, char *why,
@@ -107,7 +115,7 @@ void adm_copy_field(char **buf, size_t *len, size_t *cap, const char *value, boo
 void adm_sha1(const void *data, size_t size, char out[41]);
 
 /* Reports a failure that is not a problem of the input (store, file
-   system): "kefu: admin CMD: message"; in --json mode also as an error
+   system): "kefu-admin: CMD: message"; in --json mode also as an error
    object. Returns code. */
 int adm_fail(const cli_t *cli, const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -124,11 +132,14 @@ int adm_parse(cli_t *cli, const char *cmd, int argc, char **argv, void (*help)(F
               adm_opts_t *opts, const char *const *local, const bool *flag, const char **values,
               size_t nlocal);
 
+/* The help lines of --json and --help, for the commands that do not take
+   adm_options_help's (status, notification). */
+void adm_json_help(FILE *out);
+
 /* The common options' help lines. */
 void adm_options_help(FILE *out);
 
-/* The subcommands. argv[0] is the subcommand's name. */
-int cmd_admin(cli_t *cli, int argc, char **argv);
+/* The commands of kefu-admin. argv[0] is the command's name. */
 int admin_import(cli_t *cli, int argc, char **argv);
 int admin_import_owners(cli_t *cli, int argc, char **argv);
 int admin_import_tickets(cli_t *cli, int argc, char **argv);
@@ -136,5 +147,7 @@ int admin_server_cert(cli_t *cli, int argc, char **argv);
 int admin_cert(cli_t *cli, int argc, char **argv);
 int admin_revoke(cli_t *cli, int argc, char **argv);
 int admin_delegate(cli_t *cli, int argc, char **argv);
+int cmd_status(cli_t *cli, int argc, char **argv);
+int cmd_notification(cli_t *cli, int argc, char **argv);
 
 #endif

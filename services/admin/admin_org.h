@@ -1,6 +1,6 @@
-/* kefu admin — the organisation file (deploy/ORG-FORMAT.md): checking it
+/* kefu-admin — the organisation file (deploy/ORG-FORMAT.md): checking it
    against itself and against what the store already holds, and the rows it
-   makes. The checks are pure so that unit tests can drive them; `kefu admin
+   makes. The checks are pure so that unit tests can drive them; `kefu-admin
    import` (admin_org.c) loads the store's side, runs them, and applies the
    plan in one transaction. */
 #ifndef KF_ADMIN_ORG_H

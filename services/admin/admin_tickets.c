@@ -1,4 +1,4 @@
-/* kefu admin — `kefu admin import-tickets FILE.csv`: the tickets of the
+/* kefu-admin — `kefu-admin import-tickets FILE.csv`: the tickets of the
    previous system, finished and open, so that the KPIs and trends start
    from day one and the open complaints keep their clocks.
 
@@ -36,14 +36,14 @@
 #include "admin.h"
 #include "admin_csv.h"
 #include "admin_field.h"
+#include "admin_import.h"
 #include "args.h"
 #include "catalog.h"
 #include "phone.h"
 
-#define TIX_CMD "admin import-tickets"
+#define TIX_CMD "import-tickets"
 #define TIX_TEXT_MAX 200 /* summary and name; the catalog's str(200) */
 #define TIX_EXT_MAX 100
-#define ADM_IMPORT_LOCK "4920" /* as admin_org.c: one import at a time */
 
 enum {
     C_EXT,
@@ -111,11 +111,11 @@ enum { O_TZ, O_COUNT };
 static const char *const s_local[O_COUNT] = {"tz"};
 static const bool s_flag[O_COUNT] = {false};
 
-/* `kefu admin import-tickets --help`. */
+/* `kefu-admin import-tickets --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu admin import-tickets [OPTIONS] FILE.csv\n\n"
+            "Usage: kefu-admin import-tickets [OPTIONS] FILE.csv\n\n"
             "Loads the tickets of the previous system, finished and open, so that KPIs and\n"
             "trends start from day one and open complaints keep their clocks. A UTF-8 CSV file\n"
             "(RFC 4180) with a header row naming the columns:\n"
@@ -150,7 +150,7 @@ static void s_help(FILE *out)
                  "1 nothing loaded (bad header, or every row rejected), 2 usage, 3 store\n"
                  "unreachable.\n\n"
                  "Example:\n"
-                 "  kefu admin import-tickets --tz Asia/Shanghai history-2024.csv\n");
+                 "  kefu-admin import-tickets --tz Asia/Shanghai history-2024.csv\n");
 }
 
 /* Checks a value against names (the catalog's); reports it at column col. */
@@ -183,23 +183,11 @@ static const char *s_score(const csv_record_t *rec, adm_problems_t *problems, co
     return value;
 }
 
-/* Checks one record and, when it is good, appends it to the COPY data.
-   Returns 0, or -1 after recording the problems found. */
-static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
-                 adm_problems_t *problems, char **copy, size_t *len, size_t *cap)
+/* Checks the fields of a record up to its assignee (v: the trimmed values,
+   NULL when absent); phone gets the normalised number. */
+static void s_check_fields(const csv_record_t *rec, char *const *v, adm_problems_t *problems,
+                           char phone[KF_PHONE_MAX])
 {
-    size_t before = problems->total;
-    if (rec->count != nheader) {
-        adm_problem(problems, rec->line, "", "bad_csv", "has %zu fields; the header has %zu",
-                    rec->count, nheader);
-        return -1;
-    }
-    char *v[C_COUNT];
-    for (size_t i = 0; i < C_COUNT; i++) {
-        v[i] = index[i] >= 0 ? adm_trim(rec->fields[index[i]]) : NULL;
-        if (v[i] && !v[i][0])
-            v[i] = NULL; /* an empty field is an absent value */
-    }
     if (v[C_EXT] && !adm_is_text(v[C_EXT], TIX_EXT_MAX))
         adm_problem(problems, rec->line, "external_id", "bad_value", "must be 1-%d bytes of text",
                     TIX_EXT_MAX);
@@ -218,7 +206,6 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     else if (v[C_UNIT] && !adm_is_unit_no(v[C_UNIT]))
         adm_problem(problems, rec->line, "unit", "unknown_unit", "'%.40s' is not a unit number",
                     v[C_UNIT]);
-    char phone[KF_PHONE_MAX];
     if (kf_phone_normalise(v[C_PHONE], phone) != 0)
         adm_problem(problems, rec->line, "phone", "bad_phone",
                     "'%.40s' is not a phone number (" KF_PHONE_RULE ")",
@@ -232,14 +219,14 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
     if (v[C_ASSIGNEE] && !adm_is_staff_id(v[C_ASSIGNEE]))
         adm_problem(problems, rec->line, "assignee", "unknown_staff", "'%.40s' is not a staff id",
                     v[C_ASSIGNEE]);
-    const char *priority = v[C_PRIORITY] ? v[C_PRIORITY] : "normal";
-    s_enum(rec, problems, "priority", priority, kf_priorities, "bad_value");
-    const char *channel = v[C_CHANNEL] ? v[C_CHANNEL] : "phone";
-    s_enum(rec, problems, "channel", channel, kf_channels, "bad_value");
-    if (v[C_SUMMARY] && !adm_is_text(v[C_SUMMARY], TIX_TEXT_MAX))
-        adm_problem(problems, rec->line, "summary", "bad_value",
-                    "must be 1-%d bytes of text on one line", TIX_TEXT_MAX);
-    char local[S_NTIMES][40], offset[S_NTIMES][8];
+}
+
+/* Checks a record's times into local and offset (the local time and its
+   offset, "" when absent) and that an open ticket has no closed time or
+   survey answer. */
+static void s_check_times(const csv_record_t *rec, char *const *v, adm_problems_t *problems,
+                          char local[S_NTIMES][40], char offset[S_NTIMES][8])
+{
     for (size_t i = 0; i < S_NTIMES; i++) {
         int c = s_times[i];
         local[i][0] = offset[i][0] = '\0';
@@ -257,8 +244,6 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
         adm_time_local(&t, local[i], sizeof local[i]);
         adm_time_offset(&t, offset[i], sizeof offset[i]);
     }
-    const char *score = s_score(rec, problems, "score", v[C_SCORE], 1, 5);
-    const char *nps = s_score(rec, problems, "nps", v[C_NPS], 0, 10);
     /* No resolved time: an open ticket, which cannot be closed or surveyed. */
     if (!v[C_RESOLVED] && v[C_CLOSED])
         adm_problem(problems, rec->line, "resolved", "bad_time",
@@ -269,6 +254,38 @@ static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
                     : v[C_SCORE]  ? "score"
                                   : "nps",
                     "bad_score", "an open ticket (no resolved time) has no survey answer");
+}
+
+/* Checks one record and, when it is good, appends it to the COPY data.
+   Returns 0, or -1 after recording the problems found. */
+static int s_row(const csv_record_t *rec, const int *index, size_t nheader,
+                 adm_problems_t *problems, char **copy, size_t *len, size_t *cap)
+{
+    size_t before = problems->total;
+    if (rec->count != nheader) {
+        adm_problem(problems, rec->line, "", "bad_csv", "has %zu fields; the header has %zu",
+                    rec->count, nheader);
+        return -1;
+    }
+    char *v[C_COUNT];
+    for (size_t i = 0; i < C_COUNT; i++) {
+        v[i] = index[i] >= 0 ? adm_trim(rec->fields[index[i]]) : NULL;
+        if (v[i] && !v[i][0])
+            v[i] = NULL; /* an empty field is an absent value */
+    }
+    char phone[KF_PHONE_MAX];
+    s_check_fields(rec, v, problems, phone);
+    const char *priority = v[C_PRIORITY] ? v[C_PRIORITY] : "normal";
+    s_enum(rec, problems, "priority", priority, kf_priorities, "bad_value");
+    const char *channel = v[C_CHANNEL] ? v[C_CHANNEL] : "phone";
+    s_enum(rec, problems, "channel", channel, kf_channels, "bad_value");
+    if (v[C_SUMMARY] && !adm_is_text(v[C_SUMMARY], TIX_TEXT_MAX))
+        adm_problem(problems, rec->line, "summary", "bad_value",
+                    "must be 1-%d bytes of text on one line", TIX_TEXT_MAX);
+    char local[S_NTIMES][40], offset[S_NTIMES][8];
+    s_check_times(rec, v, problems, local, offset);
+    const char *score = s_score(rec, problems, "score", v[C_SCORE], 1, 5);
+    const char *nps = s_score(rec, problems, "nps", v[C_NPS], 0, 10);
     if (problems->total != before || !score || !nps)
         return -1;
 
@@ -439,17 +456,17 @@ static const char *s_owners_sql =
     "  ORDER BY phone, line"
     " ON CONFLICT (phone) DO NOTHING";
 
-/* The ticket number's year is the receipt's, in the store's zone. A
-   finished ticket is imported (history kefu never acts on); an open one is
-   routed (or responded) at its receipt, with its deadlines, live. */
+/* The ticket number (kefu_ticket_no, migration 017) takes its year from the
+   receipt, in the store's zone. A finished ticket is imported (history kefu
+   never acts on); an open one is routed (or responded) at its receipt, with
+   its deadlines, live. */
 static const char *s_tickets_sql =
     "INSERT INTO ticket (id, no, kind, category, channel, priority, status, project_id, unit_id,"
     "                    homeowner_id, summary, created_by, owner_id, department_id,"
     "                    responsible_id, received_at, routed_at, first_response_due,"
     "                    resolve_due, next_escalation_at, responded_at, resolved_at,"
     "                    first_resolved_at, closed_at, imported)"
-    " SELECT n.tid, format('KF-%s-%s', to_char(n.received AT TIME ZONE kefu_tz(), 'YYYY'),"
-    "                      lpad(n.tid::text, 6, '0')),"
+    " SELECT n.tid, kefu_ticket_no(n.tid, n.received),"
     "        n.kind, n.category, n.channel, n.priority,"
     "        CASE WHEN n.open AND n.responded IS NULL THEN 'routed'"
     "             WHEN n.open THEN 'responded'"
@@ -521,8 +538,8 @@ static const char *s_finish_sql =
 
 /* What one run did. */
 typedef struct {
-    size_t rows;     /* data records read */
-    size_t rejected; /* by either check */
+    adm_staged_t in; /* the rows read; rejected by either check */
+    char tz[128];    /* the zone of local times: --tz, else the store's */
     long long known; /* imported before: skipped */
     long long created;
     long long open;           /* of which open: routed, on the SLA clock */
@@ -532,15 +549,6 @@ typedef struct {
     char survey_error[256]; /* why the survey rows could not be written */
     long long run;
 } s_counts_t;
-
-/* Runs one statement whose result is not needed. */
-static int s_do(PGconn *conn, const char *sql, int n, const char *const *params, char *why,
-                size_t size)
-{
-    PGresult *res = adm_exec(conn, sql, n, params, why, size);
-    PQclear(res);
-    return res ? 0 : -1;
-}
 
 /* The first column of the first row of a one-number query, or -1. */
 static long long s_number(PGconn *conn, const char *sql, int n, const char *const *params,
@@ -568,226 +576,192 @@ static int s_surveys(PGconn *conn, s_counts_t *c, char *why, size_t size)
         c->scores_waiting = s_number(conn, s_scores_waiting_sql, 0, NULL, why, size);
         return c->scores_waiting < 0 ? -1 : 0;
     }
-    if (s_do(conn, "SAVEPOINT surveys", 0, NULL, why, size) != 0)
+    if (adm_do(conn, "SAVEPOINT surveys", 0, NULL, why, size) != 0)
         return -1;
     char failed[256];
     c->surveys = s_number(conn, s_surveys_sql, 0, NULL, failed, sizeof failed);
     if (c->surveys < 0) {
         snprintf(c->survey_error, sizeof c->survey_error, "%s", failed);
         c->surveys = 0;
-        return s_do(conn, "ROLLBACK TO SAVEPOINT surveys", 0, NULL, why, size);
+        return adm_do(conn, "ROLLBACK TO SAVEPOINT surveys", 0, NULL, why, size);
     }
-    return s_do(conn, "RELEASE SAVEPOINT surveys", 0, NULL, why, size);
+    return adm_do(conn, "RELEASE SAVEPOINT surveys", 0, NULL, why, size);
 }
 
-/* The store's part of the load, in the open transaction. */
-static int s_load(PGconn *conn, const char *tz, const char *path, const char *sha1,
-                  const char *copy, size_t len, bool check, adm_problems_t *problems, s_counts_t *c,
-                  char *why, size_t size)
+/* Records the run and writes the new tickets, their history, owners and
+   survey answers (after s_apply's checks); 0 or -1 with why filled. */
+static int s_write(adm_import_t *run, PGconn *conn)
 {
-    const char *lock[] = {ADM_IMPORT_LOCK};
-    const char *zone[] = {tz};
-    if (s_do(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, why, size) != 0 ||
-        s_do(conn, s_stage_sql, 0, NULL, why, size) != 0 ||
-        adm_copy(conn, "COPY ticket_stage FROM STDIN", copy, len, why, size) != 0 ||
-        s_do(conn, s_in_sql, 1, zone, why, size) != 0 ||
-        s_do(conn, "ANALYZE ticket_in", 0, NULL, why, size) != 0 ||
-        s_do(conn, s_reject_sql, 0, NULL, why, size) != 0 ||
-        adm_store_rejects(conn, "ticket_reject", problems, &c->rejected, why, size) != 0 ||
-        s_do(conn, check ? s_new_check_sql : s_new_sql, 0, NULL, why, size) != 0)
+    s_counts_t *c = run->state;
+    adm_problems_t *problems = &run->problems;
+    char *why = run->why;
+    size_t size = sizeof run->why;
+    const char *run_params[] = {run->path, run->sha1};
+    if ((c->run = s_number(conn, s_run_sql, 2, run_params, why, size)) < 0)
+        return -1;
+    char run_no[24];
+    snprintf(run_no, sizeof run_no, "%lld", c->run);
+    const char *source_params[] = {run_no};
+    if (c->created > 0 && (adm_do(conn, s_owners_sql, 0, NULL, why, size) != 0 ||
+                           adm_do(conn, s_tickets_sql, 0, NULL, why, size) != 0 ||
+                           adm_do(conn, s_history_sql, 0, NULL, why, size) != 0 ||
+                           adm_do(conn, s_links_sql, 0, NULL, why, size) != 0 ||
+                           adm_do(conn, s_sources_sql, 1, source_params, why, size) != 0))
+        return -1;
+    if (s_surveys(conn, c, why, size) != 0)
+        return -1;
+    json_t *counts =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)c->in.rows, "rejected",
+                  (json_int_t)c->in.rejected, "known", (json_int_t)c->known, "created",
+                  (json_int_t)c->created, "open", (json_int_t)c->open, "surveys",
+                  (json_int_t)c->surveys, "reasons", adm_reasons_json(problems));
+    char *text = json_dumps(counts, JSON_COMPACT);
+    json_decref(counts);
+    const char *finish[] = {run_no, text};
+    int rc = adm_do(conn, s_finish_sql, 2, finish, why, size);
+    free(text);
+    return rc;
+}
+
+/* The store's part of the load, in the open transaction
+   (adm_import_kind_t.apply); it records its run itself. */
+static int s_apply(adm_import_t *run, PGconn *conn)
+{
+    s_counts_t *c = run->state;
+    adm_problems_t *problems = &run->problems;
+    char *why = run->why;
+    size_t size = sizeof run->why;
+    const char *zone[] = {c->tz};
+    if (adm_do(conn, s_stage_sql, 0, NULL, why, size) != 0 ||
+        adm_copy(conn, "COPY ticket_stage FROM STDIN", c->in.copy ? c->in.copy : "", c->in.len, why,
+                 size) != 0 ||
+        adm_do(conn, s_in_sql, 1, zone, why, size) != 0 ||
+        adm_do(conn, "ANALYZE ticket_in", 0, NULL, why, size) != 0 ||
+        adm_do(conn, s_reject_sql, 0, NULL, why, size) != 0 ||
+        adm_store_rejects(conn, "ticket_reject", problems, &c->in.rejected, why, size) != 0 ||
+        adm_do(conn, run->opts.check ? s_new_check_sql : s_new_sql, 0, NULL, why, size) != 0)
         return -1;
     if ((c->known = s_number(conn, s_known_sql, 0, NULL, why, size)) < 0 ||
         (c->created = s_number(conn, "SELECT count(*) FROM ticket_new", 0, NULL, why, size)) < 0 ||
         (c->open =
              s_number(conn, "SELECT count(*) FROM ticket_new WHERE open", 0, NULL, why, size)) < 0)
         return -1;
-    const char *run_params[] = {path, sha1};
-    if ((c->run = s_number(conn, s_run_sql, 2, run_params, why, size)) < 0)
-        return -1;
-    char run[24];
-    snprintf(run, sizeof run, "%lld", c->run);
-    const char *source_params[] = {run};
-    if (c->created > 0 && (s_do(conn, s_owners_sql, 0, NULL, why, size) != 0 ||
-                           s_do(conn, s_tickets_sql, 0, NULL, why, size) != 0 ||
-                           s_do(conn, s_history_sql, 0, NULL, why, size) != 0 ||
-                           s_do(conn, s_links_sql, 0, NULL, why, size) != 0 ||
-                           s_do(conn, s_sources_sql, 1, source_params, why, size) != 0))
-        return -1;
-    if (s_surveys(conn, c, why, size) != 0)
-        return -1;
-    json_t *counts =
-        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)c->rows, "rejected",
-                  (json_int_t)c->rejected, "known", (json_int_t)c->known, "created",
-                  (json_int_t)c->created, "open", (json_int_t)c->open, "surveys",
-                  (json_int_t)c->surveys, "reasons", adm_reasons_json(problems));
-    char *text = json_dumps(counts, JSON_COMPACT);
-    json_decref(counts);
-    const char *finish[] = {run, text};
-    int rc = s_do(conn, s_finish_sql, 2, finish, why, size);
-    free(text);
-    return rc;
+    return s_write(run, conn);
+}
+
+/* Says on stderr what became of the scores when they could not be written. */
+static void s_scores_note(const cli_t *cli, const s_counts_t *c)
+{
+    if (c->survey_error[0])
+        fprintf(stderr,
+                "%s: " TIX_CMD ": warning: the scores were not written to the survey table (%s); "
+                "they are kept in ticket_import\n",
+                cli_program(cli), c->survey_error);
+    if (!c->survey_table && c->scores_waiting > 0)
+        fprintf(stderr,
+                "%s: " TIX_CMD ": note: no survey table in this store (migration 008); %lld "
+                "imported ticket(s) with scores keep them in ticket_import: run this import "
+                "again after migrating to add them\n",
+                cli_program(cli), c->scores_waiting);
+}
+
+/* True when the load wrote something (adm_import_kind_t.changed). */
+static bool s_changed(adm_import_t *run)
+{
+    const s_counts_t *c = run->state;
+    return c->created != 0 || c->surveys != 0;
 }
 
 /* Prints what the run did: the rejected rows on stderr, the summary on
-   stdout (or one JSON object). */
-static void s_report(const cli_t *cli, const char *path, bool check, const s_counts_t *c,
-                     adm_problems_t *problems, int64_t ms)
+   stdout (or one JSON object). Returns the exit code
+   (adm_import_kind_t.report). */
+static int s_report(adm_import_t *run)
 {
+    const s_counts_t *c = run->state;
+    adm_problems_t *problems = &run->problems;
+    bool check = run->opts.check;
+    long long ms = (long long)(zclock_mono() - run->start);
+    long long run_no = check || !s_changed(run) ? 0 : c->run; /* rolled back: not kept */
     adm_problems_sort(problems);
-    adm_problems_print(problems, stderr, path);
-    if (c->survey_error[0])
-        fprintf(stderr,
-                "kefu: admin import-tickets: warning: the scores were not written to the survey "
-                "table (%s); they are kept in ticket_import\n",
-                c->survey_error);
-    if (!c->survey_table && c->scores_waiting > 0)
-        fprintf(stderr,
-                "kefu: admin import-tickets: note: no survey table in this store (migration "
-                "008); %lld imported ticket(s) with scores keep them in ticket_import: run this "
-                "import again after migrating to add them\n",
-                c->scores_waiting);
-    size_t loaded = c->rows - c->rejected;
-    if (cli->json) {
+    adm_problems_print(problems, stderr, run->path);
+    s_scores_note(run->cli, c);
+    size_t loaded = c->in.rows - c->in.rejected;
+    if (run->cli->json) {
         adm_print_json(json_pack(
             "{s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:b, s:o, s:o, s:o, s:I}", "file",
-            path, "check", check, "rows", (json_int_t)c->rows, "loaded", (json_int_t)loaded,
-            "rejected", (json_int_t)c->rejected, "created", (json_int_t)c->created, "open",
+            run->path, "check", check, "rows", (json_int_t)c->in.rows, "loaded", (json_int_t)loaded,
+            "rejected", (json_int_t)c->in.rejected, "created", (json_int_t)c->created, "open",
             (json_int_t)c->open, "known", (json_int_t)c->known, "surveys", (json_int_t)c->surveys,
             "scores_waiting", (json_int_t)c->scores_waiting, "survey_table", c->survey_table,
             "reasons", adm_reasons_json(problems), "rejects", adm_problems_json(problems), "run",
-            c->run ? json_integer(c->run) : json_null(), "elapsed_ms", (json_int_t)ms));
-        return;
+            run_no ? json_integer(run_no) : json_null(), "elapsed_ms", (json_int_t)ms));
+    } else {
+        printf("%s: %zu rows: %lld new tickets, %lld imported before, %zu rejected (%lld ms)%s\n",
+               run->path, c->in.rows, c->created, c->known, c->in.rejected, ms,
+               check ? "; nothing applied (--check)" : "");
+        if (c->open)
+            printf("  open     %lld routed to their owners on the SLA clock (no events sent)\n",
+                   c->open);
+        printf("  surveys  %lld answers written%s\n", c->surveys,
+               c->survey_table ? "" : " (no survey table)");
+        adm_reasons_print(problems);
+        if (run_no)
+            printf("  import run %lld\n", run_no);
     }
-    printf("%s: %zu rows: %lld new tickets, %lld imported before, %zu rejected (%lld ms)%s\n", path,
-           c->rows, c->created, c->known, c->rejected, (long long)ms,
-           check ? "; nothing applied (--check)" : "");
-    if (c->open)
-        printf("  open     %lld routed to their owners on the SLA clock (no events sent)\n",
-               c->open);
-    printf("  surveys  %lld answers written%s\n", c->surveys,
-           c->survey_table ? "" : " (no survey table)");
-    if (problems->nreasons) {
-        printf("  rejected:");
-        for (size_t i = 0; i < problems->nreasons; i++)
-            printf("%s %s %zu", i ? "," : "", problems->reasons[i].code,
-                   problems->reasons[i].count);
-        printf("\n");
-    }
-    if (c->run)
-        printf("  import run %lld\n", c->run);
+    if (!c->in.rejected)
+        return CLI_EXIT_OK;
+    return c->in.rejected < c->in.rows ? ADMIN_EXIT_PARTIAL : CLI_EXIT_REFUSED;
 }
+
+/* Checks --tz (adm_import_kind_t.options). */
+static int s_options(adm_import_t *run)
+{
+    const char *tz = run->values[O_TZ];
+    return tz ? args_text(run->cli, TIX_CMD, "tz", tz, 64, true) : 0;
+}
+
+/* Checks the file's rows into the COPY data (adm_import_kind_t.parse). */
+static int s_parse(adm_import_t *run, const char *data, size_t size)
+{
+    s_counts_t *c = run->state;
+    return adm_import_csv(run, data, size, s_columns, C_COUNT, s_row, &c->in);
+}
+
+/* The zone of local times: --tz, else the store's; checked against the
+   store (adm_import_kind_t.prepare). */
+static int s_prepare(adm_import_t *run, PGconn *conn)
+{
+    s_counts_t *c = run->state;
+    PGresult *res = adm_exec(conn, "SELECT kefu_tz()", 0, NULL, run->why, sizeof run->why);
+    if (!res)
+        return adm_fail(run->cli, TIX_CMD, CLI_EXIT_REFUSED, "cannot read the store: %s", run->why);
+    snprintf(c->tz, sizeof c->tz, "%s",
+             run->values[O_TZ] ? run->values[O_TZ] : PQgetvalue(res, 0, 0));
+    PQclear(res);
+    const char *zone[] = {c->tz};
+    if (adm_do(conn, "SELECT now() AT TIME ZONE $1", 1, zone, run->why, sizeof run->why) != 0)
+        return args_usage(run->cli, TIX_CMD, "tz", "'%s' is not a time zone of the store: %s",
+                          c->tz, run->why);
+    return 0;
+}
+
+static const adm_import_kind_t s_kind = {.cmd = TIX_CMD,
+                                         .operand = "FILE.csv",
+                                         .help = s_help,
+                                         .local = s_local,
+                                         .flag = s_flag,
+                                         .nlocal = O_COUNT,
+                                         .options = s_options,
+                                         .parse = s_parse,
+                                         .prepare = s_prepare,
+                                         .apply = s_apply,
+                                         .changed = s_changed,
+                                         .report = s_report};
 
 int admin_import_tickets(cli_t *cli, int argc, char **argv)
 {
-    adm_opts_t opts;
-    const char *values[O_COUNT];
-    int rc = adm_parse(cli, TIX_CMD, argc, argv, s_help, &opts, s_local, s_flag, values, O_COUNT);
-    if (rc != ARGS_OK)
-        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
-    rc = args_operands(cli, TIX_CMD, argc, argv, 1, "FILE.csv");
-    if (rc == 0 && values[O_TZ])
-        rc = args_text(cli, TIX_CMD, "tz", values[O_TZ], 64, true);
-    if (rc != 0)
-        return rc;
-    const char *path = argv[optind];
-    int64_t start = zclock_mono();
-    char why[1024];
-    size_t size = 0;
-    char *data = csv_slurp(path, &size, why, sizeof why);
-    if (!data)
-        return adm_fail(cli, "import-tickets", CLI_EXIT_USAGE, "%s", why);
-    char sha1[41];
-    adm_sha1(data, size, sha1);
-
-    adm_problems_t problems;
-    adm_problems_init(&problems, (size_t)opts.max_errors);
     s_counts_t counts = {0};
-    csv_t *csv = csv_new(data, size);
-    csv_record_t rec;
-    int index[C_COUNT];
-    size_t nheader = 0;
-    int got = csv_next(csv, &rec);
-    if (got == CSV_END)
-        adm_problem(&problems, 1, "header", "bad_header",
-                    "the file is empty: the first line must name the columns");
-    else if (got == CSV_BAD)
-        adm_problem(&problems, rec.line, "header", "bad_header", "%s", rec.error);
-    else if (csv_header(&rec, s_columns, C_COUNT, index, &problems) == 0)
-        nheader = rec.count;
-    char *copy = NULL;
-    size_t len = 0, cap = 0;
-    while (nheader && (got = csv_next(csv, &rec)) != CSV_END) {
-        counts.rows++;
-        if (got == CSV_BAD)
-            adm_problem(&problems, rec.line, "", "bad_csv", "%s", rec.error);
-        if (got == CSV_BAD || s_row(&rec, index, nheader, &problems, &copy, &len, &cap) != 0)
-            counts.rejected++;
-    }
-    csv_destroy(&csv);
-    free(data);
-    if (!nheader) {
-        adm_problems_print(&problems, stderr, path);
-        fprintf(stderr, "kefu: admin import-tickets: %s: nothing was loaded\n", path);
-        if (cli->json)
-            adm_print_json(json_pack("{s:s, s:I, s:o}", "file", path, "rows", (json_int_t)0,
-                                     "errors", adm_problems_json(&problems)));
-        adm_problems_free(&problems);
-        free(copy);
-        return CLI_EXIT_REFUSED;
-    }
-
-    PGconn *conn = adm_connect(cli, &opts);
-    if (!conn) {
-        adm_problems_free(&problems);
-        free(copy);
-        return CLI_EXIT_TEMPORARY;
-    }
-    /* The zone of local times: --tz, else the store's. */
-    char tz[128] = "";
-    bool zone_ok = false;
-    PGresult *res = adm_exec(conn, "SELECT kefu_tz()", 0, NULL, why, sizeof why);
-    if (res) {
-        snprintf(tz, sizeof tz, "%s", values[O_TZ] ? values[O_TZ] : PQgetvalue(res, 0, 0));
-        PQclear(res);
-        const char *zone[] = {tz};
-        res = adm_exec(conn, "SELECT now() AT TIME ZONE $1", 1, zone, why, sizeof why);
-        zone_ok = res != NULL;
-        PQclear(res);
-    }
-    rc = CLI_EXIT_OK;
-    if (!tz[0]) {
-        rc = adm_fail(cli, "import-tickets", CLI_EXIT_REFUSED, "cannot read the store: %s", why);
-    } else if (!zone_ok) {
-        rc = args_usage(cli, TIX_CMD, "tz", "'%s' is not a time zone of the store: %s", tz, why);
-    } else if (s_do(conn, "BEGIN", 0, NULL, why, sizeof why) != 0 ||
-               s_load(conn, tz, path, sha1, copy ? copy : "", len, opts.check, &problems, &counts,
-                      why, sizeof why) != 0) {
-        rc = adm_fail(cli, "import-tickets", CLI_EXIT_REFUSED,
-                      "%s: the store refused the load, nothing was applied: %s", path, why);
-        counts.run = 0;
-    } else if (opts.check || (counts.created == 0 && counts.surveys == 0)) {
-        counts.run = 0; /* rolled back below: nothing to keep */
-    } else {
-        res = adm_exec(conn, "COMMIT", 0, NULL, why, sizeof why);
-        if (!res || strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-            rc = adm_fail(cli, "import-tickets", CLI_EXIT_REFUSED,
-                          "%s: the commit failed, nothing was applied: %s", path,
-                          res ? "rolled back" : why);
-            counts.run = 0;
-        }
-        PQclear(res);
-    }
-    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
-        res = PQexec(conn, "ROLLBACK");
-        PQclear(res);
-    }
-    PQfinish(conn);
-    free(copy);
-    if (rc == CLI_EXIT_OK) {
-        s_report(cli, path, opts.check, &counts, &problems, zclock_mono() - start);
-        if (counts.rejected)
-            rc = counts.rejected < counts.rows ? ADMIN_EXIT_PARTIAL : CLI_EXIT_REFUSED;
-    }
-    adm_problems_free(&problems);
+    int rc = adm_import_run(cli, argc, argv, &s_kind, &counts);
+    free(counts.in.copy);
     return rc;
 }

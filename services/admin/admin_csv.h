@@ -1,4 +1,4 @@
-/* kefu admin — a CSV reader for the operators' files (RFC 4180).
+/* kefu-admin — a CSV reader for the operators' files (RFC 4180).
 
    Fields are separated by commas and records end with CRLF, LF or a lone
    CR. A field may be quoted with '"'; inside quotes, commas and line ends

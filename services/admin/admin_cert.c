@@ -1,4 +1,4 @@
-/* kefu client — `kefu admin server-cert | cert | revoke | certs`: the
+/* kefu-admin — `kefu-admin server-cert | cert | revoke | certs`: the
    CurveZMQ certificates that say who acts (common/auth.h). */
 #include <czmq.h>
 #include <string.h>
@@ -40,10 +40,10 @@ static int s_save(zcert_t *cert, const char *path, bool force, char *why, size_t
 
 static void s_server_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu admin server-cert --out FILE [--force]\n\n"
+    fprintf(out, "Usage: kefu-admin server-cert --out FILE [--force]\n\n"
                  "Creates the daemons' CurveZMQ certificate (public and secret key, mode 0600).\n"
                  "Give it to intake, kefu-approval and kefu-survey as KEFU_CURVE_CERT; every\n"
-                 "client certificate issued afterwards (kefu admin cert) names its public key.\n"
+                 "client certificate issued afterwards (kefu-admin cert) names its public key.\n"
                  "A new server certificate means issuing every client certificate again.\n\n"
                  "  --out FILE         where to write it\n"
                  "  --force            replace an existing file\n"
@@ -62,7 +62,7 @@ int admin_server_cert(cli_t *cli, int argc, char **argv)
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     if (!values[0])
-        return args_usage(cli, "admin server-cert", "out", "--out FILE is required");
+        return args_usage(cli, "server-cert", "out", "--out FILE is required");
     zcert_t *cert = zcert_new();
     zcert_set_meta(cert, "role", "server");
     char why[512];
@@ -80,11 +80,11 @@ static void s_cert_help(FILE *out)
 {
     fprintf(
         out,
-        "Usage: kefu admin cert STAFF --out FILE [--server-cert FILE] [--note TEXT] [--force]\n\n"
+        "Usage: kefu-admin cert STAFF --out FILE [--server-cert FILE] [--note TEXT] [--force]\n\n"
         "Issues a certificate to one active staff member and registers its public key in\n"
         "the store. Whoever holds FILE acts as STAFF (kefu --cert FILE, or KEFU_CERT):\n"
         "give it to that person only. The file also names the daemons' public key, so it\n"
-        "is all a client needs. `kefu admin revoke` ends it at once.\n\n"
+        "is all a client needs. `kefu-admin revoke` ends it at once.\n\n"
         "  --out FILE         where to write the certificate (mode 0600)\n"
         "  --server-cert FILE the daemons' certificate (default: $KEFU_CURVE_CERT or\n"
         "                     " S_SERVER_DEFAULT ")\n"
@@ -126,17 +126,17 @@ int admin_cert(cli_t *cli, int argc, char **argv)
     int rc = adm_parse(cli, "cert", argc, argv, s_cert_help, &opts, local, flag, values, 4);
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
-    if (args_operands(cli, "admin cert", argc, argv, 1, "STAFF") != 0)
+    if (args_operands(cli, "cert", argc, argv, 1, "STAFF") != 0)
         return CLI_EXIT_USAGE;
     const char *staff = argv[optind];
     if (!values[0])
-        return args_usage(cli, "admin cert", "out", "--out FILE is required");
+        return args_usage(cli, "cert", "out", "--out FILE is required");
     const char *server_path = s_server_path(values[1]);
     zcert_t *server = zcert_load(server_path);
     if (!server)
         return adm_fail(cli, "cert", CLI_EXIT_USAGE,
                         "cannot read the daemons' certificate %s (--server-cert or "
-                        "KEFU_CURVE_CERT; create it with kefu admin server-cert)",
+                        "KEFU_CURVE_CERT; create it with kefu-admin server-cert)",
                         server_path);
     zcert_t *cert = zcert_new();
     zcert_set_meta(cert, "staff", "%s", staff);
@@ -164,7 +164,7 @@ int admin_cert(cli_t *cli, int argc, char **argv)
 
 static void s_revoke_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu admin revoke [OPTIONS] [--] KEY|FILE...\n\n"
+    fprintf(out, "Usage: kefu-admin revoke [OPTIONS] [--] KEY|FILE...\n\n"
                  "Revokes certificates, given by public key or by certificate file. A revoked\n"
                  "certificate stops working at once, also on connections already open. A key\n"
                  "may start with '-' (Z85 has it): put -- before the keys, as scripts should.\n\n"
@@ -188,7 +188,7 @@ int admin_revoke(cli_t *cli, int argc, char **argv)
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     if (optind >= argc)
-        return args_usage(cli, "admin revoke", NULL, "give the KEY or FILE to revoke");
+        return args_usage(cli, "revoke", NULL, "give the KEY or FILE to revoke");
     PGconn *conn = adm_connect(cli, &opts);
     if (!conn)
         return CLI_EXIT_TEMPORARY;

@@ -1,4 +1,4 @@
-/* kefu admin — checking an organisation file (deploy/ORG-FORMAT.md). */
+/* kefu-admin — checking an organisation file (deploy/ORG-FORMAT.md). */
 #include "admin_org.h"
 
 #include <stdio.h>
@@ -397,19 +397,11 @@ static void s_unit(s_run_t *run, json_t *seen, json_t *units, const char *projec
         units, json_pack("{s:s, s:s, s:s}", "project", project, "building", code, "unit", unit));
 }
 
-/* The units of one building description: floors x units_per_floor and an
-   explicit list, for each of its codes. */
-static void s_building(s_run_t *run, const char *project, json_t *b, const char *base,
-                       json_t *codes_seen)
+/* The building codes of building entry b (at base): code, or codes for
+   several built alike; a new array of {code, place}. */
+static json_t *s_building_codes(s_run_t *run, json_t *b, const char *base)
 {
-    static const char *const keys[] = {"code",        "codes", "floors", "units_per_floor",
-                                       "skip_floors", "units", NULL};
     char place[160];
-    json_t *buildings = json_object_get(run->org->plan, "buildings");
-    json_t *units = json_object_get(run->org->plan, "units");
-    s_keys(run, b, base, keys);
-
-    /* Which buildings: code, or codes for several built alike. */
     json_t *codes = json_array();
     json_t *code = json_object_get(b, "code"), *list = json_object_get(b, "codes");
     if ((code && !json_is_null(code)) == (list && !json_is_null(list))) {
@@ -435,8 +427,20 @@ static void s_building(s_run_t *run, const char *project, json_t *b, const char 
                 json_array_append_new(codes, json_pack("{s:s, s:s}", "code", c, "place", place));
         }
     }
+    return codes;
+}
 
-    /* Floors: N (1..N) or [from, to]; units_per_floor with it. */
+/* The floors of building entry b: floors N (1..N) or [from, to], with
+   units_per_floor, and the skip_floors. */
+typedef struct {
+    long long from, to, per_floor; /* to < from: no floors */
+    json_t *skipped;               /* {"FLOOR": true} */
+} s_floors_t;
+
+/* Reads floors and units_per_floor of b (at base) into fl. */
+static void s_building_floors(s_run_t *run, json_t *b, const char *base, s_floors_t *fl)
+{
+    char place[160];
     long long from = 0, to = -1, per_floor = 0;
     json_t *floors = json_object_get(b, "floors");
     json_t *per = json_object_get(b, "units_per_floor");
@@ -478,6 +482,16 @@ static void s_building(s_run_t *run, const char *project, json_t *b, const char 
         adm_problem(run->problems, 0, place, "missing", "is required with floors");
         to = -1;
     }
+    fl->from = from;
+    fl->to = to;
+    fl->per_floor = per_floor;
+}
+
+/* Reads skip_floors of b (at base) into fl->skipped (a new object). */
+static void s_building_skips(s_run_t *run, json_t *b, const char *base, s_floors_t *fl)
+{
+    char place[160];
+    long long from = fl->from, to = fl->to;
     json_t *skip = json_object_get(b, "skip_floors");
     json_t *skipped = json_object();
     if (skip && !json_is_null(skip)) {
@@ -496,6 +510,67 @@ static void s_building(s_run_t *run, const char *project, json_t *b, const char 
             }
         }
     }
+    fl->skipped = skipped;
+}
+
+/* The units of building bcode (the c-th code of its entry at base): those
+   of the floors, then the explicit ones (reported for the first code only). */
+static void s_building_units(s_run_t *run, const char *project, const char *bcode, size_t c,
+                             const char *base, const s_floors_t *fl, json_t *explicit)
+{
+    json_t *units = json_object_get(run->org->plan, "units");
+    json_t *seen = json_object();
+    char uplace[192];
+    for (long long f = fl->from; fl->per_floor > 0 && f <= fl->to; f++) {
+        char fkey[16];
+        snprintf(fkey, sizeof fkey, "%lld", f);
+        if (json_object_get(fl->skipped, fkey))
+            continue;
+        for (long long u = 1; u <= fl->per_floor; u++) {
+            char unit[24];
+            snprintf(unit, sizeof unit, "%lld", f * 100 + u);
+            snprintf(uplace, sizeof uplace, "%s.floors", base);
+            s_unit(run, seen, units, project, bcode, unit, uplace);
+        }
+    }
+    for (size_t i = 0; explicit && i < json_array_size(explicit); i++) {
+        snprintf(uplace, sizeof uplace, "%s.units[%zu]", base, i);
+        json_t *v = json_array_get(explicit, i);
+        const char *unit = json_string_value(v);
+        if (!unit) {
+            if (c == 0)
+                adm_problem(run->problems, 0, uplace, "wrong_type",
+                            "must be a unit number as a string, e.g. \"1201\"");
+            continue;
+        }
+        if (!adm_is_unit_no(unit)) {
+            if (c == 0)
+                adm_problem(run->problems, 0, uplace, "bad_value",
+                            "'%.40s' is not a unit number (1-16 letters, digits or '-', "
+                            "with a digit)",
+                            unit);
+            continue;
+        }
+        if (c == 0 || !json_object_get(seen, unit))
+            s_unit(run, seen, units, project, bcode, unit, uplace);
+    }
+    json_decref(seen);
+}
+
+/* The units of one building description: floors x units_per_floor and an
+   explicit list, for each of its codes. */
+static void s_building(s_run_t *run, const char *project, json_t *b, const char *base,
+                       json_t *codes_seen)
+{
+    static const char *const keys[] = {"code",        "codes", "floors", "units_per_floor",
+                                       "skip_floors", "units", NULL};
+    char place[160];
+    json_t *buildings = json_object_get(run->org->plan, "buildings");
+    s_keys(run, b, base, keys);
+    json_t *codes = s_building_codes(run, b, base);
+    s_floors_t fl;
+    s_building_floors(run, b, base, &fl);
+    s_building_skips(run, b, base, &fl);
     json_t *explicit = json_object_get(b, "units");
     snprintf(place, sizeof place, "%s.units", base);
     if (explicit && !json_is_null(explicit) && !json_is_array(explicit)) {
@@ -519,44 +594,9 @@ static void s_building(s_run_t *run, const char *project, json_t *b, const char 
         json_object_set_new(codes_seen, key, json_string(s_text(entry, "place")));
         json_array_append_new(buildings,
                               json_pack("{s:s, s:s}", "project", project, "code", bcode));
-        json_t *seen = json_object();
-        char uplace[192];
-        for (long long f = from; per_floor > 0 && f <= to; f++) {
-            char fkey[16];
-            snprintf(fkey, sizeof fkey, "%lld", f);
-            if (json_object_get(skipped, fkey))
-                continue;
-            for (long long u = 1; u <= per_floor; u++) {
-                char unit[24];
-                snprintf(unit, sizeof unit, "%lld", f * 100 + u);
-                snprintf(uplace, sizeof uplace, "%s.floors", base);
-                s_unit(run, seen, units, project, bcode, unit, uplace);
-            }
-        }
-        for (size_t i = 0; explicit && i < json_array_size(explicit); i++) {
-            snprintf(uplace, sizeof uplace, "%s.units[%zu]", base, i);
-            json_t *v = json_array_get(explicit, i);
-            const char *unit = json_string_value(v);
-            if (!unit) {
-                if (c == 0)
-                    adm_problem(run->problems, 0, uplace, "wrong_type",
-                                "must be a unit number as a string, e.g. \"1201\"");
-                continue;
-            }
-            if (!adm_is_unit_no(unit)) {
-                if (c == 0)
-                    adm_problem(run->problems, 0, uplace, "bad_value",
-                                "'%.40s' is not a unit number (1-16 letters, digits or '-', "
-                                "with a digit)",
-                                unit);
-                continue;
-            }
-            if (c == 0 || !json_object_get(seen, unit))
-                s_unit(run, seen, units, project, bcode, unit, uplace);
-        }
-        json_decref(seen);
+        s_building_units(run, project, bcode, c, base, &fl, explicit);
     }
-    json_decref(skipped);
+    json_decref(fl.skipped);
     json_decref(codes);
 }
 

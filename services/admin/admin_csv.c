@@ -1,4 +1,4 @@
-/* kefu admin — a CSV reader for the operators' files (RFC 4180). */
+/* kefu-admin — a CSV reader for the operators' files (RFC 4180). */
 #include "admin_csv.h"
 
 #include <errno.h>

@@ -1,4 +1,4 @@
-/* kefu client — `kefu notification`: the operator's view of the notifier's
+/* kefu-admin — `kefu-admin notification`: the operator's view of the notifier's
    messages, and the resend of a failed one. Like an admin tool it talks to
    PostgreSQL directly (KEFU_DATABASE_URL), not to a daemon: the store holds
    every notification, and a resend is only a change of its row, which any
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin.h"
 #include "args.h"
 #include "cli.h"
 #include "output.h"
@@ -29,13 +30,13 @@ static const struct option s_options[] = {
     {"database", required_argument, NULL, ARGS_OPT(F_DATABASE)},
     ARGS_GLOBAL_OPTIONS};
 
-/* `kefu notification --help`. */
+/* `kefu-admin notification --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu notification list [--status S] [--ticket NO] [--limit N]\n"
-            "       kefu notification show ID\n"
-            "       kefu notification resend ID\n\n"
+            "Usage: kefu-admin notification list [--status S] [--ticket NO] [--limit N]\n"
+            "       kefu-admin notification show ID\n"
+            "       kefu-admin notification resend ID\n\n"
             "The messages kefu-notifier sends (SMS to owners, e-mail to staff), read from\n"
             "the store. `list` shows the newest first; `show` one message with its address\n"
             "and text; `resend` puts a failed message back in the queue, addressed to the\n"
@@ -46,14 +47,14 @@ static void s_help(FILE *out)
             "  --status S         pending, sending, sent or failed\n"
             "  --ticket NO        the messages about this ticket\n"
             "  --limit N          at most N messages, 1..%d (default 50)\n"
-            "  --database URL     the store (libpq URL)\n\n",
+            "  --database URL     the store (libpq URL)\n",
             NOTE_DATABASE_DEFAULT, NOTE_LIMIT_MAX);
-    args_global_help(out);
+    adm_json_help(out);
     fprintf(out, "\nExit codes: 0 done, 1 refused (no such message, not failed, no address),\n"
                  "2 usage error, 3 the store is unreachable.\n\n"
                  "Example:\n"
-                 "  kefu notification list --status failed\n"
-                 "  kefu notification resend 1234\n");
+                 "  kefu-admin notification list --status failed\n"
+                 "  kefu-admin notification resend 1234\n");
 }
 
 /* Connects to the store; NULL after reporting. */

@@ -1,4 +1,5 @@
-/* kefu client — `kefu admin`: the operator commands, and what they share. */
+/* kefu-admin — what the operator commands share: the store, COPY, output
+   and the common options. */
 #include "admin.h"
 
 #include <assert.h>
@@ -82,6 +83,14 @@ PGresult *adm_exec(PGconn *conn, const char *sql, int nparams, const char *const
         s_first_line(PQerrorMessage(conn), why, why_size);
     PQclear(res);
     return NULL;
+}
+
+int adm_do(PGconn *conn, const char *sql, int nparams, const char *const *params, char *why,
+           size_t why_size)
+{
+    PGresult *res = adm_exec(conn, sql, nparams, params, why, why_size);
+    PQclear(res);
+    return res ? 0 : -1;
 }
 
 int adm_copy(PGconn *conn, const char *copy_sql, const char *data, size_t size, char *why,
@@ -222,21 +231,22 @@ int adm_fail(const cli_t *cli, const char *cmd, int code, const char *fmt, ...)
     const char *name = code == CLI_EXIT_TEMPORARY ? "unavailable"
                        : code == CLI_EXIT_USAGE   ? "usage"
                                                   : "failed";
-    out_local_error(cli, name, NULL, "admin%s%s: %s", cmd ? " " : "", cmd ? cmd : "", message);
+    out_local_error(cli, name, NULL, "%s%s%s", cmd ? cmd : "", cmd ? ": " : "", message);
     return code;
 }
 
 void adm_print_json(json_t *json)
 {
-    char *text = json_dumps(json, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    if (text)
-        printf("%s\n", text);
-    free(text);
-    json_decref(json);
-    fflush(stdout);
+    out_print_json(json);
 }
 
 /* ---- options ------------------------------------------------------------- */
+
+void adm_json_help(FILE *out)
+{
+    fprintf(out, "  --json             print the result as one line of JSON (errors too)\n"
+                 "  -h, --help         show this help\n");
+}
 
 void adm_options_help(FILE *out)
 {
@@ -300,69 +310,4 @@ int adm_parse(cli_t *cli, const char *cmd, int argc, char **argv, void (*help)(F
         }
     }
     return ARGS_OK;
-}
-
-/* ---- kefu admin ------------------------------------------------------------ */
-
-/* A subcommand of `kefu admin`. */
-typedef struct {
-    const char *name;
-    const char *summary;
-    int (*run)(cli_t *cli, int argc, char **argv);
-} s_sub_t;
-
-static const s_sub_t s_subs[] = {
-    {"import", "load or update the organisation from a JSON file", admin_import},
-    {"import-owners", "load the owner list from the sales system (CSV)", admin_import_owners},
-    {"import-tickets", "load the ticket history of the previous system (CSV)",
-     admin_import_tickets},
-    {"server-cert", "create the daemons' certificate (KEFU_CURVE_CERT)", admin_server_cert},
-    {"cert", "issue a staff member's certificate and register it", admin_cert},
-    {"revoke", "revoke certificates at once", admin_revoke},
-    {"delegate", "register a delegate for an absent approver", admin_delegate},
-    {NULL, NULL, NULL}};
-
-/* `kefu admin --help`. */
-static void s_help(FILE *out)
-{
-    fprintf(out,
-            "Usage: kefu admin SUBCOMMAND [OPTIONS] ARGS\n\n"
-            "Operator tools. Unlike the other commands they do not go through intake or\n"
-            "any daemon: they connect to PostgreSQL directly, as given by --database or\n"
-            "KEFU_DATABASE_URL (default %s), and need a role that may write\n"
-            "the organisation and ticket tables. File formats: deploy/ORG-FORMAT.md.\n\n"
-            "Subcommands:\n",
-            ADM_DATABASE_DEFAULT);
-    for (const s_sub_t *s = s_subs; s->name; s++)
-        fprintf(out, "  %-15s %s\n", s->name, s->summary);
-    fprintf(out, "\n`kefu admin SUBCOMMAND --help` shows a subcommand's options.\n\n"
-                 "Environment:\n"
-                 "  KEFU_DATABASE_URL  the store, a libpq URL such as\n"
-                 "                     postgresql://kefu@127.0.0.1:5544/kefu\n\n"
-                 "Exit codes:\n"
-                 "  0  done\n"
-                 "  1  the file was refused (problems listed with their places); nothing applied\n"
-                 "  2  usage error\n"
-                 "  3  the store is unreachable; retry later\n"
-                 "  5  loaded, but some rows were rejected (listed with their lines)\n");
-}
-
-int cmd_admin(cli_t *cli, int argc, char **argv)
-{
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
-        strcmp(argv[1], "help") == 0) {
-        if (argc < 2)
-            return args_usage(cli, "admin", NULL,
-                              "missing the subcommand (import, import-owners, "
-                              "import-tickets, server-cert, cert, revoke, delegate)");
-        s_help(stdout);
-        return CLI_EXIT_OK;
-    }
-    for (const s_sub_t *s = s_subs; s->name; s++)
-        if (strcmp(s->name, argv[1]) == 0)
-            return s->run(cli, argc - 1, argv + 1);
-    return args_usage(cli, "admin", NULL,
-                      "unknown subcommand '%s' (import, import-owners, "
-                      "import-tickets, server-cert, cert, revoke, delegate)",
-                      argv[1]);
 }

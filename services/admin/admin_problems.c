@@ -1,4 +1,4 @@
-/* kefu admin — the list of problems found in an input, each with its place. */
+/* kefu-admin — the list of problems found in an input, each with its place. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,4 +129,14 @@ json_t *adm_reasons_json(const adm_problems_t *self)
         json_object_set_new(reasons, self->reasons[i].code,
                             json_integer((json_int_t)self->reasons[i].count));
     return reasons;
+}
+
+void adm_reasons_print(const adm_problems_t *self)
+{
+    if (!self->nreasons)
+        return;
+    printf("  rejected:");
+    for (size_t i = 0; i < self->nreasons; i++)
+        printf("%s %s %zu", i ? "," : "", self->reasons[i].code, self->reasons[i].count);
+    printf("\n");
 }

@@ -1,4 +1,4 @@
-/* kefu admin — checks of single fields in the operators' files. */
+/* kefu-admin — checks of single fields in the operators' files. */
 #include "admin_field.h"
 
 #include <stdio.h>

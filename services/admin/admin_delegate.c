@@ -1,4 +1,4 @@
-/* kefu client — `kefu admin delegate`: an operator registers a delegate
+/* kefu-admin — `kefu-admin delegate`: an operator registers a delegate
    for an absent approver (kefu_delegate_put, migration 016). The delegate
    may decide the absent person's steps at once; each request waiting on
    them records who arranged it and why, and the delegate is told which
@@ -15,7 +15,7 @@ enum { D_TO, D_FROM, D_UNTIL, D_REASON, D_COUNT };
 
 static void s_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu admin delegate STAFF --to STAFF --until WHEN --reason TEXT\n"
+    fprintf(out, "Usage: kefu-admin delegate STAFF --to STAFF --until WHEN --reason TEXT\n"
                  "                           [--from WHEN] [OPTIONS]\n\n"
                  "Registers a delegate for an absent approver, on the operator's word: the\n"
                  "delegate may decide STAFF's approval steps from --from (default now) until\n"
@@ -32,7 +32,7 @@ static void s_help(FILE *out)
                  "or d (from now), in the zone of TZ.\n");
     adm_options_help(out);
     fprintf(out, "\nExample:\n"
-                 "  kefu admin delegate gm.zheng --to vp.zhou --until 2026-12-20 \\\n"
+                 "  kefu-admin delegate gm.zheng --to vp.zhou --until 2026-12-20 \\\n"
                  "       --reason '郑总住院，期间由周总代批'\n");
 }
 
@@ -40,7 +40,7 @@ static void s_help(FILE *out)
 static int s_check(cli_t *cli, const char *const *v, int argc, char **argv, int64_t *from,
                    int64_t *until)
 {
-    const char *cmd = "admin delegate";
+    const char *cmd = "delegate";
     if (optind + 1 != argc)
         return args_usage(cli, cmd, "STAFF", "give exactly one STAFF, the absent approver");
     if (args_check(cli, cmd, "STAFF", "STAFF", argv[optind], 64, true) != 0)

@@ -1,4 +1,4 @@
-/* kefu client — `kefu status`: every daemon instance that reports to the
+/* kefu-admin — `kefu-admin status`: every daemon instance that reports to the
    store (the daemon_instance heartbeat, common/health.h), up or down.
 
    It reads the store directly rather than asking a daemon, so that it
@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "args.h"
 #include "cli.h"
 #include "output.h"
@@ -58,11 +59,11 @@ static const char *s_query =
     "metrics, state, uptime_s, seen_s_ago, error_s_ago FROM daemon_status "
     "ORDER BY name, host, pid";
 
-/* `kefu status --help`. */
+/* `kefu-admin status --help`. */
 static void s_help(FILE *out)
 {
     fprintf(out,
-            "Usage: kefu status [--database URL] [--prune] [--json]\n\n"
+            "Usage: kefu-admin status [--database URL] [--prune] [--json]\n\n"
             "Lists every daemon instance that reports to the store: daemon, instance\n"
             "(host:pid), state, version, uptime, when last seen, events in and out, backlog\n"
             "and last error. Each instance writes a heartbeat row every KEFU_HEARTBEAT_MS;\n"
@@ -74,9 +75,9 @@ static void s_help(FILE *out)
             "Options:\n"
             "  --database URL     the store (default: $KEFU_DATABASE_URL or %s)\n"
             "  --prune            after listing, forget the instances shown as stopped or\n"
-            "                     down (a restarted daemon reports under a new host:pid)\n\n",
+            "                     down (a restarted daemon reports under a new host:pid)\n",
             STATUS_DATABASE_DEFAULT);
-    args_global_help(out);
+    adm_json_help(out);
     fprintf(out,
             "\nWith --json: {\"instances\": [{\"daemon\", \"instance\", \"host\", \"pid\",\n"
             "\"state\", \"version\", \"started_at\", \"last_seen\" (ms since the epoch),\n"
@@ -89,7 +90,7 @@ static void s_help(FILE *out)
             "  2  usage error\n"
             "  3  the store cannot be reached or read\n\n"
             "Example:\n"
-            "  kefu status || alert \"a kefu daemon is down\"\n");
+            "  kefu-admin status || alert \"a kefu daemon is down\"\n");
 }
 
 /* Fails with the store's message: exit 3. */

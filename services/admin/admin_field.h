@@ -1,4 +1,4 @@
-/* kefu admin — checks of single fields in the operators' files, the same
+/* kefu-admin — checks of single fields in the operators' files, the same
    for the organisation file and the CSV imports: identifiers as the store's
    CHECK constraints allow them, unit numbers, owner segments, languages and
    ISO 8601 times. Pure functions, no I/O. */

@@ -1,4 +1,4 @@
-/* kefu admin — `kefu admin import-owners FILE.csv`: the owner list from the
+/* kefu-admin — `kefu-admin import-owners FILE.csv`: the owner list from the
    sales system. Each row is checked in C (CSV shape, UTF-8, phone by
    common/phone.h, segment, unit number), the good ones are copied into a
    temporary table, the rest of the checks (project, unit, conflicting
@@ -9,13 +9,13 @@
 
 #include "admin.h"
 #include "admin_csv.h"
+#include "admin_import.h"
 #include "admin_field.h"
 #include "args.h"
 #include "phone.h"
 
-#define OWN_CMD "admin import-owners"
+#define OWN_CMD "import-owners"
 #define OWN_NAME_MAX 200
-#define ADM_IMPORT_LOCK "4920" /* as admin_org.c: one import at a time */
 
 enum { C_NAME, C_PHONE, C_PROJECT, C_BUILDING, C_UNIT, C_SEGMENT, C_LANG, C_COUNT };
 
@@ -40,10 +40,10 @@ enum { O_REPLACE_NAMES, O_COUNT };
 static const char *const s_local[O_COUNT] = {"replace-names"};
 static const bool s_flag[O_COUNT] = {true};
 
-/* `kefu admin import-owners --help`. */
+/* `kefu-admin import-owners --help`. */
 static void s_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu admin import-owners [OPTIONS] FILE.csv\n\n"
+    fprintf(out, "Usage: kefu-admin import-owners [OPTIONS] FILE.csv\n\n"
                  "Loads the owner list exported from the sales system: a UTF-8 CSV file\n"
                  "(RFC 4180) with a header row naming the columns, in any order:\n"
                  "  name, phone, project, building, unit, segment   required\n"
@@ -66,7 +66,7 @@ static void s_help(FILE *out)
     fprintf(out, "\nExit codes: 0 all loaded, 5 loaded with rejected rows, 1 nothing loaded\n"
                  "(bad header, or every row rejected), 2 usage, 3 store unreachable.\n\n"
                  "Example:\n"
-                 "  kefu admin import-owners --max-errors 20 owners-2026-11.csv\n");
+                 "  kefu-admin import-owners --max-errors 20 owners-2026-11.csv\n");
 }
 
 /* Checks one record and, when it is good, appends it to the COPY data.
@@ -191,199 +191,124 @@ static const char *s_links_sql = "WITH l AS (INSERT INTO homeowner_unit (homeown
                                  "           ON CONFLICT DO NOTHING RETURNING 1)"
                                  " SELECT count(*) FROM l";
 
-static const char *s_run_sql =
+static const char s_run_sql[] =
     "INSERT INTO import_run (kind, file, sha1, finished_at, counts)"
     " VALUES ('owners', $1, $2, clock_timestamp(), $3::jsonb) RETURNING id";
 
 /* What one run did. */
 typedef struct {
-    size_t rows;     /* data records read */
-    size_t staged;   /* passed the C checks */
-    size_t rejected; /* by either check */
+    adm_staged_t in; /* the rows read; rejected by either check */
     long long created, changed, linked;
-    long long run;
 } s_counts_t;
 
-/* Runs one statement whose result is not needed. */
-static int s_do(PGconn *conn, const char *sql, int n, const char *const *params, char *why,
-                size_t size)
+/* Checks the file's rows into the COPY data (adm_import_kind_t.parse). */
+static int s_parse(adm_import_t *run, const char *data, size_t size)
 {
-    PGresult *res = adm_exec(conn, sql, n, params, why, size);
-    PQclear(res);
-    return res ? 0 : -1;
+    s_counts_t *c = run->state;
+    return adm_import_csv(run, data, size, s_columns, C_COUNT, s_row, &c->in);
 }
 
-/* The store's part of the load, in the open transaction. */
-static int s_load(PGconn *conn, bool replace_names, const char *copy, size_t len,
-                  adm_problems_t *problems, s_counts_t *counts, char *why, size_t size)
+/* The store's part of the load, in the open transaction
+   (adm_import_kind_t.apply). */
+static int s_apply(adm_import_t *run, PGconn *conn)
 {
-    const char *lock[] = {ADM_IMPORT_LOCK};
-    const char *replace[] = {replace_names ? "true" : "false"};
-    if (s_do(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, lock, why, size) != 0 ||
-        s_do(conn, s_stage_sql, 0, NULL, why, size) != 0 ||
-        adm_copy(conn, "COPY owner_stage FROM STDIN", copy, len, why, size) != 0 ||
-        s_do(conn, s_check_sql, 1, replace, why, size) != 0 ||
-        s_do(conn, s_reject_sql, 0, NULL, why, size) != 0)
+    s_counts_t *c = run->state;
+    char *why = run->why;
+    size_t size = sizeof run->why;
+    const char *replace[] = {run->values[O_REPLACE_NAMES] ? "true" : "false"};
+    if (adm_do(conn, s_stage_sql, 0, NULL, why, size) != 0 ||
+        adm_copy(conn, "COPY owner_stage FROM STDIN", c->in.copy ? c->in.copy : "", c->in.len, why,
+                 size) != 0 ||
+        adm_do(conn, s_check_sql, 1, replace, why, size) != 0 ||
+        adm_do(conn, s_reject_sql, 0, NULL, why, size) != 0)
         return -1;
 
-    if (adm_store_rejects(conn, "owner_reject", problems, &counts->rejected, why, size) != 0)
+    if (adm_store_rejects(conn, "owner_reject", &run->problems, &c->in.rejected, why, size) != 0)
         return -1;
 
     PGresult *res = adm_exec(conn, s_owners_sql, 0, NULL, why, size);
     if (!res)
         return -1;
-    counts->created = atoll(PQgetvalue(res, 0, 0));
-    counts->changed = atoll(PQgetvalue(res, 0, 1));
+    c->created = atoll(PQgetvalue(res, 0, 0));
+    c->changed = atoll(PQgetvalue(res, 0, 1));
     PQclear(res);
     res = adm_exec(conn, s_links_sql, 0, NULL, why, size);
     if (!res)
         return -1;
-    counts->linked = atoll(PQgetvalue(res, 0, 0));
+    c->linked = atoll(PQgetvalue(res, 0, 0));
     PQclear(res);
     return 0;
 }
 
-/* Prints what the run did: the rejected rows on stderr, the summary on
-   stdout (or one JSON object). */
-static void s_report(const cli_t *cli, const char *path, bool check, const s_counts_t *c,
-                     adm_problems_t *problems, int64_t ms)
+/* True when the load wrote something (adm_import_kind_t.changed). */
+static bool s_changed(adm_import_t *run)
 {
-    adm_problems_sort(problems);
-    adm_problems_print(problems, stderr, path);
-    size_t loaded = c->rows - c->rejected;
-    if (cli->json) {
-        adm_print_json(json_pack(
-            "{s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I}, s:I, s:o, s:o, s:o, s:I}", "file", path,
-            "check", check, "rows", (json_int_t)c->rows, "loaded", (json_int_t)loaded, "rejected",
-            (json_int_t)c->rejected, "owners", "created", (json_int_t)c->created, "changed",
-            (json_int_t)c->changed, "units_linked", (json_int_t)c->linked, "reasons",
-            adm_reasons_json(problems), "rejects", adm_problems_json(problems), "run",
-            c->run ? json_integer(c->run) : json_null(), "elapsed_ms", (json_int_t)ms));
-        return;
-    }
-    printf("%s: %zu rows: %zu loaded, %zu rejected%s (%lld ms%s)\n", path, c->rows, loaded,
-           c->rejected, check ? "; nothing applied (--check)" : "", (long long)ms,
-           check || c->run ? "" : ", no changes");
-    printf("  owners   %lld new, %lld changed\n  units    %lld owner-unit links new\n", c->created,
-           c->changed, c->linked);
-    if (problems->nreasons) {
-        printf("  rejected:");
-        for (size_t i = 0; i < problems->nreasons; i++)
-            printf("%s %s %zu", i ? "," : "", problems->reasons[i].code,
-                   problems->reasons[i].count);
-        printf("\n");
-    }
-    if (c->run)
-        printf("  import run %lld\n", c->run);
+    const s_counts_t *c = run->state;
+    return c->created || c->changed || c->linked;
 }
+
+/* The counts import_run records (adm_import_kind_t.counts). */
+static json_t *s_run_counts(adm_import_t *run)
+{
+    const s_counts_t *c = run->state;
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)c->in.rows, "rejected",
+                     (json_int_t)c->in.rejected, "created", (json_int_t)c->created, "changed",
+                     (json_int_t)c->changed, "linked", (json_int_t)c->linked, "reasons",
+                     adm_reasons_json(&run->problems));
+}
+
+/* Prints what the run did: the rejected rows on stderr, the summary on
+   stdout (or one JSON object). Returns the exit code
+   (adm_import_kind_t.report). */
+static int s_report(adm_import_t *run)
+{
+    const s_counts_t *c = run->state;
+    adm_problems_t *problems = &run->problems;
+    bool check = run->opts.check;
+    long long ms = (long long)(zclock_mono() - run->start);
+    adm_problems_sort(problems);
+    adm_problems_print(problems, stderr, run->path);
+    size_t loaded = c->in.rows - c->in.rejected;
+    if (run->cli->json) {
+        adm_print_json(json_pack(
+            "{s:s, s:b, s:I, s:I, s:I, s:{s:I, s:I}, s:I, s:o, s:o, s:o, s:I}", "file", run->path,
+            "check", check, "rows", (json_int_t)c->in.rows, "loaded", (json_int_t)loaded,
+            "rejected", (json_int_t)c->in.rejected, "owners", "created", (json_int_t)c->created,
+            "changed", (json_int_t)c->changed, "units_linked", (json_int_t)c->linked, "reasons",
+            adm_reasons_json(problems), "rejects", adm_problems_json(problems), "run",
+            run->run_id ? json_integer(run->run_id) : json_null(), "elapsed_ms", (json_int_t)ms));
+    } else {
+        printf("%s: %zu rows: %zu loaded, %zu rejected%s (%lld ms%s)\n", run->path, c->in.rows,
+               loaded, c->in.rejected, check ? "; nothing applied (--check)" : "", ms,
+               check || run->run_id ? "" : ", no changes");
+        printf("  owners   %lld new, %lld changed\n  units    %lld owner-unit links new\n",
+               c->created, c->changed, c->linked);
+        adm_reasons_print(problems);
+        if (run->run_id)
+            printf("  import run %lld\n", run->run_id);
+    }
+    if (!c->in.rejected)
+        return CLI_EXIT_OK;
+    return c->in.rejected < c->in.rows ? ADMIN_EXIT_PARTIAL : CLI_EXIT_REFUSED;
+}
+
+static const adm_import_kind_t s_kind = {.cmd = OWN_CMD,
+                                         .operand = "FILE.csv",
+                                         .help = s_help,
+                                         .local = s_local,
+                                         .flag = s_flag,
+                                         .nlocal = O_COUNT,
+                                         .parse = s_parse,
+                                         .apply = s_apply,
+                                         .changed = s_changed,
+                                         .run_sql = s_run_sql,
+                                         .counts = s_run_counts,
+                                         .report = s_report};
 
 int admin_import_owners(cli_t *cli, int argc, char **argv)
 {
-    adm_opts_t opts;
-    const char *values[O_COUNT];
-    int rc = adm_parse(cli, OWN_CMD, argc, argv, s_help, &opts, s_local, s_flag, values, O_COUNT);
-    if (rc != ARGS_OK)
-        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
-    rc = args_operands(cli, OWN_CMD, argc, argv, 1, "FILE.csv");
-    if (rc != 0)
-        return rc;
-    const char *path = argv[optind];
-    int64_t start = zclock_mono();
-    char why[1024];
-    size_t size = 0;
-    char *data = csv_slurp(path, &size, why, sizeof why);
-    if (!data)
-        return adm_fail(cli, "import-owners", CLI_EXIT_USAGE, "%s", why);
-    char sha1[41];
-    adm_sha1(data, size, sha1);
-
-    /* The C checks, row by row, into the COPY data. */
-    adm_problems_t problems;
-    adm_problems_init(&problems, (size_t)opts.max_errors);
     s_counts_t counts = {0};
-    csv_t *csv = csv_new(data, size);
-    csv_record_t rec;
-    int index[C_COUNT];
-    size_t nheader = 0;
-    int got = csv_next(csv, &rec);
-    if (got == CSV_END)
-        adm_problem(&problems, 1, "header", "bad_header",
-                    "the file is empty: the first line must name the columns");
-    else if (got == CSV_BAD)
-        adm_problem(&problems, rec.line, "header", "bad_header", "%s", rec.error);
-    else if (csv_header(&rec, s_columns, C_COUNT, index, &problems) == 0)
-        nheader = rec.count;
-    char *copy = NULL;
-    size_t len = 0, cap = 0;
-    while (nheader && (got = csv_next(csv, &rec)) != CSV_END) {
-        counts.rows++;
-        if (got == CSV_BAD)
-            adm_problem(&problems, rec.line, "", "bad_csv", "%s", rec.error);
-        if (got == CSV_BAD || s_row(&rec, index, nheader, &problems, &copy, &len, &cap) != 0)
-            counts.rejected++;
-        else
-            counts.staged++;
-    }
-    csv_destroy(&csv);
-    free(data);
-    if (!nheader) {
-        adm_problems_print(&problems, stderr, path);
-        fprintf(stderr, "kefu: admin import-owners: %s: nothing was loaded\n", path);
-        if (cli->json)
-            adm_print_json(json_pack("{s:s, s:I, s:o}", "file", path, "rows", (json_int_t)0,
-                                     "errors", adm_problems_json(&problems)));
-        adm_problems_free(&problems);
-        free(copy);
-        return CLI_EXIT_REFUSED;
-    }
-
-    PGconn *conn = adm_connect(cli, &opts);
-    if (!conn) {
-        adm_problems_free(&problems);
-        free(copy);
-        return CLI_EXIT_TEMPORARY;
-    }
-    rc = CLI_EXIT_OK;
-    if (s_do(conn, "BEGIN", 0, NULL, why, sizeof why) != 0 ||
-        s_load(conn, values[O_REPLACE_NAMES] != NULL, copy ? copy : "", len, &problems, &counts,
-               why, sizeof why) != 0) {
-        rc = adm_fail(cli, "import-owners", CLI_EXIT_REFUSED,
-                      "%s: the store refused the load, nothing was applied: %s", path, why);
-    } else if (!opts.check && (counts.created || counts.changed || counts.linked)) {
-        json_t *summary =
-            json_pack("{s:I, s:I, s:I, s:I, s:I, s:o}", "rows", (json_int_t)counts.rows, "rejected",
-                      (json_int_t)counts.rejected, "created", (json_int_t)counts.created, "changed",
-                      (json_int_t)counts.changed, "linked", (json_int_t)counts.linked, "reasons",
-                      adm_reasons_json(&problems));
-        char *text = json_dumps(summary, JSON_COMPACT);
-        json_decref(summary);
-        const char *params[] = {path, sha1, text};
-        PGresult *res = adm_exec(conn, s_run_sql, 3, params, why, sizeof why);
-        free(text);
-        if (res) {
-            counts.run = atoll(PQgetvalue(res, 0, 0));
-            PQclear(res);
-            res = adm_exec(conn, "COMMIT", 0, NULL, why, sizeof why);
-        }
-        if (!res || strcmp(PQcmdStatus(res), "COMMIT") != 0) {
-            rc = adm_fail(cli, "import-owners", CLI_EXIT_REFUSED,
-                          "%s: the commit failed, nothing was applied: %s", path,
-                          res ? "rolled back" : why);
-            counts.run = 0;
-        }
-        PQclear(res);
-    }
-    if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
-        PGresult *res = PQexec(conn, "ROLLBACK");
-        PQclear(res);
-    }
-    PQfinish(conn);
-    free(copy);
-    if (rc == CLI_EXIT_OK) {
-        s_report(cli, path, opts.check, &counts, &problems, zclock_mono() - start);
-        if (counts.rejected)
-            rc = counts.rejected < counts.rows ? ADMIN_EXIT_PARTIAL : CLI_EXIT_REFUSED;
-    }
-    adm_problems_free(&problems);
+    int rc = adm_import_run(cli, argc, argv, &s_kind, &counts);
+    free(counts.in.copy);
     return rc;
 }
