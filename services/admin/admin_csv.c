@@ -130,6 +130,83 @@ static int s_bad(csv_t *self, csv_record_t *rec, const char *fmt, ...)
     return CSV_BAD;
 }
 
+/* Reads a quoted field from the opening quote at pos into the buffer.
+   Returns 0, or CSV_BAD with rec->error set. */
+static int s_quoted(csv_t *self, csv_record_t *rec, size_t n, size_t *used)
+{
+    size_t quote_line = self->line;
+    self->pos++;
+    while (true) {
+        if (self->pos >= self->size) {
+            snprintf(rec->error, sizeof rec->error,
+                     "field %zu: the quote opened on line %zu is never closed", n + 1, quote_line);
+            return CSV_BAD;
+        }
+        char c = self->data[self->pos];
+        if (c == '"') {
+            if (self->pos + 1 < self->size && self->data[self->pos + 1] == '"') {
+                if (s_put(self, used, '"') != 0)
+                    return CSV_BAD;
+                self->pos += 2;
+                continue;
+            }
+            self->pos++;
+            break;
+        }
+        if (c == '\0')
+            return s_bad(self, rec, "field %zu: contains a NUL byte", n + 1);
+        if (c == '\n' ||
+            (c == '\r' && !(self->pos + 1 < self->size && self->data[self->pos + 1] == '\n')))
+            self->line++;
+        if (s_put(self, used, c) != 0)
+            return CSV_BAD;
+        self->pos++;
+    }
+    if (self->pos < self->size && self->data[self->pos] != ',' && self->data[self->pos] != '\n' &&
+        self->data[self->pos] != '\r')
+        return s_bad(self, rec, "field %zu: text after the closing quote", n + 1);
+    return 0;
+}
+
+/* Reads an unquoted field at pos into the buffer. Returns 0, or CSV_BAD
+   with rec->error set. */
+static int s_plain(csv_t *self, csv_record_t *rec, size_t n, size_t *used)
+{
+    while (self->pos < self->size) {
+        char c = self->data[self->pos];
+        if (c == ',' || c == '\n' || c == '\r')
+            break;
+        if (c == '"')
+            return s_bad(self, rec,
+                         "field %zu: a quote inside an unquoted field (quote the field "
+                         "and double the quote: \"a\"\"b\")",
+                         n + 1);
+        if (c == '\0')
+            return s_bad(self, rec, "field %zu: contains a NUL byte", n + 1);
+        if (s_put(self, used, c) != 0)
+            return CSV_BAD;
+        self->pos++;
+    }
+    return 0;
+}
+
+/* Hands the fields read to rec, each checked to be UTF-8. */
+static int s_record(csv_t *self, csv_record_t *rec, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        self->fields[i] = self->buf + self->starts[i];
+    rec->count = n;
+    rec->fields = self->fields;
+    rec->lens = self->lens;
+    for (size_t i = 0; i < n; i++)
+        if (!kf_utf8_valid(rec->fields[i], rec->lens[i])) {
+            snprintf(rec->error, sizeof rec->error,
+                     "field %zu is not valid UTF-8 (save the file as UTF-8, not GBK)", i + 1);
+            return CSV_BAD;
+        }
+    return CSV_RECORD;
+}
+
 int csv_next(csv_t *self, csv_record_t *rec)
 {
     memset(rec, 0, sizeof *rec);
@@ -144,56 +221,10 @@ int csv_next(csv_t *self, csv_record_t *rec)
         return CSV_BAD;
     while (true) {
         /* One field, starting at pos. */
-        if (self->pos < self->size && self->data[self->pos] == '"') {
-            size_t quote_line = self->line;
-            self->pos++;
-            while (true) {
-                if (self->pos >= self->size) {
-                    snprintf(rec->error, sizeof rec->error,
-                             "field %zu: the quote opened on line %zu is never closed", n + 1,
-                             quote_line);
-                    return CSV_BAD;
-                }
-                char c = self->data[self->pos];
-                if (c == '"') {
-                    if (self->pos + 1 < self->size && self->data[self->pos + 1] == '"') {
-                        if (s_put(self, &used, '"') != 0)
-                            return CSV_BAD;
-                        self->pos += 2;
-                        continue;
-                    }
-                    self->pos++;
-                    break;
-                }
-                if (c == '\0')
-                    return s_bad(self, rec, "field %zu: contains a NUL byte", n + 1);
-                if (c == '\n' || (c == '\r' && !(self->pos + 1 < self->size &&
-                                                 self->data[self->pos + 1] == '\n')))
-                    self->line++;
-                if (s_put(self, &used, c) != 0)
-                    return CSV_BAD;
-                self->pos++;
-            }
-            if (self->pos < self->size && self->data[self->pos] != ',' &&
-                self->data[self->pos] != '\n' && self->data[self->pos] != '\r')
-                return s_bad(self, rec, "field %zu: text after the closing quote", n + 1);
-        } else {
-            while (self->pos < self->size) {
-                char c = self->data[self->pos];
-                if (c == ',' || c == '\n' || c == '\r')
-                    break;
-                if (c == '"')
-                    return s_bad(self, rec,
-                                 "field %zu: a quote inside an unquoted field (quote the field "
-                                 "and double the quote: \"a\"\"b\")",
-                                 n + 1);
-                if (c == '\0')
-                    return s_bad(self, rec, "field %zu: contains a NUL byte", n + 1);
-                if (s_put(self, &used, c) != 0)
-                    return CSV_BAD;
-                self->pos++;
-            }
-        }
+        bool quoted = self->pos < self->size && self->data[self->pos] == '"';
+        int rc = quoted ? s_quoted(self, rec, n, &used) : s_plain(self, rec, n, &used);
+        if (rc != 0)
+            return rc;
         /* End of the field. */
         self->lens[n] = used - self->starts[n];
         if (s_put(self, &used, '\0') != 0)
@@ -209,18 +240,7 @@ int csv_next(csv_t *self, csv_record_t *rec)
             s_eol(self);
         break;
     }
-    for (size_t i = 0; i < n; i++)
-        self->fields[i] = self->buf + self->starts[i];
-    rec->count = n;
-    rec->fields = self->fields;
-    rec->lens = self->lens;
-    for (size_t i = 0; i < n; i++)
-        if (!kf_utf8_valid(rec->fields[i], rec->lens[i])) {
-            snprintf(rec->error, sizeof rec->error,
-                     "field %zu is not valid UTF-8 (save the file as UTF-8, not GBK)", i + 1);
-            return CSV_BAD;
-        }
-    return CSV_RECORD;
+    return s_record(self, rec, n);
 }
 
 char *csv_slurp(const char *path, size_t *size, char *why, size_t why_size)
