@@ -7,7 +7,6 @@
 #include <assert.h>
 #include <czmq.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +18,7 @@
 #include "requests.h"
 #include "rules.h"
 #include "sock.h"
+#include "stop.h"
 #include "store.h"
 
 #define S_SRC "approval"
@@ -54,13 +54,6 @@ struct approval {
     json_t *policies_seen;         /* policies with series, zeroed when they have none */
     kf_metric_t *decision_seconds; /* an approval.decide's arrival to its reply */
 };
-
-static volatile sig_atomic_t s_hangup = 0;
-
-void approval_hangup(void)
-{
-    s_hangup = 1;
-}
 
 /* ---- statements ---------------------------------------------------------- */
 
@@ -750,8 +743,7 @@ int approval_run(approval_t *self)
             kf_config_str(approval_settings, "KEFU_APPROVAL_BIND"), self->scan_ms, self->batch);
     s_log_policies(self);
     while (!zsys_interrupted) {
-        if (s_hangup) {
-            s_hangup = 0;
+        if (kf_stop_reload_taken()) {
             s_log_policies(self);
         }
         if (zclock_mono() >= self->next_scan && kf_store_ready(self->store, NULL) == 0)

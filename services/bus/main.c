@@ -8,10 +8,10 @@
    (KEFU_METRICS_PORT) is how it is watched, and `kefu status` does not
    list it. */
 #include <czmq.h>
-#include <signal.h>
 #include <string.h>
 
 #include "config.h"
+#include "stop.h"
 #include "health.h"
 #include "log.h"
 
@@ -115,6 +115,7 @@ static void s_run(s_bus_t *bus)
 
 int main(int argc, char **argv)
 {
+    kf_stop_catch(); /* first: stop, reload and a second SIGTERM are caught */
     int rc = kf_config_start(argc, argv, "kefu-bus", "bus",
                              "Forwards kefu's events (publishers to subscribers) and work "
                              "(producers to workers).\nIt binds KEFU_BUS_PUB, KEFU_BUS_SUB, "
@@ -122,7 +123,6 @@ int main(int argc, char **argv)
                              s_settings);
     if (rc >= 0)
         return rc;
-    signal(SIGHUP, SIG_IGN); /* nothing to reload; never die of it */
     zsys_init();
     s_bus_t bus = {.xsub = s_bind(ZMQ_XSUB, "KEFU_BUS_PUB"),
                    .xpub = s_bind(ZMQ_XPUB, "KEFU_BUS_SUB"),

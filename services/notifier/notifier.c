@@ -6,7 +6,6 @@
 #include <czmq.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -22,6 +21,7 @@
 #include "rules.h"
 #include "schedule.h"
 #include "sock.h"
+#include "stop.h"
 #include "store.h"
 #include "templates.h"
 
@@ -69,8 +69,6 @@ const kf_setting_t notifier_settings[] = {
     {"KEFU_SMTP_TIMEOUT_MS", "10000", "bound on one SMTP conversation (ms)"},
     KF_SETTINGS_END};
 
-static volatile sig_atomic_t s_reload_requested = 0;
-
 /* Figures logged in notifier.stats. */
 typedef struct {
     uint64_t events, created, skipped_imported, bad_messages, bad_events;
@@ -94,11 +92,6 @@ struct notifier {
     int64_t next_catchup, next_reclaim, next_stats;
     s_stats_t stats, logged;
 };
-
-void notifier_request_reload(void)
-{
-    s_reload_requested = 1;
-}
 
 static void s_prepare(kf_store_t *store)
 {
@@ -739,8 +732,7 @@ static void s_reload(notifier_t *self)
 /* Runs the duties that are due; returns true when work is waiting. */
 static bool s_tick(notifier_t *self)
 {
-    if (s_reload_requested) {
-        s_reload_requested = 0;
+    if (kf_stop_reload_taken()) {
         s_reload(self);
     }
     int64_t now = zclock_mono();

@@ -3,7 +3,6 @@
 
 #include <assert.h>
 #include <czmq.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +12,7 @@
 #include "log.h"
 #include "policy.h"
 #include "sock.h"
+#include "stop.h"
 #include "store.h"
 
 #define S_SRC "ticket-router"
@@ -28,8 +28,6 @@ const kf_setting_t router_settings[] = {
     {"KEFU_ROUTER_RELOAD_MS", "10000", "how often rules and SLA policies are re-read (ms)"},
     {"KEFU_ROUTER_BATCH", "50", "most events or overdue tickets handled per transaction"},
     KF_SETTINGS_END};
-
-static volatile sig_atomic_t s_reload_requested = 0;
 
 typedef struct {
     char id[33];
@@ -56,11 +54,6 @@ struct router {
     double *latencies;          /* route_seconds to observe once the outbox commits */
     size_t latency_count, latency_cap;
 };
-
-void router_request_reload(void)
-{
-    s_reload_requested = 1;
-}
 
 static void s_prepare(kf_store_t *store)
 {
@@ -477,8 +470,7 @@ static void s_tick(router_t *self)
     int64_t now = zclock_mono();
     if (kf_store_ready(self->store, NULL) != 0)
         return;
-    if (s_reload_requested || now >= self->next_reload || !self->loaded) {
-        s_reload_requested = 0;
+    if (kf_stop_reload_taken() || now >= self->next_reload || !self->loaded) {
         s_load_policies(self);
         self->next_reload = now + self->reload_ms;
     }
