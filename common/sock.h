@@ -1,4 +1,4 @@
-/* kefu — sockets: the bus endpoints, replies to clients, events. */
+/* kefu — requests and replies over a ROUTER socket (the bus: bus.h). */
 #ifndef KF_SOCK_H
 #define KF_SOCK_H
 
@@ -7,18 +7,6 @@
 #include "auth.h"
 #include "envelope.h"
 #include "feed.h"
-
-/* ev (from the store) as an envelope, src as the producing daemon; NULL
-   (logged) when its body is not a JSON object the envelope can carry. */
-zmsg_t *kf_event_msg(const kf_event_t *ev, const char *src);
-
-/* Sends *msg_p on sock (PUB or PUSH) and destroys it, sent or not. Never
-   blocks: a full queue drops the message, which the store makes good.
-   Returns 0 or -1. */
-int kf_sock_send(zsock_t *sock, zmsg_t **msg_p);
-
-/* kf_event_msg, then kf_sock_send. */
-int kf_sock_send_event(zsock_t *sock, const kf_event_t *ev, const char *src);
 
 /* A request taken off a ROUTER socket: the routing frames to answer on
    and the decoded envelope (NULL when it did not decode, with err). */

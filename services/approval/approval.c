@@ -11,12 +11,14 @@
 #include <string.h>
 
 #include "auth.h"
+#include "bus.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
 #include "log.h"
 #include "requests.h"
 #include "rules.h"
+#include "outbox.h"
 #include "sock.h"
 #include "stop.h"
 #include "store.h"
@@ -42,10 +44,10 @@ const kf_setting_t approval_settings[] = {
 struct approval {
     kf_store_t *store;
     kf_auth_t *auth;
-    zsock_t *clients; /* ROUTER: approvers and requesters */
-    zsock_t *events;  /* PUB: what kefu-approval did */
-    zlist_t *outbox;  /* PGresults holding events to publish after commit */
-    zlist_t *facts;   /* json_t facts the store left for us to decide */
+    zsock_t *clients;    /* ROUTER: approvers and requesters */
+    zsock_t *events;     /* PUB: what kefu-approval did */
+    kf_outbox_t *outbox; /* events to publish after commit */
+    zlist_t *facts;      /* json_t facts the store left for us to decide */
     long scan_ms, batch;
     int64_t next_scan;
     kf_health_t *health;
@@ -149,27 +151,10 @@ static void s_prepare(kf_store_t *store)
 
 /* ---- publishing after commit --------------------------------------------- */
 
-static void s_outbox_publish(approval_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox)) {
-        for (int i = 0; i < PQntuples(res); i++) {
-            if (PQgetisnull(res, i, O_EVENT))
-                continue;
-            kf_event_t ev = kf_event_from_row(res, i, O_EVENT);
-            kf_info("event.written", "type=%s ticket=%s event=%s", ev.type, ev.corr, ev.id);
-            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
-                kf_health_out(self->health, ev.type, 1);
-        }
-        PQclear(res);
-    }
-}
-
+/* Forgets what a rolled-back transaction left: its events and facts. */
 static void s_discard(approval_t *self)
 {
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox))
-        PQclear(res);
+    kf_outbox_discard(self->outbox);
     for (json_t *fact = (json_t *)zlist_pop(self->facts); fact;
          fact = (json_t *)zlist_pop(self->facts))
         json_decref(fact);
@@ -211,7 +196,7 @@ static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_
             zlist_append(self->facts, json_incref(info));
         json_decref(info);
     }
-    zlist_append(self->outbox, res);
+    kf_outbox_keep(self->outbox, res);
     return events;
 }
 
@@ -292,7 +277,7 @@ static int s_transact(approval_t *self, const char *name, int nparams, const cha
     if (kf_store_begin(self->store, err) == 0 &&
         (events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
         s_settle(self, err) == 0 && kf_store_commit(self->store, err) == 0) {
-        s_outbox_publish(self);
+        kf_outbox_publish(self->outbox);
         return events;
     }
     kf_store_rollback(self->store);
@@ -808,7 +793,6 @@ approval_t *approval_new(void)
     }
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-approval");
     s_prepare(self->store);
-    self->outbox = zlist_new();
     self->facts = zlist_new();
     self->health = kf_health_new("approval", t, self->store);
     if (!self->health) {
@@ -816,10 +800,11 @@ approval_t *approval_new(void)
         return NULL;
     }
     s_metrics(self);
+    self->events = kf_bus_publisher(t);
+    self->outbox = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
+    kf_outbox_set_log(self->outbox, true);
     self->clients = zsock_new(ZMQ_ROUTER);
-    self->events = zsock_new(ZMQ_PUB);
     zsock_set_linger(self->clients, 0);
-    zsock_set_linger(self->events, 0);
     kf_auth_serve(self->auth, self->clients);
     const char *bind = kf_config_str(t, "KEFU_APPROVAL_BIND");
     if (zsock_bind(self->clients, "%s", bind) < 0) {
@@ -828,7 +813,6 @@ approval_t *approval_new(void)
         approval_destroy(&self);
         return NULL;
     }
-    zsock_connect(self->events, "%s", kf_config_str(t, "KEFU_BUS_PUB"));
     return self;
 }
 
@@ -840,7 +824,7 @@ void approval_destroy(approval_t **self_p)
         return;
     if (self->outbox)
         s_discard(self);
-    zlist_destroy(&self->outbox);
+    kf_outbox_destroy(&self->outbox);
     zlist_destroy(&self->facts);
     json_decref(self->policies_seen);
     zsock_destroy(&self->clients);

@@ -9,6 +9,7 @@
 
 #include "access.h"
 #include "auth.h"
+#include "bus.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
@@ -60,9 +61,10 @@ static void s_prepare(kf_store_t *store)
        statement, so a revoked certificate is refused at once. */
     kf_store_statement(store, "submit_batch",
                        "SELECT * FROM kefu_submit_batch(kefu_key_actors($1::jsonb), $2)");
-    kf_store_statement(store, "submit",
-                       "SELECT 0, * FROM kefu_submit($1, (SELECT staff_id FROM kefu_key_actor($2)), "
-                       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+    kf_store_statement(
+        store, "submit",
+        "SELECT 0, * FROM kefu_submit($1, (SELECT staff_id FROM kefu_key_actor($2)), "
+        "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
     kf_store_statement(
         store, "show",
         "SELECT t.no, t.kind, t.category, t.channel, t.priority, t.status, t.project_id, "
@@ -155,9 +157,9 @@ static void s_announce(intake_t *self, const kf_event_t *ev, bool work)
     zmsg_t *news = kf_event_msg(ev, S_SRC);
     if (work && news) {
         zmsg_t *job = zmsg_dup(news);
-        kf_sock_send(self->work, &job);
+        kf_bus_send(self->work, &job);
     }
-    if (kf_sock_send(self->events, &news) == 0)
+    if (kf_bus_send(self->events, &news) == 0)
         kf_health_out(self->health, ev->type, 1);
 }
 
@@ -828,8 +830,8 @@ intake_t *intake_new(void)
     }
     const char *bind = kf_config_str(intake_settings, "KEFU_INTAKE_BIND");
     self->clients = zsock_new(ZMQ_ROUTER);
-    self->events = zsock_new(ZMQ_PUB);
-    self->work = zsock_new(ZMQ_PUSH);
+    self->events = kf_bus_publisher(intake_settings);
+    self->work = kf_bus_producer(intake_settings);
     kf_auth_serve(self->auth, self->clients);
     if (zsock_bind(self->clients, "%s", bind) < 0) {
         kf_error("intake.bind_failed", "endpoint=%s error=\"%s\"", bind, zmq_strerror(zmq_errno()));
@@ -837,10 +839,6 @@ intake_t *intake_new(void)
         return NULL;
     }
     zsock_set_linger(self->clients, 0);
-    zsock_set_linger(self->events, 0);
-    zsock_set_linger(self->work, 0);
-    zsock_connect(self->events, "%s", kf_config_str(intake_settings, "KEFU_BUS_PUB"));
-    zsock_connect(self->work, "%s", kf_config_str(intake_settings, "KEFU_BUS_PUSH"));
     return self;
 }
 

@@ -9,12 +9,15 @@
 
 #include "answers.h"
 #include "auth.h"
+#include "bus.h"
+#include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
 #include "log.h"
 #include "plan.h"
 #include "requests.h"
+#include "outbox.h"
 #include "sock.h"
 #include "store.h"
 #include "report.h"
@@ -23,7 +26,6 @@
 #define S_CONSUMER "survey"
 #define S_TYPES "{ticket.resolved}"
 #define S_BURST 64           /* most requests or bus messages taken in one go */
-#define S_DUTY_BUDGET_MS 200 /* longest a periodic duty holds up requests */
 #define S_BACKLOG_CAP 100000 /* the gauges count at most this many */
 
 const kf_setting_t survey_settings[] = {
@@ -43,13 +45,13 @@ const kf_setting_t survey_settings[] = {
 
 struct survey {
     kf_store_t *store;
-    zsock_t *clients; /* ROUTER: answers, campaigns, views, reports */
-    zsock_t *news;    /* SUB: ticket.resolved, the doorbell */
-    zsock_t *events;  /* PUB: what kefu-survey did */
-    zlist_t *outbox;  /* PGresults of events to publish after commit */
+    zsock_t *clients;        /* ROUTER: answers, campaigns, views, reports */
+    zsock_t *news;           /* SUB: ticket.resolved, the doorbell */
+    zsock_t *events;         /* PUB: what kefu-survey did */
+    kf_outbox_t *outbox;     /* events to publish after commit */
+    kf_consumer_t *consumer; /* resolutions: doorbell and catch-up */
     long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch;
     int64_t next_catchup, next_scan;
-    uint64_t bad_news; /* bus messages that did not decode */
     kf_health_t *health;
     kf_auth_t *auth;
     kf_metric_t *due;            /* surveys due and not sent yet */
@@ -60,7 +62,7 @@ struct survey {
 
 static void s_prepare(kf_store_t *store)
 {
-    kf_feed_prepare(store);
+    kf_consumer_prepare(store);
     answers_prepare(store);
     kf_auth_prepare(store);
     report_prepare(store);
@@ -87,28 +89,6 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(store, "due_count",
                        "SELECT count(*) FROM (SELECT 1 FROM survey WHERE sent_at IS NULL AND "
                        "due_at <= clock_timestamp() LIMIT $1::int) d");
-}
-
-/* ---- publishing after commit --------------------------------------------- */
-
-static void s_outbox_publish(survey_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox)) {
-        for (int i = 0; i < PQntuples(res); i++) {
-            kf_event_t ev = kf_event_from_row(res, i, 0);
-            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
-                kf_health_out(self->health, ev.type, 1);
-        }
-        PQclear(res);
-    }
-}
-
-static void s_outbox_discard(survey_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox))
-        PQclear(res);
 }
 
 /* ---- resolutions into surveys ------------------------------------------- */
@@ -158,85 +138,6 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     return rc;
 }
 
-/* Decodes one bus message into an envelope; NULL when it is not a
-   ticket.resolved (counted and logged). */
-static kf_env_t *s_take_news(survey_t *self)
-{
-    zmsg_t *msg = zmsg_recv(self->news);
-    if (!msg)
-        return NULL;
-    kf_error_t err = {0};
-    kf_env_t *env = kf_env_decode_msg(msg, &err);
-    zmsg_destroy(&msg);
-    if (!env) {
-        self->bad_news++;
-        kf_warn("news.bad_message", "code=%s field=%s count=%llu", kf_err_name(err.code), err.field,
-                (unsigned long long)self->bad_news);
-        kf_health_error(self->health, err.code);
-    } else if (strcmp(kf_env_type(env), "ticket.resolved") != 0) {
-        self->bad_news++;
-        kf_warn("news.unexpected", "type=%s", kf_env_type(env));
-        kf_health_error(self->health, KF_E_UNKNOWN_TYPE);
-        kf_env_destroy(&env);
-    } else
-        kf_health_in(self->health, "ticket.resolved", 1);
-    return env;
-}
-
-/* Applies what the doorbell brought, up to a batch, in one transaction;
-   one by one when that fails, so one bad event cannot hold up the rest.
-   What still fails is left for catch-up, which reads the store. */
-static void s_on_news(survey_t *self)
-{
-    kf_env_t *envs[S_BURST];
-    kf_event_t events[S_BURST];
-    int count = 0;
-    do {
-        kf_env_t *env = s_take_news(self);
-        if (env) {
-            envs[count] = env;
-            events[count] = (kf_event_t){.seq = kf_env_seq(env),
-                                         .id = kf_env_id(env),
-                                         .type = kf_env_type(env),
-                                         .corr = kf_env_corr(env),
-                                         .src = kf_env_src(env),
-                                         .at = kf_env_at(env)};
-            count++;
-        }
-    } while (count < S_BURST && count < self->batch && (zsock_events(self->news) & ZMQ_POLLIN));
-    kf_error_t err = {0};
-    if (count > 0 && kf_store_ready(self->store, &err) == 0 &&
-        kf_feed_apply_all(self->store, S_CONSUMER, events, count, s_apply, self, &err) < 0)
-        for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++)
-            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0) {
-                kf_warn("news.deferred", "event=%s ticket=%s code=%s reason=\"left for catch-up\"",
-                        events[i].id, events[i].corr, kf_err_name(err.code));
-                kf_health_fault(self->health, "resolution", &err);
-            }
-    for (int i = 0; i < count; i++)
-        kf_env_destroy(&envs[i]);
-}
-
-/* Creates the surveys of whatever resolutions the doorbell missed, for at
-   most S_DUTY_BUDGET_MS. Returns true when there is more to read. */
-static bool s_catch_up(survey_t *self)
-{
-    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
-    kf_error_t err = {0};
-    int read, applied;
-    do {
-        read = kf_feed_catch_up(self->store, S_CONSUMER, S_TYPES, (int)self->batch, s_apply, self,
-                                &applied, &err);
-        if (read < 0)
-            kf_health_fault(self->health, "catch-up", &err);
-        if (applied > 0) {
-            kf_info("catchup.applied", "events=%d", applied);
-            kf_health_in(self->health, "ticket.resolved", applied);
-        }
-    } while (read > 0 && !zsys_interrupted && zclock_mono() < until);
-    return read > 0;
-}
-
 /* ---- sending due surveys ------------------------------------------------- */
 
 /* Marks up to a batch of due surveys sent, with their survey.sent events,
@@ -257,16 +158,16 @@ static int s_send_once(survey_t *self)
         kf_event_t ev = kf_event_from_row(res, i, 0);
         kf_info("survey.sent", "event=%s ticket=%s", ev.id, ev.corr[0] ? ev.corr : "-");
     }
-    zlist_append(self->outbox, res);
-    s_outbox_publish(self);
+    kf_outbox_keep(self->outbox, res);
+    kf_outbox_publish(self->outbox);
     return count;
 }
 
-/* Sends due surveys for at most S_DUTY_BUDGET_MS. Returns true when
+/* Sends due surveys for at most KF_CONSUMER_BUDGET_MS. Returns true when
    there may be more. */
 static bool s_send_due(survey_t *self)
 {
-    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
+    int64_t until = zclock_mono() + KF_CONSUMER_BUDGET_MS;
     bool full;
     do
         full = s_send_once(self) >= self->batch;
@@ -375,9 +276,9 @@ static void s_serve(survey_t *self, kf_request_t *req)
                  ? s_dispatch(self, type, req->key, kf_env_body(req->env), reply, &err)
                  : -1;
     if (rc == 0)
-        s_outbox_publish(self);
+        kf_outbox_publish(self->outbox);
     else
-        s_outbox_discard(self);
+        kf_outbox_discard(self->outbox);
     s_answer(self, req, rc, &reply, &err, start);
     kf_request_clear(req);
 }
@@ -408,8 +309,8 @@ static void s_answer_group(survey_t *self, s_pending_t *group, int count)
         s_pending_t *p = &group[i];
         if (!p->parsed)
             continue;
-        p->rc = answers_record_in(self->store, &p->answer, p->reply, self->outbox, S_SRC, &p->done,
-                                  &p->err);
+        p->rc = answers_record_in(self->store, &p->answer, p->reply, kf_outbox_rows(self->outbox),
+                                  S_SRC, &p->done, &p->err);
         failed = p->rc != 0 && (p->err.code == KF_E_UNAVAILABLE || p->err.code == KF_E_INTERNAL);
         written |= p->rc == 0 && p->done.written;
     }
@@ -418,7 +319,7 @@ static void s_answer_group(survey_t *self, s_pending_t *group, int count)
     kf_debug("answers.group", "count=%d written=%d failed=%d", count, written, failed);
     kf_store_rollback(self->store); /* refusals and duplicates alone wrote nothing */
     if (failed) {
-        s_outbox_discard(self);
+        kf_outbox_discard(self->outbox);
         for (int i = 0; i < count; i++) {
             s_pending_t *p = &group[i];
             if (!p->parsed)
@@ -427,8 +328,8 @@ static void s_answer_group(survey_t *self, s_pending_t *group, int count)
             p->reply = kf_body_new();
             memset(&p->err, 0, sizeof p->err);
             p->rc = kf_store_ready_now(self->store, &p->err) == 0
-                        ? answers_record(self->store, &p->answer, p->reply, self->outbox, S_SRC,
-                                         &p->err)
+                        ? answers_record(self->store, &p->answer, p->reply,
+                                         kf_outbox_rows(self->outbox), S_SRC, &p->err)
                         : -1;
         }
     } else
@@ -439,7 +340,7 @@ static void s_answer_group(survey_t *self, s_pending_t *group, int count)
         s_answer(self, &group[i].req, group[i].rc, &group[i].reply, &group[i].err, group[i].start);
         kf_request_clear(&group[i].req);
     }
-    s_outbox_publish(self);
+    kf_outbox_publish(self->outbox);
 }
 
 /* Takes the requests that have arrived (up to S_BURST): answers are
@@ -484,7 +385,8 @@ static void s_tick(survey_t *self)
        held up behind it for long. */
     int64_t now = zclock_mono();
     if (now >= self->next_catchup)
-        self->next_catchup = zclock_mono() + (s_catch_up(self) ? 0 : self->catchup_ms);
+        self->next_catchup =
+            zclock_mono() + (kf_consumer_catch_up(self->consumer) ? 0 : self->catchup_ms);
     if (now >= self->next_scan)
         self->next_scan = zclock_mono() + (s_send_due(self) ? 0 : self->scan_ms);
 }
@@ -506,7 +408,7 @@ int survey_run(survey_t *self)
         if (which == self->clients)
             s_take_requests(self);
         else if (which == self->news)
-            s_on_news(self);
+            kf_consumer_on_socket(self->consumer);
         else
             kf_health_serve(self->health, which);
         kf_health_tick(self->health);
@@ -536,7 +438,6 @@ survey_t *survey_new(void)
     zsys_init();
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-survey");
     s_prepare(self->store);
-    self->outbox = zlist_new();
     self->health = kf_health_new("survey", t, self->store);
     if (!self->health) {
         survey_destroy(&self);
@@ -556,20 +457,21 @@ survey_t *survey_new(void)
     }
     self->clients = zsock_new(ZMQ_ROUTER);
     kf_auth_serve(self->auth, self->clients);
-    self->news = zsock_new(ZMQ_SUB);
-    self->events = zsock_new(ZMQ_PUB);
     zsock_set_linger(self->clients, 0);
-    zsock_set_linger(self->events, 0);
-    zsock_set_linger(self->news, 0);
     const char *bind = kf_config_str(t, "KEFU_SURVEY_BIND");
     if (zsock_bind(self->clients, "%s", bind) < 0) {
         kf_error("survey.bind_failed", "endpoint=%s error=\"%s\"", bind, zmq_strerror(zmq_errno()));
         survey_destroy(&self);
         return NULL;
     }
-    zsock_set_subscribe(self->news, "ticket.resolved");
-    zsock_connect(self->news, "%s", kf_config_str(t, "KEFU_BUS_SUB"));
-    zsock_connect(self->events, "%s", kf_config_str(t, "KEFU_BUS_PUB"));
+    static const char *const topics[] = {"ticket.resolved", NULL};
+    self->news = kf_bus_subscriber(t, topics);
+    self->events = kf_bus_publisher(t);
+    self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    const kf_consumer_spec_t spec = {
+        .name = S_CONSUMER, .types = S_TYPES, .apply = s_apply, .arg = self};
+    self->consumer =
+        kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
     return self;
 }
 
@@ -579,8 +481,8 @@ void survey_destroy(survey_t **self_p)
     survey_t *self = *self_p;
     if (!self)
         return;
-    s_outbox_discard(self);
-    zlist_destroy(&self->outbox);
+    kf_consumer_destroy(&self->consumer);
+    kf_outbox_destroy(&self->outbox);
     zsock_destroy(&self->clients);
     zsock_destroy(&self->news);
     zsock_destroy(&self->events);
