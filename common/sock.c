@@ -11,6 +11,7 @@ int kf_request_recv(zsock_t *router, kf_request_t *req)
     zmsg_t *msg = zmsg_recv(router);
     if (!msg)
         return -1;
+    req->arrived = zclock_usecs();
     req->route = zmsg_new();
     zframe_t *identity = zmsg_pop(msg);
     zmsg_append(req->route, &identity);

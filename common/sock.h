@@ -17,6 +17,7 @@ typedef struct {
     char key[KF_KEY_MAX + 1]; /* the peer's CURVE key (z85), "" without one (auth.h) */
     char id[KF_MAX_ID + 1];   /* the request's id, also when env is NULL but the id
                                  could be read (kf_env_peek_id); "" otherwise */
+    int64_t arrived;          /* when it was taken off the socket (zclock_usecs) */
 } kf_request_t;
 
 /* Receives one request from a ROUTER socket. Returns 0 (req->env may be
