@@ -83,7 +83,8 @@ void kf_server_answer(kf_server_t *self, kf_request_t *req, int rc, kf_body_t **
         s_observe(self, req);
         return;
     }
-    kf_body_destroy(reply_p);
+    if (reply_p)
+        kf_body_destroy(reply_p);
     kf_reply_error(self->clients, req, src, err);
     const char *type = req->env ? kf_env_type(req->env) : "-";
     char message[240];

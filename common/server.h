@@ -76,7 +76,8 @@ void kf_server_on_socket(kf_server_t *self);
 void kf_server_defer(kf_request_t *req, kf_request_t *to);
 
 /* Answers req: reply.ok with *reply_p when rc is 0, else reply.error with
-   err (logged and counted). Takes *reply_p; does not clear req. */
+   err (logged and counted). Takes *reply_p (reply_p may be NULL for a
+   refusal); does not clear req. */
 void kf_server_answer(kf_server_t *self, kf_request_t *req, int rc, kf_body_t **reply_p,
                       const kf_error_t *err);
 
