@@ -15,7 +15,7 @@ static zsock_t *s_connect(int type, const kf_setting_t *table, const char *setti
 
 zsock_t *kf_bus_publisher(const kf_setting_t *table)
 {
-    return s_connect(ZMQ_PUB, table, "KEFU_BUS_PUB");
+    return s_connect(ZMQ_PUB, table, KF_BUS_PUB);
 }
 
 zsock_t *kf_bus_subscriber(const kf_setting_t *table, const char *const *topics)
@@ -24,18 +24,18 @@ zsock_t *kf_bus_subscriber(const kf_setting_t *table, const char *const *topics)
     zsock_set_linger(sock, 0);
     for (; topics && *topics; topics++)
         zsock_set_subscribe(sock, *topics);
-    zsock_connect(sock, "%s", kf_config_str(table, "KEFU_BUS_SUB"));
+    zsock_connect(sock, "%s", kf_config_str(table, KF_BUS_SUB));
     return sock;
 }
 
 zsock_t *kf_bus_producer(const kf_setting_t *table)
 {
-    return s_connect(ZMQ_PUSH, table, "KEFU_BUS_PUSH");
+    return s_connect(ZMQ_PUSH, table, KF_BUS_PUSH);
 }
 
 zsock_t *kf_bus_worker(const kf_setting_t *table)
 {
-    return s_connect(ZMQ_PULL, table, "KEFU_BUS_PULL");
+    return s_connect(ZMQ_PULL, table, KF_BUS_PULL);
 }
 
 zmsg_t *kf_event_msg(const kf_event_t *ev, const char *src)

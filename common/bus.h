@@ -14,6 +14,13 @@
 #include "envelope.h"
 #include "feed.h"
 
+/* The settings naming the bus's four endpoints (KF_SETTINGS_BUS): the
+   bus daemon binds them, the other daemons connect to them. */
+#define KF_BUS_PUB "KEFU_BUS_PUB"   /* publishers -> the bus (its XSUB) */
+#define KF_BUS_SUB "KEFU_BUS_SUB"   /* the bus (its XPUB) -> subscribers */
+#define KF_BUS_PUSH "KEFU_BUS_PUSH" /* producers of work -> the bus (its PULL) */
+#define KF_BUS_PULL "KEFU_BUS_PULL" /* the bus (its PUSH) -> workers */
+
 /* A PUB socket connected to the bus's KEFU_BUS_PUB (events out). */
 zsock_t *kf_bus_publisher(const kf_setting_t *table);
 

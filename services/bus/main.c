@@ -10,6 +10,7 @@
 #include <czmq.h>
 #include <string.h>
 
+#include "bus.h"
 #include "config.h"
 #include "stop.h"
 #include "health.h"
@@ -124,18 +125,17 @@ int main(int argc, char **argv)
     if (rc >= 0)
         return rc;
     zsys_init();
-    s_bus_t bus = {.xsub = s_bind(ZMQ_XSUB, "KEFU_BUS_PUB"),
-                   .xpub = s_bind(ZMQ_XPUB, "KEFU_BUS_SUB"),
-                   .pull = s_bind(ZMQ_PULL, "KEFU_BUS_PUSH"),
-                   .push = s_bind(ZMQ_PUSH, "KEFU_BUS_PULL")};
+    s_bus_t bus = {.xsub = s_bind(ZMQ_XSUB, KF_BUS_PUB),
+                   .xpub = s_bind(ZMQ_XPUB, KF_BUS_SUB),
+                   .pull = s_bind(ZMQ_PULL, KF_BUS_PUSH),
+                   .push = s_bind(ZMQ_PUSH, KF_BUS_PULL)};
     bus.health = kf_health_new("bus", s_settings, NULL);
     s_flows(&bus);
     rc = 1;
     if (bus.xsub && bus.xpub && bus.pull && bus.push && bus.health) {
-        kf_info(
-            "bus.started", "version=%s pub=%s sub=%s push=%s pull=%s", KEFU_VERSION,
-            kf_config_str(s_settings, "KEFU_BUS_PUB"), kf_config_str(s_settings, "KEFU_BUS_SUB"),
-            kf_config_str(s_settings, "KEFU_BUS_PUSH"), kf_config_str(s_settings, "KEFU_BUS_PULL"));
+        kf_info("bus.started", "version=%s pub=%s sub=%s push=%s pull=%s", KEFU_VERSION,
+                kf_config_str(s_settings, KF_BUS_PUB), kf_config_str(s_settings, KF_BUS_SUB),
+                kf_config_str(s_settings, KF_BUS_PUSH), kf_config_str(s_settings, KF_BUS_PULL));
         s_run(&bus);
         kf_info("bus.stopped", "forwarded=%" PRIu64 " dropped=%" PRIu64, bus.forwarded,
                 bus.dropped);
