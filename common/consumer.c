@@ -8,6 +8,7 @@
 
 #include "envelope.h"
 #include "log.h"
+#include "stop.h"
 
 struct kf_consumer {
     kf_consumer_spec_t spec;
@@ -249,6 +250,6 @@ bool kf_consumer_catch_up(kf_consumer_t *self)
             kf_outbox_publish(self->outbox);
         if (applied > 0)
             kf_info("catchup.applied", "consumer=%s events=%d", spec->name, applied);
-    } while (read > 0 && !zsys_interrupted && zclock_mono() < until);
+    } while (read > 0 && !kf_stop_requested() && zclock_mono() < until);
     return read > 0;
 }

@@ -609,10 +609,10 @@ static bool s_scan(approval_t *self)
     bool more_reminders, more_timeouts;
     do
         more_reminders = s_scan_slice(self, "remind_due");
-    while (more_reminders && !zsys_interrupted && zclock_mono() < until);
+    while (more_reminders && !kf_stop_requested() && zclock_mono() < until);
     do
         more_timeouts = s_scan_slice(self, "timeout_due");
-    while (more_timeouts && !zsys_interrupted && zclock_mono() < until);
+    while (more_timeouts && !kf_stop_requested() && zclock_mono() < until);
     return more_reminders || more_timeouts;
 }
 
@@ -683,14 +683,14 @@ int approval_run(approval_t *self)
     kf_info("approval.started", "version=%s bind=%s scan_ms=%ld batch=%ld", KEFU_VERSION,
             kf_config_str(approval_settings, "KEFU_APPROVAL_BIND"), self->scan_ms, self->batch);
     s_log_policies(self);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         if (kf_stop_reload_taken()) {
             s_log_policies(self);
         }
         if (zclock_mono() >= self->next_scan && kf_store_ready(self->store, NULL) == 0)
             self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
         int64_t wait = self->next_scan - zclock_mono();
-        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
         void *which =
             zpoller_wait(poller, kf_health_wait_ms(self->health, (int)(wait < 0    ? 0
                                                                        : wait > 50 ? 50

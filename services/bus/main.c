@@ -99,7 +99,7 @@ static void s_run(s_bus_t *bus)
 {
     zpoller_t *poller = zpoller_new(bus->xsub, bus->xpub, bus->pull, NULL);
     kf_health_attach(bus->health, poller);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         zsock_t *which = (zsock_t *)zpoller_wait(poller, kf_health_wait_ms(bus->health, 1000));
         if (which == bus->xsub)
             s_forward(bus, bus->xsub, bus->xpub, &bus->events);

@@ -14,6 +14,7 @@
 #include "feed.h"
 #include "health.h"
 #include "log.h"
+#include "stop.h"
 #include "phone.h"
 #include "requests.h"
 #include "server.h"
@@ -746,7 +747,7 @@ int intake_run(intake_t *self)
     kf_store_ready(self->store, NULL);
     kf_info("intake.started", "version=%s bind=%s batch=%d", KEFU_VERSION,
             kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         /* A signal also ends the wait; the loop's condition decides whether
            it was one that stops intake. */
         void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, 1000));

@@ -644,9 +644,9 @@ int notifier_run(notifier_t *self)
             channels_via(self->channels, "email"),
             kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS"), self->max_attempts,
             tpl_set_size(self->templates));
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         bool busy = s_tick(self);
-        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
         void *which =
             zpoller_wait(poller, kf_health_wait_ms(self->health, busy ? 0 : (int)self->poll_ms));
         if (which == self->doorbell)

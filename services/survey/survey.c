@@ -15,6 +15,7 @@
 #include "feed.h"
 #include "health.h"
 #include "log.h"
+#include "stop.h"
 #include "plan.h"
 #include "requests.h"
 #include "outbox.h"
@@ -185,7 +186,7 @@ static bool s_send_due(survey_t *self)
     bool full;
     do
         full = s_send_once(self) >= self->batch;
-    while (full && !zsys_interrupted && zclock_mono() < until);
+    while (full && !kf_stop_requested() && zclock_mono() < until);
     return full;
 }
 
@@ -373,7 +374,7 @@ int survey_run(survey_t *self)
     kf_info("survey.started", "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld",
             KEFU_VERSION, kf_config_str(survey_settings, "KEFU_SURVEY_BIND"), self->delay_s,
             self->scan_ms, self->catchup_ms);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         s_tick(self);
         /* A signal also ends the wait; the loop's condition decides. With
            a backlog left, only look for fresh work, do not wait for it. */

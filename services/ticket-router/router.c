@@ -333,7 +333,7 @@ static bool s_scan(router_t *self)
     bool full;
     do
         full = s_scan_once(self) >= self->batch;
-    while (full && !zsys_interrupted && zclock_mono() < until);
+    while (full && !kf_stop_requested() && zclock_mono() < until);
     return full;
 }
 
@@ -398,9 +398,9 @@ int router_run(router_t *self)
     kf_health_attach(self->health, poller);
     kf_info("router.started", "version=%s catchup_ms=%ld scan_ms=%ld", KEFU_VERSION,
             self->catchup_ms, self->scan_ms);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         s_tick(self);
-        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop.
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop.
            With a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->loaded && (self->next_catchup <= now || self->next_scan <= now);
