@@ -234,22 +234,40 @@ static int s_apply_counted(kf_store_t *store, const kf_event_t *ev, void *arg, k
     return rc;
 }
 
-bool kf_consumer_catch_up(kf_consumer_t *self)
+int64_t kf_duty_deadline(void)
 {
-    int64_t until = zclock_mono() + KF_CONSUMER_BUDGET_MS;
+    return zclock_mono() + KF_DUTY_BUDGET_MS;
+}
+
+bool kf_duty_run(kf_slice_fn *slice, void *arg, int64_t deadline)
+{
+    bool more;
+    do
+        more = slice(arg);
+    while (more && !kf_stop_requested() && zclock_mono() < deadline);
+    return more;
+}
+
+/* One catch-up pass; true when it read events (there may be more). */
+static bool s_catch_up_pass(void *arg)
+{
+    kf_consumer_t *self = (kf_consumer_t *)arg;
     const kf_consumer_spec_t *spec = &self->spec;
     kf_error_t err = {0};
-    int read, applied;
-    do {
-        read = kf_feed_catch_up(self->store, spec->name, spec->types, self->batch, s_apply_counted,
+    int applied = 0;
+    int read = kf_feed_catch_up(self->store, spec->name, spec->types, self->batch, s_apply_counted,
                                 self, &applied, &err);
-        if (read < 0) {
-            kf_outbox_discard(self->outbox);
-            kf_health_fault(self->health, "catch-up", &err);
-        } else
-            kf_outbox_publish(self->outbox);
-        if (applied > 0)
-            kf_info("catchup.applied", "consumer=%s events=%d", spec->name, applied);
-    } while (read > 0 && !kf_stop_requested() && zclock_mono() < until);
+    if (read < 0) {
+        kf_outbox_discard(self->outbox);
+        kf_health_fault(self->health, "catch-up", &err);
+    } else
+        kf_outbox_publish(self->outbox);
+    if (applied > 0)
+        kf_info("catchup.applied", "consumer=%s events=%d", spec->name, applied);
     return read > 0;
+}
+
+bool kf_consumer_catch_up(kf_consumer_t *self)
+{
+    return kf_duty_run(s_catch_up_pass, self, kf_duty_deadline());
 }

@@ -4,7 +4,7 @@
    store transaction (kf_feed_apply_all) and, when that fails, one by one
    (kf_feed_apply) so one bad event cannot hold up the rest; what still
    fails is left for catch-up, which reads the store under one time
-   budget (KF_CONSUMER_BUDGET_MS). The events an apply wrote are kept in
+   budget (KF_DUTY_BUDGET_MS). The events an apply wrote are kept in
    the outbox and published only after their transaction committed.
 
    A daemon gives only what is its own: the consumer's name, the event
@@ -21,9 +21,21 @@
 #include "outbox.h"
 #include "store.h"
 
-/* Longest a consumer's catch-up (or any periodic duty) holds up fresh
-   work, in ms: one budget for every daemon. */
-#define KF_CONSUMER_BUDGET_MS 200
+/* Longest a consumer's catch-up (or any periodic duty: a deadline scan,
+   sending due surveys) holds up fresh work, in ms: one budget for every
+   daemon. */
+#define KF_DUTY_BUDGET_MS 200
+
+/* One slice of a duty: true when it did a full batch (there may be
+   more). */
+typedef bool(kf_slice_fn)(void *arg);
+
+/* The moment a duty that starts now must yield by. */
+int64_t kf_duty_deadline(void);
+
+/* Runs slice again while it says there may be more, until deadline or a
+   stop request. Returns true when there may be more. */
+bool kf_duty_run(kf_slice_fn *slice, void *arg, int64_t deadline);
 
 /* Most events taken from the socket in one burst. */
 #define KF_CONSUMER_BURST_MAX 1000
@@ -60,7 +72,7 @@ zsock_t *kf_consumer_socket(kf_consumer_t *self);
 void kf_consumer_on_socket(kf_consumer_t *self);
 
 /* Applies from the store what the socket missed, for at most
-   KF_CONSUMER_BUDGET_MS. Returns true when there is more to read. */
+   KF_DUTY_BUDGET_MS. Returns true when there is more to read. */
 bool kf_consumer_catch_up(kf_consumer_t *self);
 
 /* Messages from the socket that did not decode or were not usable. */

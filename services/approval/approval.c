@@ -601,18 +601,25 @@ static bool s_scan_slice(approval_t *self, const char *duty)
     return events >= self->batch;
 }
 
-/* Reminders, then timeout actions, each in slices for at most
-   KF_CONSUMER_BUDGET_MS. Returns true when there may be more. */
+/* One slice of reminders; true when it found a full batch. */
+static bool s_remind_slice(void *arg)
+{
+    return s_scan_slice((approval_t *)arg, "remind_due");
+}
+
+/* One slice of timeout actions; true when it found a full batch. */
+static bool s_timeout_slice(void *arg)
+{
+    return s_scan_slice((approval_t *)arg, "timeout_due");
+}
+
+/* Reminders, then timeout actions, each in slices, together for at most
+   KF_DUTY_BUDGET_MS. Returns true when there may be more. */
 static bool s_scan(approval_t *self)
 {
-    int64_t until = zclock_mono() + KF_CONSUMER_BUDGET_MS;
-    bool more_reminders, more_timeouts;
-    do
-        more_reminders = s_scan_slice(self, "remind_due");
-    while (more_reminders && !kf_stop_requested() && zclock_mono() < until);
-    do
-        more_timeouts = s_scan_slice(self, "timeout_due");
-    while (more_timeouts && !kf_stop_requested() && zclock_mono() < until);
+    int64_t deadline = kf_duty_deadline();
+    bool more_reminders = kf_duty_run(s_remind_slice, self, deadline);
+    bool more_timeouts = kf_duty_run(s_timeout_slice, self, deadline);
     return more_reminders || more_timeouts;
 }
 

@@ -178,16 +178,11 @@ static int s_send_once(survey_t *self)
     return count;
 }
 
-/* Sends due surveys for at most KF_CONSUMER_BUDGET_MS. Returns true when
-   there may be more. */
-static bool s_send_due(survey_t *self)
+/* One slice of sending due surveys; true when it sent a full batch. */
+static bool s_send_slice(void *arg)
 {
-    int64_t until = zclock_mono() + KF_CONSUMER_BUDGET_MS;
-    bool full;
-    do
-        full = s_send_once(self) >= self->batch;
-    while (full && !kf_stop_requested() && zclock_mono() < until);
-    return full;
+    survey_t *self = (survey_t *)arg;
+    return s_send_once(self) >= self->batch;
 }
 
 /* ---- observations ------------------------------------------------------- */
@@ -363,7 +358,8 @@ static void s_tick(survey_t *self)
         self->next_catchup =
             zclock_mono() + (kf_consumer_catch_up(self->consumer) ? 0 : self->catchup_ms);
     if (now >= self->next_scan)
-        self->next_scan = zclock_mono() + (s_send_due(self) ? 0 : self->scan_ms);
+        self->next_scan = zclock_mono() +
+                          (kf_duty_run(s_send_slice, self, kf_duty_deadline()) ? 0 : self->scan_ms);
 }
 
 int survey_run(survey_t *self)

@@ -325,16 +325,11 @@ static int s_scan_once(router_t *self)
     return count;
 }
 
-/* Escalates overdue tickets for at most KF_CONSUMER_BUDGET_MS. Returns true
-   when there may be more. */
-static bool s_scan(router_t *self)
+/* One slice of the deadline scan; true when it found a full batch. */
+static bool s_scan_slice(void *arg)
 {
-    int64_t until = zclock_mono() + KF_CONSUMER_BUDGET_MS;
-    bool full;
-    do
-        full = s_scan_once(self) >= self->batch;
-    while (full && !kf_stop_requested() && zclock_mono() < until);
-    return full;
+    router_t *self = (router_t *)arg;
+    return s_scan_once(self) >= self->batch;
 }
 
 /* ---- observations ------------------------------------------------------- */
@@ -380,7 +375,8 @@ static void s_tick(router_t *self)
         self->next_catchup =
             zclock_mono() + (kf_consumer_catch_up(self->consumer) ? 0 : self->catchup_ms);
     if (now >= self->next_scan)
-        self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
+        self->next_scan = zclock_mono() +
+                          (kf_duty_run(s_scan_slice, self, kf_duty_deadline()) ? 0 : self->scan_ms);
 }
 
 /* Drops the work that arrived while no policies are loaded. */
