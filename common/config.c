@@ -2,7 +2,6 @@
    program. */
 #include "config.h"
 #include "log.h"
-#include "stop.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -273,7 +272,6 @@ void kf_config_markdown(FILE *out, const kf_setting_t *table)
 int kf_config_start(int argc, char **argv, const char *program, const char *daemon,
                     const char *summary, const kf_setting_t *table)
 {
-    kf_stop_catch(); /* before anything that takes time: a SIGTERM now stops cleanly */
     if (argc > 1 && strcmp(argv[1], "--settings-markdown") == 0) {
         kf_config_markdown(stdout, table);
         return 0;

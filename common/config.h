@@ -126,11 +126,10 @@ void kf_config_help_settings(FILE *out, const kf_setting_t *table);
    for the docs' generated blocks. */
 void kf_config_markdown(FILE *out, const kf_setting_t *table);
 
-/* The start of a daemon's main: catches the stop signals for good
-   (stop.h), answers --help (and any other argument, with usage on stderr,
-   exit 2) and --settings-markdown, checks the whole table (exit 2 when a
-   value is bad) and sets up logging as daemon at KEFU_LOG_LEVEL.
-   Returns -1 when the daemon should go on, else the exit code to return. */
+/* The start of a daemon's main, after kf_stop_catch (stop.h): answers --help (and any other
+   argument, with usage on stderr, exit 2) and --settings-markdown, checks the whole table (exit 2
+   when a value is bad) and sets up logging as daemon at KEFU_LOG_LEVEL. Returns -1 when the daemon
+   should go on, else the exit code to return. */
 int kf_config_start(int argc, char **argv, const char *program, const char *daemon,
                     const char *summary, const kf_setting_t *table);
 

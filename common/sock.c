@@ -1,38 +1,9 @@
-/* kefu — sockets: events on the bus, requests and replies over ROUTER. */
+/* kefu — requests and replies over ROUTER (see sock.h). */
 #include "sock.h"
 
 #include <string.h>
 
 #include "log.h"
-
-zmsg_t *kf_event_msg(const kf_event_t *ev, const char *src)
-{
-    kf_body_t *body = kf_body_new();
-    kf_error_t err = {0};
-    if (ev->body_json && kf_body_from_json(body, ev->body_json, &err) != 0) {
-        kf_error("event.bad_body", "event=%s type=%s error=\"%s\"", ev->id, ev->type, err.message);
-        kf_body_destroy(&body);
-        return NULL;
-    }
-    return kf_env_encode(ev->type, ev->id, ev->seq, ev->at, src, ev->corr, &body);
-}
-
-int kf_sock_send(zsock_t *sock, zmsg_t **msg_p)
-{
-    if (!*msg_p)
-        return -1;
-    /* Never block a daemon on a slow or absent peer: the store is the record. */
-    zsock_set_sndtimeo(sock, 0);
-    int rc = zmsg_send(msg_p, sock);
-    zmsg_destroy(msg_p);
-    return rc;
-}
-
-int kf_sock_send_event(zsock_t *sock, const kf_event_t *ev, const char *src)
-{
-    zmsg_t *msg = kf_event_msg(ev, src);
-    return kf_sock_send(sock, &msg);
-}
 
 int kf_request_recv(zsock_t *router, kf_request_t *req)
 {
@@ -40,6 +11,7 @@ int kf_request_recv(zsock_t *router, kf_request_t *req)
     zmsg_t *msg = zmsg_recv(router);
     if (!msg)
         return -1;
+    req->arrived = zclock_usecs();
     req->route = zmsg_new();
     zframe_t *identity = zmsg_pop(msg);
     zmsg_append(req->route, &identity);

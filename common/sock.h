@@ -1,4 +1,4 @@
-/* kefu — sockets: the bus endpoints, replies to clients, events. */
+/* kefu — requests and replies over a ROUTER socket (the bus: bus.h). */
 #ifndef KF_SOCK_H
 #define KF_SOCK_H
 
@@ -7,18 +7,6 @@
 #include "auth.h"
 #include "envelope.h"
 #include "feed.h"
-
-/* ev (from the store) as an envelope, src as the producing daemon; NULL
-   (logged) when its body is not a JSON object the envelope can carry. */
-zmsg_t *kf_event_msg(const kf_event_t *ev, const char *src);
-
-/* Sends *msg_p on sock (PUB or PUSH) and destroys it, sent or not. Never
-   blocks: a full queue drops the message, which the store makes good.
-   Returns 0 or -1. */
-int kf_sock_send(zsock_t *sock, zmsg_t **msg_p);
-
-/* kf_event_msg, then kf_sock_send. */
-int kf_sock_send_event(zsock_t *sock, const kf_event_t *ev, const char *src);
 
 /* A request taken off a ROUTER socket: the routing frames to answer on
    and the decoded envelope (NULL when it did not decode, with err). */
@@ -29,6 +17,7 @@ typedef struct {
     char key[KF_KEY_MAX + 1]; /* the peer's CURVE key (z85), "" without one (auth.h) */
     char id[KF_MAX_ID + 1];   /* the request's id, also when env is NULL but the id
                                  could be read (kf_env_peek_id); "" otherwise */
+    int64_t arrived;          /* when it was taken off the socket (zclock_usecs) */
 } kf_request_t;
 
 /* Receives one request from a ROUTER socket. Returns 0 (req->env may be

@@ -7,23 +7,26 @@
 #include <assert.h>
 #include <czmq.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
+#include "bus.h"
+#include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
 #include "log.h"
 #include "requests.h"
 #include "rules.h"
+#include "outbox.h"
+#include "server.h"
 #include "sock.h"
+#include "stop.h"
 #include "store.h"
 
 #define S_SRC "approval"
 #define S_BURST 64           /* most requests taken in one go */
-#define S_DUTY_BUDGET_MS 200 /* longest the scan holds up requests */
 #define S_OVERDUE_CAP 100000 /* the overdue gauge counts at most this many */
 #define S_SHOW_STEPS 100     /* steps shown by approval.show (the reply's frame is 64 KiB) */
 #define S_SHOW_TRAIL 32      /* latest reminders and moves shown per step */
@@ -45,10 +48,10 @@ const kf_setting_t approval_settings[] = {
 struct approval {
     kf_store_t *store;
     kf_auth_t *auth;
-    zsock_t *clients; /* ROUTER: approvers and requesters */
-    zsock_t *events;  /* PUB: what kefu-approval did */
-    zlist_t *outbox;  /* PGresults holding events to publish after commit */
-    zlist_t *facts;   /* json_t facts the store left for us to decide */
+    kf_server_t *server; /* approvers and requesters */
+    zsock_t *events;     /* PUB: what kefu-approval did */
+    kf_outbox_t *outbox; /* events to publish after commit */
+    zlist_t *facts;      /* json_t facts the store left for us to decide */
     long scan_ms, batch;
     int64_t next_scan;
     kf_health_t *health;
@@ -58,41 +61,15 @@ struct approval {
     kf_metric_t *decision_seconds; /* an approval.decide's arrival to its reply */
 };
 
-static volatile sig_atomic_t s_hangup = 0;
-
-void approval_hangup(void)
-{
-    s_hangup = 1;
-}
-
 /* ---- statements ---------------------------------------------------------- */
 
 /* Columns of every approval function (kefu_approval_out): the events
    start at column 4. */
 enum { O_CODE, O_FIELD, O_MESSAGE, O_INFO, O_EVENT };
 
-static void s_prepare(kf_store_t *store)
+/* Registers the statements of the views: approval.list and approval.show. */
+static void s_prepare_views(kf_store_t *store)
 {
-    kf_auth_prepare(store);
-    kf_store_statement(store, "open",
-                       "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
-                       "$7::date, $8, $9, $10::boolean)");
-    kf_store_statement(store, "reassign",
-                       "SELECT * FROM kefu_approval_reassign($1, $2::bigint, $3, $4, $5)");
-    kf_store_statement(
-        store, "decide",
-        "SELECT * FROM kefu_approval_decide($1, $2::bigint, $3::bigint, $4, $5, $6, $7)");
-    kf_store_statement(store, "advance",
-                       "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
-    kf_store_statement(store, "flag_risk",
-                       "SELECT * FROM kefu_approval_flag_risk($1::bigint, $2::bigint, $3, $4)");
-    kf_store_statement(store, "remind_due", "SELECT * FROM kefu_approval_remind_due($1::int, $2)");
-    kf_store_statement(store, "timeout_due",
-                       "SELECT * FROM kefu_approval_timeout_due($1::int, $2)");
-    kf_store_statement(
-        store, "delegate_set",
-        "SELECT * FROM kefu_delegate_set($1, $2, kefu_ts($3::bigint), kefu_ts($4::bigint))");
-    kf_store_statement(store, "delegate_clear", "SELECT * FROM kefu_delegate_clear($1)");
     /* My pending steps (mine, or of someone who named me delegate for
        now), the nearest deadline first. */
     kf_store_statement(
@@ -145,6 +122,32 @@ static void s_prepare(kf_store_t *store)
         "AND e.type IN ('approval.step_reminded', 'approval.step_escalated') "
         "AND e.body->>'request' = r.id::text AND jsonb_typeof(e.body->'step') = 'number' "
         "WHERE r.id = $1::bigint) x WHERE x.n <= $2::int ORDER BY x.step, x.at, x.seq");
+}
+
+/* Registers the daemon's statements. */
+static void s_prepare(kf_store_t *store)
+{
+    kf_auth_prepare(store);
+    kf_store_statement(store, "open",
+                       "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
+                       "$7::date, $8, $9, $10::boolean)");
+    kf_store_statement(store, "reassign",
+                       "SELECT * FROM kefu_approval_reassign($1, $2::bigint, $3, $4, $5)");
+    kf_store_statement(
+        store, "decide",
+        "SELECT * FROM kefu_approval_decide($1, $2::bigint, $3::bigint, $4, $5, $6, $7)");
+    kf_store_statement(store, "advance",
+                       "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
+    kf_store_statement(store, "flag_risk",
+                       "SELECT * FROM kefu_approval_flag_risk($1::bigint, $2::bigint, $3, $4)");
+    kf_store_statement(store, "remind_due", "SELECT * FROM kefu_approval_remind_due($1::int, $2)");
+    kf_store_statement(store, "timeout_due",
+                       "SELECT * FROM kefu_approval_timeout_due($1::int, $2)");
+    kf_store_statement(
+        store, "delegate_set",
+        "SELECT * FROM kefu_delegate_set($1, $2, kefu_ts($3::bigint), kefu_ts($4::bigint))");
+    kf_store_statement(store, "delegate_clear", "SELECT * FROM kefu_delegate_clear($1)");
+    s_prepare_views(store);
     kf_store_statement(
         store, "overdue",
         "SELECT count(*) FROM (SELECT 1 FROM approval_step WHERE status = 'pending' "
@@ -159,27 +162,10 @@ static void s_prepare(kf_store_t *store)
 
 /* ---- publishing after commit --------------------------------------------- */
 
-static void s_outbox_publish(approval_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox)) {
-        for (int i = 0; i < PQntuples(res); i++) {
-            if (PQgetisnull(res, i, O_EVENT))
-                continue;
-            kf_event_t ev = kf_event_from_row(res, i, O_EVENT);
-            kf_info("event.written", "type=%s ticket=%s event=%s", ev.type, ev.corr, ev.id);
-            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
-                kf_health_out(self->health, ev.type, 1);
-        }
-        PQclear(res);
-    }
-}
-
+/* Forgets what a rolled-back transaction left: its events and facts. */
 static void s_discard(approval_t *self)
 {
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox))
-        PQclear(res);
+    kf_outbox_discard(self->outbox);
     for (json_t *fact = (json_t *)zlist_pop(self->facts); fact;
          fact = (json_t *)zlist_pop(self->facts))
         json_decref(fact);
@@ -221,7 +207,7 @@ static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_
             zlist_append(self->facts, json_incref(info));
         json_decref(info);
     }
-    zlist_append(self->outbox, res);
+    kf_outbox_keep(self->outbox, res);
     return events;
 }
 
@@ -302,7 +288,7 @@ static int s_transact(approval_t *self, const char *name, int nparams, const cha
     if (kf_store_begin(self->store, err) == 0 &&
         (events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
         s_settle(self, err) == 0 && kf_store_commit(self->store, err) == 0) {
-        s_outbox_publish(self);
+        kf_outbox_publish(self->outbox);
         return events;
     }
     kf_store_rollback(self->store);
@@ -360,8 +346,9 @@ static void s_rows_array(kf_body_t *reply, const char *key, const PGresult *res,
 
 /* ---- requests ------------------------------------------------------------ */
 
-static int s_open(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+static int s_open(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    approval_t *self = (approval_t *)arg;
     areq_open_t open;
     if (areq_parse_open(kf_env_body(req->env), &open, err) != 0)
         return -1;
@@ -379,8 +366,9 @@ static int s_open(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
     return 0;
 }
 
-static int s_decide(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+static int s_decide(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    approval_t *self = (approval_t *)arg;
     areq_decide_t decide;
     if (areq_parse_decide(kf_env_body(req->env), &decide, err) != 0)
         return -1;
@@ -400,8 +388,9 @@ static int s_decide(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_er
     return 0;
 }
 
-static int s_reassign(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+static int s_reassign(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    approval_t *self = (approval_t *)arg;
     areq_reassign_t move;
     if (areq_parse_reassign(kf_env_body(req->env), &move, err) != 0)
         return -1;
@@ -414,8 +403,9 @@ static int s_reassign(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_
     return 0;
 }
 
-static int s_list(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+static int s_list(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    approval_t *self = (approval_t *)arg;
     static const s_col_t cols[] = {
         {"step", 'i'},         {"request", 'i'},     {"ticket", 's'},      {"summary", 's'},
         {"type", 's'},         {"amount_fen", 'i'},  {"stage", 'i'},       {"label", 's'},
@@ -519,8 +509,9 @@ static void s_show_steps(kf_body_t *reply, const PGresult *steps, const s_col_t 
     free(items);
 }
 
-static int s_show(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    approval_t *self = (approval_t *)arg;
     static const s_col_t request_cols[] = {
         {"request", 'i'},      {"ticket", 's'},       {"summary", 's'},    {"type", 's'},
         {"amount_fen", 'i'},   {"reason", 's'},       {"promised", 's'},   {"promised_at", 'i'},
@@ -569,8 +560,9 @@ static int s_show(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_erro
     return 0;
 }
 
-static int s_delegate(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+static int s_delegate(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    approval_t *self = (approval_t *)arg;
     if (strcmp(kf_env_type(req->env), "delegate.clear") == 0) {
         const char *params[] = {req->key};
         return s_transact(self, "delegate_clear", 1, params, reply, err) < 0 ? -1 : 0;
@@ -585,71 +577,12 @@ static int s_delegate(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_
     return s_transact(self, "delegate_set", 4, params, reply, err) < 0 ? -1 : 0;
 }
 
-/* Serves one decoded request into reply; returns 0 or -1 with err. */
-static int s_dispatch(approval_t *self, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
-{
-    const char *type = kf_env_type(req->env);
-    if (strcmp(type, "approval.request") == 0)
-        return s_open(self, req, reply, err);
-    if (strcmp(type, "approval.decide") == 0)
-        return s_decide(self, req, reply, err);
-    if (strcmp(type, "approval.list") == 0)
-        return s_list(self, req, reply, err);
-    if (strcmp(type, "approval.show") == 0)
-        return s_show(self, req, reply, err);
-    if (strcmp(type, "approval.reassign") == 0)
-        return s_reassign(self, req, reply, err);
-    if (strcmp(type, "delegate.set") == 0 || strcmp(type, "delegate.clear") == 0)
-        return s_delegate(self, req, reply, err);
-    return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type", "kefu-approval does not serve %s", type);
-}
-
-/* Serves one request and clears it. */
-static void s_serve(approval_t *self, kf_request_t *req)
-{
-    kf_error_t err = {0};
-    if (!req->env) {
-        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req->err.code), req->err.field);
-        kf_health_error(self->health, req->err.code);
-        kf_reply_error(self->clients, req, S_SRC, &req->err);
-        kf_request_clear(req);
-        return;
-    }
-    const char *type = kf_env_type(req->env);
-    int64_t start = zclock_usecs();
-    kf_health_in(self->health, type, 1);
-    kf_body_t *reply = kf_body_new();
-    int rc = kf_store_ready_now(self->store, &err) == 0 ? s_dispatch(self, req, reply, &err) : -1;
-    if (rc == 0) {
-        kf_reply_ok(self->clients, req, S_SRC, &reply);
-        if (strcmp(type, "approval.decide") == 0)
-            kf_metric_observe(self->decision_seconds, NULL, NULL,
-                              (double)(zclock_usecs() - start) / 1e6);
-    } else {
-        kf_body_destroy(&reply);
-        kf_reply_error(self->clients, req, S_SRC, &err);
-        char message[240];
-        kf_info("request.refused", "type=%s code=%s field=%s message=%s", type,
-                kf_err_name(err.code), err.field,
-                kf_log_quote(err.message, message, sizeof message));
-        if (err.code == KF_E_UNAVAILABLE || err.code == KF_E_INTERNAL)
-            kf_health_fault(self->health, type, &err);
-        else
-            kf_health_error(self->health, err.code);
-    }
-    kf_request_clear(req);
-}
-
-static void s_take_requests(approval_t *self)
-{
-    int taken = 0;
-    do {
-        kf_request_t req;
-        if (kf_request_recv(self->clients, &req) != 0)
-            break;
-        s_serve(self, &req);
-    } while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
-}
+/* The requests kefu-approval serves. */
+static const kf_route_t s_routes[] = {
+    {"approval.request", s_open, false},      {"approval.decide", s_decide, false},
+    {"approval.list", s_list, false},         {"approval.show", s_show, false},
+    {"approval.reassign", s_reassign, false}, {"delegate.set", s_delegate, false},
+    {"delegate.clear", s_delegate, false},    {NULL, NULL, false}};
 
 /* ---- the deadline scan --------------------------------------------------- */
 
@@ -671,18 +604,25 @@ static bool s_scan_slice(approval_t *self, const char *duty)
     return events >= self->batch;
 }
 
-/* Reminders, then timeout actions, each in slices for at most
-   S_DUTY_BUDGET_MS. Returns true when there may be more. */
+/* One slice of reminders; true when it found a full batch. */
+static bool s_remind_slice(void *arg)
+{
+    return s_scan_slice((approval_t *)arg, "remind_due");
+}
+
+/* One slice of timeout actions; true when it found a full batch. */
+static bool s_timeout_slice(void *arg)
+{
+    return s_scan_slice((approval_t *)arg, "timeout_due");
+}
+
+/* Reminders, then timeout actions, each in slices, together for at most
+   KF_DUTY_BUDGET_MS. Returns true when there may be more. */
 static bool s_scan(approval_t *self)
 {
-    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
-    bool more_reminders, more_timeouts;
-    do
-        more_reminders = s_scan_slice(self, "remind_due");
-    while (more_reminders && !zsys_interrupted && zclock_mono() < until);
-    do
-        more_timeouts = s_scan_slice(self, "timeout_due");
-    while (more_timeouts && !zsys_interrupted && zclock_mono() < until);
+    int64_t deadline = kf_duty_deadline();
+    bool more_reminders = kf_duty_run(s_remind_slice, self, deadline);
+    bool more_timeouts = kf_duty_run(s_timeout_slice, self, deadline);
     return more_reminders || more_timeouts;
 }
 
@@ -747,32 +687,31 @@ static void s_log_policies(approval_t *self)
 
 int approval_run(approval_t *self)
 {
-    zpoller_t *poller = zpoller_new(self->clients, NULL);
+    zsock_t *clients = kf_server_socket(self->server);
+    zpoller_t *poller = zpoller_new(clients, NULL);
     kf_health_attach(self->health, poller);
     kf_info("approval.started", "version=%s bind=%s scan_ms=%ld batch=%ld", KEFU_VERSION,
             kf_config_str(approval_settings, "KEFU_APPROVAL_BIND"), self->scan_ms, self->batch);
     s_log_policies(self);
-    while (!zsys_interrupted) {
-        if (s_hangup) {
-            s_hangup = 0;
+    while (!kf_stop_requested()) {
+        if (kf_stop_reload_taken()) {
             s_log_policies(self);
         }
         if (zclock_mono() >= self->next_scan && kf_store_ready(self->store, NULL) == 0)
             self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
         int64_t wait = self->next_scan - zclock_mono();
-        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
         void *which =
             zpoller_wait(poller, kf_health_wait_ms(self->health, (int)(wait < 0    ? 0
                                                                        : wait > 50 ? 50
                                                                                    : wait)));
-        if (which == self->clients)
-            s_take_requests(self);
+        if (which == clients)
+            kf_server_on_socket(self->server);
         else
             kf_health_serve(self->health, which);
         kf_health_tick(self->health);
     }
-    int turned_away = kf_turn_away(self->clients, S_SRC, "kefu-approval");
-    zsock_set_linger(self->clients, 1000);
+    int turned_away = kf_server_stop(self->server);
     zpoller_destroy(&poller);
     kf_info("approval.stopped", "reason=signal turned_away=%d", turned_away);
     return 0;
@@ -819,7 +758,6 @@ approval_t *approval_new(void)
     }
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-approval");
     s_prepare(self->store);
-    self->outbox = zlist_new();
     self->facts = zlist_new();
     self->health = kf_health_new("approval", t, self->store);
     if (!self->health) {
@@ -827,19 +765,22 @@ approval_t *approval_new(void)
         return NULL;
     }
     s_metrics(self);
-    self->clients = zsock_new(ZMQ_ROUTER);
-    self->events = zsock_new(ZMQ_PUB);
-    zsock_set_linger(self->clients, 0);
-    zsock_set_linger(self->events, 0);
-    kf_auth_serve(self->auth, self->clients);
-    const char *bind = kf_config_str(t, "KEFU_APPROVAL_BIND");
-    if (zsock_bind(self->clients, "%s", bind) < 0) {
-        kf_error("approval.bind_failed", "endpoint=%s error=\"%s\"", bind,
-                 zmq_strerror(zmq_errno()));
+    self->events = kf_bus_publisher(t);
+    self->outbox = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
+    kf_outbox_set_log(self->outbox, true);
+    const kf_server_spec_t spec = {.daemon = "approval",
+                                   .name = "kefu-approval",
+                                   .src = S_SRC,
+                                   .routes = s_routes,
+                                   .arg = self,
+                                   .burst = S_BURST};
+    self->server = kf_server_new(&spec, self->store, self->health, self->auth,
+                                 kf_config_str(t, "KEFU_APPROVAL_BIND"));
+    if (!self->server) {
         approval_destroy(&self);
         return NULL;
     }
-    zsock_connect(self->events, "%s", kf_config_str(t, "KEFU_BUS_PUB"));
+    kf_server_time(self->server, "approval.decide", self->decision_seconds);
     return self;
 }
 
@@ -851,10 +792,10 @@ void approval_destroy(approval_t **self_p)
         return;
     if (self->outbox)
         s_discard(self);
-    zlist_destroy(&self->outbox);
+    kf_outbox_destroy(&self->outbox);
     zlist_destroy(&self->facts);
     json_decref(self->policies_seen);
-    zsock_destroy(&self->clients);
+    kf_server_destroy(&self->server);
     zsock_destroy(&self->events);
     kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);

@@ -18,7 +18,4 @@ void approval_destroy(approval_t **self_p);
 /* Runs until SIGINT or SIGTERM; returns the exit code (0). */
 int approval_run(approval_t *self);
 
-/* Asks the loop to log the active policies (SIGHUP). */
-void approval_hangup(void);
-
 #endif

@@ -1,17 +1,12 @@
 /* kefu-approval — approval requests run by policy: parallel and sequential
    steps, deadlines, reminders, delegation and escalation. */
-#include <signal.h>
 
 #include "approval.h"
-
-static void s_on_hangup(int sig)
-{
-    (void)sig;
-    approval_hangup();
-}
+#include "stop.h"
 
 int main(int argc, char **argv)
 {
+    kf_stop_catch(); /* first: stop, reload and a second SIGTERM are caught */
     int rc = kf_config_start(
         argc, argv, "kefu-approval", "approval",
         "Runs approval requests by the policies in the store: opens the steps of each\n"
@@ -24,7 +19,6 @@ int main(int argc, char **argv)
         approval_settings);
     if (rc >= 0)
         return rc;
-    signal(SIGHUP, s_on_hangup);
     approval_t *approval = approval_new();
     if (!approval)
         return 1;

@@ -8,10 +8,11 @@
    (KEFU_METRICS_PORT) is how it is watched, and `kefu-admin status` does not
    list it. */
 #include <czmq.h>
-#include <signal.h>
 #include <string.h>
 
+#include "bus.h"
 #include "config.h"
+#include "stop.h"
 #include "health.h"
 #include "log.h"
 
@@ -98,7 +99,7 @@ static void s_run(s_bus_t *bus)
 {
     zpoller_t *poller = zpoller_new(bus->xsub, bus->xpub, bus->pull, NULL);
     kf_health_attach(bus->health, poller);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         zsock_t *which = (zsock_t *)zpoller_wait(poller, kf_health_wait_ms(bus->health, 1000));
         if (which == bus->xsub)
             s_forward(bus, bus->xsub, bus->xpub, &bus->events);
@@ -115,6 +116,7 @@ static void s_run(s_bus_t *bus)
 
 int main(int argc, char **argv)
 {
+    kf_stop_catch(); /* first: stop, reload and a second SIGTERM are caught */
     int rc = kf_config_start(argc, argv, "kefu-bus", "bus",
                              "Forwards kefu's events (publishers to subscribers) and work "
                              "(producers to workers).\nIt binds KEFU_BUS_PUB, KEFU_BUS_SUB, "
@@ -122,20 +124,18 @@ int main(int argc, char **argv)
                              s_settings);
     if (rc >= 0)
         return rc;
-    signal(SIGHUP, SIG_IGN); /* nothing to reload; never die of it */
     zsys_init();
-    s_bus_t bus = {.xsub = s_bind(ZMQ_XSUB, "KEFU_BUS_PUB"),
-                   .xpub = s_bind(ZMQ_XPUB, "KEFU_BUS_SUB"),
-                   .pull = s_bind(ZMQ_PULL, "KEFU_BUS_PUSH"),
-                   .push = s_bind(ZMQ_PUSH, "KEFU_BUS_PULL")};
+    s_bus_t bus = {.xsub = s_bind(ZMQ_XSUB, KF_BUS_PUB),
+                   .xpub = s_bind(ZMQ_XPUB, KF_BUS_SUB),
+                   .pull = s_bind(ZMQ_PULL, KF_BUS_PUSH),
+                   .push = s_bind(ZMQ_PUSH, KF_BUS_PULL)};
     bus.health = kf_health_new("bus", s_settings, NULL);
     s_flows(&bus);
     rc = 1;
     if (bus.xsub && bus.xpub && bus.pull && bus.push && bus.health) {
-        kf_info(
-            "bus.started", "version=%s pub=%s sub=%s push=%s pull=%s", KEFU_VERSION,
-            kf_config_str(s_settings, "KEFU_BUS_PUB"), kf_config_str(s_settings, "KEFU_BUS_SUB"),
-            kf_config_str(s_settings, "KEFU_BUS_PUSH"), kf_config_str(s_settings, "KEFU_BUS_PULL"));
+        kf_info("bus.started", "version=%s pub=%s sub=%s push=%s pull=%s", KEFU_VERSION,
+                kf_config_str(s_settings, KF_BUS_PUB), kf_config_str(s_settings, KF_BUS_SUB),
+                kf_config_str(s_settings, KF_BUS_PUSH), kf_config_str(s_settings, KF_BUS_PULL));
         s_run(&bus);
         kf_info("bus.stopped", "forwarded=%" PRIu64 " dropped=%" PRIu64, bus.forwarded,
                 bus.dropped);

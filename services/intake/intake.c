@@ -9,16 +9,20 @@
 
 #include "access.h"
 #include "auth.h"
+#include "bus.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
 #include "log.h"
+#include "stop.h"
 #include "phone.h"
 #include "requests.h"
+#include "server.h"
 #include "sock.h"
 #include "store.h"
 
 #define S_SRC "intake"
+#define S_BURST 1000 /* most requests taken in one go */
 
 const kf_setting_t intake_settings[] = {
     KF_SETTINGS_COMMON,
@@ -42,9 +46,9 @@ typedef struct {
 
 struct intake {
     kf_store_t *store;
-    zsock_t *clients; /* ROUTER */
-    zsock_t *events;  /* PUB, connected to the bus */
-    zsock_t *work;    /* PUSH, connected to the bus */
+    kf_server_t *server; /* the clients */
+    zsock_t *events;     /* PUB, connected to the bus */
+    zsock_t *work;       /* PUSH, connected to the bus */
     s_pending_t *batch;
     zlist_t *results; /* the batch's PGresults, freed when it is answered */
     int batch_max;
@@ -62,9 +66,10 @@ static void s_prepare(kf_store_t *store)
        statement, so a revoked certificate is refused at once. */
     kf_store_statement(store, "submit_batch",
                        "SELECT * FROM kefu_submit_batch(kefu_key_actors($1::jsonb), $2)");
-    kf_store_statement(store, "submit",
-                       "SELECT 0, * FROM kefu_submit($1, (SELECT staff_id FROM kefu_key_actor($2)), "
-                       "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+    kf_store_statement(
+        store, "submit",
+        "SELECT 0, * FROM kefu_submit($1, (SELECT staff_id FROM kefu_key_actor($2)), "
+        "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
     kf_store_statement(
         store, "show",
         "SELECT t.no, t.kind, t.category, t.channel, t.priority, t.status, t.project_id, "
@@ -157,9 +162,9 @@ static void s_announce(intake_t *self, const kf_event_t *ev, bool work)
     zmsg_t *news = kf_event_msg(ev, S_SRC);
     if (work && news) {
         zmsg_t *job = zmsg_dup(news);
-        kf_sock_send(self->work, &job);
+        kf_bus_send(self->work, &job);
     }
-    if (kf_sock_send(self->events, &news) == 0)
+    if (kf_bus_send(self->events, &news) == 0)
         kf_health_out(self->health, ev->type, 1);
 }
 
@@ -168,15 +173,10 @@ static const char *s_opt(const char *value)
     return value && value[0] ? value : NULL;
 }
 
-/* Replies reply.error and counts it by code; unavailable and internal are
-   faults of intake or its store, kept as the instance's last error. */
+/* Replies reply.error (logged and counted by the server). */
 static void s_refuse(intake_t *self, kf_request_t *req, const kf_error_t *err)
 {
-    if (err->code == KF_E_UNAVAILABLE || err->code == KF_E_INTERNAL)
-        kf_health_fault(self->health, "request", err);
-    else
-        kf_health_error(self->health, err->code);
-    kf_reply_error(self->clients, req, S_SRC, err);
+    kf_server_answer(self->server, req, -1, NULL, err);
 }
 
 /* ---- submit: group commit -------------------------------------------- */
@@ -334,7 +334,7 @@ static void s_answer_submit(intake_t *self, s_pending_t *p)
     kf_body_str(body, "status", PQgetvalue(res, row, S_STATUS));
     kf_body_int(body, "received_at", strtoll(PQgetvalue(res, row, S_RECEIVED), NULL, 10));
     kf_body_str(body, "owner", PQgetvalue(res, row, S_OWNER));
-    kf_reply_ok(self->clients, &p->req, S_SRC, &body);
+    kf_server_answer(self->server, &p->req, 0, &body, NULL);
     char masked[24];
     kf_info("submit.accepted", "ticket=%s duplicate=%d kind=%s phone=%s",
             PQgetvalue(res, row, S_NO), duplicate, p->sub.kind,
@@ -354,8 +354,9 @@ static void s_answer_submit(intake_t *self, s_pending_t *p)
 /* Writes every pending submit, then answers each client. When the store
    refuses the batch for a reason other than being unreachable, each
    submit is retried in its own transaction so one cannot sink the rest. */
-static void s_flush(intake_t *self)
+static void s_flush(void *arg)
 {
+    intake_t *self = (intake_t *)arg;
     if (self->batch_size == 0)
         return;
     kf_error_t err = {0};
@@ -383,26 +384,24 @@ static void s_flush(intake_t *self)
 }
 
 /* Queues a submit for the next group commit; takes over req. */
-static void s_queue_submit(intake_t *self, kf_request_t *req, int64_t arrived)
+static int s_queue_submit(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    (void)reply;
+    intake_t *self = (intake_t *)arg;
     s_pending_t *p = &self->batch[self->batch_size];
-    kf_error_t err = {0};
-    p->arrived = arrived;
-    if (req_parse_submit(kf_env_body(req->env), &p->sub, &err) != 0) {
-        s_refuse(self, req, &err);
-        kf_request_clear(req);
-        return;
-    }
-    p->req = *req;
+    if (req_parse_submit(kf_env_body(req->env), &p->sub, err) != 0)
+        return -1;
+    kf_server_defer(req, &p->req);
+    p->arrived = p->req.arrived;
     p->res = NULL;
-    memset(req, 0, sizeof *req);
     self->batch_size++;
+    return KF_SERVER_DEFERRED;
 }
 
 /* ---- ticket commands ---------------------------------------------------- */
 
 /* Answers ticket.show: the ticket and its history. */
-static int s_show(intake_t *self, kf_request_t *req, const action_req_t *act, kf_error_t *err)
+static int s_show(intake_t *self, kf_body_t *body, const action_req_t *act, kf_error_t *err)
 {
     static const s_col_t ticket_cols[] = {{"ticket", 's'},      {"kind", 's'},
                                           {"category", 's'},    {"channel", 's'},
@@ -433,7 +432,6 @@ static int s_show(intake_t *self, kf_request_t *req, const action_req_t *act, kf
         PQclear(ticket);
         return -1;
     }
-    kf_body_t *body = kf_body_new();
     s_put_row(body, ticket, 0, ticket_cols, 23);
     int rows = PQntuples(history);
     kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
@@ -445,7 +443,6 @@ static int s_show(intake_t *self, kf_request_t *req, const action_req_t *act, kf
     free(items);
     PQclear(ticket);
     PQclear(history);
-    kf_reply_ok(self->clients, req, S_SRC, &body);
     return 0;
 }
 
@@ -459,7 +456,7 @@ static const char *s_int_param(int64_t value, bool present, char *buf, size_t si
 }
 
 /* Answers ticket.list: one page, and `next` when more rows follow. */
-static int s_list(intake_t *self, kf_request_t *req, const list_req_t *list, kf_error_t *err)
+static int s_list(intake_t *self, kf_body_t *body, const list_req_t *list, kf_error_t *err)
 {
     static const s_col_t cols[] = {{"ticket", 's'},     {"kind", 's'},    {"category", 's'},
                                    {"priority", 's'},   {"status", 's'},  {"project", 's'},
@@ -496,7 +493,6 @@ static int s_list(intake_t *self, kf_request_t *req, const list_req_t *list, kf_
         items[i] = kf_body_new();
         s_put_row(items[i], res, i, cols, 10);
     }
-    kf_body_t *body = kf_body_new();
     kf_body_array(body, "tickets", items, (size_t)rows);
     kf_body_int(body, "count", rows);
     if (more) {
@@ -508,7 +504,6 @@ static int s_list(intake_t *self, kf_request_t *req, const list_req_t *list, kf_
     }
     free(items);
     PQclear(res);
-    kf_reply_ok(self->clients, req, S_SRC, &body);
     return 0;
 }
 
@@ -533,7 +528,7 @@ static int s_put_rows(kf_body_t *body, const char *key, PGresult *res, const s_c
 /* Answers owner.show: the owner with this phone, their units and their
    tickets, open ones first. The reply holds the phone and name the agent
    asked about; neither goes into a log line. */
-static int s_owner(intake_t *self, kf_request_t *req, const owner_req_t *owner, kf_error_t *err)
+static int s_owner(intake_t *self, kf_body_t *body, const owner_req_t *owner, kf_error_t *err)
 {
     static const s_col_t owner_cols[] = {
         {"phone", 's'}, {"name", 's'}, {"lang", 's'}, {"segment", 's'}, {"known_since", 'i'}};
@@ -566,7 +561,6 @@ static int s_owner(intake_t *self, kf_request_t *req, const owner_req_t *owner, 
         PQclear(units);
         return -1;
     }
-    kf_body_t *body = kf_body_new();
     s_put_row(body, found, 0, owner_cols, 5);
     bool units_more = PQntuples(units) > S_OWNER_UNITS_MAX;
     kf_body_t **items = (kf_body_t **)calloc(S_OWNER_UNITS_MAX + 1, sizeof(kf_body_t *));
@@ -587,7 +581,6 @@ static int s_owner(intake_t *self, kf_request_t *req, const owner_req_t *owner, 
     PQclear(found);
     PQclear(units);
     PQclear(tickets);
-    kf_reply_ok(self->clients, req, S_SRC, &body);
     return 0;
 }
 
@@ -648,11 +641,11 @@ static PGresult *s_write_change(intake_t *self, const char *type, const action_r
 }
 
 /* Answers respond, transfer and resolve: one transaction each. */
-static int s_change(intake_t *self, kf_request_t *req, const char *type, action_req_t *act,
-                    kf_error_t *err)
+static int s_change(intake_t *self, const char *key, kf_body_t *body, const char *type,
+                    action_req_t *act, kf_error_t *err)
 {
     char role[16];
-    if (kf_auth_actor(self->store, req->key, act->actor, role, err) != 0)
+    if (kf_auth_actor(self->store, key, act->actor, role, err) != 0)
         return -1;
     if (kf_store_begin(self->store, err) != 0)
         return -1;
@@ -671,7 +664,6 @@ static int s_change(intake_t *self, kf_request_t *req, const char *type, action_
     if (!event || kf_store_commit(self->store, err) != 0)
         goto failed;
     kf_event_t ev = kf_event_from_row(event, 0, 0);
-    kf_body_t *body = kf_body_new();
     kf_body_from_json(body, ev.body_json, NULL);
     /* The catalog's transfer reply names the new owner `owner`; the
        event's `to` stays for clients that read it. */
@@ -682,7 +674,6 @@ static int s_change(intake_t *self, kf_request_t *req, const char *type, action_
                 strcmp(type, "ticket.resolve") == 0                                    ? "resolved"
                 : strcmp(type, "ticket.respond") == 0 && strcmp(status, "routed") == 0 ? "responded"
                                                                                        : status);
-    kf_reply_ok(self->clients, req, S_SRC, &body);
     kf_info("ticket.changed", "ticket=%s type=%s actor=%s", act->ticket, ev.type, act->actor);
     s_announce(self, &ev, false);
     PQclear(ticket);
@@ -695,108 +686,80 @@ failed:
     return -1;
 }
 
-/* Serves one non-submit request. */
-static void s_serve(intake_t *self, kf_request_t *req)
+/* Answers ticket.list. */
+static int s_on_list(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
-    const char *type = kf_env_type(req->env);
-    const msgpack_object *body = kf_env_body(req->env);
-    kf_error_t err = {0};
-    int rc = -1;
-    if (strcmp(type, "ticket.list") == 0) {
-        list_req_t list;
-        char actor[REQ_ACTOR_MAX + 1];
-        if (req_parse_list(body, &list, &err) == 0 &&
-            kf_auth_actor(self->store, req->key, actor, NULL, &err) == 0)
-            rc = s_list(self, req, &list, &err);
-    } else if (strcmp(type, "owner.show") == 0) {
-        owner_req_t owner;
-        char actor[REQ_ACTOR_MAX + 1];
-        if (req_parse_owner(body, &owner, &err) == 0 &&
-            kf_auth_actor(self->store, req->key, actor, NULL, &err) == 0)
-            rc = s_owner(self, req, &owner, &err);
-    } else if (strcmp(type, "ticket.show") == 0 || strcmp(type, "ticket.respond") == 0 ||
-               strcmp(type, "ticket.transfer") == 0 || strcmp(type, "ticket.resolve") == 0) {
-        action_req_t act;
-        if (req_parse_action(type, body, &act, &err) == 0) {
-            if (strcmp(type, "ticket.show") == 0)
-                rc = kf_auth_actor(self->store, req->key, act.actor, NULL, &err) == 0
-                         ? s_show(self, req, &act, &err)
-                         : -1;
-            else
-                rc = s_change(self, req, type, &act, &err);
-        }
-    } else
-        kf_error_set(&err, KF_E_UNKNOWN_TYPE, "type", "intake does not serve %s", type);
-    if (rc != 0) {
-        s_refuse(self, req, &err);
-        kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err.code),
-                err.field);
-    }
+    intake_t *self = (intake_t *)arg;
+    list_req_t list;
+    char actor[REQ_ACTOR_MAX + 1];
+    if (req_parse_list(kf_env_body(req->env), &list, err) != 0 ||
+        kf_auth_actor(self->store, req->key, actor, NULL, err) != 0)
+        return -1;
+    return s_list(self, reply, &list, err);
 }
+
+/* Answers owner.show. */
+static int s_on_owner(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    intake_t *self = (intake_t *)arg;
+    owner_req_t owner;
+    char actor[REQ_ACTOR_MAX + 1];
+    if (req_parse_owner(kf_env_body(req->env), &owner, err) != 0 ||
+        kf_auth_actor(self->store, req->key, actor, NULL, err) != 0)
+        return -1;
+    return s_owner(self, reply, &owner, err);
+}
+
+/* Answers ticket.show, ticket.respond, ticket.transfer and ticket.resolve. */
+static int s_on_ticket(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    intake_t *self = (intake_t *)arg;
+    const char *type = kf_env_type(req->env);
+    action_req_t act;
+    if (req_parse_action(type, kf_env_body(req->env), &act, err) != 0)
+        return -1;
+    if (strcmp(type, "ticket.show") != 0)
+        return s_change(self, req->key, reply, type, &act, err);
+    if (kf_auth_actor(self->store, req->key, act.actor, NULL, err) != 0)
+        return -1;
+    return s_show(self, reply, &act, err);
+}
+
+/* True when the group commit is full: the burst ends there. */
+static bool s_full(void *arg)
+{
+    intake_t *self = (intake_t *)arg;
+    return self->batch_size >= self->batch_max;
+}
+
+/* The requests intake serves. */
+static const kf_route_t s_routes[] = {
+    {"submit", s_queue_submit, false},      {"ticket.list", s_on_list, false},
+    {"owner.show", s_on_owner, false},      {"ticket.show", s_on_ticket, false},
+    {"ticket.respond", s_on_ticket, false}, {"ticket.transfer", s_on_ticket, false},
+    {"ticket.resolve", s_on_ticket, false}, {NULL, NULL, false}};
 
 /* ---- the loop ---------------------------------------------------------- */
 
-/* Takes one request off the socket and serves it, or queues it when it is
-   a submit. */
-static void s_take(intake_t *self)
-{
-    kf_request_t req;
-    if (kf_request_recv(self->clients, &req) != 0)
-        return;
-    int64_t arrived = zclock_usecs();
-    if (req.env)
-        kf_health_in(self->health, kf_env_type(req.env), 1);
-    if (!req.env) {
-        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req.err.code), req.err.field);
-        s_refuse(self, &req, &req.err);
-    } else if (strcmp(kf_env_type(req.env), "submit") == 0) {
-        /* A client waits: try the store at once rather than after the
-           idle back-off, which grows to 5 s while the store is down. */
-        kf_error_t err = {0};
-        if (kf_store_ready_now(self->store, &err) != 0)
-            s_refuse(self, &req, &err);
-        else
-            s_queue_submit(self, &req, arrived);
-    } else {
-        kf_error_t err = {0};
-        if (kf_store_ready_now(self->store, &err) != 0)
-            s_refuse(self, &req, &err);
-        else
-            s_serve(self, &req);
-    }
-    kf_request_clear(&req);
-}
-
-/* Takes what has arrived, up to a batch of submits, then commits them. */
-static void s_burst(intake_t *self)
-{
-    do
-        s_take(self);
-    while (self->batch_size < self->batch_max && (zsock_events(self->clients) & ZMQ_POLLIN));
-    s_flush(self);
-}
-
 int intake_run(intake_t *self)
 {
-    zpoller_t *poller = zpoller_new(self->clients, NULL);
+    zsock_t *clients = kf_server_socket(self->server);
+    zpoller_t *poller = zpoller_new(clients, NULL);
     kf_health_attach(self->health, poller);
     kf_store_ready(self->store, NULL);
     kf_info("intake.started", "version=%s bind=%s batch=%d", KEFU_VERSION,
             kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         /* A signal also ends the wait; the loop's condition decides whether
            it was one that stops intake. */
         void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, 1000));
-        if (which == self->clients)
-            s_burst(self);
+        if (which == clients)
+            kf_server_on_socket(self->server);
         else if (!kf_health_serve(self->health, which))
             kf_store_ready(self->store, NULL); /* reconnect while idle */
         kf_health_tick(self->health);
     }
-    int turned_away = kf_turn_away(self->clients, S_SRC, "intake");
-    /* The replies of the last batch may still be queued: let them reach
-       their clients (bounded) rather than drop them at close. */
-    zsock_set_linger(self->clients, 1000);
+    int turned_away = kf_server_stop(self->server);
     zpoller_destroy(&poller);
     kf_info("intake.stopped", "reason=%s turned_away=%d", "signal", turned_away);
     return 0;
@@ -828,21 +791,22 @@ intake_t *intake_new(void)
         intake_destroy(&self);
         return NULL;
     }
-    const char *bind = kf_config_str(intake_settings, "KEFU_INTAKE_BIND");
-    self->clients = zsock_new(ZMQ_ROUTER);
-    self->events = zsock_new(ZMQ_PUB);
-    self->work = zsock_new(ZMQ_PUSH);
-    kf_auth_serve(self->auth, self->clients);
-    if (zsock_bind(self->clients, "%s", bind) < 0) {
-        kf_error("intake.bind_failed", "endpoint=%s error=\"%s\"", bind, zmq_strerror(zmq_errno()));
+    self->events = kf_bus_publisher(intake_settings);
+    self->work = kf_bus_producer(intake_settings);
+    const kf_server_spec_t spec = {.daemon = "intake",
+                                   .name = "intake",
+                                   .src = S_SRC,
+                                   .routes = s_routes,
+                                   .arg = self,
+                                   .flush = s_flush,
+                                   .full = s_full,
+                                   .burst = S_BURST};
+    self->server = kf_server_new(&spec, self->store, self->health, self->auth,
+                                 kf_config_str(intake_settings, "KEFU_INTAKE_BIND"));
+    if (!self->server) {
         intake_destroy(&self);
         return NULL;
     }
-    zsock_set_linger(self->clients, 0);
-    zsock_set_linger(self->events, 0);
-    zsock_set_linger(self->work, 0);
-    zsock_connect(self->events, "%s", kf_config_str(intake_settings, "KEFU_BUS_PUB"));
-    zsock_connect(self->work, "%s", kf_config_str(intake_settings, "KEFU_BUS_PUSH"));
     return self;
 }
 
@@ -855,7 +819,7 @@ void intake_destroy(intake_t **self_p)
     s_batch_clear(self);
     zlist_destroy(&self->results);
     free(self->batch);
-    zsock_destroy(&self->clients);
+    kf_server_destroy(&self->server);
     zsock_destroy(&self->events);
     zsock_destroy(&self->work);
     kf_auth_destroy(&self->auth);

@@ -1,17 +1,17 @@
 /* kefu-intake — stores what owners report as tickets and answers agents. */
-#include <signal.h>
 
 #include "intake.h"
+#include "stop.h"
 
 int main(int argc, char **argv)
 {
+    kf_stop_catch(); /* first: stop, reload and a second SIGTERM are caught */
     int rc = kf_config_start(argc, argv, "kefu-intake", "intake",
                              "Stores what owners report as tickets and answers the kefu client.\n"
                              "Configured by environment variables only.",
                              intake_settings);
     if (rc >= 0)
         return rc;
-    signal(SIGHUP, SIG_IGN); /* nothing to reload yet; never die of it */
     intake_t *intake = intake_new();
     if (!intake)
         return 1;

@@ -1,16 +1,11 @@
 /* kefu-notifier — the notifier daemon (notifier.h). */
-#include <signal.h>
 
 #include "notifier.h"
-
-static void s_on_hangup(int signum)
-{
-    (void)signum;
-    notifier_request_reload();
-}
+#include "stop.h"
 
 int main(int argc, char **argv)
 {
+    kf_stop_catch(); /* first: stop, reload and a second SIGTERM are caught */
     int rc = kf_config_start(
         argc, argv, "kefu-notifier", "notifier",
         "Turns events into SMS and e-mail to owners and staff, from templates in Chinese and\n"
@@ -23,7 +18,6 @@ int main(int argc, char **argv)
     notifier_t *notifier = notifier_new();
     if (!notifier)
         return 1;
-    signal(SIGHUP, s_on_hangup);
     rc = notifier_run(notifier);
     notifier_destroy(&notifier);
     return rc;

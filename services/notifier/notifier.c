@@ -2,18 +2,18 @@
 #include "notifier.h"
 
 #include <assert.h>
-#include <ctype.h>
 #include <czmq.h>
 #include <inttypes.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "channels.h"
+#include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
@@ -21,7 +21,8 @@
 #include "phone.h"
 #include "rules.h"
 #include "schedule.h"
-#include "sock.h"
+#include "outbox.h"
+#include "stop.h"
 #include "store.h"
 #include "templates.h"
 
@@ -88,8 +89,6 @@ const kf_setting_t notifier_settings[] = {
     KF_SET_INT("KEFU_SMTP_TIMEOUT_MS", "10000", 100, 600000, "bound on one SMTP conversation (ms)"),
     KF_SETTINGS_END};
 
-static volatile sig_atomic_t s_reload_requested = 0;
-
 /* Figures logged in notifier.stats. */
 typedef struct {
     uint64_t events, created, skipped_imported, bad_messages, bad_events;
@@ -98,9 +97,10 @@ typedef struct {
 
 struct notifier {
     kf_store_t *store;
-    zsock_t *doorbell; /* SUB: the events of the rule table */
-    zsock_t *events;   /* PUB: notification.sent / notification.failed */
-    zlist_t *outbox;   /* PGresult rows of events to publish after commit */
+    zsock_t *doorbell;       /* SUB: the events of the rule table */
+    zsock_t *events;         /* PUB: notification.sent / notification.failed */
+    kf_outbox_t *outbox;     /* events to publish after commit */
+    kf_consumer_t *consumer; /* the events of the rule table: doorbell and catch-up */
     tpl_set_t *templates;
     channels_t *channels;
     kf_health_t *health;   /* /metrics, /health and the heartbeat (common/health.h) */
@@ -114,17 +114,9 @@ struct notifier {
     s_stats_t stats, logged;
 };
 
-void notifier_request_reload(void)
-{
-    s_reload_requested = 1;
-}
-
 static void s_prepare(kf_store_t *store)
 {
-    kf_feed_prepare(store);
-    kf_store_statement(store, "notify_events",
-                       "SELECT " KF_EVENT_COLUMNS " FROM event WHERE id = ANY ($1::uuid[]) "
-                       "AND type = ANY ($2::text[]) ORDER BY seq");
+    kf_consumer_prepare(store);
     kf_store_statement(store, "notify_context", "SELECT * FROM kefu_notify_context($1, $2, $3)");
     kf_store_statement(store, "notify_staff",
                        "SELECT s.id, s.name, s.email, s.lang FROM staff s "
@@ -146,28 +138,6 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(store, "notify_backlog",
                        "SELECT count(*) FROM notification WHERE status = 'pending' "
                        "AND next_attempt_at <= clock_timestamp()");
-}
-
-/* ---- publishing after commit --------------------------------------------- */
-
-static void s_outbox_publish(notifier_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox)) {
-        for (int i = 0; i < PQntuples(res); i++) {
-            kf_event_t ev = kf_event_from_row(res, i, 0);
-            kf_sock_send_event(self->events, &ev, S_SRC);
-            kf_health_out(self->health, ev.type, 1);
-        }
-        PQclear(res);
-    }
-}
-
-static void s_outbox_discard(notifier_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox))
-        PQclear(res);
 }
 
 /* ---- masking addresses for logs --------------------------------------------- */
@@ -400,13 +370,12 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
         PGresult *events = kf_store_exec(store, "notify_insert", 2, params, err);
         free(text);
         if (events)
-            zlist_append(self->outbox, events);
+            kf_outbox_keep(self->outbox, events);
         else
             rc = -1;
     }
     if (rc == 0) {
         self->stats.events++;
-        kf_health_in(self->health, ev->type, 1);
         self->stats.created += json_array_size(rows);
         kf_debug("notify.created", "event=%s type=%s corr=%s messages=%zu", ev->id, ev->type,
                  ev->corr, json_array_size(rows));
@@ -417,103 +386,6 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     PQclear(named);
     json_decref(body);
     return rc;
-}
-
-/* Applies what the outbox holds that the bus did not bring. Returns true
-   when more is waiting. */
-static bool s_catch_up(notifier_t *self)
-{
-    kf_error_t err = {0};
-    int read = 0, applied, passes = 0;
-    do {
-        read = kf_feed_catch_up(self->store, S_CONSUMER, rules_types_literal(), (int)self->batch,
-                                s_apply, self, &applied, &err);
-        if (read < 0) {
-            s_outbox_discard(self);
-            kf_health_fault(self->health, "catch-up", &err);
-        } else
-            s_outbox_publish(self);
-        if (applied > 0)
-            kf_info("catchup.applied", "events=%d", applied);
-    } while (read > 0 && ++passes < 4 && !zsys_interrupted);
-    return read > 0;
-}
-
-/* True when text looks like a UUID (so that it can go into a uuid[]). */
-static bool s_is_uuid(const char *text)
-{
-    if (strlen(text) != 36)
-        return false;
-    for (int i = 0; i < 36; i++) {
-        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
-        if (dash ? text[i] != '-' : !isxdigit((unsigned char)text[i]))
-            return false;
-    }
-    return true;
-}
-
-/* Takes the events the doorbell brought (up to a batch), reads them back
-   from the store by id (the bus is news, the store the record: a forged
-   or garbled message changes nothing) and applies them in one
-   transaction; one by one if that fails. What still fails is left for
-   catch-up, which records it. */
-static void s_on_doorbell(notifier_t *self)
-{
-    char ids[S_MAX_BATCH * 38 + 3];
-    size_t used = 0;
-    int count = 0;
-    ids[used++] = '{';
-    do {
-        zmsg_t *msg = zmsg_recv(self->doorbell);
-        if (!msg)
-            break;
-        kf_error_t err = {0};
-        kf_env_t *env = kf_env_decode_msg(msg, &err);
-        zmsg_destroy(&msg);
-        if (!env) {
-            self->stats.bad_messages++;
-            kf_health_error(self->health, err.code);
-            kf_warn("bus.bad_message", "code=%s field=%s count=%" PRIu64, kf_err_name(err.code),
-                    err.field, self->stats.bad_messages);
-            continue;
-        }
-        if (rules_handles(kf_env_type(env)) && s_is_uuid(kf_env_id(env))) {
-            used += (size_t)snprintf(ids + used, sizeof ids - used, "%s%s", count ? "," : "",
-                                     kf_env_id(env));
-            count++;
-        } else if (rules_handles(kf_env_type(env))) {
-            self->stats.bad_messages++;
-            kf_warn("bus.bad_message", "code=bad_value field=id type=%s count=%" PRIu64,
-                    kf_env_type(env), self->stats.bad_messages);
-        }
-        kf_env_destroy(&env);
-    } while (count < self->batch && (zsock_events(self->doorbell) & ZMQ_POLLIN));
-    ids[used++] = '}';
-    ids[used] = '\0';
-    if (count == 0 || kf_store_ready(self->store, NULL) != 0)
-        return;
-    kf_error_t err = {0};
-    const char *params[] = {ids, rules_types_literal()};
-    PGresult *rows = kf_store_exec(self->store, "notify_events", 2, params, &err);
-    if (!rows)
-        return;
-    int n = PQntuples(rows);
-    kf_event_t *events = (kf_event_t *)calloc((size_t)n + 1, sizeof(kf_event_t));
-    for (int i = 0; i < n; i++)
-        events[i] = kf_event_from_row(rows, i, 0);
-    if (n > 0 && kf_feed_apply_all(self->store, S_CONSUMER, events, n, s_apply, self, &err) < 0) {
-        s_outbox_discard(self);
-        for (int i = 0; i < n && err.code != KF_E_UNAVAILABLE; i++)
-            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0) {
-                s_outbox_discard(self);
-                kf_debug("doorbell.deferred", "event=%s code=%s reason=\"left for catch-up\"",
-                         events[i].id, kf_err_name(err.code));
-            } else
-                s_outbox_publish(self);
-    }
-    s_outbox_publish(self);
-    free(events);
-    PQclear(rows);
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -552,8 +424,8 @@ static int s_settle(notifier_t *self)
                 kf_err_name(err.code));
         return -1;
     }
-    zlist_append(self->outbox, events);
-    s_outbox_publish(self);
+    kf_outbox_keep(self->outbox, events);
+    kf_outbox_publish(self->outbox);
     free(self->unsettled);
     self->unsettled = NULL;
     return 0;
@@ -725,6 +597,7 @@ static void s_reclaim(notifier_t *self)
 static void s_log_stats(notifier_t *self)
 {
     s_stats_t *s = &self->stats;
+    s->bad_messages = self->consumer ? kf_consumer_bad_messages(self->consumer) : 0;
     if (memcmp(s, &self->logged, sizeof *s) == 0)
         return;
     self->logged = *s;
@@ -758,8 +631,7 @@ static void s_reload(notifier_t *self)
 /* Runs the duties that are due; returns true when work is waiting. */
 static bool s_tick(notifier_t *self)
 {
-    if (s_reload_requested) {
-        s_reload_requested = 0;
+    if (kf_stop_reload_taken()) {
         s_reload(self);
     }
     int64_t now = zclock_mono();
@@ -771,7 +643,7 @@ static bool s_tick(notifier_t *self)
         return false;
     bool busy = false;
     if (now >= self->next_catchup) {
-        busy = s_catch_up(self);
+        busy = kf_consumer_catch_up(self->consumer);
         self->next_catchup = busy ? now : zclock_mono() + self->catchup_ms;
     }
     if (now >= self->next_reclaim) {
@@ -791,13 +663,13 @@ int notifier_run(notifier_t *self)
             channels_via(self->channels, "email"),
             kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS"), self->max_attempts,
             tpl_set_size(self->templates));
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         bool busy = s_tick(self);
-        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop. */
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
         void *which =
             zpoller_wait(poller, kf_health_wait_ms(self->health, busy ? 0 : (int)self->poll_ms));
         if (which == self->doorbell)
-            s_on_doorbell(self);
+            kf_consumer_on_socket(self->consumer);
         else
             kf_health_serve(self->health, which);
         kf_health_tick(self->health);
@@ -865,10 +737,11 @@ static channels_t *s_channels(char *err, size_t err_size, long sms_timeout, long
     return channels_new(&config, err, err_size);
 }
 
-notifier_t *notifier_new(void)
+/* Reads the notifier's settings into self and the send timeouts; -1
+   (reported) when one is bad. */
+static int s_settings(notifier_t *self, long *sms_timeout, long *smtp_timeout)
 {
-    notifier_t *self = (notifier_t *)zmalloc(sizeof(notifier_t));
-    long factor, base, cap, sms_timeout, smtp_timeout;
+    long factor, base, cap;
     if (s_int("KEFU_NOTIFY_MAX_ATTEMPTS", &self->max_attempts) ||
         s_int("KEFU_NOTIFY_BACKOFF_MS", &base) || s_int("KEFU_NOTIFY_BACKOFF_FACTOR", &factor) ||
         s_int("KEFU_NOTIFY_BACKOFF_MAX_MS", &cap) || s_int("KEFU_NOTIFY_BATCH", &self->batch) ||
@@ -877,33 +750,58 @@ notifier_t *notifier_new(void)
         s_int("KEFU_NOTIFY_POLL_MS", &self->poll_ms) ||
         s_int("KEFU_NOTIFY_RECLAIM_GRACE_MS", &self->grace_ms) ||
         s_int("KEFU_NOTIFY_CLAIM_TIMEOUT_MS", &self->claim_timeout_ms) ||
-        s_int("KEFU_SMS_TIMEOUT_MS", &sms_timeout) ||
-        s_int("KEFU_SMTP_TIMEOUT_MS", &smtp_timeout)) {
-        free(self);
-        return NULL;
-    }
+        s_int("KEFU_SMS_TIMEOUT_MS", sms_timeout) || s_int("KEFU_SMTP_TIMEOUT_MS", smtp_timeout))
+        return -1;
     /* A live notifier must finish a claimed batch before the hard timeout
        hands it to another, or both would send it. */
-    long sms = kf_config_str(notifier_settings, "KEFU_SMS_URL")[0] ? sms_timeout : 0;
-    long smtp = kf_config_str(notifier_settings, "KEFU_SMTP_URL")[0] ? smtp_timeout : 0;
+    long sms = kf_config_str(notifier_settings, "KEFU_SMS_URL")[0] ? *sms_timeout : 0;
+    long smtp = kf_config_str(notifier_settings, "KEFU_SMTP_URL")[0] ? *smtp_timeout : 0;
     long longest = sms > smtp ? sms : smtp > 0 ? smtp : 1000; /* the file: a write */
     if (self->claim_timeout_ms <= self->send_batch * longest + 10000) {
         fprintf(stderr,
                 "KEFU_NOTIFY_CLAIM_TIMEOUT_MS=%ld must exceed KEFU_NOTIFY_SEND_BATCH x the longest "
                 "send timeout + 10 s (%ld ms)\n",
                 self->claim_timeout_ms, self->send_batch * longest + 10000);
-        free(self);
-        return NULL;
+        return -1;
     }
     self->backoff = (backoff_t){base, factor, cap};
     const char *quiet = kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS");
     if (quiet_parse(quiet, &self->quiet) != 0) {
         fprintf(stderr, "KEFU_NOTIFY_QUIET_HOURS=%s: expected HH:MM-HH:MM (start != end) or off\n",
                 quiet);
-        free(self);
-        return NULL;
+        return -1;
     }
-    if (s_set_tz(kf_config_str(notifier_settings, "KEFU_NOTIFY_TZ")) != 0) {
+    return s_set_tz(kf_config_str(notifier_settings, "KEFU_NOTIFY_TZ"));
+}
+
+/* Connects the notifier to the bus: the doorbell, the events, and the
+   consumer that applies what they bring. */
+static void s_sockets(notifier_t *self)
+{
+    size_t count = 0;
+    while (rules_table[count].event)
+        count++;
+    const char **topics = (const char **)zmalloc((count + 1) * sizeof(char *));
+    for (size_t i = 0; i < count; i++)
+        topics[i] = rules_table[i].event;
+    self->doorbell = kf_bus_subscriber(notifier_settings, topics);
+    free(topics);
+    self->events = kf_bus_publisher(notifier_settings);
+    self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    const kf_consumer_spec_t spec = {.name = S_CONSUMER,
+                                     .types = rules_types_literal(),
+                                     .apply = s_apply,
+                                     .arg = self,
+                                     .reread = true};
+    self->consumer = kf_consumer_new(&spec, self->store, self->doorbell, self->outbox, self->health,
+                                     self->batch);
+}
+
+notifier_t *notifier_new(void)
+{
+    notifier_t *self = (notifier_t *)zmalloc(sizeof(notifier_t));
+    long sms_timeout, smtp_timeout;
+    if (s_settings(self, &sms_timeout, &smtp_timeout) != 0) {
         free(self);
         return NULL;
     }
@@ -930,7 +828,6 @@ notifier_t *notifier_new(void)
     self->store =
         kf_store_new(kf_config_str(notifier_settings, "KEFU_DATABASE_URL"), "kefu-notifier");
     s_prepare(self->store);
-    self->outbox = zlist_new();
     self->health = kf_health_new("notifier", notifier_settings, self->store);
     if (!self->health) {
         notifier_destroy(&self);
@@ -941,13 +838,7 @@ notifier_t *notifier_new(void)
                                         "(sent, retried, failed, held)",
                                         "channel", "outcome");
     kf_health_set_observer(self->health, s_observe, self);
-    self->doorbell = zsock_new(ZMQ_SUB);
-    for (const rule_t *rule = rules_table; rule->event; rule++)
-        zsock_set_subscribe(self->doorbell, rule->event);
-    self->events = zsock_new(ZMQ_PUB);
-    zsock_set_linger(self->events, 0);
-    zsock_connect(self->doorbell, "%s", kf_config_str(notifier_settings, "KEFU_BUS_SUB"));
-    zsock_connect(self->events, "%s", kf_config_str(notifier_settings, "KEFU_BUS_PUB"));
+    s_sockets(self);
     return self;
 }
 
@@ -957,8 +848,8 @@ void notifier_destroy(notifier_t **self_p)
     notifier_t *self = *self_p;
     if (!self)
         return;
-    s_outbox_discard(self);
-    zlist_destroy(&self->outbox);
+    kf_consumer_destroy(&self->consumer);
+    kf_outbox_destroy(&self->outbox);
     zsock_destroy(&self->doorbell);
     zsock_destroy(&self->events);
     kf_health_destroy(&self->health);

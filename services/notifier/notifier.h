@@ -32,8 +32,4 @@ void notifier_destroy(notifier_t **self_p);
 /* Consumes and sends until interrupted. Returns 0. */
 int notifier_run(notifier_t *self);
 
-/* Asks the notifier to reload its templates and reopen the file channel
-   (safe from a signal handler). */
-void notifier_request_reload(void);
-
 #endif

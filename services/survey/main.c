@@ -1,11 +1,12 @@
 /* kefu-survey — satisfaction surveys after resolutions and at lifecycle
    milestones; answers, reopening on low scores, and the KPI report. */
-#include <signal.h>
 
 #include "survey.h"
+#include "stop.h"
 
 int main(int argc, char **argv)
 {
+    kf_stop_catch(); /* first: stop, reload and a second SIGTERM are caught */
     int rc = kf_config_start(
         argc, argv, "kefu-survey", "survey",
         "Surveys owners after each resolution and at lifecycle milestones, records the\n"
@@ -14,7 +15,6 @@ int main(int argc, char **argv)
         survey_settings);
     if (rc >= 0)
         return rc;
-    signal(SIGHUP, SIG_IGN); /* nothing to reload; never die of it */
     survey_t *survey = survey_new();
     if (!survey)
         return 1;

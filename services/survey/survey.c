@@ -9,12 +9,17 @@
 
 #include "answers.h"
 #include "auth.h"
+#include "bus.h"
+#include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
 #include "log.h"
+#include "stop.h"
 #include "plan.h"
 #include "requests.h"
+#include "outbox.h"
+#include "server.h"
 #include "sock.h"
 #include "store.h"
 #include "report.h"
@@ -23,7 +28,6 @@
 #define S_CONSUMER "survey"
 #define S_TYPES "{ticket.resolved}"
 #define S_BURST 64           /* most requests or bus messages taken in one go */
-#define S_DUTY_BUDGET_MS 200 /* longest a periodic duty holds up requests */
 #define S_BACKLOG_CAP 100000 /* the gauges count at most this many */
 
 const kf_setting_t survey_settings[] = {
@@ -47,15 +51,28 @@ const kf_setting_t survey_settings[] = {
                "most events or due surveys handled per transaction"),
     KF_SETTINGS_END};
 
+/* One survey.answer of a group commit. */
+typedef struct {
+    kf_request_t req;
+    answer_req_t answer;
+    bool parsed;
+    int rc;
+    kf_body_t *reply;
+    kf_error_t err;
+    answer_done_t done;
+} s_pending_t;
+
 struct survey {
     kf_store_t *store;
-    zsock_t *clients; /* ROUTER: answers, campaigns, views, reports */
-    zsock_t *news;    /* SUB: ticket.resolved, the doorbell */
-    zsock_t *events;  /* PUB: what kefu-survey did */
-    zlist_t *outbox;  /* PGresults of events to publish after commit */
+    kf_server_t *server;        /* answers, campaigns, views, reports */
+    s_pending_t group[S_BURST]; /* the answers of one group commit */
+    int group_count;
+    zsock_t *news;           /* SUB: ticket.resolved, the doorbell */
+    zsock_t *events;         /* PUB: what kefu-survey did */
+    kf_outbox_t *outbox;     /* events to publish after commit */
+    kf_consumer_t *consumer; /* resolutions: doorbell and catch-up */
     long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch;
     int64_t next_catchup, next_scan;
-    uint64_t bad_news; /* bus messages that did not decode */
     kf_health_t *health;
     kf_auth_t *auth;
     kf_metric_t *due;            /* surveys due and not sent yet */
@@ -66,7 +83,7 @@ struct survey {
 
 static void s_prepare(kf_store_t *store)
 {
-    kf_feed_prepare(store);
+    kf_consumer_prepare(store);
     answers_prepare(store);
     kf_auth_prepare(store);
     report_prepare(store);
@@ -93,28 +110,6 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(store, "due_count",
                        "SELECT count(*) FROM (SELECT 1 FROM survey WHERE sent_at IS NULL AND "
                        "due_at <= clock_timestamp() LIMIT $1::int) d");
-}
-
-/* ---- publishing after commit --------------------------------------------- */
-
-static void s_outbox_publish(survey_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox)) {
-        for (int i = 0; i < PQntuples(res); i++) {
-            kf_event_t ev = kf_event_from_row(res, i, 0);
-            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
-                kf_health_out(self->health, ev.type, 1);
-        }
-        PQclear(res);
-    }
-}
-
-static void s_outbox_discard(survey_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox))
-        PQclear(res);
 }
 
 /* ---- resolutions into surveys ------------------------------------------- */
@@ -164,85 +159,6 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     return rc;
 }
 
-/* Decodes one bus message into an envelope; NULL when it is not a
-   ticket.resolved (counted and logged). */
-static kf_env_t *s_take_news(survey_t *self)
-{
-    zmsg_t *msg = zmsg_recv(self->news);
-    if (!msg)
-        return NULL;
-    kf_error_t err = {0};
-    kf_env_t *env = kf_env_decode_msg(msg, &err);
-    zmsg_destroy(&msg);
-    if (!env) {
-        self->bad_news++;
-        kf_warn("news.bad_message", "code=%s field=%s count=%llu", kf_err_name(err.code), err.field,
-                (unsigned long long)self->bad_news);
-        kf_health_error(self->health, err.code);
-    } else if (strcmp(kf_env_type(env), "ticket.resolved") != 0) {
-        self->bad_news++;
-        kf_warn("news.unexpected", "type=%s", kf_env_type(env));
-        kf_health_error(self->health, KF_E_UNKNOWN_TYPE);
-        kf_env_destroy(&env);
-    } else
-        kf_health_in(self->health, "ticket.resolved", 1);
-    return env;
-}
-
-/* Applies what the doorbell brought, up to a batch, in one transaction;
-   one by one when that fails, so one bad event cannot hold up the rest.
-   What still fails is left for catch-up, which reads the store. */
-static void s_on_news(survey_t *self)
-{
-    kf_env_t *envs[S_BURST];
-    kf_event_t events[S_BURST];
-    int count = 0;
-    do {
-        kf_env_t *env = s_take_news(self);
-        if (env) {
-            envs[count] = env;
-            events[count] = (kf_event_t){.seq = kf_env_seq(env),
-                                         .id = kf_env_id(env),
-                                         .type = kf_env_type(env),
-                                         .corr = kf_env_corr(env),
-                                         .src = kf_env_src(env),
-                                         .at = kf_env_at(env)};
-            count++;
-        }
-    } while (count < S_BURST && count < self->batch && (zsock_events(self->news) & ZMQ_POLLIN));
-    kf_error_t err = {0};
-    if (count > 0 && kf_store_ready(self->store, &err) == 0 &&
-        kf_feed_apply_all(self->store, S_CONSUMER, events, count, s_apply, self, &err) < 0)
-        for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++)
-            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0) {
-                kf_warn("news.deferred", "event=%s ticket=%s code=%s reason=\"left for catch-up\"",
-                        events[i].id, events[i].corr, kf_err_name(err.code));
-                kf_health_fault(self->health, "resolution", &err);
-            }
-    for (int i = 0; i < count; i++)
-        kf_env_destroy(&envs[i]);
-}
-
-/* Creates the surveys of whatever resolutions the doorbell missed, for at
-   most S_DUTY_BUDGET_MS. Returns true when there is more to read. */
-static bool s_catch_up(survey_t *self)
-{
-    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
-    kf_error_t err = {0};
-    int read, applied;
-    do {
-        read = kf_feed_catch_up(self->store, S_CONSUMER, S_TYPES, (int)self->batch, s_apply, self,
-                                &applied, &err);
-        if (read < 0)
-            kf_health_fault(self->health, "catch-up", &err);
-        if (applied > 0) {
-            kf_info("catchup.applied", "events=%d", applied);
-            kf_health_in(self->health, "ticket.resolved", applied);
-        }
-    } while (read > 0 && !zsys_interrupted && zclock_mono() < until);
-    return read > 0;
-}
-
 /* ---- sending due surveys ------------------------------------------------- */
 
 /* Marks up to a batch of due surveys sent, with their survey.sent events,
@@ -263,21 +179,16 @@ static int s_send_once(survey_t *self)
         kf_event_t ev = kf_event_from_row(res, i, 0);
         kf_info("survey.sent", "event=%s ticket=%s", ev.id, ev.corr[0] ? ev.corr : "-");
     }
-    zlist_append(self->outbox, res);
-    s_outbox_publish(self);
+    kf_outbox_keep(self->outbox, res);
+    kf_outbox_publish(self->outbox);
     return count;
 }
 
-/* Sends due surveys for at most S_DUTY_BUDGET_MS. Returns true when
-   there may be more. */
-static bool s_send_due(survey_t *self)
+/* One slice of sending due surveys; true when it sent a full batch. */
+static bool s_send_slice(void *arg)
 {
-    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
-    bool full;
-    do
-        full = s_send_once(self) >= self->batch;
-    while (full && !zsys_interrupted && zclock_mono() < until);
-    return full;
+    survey_t *self = (survey_t *)arg;
+    return s_send_once(self) >= self->batch;
 }
 
 /* ---- observations ------------------------------------------------------- */
@@ -306,106 +217,83 @@ static void s_observe(kf_health_t *health, void *arg)
 
 /* ---- requests ------------------------------------------------------------ */
 
-/* Serves one decoded request into reply; returns 0 or -1 with err. */
-static int s_dispatch(survey_t *self, const char *type, const char *key, const msgpack_object *body,
-                      kf_body_t *reply, kf_error_t *err)
+/* Answers survey.campaign: surveys of a project's milestone. */
+static int s_campaign(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
+    survey_t *self = (survey_t *)arg;
     char actor[SREQ_ACTOR_MAX + 1], role[16];
-    if (strcmp(type, "survey.campaign") != 0 && strcmp(type, "survey.show") != 0 &&
-        strcmp(type, "report") != 0)
-        return kf_error_set(err, KF_E_UNKNOWN_TYPE, "type", "kefu-survey does not serve %s", type);
-    if (kf_auth_actor(self->store, key, actor, role, err) != 0)
+    campaign_req_t campaign;
+    int created = 0;
+    if (kf_auth_actor(self->store, req->key, actor, role, err) != 0 ||
+        sreq_parse_campaign(kf_env_body(req->env), &campaign, err) != 0)
         return -1;
-
-    if (strcmp(type, "survey.campaign") == 0) {
-        campaign_req_t req;
-        int created = 0;
-        if (sreq_parse_campaign(body, &req, err) != 0)
-            return -1;
-        snprintf(req.actor, sizeof req.actor, "%s", actor);
-        if (answers_campaign(self->store, &req, role, self->window_s, reply, &created, err) != 0)
-            return -1;
-        if (created > 0)
-            self->next_scan = 0; /* due now: send without waiting for the timer */
-        return 0;
-    }
-    if (strcmp(type, "survey.show") == 0) {
-        show_req_t req;
-        if (sreq_parse_show(body, &req, err) != 0)
-            return -1;
-        snprintf(req.actor, sizeof req.actor, "%s", actor);
-        return answers_show(self->store, &req, reply, err);
-    }
-    return report_serve(self->store, actor, body, reply, err);
+    snprintf(campaign.actor, sizeof campaign.actor, "%s", actor);
+    if (answers_campaign(self->store, &campaign, role, self->window_s, reply, &created, err) != 0)
+        return -1;
+    if (created > 0)
+        self->next_scan = 0; /* due now: send without waiting for the timer */
+    return 0;
 }
 
-/* Sends the outcome of a decoded request: reply.ok with *reply_p, or
-   reply.error with err; counts it. */
-static void s_answer(survey_t *self, kf_request_t *req, int rc, kf_body_t **reply_p,
-                     const kf_error_t *err, int64_t start)
+/* Answers survey.show: one survey and its answers. */
+static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
-    const char *type = kf_env_type(req->env);
-    if (rc == 0) {
-        kf_reply_ok(self->clients, req, S_SRC, reply_p);
-        if (strcmp(type, "survey.answer") == 0)
-            kf_metric_observe(self->answer_seconds, NULL, NULL,
-                              (double)(zclock_usecs() - start) / 1e6);
-        return;
-    }
-    kf_body_destroy(reply_p);
-    kf_reply_error(self->clients, req, S_SRC, err);
-    kf_info("request.refused", "type=%s code=%s field=%s", type, kf_err_name(err->code),
-            err->field);
-    if (err->code == KF_E_UNAVAILABLE || err->code == KF_E_INTERNAL)
-        kf_health_fault(self->health, type, err);
-    else
-        kf_health_error(self->health, err->code);
+    survey_t *self = (survey_t *)arg;
+    char actor[SREQ_ACTOR_MAX + 1];
+    show_req_t show;
+    if (kf_auth_actor(self->store, req->key, actor, NULL, err) != 0 ||
+        sreq_parse_show(kf_env_body(req->env), &show, err) != 0)
+        return -1;
+    snprintf(show.actor, sizeof show.actor, "%s", actor);
+    return answers_show(self->store, &show, reply, err);
 }
 
-/* Serves one request that is not an answer, and clears it. */
-static void s_serve(survey_t *self, kf_request_t *req)
+/* Answers report. */
+static int s_report(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
-    kf_error_t err = {0};
-    if (!req->env) {
-        kf_warn("request.bad", "code=%s field=%s", kf_err_name(req->err.code), req->err.field);
-        kf_health_error(self->health, req->err.code);
-        kf_reply_error(self->clients, req, S_SRC, &req->err);
-        kf_request_clear(req);
-        return;
-    }
-    const char *type = kf_env_type(req->env);
-    int64_t start = zclock_usecs();
-    kf_health_in(self->health, type, 1);
-    kf_body_t *reply = kf_body_new();
-    int rc = kf_store_ready_now(self->store, &err) == 0
-                 ? s_dispatch(self, type, req->key, kf_env_body(req->env), reply, &err)
-                 : -1;
-    if (rc == 0)
-        s_outbox_publish(self);
-    else
-        s_outbox_discard(self);
-    s_answer(self, req, rc, &reply, &err, start);
-    kf_request_clear(req);
+    survey_t *self = (survey_t *)arg;
+    char actor[SREQ_ACTOR_MAX + 1];
+    if (kf_auth_actor(self->store, req->key, actor, NULL, err) != 0)
+        return -1;
+    return report_serve(self->store, actor, kf_env_body(req->env), reply, err);
 }
 
-/* One survey.answer of a group commit. */
-typedef struct {
-    kf_request_t req;
-    answer_req_t answer;
-    bool parsed;
-    int rc;
-    kf_body_t *reply;
-    kf_error_t err;
-    answer_done_t done;
-    int64_t start;
-} s_pending_t;
+/* Answers the request of a group commit that is done. */
+static void s_answer(survey_t *self, s_pending_t *p)
+{
+    kf_server_answer(self->server, &p->req, p->rc, &p->reply, &p->err);
+    kf_request_clear(&p->req);
+}
+
+/* Records each answer of a failed group on its own. */
+static void s_answer_alone(survey_t *self, s_pending_t *group, int count)
+{
+    kf_outbox_discard(self->outbox);
+    for (int i = 0; i < count; i++) {
+        s_pending_t *p = &group[i];
+        if (!p->parsed)
+            continue;
+        kf_body_destroy(&p->reply);
+        p->reply = kf_body_new();
+        memset(&p->err, 0, sizeof p->err);
+        p->rc = kf_store_ready_now(self->store, &p->err) == 0
+                    ? answers_record(self->store, &p->answer, p->reply,
+                                     kf_outbox_rows(self->outbox), S_SRC, &p->err)
+                    : -1;
+    }
+}
 
 /* Records the answers that arrived together in one transaction (group
    commit: one WAL flush for all), then replies to each and publishes their
    events. When the store fails the transaction, each answer is recorded on
    its own instead, so one cannot sink the others. */
-static void s_answer_group(survey_t *self, s_pending_t *group, int count)
+static void s_answer_group(void *arg)
 {
+    survey_t *self = (survey_t *)arg;
+    s_pending_t *group = self->group;
+    int count = self->group_count;
+    if (count == 0)
+        return;
     kf_error_t err = {0};
     bool failed =
         kf_store_ready_now(self->store, &err) != 0 || kf_store_begin(self->store, &err) != 0;
@@ -414,8 +302,8 @@ static void s_answer_group(survey_t *self, s_pending_t *group, int count)
         s_pending_t *p = &group[i];
         if (!p->parsed)
             continue;
-        p->rc = answers_record_in(self->store, &p->answer, p->reply, self->outbox, S_SRC, &p->done,
-                                  &p->err);
+        p->rc = answers_record_in(self->store, &p->answer, p->reply, kf_outbox_rows(self->outbox),
+                                  S_SRC, &p->done, &p->err);
         failed = p->rc != 0 && (p->err.code == KF_E_UNAVAILABLE || p->err.code == KF_E_INTERNAL);
         written |= p->rc == 0 && p->done.written;
     }
@@ -423,61 +311,44 @@ static void s_answer_group(survey_t *self, s_pending_t *group, int count)
         failed = true;
     kf_debug("answers.group", "count=%d written=%d failed=%d", count, written, failed);
     kf_store_rollback(self->store); /* refusals and duplicates alone wrote nothing */
-    if (failed) {
-        s_outbox_discard(self);
-        for (int i = 0; i < count; i++) {
-            s_pending_t *p = &group[i];
-            if (!p->parsed)
-                continue;
-            kf_body_destroy(&p->reply);
-            p->reply = kf_body_new();
-            memset(&p->err, 0, sizeof p->err);
-            p->rc = kf_store_ready_now(self->store, &p->err) == 0
-                        ? answers_record(self->store, &p->answer, p->reply, self->outbox, S_SRC,
-                                         &p->err)
-                        : -1;
-        }
-    } else
+    if (failed)
+        s_answer_alone(self, group, count);
+    else
         for (int i = 0; i < count; i++)
             if (group[i].parsed && group[i].rc == 0)
                 answers_log(&group[i].answer, &group[i].done);
-    for (int i = 0; i < count; i++) {
-        s_answer(self, &group[i].req, group[i].rc, &group[i].reply, &group[i].err, group[i].start);
-        kf_request_clear(&group[i].req);
-    }
-    s_outbox_publish(self);
+    for (int i = 0; i < count; i++)
+        s_answer(self, &group[i]);
+    self->group_count = 0;
+    kf_outbox_publish(self->outbox);
 }
 
-/* Takes the requests that have arrived (up to S_BURST): answers are
-   gathered for one group commit, the rest served one by one. */
-static void s_take_requests(survey_t *self)
+/* Takes a survey.answer into the group commit (the server's flush writes
+   the group after the burst). */
+static int s_queue_answer(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
-    s_pending_t group[S_BURST];
-    int count = 0, taken = 0;
-    do {
-        kf_request_t req;
-        if (kf_request_recv(self->clients, &req) != 0)
-            break;
-        if (!req.env || strcmp(kf_env_type(req.env), "survey.answer") != 0) {
-            s_serve(self, &req);
-            continue;
-        }
-        s_pending_t *p = &group[count++];
-        memset(p, 0, sizeof *p);
-        p->req = req;
-        p->start = zclock_usecs();
-        kf_health_in(self->health, "survey.answer", 1);
-        p->rc = sreq_parse_answer(kf_env_body(req.env), &p->answer, &p->err);
-        if (p->rc == 0)
-            p->rc = kf_store_ready_now(self->store, &p->err) == 0
-                        ? kf_auth_actor(self->store, req.key, p->answer.actor, NULL, &p->err)
-                        : -1;
-        p->parsed = p->rc == 0;
-        p->reply = kf_body_new();
-    } while (++taken < S_BURST && (zsock_events(self->clients) & ZMQ_POLLIN));
-    if (count > 0)
-        s_answer_group(self, group, count);
+    (void)reply;
+    (void)err;
+    survey_t *self = (survey_t *)arg;
+    s_pending_t *p = &self->group[self->group_count++];
+    memset(p, 0, sizeof *p);
+    kf_server_defer(req, &p->req);
+    p->rc = sreq_parse_answer(kf_env_body(p->req.env), &p->answer, &p->err);
+    if (p->rc == 0)
+        p->rc = kf_store_ready_now(self->store, &p->err) == 0
+                    ? kf_auth_actor(self->store, p->req.key, p->answer.actor, NULL, &p->err)
+                    : -1;
+    p->parsed = p->rc == 0;
+    p->reply = kf_body_new();
+    return KF_SERVER_DEFERRED;
 }
+
+/* The requests kefu-survey serves. */
+static const kf_route_t s_routes[] = {{"survey.answer", s_queue_answer, true},
+                                      {"survey.campaign", s_campaign, false},
+                                      {"survey.show", s_show, false},
+                                      {"report", s_report, false},
+                                      {NULL, NULL, false}};
 
 /* ---- the loop --------------------------------------------------------- */
 
@@ -490,37 +361,37 @@ static void s_tick(survey_t *self)
        held up behind it for long. */
     int64_t now = zclock_mono();
     if (now >= self->next_catchup)
-        self->next_catchup = zclock_mono() + (s_catch_up(self) ? 0 : self->catchup_ms);
+        self->next_catchup =
+            zclock_mono() + (kf_consumer_catch_up(self->consumer) ? 0 : self->catchup_ms);
     if (now >= self->next_scan)
-        self->next_scan = zclock_mono() + (s_send_due(self) ? 0 : self->scan_ms);
+        self->next_scan = zclock_mono() +
+                          (kf_duty_run(s_send_slice, self, kf_duty_deadline()) ? 0 : self->scan_ms);
 }
 
 int survey_run(survey_t *self)
 {
-    zpoller_t *poller = zpoller_new(self->clients, self->news, NULL);
+    zsock_t *clients = kf_server_socket(self->server);
+    zpoller_t *poller = zpoller_new(clients, self->news, NULL);
     kf_health_attach(self->health, poller);
     kf_info("survey.started", "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld",
             KEFU_VERSION, kf_config_str(survey_settings, "KEFU_SURVEY_BIND"), self->delay_s,
             self->scan_ms, self->catchup_ms);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         s_tick(self);
         /* A signal also ends the wait; the loop's condition decides. With
            a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->next_catchup <= now || self->next_scan <= now;
         void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, backlog ? 0 : 50));
-        if (which == self->clients)
-            s_take_requests(self);
+        if (which == clients)
+            kf_server_on_socket(self->server);
         else if (which == self->news)
-            s_on_news(self);
+            kf_consumer_on_socket(self->consumer);
         else
             kf_health_serve(self->health, which);
         kf_health_tick(self->health);
     }
-    int turned_away = kf_turn_away(self->clients, S_SRC, "kefu-survey");
-    /* The replies of the last group may still be queued: let them reach
-       their clients (bounded) rather than drop them at close. */
-    zsock_set_linger(self->clients, 1000);
+    int turned_away = kf_server_stop(self->server);
     zpoller_destroy(&poller);
     kf_info("survey.stopped", "reason=%s turned_away=%d", "signal", turned_away);
     return 0;
@@ -542,7 +413,6 @@ survey_t *survey_new(void)
     zsys_init();
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-survey");
     s_prepare(self->store);
-    self->outbox = zlist_new();
     self->health = kf_health_new("survey", t, self->store);
     if (!self->health) {
         survey_destroy(&self);
@@ -560,22 +430,29 @@ survey_t *survey_new(void)
         survey_destroy(&self);
         return NULL;
     }
-    self->clients = zsock_new(ZMQ_ROUTER);
-    kf_auth_serve(self->auth, self->clients);
-    self->news = zsock_new(ZMQ_SUB);
-    self->events = zsock_new(ZMQ_PUB);
-    zsock_set_linger(self->clients, 0);
-    zsock_set_linger(self->events, 0);
-    zsock_set_linger(self->news, 0);
-    const char *bind = kf_config_str(t, "KEFU_SURVEY_BIND");
-    if (zsock_bind(self->clients, "%s", bind) < 0) {
-        kf_error("survey.bind_failed", "endpoint=%s error=\"%s\"", bind, zmq_strerror(zmq_errno()));
+    static const char *const topics[] = {"ticket.resolved", NULL};
+    self->news = kf_bus_subscriber(t, topics);
+    self->events = kf_bus_publisher(t);
+    self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    const kf_consumer_spec_t spec = {
+        .name = S_CONSUMER, .types = S_TYPES, .apply = s_apply, .arg = self};
+    self->consumer =
+        kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
+    const kf_server_spec_t serve = {.daemon = "survey",
+                                    .name = "kefu-survey",
+                                    .src = S_SRC,
+                                    .routes = s_routes,
+                                    .arg = self,
+                                    .flush = s_answer_group,
+                                    .burst = S_BURST,
+                                    .outbox = self->outbox};
+    self->server = kf_server_new(&serve, self->store, self->health, self->auth,
+                                 kf_config_str(t, "KEFU_SURVEY_BIND"));
+    if (!self->server) {
         survey_destroy(&self);
         return NULL;
     }
-    zsock_set_subscribe(self->news, "ticket.resolved");
-    zsock_connect(self->news, "%s", kf_config_str(t, "KEFU_BUS_SUB"));
-    zsock_connect(self->events, "%s", kf_config_str(t, "KEFU_BUS_PUB"));
+    kf_server_time(self->server, "survey.answer", self->answer_seconds);
     return self;
 }
 
@@ -585,9 +462,9 @@ void survey_destroy(survey_t **self_p)
     survey_t *self = *self_p;
     if (!self)
         return;
-    s_outbox_discard(self);
-    zlist_destroy(&self->outbox);
-    zsock_destroy(&self->clients);
+    kf_consumer_destroy(&self->consumer);
+    kf_outbox_destroy(&self->outbox);
+    kf_server_destroy(&self->server);
     zsock_destroy(&self->news);
     zsock_destroy(&self->events);
     kf_auth_destroy(&self->auth);

@@ -1,16 +1,11 @@
 /* kefu-router — the ticket-router daemon. */
-#include <signal.h>
 
 #include "router.h"
-
-static void s_on_hangup(int signum)
-{
-    (void)signum;
-    router_request_reload();
-}
+#include "stop.h"
 
 int main(int argc, char **argv)
 {
+    kf_stop_catch(); /* first: stop, reload and a second SIGTERM are caught */
     int rc =
         kf_config_start(argc, argv, "kefu-router", "ticket-router",
                         "Gives every ticket one owner and deadlines; escalates overdue tickets.\n"
@@ -21,7 +16,6 @@ int main(int argc, char **argv)
     router_t *router = router_new();
     if (!router)
         return 1;
-    signal(SIGHUP, s_on_hangup);
     rc = router_run(router);
     router_destroy(&router);
     return rc;

@@ -3,21 +3,22 @@
 
 #include <assert.h>
 #include <czmq.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bus.h"
+#include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
 #include "log.h"
 #include "policy.h"
-#include "sock.h"
+#include "outbox.h"
+#include "stop.h"
 #include "store.h"
 
 #define S_SRC "ticket-router"
 #define S_CONSUMER "ticket-router"
-#define S_DUTY_BUDGET_MS 200 /* longest a periodic duty holds up fresh work */
 #define S_BACKLOG_CAP 100000 /* the backlog gauge counts at most this many events */
 
 const kf_setting_t router_settings[] = {
@@ -33,8 +34,6 @@ const kf_setting_t router_settings[] = {
                "most events or overdue tickets handled per transaction"),
     KF_SETTINGS_END};
 
-static volatile sig_atomic_t s_reload_requested = 0;
-
 typedef struct {
     char id[33];
     char head[65];
@@ -42,9 +41,10 @@ typedef struct {
 
 struct router {
     kf_store_t *store;
-    zsock_t *work;   /* PULL: ticket.submitted from intake, via the bus */
-    zsock_t *events; /* PUB: what the router did */
-    zlist_t *outbox; /* PGresult rows of events to publish after commit */
+    zsock_t *work;           /* PULL: ticket.submitted from intake, via the bus */
+    zsock_t *events;         /* PUB: what the router did */
+    kf_outbox_t *outbox;     /* events to publish after commit */
+    kf_consumer_t *consumer; /* the work: doorbell and catch-up */
     policy_rule_t *rules;
     size_t rule_count;
     policy_sla_t *slas;
@@ -61,14 +61,9 @@ struct router {
     size_t latency_count, latency_cap;
 };
 
-void router_request_reload(void)
-{
-    s_reload_requested = 1;
-}
-
 static void s_prepare(kf_store_t *store)
 {
-    kf_feed_prepare(store);
+    kf_consumer_prepare(store);
     kf_store_statement(store, "rules",
                        "SELECT id, coalesce(kind, ''), coalesce(category, ''), "
                        "coalesce(project_id, ''), department_id, coalesce(owner_id, '') "
@@ -177,27 +172,13 @@ static const char *s_department_head(router_t *self, const char *department)
 
 /* ---- publishing after commit --------------------------------------------- */
 
-static void s_outbox_publish(router_t *self)
+/* After a transaction's fate is known: observes the latencies of the
+   routings it committed, or forgets them. */
+static void s_latencies_settle(void *arg, bool committed)
 {
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox)) {
-        for (int i = 0; i < PQntuples(res); i++) {
-            kf_event_t ev = kf_event_from_row(res, i, 0);
-            if (kf_sock_send_event(self->events, &ev, S_SRC) == 0)
-                kf_health_out(self->health, ev.type, 1);
-        }
-        PQclear(res);
-    }
-    for (size_t i = 0; i < self->latency_count; i++)
+    router_t *self = (router_t *)arg;
+    for (size_t i = 0; committed && i < self->latency_count; i++)
         kf_metric_observe(self->route_seconds, NULL, NULL, self->latencies[i]);
-    self->latency_count = 0;
-}
-
-static void s_outbox_discard(router_t *self)
-{
-    for (PGresult *res = (PGresult *)zlist_pop(self->outbox); res;
-         res = (PGresult *)zlist_pop(self->outbox))
-        PQclear(res);
     self->latency_count = 0;
 }
 
@@ -258,7 +239,7 @@ static int s_route_row(router_t *self, PGresult *ticket, kf_error_t *err)
     kf_info("ticket.routed", "ticket=%s owner=%s department=%s rule=%d", PQgetvalue(event, 0, 3),
             owner, rule->department, rule->id);
     s_latency_keep(self, (double)(strtoll(PQgetvalue(event, 0, 5), NULL, 10) - received) / 1000.0);
-    zlist_append(self->outbox, event);
+    kf_outbox_keep(self->outbox, event);
     return 0;
 }
 
@@ -279,96 +260,6 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
         kf_health_fault(self->health, what, err);
     }
     return rc;
-}
-
-/* Decodes one work message into env; NULL when it is not a ticket.submitted
-   the router can use (logged). */
-static kf_env_t *s_take_work(router_t *self)
-{
-    zmsg_t *msg = zmsg_recv(self->work);
-    if (!msg)
-        return NULL;
-    kf_error_t err = {0};
-    kf_env_t *env = kf_env_decode_msg(msg, &err);
-    zmsg_destroy(&msg);
-    if (env)
-        kf_health_in(self->health, kf_env_type(env), 1);
-    if (!env) {
-        kf_warn("work.bad_message", "code=%s field=%s", kf_err_name(err.code), err.field);
-        kf_health_error(self->health, err.code);
-    } else if (strcmp(kf_env_type(env), "ticket.submitted") != 0) {
-        kf_warn("work.unexpected", "type=%s", kf_env_type(env));
-        kf_health_error(self->health, KF_E_UNKNOWN_TYPE);
-        kf_env_destroy(&env);
-    }
-    return env;
-}
-
-static kf_event_t s_event_of(kf_env_t *env)
-{
-    kf_event_t ev = {.seq = kf_env_seq(env),
-                     .id = kf_env_id(env),
-                     .type = kf_env_type(env),
-                     .corr = kf_env_corr(env),
-                     .src = kf_env_src(env),
-                     .at = kf_env_at(env)};
-    return ev;
-}
-
-/* Routes what the doorbell brought: the work messages that have arrived,
-   up to a batch, in one transaction; one by one if that fails, so one bad
-   ticket cannot hold up the rest. What still fails is left for catch-up. */
-static void s_on_work(router_t *self)
-{
-    kf_env_t *envs[1000];
-    kf_event_t events[1000];
-    int count = 0;
-    do {
-        kf_env_t *env = s_take_work(self);
-        if (env) {
-            envs[count] = env;
-            events[count] = s_event_of(env);
-            count++;
-        }
-    } while (count < self->batch && (zsock_events(self->work) & ZMQ_POLLIN));
-    kf_error_t err = {0};
-    if (count > 0 && self->loaded &&
-        kf_feed_apply_all(self->store, S_CONSUMER, events, count, s_apply, self, &err) < 0) {
-        s_outbox_discard(self);
-        for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++)
-            if (kf_feed_apply(self->store, S_CONSUMER, &events[i], s_apply, self, &err) < 0) {
-                s_outbox_discard(self);
-                kf_warn("work.deferred", "ticket=%s code=%s reason=\"left for catch-up\"",
-                        events[i].corr, kf_err_name(err.code));
-            } else
-                s_outbox_publish(self);
-    }
-    s_outbox_publish(self);
-    for (int i = 0; i < count; i++)
-        kf_env_destroy(&envs[i]);
-}
-
-/* Routes whatever the doorbell missed, from the outbox, for at most
-   S_DUTY_BUDGET_MS. Returns true when there is more to read. */
-static bool s_catch_up(router_t *self)
-{
-    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
-    kf_error_t err = {0};
-    int read, applied;
-    do {
-        read = kf_feed_catch_up(self->store, S_CONSUMER, "{ticket.submitted}", (int)self->batch,
-                                s_apply, self, &applied, &err);
-        if (read < 0) {
-            s_outbox_discard(self);
-            kf_health_fault(self->health, "catch-up", &err);
-        } else
-            s_outbox_publish(self);
-        if (applied > 0) {
-            kf_info("catchup.applied", "events=%d", applied);
-            kf_health_in(self->health, "ticket.submitted", applied);
-        }
-    } while (read > 0 && !zsys_interrupted && zclock_mono() < until);
-    return read > 0;
 }
 
 /* ---- escalation ----------------------------------------------------------- */
@@ -408,7 +299,7 @@ static int s_escalate_row(router_t *self, PGresult *due, int row, kf_error_t *er
     if (!res)
         return -1;
     kf_info("ticket.escalated", "ticket=%s level=%d to=%s", PQgetvalue(due, row, 1), level, to);
-    zlist_append(self->outbox, res);
+    kf_outbox_keep(self->outbox, res);
     return 0;
 }
 
@@ -430,24 +321,19 @@ static int s_scan_once(router_t *self)
     PQclear(due);
     if (count < 0 || kf_store_commit(self->store, &err) != 0) {
         kf_store_rollback(self->store);
-        s_outbox_discard(self);
+        kf_outbox_discard(self->outbox);
         kf_health_fault(self->health, "deadline scan", &err);
         return -1;
     }
-    s_outbox_publish(self);
+    kf_outbox_publish(self->outbox);
     return count;
 }
 
-/* Escalates overdue tickets for at most S_DUTY_BUDGET_MS. Returns true
-   when there may be more. */
-static bool s_scan(router_t *self)
+/* One slice of the deadline scan; true when it found a full batch. */
+static bool s_scan_slice(void *arg)
 {
-    int64_t until = zclock_mono() + S_DUTY_BUDGET_MS;
-    bool full;
-    do
-        full = s_scan_once(self) >= self->batch;
-    while (full && !zsys_interrupted && zclock_mono() < until);
-    return full;
+    router_t *self = (router_t *)arg;
+    return s_scan_once(self) >= self->batch;
 }
 
 /* ---- observations ------------------------------------------------------- */
@@ -481,8 +367,7 @@ static void s_tick(router_t *self)
     int64_t now = zclock_mono();
     if (kf_store_ready(self->store, NULL) != 0)
         return;
-    if (s_reload_requested || now >= self->next_reload || !self->loaded) {
-        s_reload_requested = 0;
+    if (kf_stop_reload_taken() || now >= self->next_reload || !self->loaded) {
         s_load_policies(self);
         self->next_reload = now + self->reload_ms;
     }
@@ -491,9 +376,20 @@ static void s_tick(router_t *self)
     /* A backlog is worked off in slices, so fresh work from the doorbell
        is never held up behind it for long. */
     if (now >= self->next_catchup)
-        self->next_catchup = zclock_mono() + (s_catch_up(self) ? 0 : self->catchup_ms);
+        self->next_catchup =
+            zclock_mono() + (kf_consumer_catch_up(self->consumer) ? 0 : self->catchup_ms);
     if (now >= self->next_scan)
-        self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
+        self->next_scan = zclock_mono() +
+                          (kf_duty_run(s_scan_slice, self, kf_duty_deadline()) ? 0 : self->scan_ms);
+}
+
+/* Drops the work that arrived while no policies are loaded. */
+static void s_drop_work(router_t *self)
+{
+    do {
+        zmsg_t *msg = zmsg_recv(self->work);
+        zmsg_destroy(&msg);
+    } while (zsock_events(self->work) & ZMQ_POLLIN);
 }
 
 int router_run(router_t *self)
@@ -502,16 +398,19 @@ int router_run(router_t *self)
     kf_health_attach(self->health, poller);
     kf_info("router.started", "version=%s catchup_ms=%ld scan_ms=%ld", KEFU_VERSION,
             self->catchup_ms, self->scan_ms);
-    while (!zsys_interrupted) {
+    while (!kf_stop_requested()) {
         s_tick(self);
-        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (zsys_interrupted) stop.
+        /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop.
            With a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->loaded && (self->next_catchup <= now || self->next_scan <= now);
         void *which = zpoller_wait(poller, backlog ? 0 : 50);
-        if (which == self->work)
-            s_on_work(self);
-        else
+        if (which == self->work) {
+            if (self->loaded)
+                kf_consumer_on_socket(self->consumer);
+            else
+                s_drop_work(self); /* no policies yet: catch-up routes it */
+        } else
             kf_health_serve(self->health, which);
         kf_health_tick(self->health);
     }
@@ -533,7 +432,6 @@ router_t *router_new(void)
     zsys_init();
     self->store = kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router");
     s_prepare(self->store);
-    self->outbox = zlist_new();
     self->health = kf_health_new("ticket-router", router_settings, self->store);
     if (!self->health) {
         router_destroy(&self);
@@ -548,11 +446,14 @@ router_t *router_new(void)
         metrics, "kefu_deadline_scan_lag_seconds",
         "now minus the oldest escalation deadline that has passed on an open ticket", NULL, NULL);
     kf_health_set_observer(self->health, s_observe, self);
-    self->work = zsock_new(ZMQ_PULL);
-    self->events = zsock_new(ZMQ_PUB);
-    zsock_set_linger(self->events, 0);
-    zsock_connect(self->work, "%s", kf_config_str(router_settings, "KEFU_BUS_PULL"));
-    zsock_connect(self->events, "%s", kf_config_str(router_settings, "KEFU_BUS_PUB"));
+    self->work = kf_bus_worker(router_settings);
+    self->events = kf_bus_publisher(router_settings);
+    self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    kf_outbox_set_hook(self->outbox, s_latencies_settle, self);
+    const kf_consumer_spec_t spec = {
+        .name = S_CONSUMER, .types = "{ticket.submitted}", .apply = s_apply, .arg = self};
+    self->consumer =
+        kf_consumer_new(&spec, self->store, self->work, self->outbox, self->health, self->batch);
     return self;
 }
 
@@ -562,8 +463,8 @@ void router_destroy(router_t **self_p)
     router_t *self = *self_p;
     if (!self)
         return;
-    s_outbox_discard(self);
-    zlist_destroy(&self->outbox);
+    kf_consumer_destroy(&self->consumer);
+    kf_outbox_destroy(&self->outbox);
     zsock_destroy(&self->work);
     zsock_destroy(&self->events);
     kf_health_destroy(&self->health);

@@ -19,7 +19,4 @@ void router_destroy(router_t **self_p);
 /* Routes and scans until interrupted. Returns 0. */
 int router_run(router_t *self);
 
-/* Asks the router to reload its policies (safe from a signal handler). */
-void router_request_reload(void);
-
 #endif

@@ -74,7 +74,30 @@ expect_refused bus "KEFU_BUS_SUB=$taken" "bus.bind_failed" "setting=KEFU_BUS_SUB
 # did, for a daemon started twice): a daemon must stop with 0 whenever the
 # signals land, also during its exit, when czmq used to put the default
 # handler back (common/stop.h). Each daemon gets a SIGTERM every 2 ms from
-# the moment it has logged its start until it is gone, five times over.
+# the moment it has logged its start until it is gone, five times over
+# (in the first round after a burst of SIGHUPs, hup_check).
+# SIGHUP asks a daemon to reload what it can (common/stop.h) and never
+# stops it: 20 of them 2 ms apart leave it running, and the router, the
+# approval daemon and the notifier say in their log that they reloaded.
+hup_check() {
+    local name=$1 pid=$2 log=$3 event n before
+    case $name in
+        router) event='event=policies.loaded' ;;
+        approval) event='event=policies ' ;;
+        notifier) event='event=templates.loaded' ;;
+        *) event= ;;
+    esac
+    before=$(grep -c -- "${event:-^$}" "$log" || true)
+    for ((n = 0; n < 20; n++)); do kill -HUP "$pid"; sleep 0.002; done
+    sleep 0.3
+    kill -0 "$pid" 2>/dev/null || it_fail "kefu-$name died of SIGHUP: $(tail -n 3 "$log")"
+    [[ -n $event ]] || return 0
+    for ((n = 0; n < 500; n++)); do
+        (( $(grep -c -- "$event" "$log" || true) > before )) && return 0
+        sleep 0.01
+    done
+    it_fail "kefu-$name logged no reload ($event) after SIGHUP: $(tail -n 3 "$log")"
+}
 term_storm() {
     local name=$1 bin pid st round n log=$IT_DIR/log/storm-$1.log
     bin=$(it__binary "$name")
@@ -86,6 +109,7 @@ term_storm() {
             grep -q 'event=[a-z-]*\.started\|event=health.started' "$log" && break
             sleep 0.01
         done
+        ((round == 1)) && hup_check "$name" "$pid" "$log"
         while kill -TERM "$pid" 2>/dev/null; do sleep 0.002; done
         st=0
         wait "$pid" || st=$?

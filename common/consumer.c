@@ -1,0 +1,273 @@
+/* kefu — a consumer of events (see consumer.h). */
+#include "consumer.h"
+
+#include <assert.h>
+#include <ctype.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include "envelope.h"
+#include "log.h"
+#include "stop.h"
+
+struct kf_consumer {
+    kf_consumer_spec_t spec;
+    kf_store_t *store;
+    zsock_t *in;
+    kf_outbox_t *outbox;
+    kf_health_t *health;
+    int batch;
+    char *handled; /* ",type,type," for the membership test */
+    uint64_t bad;
+};
+
+/* A burst taken from the socket: the envelopes and their events. */
+typedef struct {
+    kf_env_t *envs[KF_CONSUMER_BURST_MAX];
+    kf_event_t events[KF_CONSUMER_BURST_MAX];
+    int count;
+} s_burst_t;
+
+void kf_consumer_prepare(kf_store_t *store)
+{
+    kf_feed_prepare(store);
+    kf_store_statement(store, "consumer_events",
+                       "SELECT " KF_EVENT_COLUMNS " FROM event WHERE id = ANY ($1::uuid[]) "
+                       "AND type = ANY ($2::text[]) ORDER BY seq");
+}
+
+kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store, zsock_t *in,
+                               kf_outbox_t *outbox, kf_health_t *health, long batch)
+{
+    kf_consumer_t *self = (kf_consumer_t *)zmalloc(sizeof(kf_consumer_t));
+    self->spec = *spec;
+    self->store = store;
+    self->in = in;
+    self->outbox = outbox;
+    self->health = health;
+    self->batch = batch < 1                       ? 1
+                  : batch > KF_CONSUMER_BURST_MAX ? KF_CONSUMER_BURST_MAX
+                                                  : (int)batch;
+    /* "{a,b}" -> ",a,b," */
+    self->handled = strdup(spec->types);
+    assert(self->handled);
+    size_t len = strlen(self->handled);
+    if (len >= 2) {
+        self->handled[0] = ',';
+        self->handled[len - 1] = ',';
+    }
+    return self;
+}
+
+void kf_consumer_destroy(kf_consumer_t **self_p)
+{
+    assert(self_p);
+    kf_consumer_t *self = *self_p;
+    if (!self)
+        return;
+    free(self->handled);
+    free(self);
+    *self_p = NULL;
+}
+
+zsock_t *kf_consumer_socket(kf_consumer_t *self)
+{
+    return self->in;
+}
+
+uint64_t kf_consumer_bad_messages(kf_consumer_t *self)
+{
+    return self->bad;
+}
+
+/* True when the consumer handles events of type. */
+static bool s_handles(kf_consumer_t *self, const char *type)
+{
+    char key[128];
+    if (snprintf(key, sizeof key, ",%s,", type) >= (int)sizeof key)
+        return false;
+    return strstr(self->handled, key) != NULL;
+}
+
+/* True when text looks like a UUID (so that it can go into a uuid[]). */
+static bool s_is_uuid(const char *text)
+{
+    if (strlen(text) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? text[i] != '-' : !isxdigit((unsigned char)text[i]))
+            return false;
+    }
+    return true;
+}
+
+/* Counts and logs a message that cannot be used. */
+static void s_bad(kf_consumer_t *self, const char *what, kf_err_t code, const char *field,
+                  const char *type)
+{
+    self->bad++;
+    kf_health_error(self->health, code);
+    kf_warn(what, "code=%s field=%s type=%s count=%" PRIu64, kf_err_name(code), field,
+            type ? type : "-", self->bad);
+}
+
+/* Decodes one message from the socket; NULL when it is not an event the
+   consumer handles (counted and logged). A SUB socket's prefix match may
+   bring a neighbouring type: that is dropped without a word. */
+static kf_env_t *s_take_one(kf_consumer_t *self)
+{
+    zmsg_t *msg = zmsg_recv(self->in);
+    if (!msg)
+        return NULL;
+    kf_error_t err = {0};
+    kf_env_t *env = kf_env_decode_msg(msg, &err);
+    zmsg_destroy(&msg);
+    if (!env) {
+        s_bad(self, "work.bad_message", err.code, err.field, NULL);
+        return NULL;
+    }
+    const char *type = kf_env_type(env);
+    if (!s_handles(self, type)) {
+        if (zsock_type(self->in) != ZMQ_SUB)
+            s_bad(self, "work.unexpected", KF_E_UNKNOWN_TYPE, "type", type);
+    } else if (self->spec.reread && !s_is_uuid(kf_env_id(env)))
+        s_bad(self, "work.bad_message", KF_E_BAD_VALUE, "id", type);
+    else {
+        kf_health_in(self->health, type, 1);
+        return env;
+    }
+    kf_env_destroy(&env);
+    return NULL;
+}
+
+/* Takes the messages that have arrived, up to a batch, into burst. */
+static void s_take(kf_consumer_t *self, s_burst_t *burst)
+{
+    burst->count = 0;
+    do {
+        kf_env_t *env = s_take_one(self);
+        if (!env)
+            continue;
+        burst->envs[burst->count] = env;
+        burst->events[burst->count++] = (kf_event_t){.seq = kf_env_seq(env),
+                                                     .id = kf_env_id(env),
+                                                     .type = kf_env_type(env),
+                                                     .corr = kf_env_corr(env),
+                                                     .src = kf_env_src(env),
+                                                     .at = kf_env_at(env)};
+    } while (burst->count < self->batch && (zsock_events(self->in) & ZMQ_POLLIN));
+}
+
+/* Applies count events in one transaction; one by one when that fails.
+   Publishes what committed, drops what did not. */
+static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
+{
+    kf_error_t err = {0};
+    const kf_consumer_spec_t *spec = &self->spec;
+    if (kf_feed_apply_all(self->store, spec->name, events, count, spec->apply, spec->arg, &err) >=
+        0) {
+        kf_outbox_publish(self->outbox);
+        return;
+    }
+    kf_outbox_discard(self->outbox);
+    for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++) {
+        if (kf_feed_apply(self->store, spec->name, &events[i], spec->apply, spec->arg, &err) >= 0) {
+            kf_outbox_publish(self->outbox);
+            continue;
+        }
+        kf_outbox_discard(self->outbox);
+        kf_warn("work.deferred", "event=%s ticket=%s code=%s reason=\"left for catch-up\"",
+                events[i].id, events[i].corr, kf_err_name(err.code));
+        kf_health_fault(self->health, spec->name, &err);
+    }
+}
+
+/* Reads the burst's events back from the store and applies them. */
+static void s_apply_reread(kf_consumer_t *self, const s_burst_t *burst)
+{
+    char *ids = (char *)zmalloc((size_t)burst->count * 38 + 3);
+    size_t used = 0;
+    ids[used++] = '{';
+    for (int i = 0; i < burst->count; i++)
+        used += (size_t)sprintf(ids + used, "%s%s", i ? "," : "", burst->events[i].id);
+    ids[used++] = '}';
+    kf_error_t err = {0};
+    const char *params[] = {ids, self->spec.types};
+    PGresult *rows = kf_store_exec(self->store, "consumer_events", 2, params, &err);
+    free(ids);
+    if (!rows)
+        return;
+    int n = PQntuples(rows);
+    kf_event_t *events = (kf_event_t *)calloc((size_t)n + 1, sizeof(kf_event_t));
+    assert(events);
+    for (int i = 0; i < n; i++)
+        events[i] = kf_event_from_row(rows, i, 0);
+    if (n > 0)
+        s_apply(self, events, n);
+    free(events);
+    PQclear(rows);
+}
+
+void kf_consumer_on_socket(kf_consumer_t *self)
+{
+    s_burst_t *burst = (s_burst_t *)zmalloc(sizeof(s_burst_t));
+    s_take(self, burst);
+    if (burst->count > 0 && kf_store_ready(self->store, NULL) == 0) {
+        if (self->spec.reread)
+            s_apply_reread(self, burst);
+        else
+            s_apply(self, burst->events, burst->count);
+    }
+    for (int i = 0; i < burst->count; i++)
+        kf_env_destroy(&burst->envs[i]);
+    free(burst);
+}
+
+/* Applies one event the catch-up read and counts it as taken in. */
+static int s_apply_counted(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    kf_consumer_t *self = (kf_consumer_t *)arg;
+    int rc = self->spec.apply(store, ev, self->spec.arg, err);
+    if (rc == 0)
+        kf_health_in(self->health, ev->type, 1);
+    return rc;
+}
+
+int64_t kf_duty_deadline(void)
+{
+    return zclock_mono() + KF_DUTY_BUDGET_MS;
+}
+
+bool kf_duty_run(kf_slice_fn *slice, void *arg, int64_t deadline)
+{
+    bool more;
+    do
+        more = slice(arg);
+    while (more && !kf_stop_requested() && zclock_mono() < deadline);
+    return more;
+}
+
+/* One catch-up pass; true when it read events (there may be more). */
+static bool s_catch_up_pass(void *arg)
+{
+    kf_consumer_t *self = (kf_consumer_t *)arg;
+    const kf_consumer_spec_t *spec = &self->spec;
+    kf_error_t err = {0};
+    int applied = 0;
+    int read = kf_feed_catch_up(self->store, spec->name, spec->types, self->batch, s_apply_counted,
+                                self, &applied, &err);
+    if (read < 0) {
+        kf_outbox_discard(self->outbox);
+        kf_health_fault(self->health, "catch-up", &err);
+    } else
+        kf_outbox_publish(self->outbox);
+    if (applied > 0)
+        kf_info("catchup.applied", "consumer=%s events=%d", spec->name, applied);
+    return read > 0;
+}
+
+bool kf_consumer_catch_up(kf_consumer_t *self)
+{
+    return kf_duty_run(s_catch_up_pass, self, kf_duty_deadline());
+}

@@ -1,0 +1,81 @@
+/* kefu — a consumer of events: the one loop the router, survey and
+   notifier share. It takes a burst of messages from its socket (the
+   doorbell), decodes them, applies all the events it handles in one
+   store transaction (kf_feed_apply_all) and, when that fails, one by one
+   (kf_feed_apply) so one bad event cannot hold up the rest; what still
+   fails is left for catch-up, which reads the store under one time
+   budget (KF_DUTY_BUDGET_MS). The events an apply wrote are kept in
+   the outbox and published only after their transaction committed.
+
+   A daemon gives only what is its own: the consumer's name, the event
+   types, and how to apply one event (kf_apply_fn, feed.h). */
+#ifndef KF_CONSUMER_H
+#define KF_CONSUMER_H
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "feed.h"
+#include "health.h"
+#include "outbox.h"
+#include "store.h"
+
+/* Longest a consumer's catch-up (or any periodic duty: a deadline scan,
+   sending due surveys) holds up fresh work, in ms: one budget for every
+   daemon. */
+#define KF_DUTY_BUDGET_MS 200
+
+/* One slice of a duty: true when it did a full batch (there may be
+   more). */
+typedef bool(kf_slice_fn)(void *arg);
+
+/* The moment a duty that starts now must yield by. */
+int64_t kf_duty_deadline(void);
+
+/* Runs slice again while it says there may be more, until deadline or a
+   stop request. Returns true when there may be more. */
+bool kf_duty_run(kf_slice_fn *slice, void *arg, int64_t deadline);
+
+/* Most events taken from the socket in one burst. */
+#define KF_CONSUMER_BURST_MAX 1000
+
+typedef struct {
+    const char *name;  /* the consumer, in processed_event and the cursor */
+    const char *types; /* PostgreSQL array literal of the types, "{a,b}" */
+    kf_apply_fn *apply;
+    void *arg;
+    /* Read the events back from the store by id before applying them:
+       the bus is news, the store the record (a forged message changes
+       nothing). Otherwise the envelope's fields are applied (body_json
+       NULL). */
+    bool reread;
+} kf_consumer_spec_t;
+
+typedef struct kf_consumer kf_consumer_t;
+
+/* Registers the statements of the feed and the consumer; call once on
+   the store before use (instead of kf_feed_prepare). */
+void kf_consumer_prepare(kf_store_t *store);
+
+/* A consumer reading in (PULL or SUB, not owned), applying on store,
+   publishing through outbox and counting on health; batch is the most
+   events per transaction (up to KF_CONSUMER_BURST_MAX). */
+kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store, zsock_t *in,
+                               kf_outbox_t *outbox, kf_health_t *health, long batch);
+void kf_consumer_destroy(kf_consumer_t **self_p);
+
+/* The socket the consumer reads (for the daemon's poller). */
+zsock_t *kf_consumer_socket(kf_consumer_t *self);
+
+/* Takes what the socket brought (up to a batch) and applies it. */
+void kf_consumer_on_socket(kf_consumer_t *self);
+
+/* Applies from the store what the socket missed, for at most
+   KF_DUTY_BUDGET_MS. Returns true when there is more to read. */
+bool kf_consumer_catch_up(kf_consumer_t *self);
+
+/* Messages from the socket that did not decode or were not usable. */
+uint64_t kf_consumer_bad_messages(kf_consumer_t *self);
+
+#endif
