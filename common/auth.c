@@ -222,6 +222,7 @@ void kf_auth_serve(kf_auth_t *self, zsock_t *sock)
 void kf_auth_prepare(kf_store_t *store)
 {
     kf_store_statement(store, "kf_key_actor", "SELECT staff_id, role FROM kefu_key_actor($1)");
+    kf_store_statement(store, "kf_staff_role", "SELECT role FROM staff WHERE id = $1 AND active");
 }
 
 int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, kf_error_t *err)
@@ -246,6 +247,19 @@ int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, k
     }
     PQclear(res);
     return rc;
+}
+
+int kf_auth_role(kf_store_t *store, const char *id, char *role, size_t size, kf_error_t *err)
+{
+    const char *params[] = {id};
+    PGresult *res = kf_store_exec(store, "kf_staff_role", 1, params, err);
+    if (!res)
+        return -1;
+    int found = PQntuples(res) == 1;
+    if (found)
+        snprintf(role, size, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return found ? 0 : kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "%s is not active staff", id);
 }
 
 /* ---- the client's side ----------------------------------------------- */

@@ -61,6 +61,11 @@ void kf_auth_prepare(kf_store_t *store);
    staff member is inactive), or the store's error. */
 int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, kf_error_t *err);
 
+/* The role of staff member id into role (size bytes) when they are active.
+   Returns 0, or -1 with err: unknown_actor (field actor) when id is not
+   active staff, or the store's error. */
+int kf_auth_role(kf_store_t *store, const char *id, char *role, size_t size, kf_error_t *err);
+
 /* Client side: makes sock (before connecting) a CURVE client with the
    certificate in path, trusting the server key in its "server-key"
    metadata (or server_key when not NULL or empty: a z85 key). Returns 0,

@@ -2,6 +2,7 @@
 #include "envelope.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdlib.h>
@@ -681,6 +682,23 @@ int kf_get_str(const msgpack_object *map, const char *key, bool required, char *
     memcpy(buf, s->ptr, s->size);
     buf[s->size] = '\0';
     return 1;
+}
+
+bool kf_has_text(const char *s)
+{
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s))
+            return true;
+    return false;
+}
+
+int kf_get_text(const msgpack_object *map, const char *key, bool required, char *buf,
+                size_t bufsize, kf_error_t *err)
+{
+    int rc = kf_get_str(map, key, required, buf, bufsize, err);
+    if (rc == 1 && !kf_has_text(buf))
+        return kf_error_set(err, KF_E_BAD_VALUE, key, "%s must not be blank", key);
+    return rc;
 }
 
 int kf_get_int(const msgpack_object *map, const char *key, bool required, int64_t min, int64_t max,

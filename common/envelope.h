@@ -16,12 +16,12 @@
 #include "kf_error.h"
 
 #define KF_ENV_VERSION 1
-#define KF_MAX_FRAME (64 * 1024)  /* bytes in the envelope frame */
-#define KF_MAX_TYPE 64            /* bytes in type (and the topic frame) */
-#define KF_MAX_ID 64              /* bytes in id, src and corr */
-#define KF_MAX_STRING 8192        /* bytes in any string inside body */
-#define KF_MAX_ENTRIES 256        /* entries in any map or array inside body */
-#define KF_MAX_DEPTH 4            /* nesting of maps/arrays inside body */
+#define KF_MAX_FRAME (64 * 1024) /* bytes in the envelope frame */
+#define KF_MAX_TYPE 64           /* bytes in type (and the topic frame) */
+#define KF_MAX_ID 64             /* bytes in id, src and corr */
+#define KF_MAX_STRING 8192       /* bytes in any string inside body */
+#define KF_MAX_ENTRIES 256       /* entries in any map or array inside body */
+#define KF_MAX_DEPTH 4           /* nesting of maps/arrays inside body */
 
 typedef struct kf_env kf_env_t;
 
@@ -63,20 +63,28 @@ const msgpack_object *kf_map_get(const msgpack_object *map, const char *key);
 
 /* Copies a string field into buf (NUL-terminated). A string of more than
    bufsize - 1 bytes is too_long; one holding a NUL byte is bad_value. */
-int kf_get_str(const msgpack_object *map, const char *key, bool required, char *buf,
-               size_t bufsize, kf_error_t *err);
+int kf_get_str(const msgpack_object *map, const char *key, bool required, char *buf, size_t bufsize,
+               kf_error_t *err);
+
+/* True when s holds something other than white space. */
+bool kf_has_text(const char *s);
+
+/* kf_get_str for text that must not be blank (only white space) when
+   present: bad_value naming key. Returns 1 present, 0 absent, -1. */
+int kf_get_text(const msgpack_object *map, const char *key, bool required, char *buf,
+                size_t bufsize, kf_error_t *err);
 
 /* Reads an integer field that must lie in [min, max]. */
-int kf_get_int(const msgpack_object *map, const char *key, bool required, int64_t min,
-               int64_t max, int64_t *out, kf_error_t *err);
+int kf_get_int(const msgpack_object *map, const char *key, bool required, int64_t min, int64_t max,
+               int64_t *out, kf_error_t *err);
 
 int kf_get_bool(const msgpack_object *map, const char *key, bool required, bool *out,
                 kf_error_t *err);
 
 /* Reads a string field that must be one of names (NULL-terminated list);
-   *out is its index. */
-int kf_get_enum(const msgpack_object *map, const char *key, bool required,
-                const char *const *names, int *out, kf_error_t *err);
+ *out is its index. */
+int kf_get_enum(const msgpack_object *map, const char *key, bool required, const char *const *names,
+                int *out, kf_error_t *err);
 
 /* ---- building bodies and envelopes ----------------------------------- */
 
@@ -110,8 +118,8 @@ size_t kf_body_count(const kf_body_t *self);
 /* Encodes an envelope. id NULL makes a new UUID; at 0 means now; body_p
    NULL means an empty body, otherwise ownership is taken. Returns the two
    frames as a new message. */
-zmsg_t *kf_env_encode(const char *type, const char *id, int64_t seq, int64_t at,
-                      const char *src, const char *corr, kf_body_t **body_p);
+zmsg_t *kf_env_encode(const char *type, const char *id, int64_t seq, int64_t at, const char *src,
+                      const char *corr, kf_body_t **body_p);
 
 /* ---- other helpers ------------------------------------------------ */
 

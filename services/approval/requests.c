@@ -1,30 +1,10 @@
 /* approval — decoding requests (see requests.h). */
 #include "requests.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "envelope.h"
 #include "rules.h"
-
-/* True when s holds something other than white space. */
-static bool s_has_text(const char *s)
-{
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s))
-            return true;
-    return false;
-}
-
-/* Reads a string that must not be blank when present; 1 present, 0 absent. */
-static int s_get_text(const msgpack_object *body, const char *key, bool required, char *buf,
-                      size_t size, kf_error_t *err)
-{
-    int rc = kf_get_str(body, key, required, buf, size, err);
-    if (rc == 1 && !s_has_text(buf))
-        return kf_error_set(err, KF_E_BAD_VALUE, key, "%s must not be blank", key);
-    return rc;
-}
 
 int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *err)
 {
@@ -37,15 +17,15 @@ int areq_parse_open(const msgpack_object *body, areq_open_t *out, kf_error_t *er
          raw->type == MSGPACK_OBJECT_NEGATIVE_INTEGER || raw->type == MSGPACK_OBJECT_FLOAT32))
         return kf_error_set(err, KF_E_WRONG_TYPE, "amount",
                             "amount is a string of yuan such as \"80000.00\", not a number");
-    if (s_get_text(body, "ticket", true, out->ticket, sizeof out->ticket, err) < 0 ||
+    if (kf_get_text(body, "ticket", true, out->ticket, sizeof out->ticket, err) < 0 ||
         kf_get_enum(body, "type", true, kf_request_types, &type, err) < 0 ||
         kf_get_str(body, "amount", true, amount, sizeof amount, err) < 0 ||
         rules_amount_fen(amount, &out->amount_fen, err) != 0 ||
-        s_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0 ||
+        kf_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0 ||
         kf_get_str(body, "promised", true, out->promised, sizeof out->promised, err) < 0 ||
         rules_date(out->promised, "promised", err) != 0 ||
-        s_get_text(body, "policy", false, out->policy, sizeof out->policy, err) < 0 ||
-        s_get_text(body, "idem", false, out->idem, sizeof out->idem, err) < 0 ||
+        kf_get_text(body, "policy", false, out->policy, sizeof out->policy, err) < 0 ||
+        kf_get_text(body, "idem", false, out->idem, sizeof out->idem, err) < 0 ||
         kf_get_bool(body, "allow_past", false, &out->allow_past, err) < 0)
         return -1;
     snprintf(out->type, sizeof out->type, "%s", kf_request_types[type]);
@@ -73,7 +53,7 @@ int areq_parse_decide(const msgpack_object *body, areq_decide_t *out, kf_error_t
         kf_get_str(body, "comment", false, out->comment, sizeof out->comment, err) < 0)
         return -1;
     snprintf(out->outcome, sizeof out->outcome, "%s", kf_decisions[outcome]);
-    if (!s_has_text(out->comment))
+    if (!kf_has_text(out->comment))
         out->comment[0] = '\0';
     if (strcmp(out->outcome, "reject") == 0 && !out->comment[0])
         return kf_error_set(err, KF_E_MISSING_FIELD, "comment",
@@ -84,7 +64,7 @@ int areq_parse_decide(const msgpack_object *body, areq_decide_t *out, kf_error_t
 int areq_parse_delegate(const msgpack_object *body, areq_delegate_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (s_get_text(body, "delegate", true, out->delegate, sizeof out->delegate, err) < 0 ||
+    if (kf_get_text(body, "delegate", true, out->delegate, sizeof out->delegate, err) < 0 ||
         kf_get_int(body, "from", true, 0, INT64_MAX, &out->from_ms, err) < 0 ||
         kf_get_int(body, "to", true, 0, INT64_MAX, &out->to_ms, err) < 0)
         return -1;
@@ -99,8 +79,8 @@ int areq_parse_reassign(const msgpack_object *body, areq_reassign_t *out, kf_err
 {
     memset(out, 0, sizeof *out);
     if (kf_get_int(body, "step", true, 1, INT64_MAX, &out->step, err) < 0 ||
-        s_get_text(body, "to", true, out->to, sizeof out->to, err) < 0 ||
-        s_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0)
+        kf_get_text(body, "to", true, out->to, sizeof out->to, err) < 0 ||
+        kf_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0)
         return -1;
     return 0;
 }

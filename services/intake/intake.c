@@ -118,7 +118,6 @@ static void s_prepare(kf_store_t *store)
         "FROM ticket t WHERE t.homeowner_id = $1::bigint "
         "ORDER BY t.status IN ('resolved', 'closed'), t.received_at DESC, t.id DESC "
         "LIMIT $2::int");
-    kf_store_statement(store, "actor", "SELECT role FROM staff WHERE id = $1 AND active");
     kf_auth_prepare(store);
     kf_store_statement(store, "lock",
                        "SELECT id, status, owner_id, responsible_id, routed_at IS NOT NULL "
@@ -584,22 +583,6 @@ static int s_owner(intake_t *self, kf_body_t *body, const owner_req_t *owner, kf
     return 0;
 }
 
-/* Checks that actor is active staff; a NULL role means unknown. */
-static int s_actor_known(intake_t *self, const char *actor, char *role, size_t size,
-                         kf_error_t *err)
-{
-    const char *params[] = {actor};
-    PGresult *res = kf_store_exec(self->store, "actor", 1, params, err);
-    if (!res)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found)
-        snprintf(role, size, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return found ? 0
-                 : kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "%s is not active staff", actor);
-}
-
 /* Checks, under the ticket's row lock, that the change may happen now. */
 static int s_check_change(intake_t *self, const char *type, const action_req_t *act,
                           PGresult *ticket, const char *role, kf_error_t *err)
@@ -620,7 +603,7 @@ static int s_check_change(intake_t *self, const char *type, const action_req_t *
     if (strcmp(act->to, owner) == 0)
         return kf_error_set(err, KF_E_CONFLICT, "to", "%s already owns %s", owner, act->ticket);
     char to_role[16];
-    if (s_actor_known(self, act->to, to_role, sizeof to_role, err) != 0)
+    if (kf_auth_role(self->store, act->to, to_role, sizeof to_role, err) != 0)
         return err->code == KF_E_UNKNOWN_ACTOR
                    ? kf_error_set(err, KF_E_NOT_FOUND, "to", "%s is not active staff", act->to)
                    : -1;

@@ -10,26 +10,6 @@
 #include "catalog.h"
 #include "envelope.h"
 
-/* True when s holds something other than white space. */
-static bool s_has_text(const char *s)
-{
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s))
-            return true;
-    return false;
-}
-
-/* Reads a required string that must not be blank. */
-static int s_get_text(const msgpack_object *body, const char *key, char *buf, size_t size,
-                      kf_error_t *err)
-{
-    if (kf_get_str(body, key, true, buf, size, err) < 0)
-        return -1;
-    if (!s_has_text(buf))
-        return kf_error_set(err, KF_E_BAD_VALUE, key, "%s must not be blank", key);
-    return 0;
-}
-
 /* Reads an optional enumeration into buf ("" when absent). */
 static int s_get_enum_opt(const msgpack_object *body, const char *key, const char *const *names,
                           char *buf, size_t size, kf_error_t *err)
@@ -82,11 +62,11 @@ int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *
         s_get_enum_req(body, "channel", kf_channels, out->channel, sizeof out->channel, err) != 0 ||
         s_get_enum_opt(body, "priority", kf_priorities, out->priority, sizeof out->priority, err) !=
             0 ||
-        s_get_text(body, "project", out->project, sizeof out->project, err) != 0 ||
+        kf_get_text(body, "project", true, out->project, sizeof out->project, err) < 0 ||
         s_get_unit(body, out, err) != 0 ||
-        s_get_text(body, "phone", raw_phone, sizeof raw_phone, err) != 0 ||
+        kf_get_text(body, "phone", true, raw_phone, sizeof raw_phone, err) < 0 ||
         s_get_opt(body, "name", out->name, sizeof out->name, err) != 0 ||
-        s_get_text(body, "summary", out->summary, sizeof out->summary, err) != 0 ||
+        kf_get_text(body, "summary", true, out->summary, sizeof out->summary, err) < 0 ||
         s_get_opt(body, "detail", out->detail, sizeof out->detail, err) != 0)
         return -1;
     if (!out->priority[0])
@@ -103,9 +83,9 @@ static int s_get_phone(const msgpack_object *body, bool required, char out[KF_PH
 {
     char raw[KF_LIM_PHONE + 1];
     out[0] = '\0';
-    int rc = required ? s_get_text(body, "phone", raw, sizeof raw, err)
-                      : s_get_opt(body, "phone", raw, sizeof raw, err);
-    if (rc != 0)
+    int rc = required ? kf_get_text(body, "phone", true, raw, sizeof raw, err)
+                      : kf_get_str(body, "phone", false, raw, sizeof raw, err);
+    if (rc < 0)
         return -1;
     if (!required && !raw[0])
         return 0;
@@ -231,11 +211,11 @@ int req_parse_action(const char *type, const msgpack_object *body, action_req_t 
                      kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
-    if (s_get_text(body, "ticket", out->ticket, sizeof out->ticket, err) != 0)
+    if (kf_get_text(body, "ticket", true, out->ticket, sizeof out->ticket, err) < 0)
         return -1;
     if (strcmp(type, "ticket.transfer") == 0)
-        return s_get_text(body, "to", out->to, sizeof out->to, err) != 0 ||
-                       s_get_text(body, "reason", out->reason, sizeof out->reason, err) != 0
+        return kf_get_text(body, "to", true, out->to, sizeof out->to, err) < 0 ||
+                       kf_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0
                    ? -1
                    : 0;
     if (strcmp(type, "ticket.respond") == 0 || strcmp(type, "ticket.resolve") == 0)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "feed.h"
 #include "log.h"
 #include "plan.h"
@@ -30,7 +31,6 @@
 
 void answers_prepare(kf_store_t *store)
 {
-    kf_store_statement(store, "actor", "SELECT role FROM staff WHERE id = $1 AND active");
     /* The survey answered and, locked with it, what a reopening needs: the
        ticket, the people above its owner and its SLA; and the actor's role
        (saving a round trip). A ticket's survey is its latest sent one. */
@@ -92,21 +92,6 @@ static int64_t s_int(const PGresult *res, int row, int col)
 static const char *s_opt(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
-}
-
-int answers_actor_role(kf_store_t *store, const char *actor, char *role, size_t size,
-                       kf_error_t *err)
-{
-    const char *params[] = {actor};
-    PGresult *res = kf_store_exec(store, "actor", 1, params, err);
-    if (!res)
-        return -1;
-    int found = PQntuples(res) == 1;
-    if (found)
-        snprintf(role, size, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    return found ? 0
-                 : kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "%s is not active staff", actor);
 }
 
 /* ---- survey.answer ------------------------------------------------------ */
@@ -279,7 +264,7 @@ int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *rep
     if (!t)
         goto done;
     if (PQntuples(t) == 0) { /* who asks comes first, then why there is nothing */
-        if (answers_actor_role(store, req->actor, role, sizeof role, err) == 0 &&
+        if (kf_auth_role(store, req->actor, role, sizeof role, err) == 0 &&
             s_may_answer(req, role, err) == 0)
             s_no_survey(store, req, err);
         goto done;

@@ -17,11 +17,6 @@
 /* Registers the handlers' statements on store; call once. */
 void answers_prepare(kf_store_t *store);
 
-/* The role of actor, who must be active staff, into role. Returns 0, or -1
-   with err (unknown_actor, or unavailable/internal from the store). */
-int answers_actor_role(kf_store_t *store, const char *actor, char *role, size_t size,
-                       kf_error_t *err);
-
 /* Records the answer to the latest sent survey of req->ticket (or to survey
    req->survey) after checking that req->actor may (unknown_actor,
    forbidden): survey.answered, and on a score of 1 or 2 the ticket

@@ -1,31 +1,10 @@
 /* survey — decoding requests (see requests.h). */
 #include "requests.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "envelope.h"
 #include "plan.h"
-
-/* True when s holds something other than white space. */
-static bool s_has_text(const char *s)
-{
-    for (; *s; s++)
-        if (!isspace((unsigned char)*s))
-            return true;
-    return false;
-}
-
-/* Reads a required string that must not be blank. */
-static int s_get_text(const msgpack_object *body, const char *key, char *buf, size_t size,
-                      kf_error_t *err)
-{
-    if (kf_get_str(body, key, true, buf, size, err) < 0)
-        return -1;
-    if (!s_has_text(buf))
-        return kf_error_set(err, KF_E_BAD_VALUE, key, "%s must not be blank", key);
-    return 0;
-}
 
 /* Reads the survey's name: ticket str(32) or survey int, exactly one. */
 static int s_get_target(const msgpack_object *body, char *ticket, size_t size, int64_t *survey,
@@ -45,7 +24,7 @@ static int s_get_target(const msgpack_object *body, char *ticket, size_t size, i
     if (!has_ticket && !has_survey)
         return kf_error_set(err, KF_E_MISSING_FIELD, "ticket",
                             "ticket is required (or survey, the id of a campaign survey)");
-    if (has_ticket && !s_has_text(ticket))
+    if (has_ticket && !kf_has_text(ticket))
         return kf_error_set(err, KF_E_BAD_VALUE, "ticket", "ticket must not be blank");
     return 0;
 }
@@ -61,7 +40,7 @@ int sreq_parse_answer(const msgpack_object *body, answer_req_t *out, kf_error_t 
         return -1;
     out->score = (int)score;
     out->nps = (int)nps;
-    if (!s_has_text(out->comment))
+    if (!kf_has_text(out->comment))
         out->comment[0] = '\0';
     return 0;
 }
@@ -71,7 +50,7 @@ int sreq_parse_campaign(const msgpack_object *body, campaign_req_t *out, kf_erro
     memset(out, 0, sizeof *out);
     static const char *const kinds[] = {"campaign", NULL};
     int milestone = 0, kind = 0;
-    if (s_get_text(body, "project", out->project, sizeof out->project, err) != 0 ||
+    if (kf_get_text(body, "project", true, out->project, sizeof out->project, err) < 0 ||
         kf_get_enum(body, "milestone", true, kf_milestones, &milestone, err) < 0 ||
         kf_get_enum(body, "kind", false, kinds, &kind, err) < 0)
         return -1;
