@@ -101,6 +101,12 @@ it_note "transfer without --reason: exit $RC: $ERR"
 run --cert "$(it_cert eng.zhao)" transfer "$NO" --to eng.liu --reason '   '
 [[ $RC == 1 || $RC == 2 ]] || it_fail "transfer with a blank --reason: exit $RC, expected 1 or 2"
 [[ $(snapshot) == "$before" ]] || it_fail "transfer with a blank reason changed the store"
+# to someone who is not active staff: not_found on the field `to`, nothing changed
+run --cert "$(it_cert eng.zhao)" --json transfer "$NO" --to ghost.staff --reason 转给不存在的人
+expect_rc 1 "transfer to an unknown staff member"
+[[ $(json .error.code) == not_found && $(json .error.field) == to ]] ||
+    it_fail "transfer to ghost.staff: $(json .error.code) on $(json .error.field), expected not_found on to"
+[[ $(snapshot) == "$before" ]] || it_fail "transfer to an unknown staff member changed the store"
 
 # ---- a plain staff member who is not the owner is forbidden -----------------
 for cmd in "resolve $NO" "respond $NO" "transfer $NO --to eng.liu --reason 不是我的"; do
