@@ -4,7 +4,8 @@
 # approval_step.status ...) accepts exactly the values of the enumeration
 # proto/model.json maps it to, and no such list is outside the model.
 # Against a store migrated as in production (deploy/migrate.sh); model_sql.py
-# compares. KEFU_MODEL=FILE checks another model file (to see it fail).
+# compares. KEFU_MODEL=FILE checks another model file (to see it fail). Also:
+# ticket numbers are formatted by one SQL function, kefu_ticket_no (item 4).
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/lib.sh"
@@ -19,4 +20,10 @@ it_psql "SELECT c.conrelid::regclass::text || E'\t' || pg_get_constraintdef(c.oi
 it_note "$(wc -l <"$IT_DIR/constraints.txt") CHECK constraints in the store"
 python3 "$here/model_sql.py" "$model" "$IT_DIR/constraints.txt" ||
     it_fail "the store's CHECK lists disagree with $model (above)"
+# One SQL function makes ticket numbers (item 4): no other function of the
+# migrated store formats one.
+makers=$(it_psql "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc
+                   WHERE pronamespace = 'public'::regnamespace AND prosrc LIKE '%''KF-%'")
+[[ $makers == kefu_ticket_no ]] ||
+    it_fail "ticket numbers are formatted by: $makers (expected kefu_ticket_no alone)"
 it_note "PASS"
