@@ -4,9 +4,14 @@
 #include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <fcntl.h>
 #include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -14,16 +19,19 @@
 #define S_OBSERVE_MS 5000 /* observer cadence of a daemon without heartbeat */
 #define S_ERROR_MAX 300   /* bytes of the last error kept */
 
-/* One HTTP connection on the STREAM socket. */
+/* One open HTTP connection, for its deadline (MHD's own timeout is an idle
+   timeout, which a client sending a byte a second never reaches). */
 typedef struct {
-    zframe_t *id; /* the STREAM socket's routing id of the peer */
-    char buf[KF_HTTP_MAX_REQUEST];
-    size_t len;
+    struct MHD_Connection *conn; /* NULL: a free slot */
+    int fd;
     int64_t since; /* zclock_mono when it connected */
-    bool closing;  /* answered (or refused): waiting for the disconnect */
+    bool cut;      /* past its deadline: shut down, waiting for MHD to close it */
 } s_conn_t;
 
 struct kf_health {
+    /* First, and an int: zpoller takes a pointer to a file handle, and
+       returns that pointer when MHD's epoll descriptor is readable. */
+    int http_fd;
     char daemon[32];
     char instance[300]; /* host:pid */
     char host[256];
@@ -37,10 +45,10 @@ struct kf_health {
     kf_health_observe_fn *observe;
     void *observe_arg;
 
-    zsock_t *http; /* ZMQ_STREAM, NULL when off */
+    struct MHD_Daemon *http; /* NULL when off */
     int port;
-    zhashx_t *conns; /* hex routing id -> s_conn_t */
-    int64_t next_reap;
+    s_conn_t conns[KF_HTTP_MAX_CONNS];
+    int open; /* connections in conns */
 
     kf_metrics_t *metrics;
     kf_metric_t *events;   /* kefu_events_total{type,direction} */
@@ -86,50 +94,108 @@ static void s_prepare(kf_store_t *store)
         "last_seen = EXCLUDED.last_seen, stopped_at = EXCLUDED.stopped_at");
 }
 
-/* Binds the STREAM socket on bind:port. Returns 0 (with self->http NULL
-   when the port is taken), or -1 when the address cannot be used. */
-static int s_listen(kf_health_t *self, const char *bind, long port)
+static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **req_cls);
+static void s_on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code);
+static void s_on_mhd_log(void *cls, const char *format, va_list ap);
+
+/* Opens the listening socket on bind:port ourselves, so that a port in use
+   is told apart from a bad address. Returns the socket, -2 when the port
+   is in use, or -1 (named on stderr) when the address cannot be used. */
+static int s_socket(const char *bind_to, long port, const char *endpoint)
 {
-    bool v6 = strchr(bind, ':') != NULL;
-    char endpoint[300];
-    snprintf(endpoint, sizeof endpoint, v6 ? "tcp://[%s]:%ld" : "tcp://%s:%ld", bind, port);
-    self->http = zsock_new(ZMQ_STREAM);
-    assert(self->http);
-    zsock_set_linger(self->http, 0);
-    zsock_set_sndtimeo(self->http, 0);
-    if (v6)
-        zsock_set_ipv6(self->http, 1);
-    if (zsock_bind(self->http, "%s", endpoint) >= 0) {
-        self->port = (int)port;
-        const char *host =
-            strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0 || strcmp(bind, "*") == 0
-                ? self->host
-                : bind;
-        snprintf(self->endpoint, sizeof self->endpoint,
-                 v6 && host == bind ? "http://[%s]:%ld/metrics" : "http://%s:%ld/metrics", host,
-                 port);
-        return 0;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *found = NULL;
+    char service[16];
+    snprintf(service, sizeof service, "%ld", port);
+    bool any = strcmp(bind_to, "*") == 0;
+    int rc = getaddrinfo(any ? NULL : bind_to, service, &hints, &found);
+    if (rc != 0) {
+        fprintf(stderr, "KEFU_METRICS_BIND=%s, KEFU_METRICS_PORT=%ld: cannot listen on %s: %s\n",
+                bind_to, port, endpoint, gai_strerror(rc));
+        return -1;
     }
-    int error = zmq_errno();
-    zsock_destroy(&self->http);
-    if (error == EADDRINUSE) {
+    int error = 0, fd = -1;
+    for (struct addrinfo *ai = found; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            error = errno;
+            continue;
+        }
+        int on = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, KF_HTTP_MAX_CONNS) != 0) {
+            error = errno;
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(found);
+    if (fd >= 0)
+        return fd;
+    if (error == EADDRINUSE)
+        return -2;
+    fprintf(stderr, "KEFU_METRICS_BIND=%s, KEFU_METRICS_PORT=%ld: cannot listen on %s: %s\n",
+            bind_to, port, endpoint, strerror(error));
+    return -1;
+}
+
+/* Starts the HTTP endpoint on bind:port. Returns 0 (with self->http NULL
+   when the port is taken), or -1 when the address cannot be used. */
+static int s_listen(kf_health_t *self, const char *bind_to, long port)
+{
+    if (!bind_to)
+        return -1; /* never: kf_health_new checked it (tells the compiler) */
+    bool v6 = strchr(bind_to, ':') != NULL;
+    char endpoint[300];
+    snprintf(endpoint, sizeof endpoint, v6 ? "tcp://[%s]:%ld" : "tcp://%s:%ld", bind_to, port);
+    int fd = s_socket(bind_to, port, endpoint);
+    if (fd == -2) {
         kf_error("health.port_in_use",
                  "endpoint=%s reason=\"another process listens there; running without "
                  "/metrics and /health (give each instance its own KEFU_METRICS_PORT)\"",
                  endpoint);
         return 0;
     }
-    fprintf(stderr, "KEFU_METRICS_BIND=%s, KEFU_METRICS_PORT=%ld: cannot listen on %s: %s\n", bind,
-            port, endpoint, zmq_strerror(error));
-    return -1;
-}
-
-static void s_conn_destroy(void **item)
-{
-    s_conn_t *conn = (s_conn_t *)*item;
-    zframe_destroy(&conn->id);
-    free(conn);
-    *item = NULL;
+    if (fd < 0)
+        return -1;
+    /* No thread of MHD's own: the daemon's loop runs it (kf_health_serve,
+       kf_health_tick), so /health answers only while that loop turns, and
+       the metrics are read by the thread that writes them. */
+    self->http = MHD_start_daemon(
+        MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, s_on_request, self,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)KF_HTTP_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int)(KF_HTTP_TIMEOUT_MS / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)KF_HTTP_MAX_REQUEST, MHD_OPTION_NOTIFY_CONNECTION, s_on_connection, self,
+        MHD_OPTION_EXTERNAL_LOGGER, s_on_mhd_log, self, MHD_OPTION_END);
+    const union MHD_DaemonInfo *info =
+        self->http ? MHD_get_daemon_info(self->http, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!info) {
+        fprintf(stderr, "KEFU_METRICS_BIND=%s, KEFU_METRICS_PORT=%ld: cannot serve HTTP on %s\n",
+                bind_to, port, endpoint);
+        if (self->http)
+            MHD_stop_daemon(self->http);
+        else
+            close(fd);
+        self->http = NULL;
+        return -1;
+    }
+    self->http_fd = info->epoll_fd;
+    self->port = (int)port;
+    const char *host =
+        strcmp(bind_to, "0.0.0.0") == 0 || strcmp(bind_to, "::") == 0 || strcmp(bind_to, "*") == 0
+            ? self->host
+            : bind_to;
+    snprintf(self->endpoint, sizeof self->endpoint,
+             v6 && host == bind_to ? "http://[%s]:%ld/metrics" : "http://%s:%ld/metrics", host,
+             port);
+    return 0;
 }
 
 static void s_register_metrics(kf_health_t *self)
@@ -193,8 +259,7 @@ kf_health_t *kf_health_new(const char *daemon, const kf_setting_t *settings, kf_
     self->store = store;
     self->heartbeat_ms = heartbeat;
     self->backlog_value = -1;
-    self->conns = zhashx_new();
-    zhashx_set_destructor(self->conns, s_conn_destroy);
+    self->http_fd = -1;
     self->metrics = kf_metrics_new();
     s_register_metrics(self);
     if (port > 0 && s_listen(self, bind, port) != 0) {
@@ -254,29 +319,31 @@ static void s_beat(kf_health_t *self, bool stopped)
     }
 }
 
+/* Runs MHD when something of its own is due (a timeout, a connection it
+   has more to do for), and cuts connections past their deadline. */
+static void s_http_tick(kf_health_t *self, int64_t now)
+{
+    if (!self->http)
+        return;
+    for (int i = 0; i < KF_HTTP_MAX_CONNS && self->open > 0; i++) {
+        s_conn_t *conn = &self->conns[i];
+        if (conn->conn && !conn->cut && now - conn->since >= KF_HTTP_TIMEOUT_MS) {
+            /* Shut down, not closed: the descriptor stays MHD's, which sees
+               the end and frees the connection in MHD_run. */
+            kf_debug("health.http_timeout", "after_ms=%" PRId64, now - conn->since);
+            shutdown(conn->fd, SHUT_RDWR);
+            conn->cut = true;
+        }
+    }
+    MHD_UNSIGNED_LONG_LONG due = 0;
+    if (MHD_get_timeout(self->http, &due) == MHD_YES && due == 0)
+        MHD_run(self->http);
+}
+
 void kf_health_tick(kf_health_t *self)
 {
     int64_t now = zclock_mono();
-    if (now >= self->next_reap && zhashx_size(self->conns) > 0) {
-        /* Connections that never sent a whole request, or never went away
-           after their answer, are closed. */
-        zlistx_t *keys = zhashx_keys(self->conns);
-        for (char *key = (char *)zlistx_first(keys); key; key = (char *)zlistx_next(keys)) {
-            s_conn_t *conn = (s_conn_t *)zhashx_lookup(self->conns, key);
-            if (now - conn->since < KF_HTTP_TIMEOUT_MS)
-                continue;
-            if (!conn->closing) {
-                zmsg_t *close = zmsg_new();
-                zmsg_append(close, &(zframe_t *){zframe_dup(conn->id)});
-                zmsg_append(close, &(zframe_t *){zframe_new_empty()});
-                if (zmsg_send(&close, self->http) != 0)
-                    zmsg_destroy(&close);
-            }
-            zhashx_delete(self->conns, key);
-        }
-        zlistx_destroy(&keys);
-        self->next_reap = now + 500;
-    }
+    s_http_tick(self, now);
     if (now < self->next_beat)
         return;
     self->next_beat = now + self->heartbeat_ms;
@@ -291,8 +358,11 @@ int kf_health_wait_ms(kf_health_t *self, int max_ms)
     if (!self)
         return max_ms;
     int64_t left = self->next_beat - zclock_mono();
-    if (zhashx_size(self->conns) > 0 && left > 500)
-        left = 500; /* connections to time out */
+    if (self->open > 0 && left > 500)
+        left = 500; /* connections to cut at their deadline */
+    MHD_UNSIGNED_LONG_LONG due = 0;
+    if (self->http && MHD_get_timeout(self->http, &due) == MHD_YES && (int64_t)due < left)
+        left = (int64_t)due;
     return left <= 0 ? 0 : left < max_ms ? (int)left : max_ms;
 }
 
@@ -367,112 +437,6 @@ int kf_health_port(kf_health_t *self)
 
 /* ---- HTTP ------------------------------------------------------------------- */
 
-/* True for a byte that may appear in a request head (besides CR and LF). */
-static bool s_text_byte(unsigned char c)
-{
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
-/* Parses the request line [line, end) (without its line break) into
-   method and path (without the query); with method NULL, only checks it. */
-static int s_request_line(const char *line, const char *end, char *method, size_t method_size,
-                          char *path, size_t path_size)
-{
-    const char *sp1 = memchr(line, ' ', (size_t)(end - line));
-    if (!sp1 || sp1 == line || sp1 - line > 15)
-        return 400;
-    for (const char *c = line; c < sp1; c++)
-        if (*c < 'A' || *c > 'Z')
-            return 400;
-    const char *target = sp1 + 1;
-    const char *sp2 = memchr(target, ' ', (size_t)(end - target));
-    if (!sp2 || sp2 == target || *target != '/')
-        return 400;
-    for (const char *c = target; c < sp2; c++)
-        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f)
-            return 400;
-    const char *version = sp2 + 1;
-    if (end - version != 8 ||
-        (memcmp(version, "HTTP/1.0", 8) != 0 && memcmp(version, "HTTP/1.1", 8) != 0))
-        return 400;
-    if (!method)
-        return 200;
-    const char *query = memchr(target, '?', (size_t)(sp2 - target));
-    size_t path_len = (size_t)((query ? query : sp2) - target);
-    if ((size_t)(sp1 - line) >= method_size || path_len >= path_size)
-        return 400; /* no route is that long: refuse rather than truncate */
-    memcpy(method, line, (size_t)(sp1 - line));
-    method[sp1 - line] = '\0';
-    memcpy(path, target, path_len);
-    path[path_len] = '\0';
-    return 200;
-}
-
-int kf_http_parse(const char *data, size_t size, char *method, size_t method_size, char *path,
-                  size_t path_size)
-{
-    /* Walk the lines seen so far: each must be text; a header line needs a
-       name and a colon; an empty line ends the head. */
-    const char *p = data, *stop = data + size;
-    int line_no = 0;
-    while (p < stop) {
-        const char *nl = memchr(p, '\n', (size_t)(stop - p));
-        const char *end = nl ? nl : stop;
-        /* A CR is allowed only right before the LF (or at the end of what
-           has arrived, where the LF may follow). */
-        const char *text_end = end > p && end[-1] == '\r' ? end - 1 : end;
-        for (const char *c = p; c < text_end; c++)
-            if (!s_text_byte((unsigned char)*c))
-                return 400;
-        if (!nl)
-            break; /* an incomplete line: wait for more */
-        if (text_end == p) {
-            /* The blank line: the head is complete. */
-            if (line_no == 0)
-                return 400;
-            const char *line_end = memchr(data, '\n', size);
-            if (line_end > data && line_end[-1] == '\r')
-                line_end--;
-            return s_request_line(data, line_end, method, method_size, path, path_size);
-        }
-        if (line_no == 0) {
-            /* Check the request line as soon as it is complete, so that
-               garbage is refused without waiting for the blank line. */
-            if (s_request_line(p, text_end, NULL, 0, NULL, 0) != 200)
-                return 400;
-        } else {
-            const char *colon = memchr(p, ':', (size_t)(text_end - p));
-            if (!colon || colon == p)
-                return 400;
-            for (const char *c = p; c < colon; c++)
-                if (*c == ' ' || *c == '\t')
-                    return 400;
-        }
-        line_no++;
-        p = nl + 1;
-    }
-    return size >= KF_HTTP_MAX_REQUEST ? 431 : 0;
-}
-
-/* The reason phrase of a status this endpoint sends. */
-static const char *s_reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 431:
-        return "Request Header Fields Too Large";
-    default:
-        return "Service Unavailable";
-    }
-}
-
 /* The /health body; sets *status to 200 or 503. */
 static char *s_health_body(kf_health_t *self, int *status)
 {
@@ -492,147 +456,135 @@ static char *s_health_body(kf_health_t *self, int *status)
     return text;
 }
 
-/* The whole HTTP response to method and path (or to a bad request when
-   status is already an error), as a new string; *size_p its length. */
-static char *s_respond(kf_health_t *self, int status, const char *method, const char *path,
-                       size_t *size_p)
+/* The answer to method on path: status, body (a new string), its type,
+   and whether it needs an Allow header. Counts the request. */
+static char *s_answer(kf_health_t *self, const char *method, const char *path, int *status_p,
+                      const char **type_p, bool *allow_p)
 {
-    const char *route = "other", *type = "text/plain; charset=utf-8", *allow = NULL;
+    bool metrics = strcmp(path, "/metrics") == 0, health = strcmp(path, "/health") == 0;
+    const char *route = metrics ? "metrics" : health ? "health" : "other";
+    const char *type = "text/plain; charset=utf-8";
     char *body = NULL;
-    bool head = false;
-    if (status == 200) {
-        bool metrics = strcmp(path, "/metrics") == 0, health = strcmp(path, "/health") == 0;
-        head = strcmp(method, "HEAD") == 0;
-        route = metrics ? "metrics" : health ? "health" : "other";
-        if (!metrics && !health)
-            status = 404;
-        else if (!head && strcmp(method, "GET") != 0) {
-            status = 405;
-            allow = "Allow: GET, HEAD\r\n";
-        } else if (metrics) {
-            kf_metric_set(self->uptime, NULL, NULL,
-                          (double)(zclock_mono() - self->started_mono) / 1000.0);
-            if (self->store)
-                kf_metric_set(self->store_up, NULL, NULL,
-                              self->store_ok && kf_store_connected(self->store) ? 1 : 0);
-            body = kf_metrics_render(self->metrics, NULL);
-            type = "text/plain; version=0.0.4; charset=utf-8";
-        } else {
-            body = s_health_body(self, &status);
-            type = "application/json";
-        }
+    int status = 200;
+    *allow_p = false;
+    if (!metrics && !health)
+        status = MHD_HTTP_NOT_FOUND;
+    else if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 &&
+             strcmp(method, MHD_HTTP_METHOD_HEAD) != 0) {
+        status = MHD_HTTP_METHOD_NOT_ALLOWED;
+        *allow_p = true;
+    } else if (metrics) {
+        kf_metric_set(self->uptime, NULL, NULL,
+                      (double)(zclock_mono() - self->started_mono) / 1000.0);
+        if (self->store)
+            kf_metric_set(self->store_up, NULL, NULL,
+                          self->store_ok && kf_store_connected(self->store) ? 1 : 0);
+        body = kf_metrics_render(self->metrics, NULL);
+        type = "text/plain; version=0.0.4; charset=utf-8";
+    } else {
+        body = s_health_body(self, &status);
+        type = "application/json";
     }
     if (!body) {
-        char text[128];
-        snprintf(text, sizeof text, "%d %s\n", status, s_reason(status));
-        body = strdup(text);
+        const char *reason = MHD_get_reason_phrase_for((unsigned int)status);
+        size_t size = strlen(reason) + 8;
+        body = (char *)malloc(size);
+        assert(body);
+        snprintf(body, size, "%d %s\n", status, reason);
     }
     char code[8];
     snprintf(code, sizeof code, "%d", status);
     kf_metric_inc(self->requests, route, code);
-    size_t body_len = strlen(body);
-    size_t cap = body_len + 512;
-    char *response = (char *)malloc(cap);
-    assert(response);
-    int len = snprintf(response, cap,
-                       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                       "%sCache-Control: no-store\r\nConnection: close\r\n\r\n",
-                       status, s_reason(status), type, body_len, allow ? allow : "");
-    if (!head) {
-        memcpy(response + len, body, body_len);
-        len += (int)body_len;
-    }
-    free(body);
-    *size_p = (size_t)len;
-    return response;
+    *status_p = status;
+    *type_p = type;
+    return body;
 }
 
-/* Sends data (may be NULL) then the empty frame that closes the
-   connection; both without blocking. */
-static void s_send_close(kf_health_t *self, zframe_t *id, const char *data, size_t size)
+/* MHD's handler of a request whose head has arrived: answers at once,
+   without reading a body (MHD then closes the connection). */
+static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                    const char *method, const char *version,
+                                    const char *upload_data, size_t *upload_data_size,
+                                    void **req_cls)
 {
-    if (data) {
-        zmsg_t *msg = zmsg_new();
-        zmsg_append(msg, &(zframe_t *){zframe_dup(id)});
-        zmsg_addmem(msg, data, size);
-        if (zmsg_send(&msg, self->http) != 0)
-            zmsg_destroy(&msg);
+    (void)version, (void)upload_data, (void)upload_data_size, (void)req_cls;
+    kf_health_t *self = (kf_health_t *)cls;
+    int status = 0;
+    const char *type = NULL;
+    bool allow = false;
+    char *body = s_answer(self, method, url, &status, &type, &allow);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free(body);
+        return MHD_NO; /* MHD closes the connection */
     }
-    zmsg_t *close = zmsg_new();
-    zmsg_append(close, &(zframe_t *){zframe_dup(id)});
-    zmsg_append(close, &(zframe_t *){zframe_new_empty()});
-    if (zmsg_send(&close, self->http) != 0)
-        zmsg_destroy(&close);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(response, MHD_HTTP_HEADER_CONNECTION, "close");
+    if (allow)
+        MHD_add_response_header(response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    enum MHD_Result result = MHD_queue_response(connection, (unsigned int)status, response);
+    MHD_destroy_response(response);
+    return result;
 }
 
-/* Handles one [id, data] message of the STREAM socket. */
-static void s_on_stream(kf_health_t *self, zmsg_t *msg)
+/* MHD's notice of a connection opened or closed: keeps conns, for the
+   deadline of each. */
+static void s_on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                            enum MHD_ConnectionNotificationCode code)
 {
-    zframe_t *id = zmsg_first(msg);
-    zframe_t *data = zmsg_next(msg);
-    if (!id || !data)
-        return;
-    char *key = zframe_strhex(id);
-    s_conn_t *conn = (s_conn_t *)zhashx_lookup(self->conns, key);
-    if (zframe_size(data) == 0) {
-        /* A connection opened, or one closed (by the peer, or after our
-           answer). */
-        if (conn)
-            zhashx_delete(self->conns, key);
-        else if (zhashx_size(self->conns) >= KF_HTTP_MAX_CONNS)
-            s_send_close(self, id, NULL, 0);
-        else {
-            conn = (s_conn_t *)zmalloc(sizeof(s_conn_t));
-            conn->id = zframe_dup(id);
-            conn->since = zclock_mono();
-            zhashx_insert(self->conns, key, conn);
+    kf_health_t *self = (kf_health_t *)cls;
+    if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        s_conn_t *conn = (s_conn_t *)*socket_context;
+        if (conn) {
+            memset(conn, 0, sizeof *conn);
+            self->open--;
         }
-        free(key);
+        *socket_context = NULL;
         return;
     }
-    free(key);
-    if (!conn || conn->closing)
-        return; /* bytes after the request, or from a connection we refused */
-    size_t take = zframe_size(data);
-    bool overflow = take > KF_HTTP_MAX_REQUEST - conn->len;
-    if (overflow)
-        take = KF_HTTP_MAX_REQUEST - conn->len;
-    memcpy(conn->buf + conn->len, zframe_data(data), take);
-    conn->len += take;
-    char method[16], path[256];
-    int status = kf_http_parse(conn->buf, conn->len, method, sizeof method, path, sizeof path);
-    if (status == 0 && overflow)
-        status = 431;
-    if (status == 0)
-        return;
-    if (status != 200)
-        kf_debug("health.bad_request", "status=%d bytes=%zu", status, conn->len);
-    size_t size = 0;
-    char *response = s_respond(self, status, method, path, &size);
-    s_send_close(self, conn->id, response, size);
-    free(response);
-    conn->closing = true;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    /* MHD keeps to KF_HTTP_MAX_CONNS, so a slot is free. */
+    for (int i = 0; info && i < KF_HTTP_MAX_CONNS; i++) {
+        s_conn_t *conn = &self->conns[i];
+        if (!conn->conn) {
+            conn->conn = connection;
+            conn->fd = info->connect_fd;
+            conn->since = zclock_mono();
+            conn->cut = false;
+            self->open++;
+            *socket_context = conn;
+            return;
+        }
+    }
+}
+
+/* MHD's error messages (a malformed request, a refused connection), as
+   debug lines: they are a peer's doing, not the daemon's. */
+static void s_on_mhd_log(void *cls, const char *format, va_list ap)
+{
+    (void)cls;
+    char text[256];
+    vsnprintf(text, sizeof text, format, ap);
+    for (char *c = text; *c; c++)
+        if (*c == '"' || *c == '\n' || *c == '\r')
+            *c = *c == '"' ? '\'' : ' ';
+    kf_debug("health.http_error", "reason=\"%s\"", text);
 }
 
 void kf_health_attach(kf_health_t *self, zpoller_t *poller)
 {
     if (self && self->http)
-        zpoller_add(poller, self->http);
+        zpoller_add(poller, &self->http_fd);
 }
 
 bool kf_health_serve(kf_health_t *self, void *which)
 {
-    if (!self || !self->http || which != self->http)
+    if (!self || !self->http || which != &self->http_fd)
         return false;
-    /* Take what has arrived, but a bounded amount per turn, so the
-       daemon's own sockets are not starved. */
-    for (int i = 0; i < 64 && (zsock_events(self->http) & ZMQ_POLLIN); i++) {
-        zmsg_t *msg = zmsg_recv(self->http);
-        if (!msg)
-            break;
-        s_on_stream(self, msg);
-        zmsg_destroy(&msg);
-    }
+    MHD_run(self->http);
     return true;
 }
 
@@ -645,8 +597,8 @@ void kf_health_destroy(kf_health_t **self_p)
     /* Only with a live connection: a stop must not wait on a dead store. */
     if (self->store && kf_store_connected(self->store))
         s_beat(self, true);
-    zhashx_destroy(&self->conns);
-    zsock_destroy(&self->http);
+    if (self->http)
+        MHD_stop_daemon(self->http); /* closes its connections and the listening socket */
     kf_metrics_destroy(&self->metrics);
     free(self);
     *self_p = NULL;

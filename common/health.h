@@ -1,17 +1,22 @@
 /* kefu — what an operator sees of a daemon: metrics, health, heartbeat.
 
    One kf_health object per daemon, owned by the daemon's thread and
-   served from the daemon's own poller (no thread of its own):
-   - an HTTP endpoint on KEFU_METRICS_PORT (a ZMQ_STREAM socket): GET
+   served from the daemon's own poller (no thread of its own, so /health
+   answers only while the daemon's loop turns):
+   - an HTTP endpoint on KEFU_METRICS_PORT (libmicrohttpd, run by the
+     daemon's loop through its epoll descriptor): GET
      /metrics answers the registry in Prometheus' text format 0.0.4; GET
      /health answers 200 with {"status":"ok","daemon","instance",
      "version","uptime_s","store":"up"} while the daemon runs and its
      store is reachable, 503 with "store":"down" when it is not (a daemon
      without a store leaves "store" out and answers 200); anything else
-     404, another method on those paths 405, a malformed request 400, one
-     over KF_HTTP_MAX_REQUEST bytes 431. Every answer closes the
-     connection; a connection that sends no complete request within
-     KF_HTTP_TIMEOUT_MS is closed. Sends never block.
+     404, another method on those paths 405 (with Allow; a body is not
+     read), a malformed request or one whose head does not fit in
+     KF_HTTP_MAX_REQUEST bytes an error from libmicrohttpd (400, 414 or
+     431). Every answer closes the connection; at most KF_HTTP_MAX_CONNS
+     connections are open at once, and one still open KF_HTTP_TIMEOUT_MS
+     after it connected is cut, however slowly it keeps sending. Sends
+     never block.
    - a heartbeat row in the store's daemon_instance table, upserted every
      KEFU_HEARTBEAT_MS (instance host:pid, version, start, events in and
      out, errors, backlog, last error, metrics endpoint), which is how
@@ -61,9 +66,9 @@
                                           "how often this instance records itself in "             \
                                           "daemon_instance (ms)")
 
-#define KF_HTTP_MAX_REQUEST 4096 /* bytes of a request's line and headers */
+#define KF_HTTP_MAX_REQUEST 8192 /* bytes of memory per connection for its request's head */
 #define KF_HTTP_MAX_CONNS 64     /* connections served at once */
-#define KF_HTTP_TIMEOUT_MS 5000  /* for a connection to send its request */
+#define KF_HTTP_TIMEOUT_MS 5000  /* for a connection, from its connect to its close */
 
 typedef struct kf_health kf_health_t;
 
@@ -82,14 +87,15 @@ void kf_health_destroy(kf_health_t **self_p);
 /* The registry, for the daemon's own metrics. */
 kf_metrics_t *kf_health_metrics(kf_health_t *self);
 
-/* Adds the endpoint's socket to poller (nothing when it is off). */
+/* Adds the endpoint's descriptor to poller (nothing when it is off). */
 void kf_health_attach(kf_health_t *self, zpoller_t *poller);
 
-/* When which (what zpoller_wait returned) is the endpoint's socket,
+/* When which (what zpoller_wait returned) is the endpoint's descriptor,
    serves what arrived on it and returns true; otherwise returns false. */
 bool kf_health_serve(kf_health_t *self, void *which);
 
-/* Does what is due: closes connections that timed out and, every
+/* Does what is due: cuts connections past their deadline, runs the HTTP
+   endpoint's timeouts and, every
    KEFU_HEARTBEAT_MS, calls the observer and writes the heartbeat. Call it
    on every turn of the loop, outside any transaction. */
 void kf_health_tick(kf_health_t *self);
@@ -125,12 +131,5 @@ void kf_health_backlog(kf_health_t *self, int64_t backlog);
    off). */
 const char *kf_health_instance(kf_health_t *self);
 int kf_health_port(kf_health_t *self);
-
-/* Reads an HTTP request's head from the size bytes received so far:
-   returns 0 while it is incomplete (and so far valid), 200 when complete
-   and valid with method and path (without the query) filled, 400 when
-   malformed, 431 when no end is found within KF_HTTP_MAX_REQUEST bytes. */
-int kf_http_parse(const char *data, size_t size, char *method, size_t method_size, char *path,
-                  size_t path_size);
 
 #endif

@@ -58,6 +58,54 @@ eventually() {
     expect "$want" "$what" "$@"
 }
 
+# Hostile and broken clients of a daemon's HTTP port ($1): each gets an
+# error or is cut off, and the daemon goes on serving. Bounded in time.
+http_abuse() {
+    local port=$1 url=http://127.0.0.1:$1 code big
+    # The routes, for real: metrics text, 404, 405 with Allow.
+    curl -sf -m 5 "$url/metrics" | grep -q '^kefu_build_info{daemon="intake"' ||
+        it_fail "GET /metrics has no kefu_build_info"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$url/nope") || true
+    [[ $code == 404 ]] || it_fail "GET /nope answered $code, not 404"
+    curl -s -i -m 5 -X DELETE "$url/health" | tr -d '\r' | grep -qx 'Allow: GET, HEAD' ||
+        it_fail "DELETE /health has no Allow: GET, HEAD"
+    # A 100 kB header: refused (or the connection cut), never served.
+    big=$(head -c 100000 /dev/zero | tr '\0' a)
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 -H "X-Big: $big" "$url/health") || true
+    [[ $code == 4* || $code == 000 ]] || it_fail "a 100 kB header was answered $code"
+    it_note "a 100 kB header: $code"
+    # A POST with a 1 MB body: 405 at once, the body not read.
+    head -c 1000000 /dev/zero >"$IT_DIR/body.bin"
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 10 -H 'Expect:' \
+        --data-binary @"$IT_DIR/body.bin" "$url/health") || true
+    [[ $code == 405 || $code == 000 ]] || it_fail "a POST with a body was answered $code"
+    it_note "a POST with a 1 MB body: $code"
+    # A client sending its head a byte a second is cut at the deadline
+    # (KF_HTTP_TIMEOUT_MS, 5 s) however long it keeps at it; meanwhile
+    # others are served.
+    local start=$SECONDS st=0
+    timeout 20 bash -c '
+        exec 3<>/dev/tcp/127.0.0.1/'"$port"' || exit 2
+        printf "GET /health HTTP/1.1\r\nX-Slow: " >&3
+        for i in $(seq 1 15); do
+            printf a >&3 2>/dev/null || exit 0
+            read -r -t 1 -u 3 line; rc=$?
+            (( rc > 128 )) || exit 0   # not a timeout: closed (or answered)
+        done
+        exit 1' &
+    local slow=$!
+    sleep 1
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$url/health") || true
+    [[ $code == 200 ]] || it_fail "/health answered $code while a slow client was connected"
+    wait "$slow" || st=$?
+    [[ $st == 0 ]] || it_fail "a client sending a byte a second was not cut off (status $st)"
+    (( SECONDS - start <= 10 )) || it_fail "the slow client was cut only after $((SECONDS - start)) s"
+    it_note "a byte-a-second client: cut after $((SECONDS - start)) s"
+    # and the daemon goes on serving
+    code=$(curl -s -o /dev/null -w '%{http_code}' -m 5 "$url/health") || true
+    [[ $code == 200 ]] || it_fail "after the bad clients /health answered $code"
+}
+
 run_case() {
     local mode=$1 bus_env intake_env router_env
     if [[ $mode == http ]]; then
@@ -82,6 +130,7 @@ run_case() {
     out=$(health intake kefu-intake "${intake_env[@]}")
     if [[ $mode == http ]]; then
         [[ $out == *"GET /health on port $P_INTAKE"* ]] || it_fail "the http check did not GET /health: $out"
+        http_abuse "$P_INTAKE"
     else
         [[ $out == *"intake at tcp://"*"answered"* ]] || it_fail "the client check was not used: $out"
         # The probe is sealed for the daemons' key: with another server's

@@ -547,31 +547,6 @@ static void s_report_seeds(void)
     s_body_seed("survey_report", "month-too-long", -1, long_month);
 }
 
-/* ---- HTTP request heads (the metrics and health endpoint) ------------- */
-
-static void s_http(const char *name, const char *text)
-{
-    s_write("http", name, text, strlen(text));
-}
-
-static void s_http_seeds(void)
-{
-    s_http("get-metrics", "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:9101\r\n"
-                          "User-Agent: Prometheus/2.45\r\nAccept: text/plain\r\n\r\n");
-    s_http("get-health-query-lf", "GET /health?verbose=1 HTTP/1.0\n\n");
-    s_http("post", "POST /health HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}");
-    s_http("incomplete", "GET /metr");
-    s_http("lowercase-method", "get /metrics HTTP/1.1\r\n\r\n");
-    s_http("header-without-colon", "GET / HTTP/1.1\r\nHost\r\n\r\n");
-    s_http("http2-preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n");
-    s_http("bare-cr", "GET / HTTP/1.1\rHost: x\r\n\r\n");
-    char line[400];
-    memset(line, 'a', sizeof line);
-    memcpy(line, "GET /", 5);
-    snprintf(line + 300, sizeof line - 300, " HTTP/1.1\r\n\r\n");
-    s_http("path-300-bytes", line);
-}
-
 int main(int argc, char **argv)
 {
     if (argc != 3) {
@@ -587,7 +562,6 @@ int main(int argc, char **argv)
     s_approval_seeds();
     s_survey_seeds();
     s_report_seeds();
-    s_http_seeds();
     printf("fuzz_seeds: %d seeds written under %s\n", s_written, s_corpus);
     return 0;
 }
