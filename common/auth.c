@@ -10,7 +10,6 @@
    process (RFC 27, ZAP). */
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define S_ZAP_DOMAIN "kefu"
-#define S_NO_KEY "0000000000000000000000000000000000000000"
 
 struct kf_auth {
     zcert_t *cert;
@@ -141,38 +140,11 @@ static void s_zap_actor(zsock_t *pipe, void *arg)
 
 /* ---- the daemon's side --------------------------------------------------- */
 
-/* The certificate at path with its secret key, or NULL with err. */
-static zcert_t *s_load(const char *path, const char *what, kf_error_t *err)
-{
-    if (!path || !*path) {
-        kf_error_set(err, KF_E_BAD_VALUE, "cert", "no %s certificate given", what);
-        return NULL;
-    }
-    if (access(path, R_OK) != 0) {
-        kf_error_set(err, KF_E_BAD_VALUE, "cert", "cannot read the %s certificate %s: %s", what,
-                     path, strerror(errno));
-        return NULL;
-    }
-    zcert_t *cert = zcert_load(path);
-    if (!cert) {
-        kf_error_set(err, KF_E_BAD_VALUE, "cert", "%s is not a certificate (zcert format)", path);
-        return NULL;
-    }
-    if (strcmp(zcert_secret_txt(cert), S_NO_KEY) == 0) {
-        kf_error_set(err, KF_E_BAD_VALUE, "cert",
-                     "%s holds only a public key; the %s certificate needs its secret key", path,
-                     what);
-        zcert_destroy(&cert);
-        return NULL;
-    }
-    return cert;
-}
-
 kf_auth_t *kf_auth_new(const kf_setting_t *table, const char *app_name)
 {
     const char *path = kf_config_str(table, "KEFU_CURVE_CERT");
     kf_error_t err = {0};
-    zcert_t *cert = s_load(path, "daemons'", &err);
+    zcert_t *cert = kf_cert_load(path, "daemons'", &err);
     if (!cert) {
         fprintf(stderr,
                 "%s: KEFU_CURVE_CERT=%s: %s (an operator creates it with: kefu-admin "
@@ -260,25 +232,4 @@ int kf_auth_role(kf_store_t *store, const char *id, char *role, size_t size, kf_
         snprintf(role, size, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     return found ? 0 : kf_error_set(err, KF_E_UNKNOWN_ACTOR, "actor", "%s is not active staff", id);
-}
-
-/* ---- the client's side ----------------------------------------------- */
-
-int kf_auth_client(zsock_t *sock, const char *path, const char *server_key, kf_error_t *err)
-{
-    zcert_t *cert = s_load(path, "your", err);
-    if (!cert)
-        return -1;
-    const char *server = server_key && *server_key ? server_key : zcert_meta(cert, "server-key");
-    uint8_t decoded[32];
-    if (!server || strlen(server) != KF_KEY_MAX || !zmq_z85_decode(decoded, server)) {
-        kf_error_set(err, KF_E_BAD_VALUE, "cert",
-                     "%s names no valid server-key (issue it again with kefu-admin cert)", path);
-        zcert_destroy(&cert);
-        return -1;
-    }
-    zcert_apply(cert, sock);
-    zsock_set_curve_serverkey(sock, server);
-    zcert_destroy(&cert);
-    return 0;
 }

@@ -28,11 +28,10 @@
 #include <czmq.h>
 #include <stdbool.h>
 
+#include "auth_client.h"
 #include "config.h"
 #include "kf_error.h"
 #include "store.h"
-
-#define KF_KEY_MAX 40 /* a z85 public key */
 
 /* The daemons' certificate, for a daemon's settings table. */
 #define KF_SETTINGS_CURVE                                                                          \
@@ -65,11 +64,5 @@ int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, k
    Returns 0, or -1 with err: unknown_actor (field actor) when id is not
    active staff, or the store's error. */
 int kf_auth_role(kf_store_t *store, const char *id, char *role, size_t size, kf_error_t *err);
-
-/* Client side: makes sock (before connecting) a CURVE client with the
-   certificate in path, trusting the server key in its "server-key"
-   metadata (or server_key when not NULL or empty: a z85 key). Returns 0,
-   or -1 with err naming the file and what is wrong with it. */
-int kf_auth_client(zsock_t *sock, const char *path, const char *server_key, kf_error_t *err);
 
 #endif

@@ -5,7 +5,6 @@
 
 #include <assert.h>
 #include <errno.h>
-#include <libpq-fe.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -94,29 +93,6 @@ static bool s_endpoint_ok(const char *endpoint)
     return true;
 }
 
-/* Whether a libpq connection string parses; when not, libpq's reason, cut
-   where it would quote the value back (it may hold a password), in why. */
-static bool s_conninfo_ok(const char *url, char *why, size_t size)
-{
-    /* libpq reads a value without '=' or a URI prefix as a database name. */
-    if (!strchr(url, '=') && strncmp(url, "postgresql://", 13) != 0 &&
-        strncmp(url, "postgres://", 11) != 0)
-        return true;
-    char *reason = NULL;
-    PQconninfoOption *options = PQconninfoParse(url, &reason);
-    if (options) {
-        PQconninfoFree(options);
-        return true;
-    }
-    snprintf(why, size, "%s", reason ? reason : "out of memory");
-    why[strcspn(why, "\n")] = '\0';
-    char *quoted = strstr(why, ": \"");
-    if (quoted && strstr(quoted, url))
-        *quoted = '\0';
-    PQfreemem(reason);
-    return false;
-}
-
 /* Whether url is SCHEME://REST with SCHEME one of the '|'-separated schemes. */
 static bool s_url_ok(const char *url, const char *schemes)
 {
@@ -182,7 +158,7 @@ static const char *s_problem(const kf_setting_t *s, const char *value, char *buf
     case KF_TYPE_ENDPOINT:
         return s_endpoint_ok(value) ? NULL : "not a ZeroMQ endpoint (e.g. tcp://bus:7701)";
     case KF_TYPE_CONNINFO:
-        return s_conninfo_ok(value, buf, size) ? NULL : buf;
+        return !s->check || s->check(value, buf, size) ? NULL : buf;
     case KF_TYPE_URL:
         snprintf(buf, size, "not a URL, expected %s", s_type_text(s, type, sizeof type));
         return s_url_ok(value, s->words) ? NULL : buf;

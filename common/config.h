@@ -10,6 +10,7 @@
 #define KF_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 /* What a setting's value must look like. Text, a path or a URL may be
@@ -36,44 +37,52 @@ typedef struct {
     bool reloadable;   /* SIGHUP re-reads what it names (the value itself is the start's) */
     const char *help;  /* one line of meaning, with the unit (s, ms) where there is one */
     const char *shown; /* the default as the docs name it, when it depends on the build */
+    /* A check beyond the type's, or NULL: returns false with why filled. */
+    bool (*check)(const char *value, char *why, size_t size);
 } kf_setting_t;
+
+/* Whether a libpq connection string parses; when not, libpq's reason, cut
+   where it would quote the value back (it may hold a password), in why.
+   The check of KF_SET_CONNINFO; defined in store.c, so only programs that
+   read a store (and link libpq) use it. */
+bool kf_store_conninfo_ok(const char *url, char *why, size_t size);
 
 /* Entries of a table, one per type. */
 #define KF_SET_STRING(name, def, help)                                                             \
     {                                                                                              \
-        name, def, KF_TYPE_STRING, 0, 0, NULL, false, help, NULL                                   \
+        name, def, KF_TYPE_STRING, 0, 0, NULL, false, help, NULL, NULL                             \
     }
 #define KF_SET_INT(name, def, min, max, help)                                                      \
     {                                                                                              \
-        name, def, KF_TYPE_INTEGER, min, max, NULL, false, help, NULL                              \
+        name, def, KF_TYPE_INTEGER, min, max, NULL, false, help, NULL, NULL                        \
     }
 #define KF_SET_ENDPOINT(name, def, help)                                                           \
     {                                                                                              \
-        name, def, KF_TYPE_ENDPOINT, 0, 0, NULL, false, help, NULL                                 \
+        name, def, KF_TYPE_ENDPOINT, 0, 0, NULL, false, help, NULL, NULL                           \
     }
 #define KF_SET_CONNINFO(name, def, help)                                                           \
     {                                                                                              \
-        name, def, KF_TYPE_CONNINFO, 0, 0, NULL, false, help, NULL                                 \
+        name, def, KF_TYPE_CONNINFO, 0, 0, NULL, false, help, NULL, kf_store_conninfo_ok           \
     }
 #define KF_SET_URL(name, def, schemes, help)                                                       \
     {                                                                                              \
-        name, def, KF_TYPE_URL, 0, 0, schemes, false, help, NULL                                   \
+        name, def, KF_TYPE_URL, 0, 0, schemes, false, help, NULL, NULL                             \
     }
 #define KF_SET_ADDRESS(name, def, help)                                                            \
     {                                                                                              \
-        name, def, KF_TYPE_ADDRESS, 0, 0, NULL, false, help, NULL                                  \
+        name, def, KF_TYPE_ADDRESS, 0, 0, NULL, false, help, NULL, NULL                            \
     }
 #define KF_SET_PATH(name, def, help)                                                               \
     {                                                                                              \
-        name, def, KF_TYPE_PATH, 0, 0, NULL, false, help, NULL                                     \
+        name, def, KF_TYPE_PATH, 0, 0, NULL, false, help, NULL, NULL                               \
     }
 #define KF_SET_TZ(name, def, help)                                                                 \
     {                                                                                              \
-        name, def, KF_TYPE_TZ, 0, 0, NULL, false, help, NULL                                       \
+        name, def, KF_TYPE_TZ, 0, 0, NULL, false, help, NULL, NULL                                 \
     }
 #define KF_SET_WORD(name, def, words, help)                                                        \
     {                                                                                              \
-        name, def, KF_TYPE_WORD, 0, 0, words, false, help, NULL                                    \
+        name, def, KF_TYPE_WORD, 0, 0, words, false, help, NULL, NULL                              \
     }
 
 /* Settings every process on the bus reads (the bus itself needs no store). */
@@ -98,7 +107,7 @@ typedef struct {
 /* The end marker of a table. */
 #define KF_SETTINGS_END                                                                            \
     {                                                                                              \
-        NULL, NULL, KF_TYPE_STRING, 0, 0, NULL, false, NULL, NULL                                  \
+        NULL, NULL, KF_TYPE_STRING, 0, 0, NULL, false, NULL, NULL, NULL                            \
     }
 
 /* The value of name: the environment's when set and non-empty, else the

@@ -5,6 +5,7 @@
 #include <czmq.h>
 #include <string.h>
 
+#include "config.h"
 #include "log.h"
 
 #define S_BACKOFF_MIN_MS 100
@@ -297,4 +298,25 @@ void kf_store_rollback(kf_store_t *self)
 const char *kf_store_sqlstate(kf_store_t *self)
 {
     return self->sqlstate;
+}
+
+bool kf_store_conninfo_ok(const char *url, char *why, size_t size)
+{
+    /* libpq reads a value without '=' or a URI prefix as a database name. */
+    if (!strchr(url, '=') && strncmp(url, "postgresql://", 13) != 0 &&
+        strncmp(url, "postgres://", 11) != 0)
+        return true;
+    char *reason = NULL;
+    PQconninfoOption *options = PQconninfoParse(url, &reason);
+    if (options) {
+        PQconninfoFree(options);
+        return true;
+    }
+    snprintf(why, size, "%s", reason ? reason : "out of memory");
+    why[strcspn(why, "\n")] = '\0';
+    char *quoted = strstr(why, ": \"");
+    if (quoted && strstr(quoted, url))
+        *quoted = '\0';
+    PQfreemem(reason);
+    return false;
 }

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "auth.h"
+#include "auth_client.h"
 
 #define NET_SRC "kefu-cli"
 #define NET_MAX_SENT 8 /* request ids remembered per connection */

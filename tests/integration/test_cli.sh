@@ -237,3 +237,7 @@ OUT=$(kefu-admin status 2>&1) || RC=$?
 expect_rc 0 "kefu-admin status (every daemon up or stopped)"
 kefu --help | grep -q "kefu-admin" || it_fail "kefu --help does not point at kefu-admin"
 ! kefu --help | grep -qE "^  (admin|status|notification) " || it_fail "kefu --help still lists a store command"
+# kefu speaks only the wire: it does not even link libpq (kefu-admin does)
+needed=$(readelf -d "$(command -v kefu)" | grep NEEDED) || it_fail "readelf cannot read kefu"
+! grep -q "libpq" <<<"$needed" || it_fail "kefu links libpq: $needed"
+readelf -d "$(command -v kefu-admin)" | grep -q "libpq" || it_fail "kefu-admin does not link libpq?"
