@@ -1,6 +1,7 @@
 /* notifier — the rule table and what each event type must carry (see rules.h). */
 #include "rules.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,8 +71,6 @@ const rule_t rules_table[] = {
     {.event = "approval.delegate_set", .who = WHO_LIST, .channel = "email", .list_field = "to"},
     {.event = "approval.completed", .who = WHO_OWNER, .channel = "email"},
     {.event = NULL}};
-
-const char *const rules_langs[] = {"zh", "en", NULL};
 
 static const char s_types_literal[] = "{ticket.submitted,ticket.routed,ticket.transferred,"
                                       "ticket.escalated,ticket.resolved,ticket.reopened,"
@@ -507,7 +506,7 @@ int rules_recipients(const char *type, const json_t *body, const rule_ctx_t *ctx
 
 const char *rules_lang(const party_t *party)
 {
-    return party->lang && strcmp(party->lang, "en") == 0 ? "en" : "zh";
+    return party->lang && kf_model_in(KF_ENUM_LANG, party->lang) ? party->lang : "zh";
 }
 
 #define S_NEEDS_MAX 256 /* templates of all rules in all languages, and the end */
@@ -516,12 +515,15 @@ const tpl_need_t *rules_template_needs(void)
 {
     static tpl_need_t needs[S_NEEDS_MAX];
     static bool made = false;
+    if (made)
+        return needs;
     size_t count = 0;
-    for (const rule_t *rule = rules_table; !made && rule->event; rule++)
-        for (int l = 0; rules_langs[l] && count + 1 < S_NEEDS_MAX; l++) {
+    for (const rule_t *rule = rules_table; rule->event; rule++)
+        for (int l = 0; kf_langs[l]; l++) {
+            assert(count + 1 < S_NEEDS_MAX); /* a defect, not input: raise S_NEEDS_MAX */
             tpl_need_t *need = &needs[count];
             tpl_name(need->name, sizeof need->name, rule->event, rule->variant, rule->channel,
-                     rules_langs[l]);
+                     kf_langs[l]);
             bool seen = false;
             for (size_t i = 0; i < count && !seen; i++)
                 seen = strcmp(needs[i].name, need->name) == 0;
@@ -531,8 +533,7 @@ const tpl_need_t *rules_template_needs(void)
             need->allowed = rules_placeholders(rule->event);
             count++;
         }
-    if (!made)
-        needs[count].name[0] = '\0';
+    needs[count].name[0] = '\0';
     made = true;
     return needs;
 }

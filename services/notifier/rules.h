@@ -61,9 +61,6 @@ typedef struct {
 /* The rules, ending with an entry whose event is NULL. */
 extern const rule_t rules_table[];
 
-/* The languages templates exist in (staff.lang, homeowner.lang). */
-extern const char *const rules_langs[];
-
 /* Every template the rules need, in every language, each once, ending
    with an entry whose name is "" (for tpl_set_load and tpl_set_from):
    the rules know their templates, the templates know no rule. */
@@ -139,7 +136,8 @@ typedef struct {
 int rules_recipients(const char *type, const json_t *body, const rule_ctx_t *ctx, recipient_t *out,
                      int max);
 
-/* The language a party reads: "en" when its lang says so, else "zh". */
+/* The language a party reads: its lang when that is one of the model's
+   languages (kf_langs, the templates' languages), else "zh". */
 const char *rules_lang(const party_t *party);
 
 /* The template name of a recipient's message (tpl_name). */

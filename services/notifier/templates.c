@@ -287,8 +287,6 @@ tpl_set_t *tpl_set_load(const char *dir, const tpl_need_t *needs, char *err, siz
     tpl_set_t *self = (tpl_set_t *)calloc(1, sizeof(tpl_set_t));
     char path[4096];
     for (const tpl_need_t *need = needs; self && need && need->name[0]; need++) {
-        if (tpl_set_text(self, need->name))
-            continue;
         snprintf(path, sizeof path, "%s/%s", dir, need->name);
         char *text = s_read(path, err, err_size);
         if (!text || s_add(self, needs, need->name, text, err, err_size) != 0)

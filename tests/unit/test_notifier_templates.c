@@ -128,7 +128,7 @@ static void test_shipped_templates(void **state)
                     strcmp(other->channel, rule->channel) == 0 &&
                     (other->variant && rule->variant ? strcmp(other->variant, rule->variant) == 0
                                                      : other->variant == rule->variant);
-        for (int l = 0; rules_langs[l] && !again; l++)
+        for (int l = 0; kf_langs[l] && !again; l++)
             expected++;
     }
     assert_int_equal(tpl_set_size(set), expected);
@@ -153,8 +153,8 @@ static void test_shipped_templates(void **state)
                   "eng.zhao", "to", "eng.zhao", "level", 1, "reason", "resolution_overdue",
                   "survey", 9, "kind", "resolution", "milestone", "move-in");
     for (const rule_t *rule = rules_table; rule->event; rule++)
-        for (int l = 0; rules_langs[l]; l++) {
-            party_t party = {"p1", "Name", "x@kefu.example", rules_langs[l]};
+        for (int l = 0; kf_langs[l]; l++) {
+            party_t party = {"p1", "Name", "x@kefu.example", kf_langs[l]};
             ctx.customer = ctx.owner = ctx.manager = party;
             recipient_t r = {rule, rule->who == WHO_CUSTOMER ? "homeowner" : "staff", &party};
             char name[TPL_MAX_NAME];
@@ -166,7 +166,7 @@ static void test_shipped_templates(void **state)
             char *rendered = tpl_render(text, vars.vars, vars.count);
             if (!rendered)
                 fail_msg("%s does not render", name);
-            if (strcmp(rules_langs[l], "zh") == 0 && !strstr(rendered, "工单") &&
+            if (strcmp(kf_langs[l], "zh") == 0 && !strstr(rendered, "工单") &&
                 !strstr(rendered, "客服"))
                 fail_msg("%s is not in Chinese: %s", name, rendered);
             if (strcmp(rule->channel, "email") == 0) {
