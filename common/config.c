@@ -262,10 +262,6 @@ int kf_config_start(int argc, char **argv, const char *program, const char *daem
     }
     if (kf_config_check(stderr, program, table) != 0)
         return 2;
-    if (kf_log_init(daemon, kf_config_str(table, "KEFU_LOG_LEVEL")) != 0) {
-        fprintf(stderr, "%s: KEFU_LOG_LEVEL=%s: must be debug, info, warn or error\n", program,
-                kf_config_str(table, "KEFU_LOG_LEVEL"));
-        return 2;
-    }
+    kf_log_init(daemon, kf_config_str(table, "KEFU_LOG_LEVEL")); /* checked: a KF_SET_WORD */
     return -1;
 }
