@@ -10,6 +10,13 @@
 #include "log.h"
 #include "stop.h"
 
+/* A burst taken from the socket: the envelopes and their events. */
+typedef struct {
+    kf_env_t *envs[KF_CONSUMER_BURST_MAX];
+    kf_event_t events[KF_CONSUMER_BURST_MAX];
+    int count;
+} s_burst_t;
+
 struct kf_consumer {
     kf_consumer_spec_t spec;
     kf_store_t *store;
@@ -19,14 +26,8 @@ struct kf_consumer {
     int batch;
     char *handled; /* ",type,type," for the membership test */
     uint64_t bad;
+    s_burst_t burst; /* the one being applied; kept here, not allocated per ring */
 };
-
-/* A burst taken from the socket: the envelopes and their events. */
-typedef struct {
-    kf_env_t *envs[KF_CONSUMER_BURST_MAX];
-    kf_event_t events[KF_CONSUMER_BURST_MAX];
-    int count;
-} s_burst_t;
 
 void kf_consumer_prepare(kf_store_t *store)
 {
@@ -68,11 +69,6 @@ void kf_consumer_destroy(kf_consumer_t **self_p)
     free(self->handled);
     free(self);
     *self_p = NULL;
-}
-
-zsock_t *kf_consumer_socket(kf_consumer_t *self)
-{
-    return self->in;
 }
 
 uint64_t kf_consumer_bad_messages(kf_consumer_t *self)
@@ -211,7 +207,7 @@ static void s_apply_reread(kf_consumer_t *self, const s_burst_t *burst)
 
 void kf_consumer_on_socket(kf_consumer_t *self)
 {
-    s_burst_t *burst = (s_burst_t *)zmalloc(sizeof(s_burst_t));
+    s_burst_t *burst = &self->burst;
     s_take(self, burst);
     if (burst->count > 0 && kf_store_ready(self->store, NULL) == 0) {
         if (self->spec.reread)
@@ -221,7 +217,6 @@ void kf_consumer_on_socket(kf_consumer_t *self)
     }
     for (int i = 0; i < burst->count; i++)
         kf_env_destroy(&burst->envs[i]);
-    free(burst);
 }
 
 /* Applies one event the catch-up read and counts it as taken in. */

@@ -65,9 +65,6 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store
                                kf_outbox_t *outbox, kf_health_t *health, long batch);
 void kf_consumer_destroy(kf_consumer_t **self_p);
 
-/* The socket the consumer reads (for the daemon's poller). */
-zsock_t *kf_consumer_socket(kf_consumer_t *self);
-
 /* Takes what the socket brought (up to a batch) and applies it. */
 void kf_consumer_on_socket(kf_consumer_t *self);
 

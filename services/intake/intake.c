@@ -38,10 +38,9 @@ const kf_setting_t intake_settings[] = {
 typedef struct {
     kf_request_t req;
     submit_req_t sub;
-    PGresult *res;   /* the result holding its row, once written */
-    int row;         /* its row in res */
-    kf_error_t err;  /* why it was not written */
-    int64_t arrived; /* zclock_usecs when it was taken off the socket */
+    PGresult *res;  /* the result holding its row, once written */
+    int row;        /* its row in res */
+    kf_error_t err; /* why it was not written */
 } s_pending_t;
 
 struct intake {
@@ -374,7 +373,7 @@ static void s_flush(void *arg)
         if (p->res) {
             if (PQgetisnull(p->res, p->row, S_ERR_CODE)) /* stored, or known already */
                 kf_metric_observe(self->submit_seconds, NULL, NULL,
-                                  (double)(committed - p->arrived) / 1e6);
+                                  (double)(committed - p->req.arrived) / 1e6);
             s_answer_submit(self, p);
         } else
             s_refuse(self, &p->req, &p->err);
@@ -391,7 +390,6 @@ static int s_queue_submit(void *arg, kf_request_t *req, kf_body_t *reply, kf_err
     if (req_parse_submit(kf_env_body(req->env), &p->sub, err) != 0)
         return -1;
     kf_server_defer(req, &p->req);
-    p->arrived = p->req.arrived;
     p->res = NULL;
     self->batch_size++;
     return KF_SERVER_DEFERRED;
