@@ -6,10 +6,14 @@
 -- import-tickets (services/admin/admin_tickets.c); kefu_ticket_no makes it
 -- now, and those three call it. The numbers are the same as before.
 
--- The number of ticket p_id received at p_at: KF-YYYY-NNNNNN.
+-- The number of ticket p_id received at p_at: KF-YYYY-NNNNNN, the id on six
+-- digits at least. lpad alone would cut a longer id (1234567 to 123456, the
+-- number of ticket 123456 that year): from the millionth ticket on, the id
+-- is written whole.
 CREATE FUNCTION kefu_ticket_no(p_id bigint, p_at timestamptz) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT format('KF-%s-%s', to_char(p_at AT TIME ZONE kefu_tz(), 'YYYY'), lpad(p_id::text, 6, '0'))
+    SELECT format('KF-%s-%s', to_char(p_at AT TIME ZONE kefu_tz(), 'YYYY'),
+                  lpad(p_id::text, greatest(6, length(p_id::text)), '0'))
 $$;
 
 -- kefu_submit and kefu_submit_batch as 013 left them, but for the number,

@@ -26,4 +26,8 @@ makers=$(it_psql "SELECT string_agg(proname, ',' ORDER BY proname) FROM pg_proc
                    WHERE pronamespace = 'public'::regnamespace AND prosrc LIKE '%''KF-%'")
 [[ $makers == kefu_ticket_no ]] ||
     it_fail "ticket numbers are formatted by: $makers (expected kefu_ticket_no alone)"
+# six digits at least, and a longer id never cut (it would repeat a number)
+nos=$(it_psql "SELECT kefu_ticket_no(42, '2026-06-01 12:00+08') || ' ' ||
+                      kefu_ticket_no(1234567, '2026-06-01 12:00+08')")
+[[ $nos == "KF-2026-000042 KF-2026-1234567" ]] || it_fail "ticket numbers read: $nos"
 it_note "PASS"
