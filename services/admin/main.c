@@ -14,7 +14,8 @@
 
 /* kefu-admin's settings (services/admin/README.md). The commands read
    KEFU_DATABASE_URL themselves (admin.c, status.c, notification.c): each
-   takes --database over it. This table is what --help says of them. */
+   takes --database over it. This table is what --help says of them, and
+   what is checked at start (a bad TZ or connection string, exit 2). */
 static const kf_setting_t s_settings[] = {
     KF_SET_CONNINFO("KEFU_DATABASE_URL", "postgresql:///kefu",
                     "the store, a libpq URL or key=value string (--database)"),
@@ -64,14 +65,18 @@ static void s_help(FILE *out)
                  "Debugging: KEFU_ADMIN_TRACE=1 prints each statement's time on stderr.\n");
 }
 
-/* Fills cli from the environment; main's options may override it. */
-static void s_setup(cli_t *cli)
+/* Fills cli from the environment; main's options may override it.
+   Returns 0, or CLI_EXIT_USAGE after naming a bad setting. */
+static int s_setup(cli_t *cli)
 {
+    if (kf_config_check(stderr, "kefu-admin", s_settings) != 0)
+        return CLI_EXIT_USAGE;
     memset(cli, 0, sizeof *cli);
     cli->program = "kefu-admin";
     /* Times are shown in the configured zone, Asia/Shanghai unless TZ says. */
     setenv("TZ", kf_config_str(s_settings, "TZ"), 1);
     tzset();
+    return 0;
 }
 
 /* Parses the options before the command. Returns 0 with *next set to the
@@ -127,8 +132,9 @@ int main(int argc, char **argv)
         kf_config_markdown(stdout, s_settings); /* for the docs' tables (hidden) */
         return CLI_EXIT_OK;
     }
-    s_setup(&cli);
-    int rc = s_global(&cli, argc, argv, &next);
+    int rc = s_setup(&cli);
+    if (rc == 0)
+        rc = s_global(&cli, argc, argv, &next);
     if (rc != 0)
         return rc < 0 ? CLI_EXIT_OK : rc;
     if (next >= argc)

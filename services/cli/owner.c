@@ -13,7 +13,6 @@
 #include "timefmt.h"
 
 #define OWNER_CMD "owner"
-#define OWNER_PHONE_MAX 32    /* str(32) in the catalog, as submit's */
 #define OWNER_UNITS_LINE 4096 /* bytes of the card's units lines */
 
 static const struct option s_options[] = {ARGS_GLOBAL_OPTIONS};
@@ -205,7 +204,7 @@ int cmd_owner(cli_t *cli, int argc, char **argv)
     if (rc == ARGS_OK)
         rc = args_operands(cli, OWNER_CMD, argc, argv, 1, "phone");
     if (rc == ARGS_OK)
-        rc = args_check(cli, OWNER_CMD, "phone", "the phone", argv[optind], OWNER_PHONE_MAX, true);
+        rc = args_check(cli, OWNER_CMD, "phone", "the phone", argv[optind], KF_LIM_PHONE, true);
     if (rc == ARGS_OK)
         rc = args_cert(cli, OWNER_CMD);
     if (rc != ARGS_OK)
