@@ -133,6 +133,14 @@ static void test_messages(void **state)
     assert_int_equal(requests, 20);
     assert_int_equal(events, 20);
     assert_false(kf_catalog_known("ticket.closed"));
+    /* By name, not only from the lists the catalog itself reads. */
+    assert_true(kf_catalog_known("submit"));
+    assert_true(kf_catalog_known("approval.decide"));
+    assert_true(kf_catalog_known("reply.error"));
+    assert_true(kf_catalog_is_event("approval.delegate_set"));
+    assert_true(kf_catalog_is_event("ticket.reopened"));
+    assert_false(kf_catalog_is_event("submit"));
+    assert_false(kf_catalog_known(NULL));
 }
 
 int main(void)

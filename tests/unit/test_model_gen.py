@@ -74,7 +74,8 @@ def breakers():
         ("a value twice", lambda m: m["enums"]["kind"]["values"].append(
             dict(m["enums"]["kind"]["values"][0])), "twice"),
         ("a blank label", lambda m: m["enums"]["kind"]["values"][0].update(zh=" "), "zh"),
-        ("a label missing", lambda m: m["enums"]["category"]["values"][1].pop("en"), "en"),
+        ("a label missing", lambda m: m["enums"]["category"]["values"][1].pop("en"),
+         "lacks 'en'"),
         ("an upper-case value", lambda m: m["enums"]["kind"]["values"][0].update(name="Complaint"),
          "lower-case"),
         ("a bad scope", lambda m: m["enums"]["kind"].update(scope="web"), "scope"),
