@@ -23,6 +23,7 @@ struct kf_env {
     char id[KF_MAX_ID + 1];
     char src[KF_MAX_ID + 1];
     char corr[KF_MAX_ID + 1];
+    char session[KF_MAX_ID + 1]; /* "" when the envelope has none */
     int64_t seq;
     int64_t at;
 };
@@ -444,9 +445,9 @@ static int s_header_int(const msgpack_object *obj, const char *name, int64_t *ou
 }
 
 /* The fields of the envelope map, in wire order. */
-enum { S_V, S_TYPE, S_ID, S_SEQ, S_AT, S_SRC, S_CORR, S_BODY, S_NFIELDS };
-static const char *const s_fields[S_NFIELDS] = {"v",  "type", "id",   "seq",
-                                                "at", "src",  "corr", "body"};
+enum { S_V, S_TYPE, S_ID, S_SEQ, S_AT, S_SRC, S_CORR, S_BODY, S_SESSION, S_NFIELDS };
+static const char *const s_fields[S_NFIELDS] = {"v",   "type", "id",   "seq",    "at",
+                                                "src", "corr", "body", "session"};
 
 /* Checks the envelope map and fills self from it. */
 static int s_decode_map(kf_env_t *self, const msgpack_object *root, const char *topic,
@@ -512,6 +513,8 @@ static int s_decode_map(kf_env_t *self, const msgpack_object *root, const char *
     if (s_header_str(f[S_SRC], "src", KF_MAX_ID, false, self->src, err))
         return -1;
     if (s_header_str(f[S_CORR], "corr", KF_MAX_ID, true, self->corr, err))
+        return -1;
+    if (f[S_SESSION] && s_header_str(f[S_SESSION], "session", KF_MAX_ID, false, self->session, err))
         return -1;
 
     if (!f[S_BODY])
@@ -624,6 +627,11 @@ const char *kf_env_src(const kf_env_t *self)
 const char *kf_env_corr(const kf_env_t *self)
 {
     return self->corr;
+}
+
+const char *kf_env_session(const kf_env_t *self)
+{
+    return self->session;
 }
 
 const msgpack_object *kf_env_body(const kf_env_t *self)
@@ -978,6 +986,12 @@ int kf_body_from_json(kf_body_t *self, const char *json_text, kf_error_t *err)
 zmsg_t *kf_env_encode(const char *type, const char *id, int64_t seq, int64_t at, const char *src,
                       const char *corr, kf_body_t **body_p)
 {
+    return kf_env_encode_as(type, id, seq, at, src, corr, NULL, body_p);
+}
+
+zmsg_t *kf_env_encode_as(const char *type, const char *id, int64_t seq, int64_t at, const char *src,
+                         const char *corr, const char *session, kf_body_t **body_p)
+{
     assert(type);
     char uuid[37] = "";
     if (!id) {
@@ -994,7 +1008,8 @@ zmsg_t *kf_env_encode(const char *type, const char *id, int64_t seq, int64_t at,
     msgpack_sbuffer_init(&sbuf);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map(&pk, S_NFIELDS);
+    bool with_session = session && *session;
+    msgpack_pack_map(&pk, with_session ? S_NFIELDS : S_NFIELDS - 1);
     s_pack_cstr(&pk, "v");
     msgpack_pack_int64(&pk, KF_ENV_VERSION);
     s_pack_cstr(&pk, "type");
@@ -1009,6 +1024,10 @@ zmsg_t *kf_env_encode(const char *type, const char *id, int64_t seq, int64_t at,
     s_pack_cstr(&pk, src ? src : "");
     s_pack_cstr(&pk, "corr");
     s_pack_cstr(&pk, corr ? corr : "");
+    if (with_session) {
+        s_pack_cstr(&pk, "session");
+        s_pack_cstr(&pk, session);
+    }
     s_pack_cstr(&pk, "body");
     kf_body_t *body = body_p ? *body_p : NULL;
     msgpack_pack_map(&pk, body ? body->count : 0);

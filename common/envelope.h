@@ -51,6 +51,8 @@ int64_t kf_env_seq(const kf_env_t *self);
 int64_t kf_env_at(const kf_env_t *self);
 const char *kf_env_src(const kf_env_t *self);
 const char *kf_env_corr(const kf_env_t *self);
+/* The web session the request was sent in by a gateway, "" when none. */
+const char *kf_env_session(const kf_env_t *self);
 /* The body map; valid until the envelope is destroyed. */
 const msgpack_object *kf_env_body(const kf_env_t *self);
 
@@ -120,6 +122,10 @@ size_t kf_body_count(const kf_body_t *self);
    frames as a new message. */
 zmsg_t *kf_env_encode(const char *type, const char *id, int64_t seq, int64_t at, const char *src,
                       const char *corr, kf_body_t **body_p);
+/* The same with the optional "session" key: the web session a gateway
+   acts in (proto/envelope.md); NULL or "" leaves it out. */
+zmsg_t *kf_env_encode_as(const char *type, const char *id, int64_t seq, int64_t at, const char *src,
+                         const char *corr, const char *session, kf_body_t **body_p);
 
 /* ---- other helpers ------------------------------------------------ */
 

@@ -124,6 +124,36 @@ def check_messages(model):
         types.add(event["type"])
 
 
+HTTP_METHODS = ("GET", "POST", "DELETE")
+HTTP_AUTH = ("none", "session")
+PATH_RE = re.compile(r"^/api/v1(/[a-z0-9._-]+|/\{[a-z_]+\})+$")
+
+
+def check_http(model):
+    """The HTTP routes: each sends one request message or names a gateway handler."""
+    http = model["http"]
+    need_keys(http, "http", ("about", "routes"))
+    requests = {m["type"]: m for m in model["messages"] if m["kind"] == "request"}
+    seen = set()
+    for i, route in enumerate(http["routes"]):
+        where = "http.routes[%d]" % i
+        need_keys(route, where, ("method", "path", "auth", "tag", "summary"), ("message", "handler"))
+        need(route["method"] in HTTP_METHODS, where, "method is one of %s" % ", ".join(HTTP_METHODS))
+        need(PATH_RE.match(route["path"]), where, "path is /api/v1/... with {field} parameters")
+        need(route["auth"] in HTTP_AUTH, where, "auth is one of %s" % ", ".join(HTTP_AUTH))
+        need(("message" in route) != ("handler" in route), where, "a message or a handler, not both")
+        key = (route["method"], route["path"])
+        need(key not in seen, where, "%s %s listed twice" % key)
+        seen.add(key)
+        if "handler" in route:
+            need(NAME_RE.match(route["handler"]), where, "handler is a lower-case name")
+            continue
+        need(route["message"] in requests, where, "message names no request")
+        names = [f["name"] for f in requests[route["message"]]["fields"]]
+        for param in re.findall(r"\{([a-z_]+)\}", route["path"]):
+            need(param in names, where, "{%s} is no field of %s" % (param, route["message"]))
+
+
 def check_errors(errors):
     """Error codes: ok first, each with an HTTP status."""
     need(isinstance(errors, list) and errors and errors[0].get("code") == "ok", "errors",
@@ -139,11 +169,13 @@ def check_errors(errors):
 
 def validate(model):
     """Checks the whole model's shape; raises ModelError."""
-    need_keys(model, "model", ("about", "version", "limits", "enums", "messages", "events", "errors"))
+    need_keys(model, "model",
+              ("about", "version", "limits", "enums", "messages", "http", "events", "errors"))
     need(model["version"] == 1, "model", "version is 1")
     check_limits(model["limits"])
     check_enums(model["enums"])
     check_messages(model)
+    check_http(model)
     check_errors(model["errors"])
 
 
@@ -204,6 +236,18 @@ def c_header(model):
             "} kf_model_error_t;", "extern const kf_model_error_t kf_model_errors[KF_E_COUNT];", "",
             "/* Request and reply types, and the events produced, NULL-terminated. */",
             "extern const char *const kf_model_messages[];", "extern const char *const kf_model_events[];",
+            "", "/* A field of a request, for a client that fills requests from text (the",
+            "   gateway): type is str, int, ms, ms_or_date, bool or enum; max is the",
+            "   byte limit of a str; min/max bound an int (when has_min/has_max). */",
+            "typedef struct {", "    const char *message, *name, *type, *enumeration;",
+            "    bool required, has_min, has_max;", "    long long min, max;", "} kf_model_field_t;",
+            "/* Every request's fields, in model order; ends with message NULL. */",
+            "extern const kf_model_field_t kf_model_fields[];", "",
+            "/* An HTTP route of kefu-gateway (proto/model.json \"http\"): the request it",
+            "   sends, or the name of the gateway's own handler; auth none or session. */",
+            "typedef struct {", "    const char *method, *path, *message, *handler, *auth;",
+            "} kf_model_route_t;", "/* Every route; ends with method NULL. */",
+            "extern const kf_model_route_t kf_model_routes[];",
             "", "/* The label of value in enumeration which, in lang (\"zh\" or \"en\"; anything",
             "   else is zh), or NULL when value is not one of it. */",
             "const char *kf_model_label(kf_enum_t which, const char *value, const char *lang);", "",
@@ -239,8 +283,47 @@ def c_source(model):
     out += ["    %s," % c_str(m["type"]) for m in model["messages"]]
     out += ["    NULL};", "", "const char *const kf_model_events[] = {"]
     out += ["    %s," % c_str(e["type"]) for e in model["events"] if e["status"] == "produced"]
-    out += ["    NULL};", "", C_LOOKUPS]
+    out += ["    NULL};", ""]
+    out += c_fields(model) + c_routes(model) + [C_LOOKUPS]
     return "\n".join(out)
+
+
+def c_bound(field, key, limits):
+    """A field's min or max as (present, value): a limit's name stands for its value."""
+    if key not in field or field["type"] == "enum":
+        return False, 0
+    value = field[key]
+    return True, limits[value]["value"] if isinstance(value, str) else value
+
+
+def c_fields(model):
+    """kf_model_fields: every request's fields."""
+    out = ["const kf_model_field_t kf_model_fields[] = {"]
+    for msg in model["messages"]:
+        if msg["kind"] != "request":
+            continue
+        for f in msg["fields"]:
+            has_min, lo = c_bound(f, "min", model["limits"])
+            has_max, hi = c_bound(f, "max", model["limits"])
+            enum = c_str(f["enum"]) if f["type"] == "enum" else "NULL"
+            out.append("    {%s, %s, %s, %s, %s, %s, %s, %dLL, %dLL}," % (
+                c_str(msg["type"]), c_str(f["name"]), c_str(f["type"]), enum,
+                "true" if f["required"] else "false", "true" if has_min else "false",
+                "true" if has_max else "false", lo, hi))
+    out += ["    {NULL, NULL, NULL, NULL, false, false, false, 0, 0}};", ""]
+    return out
+
+
+def c_routes(model):
+    """kf_model_routes: the gateway's HTTP routes."""
+    out = ["const kf_model_route_t kf_model_routes[] = {"]
+    for r in model["http"]["routes"]:
+        message = c_str(r["message"]) if "message" in r else "NULL"
+        handler = c_str(r["handler"]) if "handler" in r else "NULL"
+        out.append("    {%s, %s, %s, %s, %s}," % (c_str(r["method"]), c_str(r["path"]), message,
+                                                 handler, c_str(r["auth"])))
+    out += ["    {NULL, NULL, NULL, NULL, NULL}};", ""]
+    return out
 
 
 C_LOOKUPS = """/* The entry of value in which, or NULL. */
