@@ -2,6 +2,8 @@
 """kefu — writes what is generated from proto/model.json (standard library only).
 
   gen_model.py --c DIR        writes DIR/kf_model.h and DIR/kf_model.c (the build does this)
+  gen_model.py --openapi FILE writes the OpenAPI 3.1 document of the "http" routes to FILE
+  gen_model.py --openapi-c DIR  writes it as C too: DIR/kf_openapi.h and DIR/kf_openapi.c
   gen_model.py --write-docs   rewrites the generated blocks of proto/catalog.md and errors.md
   gen_model.py --check-docs   exits 1 when a generated block differs from the model
   gen_model.py --check        only validates the model
@@ -14,6 +16,8 @@ import json
 import os
 import re
 import sys
+
+import gen_openapi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARK = "generated from proto/model.json by proto/gen_model.py — do not edit"
@@ -586,12 +590,28 @@ def docs(model, docs_dir, write):
     return stale
 
 
+def write_openapi(model, path, c_dir):
+    """Writes the OpenAPI document to path and/or as C into c_dir."""
+    text = gen_openapi.text(model)
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        write(path, text)
+    if c_dir:
+        os.makedirs(c_dir, exist_ok=True)
+        header, source = gen_openapi.c_files(text, MARK)
+        write(os.path.join(c_dir, "kf_openapi.h"), header)
+        write(os.path.join(c_dir, "kf_openapi.c"), source)
+
+
 def main(argv):
     """Parses the command line and does what it asks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=os.path.join(HERE, "model.json"))
     parser.add_argument("--docs", default=HERE, help="the directory of catalog.md and errors.md")
     parser.add_argument("--c", metavar="DIR", help="write kf_model.h and kf_model.c into DIR")
+    parser.add_argument("--openapi", metavar="FILE", help="write the OpenAPI document to FILE")
+    parser.add_argument("--openapi-c", metavar="DIR",
+                        help="write kf_openapi.h and kf_openapi.c (the document as C) into DIR")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--check-docs", action="store_true")
     parser.add_argument("--check", action="store_true", help="only validate the model")
@@ -602,6 +622,8 @@ def main(argv):
             os.makedirs(args.c, exist_ok=True)
             write(os.path.join(args.c, "kf_model.h"), c_header(model))
             write(os.path.join(args.c, "kf_model.c"), c_source(model))
+        if args.openapi or args.openapi_c:
+            write_openapi(model, args.openapi, args.openapi_c)
         if args.write_docs or args.check_docs:
             stale = docs(model, args.docs, args.write_docs)
             if stale and args.check_docs:
