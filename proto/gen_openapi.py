@@ -9,9 +9,23 @@ Standard library only.
 import json
 import re
 
+IDEM_TEXT = ("the request's idempotency key (`idem` of the wire request), yours alone: the same "
+             "key with the same body again is a retry, answered as the first time with "
+             "`duplicate: true` and nothing written; the same key with another body is 409 "
+             "conflict. Send one with every POST and reuse it when retrying after a 503 or a lost "
+             "answer.")
 SESSION = {"session": []}
 CSRF = {"csrf": []}
 ERROR = {"$ref": "#/components/schemas/Error"}
+ABOUT = ("To begin: POST /api/v1/session with {staff, password} sets the kefu_session cookie and "
+         "answers the session's csrf token; send the cookie with every request, and the token as "
+         "the X-CSRF-Token header with every POST and DELETE. An error answers {code, message, "
+         "field} with the HTTP status of its code. Lists come a page at a time: an answer with "
+         "`next` has more; ask again with cursor = next. Limits are in bytes of UTF-8 (maxLength, "
+         "counted in characters, is the most a string can be; the byte limit in each description "
+         "is the rule). Times are %s. An optional field of an answer is absent or null; a client "
+         "ignores keys it does not know. The wire underneath, with every request, reply and "
+         "error code: proto/catalog.md, proto/errors.md.")
 MS = "milliseconds since the Unix epoch (UTC)"
 DATE_RE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
 # The statuses each kind of route can answer besides 200 (the model's "errors" give the codes).
@@ -53,10 +67,15 @@ def nullable(schema):
     return out
 
 
+def plain(text):
+    """A meaning of the model fit to stand alone: "see below" points at the catalog."""
+    return re.sub(r"\(?see below\)?", "(see proto/catalog.md)", text)
+
+
 def described(schema, meaning):
     """schema with meaning as its description (when there is one)."""
     if meaning:
-        schema = dict(schema, description=meaning)
+        schema = dict(schema, description=plain(meaning))
     return schema
 
 
@@ -110,7 +129,7 @@ def request_field(model, field):
 def parameter(model, field, where):
     """A path or query parameter from a request field."""
     return {"name": field["name"], "in": where, "required": where == "path" or field["required"],
-            "description": field["meaning"] or field["name"],
+            "description": plain(field["meaning"] or field["name"]),
             "schema": request_field(model, field)}
 
 
@@ -220,13 +239,13 @@ def security(route):
     return [SESSION] if route["method"] == "GET" else [dict(SESSION, **CSRF)]
 
 
-def responses(route, ok_schema, statuses):
+def responses(route, ok_schema, statuses, ok_text="the answer"):
     """200 (or 204 without a schema), the error statuses the route can answer, and a default
     error for anything else (500 internal, a body too large, ...)."""
     if ok_schema is None:
         out = {"204": {"description": "done; no body"}}
     else:
-        out = {"200": {"description": "the answer",
+        out = {"200": {"description": ok_text,
                        "content": {"application/json": {"schema": ok_schema}}}}
     statuses = set(statuses)
     if route["auth"] == "session":
@@ -252,7 +271,8 @@ def message_operation(model, route, msg):
     fields = {f["name"]: f for f in msg["fields"]}
     params = [parameter(model, fields[n], "path") for n in path_names]
     rest = [f for f in msg["fields"] if f["name"] not in path_names]
-    op = {"operationId": lower_camel(msg["type"]), "summary": route["summary"], "tags": [route["tag"]],
+    op = {"operationId": lower_camel(msg["type"]), "summary": route["summary"],
+          "tags": [route["tag"]],
           "description": "Sends the wire request `%s` (proto/catalog.md): %s. Answers %s."
                          % (msg["type"], msg["meaning"], msg["reply"]["meaning"])}
     if route["method"] == "POST":
@@ -260,9 +280,7 @@ def message_operation(model, route, msg):
             idem = fields["idem"]
             rest = [f for f in rest if f["name"] != "idem"]
             params.append({"name": "Idempotency-Key", "in": "header", "required": idem["required"],
-                           "description": "the request's idempotency key (`idem`): %s"
-                                          % idem["meaning"],
-                           "schema": request_field(model, idem)})
+                           "description": IDEM_TEXT, "schema": request_field(model, idem)})
         op["requestBody"] = json_body(body_schema(model, rest))
     else:
         params += [parameter(model, f, "query") for f in rest]
@@ -270,7 +288,8 @@ def message_operation(model, route, msg):
         op["parameters"] = params
     op["security"] = security(route)
     ok = {"$ref": "#/components/schemas/%sReply" % camel(msg["type"])}
-    op["responses"] = responses(route, ok, ERRORS_READ if route["method"] == "GET" else ERRORS_WRITE)
+    errors = ERRORS_READ if route["method"] == "GET" else ERRORS_WRITE
+    op["responses"] = responses(route, ok, errors, msg["reply"]["meaning"])
     return op
 
 
@@ -333,10 +352,7 @@ def document(model):
         paths.setdefault(route["path"], {})[route["method"].lower()] = op
         if route["tag"] not in tags:
             tags.append(route["tag"])
-    about = model["http"]["about"] + (
-        " Limits are in bytes of UTF-8 (maxLength, counted in characters, is the most a string "
-        "can be; the byte limit in each description is the rule). Times are %s. A client ignores "
-        "keys it does not know in an answer." % MS)
+    about = " ".join([model["http"]["about"], ABOUT % MS])
     return {"openapi": "3.1.0",
             "info": {"title": "kefu", "version": str(model["version"]), "description": about},
             "servers": [{"url": "/"}],

@@ -112,7 +112,8 @@ def semantic_faults(doc):
                 if key in seen:
                     faults.append("%s: parameter %s in %s twice" % ((where,) + key))
                 seen.add(key)
-                if p.get("in") == "path" and (p.get("name") not in template or not p.get("required")):
+                in_path = p.get("name") in template and p.get("required")
+                if p.get("in") == "path" and not in_path:
                     faults.append("%s: path parameter %s is not a required {%s} of the path"
                                   % (where, p.get("name"), p.get("name")))
             declared = {p.get("name") for p in params if p.get("in") == "path"}
