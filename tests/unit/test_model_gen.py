@@ -13,26 +13,19 @@ import copy
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
+from checks import expect, finish, run_python
+
 PROTO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto")
 GEN = os.path.join(PROTO, "gen_model.py")
-FAILURES = []
 
 
 def run(*args):
     """Runs the generator; returns (exit status, stderr)."""
-    p = subprocess.run([sys.executable, GEN] + list(args), capture_output=True, text=True)
-    return p.returncode, p.stderr
-
-
-def expect(cond, what):
-    """Records a failure unless cond holds."""
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
+    rc, _, err = run_python(GEN, *args)
+    return rc, err
 
 
 def test_docs(tmp):
@@ -201,8 +194,7 @@ def main():
         test_c(tmp)
     finally:
         shutil.rmtree(tmp)
-    print("%d failed" % len(FAILURES))
-    return 1 if FAILURES else 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -15,28 +15,21 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
+
+from checks import expect, finish, run_python
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PROTO = os.path.join(HERE, "..", "..", "proto")
 GEN = os.path.join(PROTO, "gen_model.py")
 CHECK = os.path.join(HERE, "openapi_check.py")
-FAILURES = []
 
 
 def run(*args):
     """Runs a python script; returns (exit status, stdout + stderr)."""
-    p = subprocess.run([sys.executable] + list(args), capture_output=True, text=True)
-    return p.returncode, p.stdout + p.stderr
-
-
-def expect(cond, what):
-    """Records a failure unless cond holds."""
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
+    rc, out, err = run_python(*args)
+    return rc, out + err
 
 
 def load(path):
@@ -210,8 +203,7 @@ def main():
         test_c(tmp, doc_text)
     finally:
         shutil.rmtree(tmp)
-    print("%d failed" % len(FAILURES))
-    return 1 if FAILURES else 0
+    return finish()
 
 
 if __name__ == "__main__":
