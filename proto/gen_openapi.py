@@ -34,7 +34,8 @@ ERRORS_WRITE = (400, 404, 409, 503)
 STATUS_TEXT = {400: "the request is malformed or a value is refused (bad_value, missing_field, "
                     "wrong_type, too_long, ...)",
                401: "no session, or it expired or was revoked (unknown_actor)",
-               403: "not allowed (forbidden), or the X-CSRF-Token header is missing or wrong",
+               403: "not allowed (forbidden), or (not on a GET) the X-CSRF-Token header is "
+                    "missing or wrong",
                404: "what the request names does not exist (not_found)",
                409: "the request conflicts with the state (conflict), e.g. an idempotency key "
                     "used before with other content",
@@ -240,8 +241,9 @@ def security(route):
 
 
 def responses(route, ok_schema, statuses, ok_text="the answer"):
-    """200 (or 204 without a schema), the error statuses the route can answer, and a default
-    error for anything else (500 internal, a body too large, ...)."""
+    """200 (or 204 without a schema), the error statuses the route can answer (with a session:
+    401, and 403 both for the CSRF token and for what the role may not do), and a default error
+    for anything else (500 internal, a body too large, ...)."""
     if ok_schema is None:
         out = {"204": {"description": "done; no body"}}
     else:
@@ -249,9 +251,7 @@ def responses(route, ok_schema, statuses, ok_text="the answer"):
                        "content": {"application/json": {"schema": ok_schema}}}}
     statuses = set(statuses)
     if route["auth"] == "session":
-        statuses.add(401)
-        if route["method"] != "GET":
-            statuses.add(403)
+        statuses.update((401, 403))
     for status in sorted(statuses):
         out[str(status)] = {"description": STATUS_TEXT[status],
                             "content": {"application/json": {"schema": ERROR}}}

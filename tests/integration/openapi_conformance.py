@@ -189,8 +189,10 @@ def run(args):
     get_all(client, checker, {"ticket": ticket["ticket"], "phone": args.phone})
     missing = dict(body)
     missing.pop("summary")
-    checker.check("missing required field", "POST", API + "/tickets", client.call(
+    error = checker.check("missing required field", "POST", API + "/tickets", client.call(
         "POST", API + "/tickets", body=missing), {400})
+    if (error.get("code"), error.get("field")) != ("missing_field", "summary"):
+        raise Mismatch("a submit without summary is not missing_field on summary: %s" % error)
     checker.check("no cookie", "GET", API + "/tickets", client.call(
         "GET", API + "/tickets", cookie=False), {401})
     checker.check("no CSRF header", "POST", API + "/tickets", client.call(
