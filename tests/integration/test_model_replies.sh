@@ -66,7 +66,8 @@ reply delegate.clear fin.lin delegate clear
 
 reply ticket.resolve eng.liu resolve "$T" --note '已修好'
 it_wait_for "the survey of $T to be sent" 20 it_psql_is \
-    "SELECT sent_at IS NOT NULL FROM survey s JOIN ticket t ON t.id = s.ticket_id WHERE t.no = '$T'" t
+    "SELECT sent_at IS NOT NULL FROM survey s JOIN ticket t ON t.id = s.ticket_id
+      WHERE t.no = '$T'" t
 reply survey.answer agent.li survey answer "$T" --score 2 --nps 3 --comment '不满意'
 reply survey.show agent.li survey show "$T"
 reply survey.campaign admin survey campaign --project HZ-XH --milestone move-in
