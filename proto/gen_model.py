@@ -2,6 +2,8 @@
 """kefu — writes what is generated from proto/model.json (standard library only).
 
   gen_model.py --c DIR        writes DIR/kf_model.h and DIR/kf_model.c (the build does this)
+  gen_model.py --openapi FILE writes the OpenAPI 3.1 document of the "http" routes to FILE
+  gen_model.py --openapi-c DIR  writes it as C too: DIR/kf_openapi.h and DIR/kf_openapi.c
   gen_model.py --write-docs   rewrites the generated blocks of proto/catalog.md and errors.md
   gen_model.py --check-docs   exits 1 when a generated block differs from the model
   gen_model.py --check        only validates the model
@@ -14,6 +16,8 @@ import json
 import os
 import re
 import sys
+
+import gen_openapi
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MARK = "generated from proto/model.json by proto/gen_model.py — do not edit"
@@ -101,13 +105,87 @@ def check_field(field, where, limits, enums, request):
             need(field["default"] in names, where, "default is not a value of its enum")
 
 
+REPLY_TYPES = ("str", "int", "ms", "num", "bool", "enum", "map", "list")
+
+
+def check_reply_item(item, where, model, shapes):
+    """The type of a reply field or of a list's items: a map has fields and/or a
+    shape (one of shapes), a list its items, an enum its enumeration."""
+    kind = item["type"]
+    need(kind in REPLY_TYPES, where, "type is one of %s" % ", ".join(REPLY_TYPES))
+    need(kind == "enum" or "enum" not in item, where, "enum only with type enum")
+    need(kind == "str" or "values" not in item, where, "values only with type str")
+    need(kind == "map" or ("fields" not in item and "shape" not in item), where,
+         "fields and shape only with type map")
+    need(kind == "list" or "items" not in item, where, "items only with type list")
+    if kind == "enum":
+        need(item.get("enum") in model["enums"], where, "enum names no enumeration")
+    if "values" in item:
+        need(isinstance(item["values"], list) and item["values"] and
+             all(isinstance(v, str) and VALUE_RE.match(v) for v in item["values"]), where,
+             "values is a list of lower-case names")
+    if kind == "map":
+        need("fields" in item or "shape" in item, where, "a map has fields or a shape")
+        if "shape" in item:
+            need(item["shape"] in shapes, where, "shape names no shape before it: %s" % item["shape"])
+        if "fields" in item:
+            check_reply_fields(item["fields"], where, model, shapes)
+    if kind == "list":
+        items = item.get("items")
+        need_keys(items, where + ".items", ("type",), ("enum", "values", "fields", "shape", "items"))
+        check_reply_item(items, where + ".items", model, shapes)
+
+
+def check_reply_fields(fields, where, model, shapes):
+    """The fields of a reply, a shape or a map: each {name, type, required,
+    meaning} and what its type needs; no name twice."""
+    need(isinstance(fields, list), where, "fields is a list")
+    names = set()
+    for j, field in enumerate(fields):
+        fwhere = "%s.fields[%d]" % (where, j)
+        need_keys(field, fwhere, ("name", "type", "required", "meaning"),
+                  ("enum", "values", "fields", "shape", "items"))
+        need(isinstance(field["name"], str) and NAME_RE.match(field["name"]), fwhere,
+             "name is lower-case ascii, digits and _")
+        fwhere = "%s(%s)" % (fwhere, field["name"])
+        need(field["name"] not in names, fwhere, "field listed twice")
+        names.add(field["name"])
+        need(isinstance(field["required"], bool), fwhere, "required is true or false")
+        need(isinstance(field["meaning"], str), fwhere, "meaning is a string")
+        check_reply_item(field, fwhere, model, shapes)
+
+
+def check_shapes(model):
+    """Named reply objects: {meaning, fields}; a shape uses only shapes before it."""
+    shapes = model.get("shapes", {})
+    need(isinstance(shapes, dict), "shapes", "must be an object")
+    before = set()
+    for name, shape in shapes.items():
+        where = "shapes.%s" % name
+        need(NAME_RE.match(name), where, "a name is lower-case ascii, digits and _")
+        need_keys(shape, where, ("meaning", "fields"))
+        check_reply_fields(shape["fields"], where, model, before)
+        before.add(name)
+
+
+def check_reply(msg, where, model):
+    """A request's reply: the reply.ok body, {meaning, fields}."""
+    need(("reply" in msg) == (msg["kind"] == "request"), where,
+         "a request has a reply, a reply has none")
+    if "reply" in msg:
+        where = "%s(%s).reply" % (where, msg["type"])
+        need_keys(msg["reply"], where, ("meaning", "fields"))
+        check_reply_fields(msg["reply"]["fields"], where, model, set(model.get("shapes", {})))
+
+
 def check_messages(model):
     """Requests and replies with their fields; events; no type twice."""
     types = set()
     for i, msg in enumerate(model["messages"]):
         where = "messages[%d]" % i
-        need_keys(msg, where, ("type", "kind", "service", "meaning", "fields"))
+        need_keys(msg, where, ("type", "kind", "service", "meaning", "fields"), ("reply",))
         need(msg["kind"] in ("request", "reply"), where, "kind is request or reply")
+        check_reply(msg, where, model)
         need(msg["type"] not in types, where, "type %s listed twice" % msg["type"])
         types.add(msg["type"])
         names = set()
@@ -170,10 +248,12 @@ def check_errors(errors):
 def validate(model):
     """Checks the whole model's shape; raises ModelError."""
     need_keys(model, "model",
-              ("about", "version", "limits", "enums", "messages", "http", "events", "errors"))
+              ("about", "version", "limits", "enums", "messages", "http", "events", "errors"),
+              ("shapes",))
     need(model["version"] == 1, "model", "version is 1")
     check_limits(model["limits"])
     check_enums(model["enums"])
+    check_shapes(model)
     check_messages(model)
     check_http(model)
     check_errors(model["errors"])
@@ -510,12 +590,28 @@ def docs(model, docs_dir, write):
     return stale
 
 
+def write_openapi(model, path, c_dir):
+    """Writes the OpenAPI document to path and/or as C into c_dir."""
+    text = gen_openapi.text(model)
+    if path:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        write(path, text)
+    if c_dir:
+        os.makedirs(c_dir, exist_ok=True)
+        header, source = gen_openapi.c_files(text, MARK)
+        write(os.path.join(c_dir, "kf_openapi.h"), header)
+        write(os.path.join(c_dir, "kf_openapi.c"), source)
+
+
 def main(argv):
     """Parses the command line and does what it asks."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=os.path.join(HERE, "model.json"))
     parser.add_argument("--docs", default=HERE, help="the directory of catalog.md and errors.md")
     parser.add_argument("--c", metavar="DIR", help="write kf_model.h and kf_model.c into DIR")
+    parser.add_argument("--openapi", metavar="FILE", help="write the OpenAPI document to FILE")
+    parser.add_argument("--openapi-c", metavar="DIR",
+                        help="write kf_openapi.h and kf_openapi.c (the document as C) into DIR")
     parser.add_argument("--write-docs", action="store_true")
     parser.add_argument("--check-docs", action="store_true")
     parser.add_argument("--check", action="store_true", help="only validate the model")
@@ -526,6 +622,8 @@ def main(argv):
             os.makedirs(args.c, exist_ok=True)
             write(os.path.join(args.c, "kf_model.h"), c_header(model))
             write(os.path.join(args.c, "kf_model.c"), c_source(model))
+        if args.openapi or args.openapi_c:
+            write_openapi(model, args.openapi, args.openapi_c)
         if args.write_docs or args.check_docs:
             stale = docs(model, args.docs, args.write_docs)
             if stale and args.check_docs:

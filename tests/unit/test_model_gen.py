@@ -5,33 +5,27 @@
     proto/model.json (--check-docs); a block edited by hand is found and
     --write-docs puts it back.
 (2) A malformed model is refused (exit 2, naming the fault): each case
-    below breaks a copy of the real model in one way.
+    below breaks a copy of the real model in one way (its enumerations,
+    fields, errors, HTTP routes, and the replies of the requests).
 (3) --c writes kf_model.h and kf_model.c marked as generated.
 """
 import copy
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
+from checks import expect, finish, run_python
+
 PROTO = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "proto")
 GEN = os.path.join(PROTO, "gen_model.py")
-FAILURES = []
 
 
 def run(*args):
     """Runs the generator; returns (exit status, stderr)."""
-    p = subprocess.run([sys.executable, GEN] + list(args), capture_output=True, text=True)
-    return p.returncode, p.stderr
-
-
-def expect(cond, what):
-    """Records a failure unless cond holds."""
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        FAILURES.append(what)
+    rc, _, err = run_python(GEN, *args)
+    return rc, err
 
 
 def test_docs(tmp):
@@ -93,6 +87,70 @@ def breakers():
         ("an http status", lambda m: m["errors"][3].update(http=42), "http"),
         ("ok not first", lambda m: m["errors"].reverse(), "ok"),
         ("an error twice", lambda m: m["errors"].append(dict(m["errors"][1])), "code"),
+    ] + http_breakers() + reply_breakers()
+
+
+def route(m, path, method="GET"):
+    """The route of the model with this path and method."""
+    return [r for r in m["http"]["routes"] if r["path"] == path and r["method"] == method][0]
+
+
+def http_breakers():
+    """Routes broken in one way each."""
+    return [
+        ("a bad method", lambda m: route(m, "/api/v1/tickets").update(method="PUT"), "method"),
+        ("a bad path", lambda m: route(m, "/api/v1/tickets").update(path="/api/v2/tickets"),
+         "path"),
+        ("a path with a space", lambda m: route(m, "/api/v1/tickets").update(
+            path="/api/v1/my tickets"), "path"),
+        ("an unknown message", lambda m: route(m, "/api/v1/tickets").update(
+            message="ticket.lists"), "message names no request"),
+        ("a {param} that is no field", lambda m: route(m, "/api/v1/tickets/{ticket}").update(
+            path="/api/v1/tickets/{number}"), "{number} is no field of ticket.show"),
+        ("both message and handler", lambda m: route(m, "/api/v1/tickets").update(
+            handler="list"), "not both"),
+        ("neither message nor handler", lambda m: route(m, "/api/v1/tickets").pop("message"),
+         "not both"),
+        ("a bad auth", lambda m: route(m, "/api/v1/tickets").update(auth="token"), "auth"),
+        ("a route twice", lambda m: m["http"]["routes"].append(
+            dict(route(m, "/api/v1/tickets"))), "twice"),
+    ]
+
+
+def reply_breakers():
+    """Replies and shapes broken in one way each."""
+    def msg(m, type_):
+        return [x for x in m["messages"] if x["type"] == type_][0]
+
+    def reply_field(m, type_, name):
+        return [f for f in msg(m, type_)["reply"]["fields"] if f["name"] == name][0]
+    return [
+        ("a request without reply", lambda m: msg(m, "submit").pop("reply"), "has a reply"),
+        ("a reply with a reply", lambda m: msg(m, "reply.ok").update(
+            reply={"meaning": "", "fields": []}), "has a reply"),
+        ("a reply without fields", lambda m: msg(m, "submit")["reply"].pop("fields"),
+         "lacks 'fields'"),
+        ("an unknown reply type", lambda m: reply_field(m, "submit", "ticket").update(
+            type="text"), "submit).reply.fields[0](ticket): type"),
+        ("a reply enum of nothing", lambda m: reply_field(m, "submit", "status").update(
+            enum="statuses"), "enum names no enumeration"),
+        ("a map without fields", lambda m: reply_field(m, "report", "period").pop("fields"),
+         "a map has fields or a shape"),
+        ("a map of an unknown shape", lambda m: reply_field(m, "report", "total").update(
+            shape="figure"), "shape names no shape"),
+        ("a list without items", lambda m: reply_field(m, "ticket.show", "history").pop("items"),
+         "items"),
+        ("items of an unknown type", lambda m: reply_field(m, "ticket.show", "history")[
+            "items"].update(type="row"), "history).items: type"),
+        ("a reply field twice", lambda m: msg(m, "submit")["reply"]["fields"].append(
+            dict(reply_field(m, "submit", "ticket"))), "twice"),
+        ("required not a bool", lambda m: reply_field(m, "submit", "owner").update(
+            required="yes"), "required"),
+        ("an unknown reply key", lambda m: reply_field(m, "submit", "owner").update(max=3),
+         "unknown key 'max'"),
+        ("a shape using a later one", lambda m: m["shapes"]["rate"]["fields"].append(
+            {"name": "x", "type": "map", "shape": "figures", "required": True, "meaning": ""}),
+         "shapes.rate"),
     ]
 
 
@@ -136,8 +194,7 @@ def main():
         test_c(tmp)
     finally:
         shutil.rmtree(tmp)
-    print("%d failed" % len(FAILURES))
-    return 1 if FAILURES else 0
+    return finish()
 
 
 if __name__ == "__main__":
