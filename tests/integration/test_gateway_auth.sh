@@ -8,7 +8,8 @@
 #  - the same session over a staff member's own certificate is no one;
 #  - an ended (sign-out, kefu-admin sessions --revoke), expired, inactive or
 #    must-change session is no one at its next request, on the same
-#    connection; making staff inactive ends their sessions (reason inactive);
+#    connection; making staff inactive (kefu-admin import, absent_staff
+#    "deactivate") ends their sessions (reason inactive);
 #  - through kefu-approval: a session decides only its own staff member's step;
 #  - a session of the wrong shape is refused with the field session, also
 #    while the store is down (no store access);
@@ -61,6 +62,25 @@ rc=0
 out=$(kefu-admin cert agent.li --gateway web-1 --out "$CERTS/both.cert" 2>&1) || rc=$?
 [[ $rc == 2 ]] || it_fail "cert STAFF --gateway: exit $rc: $out"
 
+# Every character of Z85 is allowed in gateway_key.public_key.
+z85_odd='.-:+=^!/*?&<>()[]{}@%$#0123456789abcdefg'
+q "INSERT INTO gateway_key (public_key, name) VALUES ('$z85_odd', 'z85-check')" >/dev/null ||
+    it_fail "gateway_key refuses a key of Z85's punctuation"
+q "DELETE FROM gateway_key WHERE name = 'z85-check'" >/dev/null
+
+# Sign-in throttling (kefu_signin_begin): the wait after failures, and none
+# once it has passed (never a negative wait).
+q "INSERT INTO signin_failure VALUES ('staff:gm.hz', 15, now()), ('staff:gm.sh', 6, now() - interval '10 minutes'),
+                                     ('addr:192.0.2.9', 25, now())" >/dev/null
+wait_s() { q "SELECT wait_s FROM kefu_signin_begin('$1', '$2')"; }
+w=$(wait_s gm.hz 192.0.2.1) # 15 failures of an account: 2^10 s, at most 900
+((w > 800 && w <= 900)) || it_fail "15 failures of an account: wait $w s, not 900"
+w=$(wait_s gm.sh 192.0.2.1)
+[[ $w == 0 ]] || it_fail "failures 10 minutes old: wait $w s, not 0"
+w=$(wait_s gm.sh 192.0.2.9) # 25 failures of an address (20 free): 2^5 s
+((w > 20 && w <= 32)) || it_fail "25 failures of an address: wait $w s, not 32"
+q "DELETE FROM signin_failure" >/dev/null
+
 # ---- one open connection (gateway_session.c) ----------------------------------------
 # session_start ENDPOINT CERT; session_say LINE... (answer of the last in GOT).
 session_start() {
@@ -90,7 +110,7 @@ TOK_LI=li_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
 TOK_END=end_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB
 TOK_REV=rev_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC
 TOK_IDLE=idle_DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD
-TOK_ZHAO=zhao_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE
+TOK_XU=xu_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE
 TOK_CHEN=chen_FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF
 li_session=$(open agent.li "$TOK_LI")
 [[ $li_session =~ ^[0-9]+$ ]] || it_fail "kefu_session_open: '$li_session'"
@@ -167,15 +187,21 @@ sleep 2
 session_say "session $TOK_IDLE" list
 expect_got "unknown_actor cert" "a session idle past its timeout"
 
-# A staff member made inactive (as the org import does): no one, sessions ended.
-zhao_session=$(open eng.zhao "$TOK_ZHAO")
-session_say "session $TOK_ZHAO" list
-expect_got ok "eng.zhao's session"
-q "UPDATE staff SET active = false WHERE id = 'eng.zhao'" >/dev/null
+# A staff member left out of the organisation file (absent_staff "deactivate"):
+# kefu-admin import makes them inactive, which ends their sessions at once.
+xu_session=$(open sales.xu "$TOK_XU")
+session_say "session $TOK_XU" list
+expect_got ok "sales.xu's session"
+jq '.approval_policies = [] | .absent_staff = "deactivate" | .staff |= map(select(.id != "sales.xu"))
+    | .routing_rules |= map(if .owner == "sales.xu" then .owner = "sales.ma" else . end)' \
+    "$KEFU_SOURCE_DIR/deploy/demo-org.json" >"$IT_DIR/org-without-xu.json"
+kefu-admin --json import "$IT_DIR/org-without-xu.json" >"$IT_DIR/import.json" ||
+    it_fail "kefu-admin import without sales.xu: $(cat "$IT_DIR/import.json")"
+[[ $(q "SELECT active FROM staff WHERE id = 'sales.xu'") == f ]] || it_fail "the import left sales.xu active"
 session_say list
 expect_got "unknown_actor cert" "the session of a staff member made inactive"
-[[ $(q "SELECT end_reason FROM web_session WHERE id = $zhao_session") == inactive ]] ||
-    it_fail "making eng.zhao inactive did not end the session with reason inactive"
+[[ $(q "SELECT end_reason FROM web_session WHERE id = $xu_session") == inactive ]] ||
+    it_fail "making sales.xu inactive did not end the session with reason inactive"
 
 # A password that must be changed: no one until the gateway changes it.
 kefu-admin --json passwd agent.chen --temporary >"$IT_DIR/temp.json" || it_fail "passwd --temporary failed"
@@ -268,7 +294,7 @@ refused "no password" cs.wang '' "shorter than 10"
 [[ $(pass cs.wang) == "$before" ]] || it_fail "a refused password changed the hash"
 refused "equal to the staff id" prop.huang 'prop.huang' "must not be the staff id"
 refused "unknown staff" nobody.here 'a fine password' "no staff member 'nobody.here'"
-refused "inactive staff" eng.zhao 'a fine password' "eng.zhao is not active staff"
+refused "inactive staff" sales.xu 'a fine password' "sales.xu is not active staff"
 rc=0
 out=$(printf '%s\n' 'correct horse' | kefu-admin passwd cs.wang --stdin --temporary 2>&1) || rc=$?
 [[ $rc == 2 ]] || it_fail "passwd --stdin --temporary: exit $rc: $out"
