@@ -9,7 +9,7 @@
      staff member, and gives the connection the key (z85) as its User-Id;
    - on every request, kf_request_recv copies that key into req->key and
      the daemon looks the actor up again in the statement that does the
-     work (kf_auth_actor, or its own join on staff_cert), so a revoked
+     work (kf_auth_actor, or kefu_key_actor in its own SQL), so a revoked
      certificate stops working at once, also on a connection that is open.
 
    Why not czmq's zauth actor: its CURVE check reads public keys from a

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Web sessions at the daemons (common/auth.h, migration 018, proto/security.md),
-# with a gateway's certificate and a wire client (gateway_session.c) in place
+# with a gateway's certificate and a wire client (auth_session.c) in place
 # of kefu-gateway, against real daemons and a real store:
 #  - a gateway's key alone is no one: unknown_actor, nothing written;
 #  - with an open session the ticket is the session's staff member's,
@@ -24,7 +24,7 @@ it_init gateway_auth
 it__pick_port
 export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
 export KEFU_APPROVAL=$KEFU_APPROVAL_BIND
-client=$KEFU_BUILD_DIR/tests/integration/kefu-test-gateway-session
+client=$KEFU_BUILD_DIR/tests/integration/kefu-test-auth-session
 [[ -x $client ]] || it_fail "$client is not built"
 command -v jq >/dev/null || it_fail "jq is needed (apt-get install jq)"
 
@@ -81,7 +81,7 @@ w=$(wait_s gm.sh 192.0.2.9) # 25 failures of an address (20 free): 2^5 s
 ((w > 20 && w <= 32)) || it_fail "25 failures of an address: wait $w s, not 32"
 q "DELETE FROM signin_failure" >/dev/null
 
-# ---- one open connection (gateway_session.c) ----------------------------------------
+# ---- one open connection (auth_session.c) ----------------------------------------
 # session_start ENDPOINT CERT; session_say LINE... (answer of the last in GOT).
 session_start() {
     coproc CLIENT { KEFU_CERT=$2 exec "$client" "$1" 2>>"$IT_DIR/log/client.log"; }
@@ -93,13 +93,13 @@ session_say() {
         echo "$line" >&"${CLIENT[1]}"
         [[ $line == session\ * || $line == bad\ * ]] && continue
         read -r -t 15 GOT <&"${CLIENT[0]}" ||
-            it_fail "gateway_session did not answer '$line': $(cat "$IT_DIR/log/client.log")"
+            it_fail "auth_session did not answer '$line': $(cat "$IT_DIR/log/client.log")"
     done
 }
 session_end() {
     local pid=$CLIENT_PID
     eval "exec ${CLIENT[1]}>&-"
-    wait "$pid" || it_fail "gateway_session exited $?: $(cat "$IT_DIR/log/client.log")"
+    wait "$pid" || it_fail "auth_session exited $?: $(cat "$IT_DIR/log/client.log")"
 }
 expect_got() { [[ $GOT == $1 ]] || it_fail "$2: got '$GOT', expected '$1'"; } # $1: a pattern
 # open STAFF TOKEN [IDLE_S]: a session as the gateway opens it after a sign-in.
