@@ -267,7 +267,14 @@ int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, k
     if (!res)
         return -1;
     int rc = 0;
-    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+    bool web = strchr(key, ' ') != NULL; /* "GATEWAYKEY SESSION" (kf_cred_compose) */
+    if ((PQntuples(res) != 1 || PQgetisnull(res, 0, 0)) && web)
+        rc = kf_error_set(err, KF_E_UNKNOWN_ACTOR, "session",
+                          "the web session is not open (signed out, expired or ended, its holder "
+                          "inactive or due to change the password), or the gateway's certificate "
+                          "%.8s... is not registered or has been revoked",
+                          key);
+    else if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
         rc = kf_error_set(err, KF_E_UNKNOWN_ACTOR, "cert",
                           "the certificate %.8s... is not registered, has been revoked, or its "
                           "holder is not active staff",

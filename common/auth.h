@@ -91,9 +91,10 @@ void kf_auth_prepare(kf_store_t *store);
 
 /* Looks the holder of key (a credential, KF_CRED_MAX) up: their staff id into staff (at least 65
    bytes) and role into role (at least 16 bytes; may be NULL). Returns 0,
-   or -1 with err: unknown_actor (no key, not registered, revoked, the
-   staff member is inactive, or the session is not open), or the store's
-   error. */
+   or -1 with err: unknown_actor (field cert: no key, not registered,
+   revoked, or the staff member is inactive; field session when key holds
+   one: the session is not open, or was not sent over a registered,
+   unrevoked gateway key), or the store's error. */
 int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, kf_error_t *err);
 
 /* The role of staff member id into role (size bytes) when they are active.

@@ -157,7 +157,7 @@ session_say "session $TOK_END" list
 expect_got ok "a second session of agent.li"
 [[ $(q "SELECT kefu_session_end('$TOK_END')") == 1 ]] || it_fail "kefu_session_end ended nothing"
 session_say list
-expect_got "unknown_actor cert" "a session after its sign-out"
+expect_got "unknown_actor session" "a session after its sign-out"
 session_say "session $TOK_REV" list
 expect_got ok "a third session of agent.li"
 kefu-admin sessions agent.li >"$IT_DIR/sessions.txt" || it_fail "kefu-admin sessions failed"
@@ -167,7 +167,7 @@ grep -q "signout" "$IT_DIR/sessions.txt" && it_fail "kefu-admin sessions lists a
 [[ $(kefu-admin sessions agent.li --revoke "$rev_session") == "1 web session(s) of agent.li ended" ]] ||
     it_fail "kefu-admin sessions --revoke ID"
 session_say list
-expect_got "unknown_actor cert" "a session after kefu-admin sessions --revoke"
+expect_got "unknown_actor session" "a session after kefu-admin sessions --revoke"
 kefu-admin sessions agent.li --all >"$IT_DIR/sessions.txt"
 grep -q "^$rev_session .*ended: revoked by " "$IT_DIR/sessions.txt" && grep -q "ended: signout by self" "$IT_DIR/sessions.txt" ||
     it_fail "kefu-admin sessions --all: $(cat "$IT_DIR/sessions.txt")"
@@ -185,7 +185,7 @@ it_note "sign-out and kefu-admin sessions --revoke end a session at its next req
 open agent.li "$TOK_IDLE" 1 >/dev/null
 sleep 2
 session_say "session $TOK_IDLE" list
-expect_got "unknown_actor cert" "a session idle past its timeout"
+expect_got "unknown_actor session" "a session idle past its timeout"
 
 # A staff member left out of the organisation file (absent_staff "deactivate"):
 # kefu-admin import makes them inactive, which ends their sessions at once.
@@ -199,7 +199,7 @@ kefu-admin --json import "$IT_DIR/org-without-xu.json" >"$IT_DIR/import.json" ||
     it_fail "kefu-admin import without sales.xu: $(cat "$IT_DIR/import.json")"
 [[ $(q "SELECT active FROM staff WHERE id = 'sales.xu'") == f ]] || it_fail "the import left sales.xu active"
 session_say list
-expect_got "unknown_actor cert" "the session of a staff member made inactive"
+expect_got "unknown_actor session" "the session of a staff member made inactive"
 [[ $(q "SELECT end_reason FROM web_session WHERE id = $xu_session") == inactive ]] ||
     it_fail "making sales.xu inactive did not end the session with reason inactive"
 
@@ -212,7 +212,7 @@ temp=$(jq -r .password "$IT_DIR/temp.json")
     it_fail "passwd --temporary did not set must_change"
 chen_session=$(open agent.chen "$TOK_CHEN")
 session_say "session $TOK_CHEN" list
-expect_got "unknown_actor cert" "a session whose password must change"
+expect_got "unknown_actor session" "a session whose password must change"
 # The gateway's change of password keeps the session that changed it.
 q "SELECT kefu_password_set('agent.chen', 'not-a-real-hash', false, $chen_session, 'self')" >/dev/null
 session_say list
@@ -223,7 +223,7 @@ it_note "expired, inactive and must-change sessions are no one"
 session_end
 session_start "$KEFU_INTAKE" "$(it_cert agent.li)"
 session_say "session $TOK_LI" list
-expect_got "unknown_actor cert" "agent.li's session over agent.li's own certificate"
+expect_got "unknown_actor session" "agent.li's session over agent.li's own certificate"
 session_say "session -" list
 expect_got ok "agent.li's own certificate without a session"
 session_end
