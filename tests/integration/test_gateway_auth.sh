@@ -298,6 +298,55 @@ refused "inactive staff" sales.xu 'a fine password' "sales.xu is not active staf
 rc=0
 out=$(printf '%s\n' 'correct horse' | kefu-admin passwd cs.wang --stdin --temporary 2>&1) || rc=$?
 [[ $rc == 2 ]] || it_fail "passwd --stdin --temporary: exit $rc: $out"
+# On a terminal: asked twice, never echoed; two that differ change nothing.
+on_tty() { # on_tty STAFF FIRST SECOND: kefu-admin passwd STAFF on a pty; prints what it showed
+    python3 - "$(command -v kefu-admin)" "$@" <<'PY'
+import os, pty, select, sys
+prog, staff, first, second = sys.argv[1:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(prog, [prog, "passwd", staff])
+seen = b""
+def until(text):
+    global seen
+    while text not in seen:
+        ready, _, _ = select.select([fd], [], [], 30)
+        if not ready:
+            sys.exit("no prompt %r; seen %r" % (text, seen))
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            sys.exit("ended before %r; seen %r" % (text, seen))
+        seen += chunk
+until(b"New password: ")
+os.write(fd, first.encode() + b"\n")
+until(b"Again: ")
+os.write(fd, second.encode() + b"\n")
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += chunk
+_, status = os.waitpid(pid, 0)
+print(seen.decode(errors="replace").replace("\r", ""))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+before=$(pass gm.hz)
+out=$(on_tty gm.hz 'typed on a tty' 'typed on a tty') || it_fail "passwd on a terminal: $out"
+[[ $out == *"password set for gm.hz"* && $out != *"typed on a tty"* ]] ||
+    it_fail "passwd on a terminal echoed the password or did not set it: $out"
+[[ $(pass gm.hz) == '$argon2id$'* ]] || it_fail "passwd on a terminal stored no hash"
+before=$(pass gm.hz)
+rc=0
+out=$(on_tty gm.hz 'typed on a tty' 'typed on a ttY') || rc=$?
+[[ $rc == 1 && $out == *"the two passwords differ"* && $(pass gm.hz) == "$before" ]] ||
+    it_fail "passwd on a terminal, two that differ: exit $rc: $out"
 it_note "kefu-admin passwd: stdin, --temporary, and its refusals"
 
 # ---- a session of the wrong shape needs no store ----------------------------------------
