@@ -248,6 +248,15 @@ session_say "session $TOK_SUN" "decide $R"
 expect_got ok "eng.sun's session deciding eng.sun's step"
 [[ $(q "SELECT decided_by FROM approval_step WHERE request_id = $R AND decided_by IS NOT NULL") == eng.sun ]] ||
     it_fail "the step was not decided by eng.sun"
+# kefu-admin sessions --revoke without an ID: every open session of agent.li.
+[[ $(kefu-admin --json sessions agent.li --revoke | jq -r .ended) -ge 1 ]] ||
+    it_fail "kefu-admin sessions agent.li --revoke ended nothing"
+session_say "session $TOK_LI" "decide $R"
+expect_got "unknown_actor*" "agent.li's session after kefu-admin sessions --revoke"
+[[ $(kefu-admin sessions agent.li) == "agent.li has no open web sessions" ]] ||
+    it_fail "agent.li still has open sessions: $(kefu-admin sessions agent.li)"
+[[ $(q "SELECT count(*) FROM web_session WHERE staff_id = 'agent.li' AND ended_at IS NULL") == 0 ]] ||
+    it_fail "kefu-admin sessions --revoke left a session of agent.li unended"
 it_note "kefu-approval: only the session's own step can be decided"
 
 # ---- a revoked gateway key: at once, also on the open connection ----------------------
