@@ -20,7 +20,7 @@ WAIT_SECONDS=${KEFU_WAIT_SECONDS:-30}
 
 PACKAGES=(build-essential cmake pkg-config libzmq3-dev libczmq-dev libmsgpack-dev
           libjansson-dev libpq-dev libcmocka-dev libmicrohttpd-dev postgresql-15 postgresql-client-15
-          libcurl4-openssl-dev python3 python3-aiosmtpd
+          libcurl4-openssl-dev libsodium-dev python3 python3-aiosmtpd
           python3-yaml docker-compose   # tests/deploy: YAML, `docker-compose config`
           python3-jsonschema)  # the OpenAPI document's check and conformance script
 

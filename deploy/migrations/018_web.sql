@@ -105,16 +105,17 @@ $$;
 -- What a sign-in needs before the password is checked: the staff member's
 -- hash (NULL when unknown, inactive or without a password: the gateway
 -- then checks against a dummy hash, so the answer takes as long), whether
--- the password must be changed, and the seconds to wait first (0: go on).
+-- the password must be changed, and the seconds to wait first (0: go on;
+-- never negative once the wait has passed).
 CREATE FUNCTION kefu_signin_begin(p_staff text, p_address text, OUT password_hash text,
                                   OUT must_change boolean, OUT wait_s integer)
 LANGUAGE sql STABLE AS $$
     SELECT s.password_hash, coalesce(s.password_must_change, false),
-           coalesce((SELECT max(ceil(extract(epoch FROM
+           greatest(0, coalesce((SELECT max(ceil(extract(epoch FROM
                                      f.last_at + kefu_signin_delay(f.subject, f.failures) - now())))
                        FROM signin_failure f
                       WHERE f.subject IN ('staff:' || p_staff, 'addr:' || p_address)
-                        AND f.last_at > now() - interval '1 hour'), 0)::integer
+                        AND f.last_at > now() - interval '1 hour'), 0))::integer
       FROM (SELECT 1) one
       LEFT JOIN staff s ON s.id = p_staff AND s.active
 $$;
