@@ -265,8 +265,9 @@ static void s_survey_row(table_t *table, const msgpack_object *v)
     table_add(table, cells);
 }
 
-/* Prints the array at key (when it has entries) under a title, a row
-   each, and a line when more_key says the reply left some out. */
+/* Prints the array at key (when it has entries) under a title (when
+   given), a row each, and a line when more_key (when given) says the
+   reply left some out. */
 static void s_section(const msgpack_object *body, const char *key, const char *more_key,
                       const char *title, const char *const *headers, size_t ncols,
                       void (*row)(table_t *table, const msgpack_object *item))
@@ -274,14 +275,15 @@ static void s_section(const msgpack_object *body, const char *key, const char *m
     const msgpack_object *items = s_items(body, key);
     if (!items)
         return;
-    printf("\n%s\n", title);
+    if (title)
+        printf("\n%s\n", title);
     table_t *table = table_new(headers, ncols);
     for (uint32_t i = 0; i < items->via.array.size; i++)
         if (items->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
             row(table, &items->via.array.ptr[i]);
     table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
-    if (s_flag(body, more_key))
+    if (more_key && s_flag(body, more_key))
         printf("(more not shown: the %u above are the first)\n", items->via.array.size);
 }
 
@@ -307,18 +309,11 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
         return call_missing(cli, "owner.show", "tickets");
     s_card(body);
     printf("\n");
+    static const char *const headers[] = {"TICKET", "KIND",  "STATUS",   "PRIORITY", "PROJECT",
+                                          "DEPT",   "OWNER", "RECEIVED", "DEADLINE", "SUMMARY"};
     if (tickets->via.array.size == 0)
         printf("no tickets\n");
-    else {
-        static const char *const headers[] = {"TICKET", "KIND",  "STATUS",   "PRIORITY", "PROJECT",
-                                              "DEPT",   "OWNER", "RECEIVED", "DEADLINE", "SUMMARY"};
-        table_t *table = table_new(headers, sizeof headers / sizeof headers[0]);
-        for (uint32_t i = 0; i < tickets->via.array.size; i++)
-            if (tickets->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
-                s_row(table, &tickets->via.array.ptr[i]);
-        table_print(table, stdout, table_last_cols(table));
-        table_destroy(&table);
-    }
+    s_section(body, "tickets", NULL, NULL, headers, sizeof headers / sizeof headers[0], s_row);
     char phone[64];
     if (s_flag(body, "more") && call_str(body, "phone", phone, sizeof phone))
         printf("more tickets: all of them, a page at a time: kefu tickets --phone %s\n", phone);

@@ -17,6 +17,7 @@
 # (Refusals of a bad q or no at intake's socket: bad_input.c.)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/run_lib.sh"
 
 it_init search
 it__pick_port
@@ -41,17 +42,6 @@ answers() { # answers CMD...: the daemon answers (not_found: exit 1), not a time
 it_wait_for "kefu-approval to answer" 30 answers approval show 999999
 it_wait_for "kefu-survey to answer" 30 answers survey show 999999
 
-run() {
-    local o=$IT_DIR/out e=$IT_DIR/err
-    RC=0
-    kefu "$@" >"$o" 2>"$e" || RC=$?
-    OUT=$(<"$o")
-    ERR=$(<"$e")
-}
-expect_rc() {
-    [[ $RC == "$1" ]] || it_fail "$2: exit $RC, expected $1; stdout: $OUT; stderr: $ERR"
-}
-json() { jq -r "$1" <<<"$OUT"; }
 q() { it_psql "$1"; }
 # submit PHONE KIND UNIT SUMMARY: prints the ticket number.
 submit() {
