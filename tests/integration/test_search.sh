@@ -132,13 +132,15 @@ grep -q 'no owner has the phone number 13700137000' <<<"$(json .error.message)" 
 
 # ---- the card's limits ------------------------------------------------------------
 # Owner C: 55 tickets (the limit is 50), 25 survey answers (20), 55 units (50),
-# written straight into the store.
+# written straight into the store; summaries near their 200 bytes, so that a
+# full reply must fit the 64 KiB frame.
 C=13600136000
 C1=$(submit $C repair 1501 '批量 1')
 q "INSERT INTO ticket (no, kind, category, channel, priority, project_id, homeowner_id, summary,
        created_by, owner_id, received_at)
    SELECT 'KF-2025-' || lpad(g::text, 6, '0'), 'inquiry', 'other', 'phone', 'normal', 'HZ-XH',
-          (SELECT id FROM homeowner WHERE phone = '$C'), '批量 ' || (g + 1), 'agent.li',
+          (SELECT id FROM homeowner WHERE phone = '$C'),
+          '批量 ' || (g + 1) || ' ' || repeat('长', 60), 'agent.li',
           'cs.wang', timestamptz '2026-06-01 00:00+08' + (g / 3) * interval '1 second'
      FROM generate_series(1, 54) g" >/dev/null
 q "INSERT INTO survey (ticket_id, homeowner_id, kind, due_at, sent_at, answered_at, score, nps)
