@@ -20,16 +20,21 @@ static const struct option s_options[] = {ARGS_GLOBAL_OPTIONS};
 /* `kefu owner --help`. */
 static void s_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu owner PHONE\n\n"
-                 "Finds the owner (业主) with this phone, written as people type it\n"
-                 "('+86 138-0013-8000' is 13800138000), and shows their card: name, phone,\n"
-                 "segment, language, units (project building-unit) and how many tickets they\n"
-                 "have; then their tickets, open ones first, then the latest first: ticket,\n"
-                 "kind, status, priority, project, owner (staff), received, the deadline it\n"
-                 "works to (or when it was resolved) and summary. Times in the local zone\n"
-                 "($TZ, default Asia/Shanghai). At most 100 tickets are shown; `kefu tickets\n"
-                 "--phone PHONE` lists all of them a page at a time.\n\n"
-                 "An unknown phone is not_found (exit 1).\n\n");
+    fprintf(
+        out,
+        "Usage: kefu owner PHONE\n\n"
+        "Finds the owner (业主) with this phone, written as people type it\n"
+        "('+86 138-0013-8000' is 13800138000), and shows their card: name, phone,\n"
+        "segment, language, units (project building-unit) and how many tickets they\n"
+        "have; then their tickets, open ones first, then the latest first: ticket,\n"
+        "kind, status, priority, project, department, owner (staff), received, the deadline it\n"
+        "works to (or when it was resolved) with how the ticket stands against it\n"
+        "(due 未到期, overdue 已超时, met 按时完成, late 超时完成) and summary;\n"
+        "then their open approval requests (type, amount, stage, promised date)\n"
+        "and their survey answers (score, nps), the latest first. Times in the\n"
+        "local zone ($TZ, default Asia/Shanghai). At most 50 tickets are shown;\n"
+        "`kefu tickets --phone PHONE` lists all of them a page at a time.\n\n"
+        "An unknown phone is not_found (exit 1).\n\n");
     args_global_help(out);
     fprintf(out, "\nExample:\n"
                  "  kefu owner '+86 138-0013-8000'\n");
@@ -126,12 +131,28 @@ static void s_card(const msgpack_object *body)
     s_card_counts(body);
 }
 
+/* Writes "value label" (the label of value in enumeration which, in
+   Chinese, as agents say it) into buf; "" when key is absent. */
+static const char *s_labelled(const msgpack_object *map, const char *key, kf_enum_t which,
+                              char *buf, size_t size)
+{
+    char value[64];
+    buf[0] = '\0';
+    if (!call_str(map, key, value, sizeof value) || !value[0])
+        return buf;
+    const char *label = kf_model_label(which, value, "zh");
+    if (snprintf(buf, size, "%s%s%s", value, label ? " " : "", label ? label : "") < 0)
+        buf[0] = '\0';
+    return buf;
+}
+
 /* The deadline a ticket works to, by status: respond by (routed), resolve
-   by (responded), or when it was resolved; "(overdue)" once passed. */
+   by (responded), or when it was resolved; then how it stands against it
+   (intake's first_response or resolution: due, overdue, met, late). */
 static void s_due(const msgpack_object *t, const char *status, char *buf, size_t size)
 {
     int64_t at;
-    char when[32];
+    char when[32], state[64];
     bool done = strcmp(status, "resolved") == 0 || strcmp(status, "closed") == 0;
     const char *key = done                               ? "resolved_at"
                       : strcmp(status, "responded") == 0 ? "resolve_due"
@@ -142,31 +163,141 @@ static void s_due(const msgpack_object *t, const char *status, char *buf, size_t
         return;
     }
     tf_local(at, when, sizeof when);
-    snprintf(buf, size, "%s %s%s",
+    s_labelled(t, key[0] == 'f' ? "first_response" : "resolution", KF_ENUM_DEADLINE_STATE, state,
+               sizeof state);
+    snprintf(buf, size, "%s %s%s%s",
              done            ? "resolved"
              : key[0] == 'f' ? "respond by"
                              : "resolve by",
-             when, !done && at < kf_now_ms() ? " (overdue)" : "");
+             when, state[0] ? ", " : "", state);
 }
 
 /* Adds one ticket map as a row. */
 static void s_row(table_t *table, const msgpack_object *t)
 {
-    char ticket[64], kind[32], status[32] = "", priority[32], project[64], owner[128],
-                               received[32] = "-", due[80], summary[1024];
+    char ticket[64], kind[32], status[32] = "", priority[32], project[64], owner[256],
+                               owner_name[128], department[64] = "", received[32] = "-", due[160],
+                               summary[1024];
     call_str(t, "ticket", ticket, sizeof ticket);
     call_str(t, "kind", kind, sizeof kind);
     call_str(t, "status", status, sizeof status);
     call_str(t, "priority", priority, sizeof priority);
     call_str(t, "project", project, sizeof project);
     call_str(t, "owner", owner, sizeof owner);
+    call_str(t, "department", department, sizeof department);
     call_str(t, "summary", summary, sizeof summary);
+    if (call_str(t, "owner_name", owner_name, sizeof owner_name) && owner_name[0]) {
+        size_t used = strlen(owner);
+        if (snprintf(owner + used, sizeof owner - used, " %s", owner_name) < 0)
+            owner[used] = '\0';
+    }
     int64_t at;
     if (call_int(t, "received_at", &at))
         tf_local(at, received, sizeof received);
     s_due(t, status, due, sizeof due);
-    const char *cells[] = {ticket, kind, status, priority, project, owner, received, due, summary};
+    const char *cells[] = {ticket,     kind,  status,   priority, project,
+                           department, owner, received, due,      summary};
     table_add(table, cells);
+}
+
+/* True when the reply's boolean key is true. */
+static bool s_flag(const msgpack_object *body, const char *key)
+{
+    const msgpack_object *flag = kf_map_get(body, key);
+    return flag && flag->type == MSGPACK_OBJECT_BOOLEAN && flag->via.boolean;
+}
+
+/* The array at key, or NULL when it is absent or empty. */
+static const msgpack_object *s_items(const msgpack_object *body, const char *key)
+{
+    const msgpack_object *items = kf_map_get(body, key);
+    return items && items->type == MSGPACK_OBJECT_ARRAY && items->via.array.size ? items : NULL;
+}
+
+/* Writes the int key of map into buf ("-" when absent). */
+static const char *s_int_cell(const msgpack_object *map, const char *key, char *buf, size_t size)
+{
+    int64_t value;
+    if (call_int(map, key, &value))
+        snprintf(buf, size, "%lld", (long long)value);
+    else
+        snprintf(buf, size, "-");
+    return buf;
+}
+
+/* Adds one open approval request as a row. */
+static void s_approval_row(table_t *table, const msgpack_object *a)
+{
+    char request[24], ticket[64] = "", type[64], amount[32] = "", stage[24], promised[64] = "",
+                      requested[32] = "-";
+    s_int_cell(a, "request", request, sizeof request);
+    call_str(a, "ticket", ticket, sizeof ticket);
+    s_labelled(a, "type", KF_ENUM_REQUEST_TYPE, type, sizeof type);
+    call_str(a, "amount", amount, sizeof amount);
+    s_int_cell(a, "stage", stage, sizeof stage);
+    call_str(a, "promised", promised, sizeof promised);
+    int64_t at;
+    if (call_int(a, "promised_at", &at) && at < kf_now_ms())
+        strncat(promised, " (passed)", sizeof promised - strlen(promised) - 1);
+    else if (call_int(a, "at_risk_at", &at))
+        strncat(promised, " (at risk)", sizeof promised - strlen(promised) - 1);
+    if (call_int(a, "requested_at", &at))
+        tf_local(at, requested, sizeof requested);
+    const char *cells[] = {request, ticket, type, amount, stage, requested, promised};
+    table_add(table, cells);
+}
+
+/* Adds one survey answer as a row. */
+static void s_survey_row(table_t *table, const msgpack_object *v)
+{
+    char survey[24], ticket[64] = "", kind[64], milestone[64], score[24], nps[24],
+                     answered[32] = "-";
+    s_int_cell(v, "survey", survey, sizeof survey);
+    call_str(v, "ticket", ticket, sizeof ticket);
+    s_labelled(v, "kind", KF_ENUM_SURVEY_KIND, kind, sizeof kind);
+    s_labelled(v, "milestone", KF_ENUM_MILESTONE, milestone, sizeof milestone);
+    s_int_cell(v, "score", score, sizeof score);
+    s_int_cell(v, "nps", nps, sizeof nps);
+    int64_t at;
+    if (call_int(v, "answered_at", &at))
+        tf_local(at, answered, sizeof answered);
+    const char *cells[] = {survey, ticket, kind, milestone, score, nps, answered};
+    table_add(table, cells);
+}
+
+/* Prints the array at key (when it has entries) under a title (when
+   given), a row each, and a line when more_key (when given) says the
+   reply left some out. */
+static void s_section(const msgpack_object *body, const char *key, const char *more_key,
+                      const char *title, const char *const *headers, size_t ncols,
+                      void (*row)(table_t *table, const msgpack_object *item))
+{
+    const msgpack_object *items = s_items(body, key);
+    if (!items)
+        return;
+    if (title)
+        printf("\n%s\n", title);
+    table_t *table = table_new(headers, ncols);
+    for (uint32_t i = 0; i < items->via.array.size; i++)
+        if (items->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
+            row(table, &items->via.array.ptr[i]);
+    table_print(table, stdout, table_last_cols(table));
+    table_destroy(&table);
+    if (more_key && s_flag(body, more_key))
+        printf("(more not shown: the %u above are the first)\n", items->via.array.size);
+}
+
+/* Prints the open approval requests and the survey answers. */
+static void s_approvals_surveys(const msgpack_object *body)
+{
+    static const char *const approval_headers[] = {"REQUEST", "TICKET", "TYPE",    "AMOUNT",
+                                                   "STAGE",   "ASKED",  "PROMISED"};
+    static const char *const survey_headers[] = {"SURVEY", "TICKET", "KIND",    "MILESTONE",
+                                                 "SCORE",  "NPS",    "ANSWERED"};
+    s_section(body, "approvals", "approvals_more",
+              "Open approvals 待审批 (amount in yuan):", approval_headers, 7, s_approval_row);
+    s_section(body, "surveys", "surveys_more",
+              "Survey answers 回访 (score 1-5, nps 0-10):", survey_headers, 7, s_survey_row);
 }
 
 /* Prints the card and the table of tickets. */
@@ -178,23 +309,15 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
         return call_missing(cli, "owner.show", "tickets");
     s_card(body);
     printf("\n");
-    if (tickets->via.array.size == 0) {
+    static const char *const headers[] = {"TICKET", "KIND",  "STATUS",   "PRIORITY", "PROJECT",
+                                          "DEPT",   "OWNER", "RECEIVED", "DEADLINE", "SUMMARY"};
+    if (tickets->via.array.size == 0)
         printf("no tickets\n");
-        return CLI_EXIT_OK;
-    }
-    static const char *const headers[] = {"TICKET", "KIND",     "STATUS",   "PRIORITY", "PROJECT",
-                                          "OWNER",  "RECEIVED", "DEADLINE", "SUMMARY"};
-    table_t *table = table_new(headers, sizeof headers / sizeof headers[0]);
-    for (uint32_t i = 0; i < tickets->via.array.size; i++)
-        if (tickets->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
-            s_row(table, &tickets->via.array.ptr[i]);
-    table_print(table, stdout, table_last_cols(table));
-    table_destroy(&table);
-    const msgpack_object *more = kf_map_get(body, "more");
+    s_section(body, "tickets", NULL, NULL, headers, sizeof headers / sizeof headers[0], s_row);
     char phone[64];
-    if (more && more->type == MSGPACK_OBJECT_BOOLEAN && more->via.boolean &&
-        call_str(body, "phone", phone, sizeof phone))
+    if (s_flag(body, "more") && call_str(body, "phone", phone, sizeof phone))
         printf("more tickets: all of them, a page at a time: kefu tickets --phone %s\n", phone);
+    s_approvals_surveys(body);
     return CLI_EXIT_OK;
 }
 

@@ -12,7 +12,7 @@
 #include "timefmt.h"
 
 #define LIST_CMD "tickets"
-#define LIST_LIMIT_MAX 100
+#define LIST_LIMIT_MAX KF_LIM_LIST
 
 #define LIST_BOUND_MAX 20 /* bytes of --since/--until: ms or YYYY-MM-DD */
 
@@ -22,6 +22,8 @@ enum {
     F_PROJECT,
     F_KIND,
     F_PHONE,
+    F_NO,
+    F_Q,
     F_CURSOR,
     F_SINCE, /* the fields from here on are checked apart */
     F_UNTIL,
@@ -37,6 +39,8 @@ static const args_field_t s_fields[F_SINCE] = {
     [F_PROJECT] = {"project", KF_LIM_PROJECT, false, NULL},
     [F_KIND] = {"kind", 0, false, kf_kinds},
     [F_PHONE] = {"phone", KF_LIM_PHONE, false, NULL},
+    [F_NO] = {"no", KF_LIM_TICKET, false, NULL},
+    [F_Q] = {"q", KF_LIM_Q, false, NULL},
     [F_CURSOR] = {"cursor", KF_LIM_CURSOR, false, NULL},
 };
 
@@ -45,6 +49,8 @@ static const struct option s_options[] = {{"status", required_argument, NULL, AR
                                           {"project", required_argument, NULL, ARGS_OPT(F_PROJECT)},
                                           {"kind", required_argument, NULL, ARGS_OPT(F_KIND)},
                                           {"phone", required_argument, NULL, ARGS_OPT(F_PHONE)},
+                                          {"no", required_argument, NULL, ARGS_OPT(F_NO)},
+                                          {"q", required_argument, NULL, ARGS_OPT(F_Q)},
                                           {"cursor", required_argument, NULL, ARGS_OPT(F_CURSOR)},
                                           {"since", required_argument, NULL, ARGS_OPT(F_SINCE)},
                                           {"until", required_argument, NULL, ARGS_OPT(F_UNTIL)},
@@ -61,7 +67,8 @@ typedef struct {
 static void s_help(FILE *out)
 {
     fprintf(out, "Usage: kefu tickets [--status S] [--owner STAFF] [--project P] [--kind K]\n"
-                 "                    [--phone PHONE] [--since WHEN] [--until WHEN]\n"
+                 "                    [--phone PHONE] [--no TICKET] [--q WORDS]\n"
+                 "                    [--since WHEN] [--until WHEN]\n"
                  "                    [--limit N] [--cursor NEXT]\n\n"
                  "Lists the tickets matching every filter given, in the order they came in,\n"
                  "the latest first, as a table: ticket, kind, priority, status, project,\n"
@@ -75,6 +82,10 @@ static void s_help(FILE *out)
                  "  --kind K           complaint, repair, inquiry, suggestion or praise\n"
                  "  --phone PHONE      the tickets of the owner with this phone, written as\n"
                  "                     people type it ('+86 138-0013-8000' = 13800138000)\n"
+                 "  --no TICKET        the ticket with this number (KF-2026-000042), exactly\n"
+                 "  --q WORDS          tickets whose summary holds every one of these words\n"
+                 "                     (separated by spaces; ASCII case ignored; %% and _\n"
+                 "                     match themselves; at most 8 words): --q '漏水 卫生间'\n"
                  "  --since WHEN       received at or after WHEN: YYYY-MM-DD (local midnight\n"
                  "                     in the store's zone, default Asia/Shanghai) or ms\n"
                  "                     since the epoch\n"
@@ -84,7 +95,9 @@ static void s_help(FILE *out)
     args_global_help(out);
     fprintf(out, "\nExamples:\n"
                  "  kefu tickets --status routed --project HZ-XH --limit 20\n"
-                 "  kefu tickets --phone 13800138000 --since 2026-11-01 --until 2026-12-01\n");
+                 "  kefu tickets --phone 13800138000 --since 2026-11-01 --until 2026-12-01\n"
+                 "  kefu tickets --q '漏水 卫生间' --status routed\n"
+                 "  kefu tickets --no KF-2026-000042\n");
 }
 
 /* Parses and checks argv; returns ARGS_OK, ARGS_HELP or an exit code. */

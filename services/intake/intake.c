@@ -59,6 +59,70 @@ struct intake {
 
 /* ---- statements ------------------------------------------------------ */
 
+/* Registers the statements of ticket.list and owner.show. */
+static void s_prepare_reads(kf_store_t *store)
+{
+    /* ticket.list, newest first by (received_at, id), a page after the
+       cursor ($10, $11); $12 the words of the summary as ILIKE patterns
+       separated by spaces (requests.h). One statement with the phone, one
+       with the number and one with neither, so each plan can use its own
+       index (014_owner_lookup.sql; the number's is unique). */
+#define S_LIST_SELECT                                                                              \
+    "SELECT t.no, t.kind, t.category, t.priority, t.status, t.project_id, t.owner_id, "            \
+    "t.summary, kefu_ms(t.received_at), kefu_ms(t.resolve_due), kefu_us(t.received_at), t.id "     \
+    "FROM ticket t WHERE "
+#define S_LIST_FILTERS                                                                             \
+    "($1::text IS NULL OR t.status = $1) AND ($2::text IS NULL OR t.owner_id = $2) AND "           \
+    "($3::text IS NULL OR t.project_id = $3) AND ($4::text IS NULL OR t.kind = $4) AND "           \
+    "($12::text IS NULL OR t.summary ILIKE ALL (string_to_array($12::text, ' '))) AND "            \
+    "t.received_at >= kefu_bound($6::bigint, $7::date, '-infinity') AND "                          \
+    "t.received_at < kefu_bound($8::bigint, $9::date, 'infinity') AND "                            \
+    "(t.received_at, t.id) < (coalesce(kefu_us_ts($10::bigint), 'infinity'), "                     \
+    "coalesce($11::bigint, 0)) ORDER BY t.received_at DESC, t.id DESC LIMIT $5::int"
+    kf_store_statement(store, "list", S_LIST_SELECT S_LIST_FILTERS);
+    kf_store_statement(store, "list_phone",
+                       S_LIST_SELECT "t.homeowner_id = (SELECT id FROM homeowner WHERE phone = "
+                                     "$13) AND " S_LIST_FILTERS);
+    kf_store_statement(store, "list_no",
+                       S_LIST_SELECT
+                       "t.no = $13 AND ($14::text IS NULL OR t.homeowner_id = "
+                       "(SELECT id FROM homeowner WHERE phone = $14)) AND " S_LIST_FILTERS);
+    /* owner.show: the owner, the units, the tickets open first with how
+       each stands against its deadlines, the open approval requests (the
+       nearest promise first) and the survey answers (the latest first). */
+    kf_store_statement(store, "owner",
+                       "SELECT phone, name, lang, segment, kefu_ms(created_at), id FROM homeowner "
+                       "WHERE phone = $1");
+    kf_store_statement(store, "owner_units",
+                       "SELECT u.project_id, u.building, u.unit_no FROM homeowner_unit hu "
+                       "JOIN unit u ON u.id = hu.unit_id WHERE hu.homeowner_id = $1::bigint "
+                       "ORDER BY u.project_id, u.building, u.unit_no LIMIT $2::int");
+    kf_store_statement(
+        store, "owner_tickets",
+        "SELECT t.no, t.kind, t.category, t.status, t.priority, t.project_id, t.owner_id, "
+        "s.name, t.department_id, kefu_ms(t.received_at), kefu_ms(t.first_response_due), "
+        "kefu_ms(t.resolve_due), kefu_ms(t.responded_at), kefu_ms(t.resolved_at), "
+        "kefu_deadline_state(t.responded_at, t.first_response_due, clock_timestamp()), "
+        "kefu_deadline_state(t.resolved_at, t.resolve_due, clock_timestamp()), t.summary, "
+        "count(*) OVER (), count(*) FILTER (WHERE t.status NOT IN ('resolved', 'closed')) OVER () "
+        "FROM ticket t JOIN staff s ON s.id = t.owner_id WHERE t.homeowner_id = $1::bigint "
+        "ORDER BY t.status IN ('resolved', 'closed'), t.received_at DESC, t.id DESC "
+        "LIMIT $2::int");
+    kf_store_statement(
+        store, "owner_approvals",
+        "SELECT r.id, t.no, r.request_type, kefu_yuan(r.amount_fen), r.amount_fen, r.status, "
+        "r.stage, r.promised_date::text, kefu_ms(r.promised_at), kefu_ms(r.requested_at), "
+        "kefu_ms(r.at_risk_at) FROM approval_request r JOIN ticket t ON t.id = r.ticket_id "
+        "WHERE t.homeowner_id = $1::bigint AND r.status = 'pending' "
+        "ORDER BY r.promised_at, r.id LIMIT $2::int");
+    kf_store_statement(store, "owner_surveys",
+                       "SELECT s.id, t.no, s.kind, s.milestone, s.score, s.nps, "
+                       "kefu_ms(s.answered_at) FROM survey s LEFT JOIN ticket t ON t.id = "
+                       "s.ticket_id WHERE s.homeowner_id = $1::bigint AND s.answered_at IS NOT "
+                       "NULL ORDER BY s.answered_at DESC, s.id DESC LIMIT $2::int");
+}
+
+/* Registers every statement intake runs. */
 static void s_prepare(kf_store_t *store)
 {
     /* The actor of each submit is looked up from its key in the same
@@ -82,41 +146,7 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(store, "history",
                        "SELECT kefu_ms(at), action, actor, from_owner, to_owner, reason, note, "
                        "level FROM ticket_history WHERE ticket_id = $1::bigint ORDER BY id");
-    /* ticket.list, newest first by (received_at, id), a page after the
-       cursor ($10, $11); one statement with the phone and one without, so
-       each plan can use its own index (014_owner_lookup.sql). */
-#define S_LIST_SELECT                                                                              \
-    "SELECT t.no, t.kind, t.category, t.priority, t.status, t.project_id, t.owner_id, "            \
-    "t.summary, kefu_ms(t.received_at), kefu_ms(t.resolve_due), kefu_us(t.received_at), t.id "     \
-    "FROM ticket t WHERE "
-#define S_LIST_FILTERS                                                                             \
-    "($1::text IS NULL OR t.status = $1) AND ($2::text IS NULL OR t.owner_id = $2) AND "           \
-    "($3::text IS NULL OR t.project_id = $3) AND ($4::text IS NULL OR t.kind = $4) AND "           \
-    "t.received_at >= kefu_bound($6::bigint, $7::date, '-infinity') AND "                          \
-    "t.received_at < kefu_bound($8::bigint, $9::date, 'infinity') AND "                            \
-    "(t.received_at, t.id) < (coalesce(kefu_us_ts($10::bigint), 'infinity'), "                     \
-    "coalesce($11::bigint, 0)) ORDER BY t.received_at DESC, t.id DESC LIMIT $5::int"
-    kf_store_statement(store, "list", S_LIST_SELECT S_LIST_FILTERS);
-    kf_store_statement(store, "list_phone",
-                       S_LIST_SELECT "t.homeowner_id = (SELECT id FROM homeowner WHERE phone = "
-                                     "$12) AND " S_LIST_FILTERS);
-    /* owner.show: the owner, the units, the tickets open first. */
-    kf_store_statement(store, "owner",
-                       "SELECT phone, name, lang, segment, kefu_ms(created_at), id FROM homeowner "
-                       "WHERE phone = $1");
-    kf_store_statement(store, "owner_units",
-                       "SELECT u.project_id, u.building, u.unit_no FROM homeowner_unit hu "
-                       "JOIN unit u ON u.id = hu.unit_id WHERE hu.homeowner_id = $1::bigint "
-                       "ORDER BY u.project_id, u.building, u.unit_no LIMIT $2::int");
-    kf_store_statement(
-        store, "owner_tickets",
-        "SELECT t.no, t.kind, t.category, t.status, t.priority, t.project_id, t.owner_id, "
-        "kefu_ms(t.received_at), kefu_ms(t.first_response_due), kefu_ms(t.resolve_due), "
-        "kefu_ms(t.resolved_at), t.summary, count(*) OVER (), "
-        "count(*) FILTER (WHERE t.status NOT IN ('resolved', 'closed')) OVER () "
-        "FROM ticket t WHERE t.homeowner_id = $1::bigint "
-        "ORDER BY t.status IN ('resolved', 'closed'), t.received_at DESC, t.id DESC "
-        "LIMIT $2::int");
+    s_prepare_reads(store);
     kf_auth_prepare(store);
     kf_store_statement(store, "lock",
                        "SELECT id, status, owner_id, responsible_id, routed_at IS NOT NULL "
@@ -452,6 +482,26 @@ static const char *s_int_param(int64_t value, bool present, char *buf, size_t si
     return buf;
 }
 
+/* Nests at most max rows of res as an array of maps under key; when res
+   holds more (it was asked for max + 1), more_key says so (when given). */
+static int s_put_rows(kf_body_t *body, const char *key, const char *more_key, PGresult *res,
+                      int max, const s_col_t *cols, int ncols)
+{
+    int rows = PQntuples(res);
+    if (more_key)
+        kf_body_bool(body, more_key, rows > max);
+    if (rows > max)
+        rows = max;
+    kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
+    for (int i = 0; i < rows; i++) {
+        items[i] = kf_body_new();
+        s_put_row(items[i], res, i, cols, ncols);
+    }
+    kf_body_array(body, key, items, (size_t)rows);
+    free(items);
+    return rows;
+}
+
 /* Answers ticket.list: one page, and `next` when more rows follow. */
 static int s_list(intake_t *self, kf_body_t *body, const list_req_t *list, kf_error_t *err)
 {
@@ -475,22 +525,27 @@ static int s_list(intake_t *self, kf_body_t *body, const list_req_t *list, kf_er
         s_opt(list->until.date),
         s_int_param(list->cursor.received_us, cursor, after_us, sizeof after_us),
         s_int_param(list->cursor.id, cursor, after_id, sizeof after_id),
-        list->phone};
-    bool by_phone = list->phone[0] != '\0';
-    PGresult *res = kf_store_exec(self->store, by_phone ? "list_phone" : "list", by_phone ? 12 : 11,
-                                  params, err);
+        s_opt(list->patterns),
+        NULL,
+        s_opt(list->phone)};
+    /* By number: list_no takes it as $13 and the phone as $14; else the
+       phone, when given, is $13. */
+    const char *statement = "list";
+    int nparams = 12;
+    if (list->no[0]) {
+        statement = "list_no";
+        params[12] = list->no;
+        nparams = 14;
+    } else if (list->phone[0]) {
+        statement = "list_phone";
+        params[12] = list->phone;
+        nparams = 13;
+    }
+    PGresult *res = kf_store_exec(self->store, statement, nparams, params, err);
     if (!res)
         return -1;
-    int rows = PQntuples(res);
-    bool more = rows > list->limit;
-    if (more)
-        rows = (int)list->limit;
-    kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
-    for (int i = 0; i < rows; i++) {
-        items[i] = kf_body_new();
-        s_put_row(items[i], res, i, cols, 10);
-    }
-    kf_body_array(body, "tickets", items, (size_t)rows);
+    bool more = PQntuples(res) > list->limit;
+    int rows = s_put_rows(body, "tickets", NULL, res, (int)list->limit, cols, 10);
     kf_body_int(body, "count", rows);
     if (more) {
         req_cursor_t last = {.received_us = strtoll(PQgetvalue(res, rows - 1, C_US), NULL, 10),
@@ -499,85 +554,117 @@ static int s_list(intake_t *self, kf_body_t *body, const list_req_t *list, kf_er
         req_cursor_format(&last, next, sizeof next);
         kf_body_str(body, "next", next);
     }
-    free(items);
     PQclear(res);
     return 0;
 }
 
-#define S_OWNER_UNITS_MAX 50    /* units in an owner.show reply */
-#define S_OWNER_TICKETS_MAX 100 /* tickets in an owner.show reply */
+/* One part of an owner.show reply: its statement, the most rows it
+   shows, where they go and how. */
+typedef struct {
+    const char *statement;
+    int max;
+    bool ask_more; /* ask for max + 1 rows, to say whether there are more */
+    const char *key, *more_key;
+    const s_col_t *cols;
+    int ncols;
+} s_owner_part_t;
 
-/* Nests the rows of res as an array of maps under key; returns the rows. */
-static int s_put_rows(kf_body_t *body, const char *key, PGresult *res, const s_col_t *cols,
-                      int ncols)
+static const s_col_t s_unit_cols[] = {{"project", 's'}, {"building", 's'}, {"unit", 's'}};
+static const s_col_t s_owner_ticket_cols[] = {{"ticket", 's'},
+                                              {"kind", 's'},
+                                              {"category", 's'},
+                                              {"status", 's'},
+                                              {"priority", 's'},
+                                              {"project", 's'},
+                                              {"owner", 's'},
+                                              {"owner_name", 's'},
+                                              {"department", 's'},
+                                              {"received_at", 'i'},
+                                              {"first_response_due", 'i'},
+                                              {"resolve_due", 'i'},
+                                              {"responded_at", 'i'},
+                                              {"resolved_at", 'i'},
+                                              {"first_response", 's'},
+                                              {"resolution", 's'},
+                                              {"summary", 's'}};
+static const s_col_t s_approval_cols[] = {
+    {"request", 'i'},     {"ticket", 's'},       {"type", 's'},      {"amount", 's'},
+    {"amount_fen", 'i'},  {"status", 's'},       {"stage", 'i'},     {"promised", 's'},
+    {"promised_at", 'i'}, {"requested_at", 'i'}, {"at_risk_at", 'i'}};
+static const s_col_t s_survey_cols[] = {{"survey", 'i'},     {"ticket", 's'}, {"kind", 's'},
+                                        {"milestone", 's'},  {"score", 'i'},  {"nps", 'i'},
+                                        {"answered_at", 'i'}};
+
+enum { S_PART_UNITS, S_PART_TICKETS, S_PART_APPROVALS, S_PART_SURVEYS, S_PARTS };
+static const s_owner_part_t s_owner_parts[S_PARTS] = {
+    {"owner_units", KF_LIM_OWNER_UNITS, true, "units", "units_more", s_unit_cols, 3},
+    {"owner_tickets", KF_LIM_OWNER_TICKETS, false, "tickets", NULL, s_owner_ticket_cols, 17},
+    {"owner_approvals", KF_LIM_OWNER_APPROVALS, true, "approvals", "approvals_more",
+     s_approval_cols, 11},
+    {"owner_surveys", KF_LIM_OWNER_SURVEYS, true, "surveys", "surveys_more", s_survey_cols, 7}};
+
+/* Reads every part of the owner with internal id id into res; -1 (and
+   nothing kept) when the store fails. */
+static int s_owner_read(intake_t *self, const char *id, PGresult *res[S_PARTS], kf_error_t *err)
 {
-    int rows = PQntuples(res);
-    kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
-    for (int i = 0; i < rows; i++) {
-        items[i] = kf_body_new();
-        s_put_row(items[i], res, i, cols, ncols);
+    for (int i = 0; i < S_PARTS; i++) {
+        const s_owner_part_t *part = &s_owner_parts[i];
+        char max[16];
+        snprintf(max, sizeof max, "%d", part->max + (part->ask_more ? 1 : 0));
+        const char *params[] = {id, max};
+        res[i] = kf_store_exec(self->store, part->statement, 2, params, err);
+        if (!res[i]) {
+            for (int j = 0; j < i; j++)
+                PQclear(res[j]);
+            return -1;
+        }
     }
-    kf_body_array(body, key, items, (size_t)rows);
-    free(items);
-    return rows;
+    return 0;
 }
 
-/* Answers owner.show: the owner with this phone, their units and their
-   tickets, open ones first. The reply holds the phone and name the agent
-   asked about; neither goes into a log line. */
+/* Answers owner.show: the owner with this phone, their units, tickets,
+   open approval requests and survey answers. The reply holds the phone
+   and name the agent asked about; neither goes into a log line. */
 static int s_owner(intake_t *self, kf_body_t *body, const owner_req_t *owner, kf_error_t *err)
 {
     static const s_col_t owner_cols[] = {
         {"phone", 's'}, {"name", 's'}, {"lang", 's'}, {"segment", 's'}, {"known_since", 'i'}};
-    static const s_col_t unit_cols[] = {{"project", 's'}, {"building", 's'}, {"unit", 's'}};
-    static const s_col_t ticket_cols[] = {
-        {"ticket", 's'},      {"kind", 's'},        {"category", 's'},
-        {"status", 's'},      {"priority", 's'},    {"project", 's'},
-        {"owner", 's'},       {"received_at", 'i'}, {"first_response_due", 'i'},
-        {"resolve_due", 'i'}, {"resolved_at", 'i'}, {"summary", 's'}};
-    enum { C_ID = 5, C_TOTAL = 12, C_OPEN = 13 };
+    enum { C_ID = 5, C_TOTAL = 17, C_OPEN = 18 };
     const char *phone[] = {owner->phone};
     PGresult *found = kf_store_exec(self->store, "owner", 1, phone, err);
     if (!found)
         return -1;
     if (PQntuples(found) == 0) {
         PQclear(found);
-        return kf_error_set(err, KF_E_NOT_FOUND, "phone", "no owner has the phone number %s",
+        return kf_error_set(err, KF_E_NOT_FOUND, "phone",
+                            "no owner has the phone number %s: nobody has reported anything "
+                            "from it and no owner import named it (check the number; "
+                            "submitting a ticket with it records the owner)",
                             owner->phone);
     }
-    char units_max[16], tickets_max[16];
-    snprintf(units_max, sizeof units_max, "%d", S_OWNER_UNITS_MAX + 1);
-    snprintf(tickets_max, sizeof tickets_max, "%d", S_OWNER_TICKETS_MAX);
-    const char *units_params[] = {PQgetvalue(found, 0, C_ID), units_max};
-    const char *tickets_params[] = {PQgetvalue(found, 0, C_ID), tickets_max};
-    PGresult *units = kf_store_exec(self->store, "owner_units", 2, units_params, err);
-    PGresult *tickets =
-        units ? kf_store_exec(self->store, "owner_tickets", 2, tickets_params, err) : NULL;
-    if (!units || !tickets) {
+    PGresult *res[S_PARTS];
+    if (s_owner_read(self, PQgetvalue(found, 0, C_ID), res, err) != 0) {
         PQclear(found);
-        PQclear(units);
         return -1;
     }
     s_put_row(body, found, 0, owner_cols, 5);
-    bool units_more = PQntuples(units) > S_OWNER_UNITS_MAX;
-    kf_body_t **items = (kf_body_t **)calloc(S_OWNER_UNITS_MAX + 1, sizeof(kf_body_t *));
-    int nunits = units_more ? S_OWNER_UNITS_MAX : PQntuples(units);
-    for (int i = 0; i < nunits; i++) {
-        items[i] = kf_body_new();
-        s_put_row(items[i], units, i, unit_cols, 3);
+    int rows = 0;
+    for (int i = 0; i < S_PARTS; i++) {
+        const s_owner_part_t *part = &s_owner_parts[i];
+        int n =
+            s_put_rows(body, part->key, part->more_key, res[i], part->max, part->cols, part->ncols);
+        if (i == S_PART_TICKETS)
+            rows = n;
     }
-    kf_body_array(body, "units", items, (size_t)nunits);
-    free(items);
-    kf_body_bool(body, "units_more", units_more);
-    int rows = s_put_rows(body, "tickets", tickets, ticket_cols, 12);
+    PGresult *tickets = res[S_PART_TICKETS];
     int64_t total = rows ? strtoll(PQgetvalue(tickets, 0, C_TOTAL), NULL, 10) : 0;
     kf_body_int(body, "count", rows);
     kf_body_int(body, "total", total);
     kf_body_int(body, "open", rows ? strtoll(PQgetvalue(tickets, 0, C_OPEN), NULL, 10) : 0);
     kf_body_bool(body, "more", total > rows);
     PQclear(found);
-    PQclear(units);
-    PQclear(tickets);
+    for (int i = 0; i < S_PARTS; i++)
+        PQclear(res[i]);
     return 0;
 }
 

@@ -174,6 +174,61 @@ int req_cursor_parse(const char *text, req_cursor_t *out)
     return 0;
 }
 
+/* The length of the word separator at p (ASCII white space: 1, the
+   ideographic space U+3000: 3), or 0 when p starts no separator. */
+static size_t s_separator(const char *p)
+{
+    if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\v' || *p == '\f')
+        return 1;
+    return strncmp(p, "\xe3\x80\x80", 3) == 0 ? 3 : 0; /* stops at a NUL */
+}
+
+int req_q_patterns(const char *q, char *out, size_t size)
+{
+    size_t used = 0;
+    int words = 0;
+    const char *p = q;
+    if (size == 0)
+        return -1;
+    out[0] = '\0';
+    while (*p) {
+        size_t sep = s_separator(p);
+        if (sep) {
+            p += sep;
+            continue;
+        }
+        if (++words > KF_LIM_Q_WORDS || used + 2 > size)
+            return -1;
+        if (used)
+            out[used - 1] = ' '; /* the NUL of the previous word */
+        out[used++] = '%';
+        for (; *p && !s_separator(p); p++) {
+            bool special = *p == '%' || *p == '_' || *p == '\\';
+            if (used + (special ? 2 : 1) + 2 > size)
+                return -1;
+            if (special)
+                out[used++] = '\\';
+            out[used++] = *p;
+        }
+        out[used++] = '%';
+        out[used++] = '\0';
+    }
+    return words;
+}
+
+/* Reads q, the words of the summary, into out->patterns. */
+static int s_get_q(const msgpack_object *body, list_req_t *out, kf_error_t *err)
+{
+    char q[KF_LIM_Q + 1];
+    if (s_get_opt(body, "q", q, sizeof q, err) != 0)
+        return -1;
+    if (req_q_patterns(q, out->patterns, sizeof out->patterns) < 0)
+        return kf_error_set(err, KF_E_BAD_VALUE, "q",
+                            "q holds more than %d words; give fewer, the most telling ones",
+                            KF_LIM_Q_WORDS);
+    return 0;
+}
+
 int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
 {
     memset(out, 0, sizeof *out);
@@ -184,6 +239,7 @@ int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
         s_get_opt(body, "project", out->project, sizeof out->project, err) != 0 ||
         s_get_enum_opt(body, "kind", kf_kinds, out->kind, sizeof out->kind, err) != 0 ||
         s_get_phone(body, false, out->phone, err) != 0 ||
+        s_get_opt(body, "no", out->no, sizeof out->no, err) != 0 || s_get_q(body, out, err) != 0 ||
         s_get_bound(body, "since", &out->since, err) != 0 ||
         s_get_bound(body, "until", &out->until, err) != 0 ||
         s_get_opt(body, "cursor", cursor, sizeof cursor, err) != 0 ||

@@ -57,14 +57,20 @@ typedef struct {
 #define REQ_CURSOR_MAX KF_LIM_CURSOR /* bytes of a cursor on the wire */
 #define REQ_MS_MAX 253402300799999LL /* 9999-12-31T23:59:59.999Z */
 
+/* Bytes of q's words as ILIKE patterns: each byte escaped at worst, each
+   word wrapped in % and followed by a space, and the NUL. */
+#define REQ_PATTERNS_MAX (2 * KF_LIM_Q + 3 * KF_LIM_Q_WORDS + 1)
+
 typedef struct {
     char status[KF_SIZE_STATUS];
     char owner[REQ_ACTOR_MAX + 1];
     char project[KF_LIM_PROJECT + 1];
     char kind[KF_SIZE_KIND];
-    char phone[KF_PHONE_MAX]; /* normalised, "" when absent */
-    req_bound_t since;        /* included */
-    req_bound_t until;        /* excluded */
+    char phone[KF_PHONE_MAX];        /* normalised, "" when absent */
+    char no[KF_LIM_TICKET + 1];      /* the ticket number, "" when absent */
+    char patterns[REQ_PATTERNS_MAX]; /* q as ILIKE patterns, "" when absent */
+    req_bound_t since;               /* included */
+    req_bound_t until;               /* excluded */
     req_cursor_t cursor;
     int64_t limit;
 } list_req_t;
@@ -87,6 +93,16 @@ int req_parse_action(const char *type, const msgpack_object *body, action_req_t 
    The text is opaque to clients: they pass it back unchanged. */
 void req_cursor_format(const req_cursor_t *cursor, char *buf, size_t size);
 int req_cursor_parse(const char *text, req_cursor_t *out);
+
+/* Splits q into its words (separated by ASCII white space or the
+   ideographic space U+3000) and writes each as an ILIKE pattern that finds
+   it anywhere, literally (%word%, each backslash, % and _ escaped by a
+   backslash),
+   separated by single spaces, into out (REQ_PATTERNS_MAX bytes for a q of
+   at most KF_LIM_Q bytes). Returns the number of words (0 when q is
+   blank), or -1 when there are more than KF_LIM_Q_WORDS or out is too
+   small. */
+int req_q_patterns(const char *q, char *out, size_t size);
 
 /* True when text is a real date "YYYY-MM-DD" of years 1970-9999. */
 bool req_date_valid(const char *text);

@@ -10,13 +10,40 @@
      catalog or empty, UTF-8 strings within their limits, a limit in 1..100;
      a phone empty or normalised (5 to 15 digits); each of since and until at most one of ms (0 to
    year 9999) and a real date, a range of one form not empty; a cursor absent (id 0) or one whose
-   text req_cursor_format writes and req_cursor_parse reads back to the same place;
+   text req_cursor_format writes and req_cursor_parse reads back to the same place; a number
+   within its limit; the words of q as 0 to 8 patterns %word%, single spaces between them, no
+   white space inside, every %, _ and backslash inside a word escaped;
    - decoding is deterministic. */
 #include <string.h>
 
 #include "catalog.h"
 #include "fuzz.h"
 #include "requests.h"
+
+/* Checks req_q_patterns' output: "%w%" patterns, one space apart, at
+   most KF_LIM_Q_WORDS, every metacharacter of a word escaped. */
+static void s_check_patterns(const char *p)
+{
+    int words = 0;
+    while (*p) {
+        FZ_CHECK(*p == '%');
+        words++;
+        p++;
+        size_t n = 0;
+        for (; *p && !(*p == '%' && (p[1] == ' ' || p[1] == '\0')); p++, n++) {
+            FZ_CHECK(*p != ' ' && *p != '\t' && *p != '\n' && *p != '_' && *p != '%');
+            if (*p == '\\') {
+                p++;
+                FZ_CHECK(*p == '\\' || *p == '%' || *p == '_');
+            }
+        }
+        FZ_CHECK(n > 0 && *p == '%');
+        p++;
+        if (*p == ' ')
+            FZ_CHECK(*++p == '%');
+    }
+    FZ_CHECK(words <= KF_LIM_Q_WORDS);
+}
 
 static void s_check(const list_req_t *r)
 {
@@ -39,6 +66,9 @@ static void s_check(const list_req_t *r)
     }
     FZ_CHECK(!(r->since.ms >= 0 && r->until.ms >= 0) || r->since.ms < r->until.ms);
     FZ_CHECK(!(r->since.date[0] && r->until.date[0]) || strcmp(r->since.date, r->until.date) < 0);
+    FZ_CHECK(fz_cstr_ok(r->no, sizeof r->no, KF_LIM_TICKET));
+    FZ_CHECK(fz_cstr_ok(r->patterns, sizeof r->patterns, REQ_PATTERNS_MAX - 1));
+    s_check_patterns(r->patterns);
     FZ_CHECK(r->cursor.id >= 0 && r->cursor.received_us >= 0);
     if (r->cursor.id > 0) {
         char text[REQ_CURSOR_MAX + 1];

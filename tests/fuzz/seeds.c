@@ -342,6 +342,17 @@ static void s_json_seeds(void)
     s_json("big-integer", "{\"a\":18446744073709551616}");
 }
 
+/* ticket.list searches: by number and words of the summary. */
+static void s_search_seeds(void)
+{
+    const char *const list_search[] = {
+        "no",    "KF-2026-000042", "q", "漏水\xe3\x80\x80卫生间 100% a_b\\c",
+        "phone", "13800138000",    NULL};
+    s_body_seed("req_list", "search", -1, list_search);
+    const char *const list_many_words[] = {"q", "1 2 3 4 5 6 7 8 9", NULL};
+    s_body_seed("req_list", "q-nine-words", -1, list_many_words);
+}
+
 /* ---- request seeds -------------------------------------------------- */
 
 #define SUBMIT_OK                                                                                  \
@@ -559,6 +570,7 @@ int main(int argc, char **argv)
     s_envelope_seeds(argv[1]);
     s_json_seeds();
     s_request_seeds();
+    s_search_seeds();
     s_approval_seeds();
     s_survey_seeds();
     s_report_seeds();

@@ -24,6 +24,7 @@
 
 #include "auth.h"
 #include "envelope.h"
+#include "kf_model.h"
 
 #define REPLY_MS 5000           /* how long a reply may take */
 #define BAD_SUMMARY "BAD INPUT" /* the summary of every refused submit */
@@ -834,7 +835,10 @@ static void test_owner_show_bad_phone(void **state)
     s_field_case("owner.show", nil, 1, "missing_field", "phone", "owner.show phone nil");
     static const field_t number[] = {F_INT("phone", 13800138000)};
     s_field_case("owner.show", number, 1, "wrong_type", "phone", "owner.show phone as int");
-    static const field_t bad_utf8[] = {{"phone", 's', "138\xff\xfe" "0013", 9, 0}};
+    static const field_t bad_utf8[] = {{"phone", 's',
+                                        "138\xff\xfe"
+                                        "0013",
+                                        9, 0}};
     s_field_case("owner.show", bad_utf8, 1, "bad_utf8", NULL, "owner.show phone not UTF-8");
     char long_phone[34];
     memset(long_phone, '1', 33);
@@ -874,6 +878,32 @@ static void test_list_bad_cursor_range(void **state)
     s_field_case("ticket.list", empty, 2, "bad_value", "until", "list [since, until) empty");
     static const field_t limit[] = {F_INT("limit", 101)};
     s_field_case("ticket.list", limit, 1, "bad_value", "limit", "list limit 101");
+}
+
+/* ticket.list's number and words of the summary: each bad one is refused
+   with its code, naming the field, and intake keeps serving. */
+static void test_list_bad_search(void **state)
+{
+    char long_q[KF_LIM_Q + 2];
+    memset(long_q, 'x', KF_LIM_Q + 1);
+    long_q[KF_LIM_Q + 1] = 0;
+    field_t too_long[] = {F_STR("q", long_q)};
+    s_field_case("ticket.list", too_long, 1, "too_long", "q", "list q 201 bytes");
+    static const field_t bad_utf8[] = {{"q", 's', "\xe6\xbc\x8f\xff", 4, 0}}; /* 漏 and 0xff */
+    s_field_case("ticket.list", bad_utf8, 1, "bad_utf8", "q", "list q not UTF-8");
+    static const field_t nul[] = {{"q", 's', "a\0b", 3, 0}};
+    s_field_case("ticket.list", nul, 1, "bad_value", "q", "list q holding a NUL");
+    static const field_t many[] = {F_STR("q", "1 2 3 4 5 6 7 8 9")};
+    s_field_case("ticket.list", many, 1, "bad_value", "q", "list q of 9 words");
+    static const field_t number[] = {F_INT("q", 42)};
+    s_field_case("ticket.list", number, 1, "wrong_type", "q", "list q as int");
+    char long_no[KF_LIM_TICKET + 2];
+    memset(long_no, '9', KF_LIM_TICKET + 1);
+    long_no[KF_LIM_TICKET + 1] = 0;
+    field_t no_long[] = {F_STR("no", long_no)};
+    s_field_case("ticket.list", no_long, 1, "too_long", "no", "list no 33 bytes");
+    static const field_t no_utf8[] = {{"no", 's', "KF-\xc0\xaf", 5, 0}};
+    s_field_case("ticket.list", no_utf8, 1, "bad_utf8", "no", "list no not UTF-8");
 }
 
 /* ---- who is at the other end ------------------------------------------------ */
@@ -1245,6 +1275,7 @@ int main(void)
         cmocka_unit_test_teardown(test_unknown_ticket, s_teardown),
         cmocka_unit_test_teardown(test_owner_show_bad_phone, s_teardown),
         cmocka_unit_test_teardown(test_list_bad_cursor_range, s_teardown),
+        cmocka_unit_test_teardown(test_list_bad_search, s_teardown),
         cmocka_unit_test_teardown(test_body_actor_ignored, s_teardown),
         cmocka_unit_test_teardown(test_no_certificate, s_teardown),
         cmocka_unit_test_teardown(test_unregistered_key, s_teardown),

@@ -15,6 +15,7 @@
 # - a bad cursor is bad_value on field cursor.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/run_lib.sh"
 
 it_init owner
 it_pg_start
@@ -23,20 +24,6 @@ it_start bus
 it_start intake
 it_start router
 it_wait_for "intake to answer" 30 kefu tickets --limit 1
-
-# Runs kefu, capturing stdout in OUT, stderr in ERR and the exit code in RC.
-run() {
-    local o=$IT_DIR/out e=$IT_DIR/err
-    RC=0
-    kefu "$@" >"$o" 2>"$e" || RC=$?
-    OUT=$(<"$o")
-    ERR=$(<"$e")
-}
-expect_rc() {
-    local want=$1 what=$2
-    [[ $RC == "$want" ]] || it_fail "$what: exit $RC, expected $want; stdout: $OUT; stderr: $ERR"
-}
-json() { jq -r "$1" <<<"$OUT"; }
 
 # submit PHONE PROJECT BUILDING UNIT SUMMARY: prints the ticket number.
 submit() {

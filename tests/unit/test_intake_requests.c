@@ -233,6 +233,97 @@ static void test_list_phone_range(void **state)
     assert_string_equal(field, "limit");
 }
 
+/* Writes q's patterns into out and returns the number of words. */
+static int s_patterns(const char *q, char *out)
+{
+    return req_q_patterns(q, out, REQ_PATTERNS_MAX);
+}
+
+static void test_q_patterns(void **state)
+{
+    char out[REQ_PATTERNS_MAX];
+    assert_int_equal(s_patterns("漏水", out), 1);
+    assert_string_equal(out, "%漏水%");
+    /* Words split at ASCII white space and the ideographic space U+3000,
+       however many; order kept. */
+    assert_int_equal(s_patterns("  漏水 \t卫生间\xe3\x80\x80"
+                                "Leak  ",
+                                out),
+                     3);
+    assert_string_equal(out, "%漏水% %卫生间% %Leak%");
+    /* LIKE's metacharacters match themselves. */
+    assert_int_equal(s_patterns("50% a_b c\\d", out), 3);
+    assert_string_equal(out, "%50\\%% %a\\_b% %c\\\\d%");
+    /* Blank: no words, no filter. */
+    assert_int_equal(s_patterns("", out), 0);
+    assert_string_equal(out, "");
+    assert_int_equal(s_patterns(" \xe3\x80\x80\t", out), 0);
+    assert_string_equal(out, "");
+    /* A lone lead byte of U+3000 at the end is part of a word, not a
+       separator (and the scan stops at the NUL). */
+    assert_int_equal(s_patterns("a\xe3\x80", out), 1);
+    assert_string_equal(out, "%a\xe3\x80%");
+    /* At most KF_LIM_Q_WORDS words. */
+    assert_int_equal(s_patterns("1 2 3 4 5 6 7 8", out), KF_LIM_Q_WORDS);
+    assert_int_equal(s_patterns("1 2 3 4 5 6 7 8 9", out), -1);
+    /* The longest q, all metacharacters, fits REQ_PATTERNS_MAX. */
+    char q[KF_LIM_Q + 1];
+    memset(q, '%', KF_LIM_Q);
+    q[KF_LIM_Q] = '\0';
+    assert_int_equal(s_patterns(q, out), 1);
+    assert_int_equal(strlen(out), 2 * KF_LIM_Q + 2);
+    for (int i = 0; i < KF_LIM_Q_WORDS - 1; i++) /* 7 words "_", then one of '%'s */
+        q[i * 2] = '_', q[i * 2 + 1] = ' ';
+    assert_int_equal(s_patterns(q, out), KF_LIM_Q_WORDS);
+    assert_int_equal(strlen(out), 7 * 5 + 2 * (KF_LIM_Q - 14) + 2);
+    /* Too small a buffer is refused, never overrun. */
+    char tiny[6];
+    assert_int_equal(req_q_patterns("abc", tiny, sizeof tiny), 1); /* "%abc%" fits */
+    assert_int_equal(req_q_patterns("abcdef", tiny, sizeof tiny), -1);
+    assert_int_equal(req_q_patterns("a b", tiny, 4), -1);
+}
+
+static void test_list_no_q(void **state)
+{
+    list_req_t req;
+    char field[48];
+    const char *both[] = {"no", "KF-2026-000042", "q", "漏水 卫生间", NULL};
+    assert_int_equal(s_list_error(both, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.no, "KF-2026-000042");
+    assert_string_equal(req.patterns, "%漏水% %卫生间%");
+    const char *none[] = {"status", "routed", NULL};
+    assert_int_equal(s_list_error(none, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.no, "");
+    assert_string_equal(req.patterns, "");
+    const char *blank[] = {"q", "   ", "no", "", NULL};
+    assert_int_equal(s_list_error(blank, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.patterns, "");
+    assert_string_equal(req.no, "");
+    const char *many[] = {"q", "a b c d e f g h i", NULL};
+    assert_int_equal(s_list_error(many, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "q");
+    char long_q[KF_LIM_Q + 2];
+    memset(long_q, 'x', KF_LIM_Q + 1);
+    long_q[KF_LIM_Q + 1] = '\0';
+    const char *too_long[] = {"q", long_q, NULL};
+    assert_int_equal(s_list_error(too_long, &req, field, sizeof field), KF_E_TOO_LONG);
+    assert_string_equal(field, "q");
+    long_q[KF_LIM_Q] = '\0';
+    const char *longest[] = {"q", long_q, NULL};
+    assert_int_equal(s_list_error(longest, &req, field, sizeof field), KF_OK);
+    const char *not_utf8[] = {"q", "\xff漏水", NULL};
+    assert_int_equal(s_list_error(not_utf8, &req, field, sizeof field), KF_E_BAD_UTF8);
+    assert_string_equal(field, "q");
+    const char *q_int[] = {"q", "#int", NULL};
+    assert_int_equal(s_list_error(q_int, &req, field, sizeof field), KF_E_WRONG_TYPE);
+    char long_no[KF_LIM_TICKET + 2];
+    memset(long_no, '9', KF_LIM_TICKET + 1);
+    long_no[KF_LIM_TICKET + 1] = '\0';
+    const char *no_long[] = {"no", long_no, NULL};
+    assert_int_equal(s_list_error(no_long, &req, field, sizeof field), KF_E_TOO_LONG);
+    assert_string_equal(field, "no");
+}
+
 static void test_list_cursor(void **state)
 {
     list_req_t req;
@@ -391,6 +482,8 @@ int main(void)
         cmocka_unit_test(test_access),
         cmocka_unit_test(test_list_phone_range),
         cmocka_unit_test(test_list_cursor),
+        cmocka_unit_test(test_q_patterns),
+        cmocka_unit_test(test_list_no_q),
         cmocka_unit_test(test_date_valid),
         cmocka_unit_test(test_owner),
     };
