@@ -558,7 +558,8 @@ static void s_on_connection(void *cls, struct MHD_Connection *connection, void *
 
 /* MHD's error messages (a malformed request, a refused connection), as
    debug lines: they are a peer's doing, not the daemon's. */
-static void s_on_mhd_log(void *cls, const char *format, va_list ap)
+__attribute__((format(printf, 2, 0))) static void s_on_mhd_log(void *cls, const char *format,
+                                                               va_list ap)
 {
     (void)cls;
     char text[256];
