@@ -311,12 +311,39 @@ static void s_departments(s_run_t *run, json_t *root)
     }
 }
 
+/* A staff member's optional phone extension (CTI): 2-16 digits, not one
+   an earlier staff member of the file has (seen maps each to its place).
+   Returns it, or NULL when absent or refused (reported). */
+static const char *s_extension(s_run_t *run, const json_t *s, const char *base, json_t *seen)
+{
+    const char *extension = s_string(run, s, "extension", base, false);
+    size_t n = extension ? strlen(extension) : 0;
+    char place[96];
+    snprintf(place, sizeof place, "%s.extension", base);
+    if (extension && (n < 2 || n > 16 || strspn(extension, "0123456789") != n)) {
+        adm_problem(run->problems, 0, place, "bad_value",
+                    "'%.40s' is not a phone extension (2 to 16 digits)", extension);
+        return NULL;
+    }
+    const json_t *other = extension ? json_object_get(seen, extension) : NULL;
+    if (other) {
+        adm_problem(run->problems, 0, place, "duplicate", "extension %s is listed already at %s",
+                    extension, json_string_value(other));
+        return NULL;
+    }
+    if (extension)
+        json_object_set_new(seen, extension, json_string(base));
+    return extension;
+}
+
 static void s_staff(s_run_t *run, json_t *root)
 {
-    static const char *const keys[] = {"id",    "name",  "department", "role",   "manager",
-                                       "email", "phone", "lang",       "active", NULL};
+    static const char *const keys[] = {"id",      "name",      "department", "role",
+                                       "manager", "email",     "phone",      "lang",
+                                       "active",  "extension", NULL};
     json_t *list = s_array(run, root, "staff");
     json_t *out = json_array();
+    json_t *extensions = json_object(); /* extension -> the place that has it */
     json_object_set_new(run->org->plan, "staff", out);
     for (size_t i = 0; list && i < json_array_size(list); i++) {
         char base[64], place[96];
@@ -347,6 +374,7 @@ static void s_staff(s_run_t *run, json_t *root)
                         "'%.40s' is not a phone number (" KF_PHONE_RULE ")", raw_phone);
         }
         const char *lang = s_enum(run, s, "lang", base, false, kf_langs);
+        const char *extension = s_extension(run, s, base, extensions);
         json_t *active_json = json_object_get(s, "active");
         bool active = true;
         if (active_json && !json_is_boolean(active_json)) {
@@ -374,12 +402,14 @@ static void s_staff(s_run_t *run, json_t *root)
                                       s_str_or_null(department), "manager", s_str_or_null(manager),
                                       "active", active, "place", base));
         json_array_append_new(
-            out, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b}", "id", id, "name",
-                           s_str_or_null(name), "department", s_str_or_null(department), "role",
-                           s_str_or_null(role), "manager", s_str_or_null(manager), "email",
-                           s_str_or_null(email), "phone", s_str_or_null(phone[0] ? phone : NULL),
-                           "lang", lang ? lang : "zh", "active", active));
+            out,
+            json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}", "id", id, "name",
+                      s_str_or_null(name), "department", s_str_or_null(department), "role",
+                      s_str_or_null(role), "manager", s_str_or_null(manager), "email",
+                      s_str_or_null(email), "phone", s_str_or_null(phone[0] ? phone : NULL), "lang",
+                      lang ? lang : "zh", "active", active, "extension", s_str_or_null(extension)));
     }
+    json_decref(extensions);
 }
 
 /* Adds unit number unit of a building to the plan, unless listed already
