@@ -378,7 +378,7 @@ static void s_calls_print(const PGresult *res)
                                state};
         table_add(table, cells);
     }
-    table_print(table, stdout, 48);
+    table_print(table, stdout, 64);
     table_destroy(&table);
 }
 
