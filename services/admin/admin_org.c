@@ -54,13 +54,15 @@ static int s_load(PGconn *conn, org_t *org, char *why, size_t size)
     for (int i = 0; i < PQntuples(res); i++)
         org_store_department(org, s_value(res, i, 0), s_value(res, i, 1));
     PQclear(res);
-    res = adm_exec(conn, "SELECT id, department_id, manager_id, active FROM staff", 0, NULL, why,
-                   size);
+    res = adm_exec(conn, "SELECT id, department_id, manager_id, active, extension FROM staff", 0,
+                   NULL, why, size);
     if (!res)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++)
+    for (int i = 0; i < PQntuples(res); i++) {
         org_store_staff(org, s_value(res, i, 0), s_value(res, i, 1), s_value(res, i, 2),
                         strcmp(PQgetvalue(res, i, 3), "t") == 0);
+        org_store_extension(org, s_value(res, i, 0), s_value(res, i, 4));
+    }
     PQclear(res);
     res = adm_exec(conn, "SELECT id, gm_id FROM project", 0, NULL, why, size);
     if (!res)

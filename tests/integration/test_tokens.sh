@@ -53,7 +53,14 @@ kefu-admin import "$IT_DIR/org-swap.json" >"$IT_DIR/import.txt" 2>&1 || it_fail 
 jq '.approval_policies = []' "$KEFU_SOURCE_DIR/deploy/demo-org.json" >"$IT_DIR/org.json"
 kefu-admin import "$IT_DIR/org.json" >"$IT_DIR/import.txt" 2>&1 || it_fail "the demo org again: $(cat "$IT_DIR/import.txt")"
 [[ $(q "SELECT extension FROM staff WHERE id = 'agent.li'") == 8001 ]] || it_fail "the swap back did not apply"
-it_note "staff extensions: loaded, a duplicate refused with its place, a swap applied"
+# A staff member the file does not list keeps theirs: the file cannot give it away.
+q "INSERT INTO staff (id, name, department_id, role, extension) VALUES ('temp.gu', '顾', 'cs', 'agent', '8003')" >/dev/null
+jq '.approval_policies = [] | (.staff[] | select(.id == "agent.chen") | .extension) = "8003"' \
+    "$KEFU_SOURCE_DIR/deploy/demo-org.json" >"$IT_DIR/org-kept.json"
+expect_rc 1 "*extension 8003 is temp.gu's in the store, who is not in this file*" \
+    "an org file giving away a kept extension" kefu-admin import "$IT_DIR/org-kept.json"
+[[ $(q "SELECT extension FROM staff WHERE id = 'agent.chen'") == 8002 ]] || it_fail "a refused import changed an extension"
+it_note "staff extensions: loaded, duplicates refused with their place, a swap applied"
 
 # ---- kefu-admin token ----------------------------------------------------------
 kefu-admin --json token create pbx --scope calls >"$IT_DIR/pbx.json" 2>"$IT_DIR/pbx.err" ||

@@ -486,6 +486,22 @@ static void test_extensions(void **state)
                         "8001");
     assert_true(json_is_null(json_object_get(json_array_get(staff, 1), "extension")));
     org_destroy(&org);
+    /* The store's: old.ma keeps 8009 (not in the file); eng.sun's 8001
+       may go to another staff member listed with a new one. */
+    org = s_store();
+    org_store_extension(org, "old.ma", "8009");
+    org_store_extension(org, "eng.sun", "8001");
+    got = s_check(org, "{\"format\": \"kefu-org/1\", \"staff\": ["
+                       "  {\"id\": \"a\", \"name\": \"A\", \"department\": \"cs\","
+                       "   \"role\": \"agent\", \"extension\": \"8009\"},"
+                       "  {\"id\": \"b\", \"name\": \"B\", \"department\": \"cs\","
+                       "   \"role\": \"agent\", \"extension\": \"8001\"},"
+                       "  {\"id\": \"eng.sun\", \"name\": \"S\", \"department\": \"eng\","
+                       "   \"role\": \"head\", \"extension\": \"8002\"}]}");
+    assert_string_equal(got,
+                        "$.staff[0].extension: extension 8009 is old.ma's in the store, who is "
+                        "not in this file\n");
+    org_destroy(&org);
 }
 
 static void test_plan(void **state)
