@@ -158,6 +158,8 @@ int admin_cert(cli_t *cli, int argc, char **argv);
 int admin_revoke(cli_t *cli, int argc, char **argv);
 int admin_passwd(cli_t *cli, int argc, char **argv);
 int admin_sessions(cli_t *cli, int argc, char **argv);
+int admin_token(cli_t *cli, int argc, char **argv);
+int admin_calls(cli_t *cli, int argc, char **argv);
 int admin_delegate(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_notification(cli_t *cli, int argc, char **argv);

@@ -54,13 +54,15 @@ static int s_load(PGconn *conn, org_t *org, char *why, size_t size)
     for (int i = 0; i < PQntuples(res); i++)
         org_store_department(org, s_value(res, i, 0), s_value(res, i, 1));
     PQclear(res);
-    res = adm_exec(conn, "SELECT id, department_id, manager_id, active FROM staff", 0, NULL, why,
-                   size);
+    res = adm_exec(conn, "SELECT id, department_id, manager_id, active, extension FROM staff", 0,
+                   NULL, why, size);
     if (!res)
         return -1;
-    for (int i = 0; i < PQntuples(res); i++)
+    for (int i = 0; i < PQntuples(res); i++) {
         org_store_staff(org, s_value(res, i, 0), s_value(res, i, 1), s_value(res, i, 2),
                         strcmp(PQgetvalue(res, i, 3), "t") == 0);
+        org_store_extension(org, s_value(res, i, 0), s_value(res, i, 4));
+    }
     PQclear(res);
     res = adm_exec(conn, "SELECT id, gm_id FROM project", 0, NULL, why, size);
     if (!res)
@@ -116,19 +118,21 @@ static const s_step_t s_steps[] = {
     {"staff", "staff",
      "WITH x AS (SELECT * FROM jsonb_to_recordset($1::jsonb)"
      "             AS x (id text, name text, department text, role text, manager text,"
-     "                   email text, phone text, lang text, active boolean)),"
+     "                   email text, phone text, lang text, active boolean, extension text)),"
      " up AS (INSERT INTO staff AS s (id, name, department_id, role, manager_id, email, phone,"
-     "                                lang, active)"
-     "        SELECT id, name, department, role, manager, email, phone, lang, active FROM x"
+     "                                lang, active, extension)"
+     "        SELECT id, name, department, role, manager, email, phone, lang, active, extension"
+     "          FROM x"
      "        ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
      "            department_id = EXCLUDED.department_id, role = EXCLUDED.role,"
      "            manager_id = EXCLUDED.manager_id, email = EXCLUDED.email,"
-     "            phone = EXCLUDED.phone, lang = EXCLUDED.lang, active = EXCLUDED.active"
+     "            phone = EXCLUDED.phone, lang = EXCLUDED.lang, active = EXCLUDED.active,"
+     "            extension = EXCLUDED.extension"
      "        WHERE (s.name, s.department_id, s.role, s.manager_id, s.email, s.phone, s.lang,"
-     "               s.active)"
+     "               s.active, s.extension)"
      "              IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.department_id, EXCLUDED.role,"
      "               EXCLUDED.manager_id, EXCLUDED.email, EXCLUDED.phone, EXCLUDED.lang,"
-     "               EXCLUDED.active)"
+     "               EXCLUDED.active, EXCLUDED.extension)"
      "        RETURNING (xmax = 0) AS created)"
      " SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM up"},
     {"projects", "projects",

@@ -22,6 +22,8 @@ void org_destroy(org_t **self_p);
 void org_store_department(org_t *self, const char *id, const char *head);
 void org_store_staff(org_t *self, const char *id, const char *department, const char *manager,
                      bool active);
+/* A staff member's phone extension (after org_store_staff of them). */
+void org_store_extension(org_t *self, const char *id, const char *extension);
 void org_store_project(org_t *self, const char *id, const char *gm);
 void org_store_rule(org_t *self, const char *kind, const char *category, const char *project,
                     const char *department, const char *owner);

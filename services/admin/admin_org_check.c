@@ -108,6 +108,13 @@ void org_store_staff(org_t *self, const char *id, const char *department, const 
                                   s_str_or_null(manager), "active", active));
 }
 
+void org_store_extension(org_t *self, const char *id, const char *extension)
+{
+    json_t *staff = json_object_get(self->before.staff, id);
+    if (staff && extension)
+        json_object_set_new(staff, "extension", json_string(extension));
+}
+
 void org_store_project(org_t *self, const char *id, const char *gm)
 {
     json_object_set_new(self->before.projects, id, json_pack("{s:o}", "gm", s_str_or_null(gm)));
@@ -311,12 +318,61 @@ static void s_departments(s_run_t *run, json_t *root)
     }
 }
 
+/* A staff member's optional phone extension (CTI): 2-16 digits, not one
+   an earlier staff member of the file has (seen maps each to its place
+   and staff id).
+   Returns it, or NULL when absent or refused (reported). */
+static const char *s_extension(s_run_t *run, const json_t *s, const char *id, const char *base,
+                               json_t *seen)
+{
+    const char *extension = s_string(run, s, "extension", base, false);
+    size_t n = extension ? strlen(extension) : 0;
+    char place[96];
+    snprintf(place, sizeof place, "%s.extension", base);
+    if (extension && (n < 2 || n > 16 || strspn(extension, "0123456789") != n)) {
+        adm_problem(run->problems, 0, place, "bad_value",
+                    "'%.40s' is not a phone extension (2 to 16 digits)", extension);
+        return NULL;
+    }
+    const json_t *other = extension ? json_object_get(seen, extension) : NULL;
+    if (other) {
+        adm_problem(run->problems, 0, place, "duplicate", "extension %s is listed already at %s",
+                    extension, s_text(other, "place"));
+        return NULL;
+    }
+    if (extension && id)
+        json_object_set_new(seen, extension, json_pack("{s:s, s:s}", "place", base, "staff", id));
+    return extension;
+}
+
+/* Refuses the extensions of the file (seen) that staff members of the
+   store keep: those the file does not list (their rows stay as they are). */
+static void s_extensions_kept(s_run_t *run, const json_t *seen)
+{
+    const char *id;
+    json_t *before;
+    json_object_foreach(run->org->before.staff, id, before)
+    {
+        const char *extension = s_text(before, "extension");
+        const json_t *file = extension ? json_object_get(seen, extension) : NULL;
+        if (!file || strcmp(s_text(file, "staff"), id) == 0 ||
+            s_text(json_object_get(run->org->after.staff, id), "place"))
+            continue;
+        char place[96];
+        snprintf(place, sizeof place, "%s.extension", s_text(file, "place"));
+        adm_problem(run->problems, 0, place, "duplicate",
+                    "extension %s is %s's in the store, who is not in this file", extension, id);
+    }
+}
+
 static void s_staff(s_run_t *run, json_t *root)
 {
-    static const char *const keys[] = {"id",    "name",  "department", "role",   "manager",
-                                       "email", "phone", "lang",       "active", NULL};
+    static const char *const keys[] = {"id",      "name",      "department", "role",
+                                       "manager", "email",     "phone",      "lang",
+                                       "active",  "extension", NULL};
     json_t *list = s_array(run, root, "staff");
     json_t *out = json_array();
+    json_t *extensions = json_object(); /* extension -> the place that has it */
     json_object_set_new(run->org->plan, "staff", out);
     for (size_t i = 0; list && i < json_array_size(list); i++) {
         char base[64], place[96];
@@ -347,6 +403,7 @@ static void s_staff(s_run_t *run, json_t *root)
                         "'%.40s' is not a phone number (" KF_PHONE_RULE ")", raw_phone);
         }
         const char *lang = s_enum(run, s, "lang", base, false, kf_langs);
+        const char *extension = s_extension(run, s, id, base, extensions);
         json_t *active_json = json_object_get(s, "active");
         bool active = true;
         if (active_json && !json_is_boolean(active_json)) {
@@ -374,12 +431,15 @@ static void s_staff(s_run_t *run, json_t *root)
                                       s_str_or_null(department), "manager", s_str_or_null(manager),
                                       "active", active, "place", base));
         json_array_append_new(
-            out, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b}", "id", id, "name",
-                           s_str_or_null(name), "department", s_str_or_null(department), "role",
-                           s_str_or_null(role), "manager", s_str_or_null(manager), "email",
-                           s_str_or_null(email), "phone", s_str_or_null(phone[0] ? phone : NULL),
-                           "lang", lang ? lang : "zh", "active", active));
+            out,
+            json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}", "id", id, "name",
+                      s_str_or_null(name), "department", s_str_or_null(department), "role",
+                      s_str_or_null(role), "manager", s_str_or_null(manager), "email",
+                      s_str_or_null(email), "phone", s_str_or_null(phone[0] ? phone : NULL), "lang",
+                      lang ? lang : "zh", "active", active, "extension", s_str_or_null(extension)));
     }
+    s_extensions_kept(run, extensions);
+    json_decref(extensions);
 }
 
 /* Adds unit number unit of a building to the plan, unless listed already

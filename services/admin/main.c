@@ -32,6 +32,8 @@ static const args_command_t s_commands[] = {
     {"revoke", "revoke certificates (staff or gateway) at once", admin_revoke},
     {"passwd", "set a staff member's web console password", admin_passwd},
     {"sessions", "list or end a staff member's web sessions", admin_sessions},
+    {"token", "integration tokens for machines: create, list, revoke, uses", admin_token},
+    {"calls", "the caller log of the phone system (missed calls to return)", admin_calls},
     {"delegate", "register a delegate for an absent approver", admin_delegate},
     {"status", "every daemon instance: up or down, version, uptime, events, backlog", cmd_status},
     {"notification", "notification list|show|resend: the notifier's messages", cmd_notification},

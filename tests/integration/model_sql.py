@@ -7,7 +7,8 @@ of a migrated store (test_model_sql.sh).
 CONSTRAINTS holds one line per CHECK constraint of the store's public
 schema: "table<TAB>definition" (pg_get_constraintdef). Each list a CHECK
 accepts a column to be in ("col = ANY (ARRAY['a'::text, ...])", what
-`col IN ('a', ...)` becomes) is gathered per table and column (the union
+`col IN ('a', ...)` becomes), or an array column's elements to be in
+("col <@ ARRAY['a'::text, ...]"), is gathered per table and column (the union
 of the lists, as a compound CHECK may hold a subset). Exits 1, naming each
 difference, when a column the model maps to an enumeration (its "sql")
 accepts other values than the enumeration, when such a column has no
@@ -22,6 +23,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import gen_model  # noqa: E402
 
 ANY_RE = re.compile(r"\(?(\w+)\)?(?:::text)? = ANY \(\(?ARRAY\[(.*?)\]\)?(?:::text\[\])?\)")
+# An array column whose elements must be in a list: "col <@ ARRAY['a'::text, ...]".
+CONTAINED_RE = re.compile(r"\(?(\w+)\)? <@ \(?ARRAY\[(.*?)\]")
 VALUE_RE = re.compile(r"'((?:[^']|'')*)'::(?:text|character varying)")
 
 
@@ -33,7 +36,7 @@ def store_lists(path):
             if "\t" not in line:
                 continue
             table, definition = line.rstrip("\n").split("\t", 1)
-            for column, array in ANY_RE.findall(definition):
+            for column, array in ANY_RE.findall(definition) + CONTAINED_RE.findall(definition):
                 values = {v.replace("''", "'") for v in VALUE_RE.findall(array)}
                 lists[(table, column)] |= values
     return lists

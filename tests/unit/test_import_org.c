@@ -125,7 +125,7 @@ static void test_shape_problems(void **state)
                "characters, not blank");
     s_has(got, "$.departments[1]: must be an object");
     s_has(got, "$.staff[0]: unknown key 'manger' (known: id, name, department, role, manager, "
-               "email, phone, lang, active)");
+               "email, phone, lang, active, extension)");
     s_has(got, "$.staff[0].role: 'boss' is not one of: agent, staff, manager, head, gm, vp, "
                "admin");
     s_has(got, "$.staff[0].email: 'nope' is not an e-mail address");
@@ -449,6 +449,61 @@ static void test_cycles_and_duplicates(void **state)
     org_destroy(&org);
 }
 
+/* A staff member's extension: 2-16 digits, each once in the file, in
+   the plan as given (absent: null). */
+static void test_extensions(void **state)
+{
+    org_t *org = s_store();
+    const char *got = s_check(
+        org, "{\"format\": \"kefu-org/1\", \"staff\": ["
+             "  {\"id\": \"a\", \"name\": \"A\", \"department\": \"cs\", \"role\": \"agent\","
+             "   \"extension\": \"8001\"},"
+             "  {\"id\": \"b\", \"name\": \"B\", \"department\": \"cs\", \"role\": \"agent\","
+             "   \"extension\": \"8001\"},"
+             "  {\"id\": \"c\", \"name\": \"C\", \"department\": \"cs\", \"role\": \"agent\","
+             "   \"extension\": \"8\"},"
+             "  {\"id\": \"d\", \"name\": \"D\", \"department\": \"cs\", \"role\": \"agent\","
+             "   \"extension\": \"80-02\"},"
+             "  {\"id\": \"e\", \"name\": \"E\", \"department\": \"cs\", \"role\": \"agent\","
+             "   \"extension\": 8003},"
+             "  {\"id\": \"f\", \"name\": \"F\", \"department\": \"cs\", \"role\": \"agent\","
+             "   \"extension\": \"12345678901234567\"}]}");
+    s_has(got, "$.staff[1].extension: extension 8001 is listed already at $.staff[0]");
+    s_has(got, "$.staff[2].extension: '8' is not a phone extension (2 to 16 digits)");
+    s_has(got, "$.staff[3].extension: '80-02' is not a phone extension (2 to 16 digits)");
+    s_has(got, "$.staff[4].extension: must be a string");
+    s_has(got, "$.staff[5].extension: '12345678901234567' is not a phone extension (2 to 16 "
+               "digits)");
+    assert_int_equal(s_lines(got), 5);
+    got = s_check(org, "{\"format\": \"kefu-org/1\", \"staff\": ["
+                       "  {\"id\": \"a\", \"name\": \"A\", \"department\": \"cs\","
+                       "   \"role\": \"agent\", \"extension\": \"8001\"},"
+                       "  {\"id\": \"b\", \"name\": \"B\", \"department\": \"cs\","
+                       "   \"role\": \"agent\"}]}");
+    assert_string_equal(got, "");
+    json_t *staff = json_object_get(org_plan(org), "staff");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(staff, 0), "extension")),
+                        "8001");
+    assert_true(json_is_null(json_object_get(json_array_get(staff, 1), "extension")));
+    org_destroy(&org);
+    /* The store's: old.ma keeps 8009 (not in the file); eng.sun's 8001
+       may go to another staff member listed with a new one. */
+    org = s_store();
+    org_store_extension(org, "old.ma", "8009");
+    org_store_extension(org, "eng.sun", "8001");
+    got = s_check(org, "{\"format\": \"kefu-org/1\", \"staff\": ["
+                       "  {\"id\": \"a\", \"name\": \"A\", \"department\": \"cs\","
+                       "   \"role\": \"agent\", \"extension\": \"8009\"},"
+                       "  {\"id\": \"b\", \"name\": \"B\", \"department\": \"cs\","
+                       "   \"role\": \"agent\", \"extension\": \"8001\"},"
+                       "  {\"id\": \"eng.sun\", \"name\": \"S\", \"department\": \"eng\","
+                       "   \"role\": \"head\", \"extension\": \"8002\"}]}");
+    assert_string_equal(got,
+                        "$.staff[0].extension: extension 8009 is old.ma's in the store, who is "
+                        "not in this file\n");
+    org_destroy(&org);
+}
+
 static void test_plan(void **state)
 {
     org_t *org = s_store();
@@ -483,15 +538,11 @@ static void test_plan(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_demo_file),
-        cmocka_unit_test(test_shape_problems),
-        cmocka_unit_test(test_policy_problems),
-        cmocka_unit_test(test_policy_head_problems),
-        cmocka_unit_test(test_policy_plan),
-        cmocka_unit_test(test_references),
-        cmocka_unit_test(test_state_after),
-        cmocka_unit_test(test_cycles_and_duplicates),
-        cmocka_unit_test(test_plan),
+        cmocka_unit_test(test_demo_file),       cmocka_unit_test(test_shape_problems),
+        cmocka_unit_test(test_policy_problems), cmocka_unit_test(test_policy_head_problems),
+        cmocka_unit_test(test_policy_plan),     cmocka_unit_test(test_references),
+        cmocka_unit_test(test_state_after),     cmocka_unit_test(test_cycles_and_duplicates),
+        cmocka_unit_test(test_extensions),      cmocka_unit_test(test_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -131,13 +131,15 @@ static void test_messages(void **state)
     for (; kf_model_events[events]; events++)
         assert_true(kf_catalog_is_event(kf_model_events[events]));
     assert_int_equal(requests, 20);
-    assert_int_equal(events, 20);
+    assert_int_equal(events, 24); /* 20, and call.ringing/answered/ended/missed */
     assert_false(kf_catalog_known("ticket.closed"));
     /* By name, not only from the lists the catalog itself reads. */
     assert_true(kf_catalog_known("submit"));
     assert_true(kf_catalog_known("approval.decide"));
     assert_true(kf_catalog_known("reply.error"));
     assert_true(kf_catalog_is_event("approval.delegate_set"));
+    assert_true(kf_catalog_is_event("call.ringing"));
+    assert_true(kf_catalog_is_event("call.missed"));
     assert_true(kf_catalog_is_event("ticket.reopened"));
     assert_false(kf_catalog_is_event("submit"));
     assert_false(kf_catalog_known(NULL));
