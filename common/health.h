@@ -52,6 +52,7 @@
 #define KF_METRICS_PORT_APPROVAL "9104"
 #define KF_METRICS_PORT_NOTIFIER "9105"
 #define KF_METRICS_PORT_SURVEY "9106"
+#define KF_METRICS_PORT_GATEWAY "9107"
 
 /* The HTTP endpoint's settings, for a daemon's table (the bus's). */
 #define KF_SETTINGS_METRICS(port)                                                                  \
