@@ -69,6 +69,7 @@ int gw_route_match(const char *method, const char *path, gw_match_t *match)
         snprintf(match->allow + used, sizeof match->allow - used, "%s%s", used ? ", " : "",
                  r->method);
         if (strcmp(r->method, method) == 0) {
+            tmp.route = r;
             tmp.allow[0] = '\0';
             *match = tmp;
             return 200;
