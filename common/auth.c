@@ -1,9 +1,11 @@
 /* kefu — CurveZMQ certificates and the ZAP handler (see auth.h). */
 #include "auth.h"
 
+#include <assert.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "envelope.h"
 #include "log.h"
 
 /* libzmq asks the handler bound here about every CURVE handshake of the
@@ -24,7 +26,8 @@ typedef struct {
 
 /* ---- the ZAP handler -------------------------------------------------- */
 
-/* "200" when key (z85) belongs to active staff, "400" when not, "500"
+/* "200" when key (z85) belongs to active staff or to a registered,
+   unrevoked gateway (kefu_key_admitted), "400" when not, "500"
    when the store cannot say. A client waits on the answer: while the store
    is down, each handshake may try to reconnect at once (kf_store_ready_now,
    at most five times a second), so the first one after the store is back
@@ -44,8 +47,8 @@ static const char *s_verdict(kf_store_t *store, const char *key, char *staff, si
     if (!res)
         return "500";
     const char *verdict = "400";
-    if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
-        snprintf(staff, size, "%s", PQgetvalue(res, 0, 0));
+    if (PQntuples(res) == 1 && strcmp(PQgetvalue(res, 0, 0), "t") == 0) {
+        snprintf(staff, size, "%s", PQgetvalue(res, 0, 1));
         verdict = "200";
     }
     PQclear(res);
@@ -68,7 +71,7 @@ static void s_zap_answer(zsock_t *handler, kf_store_t *store)
     char *mechanism = zmsg_popstr(request);
     zframe_t *credential = zmsg_pop(request);
 
-    char key[KF_KEY_MAX + 1] = "", staff[65] = "";
+    char key[KF_KEY_MAX + 1] = "", staff[80] = "";
     const char *status = "400", *text = "a kefu certificate is required";
     if (mechanism && strcmp(mechanism, "CURVE") == 0 && credential &&
         zframe_size(credential) == 32) {
@@ -79,7 +82,8 @@ static void s_zap_answer(zsock_t *handler, kf_store_t *store)
                                             : "certificate not registered or revoked";
     }
     if (strcmp(status, "200") == 0)
-        kf_debug("auth.admitted", "staff=%s key=%s address=%s", staff, key, address ? address : "");
+        kf_debug("auth.admitted", "holder=%s key=%s address=%s", staff, key,
+                 address ? address : "");
     else
         kf_warn("auth.refused", "status=%s reason=\"%s\" mechanism=%s key=%s address=%s", status,
                 text, mechanism ? mechanism : "", key[0] ? key : "-", address ? address : "");
@@ -112,7 +116,11 @@ static void s_zap_actor(zsock_t *pipe, void *arg)
 {
     const s_zap_args_t *args = (const s_zap_args_t *)arg;
     kf_store_t *store = kf_store_new(args->url, args->app_name);
-    kf_store_statement(store, "zap_key", "SELECT staff_id FROM kefu_key_actor($1)");
+    /* Who holds it, for the log: a staff id, "gateway:NAME", or "". */
+    kf_store_statement(store, "zap_key",
+                       "SELECT kefu_key_admitted($1), coalesce((SELECT staff_id FROM "
+                       "kefu_key_actor($1)), (SELECT 'gateway:' || name FROM gateway_key "
+                       "WHERE public_key = $1), '')");
     zsock_t *handler = zsock_new(ZMQ_REP);
     int rc = handler ? zsock_bind(handler, S_ZAP_ENDPOINT) : -1;
     /* zactor_new waits for the signal; the outcome of the bind follows. */
@@ -190,6 +198,58 @@ void kf_auth_serve(kf_auth_t *self, zsock_t *sock)
 }
 
 /* ---- the actor of a request ------------------------------------------- */
+
+bool kf_session_token_ok(const char *token)
+{
+    size_t n = token ? strlen(token) : 0;
+    if (n < KF_SESSION_MIN || n > KF_SESSION_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = token[i];
+        bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                  c == '_' || c == '-';
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+int kf_password_check(const char *staff, const char *password, kf_error_t *err)
+{
+    size_t bytes = strlen(password);
+    if (!kf_utf8_valid(password, bytes))
+        return kf_error_set(err, KF_E_BAD_UTF8, "password", "the password is not valid UTF-8");
+    if (bytes > KF_PASSWORD_MAX)
+        return kf_error_set(err, KF_E_BAD_VALUE, "password", "the password is longer than %d bytes",
+                            KF_PASSWORD_MAX);
+    size_t chars = 0;
+    for (size_t i = 0; i < bytes; i++)
+        chars += ((unsigned char)password[i] & 0xC0) != 0x80; /* not a continuation byte */
+    if (chars < KF_PASSWORD_MIN)
+        return kf_error_set(err, KF_E_BAD_VALUE, "password",
+                            "the password is shorter than %d characters", KF_PASSWORD_MIN);
+    if (staff && strcmp(staff, password) == 0)
+        return kf_error_set(err, KF_E_BAD_VALUE, "password",
+                            "the password must not be the staff id");
+    return 0;
+}
+
+int kf_cred_compose(char *cred, size_t size, const char *key, const char *session, kf_error_t *err)
+{
+    assert(size > KF_CRED_MAX);
+    cred[0] = '\0';
+    if (session && *session && !kf_session_token_ok(session))
+        return kf_error_set(err, KF_E_BAD_VALUE, "session",
+                            "a session is %d to %d characters of A-Z a-z 0-9 _ -", KF_SESSION_MIN,
+                            KF_SESSION_MAX);
+    if (!key || !*key)
+        return 0; /* no certificate: no one (kf_auth_actor says so) */
+    if (session && *session)
+        snprintf(cred, size, "%.*s %s", KF_KEY_MAX, key, session);
+    else
+        snprintf(cred, size, "%.*s", KF_KEY_MAX, key);
+    return 0;
+}
 
 void kf_auth_prepare(kf_store_t *store)
 {

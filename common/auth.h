@@ -18,10 +18,20 @@
    revoking are transactions and take effect at once. The handler here
    speaks the same ZAP protocol (RFC 27) that zauth implements.
 
+   A web session (kefu-gateway, proto/security.md): a request that a
+   gateway sends for a signed-in person carries the session token in the
+   envelope's "session" key. kf_request_recv then makes req->key the
+   credential "GATEWAYKEY TOKEN" (kf_cred_compose), which kefu_key_actor
+   resolves to the session's staff member only when GATEWAYKEY is a
+   registered, unrevoked gateway key and the session is open; the gateway's
+   key alone is no one, and the same session over a staff certificate is no
+   one either. The ZAP handler admits gateway keys (kefu_key_admitted).
+
    A certificate file is czmq's zcert format holding both keys (mode 0600).
    A client's also carries metadata: "staff" (whom it was issued to) and
    "server-key" (the public key of the daemons' certificate), so a client
-   needs one file and nothing else. */
+   needs one file and nothing else. A gateway's carries "gateway" (its name
+   in table gateway_key) instead of "staff". */
 #ifndef KF_AUTH_H
 #define KF_AUTH_H
 
@@ -37,6 +47,31 @@
 #define KF_SETTINGS_CURVE                                                                          \
     KF_SET_PATH("KEFU_CURVE_CERT", "/etc/kefu/server.cert",                                        \
                 "the daemons' CurveZMQ certificate, secret key included (kefu-admin server-cert)")
+
+/* A web session token: 16-64 characters of base64url ([A-Za-z0-9_-]); the
+   gateway makes 43 (32 random bytes). */
+#define KF_SESSION_MIN 16
+#define KF_SESSION_MAX 64
+/* A request's credential (req->key): a CURVE key, or "KEY TOKEN". */
+#define KF_CRED_MAX (KF_KEY_MAX + 1 + KF_SESSION_MAX)
+
+/* Whether token has the shape of a session token (it says nothing of
+   whether such a session exists). */
+bool kf_session_token_ok(const char *token);
+
+/* The credential of a request into cred (at least KF_CRED_MAX + 1 bytes):
+   key alone without a session, "KEY SESSION" with one, "" without a key
+   (no certificate: no one, whatever the session). Returns 0, or -1 with
+   err bad_value (field session) when session is not a token's shape. */
+int kf_cred_compose(char *cred, size_t size, const char *key, const char *session, kf_error_t *err);
+
+/* The rules of a staff password (kefu-admin passwd, the gateway's change
+   of password): valid UTF-8, at least KF_PASSWORD_MIN characters, at most
+   KF_PASSWORD_MAX bytes, not the staff id itself. Returns 0, or -1 with
+   err (field password): bad_utf8, or bad_value saying which rule. */
+#define KF_PASSWORD_MIN 10  /* characters */
+#define KF_PASSWORD_MAX 128 /* bytes */
+int kf_password_check(const char *staff, const char *password, kf_error_t *err);
 
 typedef struct kf_auth kf_auth_t;
 
@@ -54,10 +89,11 @@ void kf_auth_serve(kf_auth_t *self, zsock_t *sock);
    registers its own statements. */
 void kf_auth_prepare(kf_store_t *store);
 
-/* Looks the holder of key up: their staff id into staff (at least 65
+/* Looks the holder of key (a credential, KF_CRED_MAX) up: their staff id into staff (at least 65
    bytes) and role into role (at least 16 bytes; may be NULL). Returns 0,
-   or -1 with err: unknown_actor (no key, not registered, revoked, or the
-   staff member is inactive), or the store's error. */
+   or -1 with err: unknown_actor (no key, not registered, revoked, the
+   staff member is inactive, or the session is not open), or the store's
+   error. */
 int kf_auth_actor(kf_store_t *store, const char *key, char *staff, char *role, kf_error_t *err);
 
 /* The role of staff member id into role (size bytes) when they are active.

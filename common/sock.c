@@ -26,8 +26,13 @@ int kf_request_recv(zsock_t *router, kf_request_t *req)
     /* The ZAP handler gave the connection the client's key as its User-Id
        (auth.c); a routing frame made by the ROUTER itself carries none. */
     const char *key = zmsg_first(msg) ? zframe_meta(zmsg_first(msg), "User-Id") : NULL;
-    snprintf(req->key, sizeof req->key, "%s", key ? key : "");
     req->env = kf_env_decode_msg(msg, &req->err);
+    /* With a session, the credential is "KEY SESSION", checked by the
+       statement that does the work (kefu_key_actor); a token of the wrong
+       shape is refused here, before any store access. */
+    const char *session = req->env ? kf_env_session(req->env) : "";
+    if (kf_cred_compose(req->key, sizeof req->key, key, session, &req->err) != 0)
+        kf_env_destroy(&req->env);
     /* A refused envelope is still answered under its id when that can be
        read, so a client with several requests in flight knows which one
        failed. */

@@ -14,14 +14,17 @@ typedef struct {
     zmsg_t *route; /* identity, plus the empty delimiter of a REQ peer */
     kf_env_t *env;
     kf_error_t err;
-    char key[KF_KEY_MAX + 1]; /* the peer's CURVE key (z85), "" without one (auth.h) */
-    char id[KF_MAX_ID + 1];   /* the request's id, also when env is NULL but the id
-                                 could be read (kf_env_peek_id); "" otherwise */
-    int64_t arrived;          /* when it was taken off the socket (zclock_usecs) */
+    char key[KF_CRED_MAX + 1]; /* the peer's CURVE key (z85), "" without one, or
+                                  "KEY SESSION" when the envelope carries a
+                                  session (kf_cred_compose, auth.h) */
+    char id[KF_MAX_ID + 1];    /* the request's id, also when env is NULL but the id
+                                  could be read (kf_env_peek_id); "" otherwise */
+    int64_t arrived;           /* when it was taken off the socket (zclock_usecs) */
 } kf_request_t;
 
 /* Receives one request from a ROUTER socket. Returns 0 (req->env may be
-   NULL when the frames were bad, req->err says why), -1 when interrupted. */
+   NULL when the frames were bad or the session is not a token's shape,
+   req->err says why), -1 when interrupted. */
 int kf_request_recv(zsock_t *router, kf_request_t *req);
 void kf_request_clear(kf_request_t *req);
 

@@ -11,6 +11,7 @@
 
 #include "args.h"
 #include "output.h"
+#include "timefmt.h"
 
 #define ADM_DATABASE_DEFAULT "postgresql:///kefu"
 
@@ -310,4 +311,42 @@ int adm_parse(cli_t *cli, const char *cmd, int argc, char **argv, void (*help)(F
         }
     }
     return ARGS_OK;
+}
+
+/* ---- result rows ---------------------------------------------------------- */
+
+const char *adm_text(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
+}
+
+void adm_time(const PGresult *res, int row, int col, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    if (!PQgetisnull(res, row, col))
+        tf_local(strtoll(PQgetvalue(res, row, col), NULL, 10), buf, size);
+}
+
+void adm_print_rows(const PGresult *res)
+{
+    json_t *rows = json_array();
+    for (int i = 0; i < PQntuples(res); i++) {
+        json_t *row = json_object();
+        for (int c = 0; c < PQnfields(res); c++) {
+            const char *name = PQfname(res, c);
+            if (PQgetisnull(res, i, c))
+                json_object_set_new(row, name, json_null());
+            else if (strcmp(name, "id") == 0 || strcmp(name, "attempts") == 0 ||
+                     strstr(name, "_ms"))
+                json_object_set_new(row, name,
+                                    json_integer(strtoll(PQgetvalue(res, i, c), NULL, 10)));
+            else
+                json_object_set_new(row, name, json_string(PQgetvalue(res, i, c)));
+        }
+        json_array_append_new(rows, row);
+    }
+    char *text = json_dumps(rows, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf("%s\n", text);
+    free(text);
+    json_decref(rows);
 }

@@ -120,6 +120,16 @@ void adm_sha1(const void *data, size_t size, char out[41]);
 int adm_fail(const cli_t *cli, const char *cmd, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* The row's column col as text ("" for NULL). */
+const char *adm_text(const PGresult *res, int row, int col);
+
+/* Milliseconds in column col shown in the local zone ("" for NULL). */
+void adm_time(const PGresult *res, int row, int col, char *buf, size_t size);
+
+/* Prints the rows of res as one JSON array of objects named by columns:
+   NULL as null, columns id, attempts and *_ms as numbers, others as text. */
+void adm_print_rows(const PGresult *res);
+
 /* Prints json on one line of stdout and frees it. */
 void adm_print_json(json_t *json);
 
@@ -146,6 +156,8 @@ int admin_import_tickets(cli_t *cli, int argc, char **argv);
 int admin_server_cert(cli_t *cli, int argc, char **argv);
 int admin_cert(cli_t *cli, int argc, char **argv);
 int admin_revoke(cli_t *cli, int argc, char **argv);
+int admin_passwd(cli_t *cli, int argc, char **argv);
+int admin_sessions(cli_t *cli, int argc, char **argv);
 int admin_delegate(cli_t *cli, int argc, char **argv);
 int cmd_status(cli_t *cli, int argc, char **argv);
 int cmd_notification(cli_t *cli, int argc, char **argv);

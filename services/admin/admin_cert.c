@@ -78,21 +78,50 @@ int admin_server_cert(cli_t *cli, int argc, char **argv)
 
 static void s_cert_help(FILE *out)
 {
-    fprintf(
-        out,
-        "Usage: kefu-admin cert STAFF --out FILE [--server-cert FILE] [--note TEXT] [--force]\n\n"
-        "Issues a certificate to one active staff member and registers its public key in\n"
-        "the store. Whoever holds FILE acts as STAFF (kefu --cert FILE, or KEFU_CERT):\n"
-        "give it to that person only. The file also names the daemons' public key, so it\n"
-        "is all a client needs. `kefu-admin revoke` ends it at once.\n\n"
-        "  --out FILE         where to write the certificate (mode 0600)\n"
-        "  --server-cert FILE the daemons' certificate (default: $KEFU_CURVE_CERT or\n"
-        "                     " S_SERVER_DEFAULT ")\n"
-        "  --note TEXT        kept with the key (e.g. the laptop it is for)\n"
-        "  --force            replace an existing FILE\n"
-        "  --database URL     the store (default: $KEFU_DATABASE_URL)\n"
-        "  --json             print {\"staff\", \"file\", \"public_key\"}\n"
-        "  -h, --help         show this help\n");
+    fprintf(out,
+            "Usage: kefu-admin cert STAFF --out FILE [--server-cert FILE] [--note TEXT] [--force]\n"
+            "       kefu-admin cert --gateway NAME --out FILE [--server-cert FILE] [--force]\n\n"
+            "Issues a certificate to one active staff member and registers its public key in\n"
+            "the store. Whoever holds FILE acts as STAFF (kefu --cert FILE, or KEFU_CERT):\n"
+            "give it to that person only. The file also names the daemons' public key, so it\n"
+            "is all a client needs. `kefu-admin revoke` ends it at once.\n"
+            "With --gateway, issues a kefu-gateway instance's certificate instead (table\n"
+            "gateway_key, metadata \"gateway\" = NAME): its key alone acts as no one; it\n"
+            "only carries the web sessions of people signed in (proto/security.md).\n\n"
+            "  --gateway NAME     a gateway's certificate (NAME: a-z 0-9 . _ -, up to 64)\n"
+            "  --out FILE         where to write the certificate (mode 0600)\n"
+            "  --server-cert FILE the daemons' certificate (default: $KEFU_CURVE_CERT or\n"
+            "                     " S_SERVER_DEFAULT ")\n"
+            "  --note TEXT        kept with the key (e.g. the laptop it is for)\n"
+            "  --force            replace an existing FILE\n"
+            "  --database URL     the store (default: $KEFU_DATABASE_URL)\n"
+            "  --json             print {\"staff\" or \"gateway\", \"file\", \"public_key\"}\n"
+            "  -h, --help         show this help\n");
+}
+
+/* Whether name is a gateway's name as table gateway_key takes it. */
+static bool s_gateway_name_ok(const char *name)
+{
+    size_t n = strlen(name);
+    if (n < 1 || n > 64 || name[0] < 'a' || name[0] > 'z')
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((name[i] >= 'a' && name[i] <= 'z') || (name[i] >= '0' && name[i] <= '9') ||
+              strchr("._-", name[i])))
+            return false;
+    return true;
+}
+
+/* Registers cert's key for the gateway name. Returns 0 or -1 with why. */
+static int s_register_gateway(PGconn *conn, const char *name, zcert_t *cert, char *why, size_t size)
+{
+    const char *params[] = {zcert_public_txt(cert), name, getenv("USER")};
+    PGresult *res = adm_exec(conn,
+                             "INSERT INTO gateway_key (public_key, name, issued_by) "
+                             "VALUES ($1, $2, coalesce($3, current_user))",
+                             3, params, why, size);
+    PQclear(res);
+    return res ? 0 : -1;
 }
 
 /* Registers cert's key for staff. Returns 0 or -1 with why. */
@@ -117,18 +146,35 @@ static int s_register(PGconn *conn, const char *staff, zcert_t *cert, const char
     return res ? 0 : -1;
 }
 
+/* The certificate's holder from the command line: the STAFF operand, or
+   --gateway NAME. Returns 0, or a usage exit code after reporting. */
+static int s_cert_holder(cli_t *cli, int argc, char **argv, const char *gateway, const char **staff)
+{
+    *staff = NULL;
+    if (!gateway)
+        return args_operands(cli, "cert", argc, argv, 1, "STAFF") != 0 ? CLI_EXIT_USAGE : 0;
+    if (optind < argc)
+        return args_usage(cli, "cert", "gateway", "give STAFF or --gateway NAME, not both");
+    if (!s_gateway_name_ok(gateway))
+        return args_usage(cli, "cert", "gateway",
+                          "--gateway '%s': a name is a-z, then a-z 0-9 . _ -, up to 64", gateway);
+    return 0;
+}
+
 int admin_cert(cli_t *cli, int argc, char **argv)
 {
-    static const char *const local[] = {"out", "server-cert", "note", "force"};
-    static const bool flag[] = {false, false, false, true};
-    const char *values[4];
+    static const char *const local[] = {"out", "server-cert", "note", "force", "gateway"};
+    static const bool flag[] = {false, false, false, true, false};
+    const char *values[5];
     adm_opts_t opts;
-    int rc = adm_parse(cli, "cert", argc, argv, s_cert_help, &opts, local, flag, values, 4);
+    int rc = adm_parse(cli, "cert", argc, argv, s_cert_help, &opts, local, flag, values, 5);
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
-    if (args_operands(cli, "cert", argc, argv, 1, "STAFF") != 0)
-        return CLI_EXIT_USAGE;
-    const char *staff = argv[optind];
+    const char *staff, *gateway = values[4];
+    if ((rc = s_cert_holder(cli, argc, argv, gateway, &staff)) != 0)
+        return rc;
+    if (!gateway)
+        staff = argv[optind];
     if (!values[0])
         return args_usage(cli, "cert", "out", "--out FILE is required");
     const char *server_path = s_server_path(values[1]);
@@ -139,21 +185,24 @@ int admin_cert(cli_t *cli, int argc, char **argv)
                         "KEFU_CURVE_CERT; create it with kefu-admin server-cert)",
                         server_path);
     zcert_t *cert = zcert_new();
-    zcert_set_meta(cert, "staff", "%s", staff);
+    zcert_set_meta(cert, gateway ? "gateway" : "staff", "%s", gateway ? gateway : staff);
     zcert_set_meta(cert, "server-key", "%s", zcert_public_txt(server));
     zcert_destroy(&server);
     char why[512] = "";
     PGconn *conn = adm_connect(cli, &opts);
     rc = conn ? s_save(cert, values[0], values[3] != NULL, why, sizeof why) : -1;
-    if (rc == 0 && s_register(conn, staff, cert, values[2], why, sizeof why) != 0) {
+    if (rc == 0 && (gateway ? s_register_gateway(conn, gateway, cert, why, sizeof why)
+                            : s_register(conn, staff, cert, values[2], why, sizeof why)) != 0) {
         unlink(values[0]); /* a certificate the store does not know is no use */
         rc = -1;
     }
+    const char *holder = gateway ? gateway : staff;
     if (rc == 0 && cli->json)
-        adm_print_json(json_pack("{s:s, s:s, s:s}", "staff", staff, "file", values[0], "public_key",
-                                 zcert_public_txt(cert)));
+        adm_print_json(json_pack("{s:s, s:s, s:s}", gateway ? "gateway" : "staff", holder, "file",
+                                 values[0], "public_key", zcert_public_txt(cert)));
     else if (rc == 0)
-        printf("%s  %s  public key %s\n", staff, values[0], zcert_public_txt(cert));
+        printf("%s%s  %s  public key %s\n", gateway ? "gateway " : "", holder, values[0],
+               zcert_public_txt(cert));
     zcert_destroy(&cert);
     if (conn)
         PQfinish(conn);
@@ -164,10 +213,14 @@ int admin_cert(cli_t *cli, int argc, char **argv)
 
 static void s_revoke_help(FILE *out)
 {
-    fprintf(out, "Usage: kefu-admin revoke [OPTIONS] [--] KEY|FILE...\n\n"
-                 "Revokes certificates, given by public key or by certificate file. A revoked\n"
-                 "certificate stops working at once, also on connections already open. A key\n"
-                 "may start with '-' (Z85 has it): put -- before the keys, as scripts should.\n\n"
+    fprintf(out, "Usage: kefu-admin revoke [OPTIONS] [--] KEY|FILE...\n"
+                 "       kefu-admin revoke --gateway NAME\n\n"
+                 "Revokes certificates, given by public key or by certificate file: a staff\n"
+                 "member's or a gateway's. A revoked certificate stops working at once, also\n"
+                 "on connections already open; a gateway's takes every web session it carries\n"
+                 "with it. A key may start with '-' (Z85 has it): put -- before the keys, as\n"
+                 "scripts should.\n\n"
+                 "  --gateway NAME     revoke every key of the gateway NAME\n"
                  "  --database URL     the store (default: $KEFU_DATABASE_URL)\n"
                  "  --json             print {\"revoked\": [keys]}\n"
                  "  -h, --help         show this help\n");
@@ -181,40 +234,69 @@ static void s_key_of(const char *arg, char key[KF_KEY_MAX + 1])
     zcert_destroy(&cert);
 }
 
+/* Revokes the key of a staff member or a gateway; revoking again keeps the
+   first revocation's time and operator. Answers (key, holder) rows. */
+static const char s_revoke_key_sql[] =
+    "WITH s AS (UPDATE staff_cert SET revoked_at = coalesce(revoked_at, now()), "
+    "revoked_by = coalesce(revoked_by, $2, current_user) WHERE public_key = $1 "
+    "RETURNING public_key, staff_id AS holder), "
+    "g AS (UPDATE gateway_key SET revoked_at = coalesce(revoked_at, now()), "
+    "revoked_by = coalesce(revoked_by, $2, current_user) WHERE public_key = $1 "
+    "RETURNING public_key, 'gateway ' || name AS holder) "
+    "SELECT * FROM s UNION ALL SELECT * FROM g";
+
+/* Revokes every key of a gateway not revoked yet. */
+static const char s_revoke_gateway_sql[] =
+    "UPDATE gateway_key SET revoked_at = now(), revoked_by = coalesce($2, current_user) "
+    "WHERE name = $1 AND revoked_at IS NULL RETURNING public_key, 'gateway ' || name";
+
+/* Revokes what arg names (a key or file, or a gateway's name when
+   gateway), adding the keys to revoked. Returns 0 or an exit code. */
+static int s_revoke_one(cli_t *cli, PGconn *conn, const char *arg, bool gateway, json_t *revoked)
+{
+    char key[KF_KEY_MAX + 1], why[512];
+    if (!gateway)
+        s_key_of(arg, key);
+    const char *params[] = {gateway ? arg : key, getenv("USER")};
+    PGresult *res = adm_exec(conn, gateway ? s_revoke_gateway_sql : s_revoke_key_sql, 2, params,
+                             why, sizeof why);
+    int rc = 0;
+    if (!res)
+        rc = adm_fail(cli, "revoke", CLI_EXIT_TEMPORARY, "%s", why);
+    else if (PQntuples(res) == 0 && gateway)
+        rc = adm_fail(cli, "revoke", CLI_EXIT_REFUSED, "no unrevoked key of gateway %s", arg);
+    else if (PQntuples(res) == 0)
+        rc = adm_fail(cli, "revoke", CLI_EXIT_REFUSED, "no certificate with key %s", key);
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        json_array_append_new(revoked, json_string(PQgetvalue(res, i, 0)));
+        if (!cli->json)
+            printf("revoked %s (%s)\n", PQgetvalue(res, i, 0), PQgetvalue(res, i, 1));
+    }
+    PQclear(res);
+    return rc;
+}
+
 int admin_revoke(cli_t *cli, int argc, char **argv)
 {
+    static const char *const local[] = {"gateway"};
+    static const bool flag[] = {false};
+    const char *values[1];
     adm_opts_t opts;
-    int rc = adm_parse(cli, "revoke", argc, argv, s_revoke_help, &opts, NULL, NULL, NULL, 0);
+    int rc = adm_parse(cli, "revoke", argc, argv, s_revoke_help, &opts, local, flag, values, 1);
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
-    if (optind >= argc)
+    if (optind >= argc && !values[0])
         return args_usage(cli, "revoke", NULL, "give the KEY or FILE to revoke");
+    if (optind < argc && values[0])
+        return args_usage(cli, "revoke", "gateway", "give keys or --gateway NAME, not both");
     PGconn *conn = adm_connect(cli, &opts);
     if (!conn)
         return CLI_EXIT_TEMPORARY;
     json_t *revoked = json_array();
-    char why[512];
-    for (int i = optind; i < argc && rc == 0; i++) {
-        char key[KF_KEY_MAX + 1];
-        s_key_of(argv[i], key);
-        const char *params[] = {key, getenv("USER")};
-        /* Revoking again keeps the first revocation's time and operator. */
-        PGresult *res = adm_exec(conn,
-                                 "UPDATE staff_cert SET revoked_at = coalesce(revoked_at, now()), "
-                                 "revoked_by = coalesce(revoked_by, $2, current_user) "
-                                 "WHERE public_key = $1 RETURNING staff_id",
-                                 2, params, why, sizeof why);
-        if (!res)
-            rc = adm_fail(cli, "revoke", CLI_EXIT_TEMPORARY, "%s", why);
-        else if (PQntuples(res) == 0)
-            rc = adm_fail(cli, "revoke", CLI_EXIT_REFUSED, "no certificate with key %s", key);
-        else {
-            json_array_append_new(revoked, json_string(key));
-            if (!cli->json)
-                printf("revoked %s (%s)\n", key, PQgetvalue(res, 0, 0));
-        }
-        PQclear(res);
-    }
+    if (values[0])
+        rc = s_revoke_one(cli, conn, values[0], true, revoked);
+    for (int i = optind; i < argc && rc == 0; i++)
+        rc = s_revoke_one(cli, conn, argv[i], false, revoked);
     if (rc == 0 && cli->json)
         adm_print_json(json_pack("{s:O}", "revoked", revoked));
     json_decref(revoked);

@@ -92,45 +92,6 @@ static PGresult *s_exec(const cli_t *cli, PGconn *conn, const char *sql, int npa
     return res;
 }
 
-/* The row's column col as text ("" for NULL). */
-static const char *s_text(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
-}
-
-/* Milliseconds in column col shown in the local zone ("" for NULL). */
-static void s_time(const PGresult *res, int row, int col, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    if (!PQgetisnull(res, row, col))
-        tf_local(strtoll(PQgetvalue(res, row, col), NULL, 10), buf, size);
-}
-
-/* Prints the rows of res as JSON objects (one array) named by columns. */
-static void s_print_json(const PGresult *res)
-{
-    json_t *rows = json_array();
-    for (int i = 0; i < PQntuples(res); i++) {
-        json_t *row = json_object();
-        for (int c = 0; c < PQnfields(res); c++) {
-            const char *name = PQfname(res, c);
-            if (PQgetisnull(res, i, c))
-                json_object_set_new(row, name, json_null());
-            else if (strcmp(name, "id") == 0 || strcmp(name, "attempts") == 0 ||
-                     strstr(name, "_ms"))
-                json_object_set_new(row, name,
-                                    json_integer(strtoll(PQgetvalue(res, i, c), NULL, 10)));
-            else
-                json_object_set_new(row, name, json_string(PQgetvalue(res, i, c)));
-        }
-        json_array_append_new(rows, row);
-    }
-    char *text = json_dumps(rows, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    printf("%s\n", text);
-    free(text);
-    json_decref(rows);
-}
-
 static const char s_list_sql[] =
     "SELECT id, status, channel, recipient_kind, recipient_id, ticket_no, event_type, attempts, "
     "kefu_ms(CASE status WHEN 'sent' THEN sent_at WHEN 'failed' THEN failed_at "
@@ -151,7 +112,7 @@ static int s_list(cli_t *cli, PGconn *conn, const char *const *values)
     if (!res)
         return CLI_EXIT_TEMPORARY;
     if (cli->json)
-        s_print_json(res);
+        adm_print_rows(res);
     else if (PQntuples(res) == 0)
         printf("no notifications match\n");
     else {
@@ -160,12 +121,13 @@ static int s_list(cli_t *cli, PGconn *conn, const char *const *values)
         table_t *table = table_new(headers, sizeof headers / sizeof headers[0]);
         for (int i = 0; i < PQntuples(res); i++) {
             char recipient[160], at[32];
-            snprintf(recipient, sizeof recipient, "%s:%s", s_text(res, i, 3), s_text(res, i, 4));
-            s_time(res, i, 8, at, sizeof at);
+            snprintf(recipient, sizeof recipient, "%s:%s", adm_text(res, i, 3),
+                     adm_text(res, i, 4));
+            adm_time(res, i, 8, at, sizeof at);
             const char *cells[] = {
-                s_text(res, i, 0), s_text(res, i, 1), s_text(res, i, 2), recipient,
-                s_text(res, i, 5), s_text(res, i, 6), s_text(res, i, 7), at,
-                s_text(res, i, 9)};
+                adm_text(res, i, 0), adm_text(res, i, 1), adm_text(res, i, 2), recipient,
+                adm_text(res, i, 5), adm_text(res, i, 6), adm_text(res, i, 7), at,
+                adm_text(res, i, 9)};
             table_add(table, cells);
         }
         table_print(table, stdout, 60);
@@ -194,16 +156,16 @@ static int s_show(cli_t *cli, PGconn *conn, const char *id)
         return CLI_EXIT_REFUSED;
     }
     if (cli->json)
-        s_print_json(res);
+        adm_print_rows(res);
     else
         for (int c = 0; c < PQnfields(res); c++) {
             char at[32];
             const char *name = PQfname(res, c);
             if (strstr(name, "_ms")) {
-                s_time(res, 0, c, at, sizeof at);
+                adm_time(res, 0, c, at, sizeof at);
                 out_field(name, at);
             } else
-                out_field(name, s_text(res, 0, c));
+                out_field(name, adm_text(res, 0, c));
         }
     PQclear(res);
     return CLI_EXIT_OK;
@@ -221,28 +183,28 @@ static int s_resend(cli_t *cli, PGconn *conn, const char *id)
     if (!res)
         return CLI_EXIT_TEMPORARY;
     int rc = CLI_EXIT_OK;
-    const char *code = s_text(res, 0, 0);
+    const char *code = adm_text(res, 0, 0);
     if (strcmp(code, "not_found") == 0) {
         out_reply_error(cli, code, "no such notification", "id");
         rc = CLI_EXIT_REFUSED;
     } else if (strcmp(code, "conflict") == 0) {
         char message[128];
         snprintf(message, sizeof message, "notification %s is %s, not failed", id,
-                 s_text(res, 0, 2));
+                 adm_text(res, 0, 2));
         out_reply_error(cli, code, message, "id");
         rc = CLI_EXIT_REFUSED;
     } else if (strcmp(code, "no_address") == 0) {
         char message[160];
-        snprintf(message, sizeof message, "%s %s has no %s yet: record it first", s_text(res, 0, 4),
-                 s_text(res, 0, 5),
-                 strcmp(s_text(res, 0, 3), "sms") == 0 ? "phone" : "e-mail address");
+        snprintf(message, sizeof message, "%s %s has no %s yet: record it first",
+                 adm_text(res, 0, 4), adm_text(res, 0, 5),
+                 strcmp(adm_text(res, 0, 3), "sms") == 0 ? "phone" : "e-mail address");
         out_reply_error(cli, code, message, "id");
         rc = CLI_EXIT_REFUSED;
     } else if (cli->json)
-        s_print_json(res);
+        adm_print_rows(res);
     else
-        printf("notification %s queued again (%s to %s:%s, resend %s)\n", id, s_text(res, 0, 3),
-               s_text(res, 0, 4), s_text(res, 0, 5), s_text(res, 0, 7));
+        printf("notification %s queued again (%s to %s:%s, resend %s)\n", id, adm_text(res, 0, 3),
+               adm_text(res, 0, 4), adm_text(res, 0, 5), adm_text(res, 0, 7));
     PQclear(res);
     return rc;
 }
