@@ -1,11 +1,8 @@
-/* kefu-gateway — tokens, cookie, CSRF and password rules (secret.h). */
+/* kefu-gateway — tokens, cookie and CSRF (secret.h). */
 #include "secret.h"
 
 #include <sodium.h>
 #include <string.h>
-#include <strings.h>
-
-#include "envelope.h"
 
 #define S_CSRF_CONTEXT "kefu-csrf-v1"
 
@@ -78,38 +75,4 @@ bool gw_csrf_ok(const char *token, const char *given)
     char want[GW_CSRF_SIZE];
     gw_csrf(token, want);
     return given && strlen(given) == strlen(want) && sodium_memcmp(want, given, strlen(want)) == 0;
-}
-
-/* The number of code points of valid UTF-8 text; -1 when it holds a
-   control character. */
-static long s_chars(const char *s)
-{
-    long n = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 0x20 || *p == 0x7f)
-            return -1;
-        if ((*p & 0xc0) != 0x80)
-            n++;
-    }
-    return n;
-}
-
-int gw_password_check(const char *staff, const char *password, kf_error_t *err)
-{
-    size_t size = strlen(password);
-    if (size > GW_PASSWORD_MAX)
-        return kf_error_set(err, KF_E_TOO_LONG, "new", "the password is over %d bytes",
-                            GW_PASSWORD_MAX);
-    if (!kf_utf8_valid(password, size))
-        return kf_error_set(err, KF_E_BAD_UTF8, "new", "the password is not valid UTF-8");
-    long chars = s_chars(password);
-    if (chars < 0)
-        return kf_error_set(err, KF_E_BAD_VALUE, "new",
-                            "the password must not hold control characters");
-    if (chars < GW_PASSWORD_MIN)
-        return kf_error_set(err, KF_E_BAD_VALUE, "new",
-                            "the password must have at least %d characters", GW_PASSWORD_MIN);
-    if (staff && strcasecmp(staff, password) == 0)
-        return kf_error_set(err, KF_E_BAD_VALUE, "new", "the password must not be the staff id");
-    return 0;
 }

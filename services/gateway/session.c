@@ -331,7 +331,7 @@ static void s_signin(gw_req_t *req)
     json_t *root = NULL;
     const char *staff = NULL, *password = NULL;
     if (s_two(req, "staff", "password", &staff, &password, &root)) {
-        if (strlen(staff) > KF_LIM_STAFF || strlen(password) > GW_PASSWORD_MAX ||
+        if (strlen(staff) > KF_LIM_STAFF || strlen(password) > KF_PASSWORD_MAX ||
             !kf_utf8_valid(staff, strlen(staff)))
             s_refuse(req, 401, KF_E_UNKNOWN_ACTOR, "", S_WRONG);
         else {
@@ -354,9 +354,10 @@ static void s_password(gw_req_t *req)
     const char *old = NULL, *fresh = NULL;
     kf_error_t err = {0};
     if (s_two(req, "old", "new", &old, &fresh, &root)) {
-        if (gw_password_check(req->staff, fresh, &err) != 0)
+        if (kf_password_check(req->staff, fresh, &err) != 0) {
+            snprintf(err.field, sizeof err.field, "new");
             gw_answer_error(req, 400, &err);
-        else if (strlen(old) > GW_PASSWORD_MAX)
+        } else if (strlen(old) > KF_PASSWORD_MAX)
             s_refuse(req, 403, KF_E_FORBIDDEN, "old", "the old password is wrong");
         else
             s_job(req, GW_JOB_VERIFY_SET, req->staff, old, fresh);

@@ -21,8 +21,8 @@ typedef enum {
 typedef struct {
     gw_job_op_t op;
     char hash[crypto_pwhash_STRBYTES];       /* the stored hash, "" when none */
-    char password[GW_PASSWORD_MAX + 1];      /* what was typed */
-    char fresh[GW_PASSWORD_MAX + 1];         /* GW_JOB_VERIFY_SET: the new password */
+    char password[KF_PASSWORD_MAX + 1];      /* what was typed */
+    char fresh[KF_PASSWORD_MAX + 1];         /* GW_JOB_VERIFY_SET: the new password */
     char fresh_hash[crypto_pwhash_STRBYTES]; /* its hash, when ok */
     bool ok;                                 /* verified (and hashed) */
     void *arg;                               /* the caller's */

@@ -1,6 +1,6 @@
 /* Unit tests of kefu-gateway's pure parts: routes and request filling
-   (services/gateway/request.c), the session cookie, the CSRF token and
-   the password rules (secret.c). */
+   (services/gateway/request.c), the session cookie, the CSRF token
+   (secret.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -249,29 +249,6 @@ static void test_csrf(void **state)
     assert_false(gw_csrf_ok("token-one", a));
 }
 
-static void test_password(void **state)
-{
-    (void)state;
-    kf_error_t err = {0};
-    assert_int_equal(gw_password_check("agent01", "correct horse", &err), 0);
-    assert_int_equal(gw_password_check("agent01", "密码密码密码密码密码", &err), 0);
-    assert_int_equal(gw_password_check("agent01", "short", &err), -1);
-    assert_int_equal(err.code, KF_E_BAD_VALUE);
-    assert_string_equal(err.field, "new");
-    assert_int_equal(gw_password_check("agent01", "密码密码密码", &err), -1);
-    assert_int_equal(gw_password_check("agent01xyz", "AGENT01XYZ", &err), -1);
-    assert_int_equal(gw_password_check("agent01", "abc\tdefghijk", &err), -1);
-    assert_int_equal(gw_password_check("agent01", "abcdefghij\xff", &err), -1);
-    assert_int_equal(err.code, KF_E_BAD_UTF8);
-    char big[200];
-    memset(big, 'p', 129);
-    big[129] = '\0';
-    assert_int_equal(gw_password_check("agent01", big, &err), -1);
-    assert_int_equal(err.code, KF_E_TOO_LONG);
-    big[128] = '\0';
-    assert_int_equal(gw_password_check("agent01", big, &err), 0);
-}
-
 int main(void)
 {
     assert_int_equal(gw_secret_init(), 0);
@@ -279,7 +256,7 @@ int main(void)
         cmocka_unit_test(test_routes),  cmocka_unit_test(test_query),
         cmocka_unit_test(test_path),    cmocka_unit_test(test_body),
         cmocka_unit_test(test_content), cmocka_unit_test(test_cookie),
-        cmocka_unit_test(test_csrf),    cmocka_unit_test(test_password),
+        cmocka_unit_test(test_csrf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
