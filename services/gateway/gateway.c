@@ -16,7 +16,7 @@ const kf_setting_t gateway_settings[] = {
     KF_SETTINGS_HEALTH(KF_METRICS_PORT_GATEWAY),
     KF_SET_INT("KEFU_HTTP_PORT", "8080", 1, 65535, "port the HTTP API listens on"),
     KF_SET_ADDRESS("KEFU_HTTP_BIND", "127.0.0.1",
-                   "IP address the HTTP API listens on (0.0.0.0: every interface)"),
+                   "address the HTTP API listens on (0.0.0.0: every interface)"),
     KF_SET_PATH("KEFU_GATEWAY_CERT", "",
                 "the gateway's certificate file (kefu-admin cert --gateway NAME --out FILE)"),
     KF_SET_STRING("KEFU_INTAKE", "tcp://127.0.0.1:7700",

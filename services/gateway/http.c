@@ -2,7 +2,6 @@
    deadlines, requests' bodies, answers and their headers (gw.h). */
 #include "gw.h"
 
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <string.h>
@@ -325,21 +324,23 @@ static void s_conn_free(void **item)
     *item = NULL;
 }
 
-/* Fills addr with bind:port; false when bind is no IP address. */
+/* Fills addr with bind:port (an IP address or a host name); false when it
+   cannot be resolved. */
 static bool s_sockaddr(const char *bind, int port, struct sockaddr_storage *addr, bool *v6)
 {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+    struct addrinfo *found = NULL;
+    char service[16];
+    snprintf(service, sizeof service, "%d", port);
+    if (getaddrinfo(bind, service, &hints, &found) != 0 || !found)
+        return false;
     memset(addr, 0, sizeof *addr);
-    struct sockaddr_in *in4 = (struct sockaddr_in *)addr;
-    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)addr;
-    *v6 = strchr(bind, ':') != NULL;
-    if (*v6) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        return inet_pton(AF_INET6, bind, &in6->sin6_addr) == 1;
-    }
-    in4->sin_family = AF_INET;
-    in4->sin_port = htons((uint16_t)port);
-    return inet_pton(AF_INET, bind, &in4->sin_addr) == 1;
+    memcpy(addr, found->ai_addr, found->ai_addrlen);
+    *v6 = found->ai_family == AF_INET6;
+    freeaddrinfo(found);
+    return true;
 }
 
 int gw_http_start(gateway_t *gw)
@@ -348,7 +349,7 @@ int gw_http_start(gateway_t *gw)
     struct sockaddr_storage addr;
     bool v6 = false;
     if (!s_sockaddr(bind, gw->port, &addr, &v6)) {
-        fprintf(stderr, "kefu-gateway: KEFU_HTTP_BIND=%s: not an IP address\n", bind);
+        fprintf(stderr, "kefu-gateway: KEFU_HTTP_BIND=%s: no such address\n", bind);
         return -1;
     }
     gw->conns = zlistx_new();
