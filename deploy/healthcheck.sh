@@ -168,13 +168,8 @@ established_ports() {
 
 # 4. the daemon is connected to the store and to the bus.
 check_connected() {
-    local pid ports store_port var ep port bus=
-    find_pid
-    [[ -d /proc/$pid ]] || unhealthy "no process $pid"
-    ports=" $(established_ports "$pid" | tr '\n' ' ') "
-    store_port=$(db_port "$(setting KEFU_DATABASE_URL)")
-    [[ $ports == *" $store_port "* ]] ||
-        unhealthy "pid $pid has no connection to the store (port $store_port)"
+    local pid ports var ep port bus=
+    check_store
     for var in KEFU_BUS_PUB KEFU_BUS_SUB KEFU_BUS_PUSH KEFU_BUS_PULL; do
         ep=$(setting "$var")
         port=$(endpoint_port "$ep") || continue
@@ -184,16 +179,16 @@ check_connected() {
     healthy "pid $pid connected to the store and the bus ($bus )"
 }
 
-# kefu-gateway speaks to the daemons and the store, never to the bus.
-check_gateway() {
-    local pid ports store_port
+# Sets pid and ports (its connections' remote ports, space-separated) and
+# fails unless one of them is the store's.
+check_store() {
+    local store_port
     find_pid
     [[ -d /proc/$pid ]] || unhealthy "no process $pid"
     ports=" $(established_ports "$pid" | tr '\n' ' ') "
     store_port=$(db_port "$(setting KEFU_DATABASE_URL)")
     [[ $ports == *" $store_port "* ]] ||
         unhealthy "pid $pid has no connection to the store (port $store_port)"
-    healthy "pid $pid connected to the store"
 }
 
 case ${1:-} in
@@ -217,6 +212,6 @@ fi
 case $program in
     kefu-intake) check_intake ;;
     kefu-bus) check_bus ;;
-    kefu-gateway) check_gateway ;;
+    kefu-gateway) check_store && healthy "pid $pid connected to the store" ;; # no bus
     *) check_connected ;;
 esac

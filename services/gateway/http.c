@@ -305,18 +305,6 @@ void gw_http_tick(gateway_t *gw)
     MHD_run(gw->http);
 }
 
-/* MHD's error messages: a peer's doing, so debug lines. */
-static void s_on_mhd_log(void *cls, const char *format, va_list ap)
-{
-    (void)cls;
-    char text[256];
-    vsnprintf(text, sizeof text, format, ap);
-    for (char *c = text; *c; c++)
-        if (*c == '"' || *c == '\n' || *c == '\r')
-            *c = *c == '"' ? '\'' : ' ';
-    kf_debug("gateway.http_error", "reason=\"%s\"", text);
-}
-
 /* The connection list's destructor. */
 static void s_conn_free(void **item)
 {
@@ -366,8 +354,8 @@ int gw_http_start(gateway_t *gw)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)S_IDLE_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)S_HEAD_MAX, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned int)S_BACKLOG,
         MHD_OPTION_NOTIFY_COMPLETED, s_on_completed, gw, MHD_OPTION_NOTIFY_CONNECTION,
-        s_on_connection, gw, MHD_OPTION_EXTERNAL_LOGGER, s_on_mhd_log, gw, MHD_OPTION_ARRAY, tls,
-        MHD_OPTION_END);
+        s_on_connection, gw, MHD_OPTION_EXTERNAL_LOGGER, kf_health_mhd_log,
+        (void *)"gateway.http_error", MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         gw->http ? MHD_get_daemon_info(gw->http, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {

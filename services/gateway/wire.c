@@ -46,17 +46,8 @@ static zsock_t *s_dealer(const char *endpoints, const char *cert, kf_error_t *er
         zsock_destroy(&sock);
         return NULL;
     }
-    if (strchr(endpoints, ','))
-        zsock_set_immediate(sock, 1);
-    char list[1024];
-    snprintf(list, sizeof list, "%s", endpoints);
-    char *save = NULL;
-    for (char *one = strtok_r(list, ",", &save); one; one = strtok_r(NULL, ",", &save))
-        if (zsock_connect(sock, "%s", one) != 0) {
-            kf_error_set(err, KF_E_BAD_VALUE, "endpoint", "cannot use endpoint '%s'", one);
-            zsock_destroy(&sock);
-            return NULL;
-        }
+    if (kf_connect_list(sock, endpoints, err) != 0)
+        zsock_destroy(&sock);
     return sock;
 }
 
