@@ -169,18 +169,21 @@ static gw_req_t *s_req_new(gateway_t *gw, struct MHD_Connection *conn, const cha
     return req;
 }
 
-/* Takes a piece of a POST body; true when the body is over the limit. */
-static bool s_take(gw_req_t *req, const char *data, size_t size)
+/* Takes a piece of a POST body, dropping it once the body is over the
+   limit. */
+static void s_take(gw_req_t *req, const char *data, size_t size)
 {
     if (req->body_over || req->body_size + size > GW_MAX_BODY) {
         req->body_over = true;
-        return true;
+        free(req->body);
+        req->body = NULL;
+        req->body_size = 0;
+        return;
     }
     req->body = (char *)realloc(req->body, req->body_size + size + 1);
     memcpy(req->body + req->body_size, data, size);
     req->body_size += size;
     req->body[req->body_size] = '\0';
-    return false;
 }
 
 /* Answers 413 for a body over GW_MAX_BODY. */
@@ -215,14 +218,16 @@ static enum MHD_Result s_on_access(void *cls, struct MHD_Connection *conn, const
         return s_queue(req);
     }
     if (req->state == GW_RECEIVING && *upload_data_size > 0) {
-        bool over = s_take(req, upload_data, *upload_data_size);
+        /* A chunked body over the limit is dropped as it comes (libmicrohttpd
+           cannot answer in the middle of a body), within the connection's
+           deadline. */
+        s_take(req, upload_data, *upload_data_size);
         *upload_data_size = 0;
-        if (!over)
-            return MHD_YES;
-        s_too_big(req);
-        return s_queue(req);
+        return MHD_YES;
     }
-    if (req->state == GW_RECEIVING)
+    if (req->state == GW_RECEIVING && req->body_over)
+        s_too_big(req);
+    else if (req->state == GW_RECEIVING)
         gw_dispatch(req);
     if (req->state == GW_ANSWERED)
         return s_queue(req);

@@ -101,6 +101,21 @@ done
 [[ $(q "SELECT count(*) FROM ticket") == 1 ]] || it_fail "the ticket table is not intact"
 [[ $(hdr Content-Type) == 'application/json; charset=utf-8' ]] || it_fail "show's Content-Type"
 
+# Injection text in the fields the store checks against its own rows: a
+# refusal naming the field, nothing written, the tables intact.
+for f in project building unit phone idem; do
+    before=$(writes)
+    http agent.li POST /api/v1/tickets "$(jq -c --arg f "$f" --arg v "$SQLI" '.[$f] = $v' <<<"$BODY")" \
+        -H "Idempotency-Key: inject-$f"
+    [[ $CODE == 200 || $CODE == 400 || $CODE == 404 ]] || it_fail "injection in $f: HTTP $CODE: $OUT"
+    [[ $CODE == 200 || $(json .field) == "$f" || ($f == idem && $(json .field) == idem) ]] ||
+        it_fail "injection in $f: the refusal names $(json .field): $OUT"
+    [[ $CODE != 200 ]] || [[ $(q "SELECT count(*) FROM ticket") == 2 ]] || it_fail "injection in $f"
+    [[ $CODE == 200 ]] || [[ $(writes) == "$before" ]] || it_fail "a refused injection in $f wrote"
+done
+[[ $(q "SELECT count(*) FROM ticket") -le 2 && $(q "SELECT count(*) FROM staff") -gt 0 ]] ||
+    it_fail "the tables are not intact after injections"
+
 http agent.li GET "/api/v1/tickets?limit=5&project=HZ-XH"
 expect 200 "ticket list"
 [[ $(json '.tickets[0].ticket') == "$NO" ]] || it_fail "list: $OUT"
@@ -203,6 +218,8 @@ expect 400 bad_utf8 "non-UTF-8 bytes"
 head -c 1048576 /dev/zero | tr '\0' 'a' >"$IT_DIR/big.json"
 http agent.li POST /api/v1/tickets "@$IT_DIR/big.json"
 expect 413 too_long "a 1 MiB body"
+http agent.li POST /api/v1/tickets "@$IT_DIR/big.json" -H 'Transfer-Encoding: chunked'
+expect 413 too_long "a 1 MiB chunked body"
 http agent.li POST /api/v1/tickets '' --data-binary '{}' -H 'Content-Type: text/plain'
 expect 415 bad_value "a text/plain body"
 printf -v long '%*s' 100000 ''
