@@ -144,12 +144,16 @@ static void s_on_reply(gw_req_t *req, kf_env_t *env)
     gw_answer_error(req, 0, &err);
 }
 
-/* Answers req whose daemon did not answer in time. */
-static void s_on_timeout(gw_req_t *req)
+/* Answers req whose daemon did not answer in time, or that waits while
+   the gateway stops. */
+static void s_on_timeout(gw_req_t *req, bool stopping)
 {
     kf_error_t err = {0};
-    kf_error_set(&err, KF_E_UNAVAILABLE, "", "kefu-%s did not answer in time; try again",
-                 gw_service_of(req->match.route->message));
+    if (stopping)
+        kf_error_set(&err, KF_E_UNAVAILABLE, "", "kefu-gateway is stopping; try again");
+    else
+        kf_error_set(&err, KF_E_UNAVAILABLE, "", "kefu-%s did not answer in time; try again",
+                     gw_service_of(req->match.route->message));
     req->retry_after = 1;
     gw_answer_error(req, 503, &err);
 }
@@ -299,6 +303,32 @@ static void s_serve(gateway_t *self, void *which)
         kf_store_ready(self->store, NULL); /* reconnect while idle */
 }
 
+/* At the stop: answers every request still waiting (503 for those at a
+   daemon, the worker's own answer for those at it) and sends the answers,
+   since libmicrohttpd cannot stop with connections suspended. Returns how
+   many were turned away. */
+static int s_drain(gateway_t *self)
+{
+    int answered = 0;
+    void *waiting;
+    while ((waiting = gw_wire_expired(self->wire, INT64_MAX))) {
+        s_on_timeout((gw_req_t *)waiting, true);
+        answered++;
+    }
+    /* A job takes a fraction of a second; a signal may cut a wait short. */
+    zmq_pollitem_t worker = {zsock_resolve(gw_worker_sock(self->worker)), 0, ZMQ_POLLIN, 0};
+    for (int tries = 0; self->jobs > 0 && tries < 50; tries++) {
+        if (zmq_poll(&worker, 1, 100) <= 0)
+            continue;
+        gw_job_t *job = gw_worker_take(self->worker);
+        if (job)
+            gw_session_job_done(self, job);
+    }
+    MHD_run(self->http); /* resumes them */
+    MHD_run(self->http); /* sends what it can */
+    return answered;
+}
+
 int gateway_run(gateway_t *self)
 {
     zpoller_t *poller = zpoller_new(gw_worker_sock(self->worker), NULL);
@@ -318,12 +348,13 @@ int gateway_run(gateway_t *self)
         if (which)
             s_serve(self, which);
         void *late;
-        while ((late = gw_wire_expired(self->wire)))
-            s_on_timeout((gw_req_t *)late);
+        while ((late = gw_wire_expired(self->wire, zclock_mono())))
+            s_on_timeout((gw_req_t *)late, false);
         gw_http_tick(self); /* also serves connections just resumed */
         kf_health_tick(self->health);
     }
+    int answered = s_drain(self);
     zpoller_destroy(&poller);
-    kf_info("gateway.stopped", "reason=%s", "signal");
+    kf_info("gateway.stopped", "reason=%s turned_away=%d", "signal", answered);
     return 0;
 }

@@ -61,6 +61,7 @@ struct gateway {
     kf_health_t *health;
     gw_wire_t *wire;
     gw_worker_t *worker;
+    int jobs;          /* at the worker */
     zhashx_t *touched; /* SHA-256 hex of a token -> its last touch (zclock_mono, in a string) */
     zlistx_t *conns;   /* open connections (gw_conn_t), for their deadlines */
     int64_t next_cut;  /* when the deadlines are looked at next */

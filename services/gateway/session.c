@@ -321,6 +321,7 @@ static bool s_job(gw_req_t *req, gw_job_op_t op, const char *staff, const char *
         s_unavailable(req, &err);
         return false;
     }
+    req->gw->jobs++;
     gw_suspend(req);
     return true;
 }
@@ -424,7 +425,7 @@ static void s_password_done(gw_req_t *req, gw_job_t *job)
 
 void gw_session_job_done(gateway_t *gw, gw_job_t *job)
 {
-    (void)gw;
+    gw->jobs--;
     gw_req_t *req = (gw_req_t *)job->arg;
     if (req) {
         req->job = NULL;

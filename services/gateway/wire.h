@@ -32,8 +32,9 @@ int gw_wire_send(gw_wire_t *self, const char *message, const char *session, kf_b
    broken reply) and *reply_p the decoded reply. */
 bool gw_wire_recv(gw_wire_t *self, void *which, void **arg_p, kf_env_t **reply_p);
 
-/* The arg of one request past its deadline (forgotten), or NULL. */
-void *gw_wire_expired(gw_wire_t *self);
+/* The arg of one request whose deadline is at or before now (zclock_mono;
+   INT64_MAX: any request), forgotten; or NULL. */
+void *gw_wire_expired(gw_wire_t *self, int64_t now);
 
 /* Milliseconds to the nearest deadline, at most max_ms. */
 int gw_wire_wait_ms(gw_wire_t *self, int max_ms);

@@ -11,7 +11,9 @@
 #  - a temporary password: the session may only change it (403 elsewhere);
 #  - TLS with a self-signed certificate: the same API, the cookie Secure,
 #    Strict-Transport-Security set;
-#  - /metrics counts requests by route and status, with a latency histogram.
+#  - /metrics counts requests by route and status, with a latency histogram;
+#  - SIGTERM while a request waits for a daemon: it is answered 503, and
+#    the gateway stops cleanly (status 0).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/gateway_lib.sh"
@@ -124,4 +126,16 @@ grep -q '^kefu_http_requests_total{route="/api/v1/tickets",code="200"} [1-9]' <<
     it_fail "no request count of GET /api/v1/tickets: $(grep kefu_http_requests_total <<<"$metrics")"
 grep -q '^kefu_http_request_seconds_count{route="/api/v1/session"} [1-9]' <<<"$metrics" ||
     it_fail "no latency histogram of /api/v1/session"
+
+# ---- a stop while a request waits for a daemon ----------------------------------------------
+it_kill intake TERM
+(http agent.li POST /api/v1/tickets "$BODY" -H 'Idempotency-Key: edge-stop'
+ echo "$CODE $(json .code)" >"$IT_DIR/stop.out") &
+waiting=$!
+sleep 0.5
+it_kill gateway TERM
+[[ ${IT_STATUS[gateway]} == 0 ]] || it_fail "kefu-gateway stopped with status ${IT_STATUS[gateway]}"
+wait "$waiting" || true
+[[ $(<"$IT_DIR/stop.out") == '503 unavailable' ]] ||
+    it_fail "the request waiting at the stop got: $(cat "$IT_DIR/stop.out")"
 it_note "all checks passed"
