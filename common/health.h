@@ -132,7 +132,8 @@ void kf_health_backlog(kf_health_t *self, int64_t backlog);
 /* libmicrohttpd's error messages (a malformed request, a refused
    connection) as debug lines named event (a string): they are a peer's
    doing, not the daemon's. For MHD_OPTION_EXTERNAL_LOGGER. */
-void kf_health_mhd_log(void *event, const char *format, va_list ap);
+void kf_health_mhd_log(void *event, const char *format, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* The instance id (host:pid) and the port the endpoint listens on (0 when
    off). */
