@@ -613,7 +613,7 @@ FUZZ_BUILD=$ROOT/build-fuzz
 # escalation depends on 10-second deadlines that ASan on a loaded machine
 # misses (valgrind covers escalation: tests/memcheck).
 SAN_UNIT='^(unit_.*|fuzz_replay_.*)$'
-SAN_INTEGRATION='^integration_(smoke|bad_input|cli|router_down)$'
+SAN_INTEGRATION='^integration_(smoke|bad_input|cli|router_down|gateway)$'
 
 # Configures and builds a further build directory quietly: build_dir DIR
 # CMAKE-ARGS... [-- BUILD-ARGS...]; on failure shows the end of its log.
