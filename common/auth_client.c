@@ -55,3 +55,17 @@ int kf_auth_client(zsock_t *sock, const char *path, const char *server_key, kf_e
     zcert_destroy(&cert);
     return 0;
 }
+
+int kf_connect_list(zsock_t *sock, const char *endpoints, kf_error_t *err)
+{
+    if (strchr(endpoints, ','))
+        zsock_set_immediate(sock, 1);
+    char list[1024];
+    snprintf(list, sizeof list, "%s", endpoints);
+    char *save = NULL;
+    for (char *one = strtok_r(list, ",", &save); one; one = strtok_r(NULL, ",", &save))
+        if (zsock_connect(sock, "%s", one) != 0)
+            return kf_error_set(err, KF_E_BAD_VALUE, "endpoint", "cannot use endpoint '%s': %s",
+                                one, zmq_strerror(errno));
+    return 0;
+}

@@ -20,4 +20,11 @@ zcert_t *kf_cert_load(const char *path, const char *what, kf_error_t *err);
    or -1 with err naming the file and what is wrong with it. */
 int kf_auth_client(zsock_t *sock, const char *path, const char *server_key, kf_error_t *err);
 
+/* Connects sock to each endpoint of a comma-separated list: several
+   instances of one daemon (kefu-approval scaled out), of which any answers.
+   With more than one, requests go only to instances connected now, so a
+   dead one is passed over rather than queued for. Returns 0, or -1 with err
+   (bad_value, field endpoint) naming an endpoint that cannot be used. */
+int kf_connect_list(zsock_t *sock, const char *endpoints, kf_error_t *err);
+
 #endif

@@ -100,7 +100,6 @@ static enum MHD_Result s_on_request(void *cls, struct MHD_Connection *connection
                                     void **req_cls);
 static void s_on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
                             enum MHD_ConnectionNotificationCode code);
-static void s_on_mhd_log(void *cls, const char *format, va_list ap);
 
 /* Opens the listening socket on bind:port ourselves, so that a port in use
    is told apart from a bad address. Returns the socket, -2 when the port
@@ -173,7 +172,7 @@ static int s_listen(kf_health_t *self, const char *bind_to, long port)
         (unsigned int)KF_HTTP_MAX_CONNS, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned int)(KF_HTTP_TIMEOUT_MS / 1000), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)KF_HTTP_MAX_REQUEST, MHD_OPTION_NOTIFY_CONNECTION, s_on_connection, self,
-        MHD_OPTION_EXTERNAL_LOGGER, s_on_mhd_log, self, MHD_OPTION_END);
+        MHD_OPTION_EXTERNAL_LOGGER, kf_health_mhd_log, (void *)"health.http_error", MHD_OPTION_END);
     const union MHD_DaemonInfo *info =
         self->http ? MHD_get_daemon_info(self->http, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
     if (!info) {
@@ -556,18 +555,14 @@ static void s_on_connection(void *cls, struct MHD_Connection *connection, void *
     }
 }
 
-/* MHD's error messages (a malformed request, a refused connection), as
-   debug lines: they are a peer's doing, not the daemon's. */
-__attribute__((format(printf, 2, 0))) static void s_on_mhd_log(void *cls, const char *format,
-                                                               va_list ap)
+void kf_health_mhd_log(void *event, const char *format, va_list ap)
 {
-    (void)cls;
     char text[256];
     vsnprintf(text, sizeof text, format, ap);
     for (char *c = text; *c; c++)
         if (*c == '"' || *c == '\n' || *c == '\r')
             *c = *c == '"' ? '\'' : ' ';
-    kf_debug("health.http_error", "reason=\"%s\"", text);
+    kf_debug((const char *)event, "reason=\"%s\"", text);
 }
 
 void kf_health_attach(kf_health_t *self, zpoller_t *poller)

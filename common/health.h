@@ -37,6 +37,7 @@
 #define KF_HEALTH_H
 
 #include <czmq.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -52,6 +53,7 @@
 #define KF_METRICS_PORT_APPROVAL "9104"
 #define KF_METRICS_PORT_NOTIFIER "9105"
 #define KF_METRICS_PORT_SURVEY "9106"
+#define KF_METRICS_PORT_GATEWAY "9107"
 
 /* The HTTP endpoint's settings, for a daemon's table (the bus's). */
 #define KF_SETTINGS_METRICS(port)                                                                  \
@@ -126,6 +128,12 @@ void kf_health_fault(kf_health_t *self, const char *what, const kf_error_t *err)
 /* Sets the work waiting for this daemon (kefu_outbox_backlog and the
    heartbeat's backlog); a negative value means unknown. */
 void kf_health_backlog(kf_health_t *self, int64_t backlog);
+
+/* libmicrohttpd's error messages (a malformed request, a refused
+   connection) as debug lines named event (a string): they are a peer's
+   doing, not the daemon's. For MHD_OPTION_EXTERNAL_LOGGER. */
+void kf_health_mhd_log(void *event, const char *format, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* The instance id (host:pid) and the port the endpoint listens on (0 when
    off). */

@@ -2,8 +2,9 @@
 # kefu — the container image's entrypoint: the command chooses the program.
 #
 #   kefu-bus | kefu-intake | kefu-router | kefu-approval | kefu-notifier |
-#   kefu-survey            run that daemon (exec: it receives docker's SIGTERM)
-#   bus, intake, router, ticket-router, approval, notifier, survey
+#   kefu-survey | kefu-gateway
+#                          run that daemon (exec: it receives docker's SIGTERM)
+#   bus, intake, router, ticket-router, approval, notifier, survey, gateway
 #                          the same, by short name
 #   kefu [ARGS...]         the command-line client (agents, approvers; the wire)
 #   kefu-admin [ARGS...]   the operator tools that talk to the store (imports,
@@ -27,9 +28,10 @@ usage() {
 Usage: docker run IMAGE COMMAND [ARGS...]
 
 Commands:
-  kefu-bus, kefu-intake, kefu-router, kefu-approval, kefu-notifier, kefu-survey
-                  run that daemon in the foreground (also by short name: bus,
-                  intake, router or ticket-router, approval, notifier, survey);
+  kefu-bus, kefu-intake, kefu-router, kefu-approval, kefu-notifier, kefu-survey,
+  kefu-gateway    run that daemon in the foreground (also by short name: bus,
+                  intake, router or ticket-router, approval, notifier, survey,
+                  gateway);
                   it is configured by environment variables only, see
                   'IMAGE kefu-intake --help'
   kefu ARGS...    the command-line client ('IMAGE kefu --help')
@@ -107,7 +109,7 @@ run() {
 command=${1:-help}
 [[ $# -gt 0 ]] && shift
 case $command in
-    bus|intake|router|approval|notifier|survey) run "kefu-$command" "$@" ;;
+    bus|intake|router|approval|notifier|survey|gateway) run "kefu-$command" "$@" ;;
     ticket-router) run kefu-router "$@" ;;
     migrate|kefu-migrate)
         case ${1:-} in -h|--help) usage; exit 0 ;; esac

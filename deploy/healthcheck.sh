@@ -29,7 +29,7 @@ usage() {
 Usage: $prog PROGRAM
 
 Exit 0 when PROGRAM (kefu-bus, kefu-intake, kefu-router, kefu-approval,
-kefu-notifier, kefu-survey, or a short name) is healthy, 1 when not (the
+kefu-notifier, kefu-survey, kefu-gateway, or a short name) is healthy, 1 when not (the
 reason on stdout), 2 on a usage error. Reads the same environment as the
 daemon, plus:
 
@@ -168,13 +168,8 @@ established_ports() {
 
 # 4. the daemon is connected to the store and to the bus.
 check_connected() {
-    local pid ports store_port var ep port bus=
-    find_pid
-    [[ -d /proc/$pid ]] || unhealthy "no process $pid"
-    ports=" $(established_ports "$pid" | tr '\n' ' ') "
-    store_port=$(db_port "$(setting KEFU_DATABASE_URL)")
-    [[ $ports == *" $store_port "* ]] ||
-        unhealthy "pid $pid has no connection to the store (port $store_port)"
+    local pid ports var ep port bus=
+    check_store
     for var in KEFU_BUS_PUB KEFU_BUS_SUB KEFU_BUS_PUSH KEFU_BUS_PULL; do
         ep=$(setting "$var")
         port=$(endpoint_port "$ep") || continue
@@ -184,13 +179,25 @@ check_connected() {
     healthy "pid $pid connected to the store and the bus ($bus )"
 }
 
+# Sets pid and ports (its connections' remote ports, space-separated) and
+# fails unless one of them is the store's.
+check_store() {
+    local store_port
+    find_pid
+    [[ -d /proc/$pid ]] || unhealthy "no process $pid"
+    ports=" $(established_ports "$pid" | tr '\n' ' ') "
+    store_port=$(db_port "$(setting KEFU_DATABASE_URL)")
+    [[ $ports == *" $store_port "* ]] ||
+        unhealthy "pid $pid has no connection to the store (port $store_port)"
+}
+
 case ${1:-} in
     -h|--help) usage; exit 0 ;;
     "") usage >&2; exit 2 ;;
 esac
 program=$1
 case $program in
-    bus|intake|router|approval|notifier|survey) program=kefu-$program ;;
+    bus|intake|router|approval|notifier|survey|gateway) program=kefu-$program ;;
     ticket-router) program=kefu-router ;;
 esac
 command -v "$program" >/dev/null 2>&1 || { echo "$prog: no program $program" >&2; exit 2; }
@@ -205,5 +212,6 @@ fi
 case $program in
     kefu-intake) check_intake ;;
     kefu-bus) check_bus ;;
+    kefu-gateway) check_store && healthy "pid $pid connected to the store" ;; # no bus
     *) check_connected ;;
 esac

@@ -31,7 +31,8 @@ DAEMONS=(bus:services/bus/kefu-bus
          router:services/ticket-router/kefu-router
          approval:services/approval/kefu-approval
          notifier:services/notifier/kefu-notifier
-         survey:services/survey/kefu-survey)
+         survey:services/survey/kefu-survey
+         gateway:services/gateway/kefu-gateway)
 CORE_DAEMONS=(bus intake router)
 KEFU_CLI=$BUILD/services/cli/kefu
 KEFU_ADMIN=$BUILD/services/admin/kefu-admin   # the operator tools (store)
@@ -85,7 +86,10 @@ Environment:
   KEFU_APPROVAL_BIND, KEFU_APPROVAL, KEFU_SURVEY_BIND, KEFU_SURVEY
                      daemon endpoints (defaults tcp://127.0.0.1:7701..7704, :7700,
                      :7720, :7710); 'up' refuses to start a daemon whose port is taken
-  KEFU_METRICS_PORT  each daemon's /metrics and /health port (defaults 9101..9106;
+  KEFU_HTTP_PORT     kefu-gateway's HTTP API port (default 8080); its certificate
+                     is $VAR/certs/gateway.cert (KEFU_GATEWAY_CERT), and every
+                     demo staff member gets the password kefu-demo-2026
+  KEFU_METRICS_PORT  each daemon's /metrics and /health port (defaults 9101..9107;
                      0 turns them off)
   KEFU_SURVEY_DELAY_S
                      seconds from a resolution to its satisfaction survey (default
@@ -308,6 +312,7 @@ daemon_binds() {
         intake) echo "$KEFU_INTAKE_BIND" ;;
         approval) echo "$KEFU_APPROVAL_BIND" ;;
         survey) echo "$KEFU_SURVEY_BIND" ;;
+        gateway) echo "tcp://127.0.0.1:$KEFU_HTTP_PORT" ;;
     esac
 }
 
@@ -388,6 +393,9 @@ export_endpoints() {
     export KEFU_CURVE_CERT=${KEFU_CURVE_CERT:-$VAR/certs/server.cert}
     # The client acts as the demo organisation's call-centre agent.
     export KEFU_CERT=${KEFU_CERT:-$VAR/certs/agent.li.cert}
+    # kefu-gateway: its CurveZMQ certificate and the HTTP API's port.
+    export KEFU_GATEWAY_CERT=${KEFU_GATEWAY_CERT:-$VAR/certs/gateway.cert}
+    export KEFU_HTTP_PORT=${KEFU_HTTP_PORT:-8080}
 }
 
 # The daemons' certificate, and one for every active staff member that has
@@ -412,6 +420,39 @@ certs_up() {
         issued=$((issued + 1))
     done < <(psql -X -At -d "$KEFU_DATABASE_URL" -c "SELECT id FROM staff WHERE active ORDER BY id")
     ((issued == 0)) || say "issued $issued staff certificates in $dir"
+    if [[ ! -f $KEFU_GATEWAY_CERT ]]; then
+        "$KEFU_ADMIN" cert --gateway local --out "$KEFU_GATEWAY_CERT" >/dev/null ||
+            die "kefu-admin cert --gateway failed"
+        say "issued kefu-gateway's certificate $KEFU_GATEWAY_CERT"
+    fi
+}
+
+# The demo password of every active staff member who has none yet (a
+# development machine only: compose never does this), for signing in to
+# kefu-gateway. A password someone changed is left alone.
+DEMO_PASSWORD=kefu-demo-2026
+passwords_up() {
+    local staff set=0
+    while read -r staff; do
+        [[ -n $staff ]] || continue
+        printf '%s\n' "$DEMO_PASSWORD" | "$KEFU_ADMIN" passwd "$staff" --stdin >/dev/null ||
+            die "kefu-admin passwd $staff failed"
+        set=$((set + 1))
+    done < <(psql -X -At -d "$KEFU_DATABASE_URL" \
+                 -c "SELECT id FROM staff WHERE active AND password_hash IS NULL ORDER BY id")
+    ((set == 0)) || say "set the demo password of $set staff members"
+}
+
+# How to reach kefu-gateway, printed at the end of 'up'.
+gateway_say() {
+    local url=http://127.0.0.1:$KEFU_HTTP_PORT
+    [[ -x $BUILD/services/gateway/kefu-gateway ]] || return 0
+    say "HTTP API: $url/api/v1/ (kefu-gateway; log $VAR/log/gateway.log)"
+    say "demo sign-ins: any staff id of the demo organisation (agent.li, eng.zhao, cs.wang,"
+    say "  fin.lin, gm.hz ...) with the password $DEMO_PASSWORD (unless changed), e.g.:"
+    say "  curl -c jar -H 'Content-Type: application/json' \\"
+    say "    -d '{\"staff\":\"agent.li\",\"password\":\"$DEMO_PASSWORD\"}' $url/api/v1/session"
+    say "  curl -b jar $url/api/v1/tickets   (POSTs also need -H \"X-CSRF-Token: <csrf of the answer>\")"
 }
 
 # Polls "$@" every 0.2 s for at most $1 seconds; each try is bounded too.
@@ -461,6 +502,7 @@ cmd_up() {
     database_up
     export_endpoints
     certs_up
+    passwords_up
     local entry name rel bin
     for name in "${CORE_DAEMONS[@]}"; do
         for entry in "${DAEMONS[@]}"; do
@@ -488,6 +530,7 @@ cmd_up() {
     say "client: kefu --help   logs: $VAR/log/   stop: deploy/local.sh down"
     say "act as someone: export KEFU_CERT=$VAR/certs/STAFF.cert (e.g. agent.li, eng.zhao, cs.wang)"
     say "surveys are sent ${KEFU_SURVEY_DELAY_S} s after a resolution here (KEFU_SURVEY_DELAY_S; a day in production)"
+    gateway_say
 }
 
 # Writes the exports the kefu clients need to reach what 'up' runs: the
@@ -558,7 +601,8 @@ cmd_status() {
 # ---------------------------------------------------------------- test passes
 
 # The sanitizer and fuzz passes of 'test' (issue 6): tests/fuzz/README.md.
-TEST_PACKAGES=(clang libclang-rt-dev valgrind jq)  # jq: the tests read the client's --json
+TEST_PACKAGES=(clang libclang-rt-dev valgrind jq curl openssl)  # jq: the tests read --json; curl,
+                                                                 # openssl: the gateway's tests
 SAN_BUILD=$ROOT/build-asan
 FUZZ_BUILD=$ROOT/build-fuzz
 # Run again under ASan/UBSan: every unit test and corpus replay, and the
@@ -569,7 +613,7 @@ FUZZ_BUILD=$ROOT/build-fuzz
 # escalation depends on 10-second deadlines that ASan on a loaded machine
 # misses (valgrind covers escalation: tests/memcheck).
 SAN_UNIT='^(unit_.*|fuzz_replay_.*)$'
-SAN_INTEGRATION='^integration_(smoke|bad_input|cli|router_down)$'
+SAN_INTEGRATION='^integration_(smoke|bad_input|cli|router_down|gateway)$'
 
 # Configures and builds a further build directory quietly: build_dir DIR
 # CMAKE-ARGS... [-- BUILD-ARGS...]; on failure shows the end of its log.

@@ -328,6 +328,9 @@ def c_header(model):
             "typedef struct {", "    const char *method, *path, *message, *handler, *auth;",
             "} kf_model_route_t;", "/* Every route; ends with method NULL. */",
             "extern const kf_model_route_t kf_model_routes[];",
+            "", "/* The daemon that serves request message (\"intake\", \"approval\",",
+            "   \"survey\"), or NULL when message is no request. */",
+            "const char *kf_model_service(const char *message);",
             "", "/* The label of value in enumeration which, in lang (\"zh\" or \"en\"; anything",
             "   else is zh), or NULL when value is not one of it. */",
             "const char *kf_model_label(kf_enum_t which, const char *value, const char *lang);", "",
@@ -364,7 +367,7 @@ def c_source(model):
     out += ["    NULL};", "", "const char *const kf_model_events[] = {"]
     out += ["    %s," % c_str(e["type"]) for e in model["events"] if e["status"] == "produced"]
     out += ["    NULL};", ""]
-    out += c_fields(model) + c_routes(model) + [C_LOOKUPS]
+    out += c_fields(model) + c_routes(model) + c_services(model) + [C_LOOKUPS]
     return "\n".join(out)
 
 
@@ -403,6 +406,19 @@ def c_routes(model):
         out.append("    {%s, %s, %s, %s, %s}," % (c_str(r["method"]), c_str(r["path"]), message,
                                                  handler, c_str(r["auth"])))
     out += ["    {NULL, NULL, NULL, NULL, NULL}};", ""]
+    return out
+
+
+def c_services(model):
+    """kf_model_service: the daemon of each request."""
+    out = ["const char *kf_model_service(const char *message)", "{",
+           "    static const char *const table[][2] = {"]
+    for m in model["messages"]:
+        if m["kind"] == "request":
+            out.append("        {%s, %s}," % (c_str(m["type"]), c_str(m["service"])))
+    out += ["    };", "    for (size_t i = 0; message && i < sizeof table / sizeof table[0]; i++)",
+            "        if (strcmp(table[i][0], message) == 0)", "            return table[i][1];",
+            "    return NULL;", "}", ""]
     return out
 
 

@@ -194,8 +194,8 @@ def reply_object(model, fields):
 
 def session_schema(model):
     """What signin and whoami answer."""
-    return {"type": "object", "required": ["staff", "name", "role", "csrf", "must_change",
-                                           "expires_at"],
+    return {"type": "object", "required": ["staff", "name", "role", "lang", "csrf", "must_change",
+                                           "expires_at", "idle_ends_at"],
             "properties": {
                 "staff": {"type": "string", "description": "the staff id signed in"},
                 "name": {"type": "string", "description": "their name"},
@@ -204,8 +204,12 @@ def session_schema(model):
                          "it as X-CSRF-Token with every request but a GET"},
                 "must_change": {"type": "boolean", "description": "true: the password must be "
                                 "changed (POST /api/v1/session/password) before anything else"},
+                "lang": {"$ref": "#/components/schemas/lang"},
                 "expires_at": {"type": "integer", "description": "when the session ends at the "
-                               "latest; " + MS}}}
+                               "latest; " + MS},
+                "idle_ends_at": {"type": "integer", "description": "when the session ends unless "
+                                 "it is used before (the idle end, never after expires_at); "
+                                 + MS}}}
 
 
 def handler_specs(model):

@@ -90,24 +90,6 @@ static s_event_t s_event(net_t *self, kf_error_t *err)
     return what;
 }
 
-/* Connects sock to each endpoint of a comma-separated list: several
-   instances of one daemon (kefu-approval scaled out), of which any answers.
-   With more than one, requests go only to instances connected now, so a
-   dead one is passed over rather than queued for. */
-static int s_connect(zsock_t *sock, const char *endpoints, kf_error_t *err)
-{
-    if (strchr(endpoints, ','))
-        zsock_set_immediate(sock, 1);
-    char list[1024];
-    snprintf(list, sizeof list, "%s", endpoints);
-    char *save = NULL;
-    for (char *one = strtok_r(list, ",", &save); one; one = strtok_r(NULL, ",", &save))
-        if (zsock_connect(sock, "%s", one) != 0)
-            return kf_error_set(err, KF_E_BAD_VALUE, "endpoint", "cannot use endpoint '%s': %s",
-                                one, zmq_strerror(errno));
-    return 0;
-}
-
 net_t *net_new(const char *endpoint, const char *cert, kf_error_t *err)
 {
     net_t *self = (net_t *)zmalloc(sizeof(net_t));
@@ -125,7 +107,7 @@ net_t *net_new(const char *endpoint, const char *cert, kf_error_t *err)
     }
     self->monitor = s_monitor(self->sock);
     self->up = zhash_new();
-    if (s_connect(self->sock, endpoint, err) != 0) {
+    if (kf_connect_list(self->sock, endpoint, err) != 0) {
         net_destroy(&self);
         return NULL;
     }

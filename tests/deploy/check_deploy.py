@@ -35,6 +35,10 @@ except ImportError:  # pragma: no cover
 # Daemons being written (issue 5 says compose runs them); until their folder
 # under services/ builds them, compose may name them and the check says so.
 PENDING = set()
+# Programs built but not in compose yet, each noted on stdout instead of
+# failing the run (kefu-gateway: its compose service, with the TLS files from
+# a volume, comes with the merge of issue 13; remove it from here then).
+UNDEPLOYED = {"kefu-gateway"}
 # The compose services every deployment has (issue 5, item 1).
 REQUIRED_SERVICES = {"postgres", "migrate", "bus", "intake", "ticket-router", "approval",
                      "notifier", "survey"}
@@ -679,7 +683,9 @@ class Checker:
         except Exception:  # reported by check_compose
             return
         for program in sorted(self.cmake_programs()):
-            if program not in CLIENTS and program not in commands:
+            if program in UNDEPLOYED and program not in commands:
+                self.note("UNDEPLOYED: no compose service runs %s yet" % program)
+            elif program not in CLIENTS and program not in commands:
                 self.error("docker-compose.yml", "no service runs %s, which the build "
                            "produces" % program)
 

@@ -27,7 +27,7 @@ import sys
 # the guide describes them; the client last.
 DAEMONS = [("kefu-bus", "bus"), ("kefu-intake", "intake"), ("kefu-router", "ticket-router"),
            ("kefu-approval", "approval"), ("kefu-survey", "survey"),
-           ("kefu-notifier", "notifier")]
+           ("kefu-notifier", "notifier"), ("kefu-gateway", "gateway")]
 CLIENTS = [("kefu", "cli"), ("kefu-admin", "admin")]
 DOCS = ["README.md", os.path.join("deploy", "README.md")]
 GUIDE = os.path.join("deploy", "README.md")  # must hold every block

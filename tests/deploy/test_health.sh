@@ -6,7 +6,7 @@
 #  - with KEFU_METRICS_PORT=0: the kefu client asks intake (with a probe
 #    certificate made of the daemons' keys, which intake must look up), the bus's
 #    endpoints greet (ZMTP), the router holds connections to the store and
-#    the bus.
+#    the bus; kefu-gateway (no bus) holds a connection to the store.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../integration/lib.sh"
@@ -170,6 +170,24 @@ run_case() {
 
 run_case http
 run_case proc
+
+# kefu-gateway has no bus: healthy with its store (and its /health), not
+# without it, healthy again when it is back.
+kefu-admin cert --gateway health --out "$IT_DIR/certs/gateway.cert" >/dev/null
+it__pick_port; P_GW=$IT__PORT
+it__pick_port; P_GW_HTTP=$IT__PORT
+for mode in http proc; do
+    gw_env=(KEFU_METRICS_PORT=0 KEFU_HTTP_PORT="$P_GW_HTTP" KEFU_GATEWAY_CERT="$IT_DIR/certs/gateway.cert")
+    [[ $mode == proc ]] || gw_env[0]=KEFU_METRICS_PORT=$P_GW
+    it_start gateway "${gw_env[@]}"
+    eventually healthy "$mode gateway" gateway kefu-gateway "${gw_env[@]}"
+    it_pg_stop fast
+    eventually unhealthy "$mode gateway without store" gateway kefu-gateway "${gw_env[@]}"
+    it_pg_start
+    eventually healthy "$mode gateway, store back" gateway kefu-gateway "${gw_env[@]}"
+    it_kill gateway TERM
+    expect unhealthy "$mode gateway stopped" gateway kefu-gateway "${gw_env[@]}"
+done
 
 # Usage errors are not "unhealthy".
 st=0; bash "$HEALTH" >/dev/null 2>&1 || st=$?

@@ -20,7 +20,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CORPUS=$HERE/corpus
-TARGETS=(envelope body_json req_submit req_list req_action approval_req survey_req survey_report)
+TARGETS=(envelope body_json req_submit req_list req_action approval_req survey_req survey_report
+    gateway_request)
 
 say() { printf 'fuzz: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }

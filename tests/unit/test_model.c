@@ -90,6 +90,7 @@ static void test_errors(void **state)
         {KF_E_CONFLICT, "conflict", 409},
         {KF_E_UNAVAILABLE, "unavailable", 503},
         {KF_E_INTERNAL, "internal", 500},
+        {KF_E_THROTTLED, "throttled", 429},
     };
     for (size_t i = 0; i < sizeof expected / sizeof expected[0]; i++) {
         assert_string_equal(kf_err_name(expected[i].code), expected[i].name);
@@ -97,7 +98,7 @@ static void test_errors(void **state)
         assert_int_equal(kf_model_errors[expected[i].code].http, expected[i].http);
         assert_int_equal(kf_err_from_name(expected[i].name), expected[i].code);
     }
-    assert_int_equal(KF_E_COUNT, 16);
+    assert_int_equal(KF_E_COUNT, 17);
     for (int i = 0; i < KF_E_COUNT; i++)
         assert_true(strlen(kf_model_errors[i].meaning) > 0);
 }

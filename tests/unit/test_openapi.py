@@ -119,8 +119,9 @@ def test_details(doc, model):
     body = signin["requestBody"]["content"]["application/json"]["schema"]
     expect(sorted(body["required"]) == ["password", "staff"], "sign-in takes staff and password")
     expect(sorted(schemas["Session"]["required"]) ==
-           sorted(["staff", "name", "role", "csrf", "must_change", "expires_at"]),
-           "sign-in answers staff, name, role, csrf, must_change, expires_at")
+           sorted(["staff", "name", "role", "lang", "csrf", "must_change", "expires_at",
+                   "idle_ends_at"]),
+           "sign-in answers staff, name, role, lang, csrf, must_change, expires_at, idle_ends_at")
     expect("204" in paths["/api/v1/session"]["delete"]["responses"], "sign-out answers 204")
     schemes = doc["components"]["securitySchemes"]
     expect(schemes["session"] == dict(schemes["session"], type="apiKey", name="kefu_session",
