@@ -39,7 +39,8 @@ Commands:
                   the operator tools that talk to the store: imports,
                   certificates, status, notifications ('IMAGE kefu-admin --help')
   kefu-migrate    wait for the store, apply the SQL migrations, create the
-                  daemons' certificate KEFU_CURVE_CERT when there is none, and
+                  daemons' certificate KEFU_CURVE_CERT when there is none, the
+                  gateway's KEFU_GATEWAY_CERT when the store does not know it, and
                   load the demo organisation when KEFU_DEMO_ORG=1; exits 0
                   when done
   kefu-health PROGRAM
@@ -52,6 +53,7 @@ Environment (kefu-migrate):
   KEFU_DATABASE_URL       the store (libpq URL), required
   KEFU_DEMO_ORG           1: load the demo organisation after the migrations (default 0)
   KEFU_CURVE_CERT         the daemons' certificate (default /etc/kefu/server.cert)
+  KEFU_GATEWAY_CERT       kefu-gateway's certificate (default /etc/kefu/gateway.cert)
   KEFU_MIGRATE_WAIT_S     how long to wait for the store to accept connections (default 60)
 EOF
 }
@@ -77,6 +79,14 @@ migrate() {
     if [[ ! -f $cert ]]; then
         kefu-admin server-cert --out "$cert" || die "cannot create the daemons' certificate $cert"
     fi
+    # kefu-gateway's certificate, on the same volume: made when there is
+    # none, and again when the store does not know its key (a new store).
+    local gateway=${KEFU_GATEWAY_CERT:-/etc/kefu/gateway.cert}
+    if ! gateway_known "$gateway"; then
+        kefu-admin cert --gateway compose --out "$gateway" --force >/dev/null ||
+            die "cannot create the gateway's certificate $gateway"
+        echo "$prog: made the gateway's certificate $gateway"
+    fi
     case ${KEFU_DEMO_ORG:-0} in
         1|yes|true)
             # The organisation file (kefu-admin import) where the image has
@@ -94,6 +104,17 @@ migrate() {
         0|no|false|"") ;;
         *) die "KEFU_DEMO_ORG=${KEFU_DEMO_ORG}: use 1 or 0" 2 ;;
     esac
+}
+
+# True when the certificate file $1 exists and the store has its public key
+# as an unrevoked gateway key.
+gateway_known() {
+    [[ -f $1 ]] || return 1
+    local key
+    key=$(sed -n 's/^ *public-key = "\(.*\)"$/\1/p' "$1" | head -n 1)
+    [[ -n $key ]] || return 1
+    [[ $(psql -X -At --no-psqlrc -v ON_ERROR_STOP=1 -v key="$key" -d "$KEFU_DATABASE_URL" \
+              <<<"SELECT count(*) FROM gateway_key WHERE public_key = :'key' AND revoked_at IS NULL") == 1 ]]
 }
 
 # Runs program (a name under /usr/local/bin) with the remaining arguments.

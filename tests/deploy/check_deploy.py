@@ -36,12 +36,11 @@ except ImportError:  # pragma: no cover
 # under services/ builds them, compose may name them and the check says so.
 PENDING = set()
 # Programs built but not in compose yet, each noted on stdout instead of
-# failing the run (kefu-gateway: its compose service, with the TLS files from
-# a volume, comes with the merge of issue 13; remove it from here then).
-UNDEPLOYED = {"kefu-gateway"}
+# failing the run.
+UNDEPLOYED = set()
 # The compose services every deployment has (issue 5, item 1).
 REQUIRED_SERVICES = {"postgres", "migrate", "bus", "intake", "ticket-router", "approval",
-                     "notifier", "survey"}
+                     "notifier", "survey", "gateway"}
 # They take work over PUSH/PULL (the notifier claims messages in the store),
 # so `--scale` starts more of them.
 SCALABLE = {"ticket-router", "approval", "notifier"}

@@ -24,6 +24,7 @@ PG=(-h 127.0.0.1 -p "$IT_PG_PORT" -U postgres)
 # KEFU_DEMO_ORG=1, the demo organisation; run again, a no-op.
 createdb "${PG[@]}" kefu_fresh
 fresh=postgresql://postgres@127.0.0.1:$IT_PG_PORT/kefu_fresh
+export KEFU_GATEWAY_CERT=$IT_DIR/certs/gateway.cert
 PATH=$KEFU_BUILD_DIR/services/admin:$KEFU_BUILD_DIR/services/cli:$PATH KEFU_DATABASE_URL=$fresh KEFU_DEMO_ORG=1 \
     bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate >"$IT_DIR/log/migrate1.log" 2>&1 ||
     it_fail "kefu-migrate on an empty database failed: $(tail -n 5 "$IT_DIR/log/migrate1.log")"
@@ -34,6 +35,20 @@ PATH=$KEFU_BUILD_DIR/services/admin:$KEFU_BUILD_DIR/services/cli:$PATH KEFU_DATA
 out=$(KEFU_DATABASE_URL=$fresh bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate 2>&1) ||
     it_fail "kefu-migrate run again failed: $out"
 [[ $out == *"up to date"* ]] || it_fail "kefu-migrate run again was not a no-op: $out"
+# The gateway's certificate: made at the first run (its key registered),
+# kept by the second, made again for a store that does not know it.
+gw_key() { sed -n 's/^ *public-key = "\(.*\)"$/\1/p' "$KEFU_GATEWAY_CERT"; }
+grep -q "made the gateway's certificate" "$IT_DIR/log/migrate1.log" ||
+    it_fail "the first kefu-migrate did not make the gateway's certificate"
+[[ $out != *"gateway's certificate"* ]] || it_fail "kefu-migrate run again made a new gateway certificate"
+key=$(gw_key)
+[[ $(psql -X -At -d "$fresh" -v key="$key" <<<"SELECT count(*) FROM gateway_key WHERE public_key = :'key'") == 1 ]] ||
+    it_fail "the gateway certificate's key is not registered"
+psql -X -q -d "$fresh" -c "UPDATE gateway_key SET revoked_at = now()"
+PATH=$KEFU_BUILD_DIR/services/admin:$PATH KEFU_DATABASE_URL=$fresh \
+    bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate >"$IT_DIR/log/migrate3.log" 2>&1 ||
+    it_fail "kefu-migrate after a revoked gateway key failed: $(tail -n 5 "$IT_DIR/log/migrate3.log")"
+[[ $(gw_key) != "$key" ]] || it_fail "kefu-migrate kept a gateway certificate the store revoked"
 st=0; KEFU_DATABASE_URL=$fresh KEFU_DEMO_ORG=maybe \
     bash "$KEFU_SOURCE_DIR/deploy/docker-entrypoint.sh" kefu-migrate >/dev/null 2>&1 || st=$?
 [[ $st == 2 ]] || it_fail "KEFU_DEMO_ORG=maybe: kefu-migrate exited $st, not 2"
