@@ -2,8 +2,10 @@
 # kefu-gateway at its edges, against a real store and intake:
 #  - a client sending its request a byte a second is cut (long before its
 #    head is complete) while other requests are answered;
-#  - 2,000 connections opened at once and left idle: requests keep being
-#    answered meanwhile, and the open-connections gauge counts them;
+#  - 10,000 connections opened at once and left idle (fewer only when the
+#    open-files limit forbids, said on stderr): requests keep being answered
+#    meanwhile, the open-connections gauge counts them, and every one of
+#    them is cut once it has not sent a request within 10 s;
 #  - intake stopped: a submit is 503 unavailable with Retry-After; the same
 #    submit (same Idempotency-Key) after intake is back makes one ticket;
 #  - a session idle past KEFU_SESSION_IDLE_S is 401 at its next request
@@ -28,7 +30,7 @@ it_pg_start
 it_start bus
 it_start intake
 it_wait_for "intake to answer" 30 it_as agent.li kefu tickets --limit 1
-gw_start gateway KEFU_GATEWAY_TIMEOUT_MS=2000
+gw_start gateway KEFU_GATEWAY_TIMEOUT_MS=2000 KEFU_HTTP_MAX_CONNS=10100
 q() { it_psql "$1"; }
 PW='correct horse battery'
 gw_passwd agent.li "$PW"
@@ -48,18 +50,29 @@ wait "$slow" || it_fail "the slow client failed: $(cat "$IT_DIR/slow.out")"
     it_fail "the slow client was not cut: $(cat "$IT_DIR/slow.out")"
 ((BASH_REMATCH[1] < 60)) || it_fail "the slow client was cut only after ${BASH_REMATCH[1]} bytes"
 
-# ---- 2,000 idle connections ----------------------------------------------------------------
-python3 "$clients" idle 127.0.0.1 "$GW_PORT" 2000 6 >"$IT_DIR/idle.out" 2>&1 &
+# ---- 10,000 idle connections ---------------------------------------------------------------
+# Each side holds one descriptor per connection: as many as the hard
+# open-files limit allows both, 10,000 at most.
+hard=$(ulimit -Hn)
+[[ $hard == unlimited ]] && hard=1048576
+many=$((hard - 400 < 10000 ? hard - 400 : 10000))
+((many >= 1000)) || it_fail "the open-files hard limit ($hard) is too low for this test"
+((many == 10000)) || it_note "the open-files hard limit $hard allows $many idle connections, not 10,000"
+python3 "$clients" idle 127.0.0.1 "$GW_PORT" "$many" 13 >"$IT_DIR/idle.out" 2>&1 &
 idle=$!
 echo "$idle" >>"$IT_DIR/.daemons"
-it_wait_for "2,000 connections to open" 30 grep -q '^open 2000$' "$IT_DIR/idle.out"
+it_wait_for "$many connections to open" 60 grep -q "^open $many\$" "$IT_DIR/idle.out"
 for i in 1 2 3 4 5 6 7 8 9 10; do
     http agent.li GET /api/v1/tickets
-    expect 200 "ticket list $i beside 2,000 idle connections"
+    expect 200 "ticket list $i beside $many idle connections"
 done
 open=$(curl -s "http://127.0.0.1:$GW_METRICS_PORT/metrics" | awk '$1 == "kefu_http_connections_open" {print $2}')
-[[ ${open%.*} -ge 2000 ]] || it_fail "kefu_http_connections_open is '$open' with 2,000 open"
+[[ ${open%.*} -ge $many ]] || it_fail "kefu_http_connections_open is '$open' with $many open"
 wait "$idle" || it_fail "the idle clients failed: $(cat "$IT_DIR/idle.out")"
+grep -q "^closed $many\$" "$IT_DIR/idle.out" ||
+    it_fail "not every idle connection was cut after 13 s: $(tail -n 1 "$IT_DIR/idle.out")"
+http agent.li GET /api/v1/session
+expect 200 "whoami after the idle connections were cut"
 
 # ---- intake stopped -----------------------------------------------------------------------
 BODY='{"kind":"repair","category":"leak","channel":"phone","project":"HZ-XH","phone":"13900139000","summary":"门锁坏了"}'
