@@ -294,7 +294,7 @@ def calls_specs(model):
                  "extension": {"type": ["string", "null"], "pattern": "^[0-9]{2,16}$",
                                "description": "the extension it rings at (ringing) or that "
                                               "took it (answered): 2 to 16 digits"},
-                 "at": {"type": ["integer", "null"], "minimum": 0,
+                 "at": {"type": ["integer", "null"], "minimum": 0, "maximum": 32503680000000,
                         "description": "when it happened; " + MS + " (default: now)"}}}
     owner = {"anyOf": [{"$ref": "#/components/schemas/CallOwner"}, {"type": "null"}],
              "description": "the owner whose phone the caller's number is, or null"}

@@ -21,6 +21,7 @@
 #define S_CALLER_MAX 64
 #define S_LIST_DEFAULT 50
 #define S_LIST_MAX 500
+#define S_AT_MAX 32503680000000LL /* ms: the year 3000, well within the store's range */
 
 void gw_calls_prepare(gateway_t *gw)
 {
@@ -185,8 +186,10 @@ static int s_member(const char *key, json_t *v, s_event_t *ev, kf_error_t *err)
         return 0;
     if (text && !json_is_string(v))
         return kf_error_set(err, KF_E_WRONG_TYPE, key, "%s must be a string", key);
-    if (!text && (!json_is_integer(v) || json_integer_value(v) < 0))
+    if (!text && !json_is_integer(v))
         return kf_error_set(err, KF_E_WRONG_TYPE, key, "at is milliseconds since the epoch");
+    if (!text && (json_integer_value(v) < 0 || json_integer_value(v) > S_AT_MAX))
+        return kf_error_set(err, KF_E_BAD_VALUE, key, "at is out of range");
     if (!text)
         snprintf(ev->at, sizeof ev->at, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
     else if (strcmp(key, "event") == 0)

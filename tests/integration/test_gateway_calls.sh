@@ -164,6 +164,7 @@ bad '{"event":"ringing","call_id":"b 1"}' call_id "a call id with a space"
 bad "$(jq -nc --arg c "$(head -c 60000 /dev/zero | tr '\0' x)" '{event: "ringing", call_id: $c}')" call_id "a 60 kB call id"
 bad '{"event":"ringing","call_id":"b-1","caller":12345}' caller "a number as the caller"
 bad '{"event":"ringing","call_id":"b-1","at":"yesterday"}' at "at as text"
+bad '{"event":"ringing","call_id":"b-1","at":99999999999999999}' at "at past the year 3000"
 bad '{"event":"ringing","call_id":"b-1","direction":"in"}' direction "an unknown field"
 http - POST /api/v1/calls '[1,2]' -H "Authorization: Bearer $PBX"
 expect 400 "" "an array"
@@ -219,6 +220,11 @@ mv "$IT_DIR/csrf-agent.li.kept" "$IT_DIR/csrf-agent.li"
 http - POST /api/v1/calls/c-4/callback '' -H "Authorization: Bearer $PBX"
 expect 401 unknown_actor "a callback with a token"
 [[ $(q "SELECT callback_by FROM call_log WHERE call_id = 'c-4'") == "" ]] || it_fail "a refused callback was recorded"
+http - POST /api/v1/calls '{"event":"ringing","call_id":"c-6","extension":"8001","at":1733490000000}' \
+    -H "Authorization: Bearer $PBX"
+expect 200 "an event with its time"
+[[ $(q "SELECT kefu_ms(ringing_at) FROM call_log WHERE call_id = 'c-6'") == 1733490000000 ]] ||
+    it_fail "at was not taken: $(q "SELECT ringing_at FROM call_log WHERE call_id = 'c-6'")"
 it_note "the caller log: missed calls, mine, pages, callbacks"
 
 # ---- revoking, and a malformed bearer with the store down -----------------------------------
