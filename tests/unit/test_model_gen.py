@@ -112,6 +112,12 @@ def http_breakers():
         ("neither message nor handler", lambda m: route(m, "/api/v1/tickets").pop("message"),
          "not both"),
         ("a bad auth", lambda m: route(m, "/api/v1/tickets").update(auth="token"), "auth"),
+        ("a token of no scope", lambda m: route(m, "/api/v1/tickets").update(
+            auth="token:phone"), "auth"),
+        ("the token before the session", lambda m: route(m, "/api/v1/tickets").update(
+            auth="token:submit|session"), "auth"),
+        ("two tokens", lambda m: route(m, "/api/v1/tickets").update(
+            auth="session|token:submit|token:calls"), "auth"),
         ("a route twice", lambda m: m["http"]["routes"].append(
             dict(route(m, "/api/v1/tickets"))), "twice"),
     ]
