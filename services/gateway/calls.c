@@ -5,6 +5,7 @@
    021_call_event_publish.sql): a phone system's event (POST
    /api/v1/calls), the caller log (GET /api/v1/calls) and a missed call's
    callback (POST /api/v1/calls/{call_id}/callback). */
+#include "calls.h"
 #include "gw.h"
 
 #include <string.h>
@@ -17,11 +18,8 @@
 #define S_KIT_PREFIX "kit_"
 #define S_KIT_CHARS 43 /* base64url of 32 bytes */
 #define S_SRC "gateway"
-#define S_CALL_ID_MAX 128
-#define S_CALLER_MAX 64
 #define S_LIST_DEFAULT 50
 #define S_LIST_MAX 500
-#define S_AT_MAX 32503680000000LL /* ms: the year 3000, well within the store's range */
 
 void gw_calls_prepare(gateway_t *gw)
 {
@@ -155,13 +153,6 @@ void gw_token_used(gw_req_t *req)
 
 /* ---- POST /api/v1/calls ------------------------------------------------------------ */
 
-/* A call event as received. */
-typedef struct {
-    const char *event, *call_id, *caller, *extension;
-    char at[24];                    /* ms, or "" */
-    char caller_norm[KF_PHONE_MAX]; /* "" when the caller is no number */
-} s_event_t;
-
 /* The event name of ev ("ringing", "answered", "hangup"), also from the
    names of Zammad's and Znuny's generic CTI push; NULL when unknown. */
 static const char *s_event_name(const char *name)
@@ -175,7 +166,7 @@ static const char *s_event_name(const char *name)
 
 /* Checks one member of an event's body and takes it into ev. 0, or 400
    with err naming the field. */
-static int s_member(const char *key, json_t *v, s_event_t *ev, kf_error_t *err)
+static int s_member(const char *key, json_t *v, gw_call_event_t *ev, kf_error_t *err)
 {
     bool text = strcmp(key, "event") == 0 || strcmp(key, "call_id") == 0 ||
                 strcmp(key, "caller") == 0 || strcmp(key, "extension") == 0;
@@ -188,7 +179,7 @@ static int s_member(const char *key, json_t *v, s_event_t *ev, kf_error_t *err)
         return kf_error_set(err, KF_E_WRONG_TYPE, key, "%s must be a string", key);
     if (!text && !json_is_integer(v))
         return kf_error_set(err, KF_E_WRONG_TYPE, key, "at is milliseconds since the epoch");
-    if (!text && (json_integer_value(v) < 0 || json_integer_value(v) > S_AT_MAX))
+    if (!text && (json_integer_value(v) < 0 || json_integer_value(v) > GW_AT_MAX))
         return kf_error_set(err, KF_E_BAD_VALUE, key, "at is out of range");
     if (!text)
         snprintf(ev->at, sizeof ev->at, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
@@ -218,7 +209,7 @@ static bool s_chars(const char *text, size_t min, size_t max, const char *set)
 
 /* Checks the values of ev (the store checks them again). 0, or 400 with
    err naming the field. */
-static int s_values(s_event_t *ev, kf_error_t *err)
+static int s_values(gw_call_event_t *ev, kf_error_t *err)
 {
     if (!ev->event)
         return kf_error_set(err, KF_E_MISSING_FIELD, "event", "event is required");
@@ -229,23 +220,23 @@ static int s_values(s_event_t *ev, kf_error_t *err)
         return kf_error_set(err, KF_E_BAD_VALUE, "event",
                             "event must be ringing, answered or hangup (or newCall, answer)");
     ev->event = name;
-    if (!s_chars(ev->call_id, 1, S_CALL_ID_MAX, NULL))
+    if (!s_chars(ev->call_id, 1, GW_CALL_ID_MAX, NULL))
         return kf_error_set(err, KF_E_BAD_VALUE, "call_id",
-                            "a call id is 1 to %d printable ASCII characters", S_CALL_ID_MAX);
+                            "a call id is 1 to %d printable ASCII characters", GW_CALL_ID_MAX);
     if (ev->extension && !s_chars(ev->extension, 2, 16, "0123456789"))
         return kf_error_set(err, KF_E_BAD_VALUE, "extension", "an extension is 2 to 16 digits");
-    if (ev->caller && strlen(ev->caller) > S_CALLER_MAX)
-        return kf_error_set(err, KF_E_TOO_LONG, "caller", "caller over %d bytes", S_CALLER_MAX);
+    if (ev->caller && strlen(ev->caller) > GW_CALLER_MAX)
+        return kf_error_set(err, KF_E_TOO_LONG, "caller", "caller over %d bytes", GW_CALLER_MAX);
     if (!ev->caller || kf_phone_normalise(ev->caller, ev->caller_norm) != 0)
         ev->caller_norm[0] = '\0'; /* anonymous, internal: no owner to find */
     return 0;
 }
 
-/* Reads an event's JSON body into ev. 0, or the HTTP status with err. */
-static int s_event_read(gw_req_t *req, json_t **root_p, s_event_t *ev, kf_error_t *err)
+int gw_call_event_read(const char *content_type, const char *body, size_t size, json_t **root_p,
+                       gw_call_event_t *ev, kf_error_t *err)
 {
-    int status = gw_request_json(gw_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->body,
-                                 req->body_size, root_p, err);
+    memset(ev, 0, sizeof *ev);
+    int status = gw_request_json(content_type, body, size, root_p, err);
     if (status != 0)
         return status;
     if (!*root_p) {
@@ -312,9 +303,10 @@ static void s_event_failed(gw_req_t *req, kf_error_t *err)
 static void s_call_event(gw_req_t *req)
 {
     json_t *root = NULL;
-    s_event_t ev = {0};
+    gw_call_event_t ev;
     kf_error_t err = {0};
-    int status = s_event_read(req, &root, &ev, &err);
+    int status = gw_call_event_read(gw_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->body,
+                                    req->body_size, &root, &ev, &err);
     if (status != 0) {
         s_use(req, "calls", kf_err_name(err.code));
         gw_answer_error(req, status, &err);
