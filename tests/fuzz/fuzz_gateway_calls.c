@@ -13,6 +13,7 @@
      at most 64 bytes or none, normalised to 5 to 15 digits or to nothing;
      at empty or 0 to GW_AT_MAX;
    - reading is deterministic. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,17 +21,15 @@
 #include "fuzz.h"
 #include "kf_model.h"
 
-/* True when text is min to max characters of set (NULL: printable ASCII
-   but space). */
+/* True when text's length is within [min, max] and every character is
+   in set (NULL: graphic ASCII, isgraph in the C locale). */
 static bool s_all(const char *text, size_t min, size_t max, const char *set)
 {
     size_t len = strlen(text);
-    if (len < min || len > max)
-        return false;
-    for (const char *c = text; *c; c++)
-        if (set ? !strchr(set, *c) : (*c < '!' || *c > '~'))
-            return false;
-    return true;
+    bool in_set = true;
+    for (size_t i = 0; in_set && i < len; i++)
+        in_set = set ? strchr(set, text[i]) != NULL : isgraph((unsigned char)text[i]) != 0;
+    return in_set && len >= min && len <= max;
 }
 
 /* Checks an accepted event against the store's rules. */
