@@ -203,7 +203,17 @@ def check_messages(model):
 
 
 HTTP_METHODS = ("GET", "POST", "DELETE")
-HTTP_AUTH = ("none", "session")
+HTTP_AUTH = ("none", "session")  # and token:SCOPE (integration_scope), or session|token:SCOPE
+
+
+def http_auth_ok(model, auth):
+    """A route's auth: none, session, token:SCOPE of an integration scope, or session|token:SCOPE
+    (either credential). The gateway forwards a token only on a route naming its scope."""
+    scopes = [v["name"] for v in model["enums"].get("integration_scope", {}).get("values", [])]
+    tokens = ["token:" + scope for scope in scopes]
+    return auth in HTTP_AUTH or auth in tokens or auth in ["session|" + t for t in tokens]
+
+
 PATH_RE = re.compile(r"^/api/v1(/[a-z0-9._-]+|/\{[a-z_]+\})+$")
 
 
@@ -218,7 +228,8 @@ def check_http(model):
         need_keys(route, where, ("method", "path", "auth", "tag", "summary"), ("message", "handler"))
         need(route["method"] in HTTP_METHODS, where, "method is one of %s" % ", ".join(HTTP_METHODS))
         need(PATH_RE.match(route["path"]), where, "path is /api/v1/... with {field} parameters")
-        need(route["auth"] in HTTP_AUTH, where, "auth is one of %s" % ", ".join(HTTP_AUTH))
+        need(http_auth_ok(model, route["auth"]), where,
+             "auth is none, session, token:SCOPE or session|token:SCOPE (integration_scope)")
         need(("message" in route) != ("handler" in route), where, "a message or a handler, not both")
         key = (route["method"], route["path"])
         need(key not in seen, where, "%s %s listed twice" % key)
@@ -324,7 +335,8 @@ def c_header(model):
             "/* Every request's fields, in model order; ends with message NULL. */",
             "extern const kf_model_field_t kf_model_fields[];", "",
             "/* An HTTP route of kefu-gateway (proto/model.json \"http\"): the request it",
-            "   sends, or the name of the gateway's own handler; auth none or session. */",
+            "   sends, or the name of the gateway's own handler; auth none, session,",
+            "   token:SCOPE or session|token:SCOPE (an integration token). */",
             "typedef struct {", "    const char *method, *path, *message, *handler, *auth;",
             "} kf_model_route_t;", "/* Every route; ends with method NULL. */",
             "extern const kf_model_route_t kf_model_routes[];",

@@ -16,6 +16,7 @@ IDEM_TEXT = ("the request's idempotency key (`idem` of the wire request), yours 
              "answer.")
 SESSION = {"session": []}
 CSRF = {"csrf": []}
+BEARER = {"bearer": []}
 ERROR = {"$ref": "#/components/schemas/Error"}
 ABOUT = ("To begin: POST /api/v1/session with {staff, password} sets the kefu_session cookie and "
          "answers the session's csrf token; send the cookie with every request, and the token as "
@@ -33,7 +34,8 @@ ERRORS_READ = (400, 404, 503)
 ERRORS_WRITE = (400, 404, 409, 503)
 STATUS_TEXT = {400: "the request is malformed or a value is refused (bad_value, missing_field, "
                     "wrong_type, too_long, ...)",
-               401: "no session, or it expired or was revoked (unknown_actor)",
+               401: "no session, or it expired or was revoked; or no integration token, a "
+                    "revoked one, or one this route does not take (unknown_actor)",
                403: "not allowed (forbidden), or (not on a GET) the X-CSRF-Token header is "
                     "missing or wrong",
                404: "what the request names does not exist (not_found)",
@@ -42,6 +44,24 @@ STATUS_TEXT = {400: "the request is malformed or a value is refused (bad_value, 
                429: "too many failed sign-ins: try again later",
                503: "a daemon or the store is unavailable for now: retry (with the same "
                     "Idempotency-Key)"}
+HANDLER_TEXT = {
+    "call_event": "For a phone system (CTI), with an integration token of scope calls (Bearer). "
+                  "Modelled on the generic CTI push of Zammad and Znuny: send ringing when a "
+                  "call rings at an extension (their newCall), answered when an extension takes "
+                  "it (their answer), hangup when it ends; the same call_id with every event. "
+                  "Events may come twice or late: a repeat, or an answer after the hangup, "
+                  "changes nothing (changed: false). A call hung up unanswered is missed and "
+                  "stays on the missed list until someone calls back. On answered, the staff "
+                  "member of the extension gets a screen-pop with the owner found by the "
+                  "caller's number (GET /api/v1/events). Every change is also an event of the "
+                  "outbox (call.ringing, call.answered, call.ended, call.missed; "
+                  "proto/catalog.md). A token without scope calls: 403; no token, a revoked or "
+                  "unknown one: 401; a bad value: 400 naming the field.",
+    "calls_list": "The calls phone systems reported, newest first; state=missed lists the "
+                  "missed calls nobody has called back yet.",
+    "call_callback": "Marks a missed call as returned by you: it leaves the missed list. "
+                     "404: no such call; 409: the call was not missed (answered, or still "
+                     "ringing) or was returned already."}
 
 
 def camel(name):
@@ -226,22 +246,107 @@ def handler_specs(model):
     ok = {"type": "object", "required": ["ok"], "properties": {"ok": {"type": "boolean"}}}
     doc = {"type": "object", "description": "this OpenAPI 3.1 document"}
     session = {"$ref": "#/components/schemas/Session"}
-    return {"openapi": (None, doc, ()),
+    calls = calls_specs(model)
+    return {**calls, "openapi": (None, doc, ()),
             "signin": (signin, session, (400, 401, 429, 503)),
             "whoami": (None, session, (503,)),
             "signout": (None, None, (503,)),
             "password": (password, ok, (400, 503))}
 
 
+def call_schema():
+    """One call of the caller log (GET /api/v1/calls)."""
+    text = {"type": "string"}
+    opt_text = {"type": ["string", "null"]}
+    opt_ms = {"type": ["integer", "null"], "description": MS}
+    props = {"call_id": dict(text, description="the phone system's call id"),
+             "caller": dict(text, description="the caller's number as the phone system sent it"),
+             "caller_norm": dict(opt_text, description="the caller's number normalised; null "
+                                 "when it is no phone number (anonymous, internal)"),
+             "extension": dict(opt_text, description="the extension it rang or was taken at"),
+             "staff": dict(opt_text, description="the staff member of that extension"),
+             "owner": {"anyOf": [{"$ref": "#/components/schemas/CallOwner"}, {"type": "null"}]},
+             "state": {"$ref": "#/components/schemas/call_state"},
+             "ringing_at": {"type": "integer", "description": "when it began to ring; " + MS},
+             "answered_at": opt_ms, "ended_at": opt_ms,
+             "callback_at": dict(opt_ms, description="when a missed call was returned; " + MS),
+             "callback_by": dict(opt_text, description="who returned it")}
+    return {"type": "object", "required": sorted(props), "properties": props}
+
+
+def calls_specs(model):
+    """The call routes' handlers: the phone system's event, the caller log, the callback."""
+    event_names = ["ringing", "answered", "hangup", "newCall", "answer"]
+    event = {"type": "object", "additionalProperties": False, "required": ["event", "call_id"],
+             "properties": {
+                 "event": {"type": "string", "enum": event_names,
+                           "description": "ringing, answered or hangup; newCall and answer are "
+                                          "accepted for ringing and answered (the names of "
+                                          "Zammad's and Znuny's generic CTI push)"},
+                 "call_id": {"type": "string", "minLength": 1, "maxLength": 128,
+                             "pattern": "^[!-~]{1,128}$",
+                             "description": "the phone system's id of the call, the same for "
+                                            "its every event (printable ASCII)"},
+                 "caller": {"type": ["string", "null"], "maxLength": 64,
+                            "description": "the calling number as the phone system has it "
+                                           "(at most 64 bytes); matched to an owner by phone "
+                                           "when it is a number"},
+                 "extension": {"type": ["string", "null"], "pattern": "^[0-9]{2,16}$",
+                               "description": "the extension it rings at (ringing) or that "
+                                              "took it (answered): 2 to 16 digits"},
+                 "at": {"type": ["integer", "null"], "minimum": 0, "maximum": 32503680000000,
+                        "description": "when it happened; " + MS + " (default: now)"}}}
+    owner = {"anyOf": [{"$ref": "#/components/schemas/CallOwner"}, {"type": "null"}],
+             "description": "the owner whose phone the caller's number is, or null"}
+    answer = {"type": "object", "required": ["call_id", "state", "changed", "staff", "owner"],
+              "properties": {
+                  "call_id": {"type": "string"},
+                  "state": {"$ref": "#/components/schemas/call_state"},
+                  "changed": {"type": "boolean", "description": "false: the event changed "
+                              "nothing (a repeat, or an answer after the hangup)"},
+                  "staff": {"type": ["string", "null"], "description": "the staff member of "
+                            "the extension (on answered: the screen-pop goes to them)"},
+                  "owner": owner}}
+    listing = {"type": "object", "required": ["calls"], "properties": {
+        "calls": {"type": "array", "items": {"$ref": "#/components/schemas/Call"}},
+        "next": {"type": "string", "description": "more calls: ask again with cursor = next"}}}
+    done = {"type": "object", "required": ["call_id", "callback_by"], "properties": {
+        "call_id": {"type": "string"},
+        "callback_by": {"type": "string", "description": "you: the staff member who called "
+                        "back"}}}
+    query = [{"name": "state", "in": "query", "required": False,
+              "description": "only calls in this state; missed: those still needing a callback",
+              "schema": {"$ref": "#/components/schemas/call_state"}},
+             {"name": "mine", "in": "query", "required": False,
+              "description": "true: only the calls of your extension",
+              "schema": {"type": "boolean", "default": False}},
+             {"name": "limit", "in": "query", "required": False,
+              "description": "calls on a page",
+              "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+             {"name": "cursor", "in": "query", "required": False,
+              "description": "next of the page before", "schema": {"type": "string",
+                                                                   "maxLength": 64}}]
+    path = [{"name": "call_id", "in": "path", "required": True,
+             "description": "the phone system's call id", "schema": {"type": "string"}}]
+    return {"call_event": (event, answer, (400, 401, 403, 503)),
+            "calls_list": (None, listing, (400, 503), query),
+            "call_callback": (None, done, (404, 409, 503), path)}
+
+
 # ---- operations -----------------------------------------------------------------
 
 
 def security(route):
-    """Who may call: nobody needs to sign in (auth none), or the session cookie, with the
-    CSRF header on every method but GET."""
-    if route["auth"] == "none":
-        return []
-    return [SESSION] if route["method"] == "GET" else [dict(SESSION, **CSRF)]
+    """Who may call: nobody needs to sign in (auth none); the session cookie, with the CSRF
+    header on every method but GET (session); an integration token as a bearer header
+    (token:SCOPE); or either (session|token:SCOPE)."""
+    out = []
+    for part in route["auth"].split("|"):
+        if part == "session":
+            out.append(SESSION if route["method"] == "GET" else dict(SESSION, **CSRF))
+        elif part.startswith("token:"):
+            out.append(BEARER)
+    return out
 
 
 def responses(route, ok_schema, statuses, ok_text="the answer"):
@@ -254,7 +359,7 @@ def responses(route, ok_schema, statuses, ok_text="the answer"):
         out = {"200": {"description": ok_text,
                        "content": {"application/json": {"schema": ok_schema}}}}
     statuses = set(statuses)
-    if route["auth"] == "session":
+    if route["auth"] != "none":
         statuses.update((401, 403))
     for status in sorted(statuses):
         out[str(status)] = {"description": STATUS_TEXT[status],
@@ -299,8 +404,14 @@ def message_operation(model, route, msg):
 
 def handler_operation(model, route):
     """The operation of one of the gateway's own routes."""
-    body, ok, statuses = handler_specs(model)[route["handler"]]
-    op = {"operationId": route["handler"], "summary": route["summary"], "tags": [route["tag"]]}
+    spec = handler_specs(model)[route["handler"]]
+    body, ok, statuses = spec[:3]
+    op = {"operationId": lower_camel(route["handler"]), "summary": route["summary"],
+          "tags": [route["tag"]]}
+    if route["handler"] in HANDLER_TEXT:
+        op["description"] = HANDLER_TEXT[route["handler"]]
+    if len(spec) > 3:
+        op["parameters"] = spec[3]
     if body is not None:
         op["requestBody"] = json_body(body)
     op["security"] = security(route)
@@ -329,6 +440,10 @@ def components(model):
         "message": {"type": "string", "description": "why, for people"},
         "field": {"type": ["string", "null"], "description": "the field at fault, when one is"}}}
     schemas["Session"] = session_schema(model)
+    schemas["Call"] = call_schema()
+    schemas["CallOwner"] = {"type": "object", "required": ["id", "name"], "properties": {
+        "id": {"type": "integer", "description": "the owner's id"},
+        "name": {"type": "string", "description": "the owner's name"}}}
     for name, shape in model.get("shapes", {}).items():
         schemas[camel(name)] = described(reply_object(model, shape["fields"]), shape["meaning"])
     for msg in model["messages"]:
@@ -341,7 +456,14 @@ def components(model):
                     "description": "the session cookie that POST /api/v1/session sets"},
         "csrf": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
                  "description": "the session's CSRF token (csrf of the sign-in's answer), needed "
-                                "with the cookie by every method but GET"}}}
+                                "with the cookie by every method but GET"},
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "kit_ and 43 base64url "
+                   "characters", "description": "an integration token (kefu-admin token create "
+                   "NAME --scope calls|submit) as `Authorization: Bearer kit_...`, for machines: "
+                   "no cookie and no CSRF token. Taken only by the routes whose security names "
+                   "it, and only with the route's scope: scope calls for POST /api/v1/calls, "
+                   "scope submit for POST /api/v1/tickets (the ticket is then its acts_as staff "
+                   "member's). Any other route answers a token 401. Every use is logged."}}}
 
 
 def document(model):

@@ -86,7 +86,10 @@ static void s_send(gw_req_t *req)
         return;
     }
     const char *message = req->match.route->message;
-    if (gw_wire_send(req->gw->wire, message, req->token, &body, req) != 0) {
+    /* A bearer token goes only where the route's auth names its scope
+       (gw_auth_check): the daemons cannot tell which request it came with. */
+    const char *session = req->kit[0] ? req->kit : req->token;
+    if (gw_wire_send(req->gw->wire, message, session, &body, req) != 0) {
         kf_body_destroy(&body);
         kf_error_set(&err, KF_E_UNAVAILABLE, "", "kefu-%s cannot be reached; try again",
                      gw_service_of(message));
@@ -120,13 +123,15 @@ void gw_dispatch(gw_req_t *req)
         return;
     }
     const kf_model_route_t *route = req->match.route;
-    if (strcmp(route->auth, "session") == 0 && !gw_session_check(req))
+    if (!gw_auth_check(req))
         return;
-    if (!route->handler)
+    if (!route->handler) {
         s_send(req);
-    else if (strcmp(route->handler, "openapi") == 0)
+        if (req->state == GW_ANSWERED) /* refused before the wire */
+            gw_token_used(req);
+    } else if (strcmp(route->handler, "openapi") == 0)
         s_openapi(req);
-    else if (!gw_session_handle(req, route->handler)) {
+    else if (!gw_session_handle(req, route->handler) && !gw_calls_handle(req, route->handler)) {
         kf_error_set(&err, KF_E_NOT_FOUND, "", "%s is not served by this gateway", route->path);
         gw_answer_error(req, 404, &err);
     }
@@ -139,6 +144,7 @@ static void s_on_reply(gw_req_t *req, kf_env_t *env)
     kf_health_in(req->gw->health, kf_env_type(env), 1);
     if (strcmp(kf_env_type(env), "reply.ok") == 0) {
         gw_answer(req, 200, kf_json_from_msgpack(body));
+        gw_token_used(req);
         return;
     }
     kf_error_t err = {.code = KF_E_INTERNAL};
@@ -154,6 +160,7 @@ static void s_on_reply(gw_req_t *req, kf_env_t *env)
     if (err.code == KF_E_UNAVAILABLE)
         req->retry_after = 1;
     gw_answer_error(req, 0, &err);
+    gw_token_used(req);
 }
 
 /* Answers req whose daemon did not answer in time, or that waits while
@@ -168,6 +175,7 @@ static void s_on_timeout(gw_req_t *req, bool stopping)
                      gw_service_of(req->match.route->message));
     req->retry_after = 1;
     gw_answer_error(req, 503, &err);
+    gw_token_used(req);
 }
 
 /* ---- life ------------------------------------------------------------------------------ */
@@ -263,6 +271,7 @@ gateway_t *gateway_new(void)
     self->store =
         kf_store_new(kf_config_str(gateway_settings, "KEFU_DATABASE_URL"), "kefu-gateway");
     gw_session_prepare(self->store);
+    gw_calls_prepare(self);
     self->health = kf_health_new("gateway", gateway_settings, self->store);
     if (self->health)
         s_metrics(self);
@@ -289,6 +298,7 @@ void gateway_destroy(gateway_t **self_p)
     gw_wire_destroy(&self->wire);
     kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
+    zsock_destroy(&self->calls_pub);
     zhashx_destroy(&self->touched);
     free(self->tls_cert);
     free(self->tls_key);

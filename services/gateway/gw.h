@@ -16,6 +16,8 @@
 #include "wire.h"
 #include "worker.h"
 
+#define GW_KIT_SIZE 48 /* an integration token: "kit_", 43 base64url characters, NUL */
+
 typedef enum {
     GW_RECEIVING, /* the head or the body is arriving */
     GW_WAITING,   /* suspended: for a reply, the worker */
@@ -38,6 +40,7 @@ typedef struct {
     bool suspended;
     /* the session */
     char token[GW_TOKEN_SIZE]; /* "" when none */
+    char kit[GW_KIT_SIZE];     /* an integration token (Authorization: Bearer), "" when none */
     char staff[KF_LIM_STAFF + 1];
     char session_id[24];
     bool must_change;
@@ -67,6 +70,7 @@ struct gateway {
     int64_t next_cut;  /* when the deadlines are looked at next */
     kf_metric_t *requests, *seconds, *open;
     char *tls_cert, *tls_key; /* PEM, when TLS */
+    zsock_t *calls_pub;       /* PUB to the bus: calls.c rings it after a call changed */
 };
 
 /* ---- http.c ---- */
@@ -103,5 +107,29 @@ bool gw_session_handle(gw_req_t *req, const char *name);
 void gw_session_job_done(gateway_t *gw, gw_job_t *job);
 /* Forgets the last touch of req's session (it is no longer open). */
 void gw_session_forget(gw_req_t *req);
+/* For a gateway handler on a session route: fills req->staff from the
+   session (touched at most every 30 s). True to go on; false when req is
+   answered (401, 403 for a password to change, 503). */
+bool gw_session_staff(gw_req_t *req);
+/* Runs a prepared statement; NULL with err (unavailable) when the store
+   fails. */
+PGresult *gw_exec(gateway_t *gw, const char *name, int n, const char *const *params,
+                  kf_error_t *err);
+/* Answers 503 for a store that failed. */
+void gw_unavailable(gw_req_t *req, kf_error_t *err);
+
+/* ---- calls.c: integration tokens and the phone system's calls ---- */
+/* Registers the statements of tokens and calls; connects calls_pub. */
+void gw_calls_prepare(gateway_t *gw);
+/* Checks req's credential as its route's auth says (none, session,
+   token:SCOPE, session|token:SCOPE). True to go on; false when req is
+   answered (401, 403, 503). */
+bool gw_auth_check(gw_req_t *req);
+/* The call handlers (call_event, calls_list, call_callback); false when
+   name is none of them. */
+bool gw_calls_handle(gw_req_t *req, const char *name);
+/* Logs the use of req's integration token on a route that forwards it
+   (submit), once req is answered. Nothing for a request without one. */
+void gw_token_used(gw_req_t *req);
 
 #endif

@@ -451,3 +451,32 @@ bool gw_session_handle(gw_req_t *req, const char *name)
         return false;
     return true;
 }
+
+/* ---- for other modules (gw.h) ------------------------------------------------------ */
+
+bool gw_session_staff(gw_req_t *req)
+{
+    if (!s_recent(req)) {
+        PGresult *res = s_touch(req);
+        if (!res)
+            return false;
+        PQclear(res);
+    }
+    if (req->must_change) {
+        s_refuse(req, 403, KF_E_FORBIDDEN, "",
+                 "the password must be changed first (POST /api/v1/session/password)");
+        return false;
+    }
+    return true;
+}
+
+PGresult *gw_exec(gateway_t *gw, const char *name, int n, const char *const *params,
+                  kf_error_t *err)
+{
+    return s_exec(gw, name, n, params, err);
+}
+
+void gw_unavailable(gw_req_t *req, kf_error_t *err)
+{
+    s_unavailable(req, err);
+}

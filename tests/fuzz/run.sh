@@ -21,7 +21,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 CORPUS=$HERE/corpus
 TARGETS=(envelope body_json req_submit req_list req_action approval_req survey_req survey_report
-    gateway_request)
+    gateway_request gateway_calls)
 
 say() { printf 'fuzz: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }

@@ -111,10 +111,17 @@ def http_breakers():
             handler="list"), "not both"),
         ("neither message nor handler", lambda m: route(m, "/api/v1/tickets").pop("message"),
          "not both"),
-        ("a bad auth", lambda m: route(m, "/api/v1/tickets").update(auth="token"), "auth"),
         ("a route twice", lambda m: m["http"]["routes"].append(
             dict(route(m, "/api/v1/tickets"))), "twice"),
-    ]
+    ] + [("a bad auth %s" % bad, auth_breaker(bad), "auth")
+         # no scope; a token of no scope; the token before the session; two tokens
+         for bad in ("token", "token:phone", "token:submit|session",
+                     "session|token:submit|token:calls")]
+
+
+def auth_breaker(auth):
+    """A breaker setting the auth of GET /api/v1/tickets to auth."""
+    return lambda m: route(m, "/api/v1/tickets").update(auth=auth)
 
 
 def reply_breakers():

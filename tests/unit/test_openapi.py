@@ -56,11 +56,17 @@ def test_routes(doc, model):
         if op is None:
             continue
         ids.add(op["operationId"])
-        want = [] if r["auth"] == "none" else (
-            [{"session": []}] if r["method"] == "GET" else [{"session": [], "csrf": []}])
+        want = []
+        for part in r["auth"].split("|"):
+            if part == "session":
+                want.append({"session": []} if r["method"] == "GET"
+                            else {"session": [], "csrf": []})
+            elif part.startswith("token:"):
+                want.append({"bearer": []})
+        expect(r["auth"] == "none" or want, "%s: auth %s is known" % (name, r["auth"]))
         expect(op["security"] == want, "%s: security %s" % (name, want))
         statuses = set(op["responses"])
-        if r["auth"] == "session":
+        if r["auth"] != "none":
             expect("401" in statuses and "403" in statuses, "%s: 401 and 403 documented" % name)
         if "message" not in r:
             continue
@@ -128,6 +134,15 @@ def test_details(doc, model):
                                       **{"in": "cookie"}) and
            schemes["csrf"]["in"] == "header" and schemes["csrf"]["name"] == "X-CSRF-Token",
            "security schemes: the kefu_session cookie and the X-CSRF-Token header")
+    expect(schemes["bearer"]["type"] == "http" and schemes["bearer"]["scheme"] == "bearer",
+           "security schemes: integration tokens as HTTP bearer")
+    expect(paths["/api/v1/calls"]["post"]["security"] == [{"bearer": []}] and
+           {"bearer": []} in paths["/api/v1/tickets"]["post"]["security"],
+           "a token is taken by POST /api/v1/calls and POST /api/v1/tickets")
+    expect(all({"bearer": []} not in op.get("security", [])
+               for path, item in paths.items() for method, op in item.items()
+               if (method, path) not in (("post", "/api/v1/calls"), ("post", "/api/v1/tickets"))),
+           "no other route takes a token")
     report = schemas["ReportReply"]["properties"]
     expect(report["total"] == {"$ref": "#/components/schemas/Figures",
                                "description": "the figures over the whole period"},
