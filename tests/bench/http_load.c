@@ -1,0 +1,648 @@
+/* kefu-http-load — drives submits through kefu-gateway's POST /api/v1/tickets
+   from C concurrent HTTP/1.1 connections kept alive (libcurl's multi
+   interface, one thread), one request in flight on each, and reports
+   throughput and per-request latency as key=value lines (tests/bench/README.md).
+
+   Each connection signs in first (POST /api/v1/session) as the same staff
+   member, so C connections hold C sessions, as C agents' browsers would
+   (--sessions S shares S sessions round-robin instead). The bodies are
+   kefu-load's: the same kinds, categories, channels, priorities (--mix),
+   phones and summaries, and a unique Idempotency-Key per request.
+   Exit status: 0 every submit answered 200, 1 otherwise, 2 usage. */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "catalog.h"
+
+#define S_MAX_CODES 16
+#define S_BODY_MAX 65536
+
+/* ---- options -------------------------------------------------------- */
+
+typedef struct {
+    const char *url; /* the gateway's base URL */
+    const char *staff;
+    const char *password;
+    const char *project;
+    const char *kind;
+    char idem_prefix[48];
+    long n;          /* submits to send; 0: until the duration ends */
+    long duration_s; /* 0: until n are sent */
+    long c;
+    long sessions;
+    long timeout_ms;
+    const char *go_file; /* after signing in: FILE.ready, then wait for FILE */
+    bool mix;
+} s_opts_t;
+
+/* One signed-in session: its cookie and CSRF token. */
+typedef struct {
+    char cookie[256]; /* "kefu_session=..." */
+    char csrf[128];
+} s_session_t;
+
+/* One connection with its request in flight. */
+typedef struct {
+    CURL *easy;
+    struct curl_slist *headers;
+    const s_session_t *session;
+    char body[1024];
+    char reply[S_BODY_MAX];
+    size_t reply_len;
+    char set_cookie[256];
+    long index; /* the submit in flight, -1 none */
+    int64_t start_us;
+} s_conn_t;
+
+/* What came back, tallied as it comes. */
+typedef struct {
+    long sent, acked, duplicates, errors;
+    int64_t *latency_us;
+    long latency_room;
+    int codes[S_MAX_CODES]; /* HTTP status, or 0: no answer */
+    long code_counts[S_MAX_CODES];
+    char code_names[S_MAX_CODES][32];
+    int ncodes;
+} s_tally_t;
+
+static int64_t s_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static const char *s_env_or(const char *name, const char *def)
+{
+    const char *value = getenv(name);
+    return value && value[0] ? value : def;
+}
+
+/* ---- the submit body (kefu-load's, tests/bench/load.c) ------------------ */
+
+static const char *const s_summaries[] = {
+    "卫生间漏水，楼下天花板有水渍",
+    "客厅墙面开裂",
+    "暖气不热",
+    "窗户关不严，漏风",
+    "厨房插座没电",
+    "水管滴水",
+    "物业保洁不到位",
+    "销售承诺的车位没有兑现",
+    "户型设计与样板间不符",
+    "其他问题",
+};
+
+/* The first owner phone of a run, from its key prefix (FNV-1a), as
+   kefu-load chooses it. */
+static unsigned s_phone_base(const char *prefix)
+{
+    uint32_t hash = 2166136261u;
+    for (const unsigned char *p = (const unsigned char *)prefix; *p; p++)
+        hash = (hash ^ *p) * 16777619u;
+    return (unsigned)(hash % 100000000u);
+}
+
+/* Writes submit i's JSON body into out (kefu-load's fields but idem, which
+   travels in the Idempotency-Key header). */
+static void s_fill_body(const s_opts_t *o, unsigned phone_base, long i, char *out, size_t size)
+{
+    const char *kind = o->kind, *category = "leak", *channel = "phone", *priority = "normal";
+    int sum = 0;
+    if (o->mix) {
+        kind = kf_kinds[i % 5];
+        sum = (int)((i + i / 5) % 10);
+        category = kf_categories[sum];
+        channel = kf_channels[i % 6];
+        priority = kf_priorities[i % 3];
+    }
+    char phone[24], summary[200];
+    snprintf(phone, sizeof phone, "139%08u",
+             (unsigned)((phone_base + (unsigned long)i) % 100000000UL));
+    snprintf(summary, sizeof summary, "%s (bench %ld)", s_summaries[sum], i);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", kind, "category",
+                             category, "channel", channel, "priority", priority, "project",
+                             o->project, "phone", phone, "summary", summary);
+    char *text = json_dumps(body, JSON_COMPACT);
+    snprintf(out, size, "%s", text ? text : "{}");
+    free(text);
+    json_decref(body);
+}
+
+/* ---- libcurl callbacks --------------------------------------------------- */
+
+static size_t s_on_body(char *data, size_t size, size_t count, void *arg)
+{
+    s_conn_t *conn = (s_conn_t *)arg;
+    size_t len = size * count;
+    size_t room = sizeof conn->reply - 1 - conn->reply_len;
+    size_t take = len < room ? len : room;
+    memcpy(conn->reply + conn->reply_len, data, take);
+    conn->reply_len += take;
+    conn->reply[conn->reply_len] = 0;
+    return len;
+}
+
+/* Keeps the kefu_session cookie of a Set-Cookie header. */
+static size_t s_on_header(char *data, size_t size, size_t count, void *arg)
+{
+    s_conn_t *conn = (s_conn_t *)arg;
+    size_t len = size * count;
+    static const char name[] = "set-cookie:";
+    if (len > sizeof name && strncasecmp(data, name, sizeof name - 1) == 0) {
+        const char *v = data + sizeof name - 1;
+        while (*v == ' ')
+            v++;
+        size_t n = strcspn(v, ";\r\n");
+        if (strncmp(v, "kefu_session=", 13) == 0 && n < sizeof conn->set_cookie)
+            snprintf(conn->set_cookie, n + 1, "%s", v);
+    }
+    return len;
+}
+
+/* ---- requests --------------------------------------------------------------- */
+
+/* Prepares conn's handle for one POST of body to path with headers. */
+static void s_prepare(const s_opts_t *o, s_conn_t *conn, const char *path)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s%s", o->url, path);
+    CURL *e = conn->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, conn->body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(conn->body));
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, conn->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, s_on_body);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, conn);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, s_on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, conn);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    conn->reply_len = 0;
+    conn->reply[0] = 0;
+}
+
+/* Replaces conn's header list with the fixed ones and, when given, the
+   session's cookie and CSRF token and an Idempotency-Key. */
+static void s_headers(s_conn_t *conn, const s_session_t *session, const char *idem)
+{
+    char line[400];
+    curl_slist_free_all(conn->headers);
+    conn->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    conn->headers = curl_slist_append(conn->headers, "Expect:");
+    if (session) {
+        snprintf(line, sizeof line, "Cookie: %s", session->cookie);
+        conn->headers = curl_slist_append(conn->headers, line);
+        snprintf(line, sizeof line, "X-CSRF-Token: %s", session->csrf);
+        conn->headers = curl_slist_append(conn->headers, line);
+    }
+    if (idem) {
+        snprintf(line, sizeof line, "Idempotency-Key: %s", idem);
+        conn->headers = curl_slist_append(conn->headers, line);
+    }
+}
+
+/* Signs in once on conn (a blocking request); fills session. Returns 0, or
+   -1 after saying why. */
+static int s_sign_in(const s_opts_t *o, s_conn_t *conn, s_session_t *session)
+{
+    json_t *req = json_pack("{s:s, s:s}", "staff", o->staff, "password", o->password);
+    char *text = json_dumps(req, JSON_COMPACT);
+    snprintf(conn->body, sizeof conn->body, "%s", text);
+    free(text);
+    json_decref(req);
+    s_headers(conn, NULL, NULL);
+    s_prepare(o, conn, "/api/v1/session");
+    conn->set_cookie[0] = 0;
+    CURLcode rc = curl_easy_perform(conn->easy);
+    long status = 0;
+    curl_easy_getinfo(conn->easy, CURLINFO_RESPONSE_CODE, &status);
+    json_t *reply = json_loads(conn->reply, 0, NULL);
+    const char *csrf = json_string_value(json_object_get(reply, "csrf"));
+    int result = 0;
+    if (rc != CURLE_OK || status != 200 || !csrf || !conn->set_cookie[0]) {
+        fprintf(stderr, "kefu-http-load: sign-in as %s failed: %s, HTTP %ld: %.200s\n", o->staff,
+                curl_easy_strerror(rc), status, conn->reply);
+        result = -1;
+    } else {
+        snprintf(session->cookie, sizeof session->cookie, "%s", conn->set_cookie);
+        snprintf(session->csrf, sizeof session->csrf, "%s", csrf);
+    }
+    json_decref(reply);
+    return result;
+}
+
+/* ---- tallying ---------------------------------------------------------------- */
+
+/* Counts one failed submit under its status (0: no answer, named by curl). */
+static void s_count_error(s_tally_t *t, int status, const char *name)
+{
+    int k = 0;
+    while (k < t->ncodes && t->codes[k] != status)
+        k++;
+    if (k == t->ncodes && t->ncodes < S_MAX_CODES) {
+        t->codes[k] = status;
+        snprintf(t->code_names[k], sizeof t->code_names[k], "%s", name);
+        t->ncodes++;
+    }
+    if (k < S_MAX_CODES)
+        t->code_counts[k]++;
+    t->errors++;
+}
+
+/* Records the outcome of conn's finished submit. */
+static void s_finish(s_tally_t *t, s_conn_t *conn, CURLcode rc, int64_t now)
+{
+    long status = 0;
+    curl_easy_getinfo(conn->easy, CURLINFO_RESPONSE_CODE, &status);
+    char name[32];
+    if (rc != CURLE_OK) {
+        snprintf(name, sizeof name, "%s", rc == CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport");
+        s_count_error(t, 0, name);
+        return;
+    }
+    json_t *reply = json_loads(conn->reply, 0, NULL);
+    const char *ticket = json_string_value(json_object_get(reply, "ticket"));
+    if (status == 200 && ticket) {
+        if (t->acked < t->latency_room)
+            t->latency_us[t->acked] = now - conn->start_us;
+        t->acked++;
+        if (json_is_true(json_object_get(reply, "duplicate")))
+            t->duplicates++;
+    } else {
+        const char *code = json_string_value(json_object_get(reply, "code"));
+        snprintf(name, sizeof name, "%ld_%s", status, code ? code : "other");
+        s_count_error(t, (int)status, name);
+    }
+    json_decref(reply);
+}
+
+/* ---- the run ------------------------------------------------------------------ */
+
+typedef struct {
+    const s_opts_t *o;
+    CURLM *multi;
+    s_conn_t *conns;
+    long next;
+    unsigned phone_base;
+    int64_t end_us; /* duration mode: no new submit after it */
+    s_tally_t tally;
+} s_run_t;
+
+/* Starts the next submit on conn, if any is left. Returns true if started. */
+static bool s_start_next(s_run_t *run, s_conn_t *conn)
+{
+    const s_opts_t *o = run->o;
+    int64_t now = s_now_us();
+    if ((o->n > 0 && run->next >= o->n) || (o->duration_s > 0 && now >= run->end_us))
+        return false;
+    long i = run->next++;
+    char idem[80];
+    snprintf(idem, sizeof idem, "%s-%ld", o->idem_prefix, i);
+    s_fill_body(o, run->phone_base, i, conn->body, sizeof conn->body);
+    s_headers(conn, conn->session, idem);
+    s_prepare(o, conn, "/api/v1/tickets");
+    conn->index = i;
+    conn->start_us = s_now_us();
+    run->tally.sent++;
+    curl_multi_add_handle(run->multi, conn->easy);
+    return true;
+}
+
+/* Runs every connection until the submits or the duration are used up.
+   Returns the microseconds from the first send to the last answer. */
+static int64_t s_drive(s_run_t *run)
+{
+    int64_t t0 = s_now_us(), last = t0;
+    run->end_us = t0 + run->o->duration_s * 1000000;
+    int active = 0;
+    for (long k = 0; k < run->o->c; k++)
+        active += s_start_next(run, &run->conns[k]);
+    while (active > 0) {
+        int running = 0;
+        curl_multi_perform(run->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(run->multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            s_conn_t *conn = NULL;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&conn);
+            CURLcode rc = msg->data.result;
+            last = s_now_us();
+            curl_multi_remove_handle(run->multi, conn->easy);
+            s_finish(&run->tally, conn, rc, last);
+            conn->index = -1;
+            active--;
+            active += s_start_next(run, conn);
+        }
+        if (active > 0)
+            curl_multi_poll(run->multi, NULL, 0, 100, NULL);
+    }
+    return last - t0;
+}
+
+/* ---- statistics and output ------------------------------------------------------- */
+
+static int s_cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted values (us), in ms (kefu-load's). */
+static double s_pct_ms(const int64_t *sorted, long count, double pct)
+{
+    if (count == 0)
+        return 0;
+    long rank = (long)((pct / 100.0) * (double)count + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > count)
+        rank = count;
+    return (double)sorted[rank - 1] / 1000.0;
+}
+
+/* Prints the figures, one key=value a line. */
+static void s_print(const s_run_t *run, int64_t elapsed_us, int64_t signin_us)
+{
+    const s_tally_t *t = &run->tally;
+    long nlat = t->acked < t->latency_room ? t->acked : t->latency_room;
+    qsort(t->latency_us, (size_t)nlat, sizeof(int64_t), s_cmp_i64);
+    double elapsed_s = (double)elapsed_us / 1e6;
+    printf("clients=%ld\n", run->o->c);
+    printf("sessions=%ld\n", run->o->sessions);
+    printf("signin_ms=%.1f\n", (double)signin_us / 1000);
+    printf("sent=%ld\n", t->sent);
+    printf("acked=%ld\n", t->acked);
+    printf("duplicates=%ld\n", t->duplicates);
+    printf("errors=%ld\n", t->errors);
+    for (int k = 0; k < t->ncodes; k++)
+        printf("errors.%s=%ld\n", t->code_names[k], t->code_counts[k]);
+    printf("elapsed_ms=%.1f\n", elapsed_s * 1000);
+    printf("ack_per_s=%.1f\n", elapsed_s > 0 ? (double)t->acked / elapsed_s : 0);
+    printf("ack_p50_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 50));
+    printf("ack_p90_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 90));
+    printf("ack_p99_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 99));
+    printf("ack_max_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 100));
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    printf("load_cpu_ms=%.0f\n",
+           (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1000 +
+               (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1000);
+    fflush(stdout);
+}
+
+/* ---- usage and options ------------------------------------------------------------- */
+
+static void s_usage(FILE *out)
+{
+    fprintf(
+        out,
+        "Usage: kefu-http-load [options]\n"
+        "Drives submits through kefu-gateway (POST /api/v1/tickets) from C HTTP/1.1\n"
+        "connections kept alive, one request in flight on each, and reports throughput\n"
+        "and latency as key=value lines (see tests/bench/README.md).\n\n"
+        "  --url URL          the gateway (default $KEFU_GATEWAY_URL or http://127.0.0.1:8080)\n"
+        "  -n N               submits to send (default 1000; 0 with -d: no limit)\n"
+        "  -d SECONDS         send until SECONDS have passed (default 0: until N are sent)\n"
+        "  -c C               connections, one request in flight each (default 1)\n"
+        "  --sessions S       sign in S times and share the sessions round-robin over the\n"
+        "                     connections (default C: each connection its own session)\n"
+        "  --staff ID         who signs in (default $KEFU_STAFF or agent.li)\n"
+        "  --password-env V   the environment variable holding the password (default\n"
+        "                     KEFU_PASSWORD)\n"
+        "  --project P        project code (default HZ-XH)\n"
+        "  --kind K           kind of every submit (default complaint)\n"
+        "  --mix              cycle kinds, categories, channels and priorities (kefu-load's)\n"
+        "  --idem-prefix S    Idempotency-Key is S-INDEX (default a random prefix)\n"
+        "  --timeout-ms T     per request (default 5000)\n"
+        "  --go-file FILE     after signing in, create FILE.ready and wait (up to 10 min)\n"
+        "                     until FILE exists, so a script can read the gateway's CPU\n"
+        "                     time without the sign-ins' Argon2id\n"
+        "  --help             this text\n\n"
+        "Exit status: 0 every submit answered 200 with a ticket, 1 otherwise, 2 usage error.\n");
+}
+
+static int s_long_arg(const char *name, const char *text, long min, long max, long *out)
+{
+    char *end = NULL;
+    long value = strtol(text, &end, 10);
+    if (!text[0] || *end || value < min || value > max) {
+        fprintf(stderr, "kefu-http-load: %s must be an integer in [%ld, %ld], not '%s'\n", name,
+                min, max, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+enum {
+    O_URL = 256,
+    O_SESSIONS,
+    O_STAFF,
+    O_PWENV,
+    O_PROJECT,
+    O_KIND,
+    O_MIX,
+    O_IDEM,
+    O_TIMEOUT,
+    O_GO
+};
+
+/* Applies one option. Returns 0, 1 after --help, or 2 on a usage error. */
+static int s_option(int opt, const char *arg, const char *given, s_opts_t *o)
+{
+    switch (opt) {
+    case 'n':
+        return s_long_arg("-n", arg, 0, 100000000, &o->n) ? 2 : 0;
+    case 'd':
+        return s_long_arg("-d", arg, 0, 86400, &o->duration_s) ? 2 : 0;
+    case 'c':
+        return s_long_arg("-c", arg, 1, 4096, &o->c) ? 2 : 0;
+    case O_SESSIONS:
+        return s_long_arg("--sessions", arg, 1, 4096, &o->sessions) ? 2 : 0;
+    case O_TIMEOUT:
+        return s_long_arg("--timeout-ms", arg, 1, 3600000, &o->timeout_ms) ? 2 : 0;
+    case O_GO:
+        o->go_file = arg;
+        return 0;
+    case O_URL:
+        o->url = arg;
+        return 0;
+    case O_STAFF:
+        o->staff = arg;
+        return 0;
+    case O_PWENV:
+        o->password = getenv(arg);
+        return 0;
+    case O_PROJECT:
+        o->project = arg;
+        return 0;
+    case O_KIND:
+        o->kind = arg;
+        return 0;
+    case O_MIX:
+        o->mix = true;
+        return 0;
+    case O_IDEM:
+        if (strlen(arg) == 0 || strlen(arg) > 40) {
+            fprintf(stderr, "kefu-http-load: --idem-prefix must be 1-40 bytes\n");
+            return 2;
+        }
+        snprintf(o->idem_prefix, sizeof o->idem_prefix, "%s", arg);
+        return 0;
+    case 'h':
+        s_usage(stdout);
+        return 1;
+    default:
+        fprintf(stderr, "kefu-http-load: unknown or incomplete option '%s' (try --help)\n", given);
+        return 2;
+    }
+}
+
+/* Returns 0, 1 after --help, or 2 on a usage error. */
+static int s_parse(int argc, char **argv, s_opts_t *o)
+{
+    static const struct option longs[] = {{"url", required_argument, NULL, O_URL},
+                                          {"sessions", required_argument, NULL, O_SESSIONS},
+                                          {"staff", required_argument, NULL, O_STAFF},
+                                          {"password-env", required_argument, NULL, O_PWENV},
+                                          {"project", required_argument, NULL, O_PROJECT},
+                                          {"kind", required_argument, NULL, O_KIND},
+                                          {"mix", no_argument, NULL, O_MIX},
+                                          {"idem-prefix", required_argument, NULL, O_IDEM},
+                                          {"timeout-ms", required_argument, NULL, O_TIMEOUT},
+                                          {"go-file", required_argument, NULL, O_GO},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    o->url = s_env_or("KEFU_GATEWAY_URL", "http://127.0.0.1:8080");
+    o->staff = s_env_or("KEFU_STAFF", "agent.li");
+    o->password = getenv("KEFU_PASSWORD");
+    o->project = "HZ-XH";
+    o->kind = "complaint";
+    o->n = 1000;
+    o->c = 1;
+    o->timeout_ms = 5000;
+    int opt;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "n:d:c:h", longs, NULL)) != -1) {
+        int rc = s_option(opt, optarg, argv[optind - 1], o);
+        if (rc != 0)
+            return rc;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "kefu-http-load: unexpected argument '%s' (try --help)\n", argv[optind]);
+        return 2;
+    }
+    if (o->n == 0 && o->duration_s == 0) {
+        fprintf(stderr, "kefu-http-load: -n 0 needs -d SECONDS\n");
+        return 2;
+    }
+    if (!o->password || !o->password[0]) {
+        fprintf(stderr, "kefu-http-load: no password (set KEFU_PASSWORD or --password-env)\n");
+        return 2;
+    }
+    if (o->sessions == 0 || o->sessions > o->c)
+        o->sessions = o->c;
+    if (!o->idem_prefix[0]) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        snprintf(o->idem_prefix, sizeof o->idem_prefix, "http-%lx-%lx-%d", (long)ts.tv_sec,
+                 (long)ts.tv_nsec, (int)getpid());
+    }
+    return 0;
+}
+
+/* With --go-file: says the sessions are open and waits for the word to go.
+   Returns 0, or -1 when it never came. */
+static int s_wait_go(const char *file)
+{
+    char ready[1024];
+    snprintf(ready, sizeof ready, "%s.ready", file);
+    FILE *f = fopen(ready, "w");
+    if (!f) {
+        fprintf(stderr, "kefu-http-load: cannot write %s\n", ready);
+        return -1;
+    }
+    fclose(f);
+    for (int k = 0; k < 60000; k++) {
+        if (access(file, F_OK) == 0)
+            return 0;
+        struct timespec pause = {0, 10000000};
+        nanosleep(&pause, NULL);
+    }
+    fprintf(stderr, "kefu-http-load: %s never appeared\n", file);
+    return -1;
+}
+
+/* ---- main ---------------------------------------------------------------------- */
+
+/* Makes the connections and signs the sessions in. Returns 0 or -1. */
+static int s_open(s_run_t *run, s_session_t *sessions)
+{
+    const s_opts_t *o = run->o;
+    for (long k = 0; k < o->c; k++) {
+        s_conn_t *conn = &run->conns[k];
+        conn->index = -1;
+        if (k < o->sessions) {
+            /* A handle of its own, so the sign-in's connection closes with
+               it: the multi handle keeps C connections, no more. */
+            conn->easy = curl_easy_init();
+            int signed_in = s_sign_in(o, conn, &sessions[k]);
+            curl_easy_cleanup(conn->easy);
+            conn->easy = NULL;
+            if (signed_in != 0)
+                return -1;
+        }
+        conn->easy = curl_easy_init();
+        curl_easy_setopt(conn->easy, CURLOPT_PRIVATE, conn);
+        conn->session = &sessions[k % o->sessions];
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    s_opts_t opts = {0};
+    int rc = s_parse(argc, argv, &opts);
+    if (rc != 0)
+        return rc == 1 ? 0 : 2;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    s_run_t run = {.o = &opts};
+    run.conns = (s_conn_t *)calloc((size_t)opts.c, sizeof(s_conn_t));
+    s_session_t *sessions = (s_session_t *)calloc((size_t)opts.sessions, sizeof(s_session_t));
+    run.phone_base = s_phone_base(opts.idem_prefix);
+    run.tally.latency_room = opts.n > 0 ? opts.n : 10000000;
+    run.tally.latency_us = (int64_t *)calloc((size_t)run.tally.latency_room, sizeof(int64_t));
+    run.multi = curl_multi_init();
+    curl_multi_setopt(run.multi, CURLMOPT_MAXCONNECTS, opts.c);
+    int64_t s0 = s_now_us();
+    int status = 1;
+    if (s_open(&run, sessions) == 0 && (!opts.go_file || s_wait_go(opts.go_file) == 0)) {
+        int64_t signin_us = s_now_us() - s0;
+        int64_t elapsed = s_drive(&run);
+        s_print(&run, elapsed, signin_us);
+        status = run.tally.errors == 0 && run.tally.acked > 0 ? 0 : 1;
+    }
+    for (long k = 0; k < opts.c; k++) {
+        curl_easy_cleanup(run.conns[k].easy);
+        curl_slist_free_all(run.conns[k].headers);
+    }
+    curl_multi_cleanup(run.multi);
+    curl_global_cleanup();
+    free(run.tally.latency_us);
+    free(sessions);
+    free(run.conns);
+    return status;
+}
