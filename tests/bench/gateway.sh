@@ -157,6 +157,19 @@ val() { sed -n "s/^$1=//p" "$2" | head -n1; }
 # CPU seconds per 1,000 submits from a ms difference and a count.
 per_k() { awk -v d="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "-" }'; }
 
+# The last ticket_history row so far, and the intake transactions (group
+# commits) that wrote the 'submitted' rows after it: rows written in one
+# transaction share their xmin.
+history_mark() { it_psql "SELECT coalesce(max(id), 0) FROM ticket_history"; }
+intake_commits() {
+    it_psql "SELECT count(DISTINCT xmin::text) FROM ticket_history WHERE id > $1 AND action = 'submitted'"
+}
+# Machine CPU seconds per 1,000 items between two machine_jiffies readings.
+machine_per_k() {
+    awk -v a="$1" -v b="$2" -v n="$3" -v t="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        if (n > 0) printf "%.2f", (y[1] - x[1]) * 1000 / t / n; else print "-" }'
+}
+
 # Waits until the router has routed every ticket (so its catching up
 # does not fall into the next run's figures).
 routed_all() { [[ $(it_psql "SELECT count(*) FROM ticket WHERE status = 'submitted'") == 0 ]]; }
@@ -196,6 +209,7 @@ for c in $CLIENTS; do
     # Over the wire.
     it_note "kefu-load -n $N -c $c"
     w_out=$IT_DIR/wire-$c.out
+    w_mark=$(history_mark)
     w0_intake=$(cpu_ms "$p_intake") w0_gw=$(cpu_ms "$p_gw") w0_pg=$(cpu_ms "${pg_pids[@]}")
     wm0=$(machine_jiffies)
     st=0
@@ -208,6 +222,7 @@ for c in $CLIENTS; do
     # Through the gateway: the sessions are signed in before the CPU is read.
     it_note "kefu-http-load -n $N -c $c"
     h_out=$IT_DIR/http-$c.out go=$IT_DIR/go-$c
+    h_mark=$(history_mark)
     st=0
     timeout 600 "$HTTP_LOAD" --url "$GW_URL" -n "$N" -c "$c" --mix --timeout-ms 10000 \
         --go-file "$go" >"$h_out" 2>"$IT_DIR/http-$c.err" &
@@ -223,6 +238,8 @@ for c in $CLIENTS; do
     [[ $st == 0 ]] || it_note "kefu-http-load exited with status $st: $(tr '\n' ' ' <"$h_out") $(cat "$IT_DIR/http-$c.err")"
     it_wait_for "the router to catch up" 120 routed_all
     rss_gw=$(vm_hwm "$p_gw") rss_intake=$(vm_hwm "$p_intake")
+    w_commits=$(intake_commits "$w_mark") h_commits=$(intake_commits "$h_mark")
+    w_commits=$((w_commits - $(intake_commits "$h_mark")))
     rss_gw_now=$(awk '/^VmRSS:/ {print $2}' "/proc/$p_gw/status")
     gw_threads=$(awk '/^Threads:/ {print $2}' "/proc/$p_gw/status")
     gw_fds=$(find "/proc/$p_gw/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
@@ -242,9 +259,9 @@ for c in $CLIENTS; do
     dp50=$(awk -v h="$(val ack_p50_ms "$h_out")" -v w="$(val ack_p50_ms "$w_out")" 'BEGIN { printf "%+.2f", h - w }')
     gw_u=$(( ${h1_gw% *} - ${h0_gw% *} )) gw_s=$(( ${h1_gw#* } - ${h0_gw#* } ))
     rows+=("| $c | $w_n / $h_n | $w_ack | $h_ack | $ratio | $(val ack_p50_ms "$w_out") / $(val ack_p99_ms "$w_out") | $(val ack_p50_ms "$h_out") / $(val ack_p99_ms "$h_out") | $dp50 | $(per_k $((gw_u + gw_s)) "$h_n") | $rss_gw ($rss_gw_now) | $tps | $(awk -v h="$h_ack" -v t="$tps" 'BEGIN { printf "%.2f", h / t }') |")
-    cpu_rows+=("| $c | $(per_k $((w1_intake - w0_intake)) "$w_n") / $(per_k $((h1_intake - h0_intake)) "$h_n") | $(per_k "$gw_u" "$h_n") + $(per_k "$gw_s" "$h_n") | $(per_k $((w1_pg - w0_pg)) "$w_n") / $(per_k $((h1_pg - h0_pg)) "$h_n") | $(per_k "$(val load_cpu_ms "$w_out")" "$w_n") / $(per_k "$(val load_cpu_ms "$h_out")" "$h_n") | $(busy_pct "$wm0" "$wm1") / $(busy_pct "$hm0" "$hm1") % | $rss_intake | $gw_threads / $gw_fds |")
+    cpu_rows+=("| $c | $(per_k $((w1_intake - w0_intake)) "$w_n") / $(per_k $((h1_intake - h0_intake)) "$h_n") | $(per_k "$gw_u" "$h_n") + $(per_k "$gw_s" "$h_n") | $(per_k $((w1_pg - w0_pg)) "$w_n") / $(per_k $((h1_pg - h0_pg)) "$h_n") | $(per_k "$(val load_cpu_ms "$w_out")" "$w_n") / $(per_k "$(val load_cpu_ms "$h_out")" "$h_n") | $(machine_per_k "$wm0" "$wm1" "$w_n") / $(machine_per_k "$hm0" "$hm1" "$h_n") ($(busy_pct "$wm0" "$wm1") / $(busy_pct "$hm0" "$hm1") %) | $(awk -v n="$w_n" -v b="$w_commits" 'BEGIN { printf "%.1f", b > 0 ? n / b : 0 }') / $(awk -v n="$h_n" -v b="$h_commits" 'BEGIN { printf "%.1f", b > 0 ? n / b : 0 }') | $rss_intake | $gw_threads / $gw_fds |")
     raw+=("c=$c wire: $(tr '\n' ' ' <"$w_out")")
-    raw+=("c=$c http: $(tr '\n' ' ' <"$h_out")gw_cpu_user_ms=$gw_u gw_cpu_sys_ms=$gw_s rss_gw_kib=$rss_gw rss_gw_after_kib=$rss_gw_now rss_intake_kib=$rss_intake pgbench_tps=$tps")
+    raw+=("c=$c http: $(tr '\n' ' ' <"$h_out")gw_cpu_user_ms=$gw_u gw_cpu_sys_ms=$gw_s rss_gw_kib=$rss_gw rss_gw_after_kib=$rss_gw_now rss_intake_kib=$rss_intake intake_commits_wire=$w_commits intake_commits_http=$h_commits pgbench_tps=$tps")
 done
 
 # ---------------------------------------------------------------- report
@@ -264,8 +281,8 @@ report=$(
     echo
     echo "CPU seconds per 1,000 submits (wire run / HTTP run), from /proc over each run:"
     echo
-    echo "| clients | intake | gateway user + system | all PostgreSQL | the loader (kefu-load / kefu-http-load) | machine busy | intake peak RSS KiB | gateway threads / open fds |"
-    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| clients | intake | gateway user + system | all PostgreSQL | the loader (kefu-load / kefu-http-load) | whole machine (busy) | submits per intake commit | intake peak RSS KiB | gateway threads / open fds |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${cpu_rows[@]}"
     echo
     echo "<details><summary>raw output</summary>"

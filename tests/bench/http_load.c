@@ -9,8 +9,11 @@
    kefu-load's: the same kinds, categories, channels, priorities (--mix),
    phones and summaries, and a unique Idempotency-Key per request.
    Exit status: 0 every submit answered 200, 1 otherwise, 2 usage. */
+#include <czmq.h>
 #include <curl/curl.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,9 +25,13 @@
 #include <unistd.h>
 
 #include "catalog.h"
+#include "envelope.h"
 
 #define S_MAX_CODES 16
 #define S_BODY_MAX 65536
+#define S_HIST_US 10          /* --events: latency histogram bucket, us */
+#define S_HIST_N 1000000      /* buckets: up to 10 s */
+#define S_DEFERRED_MAX 200000 /* events that arrived before the bus saw them */
 
 /* ---- options -------------------------------------------------------- */
 
@@ -41,6 +48,8 @@ typedef struct {
     long sessions;
     long timeout_ms;
     const char *go_file; /* after signing in: FILE.ready, then wait for FILE */
+    const char *sub;     /* --events: the bus's subscriber endpoint */
+    bool events;         /* hold SSE streams instead of submitting */
     bool mix;
 } s_opts_t;
 
@@ -61,6 +70,12 @@ typedef struct {
     char set_cookie[256];
     long index; /* the submit in flight, -1 none */
     int64_t start_us;
+    /* --events: the event being read from the stream */
+    char ev_type[64];
+    char ev_data[8192];
+    size_t ev_len;
+    long ev_count;
+    void *events; /* the run's s_events_t */
 } s_conn_t;
 
 /* What came back, tallied as it comes. */
@@ -352,6 +367,283 @@ static int64_t s_drive(s_run_t *run)
     return last - t0;
 }
 
+/* ---- live events (--events): SSE streams and the bus ------------------------- */
+
+/* What the streams received, against when the bus published it. */
+typedef struct {
+    pthread_mutex_t lock;
+    zhashx_t *bus; /* "TYPE TICKET" -> int64_t* first seen on the bus, us */
+    const char *endpoint;
+    atomic_bool stop, ready;
+    long bus_events;
+    long sse_events, matched, heartbeats, early; /* early: before the bus had it */
+    uint32_t *hist;                              /* bus -> stream latency, S_HIST_US buckets */
+    char **deferred;                             /* keys of events seen before the bus */
+    int64_t *deferred_at;
+    long ndeferred;
+} s_events_t;
+
+static void s_free_value(void **item_p)
+{
+    free(*item_p);
+    *item_p = NULL;
+}
+
+/* The ticket an event is about: its body's "ticket", else its corr. */
+static void s_event_ticket(const kf_env_t *env, char *out, size_t size)
+{
+    kf_error_t err = {0};
+    if (kf_get_str(kf_env_body(env), "ticket", true, out, size, &err) != 1)
+        snprintf(out, size, "%s", kf_env_corr(env));
+}
+
+/* The bus subscriber: remembers when each (type, ticket) was first seen. */
+static void *s_bus_thread(void *arg)
+{
+    s_events_t *ev = (s_events_t *)arg;
+    zsock_t *sub = zsock_new(ZMQ_SUB);
+    zsock_set_rcvhwm(sub, 1000000);
+    zsock_set_linger(sub, 0);
+    zsock_set_subscribe(sub, "");
+    if (zsock_connect(sub, "%s", ev->endpoint) != 0)
+        fprintf(stderr, "kefu-http-load: cannot connect to the bus at %s\n", ev->endpoint);
+    atomic_store(&ev->ready, true);
+    zpoller_t *poller = zpoller_new(sub, NULL);
+    while (!atomic_load(&ev->stop)) {
+        if (!zpoller_wait(poller, 50))
+            continue;
+        zmsg_t *msg = zmsg_recv(sub);
+        int64_t at = s_now_us();
+        kf_error_t err = {0};
+        kf_env_t *env = msg ? kf_env_decode_msg(msg, &err) : NULL;
+        zmsg_destroy(&msg);
+        if (!env)
+            continue;
+        char ticket[64], key[160];
+        s_event_ticket(env, ticket, sizeof ticket);
+        snprintf(key, sizeof key, "%s %s", kf_env_type(env), ticket);
+        kf_env_destroy(&env);
+        pthread_mutex_lock(&ev->lock);
+        ev->bus_events++;
+        if (!zhashx_lookup(ev->bus, key)) {
+            int64_t *value = (int64_t *)malloc(sizeof(int64_t));
+            *value = at;
+            zhashx_insert(ev->bus, key, value);
+        }
+        pthread_mutex_unlock(&ev->lock);
+    }
+    zpoller_destroy(&poller);
+    zsock_destroy(&sub);
+    return NULL;
+}
+
+static void s_hist_add(s_events_t *ev, int64_t us)
+{
+    long bucket = us < 0 ? 0 : (long)(us / S_HIST_US);
+    ev->hist[bucket < S_HIST_N ? bucket : S_HIST_N] += 1;
+}
+
+/* One whole event read from a stream: its latency from the bus, now or
+   (when the bus has not seen it yet) at the end. */
+static void s_dispatch(s_events_t *ev, s_conn_t *conn)
+{
+    conn->ev_data[conn->ev_len] = 0;
+    json_t *data = json_loads(conn->ev_data, 0, NULL);
+    const char *ticket = json_string_value(json_object_get(data, "ticket"));
+    int64_t now = s_now_us();
+    ev->sse_events++;
+    conn->ev_count++;
+    if (ticket) {
+        char key[160];
+        snprintf(key, sizeof key, "%s %s", conn->ev_type[0] ? conn->ev_type : "message", ticket);
+        pthread_mutex_lock(&ev->lock);
+        int64_t *at = (int64_t *)zhashx_lookup(ev->bus, key);
+        if (at) {
+            s_hist_add(ev, now - *at);
+            ev->matched++;
+        } else if (ev->ndeferred < S_DEFERRED_MAX) {
+            ev->deferred[ev->ndeferred] = strdup(key);
+            ev->deferred_at[ev->ndeferred++] = now;
+            ev->early++;
+        }
+        pthread_mutex_unlock(&ev->lock);
+    }
+    json_decref(data);
+    conn->ev_type[0] = 0;
+    conn->ev_len = 0;
+}
+
+/* One line of a stream (text/event-stream: event:, data:, id:, a comment,
+   or the empty line that ends an event). */
+static void s_stream_line(s_events_t *ev, s_conn_t *conn, char *line)
+{
+    size_t len = strlen(line);
+    if (len > 0 && line[len - 1] == '\r')
+        line[--len] = 0;
+    if (len == 0) {
+        if (conn->ev_len > 0)
+            s_dispatch(ev, conn);
+        return;
+    }
+    if (line[0] == ':') {
+        ev->heartbeats++;
+        return;
+    }
+    const char *value = strchr(line, ':');
+    value = value ? value + 1 + (value[1] == ' ') : line + len;
+    if (strncmp(line, "event:", 6) == 0)
+        snprintf(conn->ev_type, sizeof conn->ev_type, "%s", value);
+    else if (strncmp(line, "data:", 5) == 0) {
+        size_t n = strlen(value);
+        if (conn->ev_len + n + 1 < sizeof conn->ev_data) {
+            if (conn->ev_len > 0)
+                conn->ev_data[conn->ev_len++] = '\n';
+            memcpy(conn->ev_data + conn->ev_len, value, n);
+            conn->ev_len += n;
+        }
+    }
+}
+
+/* libcurl's write callback for a stream: splits what came into lines. */
+static size_t s_on_stream(char *data, size_t size, size_t count, void *arg)
+{
+    s_conn_t *conn = (s_conn_t *)arg;
+    size_t len = size * count;
+    s_on_body(data, size, count, conn);
+    char *start = conn->reply, *nl;
+    while ((nl = memchr(start, '\n', conn->reply_len - (size_t)(start - conn->reply)))) {
+        *nl = 0;
+        s_stream_line((s_events_t *)conn->events, conn, start);
+        start = nl + 1;
+    }
+    size_t rest = conn->reply_len - (size_t)(start - conn->reply);
+    if (rest == sizeof conn->reply - 1)
+        rest = 0; /* a line longer than the buffer: dropped */
+    memmove(conn->reply, start, rest);
+    conn->reply_len = rest;
+    conn->reply[rest] = 0;
+    return len;
+}
+
+/* Opens conn's stream (GET /api/v1/events with its session's cookie). */
+static void s_open_stream(s_run_t *run, s_conn_t *conn, s_events_t *ev)
+{
+    char url[512], cookie[300];
+    snprintf(url, sizeof url, "%s/api/v1/events", run->o->url);
+    snprintf(cookie, sizeof cookie, "Cookie: %s", conn->session->cookie);
+    curl_slist_free_all(conn->headers);
+    conn->headers = curl_slist_append(NULL, "Accept: text/event-stream");
+    conn->headers = curl_slist_append(conn->headers, cookie);
+    CURL *e = conn->easy;
+    curl_easy_setopt(e, CURLOPT_URL, url);
+    curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, conn->headers);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, s_on_stream);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, conn);
+    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, run->o->timeout_ms);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    conn->events = ev;
+    conn->reply_len = 0;
+    curl_multi_add_handle(run->multi, e);
+}
+
+/* Holds every stream open for the duration; counts those that ended early
+   by their HTTP status. Returns how many were still open at the end. */
+static long s_hold_streams(s_run_t *run, s_events_t *ev)
+{
+    for (long k = 0; k < run->o->c; k++)
+        s_open_stream(run, &run->conns[k], ev);
+    int64_t end = s_now_us() + run->o->duration_s * 1000000;
+    long open = run->o->c;
+    while (s_now_us() < end && open > 0) {
+        int running = 0;
+        curl_multi_perform(run->multi, &running);
+        CURLMsg *msg;
+        int left;
+        while ((msg = curl_multi_info_read(run->multi, &left))) {
+            if (msg->msg != CURLMSG_DONE)
+                continue;
+            long status = 0;
+            curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
+            char name[32];
+            snprintf(name, sizeof name, "ended_%ld", status);
+            s_count_error(&run->tally, (int)status, name);
+            curl_multi_remove_handle(run->multi, msg->easy_handle);
+            open--;
+        }
+        curl_multi_poll(run->multi, NULL, 0, 100, NULL);
+    }
+    for (long k = 0; k < run->o->c; k++)
+        curl_multi_remove_handle(run->multi, run->conns[k].easy);
+    return open;
+}
+
+/* Nearest-rank percentile of the histogram, in ms. */
+static double s_hist_pct(const s_events_t *ev, long count, double pct)
+{
+    long rank = (long)((pct / 100.0) * (double)count + 0.999999), seen = 0;
+    for (long b = 0; b <= S_HIST_N && count > 0; b++) {
+        seen += ev->hist[b];
+        if (seen >= rank)
+            return (double)(b * S_HIST_US) / 1000.0;
+    }
+    return 0;
+}
+
+/* Runs --events: the bus subscriber, then C streams held for -d seconds. */
+static int s_run_events(s_run_t *run)
+{
+    s_events_t ev = {.endpoint = run->o->sub};
+    pthread_mutex_init(&ev.lock, NULL);
+    ev.bus = zhashx_new();
+    zhashx_set_destructor(ev.bus, s_free_value);
+    ev.hist = (uint32_t *)calloc(S_HIST_N + 1, sizeof(uint32_t));
+    ev.deferred = (char **)calloc(S_DEFERRED_MAX, sizeof(char *));
+    ev.deferred_at = (int64_t *)calloc(S_DEFERRED_MAX, sizeof(int64_t));
+    pthread_t bus;
+    pthread_create(&bus, NULL, s_bus_thread, &ev);
+    while (!atomic_load(&ev.ready))
+        zclock_sleep(5);
+    int64_t t0 = s_now_us();
+    long open = s_hold_streams(run, &ev);
+    double held_s = (double)(s_now_us() - t0) / 1e6;
+    zclock_sleep(500); /* the bus's last events */
+    atomic_store(&ev.stop, true);
+    pthread_join(bus, NULL);
+    for (long k = 0; k < ev.ndeferred; k++) {
+        int64_t *at = (int64_t *)zhashx_lookup(ev.bus, ev.deferred[k]);
+        if (at) {
+            s_hist_add(&ev, ev.deferred_at[k] - *at);
+            ev.matched++;
+        }
+        free(ev.deferred[k]);
+    }
+    long per_min = -1, per_max = 0;
+    for (long k = 0; k < run->o->c; k++) {
+        long n = run->conns[k].ev_count;
+        per_min = per_min < 0 || n < per_min ? n : per_min;
+        per_max = n > per_max ? n : per_max;
+    }
+    printf("streams=%ld\nstreams_open_at_end=%ld\n", run->o->c, open);
+    for (int k = 0; k < run->tally.ncodes; k++)
+        printf("streams.%s=%ld\n", run->tally.code_names[k], run->tally.code_counts[k]);
+    printf("held_s=%.1f\nbus_events=%ld\nsse_events=%ld\n", held_s, ev.bus_events, ev.sse_events);
+    printf("sse_events_per_s=%.1f\n", held_s > 0 ? (double)ev.sse_events / held_s : 0);
+    printf("events_per_stream_min=%ld\nevents_per_stream_max=%ld\n", per_min, per_max);
+    printf("matched=%ld\nbefore_bus=%ld\nheartbeats=%ld\n", ev.matched, ev.early, ev.heartbeats);
+    printf("deliver_p50_ms=%.2f\n", s_hist_pct(&ev, ev.matched, 50));
+    printf("deliver_p90_ms=%.2f\n", s_hist_pct(&ev, ev.matched, 90));
+    printf("deliver_p99_ms=%.2f\n", s_hist_pct(&ev, ev.matched, 99));
+    printf("deliver_max_ms=%.2f\n", s_hist_pct(&ev, ev.matched, 100));
+    fflush(stdout);
+    zhashx_destroy(&ev.bus);
+    free(ev.hist);
+    free(ev.deferred);
+    free(ev.deferred_at);
+    pthread_mutex_destroy(&ev.lock);
+    return open == run->o->c && ev.sse_events > 0 ? 0 : 1;
+}
+
 /* ---- statistics and output ------------------------------------------------------- */
 
 static int s_cmp_i64(const void *a, const void *b)
@@ -457,7 +749,9 @@ enum {
     O_MIX,
     O_IDEM,
     O_TIMEOUT,
-    O_GO
+    O_GO,
+    O_EVENTS,
+    O_SUB
 };
 
 /* Applies one option. Returns 0, 1 after --help, or 2 on a usage error. */
@@ -476,6 +770,12 @@ static int s_option(int opt, const char *arg, const char *given, s_opts_t *o)
         return s_long_arg("--timeout-ms", arg, 1, 3600000, &o->timeout_ms) ? 2 : 0;
     case O_GO:
         o->go_file = arg;
+        return 0;
+    case O_EVENTS:
+        o->events = true;
+        return 0;
+    case O_SUB:
+        o->sub = arg;
         return 0;
     case O_URL:
         o->url = arg;
@@ -524,6 +824,8 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
                                           {"idem-prefix", required_argument, NULL, O_IDEM},
                                           {"timeout-ms", required_argument, NULL, O_TIMEOUT},
                                           {"go-file", required_argument, NULL, O_GO},
+                                          {"events", no_argument, NULL, O_EVENTS},
+                                          {"sub", required_argument, NULL, O_SUB},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     o->url = s_env_or("KEFU_GATEWAY_URL", "http://127.0.0.1:8080");
@@ -534,6 +836,7 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     o->n = 1000;
     o->c = 1;
     o->timeout_ms = 5000;
+    o->sub = s_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "n:d:c:h", longs, NULL)) != -1) {
@@ -544,6 +847,10 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
     if (optind < argc) {
         fprintf(stderr, "kefu-http-load: unexpected argument '%s' (try --help)\n", argv[optind]);
         return 2;
+    }
+    if (o->events) {
+        o->duration_s = o->duration_s ? o->duration_s : 30;
+        o->sessions = o->sessions ? o->sessions : (o->c < 10 ? o->c : 10);
     }
     if (o->n == 0 && o->duration_s == 0) {
         fprintf(stderr, "kefu-http-load: -n 0 needs -d SECONDS\n");
@@ -618,6 +925,14 @@ int main(int argc, char **argv)
     int rc = s_parse(argc, argv, &opts);
     if (rc != 0)
         return rc == 1 ? 0 : 2;
+    /* A thousand streams need a thousand descriptors. */
+    struct rlimit files;
+    if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &files);
+    }
+    zsys_init();
+    zsys_set_logstream(NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     s_run_t run = {.o = &opts};
     run.conns = (s_conn_t *)calloc((size_t)opts.c, sizeof(s_conn_t));
@@ -631,9 +946,14 @@ int main(int argc, char **argv)
     int status = 1;
     if (s_open(&run, sessions) == 0 && (!opts.go_file || s_wait_go(opts.go_file) == 0)) {
         int64_t signin_us = s_now_us() - s0;
-        int64_t elapsed = s_drive(&run);
-        s_print(&run, elapsed, signin_us);
-        status = run.tally.errors == 0 && run.tally.acked > 0 ? 0 : 1;
+        if (opts.events) {
+            printf("signin_ms=%.1f\n", (double)signin_us / 1000);
+            status = s_run_events(&run);
+        } else {
+            int64_t elapsed = s_drive(&run);
+            s_print(&run, elapsed, signin_us);
+            status = run.tally.errors == 0 && run.tally.acked > 0 ? 0 : 1;
+        }
     }
     for (long k = 0; k < opts.c; k++) {
         curl_easy_cleanup(run.conns[k].easy);
