@@ -164,6 +164,7 @@ history_mark() { it_psql "SELECT coalesce(max(id), 0) FROM ticket_history"; }
 intake_commits() {
     it_psql "SELECT count(DISTINCT xmin::text) FROM ticket_history WHERE id > $1 AND action = 'submitted'"
 }
+per_commit() { awk -v n="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", n / b; else print "-" }'; }
 # Machine CPU seconds per 1,000 items between two machine_jiffies readings.
 machine_per_k() {
     awk -v a="$1" -v b="$2" -v n="$3" -v t="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " ");
@@ -210,11 +211,11 @@ for c in $CLIENTS; do
     it_note "kefu-load -n $N -c $c"
     w_out=$IT_DIR/wire-$c.out
     w_mark=$(history_mark)
-    w0_intake=$(cpu_ms "$p_intake") w0_gw=$(cpu_ms "$p_gw") w0_pg=$(cpu_ms "${pg_pids[@]}")
+    w0_intake=$(cpu_ms "$p_intake") w0_rb=$(cpu_ms "$p_router" "$p_bus") w0_pg=$(cpu_ms "${pg_pids[@]}")
     wm0=$(machine_jiffies)
     st=0
     timeout 600 "$LOAD" -n "$N" -c "$c" --mix --timeout-ms 10000 >"$w_out" 2>"$IT_DIR/wire-$c.err" || st=$?
-    w1_intake=$(cpu_ms "$p_intake") w1_gw=$(cpu_ms "$p_gw") w1_pg=$(cpu_ms "${pg_pids[@]}")
+    w1_intake=$(cpu_ms "$p_intake") w1_rb=$(cpu_ms "$p_router" "$p_bus") w1_pg=$(cpu_ms "${pg_pids[@]}")
     wm1=$(machine_jiffies)
     [[ $st == 0 ]] || it_note "kefu-load exited with status $st: $(tr '\n' ' ' <"$w_out") $(cat "$IT_DIR/wire-$c.err")"
     it_wait_for "the router to catch up" 120 routed_all
@@ -230,10 +231,12 @@ for c in $CLIENTS; do
     it_wait_for "kefu-http-load to sign in" 300 signed_in_or_gone "$go" "$h_pid"
     [[ -e $go.ready ]] || it_fail "kefu-http-load did not sign in: $(cat "$IT_DIR/http-$c.err")"
     h0_intake=$(cpu_ms "$p_intake") h0_gw=$(cpu_split "$p_gw") h0_pg=$(cpu_ms "${pg_pids[@]}")
+    h0_rb=$(cpu_ms "$p_router" "$p_bus")
     hm0=$(machine_jiffies)
     : >"$go"
     wait "$h_pid" || st=$?
     h1_intake=$(cpu_ms "$p_intake") h1_gw=$(cpu_split "$p_gw") h1_pg=$(cpu_ms "${pg_pids[@]}")
+    h1_rb=$(cpu_ms "$p_router" "$p_bus")
     hm1=$(machine_jiffies)
     [[ $st == 0 ]] || it_note "kefu-http-load exited with status $st: $(tr '\n' ' ' <"$h_out") $(cat "$IT_DIR/http-$c.err")"
     it_wait_for "the router to catch up" 120 routed_all
@@ -259,7 +262,7 @@ for c in $CLIENTS; do
     dp50=$(awk -v h="$(val ack_p50_ms "$h_out")" -v w="$(val ack_p50_ms "$w_out")" 'BEGIN { printf "%+.2f", h - w }')
     gw_u=$(( ${h1_gw% *} - ${h0_gw% *} )) gw_s=$(( ${h1_gw#* } - ${h0_gw#* } ))
     rows+=("| $c | $w_n / $h_n | $w_ack | $h_ack | $ratio | $(val ack_p50_ms "$w_out") / $(val ack_p99_ms "$w_out") | $(val ack_p50_ms "$h_out") / $(val ack_p99_ms "$h_out") | $dp50 | $(per_k $((gw_u + gw_s)) "$h_n") | $rss_gw ($rss_gw_now) | $tps | $(awk -v h="$h_ack" -v t="$tps" 'BEGIN { printf "%.2f", h / t }') |")
-    cpu_rows+=("| $c | $(per_k $((w1_intake - w0_intake)) "$w_n") / $(per_k $((h1_intake - h0_intake)) "$h_n") | $(per_k "$gw_u" "$h_n") + $(per_k "$gw_s" "$h_n") | $(per_k $((w1_pg - w0_pg)) "$w_n") / $(per_k $((h1_pg - h0_pg)) "$h_n") | $(per_k "$(val load_cpu_ms "$w_out")" "$w_n") / $(per_k "$(val load_cpu_ms "$h_out")" "$h_n") | $(machine_per_k "$wm0" "$wm1" "$w_n") / $(machine_per_k "$hm0" "$hm1" "$h_n") ($(busy_pct "$wm0" "$wm1") / $(busy_pct "$hm0" "$hm1") %) | $(awk -v n="$w_n" -v b="$w_commits" 'BEGIN { printf "%.1f", b > 0 ? n / b : 0 }') / $(awk -v n="$h_n" -v b="$h_commits" 'BEGIN { printf "%.1f", b > 0 ? n / b : 0 }') | $rss_intake | $gw_threads / $gw_fds |")
+    cpu_rows+=("| $c | $(per_k $((w1_intake - w0_intake)) "$w_n") / $(per_k $((h1_intake - h0_intake)) "$h_n") | $(per_k "$gw_u" "$h_n") + $(per_k "$gw_s" "$h_n") | $(per_k $((w1_rb - w0_rb)) "$w_n") / $(per_k $((h1_rb - h0_rb)) "$h_n") | $(per_k $((w1_pg - w0_pg)) "$w_n") / $(per_k $((h1_pg - h0_pg)) "$h_n") | $(per_k "$(val load_cpu_ms "$w_out")" "$w_n") / $(per_k "$(val load_cpu_ms "$h_out")" "$h_n") | $(machine_per_k "$wm0" "$wm1" "$w_n") / $(machine_per_k "$hm0" "$hm1" "$h_n") ($(busy_pct "$wm0" "$wm1") / $(busy_pct "$hm0" "$hm1") %) | $(per_commit "$w_n" "$w_commits") / $(per_commit "$h_n" "$h_commits") | $rss_intake | $gw_threads / $gw_fds |")
     raw+=("c=$c wire: $(tr '\n' ' ' <"$w_out")")
     raw+=("c=$c http: $(tr '\n' ' ' <"$h_out")gw_cpu_user_ms=$gw_u gw_cpu_sys_ms=$gw_s rss_gw_kib=$rss_gw rss_gw_after_kib=$rss_gw_now rss_intake_kib=$rss_intake intake_commits_wire=$w_commits intake_commits_http=$h_commits pgbench_tps=$tps")
 done
@@ -281,8 +284,8 @@ report=$(
     echo
     echo "CPU seconds per 1,000 submits (wire run / HTTP run), from /proc over each run:"
     echo
-    echo "| clients | intake | gateway user + system | all PostgreSQL | the loader (kefu-load / kefu-http-load) | whole machine (busy) | submits per intake commit | intake peak RSS KiB | gateway threads / open fds |"
-    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| clients | intake | gateway user + system | router + bus | all PostgreSQL | the loader (kefu-load / kefu-http-load) | whole machine (busy) | submits per intake commit | intake peak RSS KiB | gateway threads / open fds |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${cpu_rows[@]}"
     echo
     echo "<details><summary>raw output</summary>"
