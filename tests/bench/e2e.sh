@@ -142,44 +142,11 @@ echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天�
 chmod 644 "$IT_DIR/one.sql" "$IT_DIR/batch.sql"
 
 # ---------------------------------------------------------------- helpers
-TCK=$(getconf CLK_TCK)
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 DAEMONS=(bus intake router approval notifier survey)
 
-# CPU time (ms) used so far by the given PIDs (utime + stime).
-cpu_ms() {
-    local pid total=0 stat rest
-    for pid in "$@"; do
-        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        rest=${stat##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        total=$((total + ${12} + ${13}))
-    done
-    echo $((total * 1000 / TCK))
-}
-
-# Machine-wide CPU: "busy total" jiffies so far (all CPUs).
-machine_jiffies() {
-    awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
-}
-
-# The postmaster and all its children.
-pg_all_pids() {
-    local pm stat rest pid
-    pm=$(head -n1 "$IT_DIR/pg/data/postmaster.pid")
-    echo "$pm"
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}; pid=${pid%/stat}
-        rest=$(cat "$stat" 2>/dev/null) || continue
-        rest=${rest##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        [[ $2 == "$pm" ]] && echo "$pid"
-    done
-}
-
 vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
-val() { sed -n "s/^$1=//p" "$2" | head -n1; }
 
 # p50 / p99 in ms of a set of intervals: hop SQL-SELECT-OF-MILLISECONDS.
 hop() {

@@ -112,48 +112,8 @@ export KEFU_CERT KEFU_STAFF=agent.li KEFU_PASSWORD='bench horse battery staple'
 gw_passwd agent.li "$KEFU_PASSWORD"
 
 # ---------------------------------------------------------------- helpers
-TCK=$(getconf CLK_TCK)
-
-# CPU time (ms) used so far by the given PIDs: "user system".
-cpu_split() {
-    local pid u=0 s=0 stat rest
-    for pid in "$@"; do
-        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        rest=${stat##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        u=$((u + ${12})) s=$((s + ${13}))
-    done
-    echo "$((u * 1000 / TCK)) $((s * 1000 / TCK))"
-}
-cpu_ms() { local a; a=$(cpu_split "$@"); echo $(( ${a% *} + ${a#* } )); }
-
-# Machine-wide CPU: "busy total" jiffies so far (all CPUs).
-machine_jiffies() {
-    awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
-}
-busy_pct() {
-    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
-        if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]); else print "-" }'
-}
-
-# The postmaster and all its children.
-pg_all_pids() {
-    local pm stat rest pid
-    pm=$(head -n1 "$IT_DIR/pg/data/postmaster.pid")
-    echo "$pm"
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}; pid=${pid%/stat}
-        rest=$(cat "$stat" 2>/dev/null) || continue
-        rest=${rest##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        [[ $2 == "$pm" ]] && echo "$pid"
-    done
-}
-
-vm_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
-val() { sed -n "s/^$1=//p" "$2" | head -n1; }
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 # CPU seconds per 1,000 submits from a ms difference and a count.
 per_k() { awk -v d="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "-" }'; }
 

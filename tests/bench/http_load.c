@@ -24,7 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "catalog.h"
+#include "bench_util.h"
 #include "envelope.h"
 
 #define S_MAX_CODES 16
@@ -89,64 +89,17 @@ typedef struct {
     int ncodes;
 } s_tally_t;
 
-static int64_t s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static const char *s_env_or(const char *name, const char *def)
-{
-    const char *value = getenv(name);
-    return value && value[0] ? value : def;
-}
-
 /* ---- the submit body (kefu-load's, tests/bench/load.c) ------------------ */
-
-static const char *const s_summaries[] = {
-    "卫生间漏水，楼下天花板有水渍",
-    "客厅墙面开裂",
-    "暖气不热",
-    "窗户关不严，漏风",
-    "厨房插座没电",
-    "水管滴水",
-    "物业保洁不到位",
-    "销售承诺的车位没有兑现",
-    "户型设计与样板间不符",
-    "其他问题",
-};
-
-/* The first owner phone of a run, from its key prefix (FNV-1a), as
-   kefu-load chooses it. */
-static unsigned s_phone_base(const char *prefix)
-{
-    uint32_t hash = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)prefix; *p; p++)
-        hash = (hash ^ *p) * 16777619u;
-    return (unsigned)(hash % 100000000u);
-}
 
 /* Writes submit i's JSON body into out (kefu-load's fields but idem, which
    travels in the Idempotency-Key header). */
 static void s_fill_body(const s_opts_t *o, unsigned phone_base, long i, char *out, size_t size)
 {
-    const char *kind = o->kind, *category = "leak", *channel = "phone", *priority = "normal";
-    int sum = 0;
-    if (o->mix) {
-        kind = kf_kinds[i % 5];
-        sum = (int)((i + i / 5) % 10);
-        category = kf_categories[sum];
-        channel = kf_channels[i % 6];
-        priority = kf_priorities[i % 3];
-    }
-    char phone[24], summary[200];
-    snprintf(phone, sizeof phone, "139%08u",
-             (unsigned)((phone_base + (unsigned long)i) % 100000000UL));
-    snprintf(summary, sizeof summary, "%s (bench %ld)", s_summaries[sum], i);
-    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", kind, "category",
-                             category, "channel", channel, "priority", priority, "project",
-                             o->project, "phone", phone, "summary", summary);
+    kb_submit_t sub;
+    kb_submit_fill(&sub, o->mix, o->kind, phone_base, i);
+    json_t *body = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", sub.kind, "category",
+                             sub.category, "channel", sub.channel, "priority", sub.priority,
+                             "project", o->project, "phone", sub.phone, "summary", sub.summary);
     char *text = json_dumps(body, JSON_COMPACT);
     snprintf(out, size, "%s", text ? text : "{}");
     free(text);
@@ -314,11 +267,29 @@ typedef struct {
     s_tally_t tally;
 } s_run_t;
 
+/* Lets libcurl move every transfer on as far as it can without waiting. */
+static void s_perform(CURLM *multi)
+{
+    int running = 0;
+    curl_multi_perform(multi, &running);
+}
+
+/* The next transfer that has ended, or NULL. */
+static CURLMsg *s_next_done(CURLM *multi)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(multi, &left)))
+        if (msg->msg == CURLMSG_DONE)
+            return msg;
+    return NULL;
+}
+
 /* Starts the next submit on conn, if any is left. Returns true if started. */
 static bool s_start_next(s_run_t *run, s_conn_t *conn)
 {
     const s_opts_t *o = run->o;
-    int64_t now = s_now_us();
+    int64_t now = kb_now_us();
     if ((o->n > 0 && run->next >= o->n) || (o->duration_s > 0 && now >= run->end_us))
         return false;
     long i = run->next++;
@@ -328,7 +299,7 @@ static bool s_start_next(s_run_t *run, s_conn_t *conn)
     s_headers(conn, conn->session, idem);
     s_prepare(o, conn, "/api/v1/tickets");
     conn->index = i;
-    conn->start_us = s_now_us();
+    conn->start_us = kb_now_us();
     run->tally.sent++;
     curl_multi_add_handle(run->multi, conn->easy);
     return true;
@@ -338,23 +309,18 @@ static bool s_start_next(s_run_t *run, s_conn_t *conn)
    Returns the microseconds from the first send to the last answer. */
 static int64_t s_drive(s_run_t *run)
 {
-    int64_t t0 = s_now_us(), last = t0;
+    int64_t t0 = kb_now_us(), last = t0;
     run->end_us = t0 + run->o->duration_s * 1000000;
     int active = 0;
     for (long k = 0; k < run->o->c; k++)
         active += s_start_next(run, &run->conns[k]);
     while (active > 0) {
-        int running = 0;
-        curl_multi_perform(run->multi, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(run->multi, &left))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
+        s_perform(run->multi);
+        for (CURLMsg *msg; (msg = s_next_done(run->multi));) {
             s_conn_t *conn = NULL;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&conn);
             CURLcode rc = msg->data.result;
-            last = s_now_us();
+            last = kb_now_us();
             curl_multi_remove_handle(run->multi, conn->easy);
             s_finish(&run->tally, conn, rc, last);
             conn->index = -1;
@@ -413,7 +379,7 @@ static void *s_bus_thread(void *arg)
         if (!zpoller_wait(poller, 50))
             continue;
         zmsg_t *msg = zmsg_recv(sub);
-        int64_t at = s_now_us();
+        int64_t at = kb_now_us();
         kf_error_t err = {0};
         kf_env_t *env = msg ? kf_env_decode_msg(msg, &err) : NULL;
         zmsg_destroy(&msg);
@@ -450,7 +416,7 @@ static void s_dispatch(s_events_t *ev, s_conn_t *conn)
     conn->ev_data[conn->ev_len] = 0;
     json_t *data = json_loads(conn->ev_data, 0, NULL);
     const char *ticket = json_string_value(json_object_get(data, "ticket"));
-    int64_t now = s_now_us();
+    int64_t now = kb_now_us();
     ev->sse_events++;
     conn->ev_count++;
     if (ticket) {
@@ -553,16 +519,11 @@ static long s_hold_streams(s_run_t *run, s_events_t *ev)
 {
     for (long k = 0; k < run->o->c; k++)
         s_open_stream(run, &run->conns[k], ev);
-    int64_t end = s_now_us() + run->o->duration_s * 1000000;
+    int64_t end = kb_now_us() + run->o->duration_s * 1000000;
     long open = run->o->c;
-    while (s_now_us() < end && open > 0) {
-        int running = 0;
-        curl_multi_perform(run->multi, &running);
-        CURLMsg *msg;
-        int left;
-        while ((msg = curl_multi_info_read(run->multi, &left))) {
-            if (msg->msg != CURLMSG_DONE)
-                continue;
+    while (kb_now_us() < end && open > 0) {
+        s_perform(run->multi);
+        for (CURLMsg *msg; (msg = s_next_done(run->multi));) {
             long status = 0;
             curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &status);
             char name[32];
@@ -604,9 +565,9 @@ static int s_run_events(s_run_t *run)
     pthread_create(&bus, NULL, s_bus_thread, &ev);
     while (!atomic_load(&ev.ready))
         zclock_sleep(5);
-    int64_t t0 = s_now_us();
+    int64_t t0 = kb_now_us();
     long open = s_hold_streams(run, &ev);
-    double held_s = (double)(s_now_us() - t0) / 1e6;
+    double held_s = (double)(kb_now_us() - t0) / 1e6;
     zclock_sleep(500); /* the bus's last events */
     atomic_store(&ev.stop, true);
     pthread_join(bus, NULL);
@@ -646,31 +607,12 @@ static int s_run_events(s_run_t *run)
 
 /* ---- statistics and output ------------------------------------------------------- */
 
-static int s_cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted values (us), in ms (kefu-load's). */
-static double s_pct_ms(const int64_t *sorted, long count, double pct)
-{
-    if (count == 0)
-        return 0;
-    long rank = (long)((pct / 100.0) * (double)count + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > count)
-        rank = count;
-    return (double)sorted[rank - 1] / 1000.0;
-}
-
 /* Prints the figures, one key=value a line. */
 static void s_print(const s_run_t *run, int64_t elapsed_us, int64_t signin_us)
 {
     const s_tally_t *t = &run->tally;
     long nlat = t->acked < t->latency_room ? t->acked : t->latency_room;
-    qsort(t->latency_us, (size_t)nlat, sizeof(int64_t), s_cmp_i64);
+    qsort(t->latency_us, (size_t)nlat, sizeof(int64_t), kb_cmp_i64);
     double elapsed_s = (double)elapsed_us / 1e6;
     printf("clients=%ld\n", run->o->c);
     printf("sessions=%ld\n", run->o->sessions);
@@ -683,10 +625,10 @@ static void s_print(const s_run_t *run, int64_t elapsed_us, int64_t signin_us)
         printf("errors.%s=%ld\n", t->code_names[k], t->code_counts[k]);
     printf("elapsed_ms=%.1f\n", elapsed_s * 1000);
     printf("ack_per_s=%.1f\n", elapsed_s > 0 ? (double)t->acked / elapsed_s : 0);
-    printf("ack_p50_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 50));
-    printf("ack_p90_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 90));
-    printf("ack_p99_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 99));
-    printf("ack_max_ms=%.2f\n", s_pct_ms(t->latency_us, nlat, 100));
+    printf("ack_p50_ms=%.2f\n", kb_pct_ms(t->latency_us, nlat, 50));
+    printf("ack_p90_ms=%.2f\n", kb_pct_ms(t->latency_us, nlat, 90));
+    printf("ack_p99_ms=%.2f\n", kb_pct_ms(t->latency_us, nlat, 99));
+    printf("ack_max_ms=%.2f\n", kb_pct_ms(t->latency_us, nlat, 100));
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     printf("load_cpu_ms=%.0f\n",
@@ -726,19 +668,6 @@ static void s_usage(FILE *out)
         "Exit status: 0 every submit answered 200 with a ticket, 1 otherwise, 2 usage error.\n");
 }
 
-static int s_long_arg(const char *name, const char *text, long min, long max, long *out)
-{
-    char *end = NULL;
-    long value = strtol(text, &end, 10);
-    if (!text[0] || *end || value < min || value > max) {
-        fprintf(stderr, "kefu-http-load: %s must be an integer in [%ld, %ld], not '%s'\n", name,
-                min, max, text);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
-
 enum {
     O_URL = 256,
     O_SESSIONS,
@@ -759,15 +688,16 @@ static int s_option(int opt, const char *arg, const char *given, s_opts_t *o)
 {
     switch (opt) {
     case 'n':
-        return s_long_arg("-n", arg, 0, 100000000, &o->n) ? 2 : 0;
+        return kb_long_arg("kefu-http-load", "-n", arg, 0, 100000000, &o->n) ? 2 : 0;
     case 'd':
-        return s_long_arg("-d", arg, 0, 86400, &o->duration_s) ? 2 : 0;
+        return kb_long_arg("kefu-http-load", "-d", arg, 0, 86400, &o->duration_s) ? 2 : 0;
     case 'c':
-        return s_long_arg("-c", arg, 1, 4096, &o->c) ? 2 : 0;
+        return kb_long_arg("kefu-http-load", "-c", arg, 1, 4096, &o->c) ? 2 : 0;
     case O_SESSIONS:
-        return s_long_arg("--sessions", arg, 1, 4096, &o->sessions) ? 2 : 0;
+        return kb_long_arg("kefu-http-load", "--sessions", arg, 1, 4096, &o->sessions) ? 2 : 0;
     case O_TIMEOUT:
-        return s_long_arg("--timeout-ms", arg, 1, 3600000, &o->timeout_ms) ? 2 : 0;
+        return kb_long_arg("kefu-http-load", "--timeout-ms", arg, 1, 3600000, &o->timeout_ms) ? 2
+                                                                                              : 0;
     case O_GO:
         o->go_file = arg;
         return 0;
@@ -828,15 +758,15 @@ static int s_parse(int argc, char **argv, s_opts_t *o)
                                           {"sub", required_argument, NULL, O_SUB},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
-    o->url = s_env_or("KEFU_GATEWAY_URL", "http://127.0.0.1:8080");
-    o->staff = s_env_or("KEFU_STAFF", "agent.li");
+    o->url = kb_env_or("KEFU_GATEWAY_URL", "http://127.0.0.1:8080");
+    o->staff = kb_env_or("KEFU_STAFF", "agent.li");
     o->password = getenv("KEFU_PASSWORD");
     o->project = "HZ-XH";
     o->kind = "complaint";
     o->n = 1000;
     o->c = 1;
     o->timeout_ms = 5000;
-    o->sub = s_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
+    o->sub = kb_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
     int opt;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "n:d:c:h", longs, NULL)) != -1) {
@@ -937,15 +867,15 @@ int main(int argc, char **argv)
     s_run_t run = {.o = &opts};
     run.conns = (s_conn_t *)calloc((size_t)opts.c, sizeof(s_conn_t));
     s_session_t *sessions = (s_session_t *)calloc((size_t)opts.sessions, sizeof(s_session_t));
-    run.phone_base = s_phone_base(opts.idem_prefix);
+    run.phone_base = kb_phone_base(opts.idem_prefix);
     run.tally.latency_room = opts.n > 0 ? opts.n : 10000000;
     run.tally.latency_us = (int64_t *)calloc((size_t)run.tally.latency_room, sizeof(int64_t));
     run.multi = curl_multi_init();
     curl_multi_setopt(run.multi, CURLMOPT_MAXCONNECTS, opts.c);
-    int64_t s0 = s_now_us();
+    int64_t s0 = kb_now_us();
     int status = 1;
     if (s_open(&run, sessions) == 0 && (!opts.go_file || s_wait_go(opts.go_file) == 0)) {
-        int64_t signin_us = s_now_us() - s0;
+        int64_t signin_us = kb_now_us() - s0;
         if (opts.events) {
             printf("signin_ms=%.1f\n", (double)signin_us / 1000);
             status = s_run_events(&run);
