@@ -21,6 +21,8 @@ DURABLE=on
 WRITE_RESULTS=1
 NOTE=
 WARMUP=${KEFU_BENCH_WARMUP:-300}
+SSE=0
+SSE_SECONDS=20
 
 usage() {
     sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
@@ -36,6 +38,10 @@ usage() {
                   harness's fast-and-unsafe settings
   --no-results    print only; do not append to tests/bench/RESULTS.md
   --note TEXT     a line of context written with the results
+  --sse STREAMS   after the levels, hold STREAMS event streams (GET /api/v1/events)
+                  for --sse-seconds (default 20) while kefu-load submits at full
+                  speed with 16 clients, and report the bus -> stream delay
+                  (default 0: skipped; UNTESTED against the real route)
 
 \$KEFU_BENCH_DEADLINE (default 900) bounds the whole run.
 EOF
@@ -49,10 +55,14 @@ while [[ $# -gt 0 ]]; do
         --durable) DURABLE=${2:?}; shift 2 ;;
         --no-results) WRITE_RESULTS=0; shift ;;
         --note) NOTE=${2:?}; shift 2 ;;
+        --sse) SSE=${2:?}; shift 2 ;;
+        --sse-seconds) SSE_SECONDS=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "gateway.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
+[[ $SSE =~ ^[0-9]+$ && $SSE_SECONDS =~ ^[0-9]+$ && $SSE_SECONDS -ge 5 ]] ||
+    { echo "gateway.sh: --sse takes a count, --sse-seconds 5 or more" >&2; exit 2; }
 for v in "$N" "$PGBENCH_SECONDS"; do
     [[ $v =~ ^[0-9]+$ && $v -gt 0 ]] || { echo "gateway.sh: -n and -T take positive integers" >&2; exit 2; }
 done
@@ -227,6 +237,40 @@ for c in $CLIENTS; do
     raw+=("c=$c http: $(tr '\n' ' ' <"$h_out")gw_cpu_user_ms=$gw_u gw_cpu_sys_ms=$gw_s rss_gw_kib=$rss_gw rss_gw_after_kib=$rss_gw_now rss_intake_kib=$rss_intake intake_commits_wire=$w_commits intake_commits_http=$h_commits pgbench_tps=$tps")
 done
 
+# ---------------------------------------------------------------- event streams
+# UNTESTED against the real route (written before GET /api/v1/events was on
+# main): STREAMS streams held while kefu-load submits as fast as it can.
+sse_section=
+if [[ $SSE -gt 0 ]]; then
+    start_daemons
+    p_gw=$(it_pid gateway)
+    s_out=$IT_DIR/sse.out go=$IT_DIR/go-sse
+    timeout $((SSE_SECONDS + 600)) "$HTTP_LOAD" --url "$GW_URL" --events -c "$SSE" -d "$SSE_SECONDS" \
+        --go-file "$go" >"$s_out" 2>"$IT_DIR/sse.err" &
+    s_pid=$!
+    it_wait_for "kefu-http-load to sign in" 300 signed_in_or_gone "$go" "$s_pid"
+    s0_gw=$(cpu_ms "$p_gw")
+    : >"$go"
+    sleep 2 # the streams open
+    l_out=$IT_DIR/sse-load.out
+    timeout $((SSE_SECONDS + 60)) "$LOAD" -n $((1000 * (SSE_SECONDS - 4))) -c 16 --mix \
+        --timeout-ms 10000 >"$l_out" 2>&1 || true
+    st=0
+    wait "$s_pid" || st=$?
+    s1_gw=$(cpu_ms "$p_gw")
+    [[ $st == 0 ]] || it_note "kefu-http-load --events exited with status $st: $(tr '\n' ' ' <"$s_out") $(cat "$IT_DIR/sse.err")"
+    sse_section=$(
+        echo "Event streams (UNTESTED tool, tests/bench/README.md): $SSE streams of GET /api/v1/events held ${SSE_SECONDS} s while kefu-load -c 16 submitted; the delay is from the tool's own bus subscriber to the stream."
+        echo
+        echo "| streams open at end | submits/s | bus events | stream events/s | events per stream min / max | bus→stream p50 / p99 / max ms | gateway CPU s | gateway peak RSS (RSS after) KiB |"
+        echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        echo "| $(val streams_open_at_end "$s_out")/$SSE | $(val ack_per_s "$l_out") | $(val bus_events "$s_out") | $(val sse_events_per_s "$s_out") | $(val events_per_stream_min "$s_out") / $(val events_per_stream_max "$s_out") | $(val deliver_p50_ms "$s_out") / $(val deliver_p99_ms "$s_out") / $(val deliver_max_ms "$s_out") | $(awk -v d=$((s1_gw - s0_gw)) 'BEGIN { printf "%.1f", d / 1000 }') | $(vm_hwm "$p_gw") ($(awk '/^VmRSS:/ {print $2}' "/proc/$p_gw/status")) |"
+        echo
+        echo "    sse: $(tr '\n' ' ' <"$s_out")"
+    )
+    stop_daemons
+fi
+
 # ---------------------------------------------------------------- report
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)
 mem=$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
@@ -253,6 +297,7 @@ report=$(
     printf '    %s\n' "${raw[@]}"
     echo
     echo "</details>"
+    [[ -z $sse_section ]] || printf '\n%s\n' "$sse_section"
 )
 printf '\n%s\n\n' "$report"
 if [[ $WRITE_RESULTS == 1 ]]; then
