@@ -52,3 +52,22 @@ vm_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?";
 
 # The value of key $1 in key=value file $2.
 val() { sed -n "s/^$1=//p" "$2" | head -n1; }
+
+# With $1 = on, switches the harness's PostgreSQL back to durable stock
+# settings (fsync, synchronous_commit, full_page_writes on); then sets
+# pg_settings (the settings that matter, for the report) and pg_version.
+# shellcheck disable=SC2034 # pg_settings and pg_version are the caller's
+bench_pg_settings() {
+    local setting
+    if [[ $1 == on ]]; then
+        for setting in fsync synchronous_commit full_page_writes; do
+            it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
+        done
+        it_psql "SELECT pg_reload_conf()" >/dev/null
+        sleep 0.5
+    fi
+    pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
+                            WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
+                                           'shared_buffers', 'wal_level', 'max_wal_size')")
+    pg_version=$(it_psql "SHOW server_version")
+}

@@ -87,6 +87,8 @@ PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 it_init bench_e2e
 it__pick_port
 export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
@@ -99,17 +101,8 @@ export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
 export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
 it_pg_start
 
-if [[ $DURABLE == on ]]; then
-    for setting in fsync synchronous_commit full_page_writes; do
-        it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
-    done
-    it_psql "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
-fi
-pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
-                        WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
-                                       'shared_buffers', 'wal_level', 'max_wal_size')")
-pg_version=$(it_psql "SHOW server_version")
+pg_settings='' pg_version=''
+bench_pg_settings "$DURABLE"
 
 # K approvers, each the single step of the refund policy of one amount band:
 # [100(k-1), 100k) yuan goes to apk (kefu-e2e-flow asks 100(k-1) + 50).
@@ -142,8 +135,6 @@ echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天�
 chmod 644 "$IT_DIR/one.sql" "$IT_DIR/batch.sql"
 
 # ---------------------------------------------------------------- helpers
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 DAEMONS=(bus intake router approval notifier survey)
 
 vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }

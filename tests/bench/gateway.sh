@@ -88,6 +88,8 @@ PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-900}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 # shellcheck source=../integration/gateway_lib.sh
 source "$source_dir/tests/integration/gateway_lib.sh"
 it_init bench_gw
@@ -99,17 +101,8 @@ it__pick_port
 export KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
 it_pg_start
 
-if [[ $DURABLE == on ]]; then
-    for setting in fsync synchronous_commit full_page_writes; do
-        it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
-    done
-    it_psql "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
-fi
-pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
-                        WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
-                                       'shared_buffers', 'wal_level', 'max_wal_size')")
-pg_version=$(it_psql "SHOW server_version")
+pg_settings='' pg_version=''
+bench_pg_settings "$DURABLE"
 it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
                                      payload text NOT NULL)" >/dev/null
 echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天花板有水渍');" >"$IT_DIR/insert.sql"
@@ -122,8 +115,6 @@ export KEFU_CERT KEFU_STAFF=agent.li KEFU_PASSWORD='bench horse battery staple'
 gw_passwd agent.li "$KEFU_PASSWORD"
 
 # ---------------------------------------------------------------- helpers
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 # CPU seconds per 1,000 submits from a ms difference and a count.
 per_k() { awk -v d="$1" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f", d / n; else print "-" }'; }
 

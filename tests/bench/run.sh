@@ -68,22 +68,15 @@ PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 it_init bench
 it_pg_start
 # kefu-load submits with agent.li's certificate (common/auth.h).
 export KEFU_CERT=$(it_cert agent.li)
 
-if [[ $DURABLE == on ]]; then
-    it_psql "ALTER SYSTEM SET fsync = on" >/dev/null
-    it_psql "ALTER SYSTEM SET synchronous_commit = on" >/dev/null
-    it_psql "ALTER SYSTEM SET full_page_writes = on" >/dev/null
-    it_psql "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
-fi
-pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
-                        WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
-                                       'shared_buffers', 'wal_level', 'max_wal_size')")
-pg_version=$(it_psql "SHOW server_version")
+pg_settings='' pg_version=''
+bench_pg_settings "$DURABLE"
 it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
                                      payload text NOT NULL)" >/dev/null
 pgbench_script=$IT_DIR/insert.sql
@@ -91,8 +84,6 @@ echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天�
 chmod 644 "$pgbench_script"
 
 # ---------------------------------------------------------------- helpers
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 
 # Machine CPU µs per item between two readings.
 busy_us_per() {
