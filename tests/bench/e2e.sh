@@ -87,6 +87,8 @@ PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 it_init bench_e2e
 it__pick_port
 export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
@@ -99,17 +101,8 @@ export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
 export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
 it_pg_start
 
-if [[ $DURABLE == on ]]; then
-    for setting in fsync synchronous_commit full_page_writes; do
-        it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
-    done
-    it_psql "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
-fi
-pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
-                        WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
-                                       'shared_buffers', 'wal_level', 'max_wal_size')")
-pg_version=$(it_psql "SHOW server_version")
+pg_settings='' pg_version=''
+bench_pg_settings "$DURABLE"
 
 # K approvers, each the single step of the refund policy of one amount band:
 # [100(k-1), 100k) yuan goes to apk (kefu-e2e-flow asks 100(k-1) + 50).
@@ -142,44 +135,9 @@ echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天�
 chmod 644 "$IT_DIR/one.sql" "$IT_DIR/batch.sql"
 
 # ---------------------------------------------------------------- helpers
-TCK=$(getconf CLK_TCK)
 DAEMONS=(bus intake router approval notifier survey)
 
-# CPU time (ms) used so far by the given PIDs (utime + stime).
-cpu_ms() {
-    local pid total=0 stat rest
-    for pid in "$@"; do
-        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        rest=${stat##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        total=$((total + ${12} + ${13}))
-    done
-    echo $((total * 1000 / TCK))
-}
-
-# Machine-wide CPU: "busy total" jiffies so far (all CPUs).
-machine_jiffies() {
-    awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
-}
-
-# The postmaster and all its children.
-pg_all_pids() {
-    local pm stat rest pid
-    pm=$(head -n1 "$IT_DIR/pg/data/postmaster.pid")
-    echo "$pm"
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}; pid=${pid%/stat}
-        rest=$(cat "$stat" 2>/dev/null) || continue
-        rest=${rest##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        [[ $2 == "$pm" ]] && echo "$pid"
-    done
-}
-
 vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
-val() { sed -n "s/^$1=//p" "$2" | head -n1; }
 
 # p50 / p99 in ms of a set of intervals: hop SQL-SELECT-OF-MILLISECONDS.
 hop() {

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "auth.h"
+#include "bench_util.h"
 #include "catalog.h"
 #include "envelope.h"
 
@@ -75,72 +76,22 @@ typedef struct {
     atomic_long sub_bad; /* frames on the SUB socket that did not decode */
 } s_run_t;
 
-static int64_t s_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static const char *s_env_or(const char *name, const char *def)
-{
-    const char *value = getenv(name);
-    return value && value[0] ? value : def;
-}
-
-/* ---- the submit body ----------------------------------------------------- */
-
-static const char *const s_summaries[] = {
-    "卫生间漏水，楼下天花板有水渍",
-    "客厅墙面开裂",
-    "暖气不热",
-    "窗户关不严，漏风",
-    "厨房插座没电",
-    "水管滴水",
-    "物业保洁不到位",
-    "销售承诺的车位没有兑现",
-    "户型设计与样板间不符",
-    "其他问题",
-};
-
-/* The first owner phone of a run, from its key prefix (FNV-1a): a run
-   repeated with the same --idem-prefix sends the same content under each
-   key, a retry rather than a conflict (a key belongs to its content). */
-static unsigned s_phone_base(const char *prefix)
-{
-    uint32_t hash = 2166136261u;
-    for (const unsigned char *p = (const unsigned char *)prefix; *p; p++)
-        hash = (hash ^ *p) * 16777619u;
-    return (unsigned)(hash % 100000000u);
-}
-
+/* One submit's body, kefu-load's content (bench_util.h) under key PREFIX-i. */
 static void s_fill_body(s_run_t *run, long i, kf_body_t *body)
 {
     const s_opts_t *o = &run->opts;
-    char idem[80], phone[24], summary[200];
+    char idem[80];
     snprintf(idem, sizeof idem, "%s-%ld", o->idem_prefix, i);
-    snprintf(phone, sizeof phone, "139%08u",
-             (unsigned)((run->phone_base + (unsigned long)i) % 100000000UL));
-    const char *kind = o->kind, *category = "leak", *channel = "phone", *priority = "normal";
-    int sum = 0;
-    if (o->mix) {
-        /* Coprime cycle lengths (5, 10 is not, so offset by i / 5) give
-           every combination over a long run. */
-        kind = kf_kinds[i % 5];
-        sum = (int)((i + i / 5) % 10);
-        category = kf_categories[sum];
-        channel = kf_channels[i % 6];
-        priority = kf_priorities[i % 3];
-    }
-    snprintf(summary, sizeof summary, "%s (bench %ld)", s_summaries[sum], i);
+    kb_submit_t sub;
+    kb_submit_fill(&sub, o->mix, o->kind, run->phone_base, i);
     kf_body_str(body, "idem", idem);
-    kf_body_str(body, "kind", kind);
-    kf_body_str(body, "category", category);
-    kf_body_str(body, "channel", channel);
-    kf_body_str(body, "priority", priority);
+    kf_body_str(body, "kind", sub.kind);
+    kf_body_str(body, "category", sub.category);
+    kf_body_str(body, "channel", sub.channel);
+    kf_body_str(body, "priority", sub.priority);
     kf_body_str(body, "project", o->project);
-    kf_body_str(body, "phone", phone);
-    kf_body_str(body, "summary", summary);
+    kf_body_str(body, "phone", sub.phone);
+    kf_body_str(body, "summary", sub.summary);
 }
 
 /* ---- clients ------------------------------------------------------------ */
@@ -151,7 +102,7 @@ static void s_fill_body(s_run_t *run, long i, kf_body_t *body)
 static kf_env_t *s_await(zsock_t *sock, zpoller_t *poller, char ids[][KF_MAX_ID + 1], int nids,
                          int64_t deadline_us)
 {
-    for (int64_t left = deadline_us - s_now_us(); left > 0; left = deadline_us - s_now_us()) {
+    for (int64_t left = deadline_us - kb_now_us(); left > 0; left = deadline_us - kb_now_us()) {
         int wait_ms = (int)((left + 999) / 1000);
         if (!zpoller_wait(poller, wait_ms)) {
             if (zpoller_terminated(poller) && !zpoller_expired(poller))
@@ -182,7 +133,7 @@ static void s_submit(s_run_t *run, zsock_t *sock, zpoller_t *poller, long i)
     char ids[S_MAX_IDS][KF_MAX_ID + 1];
     int nids = 0;
     int64_t backoff_ms = 100;
-    item->start_us = s_now_us();
+    item->start_us = kb_now_us();
     int64_t retry_until = item->start_us + o->retry_for_ms * 1000;
     for (int attempt = 0;; attempt++) {
         if (attempt > 0)
@@ -197,9 +148,9 @@ static void s_submit(s_run_t *run, zsock_t *sock, zpoller_t *poller, long i)
         zsock_set_sndtimeo(sock, (int)o->timeout_ms);
         if (zmsg_send(&msg, sock) != 0)
             zmsg_destroy(&msg);
-        kf_env_t *reply = s_await(sock, poller, ids, nids, s_now_us() + o->timeout_ms * 1000);
+        kf_env_t *reply = s_await(sock, poller, ids, nids, kb_now_us() + o->timeout_ms * 1000);
         if (!reply) {
-            if (s_now_us() < retry_until && !zsys_interrupted)
+            if (kb_now_us() < retry_until && !zsys_interrupted)
                 continue;
             snprintf(item->code, sizeof item->code, "timeout");
             break;
@@ -208,7 +159,7 @@ static void s_submit(s_run_t *run, zsock_t *sock, zpoller_t *poller, long i)
         kf_error_t err = {0};
         if (strcmp(kf_env_type(reply), "reply.ok") == 0) {
             bool duplicate = false;
-            item->ack_us = s_now_us();
+            item->ack_us = kb_now_us();
             if (kf_get_str(b, "ticket", true, item->ticket, sizeof item->ticket, &err) == 1) {
                 kf_get_bool(b, "duplicate", false, &duplicate, &err);
                 item->duplicate = duplicate;
@@ -221,8 +172,8 @@ static void s_submit(s_run_t *run, zsock_t *sock, zpoller_t *poller, long i)
         char code[24] = "unknown";
         kf_get_str(b, "code", true, code, sizeof code, &err);
         kf_env_destroy(&reply);
-        if (strcmp(code, "unavailable") == 0 && s_now_us() < retry_until && !zsys_interrupted) {
-            int64_t left_ms = (retry_until - s_now_us()) / 1000;
+        if (strcmp(code, "unavailable") == 0 && kb_now_us() < retry_until && !zsys_interrupted) {
+            int64_t left_ms = (retry_until - kb_now_us()) / 1000;
             zclock_sleep((int)(backoff_ms < left_ms ? backoff_ms : left_ms));
             backoff_ms = backoff_ms * 2 > 1000 ? 1000 : backoff_ms * 2;
             continue;
@@ -276,7 +227,7 @@ static void *s_subscriber(void *arg)
         if (!zpoller_wait(poller, 50))
             continue;
         zmsg_t *msg = zmsg_recv(sub);
-        int64_t at = s_now_us();
+        int64_t at = kb_now_us();
         if (!msg)
             continue;
         kf_error_t err = {0};
@@ -351,25 +302,6 @@ static long s_store_check(PGconn *conn, char **missing, long count, zhashx_t *st
 
 /* ---- statistics ---------------------------------------------------------- */
 
-static int s_cmp_i64(const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted values (us), in ms. */
-static double s_pct_ms(const int64_t *sorted, long count, double pct)
-{
-    if (count == 0)
-        return 0;
-    long rank = (long)((pct / 100.0) * (double)count + 0.999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > count)
-        rank = count;
-    return (double)sorted[rank - 1] / 1000.0;
-}
-
 /* ---- usage and options ---------------------------------------------------- */
 
 static void s_usage(FILE *out)
@@ -404,19 +336,6 @@ static void s_usage(FILE *out)
             "2 usage error.\n");
 }
 
-static int s_long_arg(const char *name, const char *text, long min, long max, long *out)
-{
-    char *end = NULL;
-    long value = strtol(text, &end, 10);
-    if (!text[0] || *end || value < min || value > max) {
-        fprintf(stderr, "kefu-load: %s must be an integer in [%ld, %ld], not '%s'\n", name, min,
-                max, text);
-        return -1;
-    }
-    *out = value;
-    return 0;
-}
-
 static bool s_in(const char *const *names, const char *name)
 {
     for (; *names; names++)
@@ -444,10 +363,10 @@ enum {
 /* The defaults, from the environment where kefu's programs read it. */
 static void s_defaults(s_opts_t *o)
 {
-    o->endpoint = s_env_or("KEFU_INTAKE", "tcp://127.0.0.1:7700");
-    o->sub = s_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
-    o->db = s_env_or("KEFU_DATABASE_URL", "");
-    o->cert = s_env_or("KEFU_CERT", "");
+    o->endpoint = kb_env_or("KEFU_INTAKE", "tcp://127.0.0.1:7700");
+    o->sub = kb_env_or("KEFU_BUS_SUB", "tcp://127.0.0.1:7702");
+    o->db = kb_env_or("KEFU_DATABASE_URL", "");
+    o->cert = kb_env_or("KEFU_CERT", "");
     o->project = "HZ-XH";
     o->kind = "complaint";
     o->n = 1000;
@@ -463,15 +382,17 @@ static int s_checked_option(int opt, const char *arg, s_opts_t *o)
 {
     switch (opt) {
     case 'n':
-        return s_long_arg("-n", arg, 1, 100000000, &o->n) ? 2 : 0;
+        return kb_long_arg("kefu-load", "-n", arg, 1, 100000000, &o->n) ? 2 : 0;
     case 'c':
-        return s_long_arg("-c", arg, 1, 1024, &o->c) ? 2 : 0;
+        return kb_long_arg("kefu-load", "-c", arg, 1, 1024, &o->c) ? 2 : 0;
     case O_TIMEOUT:
-        return s_long_arg("--timeout-ms", arg, 1, 3600000, &o->timeout_ms) ? 2 : 0;
+        return kb_long_arg("kefu-load", "--timeout-ms", arg, 1, 3600000, &o->timeout_ms) ? 2 : 0;
     case O_RETRY:
-        return s_long_arg("--retry-for-ms", arg, 0, 86400000, &o->retry_for_ms) ? 2 : 0;
+        return kb_long_arg("kefu-load", "--retry-for-ms", arg, 0, 86400000, &o->retry_for_ms) ? 2
+                                                                                              : 0;
     case O_WAIT:
-        return s_long_arg("--wait-routed", arg, 0, 86400000, &o->wait_routed_ms) ? 2 : 0;
+        return kb_long_arg("kefu-load", "--wait-routed", arg, 0, 86400000, &o->wait_routed_ms) ? 2
+                                                                                               : 0;
     case O_KIND:
         if (!s_in(kf_kinds, arg)) {
             fprintf(stderr, "kefu-load: --kind must be a kind of proto/catalog.md\n");
@@ -610,13 +531,13 @@ static void s_wait_routed(s_run_t *run, zhashx_t *acked, int64_t last_ack_us, s_
     PGconn *conn = NULL;
     int64_t deadline = last_ack_us + o->wait_routed_ms * 1000;
     long last_seen = -1;
-    int64_t progress_us = s_now_us(), store_asked_us = 0;
+    int64_t progress_us = kb_now_us(), store_asked_us = 0;
     while (!zsys_interrupted) {
         int64_t last_us = 0;
         long seen = s_count_bus(run, acked, &last_us);
         if (seen != last_seen) {
             last_seen = seen;
-            progress_us = s_now_us();
+            progress_us = kb_now_us();
             if (last_us > out->last_us)
                 out->last_us = last_us;
         }
@@ -633,7 +554,7 @@ static void s_wait_routed(s_run_t *run, zhashx_t *acked, int64_t last_ack_us, s_
         out->via_store = via_store;
         if (seen + via_store >= out->unique)
             break;
-        int64_t now = s_now_us();
+        int64_t now = kb_now_us();
         if (now >= deadline)
             break;
         if (o->db[0] && now - progress_us >= S_STORE_QUIET_US &&
@@ -660,7 +581,7 @@ static void s_wait_routed(s_run_t *run, zhashx_t *acked, int64_t last_ack_us, s_
                 long found = s_store_check(conn, missing, count, store_routed);
                 free(missing);
                 if (found > 0)
-                    out->last_us = s_now_us();
+                    out->last_us = kb_now_us();
                 if (found < 0)
                     out->store_failed = true;
                 continue;
@@ -757,7 +678,7 @@ static void s_write_tickets(const s_run_t *run)
 static void s_print_acks(s_run_t *run, int64_t t0, s_acks_t *a)
 {
     double elapsed_s = (double)(a->last_ack_us - t0) / 1e6;
-    qsort(a->latency_us, (size_t)a->acked, sizeof(int64_t), s_cmp_i64);
+    qsort(a->latency_us, (size_t)a->acked, sizeof(int64_t), kb_cmp_i64);
     printf("clients=%ld\n", run->opts.c);
     printf("sent=%ld\n", a->sent);
     printf("acked=%ld\n", a->acked);
@@ -768,9 +689,9 @@ static void s_print_acks(s_run_t *run, int64_t t0, s_acks_t *a)
     printf("retries=%ld\n", atomic_load(&run->retries));
     printf("elapsed_ms=%.1f\n", elapsed_s * 1000);
     printf("ack_per_s=%.1f\n", elapsed_s > 0 ? (double)a->acked / elapsed_s : 0);
-    printf("ack_p50_ms=%.2f\n", s_pct_ms(a->latency_us, a->acked, 50));
-    printf("ack_p99_ms=%.2f\n", s_pct_ms(a->latency_us, a->acked, 99));
-    printf("ack_max_ms=%.2f\n", s_pct_ms(a->latency_us, a->acked, 100));
+    printf("ack_p50_ms=%.2f\n", kb_pct_ms(a->latency_us, a->acked, 50));
+    printf("ack_p99_ms=%.2f\n", kb_pct_ms(a->latency_us, a->acked, 99));
+    printf("ack_max_ms=%.2f\n", kb_pct_ms(a->latency_us, a->acked, 100));
 }
 
 /* Waits for the acknowledged tickets to be routed and prints the routing
@@ -783,7 +704,7 @@ static bool s_report_routed(s_run_t *run, pthread_t sub_thread, int64_t t0, s_ac
     pthread_join(sub_thread, NULL);
     int64_t *lat = (int64_t *)calloc((size_t)run->opts.n + 1, sizeof(int64_t));
     long nlat = s_routed_latencies(run, a->tickets, lat);
-    qsort(lat, (size_t)nlat, sizeof(int64_t), s_cmp_i64);
+    qsort(lat, (size_t)nlat, sizeof(int64_t), kb_cmp_i64);
     long total = routed.via_bus + routed.via_store;
     double routed_s = (double)(routed.last_us - t0) / 1e6;
     printf("unique_tickets=%ld\n", routed.unique);
@@ -791,9 +712,9 @@ static bool s_report_routed(s_run_t *run, pthread_t sub_thread, int64_t t0, s_ac
     printf("routed_bus=%ld\n", routed.via_bus);
     printf("routed_store=%ld\n", routed.via_store);
     printf("routed_per_s=%.1f\n", routed_s > 0 ? (double)total / routed_s : 0);
-    printf("routed_p50_ms=%.2f\n", s_pct_ms(lat, nlat, 50));
-    printf("routed_p99_ms=%.2f\n", s_pct_ms(lat, nlat, 99));
-    printf("routed_max_ms=%.2f\n", s_pct_ms(lat, nlat, 100));
+    printf("routed_p50_ms=%.2f\n", kb_pct_ms(lat, nlat, 50));
+    printf("routed_p99_ms=%.2f\n", kb_pct_ms(lat, nlat, 99));
+    printf("routed_max_ms=%.2f\n", kb_pct_ms(lat, nlat, 100));
     if (atomic_load(&run->sub_bad) > 0)
         printf("bus_bad_frames=%ld\n", atomic_load(&run->sub_bad));
     free(lat);
@@ -803,7 +724,7 @@ static bool s_report_routed(s_run_t *run, pthread_t sub_thread, int64_t t0, s_ac
 /* Runs the clients to the end; returns when they started. */
 static int64_t s_run_clients(s_run_t *run)
 {
-    int64_t t0 = s_now_us();
+    int64_t t0 = kb_now_us();
     pthread_t *clients = (pthread_t *)calloc((size_t)run->opts.c, sizeof(pthread_t));
     for (long k = 0; k < run->opts.c; k++)
         pthread_create(&clients[k], NULL, s_client, run);
@@ -825,7 +746,7 @@ int main(int argc, char **argv)
     zsys_init();
     zsys_set_logstream(NULL);
     run->items = (s_item_t *)calloc((size_t)o->n, sizeof(s_item_t));
-    run->phone_base = s_phone_base(o->idem_prefix);
+    run->phone_base = kb_phone_base(o->idem_prefix);
     pthread_mutex_init(&run->lock, NULL);
     run->routed = zhashx_new();
     zhashx_set_destructor(run->routed, s_free_value);

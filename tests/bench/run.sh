@@ -68,22 +68,15 @@ PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 it_init bench
 it_pg_start
 # kefu-load submits with agent.li's certificate (common/auth.h).
 export KEFU_CERT=$(it_cert agent.li)
 
-if [[ $DURABLE == on ]]; then
-    it_psql "ALTER SYSTEM SET fsync = on" >/dev/null
-    it_psql "ALTER SYSTEM SET synchronous_commit = on" >/dev/null
-    it_psql "ALTER SYSTEM SET full_page_writes = on" >/dev/null
-    it_psql "SELECT pg_reload_conf()" >/dev/null
-    sleep 0.5
-fi
-pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
-                        WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
-                                       'shared_buffers', 'wal_level', 'max_wal_size')")
-pg_version=$(it_psql "SHOW server_version")
+pg_settings='' pg_version=''
+bench_pg_settings "$DURABLE"
 it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
                                      payload text NOT NULL)" >/dev/null
 pgbench_script=$IT_DIR/insert.sql
@@ -91,31 +84,6 @@ echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天�
 chmod 644 "$pgbench_script"
 
 # ---------------------------------------------------------------- helpers
-TCK=$(getconf CLK_TCK)
-
-# CPU time (ms) used so far by the given PIDs (utime + stime).
-cpu_ms() {
-    local pid total=0 stat rest
-    for pid in "$@"; do
-        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
-        rest=${stat##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        total=$((total + ${12} + ${13}))
-    done
-    echo $((total * 1000 / TCK))
-}
-
-# Machine-wide CPU: "busy total" jiffies so far (all CPUs).
-machine_jiffies() {
-    awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6 }' /proc/stat
-}
-
-# Busy share of the machine between two machine_jiffies readings, percent.
-busy_pct() {
-    awk -v a="$1" -v b="$2" 'BEGIN { split(a, x, " "); split(b, y, " ");
-        if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]); else print "-" }'
-}
 
 # Machine CPU µs per item between two readings.
 busy_us_per() {
@@ -123,30 +91,10 @@ busy_us_per() {
         if (n > 0) printf "%.0f", (y[1] - x[1]) * 1e6 / t / n; else print "-" }'
 }
 
-postmaster_pid() { head -n1 "$IT_DIR/pg/data/postmaster.pid"; }
-
-# The postmaster and all its children.
-pg_all_pids() {
-    local pm stat rest pid
-    pm=$(postmaster_pid)
-    echo "$pm"
-    for stat in /proc/[0-9]*/stat; do
-        pid=${stat#/proc/}; pid=${pid%/stat}
-        rest=$(cat "$stat" 2>/dev/null) || continue
-        rest=${rest##*) }
-        # shellcheck disable=SC2086
-        set -- $rest
-        [[ $2 == "$pm" ]] && echo "$pid"
-    done
-}
-
 backend_pid() {
     it_psql "SELECT pid FROM pg_stat_activity WHERE application_name = '$1' ORDER BY backend_start DESC LIMIT 1"
 }
 
-vm_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
-
-val() { sed -n "s/^$1=//p" "$2" | head -n1; }
 
 start_daemons() {
     it_start bus
