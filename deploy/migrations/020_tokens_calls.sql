@@ -45,8 +45,8 @@ ALTER TABLE staff DROP CONSTRAINT staff_extension_key,
 
 -- The token of p_token when it has the shape of one and exists (revoked
 -- too): its id, scopes, acts_as and whether it is revoked.
-CREATE FUNCTION kefu_token_find(p_token text, OUT token_id integer, OUT scopes text[],
-                                OUT acts_as text, OUT revoked boolean)
+CREATE FUNCTION kefu_token_find(p_token text)
+RETURNS TABLE (token_id integer, scopes text[], acts_as text, revoked boolean)
 LANGUAGE sql STABLE AS $$
     SELECT t.id, t.scopes, t.acts_as, t.revoked_at IS NOT NULL
       FROM integration_token t
