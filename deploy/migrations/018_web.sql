@@ -51,7 +51,9 @@ CREATE TABLE signin_failure (
 );
 
 -- STABLE like convert_to, and a single expression, so that the planner
--- inlines it and looks the hash up in token_hash's unique index.
+-- inlines it. Callers compare with (SELECT kefu_token_hash(...)): a
+-- scalar subquery is computed once per statement, where a bare call would
+-- be hashed again for each row a sequential scan of a small table visits.
 CREATE FUNCTION kefu_token_hash(p_token text) RETURNS bytea
 LANGUAGE sql STABLE AS $$
     SELECT sha256(convert_to(p_token, 'UTF8'))
@@ -66,7 +68,7 @@ RETURNS TABLE (session_id bigint, staff_id text, role text, must_change boolean)
 LANGUAGE sql STABLE AS $$
     SELECT w.id, s.id, s.role, s.password_must_change
       FROM web_session w JOIN staff s ON s.id = w.staff_id
-     WHERE w.token_hash = kefu_token_hash(p_token) AND w.ended_at IS NULL AND s.active
+     WHERE w.token_hash = (SELECT kefu_token_hash(p_token)) AND w.ended_at IS NULL AND s.active
        AND now() < w.expires_at AND now() < w.last_seen_at + w.idle_timeout
 $$;
 
@@ -179,7 +181,7 @@ CREATE FUNCTION kefu_session_end(p_token text) RETURNS integer
 LANGUAGE sql AS $$
     WITH ended AS (
         UPDATE web_session SET ended_at = now(), ended_by = 'self', end_reason = 'signout'
-         WHERE token_hash = kefu_token_hash(p_token) AND ended_at IS NULL RETURNING 1)
+         WHERE token_hash = (SELECT kefu_token_hash(p_token)) AND ended_at IS NULL RETURNING 1)
     SELECT count(*)::integer FROM ended
 $$;
 

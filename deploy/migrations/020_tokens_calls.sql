@@ -50,7 +50,7 @@ RETURNS TABLE (token_id integer, scopes text[], acts_as text, revoked boolean)
 LANGUAGE sql STABLE AS $$
     SELECT t.id, t.scopes, t.acts_as, t.revoked_at IS NOT NULL
       FROM integration_token t
-     WHERE p_token LIKE 'kit\_%' AND t.token_hash = kefu_token_hash(p_token)
+     WHERE p_token LIKE 'kit\_%' AND t.token_hash = (SELECT kefu_token_hash(p_token))
 $$;
 
 -- Logs one use of p_token for p_scope with its outcome, and marks the
