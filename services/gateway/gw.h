@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 
+#include "events.h"
 #include "gateway.h"
 #include "health.h"
 #include "request.h"
@@ -48,6 +49,9 @@ typedef struct {
     char cookie[200];
     int retry_after; /* seconds, 0: none */
     gw_job_t *job;   /* at the worker */
+    /* an answer made elsewhere (an event stream), queued as it is */
+    struct MHD_Response *response;
+    const char *content_type; /* NULL: JSON */
 } gw_req_t;
 
 struct gateway {
@@ -67,6 +71,7 @@ struct gateway {
     int64_t next_cut;  /* when the deadlines are looked at next */
     kf_metric_t *requests, *seconds, *open;
     char *tls_cert, *tls_key; /* PEM, when TLS */
+    gw_events_t *events;      /* the live event streams */
 };
 
 /* ---- http.c ---- */
@@ -103,5 +108,9 @@ bool gw_session_handle(gw_req_t *req, const char *name);
 void gw_session_job_done(gateway_t *gw, gw_job_t *job);
 /* Forgets the last touch of req's session (it is no longer open). */
 void gw_session_forget(gw_req_t *req);
+
+/* ---- events.c ---- */
+/* GET /api/v1/events: opens an event stream for req's session. */
+void gw_events_open(gw_req_t *req);
 
 #endif
