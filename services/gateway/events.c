@@ -91,7 +91,7 @@ static void s_prepare(kf_store_t *store)
         "ORDER BY e.xid, e.seq LIMIT $4::int");
     kf_store_statement(store, "gw_ev_ended",
                        "SELECT u.i FROM unnest($1::text[]) WITH ORDINALITY AS u(tok, i) "
-                       "WHERE NOT EXISTS (SELECT 1 FROM kefu_session_valid(u.tok))");
+                       "WHERE (SELECT v.session_id FROM kefu_session_valid(u.tok) v) IS NULL");
 }
 
 /* Runs a statement; NULL with err when the store fails. */
@@ -507,6 +507,9 @@ static void s_recheck(gw_events_t *self)
     const char *params[] = {tokens};
     kf_error_t err = {0};
     PGresult *res = s_exec(self, "gw_ev_ended", 1, params, &err);
+    if (!res)
+        kf_warn("gateway.stream_recheck_failed", "code=%s message=%s", kf_err_name(err.code),
+                err.message);
     for (int row = 0; res && row < PQntuples(res); row++) {
         long which = atol(PQgetvalue(res, row, 0));
         if (which >= 1 && (size_t)which <= count)
