@@ -94,16 +94,11 @@ static void s_prepare(kf_store_t *store)
                        "WHERE (SELECT v.session_id FROM kefu_session_valid(u.tok) v) IS NULL");
 }
 
-/* Runs a statement; NULL with err when the store fails. */
+/* gw_store_exec on the events' store. */
 static PGresult *s_exec(gw_events_t *self, const char *name, int n, const char *const *params,
                         kf_error_t *err)
 {
-    if (kf_store_ready_now(self->store, err) != 0)
-        return NULL;
-    PGresult *res = kf_store_exec(self->store, name, n, params, err);
-    if (!res)
-        kf_health_fault(self->health, name, err);
-    return res;
+    return gw_store_exec(self->store, self->health, name, n, params, err);
 }
 
 /* The list's destructor. */

@@ -97,6 +97,10 @@ void gw_dispatch(gw_req_t *req);
 
 /* ---- session.c ---- */
 void gw_session_prepare(kf_store_t *store);
+/* Runs a prepared statement, connecting first when needed; NULL with err
+   (counted on health) when the store fails. */
+PGresult *gw_store_exec(kf_store_t *store, kf_health_t *health, const char *name, int n,
+                        const char *const *params, kf_error_t *err);
 /* For a route with auth=session: checks the cookie, the CSRF token and
    the session (touched at most every 30 s). True to go on; false when req
    is answered (401, 403, 503). */
