@@ -18,6 +18,7 @@
 #define S_BLOCK 4096              /* what MHD asks of a stream at once */
 #define S_BURST 1000              /* bus messages taken at once */
 #define S_RETRY_MS 3000           /* the browser reconnects after this (the retry field) */
+#define S_CATCHUP_MAX "10000"     /* events a reconnect may catch up on, at most */
 
 /* A place in the outbox: events are read and passed in (xid, seq) order. */
 typedef struct {
@@ -71,7 +72,11 @@ static void s_prepare(kf_store_t *store)
                        "coalesce((SELECT string_agg(d.id, ',') FROM department d "
                        "WHERE d.head_id = v.staff_id), '') "
                        "FROM kefu_session_touch($1) v JOIN staff s ON s.id = v.staff_id");
-    kf_store_statement(store, "gw_ev_at", "SELECT xid::text FROM event WHERE seq = $1::bigint");
+    /* The event a catch-up starts after: the one named, or the one
+       S_CATCHUP_MAX before the last when it is older (cut). */
+    kf_store_statement(store, "gw_ev_at",
+                       "SELECT xid::text, seq, seq > $1::bigint FROM event WHERE seq = "
+                       "greatest($1::bigint, (SELECT max(seq) FROM event) - $2::bigint)");
     kf_store_statement(store, "gw_ev_xmin", "SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
     /* Below xmin every transaction has finished (feed.h): an event that
        commits later has a larger xid than any read here. */
@@ -301,25 +306,33 @@ static bool s_viewer(gw_events_t *self, gw_req_t *req, s_stream_t *s)
     return open && !must_change;
 }
 
-/* The position a stream starts from: just after the event numbered seq
-   when it exists, else where the reader is now. -1 when the store
-   fails. */
-static int s_start(gw_events_t *self, int64_t seq, s_pos_t *pos)
+/* The position a stream starts from: just after the event numbered seq,
+   when it exists and is at most S_CATCHUP_MAX events back; else where the
+   reader is now. Returns 0, 1 when the stream misses events (*why says
+   why), -1 when the store fails. */
+static int s_start(gw_events_t *self, int64_t seq, s_pos_t *pos, const char **why)
 {
     kf_error_t err = {0};
+    int missed = 0;
     if (seq >= 0) {
         char text[24];
         snprintf(text, sizeof text, "%" PRId64, seq);
-        const char *params[] = {text};
-        PGresult *res = s_exec(self, "gw_ev_at", 1, params, &err);
+        const char *params[] = {text, S_CATCHUP_MAX};
+        PGresult *res = s_exec(self, "gw_ev_at", 2, params, &err);
         if (!res)
             return -1;
         bool found = PQntuples(res) == 1;
-        if (found)
-            *pos = (s_pos_t){strtoull(PQgetvalue(res, 0, 0), NULL, 10), seq};
+        if (found) {
+            *pos = (s_pos_t){strtoull(PQgetvalue(res, 0, 0), NULL, 10),
+                             strtoll(PQgetvalue(res, 0, 1), NULL, 10)};
+            missed = PQgetvalue(res, 0, 2)[0] == 't';
+            *why = "too_far_behind";
+        }
         PQclear(res);
         if (found)
-            return 0;
+            return missed;
+        *why = "unknown_id";
+        missed = 1;
     }
     if (!self->head_known) {
         PGresult *res = s_exec(self, "gw_ev_xmin", 0, NULL, &err);
@@ -330,7 +343,7 @@ static int s_start(gw_events_t *self, int64_t seq, s_pos_t *pos)
         PQclear(res);
     }
     *pos = self->head;
-    return 0;
+    return missed;
 }
 
 /* Makes s's response: an endless text/event-stream. */
@@ -362,7 +375,9 @@ void gw_events_open(gw_req_t *req)
         return;
     }
     s_stream_t *s = (s_stream_t *)zmalloc(sizeof(s_stream_t));
-    if (!s_viewer(self, req, s) || s_start(self, seq, &s->pos) != 0) {
+    const char *why = "";
+    int missed = -1;
+    if (!s_viewer(self, req, s) || (missed = s_start(self, seq, &s->pos, &why)) < 0) {
         if (req->state != GW_ANSWERED) {
             req->retry_after = 1;
             s_refuse(req, 503, KF_E_UNAVAILABLE, "", "the store cannot be reached; try again");
@@ -373,8 +388,11 @@ void gw_events_open(gw_req_t *req)
     s->owner = self;
     s->conn = req->conn;
     snprintf(s->token, sizeof s->token, "%s", req->token);
-    char hello[64];
+    char hello[160];
     int n = snprintf(hello, sizeof hello, ": kefu events\nretry: %d\n\n", S_RETRY_MS);
+    if (missed) /* the client reloads what it shows */
+        n += snprintf(hello + n, sizeof hello - (size_t)n,
+                      "event: kefu.reset\ndata: {\"reason\":\"%s\"}\n\n", why);
     s_append(s, hello, (size_t)n);
     if (!s_respond(req, s)) {
         s_stream_free((void **)&s);

@@ -13,7 +13,8 @@
 #    token) reaches agent.li alone: not her head, not the administrator;
 #  - a reconnect with Last-Event-ID (header, and ?last_event_id=) after
 #    events happened while disconnected delivers exactly the missed ones,
-#    in seq order, no duplicate;
+#    in seq order, no duplicate; an id the outbox does not hold gets the
+#    event kefu.reset;
 #  - a revoked session's stream ends (KEFU_SSE_RECHECK_S=1);
 #  - the open-streams gauge kefu_sse_streams_open on /metrics.
 set -euo pipefail
@@ -167,6 +168,7 @@ it_wait_for "the $n missed events" 20 count_at_least li2 "$n"
 got=$(events li2 | awk '{print $1}' | paste -sd ' ')
 [[ $got == "$want" ]] || it_fail "after Last-Event-ID $LAST: got '$got', expected '$want'"
 for t in "$T3" "$T4" "$T5"; do has li2 ticket.routed "$t" || it_fail "the reconnect lacks $t"; done
+! grep -q '^event: kefu.reset' "$IT_DIR/sse-li2" || it_fail "a reconnect that missed nothing was told to reset"
 # The same through the query string, from an earlier id: the call again.
 close li2
 it_wait_for "li2 to be gone (at its next heartbeat)" 10 gauge_is 4
@@ -175,6 +177,12 @@ it_wait_for "the call again from ?last_event_id=" 20 has li3 call.ringing call-e
 got=$(events li3 | awk '{print $1}')
 [[ $(sort -n <<<"$got" | uniq) == "$got" && $(head -n 1 <<<"$got") == "$CALL" ]] ||
     it_fail "from ?last_event_id=$BEFORE_CALL: $got"
+
+# An id the outbox does not hold: the stream starts now and says so.
+close li3
+it_wait_for "li3 to be gone (at its next heartbeat)" 10 gauge_is 4
+open li4 agent.li -H 'Last-Event-ID: 999999999'
+it_wait_for "a reset for an unknown id" 10 grep -q '^data: {"reason":"unknown_id"}' "$IT_DIR/sse-li4"
 
 # ---- a revoked session's stream ends ----------------------------------------------------------
 kefu-admin sessions eng.zhao --revoke >/dev/null || it_fail "kefu-admin sessions --revoke"
