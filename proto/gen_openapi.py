@@ -232,6 +232,13 @@ def session_schema(model):
                                  + MS}}}
 
 
+# GET /api/v1/events: a text/event-stream, not JSON (handler_operation).
+EVENT_STREAM = {"type": "string", "description": "Server-Sent Events: for each event `id: SEQ` "
+                "(its place in the outbox; send it back as Last-Event-ID), `event: TYPE` (the "
+                "event's type, proto/catalog.md), `data: BODY` (the event's body as one line of "
+                "JSON) and a blank line; a comment line `: hb` when the stream is quiet"}
+
+
 def handler_specs(model):
     """handler: (request body schema or None, 200 schema or None for 204, extra statuses)."""
     staff = limit(model, "staff")
@@ -251,7 +258,8 @@ def handler_specs(model):
             "signin": (signin, session, (400, 401, 429, 503)),
             "whoami": (None, session, (503,)),
             "signout": (None, None, (503,)),
-            "password": (password, ok, (400, 503))}
+            "password": (password, ok, (400, 503)),
+            "events": (None, EVENT_STREAM, (400, 503))}
 
 
 def call_schema():
@@ -416,6 +424,15 @@ def handler_operation(model, route):
         op["requestBody"] = json_body(body)
     op["security"] = security(route)
     op["responses"] = responses(route, ok, statuses)
+    if route["handler"] == "events":
+        op["parameters"] = [
+            {"name": "Last-Event-ID", "in": "header", "required": False,
+             "description": "the id of the last event received: the events after it come first",
+             "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}},
+            {"name": "last_event_id", "in": "query", "required": False,
+             "description": "Last-Event-ID for clients that cannot set headers",
+             "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}]
+        op["responses"]["200"]["content"] = {"text/event-stream": {"schema": EVENT_STREAM}}
     if route["handler"] == "signin":
         op["responses"]["200"]["headers"] = {"Set-Cookie": {
             "description": "kefu_session=TOKEN; HttpOnly; SameSite=Strict; Path=/ (and Secure "

@@ -37,6 +37,7 @@ const kf_setting_t gateway_settings[] = {
     KF_SET_PATH("KEFU_TLS_CERT", "",
                 "PEM certificate (chain) for HTTPS; with KEFU_TLS_KEY; empty: plain HTTP"),
     KF_SET_PATH("KEFU_TLS_KEY", "", "PEM private key of KEFU_TLS_CERT"),
+    GW_EVENTS_SETTINGS,
     KF_SETTINGS_END};
 
 /* ---- requests over the wire ------------------------------------------------------- */
@@ -131,6 +132,8 @@ void gw_dispatch(gw_req_t *req)
             gw_token_used(req);
     } else if (strcmp(route->handler, "openapi") == 0)
         s_openapi(req);
+    else if (strcmp(route->handler, "events") == 0)
+        gw_events_open(req);
     else if (!gw_session_handle(req, route->handler) && !gw_calls_handle(req, route->handler)) {
         kf_error_set(&err, KF_E_NOT_FOUND, "", "%s is not served by this gateway", route->path);
         gw_answer_error(req, 404, &err);
@@ -280,6 +283,8 @@ gateway_t *gateway_new(void)
     if (self->health && !self->wire)
         fprintf(stderr, "kefu-gateway: %s: %s\n", err.field, err.message);
     if (self->wire)
+        self->events = gw_events_new(gateway_settings, self->store, self->health);
+    if (self->events)
         self->worker = gw_worker_new();
     if (!self->worker || gw_http_start(self) != 0) {
         gateway_destroy(&self);
@@ -294,6 +299,7 @@ void gateway_destroy(gateway_t **self_p)
         return;
     gateway_t *self = *self_p;
     gw_http_stop(self);
+    gw_events_destroy(&self->events); /* after the streams' responses are gone */
     gw_worker_destroy(&self->worker);
     gw_wire_destroy(&self->wire);
     kf_health_destroy(&self->health);
@@ -313,6 +319,8 @@ static void s_serve(gateway_t *self, void *which)
     kf_env_t *reply = NULL;
     if (which == &self->http_fd)
         MHD_run(self->http);
+    else if (which == gw_events_sock(self->events))
+        gw_events_on_bus(self->events);
     else if (which == gw_worker_sock(self->worker)) {
         gw_job_t *job = gw_worker_take(self->worker);
         if (job)
@@ -346,6 +354,7 @@ static int s_drain(gateway_t *self)
         if (job)
             gw_session_job_done(self, job);
     }
+    gw_events_close_all(self->events);
     MHD_run(self->http); /* resumes them */
     MHD_run(self->http); /* sends what it can */
     return answered;
@@ -355,6 +364,7 @@ int gateway_run(gateway_t *self)
 {
     zpoller_t *poller = zpoller_new(gw_worker_sock(self->worker), NULL);
     zpoller_add(poller, &self->http_fd);
+    zpoller_add(poller, gw_events_sock(self->events));
     gw_wire_attach(self->wire, poller);
     kf_health_attach(self->health, poller);
     kf_store_ready(self->store, NULL);
@@ -362,7 +372,8 @@ int gateway_run(gateway_t *self)
             self->tls ? "s" : "", kf_config_str(gateway_settings, "KEFU_HTTP_BIND"), self->port,
             self->max_conns);
     while (!kf_stop_requested()) {
-        int wait = gw_wire_wait_ms(self->wire, kf_health_wait_ms(self->health, 500));
+        int wait = gw_events_wait_ms(
+            self->events, gw_wire_wait_ms(self->wire, kf_health_wait_ms(self->health, 500)));
         MHD_UNSIGNED_LONG_LONG due = 0;
         if (MHD_get_timeout(self->http, &due) == MHD_YES && due < (MHD_UNSIGNED_LONG_LONG)wait)
             wait = (int)due;
@@ -372,6 +383,7 @@ int gateway_run(gateway_t *self)
         void *late;
         while ((late = gw_wire_expired(self->wire, zclock_mono())))
             s_on_timeout((gw_req_t *)late, false);
+        gw_events_tick(self->events);
         gw_http_tick(self); /* also serves connections just resumed */
         kf_health_tick(self->health);
     }

@@ -8,6 +8,7 @@
 #include <microhttpd.h>
 #include <stdbool.h>
 
+#include "events.h"
 #include "gateway.h"
 #include "health.h"
 #include "request.h"
@@ -51,6 +52,9 @@ typedef struct {
     char cookie[200];
     int retry_after; /* seconds, 0: none */
     gw_job_t *job;   /* at the worker */
+    /* an answer made elsewhere (an event stream), queued as it is */
+    struct MHD_Response *response;
+    const char *content_type; /* NULL: JSON */
 } gw_req_t;
 
 struct gateway {
@@ -71,6 +75,7 @@ struct gateway {
     kf_metric_t *requests, *seconds, *open;
     char *tls_cert, *tls_key; /* PEM, when TLS */
     zsock_t *calls_pub;       /* PUB to the bus: calls.c rings it after a call changed */
+    gw_events_t *events;      /* the live event streams */
 };
 
 /* ---- http.c ---- */
@@ -96,6 +101,10 @@ void gw_dispatch(gw_req_t *req);
 
 /* ---- session.c ---- */
 void gw_session_prepare(kf_store_t *store);
+/* Runs a prepared statement, connecting first when needed; NULL with err
+   (counted on health) when the store fails. */
+PGresult *gw_store_exec(kf_store_t *store, kf_health_t *health, const char *name, int n,
+                        const char *const *params, kf_error_t *err);
 /* For a route with auth=session: checks the cookie, the CSRF token and
    the session (touched at most every 30 s). True to go on; false when req
    is answered (401, 403, 503). */
@@ -131,5 +140,9 @@ bool gw_calls_handle(gw_req_t *req, const char *name);
 /* Logs the use of req's integration token on a route that forwards it
    (submit), once req is answered. Nothing for a request without one. */
 void gw_token_used(gw_req_t *req);
+
+/* ---- events.c ---- */
+/* GET /api/v1/events: opens an event stream for req's session. */
+void gw_events_open(gw_req_t *req);
 
 #endif

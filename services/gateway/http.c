@@ -84,7 +84,9 @@ void gw_suspend(gw_req_t *req)
 /* Adds the headers every answer carries. */
 static void s_headers(gw_req_t *req, struct MHD_Response *r)
 {
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            req->content_type ? req->content_type
+                                              : "application/json; charset=utf-8");
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
@@ -110,6 +112,18 @@ static void s_headers(gw_req_t *req, struct MHD_Response *r)
 /* Queues req's answer on its connection. */
 static enum MHD_Result s_queue(gw_req_t *req)
 {
+    if (req->response) { /* a stream: no deadline, nothing buffered on the way */
+        struct MHD_Response *stream = req->response;
+        req->response = NULL;
+        gw_conn_t *conn = s_conn_of(req->conn);
+        if (conn)
+            conn->waiting = true;
+        s_headers(req, stream);
+        MHD_add_response_header(stream, "X-Accel-Buffering", "no");
+        enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned int)req->status, stream);
+        MHD_destroy_response(stream);
+        return rc;
+    }
     char *text = req->answer;
     req->answer = NULL;
     struct MHD_Response *r =
@@ -258,6 +272,8 @@ static void s_on_completed(void *cls, struct MHD_Connection *conn, void **req_cl
             req->pattern, status, seconds * 1000, req->staff[0] ? req->staff : "-");
     if (req->job) /* never: a connection at the worker stays suspended */
         req->job->arg = NULL;
+    if (req->response)
+        MHD_destroy_response(req->response);
     free(req->body);
     free(req->answer);
     sodium_memzero(req->token, sizeof req->token);

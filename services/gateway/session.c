@@ -36,16 +36,22 @@ void gw_session_prepare(kf_store_t *store)
                        "SELECT kefu_password_set($1, $2, false, $3::bigint, 'self')");
 }
 
-/* Runs a statement; NULL with err (unavailable) when the store fails. */
+PGresult *gw_store_exec(kf_store_t *store, kf_health_t *health, const char *name, int n,
+                        const char *const *params, kf_error_t *err)
+{
+    if (kf_store_ready_now(store, err) != 0)
+        return NULL;
+    PGresult *res = kf_store_exec(store, name, n, params, err);
+    if (!res)
+        kf_health_fault(health, name, err);
+    return res;
+}
+
+/* gw_store_exec on the gateway's store. */
 static PGresult *s_exec(gateway_t *gw, const char *name, int n, const char *const *params,
                         kf_error_t *err)
 {
-    if (kf_store_ready_now(gw->store, err) != 0)
-        return NULL;
-    PGresult *res = kf_store_exec(gw->store, name, n, params, err);
-    if (!res)
-        kf_health_fault(gw->health, name, err);
-    return res;
+    return gw_store_exec(gw->store, gw->health, name, n, params, err);
 }
 
 /* Answers 503 for a store that failed. */

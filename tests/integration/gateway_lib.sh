@@ -5,6 +5,21 @@
 command -v curl >/dev/null || it_fail "curl is needed (apt-get install curl)"
 command -v jq >/dev/null || it_fail "jq is needed (apt-get install jq)"
 
+# Starts the store (with the approval tests' policies) and the daemons the
+# gateway speaks to: bus, intake, router, approval, survey, each on free
+# ports; returns once intake answers.
+gw_daemons() {
+    it__pick_port
+    export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
+    it__pick_port
+    export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
+    it_pg_start
+    it_psql "$(cat "$KEFU_SOURCE_DIR/tests/integration/approval_fixture.sql")" >/dev/null
+    local d
+    for d in bus intake router approval survey; do it_start "$d"; done
+    it_wait_for "intake to answer" 30 it_as agent.li kefu tickets --limit 1
+}
+
 # Starts kefu-gateway on a free port with a new gateway certificate;
 # extra VAR=value arguments go to it_start. Sets GW_URL.
 gw_start() {
