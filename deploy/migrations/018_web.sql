@@ -6,7 +6,7 @@
 -- the browser holds (in an HttpOnly cookie); the store keeps its SHA-256.
 -- The gateway forwards the token with each request (the envelope's
 -- "session" key) over its own CurveZMQ key, and the daemons take the actor
--- from kefu_key_actor, which accepts a session only from a registered,
+-- from kefu_key_actor (020), which accepts a session only from a registered,
 -- unrevoked gateway key: the gateway's key alone is no one, and a session
 -- token alone cannot reach a daemon.
 
@@ -72,21 +72,8 @@ LANGUAGE sql STABLE AS $$
        AND now() < w.expires_at AND now() < w.last_seen_at + w.idle_timeout
 $$;
 
--- The holder of a credential: a staff member's certificate key, or
--- 'GATEWAYKEY TOKEN' (common/sock.c makes it when a request carries a
--- session) for an open session that came through a registered gateway
--- key. A session whose password must be changed acts for no one: it may
--- only change the password (at the gateway).
-CREATE OR REPLACE FUNCTION kefu_key_actor(p_key text, OUT staff_id text, OUT role text)
-LANGUAGE sql STABLE AS $$
-    SELECT s.id, s.role FROM staff_cert c JOIN staff s ON s.id = c.staff_id
-     WHERE c.public_key = p_key AND c.revoked_at IS NULL AND s.active
-    UNION ALL
-    SELECT v.staff_id, v.role
-      FROM gateway_key g, kefu_session_valid(split_part(p_key, ' ', 2)) v
-     WHERE strpos(p_key, ' ') > 0 AND g.public_key = split_part(p_key, ' ', 1)
-       AND g.revoked_at IS NULL AND v.session_id IS NOT NULL AND NOT v.must_change
-$$;
+-- kefu_key_actor, the holder of a credential, learns web sessions (and
+-- integration tokens) in 020_tokens_calls.sql, which needs its tables.
 
 -- Whether a key may complete the CurveZMQ handshake: a staff member's
 -- registered key, or a gateway's. (kefu_key_actor, like every function

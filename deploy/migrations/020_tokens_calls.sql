@@ -72,10 +72,18 @@ BEGIN
 END
 $$;
 
--- The holder of a credential, as in 018, and also 'GATEWAYKEY kit_...':
--- an unrevoked integration token with scope 'submit', through a
--- registered, unrevoked gateway key, acts as its acts_as staff member
--- while they are active.
+-- The holder of a credential, the one lookup behind every request:
+--  - a staff member's certificate key (as since 011);
+--  - 'GATEWAYKEY TOKEN' (common/sock.c makes it when a request carries a
+--    session) for an open web session (018's kefu_session_valid) that came
+--    through a registered, unrevoked gateway key; a session whose password
+--    must be changed acts for no one: it may only change the password (at
+--    the gateway);
+--  - 'GATEWAYKEY kit_...': an unrevoked integration token with scope
+--    'submit', through such a gateway key, acts as its acts_as staff
+--    member while they are active.
+-- A gateway's key alone is no one. Like every function here that returns
+-- one record, it answers a row of NULLs when nobody.
 CREATE OR REPLACE FUNCTION kefu_key_actor(p_key text, OUT staff_id text, OUT role text)
 LANGUAGE sql STABLE AS $$
     SELECT s.id, s.role FROM staff_cert c JOIN staff s ON s.id = c.staff_id

@@ -11,17 +11,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/gateway_lib.sh"
 
 it_init openapi_conformance
-it__pick_port
-export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
-it__pick_port
-export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
-it_pg_start
-it_start bus
-it_start intake
-it_start router
-it_start approval
-it_start survey
-it_wait_for "intake to answer" 30 it_as agent.li kefu tickets --limit 1
+gw_daemons
 gw_start gateway
 export KEFU_PW='conformance pass 2026'
 gw_passwd agent.li "$KEFU_PW"
