@@ -6,7 +6,8 @@
 #    reuses what runs and logs no second complaint (same idempotency key).
 # 2. `up` prints the exports to paste and `deploy/local.sh env` prints the
 #    same; with them (and nothing else) `kefu-admin status`, `kefu-admin notification
-#    list` and the agent's commands work.
+#    list` and the agent's commands work; `up` printed kefu-gateway's URL,
+#    where the demo sign-in works and the demo complaint can be found.
 # 3. The survey loop of README's "A first hour with kefu", command for
 #    command: submit, respond and resolve as the engineer, the survey is
 #    sent (20 s after the resolution here), a low answer reopens the ticket.
@@ -22,6 +23,7 @@ export KEFU_VAR_DIR=$IT_DIR/var KEFU_NO_BUILD=1 KEFU_METRICS_PORT=0
 export KEFU_PG_PORT=$IT_PG_PORT
 it__pick_port; export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
 it__pick_port; export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT
+it__pick_port; export KEFU_HTTP_PORT=$IT__PORT
 unset KEFU_APPROVAL KEFU_SURVEY
 LOCAL=$KEFU_SOURCE_DIR/deploy/local.sh
 # A clean shell: PATH without the harness's clients, as a newcomer has it.
@@ -60,6 +62,19 @@ kefu-admin status >"$IT_DIR/status.out" 2>&1 || it_fail "kefu-admin status right
 kefu-admin notification list >/dev/null 2>"$IT_DIR/err" ||
     it_fail "kefu-admin notification list right after up failed: $(cat "$IT_DIR/err")"
 it_note "kefu-admin status after eval \$(local.sh env): $(grep -c ' up ' "$IT_DIR/status.out") instances up"
+grep -q gateway "$IT_DIR/status.out" || it_fail "kefu-admin status does not list kefu-gateway"
+url=$(sed -n 's|^.*HTTP API: \(http://[^ ]*\)/api/v1/ .*$|\1|p' "$IT_DIR/log/up1.log" | head -n 1)
+[[ $url == "http://127.0.0.1:$KEFU_HTTP_PORT" ]] ||
+    it_fail "up printed no kefu-gateway URL on port $KEFU_HTTP_PORT: $(grep -i http "$IT_DIR/log/up1.log")"
+pw=$(sed -n 's/^.*with the password \([^ ]*\) .*$/\1/p' "$IT_DIR/log/up1.log" | head -n 1)
+[[ -n $pw ]] || it_fail "up printed no demo password"
+code=$(curl -s -o "$IT_DIR/signin.json" -w '%{http_code}' -c "$IT_DIR/jar" \
+            -H 'Content-Type: application/json' \
+            -d "{\"staff\":\"agent.li\",\"password\":\"$pw\"}" "$url/api/v1/session")
+[[ $code == 200 ]] || it_fail "the demo sign-in printed by up answered $code: $(cat "$IT_DIR/signin.json")"
+curl -s -b "$IT_DIR/jar" "$url/api/v1/tickets?no=$no" | jq -e --arg no "$no" '.tickets[0].ticket == $no' >/dev/null ||
+    it_fail "the demo complaint $no is not found over HTTP"
+it_note "kefu-gateway at $url: the demo sign-in works and finds $no"
 
 # ---- 3. README's survey loop ---------------------------------------------
 cd "$IT_DIR"   # README's certificate paths are var/certs/..., from the tree's root
