@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# Idempotency keys on the ticket actions through kefu-gateway (issue 13,
+# item 2; migration 022, common/idem.c), against real daemons and a real
+# store. For respond, transfer and resolve:
+#  - the same POST twice with the same Idempotency-Key: the same answer,
+#    duplicate true, the effect once (history rows and events counted);
+#  - the same key with other content, or for another action: 409 conflict
+#    on field idem, nothing written;
+#  - another staff member's same key: their own action;
+#  - no key: as before (a second respond is a second history row; a
+#    second resolve is 409);
+#  - a request that failed keeps no key: its retry is tried afresh.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/gateway_lib.sh"
+
+it_init gateway_idem
+gw_daemons
+gw_start gateway
+q() { it_psql "$1"; }
+# History rows and events of ticket $NO, and the keys kept.
+writes() {
+    q "SELECT (SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
+                WHERE t.no = '$NO') || '/' || (SELECT count(*) FROM event) || '/' ||
+              (SELECT count(*) FROM request_idem)"
+}
+# expect_same WHAT: the answer equals $FIRST apart from duplicate, which is true.
+expect_same() {
+    [[ $(json .duplicate) == true ]] || it_fail "$1: not marked duplicate: $OUT"
+    [[ $(jq -cS 'del(.duplicate)' <<<"$OUT") == $(jq -cS 'del(.duplicate)' <<<"$FIRST") ]] ||
+        it_fail "$1: answered $OUT, the first answer was $FIRST"
+}
+
+PW='correct horse battery'
+for s in agent.li agent.chen eng.zhao eng.liu; do
+    gw_passwd "$s" "$PW"
+    gw_signin "$s" "$PW"
+done
+
+http agent.li POST /api/v1/tickets '{"kind":"complaint","category":"leak","channel":"phone",
+    "project":"HZ-XH","building":"3","unit":"1201","phone":"13800138000","summary":"漏水"}'
+expect 200 "submit"
+NO=$(json .ticket)
+it_wait_for "$NO to be routed" 30 test "$(q "SELECT status FROM ticket WHERE no = '$NO'")" = routed
+[[ $(q "SELECT owner_id FROM ticket WHERE no = '$NO'") == eng.zhao ]] || it_fail "$NO is not eng.zhao's"
+R="/api/v1/tickets/$NO/responses"
+
+# ---- respond --------------------------------------------------------------------------------
+before=$(writes)
+http eng.zhao POST "$R" '{"note":"已联系业主"}' -H 'Idempotency-Key: k-1'
+expect 200 "respond with a key"
+FIRST=$OUT
+[[ $(json .duplicate) != true && $(json .ticket) == "$NO" && $(json .status) == responded ]] ||
+    it_fail "respond: $OUT"
+once=$(writes)
+[[ $once != "$before" ]] || it_fail "respond wrote nothing"
+[[ $(q "SELECT type || ' ' || (reply->>'ticket') FROM request_idem
+         WHERE actor = 'eng.zhao' AND idem = 'k-1'") == "ticket.respond $NO" ]] ||
+    it_fail "the key was not kept with its reply"
+http eng.zhao POST "$R" '{"note":"已联系业主"}' -H 'Idempotency-Key: k-1'
+expect 200 "the same respond again"
+expect_same "the retried respond"
+[[ $(writes) == "$once" ]] || it_fail "the retried respond wrote: $once -> $(writes)"
+
+http eng.zhao POST "$R" '{"note":"另一条备注"}' -H 'Idempotency-Key: k-1'
+expect 409 conflict "the same key with another note"
+[[ $(json .field) == idem && $(json .message) == *ticket.respond* ]] || it_fail "conflict: $OUT"
+http eng.zhao POST "$R" '' -H 'Idempotency-Key: k-1'
+expect 409 conflict "the same key without the note"
+http eng.zhao POST "/api/v1/tickets/$NO/resolution" '{"note":"已联系业主"}' -H 'Idempotency-Key: k-1'
+expect 409 conflict "the same key for a resolve"
+[[ $(json .field) == idem ]] || it_fail "conflict of another action: $OUT"
+[[ $(writes) == "$once" ]] || it_fail "a conflict wrote: $once -> $(writes)"
+[[ $(q "SELECT status FROM ticket WHERE no = '$NO'") == responded ]] || it_fail "the conflict resolved $NO"
+
+# Another staff member's same key is their own.
+http agent.chen POST "$R" '{"note":"已联系业主"}' -H 'Idempotency-Key: k-1'
+expect 200 "agent.chen's respond with eng.zhao's key"
+[[ $(json .duplicate) != true && $(json .actor) == agent.chen ]] || it_fail "agent.chen's respond: $OUT"
+[[ $(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
+         WHERE t.no = '$NO' AND h.action = 'responded'") == 2 ]] || it_fail "not two responses"
+
+# No key: each respond is a response, as before.
+http eng.zhao POST "$R" '{"note":"已联系业主"}'
+expect 200 "respond without a key"
+http eng.zhao POST "$R" '{"note":"已联系业主"}'
+expect 200 "respond without a key again"
+[[ $(json .duplicate) != true ]] || it_fail "a respond without a key was a duplicate: $OUT"
+[[ $(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
+         WHERE t.no = '$NO' AND h.action = 'responded'") == 4 ]] || it_fail "not four responses"
+
+# ---- transfer: a retry after success is the answer, not a refusal ---------------------------
+T="/api/v1/tickets/$NO/transfers"
+before=$(writes)
+http eng.zhao POST "$T" '{"to":"eng.liu","reason":"需要经理处理"}' -H 'Idempotency-Key: k-2'
+expect 200 "transfer with a key"
+FIRST=$OUT
+[[ $(json .owner) == eng.liu ]] || it_fail "transfer: $OUT"
+once=$(writes)
+http eng.zhao POST "$T" '{"to":"eng.liu","reason":"需要经理处理"}' -H 'Idempotency-Key: k-2'
+expect 200 "the same transfer again"
+expect_same "the retried transfer"
+[[ $(writes) == "$once" ]] || it_fail "the retried transfer wrote: $once -> $(writes)"
+http eng.zhao POST "$T" '{"to":"eng.liu","reason":"另一个原因"}' -H 'Idempotency-Key: k-2'
+expect 409 conflict "the same key with another reason"
+[[ $(json .field) == idem ]] || it_fail "transfer conflict: $OUT"
+# Without the key the retry would be refused: eng.zhao owns the ticket no more.
+http eng.zhao POST "$T" '{"to":"eng.liu","reason":"需要经理处理"}'
+expect 403 forbidden "the same transfer without a key"
+[[ $(writes) == "$once" ]] || it_fail "refused transfers wrote: $once -> $(writes)"
+
+# ---- resolve --------------------------------------------------------------------------------
+V="/api/v1/tickets/$NO/resolution"
+http eng.liu POST "$V" '{"note":"已修复"}' -H 'Idempotency-Key: k-3'
+expect 200 "resolve with a key"
+FIRST=$OUT
+[[ $(json .status) == resolved ]] || it_fail "resolve: $OUT"
+once=$(writes)
+http eng.liu POST "$V" '{"note":"已修复"}' -H 'Idempotency-Key: k-3'
+expect 200 "the same resolve again"
+expect_same "the retried resolve"
+[[ $(writes) == "$once" ]] || it_fail "the retried resolve wrote: $once -> $(writes)"
+http eng.liu POST "$V" '{"note":"已修复"}'
+expect 409 conflict "resolving a resolved ticket without a key"
+[[ $(json .field) == ticket ]] || it_fail "resolve without a key: $OUT"
+
+# A request that failed keeps no key: the same key later is new.
+http eng.liu POST "$V" '{"note":"again"}' -H 'Idempotency-Key: k-4'
+expect 409 conflict "resolving a resolved ticket with a new key"
+[[ $(json .field) == ticket ]] || it_fail "a failed resolve: $OUT"
+[[ $(q "SELECT count(*) FROM request_idem WHERE idem = 'k-4'") == 0 ]] || it_fail "a failure kept its key"
+[[ $(writes) == "$once" ]] || it_fail "a failed resolve wrote: $once -> $(writes)"
+
+# The wire field directly (the body's idem, as the kefu client would send it).
+http eng.liu POST "$V" '{"note":"已修复","idem":"k-3"}'
+expect 200 "the body's idem"
+expect_same "the retried resolve by its body's idem"
+
+it_note "all checks passed"
