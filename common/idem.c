@@ -155,7 +155,8 @@ int kf_idem_take(kf_store_t *store, kf_idem_t *self, const msgpack_object *body,
     return rc;
 }
 
-/* The reply body as JSON text (the caller frees it), or NULL. */
+/* The reply body as JSON text without its duplicate member (the caller
+   frees it), or NULL. */
 static char *s_reply_json(const kf_body_t *reply)
 {
     size_t size = 0;
@@ -172,6 +173,9 @@ static char *s_reply_json(const kf_body_t *reply)
     char *text = NULL;
     if (msgpack_unpack_next(&u, sb.data, sb.size, &off) == MSGPACK_UNPACK_SUCCESS) {
         json_t *json = kf_json_from_msgpack(&u.data);
+        /* A replay adds duplicate: true itself; a reply's own (false) goes. */
+        if (json_is_object(json))
+            json_object_del(json, "duplicate");
         text = json ? json_dumps(json, JSON_COMPACT) : NULL;
         json_decref(json);
     }

@@ -10,6 +10,7 @@
 #  - no key: as before (a second respond is a second history row; a
 #    second resolve is 409);
 #  - a request that failed keeps no key: its retry is tried afresh.
+# The same for approval.decide and delegate.set / delegate.clear.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/gateway_lib.sh"
@@ -32,7 +33,7 @@ expect_same() {
 }
 
 PW='correct horse battery'
-for s in agent.li agent.chen eng.zhao eng.liu; do
+for s in agent.li agent.chen eng.zhao eng.liu eng.sun; do
     gw_passwd "$s" "$PW"
     gw_signin "$s" "$PW"
 done
@@ -135,5 +136,64 @@ expect 409 conflict "resolving a resolved ticket with a new key"
 http eng.liu POST "$V" '{"note":"已修复","idem":"k-3"}'
 expect 200 "the body's idem"
 expect_same "the retried resolve by its body's idem"
+
+# ---- approval.decide ------------------------------------------------------------------------
+tomorrow=$(TZ=Asia/Shanghai date -d tomorrow +%F)
+http agent.li POST /api/v1/tickets '{"kind":"complaint","category":"leak","channel":"phone",
+    "project":"HZ-XH","building":"3","unit":"1102","phone":"13800138001","summary":"渗漏赔偿"}'
+expect 200 "submit T2"
+T2=$(json .ticket)
+http agent.li POST /api/v1/approvals "$(jq -nc --arg t "$T2" --arg p "$tomorrow" \
+    '{ticket: $t, type: "refund", amount: "1200.50", reason: "渗漏赔偿", promised: $p}')"
+expect 200 "approval request"
+AR=$(json .request)
+D="/api/v1/approvals/$AR/decisions"
+awrites() {
+    q "SELECT (SELECT count(*) FROM approval_step WHERE request_id = $AR AND decided_by IS NOT NULL)
+              || '/' || (SELECT count(*) FROM event) || '/' || (SELECT count(*) FROM request_idem)"
+}
+# Another staff member's same key is their own: agent.chen has no step here.
+http agent.chen POST "$D" '{"decision":"approve","comment":"同意"}' -H 'Idempotency-Key: a-1'
+expect 403 forbidden "agent.chen's decision with the key eng.sun will use"
+before=$(awrites)
+http eng.sun POST "$D" '{"decision":"approve","comment":"同意"}' -H 'Idempotency-Key: a-1'
+expect 200 "eng.sun approves with a key"
+FIRST=$OUT
+[[ $(json .duplicate) == false && $(json .decided_by) == eng.sun ]] || it_fail "decide: $OUT"
+once=$(awrites)
+[[ $once != "$before" ]] || it_fail "the decision wrote nothing"
+http eng.sun POST "$D" '{"decision":"approve","comment":"同意"}' -H 'Idempotency-Key: a-1'
+expect 200 "the same decision again"
+expect_same "the retried decision"
+[[ $(awrites) == "$once" ]] || it_fail "the retried decision wrote: $once -> $(awrites)"
+http eng.sun POST "$D" '{"decision":"reject","comment":"不同意"}' -H 'Idempotency-Key: a-1'
+expect 409 conflict "the same key with another decision"
+[[ $(json .field) == idem && $(json .message) == *approval.decide* ]] || it_fail "decide conflict: $OUT"
+[[ $(awrites) == "$once" ]] || it_fail "a conflicting decision wrote: $once -> $(awrites)"
+
+# ---- delegate.set, delegate.clear -----------------------------------------------------------
+now=$(($(date +%s) * 1000))
+DEL=$(jq -nc --argjson f "$now" --argjson t "$((now + 86400000))" '{delegate: "eng.liu", from: $f, to: $t}')
+dwrites() { q "SELECT (SELECT count(*) FROM approval_delegate) || '/' || (SELECT count(*) FROM request_idem)"; }
+http eng.sun POST /api/v1/delegate "$DEL" -H 'Idempotency-Key: d-1'
+expect 200 "delegate.set with a key"
+FIRST=$OUT
+once=$(dwrites)
+http eng.sun POST /api/v1/delegate "$DEL" -H 'Idempotency-Key: d-1'
+expect 200 "the same delegate.set again"
+expect_same "the retried delegate.set"
+[[ $(dwrites) == "$once" ]] || it_fail "the retried delegate.set wrote: $once -> $(dwrites)"
+http eng.sun POST /api/v1/delegate "$(jq -c '.delegate = "eng.zhao"' <<<"$DEL")" -H 'Idempotency-Key: d-1'
+expect 409 conflict "the same key naming another delegate"
+[[ $(json .field) == idem ]] || it_fail "delegate conflict: $OUT"
+http eng.sun DELETE /api/v1/delegate '' -H 'Idempotency-Key: d-2'
+expect 200 "delegate.clear with a key"
+FIRST=$OUT
+[[ $(json .cleared) == 1 ]] || it_fail "delegate.clear: $OUT"
+http eng.sun DELETE /api/v1/delegate '' -H 'Idempotency-Key: d-2'
+expect 200 "the same delegate.clear again"
+expect_same "the retried delegate.clear"
+http eng.sun DELETE /api/v1/delegate '' -H 'Idempotency-Key: d-1'
+expect 409 conflict "delegate.clear with delegate.set's key"
 
 it_note "all checks passed"
