@@ -10,12 +10,14 @@
 #  - no key: as before (a second respond is a second history row; a
 #    second resolve is 409);
 #  - a request that failed keeps no key: its retry is tried afresh.
-# The same for approval.decide and delegate.set / delegate.clear.
+# The same for approval.decide, delegate.set / delegate.clear, survey.answer
+# and survey.campaign.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/gateway_lib.sh"
 
 it_init gateway_idem
+export KEFU_SURVEY_DELAY_S=2 # a resolution's survey is sent soon after
 gw_daemons
 gw_start gateway
 q() { it_psql "$1"; }
@@ -28,7 +30,7 @@ writes() {
 # expect_same WHAT: the answer equals $FIRST apart from duplicate, which is true.
 expect_same() {
     [[ $(json .duplicate) == true ]] || it_fail "$1: not marked duplicate: $OUT"
-    [[ $(jq -cS 'del(.duplicate)' <<<"$OUT") == $(jq -cS 'del(.duplicate)' <<<"$FIRST") ]] ||
+    [[ $(jq -cS 'del(.duplicate)' <<<"$OUT") == "$(jq -cS 'del(.duplicate)' <<<"$FIRST")" ]] ||
         it_fail "$1: answered $OUT, the first answer was $FIRST"
 }
 
@@ -195,5 +197,39 @@ expect 200 "the same delegate.clear again"
 expect_same "the retried delegate.clear"
 http eng.sun DELETE /api/v1/delegate '' -H 'Idempotency-Key: d-1'
 expect 409 conflict "delegate.clear with delegate.set's key"
+
+# ---- survey.campaign ------------------------------------------------------------------------
+C=/api/v1/survey-campaigns
+cwrites() { q "SELECT (SELECT count(*) FROM survey_campaign) || '/' || (SELECT count(*) FROM survey)"; }
+http eng.sun POST "$C" '{"project":"HZ-XH","milestone":"sales"}' -H 'Idempotency-Key: c-1'
+expect 200 "a campaign with a key"
+FIRST=$OUT
+once=$(cwrites)
+http eng.sun POST "$C" '{"project":"HZ-XH","milestone":"sales"}' -H 'Idempotency-Key: c-1'
+expect 200 "the same campaign again"
+expect_same "the retried campaign"
+[[ $(cwrites) == "$once" ]] || it_fail "the retried campaign wrote: $once -> $(cwrites)"
+http eng.sun POST "$C" '{"project":"HZ-XH","milestone":"contract"}' -H 'Idempotency-Key: c-1'
+expect 409 conflict "the same key for another milestone"
+[[ $(json .field) == idem && $(cwrites) == "$once" ]] || it_fail "campaign conflict: $OUT"
+
+# ---- survey.answer (the survey of $NO's resolution) ------------------------------------------
+it_wait_for "the survey of $NO to be sent" 30 test "$(q "SELECT count(*) FROM survey s JOIN ticket t
+    ON t.id = s.ticket_id WHERE t.no = '$NO' AND s.sent_at IS NOT NULL")" = 1
+S=/api/v1/survey-answers
+answered() { q "SELECT count(*) FROM survey WHERE answered_at IS NOT NULL"; }
+http eng.liu POST "$S" "{\"ticket\":\"$NO\",\"score\":4}" -H 'Idempotency-Key: s-1'
+expect 200 "an answer with a key"
+FIRST=$OUT
+[[ $(json .duplicate) == false && $(json .score) == 4 && $(answered) == 1 ]] || it_fail "answer: $OUT"
+once=$(writes)
+http eng.liu POST "$S" "{\"ticket\":\"$NO\",\"score\":4}" -H 'Idempotency-Key: s-1'
+expect 200 "the same answer again"
+expect_same "the retried answer"
+[[ $(writes) == "$once" ]] || it_fail "the retried answer wrote: $once -> $(writes)"
+http eng.liu POST "$S" "{\"ticket\":\"$NO\",\"score\":2}" -H 'Idempotency-Key: s-1'
+expect 409 conflict "the same key with another score"
+[[ $(json .field) == idem && $(writes) == "$once" ]] || it_fail "answer conflict: $OUT"
+[[ $(q "SELECT status FROM ticket WHERE no = '$NO'") == resolved ]] || it_fail "the conflict reopened $NO"
 
 it_note "all checks passed"
