@@ -13,21 +13,6 @@
 
 #define S_END '\xff' /* ends each field; never in valid UTF-8 */
 
-/* The value of key in map (the first when it is given twice), or NULL. */
-static const msgpack_object *s_member(const msgpack_object *map, const char *key)
-{
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    size_t len = strlen(key);
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == len &&
-            memcmp(k->via.str.ptr, key, len) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 /* Writes one value's text form to out. */
 static void s_value(FILE *out, const msgpack_object *v)
 {
@@ -74,7 +59,7 @@ char *kf_idem_content(const char *type, const msgpack_object *body, size_t *size
         if (strcmp(f->name, "idem") == 0)
             continue;
         fputs(f->name, out);
-        const msgpack_object *v = s_member(body, f->name);
+        const msgpack_object *v = kf_map_get(body, f->name); /* the first of a key given twice */
         if (v) {
             fputc('=', out);
             s_value(out, v);

@@ -34,6 +34,24 @@ expect_same() {
         it_fail "$1: answered $OUT, the first answer was $FIRST"
 }
 
+# twice WHO METHOD PATH BODY KEY WHAT COUNTER: the request with
+# Idempotency-Key KEY (200; its answer kept in FIRST), then the same again:
+# the same answer with duplicate true, and the command COUNTER prints the
+# same after the retry as after the first (kept in ONCE).
+twice() {
+    local who=$1 method=$2 path=$3 body=$4 key=$5 what=$6 counter=$7
+    http "$who" "$method" "$path" "$body" -H "Idempotency-Key: $key"
+    expect 200 "$what with a key"
+    FIRST=$OUT
+    [[ $(json .duplicate) != true ]] || it_fail "$what with a new key was a duplicate: $OUT"
+    ONCE=$($counter)
+    http "$who" "$method" "$path" "$body" -H "Idempotency-Key: $key"
+    expect 200 "the same $what again"
+    expect_same "the retried $what"
+    [[ $($counter) == "$ONCE" ]] || it_fail "the retried $what wrote: $ONCE -> $($counter)"
+}
+first() { jq -r "$1" <<<"$FIRST"; }
+
 PW='correct horse battery'
 for s in agent.li agent.chen eng.zhao eng.liu eng.sun; do
     gw_passwd "$s" "$PW"
@@ -44,26 +62,20 @@ http agent.li POST /api/v1/tickets '{"kind":"complaint","category":"leak","chann
     "project":"HZ-XH","building":"3","unit":"1201","phone":"13800138000","summary":"漏水"}'
 expect 200 "submit"
 NO=$(json .ticket)
-it_wait_for "$NO to be routed" 30 test "$(q "SELECT status FROM ticket WHERE no = '$NO'")" = routed
+routed() { [[ $(q "SELECT status FROM ticket WHERE no = '$NO'") == routed ]]; }
+it_wait_for "$NO to be routed" 30 routed
 [[ $(q "SELECT owner_id FROM ticket WHERE no = '$NO'") == eng.zhao ]] || it_fail "$NO is not eng.zhao's"
 R="/api/v1/tickets/$NO/responses"
 
 # ---- respond --------------------------------------------------------------------------------
 before=$(writes)
-http eng.zhao POST "$R" '{"note":"已联系业主"}' -H 'Idempotency-Key: k-1'
-expect 200 "respond with a key"
-FIRST=$OUT
-[[ $(json .duplicate) != true && $(json .ticket) == "$NO" && $(json .status) == responded ]] ||
-    it_fail "respond: $OUT"
-once=$(writes)
+twice eng.zhao POST "$R" '{"note":"已联系业主"}' k-1 respond writes
+once=$ONCE
+[[ $(first .ticket) == "$NO" && $(first .status) == responded ]] || it_fail "respond: $FIRST"
 [[ $once != "$before" ]] || it_fail "respond wrote nothing"
 [[ $(q "SELECT type || ' ' || (reply->>'ticket') FROM request_idem
          WHERE actor = 'eng.zhao' AND idem = 'k-1'") == "ticket.respond $NO" ]] ||
     it_fail "the key was not kept with its reply"
-http eng.zhao POST "$R" '{"note":"已联系业主"}' -H 'Idempotency-Key: k-1'
-expect 200 "the same respond again"
-expect_same "the retried respond"
-[[ $(writes) == "$once" ]] || it_fail "the retried respond wrote: $once -> $(writes)"
 
 http eng.zhao POST "$R" '{"note":"另一条备注"}' -H 'Idempotency-Key: k-1'
 expect 409 conflict "the same key with another note"
@@ -94,16 +106,9 @@ expect 200 "respond without a key again"
 
 # ---- transfer: a retry after success is the answer, not a refusal ---------------------------
 T="/api/v1/tickets/$NO/transfers"
-before=$(writes)
-http eng.zhao POST "$T" '{"to":"eng.liu","reason":"需要经理处理"}' -H 'Idempotency-Key: k-2'
-expect 200 "transfer with a key"
-FIRST=$OUT
-[[ $(json .owner) == eng.liu ]] || it_fail "transfer: $OUT"
-once=$(writes)
-http eng.zhao POST "$T" '{"to":"eng.liu","reason":"需要经理处理"}' -H 'Idempotency-Key: k-2'
-expect 200 "the same transfer again"
-expect_same "the retried transfer"
-[[ $(writes) == "$once" ]] || it_fail "the retried transfer wrote: $once -> $(writes)"
+twice eng.zhao POST "$T" '{"to":"eng.liu","reason":"需要经理处理"}' k-2 transfer writes
+once=$ONCE
+[[ $(first .owner) == eng.liu ]] || it_fail "transfer: $FIRST"
 http eng.zhao POST "$T" '{"to":"eng.liu","reason":"另一个原因"}' -H 'Idempotency-Key: k-2'
 expect 409 conflict "the same key with another reason"
 [[ $(json .field) == idem ]] || it_fail "transfer conflict: $OUT"
@@ -114,15 +119,9 @@ expect 403 forbidden "the same transfer without a key"
 
 # ---- resolve --------------------------------------------------------------------------------
 V="/api/v1/tickets/$NO/resolution"
-http eng.liu POST "$V" '{"note":"已修复"}' -H 'Idempotency-Key: k-3'
-expect 200 "resolve with a key"
-FIRST=$OUT
-[[ $(json .status) == resolved ]] || it_fail "resolve: $OUT"
-once=$(writes)
-http eng.liu POST "$V" '{"note":"已修复"}' -H 'Idempotency-Key: k-3'
-expect 200 "the same resolve again"
-expect_same "the retried resolve"
-[[ $(writes) == "$once" ]] || it_fail "the retried resolve wrote: $once -> $(writes)"
+twice eng.liu POST "$V" '{"note":"已修复"}' k-3 resolve writes
+once=$ONCE
+[[ $(first .status) == resolved ]] || it_fail "resolve: $FIRST"
 http eng.liu POST "$V" '{"note":"已修复"}'
 expect 409 conflict "resolving a resolved ticket without a key"
 [[ $(json .field) == ticket ]] || it_fail "resolve without a key: $OUT"
@@ -158,16 +157,10 @@ awrites() {
 http agent.chen POST "$D" '{"decision":"approve","comment":"同意"}' -H 'Idempotency-Key: a-1'
 expect 403 forbidden "agent.chen's decision with the key eng.sun will use"
 before=$(awrites)
-http eng.sun POST "$D" '{"decision":"approve","comment":"同意"}' -H 'Idempotency-Key: a-1'
-expect 200 "eng.sun approves with a key"
-FIRST=$OUT
-[[ $(json .duplicate) == false && $(json .decided_by) == eng.sun ]] || it_fail "decide: $OUT"
-once=$(awrites)
+twice eng.sun POST "$D" '{"decision":"approve","comment":"同意"}' a-1 decision awrites
+once=$ONCE
+[[ $(first .duplicate) == false && $(first .decided_by) == eng.sun ]] || it_fail "decide: $FIRST"
 [[ $once != "$before" ]] || it_fail "the decision wrote nothing"
-http eng.sun POST "$D" '{"decision":"approve","comment":"同意"}' -H 'Idempotency-Key: a-1'
-expect 200 "the same decision again"
-expect_same "the retried decision"
-[[ $(awrites) == "$once" ]] || it_fail "the retried decision wrote: $once -> $(awrites)"
 http eng.sun POST "$D" '{"decision":"reject","comment":"不同意"}' -H 'Idempotency-Key: a-1'
 expect 409 conflict "the same key with another decision"
 [[ $(json .field) == idem && $(json .message) == *approval.decide* ]] || it_fail "decide conflict: $OUT"
@@ -177,56 +170,35 @@ expect 409 conflict "the same key with another decision"
 now=$(($(date +%s) * 1000))
 DEL=$(jq -nc --argjson f "$now" --argjson t "$((now + 86400000))" '{delegate: "eng.liu", from: $f, to: $t}')
 dwrites() { q "SELECT (SELECT count(*) FROM approval_delegate) || '/' || (SELECT count(*) FROM request_idem)"; }
-http eng.sun POST /api/v1/delegate "$DEL" -H 'Idempotency-Key: d-1'
-expect 200 "delegate.set with a key"
-FIRST=$OUT
-once=$(dwrites)
-http eng.sun POST /api/v1/delegate "$DEL" -H 'Idempotency-Key: d-1'
-expect 200 "the same delegate.set again"
-expect_same "the retried delegate.set"
-[[ $(dwrites) == "$once" ]] || it_fail "the retried delegate.set wrote: $once -> $(dwrites)"
+twice eng.sun POST /api/v1/delegate "$DEL" d-1 delegate.set dwrites
 http eng.sun POST /api/v1/delegate "$(jq -c '.delegate = "eng.zhao"' <<<"$DEL")" -H 'Idempotency-Key: d-1'
 expect 409 conflict "the same key naming another delegate"
 [[ $(json .field) == idem ]] || it_fail "delegate conflict: $OUT"
-http eng.sun DELETE /api/v1/delegate '' -H 'Idempotency-Key: d-2'
-expect 200 "delegate.clear with a key"
-FIRST=$OUT
-[[ $(json .cleared) == 1 ]] || it_fail "delegate.clear: $OUT"
-http eng.sun DELETE /api/v1/delegate '' -H 'Idempotency-Key: d-2'
-expect 200 "the same delegate.clear again"
-expect_same "the retried delegate.clear"
+twice eng.sun DELETE /api/v1/delegate '' d-2 delegate.clear dwrites
+[[ $(first .cleared) == 1 ]] || it_fail "delegate.clear: $FIRST"
 http eng.sun DELETE /api/v1/delegate '' -H 'Idempotency-Key: d-1'
 expect 409 conflict "delegate.clear with delegate.set's key"
 
 # ---- survey.campaign ------------------------------------------------------------------------
 C=/api/v1/survey-campaigns
 cwrites() { q "SELECT (SELECT count(*) FROM survey_campaign) || '/' || (SELECT count(*) FROM survey)"; }
-http eng.sun POST "$C" '{"project":"HZ-XH","milestone":"sales"}' -H 'Idempotency-Key: c-1'
-expect 200 "a campaign with a key"
-FIRST=$OUT
-once=$(cwrites)
-http eng.sun POST "$C" '{"project":"HZ-XH","milestone":"sales"}' -H 'Idempotency-Key: c-1'
-expect 200 "the same campaign again"
-expect_same "the retried campaign"
-[[ $(cwrites) == "$once" ]] || it_fail "the retried campaign wrote: $once -> $(cwrites)"
+twice eng.sun POST "$C" '{"project":"HZ-XH","milestone":"sales"}' c-1 campaign cwrites
+once=$ONCE
 http eng.sun POST "$C" '{"project":"HZ-XH","milestone":"contract"}' -H 'Idempotency-Key: c-1'
 expect 409 conflict "the same key for another milestone"
 [[ $(json .field) == idem && $(cwrites) == "$once" ]] || it_fail "campaign conflict: $OUT"
 
 # ---- survey.answer (the survey of $NO's resolution) ------------------------------------------
-it_wait_for "the survey of $NO to be sent" 30 test "$(q "SELECT count(*) FROM survey s JOIN ticket t
-    ON t.id = s.ticket_id WHERE t.no = '$NO' AND s.sent_at IS NOT NULL")" = 1
+sent() {
+    [[ $(q "SELECT count(*) FROM survey s JOIN ticket t ON t.id = s.ticket_id
+             WHERE t.no = '$NO' AND s.sent_at IS NOT NULL") == 1 ]]
+}
+it_wait_for "the survey of $NO to be sent" 30 sent
 S=/api/v1/survey-answers
 answered() { q "SELECT count(*) FROM survey WHERE answered_at IS NOT NULL"; }
-http eng.liu POST "$S" "{\"ticket\":\"$NO\",\"score\":4}" -H 'Idempotency-Key: s-1'
-expect 200 "an answer with a key"
-FIRST=$OUT
-[[ $(json .duplicate) == false && $(json .score) == 4 && $(answered) == 1 ]] || it_fail "answer: $OUT"
-once=$(writes)
-http eng.liu POST "$S" "{\"ticket\":\"$NO\",\"score\":4}" -H 'Idempotency-Key: s-1'
-expect 200 "the same answer again"
-expect_same "the retried answer"
-[[ $(writes) == "$once" ]] || it_fail "the retried answer wrote: $once -> $(writes)"
+twice eng.liu POST "$S" "{\"ticket\":\"$NO\",\"score\":4}" s-1 answer writes
+once=$ONCE
+[[ $(first .duplicate) == false && $(first .score) == 4 && $(answered) == 1 ]] || it_fail "answer: $FIRST"
 http eng.liu POST "$S" "{\"ticket\":\"$NO\",\"score\":2}" -H 'Idempotency-Key: s-1'
 expect 409 conflict "the same key with another score"
 [[ $(json .field) == idem && $(writes) == "$once" ]] || it_fail "answer conflict: $OUT"
