@@ -10,8 +10,9 @@
 #  - no key: as before (a second respond is a second history row; a
 #    second resolve is 409);
 #  - a request that failed keeps no key: its retry is tried afresh.
-# The same for approval.decide, delegate.set / delegate.clear, survey.answer
-# and survey.campaign.
+#  - two concurrent requests with one key: one acts, the other is its retry.
+# The same for approval.decide, approval.reassign, delegate.set /
+# delegate.clear, survey.answer and survey.campaign.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/gateway_lib.sh"
@@ -53,7 +54,7 @@ twice() {
 first() { jq -r "$1" <<<"$FIRST"; }
 
 PW='correct horse battery'
-for s in agent.li agent.chen eng.zhao eng.liu eng.sun; do
+for s in agent.li agent.chen eng.zhao eng.liu eng.sun cs.wang; do
     gw_passwd "$s" "$PW"
     gw_signin "$s" "$PW"
 done
@@ -95,6 +96,22 @@ expect 200 "agent.chen's respond with eng.zhao's key"
 [[ $(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
          WHERE t.no = '$NO' AND h.action = 'responded'") == 2 ]] || it_fail "not two responses"
 
+# Two requests with one key at once: the advisory lock makes one wait for
+# the other, so one responds and the other is its retry.
+pids=()
+for i in 1 2; do
+    curl -s -o "$IT_DIR/race-$i.out" -b "$IT_DIR/jar-eng.zhao" -H 'Content-Type: application/json' \
+        -H "X-CSRF-Token: $(<"$IT_DIR/csrf-eng.zhao")" -H 'Idempotency-Key: race-1' \
+        --data-binary '{"note":"同时"}' "$GW_URL$R" &
+    pids+=($!)
+done
+wait "${pids[@]}"
+[[ $(jq -r ".duplicate // false" "$IT_DIR/race-1.out" "$IT_DIR/race-2.out" | sort | tr '\n' ' ') == "false true " ]] ||
+    it_fail "two concurrent requests with one key: $(cat "$IT_DIR"/race-*.out)"
+[[ $(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
+         WHERE t.no = '$NO' AND h.action = 'responded' AND h.note = '同时'") == 1 ]] ||
+    it_fail "two concurrent requests with one key responded twice"
+
 # No key: each respond is a response, as before.
 http eng.zhao POST "$R" '{"note":"已联系业主"}'
 expect 200 "respond without a key"
@@ -102,7 +119,7 @@ http eng.zhao POST "$R" '{"note":"已联系业主"}'
 expect 200 "respond without a key again"
 [[ $(json .duplicate) != true ]] || it_fail "a respond without a key was a duplicate: $OUT"
 [[ $(q "SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
-         WHERE t.no = '$NO' AND h.action = 'responded'") == 4 ]] || it_fail "not four responses"
+         WHERE t.no = '$NO' AND h.action = 'responded'") == 5 ]] || it_fail "not five responses"
 
 # ---- transfer: a retry after success is the answer, not a refusal ---------------------------
 T="/api/v1/tickets/$NO/transfers"
@@ -165,6 +182,16 @@ http eng.sun POST "$D" '{"decision":"reject","comment":"不同意"}' -H 'Idempot
 expect 409 conflict "the same key with another decision"
 [[ $(json .field) == idem && $(json .message) == *approval.decide* ]] || it_fail "decide conflict: $OUT"
 [[ $(awrites) == "$once" ]] || it_fail "a conflicting decision wrote: $once -> $(awrites)"
+
+# ---- approval.reassign (the finance step, by the head of the requester's department) ---------
+STEP=$(q "SELECT id FROM approval_step WHERE request_id = $AR ORDER BY id DESC LIMIT 1")
+M="/api/v1/approval-steps/$STEP/reassignment"
+rwrites() { q "SELECT (SELECT count(*) FROM event) || '/' || (SELECT count(*) FROM request_idem)"; }
+twice cs.wang POST "$M" '{"to":"vp.qian","reason":"林峰休假"}' r-1 reassign rwrites
+[[ $(first .to) == vp.qian && $(first .by) == cs.wang ]] || it_fail "reassign: $FIRST"
+http cs.wang POST "$M" '{"to":"vp.qian","reason":"另一个原因"}' -H 'Idempotency-Key: r-1'
+expect 409 conflict "the same key with another reason"
+[[ $(json .field) == idem && $(rwrites) == "$ONCE" ]] || it_fail "reassign conflict: $OUT"
 
 # ---- delegate.set, delegate.clear -----------------------------------------------------------
 now=$(($(date +%s) * 1000))
