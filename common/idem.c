@@ -121,21 +121,19 @@ int kf_idem_take(kf_store_t *store, kf_idem_t *self, const msgpack_object *body,
         return -1;
     const char *outcome = PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "";
     int rc = 0;
-    if (strcmp(outcome, "new") == 0)
-        rc = 0;
-    else if (strcmp(outcome, "replay") == 0 &&
-             kf_body_from_json(reply, PQgetvalue(res, 0, 1), err) == 0) {
-        kf_body_bool(reply, "duplicate", true);
-        *replayed = true;
+    if (strcmp(outcome, "replay") == 0) {
+        rc = kf_body_from_json(reply, PQgetvalue(res, 0, 1), err);
+        if (rc == 0) {
+            kf_body_bool(reply, "duplicate", true);
+            *replayed = true;
+        }
     } else if (strcmp(outcome, "conflict") == 0)
         rc = kf_error_set(err, KF_E_CONFLICT, "idem",
                           "idempotency key %s was already used for %s with different content; "
                           "send it again with a new key if it is a new action",
                           self->idem, PQgetvalue(res, 0, 2));
-    else if (strcmp(outcome, "replay") != 0)
+    else if (strcmp(outcome, "new") != 0)
         rc = kf_error_set(err, KF_E_INTERNAL, "idem", "the store answered no key outcome");
-    else
-        rc = -1; /* the stored reply did not turn back into a body */
     PQclear(res);
     return rc;
 }
