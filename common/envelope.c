@@ -868,6 +868,12 @@ size_t kf_body_count(const kf_body_t *self)
     return self->count;
 }
 
+const char *kf_body_data(const kf_body_t *self, size_t *size)
+{
+    *size = self->sbuf.size;
+    return self->sbuf.data;
+}
+
 /* Packs one JSON value; depth counts the containers enclosing it inside
    the body, with the same limits as the decoder so that nothing is built
    which a receiver would refuse. */

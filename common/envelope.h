@@ -113,9 +113,10 @@ void kf_body_array(kf_body_t *self, const char *key, kf_body_t **items, size_t c
    values recursively: integers stay integers, null becomes nil. */
 int kf_body_from_json(kf_body_t *self, const char *json_text, kf_error_t *err);
 
-/* The number of fields and the packed bytes (the map's entries, without
-   the map header). */
+/* The number of fields, and the packed bytes (the map's entries, without
+   the map header) with their size in *size. */
 size_t kf_body_count(const kf_body_t *self);
+const char *kf_body_data(const kf_body_t *self, size_t *size);
 
 /* Encodes an envelope. id NULL makes a new UUID; at 0 means now; body_p
    NULL means an empty body, otherwise ownership is taken. Returns the two

@@ -16,6 +16,7 @@
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
+#include "idem.h"
 #include "log.h"
 #include "requests.h"
 #include "rules.h"
@@ -128,6 +129,7 @@ static void s_prepare_views(kf_store_t *store)
 static void s_prepare(kf_store_t *store)
 {
     kf_auth_prepare(store);
+    kf_idem_prepare(store);
     kf_store_statement(store, "open",
                        "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
                        "$7::date, $8, $9, $10::boolean)");
@@ -278,21 +280,50 @@ static int s_settle(approval_t *self, kf_error_t *err)
     return 0;
 }
 
+/* The idempotency key of a request while it is handled: who sent it
+   (actor, looked up from the request's key), the key and the body. */
+typedef struct {
+    kf_idem_t idem;
+    char actor[72];
+    const msgpack_object *body;
+} s_key_t;
+
+/* Fills key for request req with idempotency key idem ("" when none). */
+static int s_key(approval_t *self, kf_request_t *req, const char *idem, s_key_t *key,
+                 kf_error_t *err)
+{
+    memset(key, 0, sizeof *key);
+    key->idem = (kf_idem_t){key->actor, idem, kf_env_type(req->env), NULL};
+    key->body = kf_env_body(req->env);
+    return idem[0] ? kf_auth_actor(self->store, req->key, key->actor, NULL, err) : 0;
+}
+
 /* Runs one approval function with its consequences in one transaction,
-   then publishes its events. Returns the first call's event count, or -1
-   with err (nothing kept, nothing published). */
-static int s_transact(approval_t *self, const char *name, int nparams, const char *const *params,
-                      kf_body_t *reply, kf_error_t *err)
+   then publishes its events. With a key (not NULL), the key is looked up
+   first in that transaction (a retry is answered with the stored reply
+   and nothing runs) and kept with the reply before the commit. Returns
+   the first call's event count (0 for a retry), or -1 with err (nothing
+   kept, nothing published). */
+static int s_transact(approval_t *self, s_key_t *key, const char *name, int nparams,
+                      const char *const *params, kf_body_t *reply, kf_error_t *err)
 {
     int events = -1;
+    bool replayed = false;
     if (kf_store_begin(self->store, err) == 0 &&
-        (events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
-        s_settle(self, err) == 0 && kf_store_commit(self->store, err) == 0) {
+        (!key || kf_idem_take(self->store, &key->idem, key->body, reply, &replayed, err) == 0) &&
+        (replayed || ((events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
+                      s_settle(self, err) == 0 &&
+                      (!key || kf_idem_keep(self->store, &key->idem, reply, err) == 0))) &&
+        kf_store_commit(self->store, err) == 0) {
         kf_outbox_publish(self->outbox);
-        return events;
+        if (key)
+            kf_idem_done(&key->idem);
+        return replayed ? 0 : events;
     }
     kf_store_rollback(self->store);
     s_discard(self);
+    if (key)
+        kf_idem_done(&key->idem);
     return -1;
 }
 
@@ -360,7 +391,7 @@ static int s_open(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
                             fen,           open.reason,
                             open.promised, open.policy[0] ? open.policy : NULL,
                             S_SRC,         open.allow_past ? "true" : "false"};
-    if (s_transact(self, "open", 10, params, reply, err) < 0)
+    if (s_transact(self, NULL, "open", 10, params, reply, err) < 0)
         return -1;
     kf_info("request.opened", "ticket=%s type=%s amount_fen=%s", open.ticket, open.type, fen);
     return 0;
@@ -370,7 +401,9 @@ static int s_decide(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *
 {
     approval_t *self = (approval_t *)arg;
     areq_decide_t decide;
-    if (areq_parse_decide(kf_env_body(req->env), &decide, err) != 0)
+    s_key_t key;
+    if (areq_parse_decide(kf_env_body(req->env), &decide, err) != 0 ||
+        s_key(self, req, decide.idem, &key, err) != 0)
         return -1;
     char request[24], step[24];
     snprintf(request, sizeof request, "%lld", (long long)decide.request);
@@ -382,7 +415,7 @@ static int s_decide(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *
                             decide.comment[0] ? decide.comment : NULL,
                             kf_env_id(req->env),
                             S_SRC};
-    if (s_transact(self, "decide", 7, params, reply, err) < 0)
+    if (s_transact(self, &key, "decide", 7, params, reply, err) < 0)
         return -1;
     kf_info("step.decided", "request=%s outcome=%s", request, decide.outcome);
     return 0;
@@ -392,12 +425,14 @@ static int s_reassign(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t
 {
     approval_t *self = (approval_t *)arg;
     areq_reassign_t move;
-    if (areq_parse_reassign(kf_env_body(req->env), &move, err) != 0)
+    s_key_t key;
+    if (areq_parse_reassign(kf_env_body(req->env), &move, err) != 0 ||
+        s_key(self, req, move.idem, &key, err) != 0)
         return -1;
     char step[24];
     snprintf(step, sizeof step, "%lld", (long long)move.step);
     const char *params[] = {req->key, step, move.to, move.reason, S_SRC};
-    if (s_transact(self, "reassign", 5, params, reply, err) < 0)
+    if (s_transact(self, &key, "reassign", 5, params, reply, err) < 0)
         return -1;
     kf_info("step.reassigned", "step=%s to=%s", step, move.to);
     return 0;
@@ -563,18 +598,24 @@ static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
 static int s_delegate(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
     approval_t *self = (approval_t *)arg;
+    s_key_t key;
     if (strcmp(kf_env_type(req->env), "delegate.clear") == 0) {
+        char idem[KF_LIM_IDEM + 1];
+        if (kf_get_str(kf_env_body(req->env), "idem", false, idem, sizeof idem, err) < 0 ||
+            s_key(self, req, idem, &key, err) != 0)
+            return -1;
         const char *params[] = {req->key};
-        return s_transact(self, "delegate_clear", 1, params, reply, err) < 0 ? -1 : 0;
+        return s_transact(self, &key, "delegate_clear", 1, params, reply, err) < 0 ? -1 : 0;
     }
     areq_delegate_t set;
-    if (areq_parse_delegate(kf_env_body(req->env), &set, err) != 0)
+    if (areq_parse_delegate(kf_env_body(req->env), &set, err) != 0 ||
+        s_key(self, req, set.idem, &key, err) != 0)
         return -1;
     char from[24], to[24];
     snprintf(from, sizeof from, "%lld", (long long)set.from_ms);
     snprintf(to, sizeof to, "%lld", (long long)set.to_ms);
     const char *params[] = {req->key, set.delegate, from, to};
-    return s_transact(self, "delegate_set", 4, params, reply, err) < 0 ? -1 : 0;
+    return s_transact(self, &key, "delegate_set", 4, params, reply, err) < 0 ? -1 : 0;
 }
 
 /* The requests kefu-approval serves. */
@@ -594,7 +635,7 @@ static bool s_scan_slice(approval_t *self, const char *duty)
     char limit[16];
     snprintf(limit, sizeof limit, "%ld", self->batch);
     const char *params[] = {limit, S_SRC};
-    int events = s_transact(self, duty, 2, params, NULL, &err);
+    int events = s_transact(self, NULL, duty, 2, params, NULL, &err);
     if (events < 0) {
         kf_health_fault(self->health, duty, &err);
         return false;

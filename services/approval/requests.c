@@ -50,7 +50,8 @@ int areq_parse_decide(const msgpack_object *body, areq_decide_t *out, kf_error_t
     if (kf_get_int(body, "request", true, 1, INT64_MAX, &out->request, err) < 0 ||
         kf_get_int(body, "step", false, 1, INT64_MAX, &out->step, err) < 0 ||
         kf_get_enum(body, "decision", true, kf_decisions, &outcome, err) < 0 ||
-        kf_get_str(body, "comment", false, out->comment, sizeof out->comment, err) < 0)
+        kf_get_str(body, "comment", false, out->comment, sizeof out->comment, err) < 0 ||
+        kf_get_str(body, "idem", false, out->idem, sizeof out->idem, err) < 0)
         return -1;
     snprintf(out->outcome, sizeof out->outcome, "%s", kf_decisions[outcome]);
     if (!kf_has_text(out->comment))
@@ -66,7 +67,8 @@ int areq_parse_delegate(const msgpack_object *body, areq_delegate_t *out, kf_err
     memset(out, 0, sizeof *out);
     if (kf_get_text(body, "delegate", true, out->delegate, sizeof out->delegate, err) < 0 ||
         kf_get_int(body, "from", true, 0, INT64_MAX, &out->from_ms, err) < 0 ||
-        kf_get_int(body, "to", true, 0, INT64_MAX, &out->to_ms, err) < 0)
+        kf_get_int(body, "to", true, 0, INT64_MAX, &out->to_ms, err) < 0 ||
+        kf_get_str(body, "idem", false, out->idem, sizeof out->idem, err) < 0)
         return -1;
     if (out->to_ms <= out->from_ms)
         return kf_error_set(err, KF_E_BAD_VALUE, "to", "the period must end after it starts");
@@ -80,7 +82,8 @@ int areq_parse_reassign(const msgpack_object *body, areq_reassign_t *out, kf_err
     memset(out, 0, sizeof *out);
     if (kf_get_int(body, "step", true, 1, INT64_MAX, &out->step, err) < 0 ||
         kf_get_text(body, "to", true, out->to, sizeof out->to, err) < 0 ||
-        kf_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0)
+        kf_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0 ||
+        kf_get_str(body, "idem", false, out->idem, sizeof out->idem, err) < 0)
         return -1;
     return 0;
 }

@@ -34,12 +34,14 @@ typedef struct {
     int64_t step;                     /* 0 when not given */
     char outcome[KF_SIZE_DECISION];   /* approve or reject */
     char comment[KF_LIM_COMMENT + 1]; /* required (not blank) to reject */
+    char idem[KF_LIM_IDEM + 1];       /* the idempotency key, "" when not given */
 } areq_decide_t;
 
 /* delegate.set: the actor's delegate during [from_ms, to_ms). */
 typedef struct {
     char delegate[KF_LIM_STAFF + 1];
     int64_t from_ms, to_ms;
+    char idem[KF_LIM_IDEM + 1]; /* the idempotency key, "" when not given */
 } areq_delegate_t;
 
 /* approval.reassign: move a pending step to someone else, with a reason. */
@@ -47,6 +49,7 @@ typedef struct {
     int64_t step;
     char to[KF_LIM_STAFF + 1];
     char reason[KF_LIM_REASON + 1]; /* not blank */
+    char idem[KF_LIM_IDEM + 1];     /* the idempotency key, "" when not given */
 } areq_reassign_t;
 
 /* Each returns 0, or -1 with err naming the field and what is wrong. */

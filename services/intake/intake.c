@@ -13,6 +13,7 @@
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
+#include "idem.h"
 #include "log.h"
 #include "stop.h"
 #include "phone.h"
@@ -148,6 +149,7 @@ static void s_prepare(kf_store_t *store)
                        "level FROM ticket_history WHERE ticket_id = $1::bigint ORDER BY id");
     s_prepare_reads(store);
     kf_auth_prepare(store);
+    kf_idem_prepare(store);
     kf_store_statement(store, "lock",
                        "SELECT id, status, owner_id, responsible_id, routed_at IS NOT NULL "
                        "FROM ticket WHERE no = $1 FOR UPDATE");
@@ -708,18 +710,46 @@ static PGresult *s_write_change(intake_t *self, const char *type, const action_r
                          4, params, err);
 }
 
-/* Answers respond, transfer and resolve: one transaction each. */
-static int s_change(intake_t *self, const char *key, kf_body_t *body, const char *type,
-                    action_req_t *act, kf_error_t *err)
+/* Fills the reply of a change that was written, from its event. */
+static void s_change_reply(kf_body_t *body, const char *type, const action_req_t *act,
+                           const kf_event_t *ev, const char *status)
+{
+    kf_body_from_json(body, ev->body_json, NULL);
+    /* The catalog's transfer reply names the new owner `owner`; the
+       event's `to` stays for clients that read it. */
+    if (strcmp(type, "ticket.transfer") == 0)
+        kf_body_str(body, "owner", act->to);
+    kf_body_str(body, "status",
+                strcmp(type, "ticket.resolve") == 0                                    ? "resolved"
+                : strcmp(type, "ticket.respond") == 0 && strcmp(status, "routed") == 0 ? "responded"
+                                                                                       : status);
+}
+
+/* Answers respond, transfer and resolve: one transaction each, with the
+   request's idempotency key looked up first and kept with the change. */
+static int s_change(intake_t *self, const char *key, const msgpack_object *raw, kf_body_t *body,
+                    const char *type, action_req_t *act, kf_error_t *err)
 {
     char role[16];
     if (kf_auth_actor(self->store, key, act->actor, role, err) != 0)
         return -1;
     if (kf_store_begin(self->store, err) != 0)
         return -1;
+    kf_idem_t idem = {act->actor, act->idem, type, NULL};
+    bool replayed = false;
     const char *params[] = {act->ticket};
-    PGresult *ticket = kf_store_exec(self->store, "lock", 1, params, err);
+    PGresult *ticket = NULL;
     PGresult *event = NULL;
+    if (kf_idem_take(self->store, &idem, raw, body, &replayed, err) != 0)
+        goto failed;
+    if (replayed) {
+        if (kf_store_commit(self->store, err) != 0)
+            goto failed;
+        kf_info("ticket.retried", "ticket=%s type=%s actor=%s", act->ticket, type, act->actor);
+        kf_idem_done(&idem);
+        return 0;
+    }
+    ticket = kf_store_exec(self->store, "lock", 1, params, err);
     if (!ticket)
         goto failed;
     if (PQntuples(ticket) == 0) {
@@ -729,26 +759,21 @@ static int s_change(intake_t *self, const char *key, kf_body_t *body, const char
     if (s_check_change(self, type, act, ticket, role, err) != 0)
         goto failed;
     event = s_write_change(self, type, act, PQgetvalue(ticket, 0, 0), err);
-    if (!event || kf_store_commit(self->store, err) != 0)
+    if (!event)
         goto failed;
     kf_event_t ev = kf_event_from_row(event, 0, 0);
-    kf_body_from_json(body, ev.body_json, NULL);
-    /* The catalog's transfer reply names the new owner `owner`; the
-       event's `to` stays for clients that read it. */
-    if (strcmp(type, "ticket.transfer") == 0)
-        kf_body_str(body, "owner", act->to);
-    const char *status = PQgetvalue(ticket, 0, 1);
-    kf_body_str(body, "status",
-                strcmp(type, "ticket.resolve") == 0                                    ? "resolved"
-                : strcmp(type, "ticket.respond") == 0 && strcmp(status, "routed") == 0 ? "responded"
-                                                                                       : status);
+    s_change_reply(body, type, act, &ev, PQgetvalue(ticket, 0, 1));
+    if (kf_idem_keep(self->store, &idem, body, err) != 0 || kf_store_commit(self->store, err) != 0)
+        goto failed;
     kf_info("ticket.changed", "ticket=%s type=%s actor=%s", act->ticket, ev.type, act->actor);
     s_announce(self, &ev, false);
+    kf_idem_done(&idem);
     PQclear(ticket);
     PQclear(event);
     return 0;
 failed:
     kf_store_rollback(self->store);
+    kf_idem_done(&idem);
     PQclear(ticket);
     PQclear(event);
     return -1;
@@ -787,7 +812,7 @@ static int s_on_ticket(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_
     if (req_parse_action(type, kf_env_body(req->env), &act, err) != 0)
         return -1;
     if (strcmp(type, "ticket.show") != 0)
-        return s_change(self, req->key, reply, type, &act, err);
+        return s_change(self, req->key, kf_env_body(req->env), reply, type, &act, err);
     if (kf_auth_actor(self->store, req->key, act.actor, NULL, err) != 0)
         return -1;
     return s_show(self, reply, &act, err);

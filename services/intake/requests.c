@@ -269,6 +269,9 @@ int req_parse_action(const char *type, const msgpack_object *body, action_req_t 
     memset(out, 0, sizeof *out);
     if (kf_get_text(body, "ticket", true, out->ticket, sizeof out->ticket, err) < 0)
         return -1;
+    if (strcmp(type, "ticket.show") != 0 &&
+        kf_get_text(body, "idem", false, out->idem, sizeof out->idem, err) < 0)
+        return -1;
     if (strcmp(type, "ticket.transfer") == 0)
         return kf_get_text(body, "to", true, out->to, sizeof out->to, err) < 0 ||
                        kf_get_text(body, "reason", true, out->reason, sizeof out->reason, err) < 0

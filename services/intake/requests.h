@@ -37,6 +37,7 @@ typedef struct {
     char to[REQ_ACTOR_MAX + 1];     /* transfer */
     char reason[KF_LIM_REASON + 1]; /* transfer */
     char note[KF_LIM_NOTE + 1];     /* respond, resolve */
+    char idem[KF_LIM_IDEM + 1];     /* respond, transfer, resolve; "" when none */
 } action_req_t;
 
 /* One end of a ticket.list time range: ms, or a date that the store turns

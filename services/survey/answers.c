@@ -6,6 +6,7 @@
 
 #include "auth.h"
 #include "feed.h"
+#include "idem.h"
 #include "log.h"
 #include "plan.h"
 
@@ -257,10 +258,17 @@ int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *rep
     snprintf(survey_id, sizeof survey_id, "%lld", (long long)req->survey);
     const char *params[] = {req->survey > 0 ? NULL : req->ticket,
                             req->survey > 0 ? survey_id : NULL, req->actor};
-    PGresult *t = kf_store_exec(store, "answer_target", 3, params, err);
+    kf_idem_t key = {req->actor, req->idem, "survey.answer", NULL};
+    bool replayed = false;
+    PGresult *t = NULL;
     PGresult *events = NULL;
     const char *reopen_to = NULL;
     int rc = -1;
+    if (kf_idem_take(store, &key, req->body, reply, &replayed, err) != 0 || replayed) {
+        rc = replayed ? 0 : -1; /* a retry: the stored answer, nothing written */
+        goto done;
+    }
+    t = kf_store_exec(store, "answer_target", 3, params, err);
     if (!t)
         goto done;
     if (PQntuples(t) == 0) { /* who asks comes first, then why there is nothing */
@@ -299,6 +307,8 @@ int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *rep
     kf_body_bool(reply, "reopened", reopened);
     if (reopened)
         kf_body_str(reply, "owner", reopen_to);
+    if (kf_idem_keep(store, &key, reply, err) != 0)
+        goto done;
     done->written = true;
     done->score = req->score;
     snprintf(done->survey, sizeof done->survey, "%s", PQgetvalue(t, 0, T_SURVEY));
@@ -311,6 +321,7 @@ int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *rep
     events = NULL;
     rc = 0;
 done:
+    kf_idem_done(&key);
     PQclear(t);
     PQclear(events);
     return rc;

@@ -36,8 +36,10 @@ int sreq_parse_answer(const msgpack_object *body, answer_req_t *out, kf_error_t 
     if (s_get_target(body, out->ticket, sizeof out->ticket, &out->survey, err) != 0 ||
         kf_get_int(body, "score", true, PLAN_SCORE_MIN, PLAN_SCORE_MAX, &score, err) < 0 ||
         kf_get_int(body, "nps", false, PLAN_NPS_MIN, PLAN_NPS_MAX, &nps, err) < 0 ||
-        kf_get_str(body, "comment", false, out->comment, sizeof out->comment, err) < 0)
+        kf_get_str(body, "comment", false, out->comment, sizeof out->comment, err) < 0 ||
+        kf_get_str(body, "idem", false, out->idem, sizeof out->idem, err) < 0)
         return -1;
+    out->body = body;
     out->score = (int)score;
     out->nps = (int)nps;
     if (!kf_has_text(out->comment))
@@ -52,7 +54,8 @@ int sreq_parse_campaign(const msgpack_object *body, campaign_req_t *out, kf_erro
     int milestone = 0, kind = 0;
     if (kf_get_text(body, "project", true, out->project, sizeof out->project, err) < 0 ||
         kf_get_enum(body, "milestone", true, kf_milestones, &milestone, err) < 0 ||
-        kf_get_enum(body, "kind", false, kinds, &kind, err) < 0)
+        kf_get_enum(body, "kind", false, kinds, &kind, err) < 0 ||
+        kf_get_str(body, "idem", false, out->idem, sizeof out->idem, err) < 0)
         return -1;
     snprintf(out->milestone, sizeof out->milestone, "%s", kf_milestones[milestone]);
     return 0;

@@ -23,6 +23,8 @@ typedef struct {
     int score;                        /* 1-5 */
     int nps;                          /* 0-10, or PLAN_NPS_NONE */
     char comment[KF_LIM_COMMENT + 1]; /* "" when none (a blank one is none) */
+    char idem[KF_LIM_IDEM + 1];       /* the idempotency key, "" when none */
+    const msgpack_object *body;       /* the request's body (its key's content) */
 } answer_req_t;
 
 /* survey.campaign. */
@@ -30,6 +32,7 @@ typedef struct {
     char actor[SREQ_ACTOR_MAX + 1];
     char project[KF_LIM_PROJECT + 1];
     char milestone[KF_SIZE_MILESTONE]; /* one of kf_milestones */
+    char idem[KF_LIM_IDEM + 1];        /* the idempotency key, "" when none */
 } campaign_req_t;
 
 /* survey.show: a ticket's surveys, or one survey by id. */

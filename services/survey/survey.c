@@ -14,6 +14,7 @@
 #include "envelope.h"
 #include "feed.h"
 #include "health.h"
+#include "idem.h"
 #include "log.h"
 #include "stop.h"
 #include "plan.h"
@@ -86,6 +87,7 @@ static void s_prepare(kf_store_t *store)
     kf_consumer_prepare(store);
     answers_prepare(store);
     kf_auth_prepare(store);
+    kf_idem_prepare(store);
     report_prepare(store);
     /* The resolution an event announces, as the store has it: the ticket,
        whether it is imported, when it was resolved, and which resolution
@@ -228,7 +230,22 @@ static int s_campaign(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t
         sreq_parse_campaign(kf_env_body(req->env), &campaign, err) != 0)
         return -1;
     snprintf(campaign.actor, sizeof campaign.actor, "%s", actor);
-    if (answers_campaign(self->store, &campaign, role, self->window_s, reply, &created, err) != 0)
+    /* One transaction with the idempotency key: a retry is the stored reply. */
+    if (kf_store_begin(self->store, err) != 0)
+        return -1;
+    kf_idem_t key = {actor, campaign.idem, "survey.campaign", NULL};
+    bool replayed = false;
+    int rc = kf_idem_take(self->store, &key, kf_env_body(req->env), reply, &replayed, err);
+    if (rc == 0 && !replayed)
+        rc = answers_campaign(self->store, &campaign, role, self->window_s, reply, &created, err);
+    if (rc == 0 && !replayed)
+        rc = kf_idem_keep(self->store, &key, reply, err);
+    if (rc == 0)
+        rc = kf_store_commit(self->store, err);
+    if (rc != 0)
+        kf_store_rollback(self->store);
+    kf_idem_done(&key);
+    if (rc != 0)
         return -1;
     if (created > 0)
         self->next_scan = 0; /* due now: send without waiting for the timer */
