@@ -118,7 +118,8 @@ expect 400 bad_value "an unknown query parameter"
 http agent.li GET "/api/v1/owners?phone=13800138000"
 expect 200 "owner by phone"
 
-it_wait_for "$NO to be routed" 30 test "$(q "SELECT status FROM ticket WHERE no = '$NO'")" = routed
+routed() { [[ $(q "SELECT status FROM ticket WHERE no = '$1'") == routed ]]; }
+it_wait_for "$NO to be routed" 30 routed "$NO"
 [[ $(q "SELECT owner_id FROM ticket WHERE no = '$NO'") == eng.zhao ]] || it_fail "$NO is not eng.zhao's"
 
 # ---- CSRF ---------------------------------------------------------------------------------
