@@ -1,28 +1,12 @@
 /* kefu-admin — integration tokens (`kefu-admin token`, migration 020,
-   proto/security.md): their format, apart from the store so that
-   tests/unit can check it. A token is "kit_" and the 43 characters of
-   base64url (no padding) of 32 random bytes: 47 characters of
-   [A-Za-z0-9_-], which also has the shape of a web session token
-   (kf_session_token_ok), so it travels as the envelope's "session". */
+   proto/security.md): their names and scopes, apart from the store so
+   that tests/unit can check them. The token itself is common/token.h's,
+   with the prefix KF_KIT_PREFIX. */
 #ifndef KF_ADMIN_TOKEN_H
 #define KF_ADMIN_TOKEN_H
 
 #include <stdbool.h>
 #include <stddef.h>
-
-#define ADM_TOKEN_PREFIX "kit_"
-#define ADM_TOKEN_BYTES 32 /* random bytes */
-#define ADM_TOKEN_LEN 47   /* characters: the prefix and 43 of base64url */
-
-/* The token of bytes (ADM_TOKEN_BYTES) into out (ADM_TOKEN_LEN + 1). */
-void adm_token_encode(const unsigned char *bytes, char *out);
-
-/* A new random token into out (ADM_TOKEN_LEN + 1). Returns 0, or -1 when
-   libsodium cannot start. */
-int adm_token_new(char *out);
-
-/* Whether text has the shape of a token (not whether one exists). */
-bool adm_token_ok(const char *text);
 
 /* Whether name may name a token: [a-z][a-z0-9._-]{0,63}. */
 bool adm_token_name_ok(const char *name);

@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "admin_token.h"
+#include "token.h"
 #include "args.h"
 #include "table.h"
 
@@ -118,7 +119,7 @@ static int s_create_check(cli_t *cli, const char *name, unsigned scopes, const c
 static int s_create(cli_t *cli, PGconn *conn, const char *name, unsigned scopes,
                     const char *acts_as)
 {
-    char why[512], token[ADM_TOKEN_LEN + 1], array[32];
+    char why[512], token[KF_KIT_LEN + 1], array[32];
     if (acts_as) {
         const char *params[] = {acts_as};
         PGresult *res =
@@ -132,7 +133,7 @@ static int s_create(cli_t *cli, PGconn *conn, const char *name, unsigned scopes,
             return adm_fail(cli, TOKEN_CMD, CLI_EXIT_REFUSED,
                             known ? "%s is not active staff" : "no staff member '%s'", acts_as);
     }
-    if (adm_token_new(token) != 0)
+    if (kf_token_new(KF_KIT_PREFIX, token) != 0)
         return adm_fail(cli, TOKEN_CMD, CLI_EXIT_TEMPORARY, "libsodium cannot start");
     adm_token_scopes_sql(scopes, array, sizeof array);
     const char *params[] = {name, token, array, acts_as, getenv("USER")};

@@ -15,8 +15,6 @@
 #include "log.h"
 #include "phone.h"
 
-#define S_KIT_PREFIX "kit_"
-#define S_KIT_CHARS 43 /* base64url of 32 bytes */
 #define S_SRC "gateway"
 #define S_LIST_DEFAULT 50
 #define S_LIST_MAX 500
@@ -50,17 +48,6 @@ static void s_refuse(gw_req_t *req, int status, kf_err_t code, const char *field
 }
 
 /* ---- the bearer credential ------------------------------------------------------ */
-
-/* True when text has the shape of an integration token: "kit_" and 43
-   characters of base64url. */
-static bool s_kit_shape(const char *text)
-{
-    size_t prefix = strlen(S_KIT_PREFIX);
-    return strncmp(text, S_KIT_PREFIX, prefix) == 0 && strlen(text) == prefix + S_KIT_CHARS &&
-           strspn(text + prefix,
-                  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") ==
-               S_KIT_CHARS;
-}
 
 /* The scope a route's auth takes a token of ("calls" of "token:calls" or
    "session|token:calls"), or NULL. */
@@ -100,7 +87,8 @@ bool gw_auth_check(gw_req_t *req)
                      "this route takes no integration token: sign in (POST /api/v1/session)");
             return false;
         }
-        if (!s_kit_shape(token)) { /* refused without asking the store */
+        if (!kf_token_shaped(token, strlen(token),
+                             KF_KIT_PREFIX)) { /* refused without asking the store */
             s_refuse(req, 401, KF_E_UNKNOWN_ACTOR, "Authorization",
                      "the bearer credential is no integration token (kit_...)");
             return false;

@@ -17,7 +17,7 @@
 #include "wire.h"
 #include "worker.h"
 
-#define GW_KIT_SIZE 48 /* an integration token: "kit_", 43 base64url characters, NUL */
+#define GW_KIT_SIZE (KF_KIT_LEN + 1) /* an integration token (token.h) and its NUL */
 
 typedef enum {
     GW_RECEIVING, /* the head or the body is arriving */

@@ -4,34 +4,13 @@
 #include <sodium.h>
 #include <string.h>
 
+#include "token.h"
+
 #define S_CSRF_CONTEXT "kefu-csrf-v1"
 
 int gw_secret_init(void)
 {
     return sodium_init() < 0 ? -1 : 0;
-}
-
-void gw_token_new(char token[GW_TOKEN_SIZE])
-{
-    unsigned char raw[32];
-    randombytes_buf(raw, sizeof raw);
-    sodium_bin2base64(token, GW_TOKEN_SIZE, raw, sizeof raw,
-                      sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-    sodium_memzero(raw, sizeof raw);
-}
-
-/* True when s (len bytes) is a token's shape: 43 base64url characters. */
-static bool s_token_shaped(const char *s, size_t len)
-{
-    if (len != GW_TOKEN_SIZE - 1)
-        return false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    }
-    return true;
 }
 
 bool gw_cookie_token(const char *header, char token[GW_TOKEN_SIZE])
@@ -48,7 +27,7 @@ bool gw_cookie_token(const char *header, char token[GW_TOKEN_SIZE])
         if (len > nlen && strncmp(p, GW_COOKIE, nlen) == 0 && p[nlen] == '=') {
             const char *value = p + nlen + 1;
             size_t vlen = len - nlen - 1;
-            if (!s_token_shaped(value, vlen))
+            if (!kf_token_shaped(value, vlen, ""))
                 return false;
             memcpy(token, value, vlen);
             token[vlen] = '\0';

@@ -9,16 +9,14 @@
 #include <stddef.h>
 
 #include "auth.h" /* KF_PASSWORD_MAX */
+#include "token.h"
 
 #define GW_COOKIE "kefu_session"
-#define GW_TOKEN_SIZE 44 /* base64url of 32 bytes (43) and its NUL */
-#define GW_CSRF_SIZE 44  /* base64url of an HMAC-SHA256 (43) and its NUL */
+#define GW_TOKEN_SIZE (KF_TOKEN_CHARS + 1) /* a session token (token.h) and its NUL */
+#define GW_CSRF_SIZE 44                    /* base64url of an HMAC-SHA256 (43) and its NUL */
 
 /* Initialises libsodium; -1 when it cannot be. */
 int gw_secret_init(void);
-
-/* A new session token: 32 random bytes as base64url without padding. */
-void gw_token_new(char token[GW_TOKEN_SIZE]);
 
 /* Copies the kefu_session cookie's value from a Cookie header into token:
    true when present and shaped like a token (43 base64url characters). */

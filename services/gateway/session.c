@@ -384,7 +384,7 @@ static void s_signin_done(gw_req_t *req, bool ok)
         s_refuse(req, 401, KF_E_UNKNOWN_ACTOR, "", S_WRONG);
         return;
     }
-    gw_token_new(req->token);
+    kf_token_new("", req->token);
     char idle[24], max[24];
     snprintf(idle, sizeof idle, "%ld", req->gw->idle_s);
     snprintf(max, sizeof max, "%ld", req->gw->max_s);

@@ -28,7 +28,7 @@ static void s_actor(zsock_t *pipe, void *args)
 {
     (void)args;
     char dummy[crypto_pwhash_STRBYTES], random[GW_TOKEN_SIZE];
-    gw_token_new(random);
+    kf_token_new("", random);
     if (crypto_pwhash_str(dummy, random, strlen(random), crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         dummy[0] = '\0';

@@ -11,26 +11,33 @@
 
 #include "admin_token.h"
 #include "auth.h"
+#include "token.h"
+
+/* Whether text has an integration token's shape. */
+static bool s_kit_ok(const char *text)
+{
+    return kf_token_shaped(text, text ? strlen(text) : 0, KF_KIT_PREFIX);
+}
 
 /* Known bytes give the known text; every new token has the shape, differs
    from the last, and can be a web session token (the envelope's
    "session"). */
 static void test_encode(void **state)
 {
-    unsigned char bytes[ADM_TOKEN_BYTES];
-    char token[ADM_TOKEN_LEN + 1];
+    unsigned char bytes[KF_TOKEN_BYTES];
+    char token[KF_KIT_LEN + 1];
     memset(bytes, 0, sizeof bytes);
-    adm_token_encode(bytes, token);
+    kf_token_encode(bytes, KF_KIT_PREFIX, token);
     assert_string_equal(token, "kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
     memset(bytes, 0xff, sizeof bytes);
-    adm_token_encode(bytes, token);
+    kf_token_encode(bytes, KF_KIT_PREFIX, token);
     assert_string_equal(token, "kit___________________________________________8");
-    assert_true(adm_token_ok(token));
-    char last[ADM_TOKEN_LEN + 1] = "";
+    assert_true(s_kit_ok(token));
+    char last[KF_KIT_LEN + 1] = "";
     for (int i = 0; i < 100; i++) {
-        assert_int_equal(adm_token_new(token), 0);
-        assert_int_equal(strlen(token), ADM_TOKEN_LEN);
-        assert_true(adm_token_ok(token));
+        assert_int_equal(kf_token_new(KF_KIT_PREFIX, token), 0);
+        assert_int_equal(strlen(token), KF_KIT_LEN);
+        assert_true(s_kit_ok(token));
         assert_true(kf_session_token_ok(token));
         assert_string_not_equal(token, last);
         memcpy(last, token, sizeof last);
@@ -39,16 +46,16 @@ static void test_encode(void **state)
 
 static void test_shape(void **state)
 {
-    assert_true(adm_token_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
-    assert_false(adm_token_ok(NULL));
-    assert_false(adm_token_ok(""));
-    assert_false(adm_token_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));   /* 42 */
-    assert_false(adm_token_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")); /* 44 */
-    assert_false(adm_token_ok("kat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
-    assert_false(adm_token_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+"));
-    assert_false(adm_token_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
+    assert_true(s_kit_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert_false(s_kit_ok(NULL));
+    assert_false(s_kit_ok(""));
+    assert_false(s_kit_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));   /* 42 */
+    assert_false(s_kit_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")); /* 44 */
+    assert_false(s_kit_ok("kat_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"));
+    assert_false(s_kit_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA+"));
+    assert_false(s_kit_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="));
     /* The last character holds 4 bits and 2 zero bits. */
-    assert_false(adm_token_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB"));
+    assert_false(s_kit_ok("kit_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAB"));
 }
 
 static void test_names_and_scopes(void **state)
