@@ -47,15 +47,13 @@ PGresult *gw_store_exec(kf_store_t *store, kf_health_t *health, const char *name
     return res;
 }
 
-/* gw_store_exec on the gateway's store. */
-static PGresult *s_exec(gateway_t *gw, const char *name, int n, const char *const *params,
-                        kf_error_t *err)
+PGresult *gw_exec(gateway_t *gw, const char *name, int n, const char *const *params,
+                  kf_error_t *err)
 {
     return gw_store_exec(gw->store, gw->health, name, n, params, err);
 }
 
-/* Answers 503 for a store that failed. */
-static void s_unavailable(gw_req_t *req, kf_error_t *err)
+void gw_unavailable(gw_req_t *req, kf_error_t *err)
 {
     if (err->code != KF_E_UNAVAILABLE)
         kf_error_set(err, KF_E_UNAVAILABLE, "", "the store cannot be reached; try again");
@@ -136,9 +134,9 @@ static PGresult *s_touch(gw_req_t *req)
 {
     kf_error_t err = {0};
     const char *params[] = {req->token};
-    PGresult *res = s_exec(req->gw, "gw_session_touch", 1, params, &err);
+    PGresult *res = gw_exec(req->gw, "gw_session_touch", 1, params, &err);
     if (!res) {
-        s_unavailable(req, &err);
+        gw_unavailable(req, &err);
         return NULL;
     }
     if (PQntuples(res) != 1) {
@@ -228,9 +226,9 @@ static void s_signout(gw_req_t *req)
 {
     kf_error_t err = {0};
     const char *params[] = {req->token};
-    PGresult *res = s_exec(req->gw, "gw_session_end", 1, params, &err);
+    PGresult *res = gw_exec(req->gw, "gw_session_end", 1, params, &err);
     if (!res) {
-        s_unavailable(req, &err);
+        gw_unavailable(req, &err);
         return;
     }
     bool ended = atoi(PQgetvalue(res, 0, 0)) > 0;
@@ -300,9 +298,9 @@ static bool s_job(gw_req_t *req, gw_job_op_t op, const char *staff, const char *
 {
     kf_error_t err = {0};
     const char *params[] = {staff, req->address};
-    PGresult *res = s_exec(req->gw, "gw_signin_begin", 2, params, &err);
+    PGresult *res = gw_exec(req->gw, "gw_signin_begin", 2, params, &err);
     if (!res) {
-        s_unavailable(req, &err);
+        gw_unavailable(req, &err);
         return false;
     }
     int wait_s = atoi(PQgetvalue(res, 0, 2));
@@ -324,7 +322,7 @@ static bool s_job(gw_req_t *req, gw_job_op_t op, const char *staff, const char *
         req->job = NULL;
         gw_job_destroy(&job);
         kf_error_set(&err, KF_E_UNAVAILABLE, "", "busy; try again");
-        s_unavailable(req, &err);
+        gw_unavailable(req, &err);
         return false;
     }
     req->gw->jobs++;
@@ -379,7 +377,7 @@ static void s_signin_done(gw_req_t *req, bool ok)
     kf_error_t err = {0};
     const char *failed[] = {req->staff, req->address};
     if (!ok) {
-        PQclear(s_exec(req->gw, "gw_signin_failed", 2, failed, &err));
+        PQclear(gw_exec(req->gw, "gw_signin_failed", 2, failed, &err));
         req->staff[0] = '\0';
         s_refuse(req, 401, KF_E_UNKNOWN_ACTOR, "", S_WRONG);
         return;
@@ -390,9 +388,9 @@ static void s_signin_done(gw_req_t *req, bool ok)
     snprintf(max, sizeof max, "%ld", req->gw->max_s);
     const char *params[] = {req->staff, req->token,   idle,
                             max,        req->address, gw_header(req, MHD_HTTP_HEADER_USER_AGENT)};
-    PGresult *res = s_exec(req->gw, "gw_session_open", 6, params, &err);
+    PGresult *res = gw_exec(req->gw, "gw_session_open", 6, params, &err);
     if (!res) {
-        s_unavailable(req, &err);
+        gw_unavailable(req, &err);
         return;
     }
     bool opened = PQntuples(res) == 1;
@@ -411,14 +409,14 @@ static void s_password_done(gw_req_t *req, gw_job_t *job)
     kf_error_t err = {0};
     if (!job->ok) {
         const char *failed[] = {req->staff, req->address};
-        PQclear(s_exec(req->gw, "gw_signin_failed", 2, failed, &err));
+        PQclear(gw_exec(req->gw, "gw_signin_failed", 2, failed, &err));
         s_refuse(req, 403, KF_E_FORBIDDEN, "old", "the old password is wrong");
         return;
     }
     const char *params[] = {req->staff, job->fresh_hash, req->session_id};
-    PGresult *res = s_exec(req->gw, "gw_password_set", 3, params, &err);
+    PGresult *res = gw_exec(req->gw, "gw_password_set", 3, params, &err);
     if (!res) {
-        s_unavailable(req, &err);
+        gw_unavailable(req, &err);
         return;
     }
     PQclear(res);
@@ -474,15 +472,4 @@ bool gw_session_staff(gw_req_t *req)
         return false;
     }
     return true;
-}
-
-PGresult *gw_exec(gateway_t *gw, const char *name, int n, const char *const *params,
-                  kf_error_t *err)
-{
-    return s_exec(gw, name, n, params, err);
-}
-
-void gw_unavailable(gw_req_t *req, kf_error_t *err)
-{
-    s_unavailable(req, err);
 }
