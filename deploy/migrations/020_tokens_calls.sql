@@ -149,9 +149,9 @@ CREATE INDEX call_log_callback_idx ON call_log (ringing_at, id)
     WHERE state = 'missed' AND callback_done_at IS NULL;
 
 -- The event of a call's change, its body as proto/catalog.md says.
-CREATE FUNCTION kefu_call_emit(p_type text, c call_log, p_at timestamptz) RETURNS void
+CREATE FUNCTION kefu_call_emit(p_type text, c call_log, p_at timestamptz) RETURNS event
 LANGUAGE sql AS $$
-    SELECT 1 FROM kefu_emit(p_type, '', 'kefu-gateway', jsonb_build_object(
+    SELECT * FROM kefu_emit(p_type, '', 'kefu-gateway', jsonb_build_object(
         'call', c.call_id, 'caller', c.caller_norm, 'extension', c.extension,
         'staff', c.staff_id, 'owner', c.owner_id, 'at', kefu_ms(p_at)))
 $$;
@@ -171,7 +171,9 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 
 -- Applies one event of a phone system, reported with integration token
--- p_token (scope 'calls'), and logs the token's use.
+-- p_token (scope 'calls'), and logs the token's use. ev_*: the call.*
+-- event it wrote to the outbox (NULL when nothing changed), for the
+-- gateway to ring the bus with after the commit.
 -- status: 'ok'; 'unknown_actor' (no such token, or revoked: nothing
 -- applied); 'forbidden' (the token has no scope 'calls': nothing applied).
 -- changed: whether the event moved the call (false for a repeat, or an
@@ -182,12 +184,14 @@ CREATE FUNCTION kefu_call_event(p_token text, p_call_id text, p_event text, p_ca
                                 p_caller_norm text, p_extension text, p_at timestamptz,
                                 p_address text)
 RETURNS TABLE (status text, changed boolean, call_id text, state text, staff_id text,
-               owner_id bigint, owner_name text)
+               owner_id bigint, owner_name text, ev_seq bigint, ev_id uuid, ev_type text,
+               ev_corr text, ev_src text, ev_at bigint, ev_body text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
     t record;
     c call_log;
+    e event;
     v_at timestamptz := coalesce(p_at, now());
     v_next text;
     v_staff text;
@@ -208,7 +212,8 @@ BEGIN
                                CASE WHEN t.revoked THEN 'unknown_actor' ELSE 'forbidden' END);
         RETURN QUERY SELECT CASE WHEN t.token_id IS NULL OR t.revoked THEN 'unknown_actor'
                                  ELSE 'forbidden' END, false, p_call_id, NULL::text,
-                            NULL::text, NULL::bigint, NULL::text;
+                            NULL::text, NULL::bigint, NULL::text, NULL::bigint, NULL::uuid,
+                            NULL::text, NULL::text, NULL::text, NULL::bigint, NULL::text;
         RETURN;
     END IF;
     SELECT s.id INTO v_staff FROM staff s WHERE s.extension = p_extension AND s.active;
@@ -234,11 +239,12 @@ BEGIN
                answered_at = CASE WHEN v_next = 'answered' THEN v_at ELSE l.answered_at END,
                ended_at = CASE WHEN v_next IN ('ended', 'missed') THEN v_at ELSE l.ended_at END
          WHERE l.id = c.id RETURNING l.* INTO c;
-        PERFORM kefu_call_emit('call.' || v_next, c, v_at);
+        e := kefu_call_emit('call.' || v_next, c, v_at);
     END IF;
     PERFORM kefu_token_use(p_token, 'calls', p_address, 'ok');
     RETURN QUERY SELECT 'ok', v_next IS NOT NULL, c.call_id, c.state, c.staff_id, c.owner_id,
-                        (SELECT h.name FROM homeowner h WHERE h.id = c.owner_id);
+                        (SELECT h.name FROM homeowner h WHERE h.id = c.owner_id), e.seq, e.id,
+                        e.type, e.corr, e.src, kefu_ms(e.at), e.body::text;
 END
 $$;
 

@@ -1,8 +1,7 @@
 /* kefu-gateway — integration tokens and the phone system's calls (gw.h):
    the bearer credential of every route (gw_auth_check), the use log of a
    token the gateway forwards (submit), and the gateway's own call routes
-   over the store's functions (deploy/migrations/020_tokens_calls.sql,
-   021_call_event_publish.sql): a phone system's event (POST
+   over the store's functions (deploy/migrations/020_tokens_calls.sql): a phone system's event (POST
    /api/v1/calls), the caller log (GET /api/v1/calls) and a missed call's
    callback (POST /api/v1/calls/{call_id}/callback). */
 #include "calls.h"
@@ -22,10 +21,11 @@
 void gw_calls_prepare(gateway_t *gw)
 {
     kf_store_statement(gw->store, "gw_token_use", "SELECT kefu_token_use($1, $2, $3, $4)");
-    kf_store_statement(gw->store, "gw_call_event",
-                       "SELECT status, changed, call_id, state, staff_id, owner_id, owner_name, "
-                       "ev_seq, ev_id, ev_type, ev_corr, ev_src, ev_at, ev_body "
-                       "FROM kefu_call_event_pub($1, $2, $3, $4, $5, $6, $7::bigint, $8)");
+    kf_store_statement(
+        gw->store, "gw_call_event",
+        "SELECT status, changed, call_id, state, staff_id, owner_id, owner_name, "
+        "ev_seq, ev_id, ev_type, ev_corr, ev_src, ev_at, ev_body "
+        "FROM kefu_call_event($1, $2, $3, $4, $5, $6, to_timestamp($7::bigint / 1000.0), $8)");
     kf_store_statement(gw->store, "gw_calls_list",
                        "SELECT call_id, caller, caller_norm, extension, staff_id, owner_id, "
                        "owner_name, state, ringing_ms, answered_ms, ended_ms, callback_done_ms, "
