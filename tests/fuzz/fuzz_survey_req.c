@@ -15,7 +15,8 @@
      named by exactly one of a non-blank ticket (UTF-8, at most 32 bytes)
      and a survey id >= 1; score 1..5; nps 0..10 or PLAN_NPS_NONE when
      absent; a comment UTF-8 within 1000 bytes, a blank one never kept; a
-     campaign's project not blank, its milestone one of kf_milestones;
+     campaign's project not blank, its milestone one of kf_milestones; an
+     idempotency key (optional) UTF-8 within its limit;
    - the actor is never taken from a body (kefu-survey fills it from the
      certificate), even when the body has an `actor`;
    - decoding is deterministic. */
@@ -30,8 +31,8 @@ enum { S_ANSWER, S_CAMPAIGN, S_SHOW, S_TYPES };
 static const char *const s_types[S_TYPES] = {"survey.answer", "survey.campaign", "survey.show"};
 
 /* The fields each type reads: a refusal must name one of them. */
-static const char *const s_answer_fields[] = {"ticket", "survey", "score", "nps", "comment", NULL};
-static const char *const s_campaign_fields[] = {"project", "milestone", "kind", NULL};
+static const char *const s_answer_fields[] = {"ticket", "survey", "score", "nps", "comment", "idem", NULL};
+static const char *const s_campaign_fields[] = {"project", "milestone", "kind", "idem", NULL};
 static const char *const s_show_fields[] = {"ticket", "survey", NULL};
 static const char *const *const s_fields[S_TYPES] = {s_answer_fields, s_campaign_fields,
                                                      s_show_fields};
@@ -60,6 +61,7 @@ static void s_check_answer(const answer_req_t *r)
     FZ_CHECK(r->nps == PLAN_NPS_NONE || (r->nps >= PLAN_NPS_MIN && r->nps <= PLAN_NPS_MAX));
     FZ_CHECK(fz_cstr_ok(r->comment, sizeof r->comment, KF_LIM_COMMENT));
     FZ_CHECK(r->comment[0] == '\0' || !fz_blank(r->comment));
+    FZ_CHECK(fz_cstr_ok(r->idem, sizeof r->idem, KF_LIM_IDEM));
 }
 
 static void s_check_campaign(const campaign_req_t *r)
@@ -67,6 +69,7 @@ static void s_check_campaign(const campaign_req_t *r)
     FZ_CHECK(r->actor[0] == '\0');
     FZ_CHECK(fz_cstr_ok(r->project, sizeof r->project, KF_LIM_PROJECT) && !fz_blank(r->project));
     FZ_CHECK(fz_in(r->milestone, kf_milestones));
+    FZ_CHECK(fz_cstr_ok(r->idem, sizeof r->idem, KF_LIM_IDEM));
 }
 
 /* Runs the decoder of kind on body into out; returns its status. */
