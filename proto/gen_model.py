@@ -250,18 +250,34 @@ def check_errors(errors):
     seen = set()
     for i, err in enumerate(errors):
         where = "errors[%d]" % i
-        need_keys(err, where, ("code", "http", "meaning", "when", "retry"))
+        need_keys(err, where, ("code", "http", "meaning", "when", "retry", "zh", "en"))
         need(NAME_RE.match(err["code"]) and err["code"] not in seen, where, "code unique, lower-case")
+        for lang in ("zh", "en"):
+            need(isinstance(err[lang], str) and err[lang].strip(), where,
+                 "%s is a label, not blank" % lang)
         seen.add(err["code"])
         need(type(err["http"]) is int and 100 <= err["http"] <= 599, where, "http is a status")
+
+
+def check_targets(targets):
+    """The KPI targets: each a rate of the report's figures, baseline below target, in %."""
+    need_keys(targets, "targets", ("meaning", "kpis"))
+    for i, t in enumerate(targets["kpis"]):
+        where = "targets.kpis[%d]" % i
+        need_keys(t, where, ("kpi", "baseline", "target"))
+        need(t["kpi"] in ("satisfaction", "resolved_in_month", "first_response_24h"), where,
+             "kpi is a rate of the report's figures")
+        need(all(type(t[k]) is int and 0 <= t[k] <= 100 for k in ("baseline", "target")) and
+             t["baseline"] < t["target"], where, "0 <= baseline < target <= 100")
 
 
 def validate(model):
     """Checks the whole model's shape; raises ModelError."""
     need_keys(model, "model",
               ("about", "version", "limits", "enums", "messages", "http", "events", "errors"),
-              ("shapes",))
+              ("shapes", "targets"))
     need(model["version"] == 1, "model", "version is 1")
+    check_targets(model.get("targets", {"kpis": []}))
     check_limits(model["limits"])
     check_enums(model["enums"])
     check_shapes(model)

@@ -214,22 +214,66 @@ def reply_object(model, fields):
 
 def session_schema(model):
     """What signin and whoami answer."""
-    return {"type": "object", "required": ["staff", "name", "role", "lang", "csrf", "must_change",
-                                           "expires_at", "idle_ends_at"],
+    return {"type": "object", "required": ["staff", "name", "role", "department", "lang", "csrf",
+                                           "must_change", "expires_at", "idle_ends_at"],
             "properties": {
                 "staff": {"type": "string", "description": "the staff id signed in"},
                 "name": {"type": "string", "description": "their name"},
+                "department": {"type": "string", "description": "their department id"},
                 "role": {"$ref": "#/components/schemas/role"},
                 "csrf": {"type": "string", "description": "the CSRF token of the session: send "
                          "it as X-CSRF-Token with every request but a GET"},
                 "must_change": {"type": "boolean", "description": "true: the password must be "
                                 "changed (POST /api/v1/session/password) before anything else"},
                 "lang": {"$ref": "#/components/schemas/lang"},
+                "tz": {"type": "string", "description": "the time zone the console shows times "
+                       "in (the store's kefu.tz, default Asia/Shanghai)"},
                 "expires_at": {"type": "integer", "description": "when the session ends at the "
                                "latest; " + MS},
                 "idle_ends_at": {"type": "integer", "description": "when the session ends unless "
                                  "it is used before (the idle end, never after expires_at); "
                                  + MS}}}
+
+
+def labels_schema():
+    """GET /api/v1/labels: the console's translation table from the model."""
+    label = {"type": "object", "required": ["zh", "en"],
+             "properties": {"zh": {"type": "string"}, "en": {"type": "string"}}}
+    return {"type": "object", "required": ["enums", "errors", "targets"], "properties": {
+        "enums": {"type": "object", "description": "each enumeration by name: each value's label",
+                  "additionalProperties": {"type": "object", "additionalProperties": label}},
+        "errors": {"type": "object", "description": "each error code's label for people",
+                   "additionalProperties": label},
+        "targets": {"type": "array", "description": "the KPI targets and their baselines, %",
+                    "items": {"type": "object", "required": ["kpi", "baseline", "target"],
+                              "properties": {"kpi": {"type": "string"},
+                                             "baseline": {"type": "integer"},
+                                             "target": {"type": "integer"}}}}}}
+
+
+def status_schema():
+    """GET /api/v1/status: every daemon instance, as `kefu status` shows them."""
+    num = {"type": "integer"}
+    opt_num = {"type": ["integer", "null"]}
+    opt_text = {"type": ["string", "null"]}
+    daemon = {"type": "object",
+              "required": ["name", "instance", "host", "pid", "state", "started_at", "last_seen"],
+              "properties": {
+                  "name": {"type": "string", "description": "the daemon (intake, ticket-router, ...)"},
+                  "instance": {"type": "string"}, "host": {"type": "string"}, "pid": num,
+                  "version": opt_text,
+                  "state": {"type": "string", "description": "up, or down when its heartbeat "
+                            "stopped (judged by the store's clock)"},
+                  "started_at": dict(num, description=MS), "last_seen": dict(num, description=MS),
+                  "heartbeat_ms": opt_num, "events_in": opt_num, "events_out": opt_num,
+                  "errors": opt_num, "backlog": opt_num, "last_error": opt_text,
+                  "last_error_at": dict(opt_num, description=MS), "uptime_s": opt_num,
+                  "seen_s_ago": opt_num}}
+    return {"type": "object", "required": ["now", "daemons"], "properties": {
+        "now": dict(num, description=MS),
+        "daemons": {"type": "array", "items": daemon,
+                    "description": "by name, host and pid; instances gone for long are pruned "
+                                   "by kefu-admin status --prune"}}}
 
 
 # GET /api/v1/events: a text/event-stream, not JSON (handler_operation).
@@ -254,7 +298,12 @@ def handler_specs(model):
     doc = {"type": "object", "description": "this OpenAPI 3.1 document"}
     session = {"$ref": "#/components/schemas/Session"}
     calls = calls_specs(model)
+    lang = {"type": "object", "additionalProperties": False, "required": ["lang"],
+            "properties": {"lang": {"$ref": "#/components/schemas/lang"}}}
     return {**calls, "openapi": (None, doc, ()),
+            "lang": (lang, ok, (400, 503)),
+            "labels": (None, labels_schema(), ()),
+            "status": (None, status_schema(), (403, 503)),
             "signin": (signin, session, (400, 401, 429, 503)),
             "whoami": (None, session, (503,)),
             "signout": (None, None, (503,)),

@@ -125,9 +125,10 @@ def test_details(doc, model):
     body = signin["requestBody"]["content"]["application/json"]["schema"]
     expect(sorted(body["required"]) == ["password", "staff"], "sign-in takes staff and password")
     expect(sorted(schemas["Session"]["required"]) ==
-           sorted(["staff", "name", "role", "lang", "csrf", "must_change", "expires_at",
-                   "idle_ends_at"]),
-           "sign-in answers staff, name, role, lang, csrf, must_change, expires_at, idle_ends_at")
+           sorted(["staff", "name", "role", "department", "lang", "csrf", "must_change",
+                   "expires_at", "idle_ends_at"]),
+           "sign-in answers staff, name, role, department, lang, csrf, must_change, expires_at, "
+           "idle_ends_at")
     expect("204" in paths["/api/v1/session"]["delete"]["responses"], "sign-out answers 204")
     schemes = doc["components"]["securitySchemes"]
     expect(schemes["session"] == dict(schemes["session"], type="apiKey", name="kefu_session",
@@ -180,7 +181,8 @@ def test_broken(tmp, doc, model):
         rc, out = run(CHECK, path)
         expect(rc == 1 and "invalid:" in out, "refused: %s (%s)" % (name, out.strip()[:300]))
     bad_model = copy.deepcopy(model)
-    bad_model["http"]["routes"][7]["path"] = "/api/v1/tickets/{number}"
+    show = [r for r in bad_model["http"]["routes"] if r.get("message") == "ticket.show"][0]
+    show["path"] = "/api/v1/tickets/{number}"
     model_path, out_path = os.path.join(tmp, "model.json"), os.path.join(tmp, "out.json")
     with open(model_path, "w", encoding="utf-8") as f:
         json.dump(bad_model, f, ensure_ascii=False)
