@@ -601,8 +601,10 @@ cmd_status() {
 # ---------------------------------------------------------------- test passes
 
 # The sanitizer and fuzz passes of 'test' (issue 6): tests/fuzz/README.md.
-TEST_PACKAGES=(clang libclang-rt-dev valgrind jq curl openssl)  # jq: the tests read --json; curl,
-                                                                 # openssl: the gateway's tests
+TEST_PACKAGES=(clang libclang-rt-dev valgrind jq curl openssl  # jq: the tests read --json; curl,
+                                                               # openssl: the gateway's tests
+               chromium chromium-driver python3-selenium  # tests/browser: the console in a browser
+               fonts-wqy-microhei)  # Chinese glyphs in the browser tests' screenshots
 SAN_BUILD=$ROOT/build-asan
 FUZZ_BUILD=$ROOT/build-fuzz
 # Run again under ASan/UBSan: every unit test and corpus replay, and the

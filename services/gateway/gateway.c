@@ -37,6 +37,8 @@ const kf_setting_t gateway_settings[] = {
     KF_SET_PATH("KEFU_TLS_CERT", "",
                 "PEM certificate (chain) for HTTPS; with KEFU_TLS_KEY; empty: plain HTTP"),
     KF_SET_PATH("KEFU_TLS_KEY", "", "PEM private key of KEFU_TLS_CERT"),
+    KF_SET_PATH("KEFU_WEB_DIR", KEFU_WEB_DIR_DEFAULT,
+                "the web console's files (services/gateway/web); empty: no console, the API only"),
     GW_EVENTS_SETTINGS,
     KF_SETTINGS_END};
 
@@ -114,6 +116,10 @@ static void s_openapi(gw_req_t *req)
 void gw_dispatch(gw_req_t *req)
 {
     kf_error_t err = {0};
+    if (req->file) { /* a file of the console: s_queue answers it */
+        req->state = GW_ANSWERED;
+        return;
+    }
     if (req->matched != 200) {
         if (req->matched == 404)
             kf_error_set(&err, KF_E_NOT_FOUND, "", "no such route (see /api/v1/openapi.json)");
@@ -286,7 +292,11 @@ gateway_t *gateway_new(void)
         self->events = gw_events_new(gateway_settings, self->store, self->health);
     if (self->events)
         self->worker = gw_worker_new();
-    if (!self->worker || gw_http_start(self) != 0) {
+    const char *web = kf_config_str(gateway_settings, "KEFU_WEB_DIR");
+    bool console = self->worker && web && *web;
+    if (console)
+        self->web = gw_web_new(web);
+    if (!self->worker || (console && !self->web) || gw_http_start(self) != 0) {
         gateway_destroy(&self);
         return NULL;
     }
@@ -301,6 +311,7 @@ void gateway_destroy(gateway_t **self_p)
     gw_http_stop(self);
     gw_events_destroy(&self->events); /* after the streams' responses are gone */
     gw_worker_destroy(&self->worker);
+    gw_web_destroy(&self->web);
     gw_wire_destroy(&self->wire);
     kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);

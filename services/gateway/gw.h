@@ -14,6 +14,7 @@
 #include "request.h"
 #include "secret.h"
 #include "store.h"
+#include "web.h"
 #include "wire.h"
 #include "worker.h"
 
@@ -55,6 +56,7 @@ typedef struct {
     /* an answer made elsewhere (an event stream), queued as it is */
     struct MHD_Response *response;
     const char *content_type; /* NULL: JSON */
+    const gw_file_t *file;    /* a file of the console, answered as it is */
 } gw_req_t;
 
 struct gateway {
@@ -76,6 +78,7 @@ struct gateway {
     char *tls_cert, *tls_key; /* PEM, when TLS */
     zsock_t *calls_pub;       /* PUB to the bus: calls.c rings it after a call changed */
     gw_events_t *events;      /* the live event streams */
+    gw_web_t *web;            /* the console's files; NULL: no console */
 };
 
 /* ---- http.c ---- */

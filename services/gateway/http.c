@@ -81,21 +81,31 @@ void gw_suspend(gw_req_t *req)
     MHD_suspend_connection(req->conn);
 }
 
+/* What a console page may load: its own scripts, styles and images, and the
+   API of its own origin; nothing inline, nothing from elsewhere. */
+#define S_CONSOLE_CSP                                                                              \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "              \
+    "connect-src 'self'; font-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "           \
+    "base-uri 'none'; form-action 'self'"
+/* An API answer is data: it may load nothing at all. */
+#define S_API_CSP "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
 /* Adds the headers every answer carries. */
 static void s_headers(gw_req_t *req, struct MHD_Response *r)
 {
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
-                            req->content_type ? req->content_type
-                                              : "application/json; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (!req->file)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                req->content_type ? req->content_type
+                                                  : "application/json; charset=utf-8");
+    /* A console file is revalidated (its ETag) on every load: a new build is
+       seen at once. */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, req->file ? "no-cache" : "no-store");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
     MHD_add_response_header(r, "Cross-Origin-Opener-Policy", "same-origin");
     MHD_add_response_header(r, "Cross-Origin-Resource-Policy", "same-origin");
-    MHD_add_response_header(r, "Content-Security-Policy",
-                            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
-                            "form-action 'none'");
+    MHD_add_response_header(r, "Content-Security-Policy", req->file ? S_CONSOLE_CSP : S_API_CSP);
     if (req->gw->tls)
         MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
     if (req->cookie[0])
@@ -112,6 +122,18 @@ static void s_headers(gw_req_t *req, struct MHD_Response *r)
 /* Queues req's answer on its connection. */
 static enum MHD_Result s_queue(gw_req_t *req)
 {
+    if (req->file) {
+        int status = 0;
+        struct MHD_Response *r =
+            gw_web_response(req->file, gw_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH), &status);
+        if (!r)
+            return MHD_NO;
+        req->status = status;
+        s_headers(req, r);
+        enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned int)status, r);
+        MHD_destroy_response(r);
+        return rc;
+    }
     if (req->response) { /* a stream: no deadline, nothing buffered on the way */
         struct MHD_Response *stream = req->response;
         req->response = NULL;
@@ -166,6 +188,9 @@ static gw_req_t *s_req_new(gateway_t *gw, struct MHD_Connection *conn, const cha
     snprintf(req->method, sizeof req->method, "%s", method);
     req->matched = gw_route_match(method, url, &req->match);
     req->pattern = req->match.route ? req->match.route->path : "other";
+    if (req->matched == 404 && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
+        strncmp(url, "/api/", 5) != 0 && (req->file = gw_web_find(gw->web, url)))
+        req->pattern = "console";
     if (req->matched == 405) { /* the path is known: name it */
         gw_match_t any;
         for (const kf_model_route_t *r = kf_model_routes; r->method; r++)

@@ -1,0 +1,23 @@
+/* kefu-gateway — the web console's static files (web/), held in memory. */
+#ifndef GW_WEB_H
+#define GW_WEB_H
+
+#include <microhttpd.h>
+
+typedef struct gw_web gw_web_t;
+typedef struct gw_file gw_file_t;
+
+/* Reads every servable file under dir (html, js, css, svg, png, ico, json,
+   woff2; four levels deep; hidden files left out); NULL, logged, when one
+   cannot be read, a limit is passed, or there is no index.html. */
+gw_web_t *gw_web_new(const char *dir);
+void gw_web_destroy(gw_web_t **self_p);
+
+/* The file served at url ("/" is /index.html), or NULL. */
+const gw_file_t *gw_web_find(const gw_web_t *self, const char *url);
+
+/* A response for file with its ETag and media type: 304 (empty) when
+   if_none_match is its ETag, else 200 with the file; status says which. */
+struct MHD_Response *gw_web_response(const gw_file_t *file, const char *if_none_match, int *status);
+
+#endif
