@@ -447,9 +447,10 @@ passwords_up() {
 gateway_say() {
     local url=http://127.0.0.1:$KEFU_HTTP_PORT
     [[ -x $BUILD/services/gateway/kefu-gateway ]] || return 0
-    say "HTTP API: $url/api/v1/ (kefu-gateway; log $VAR/log/gateway.log)"
+    say "web console: $url/ (open it in a browser; kefu-gateway, log $VAR/log/gateway.log)"
+    say "HTTP API: $url/api/v1/ (described at $url/api/v1/openapi.json)"
     say "demo sign-ins: any staff id of the demo organisation (agent.li, eng.zhao, cs.wang,"
-    say "  fin.lin, gm.hz ...) with the password $DEMO_PASSWORD (unless changed), e.g.:"
+    say "  fin.lin, gm.hz, admin ...) with the password $DEMO_PASSWORD (unless changed), e.g.:"
     say "  curl -c jar -H 'Content-Type: application/json' \\"
     say "    -d '{\"staff\":\"agent.li\",\"password\":\"$DEMO_PASSWORD\"}' $url/api/v1/session"
     say "  curl -b jar $url/api/v1/tickets   (POSTs also need -H \"X-CSRF-Token: <csrf of the answer>\")"

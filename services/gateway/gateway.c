@@ -37,8 +37,9 @@ const kf_setting_t gateway_settings[] = {
     KF_SET_PATH("KEFU_TLS_CERT", "",
                 "PEM certificate (chain) for HTTPS; with KEFU_TLS_KEY; empty: plain HTTP"),
     KF_SET_PATH("KEFU_TLS_KEY", "", "PEM private key of KEFU_TLS_CERT"),
-    KF_SET_PATH("KEFU_WEB_DIR", KEFU_WEB_DIR_DEFAULT,
-                "the web console's files (services/gateway/web); empty: no console, the API only"),
+    KF_SET_PATH("KEFU_WEB_DIR", "",
+                "the web console's files (empty: services/gateway/web of the source it was built "
+                "from; the image's: /usr/share/kefu/web); off: no console, the API only"),
     GW_EVENTS_SETTINGS,
     KF_SETTINGS_END};
 
@@ -293,9 +294,9 @@ gateway_t *gateway_new(void)
     if (self->events)
         self->worker = gw_worker_new();
     const char *web = kf_config_str(gateway_settings, "KEFU_WEB_DIR");
-    bool console = self->worker && web && *web;
+    bool console = self->worker && !(web && strcmp(web, "off") == 0);
     if (console)
-        self->web = gw_web_new(web);
+        self->web = gw_web_new(web && *web ? web : KEFU_WEB_DIR_DEFAULT);
     if (!self->worker || (console && !self->web) || gw_http_start(self) != 0) {
         gateway_destroy(&self);
         return NULL;
