@@ -75,6 +75,9 @@ code=$(curl -s -o "$IT_DIR/signin.json" -w '%{http_code}' -c "$IT_DIR/jar" \
 curl -s -b "$IT_DIR/jar" "$url/api/v1/tickets?no=$no" | jq -e --arg no "$no" '.tickets[0].ticket == $no' >/dev/null ||
     it_fail "the demo complaint $no is not found over HTTP"
 it_note "kefu-gateway at $url: the demo sign-in works and finds $no"
+grep -q "web console: $url/ " "$IT_DIR/log/up1.log" || it_fail "up printed no web console address"
+curl -s "$url/" | grep -q '<script type="module" src="/js/app.js">' ||
+    it_fail "the web console printed by up is not served at $url/"
 
 # ---- 3. README's survey loop ---------------------------------------------
 cd "$IT_DIR"   # README's certificate paths are var/certs/..., from the tree's root
