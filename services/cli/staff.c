@@ -66,10 +66,8 @@ static int s_parse(cli_t *cli, int argc, char **argv, staff_t *staff)
         rc = args_operands(cli, STAFF_CMD, argc, argv, 0, NULL);
     if (rc == ARGS_OK)
         rc = args_fields(cli, STAFF_CMD, s_fields, staff->values, F_LIMIT);
-    const char *limit = staff->values[F_LIMIT];
-    if (rc == ARGS_OK && limit && args_number(limit, 1, KF_LIM_LIST, &staff->limit) != 0)
-        rc = args_usage(cli, STAFF_CMD, "limit", "--limit '%s' is not a number in 1..%d", limit,
-                        KF_LIM_LIST);
+    if (rc == ARGS_OK)
+        rc = args_limit(cli, STAFF_CMD, staff->values[F_LIMIT], KF_LIM_LIST, &staff->limit);
     if (rc == ARGS_OK)
         rc = args_cert(cli, STAFF_CMD);
     return rc;
@@ -79,13 +77,7 @@ static int s_parse(cli_t *cli, int argc, char **argv, staff_t *staff)
 static kf_body_t *s_body(const cli_t *cli, const void *arg)
 {
     const staff_t *staff = (const staff_t *)arg;
-    kf_body_t *body = call_body(cli);
-    for (size_t i = 0; i < F_LIMIT; i++)
-        if (staff->values[i])
-            kf_body_str(body, s_fields[i].name, staff->values[i]);
-    if (staff->limit > 0)
-        kf_body_int(body, "limit", staff->limit);
-    return body;
+    return call_list_body(cli, s_fields, staff->values, F_LIMIT, staff->limit);
 }
 
 /* Prints the table of the reply's staff. */
@@ -116,9 +108,7 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
     }
     table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
-    char next[128];
-    if (call_str(kf_env_body(reply), "next", next, sizeof next) && next[0])
-        printf("more staff: the next page is this command with --cursor %s\n", next);
+    call_next_page(reply, "staff");
     return CLI_EXIT_OK;
 }
 

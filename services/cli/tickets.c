@@ -128,10 +128,8 @@ static int s_parse(cli_t *cli, int argc, char **argv, list_t *list)
         rc = args_text(cli, LIST_CMD, "since", list->values[F_SINCE], LIST_BOUND_MAX, true);
     if (rc == ARGS_OK && list->values[F_UNTIL])
         rc = args_text(cli, LIST_CMD, "until", list->values[F_UNTIL], LIST_BOUND_MAX, true);
-    const char *limit = list->values[F_LIMIT];
-    if (rc == ARGS_OK && limit && args_number(limit, 1, LIST_LIMIT_MAX, &list->limit) != 0)
-        rc = args_usage(cli, LIST_CMD, "limit", "--limit '%s' is not a number in 1..%d", limit,
-                        LIST_LIMIT_MAX);
+    if (rc == ARGS_OK)
+        rc = args_limit(cli, LIST_CMD, list->values[F_LIMIT], LIST_LIMIT_MAX, &list->limit);
     if (rc == ARGS_OK)
         rc = args_cert(cli, LIST_CMD);
     return rc;
@@ -156,16 +154,11 @@ static void s_bound(kf_body_t *body, const char *key, const char *value)
 static kf_body_t *s_body(const cli_t *cli, const void *arg)
 {
     const list_t *list = (const list_t *)arg;
-    kf_body_t *body = call_body(cli);
-    for (size_t i = 0; i < F_SINCE; i++)
-        if (list->values[i])
-            kf_body_str(body, s_fields[i].name, list->values[i]);
+    kf_body_t *body = call_list_body(cli, s_fields, list->values, F_SINCE, list->limit);
     if (list->values[F_SINCE])
         s_bound(body, "since", list->values[F_SINCE]);
     if (list->values[F_UNTIL])
         s_bound(body, "until", list->values[F_UNTIL]);
-    if (list->limit > 0)
-        kf_body_int(body, "limit", list->limit);
     return body;
 }
 
@@ -177,8 +170,6 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
         return call_missing(cli, "ticket.list", "tickets");
     if (cli->json)
         return CLI_EXIT_OK;
-    char next[128];
-    bool more = call_str(kf_env_body(reply), "next", next, sizeof next) && next[0];
     if (tickets->via.array.size == 0) {
         printf("no tickets match\n");
         return CLI_EXIT_OK;
@@ -189,8 +180,7 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
             owner_ticket_row(table, &tickets->via.array.ptr[i]);
     table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
-    if (more)
-        printf("more tickets: the next page is this command with --cursor %s\n", next);
+    call_next_page(reply, "tickets");
     return CLI_EXIT_OK;
 }
 
