@@ -80,7 +80,7 @@ struct intake {
     "kefu_ms(r.at_risk_at), kefu_ms(r.completed_at) FROM approval_request r "                      \
     "JOIN ticket t ON t.id = r.ticket_id WHERE "
 
-/* Registers the statements of ticket.list and owner.show. */
+/* Registers the statements of ticket.list, staff.list and owner.show. */
 static void s_prepare_reads(kf_store_t *store)
 {
     /* ticket.list, newest first by (received_at, id), a page after the
