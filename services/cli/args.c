@@ -225,3 +225,10 @@ void args_command_help(FILE *out, const args_command_t *table, int width)
     for (const args_command_t *c = table; c->name; c++)
         fprintf(out, "  %-*s %s\n", width, c->name, c->summary);
 }
+
+int args_limit(const cli_t *cli, const char *cmd, const char *value, long max, long *out)
+{
+    if (!value || args_number(value, 1, max, out) == 0)
+        return ARGS_OK;
+    return args_usage(cli, cmd, "limit", "--limit '%s' is not a number in 1..%ld", value, max);
+}

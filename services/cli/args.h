@@ -115,4 +115,8 @@ int args_ticket(const cli_t *cli, const char *cmd, int argc, char **argv, const 
 /* Parses a whole number in [min, max]; returns 0 or -1. */
 int args_number(const char *text, long min, long max, long *out);
 
+/* Checks --limit of a paged list command when given (value not NULL): a
+   number in 1..max into *out. Returns ARGS_OK or the usage exit code. */
+int args_limit(const cli_t *cli, const char *cmd, const char *value, long max, long *out);
+
 #endif

@@ -1,6 +1,7 @@
 /* kefu client — a request's journey and its outcome. */
 #include "call.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "net.h"
@@ -149,4 +150,23 @@ int call_run(const cli_t *cli, const call_t *call, kf_env_t **reply_p)
     if (rc != CLI_EXIT_OK)
         kf_env_destroy(reply_p);
     return rc;
+}
+
+kf_body_t *call_list_body(const cli_t *cli, const args_field_t *fields, const char *const *values,
+                          size_t n, long limit)
+{
+    kf_body_t *body = call_body(cli);
+    for (size_t i = 0; i < n; i++)
+        if (values[i])
+            kf_body_str(body, fields[i].name, values[i]);
+    if (limit > 0)
+        kf_body_int(body, "limit", limit);
+    return body;
+}
+
+void call_next_page(const kf_env_t *reply, const char *noun)
+{
+    char next[128];
+    if (call_str(kf_env_body(reply), "next", next, sizeof next) && next[0])
+        printf("more %s: the next page is this command with --cursor %s\n", noun, next);
 }

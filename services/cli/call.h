@@ -4,6 +4,7 @@
 #ifndef KF_CLI_CALL_H
 #define KF_CLI_CALL_H
 
+#include "args.h"
 #include "cli.h"
 #include "envelope.h"
 
@@ -26,6 +27,15 @@ typedef struct {
 /* A new, empty body for build functions to add to (who acts is the
    certificate's to say, never the body's). */
 kf_body_t *call_body(const cli_t *cli);
+
+/* A paged list request's body: each of the n text fields given (values[i]
+   not NULL) as a string, and limit when above 0. */
+kf_body_t *call_list_body(const cli_t *cli, const args_field_t *fields, const char *const *values,
+                          size_t n, long limit);
+
+/* Prints the last line of a page whose reply has `next`: "more NOUN: the
+   next page is this command with --cursor NEXT". */
+void call_next_page(const kf_env_t *reply, const char *noun);
 
 /* Runs the request. On reply.ok returns CLI_EXIT_OK with *reply_p set
    (the caller destroys it) and, in --json mode, the body already printed.
