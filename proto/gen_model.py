@@ -642,7 +642,7 @@ def write_openapi(model, path, c_dir):
         write(path, text)
     if c_dir:
         os.makedirs(c_dir, exist_ok=True)
-        header, source = gen_openapi.c_files(text, MARK)
+        header, source = gen_openapi.c_files(text, MARK, gen_openapi.labels_text(model))
         write(os.path.join(c_dir, "kf_openapi.h"), header)
         write(os.path.join(c_dir, "kf_openapi.c"), source)
 

@@ -87,7 +87,9 @@ static void s_headers(gw_req_t *req, struct MHD_Response *r)
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             req->content_type ? req->content_type
                                               : "application/json; charset=utf-8");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, req->etag ? "no-cache" : "no-store");
+    if (req->etag)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, req->etag);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");
