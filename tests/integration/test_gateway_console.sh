@@ -12,7 +12,7 @@
 #    answered by whoami and by the next sign-in; anything but zh or en,
 #    another field, a wrong type or no body is 400; no CSRF token is 403 and
 #    changes nothing;
-#  - whoami and sign-in answer department and tz (the store's default zone);
+#  - whoami and sign-in answer department and tz (the store's kefu.tz);
 #  - GET /api/v1/watchlist: a head gets the three lists, an agent 403.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,6 +20,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/gateway_lib.sh"
 
 it_init gateway_console
 gw_daemons
+# The store's zone (ALTER DATABASE ... SET kefu.tz): the session answers it as tz.
+it_psql "DO \$\$ BEGIN EXECUTE format('ALTER DATABASE %I SET kefu.tz = %L', current_database(),
+                                      'Europe/Berlin'); END \$\$" >/dev/null
 gw_start gateway
 q() { it_psql "$1"; }
 PW='correct horse battery'
@@ -65,10 +68,12 @@ it_note "labels: every enumeration and error code of the model, cached by ETag"
 
 # ---- whoami: department and tz -------------------------------------------------------------
 gw_signin agent.li "$PW"
-[[ $(json '"\(.department)/\(.tz)/\(.lang)"') == cs/Asia/Shanghai/zh ]] || it_fail "sign-in answer: $OUT"
+[[ $(json '"\(.department)/\(.tz)/\(.lang)"') == cs/Europe/Berlin/zh ]] || it_fail "sign-in answer: $OUT"
 http agent.li GET /api/v1/session
 expect 200 "whoami"
-[[ $(json '"\(.department)/\(.tz)"') == cs/Asia/Shanghai ]] || it_fail "whoami: $OUT"
+[[ $(json '"\(.department)/\(.tz)"') == cs/Europe/Berlin ]] || it_fail "whoami: $OUT"
+gw_signin cs.wang "$PW"
+[[ $(json '"\(.department)/\(.role)"') == cs/head ]] || it_fail "sign-in answer of cs.wang: $OUT"
 
 # ---- lang -----------------------------------------------------------------------------------
 http agent.li POST /api/v1/session/lang '{"lang":"en"}'
