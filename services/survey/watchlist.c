@@ -171,28 +171,44 @@ static int s_put_list(kf_store_t *store, const s_list_t *list, const char *now, 
     return count;
 }
 
+/* Reads the instant and the three lists into reply, in one read-only
+   snapshot (REPEATABLE READ), so that no list sees a change another does
+   not. Fills counts; returns 0, or -1 with err. */
+static int s_read_lists(kf_store_t *store, int64_t limit, kf_body_t *reply, int counts[3],
+                        kf_error_t *err)
+{
+    if (kf_store_ready(store, err) != 0 ||
+        kf_store_run(store, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err) != 0)
+        return -1;
+    int rc = -1;
+    PGresult *res = kf_store_exec(store, "watch_now", 0, NULL, err);
+    if (res) {
+        char now[24];
+        snprintf(now, sizeof now, "%s", PQgetvalue(res, 0, 0));
+        PQclear(res);
+        kf_body_int(reply, "now", strtoll(now, NULL, 10));
+        rc = 0;
+        for (int i = 0; i < 3 && rc == 0; i++)
+            if ((counts[i] = s_put_list(store, &s_lists[i], now, limit, reply, err)) < 0)
+                rc = -1;
+    }
+    kf_store_rollback(store); /* read only: nothing to keep */
+    return rc;
+}
+
 int watchlist_serve(kf_store_t *store, const char *actor, const char *role,
                     const msgpack_object *body, kf_body_t *reply, kf_error_t *err)
 {
     if (!plan_may_watch(role))
         return kf_error_set(err, KF_E_FORBIDDEN, "actor",
-                            "%s (role %s) may not read the watchlist; "
-                            "managers, heads, general managers, vice presidents and admins do",
+                            "%s (role %s) may not read the watchlist; managers, heads, general "
+                            "managers, vice presidents and admins do",
                             actor, role);
     int64_t limit;
-    if (watchlist_parse(body, &limit, err) != 0)
+    int counts[3] = {0, 0, 0};
+    if (watchlist_parse(body, &limit, err) != 0 ||
+        s_read_lists(store, limit, reply, counts, err) != 0)
         return -1;
-    PGresult *res = kf_store_exec(store, "watch_now", 0, NULL, err);
-    if (!res)
-        return -1;
-    char now[24];
-    snprintf(now, sizeof now, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    kf_body_int(reply, "now", strtoll(now, NULL, 10));
-    int counts[3];
-    for (int i = 0; i < 3; i++)
-        if ((counts[i] = s_put_list(store, &s_lists[i], now, limit, reply, err)) < 0)
-            return -1;
     kf_info("watchlist.served", "actor=%s limit=%lld approvals=%d owners=%d promoters=%d", actor,
             (long long)limit, counts[0], counts[1], counts[2]);
     return 0;

@@ -1,6 +1,6 @@
 /* kefu-survey — the `watchlist` request: what a manager must act on now
    (proto/catalog.md, section "watchlist"). Three bounded lists, each read
-   in one set-based statement at one instant:
+   in one set-based statement, at one instant and in one snapshot:
    - approvals_at_risk: pending approval requests the approval daemon
      marked at risk, or whose promised date ends within 48 h, the nearest
      promised first, with the earliest-due pending step's assignee;
