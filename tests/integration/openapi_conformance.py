@@ -221,7 +221,12 @@ def admin_gets(args, checker):
         "POST", API + "/session", body={"staff": args.admin, "password": args.password}), {200})
     client.csrf = session["csrf"]
     for path in NOT_FOR_AGENTS:
-        checker.check("documented GET (admin)", "GET", path, client.call("GET", path), {200})
+        body = checker.check("documented GET (admin)", "GET", path, client.call("GET", path),
+                             {200})
+        empty = [key for key, value in body.items() if value == []]
+        if empty:
+            raise Mismatch("GET %s as %s: %s empty, so no entry of theirs was checked" % (
+                path, args.admin, ", ".join(empty)))
     checker.check("sign out (admin)", "DELETE", API + "/session",
                   client.call("DELETE", API + "/session"), {204})
 

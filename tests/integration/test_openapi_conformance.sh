@@ -15,6 +15,26 @@ it_init openapi_conformance
 gw_daemons
 gw_start gateway
 export KEFU_PW='conformance pass 2026'
+# Seeds, so that the watchlist's lists have entries whose schema is checked:
+# a complaint reopened, a low score and a promoter, an approval promised
+# within 48 h.
+psql -X -q -v ON_ERROR_STOP=1 -d "$KEFU_DATABASE_URL" >/dev/null <<'SQL' || it_fail "the seeds failed"
+BEGIN;
+INSERT INTO homeowner (phone, name) VALUES ('13977770001', '一致性');
+INSERT INTO ticket (no, kind, category, channel, priority, status, project_id, homeowner_id, summary,
+                    created_by, owner_id)
+SELECT 'KF-2026-700001', 'complaint', 'other', 'phone', 'normal', 'submitted', 'HZ-XH', id,
+       'conformance seed', 'agent.li', 'agent.li' FROM homeowner WHERE phone = '13977770001';
+INSERT INTO ticket_history (ticket_id, action) SELECT id, 'reopened' FROM ticket WHERE no = 'KF-2026-700001';
+INSERT INTO survey (ticket_id, homeowner_id, kind, due_at, sent_at, answered_at, score, nps)
+SELECT t.id, t.homeowner_id, 'campaign', now(), now(), now(), s.score, s.nps
+  FROM ticket t, (VALUES (1, 2), (5, 10)) s(score, nps) WHERE t.no = 'KF-2026-700001';
+INSERT INTO approval_request (ticket_id, request_type, amount_fen, reason, promised_date, promised_at,
+                              policy_id, requested_by)
+SELECT id, 'refund', 1000, 'conformance seed', current_date, now() + interval '1 hour', 't-race',
+       'agent.li' FROM ticket WHERE no = 'KF-2026-700001';
+COMMIT;
+SQL
 gw_passwd agent.li "$KEFU_PW"
 gw_passwd admin "$KEFU_PW"
 
