@@ -1,6 +1,7 @@
 /* kefu — unit tests of kefu-survey's request decoding
    (services/survey/requests.c): every field's type, range and limit, and
-   the rule that a survey is named by ticket or by id, not both. */
+   the rule that a survey is named by ticket or by id, not both; and the
+   watchlist's limit (services/survey/watchlist.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +14,7 @@
 #include "envelope.h"
 #include "plan.h"
 #include "requests.h"
+#include "watchlist.h"
 
 /* A body built from key/value pairs; a value "#i:N" packs the integer N,
    "#nil" nil, "#true" a boolean, "#bin" a binary; anything else a string. */
@@ -238,12 +240,46 @@ static void test_show(void **state)
     assert_int_equal(err.code, KF_E_MISSING_FIELD);
 }
 
+/* watchlist: limit 1..100, default 20; anything else is named. */
+static void test_watchlist(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *pairs[3];
+        int rc;
+        int64_t limit;
+        kf_err_t code;
+    } cases[] = {
+        {{NULL}, 0, WATCHLIST_LIMIT_DEFAULT, KF_OK},
+        {{"limit", "#i:1", NULL}, 0, 1, KF_OK},
+        {{"limit", "#i:100", NULL}, 0, 100, KF_OK},
+        {{"limit", "#i:0", NULL}, -1, 0, KF_E_BAD_VALUE},
+        {{"limit", "#i:101", NULL}, -1, 0, KF_E_BAD_VALUE},
+        {{"limit", "#i:-5", NULL}, -1, 0, KF_E_BAD_VALUE},
+        {{"limit", "20", NULL}, -1, 0, KF_E_WRONG_TYPE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        s_map_t map;
+        kf_error_t err = {0};
+        int64_t limit = -1;
+        int rc = watchlist_parse(s_map(&map, cases[i].pairs), &limit, &err);
+        assert_int_equal(rc, cases[i].rc);
+        if (rc == 0)
+            assert_int_equal(limit, cases[i].limit);
+        else {
+            assert_int_equal(err.code, cases[i].code);
+            assert_string_equal(err.field, "limit");
+        }
+        s_map_free(&map);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_answer_good), cmocka_unit_test(test_answer_bad),
         cmocka_unit_test(test_campaign),    cmocka_unit_test(test_body_actor_ignored),
-        cmocka_unit_test(test_show),
+        cmocka_unit_test(test_show),        cmocka_unit_test(test_watchlist),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
