@@ -8,7 +8,6 @@ watchlist` does; the status page shows every daemon of the store's
 daemon_status, all up, and refreshes; an agent is refused it."""
 import json
 import os
-import time
 import urllib.request
 
 from console import DESK, PHONE, check, kefu_json, note, psql, run, timing, IT_DIR
@@ -85,6 +84,20 @@ def check_words(shown, fig):
     score = fig["nps"].get("score")
     want = "无数据" if score is None else "%.1f" % score
     check(shown["nps"]["text"].strip() == want, "NPS shows %r, expected %r" % (shown["nps"]["text"], want))
+
+
+def check_cycles(b, ap):
+    """The approval cycle per step and per approver, as kefu report has it."""
+    check(ap["den"] >= 1, "the month has a completed approval: %s" % ap)
+    for kind, key in (("label", "steps"), ("staff", "approvers")):
+        rows = b.js("""return Array.from(document.querySelectorAll(
+            'table[data-cycles="' + arguments[0] + '"] tbody tr'), tr => Object.assign({}, tr.dataset));""", kind)
+        want = ap.get(key) or []
+        check(len(rows) == len(want) and len(want) >= 1, "%s: %s on the page, %s in kefu report" % (key, rows, want))
+        for row, w in zip(rows, want):
+            check(row["key"] == w[kind] and same(row["den"], w["den"]) and
+                  same(row.get("median"), w.get("median_s")) and same(row.get("p90"), w.get("p90_s")),
+                  "%s: %s on the page, %s in kefu report" % (key, row, w))
 
 
 def report(month, *extra):
@@ -182,6 +195,7 @@ def dashboard(ctx, month, targets):
     b.wait('.period[data-complete="false"]', "临时")
     b.shot("dashboard")
     check_groups(b, rep, "project")
+    check_cycles(b, rep["total"]["approval_cycle"])
     note("%s: every KPI and every project as kefu report says" % month)
 
     b.js("document.querySelector('svg.kpi-chart').scrollIntoView();")
@@ -244,7 +258,7 @@ def status(ctx):
     names = set(r.split("|")[0] for r in want)
     for d in ("intake", "ticket-router", "approval", "survey", "gateway"):
         check(any(d in n for n in names), "%s is on the status page: %s" % (d, sorted(names)))
-    a.wait(".summary[data-down='0']", "全部")
+    a.wait(".summary[data-down='0'][data-count='%d']" % len(want))
     check(len(a.all("table.daemons .state.up")) == len(want), "each daemon is marked up")
     a.shot("status")
     first = a.js("return document.querySelector('.status-page .screen-head time').dateTime;")

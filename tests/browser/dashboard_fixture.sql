@@ -93,4 +93,22 @@ SELECT r.id, 1, 1, 'finance', 'fin.lin', 14400, 'escalate', 'pending', 'fin.lin'
        now() + interval '4 hours'
   FROM approval_request r JOIN ticket t ON t.id = r.ticket_id
  WHERE t.no = 'KF-2026-700003';
+
+-- An approval request completed this month: 40 minutes from request to
+-- fin.lin's approval (the cycle time, per step and per approver).
+INSERT INTO approval_request (ticket_id, request_type, amount_fen, reason, promised_date,
+                              promised_at, policy_id, requested_by, status, requested_at,
+                              completed_at)
+SELECT t.id, 'refund', 50000, '看板测试：补偿', (now() + interval '5 days')::date,
+       now() + interval '5 days', 't-race', 'agent.li', 'approved', now() - interval '50 minutes',
+       now() - interval '10 minutes'
+  FROM ticket t WHERE t.no = 'KF-2026-700004';
+INSERT INTO approval_step (request_id, stage, step, label, approver, deadline_s, on_timeout,
+                           status, assigned_to, assigned_at, deadline_at, outcome, decided_by,
+                           decided_at)
+SELECT r.id, 1, 1, 'finance', 'fin.lin', 14400, 'escalate', 'approved', 'fin.lin',
+       now() - interval '50 minutes', now() + interval '3 hours', 'approve', 'fin.lin',
+       now() - interval '10 minutes'
+  FROM approval_request r JOIN ticket t ON t.id = r.ticket_id
+ WHERE t.no = 'KF-2026-700004';
 COMMIT;

@@ -124,6 +124,7 @@ export const STRINGS = {
   'dash.by.kind': ['按类型', 'By type'],
   'dash.all': ['合计', 'All'],
   'dash.no_group': ['未分派部门', 'not yet routed'],
+  'dash.no_key': ['无工单（如节点回访）', 'no ticket (e.g. campaign surveys)'],
   'dash.no_groups': ['本月没有工单。', 'No tickets this month.'],
   'dash.groups_omitted': ['另有 {n} 个较小的分组未列出（只列出最大的 {shown} 个）',
     '{n} smaller groups not shown (the largest {shown} are)'],

@@ -141,7 +141,7 @@ function Cell({ kpi, f, value, attrs }) {
 // A group's name: the project or department id, the kind's label; nil
 // key: not yet routed to a department.
 function groupName(by, key) {
-  if (key === undefined || key === null) return t('dash.no_group');
+  if (key === undefined || key === null) return by === 'department' ? t('dash.no_group') : t('dash.no_key');
   return by === 'kind' ? label('kind', key) : key;
 }
 

@@ -6,7 +6,7 @@
 import { html } from '../preact.js';
 import { t, fmtPercent, targets } from '../i18n.js';
 
-const W = 640, H = 300;                          // the SVG's own units
+const W = 640, H = 276;                          // the SVG's own units
 const L = 46, R = 560, TOP = 44, BOTTOM = 252;   // the plot area
 const LINES = [
   { kpi: 'satisfaction', colour: '#1f5fbf', key: 'chart.satisfaction' },
