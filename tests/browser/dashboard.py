@@ -261,9 +261,27 @@ def status(ctx):
     a.wait(".summary[data-down='0'][data-count='%d']" % len(want))
     check(len(a.all("table.daemons .state.up")) == len(want), "each daemon is marked up")
     a.shot("status")
-    first = a.js("return document.querySelector('.status-page .screen-head time').dateTime;")
-    a.wait_gone(".status-page .screen-head time[datetime='%s']" % first, timeout=20)
-    note("the status page: %d daemons, all up, as daemon_status says; it refreshes" % len(want))
+
+    # An instance whose heartbeat stopped an hour ago, and one stopped
+    # cleanly: the next refresh shows the first down, the second stopped.
+    psql("""INSERT INTO daemon_instance (instance, name, host, pid, version, started_at, last_seen,
+                heartbeat_ms, errors, last_error, last_error_at, stopped_at)
+            VALUES ('gone-host:4242', 'intake', 'gone-host', 4242, '0.0.9', now() - interval '2 days',
+                    now() - interval '1 hour', 5000, 3, 'store unreachable', now() - interval '1 hour', NULL),
+                   ('old-host:77', 'notifier', 'old-host', 77, '0.0.9', now() - interval '3 days',
+                    now() - interval '2 days', 5000, 0, NULL, NULL, now() - interval '2 days')""")
+    row = a.wait("table.daemons tr[data-instance='gone-host:4242']", timeout=20)
+    check(row.get_attribute("data-state") == "down" and ("DOWN" in row.text or "宕机" in row.text),
+          "the silent instance is marked down: %r" % row.text)
+    check("store unreachable" in row.text, "its last error is shown: %r" % row.text)
+    a.wait("table.daemons tr[data-instance='old-host:77'] .state.stopped")
+    a.wait(".summary[data-down='1'].error")
+    want = sorted(psql("SELECT name || '|' || state FROM daemon_status").split("\n"))
+    check(rows() == want, "after the refresh the page lists %s; daemon_status %s" % (rows(), want))
+    a.js("document.querySelector('tr[data-instance=\"gone-host:4242\"]').scrollIntoView();")
+    a.shot("status-down")
+    note("the status page: %d daemons, all up, as daemon_status says; it refreshes and marks "
+         "a silent instance down" % (len(want) - 2))
 
     g = ctx.browser("agent", DESK)
     g.open()

@@ -1,7 +1,8 @@
 // The operator's status page (#/status, administrators only): every daemon
 // instance as `kefu status` shows it (GET /api/v1/status), refreshed every
 // few seconds; a daemon whose heartbeat stopped is marked down in words and
-// colour, with its last error and when.
+// colour (one stopped cleanly is said so, apart), with its last error and
+// when.
 import { html, useEffect } from '../preact.js';
 import { t, fmtDuration } from '../i18n.js';
 import { Header, ErrorNote, Time, useApi } from '../ui.js';
@@ -17,12 +18,17 @@ function secs(s) {
   return s === undefined || s === null ? '–' : fmtDuration(s * 1000);
 }
 
+// The state's class and words: up, stopped (cleanly), else down.
+function stateOf(d) {
+  return d.state === 'up' || d.state === 'stopped' ? d.state : 'down';
+}
+
 function Row({ d }) {
-  const up = d.state === 'up';
-  return html`<tr class=${`daemon ${up ? 'up' : 'down'}`} data-name=${d.name} data-instance=${d.instance}
+  const st = stateOf(d);
+  return html`<tr class=${`daemon ${st}`} data-name=${d.name} data-instance=${d.instance}
       data-state=${d.state} data-pid=${d.pid}>
     <td><strong>${d.name}</strong><div class="muted mono">${d.instance}</div></td>
-    <td><span class=${`state ${up ? 'up' : 'down'}`}>${up ? t('status.up') : t('status.down')}</span></td>
+    <td><span class=${`state ${st}`}>${t(`status.${st}`)}</span></td>
     <td class="mono">${d.host}<div class="muted">${t('status.pid', { pid: d.pid })}</div></td>
     <td class="mono">${d.version || '–'}</td>
     <td class="num">${secs(d.uptime_s)}<div class="muted"><${Time} ms=${d.started_at} /></div></td>
@@ -46,7 +52,8 @@ function View() {
   }, [st.reload]);
   const d = st.data;
   const list = (d && d.daemons) || [];
-  const down = list.filter((x) => x.state !== 'up').length;
+  const down = list.filter((x) => stateOf(x) === 'down').length;
+  const stopped = list.filter((x) => x.state === 'stopped').length;
   return html`<div class="status-page">
     <${Header} title=${t('nav.status')}>
       ${d && html`<span class="muted">${t('status.updated')} <${Time} ms=${d.now} /></span>`}
@@ -56,7 +63,8 @@ function View() {
     ${!d && !st.error && html`<p class="muted">${t('app.loading')}</p>`}
     ${d && html`<p class=${down ? 'error summary' : 'ok-note summary'} role="status"
         data-count=${list.length} data-down=${down}>
-      ${down ? t('status.some_down', { n: list.length, down }) : t('status.all_up', { n: list.length })}</p>
+      ${down ? t('status.some_down', { n: list.length, down }) : t('status.all_up', { n: list.length - stopped })}
+      ${stopped > 0 && ` ${t('status.some_stopped', { n: stopped })}`}</p>
     <div class="table-scroll"><table class="list cards daemons">
       <thead><tr><th>${t('status.daemon')}</th><th>${t('status.state')}</th><th>${t('status.host')}</th>
         <th>${t('status.version')}</th><th class="num">${t('status.uptime')}</th>
