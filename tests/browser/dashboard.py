@@ -193,6 +193,7 @@ def dashboard(ctx, month, targets):
     check(rep["total"]["tickets"] >= 6, "the month has the fixture's tickets: %s" % rep["total"]["tickets"])
     check(not rep["period"]["complete"], "this month is not over")
     b.wait('.period[data-complete="false"]', "临时")
+    check(not b.all(".month-picker a[rel=next]"), "no month after this one to go to")
     b.shot("dashboard")
     check_groups(b, rep, "project")
     check_cycles(b, rep["total"]["approval_cycle"])
@@ -226,6 +227,7 @@ def dashboard(ctx, month, targets):
     compare("total %s" % prev, b.js(READ_JS, ".kpis"), rep["total"])
     check_groups(b, rep, "kind")
     b.wait('.period[data-complete="true"]')
+    b.wait(".month-picker a[rel=next]")
     b.shot("previous-month")
 
     # English, and a phone.

@@ -222,7 +222,9 @@ function MonthPicker({ month, by, thisMonth }) {
       ${monthChoices(month, thisMonth).map((m) => html`<option value=${m} selected=${m === month}>
         ${monthName(m)}</option>`)}
     </select>
-    <a class="button" href=${href(shiftMonth(month, 1), by)} rel="next">${t('dash.next')} ›</a>
+    ${month < thisMonth
+      ? html`<a class="button" href=${href(shiftMonth(month, 1), by)} rel="next">${t('dash.next')} ›</a>`
+      : html`<span class="button disabled" aria-disabled="true">${t('dash.next')} ›</span>`}
   </nav>`;
 }
 
