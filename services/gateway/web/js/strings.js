@@ -92,7 +92,7 @@ export const STRINGS = {
   'dash.complete': ['本月已结束，数据为最终值。', 'The month is over: final figures.'],
   'dash.provisional': ['本月尚未结束，数据为临时值，月底前仍会变化。',
     'The month is not over: figures are provisional and will change.'],
-  'dash.as_of': ['统计时间', 'as of'],
+  'dash.as_of': ['统计时间', 'As of'],
   'dash.kpis': ['本月指标', "The month's KPIs"],
   'dash.num_of_den': ['{num} / {den}', '{num} of {den}'],
   'dash.tickets': ['工单量', 'Tickets'],

@@ -5,13 +5,14 @@
 // watchlist. Every figure cell carries data-kpi/data-num/data-den and its
 // value (data-percent, data-score, data-per100, data-median) so a test reads
 // the numbers the page shows.
-import { html } from '../preact.js';
+import { html, useEffect } from '../preact.js';
 import { t, label, fmtPercent, fmtDate, fmtDuration, targets as targetsOf } from '../i18n.js';
 import { Header, ErrorNote, Time, useApi } from '../ui.js';
 import { KpiChart } from './dashboard_chart.js';
 import { Watchlist } from './dashboard_watch.js';
 
 const BYS = ['project', 'department', 'kind'];
+const REFRESH_MS = 60000;   // an open month's figures, asked again
 
 // The month YYYY-MM moved by delta months.
 function shiftMonth(month, delta) {
@@ -235,6 +236,13 @@ function View({ params }) {
   const by = BYS.includes(q.get('by')) ? q.get('by') : 'project';
   const rep = useApi('/api/v1/report', { month, by, series: 'true' }, [month, by]);
   const r = rep.data;
+  // A month not over yet changes while it is watched: asked again now and then.
+  const open = !!(r && r.period && !r.period.complete);
+  useEffect(() => {
+    if (!open) return undefined;
+    const id = setInterval(rep.reload, REFRESH_MS);
+    return () => clearInterval(id);
+  }, [open, rep.reload]);
   const ready = r && r.period && r.period.month === month && r.by === by;
   const shown = r && r.period && r.total;
   return html`<div class="dashboard">

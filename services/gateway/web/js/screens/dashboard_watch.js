@@ -3,11 +3,12 @@
 // risk_reason labels) and promoters (would recommend 9-10: referral
 // candidates). Each list is bounded; when more exist it says so and offers
 // the longer list.
-import { html, useState } from '../preact.js';
+import { html, useState, useEffect } from '../preact.js';
 import { t, fmtYuan } from '../i18n.js';
 import { ErrorNote, Enum, Time, Countdown, useApi } from '../ui.js';
 
 const SHORT = 5, LONG = 100;
+const REFRESH_MS = 60000;   // the lists change as work is done: asked again
 
 function More({ more, limit, onMore }) {
   if (!more) return null;
@@ -56,6 +57,10 @@ export function Watchlist() {
   const w = useApi('/api/v1/watchlist', { limit }, [limit]);
   const d = w.data;
   const more = () => setLimit(LONG);
+  useEffect(() => {
+    const id = setInterval(w.reload, REFRESH_MS);
+    return () => clearInterval(id);
+  }, [w.reload]);
   return html`<section class="card watchlist" data-limit=${limit} data-ready=${d ? 'true' : null}>
     <h2>${t('watch.title')}</h2>
     <${ErrorNote} error=${w.error} onRetry=${w.reload} />
