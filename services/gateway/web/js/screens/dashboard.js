@@ -121,14 +121,13 @@ function Cycles({ rows, omitted, nameKey, head }) {
 }
 
 function ApprovalDetail({ ap }) {
-  if (!(ap.steps && ap.steps.length) && !(ap.approvers && ap.approvers.length)) return null;
-  return html`<section class="card">
+  const none = !(ap.steps && ap.steps.length) && !(ap.approvers && ap.approvers.length);
+  return html`<section class="card approval-detail">
     <h2>${t('dash.approval_detail')}</h2>
-    <div class="grid two">
+    ${none ? html`<p class="empty">${t('dash.approval_none')}</p>` : html`
       <${Cycles} rows=${ap.steps} omitted=${ap.steps_omitted} nameKey="label" head=${t('dash.step')} />
       <${Cycles} rows=${ap.approvers} omitted=${ap.approvers_omitted} nameKey="staff"
-        head=${t('dash.approver')} />
-    </div>
+        head=${t('dash.approver')} />`}
   </section>`;
 }
 
@@ -254,12 +253,12 @@ function View({ params }) {
       <${Period} period=${r.period} />
       <${Totals} total=${r.total} targets=${targetsOf()} />
     </div>`}
-    <div class="grid dash-mid">
-      ${shown ? html`<${KpiChart} series=${r.series || []} now=${r.period.now} />` : html`<div></div>`}
-      <${Watchlist} />
-    </div>
-    ${shown && html`<${Breakdown} rep=${r} by=${by} month=${month} />
-      <${ApprovalDetail} ap=${r.total.approval_cycle} />`}
+    <${Watchlist} />
+    ${shown && html`<div class="grid dash-mid">
+        <${KpiChart} series=${r.series || []} now=${r.period.now} />
+        <${ApprovalDetail} ap=${r.total.approval_cycle} />
+      </div>
+      <${Breakdown} rep=${r} by=${by} month=${month} />`}
   </div>`;
 }
 
