@@ -19,8 +19,10 @@ $BR_PY -c 'import selenium' 2>/dev/null ||
 
 br_init() {
     it_init "$1"
-    # Stop the journey first, then lib.sh's clean-up with the test's status.
-    trap 'br__st=$?; br__stop; (exit $br__st); it__cleanup' EXIT
+    # Stop the journey first, then lib.sh's clean-up with the test's status
+    # (as $? when it starts; errexit off, or the failing status would end the
+    # trap before the clean-up ran and leave the deadline's watchdog behind).
+    trap 'br__st=$?; set +e; trap - ERR; br__stop; (exit $br__st); it__cleanup' EXIT
 }
 
 br_system() {
