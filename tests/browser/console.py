@@ -70,7 +70,8 @@ class Browser:
         opts = webdriver.ChromeOptions()
         opts.binary_location = "/usr/bin/chromium"
         for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                    "--no-first-run", "--disable-extensions", "--lang=%s" % lang,
+                    "--no-first-run", "--disable-extensions",
+                    "--disable-crash-reporter", "--disable-breakpad", "--lang=%s" % lang,
                     "--window-size=%d,%d" % size,
                     "--user-data-dir=%s/%s-%d" % (HOME, name, Browser.count)):
             opts.add_argument(arg)
