@@ -22,6 +22,7 @@ OWNER_PHONE = os.environ["KEFU_OWNER_PHONE"]
 OWNER_NAME = os.environ["KEFU_OWNER_NAME"]
 XSS = "<script>window.kefuXss=1</script>"
 TAG = str(int(time.time() * 1000))[-6:]     # this run's summaries
+UNKNOWN = "057187" + TAG                      # a number nobody is known by
 
 
 def pbx(event, call_id, caller, extension):
@@ -189,6 +190,8 @@ def routing(li, no):
     li.wait(".routing .route-first .countdown")
     check(tk["owner_name"] in li.text(".routing .route-owner"), "the owner's name is shown")
     check(li.js("return window.kefuMarker;") == "no reload", "the page was not reloaded")
+    row = li.wait(".owner-tickets tr[data-ticket='%s']" % no, tk["owner_name"])
+    check("eng" in row.text and XSS in row.text, "the card lists the new ticket, routed: %s" % row.text)
     li.shot("submitted-routed")
     note("%s routed to %s (%s) live" % (no, owner, dept))
 
@@ -203,9 +206,9 @@ def lookup(ctx, li):
     li.wait(".owner-card .owner-name", OWNER_NAME)
     check(li.driver.current_url.endswith("#/call/" + OWNER_PHONE), "the lookup's address")
     timing("owner_lookup_reply_to_shown", measure(li, "kefu:owner-shown:from-reply") or 0)
-    ctx.expect_console("/api/v1/owners?phone=057187654321")   # not_found: 404
-    li.type("input[name=phone]", "0571-8765-4321", enter=True)
-    li.wait(".unknown-owner", "057187654321")
+    ctx.expect_console("/api/v1/owners?phone=" + UNKNOWN)   # not_found: 404
+    li.type("input[name=phone]", "0571-87%s-%s" % (TAG[:3], TAG[3:]), enter=True)
+    li.wait(".unknown-owner", UNKNOWN)
     li.wait("form.new-ticket-form input[name=name]")
     check(li.focused().get_attribute("name") == "name", "the new owner's name is focused")
     timing("unknown_lookup_reply_to_shown", measure(li, "kefu:owner-shown:from-reply") or 0)
@@ -237,7 +240,7 @@ def field_checks(li):
     li.shot("field-error-too-long")
     check(li.js("return window.kefuPosts;") == before, "no request was sent for a refused form")
     check(int(psql("SELECT count(*) FROM ticket t JOIN homeowner h ON h.id = t.homeowner_id "
-                   "WHERE h.phone = '057187654321'")) == 0, "no ticket in the store")
+                   "WHERE h.phone = :'p1'", UNKNOWN)) == 0, "no ticket in the store")
     # Corrected, the new owner's ticket goes through, with the name.
     li.type("form.new-ticket-form input[name=unit]", "1201")
     summary = "咨询交房时间 #%s" % TAG
@@ -284,6 +287,8 @@ def phone_size(ctx):
     p.wait(".owner-card .owner-name", OWNER_NAME)
     p.wait(".owner-tickets .countdown")
     p.shot("owner-card-phone")
+    p.js("document.querySelector('.owner-tickets').scrollIntoView();")
+    p.shot("owner-tickets-phone")
 
 
 def main(ctx):

@@ -13,6 +13,9 @@ import { ErrorNote, Enum, Time, Countdown, Field, Header } from '../ui.js';
 
 const LIMITS = { project: 32, building: 16, unit: 16, phone: 32, name: 64, summary: 200, detail: 4000 };
 const utf8 = new TextEncoder();
+const TICKET_EVENTS = ['ticket.routed', 'ticket.responded', 'ticket.transferred', 'ticket.escalated',
+  'ticket.resolved', 'ticket.reopened', 'ticket.closed', 'approval.requested', 'approval.at_risk',
+  'approval.completed', 'survey.answered'];
 
 function bytes(s) { return utf8.encode(s || '').length; }
 
@@ -130,8 +133,10 @@ function TicketRow({ tk }) {
     <td><${Enum} e="kind" v=${tk.kind} /> · <${Enum} e="category" v=${tk.category} />
       <div class="summary">${tk.summary}</div></td>
     <td>${tk.owner_name}<div class="muted">${tk.department || ''}</div></td>
-    <td><${Deadline} due=${tk.first_response_due} done=${tk.responded_at} state=${tk.first_response} /></td>
-    <td><${Deadline} due=${tk.resolve_due} done=${tk.resolved_at} state=${tk.resolution} /></td>
+    <td><span class="cell-label">${t('call.col_first')}</span>
+      <${Deadline} due=${tk.first_response_due} done=${tk.responded_at} state=${tk.first_response} /></td>
+    <td><span class="cell-label">${t('call.col_resolve')}</span>
+      <${Deadline} due=${tk.resolve_due} done=${tk.resolved_at} state=${tk.resolution} /></td>
   </tr>`;
 }
 
@@ -219,7 +224,19 @@ function OwnerPane({ phone }) {
       (error) => { mark('kefu:owner-reply'); setState({ error }); });
   };
   useEffect(() => load(), [phone]);
-  const refresh = () => load(true);     // the new ticket in the list; the form stays
+  const [made, setMade] = useState('');  // tickets made here, watched before the card lists them
+  const refresh = (no) => {             // the new ticket in the list; the form stays
+    if (typeof no === 'string') setMade((m) => `${m} ${no}`.trim());
+    load(true);
+  };
+  // A change to one of the card's tickets (routed, answered, resolved, an
+  // approval decided): the card is read again, quietly.
+  const shown = state.owner ? state.owner.tickets.map((x) => x.ticket).join(' ') : '';
+  useEffect(() => {
+    const list = new Set(`${shown} ${made}`.split(' ').filter(Boolean));
+    if (!list.size) return undefined;
+    return on(TICKET_EVENTS, (body) => { if (body && list.has(body.ticket)) refresh(); });
+  }, [shown, made]);
   useEffect(() => { if (!state.loading) mark('kefu:owner-shown', 'kefu:owner-reply'); }, [state]);
   if (state.loading) return html`<p class="muted">${t('app.loading')}</p>`;
   const unknown = state.error && state.error.code === 'not_found';
@@ -235,7 +252,7 @@ function OwnerPane({ phone }) {
     <${OwnerHead} owner=${owner} onNew=${() => setForm(true)} />
     ${form && html`<${NewTicket} phone=${owner.phone} owner=${owner} onDone=${refresh}
       onClose=${() => setForm(false)} />`}
-    <div class="grid side">
+    <div class="grid owner-grid">
       <div><${Units} owner=${owner} /><${Approvals} owner=${owner} /><${Surveys} owner=${owner} /></div>
       <div><${Tickets} owner=${owner} /></div>
     </div>
@@ -364,6 +381,10 @@ function useSubmit(owner, phone, r) {
       mark('kefu:submit-reply');
       setState({ busy: false, error: null, done, bad: {} });
     } catch (error) {
+      // The key made a ticket with other content (a reply lost, then an
+      // edit): final for that key, and the message names that ticket; what
+      // is on the form now is another report, with a key of its own.
+      if (error.code === 'conflict' && error.field === 'idem') idem.current = null;
       const bad = error.field && error.field !== 'idem' ? { [error.field]: errorText(error) } : {};
       setState((s) => ({ ...s, busy: false, error, bad }));
     } finally {
@@ -386,12 +407,19 @@ function NewTicket({ phone, owner, onClose, onDone }) {
   useEffect(() => {
     if (!sub.done) return;
     mark('kefu:submit-shown', 'kefu:submit-reply');
-    if (onDone) onDone();
+    const note = form.current && form.current.parentNode.querySelector('.submitted');
+    if (note && note.scrollIntoView) note.scrollIntoView({ block: 'nearest' });
+    if (onDone) onDone(sub.done.ticket);
   }, [sub.done]);
+  useEffect(() => {           // a refused field: the cursor goes to the first one
+    const el = form.current && form.current.querySelector('[aria-invalid="true"]');
+    if (el) el.focus();
+  }, [sub.bad]);
   const set = (patch) => { sub.changed(); setR((x) => ({ ...x, ...patch })); };
   const onSubmit = (ev) => { ev.preventDefault(); sub.send(); };
   return html`<section class="card new-ticket-card">
     <h2>${owner ? t('call.new_ticket') : t('call.new_owner_ticket')}</h2>
+    ${sub.done && html`<${Submitted} done=${sub.done} />`}
     <form ref=${form} class="form new-ticket-form" onSubmit=${onSubmit} novalidate>
       <${ReportFields} owner=${owner} phone=${phone} r=${r} bad=${sub.bad} set=${set} />
       ${sub.error && !sub.bad[sub.error.field] && html`<${ErrorNote} error=${sub.error}
@@ -402,7 +430,6 @@ function NewTicket({ phone, owner, onClose, onDone }) {
         ${onClose && html`<button type="button" onClick=${onClose}>${t('app.cancel')}</button>`}
       </div>
     </form>
-    ${sub.done && html`<${Submitted} done=${sub.done} />`}
   </section>`;
 }
 
@@ -433,7 +460,7 @@ function useRouting(no) {
 
 function Submitted({ done }) {
   const { tk, routing: info } = useRouting(done.ticket);
-  return html`<div class="ok-note submitted" role="status">
+  return html`<div class="ok-note submitted" role="status" aria-live="polite">
     <p>${t('call.submitted')} <a class="mono ticket-no" href=${`#/ticket/${encodeURIComponent(done.ticket)}`}>${done.ticket}</a>
       ${tk && html` <span class="submitted-summary">${tk.summary}</span>`}</p>
     ${info ? html`<dl class="facts routing">
@@ -457,7 +484,8 @@ function View({ params }) {
     else location.hash = `#/call/${encodeURIComponent(p)}`;
   };
   return html`<div class="call-screen">
-    <${Header} title=${t('call.title')}><${RingBanner} /><//>
+    <${Header} title=${t('call.title')} />
+    <${RingBanner} />
     <${PhoneBar} phone=${phone} onLookup=${lookup} />
     ${phone ? html`<${OwnerPane} key=${`${phone}#${nonce}`} phone=${phone} />`
       : html`<p class="empty call-idle">${t('call.idle')}</p>`}
