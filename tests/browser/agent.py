@@ -253,9 +253,55 @@ def field_checks(li):
     note("field checks held the form; then %s logged for a new owner" % no)
 
 
+def open_card(li):
+    """A fresh owner card for the known owner (from the empty call screen)."""
+    li.go("call")
+    li.wait(".call-idle")
+    li.go("call/" + OWNER_PHONE)
+    li.wait(".owner-card .owner-name", OWNER_NAME)
+
+
+def lost_reply(li):
+    """The reply of a submit is lost (the ticket was made): the form stays,
+    Try again sends the same key and shows that same ticket; an edit after
+    the success is a new report with a new key."""
+    open_card(li)
+    li.button("为该业主新建工单")
+    choose(li, "kind", "repair")
+    choose(li, "category", "heating")
+    summary = "暖气片不热，家里有老人 #%s" % TAG
+    li.type("form.new-ticket-form input[name=summary]", summary)
+    # The first POST of a ticket reaches the gateway, then its reply is lost.
+    li.js("""window.kefuKeys = []; const f = window.fetch; let lose = true;
+        window.fetch = async (u, o) => {
+            const post = o && o.method === 'POST' && String(u) === '/api/v1/tickets';
+            if (post) window.kefuKeys.push(o.headers['Idempotency-Key']);
+            const r = await f(u, o);
+            if (post && lose) { lose = false; throw new TypeError('Failed to fetch'); }
+            return r; };""")
+    li.click("button.submit-ticket")
+    li.wait(".new-ticket-form .error", "已填写的内容仍在")
+    li.shot("reply-lost")
+    check(tickets_with(summary) == 1, "the lost reply's ticket is in the store")
+    li.button("重试")
+    no = li.text(".submitted .ticket-no")
+    check(tickets_with(summary) == 1, "a retry makes no second ticket: %d" % tickets_with(summary))
+    check(psql("SELECT no FROM ticket WHERE summary = :'p1'", summary) == no, "the retry shows that ticket")
+    keys = li.js("return window.kefuKeys;")
+    check(len(keys) == 2 and keys[0] == keys[1] and keys[0], "the retry sent the same key: %s" % keys)
+    li.type("form.new-ticket-form input[name=summary]", summary + "（二楼卧室）", enter=True)
+    li.wait(".submitted .ticket-no")
+    wait_js(li, "return document.querySelector('.submitted .ticket-no').textContent !== arguments[0];",
+            "the edited report got no ticket of its own", no)
+    keys = li.js("return window.kefuKeys;")
+    check(len(keys) == 3 and keys[2] != keys[0], "an edit after the success takes a new key: %s" % keys)
+    check(tickets_with(summary + "（二楼卧室）") == 1, "the edited report is its own ticket")
+    note("a lost reply retried as %s; the edit after it a new ticket" % no)
+
+
 def session_ends(ctx, li):
     """The session ends mid-form: sign in again, the ticket made once, as typed."""
-    li.go("call/" + OWNER_PHONE)
+    open_card(li)
     li.button("为该业主新建工单")
     choose(li, "kind", "repair")
     choose(li, "category", "electrical")
@@ -298,6 +344,7 @@ def main(ctx):
     routing(li, no)
     lookup(ctx, li)
     field_checks(li)
+    lost_reply(li)
     session_ends(ctx, li)
     phone_size(ctx)
 
