@@ -253,24 +253,25 @@ def field_checks(li):
     note("field checks held the form; then %s logged for a new owner" % no)
 
 
-def open_card(li):
-    """A fresh owner card for the known owner (from the empty call screen)."""
+def new_report(li, kind, category, summary):
+    """A new ticket form on a fresh card of the known owner (from the empty
+    call screen), filled in with summary; answers summary."""
     li.go("call")
     li.wait(".call-idle")
     li.go("call/" + OWNER_PHONE)
     li.wait(".owner-card .owner-name", OWNER_NAME)
+    li.button("为该业主新建工单")
+    choose(li, "kind", kind)
+    choose(li, "category", category)
+    li.type("form.new-ticket-form input[name=summary]", summary)
+    return summary
 
 
 def lost_reply(li):
     """The reply of a submit is lost (the ticket was made): the form stays,
     Try again sends the same key and shows that same ticket; an edit after
     the success is a new report with a new key."""
-    open_card(li)
-    li.button("为该业主新建工单")
-    choose(li, "kind", "repair")
-    choose(li, "category", "heating")
-    summary = "暖气片不热，家里有老人 #%s" % TAG
-    li.type("form.new-ticket-form input[name=summary]", summary)
+    summary = new_report(li, "repair", "heating", "暖气片不热，家里有老人 #%s" % TAG)
     # The first POST of a ticket reaches the gateway, then its reply is lost.
     li.js("""window.kefuKeys = []; const f = window.fetch; let lose = true;
         window.fetch = async (u, o) => {
@@ -301,12 +302,7 @@ def lost_reply(li):
 
 def session_ends(ctx, li):
     """The session ends mid-form: sign in again, the ticket made once, as typed."""
-    open_card(li)
-    li.button("为该业主新建工单")
-    choose(li, "kind", "repair")
-    choose(li, "category", "electrical")
-    summary = "客厅插座没电，请派电工上门 #%s" % TAG
-    li.type("form.new-ticket-form input[name=summary]", summary)
+    summary = new_report(li, "repair", "electrical", "客厅插座没电，请派电工上门 #%s" % TAG)
     sh("%s/services/admin/kefu-admin" % BUILD, "sessions", "agent.li", "--revoke")
     ctx.expect_console("401")
     ctx.expect_console("/api/v1/events")
