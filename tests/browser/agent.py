@@ -321,6 +321,23 @@ def session_ends(ctx, li):
     note("signed in again mid-form: %s made once as typed" % no)
 
 
+def pop_keeps_form(li):
+    """A call answered while a report is half typed: the banner offers the
+    caller's card; the words typed stay until the agent goes there."""
+    summary = new_report(li, "inquiry", "other", "半句话还没写完 #%s" % TAG)
+    pbx("answered", "pop-3", UNKNOWN, "8001")
+    li.wait(".ring-banner", "已接通")
+    check(li.driver.current_url.endswith("#/call/" + OWNER_PHONE), "the half-typed report stays")
+    check(li.wait("form.new-ticket-form input[name=summary]").get_attribute("value") == summary,
+          "the typed summary is kept")
+    li.shot("answered-while-typing")
+    li.click(".ring-banner a", "打开业主信息")
+    li.wait(".owner-card .owner-name", "赵女士")      # recorded by field_checks' ticket
+    li.wait_gone(".ring-banner")
+    pbx("hangup", "pop-3", UNKNOWN, "8001")
+    check(tickets_with(summary) == 0, "nothing was sent of the half-typed report")
+
+
 def phone_size(ctx):
     """The owner card at phone size."""
     p = ctx.browser("phone", PHONE)
@@ -342,6 +359,7 @@ def main(ctx):
     field_checks(li)
     lost_reply(li)
     session_ends(ctx, li)
+    pop_keeps_form(li)
     phone_size(ctx)
 
 

@@ -55,14 +55,19 @@ function mine(body) {
   return !!who && (!body.staff || body.staff === who.staff);
 }
 
+let unsent = 0;                         // new-ticket forms holding words not yet sent
+
+// The answered call pops its caller's card at once, unless a report is half
+// typed: then the banner offers the card and the form stays as it is.
 on(['call.ringing', 'call.answered', 'call.ended', 'call.missed'], (body, type) => {
   if (!body || !mine(body)) return;
   if (type === 'call.ringing') { setRinging(body); return; }
   if (ringing && ringing.call === body.call) setRinging(null);
-  if (type === 'call.answered') {
-    mark('kefu:call-pop');
-    location.hash = body.caller ? `#/call/${encodeURIComponent(body.caller)}` : '#/call';
-  }
+  if (type !== 'call.answered') return;
+  const to = body.caller ? `#/call/${encodeURIComponent(body.caller)}` : '#/call';
+  if (unsent > 0 && location.hash !== to) { setRinging({ ...body, answered: true }); return; }
+  mark('kefu:call-pop');
+  location.hash = to;
 });
 
 function RingBanner() {
@@ -73,8 +78,11 @@ function RingBanner() {
   }, []);
   if (!ring) return null;
   return html`<div class="warn-note ring-banner" role="status">
-    <strong>${t('call.ringing')}</strong> <span class="mono">${ring.caller || t('call.no_caller')}</span>
+    <strong>${ring.answered ? t('call.answered') : t('call.ringing')}</strong>
+    <span class="mono">${ring.caller || t('call.no_caller')}</span>
     ${ring.owner ? html` · ${t('call.known_owner')}` : html` · ${t('call.unknown_caller')}`}
+    ${ring.answered && ring.caller && html` · <a href=${`#/call/${encodeURIComponent(ring.caller)}`}
+      onClick=${() => setRinging(null)}>${t('call.open_card')}</a> <span class="muted">${t('call.form_kept')}</span>`}
   </div>`;
 }
 
@@ -407,6 +415,7 @@ function NewTicket({ phone, owner, onClose, onDone }) {
   useEffect(() => {
     if (!sub.done) return;
     mark('kefu:submit-shown', 'kefu:submit-reply');
+    setCommitted(true);
     const note = form.current && form.current.parentNode.querySelector('.submitted');
     if (note && note.scrollIntoView) note.scrollIntoView({ block: 'nearest' });
     if (onDone) onDone(sub.done.ticket);
@@ -415,7 +424,14 @@ function NewTicket({ phone, owner, onClose, onDone }) {
     const el = form.current && form.current.querySelector('[aria-invalid="true"]');
     if (el) el.focus();
   }, [sub.bad]);
-  const set = (patch) => { sub.changed(); setR((x) => ({ ...x, ...patch })); };
+  const [committed, setCommitted] = useState(false);
+  const set = (patch) => { sub.changed(); setCommitted(false); setR((x) => ({ ...x, ...patch })); };
+  const holds = !committed && !!(r.summary.trim() || r.detail.trim() || r.name.trim());
+  useEffect(() => {
+    if (!holds) return undefined;
+    unsent++;
+    return () => { unsent--; };
+  }, [holds]);
   const onSubmit = (ev) => { ev.preventDefault(); sub.send(); };
   return html`<section class="card new-ticket-card">
     <h2>${owner ? t('call.new_ticket') : t('call.new_owner_ticket')}</h2>
