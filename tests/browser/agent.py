@@ -348,6 +348,13 @@ def phone_size(ctx):
     p.shot("owner-card-phone")
     p.js("document.querySelector('.owner-tickets').scrollIntoView();")
     p.shot("owner-tickets-phone")
+    # Every word from the table, in both languages (a missing key shows as itself).
+    check("call." not in p.text("#screen"), "a call screen key is missing: %s" % p.text("#screen"))
+    p.button("English")
+    p.wait(".owner-tickets h3", "open of")
+    check("call." not in p.text("#screen"), "a call screen key is missing in English")
+    p.js("window.scrollTo(0, 0);")
+    p.shot("owner-card-phone-en")
 
 
 def main(ctx):

@@ -229,7 +229,8 @@ function OwnerPane({ phone }) {
     if (quiet !== true) setState({ loading: true });
     api('GET', '/api/v1/owners', { query: { phone } }).then(
       (owner) => { mark('kefu:owner-reply'); setState({ owner }); },
-      (error) => { mark('kefu:owner-reply'); setState({ error }); });
+      // A quiet read that fails keeps the card (and a form on it) as it is.
+      (error) => { mark('kefu:owner-reply'); if (quiet !== true) setState({ error }); });
   };
   useEffect(() => load(), [phone]);
   const [made, setMade] = useState('');  // tickets made here, watched before the card lists them
@@ -278,8 +279,9 @@ function blankReport(owner) {
 export function checkReport(r, phone, isNew) {
   const bad = {};
   const need = (f) => { if (!String(r[f] || '').trim()) bad[f] = t('call.err_required'); };
-  const max = (f) => {
-    if (!bad[f] && bytes(r[f]) > LIMITS[f]) bad[f] = t('call.err_bytes', { max: LIMITS[f], n: bytes(r[f]) });
+  const max = (f) => {                  // what is sent: trimmed, but the owner's words as typed
+    const n = bytes(f === 'detail' ? r[f] : String(r[f] || '').trim());
+    if (!bad[f] && n > LIMITS[f]) bad[f] = t('call.err_bytes', { max: LIMITS[f], n });
   };
   ['kind', 'category', 'channel', 'project', 'summary'].forEach(need);
   ['project', 'building', 'unit', 'summary', 'detail'].forEach(max);
@@ -290,6 +292,12 @@ export function checkReport(r, phone, isNew) {
   const p = normPhone(phone);
   if (p.error) bad.phone = t(p.error, { max: LIMITS.phone });
   return bad;
+}
+
+// The fields the form shows (a refusal naming one is shown next to it).
+function formFields(isNew) {
+  const f = ['kind', 'category', 'channel', 'priority', 'project', 'building', 'unit', 'summary', 'detail'];
+  return isNew ? [...f, 'name', 'phone'] : f;
 }
 
 // The body of POST /api/v1/tickets: absent fields stay absent (the
@@ -393,7 +401,8 @@ function useSubmit(owner, phone, r) {
       // edit): final for that key, and the message names that ticket; what
       // is on the form now is another report, with a key of its own.
       if (error.code === 'conflict' && error.field === 'idem') idem.current = null;
-      const bad = error.field && error.field !== 'idem' ? { [error.field]: errorText(error) } : {};
+      // Next to its field when the form shows that field, else under the form.
+      const bad = formFields(!owner).includes(error.field) ? { [error.field]: errorText(error) } : {};
       setState((s) => ({ ...s, busy: false, error, bad }));
     } finally {
       flight.current = false;
