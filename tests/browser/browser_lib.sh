@@ -19,11 +19,8 @@ $BR_PY -c 'import selenium' 2>/dev/null ||
 
 br_init() {
     it_init "$1"
-    # Stop the journey first, then lib.sh's clean-up with the test's status
-    # (set +e: under errexit the `(exit 1)` that hands the status on would
-    # end the trap before the clean-up, and the daemons would keep the test
-    # running until its deadline).
-    trap 'br__st=$?; set +e; br__stop; (exit $br__st); it__cleanup' EXIT
+    # Stop the journey first, then lib.sh's clean-up with the test's status.
+    trap 'br__st=$?; br__stop; (exit $br__st); it__cleanup' EXIT
 }
 
 br_system() {
