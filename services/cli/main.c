@@ -29,7 +29,9 @@ static const kf_setting_t s_settings[] = {
 static const args_command_t s_commands[] = {
     {"submit", "log what an owner reported; prints the ticket number", cmd_submit},
     {"ticket", "ticket show NO: one ticket with its history", cmd_ticket},
-    {"tickets", "list tickets by status, owner, project, kind, phone, time; paged", cmd_tickets},
+    {"tickets", "list tickets by status, owner, project, kind, department, queue, phone, time",
+     cmd_tickets},
+    {"staff", "active staff by words of id or name, department, role; paged", cmd_staff},
     {"owner", "owner PHONE: the owner with this phone, their units and tickets", cmd_owner},
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},

@@ -9,6 +9,7 @@
 #include "call.h"
 #include "cli.h"
 #include "output.h"
+#include "owner.h"
 #include "table.h"
 #include "timefmt.h"
 
@@ -172,10 +173,13 @@ static void s_due(const msgpack_object *t, const char *status, char *buf, size_t
              when, state[0] ? ", " : "", state);
 }
 
-/* Adds one ticket map as a row. */
-static void s_row(table_t *table, const msgpack_object *t)
+const char *const owner_ticket_headers[OWNER_TICKET_COLS] = {
+    "TICKET", "KIND",  "STATUS",   "PRIORITY", "PROJECT",
+    "DEPT",   "OWNER", "RECEIVED", "DEADLINE", "SUMMARY"};
+
+void owner_ticket_row(table_t *table, const msgpack_object *t)
 {
-    char ticket[64], kind[32], status[32] = "", priority[32], project[64], owner[256],
+    char ticket[64], kind[32], status[48] = "", priority[32], project[64], owner[256],
                                owner_name[128], department[64] = "", received[32] = "-", due[160],
                                summary[1024];
     call_str(t, "ticket", ticket, sizeof ticket);
@@ -195,6 +199,12 @@ static void s_row(table_t *table, const msgpack_object *t)
     if (call_int(t, "received_at", &at))
         tf_local(at, received, sizeof received);
     s_due(t, status, due, sizeof due);
+    int64_t level;
+    if (call_int(t, "escalation_level", &level) && level > 0) {
+        size_t used = strlen(status);
+        if (snprintf(status + used, sizeof status - used, " L%lld", (long long)level) < 0)
+            status[used] = '\0';
+    }
     const char *cells[] = {ticket,     kind,  status,   priority, project,
                            department, owner, received, due,      summary};
     table_add(table, cells);
@@ -309,11 +319,10 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
         return call_missing(cli, "owner.show", "tickets");
     s_card(body);
     printf("\n");
-    static const char *const headers[] = {"TICKET", "KIND",  "STATUS",   "PRIORITY", "PROJECT",
-                                          "DEPT",   "OWNER", "RECEIVED", "DEADLINE", "SUMMARY"};
     if (tickets->via.array.size == 0)
         printf("no tickets\n");
-    s_section(body, "tickets", NULL, NULL, headers, sizeof headers / sizeof headers[0], s_row);
+    s_section(body, "tickets", NULL, NULL, owner_ticket_headers, OWNER_TICKET_COLS,
+              owner_ticket_row);
     char phone[64];
     if (s_flag(body, "more") && call_str(body, "phone", phone, sizeof phone))
         printf("more tickets: all of them, a page at a time: kefu tickets --phone %s\n", phone);

@@ -8,6 +8,7 @@
 #include "catalog.h"
 #include "cli.h"
 #include "output.h"
+#include "owner.h"
 #include "table.h"
 #include "timefmt.h"
 
@@ -21,6 +22,8 @@ enum {
     F_OWNER,
     F_PROJECT,
     F_KIND,
+    F_DEPARTMENT,
+    F_STATE,
     F_PHONE,
     F_NO,
     F_Q,
@@ -38,24 +41,29 @@ static const args_field_t s_fields[F_SINCE] = {
     [F_OWNER] = {"owner", KF_LIM_STAFF, false, NULL},
     [F_PROJECT] = {"project", KF_LIM_PROJECT, false, NULL},
     [F_KIND] = {"kind", 0, false, kf_kinds},
+    [F_DEPARTMENT] = {"department", KF_LIM_STAFF, false, NULL},
+    [F_STATE] = {"state", 0, false, kf_queue_state_names},
     [F_PHONE] = {"phone", KF_LIM_PHONE, false, NULL},
     [F_NO] = {"no", KF_LIM_TICKET, false, NULL},
     [F_Q] = {"q", KF_LIM_Q, false, NULL},
     [F_CURSOR] = {"cursor", KF_LIM_CURSOR, false, NULL},
 };
 
-static const struct option s_options[] = {{"status", required_argument, NULL, ARGS_OPT(F_STATUS)},
-                                          {"owner", required_argument, NULL, ARGS_OPT(F_OWNER)},
-                                          {"project", required_argument, NULL, ARGS_OPT(F_PROJECT)},
-                                          {"kind", required_argument, NULL, ARGS_OPT(F_KIND)},
-                                          {"phone", required_argument, NULL, ARGS_OPT(F_PHONE)},
-                                          {"no", required_argument, NULL, ARGS_OPT(F_NO)},
-                                          {"q", required_argument, NULL, ARGS_OPT(F_Q)},
-                                          {"cursor", required_argument, NULL, ARGS_OPT(F_CURSOR)},
-                                          {"since", required_argument, NULL, ARGS_OPT(F_SINCE)},
-                                          {"until", required_argument, NULL, ARGS_OPT(F_UNTIL)},
-                                          {"limit", required_argument, NULL, ARGS_OPT(F_LIMIT)},
-                                          ARGS_GLOBAL_OPTIONS};
+static const struct option s_options[] = {
+    {"status", required_argument, NULL, ARGS_OPT(F_STATUS)},
+    {"owner", required_argument, NULL, ARGS_OPT(F_OWNER)},
+    {"project", required_argument, NULL, ARGS_OPT(F_PROJECT)},
+    {"kind", required_argument, NULL, ARGS_OPT(F_KIND)},
+    {"department", required_argument, NULL, ARGS_OPT(F_DEPARTMENT)},
+    {"state", required_argument, NULL, ARGS_OPT(F_STATE)},
+    {"phone", required_argument, NULL, ARGS_OPT(F_PHONE)},
+    {"no", required_argument, NULL, ARGS_OPT(F_NO)},
+    {"q", required_argument, NULL, ARGS_OPT(F_Q)},
+    {"cursor", required_argument, NULL, ARGS_OPT(F_CURSOR)},
+    {"since", required_argument, NULL, ARGS_OPT(F_SINCE)},
+    {"until", required_argument, NULL, ARGS_OPT(F_UNTIL)},
+    {"limit", required_argument, NULL, ARGS_OPT(F_LIMIT)},
+    ARGS_GLOBAL_OPTIONS};
 
 /* The filters of one listing. */
 typedef struct {
@@ -67,12 +75,15 @@ typedef struct {
 static void s_help(FILE *out)
 {
     fprintf(out, "Usage: kefu tickets [--status S] [--owner STAFF] [--project P] [--kind K]\n"
+                 "                    [--department D] [--state open|overdue|escalated]\n"
                  "                    [--phone PHONE] [--no TICKET] [--q WORDS]\n"
                  "                    [--since WHEN] [--until WHEN]\n"
                  "                    [--limit N] [--cursor NEXT]\n\n"
                  "Lists the tickets matching every filter given, in the order they came in,\n"
-                 "the latest first, as a table: ticket, kind, priority, status, project,\n"
-                 "owner, received (local time) and summary (shortened to fit the terminal).\n"
+                 "the latest first, as a table: ticket, kind, status (L1-L3 when escalated),\n"
+                 "priority, project, department, owner (id and name), received (local time),\n"
+                 "the deadline it works to and how it stands against it (due, overdue, met,\n"
+                 "late), and summary (shortened to fit the terminal).\n"
                  "One page at a time: when more tickets match, a last line gives the\n"
                  "--cursor that shows the next page (the same command with --cursor added).\n\n"
                  "Options:\n"
@@ -80,6 +91,10 @@ static void s_help(FILE *out)
                  "  --owner STAFF      tickets this staff id owns\n"
                  "  --project P        tickets of this project code\n"
                  "  --kind K           complaint, repair, inquiry, suggestion or praise\n"
+                 "  --department D     tickets owned now by staff of this department (its id)\n"
+                 "  --state Q          open tickets of a queue: open (not resolved or closed),\n"
+                 "                     overdue (a first-response or resolution deadline\n"
+                 "                     passed unmet) or escalated (escalation level 1+)\n"
                  "  --phone PHONE      the tickets of the owner with this phone, written as\n"
                  "                     people type it ('+86 138-0013-8000' = 13800138000)\n"
                  "  --no TICKET        the ticket with this number (KF-2026-000042), exactly\n"
@@ -97,6 +112,7 @@ static void s_help(FILE *out)
                  "  kefu tickets --status routed --project HZ-XH --limit 20\n"
                  "  kefu tickets --phone 13800138000 --since 2026-11-01 --until 2026-12-01\n"
                  "  kefu tickets --q '漏水 卫生间' --status routed\n"
+                 "  kefu tickets --department eng --state overdue\n"
                  "  kefu tickets --no KF-2026-000042\n");
 }
 
@@ -153,25 +169,6 @@ static kf_body_t *s_body(const cli_t *cli, const void *arg)
     return body;
 }
 
-/* Adds one ticket map as a row. */
-static void s_row(table_t *table, const msgpack_object *t)
-{
-    char ticket[64], kind[32], priority[32], status[32], project[64], owner[128],
-        received[32] = "-", summary[1024];
-    call_str(t, "ticket", ticket, sizeof ticket);
-    call_str(t, "kind", kind, sizeof kind);
-    call_str(t, "priority", priority, sizeof priority);
-    call_str(t, "status", status, sizeof status);
-    call_str(t, "project", project, sizeof project);
-    call_str(t, "owner", owner, sizeof owner);
-    call_str(t, "summary", summary, sizeof summary);
-    int64_t at;
-    if (call_int(t, "received_at", &at))
-        tf_local(at, received, sizeof received);
-    const char *cells[] = {ticket, kind, priority, status, project, owner, received, summary};
-    table_add(table, cells);
-}
-
 /* Prints the table of the reply's tickets. */
 static int s_print(const cli_t *cli, const kf_env_t *reply)
 {
@@ -186,12 +183,10 @@ static int s_print(const cli_t *cli, const kf_env_t *reply)
         printf("no tickets match\n");
         return CLI_EXIT_OK;
     }
-    static const char *const headers[] = {"TICKET",  "KIND",  "PRIORITY", "STATUS",
-                                          "PROJECT", "OWNER", "RECEIVED", "SUMMARY"};
-    table_t *table = table_new(headers, sizeof headers / sizeof headers[0]);
+    table_t *table = table_new(owner_ticket_headers, OWNER_TICKET_COLS);
     for (uint32_t i = 0; i < tickets->via.array.size; i++)
         if (tickets->via.array.ptr[i].type == MSGPACK_OBJECT_MAP)
-            s_row(table, &tickets->via.array.ptr[i]);
+            owner_ticket_row(table, &tickets->via.array.ptr[i]);
     table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
     if (more)

@@ -60,34 +60,63 @@ struct intake {
 
 /* ---- statements ------------------------------------------------------ */
 
+/* A ticket t is open: not resolved or closed (queue_state `open`). */
+#define S_OPEN "t.status NOT IN ('resolved', 'closed')"
+/* How ticket t stands now against its first-response and its resolution
+   deadline (deadline_state, 019_reads.sql): two columns. */
+#define S_DEADLINE_STATES                                                                          \
+    "kefu_deadline_state(t.responded_at, t.first_response_due, clock_timestamp()), "               \
+    "kefu_deadline_state(t.resolved_at, t.resolve_due, clock_timestamp())"
+/* ticket.list's queue ($14, queue_state): open; overdue, open with a
+   deadline passed unmet; escalated, open at level 1 or more. */
+#define S_LIST_STATE                                                                               \
+    "($14::text IS NULL OR (" S_OPEN " AND ($14 <> 'overdue' OR 'overdue' IN (" S_DEADLINE_STATES  \
+    ")) AND ($14 <> 'escalated' OR t.escalation_level >= 1)))"
+/* Approval requests r of tickets t, as owner.show and ticket.show list
+   them (s_approval_cols); no is the ticket number's column or NULL. */
+#define S_APPROVALS_SELECT(no)                                                                     \
+    "SELECT r.id, " no ", r.request_type, kefu_yuan(r.amount_fen), r.amount_fen, r.status, "       \
+    "r.stage, r.promised_date::text, kefu_ms(r.promised_at), kefu_ms(r.requested_at), "            \
+    "kefu_ms(r.at_risk_at), kefu_ms(r.completed_at) FROM approval_request r "                      \
+    "JOIN ticket t ON t.id = r.ticket_id WHERE "
+
 /* Registers the statements of ticket.list and owner.show. */
 static void s_prepare_reads(kf_store_t *store)
 {
     /* ticket.list, newest first by (received_at, id), a page after the
        cursor ($10, $11); $12 the words of the summary as ILIKE patterns
-       separated by spaces (requests.h). One statement with the phone, one
-       with the number and one with neither, so each plan can use its own
-       index (014_owner_lookup.sql; the number's is unique). */
+       separated by spaces (requests.h); $13 the owners' department, $14
+       the queue (S_LIST_STATE). One statement with the phone, one with the
+       number, one with a queue and one with none of them, so each plan can
+       use its own index (014_owner_lookup.sql; the number's is unique;
+       023_queues.sql, the open tickets'). The owner's name and department
+       are subqueries, not a join: with a join the generic plan gathered
+       every ticket of every staff member and sorted them (023_queues.sql). */
 #define S_LIST_SELECT                                                                              \
     "SELECT t.no, t.kind, t.category, t.priority, t.status, t.project_id, t.owner_id, "            \
-    "t.summary, kefu_ms(t.received_at), kefu_ms(t.resolve_due), kefu_us(t.received_at), t.id "     \
-    "FROM ticket t WHERE "
+    "(SELECT name FROM staff WHERE id = t.owner_id), t.department_id, t.escalation_level, "        \
+    "t.summary, kefu_ms(t.received_at), kefu_ms(t.resolve_due), kefu_ms(t.first_response_due), "   \
+    "kefu_ms(t.responded_at), kefu_ms(t.resolved_at), " S_DEADLINE_STATES                          \
+    ", kefu_us(t.received_at), t.id FROM ticket t WHERE "
 #define S_LIST_FILTERS                                                                             \
     "($1::text IS NULL OR t.status = $1) AND ($2::text IS NULL OR t.owner_id = $2) AND "           \
     "($3::text IS NULL OR t.project_id = $3) AND ($4::text IS NULL OR t.kind = $4) AND "           \
     "($12::text IS NULL OR t.summary ILIKE ALL (string_to_array($12::text, ' '))) AND "            \
+    "($13::text IS NULL OR t.owner_id IN (SELECT id FROM staff WHERE department_id = $13)) "       \
+    "AND " S_LIST_STATE " AND "                                                                    \
     "t.received_at >= kefu_bound($6::bigint, $7::date, '-infinity') AND "                          \
     "t.received_at < kefu_bound($8::bigint, $9::date, 'infinity') AND "                            \
     "(t.received_at, t.id) < (coalesce(kefu_us_ts($10::bigint), 'infinity'), "                     \
     "coalesce($11::bigint, 0)) ORDER BY t.received_at DESC, t.id DESC LIMIT $5::int"
     kf_store_statement(store, "list", S_LIST_SELECT S_LIST_FILTERS);
+    kf_store_statement(store, "list_open", S_LIST_SELECT S_OPEN " AND " S_LIST_FILTERS);
     kf_store_statement(store, "list_phone",
                        S_LIST_SELECT "t.homeowner_id = (SELECT id FROM homeowner WHERE phone = "
-                                     "$13) AND " S_LIST_FILTERS);
+                                     "$15) AND " S_LIST_FILTERS);
     kf_store_statement(store, "list_no",
                        S_LIST_SELECT
-                       "t.no = $13 AND ($14::text IS NULL OR t.homeowner_id = "
-                       "(SELECT id FROM homeowner WHERE phone = $14)) AND " S_LIST_FILTERS);
+                       "t.no = $15 AND ($16::text IS NULL OR t.homeowner_id = "
+                       "(SELECT id FROM homeowner WHERE phone = $16)) AND " S_LIST_FILTERS);
     /* owner.show: the owner, the units, the tickets open first with how
        each stands against its deadlines, the open approval requests (the
        nearest promise first) and the survey answers (the latest first). */
@@ -102,20 +131,24 @@ static void s_prepare_reads(kf_store_t *store)
         store, "owner_tickets",
         "SELECT t.no, t.kind, t.category, t.status, t.priority, t.project_id, t.owner_id, "
         "s.name, t.department_id, kefu_ms(t.received_at), kefu_ms(t.first_response_due), "
-        "kefu_ms(t.resolve_due), kefu_ms(t.responded_at), kefu_ms(t.resolved_at), "
-        "kefu_deadline_state(t.responded_at, t.first_response_due, clock_timestamp()), "
-        "kefu_deadline_state(t.resolved_at, t.resolve_due, clock_timestamp()), t.summary, "
-        "count(*) OVER (), count(*) FILTER (WHERE t.status NOT IN ('resolved', 'closed')) OVER () "
+        "kefu_ms(t.resolve_due), kefu_ms(t.responded_at), "
+        "kefu_ms(t.resolved_at), " S_DEADLINE_STATES
+        ", t.summary, count(*) OVER (), count(*) FILTER (WHERE " S_OPEN ") OVER () "
         "FROM ticket t JOIN staff s ON s.id = t.owner_id WHERE t.homeowner_id = $1::bigint "
-        "ORDER BY t.status IN ('resolved', 'closed'), t.received_at DESC, t.id DESC "
-        "LIMIT $2::int");
-    kf_store_statement(
-        store, "owner_approvals",
-        "SELECT r.id, t.no, r.request_type, kefu_yuan(r.amount_fen), r.amount_fen, r.status, "
-        "r.stage, r.promised_date::text, kefu_ms(r.promised_at), kefu_ms(r.requested_at), "
-        "kefu_ms(r.at_risk_at) FROM approval_request r JOIN ticket t ON t.id = r.ticket_id "
-        "WHERE t.homeowner_id = $1::bigint AND r.status = 'pending' "
-        "ORDER BY r.promised_at, r.id LIMIT $2::int");
+        "ORDER BY NOT (" S_OPEN "), t.received_at DESC, t.id DESC LIMIT $2::int");
+    kf_store_statement(store, "owner_approvals",
+                       S_APPROVALS_SELECT("t.no") "t.homeowner_id = $1::bigint AND r.status = "
+                                                  "'pending' ORDER BY r.promised_at, r.id "
+                                                  "LIMIT $2::int");
+    /* staff.list: active staff by id, a page after $4; $1 the words as
+       ILIKE patterns (each must occur in the id or the name: no word holds
+       the space between them). */
+    kf_store_statement(store, "staff_list",
+                       "SELECT s.id, s.name, s.department_id, s.role FROM staff s WHERE s.active "
+                       "AND ($1::text IS NULL OR s.id || ' ' || s.name ILIKE ALL "
+                       "(string_to_array($1::text, ' '))) AND ($2::text IS NULL OR "
+                       "s.department_id = $2) AND ($3::text IS NULL OR s.role = $3) AND "
+                       "s.id > coalesce($4::text, '') ORDER BY s.id LIMIT $5::int");
     kf_store_statement(store, "owner_surveys",
                        "SELECT s.id, t.no, s.kind, s.milestone, s.score, s.nps, "
                        "kefu_ms(s.answered_at) FROM survey s LEFT JOIN ticket t ON t.id = "
@@ -140,10 +173,14 @@ static void s_prepare(kf_store_t *store)
         "u.building, u.unit_no, t.summary, t.detail, h.phone, h.name, t.owner_id, s.name, "
         "t.department_id, t.responsible_id, t.escalation_level, kefu_ms(t.received_at), "
         "kefu_ms(t.first_response_due), kefu_ms(t.resolve_due), kefu_ms(t.responded_at), "
-        "kefu_ms(t.resolved_at), t.id "
+        "kefu_ms(t.resolved_at), " S_DEADLINE_STATES ", t.id "
         "FROM ticket t JOIN homeowner h ON h.id = t.homeowner_id "
         "JOIN staff s ON s.id = t.owner_id LEFT JOIN unit u ON u.id = t.unit_id "
         "WHERE t.no = $1");
+    kf_store_statement(store, "ticket_approvals",
+                       S_APPROVALS_SELECT("NULL::text") "r.ticket_id = $1::bigint "
+                                                        "ORDER BY r.requested_at DESC, r.id DESC "
+                                                        "LIMIT $2::int");
     kf_store_statement(store, "history",
                        "SELECT kefu_ms(at), action, actor, from_owner, to_owner, reason, note, "
                        "level FROM ticket_history WHERE ticket_id = $1::bigint ORDER BY id");
@@ -429,52 +466,6 @@ static int s_queue_submit(void *arg, kf_request_t *req, kf_body_t *reply, kf_err
 
 /* ---- ticket commands ---------------------------------------------------- */
 
-/* Answers ticket.show: the ticket and its history. */
-static int s_show(intake_t *self, kf_body_t *body, const action_req_t *act, kf_error_t *err)
-{
-    static const s_col_t ticket_cols[] = {{"ticket", 's'},      {"kind", 's'},
-                                          {"category", 's'},    {"channel", 's'},
-                                          {"priority", 's'},    {"status", 's'},
-                                          {"project", 's'},     {"building", 's'},
-                                          {"unit", 's'},        {"summary", 's'},
-                                          {"detail", 's'},      {"phone", 's'},
-                                          {"customer", 's'},    {"owner", 's'},
-                                          {"owner_name", 's'},  {"department", 's'},
-                                          {"responsible", 's'}, {"escalation_level", 'i'},
-                                          {"received_at", 'i'}, {"first_response_due", 'i'},
-                                          {"resolve_due", 'i'}, {"responded_at", 'i'},
-                                          {"resolved_at", 'i'}};
-    static const s_col_t history_cols[] = {{"at", 'i'},   {"action", 's'}, {"actor", 's'},
-                                           {"from", 's'}, {"to", 's'},     {"reason", 's'},
-                                           {"note", 's'}, {"level", 'i'}};
-    const char *params[] = {act->ticket};
-    PGresult *ticket = kf_store_exec(self->store, "show", 1, params, err);
-    if (!ticket)
-        return -1;
-    if (PQntuples(ticket) == 0) {
-        PQclear(ticket);
-        return kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", act->ticket);
-    }
-    const char *id[] = {PQgetvalue(ticket, 0, 23)};
-    PGresult *history = kf_store_exec(self->store, "history", 1, id, err);
-    if (!history) {
-        PQclear(ticket);
-        return -1;
-    }
-    s_put_row(body, ticket, 0, ticket_cols, 23);
-    int rows = PQntuples(history);
-    kf_body_t **items = (kf_body_t **)calloc((size_t)rows + 1, sizeof(kf_body_t *));
-    for (int i = 0; i < rows; i++) {
-        items[i] = kf_body_new();
-        s_put_row(items[i], history, i, history_cols, 8);
-    }
-    kf_body_array(body, "history", items, (size_t)rows);
-    free(items);
-    PQclear(ticket);
-    PQclear(history);
-    return 0;
-}
-
 /* Formats an int64 parameter into buf; NULL (SQL NULL) when absent. */
 static const char *s_int_param(int64_t value, bool present, char *buf, size_t size)
 {
@@ -504,14 +495,73 @@ static int s_put_rows(kf_body_t *body, const char *key, const char *more_key, PG
     return rows;
 }
 
+/* The columns of S_APPROVALS_SELECT: owner.show takes the first 11 (its
+   requests are pending), ticket.show all (its ticket column is NULL). */
+static const s_col_t s_approval_cols[] = {
+    {"request", 'i'},     {"ticket", 's'},       {"type", 's'},       {"amount", 's'},
+    {"amount_fen", 'i'},  {"status", 's'},       {"stage", 'i'},      {"promised", 's'},
+    {"promised_at", 'i'}, {"requested_at", 'i'}, {"at_risk_at", 'i'}, {"completed_at", 'i'}};
+#define S_APPROVAL_COLS 12
+
+/* Answers ticket.show: the ticket, its history and its approval requests. */
+static int s_show(intake_t *self, kf_body_t *body, const action_req_t *act, kf_error_t *err)
+{
+    static const s_col_t ticket_cols[] = {{"ticket", 's'},      {"kind", 's'},
+                                          {"category", 's'},    {"channel", 's'},
+                                          {"priority", 's'},    {"status", 's'},
+                                          {"project", 's'},     {"building", 's'},
+                                          {"unit", 's'},        {"summary", 's'},
+                                          {"detail", 's'},      {"phone", 's'},
+                                          {"customer", 's'},    {"owner", 's'},
+                                          {"owner_name", 's'},  {"department", 's'},
+                                          {"responsible", 's'}, {"escalation_level", 'i'},
+                                          {"received_at", 'i'}, {"first_response_due", 'i'},
+                                          {"resolve_due", 'i'}, {"responded_at", 'i'},
+                                          {"resolved_at", 'i'}, {"first_response", 's'},
+                                          {"resolution", 's'}};
+    static const s_col_t history_cols[] = {{"at", 'i'},   {"action", 's'}, {"actor", 's'},
+                                           {"from", 's'}, {"to", 's'},     {"reason", 's'},
+                                           {"note", 's'}, {"level", 'i'}};
+    enum { C_ID = 25 };
+    const char *params[] = {act->ticket};
+    PGresult *ticket = kf_store_exec(self->store, "show", 1, params, err);
+    if (!ticket)
+        return -1;
+    if (PQntuples(ticket) == 0) {
+        PQclear(ticket);
+        return kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", act->ticket);
+    }
+    char max[16];
+    snprintf(max, sizeof max, "%d", KF_LIM_TICKET_APPROVALS + 1);
+    const char *id[] = {PQgetvalue(ticket, 0, C_ID), max};
+    PGresult *history = kf_store_exec(self->store, "history", 1, id, err);
+    PGresult *approvals =
+        history ? kf_store_exec(self->store, "ticket_approvals", 2, id, err) : NULL;
+    if (approvals) {
+        s_put_row(body, ticket, 0, ticket_cols, C_ID);
+        s_put_rows(body, "history", NULL, history, PQntuples(history), history_cols, 8);
+        s_put_rows(body, "approvals", "approvals_more", approvals, KF_LIM_TICKET_APPROVALS,
+                   s_approval_cols, S_APPROVAL_COLS);
+    }
+    PQclear(ticket);
+    PQclear(history);
+    PQclear(approvals);
+    return approvals ? 0 : -1;
+}
+
 /* Answers ticket.list: one page, and `next` when more rows follow. */
 static int s_list(intake_t *self, kf_body_t *body, const list_req_t *list, kf_error_t *err)
 {
-    static const s_col_t cols[] = {{"ticket", 's'},     {"kind", 's'},    {"category", 's'},
-                                   {"priority", 's'},   {"status", 's'},  {"project", 's'},
-                                   {"owner", 's'},      {"summary", 's'}, {"received_at", 'i'},
-                                   {"resolve_due", 'i'}};
-    enum { C_US = 10, C_ID = 11 };
+    static const s_col_t cols[] = {{"ticket", 's'},         {"kind", 's'},
+                                   {"category", 's'},       {"priority", 's'},
+                                   {"status", 's'},         {"project", 's'},
+                                   {"owner", 's'},          {"owner_name", 's'},
+                                   {"department", 's'},     {"escalation_level", 'i'},
+                                   {"summary", 's'},        {"received_at", 'i'},
+                                   {"resolve_due", 'i'},    {"first_response_due", 'i'},
+                                   {"responded_at", 'i'},   {"resolved_at", 'i'},
+                                   {"first_response", 's'}, {"resolution", 's'}};
+    enum { C_US = 18, C_ID = 19 };
     /* One row more than asked says whether there is a next page. */
     char limit[24], since[24], until[24], after_us[24], after_id[24];
     bool cursor = list->cursor.id > 0;
@@ -528,26 +578,28 @@ static int s_list(intake_t *self, kf_body_t *body, const list_req_t *list, kf_er
         s_int_param(list->cursor.received_us, cursor, after_us, sizeof after_us),
         s_int_param(list->cursor.id, cursor, after_id, sizeof after_id),
         s_opt(list->patterns),
+        s_opt(list->department),
+        s_opt(list->state),
         NULL,
         s_opt(list->phone)};
-    /* By number: list_no takes it as $13 and the phone as $14; else the
-       phone, when given, is $13. */
-    const char *statement = "list";
-    int nparams = 12;
+    /* By number: list_no takes it as $15 and the phone as $16; else the
+       phone, when given, is $15; else a queue has its own statement. */
+    const char *statement = list->state[0] ? "list_open" : "list";
+    int nparams = 14;
     if (list->no[0]) {
         statement = "list_no";
-        params[12] = list->no;
-        nparams = 14;
+        params[14] = list->no;
+        nparams = 16;
     } else if (list->phone[0]) {
         statement = "list_phone";
-        params[12] = list->phone;
-        nparams = 13;
+        params[14] = list->phone;
+        nparams = 15;
     }
     PGresult *res = kf_store_exec(self->store, statement, nparams, params, err);
     if (!res)
         return -1;
     bool more = PQntuples(res) > list->limit;
-    int rows = s_put_rows(body, "tickets", NULL, res, (int)list->limit, cols, 10);
+    int rows = s_put_rows(body, "tickets", NULL, res, (int)list->limit, cols, C_US);
     kf_body_int(body, "count", rows);
     if (more) {
         req_cursor_t last = {.received_us = strtoll(PQgetvalue(res, rows - 1, C_US), NULL, 10),
@@ -556,6 +608,28 @@ static int s_list(intake_t *self, kf_body_t *body, const list_req_t *list, kf_er
         req_cursor_format(&last, next, sizeof next);
         kf_body_str(body, "next", next);
     }
+    PQclear(res);
+    return 0;
+}
+
+/* Answers staff.list: one page of active staff by id, and `next` (the
+   last id of the page) when more follow. */
+static int s_staff(intake_t *self, kf_body_t *body, const staff_req_t *staff, kf_error_t *err)
+{
+    static const s_col_t cols[] = {
+        {"staff", 's'}, {"name", 's'}, {"department", 's'}, {"role", 's'}};
+    char limit[24];
+    const char *params[] = {s_opt(staff->patterns), s_opt(staff->department), s_opt(staff->role),
+                            s_opt(staff->after),
+                            s_int_param(staff->limit + 1, true, limit, sizeof limit)};
+    PGresult *res = kf_store_exec(self->store, "staff_list", 5, params, err);
+    if (!res)
+        return -1;
+    bool more = PQntuples(res) > staff->limit;
+    int rows = s_put_rows(body, "staff", NULL, res, (int)staff->limit, cols, 4);
+    kf_body_int(body, "count", rows);
+    if (more)
+        kf_body_str(body, "next", PQgetvalue(res, rows - 1, 0));
     PQclear(res);
     return 0;
 }
@@ -589,10 +663,6 @@ static const s_col_t s_owner_ticket_cols[] = {{"ticket", 's'},
                                               {"first_response", 's'},
                                               {"resolution", 's'},
                                               {"summary", 's'}};
-static const s_col_t s_approval_cols[] = {
-    {"request", 'i'},     {"ticket", 's'},       {"type", 's'},      {"amount", 's'},
-    {"amount_fen", 'i'},  {"status", 's'},       {"stage", 'i'},     {"promised", 's'},
-    {"promised_at", 'i'}, {"requested_at", 'i'}, {"at_risk_at", 'i'}};
 static const s_col_t s_survey_cols[] = {{"survey", 'i'},     {"ticket", 's'}, {"kind", 's'},
                                         {"milestone", 's'},  {"score", 'i'},  {"nps", 'i'},
                                         {"answered_at", 'i'}};
@@ -602,7 +672,7 @@ static const s_owner_part_t s_owner_parts[S_PARTS] = {
     {"owner_units", KF_LIM_OWNER_UNITS, true, "units", "units_more", s_unit_cols, 3},
     {"owner_tickets", KF_LIM_OWNER_TICKETS, false, "tickets", NULL, s_owner_ticket_cols, 17},
     {"owner_approvals", KF_LIM_OWNER_APPROVALS, true, "approvals", "approvals_more",
-     s_approval_cols, 11},
+     s_approval_cols, S_APPROVAL_COLS - 1},
     {"owner_surveys", KF_LIM_OWNER_SURVEYS, true, "surveys", "surveys_more", s_survey_cols, 7}};
 
 /* Reads every part of the owner with internal id id into res; -1 (and
@@ -791,6 +861,18 @@ static int s_on_list(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t 
     return s_list(self, reply, &list, err);
 }
 
+/* Answers staff.list: any active staff member may ask. */
+static int s_on_staff(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    intake_t *self = (intake_t *)arg;
+    staff_req_t staff;
+    char actor[REQ_ACTOR_MAX + 1];
+    if (req_parse_staff(kf_env_body(req->env), &staff, err) != 0 ||
+        kf_auth_actor(self->store, req->key, actor, NULL, err) != 0)
+        return -1;
+    return s_staff(self, reply, &staff, err);
+}
+
 /* Answers owner.show. */
 static int s_on_owner(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
@@ -826,11 +908,15 @@ static bool s_full(void *arg)
 }
 
 /* The requests intake serves. */
-static const kf_route_t s_routes[] = {
-    {"submit", s_queue_submit, false},      {"ticket.list", s_on_list, false},
-    {"owner.show", s_on_owner, false},      {"ticket.show", s_on_ticket, false},
-    {"ticket.respond", s_on_ticket, false}, {"ticket.transfer", s_on_ticket, false},
-    {"ticket.resolve", s_on_ticket, false}, {NULL, NULL, false}};
+static const kf_route_t s_routes[] = {{"submit", s_queue_submit, false},
+                                      {"ticket.list", s_on_list, false},
+                                      {"owner.show", s_on_owner, false},
+                                      {"ticket.show", s_on_ticket, false},
+                                      {"ticket.respond", s_on_ticket, false},
+                                      {"ticket.transfer", s_on_ticket, false},
+                                      {"ticket.resolve", s_on_ticket, false},
+                                      {"staff.list", s_on_staff, false},
+                                      {NULL, NULL, false}};
 
 /* ---- the loop ---------------------------------------------------------- */
 

@@ -216,13 +216,13 @@ int req_q_patterns(const char *q, char *out, size_t size)
     return words;
 }
 
-/* Reads q, the words of the summary, into out->patterns. */
-static int s_get_q(const msgpack_object *body, list_req_t *out, kf_error_t *err)
+/* Reads q, words to look for, into patterns (REQ_PATTERNS_MAX bytes). */
+static int s_get_q(const msgpack_object *body, char patterns[REQ_PATTERNS_MAX], kf_error_t *err)
 {
     char q[KF_LIM_Q + 1];
     if (s_get_opt(body, "q", q, sizeof q, err) != 0)
         return -1;
-    if (req_q_patterns(q, out->patterns, sizeof out->patterns) < 0)
+    if (req_q_patterns(q, patterns, REQ_PATTERNS_MAX) < 0)
         return kf_error_set(err, KF_E_BAD_VALUE, "q",
                             "q holds more than %d words; give fewer, the most telling ones",
                             KF_LIM_Q_WORDS);
@@ -238,8 +238,12 @@ int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
         s_get_opt(body, "owner", out->owner, sizeof out->owner, err) != 0 ||
         s_get_opt(body, "project", out->project, sizeof out->project, err) != 0 ||
         s_get_enum_opt(body, "kind", kf_kinds, out->kind, sizeof out->kind, err) != 0 ||
+        s_get_opt(body, "department", out->department, sizeof out->department, err) != 0 ||
+        s_get_enum_opt(body, "state", kf_queue_state_names, out->state, sizeof out->state, err) !=
+            0 ||
         s_get_phone(body, false, out->phone, err) != 0 ||
-        s_get_opt(body, "no", out->no, sizeof out->no, err) != 0 || s_get_q(body, out, err) != 0 ||
+        s_get_opt(body, "no", out->no, sizeof out->no, err) != 0 ||
+        s_get_q(body, out->patterns, err) != 0 ||
         s_get_bound(body, "since", &out->since, err) != 0 ||
         s_get_bound(body, "until", &out->until, err) != 0 ||
         s_get_opt(body, "cursor", cursor, sizeof cursor, err) != 0 ||
@@ -254,6 +258,29 @@ int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err)
         (both_dates && strcmp(out->since.date, out->until.date) >= 0))
         return kf_error_set(err, KF_E_BAD_VALUE, "until",
                             "the range [since, until) is empty: until must come after since");
+    return 0;
+}
+
+bool req_staff_id_valid(const char *text)
+{
+    size_t len = strlen(text);
+    return len >= 1 && len <= KF_LIM_STAFF && text[0] >= 'a' && text[0] <= 'z' &&
+           strspn(text, "abcdefghijklmnopqrstuvwxyz0123456789._-") == len;
+}
+
+int req_parse_staff(const msgpack_object *body, staff_req_t *out, kf_error_t *err)
+{
+    memset(out, 0, sizeof *out);
+    out->limit = KF_LIM_LIST_DEFAULT;
+    if (s_get_q(body, out->patterns, err) != 0 ||
+        s_get_opt(body, "department", out->department, sizeof out->department, err) != 0 ||
+        s_get_enum_opt(body, "role", kf_roles, out->role, sizeof out->role, err) != 0 ||
+        s_get_opt(body, "cursor", out->after, sizeof out->after, err) != 0 ||
+        kf_get_int(body, "limit", false, 1, REQ_LIST_MAX, &out->limit, err) < 0)
+        return -1;
+    if (out->after[0] && !req_staff_id_valid(out->after))
+        return kf_error_set(err, KF_E_BAD_VALUE, "cursor",
+                            "cursor is not one intake gave: pass a reply's `next` back unchanged");
     return 0;
 }
 

@@ -67,11 +67,13 @@ typedef struct {
     char owner[REQ_ACTOR_MAX + 1];
     char project[KF_LIM_PROJECT + 1];
     char kind[KF_SIZE_KIND];
-    char phone[KF_PHONE_MAX];        /* normalised, "" when absent */
-    char no[KF_LIM_TICKET + 1];      /* the ticket number, "" when absent */
-    char patterns[REQ_PATTERNS_MAX]; /* q as ILIKE patterns, "" when absent */
-    req_bound_t since;               /* included */
-    req_bound_t until;               /* excluded */
+    char department[KF_LIM_STAFF + 1]; /* the owners' department, "" when absent */
+    char state[KF_SIZE_QUEUE_STATE];   /* queue_state, "" when absent */
+    char phone[KF_PHONE_MAX];          /* normalised, "" when absent */
+    char no[KF_LIM_TICKET + 1];        /* the ticket number, "" when absent */
+    char patterns[REQ_PATTERNS_MAX];   /* q as ILIKE patterns, "" when absent */
+    req_bound_t since;                 /* included */
+    req_bound_t until;                 /* excluded */
     req_cursor_t cursor;
     int64_t limit;
 } list_req_t;
@@ -81,10 +83,20 @@ typedef struct {
     char phone[KF_PHONE_MAX]; /* normalised */
 } owner_req_t;
 
+/* staff.list: active staff by filters, a page at a time by staff id. */
+typedef struct {
+    char patterns[REQ_PATTERNS_MAX];   /* q as ILIKE patterns, "" when absent */
+    char department[KF_LIM_STAFF + 1]; /* "" when absent */
+    char role[KF_SIZE_ROLE];           /* "" when absent */
+    char after[KF_LIM_CURSOR + 1];     /* the last staff id of the previous page, "" at first */
+    int64_t limit;
+} staff_req_t;
+
 /* Each returns 0, or -1 with err naming the field and what is wrong. */
 int req_parse_submit(const msgpack_object *body, submit_req_t *out, kf_error_t *err);
 int req_parse_list(const msgpack_object *body, list_req_t *out, kf_error_t *err);
 int req_parse_owner(const msgpack_object *body, owner_req_t *out, kf_error_t *err);
+int req_parse_staff(const msgpack_object *body, staff_req_t *out, kf_error_t *err);
 /* Parses ticket.show/respond/transfer/resolve; type says which fields apply. */
 int req_parse_action(const char *type, const msgpack_object *body, action_req_t *out,
                      kf_error_t *err);
@@ -94,6 +106,11 @@ int req_parse_action(const char *type, const msgpack_object *body, action_req_t 
    The text is opaque to clients: they pass it back unchanged. */
 void req_cursor_format(const req_cursor_t *cursor, char *buf, size_t size);
 int req_cursor_parse(const char *text, req_cursor_t *out);
+
+/* True when text could be a staff id (a staff.list cursor is the last id
+   of a page): a lower-case letter, then lower-case letters, digits, '.',
+   '_' or '-', at most KF_LIM_STAFF bytes in all (001_organisation.sql). */
+bool req_staff_id_valid(const char *text);
 
 /* Splits q into its words (separated by ASCII white space or the
    ideographic space U+3000) and writes each as an ILIKE pattern that finds

@@ -353,6 +353,23 @@ static void s_search_seeds(void)
     s_body_seed("req_list", "q-nine-words", -1, list_many_words);
 }
 
+/* ticket.list's queues and staff.list (fuzz_req_list decodes each body as
+   both requests). */
+static void s_queue_seeds(void)
+{
+    const char *const queue[] = {"department", "eng",    "state",  "overdue",
+                                 "limit",      "#i:100", "cursor", "1764950399123456.42",
+                                 NULL};
+    s_body_seed("req_list", "queue-department-overdue", -1, queue);
+    const char *const bad_state[] = {"state", "late", "department", "#int", NULL};
+    s_body_seed("req_list", "queue-bad-state", -1, bad_state);
+    const char *const staff[] = {"q",       "eng 刘_%", "department", "eng", "role",
+                                 "manager", "cursor",   "eng.liu",    NULL};
+    s_body_seed("req_list", "staff-filters", -1, staff);
+    const char *const staff_bad[] = {"role", "boss", "cursor", "Eng Liu", "limit", "#i:0", NULL};
+    s_body_seed("req_list", "staff-bad-role-cursor", -1, staff_bad);
+}
+
 /* ---- request seeds -------------------------------------------------- */
 
 #define SUBMIT_OK                                                                                  \
@@ -571,6 +588,7 @@ int main(int argc, char **argv)
     s_json_seeds();
     s_request_seeds();
     s_search_seeds();
+    s_queue_seeds();
     s_approval_seeds();
     s_survey_seeds();
     s_report_seeds();

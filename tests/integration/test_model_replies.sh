@@ -45,6 +45,9 @@ it_wait_for "$T to be routed" 20 it_psql_is "SELECT status FROM ticket WHERE no 
 OWNER=$(q "SELECT owner_id FROM ticket WHERE no = '$T'")
 reply ticket.show agent.li ticket show "$T"
 reply ticket.list agent.li tickets --limit 1
+reply ticket.list agent.li tickets --department eng --state open
+reply staff.list agent.li staff --limit 3
+reply staff.list agent.li staff --department eng --role manager
 reply owner.show agent.li owner 13900001201
 reply ticket.respond "$OWNER" respond "$T" --note '已联系'
 reply ticket.transfer agent.li transfer "$T" --to eng.liu --reason '换人'
@@ -54,6 +57,8 @@ later=$(date -d '+20 days' +%F)
 reply approval.request agent.li approval request "$T" --type refund --amount 1200.50 \
     --reason '赔偿' --promised "$later"
 R=$(jq -r .request <<<"$OUT")
+reply ticket.show agent.li ticket show "$T"
+[[ $(jq -r '.approvals | length' <<<"$OUT") == 1 ]] || it_fail "ticket.show lists no approval: $OUT"
 reply approval.list eng.sun approvals
 reply approval.decide eng.sun approve "$R" --comment '同意'
 reply approval.decide eng.sun approve "$R" --comment '同意'
@@ -65,6 +70,8 @@ reply delegate.set fin.lin delegate set vp.qian --from now --to +1h
 reply delegate.clear fin.lin delegate clear
 
 reply ticket.resolve eng.liu resolve "$T" --note '已修好'
+reply ticket.show agent.li ticket show "$T"
+reply ticket.list agent.li tickets --department eng
 it_wait_for "the survey of $T to be sent" 20 it_psql_is \
     "SELECT sent_at IS NOT NULL FROM survey s JOIN ticket t ON t.id = s.ticket_id
       WHERE t.no = '$T'" t

@@ -324,6 +324,108 @@ static void test_list_no_q(void **state)
     assert_string_equal(field, "no");
 }
 
+/* ticket.list's queues: department (text) and state (queue_state). */
+static void test_list_queues(void **state)
+{
+    (void)state;
+    list_req_t req;
+    char field[48];
+    const char *queue[] = {"department", "eng", "state", "overdue", NULL};
+    assert_int_equal(s_list_error(queue, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.department, "eng");
+    assert_string_equal(req.state, "overdue");
+    const char *none[] = {"status", "routed", NULL};
+    assert_int_equal(s_list_error(none, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.department, "");
+    assert_string_equal(req.state, "");
+    const char *states[] = {"open", "overdue", "escalated"};
+    for (size_t i = 0; i < 3; i++) {
+        const char *one[] = {"state", states[i], NULL};
+        assert_int_equal(s_list_error(one, &req, field, sizeof field), KF_OK);
+        assert_string_equal(req.state, states[i]);
+    }
+    const char *bad_state[] = {"state", "routed", NULL};
+    assert_int_equal(s_list_error(bad_state, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "state");
+    const char *state_int[] = {"state", "#int", NULL};
+    assert_int_equal(s_list_error(state_int, &req, field, sizeof field), KF_E_WRONG_TYPE);
+    assert_string_equal(field, "state");
+    char long_dept[KF_LIM_STAFF + 2];
+    memset(long_dept, 'd', KF_LIM_STAFF + 1);
+    long_dept[KF_LIM_STAFF + 1] = '\0';
+    const char *dept_long[] = {"department", long_dept, NULL};
+    assert_int_equal(s_list_error(dept_long, &req, field, sizeof field), KF_E_TOO_LONG);
+    assert_string_equal(field, "department");
+    const char *dept_int[] = {"department", "#int", NULL};
+    assert_int_equal(s_list_error(dept_int, &req, field, sizeof field), KF_E_WRONG_TYPE);
+    assert_string_equal(field, "department");
+}
+
+/* Parses pairs as a staff.list and returns the error code and field. */
+static kf_err_t s_staff_error(const char *const *pairs, staff_req_t *req, char *field, size_t size)
+{
+    s_map_t map;
+    kf_error_t err = {0};
+    int rc = req_parse_staff(s_map(&map, pairs), req, &err);
+    s_map_free(&map);
+    snprintf(field, size, "%s", err.field);
+    return rc == 0 ? KF_OK : err.code;
+}
+
+static void test_staff(void **state)
+{
+    (void)state;
+    staff_req_t req;
+    char field[48];
+    const char *none[] = {NULL};
+    assert_int_equal(s_staff_error(none, &req, field, sizeof field), KF_OK);
+    assert_int_equal(req.limit, 50);
+    assert_string_equal(req.patterns, "");
+    assert_string_equal(req.department, "");
+    assert_string_equal(req.role, "");
+    assert_string_equal(req.after, "");
+    const char *all[] = {"q",     "eng 刘_%", "department", "eng",     "role", "manager",
+                         "limit", "#i:100",   "cursor",     "eng.liu", NULL};
+    assert_int_equal(s_staff_error(all, &req, field, sizeof field), KF_OK);
+    assert_string_equal(req.patterns, "%eng% %刘\\_\\%%");
+    assert_string_equal(req.department, "eng");
+    assert_string_equal(req.role, "manager");
+    assert_string_equal(req.after, "eng.liu");
+    assert_int_equal(req.limit, 100);
+    const char *bad_role[] = {"role", "boss", NULL};
+    assert_int_equal(s_staff_error(bad_role, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "role");
+    const char *limits[][3] = {{"limit", "#i:0", NULL}, {"limit", "#i:101", NULL}};
+    for (size_t i = 0; i < 2; i++) {
+        assert_int_equal(s_staff_error(limits[i], &req, field, sizeof field), KF_E_BAD_VALUE);
+        assert_string_equal(field, "limit");
+    }
+    /* A cursor is a staff id as a page ended with; nothing else. */
+    const char *cursors[] = {"Eng.liu", "1eng", "eng liu", "eng%", "-"};
+    for (size_t i = 0; i < sizeof cursors / sizeof cursors[0]; i++) {
+        const char *one[] = {"cursor", cursors[i], NULL};
+        assert_int_equal(s_staff_error(one, &req, field, sizeof field), KF_E_BAD_VALUE);
+        assert_string_equal(field, "cursor");
+    }
+    const char *blank_cursor[] = {"cursor", "", NULL};
+    assert_int_equal(s_staff_error(blank_cursor, &req, field, sizeof field), KF_OK);
+    const char *many[] = {"q", "a b c d e f g h i", NULL};
+    assert_int_equal(s_staff_error(many, &req, field, sizeof field), KF_E_BAD_VALUE);
+    assert_string_equal(field, "q");
+    const char *q_int[] = {"q", "#int", NULL};
+    assert_int_equal(s_staff_error(q_int, &req, field, sizeof field), KF_E_WRONG_TYPE);
+    assert_string_equal(field, "q");
+    char long_id[KF_LIM_STAFF + 2];
+    memset(long_id, 'a', KF_LIM_STAFF + 1);
+    long_id[KF_LIM_STAFF + 1] = '\0';
+    const char *cursor_long[] = {"cursor", long_id, NULL};
+    assert_int_equal(s_staff_error(cursor_long, &req, field, sizeof field), KF_E_TOO_LONG);
+    assert_string_equal(field, "cursor");
+    long_id[KF_LIM_STAFF] = '\0';
+    assert_true(req_staff_id_valid(long_id));
+    assert_false(req_staff_id_valid(""));
+}
+
 static void test_list_cursor(void **state)
 {
     list_req_t req;
@@ -482,6 +584,8 @@ int main(void)
         cmocka_unit_test(test_access),
         cmocka_unit_test(test_list_phone_range),
         cmocka_unit_test(test_list_cursor),
+        cmocka_unit_test(test_list_queues),
+        cmocka_unit_test(test_staff),
         cmocka_unit_test(test_q_patterns),
         cmocka_unit_test(test_list_no_q),
         cmocka_unit_test(test_date_valid),

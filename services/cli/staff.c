@@ -1,0 +1,138 @@
+/* kefu client — `kefu staff`: a table of the active staff matching filters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "args.h"
+#include "call.h"
+#include "catalog.h"
+#include "cli.h"
+#include "output.h"
+#include "table.h"
+
+#define STAFF_CMD "staff"
+
+enum { F_Q, F_DEPARTMENT, F_ROLE, F_CURSOR, F_LIMIT, F_COUNT };
+
+/* From proto/model.json, staff.list (limit is checked apart). */
+static const args_field_t s_fields[F_LIMIT] = {
+    [F_Q] = {"q", KF_LIM_Q, false, NULL},
+    [F_DEPARTMENT] = {"department", KF_LIM_STAFF, false, NULL},
+    [F_ROLE] = {"role", 0, false, kf_roles},
+    [F_CURSOR] = {"cursor", KF_LIM_CURSOR, false, NULL},
+};
+
+static const struct option s_options[] = {
+    {"q", required_argument, NULL, ARGS_OPT(F_Q)},
+    {"department", required_argument, NULL, ARGS_OPT(F_DEPARTMENT)},
+    {"role", required_argument, NULL, ARGS_OPT(F_ROLE)},
+    {"cursor", required_argument, NULL, ARGS_OPT(F_CURSOR)},
+    {"limit", required_argument, NULL, ARGS_OPT(F_LIMIT)},
+    ARGS_GLOBAL_OPTIONS};
+
+/* The filters of one listing. */
+typedef struct {
+    const char *values[F_COUNT];
+    long limit; /* 0 when not given */
+} staff_t;
+
+/* `kefu staff --help`. */
+static void s_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu staff [--q WORDS] [--department D] [--role R]\n"
+                 "                  [--limit N] [--cursor NEXT]\n\n"
+                 "Lists the active staff matching every filter given, by staff id, as a\n"
+                 "table: staff id, name, department and role (whom a ticket can be\n"
+                 "transferred to, or approvals delegated to). One page at a time: when more\n"
+                 "match, a last line gives the --cursor that shows the next page.\n\n"
+                 "Options:\n"
+                 "  --q WORDS          staff whose id or name holds every one of these words\n"
+                 "                     (separated by spaces; ASCII case ignored; %% and _\n"
+                 "                     match themselves; at most 8 words)\n"
+                 "  --department D     staff of this department (its id)\n"
+                 "  --role R           agent, staff, manager, head, gm, vp or admin\n"
+                 "  --limit N          at most N a page, 1..100 (default 50)\n"
+                 "  --cursor NEXT      the next page, after the one that printed NEXT\n\n");
+    args_global_help(out);
+    fprintf(out, "\nExamples:\n"
+                 "  kefu staff --department eng\n"
+                 "  kefu staff --q 刘\n");
+}
+
+/* Parses and checks argv; returns ARGS_OK, ARGS_HELP or an exit code. */
+static int s_parse(cli_t *cli, int argc, char **argv, staff_t *staff)
+{
+    int rc = args_parse(cli, STAFF_CMD, argc, argv, s_options, s_help, staff->values, F_COUNT);
+    if (rc == ARGS_OK)
+        rc = args_operands(cli, STAFF_CMD, argc, argv, 0, NULL);
+    if (rc == ARGS_OK)
+        rc = args_fields(cli, STAFF_CMD, s_fields, staff->values, F_LIMIT);
+    const char *limit = staff->values[F_LIMIT];
+    if (rc == ARGS_OK && limit && args_number(limit, 1, KF_LIM_LIST, &staff->limit) != 0)
+        rc = args_usage(cli, STAFF_CMD, "limit", "--limit '%s' is not a number in 1..%d", limit,
+                        KF_LIM_LIST);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, STAFF_CMD);
+    return rc;
+}
+
+/* The request body: the filters given. */
+static kf_body_t *s_body(const cli_t *cli, const void *arg)
+{
+    const staff_t *staff = (const staff_t *)arg;
+    kf_body_t *body = call_body(cli);
+    for (size_t i = 0; i < F_LIMIT; i++)
+        if (staff->values[i])
+            kf_body_str(body, s_fields[i].name, staff->values[i]);
+    if (staff->limit > 0)
+        kf_body_int(body, "limit", staff->limit);
+    return body;
+}
+
+/* Prints the table of the reply's staff. */
+static int s_print(const cli_t *cli, const kf_env_t *reply)
+{
+    const msgpack_object *staff = kf_map_get(kf_env_body(reply), "staff");
+    if (!staff || staff->type != MSGPACK_OBJECT_ARRAY)
+        return call_missing(cli, "staff.list", "staff");
+    if (cli->json)
+        return CLI_EXIT_OK;
+    if (staff->via.array.size == 0) {
+        printf("no staff match\n");
+        return CLI_EXIT_OK;
+    }
+    static const char *const headers[] = {"STAFF", "NAME", "DEPT", "ROLE"};
+    static const char *const keys[] = {"staff", "name", "department", "role"};
+    table_t *table = table_new(headers, 4);
+    for (uint32_t i = 0; i < staff->via.array.size; i++) {
+        const msgpack_object *s = &staff->via.array.ptr[i];
+        char cells[4][256];
+        const char *row[4];
+        for (int c = 0; c < 4; c++) {
+            cells[c][0] = '\0';
+            call_str(s, keys[c], cells[c], sizeof cells[c]);
+            row[c] = cells[c];
+        }
+        table_add(table, row);
+    }
+    table_print(table, stdout, table_last_cols(table));
+    table_destroy(&table);
+    char next[128];
+    if (call_str(kf_env_body(reply), "next", next, sizeof next) && next[0])
+        printf("more staff: the next page is this command with --cursor %s\n", next);
+    return CLI_EXIT_OK;
+}
+
+int cmd_staff(cli_t *cli, int argc, char **argv)
+{
+    staff_t staff = {.values = {NULL}, .limit = 0};
+    int rc = s_parse(cli, argc, argv, &staff);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "staff.list", .build = s_body, .arg = &staff};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK)
+        rc = s_print(cli, reply);
+    kf_env_destroy(&reply);
+    return rc;
+}
