@@ -321,6 +321,11 @@ def c_header(model):
            "", "#include <stdbool.h>", "", "/* Limits (proto/model.json \"limits\"). */"]
     for name, lim in model["limits"].items():
         out.append("#define KF_LIM_%s %d /* %s */" % (upper(name), lim["value"], lim["meaning"]))
+    out += ["", "/* The KPI targets and their baselines, in percent (proto/model.json \"targets\")."
+            " */"]
+    for t in model.get("targets", {"kpis": []})["kpis"]:
+        out.append("#define KF_TARGET_%s %d" % (upper(t["kpi"]), t["target"]))
+        out.append("#define KF_BASELINE_%s %d" % (upper(t["kpi"]), t["baseline"]))
     out += ["", "/* Buffer sizes of the enumerations: the longest value and its NUL. */"]
     for name, enum in model["enums"].items():
         size = max(len(v["name"]) for v in enum["values"]) + 1
@@ -642,7 +647,7 @@ def write_openapi(model, path, c_dir):
         write(path, text)
     if c_dir:
         os.makedirs(c_dir, exist_ok=True)
-        header, source = gen_openapi.c_files(text, MARK)
+        header, source = gen_openapi.c_files(text, MARK, gen_openapi.labels_text(model))
         write(os.path.join(c_dir, "kf_openapi.h"), header)
         write(os.path.join(c_dir, "kf_openapi.c"), source)
 

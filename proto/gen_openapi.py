@@ -6,6 +6,7 @@ fields (path parameters, then the query string for GET and DELETE or a JSON body
 answers its "reply"; a route with a handler is the gateway's own, described by HANDLERS below.
 Standard library only.
 """
+import hashlib
 import json
 import re
 
@@ -558,8 +559,45 @@ def text(model):
     return json.dumps(document(model), indent=1, ensure_ascii=False) + "\n"
 
 
-def c_files(doc_text, mark):
-    """kf_openapi.h and kf_openapi.c: the document as one C string, kf_openapi_json."""
+def labels(model):
+    """GET /api/v1/labels: every enumeration value's and error code's label in Chinese and
+    English, and the KPI targets, as labels_schema() describes them."""
+    enums = {name: {v["name"]: {"zh": v["zh"], "en": v["en"]} for v in enum["values"]}
+             for name, enum in model["enums"].items()}
+    errors = {e["code"]: {"zh": e["zh"], "en": e["en"]} for e in model["errors"]}
+    targets = [{"kpi": t["kpi"], "baseline": t["baseline"], "target": t["target"]}
+               for t in model.get("targets", {"kpis": []})["kpis"]]
+    return {"enums": enums, "errors": errors, "targets": targets}
+
+
+def labels_text(model):
+    """The labels as compact JSON text (UTF-8)."""
+    return json.dumps(labels(model), ensure_ascii=False, separators=(",", ":"))
+
+
+def c_string(name, text, width=0):
+    """A C definition of the string constant name holding text, one line of source for each
+    line of text (with width, a longer line in pieces of width characters that do not end
+    with \\n), and name_len, its length in bytes."""
+    chunks = []
+    for line in text.split("\n"):
+        while width and len(line) > width:
+            chunks.append(line[:width])
+            line = line[width:]
+        chunks.append(line + "\n")
+    chunks[-1] = chunks[-1][:-1]  # the text's last line has no newline after it
+    if not chunks[-1]:
+        chunks.pop()
+    lines = ['    "%s"' % c.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+             for c in chunks]
+    return (["const char %s[] =" % name] + lines +
+            ["    ;", "", "const size_t %s_len = sizeof %s - 1;" % (name, name), ""])
+
+
+def c_files(doc_text, mark, labels_json="{}"):
+    """kf_openapi.h and kf_openapi.c: the document as one C string, kf_openapi_json; the
+    labels (labels_text) as kf_labels_json, and kf_labels_etag, an ETag of them."""
+    etag = '"%s"' % hashlib.sha256(labels_json.encode("utf-8")).hexdigest()[:32]
     header = "\n".join([
         "/* kefu — the OpenAPI document of the HTTP API: %s. */" % mark,
         "#ifndef KF_OPENAPI_H", "#define KF_OPENAPI_H", "",
@@ -567,12 +605,15 @@ def c_files(doc_text, mark):
         "/* The OpenAPI 3.1 document of kefu-gateway's API (GET /api/v1/openapi.json),",
         "   UTF-8 JSON, NUL-terminated; kf_openapi_json_len is its length in bytes. */",
         "extern const char kf_openapi_json[];", "extern const size_t kf_openapi_json_len;", "",
+        "/* The console's translation table (GET /api/v1/labels): every enumeration value's",
+        "   and error code's label in Chinese and English, and the KPI targets; UTF-8 JSON.",
+        "   kf_labels_etag is its ETag (quoted): it changes only with the model. */",
+        "extern const char kf_labels_json[];", "extern const size_t kf_labels_json_len;",
+        "extern const char kf_labels_etag[];", "",
         "#endif", ""])
-    lines = ['    "%s\\n"' % line.replace("\\", "\\\\").replace('"', '\\"')
-             for line in doc_text.rstrip("\n").split("\n")]
     source = "\n".join(["/* kefu — the OpenAPI document of the HTTP API: %s. */" % mark,
-                        '#include "kf_openapi.h"', "", "const char kf_openapi_json[] ="]
-                       + lines + ["    ;", "",
-                                  "const size_t kf_openapi_json_len = sizeof kf_openapi_json - 1;",
-                                  ""])
+                        '#include "kf_openapi.h"', ""]
+                       + c_string("kf_openapi_json", doc_text)
+                       + c_string("kf_labels_json", labels_json, 500)
+                       + ['const char kf_labels_etag[] = "%s";' % etag.replace('"', '\\"'), ""])
     return header, source

@@ -85,6 +85,14 @@ static void s_prepare_views(kf_store_t *store)
         "OR s.assigned_to IN (SELECT d.staff_id FROM approval_delegate d WHERE d.delegate_id = $1 "
         "AND d.cleared_at IS NULL AND d.valid @> clock_timestamp())) "
         "ORDER BY s.deadline_at NULLS LAST, s.id LIMIT $2::int");
+    /* My delegation in force, or else the next one to come. */
+    kf_store_statement(
+        store, "list_delegate",
+        "SELECT d.delegate_id, s.name, kefu_ms(lower(d.valid)), kefu_ms(upper(d.valid)) "
+        "FROM approval_delegate d JOIN staff s ON s.id = d.delegate_id "
+        "WHERE d.staff_id = $1 AND d.cleared_at IS NULL "
+        "AND upper(d.valid) > clock_timestamp() "
+        "ORDER BY lower(d.valid), d.id LIMIT 1");
     kf_store_statement(
         store, "show_request",
         "SELECT r.id, t.no, t.summary, r.request_type, r.amount_fen, r.reason, "
@@ -438,6 +446,24 @@ static int s_reassign(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t
     return 0;
 }
 
+/* Adds `delegate` {delegate, name, from, to}: actor's delegation in force
+   or still to come, when one is set. Returns 0, or -1 with err. */
+static int s_list_delegate(approval_t *self, const char *actor, kf_body_t *reply, kf_error_t *err)
+{
+    static const s_col_t cols[] = {{"delegate", 's'}, {"name", 's'}, {"from", 'i'}, {"to", 'i'}};
+    const char *params[] = {actor};
+    PGresult *res = kf_store_exec(self->store, "list_delegate", 1, params, err);
+    if (!res)
+        return -1;
+    if (PQntuples(res) == 1) {
+        kf_body_t *delegate = s_row_body(res, 0, cols, 4);
+        kf_body_map(reply, "delegate", &delegate);
+    }
+    PQclear(res);
+    return 0;
+}
+
+/* Answers approval.list: the caller's pending steps and delegation. */
 static int s_list(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
     approval_t *self = (approval_t *)arg;
@@ -459,7 +485,7 @@ static int s_list(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
     kf_body_str(reply, "staff", actor);
     s_rows_array(reply, "steps", res, cols, 15, 5);
     PQclear(res);
-    return 0;
+    return s_list_delegate(self, actor, reply, err);
 }
 
 /* Bytes row's columns [first, first + ncols) add to a reply, over-estimated

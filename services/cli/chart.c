@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "kf_model.h"
+
 /* Canvas and plot area, in SVG user units (pixels). */
 #define C_W 1000
 #define C_H 610
@@ -24,18 +26,12 @@
 #define C_TEXT_COLOUR "#222"
 #define C_MUTED_COLOUR "#666"
 
-/* The targets of the field (design.md): three-year goals and where they start. */
-#define C_SAT_TARGET 85
-#define C_SAT_BASELINE 70
-#define C_RES_TARGET 90
-#define C_RES_BASELINE 73
-
 /* One horizontal reference line and its label. */
 typedef struct {
     int percent;
     const char *colour;
     bool target; /* dashed and strong; else a faint dotted baseline */
-    const char *text;
+    char text[48];
     double label_y;
 } s_ref_t;
 
@@ -204,13 +200,17 @@ static void s_axes(FILE *out, const chart_t *chart, const s_scale_t *scale)
 /* Targets (dashed) and baselines (faint, dotted), labelled at the right. */
 static void s_references(FILE *out, const s_scale_t *scale)
 {
+    /* The three-year targets and their baselines: proto/model.json "targets". */
     s_ref_t refs[] = {
-        {C_SAT_TARGET, C_SAT_COLOUR, true, "目标 target 85%", 0},
-        {C_RES_TARGET, C_RES_COLOUR, true, "目标 target 90%", 0},
-        {C_SAT_BASELINE, C_SAT_COLOUR, false, "基线 baseline 70%", 0},
-        {C_RES_BASELINE, C_RES_COLOUR, false, "基线 baseline 73%", 0},
+        {KF_TARGET_SATISFACTION, C_SAT_COLOUR, true, "", 0},
+        {KF_TARGET_RESOLVED_IN_MONTH, C_RES_COLOUR, true, "", 0},
+        {KF_BASELINE_SATISFACTION, C_SAT_COLOUR, false, "", 0},
+        {KF_BASELINE_RESOLVED_IN_MONTH, C_RES_COLOUR, false, "", 0},
     };
     size_t n = sizeof refs / sizeof refs[0];
+    for (size_t i = 0; i < n; i++)
+        snprintf(refs[i].text, sizeof refs[i].text, "%s %d%%",
+                 refs[i].target ? "目标 target" : "基线 baseline", refs[i].percent);
     s_spread(refs, n, scale);
     fputs("<g font-size=\"11\">\n", out);
     for (size_t i = 0; i < n; i++) {

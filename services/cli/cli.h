@@ -53,6 +53,7 @@ int cmd_approvals(cli_t *cli, int argc, char **argv);
 int cmd_approve(cli_t *cli, int argc, char **argv);
 int cmd_reject(cli_t *cli, int argc, char **argv);
 int cmd_delegate(cli_t *cli, int argc, char **argv);
+int cmd_watchlist(cli_t *cli, int argc, char **argv);
 
 /* Points cli at kefu-survey (KEFU_SURVEY) unless --endpoint was given;
    for the commands that kefu-survey serves (survey, report). */

@@ -44,6 +44,7 @@ static const args_command_t s_commands[] = {
     {"approve", "approve ID: approve my step of an approval request", cmd_approve},
     {"reject", "reject ID --reason TEXT: reject my step of an approval request", cmd_reject},
     {"delegate", "delegate set STAFF --to WHEN | clear: holiday cover for approvals", cmd_delegate},
+    {"watchlist", "approvals at risk, owners at risk and promoters, for managers", cmd_watchlist},
     {NULL, NULL, NULL}};
 
 /* `kefu --help`. */

@@ -13,6 +13,7 @@
 #include "chart.h"
 #include "cli.h"
 #include "output.h"
+#include "kf_model.h"
 #include "table.h"
 
 #define REPORT_CMD "report"
@@ -81,14 +82,16 @@ static void s_help(FILE *out)
         "                     Asia/Shanghai)\n"
         "  --chart FILE.svg   also draw satisfaction and resolved-within-month per month\n"
         "                     (the 12 months ending with --month, or the range's months)\n"
-        "                     against their targets (85 %%, 90 %%) and baselines (70 %%, 73 "
+        "                     against their targets (%d %%, %d %%) and baselines (%d %%, %d "
         "%%);\n"
         "                     a month not over yet is marked （未完）provisional. The Chinese\n"
         "                     text needs a CJK font where the SVG is viewed (it names Noto Sans\n"
         "                     CJK SC, Source Han Sans SC, WenQuanYi Micro Hei, Microsoft YaHei,\n"
         "                     PingFang SC); without one it shows as boxes. On Debian:\n"
         "                     apt-get install fonts-noto-cjk\n"
-        "The wait for the reply is 60 s unless --timeout or KEFU_TIMEOUT_MS says.\n\n");
+        "The wait for the reply is 60 s unless --timeout or KEFU_TIMEOUT_MS says.\n\n",
+        KF_TARGET_SATISFACTION, KF_TARGET_RESOLVED_IN_MONTH, KF_BASELINE_SATISFACTION,
+        KF_BASELINE_RESOLVED_IN_MONTH);
     args_global_help(out);
     fprintf(out, "\nExamples:\n"
                  "  kefu report --month 2026-03\n"
@@ -376,15 +379,19 @@ static void s_print_total(const msgpack_object *total)
     s_fig_t rm = s_fig(total, "resolved_in_month", "percent");
     s_value(&rm, "%", value, sizeof value);
     s_count(&rm, count, sizeof count);
-    const char *row_rm[] = {"当月解决率 resolved within the month", value, count,
-                            "target 90 %, baseline 73 %"};
+    char goal[48];
+    snprintf(goal, sizeof goal, "target %d %%, baseline %d %%", KF_TARGET_RESOLVED_IN_MONTH,
+             KF_BASELINE_RESOLVED_IN_MONTH);
+    const char *row_rm[] = {"当月解决率 resolved within the month", value, count, goal};
     table_add(table, row_rm);
 
     s_fig_t sat = s_fig(total, "satisfaction", "percent");
     s_value(&sat, "%", value, sizeof value);
     s_count(&sat, count, sizeof count);
-    const char *row_sat[] = {"满意度 satisfaction (4-5 of 5)", value, count,
-                             "target 85 %, baseline 70 %"};
+    char sat_goal[48];
+    snprintf(sat_goal, sizeof sat_goal, "target %d %%, baseline %d %%", KF_TARGET_SATISFACTION,
+             KF_BASELINE_SATISFACTION);
+    const char *row_sat[] = {"满意度 satisfaction (4-5 of 5)", value, count, sat_goal};
     table_add(table, row_sat);
 
     s_fig_t nps = s_fig(total, "nps", "score");

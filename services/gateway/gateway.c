@@ -140,7 +140,8 @@ void gw_dispatch(gw_req_t *req)
         s_openapi(req);
     else if (strcmp(route->handler, "events") == 0)
         gw_events_open(req);
-    else if (!gw_session_handle(req, route->handler) && !gw_calls_handle(req, route->handler)) {
+    else if (!gw_session_handle(req, route->handler) && !gw_calls_handle(req, route->handler) &&
+             !gw_console_handle(req, route->handler)) {
         kf_error_set(&err, KF_E_NOT_FOUND, "", "%s is not served by this gateway", route->path);
         gw_answer_error(req, 404, &err);
     }
@@ -280,6 +281,7 @@ gateway_t *gateway_new(void)
     self->store =
         kf_store_new(kf_config_str(gateway_settings, "KEFU_DATABASE_URL"), "kefu-gateway");
     gw_session_prepare(self->store);
+    gw_console_prepare(self->store);
     gw_calls_prepare(self);
     self->health = kf_health_new("gateway", gateway_settings, self->store);
     if (self->health)

@@ -57,6 +57,7 @@ typedef struct {
     struct MHD_Response *response;
     const char *content_type; /* NULL: JSON */
     const gw_file_t *file;    /* a file of the console, answered as it is */
+    const char *etag;         /* NULL: none and Cache-Control no-store; else no-cache */
 } gw_req_t;
 
 struct gateway {
@@ -143,6 +144,13 @@ bool gw_calls_handle(gw_req_t *req, const char *name);
 /* Logs the use of req's integration token on a route that forwards it
    (submit), once req is answered. Nothing for a request without one. */
 void gw_token_used(gw_req_t *req);
+
+/* ---- console.c: what the console reads of the gateway itself ---- */
+/* Registers the statements of the console handlers. */
+void gw_console_prepare(kf_store_t *store);
+/* The console handlers (labels, status); false when name is none of
+   them. */
+bool gw_console_handle(gw_req_t *req, const char *name);
 
 /* ---- events.c ---- */
 /* GET /api/v1/events: opens an event stream for req's session. */

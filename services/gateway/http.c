@@ -99,7 +99,10 @@ static void s_headers(gw_req_t *req, struct MHD_Response *r)
                                                   : "application/json; charset=utf-8");
     /* A console file is revalidated (its ETag) on every load: a new build is
        seen at once. */
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, req->file ? "no-cache" : "no-store");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
+                            req->file || req->etag ? "no-cache" : "no-store");
+    if (req->etag)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, req->etag);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
     MHD_add_response_header(r, "X-Frame-Options", "DENY");

@@ -29,8 +29,10 @@ void gw_session_prepare(kf_store_t *store)
     kf_store_statement(store, "gw_session_touch",
                        "SELECT session_id, staff_id, name, role, lang, must_change, "
                        "(extract(epoch FROM expires_at) * 1000)::bigint, "
-                       "(extract(epoch FROM idle_ends_at) * 1000)::bigint "
-                       "FROM kefu_session_touch($1)");
+                       "(extract(epoch FROM idle_ends_at) * 1000)::bigint, "
+                       "(SELECT department_id FROM staff WHERE id = t.staff_id), kefu_tz() "
+                       "FROM kefu_session_touch($1) t");
+    kf_store_statement(store, "gw_session_lang", "SELECT lang FROM kefu_session_lang($1, $2)");
     kf_store_statement(store, "gw_session_end", "SELECT kefu_session_end($1)");
     kf_store_statement(store, "gw_password_set",
                        "SELECT kefu_password_set($1, $2, false, $3::bigint, 'self')");
@@ -194,6 +196,8 @@ static json_t *s_who(gw_req_t *req, PGresult *res)
     json_object_set_new(who, "staff", json_string(PQgetvalue(res, 0, 1)));
     json_object_set_new(who, "name", json_string(PQgetvalue(res, 0, 2)));
     json_object_set_new(who, "role", json_string(PQgetvalue(res, 0, 3)));
+    json_object_set_new(who, "department", json_string(PQgetvalue(res, 0, 8)));
+    json_object_set_new(who, "tz", json_string(PQgetvalue(res, 0, 9)));
     json_object_set_new(who, "lang", json_string(PQgetvalue(res, 0, 4)));
     json_object_set_new(who, "csrf", json_string(csrf));
     json_object_set_new(who, "must_change", json_boolean(PQgetvalue(res, 0, 5)[0] == 't'));
@@ -239,6 +243,75 @@ static void s_signout(gw_req_t *req)
         s_refuse(req, 401, KF_E_UNKNOWN_ACTOR, "", "no open session");
     else
         gw_answer(req, 204, NULL);
+}
+
+/* ---- the console's language ---------------------------------------------------------- */
+
+/* The language of a POST /api/v1/session/lang body {"lang": "zh" or "en"}
+   (nothing else). NULL with err and the HTTP status in *status. */
+static const char *s_lang_of(json_t *root, int *status, kf_error_t *err)
+{
+    const char *key;
+    json_t *v;
+    *status = 400;
+    json_object_foreach(root, key, v)
+    {
+        if (strcmp(key, "lang") != 0) {
+            kf_error_set(err, KF_E_BAD_VALUE, key, "unknown field %.64s (only lang)", key);
+            return NULL;
+        }
+    }
+    json_t *lang = json_object_get(root, "lang");
+    if (!lang) {
+        kf_error_set(err, KF_E_MISSING_FIELD, "lang", "lang is required (zh or en)");
+        return NULL;
+    }
+    if (!json_is_string(lang)) {
+        kf_error_set(err, KF_E_WRONG_TYPE, "lang", "lang must be a string (zh or en)");
+        return NULL;
+    }
+    for (int i = 0; kf_langs[i]; i++)
+        if (strcmp(json_string_value(lang), kf_langs[i]) == 0)
+            return kf_langs[i];
+    kf_error_set(err, KF_E_BAD_VALUE, "lang", "lang must be zh or en");
+    return NULL;
+}
+
+/* POST /api/v1/session/lang: keeps the staff member's language. */
+static void s_lang(gw_req_t *req)
+{
+    kf_error_t err = {0};
+    json_t *root = NULL;
+    int status = gw_request_json(gw_header(req, MHD_HTTP_HEADER_CONTENT_TYPE), req->body,
+                                 req->body_size, &root, &err);
+    const char *lang = NULL;
+    if (status == 0 && !root)
+        kf_error_set(&err, KF_E_MISSING_FIELD, "lang", "lang is required (zh or en)");
+    if (status == 0 && root)
+        lang = s_lang_of(root, &status, &err);
+    json_decref(root);
+    if (!lang) {
+        gw_answer_error(req, status ? status : 400, &err);
+        return;
+    }
+    const char *params[] = {req->token, lang};
+    PGresult *res = gw_exec(req->gw, "gw_session_lang", 2, params, &err);
+    if (!res) {
+        gw_unavailable(req, &err);
+        return;
+    }
+    bool kept = PQntuples(res) == 1;
+    PQclear(res);
+    if (!kept) {
+        gw_session_forget(req);
+        s_refuse(req, 401, KF_E_UNKNOWN_ACTOR, "",
+                 "no open session: sign in (POST /api/v1/session)");
+        return;
+    }
+    kf_info("gateway.lang", "staff=%s lang=%s", req->staff[0] ? req->staff : "-", lang);
+    json_t *ok = json_object();
+    json_object_set_new(ok, "ok", json_true());
+    gw_answer(req, 200, ok);
 }
 
 /* ---- signin and password: the worker's jobs ------------------------------------------ */
@@ -451,6 +524,8 @@ bool gw_session_handle(gw_req_t *req, const char *name)
         s_signout(req);
     else if (strcmp(name, "password") == 0)
         s_password(req);
+    else if (strcmp(name, "lang") == 0)
+        s_lang(req);
     else
         return false;
     return true;

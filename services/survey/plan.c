@@ -82,3 +82,9 @@ bool plan_may_campaign(const char *role)
     static const char *const roles[] = {"admin", "manager", "head", "gm", NULL};
     return s_role_in(role, roles);
 }
+
+bool plan_may_watch(const char *role)
+{
+    static const char *const roles[] = {"manager", "head", "gm", "vp", "admin", NULL};
+    return s_role_in(role, roles);
+}

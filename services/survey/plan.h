@@ -74,4 +74,8 @@ bool plan_may_answer(const char *role);
 /* True when staff of role may start a campaign: admin, manager, head, gm. */
 bool plan_may_campaign(const char *role);
 
+/* True when staff of role may read the manager's watchlist: manager, head,
+   gm, vp, admin. */
+bool plan_may_watch(const char *role);
+
 #endif

@@ -24,6 +24,7 @@
 #include "sock.h"
 #include "store.h"
 #include "report.h"
+#include "watchlist.h"
 
 #define S_SRC "survey"
 #define S_CONSUMER "survey"
@@ -89,6 +90,7 @@ static void s_prepare(kf_store_t *store)
     kf_auth_prepare(store);
     kf_idem_prepare(store);
     report_prepare(store);
+    watchlist_prepare(store);
     /* The resolution an event announces, as the store has it: the ticket,
        whether it is imported, when it was resolved, and which resolution
        of the ticket it was (the 'resolved' history rows up to the event's
@@ -275,6 +277,16 @@ static int s_report(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *
     return report_serve(self->store, actor, kf_env_body(req->env), reply, err);
 }
 
+/* Answers watchlist: for the roles plan_may_watch names. */
+static int s_watchlist(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    survey_t *self = (survey_t *)arg;
+    char actor[SREQ_ACTOR_MAX + 1], role[16];
+    if (kf_auth_actor(self->store, req->key, actor, role, err) != 0)
+        return -1;
+    return watchlist_serve(self->store, actor, role, kf_env_body(req->env), reply, err);
+}
+
 /* Answers the request of a group commit that is done. */
 static void s_answer(survey_t *self, s_pending_t *p)
 {
@@ -361,11 +373,10 @@ static int s_queue_answer(void *arg, kf_request_t *req, kf_body_t *reply, kf_err
 }
 
 /* The requests kefu-survey serves. */
-static const kf_route_t s_routes[] = {{"survey.answer", s_queue_answer, true},
-                                      {"survey.campaign", s_campaign, false},
-                                      {"survey.show", s_show, false},
-                                      {"report", s_report, false},
-                                      {NULL, NULL, false}};
+static const kf_route_t s_routes[] = {
+    {"survey.answer", s_queue_answer, true}, {"survey.campaign", s_campaign, false},
+    {"survey.show", s_show, false},          {"report", s_report, false},
+    {"watchlist", s_watchlist, false},       {NULL, NULL, false}};
 
 /* ---- the loop --------------------------------------------------------- */
 

@@ -5,8 +5,10 @@
 
 Reads the document the gateway serves (GET /api/v1/openapi.json), signs in (POST
 /api/v1/session), submits one ticket (POST /api/v1/tickets, its body built from the
-document's schema), calls every GET the document lists, sends three requests that must be
-refused (a missing required field: 400; no cookie: 401; no X-CSRF-Token on a POST: 403) and
+document's schema), calls every GET the document lists (those for managers or
+administrators only are 403 for the agent; with --admin they are called again as that
+administrator: 200), sends three requests that must be refused (a missing required field:
+400; no cookie: 401; no X-CSRF-Token on a POST: 403), chooses the console's language and
 signs out. Each answer's status must be one the document lists for that operation, and its
 JSON body must match the documented schema; an object holding a key the document does not
 name fails too, unless --lenient. Prints each check; exits 1 at the first mismatch, saying
@@ -143,6 +145,11 @@ def submit_body(doc, args):
             for name in schema.get("required", [])}
 
 
+# GETs for some roles only: the agent of --staff is refused (403), the administrator of
+# --admin answered (200).
+NOT_FOR_AGENTS = (API + "/watchlist", API + "/status")
+
+
 def get_all(client, checker, context):
     """Every GET of the document: those without path parameters first (their answers name
     things the others show). A path parameter nothing named gets a made-up value: 404."""
@@ -163,7 +170,8 @@ def get_all(client, checker, context):
                 query[p["name"]] = value if value is not None else example(
                     p["schema"], checker.doc["components"])
         answer = client.call("GET", url, query=query)
-        body = checker.check("documented GET", "GET", path, answer, {404} if made_up else {200})
+        expect = {404} if made_up else {403} if path in NOT_FOR_AGENTS else {200}
+        body = checker.check("documented GET", "GET", path, answer, expect)
         if path == API + "/approvals" and body and body.get("steps"):
             context.setdefault("request", body["steps"][0]["request"])
 
@@ -197,9 +205,25 @@ def run(args):
         "GET", API + "/tickets", cookie=False), {401})
     checker.check("no CSRF header", "POST", API + "/tickets", client.call(
         "POST", API + "/tickets", body=body, csrf=False), {403})
+    checker.check("console language", "POST", API + "/session/lang", client.call(
+        "POST", API + "/session/lang", body={"lang": "zh"}), {200})
     checker.check("sign out", "DELETE", API + "/session", client.call("DELETE", API + "/session"),
                   {204})
+    if args.admin:
+        admin_gets(args, checker)
     return checker.count
+
+
+def admin_gets(args, checker):
+    """The GETs an agent may not make, as the administrator of --admin: answered 200."""
+    client = Client(args.base, args.timeout)
+    session = checker.check("sign in (admin)", "POST", API + "/session", client.call(
+        "POST", API + "/session", body={"staff": args.admin, "password": args.password}), {200})
+    client.csrf = session["csrf"]
+    for path in NOT_FOR_AGENTS:
+        checker.check("documented GET (admin)", "GET", path, client.call("GET", path), {200})
+    checker.check("sign out (admin)", "DELETE", API + "/session",
+                  client.call("DELETE", API + "/session"), {204})
 
 
 def main(argv):
@@ -209,6 +233,8 @@ def main(argv):
     parser.add_argument("--base", required=True,
                         help="the gateway's URL, e.g. http://127.0.0.1:8080")
     parser.add_argument("--staff", required=True, help="a staff id that may submit (an agent)")
+    parser.add_argument("--admin", help="an administrator's staff id with the same password: "
+                        "the GETs an agent may not make (watchlist, status) are checked as them")
     parser.add_argument("--password", help="its password (or --password-env)")
     parser.add_argument("--password-env", metavar="VAR", help="read the password from $VAR")
     parser.add_argument("--project", default="HZ-XH", help="a project code the store knows "

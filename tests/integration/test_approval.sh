@@ -97,8 +97,25 @@ expect 1 conflict "eng.sun changes his mind"
 # fin.lin goes on holiday: vp.qian decides on fin.lin's behalf.
 run agent.li approve "$R1"
 expect 1 forbidden "agent.li approves fin.lin's step"
+run fin.lin approvals --json
+[[ $(jq -r 'has("delegate")' <<<"$OUT") == false ]] || it_fail "approval.list names a delegate before one is set: $OUT"
+# A delegation still to come is the caller's too; a cleared one is not.
+run agent.li delegate set vp.qian --from +2h --to +3h
+expect 0 "" "agent.li names vp.qian delegate for later"
+run agent.li approvals --json
+[[ $(jq -r '.delegate | "\(.delegate)/\(.name != "")/\(.to - .from)"' <<<"$OUT") == vp.qian/true/3600000 ]] ||
+    it_fail "approval.list does not give the delegation to come: $OUT"
+run agent.li delegate clear
+expect 0 "" "agent.li cancels the later delegation"
+run agent.li approvals --json
+[[ $(jq -r 'has("delegate")' <<<"$OUT") == false ]] || it_fail "approval.list names a cleared delegate: $OUT"
 run fin.lin delegate set vp.qian --from now --to +1h
 expect 0 "" "fin.lin names vp.qian delegate"
+run fin.lin approvals --json
+[[ $(jq -r --argjson now "$(date +%s%3N)" '.delegate | "\(.delegate)/\(.from <= $now and .to > $now)"' \
+     <<<"$OUT") == vp.qian/true ]] || it_fail "approval.list does not give the delegation in force: $OUT"
+run vp.qian approvals --json
+[[ $(jq -r 'has("delegate")' <<<"$OUT") == false ]] || it_fail "the delegate is shown a delegation of their own: $OUT"
 run vp.qian approvals --json
 [[ $(jq -r --argjson r "$R1" '.steps[] | select(.request == $r) | .on_behalf_of' <<<"$OUT") == fin.lin ]] ||
     it_fail "vp.qian does not see fin.lin's step: $OUT"

@@ -80,4 +80,20 @@ reply survey.show agent.li survey show "$T"
 reply survey.campaign admin survey campaign --project HZ-XH --milestone move-in
 reply report agent.li report
 reply report agent.li report --by project
+# An approval promised within 48 h, the low score above and a promoter: each
+# list of the watchlist has an entry to check.
+T2=$(q "SELECT t.no FROM ticket t WHERE t.no <> '$T' LIMIT 1")
+if [[ -z $T2 ]]; then
+    reply submit agent.li submit --kind repair --category leak --channel phone --project HZ-XH \
+        --building 3 --unit 1201 --phone 13900001202 --name '李雷' --summary '水管（模型）'
+    T2=$(jq -r .ticket <<<"$OUT")
+fi
+reply approval.request agent.li approval request "$T2" --type refund --amount 10.00 \
+    --reason '补偿' --promised "$(date -d '+1 day' +%F)"
+q "INSERT INTO survey (homeowner_id, kind, project_id, due_at, sent_at, answered_at, score, nps)
+   SELECT id, 'campaign', 'HZ-XH', now(), now(), now(), 5, 10 FROM homeowner
+    WHERE phone = '13900001201'" >/dev/null
+reply watchlist cs.wang watchlist --limit 5
+[[ $(jq -c '[(.approvals_at_risk | length > 0), (.owners_at_risk | length > 0), (.promoters | length > 0)]' \
+     <<<"$OUT") == '[true,true,true]' ]] || it_fail "the watchlist checked has an empty list: $OUT"
 it_note "every reply is as the model says"

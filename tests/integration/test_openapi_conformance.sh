@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The OpenAPI document answers as the gateway does (issue 13, item 3): with
 # real daemons, a real store and kefu-gateway, openapi_conformance.py signs
-# in, submits, calls every documented GET and three refusals, and checks
+# in, submits, calls every documented GET (those for managers or
+# administrators only also as an administrator) and three refusals, and checks
 # each status is one the document lists for that operation and each body
 # validates against the documented schema (strict: a key the document does
 # not name fails). The document it reads is the one the gateway serves at
@@ -15,6 +16,7 @@ gw_daemons
 gw_start gateway
 export KEFU_PW='conformance pass 2026'
 gw_passwd agent.li "$KEFU_PW"
+gw_passwd admin "$KEFU_PW"
 
 http - GET /api/v1/openapi.json
 expect 200 "the OpenAPI document"
@@ -25,7 +27,7 @@ cmp -s "$IT_DIR/served.json" "$IT_DIR/built.json" ||
 [[ $(jq -r .openapi <<<"$OUT") == 3.1.* ]] || it_fail "the document is not OpenAPI 3.1"
 
 python3 "$KEFU_SOURCE_DIR/tests/integration/openapi_conformance.py" --base "$GW_URL" \
-    --staff agent.li --password-env KEFU_PW >"$IT_DIR/log/conformance.log" 2>&1 ||
+    --staff agent.li --admin admin --password-env KEFU_PW >"$IT_DIR/log/conformance.log" 2>&1 ||
     it_fail "the gateway does not answer as its OpenAPI document says:
 $(tail -20 "$IT_DIR/log/conformance.log")"
 tail -1 "$IT_DIR/log/conformance.log" | sed 's/^/  /' >&2

@@ -117,6 +117,13 @@ static void test_roles(void **state)
     assert_false(plan_may_campaign("staff"));
     assert_false(plan_may_campaign("vp"));
     assert_false(plan_may_campaign(NULL));
+    const char *watch_yes[] = {"manager", "head", "gm", "vp", "admin"};
+    for (size_t i = 0; i < sizeof watch_yes / sizeof watch_yes[0]; i++)
+        assert_true(plan_may_watch(watch_yes[i]));
+    assert_false(plan_may_watch("agent"));
+    assert_false(plan_may_watch("staff"));
+    assert_false(plan_may_watch(""));
+    assert_false(plan_may_watch(NULL));
 }
 
 static void test_milestones(void **state)
