@@ -61,7 +61,8 @@ def rows(b):
 def setup():
     t1 = submit("complaint", "leak", "13900002001", "三号楼1201卫生间渗漏严重")
     t2 = submit("repair", "crack", "13900002002", "客厅墙面裂缝需要修补", unit="1202")
-    t3 = submit("repair", "plumbing", "13900002003", "厨房下水管堵塞", unit="1203")
+    t3 = submit("repair", "plumbing", "13900002003", "厨房下水管堵塞 <script>alert(1)</script>",
+                unit="1203")
     for t in (t1, t2, t3):
         wait_store("SELECT owner_id || ':' || status FROM ticket WHERE no = :'p1'",
                    "eng.zhao:routed", t, what="%s routed to eng.zhao" % t)
@@ -79,6 +80,7 @@ def queue_and_live(b, t1, t2, t3):
     for t in (t1, t2, t3):
         b.wait("tr[data-ticket='%s']" % t)
     b.wait("tr[data-ticket='%s'] td.fr .countdown.overdue" % t3)
+    b.wait("tr[data-ticket='%s'] td.summary" % t3, "<script>alert(1)</script>")   # as text
     b.shot("queue-mine")
     t4 = submit("complaint", "doors-windows", "13900002004", "入户门关不严漏风", unit="1204")
     b.wait("tr[data-ticket='%s']" % t4, timeout=20)
@@ -89,8 +91,10 @@ def queue_and_live(b, t1, t2, t3):
 
 def ticket_page(b, t1):
     # Search by number: opens the ticket.
+    start = time.time()
     b.type("input[name=search]", t1.lower(), enter=True)
-    b.wait(".ticket-page[data-ticket='%s']" % t1)
+    b.wait(".ticket-page[data-ticket='%s'] ol.timeline li" % t1)
+    timing("ticket_open_by_number", (time.time() - start) * 1000)
     check(b.driver.current_url.endswith("#/ticket/%s" % t1), "the number opened the ticket: %s"
           % b.driver.current_url)
     b.wait("ol.timeline li.h-submitted")
@@ -124,7 +128,9 @@ def approval(b, t1):
     b.shot("approval-bad-amount")
     b.type(form + " input[name=amount]", "1200.5")
     b.wait(form + " .hint", "¥1,200.50")
-    tap(b, form + " button[type=submit]")
+    # A double click: two sends of one intended action, one request made.
+    b.js("const el = arguments[0]; el.scrollIntoView({block: 'center'}); el.click(); el.click();",
+         b.wait(form + " button[type=submit]"))
     b.wait("li.approval .approval-trail ol.steps li.step")
     got = psql("SELECT r.amount_fen || ':' || r.request_type FROM approval_request r "
                "JOIN ticket t ON t.id = r.ticket_id WHERE t.no = :'p1'", t1)

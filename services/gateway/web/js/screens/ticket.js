@@ -89,6 +89,7 @@ function closedError(error, k) {
 
 function Transfer({ k, onDone }) {
   const [to, setTo] = useState(null);
+  const [round, setRound] = useState(0);     // a new picker after each success
   const [reason, setReason] = useState('');
   const a = useAction();
   const send = async (ev) => {
@@ -97,12 +98,12 @@ function Transfer({ k, onDone }) {
     if (!reason.trim()) { a.setError(localError('reason', 'ticket.need_reason')); return; }
     const r = await a.run((idem) => api('POST', `/api/v1/tickets/${encodeURIComponent(k.ticket)}/transfers`,
       { body: { to: to.staff, reason: reason.trim() }, idem }));
-    if (r) { setTo(null); setReason(''); onDone(); }
+    if (r) { setTo(null); setReason(''); setRound(round + 1); onDone(); }
   };
   return html`<form class="form action-transfer" onSubmit=${send} novalidate>
     <h3>${t('ticket.transfer')}</h3>
     <${Field} name="to" required error=${a.error}>
-      <${StaffPicker} name="to" value=${to} exclude=${k.owner} onPick=${(s) => { setTo(s); a.changed(); }} />
+      <${StaffPicker} key=${round} name="to" value=${to} exclude=${k.owner} onPick=${(s) => { setTo(s); a.changed(); }} />
     <//>
     <${Field} name="reason" required error=${a.error}>
       <input name="reason" value=${reason} onInput=${(e) => { setReason(e.currentTarget.value); a.changed(); }} />
