@@ -8,30 +8,13 @@ staff picker for a period and cleared again, each checked in the store."""
 import time
 
 from console import PHONE, check, cert, note, psql, run, sh, BUILD
+from staff_forms import set_value, tap
 
 KEFU = "%s/services/cli/kefu" % BUILD
 
 
 def as_agent(*args):
     return sh(KEFU, *args, env={"KEFU_CERT": cert("agent.li")}).strip()
-
-
-def tap(b, css, text=None):
-    """Clicks like a finger: the element scrolled to the middle first (the
-    header is sticky and would cover it at the top)."""
-    el = b.wait(css, text)
-    b.js("arguments[0].scrollIntoView({block: 'center'});", el)
-    el.click()
-    return el
-
-
-def set_value(b, css, value):
-    """Sets an input (a date field too) as typing would, for Preact's onInput."""
-    el = b.wait(css)
-    b.js("""const [el, v] = arguments;
-        const set = Object.getOwnPropertyDescriptor(el.__proto__, 'value').set;
-        set.call(el, v);
-        el.dispatchEvent(new Event('input', {bubbles: true}));""", el, value)
 
 
 def step_of(request, who):

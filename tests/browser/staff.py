@@ -11,6 +11,7 @@ page stays at most 100 rows."""
 import time
 
 from console import DESK, check, note, psql, run, sh, timing, BUILD
+from staff_forms import set_value, tap
 
 KEFU = "%s/services/cli/kefu" % BUILD
 
@@ -35,27 +36,21 @@ def wait_store(sql, want, *params, what=""):
     raise AssertionError("%s: the store says %r, not %r" % (what or sql, got, want))
 
 
-def tap(b, css, text=None):
-    """Clicks like a finger: the element scrolled to the middle first (the
-    header is sticky and would cover it at the top)."""
-    el = b.wait(css, text)
-    b.js("arguments[0].scrollIntoView({block: 'center'});", el)
-    el.click()
-    return el
-
-
-def set_value(b, css, value):
-    """Sets an input (a date field too) as typing would, for Preact's onInput."""
-    el = b.wait(css)
-    b.js("""const [el, v] = arguments;
-        const set = Object.getOwnPropertyDescriptor(el.__proto__, 'value').set;
-        set.call(el, v);
-        el.dispatchEvent(new Event('input', {bubbles: true}));
-        el.dispatchEvent(new Event('change', {bubbles: true}));""", el, value)
-
-
 def rows(b):
-    return [r.get_attribute("data-ticket") for r in b.all("table.queue-table tbody tr")]
+    """The numbers of the queue's rows, read at one moment."""
+    return b.js("return Array.from(document.querySelectorAll('table.queue-table tbody tr'),"
+                " (r) => r.dataset.ticket);")
+
+
+def wait_rows(b, want, what):
+    """Waits until the queue shows exactly the tickets want (a set)."""
+    got = None
+    for _ in range(300):
+        got = rows(b)
+        if set(got) == set(want):
+            return
+        time.sleep(0.05)
+    raise AssertionError("%s: the queue shows %s, not %s" % (what, got, sorted(want)))
 
 
 def setup():
@@ -192,22 +187,20 @@ def search(b, t1, t2, t3, t4):
     b.go("queue?view=dept")
     b.wait("nav.tabs a.current", "本部门")
     b.type("input[name=search]", "139 0000 2002", enter=True)
-    b.wait("tr[data-ticket='%s']" % t2)
-    check(rows(b) == [t2], "search by phone: %s" % rows(b))
+    wait_rows(b, {t2}, "search by phone")
     b.shot("search-phone")
     b.type("input[name=search]", "渗漏", enter=True)
-    b.wait("tr[data-ticket='%s']" % t1)
-    check(set(rows(b)) == {t1}, "search by words: %s" % rows(b))
+    wait_rows(b, {t1}, "search by words")
     b.type("input[name=search]", "下水管 厨房", enter=True)
-    b.wait("tr[data-ticket='%s']" % t3)
-    check(rows(b) == [t3], "search by two words in another order: %s" % rows(b))
+    wait_rows(b, {t3}, "search by two words in another order")
     b.shot("search-words")
     # The overdue queue keeps the search words when chosen, then shows all.
     tap(b, "nav.tabs a[data-view=overdue]")
     b.wait("nav.tabs a.current", "已超时")
     tap(b, "button.clear-filters")
     b.wait("tr[data-ticket='%s'] .countdown.overdue" % t3)
-    check(t4 not in rows(b), "a ticket not overdue is not in the overdue queue: %s" % rows(b))
+    b.wait_gone(".card p.muted", "下水管")
+    wait_rows(b, {t3}, "the overdue queue (%s is not overdue)" % t4)
     b.shot("queue-overdue")
 
 

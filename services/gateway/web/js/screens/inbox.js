@@ -101,7 +101,7 @@ function Delegate({ current, onDone }) {
     <h2>${t('inbox.delegate')}</h2>
     ${current ? html`<div class="current-delegate">
         <p>${t('inbox.delegate_now', { name: current.name, staff: current.delegate })}<br />
-          <${Time} ms=${current.from} /> – <${Time} ms=${current.to} /></p>
+          ${t('inbox.delegate_period', { from: fmtTime(current.from).slice(0, 10), to: promisedDate(current.to) })}</p>
         <${FormError} error=${clear.error} onRetry=${end} />
         <button type="button" class="bad clear-delegate" disabled=${clear.busy} onClick=${end}>${t('inbox.delegate_clear')}</button>
       </div>`

@@ -18,7 +18,8 @@ export function useAction() {
   const last = useRef({ what: undefined, send: null });
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const changed = () => { key.current = null; setError(null); };
+  const [ok, setOk] = useState('');          // what the last success did, in words
+  const changed = () => { key.current = null; setError(null); setOk(''); };
   const run = async (send, what) => {
     if (busy) return null;
     if (what !== last.current.what) key.current = null;
@@ -26,6 +27,7 @@ export function useAction() {
     if (!key.current) key.current = newIdem();
     setBusy(true);
     setError(null);
+    setOk('');
     try {
       const reply = await send(key.current);
       key.current = null;
@@ -37,7 +39,7 @@ export function useAction() {
       setBusy(false);
     }
   };
-  return { busy, error, setError, changed, run };
+  return { busy, error, setError, ok, setOk, changed, run };
 }
 
 // A refusal made here, before sending: field's own words from strings.js.
@@ -47,9 +49,10 @@ export function localError(field, key) {
   return e;
 }
 
-// An error for one form: a local refusal in its own words, else ErrorNote.
-export function FormError({ error, onRetry }) {
-  if (!error) return null;
+// An error for one form: a local refusal in its own words, else ErrorNote;
+// or what its last success did.
+export function FormError({ error, onRetry, ok }) {
+  if (!error) return ok ? html`<div class="ok-note" role="status">${ok}</div>` : null;
   if (error.local) return html`<div class="error" role="alert">${error.message}</div>`;
   return html`<${ErrorNote} error=${error} onRetry=${error.temporary ? onRetry : null} />`;
 }

@@ -61,21 +61,21 @@ function Timeline({ history }) {
 }
 
 // A note and one button: respond or resolve.
-function NoteAction({ ticket, path, titleKey, buttonKey, cls, onDone }) {
+function NoteAction({ ticket, path, titleKey, buttonKey, okKey, cls, onDone }) {
   const [note, setNote] = useState('');
   const a = useAction();
   const send = async (ev) => {
     if (ev) ev.preventDefault();
     const r = await a.run((idem) => api('POST', `/api/v1/tickets/${encodeURIComponent(ticket)}/${path}`,
       { body: { note: note.trim() }, idem }));
-    if (r) { setNote(''); onDone(); }
+    if (r) { setNote(''); a.setOk(t(okKey)); onDone(); }
   };
   return html`<form class=${`form action-${path}`} onSubmit=${send}>
     <h3>${t(titleKey)}</h3>
     <${Field} name="note" error=${a.error}>
       <textarea name="note" value=${note} onInput=${(e) => { setNote(e.currentTarget.value); a.changed(); }} />
     <//>
-    <${FormError} error=${a.error} onRetry=${send} />
+    <${FormError} error=${a.error} onRetry=${send} ok=${a.ok} />
     <button type="submit" class=${cls} disabled=${a.busy}>${a.busy ? t('app.sending') : t(buttonKey)}</button>
   </form>`;
 }
@@ -98,7 +98,10 @@ function Transfer({ k, onDone }) {
     if (!reason.trim()) { a.setError(localError('reason', 'ticket.need_reason')); return; }
     const r = await a.run((idem) => api('POST', `/api/v1/tickets/${encodeURIComponent(k.ticket)}/transfers`,
       { body: { to: to.staff, reason: reason.trim() }, idem }));
-    if (r) { setTo(null); setReason(''); setRound(round + 1); onDone(); }
+    if (r) {
+      a.setOk(t('ticket.ok_transfer', { name: to.name }));
+      setTo(null); setReason(''); setRound(round + 1); onDone();
+    }
   };
   return html`<form class="form action-transfer" onSubmit=${send} novalidate>
     <h3>${t('ticket.transfer')}</h3>
@@ -108,7 +111,7 @@ function Transfer({ k, onDone }) {
     <${Field} name="reason" required error=${a.error}>
       <input name="reason" value=${reason} onInput=${(e) => { setReason(e.currentTarget.value); a.changed(); }} />
     <//>
-    <${FormError} error=${closedError(a.error, k)} onRetry=${send} />
+    <${FormError} error=${closedError(a.error, k)} onRetry=${send} ok=${a.ok} />
     <button type="submit" class="primary" disabled=${a.busy}>${a.busy ? t('app.sending') : t('ticket.transfer')}</button>
   </form>`;
 }
@@ -134,7 +137,11 @@ function ApprovalForm({ ticket, onDone }) {
     if (!/^\d{4}-\d{2}-\d{2}$/.test(f.promised)) { a.setError(localError('promised', 'ticket.need_promised')); return; }
     const r = await a.run((idem) => api('POST', '/api/v1/approvals', {
       body: { ticket, type: f.type, amount, reason: f.reason.trim(), promised: f.promised }, idem }));
-    if (r) { setF({ ...f, amount: '', reason: '', promised: '' }); onDone(r); }
+    if (r) {
+      setF({ ...f, amount: '', reason: '', promised: '' });
+      a.setOk(t('ticket.ok_approval', { n: r.request }));
+      onDone(r);
+    }
   };
   const shown = yuan(f.amount);
   return html`<form class="form action-approval" onSubmit=${send} novalidate>
@@ -153,7 +160,7 @@ function ApprovalForm({ ticket, onDone }) {
     <${Field} name="reason" required error=${a.error}>
       <input name="reason" value=${f.reason} onInput=${(e) => set('reason', e.currentTarget.value)} />
     <//>
-    <${FormError} error=${a.error} onRetry=${send} />
+    <${FormError} error=${a.error} onRetry=${send} ok=${a.ok} />
     <button type="submit" class="primary" disabled=${a.busy}>${a.busy ? t('app.sending') : t('ticket.approval_send')}</button>
   </form>`;
 }
@@ -199,9 +206,9 @@ function Page({ k, reload, version }) {
       </div>
       <div>
         <div class="card actions-card">
-          <${NoteAction} ticket=${k.ticket} path="responses" titleKey="ticket.respond" buttonKey="ticket.respond" cls="primary" onDone=${reload} />
+          <${NoteAction} ticket=${k.ticket} path="responses" titleKey="ticket.respond" buttonKey="ticket.respond" okKey="ticket.ok_respond" cls="primary" onDone=${reload} />
           <${Transfer} k=${k} onDone=${reload} />
-          <${NoteAction} ticket=${k.ticket} path="resolution" titleKey="ticket.resolve" buttonKey="ticket.resolve" cls="good" onDone=${reload} />
+          <${NoteAction} ticket=${k.ticket} path="resolution" titleKey="ticket.resolve" buttonKey="ticket.resolve" okKey="ticket.ok_resolve" cls="good" onDone=${reload} />
         </div>
         <div class="card">
           <h2>${t('ticket.approvals')}</h2>
