@@ -97,8 +97,8 @@ static void s_headers(gw_req_t *req, struct MHD_Response *r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                                 req->content_type ? req->content_type
                                                   : "application/json; charset=utf-8");
-    /* A console file is revalidated (its ETag) on every load: a new build is
-       seen at once. */
+    /* A console file or the labels (with their ETag) is revalidated on every
+       load: a new build is seen at once. */
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL,
                             req->file || req->etag ? "no-cache" : "no-store");
     if (req->etag)
