@@ -202,6 +202,24 @@ def search(b, t1, t2, t3, t4):
     b.wait_gone(".card p.muted", "下水管")
     wait_rows(b, {t3}, "the overdue queue (%s is not overdue)" % t4)
     b.shot("queue-overdue")
+    # The escalated queue: t4 escalated (level 1) in the store.
+    psql("UPDATE ticket SET escalation_level = 1 WHERE no = :'p1'", t4)
+    tap(b, "nav.tabs a[data-view=escalated]")
+    b.wait("nav.tabs a.current", "已升级")
+    wait_rows(b, {t4}, "the escalated queue")
+    b.shot("queue-escalated")
+
+
+def live_page(b, t4):
+    """The ticket page follows what others do: a response made elsewhere
+    (the CLI) appears without a reload."""
+    from console import cert
+    b.go("ticket/%s" % t4)
+    b.wait(".ticket-page[data-ticket='%s'] .dl-first .countdown.due" % t4)
+    sh(KEFU, "respond", t4, "--note", "电话里已答复业主", env={"KEFU_CERT": cert("eng.zhao")})
+    b.wait("ol.timeline li.h-responded", "电话里已答复业主", timeout=20)
+    b.wait(".dl-first .countdown.met")
+    b.shot("ticket-live-response")
 
 
 def big_queue(ctx):
@@ -259,6 +277,7 @@ def main(ctx):
     transfer(b, t2)
     resolve(b, t1)
     search(b, t1, t2, t3, t4)
+    live_page(b, t4)
     big_queue(ctx)
 
 
