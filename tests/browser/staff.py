@@ -110,8 +110,7 @@ def ticket_page(b, t1):
 
 def approval(b, t1):
     form = "form.action-approval"
-    b.js("arguments[0].value = 'refund'; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));",
-         b.wait(form + " select[name=type]"))
+    set_value(b, form + " select[name=type]", "refund")
     b.type(form + " input[name=amount]", "1200.555")
     b.type(form + " input[name=reason]", "渗漏造成地板损坏，退还部分物业费")
     set_value(b, form + " input[name=promised]", time.strftime("%Y-%m-%d", time.gmtime(time.time() + 5 * 86400)))

@@ -13,7 +13,8 @@ def tap(b, css, text=None):
 
 
 def set_value(b, css, value):
-    """Sets an input (a date field too) as typing would, for Preact's onInput."""
+    """Sets an input or a select (a date field too) as a person would: both
+    input and change are sent, whichever the screen listens to."""
     el = b.wait(css)
     b.js("""const [el, v] = arguments;
         const set = Object.getOwnPropertyDescriptor(el.__proto__, 'value').set;
