@@ -98,6 +98,13 @@ def main(ctx):
 
     decide(b, request)
     delegate(b)
+    # The inbox in English.
+    tap(b, "button.lang-switch")
+    b.wait(".delegate h2", "Delegate while away")
+    b.wait("p.empty", "Nothing waiting for you")
+    b.shot("inbox-english")
+    tap(b, "button.lang-switch")
+    b.wait(".delegate h2", "休假代理")
 
 
 run(main)

@@ -219,6 +219,13 @@ def live_page(b, t4):
     b.wait("ol.timeline li.h-responded", "电话里已答复业主", timeout=20)
     b.wait(".dl-first .countdown.met")
     b.shot("ticket-live-response")
+    # The same page in English: every word from the table.
+    tap(b, "button.lang-switch")
+    b.wait(".ticket-page h2", "History")
+    b.wait(".dl-first .countdown.met", "met")
+    b.shot("ticket-english")
+    tap(b, "button.lang-switch")
+    b.wait(".ticket-page h2", "处理记录")
 
 
 def big_queue(ctx):
