@@ -43,10 +43,10 @@ def decide(b, request):
     b.shot("approved")
 
 
-def delegate(b):
-    b.type("input[name=delegate]", "刘")
-    tap(b, "button.pick[data-staff='eng.liu']")
-    b.wait(".delegate .picked", "刘洋")
+def delegate(ctx, b, promised):
+    b.type("input[name=delegate]", "林")
+    tap(b, "button.pick[data-staff='fin.lin']")
+    b.wait(".delegate .picked", "林峰")
     set_value(b, "input[name=to]", "")
     tap(b, "button.set-delegate")
     b.wait(".delegate .error", "请选择开始和结束日期")
@@ -54,16 +54,36 @@ def delegate(b):
     last = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 7 * 86400))
     set_value(b, "input[name=to]", last)
     tap(b, "button.set-delegate")
-    b.wait(".current-delegate", "刘洋")
+    b.wait(".current-delegate", "林峰")
     got = psql("SELECT delegate_id || ':' || (upper(valid) > now() + interval '6 days') "
                "FROM approval_delegate WHERE staff_id = 'eng.sun' AND cleared_at IS NULL")
-    check(got == "eng.liu:true", "the delegation is in the store: %s" % got)
+    check(got == "fin.lin:true", "the delegation is in the store: %s" % got)
     b.shot("delegate-set")
+    # The delegate's own inbox (another phone) shows eng.sun's new step,
+    # on eng.sun's behalf.
+    other = as_agent("submit", "--kind", "repair", "--category", "leak", "--channel", "phone",
+                     "--project", "HZ-XH", "--building", "2", "--unit", "802",
+                     "--phone", "13900003002", "--summary", "二号楼802顶棚渗水").split()[0]
+    request = as_agent("approval", "request", other, "--type", "refund", "--amount", "66.6",
+                       "--reason", "补偿上门误工", "--promised", promised)
+    lin = ctx.browser("lin", PHONE)
+    lin.open("inbox")
+    lin.signin("fin.lin")
+    lin.go("inbox")
+    card = "li.step-card[data-request='%s']" % request
+    lin.wait(card + " .on-behalf", "eng.sun")
+    lin.wait(card + " .amount", "¥66.60")
+    lin.shot("delegate-sees-step")
     tap(b, "button.clear-delegate")
     b.wait("p.no-delegate")
     got = psql("SELECT count(*) FROM approval_delegate WHERE staff_id = 'eng.sun' AND cleared_at IS NULL")
     check(got == "0", "the delegation is cleared in the store: %s" % got)
     b.shot("delegate-cleared")
+    # Cleared: the step leaves the delegate's inbox when it reloads.
+    lin.go("queue")
+    lin.go("inbox")
+    lin.wait("ul.steps-list")
+    lin.wait_gone(card)
 
 
 def main(ctx):
@@ -97,11 +117,11 @@ def main(ctx):
     b.shot("trail")
 
     decide(b, request)
-    delegate(b)
+    delegate(ctx, b, promised)
     # The inbox in English.
     tap(b, "button.lang-switch")
     b.wait(".delegate h2", "Delegate while away")
-    b.wait("p.empty", "Nothing waiting for you")
+    b.wait(".inbox .count", "waiting for me")
     b.shot("inbox-english")
     tap(b, "button.lang-switch")
     b.wait(".delegate h2", "休假代理")
