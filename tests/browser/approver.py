@@ -73,6 +73,7 @@ def delegate(ctx, b, promised):
     card = "li.step-card[data-request='%s']" % request
     lin.wait(card + " .on-behalf", "eng.sun")
     lin.wait(card + " .amount", "¥66.60")
+    lin.js("arguments[0].scrollIntoView({block: 'start'}); scrollBy(0, -110);", lin.wait(card))
     lin.shot("delegate-sees-step")
     tap(b, "button.clear-delegate")
     b.wait("p.no-delegate")
