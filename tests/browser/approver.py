@@ -8,7 +8,7 @@ staff picker for a period and cleared again, each checked in the store."""
 import time
 
 from console import PHONE, check, cert, note, psql, run, sh, BUILD
-from staff_forms import set_value, tap
+from staff_forms import in_english, set_value, tap
 
 KEFU = "%s/services/cli/kefu" % BUILD
 
@@ -120,12 +120,8 @@ def main(ctx):
     decide(b, request)
     delegate(ctx, b, promised)
     # The inbox in English.
-    tap(b, "button.lang-switch")
-    b.wait(".delegate h2", "Delegate while away")
-    b.wait(".inbox .count", "waiting for me")
-    b.shot("inbox-english")
-    tap(b, "button.lang-switch")
-    b.wait(".delegate h2", "休假代理")
+    in_english(b, "inbox-english", ".delegate h2", "Delegate while away", "休假代理",
+               [(".inbox .count", "waiting for me")])
 
 
 run(main)

@@ -11,7 +11,7 @@ page stays at most 100 rows."""
 import time
 
 from console import DESK, check, note, psql, run, sh, timing, BUILD
-from staff_forms import set_value, tap
+from staff_forms import in_english, set_value, tap
 
 KEFU = "%s/services/cli/kefu" % BUILD
 
@@ -233,12 +233,8 @@ def live_page(b, t4):
     b.wait(".dl-first .countdown.met")
     b.shot("ticket-live-response")
     # The same page in English: every word from the table.
-    tap(b, "button.lang-switch")
-    b.wait(".ticket-page h2", "History")
-    b.wait(".dl-first .countdown.met", "met")
-    b.shot("ticket-english")
-    tap(b, "button.lang-switch")
-    b.wait(".ticket-page h2", "处理记录")
+    in_english(b, "ticket-english", ".ticket-page h2", "History", "处理记录",
+               [(".dl-first .countdown.met", "met")])
 
 
 def big_queue(ctx):

@@ -21,3 +21,16 @@ def set_value(b, css, value):
         set.call(el, v);
         el.dispatchEvent(new Event('input', {bubbles: true}));
         el.dispatchEvent(new Event('change', {bubbles: true}));""", el, value)
+
+
+def in_english(b, shot, heading, english, chinese, also):
+    """Switches the console to English, checks the heading (css) reads
+    english and every (css, text) of also is shown, takes the screenshot
+    shot, and switches back to Chinese."""
+    tap(b, "button.lang-switch")
+    b.wait(heading, english)
+    for css, text in also:
+        b.wait(css, text)
+    b.shot(shot)
+    tap(b, "button.lang-switch")
+    b.wait(heading, chinese)
