@@ -1,4 +1,5 @@
-/* kefu client — `kefu staff`: a table of the active staff matching filters. */
+/* kefu client — `kefu staff`: a table of the active staff matching filters;
+   `kefu departments`: a table of the departments. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,73 @@ int cmd_staff(cli_t *cli, int argc, char **argv)
     rc = call_run(cli, &call, &reply);
     if (rc == CLI_EXIT_OK)
         rc = s_print(cli, reply);
+    kf_env_destroy(&reply);
+    return rc;
+}
+
+/* ---- kefu departments ---------------------------------------------------- */
+
+#define DEPARTMENTS_CMD "departments"
+
+static const struct option s_dept_options[] = {ARGS_GLOBAL_OPTIONS};
+
+/* `kefu departments --help`. */
+static void s_dept_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu departments\n\n"
+                 "Lists every department of the organisation by id, as a table: id, name\n"
+                 "in Chinese, name in English and the head's staff id.\n\n"
+                 "Options:\n");
+    args_global_help(out);
+}
+
+/* The request body: no field. */
+static kf_body_t *s_dept_body(const cli_t *cli, const void *arg)
+{
+    (void)arg;
+    return call_body(cli);
+}
+
+/* Prints the table of the reply's departments. */
+static int s_dept_print(const cli_t *cli, const kf_env_t *reply)
+{
+    const msgpack_object *depts = kf_map_get(kf_env_body(reply), "departments");
+    if (!depts || depts->type != MSGPACK_OBJECT_ARRAY)
+        return call_missing(cli, "department.list", "departments");
+    if (cli->json)
+        return CLI_EXIT_OK;
+    static const char *const headers[] = {"DEPT", "名称", "NAME", "HEAD"};
+    static const char *const keys[] = {"department", "name_zh", "name", "head"};
+    table_t *table = table_new(headers, 4);
+    for (uint32_t i = 0; i < depts->via.array.size; i++) {
+        char cells[4][256];
+        const char *row[4];
+        for (int c = 0; c < 4; c++) {
+            cells[c][0] = '\0';
+            call_str(&depts->via.array.ptr[i], keys[c], cells[c], sizeof cells[c]);
+            row[c] = cells[c];
+        }
+        table_add(table, row);
+    }
+    table_print(table, stdout, table_last_cols(table));
+    table_destroy(&table);
+    return CLI_EXIT_OK;
+}
+
+int cmd_departments(cli_t *cli, int argc, char **argv)
+{
+    int rc = args_parse(cli, DEPARTMENTS_CMD, argc, argv, s_dept_options, s_dept_help, NULL, 0);
+    if (rc == ARGS_OK)
+        rc = args_operands(cli, DEPARTMENTS_CMD, argc, argv, 0, NULL);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, DEPARTMENTS_CMD);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "department.list", .build = s_dept_body, .arg = NULL};
+    kf_env_t *reply = NULL;
+    rc = call_run(cli, &call, &reply);
+    if (rc == CLI_EXIT_OK)
+        rc = s_dept_print(cli, reply);
     kf_env_destroy(&reply);
     return rc;
 }
