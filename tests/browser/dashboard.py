@@ -136,6 +136,7 @@ def check_dept_names(b):
             check(text == names.get(key) and title == key, "department %s shown as %s (title %s), "
                   "the store names it %s" % (key, text, title, names.get(key)))
     check(any(key for key, _, _ in shown), "no department's row: %s" % shown)
+    b.js("document.querySelector('.breakdown').scrollIntoView();")
     b.shot("breakdown-department")
 
 
