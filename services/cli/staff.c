@@ -81,36 +81,56 @@ static kf_body_t *s_body(const cli_t *cli, const void *arg)
     return call_list_body(cli, s_fields, staff->values, F_LIMIT, staff->limit);
 }
 
-/* Prints the table of the reply's staff. */
-static int s_print(const cli_t *cli, const kf_env_t *reply)
+/* Prints the reply's list key (of request type) as a table of the
+   columns headers, each item's keys (4 of them); none when it is empty. */
+static int s_print_table(const cli_t *cli, const kf_env_t *reply, const char *type, const char *key,
+                         const char *const headers[4], const char *const keys[4], const char *none)
 {
-    const msgpack_object *staff = kf_map_get(kf_env_body(reply), "staff");
-    if (!staff || staff->type != MSGPACK_OBJECT_ARRAY)
-        return call_missing(cli, "staff.list", "staff");
+    const msgpack_object *list = kf_map_get(kf_env_body(reply), key);
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY)
+        return call_missing(cli, type, key);
     if (cli->json)
         return CLI_EXIT_OK;
-    if (staff->via.array.size == 0) {
-        printf("no staff match\n");
+    if (list->via.array.size == 0) {
+        printf("%s\n", none);
         return CLI_EXIT_OK;
     }
-    static const char *const headers[] = {"STAFF", "NAME", "DEPT", "ROLE"};
-    static const char *const keys[] = {"staff", "name", "department", "role"};
     table_t *table = table_new(headers, 4);
-    for (uint32_t i = 0; i < staff->via.array.size; i++) {
-        const msgpack_object *s = &staff->via.array.ptr[i];
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
         char cells[4][256];
         const char *row[4];
         for (int c = 0; c < 4; c++) {
             cells[c][0] = '\0';
-            call_str(s, keys[c], cells[c], sizeof cells[c]);
+            call_str(&list->via.array.ptr[i], keys[c], cells[c], sizeof cells[c]);
             row[c] = cells[c];
         }
         table_add(table, row);
     }
     table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
-    call_next_page(reply, "staff");
     return CLI_EXIT_OK;
+}
+
+/* Prints the table of the reply's staff. */
+static int s_print(const cli_t *cli, const kf_env_t *reply)
+{
+    static const char *const headers[] = {"STAFF", "NAME", "DEPT", "ROLE"};
+    static const char *const keys[] = {"staff", "name", "department", "role"};
+    int rc = s_print_table(cli, reply, "staff.list", "staff", headers, keys, "no staff match");
+    if (rc == CLI_EXIT_OK && !cli->json)
+        call_next_page(reply, "staff");
+    return rc;
+}
+
+/* Sends the request of call; prints its reply with print. */
+static int s_run(cli_t *cli, const call_t *call, int (*print)(const cli_t *, const kf_env_t *))
+{
+    kf_env_t *reply = NULL;
+    int rc = call_run(cli, call, &reply);
+    if (rc == CLI_EXIT_OK)
+        rc = print(cli, reply);
+    kf_env_destroy(&reply);
+    return rc;
 }
 
 int cmd_staff(cli_t *cli, int argc, char **argv)
@@ -120,12 +140,7 @@ int cmd_staff(cli_t *cli, int argc, char **argv)
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     call_t call = {.type = "staff.list", .build = s_body, .arg = &staff};
-    kf_env_t *reply = NULL;
-    rc = call_run(cli, &call, &reply);
-    if (rc == CLI_EXIT_OK)
-        rc = s_print(cli, reply);
-    kf_env_destroy(&reply);
-    return rc;
+    return s_run(cli, &call, s_print);
 }
 
 /* ---- kefu departments ---------------------------------------------------- */
@@ -154,27 +169,10 @@ static kf_body_t *s_dept_body(const cli_t *cli, const void *arg)
 /* Prints the table of the reply's departments. */
 static int s_dept_print(const cli_t *cli, const kf_env_t *reply)
 {
-    const msgpack_object *depts = kf_map_get(kf_env_body(reply), "departments");
-    if (!depts || depts->type != MSGPACK_OBJECT_ARRAY)
-        return call_missing(cli, "department.list", "departments");
-    if (cli->json)
-        return CLI_EXIT_OK;
     static const char *const headers[] = {"DEPT", "名称", "NAME", "HEAD"};
     static const char *const keys[] = {"department", "name_zh", "name", "head"};
-    table_t *table = table_new(headers, 4);
-    for (uint32_t i = 0; i < depts->via.array.size; i++) {
-        char cells[4][256];
-        const char *row[4];
-        for (int c = 0; c < 4; c++) {
-            cells[c][0] = '\0';
-            call_str(&depts->via.array.ptr[i], keys[c], cells[c], sizeof cells[c]);
-            row[c] = cells[c];
-        }
-        table_add(table, row);
-    }
-    table_print(table, stdout, table_last_cols(table));
-    table_destroy(&table);
-    return CLI_EXIT_OK;
+    return s_print_table(cli, reply, "department.list", "departments", headers, keys,
+                         "no departments");
 }
 
 int cmd_departments(cli_t *cli, int argc, char **argv)
@@ -187,10 +185,5 @@ int cmd_departments(cli_t *cli, int argc, char **argv)
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     call_t call = {.type = "department.list", .build = s_dept_body, .arg = NULL};
-    kf_env_t *reply = NULL;
-    rc = call_run(cli, &call, &reply);
-    if (rc == CLI_EXIT_OK)
-        rc = s_dept_print(cli, reply);
-    kf_env_destroy(&reply);
-    return rc;
+    return s_run(cli, &call, s_dept_print);
 }
