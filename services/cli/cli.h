@@ -43,6 +43,7 @@ int cmd_ticket(cli_t *cli, int argc, char **argv);
 int cmd_tickets(cli_t *cli, int argc, char **argv);
 int cmd_owner(cli_t *cli, int argc, char **argv);
 int cmd_staff(cli_t *cli, int argc, char **argv);
+int cmd_departments(cli_t *cli, int argc, char **argv);
 int cmd_respond(cli_t *cli, int argc, char **argv);
 int cmd_transfer(cli_t *cli, int argc, char **argv);
 int cmd_resolve(cli_t *cli, int argc, char **argv);

@@ -32,6 +32,7 @@ static const args_command_t s_commands[] = {
     {"tickets", "list tickets by status, owner, project, kind, department, queue, phone, time",
      cmd_tickets},
     {"staff", "active staff by words of id or name, department, role; paged", cmd_staff},
+    {"departments", "every department: id, Chinese and English names, head", cmd_departments},
     {"owner", "owner PHONE: the owner with this phone, their units and tickets", cmd_owner},
     {"respond", "record a response to the owner", cmd_respond},
     {"transfer", "hand a ticket to another owner, with a reason", cmd_transfer},

@@ -1,4 +1,5 @@
-/* kefu client — `kefu staff`: a table of the active staff matching filters. */
+/* kefu client — `kefu staff`: a table of the active staff matching filters;
+   `kefu departments`: a table of the departments. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,36 +81,56 @@ static kf_body_t *s_body(const cli_t *cli, const void *arg)
     return call_list_body(cli, s_fields, staff->values, F_LIMIT, staff->limit);
 }
 
-/* Prints the table of the reply's staff. */
-static int s_print(const cli_t *cli, const kf_env_t *reply)
+/* Prints the reply's list key (of request type) as a table of the
+   columns headers, each item's keys (4 of them); none when it is empty. */
+static int s_print_table(const cli_t *cli, const kf_env_t *reply, const char *type, const char *key,
+                         const char *const headers[4], const char *const keys[4], const char *none)
 {
-    const msgpack_object *staff = kf_map_get(kf_env_body(reply), "staff");
-    if (!staff || staff->type != MSGPACK_OBJECT_ARRAY)
-        return call_missing(cli, "staff.list", "staff");
+    const msgpack_object *list = kf_map_get(kf_env_body(reply), key);
+    if (!list || list->type != MSGPACK_OBJECT_ARRAY)
+        return call_missing(cli, type, key);
     if (cli->json)
         return CLI_EXIT_OK;
-    if (staff->via.array.size == 0) {
-        printf("no staff match\n");
+    if (list->via.array.size == 0) {
+        printf("%s\n", none);
         return CLI_EXIT_OK;
     }
-    static const char *const headers[] = {"STAFF", "NAME", "DEPT", "ROLE"};
-    static const char *const keys[] = {"staff", "name", "department", "role"};
     table_t *table = table_new(headers, 4);
-    for (uint32_t i = 0; i < staff->via.array.size; i++) {
-        const msgpack_object *s = &staff->via.array.ptr[i];
+    for (uint32_t i = 0; i < list->via.array.size; i++) {
         char cells[4][256];
         const char *row[4];
         for (int c = 0; c < 4; c++) {
             cells[c][0] = '\0';
-            call_str(s, keys[c], cells[c], sizeof cells[c]);
+            call_str(&list->via.array.ptr[i], keys[c], cells[c], sizeof cells[c]);
             row[c] = cells[c];
         }
         table_add(table, row);
     }
     table_print(table, stdout, table_last_cols(table));
     table_destroy(&table);
-    call_next_page(reply, "staff");
     return CLI_EXIT_OK;
+}
+
+/* Prints the table of the reply's staff. */
+static int s_print(const cli_t *cli, const kf_env_t *reply)
+{
+    static const char *const headers[] = {"STAFF", "NAME", "DEPT", "ROLE"};
+    static const char *const keys[] = {"staff", "name", "department", "role"};
+    int rc = s_print_table(cli, reply, "staff.list", "staff", headers, keys, "no staff match");
+    if (rc == CLI_EXIT_OK && !cli->json)
+        call_next_page(reply, "staff");
+    return rc;
+}
+
+/* Sends the request of call; prints its reply with print. */
+static int s_run(cli_t *cli, const call_t *call, int (*print)(const cli_t *, const kf_env_t *))
+{
+    kf_env_t *reply = NULL;
+    int rc = call_run(cli, call, &reply);
+    if (rc == CLI_EXIT_OK)
+        rc = print(cli, reply);
+    kf_env_destroy(&reply);
+    return rc;
 }
 
 int cmd_staff(cli_t *cli, int argc, char **argv)
@@ -119,10 +140,50 @@ int cmd_staff(cli_t *cli, int argc, char **argv)
     if (rc != ARGS_OK)
         return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
     call_t call = {.type = "staff.list", .build = s_body, .arg = &staff};
-    kf_env_t *reply = NULL;
-    rc = call_run(cli, &call, &reply);
-    if (rc == CLI_EXIT_OK)
-        rc = s_print(cli, reply);
-    kf_env_destroy(&reply);
-    return rc;
+    return s_run(cli, &call, s_print);
+}
+
+/* ---- kefu departments ---------------------------------------------------- */
+
+#define DEPARTMENTS_CMD "departments"
+
+static const struct option s_dept_options[] = {ARGS_GLOBAL_OPTIONS};
+
+/* `kefu departments --help`. */
+static void s_dept_help(FILE *out)
+{
+    fprintf(out, "Usage: kefu departments\n\n"
+                 "Lists every department of the organisation by id, as a table: id, name\n"
+                 "in Chinese, name in English and the head's staff id.\n\n"
+                 "Options:\n");
+    args_global_help(out);
+}
+
+/* The request body: no field. */
+static kf_body_t *s_dept_body(const cli_t *cli, const void *arg)
+{
+    (void)arg;
+    return call_body(cli);
+}
+
+/* Prints the table of the reply's departments. */
+static int s_dept_print(const cli_t *cli, const kf_env_t *reply)
+{
+    static const char *const headers[] = {"DEPT", "名称", "NAME", "HEAD"};
+    static const char *const keys[] = {"department", "name_zh", "name", "head"};
+    return s_print_table(cli, reply, "department.list", "departments", headers, keys,
+                         "no departments");
+}
+
+int cmd_departments(cli_t *cli, int argc, char **argv)
+{
+    int rc = args_parse(cli, DEPARTMENTS_CMD, argc, argv, s_dept_options, s_dept_help, NULL, 0);
+    if (rc == ARGS_OK)
+        rc = args_operands(cli, DEPARTMENTS_CMD, argc, argv, 0, NULL);
+    if (rc == ARGS_OK)
+        rc = args_cert(cli, DEPARTMENTS_CMD);
+    if (rc != ARGS_OK)
+        return rc == ARGS_HELP ? CLI_EXIT_OK : rc;
+    call_t call = {.type = "department.list", .build = s_dept_body, .arg = NULL};
+    return s_run(cli, &call, s_dept_print);
 }

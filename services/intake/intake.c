@@ -80,7 +80,8 @@ struct intake {
     "kefu_ms(r.at_risk_at), kefu_ms(r.completed_at) FROM approval_request r "                      \
     "JOIN ticket t ON t.id = r.ticket_id WHERE "
 
-/* Registers the statements of ticket.list, staff.list and owner.show. */
+/* Registers the statements of ticket.list, staff.list, department.list and
+   owner.show. */
 static void s_prepare_reads(kf_store_t *store)
 {
     /* ticket.list, newest first by (received_at, id), a page after the
@@ -149,6 +150,10 @@ static void s_prepare_reads(kf_store_t *store)
                        "(string_to_array($1::text, ' '))) AND ($2::text IS NULL OR "
                        "s.department_id = $2) AND ($3::text IS NULL OR s.role = $3) AND "
                        "s.id > coalesce($4::text, '') ORDER BY s.id LIMIT $5::int");
+    /* department.list: every department by id, one more than it shows. */
+    kf_store_statement(store, "department_list",
+                       "SELECT id, name, name_zh, head_id FROM department ORDER BY id "
+                       "LIMIT $1::int");
     kf_store_statement(store, "owner_surveys",
                        "SELECT s.id, t.no, s.kind, s.milestone, s.score, s.nps, "
                        "kefu_ms(s.answered_at) FROM survey s LEFT JOIN ticket t ON t.id = "
@@ -182,8 +187,12 @@ static void s_prepare(kf_store_t *store)
                                                         "ORDER BY r.requested_at DESC, r.id DESC "
                                                         "LIMIT $2::int");
     kf_store_statement(store, "history",
-                       "SELECT kefu_ms(at), action, actor, from_owner, to_owner, reason, note, "
-                       "level FROM ticket_history WHERE ticket_id = $1::bigint ORDER BY id");
+                       "SELECT kefu_ms(h.at), h.action, h.actor, "
+                       "(SELECT name FROM staff WHERE id = h.actor), h.from_owner, "
+                       "(SELECT name FROM staff WHERE id = h.from_owner), h.to_owner, "
+                       "(SELECT name FROM staff WHERE id = h.to_owner), h.reason, h.note, "
+                       "h.level FROM ticket_history h WHERE h.ticket_id = $1::bigint "
+                       "ORDER BY h.id");
     s_prepare_reads(store);
     kf_auth_prepare(store);
     kf_idem_prepare(store);
@@ -519,9 +528,10 @@ static int s_show(intake_t *self, kf_body_t *body, const action_req_t *act, kf_e
                                           {"resolve_due", 'i'}, {"responded_at", 'i'},
                                           {"resolved_at", 'i'}, {"first_response", 's'},
                                           {"resolution", 's'}};
-    static const s_col_t history_cols[] = {{"at", 'i'},   {"action", 's'}, {"actor", 's'},
-                                           {"from", 's'}, {"to", 's'},     {"reason", 's'},
-                                           {"note", 's'}, {"level", 'i'}};
+    static const s_col_t history_cols[] = {
+        {"at", 'i'},     {"action", 's'},    {"actor", 's'}, {"actor_name", 's'},
+        {"from", 's'},   {"from_name", 's'}, {"to", 's'},    {"to_name", 's'},
+        {"reason", 's'}, {"note", 's'},      {"level", 'i'}};
     enum { C_ID = 25 };
     const char *params[] = {act->ticket};
     PGresult *ticket = kf_store_exec(self->store, "show", 1, params, err);
@@ -539,7 +549,7 @@ static int s_show(intake_t *self, kf_body_t *body, const action_req_t *act, kf_e
         history ? kf_store_exec(self->store, "ticket_approvals", 2, id, err) : NULL;
     if (approvals) {
         s_put_row(body, ticket, 0, ticket_cols, C_ID);
-        s_put_rows(body, "history", NULL, history, PQntuples(history), history_cols, 8);
+        s_put_rows(body, "history", NULL, history, PQntuples(history), history_cols, 11);
         s_put_rows(body, "approvals", "approvals_more", approvals, KF_LIM_TICKET_APPROVALS,
                    s_approval_cols, S_APPROVAL_COLS);
     }
@@ -630,6 +640,22 @@ static int s_staff(intake_t *self, kf_body_t *body, const staff_req_t *staff, kf
     kf_body_int(body, "count", rows);
     if (more)
         kf_body_str(body, "next", PQgetvalue(res, rows - 1, 0));
+    PQclear(res);
+    return 0;
+}
+
+/* Answers department.list: the departments by id, at most
+   KF_LIM_DEPARTMENTS, and whether there are more. */
+static int s_departments(intake_t *self, kf_body_t *body, kf_error_t *err)
+{
+    static const s_col_t cols[] = {
+        {"department", 's'}, {"name", 's'}, {"name_zh", 's'}, {"head", 's'}};
+    char limit[24];
+    const char *params[] = {s_int_param(KF_LIM_DEPARTMENTS + 1, true, limit, sizeof limit)};
+    PGresult *res = kf_store_exec(self->store, "department_list", 1, params, err);
+    if (!res)
+        return -1;
+    s_put_rows(body, "departments", "more", res, KF_LIM_DEPARTMENTS, cols, 4);
     PQclear(res);
     return 0;
 }
@@ -873,6 +899,16 @@ static int s_on_staff(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t
     return s_staff(self, reply, &staff, err);
 }
 
+/* Answers department.list: any active staff member may ask. */
+static int s_on_departments(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    intake_t *self = (intake_t *)arg;
+    char actor[REQ_ACTOR_MAX + 1];
+    if (kf_auth_actor(self->store, req->key, actor, NULL, err) != 0)
+        return -1;
+    return s_departments(self, reply, err);
+}
+
 /* Answers owner.show. */
 static int s_on_owner(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
@@ -916,6 +952,7 @@ static const kf_route_t s_routes[] = {{"submit", s_queue_submit, false},
                                       {"ticket.transfer", s_on_ticket, false},
                                       {"ticket.resolve", s_on_ticket, false},
                                       {"staff.list", s_on_staff, false},
+                                      {"department.list", s_on_departments, false},
                                       {NULL, NULL, false}};
 
 /* ---- the loop ---------------------------------------------------------- */

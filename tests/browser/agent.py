@@ -174,7 +174,12 @@ def routing(li, no):
     check(res["status"] == 200, "GET /api/v1/tickets/%s: %s" % (no, res))
     tk = res["body"]
     owner = li.wait(".routing .route-owner").get_attribute("data-staff")
-    dept = li.text(".routing .route-department")
+    dept = li.wait(".routing .route-department").get_attribute("data-dept")
+    # The department by its Chinese name (department.list), the id kept for this check.
+    dept_zh = psql("SELECT name_zh FROM department WHERE id = :'p1'", dept)
+    li.wait(".routing .route-department", dept_zh)
+    check(li.text(".routing .route-department") == dept_zh, "the department shown by name: %s, "
+          "the store names %s %s" % (li.text(".routing .route-department"), dept, dept_zh))
     first = li.wait(".routing .route-first time").get_attribute("datetime")
     resolve = li.wait(".routing .route-resolve time").get_attribute("datetime")
     check(owner == tk["owner"] and dept == tk["department"], "routed to %s/%s, the store says %s/%s"
@@ -191,9 +196,9 @@ def routing(li, no):
     check(tk["owner_name"] in li.text(".routing .route-owner"), "the owner's name is shown")
     check(li.js("return window.kefuMarker;") == "no reload", "the page was not reloaded")
     row = li.wait(".owner-tickets tr[data-ticket='%s']" % no, tk["owner_name"])
-    check("eng" in row.text and XSS in row.text, "the card lists the new ticket, routed: %s" % row.text)
+    check(dept_zh in row.text and XSS in row.text, "the card lists the new ticket, routed: %s" % row.text)
     li.shot("submitted-routed")
-    note("%s routed to %s (%s) live" % (no, owner, dept))
+    note("%s routed to %s (%s %s) live" % (no, owner, dept, dept_zh))
 
 
 def lookup(ctx, li):

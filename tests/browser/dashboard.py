@@ -121,6 +121,25 @@ def check_groups(b, rep, by):
         b.wait("[data-omitted='%d']" % omitted)
 
 
+def check_dept_names(b):
+    """Each department's row is named by its Chinese name (the id on hover
+    and in data-group, which the figures were compared by)."""
+    names = dict(line.split("|", 1) for line in
+                 psql("SELECT id || '|' || name_zh FROM department").splitlines())
+    first = b.wait(".breakdown tr[data-group] th .dept").get_attribute("data-dept")
+    b.wait(".breakdown tr[data-group='%s'] th .dept" % first, names.get(first, "?"))   # loaded
+    shown = b.js("""return Array.from(document.querySelectorAll('.breakdown tr[data-group] th'),
+        th => [th.parentNode.dataset.group, th.textContent.trim(),
+               th.querySelector('.dept') ? th.querySelector('.dept').title : null]);""")
+    for key, text, title in shown:
+        if key:
+            check(text == names.get(key) and title == key, "department %s shown as %s (title %s), "
+                  "the store names it %s" % (key, text, title, names.get(key)))
+    check(any(key for key, _, _ in shown), "no department's row: %s" % shown)
+    b.js("document.querySelector('.breakdown').scrollIntoView();")
+    b.shot("breakdown-department")
+
+
 def check_chart(b, month, targets):
     rep = report(month, "--chart", os.path.join(IT_DIR, "dash-chart.svg"))
     series = rep["series"]
@@ -213,6 +232,8 @@ def dashboard(ctx, month, targets):
         rep = report(month, "--by", by)
         check_groups(b, rep, by)
         compare("total by %s" % by, b.js(READ_JS, ".kpis"), rep["total"])
+        if by == "department":
+            check_dept_names(b)
     b.js("document.querySelector('.breakdown').scrollIntoView();")
     b.shot("breakdown-kind")
     note("the breakdowns by department and kind as kefu report says")

@@ -76,6 +76,10 @@ def queue_and_live(b, t1, t2, t3):
         b.wait("tr[data-ticket='%s']" % t)
     b.wait("tr[data-ticket='%s'] td.fr .countdown.overdue" % t3)
     b.wait("tr[data-ticket='%s'] td.summary" % t3, "<script>alert(1)</script>")   # as text
+    # The department by name, its id on hover.
+    dept = b.wait("tr[data-ticket='%s'] .dept[data-dept=eng]" % t1, "工程部")
+    check(dept.text == "工程部" and dept.get_attribute("title") == "eng",
+          "the queue names the department: %s (%s)" % (dept.text, dept.get_attribute("title")))
     b.shot("queue-mine")
     t4 = submit("complaint", "doors-windows", "13900002004", "入户门关不严漏风", unit="1204")
     b.wait("tr[data-ticket='%s']" % t4, timeout=20)
@@ -152,6 +156,11 @@ def transfer(b, t2):
     b.type(form + " input[name=reason]", "暖气片相关，需要经理协调")
     tap(b, form + " button[type=submit]")
     b.wait("ol.timeline li.h-transferred", "暖气片相关")
+    # People by name, their ids on hover.
+    move = b.wait("ol.timeline li.h-transferred .move", "赵强 → 刘洋")
+    check([w.get_attribute("title") for w in move.find_elements("css selector", ".who-name")] ==
+          ["eng.zhao", "eng.liu"], "the transfer names eng.zhao and eng.liu: %s" % move.text)
+    b.wait("ol.timeline li.h-transferred .actor .who-name[title='eng.zhao']", "赵强")
     check(psql("SELECT owner_id FROM ticket WHERE no = :'p1'", t2) == "eng.liu",
           "the transfer is in the store")
     b.wait(".ticket-facts", "eng.liu")
@@ -234,7 +243,7 @@ def live_page(b, t4):
     b.shot("ticket-live-response")
     # The same page in English: every word from the table.
     in_english(b, "ticket-english", ".ticket-page h2", "History", "处理记录",
-               [(".dl-first .countdown.met", "met")])
+               [(".dl-first .countdown.met", "met"), (".ticket-facts .dept", "Engineering")])
 
 
 def big_queue(ctx):

@@ -48,10 +48,23 @@ reply ticket.list agent.li tickets --limit 1
 reply ticket.list agent.li tickets --department eng --state open
 reply staff.list agent.li staff --limit 3
 reply staff.list agent.li staff --department eng --role manager
+reply department.list agent.li departments
+# Every department, by id, with its names and head, as the store has them.
+DEPTS=$(q "SELECT json_agg(json_strip_nulls(json_build_object('department', id, 'name', name,
+          'name_zh', name_zh, 'head', head_id)) ORDER BY id) FROM department")
+[[ $(jq -S -c '[.more, .departments]' <<<"$OUT") == "$(jq -S -c '[false, .]' <<<"$DEPTS")" ]] ||
+    it_fail "department.list: not the store's departments ($DEPTS): $OUT"
 reply owner.show agent.li owner 13900001201
 reply ticket.respond "$OWNER" respond "$T" --note '已联系'
 reply ticket.transfer agent.li transfer "$T" --to eng.liu --reason '换人'
 reply ticket.show agent.li ticket show "$T"
+# The transfer's row names the staff by name as well as id; a daemon's row has no name.
+[[ $(jq -c '.history[] | select(.action == "transferred") | [.actor_name, .to_name]' <<<"$OUT") == \
+   "$(jq -cn --arg a "$(q "SELECT name FROM staff WHERE id = 'agent.li'")" \
+        --arg t "$(q "SELECT name FROM staff WHERE id = 'eng.liu'")" '[$a, $t]')" ]] ||
+    it_fail "ticket.show: the transfer names no staff: $OUT"
+[[ $(jq -c '[.history[] | select(.action == "routed") | has("actor_name")]' <<<"$OUT") == '[false]' ]] ||
+    it_fail "ticket.show: the router's row has a staff name: $OUT"
 
 later=$(date -d '+20 days' +%F)
 reply approval.request agent.li approval request "$T" --type refund --amount 1200.50 \

@@ -289,6 +289,19 @@ RC=0
 KEFU_CERT=$QX kefu --json staff >"$IT_DIR/out" 2>/dev/null || RC=$?
 OUT=$(<"$IT_DIR/out")
 [[ $RC == 1 && $(json .error.code) == unknown_actor ]] || it_fail "inactive qa.x lists staff: rc $RC $OUT"
+RC=0
+KEFU_CERT=$QX kefu --json departments >"$IT_DIR/out" 2>/dev/null || RC=$?
+OUT=$(<"$IT_DIR/out")
+[[ $RC == 1 && $(json .error.code) == unknown_actor ]] || it_fail "inactive qa.x lists departments: rc $RC $OUT"
+
+# ---- department.list ---------------------------------------------------------------------
+run departments
+expect_rc 0 "kefu departments"
+for want in DEPT 名称 NAME HEAD eng 工程部 Engineering eng.sun; do
+    grep -qF -- "$want" <<<"$OUT" || it_fail "kefu departments does not show '$want': $OUT"
+done
+[[ $(grep -c . <<<"$OUT") == $(($(q "SELECT count(*) FROM department") + 1)) ]] ||
+    it_fail "kefu departments: not a line a department: $OUT"
 
 # ---- over HTTP -------------------------------------------------------------------------
 gw_start gateway
@@ -296,6 +309,8 @@ PW='correct horse battery'
 gw_passwd agent.li "$PW"
 http - GET /api/v1/staff
 expect 401 unknown_actor "staff without a session"
+http - GET /api/v1/departments
+expect 401 unknown_actor "departments without a session"
 gw_signin agent.li "$PW"
 http agent.li GET '/api/v1/staff?department=eng&limit=2'
 expect 200 "GET /api/v1/staff?department=eng&limit=2"
@@ -307,6 +322,11 @@ expect 200 "GET /api/v1/staff page 2"
 http agent.li GET "/api/v1/staff?q=$(jq -rn --arg q '100%' '$q | @uri')"
 expect 200 "GET /api/v1/staff?q=100%25"
 [[ $(json '[.staff[].staff] | join(" ")') == qa.pct ]] || it_fail "GET /api/v1/staff?q=100%: $OUT"
+http agent.li GET /api/v1/departments
+expect 200 "GET /api/v1/departments"
+[[ $(json '[.departments[].department] | join(" ")') == "$(q "SELECT string_agg(id, ' ' ORDER BY id) FROM department")" &&
+   $(json '.departments[] | select(.department == "eng") | [.name_zh, .name, .head] | join(" ")') == "工程部 Engineering eng.sun" &&
+   $(json .more) == false ]] || it_fail "GET /api/v1/departments: $OUT"
 http agent.li GET '/api/v1/staff?role=boss'
 expect 400 bad_value "GET /api/v1/staff?role=boss"
 http agent.li GET '/api/v1/staff?cursor=Eng'

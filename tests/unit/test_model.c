@@ -131,7 +131,7 @@ static void test_messages(void **state)
         assert_true(kf_catalog_known(kf_model_messages[requests]));
     for (; kf_model_events[events]; events++)
         assert_true(kf_catalog_is_event(kf_model_events[events]));
-    assert_int_equal(requests, 22); /* 20, and staff.list and watchlist */
+    assert_int_equal(requests, 23); /* 20, and staff.list, watchlist and department.list */
     assert_int_equal(events, 24); /* 20, and call.ringing/answered/ended/missed */
     assert_false(kf_catalog_known("ticket.closed"));
     /* By name, not only from the lists the catalog itself reads. */

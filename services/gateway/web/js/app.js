@@ -9,6 +9,7 @@ import { t, label, loadLabels, setLocale, getLang, onLocale } from './i18n.js';
 import { startLive, stopLive, onLiveState, liveState } from './live.js';
 import { SCREENS } from './screens/index.js';
 import { SignInPage, SignInAgain, PasswordPage } from './screens/signin.js';
+import { onDirectory } from './directory.js';
 
 const LANG_KEY = 'kefu.lang';       // the language before sign-in, on this browser
 
@@ -109,8 +110,10 @@ function App() {
   const [who, setWho] = useState(session());
   const [again, setAgain] = useState([]);        // requests waiting for a new sign-in
   const [, setLang] = useState(getLang());
+  const [, setNames] = useState(0);             // the department names, once loaded
   const route = useRoute();
   useEffect(() => onLocale(setLang), []);
+  useEffect(() => onDirectory(() => setNames((n) => n + 1)), []);
   useEffect(() => onSession((next) => {
     if (next) setLocale(next.lang, next.tz);
     setWho(next);

@@ -336,4 +336,7 @@ export const STRINGS = {
   'status.none': ['没有服务实例上报过状态。', 'No daemon has reported.'],
   'status.note': ['每5秒自动刷新；超过3个心跳周期未上报的实例标记为宕机（以数据库时钟判断）。',
     "Refreshed every 5 s; an instance whose heartbeat stopped is DOWN (by the store's clock)."],
+
+  // ---- department and staff names (directory.js and where screens show them)
+  'names.dept_of': ['部门：{dept}', 'Department: {dept}'],
 };

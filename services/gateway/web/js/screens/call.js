@@ -10,6 +10,7 @@ import { api, newIdem, session } from '../api.js';
 import { t, label, options, fmtYuan, errorText } from '../i18n.js';
 import { on } from '../live.js';
 import { ErrorNote, Enum, Time, Countdown, Field, Header } from '../ui.js';
+import { Dept, deptName } from '../directory.js';
 
 const LIMITS = { project: 32, building: 16, unit: 16, phone: 32, name: 64, summary: 200, detail: 4000 };
 const utf8 = new TextEncoder();
@@ -140,7 +141,7 @@ function TicketRow({ tk }) {
     <td><${Enum} e="status" v=${tk.status} /></td>
     <td><${Enum} e="kind" v=${tk.kind} /> · <${Enum} e="category" v=${tk.category} />
       <div class="summary">${tk.summary}</div></td>
-    <td>${tk.owner_name}<div class="muted">${tk.department || ''}</div></td>
+    <td>${tk.owner_name}<div class="muted"><${Dept} id=${tk.department} /></div></td>
     <td><span class="cell-label">${t('call.col_first')}</span>
       <${Deadline} due=${tk.first_response_due} done=${tk.responded_at} state=${tk.first_response} /></td>
     <td><span class="cell-label">${t('call.col_resolve')}</span>
@@ -491,7 +492,7 @@ function Submitted({ done }) {
     ${info ? html`<dl class="facts routing">
       <dt>${t('call.routed_to')}</dt>
       <dd class="route-owner" data-staff=${info.owner}>${info.owner_name && html`<span class="owner-staff-name">${info.owner_name}</span> `}<span class="muted mono">${info.owner}</span></dd>
-      <dt>${t('call.department')}</dt><dd class="route-department">${info.department || t('app.none')}</dd>
+      <dt>${t('call.department')}</dt><dd class="route-department" data-dept=${info.department}>${info.department ? deptName(info.department) : t('app.none')}</dd>
       <dt>${t('call.first_response_due')}</dt>
       <dd class="route-first"><${Deadline} due=${info.first_response_due} done=${info.responded_at} state=${info.first_response} /></dd>
       <dt>${t('call.resolve_due')}</dt>

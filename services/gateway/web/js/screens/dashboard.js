@@ -10,6 +10,7 @@ import { t, label, fmtPercent, fmtDate, fmtDuration, targets as targetsOf } from
 import { Header, ErrorNote, Time, useApi } from '../ui.js';
 import { KpiChart } from './dashboard_chart.js';
 import { Watchlist } from './dashboard_watch.js';
+import { Dept } from '../directory.js';
 
 const BYS = ['project', 'department', 'kind'];
 const REFRESH_MS = 60000;   // an open month's figures, asked again
@@ -138,10 +139,11 @@ function Cell({ kpi, f, value, attrs }) {
       html`<small class="muted"> ${count(f.num, f.den)}</small>`}</td>`;
 }
 
-// A group's name: the project or department id, the kind's label; nil
+// A group's name: the project id, the department's name, the kind's label; nil
 // key: not yet routed to a department.
 function groupName(by, key) {
   if (key === undefined || key === null) return by === 'department' ? t('dash.no_group') : t('dash.no_key');
+  if (by === 'department') return html`<${Dept} id=${key} />`;
   return by === 'kind' ? label('kind', key) : key;
 }
 

@@ -10,6 +10,7 @@ import { api } from '../api.js';
 import { t } from '../i18n.js';
 import { on } from '../live.js';
 import { Header, ErrorNote, Enum, EnumSelect, Countdown } from '../ui.js';
+import { Dept, deptName } from '../directory.js';
 
 const PAGE = 50;
 const VIEWS = ['mine', 'dept', 'overdue', 'escalated'];
@@ -106,7 +107,7 @@ function Row({ k }) {
     <td><${Enum} e="status" v=${k.status} /></td>
     <td><${Enum} e="priority" v=${k.priority} /></td>
     <td>${k.owner_name || k.owner}</td>
-    <td>${k.department || ''}</td>
+    <td><${Dept} id=${k.department} /></td>
     <td class="deadline fr"><${Countdown} due=${k.first_response_due} done=${k.responded_at} /></td>
     <td class="deadline rs"><${Countdown} due=${k.resolve_due} done=${k.resolved_at} /></td>
   </tr>`;
@@ -171,6 +172,8 @@ function View({ who, params }) {
     <div class="card">
       <${Search} key=${`${f.no}|${f.phone}|${f.q}`} view=${view} f=${f} />
       <${Filters} view=${view} f=${f} />
+      ${view === 'dept' && html`<p class="muted dept-of" title=${who.department}
+        data-dept=${who.department}>${t('names.dept_of', { dept: deptName(who.department) })}</p>`}
       ${searching && html`<p class="muted">${t('queue.searching', { what: f.no || f.phone || f.q })}</p>`}
     </div>
     <${ErrorNote} error=${error} onRetry=${reload} />

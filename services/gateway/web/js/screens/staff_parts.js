@@ -7,6 +7,7 @@ import { html, useState, useEffect, useRef } from '../preact.js';
 import { api, newIdem, ApiError } from '../api.js';
 import { t, label, fmtTime } from '../i18n.js';
 import { ErrorNote, Enum, Time, Countdown } from '../ui.js';
+import { Dept } from '../directory.js';
 
 // One action a person means to make: its Idempotency-Key is made at the
 // first try and kept across retries, renewed after success, when the
@@ -76,7 +77,7 @@ export function StaffPicker({ value, onPick, name, exclude }) {
   }, [q, value]);
   if (value) {
     return html`<div class="picked">
-      <span class="picked-name">${value.name} <span class="muted">${value.staff} · ${value.department}</span></span>
+      <span class="picked-name">${value.name} <span class="muted">${value.staff} · <${Dept} id=${value.department} /></span></span>
       <button type="button" class="link" onClick=${() => onPick(null)}>${t('staff.change')}</button>
     </div>`;
   }
@@ -89,7 +90,7 @@ export function StaffPicker({ value, onPick, name, exclude }) {
       ${shown.length === 0 && html`<li class="empty">${t('staff.none')}</li>`}
       ${shown.map((s) => html`<li key=${s.staff}>
         <button type="button" role="option" class="pick" data-staff=${s.staff}
-          onClick=${() => onPick(s)}>${s.name} <span class="muted">${s.staff} · ${s.department} · ${label('role', s.role)}</span></button>
+          onClick=${() => onPick(s)}>${s.name} <span class="muted">${s.staff} · <${Dept} id=${s.department} /> · ${label('role', s.role)}</span></button>
       </li>`)}
     </ul>`}
   </div>`;

@@ -9,6 +9,7 @@ import { t, fmtYuan } from '../i18n.js';
 import { on } from '../live.js';
 import { Header, ErrorNote, Enum, EnumSelect, Time, Countdown, Field, useApi } from '../ui.js';
 import { useAction, localError, FormError, StaffPicker, ApprovalTrail } from './staff_parts.js';
+import { Dept, Who } from '../directory.js';
 
 const EVENTS = ['ticket.routed', 'ticket.responded', 'ticket.transferred', 'ticket.escalated',
   'ticket.resolved', 'ticket.reopened', 'approval.requested', 'approval.step_assigned',
@@ -37,7 +38,7 @@ function Facts({ k }) {
     ${row('field.phone', html`<span class="mono">${k.phone}</span>`)}
     ${row('ticket.customer', k.customer || t('app.none'))}
     ${row('ticket.owner', `${k.owner_name} (${k.owner})`)}
-    ${row('queue.col_dept', k.department || t('app.none'))}
+    ${row('queue.col_dept', k.department ? html`<${Dept} id=${k.department} />` : t('app.none'))}
     ${k.responsible && row('ticket.responsible', k.responsible)}
     ${row('ticket.level', t(`ticket.level_${k.escalation_level}`))}
     ${row('ticket.received', html`<${Time} ms=${k.received_at} />`)}
@@ -50,9 +51,9 @@ function Timeline({ history }) {
   return html`<ol class="timeline">
     ${history.map((h, i) => html`<li key=${i} class=${`h-${h.action}`}>
       <div><strong><${Enum} e="history_action" v=${h.action} /></strong>
-        ${h.actor && html` · <span class="actor">${h.actor}</span>`}
+        ${h.actor && html` · <span class="actor"><${Who} id=${h.actor} name=${h.actor_name} /></span>`}
         ${' · '}<${Time} ms=${h.at} /></div>
-      ${h.from && h.to && html`<div>${h.from} → ${h.to}</div>`}
+      ${h.from && h.to && html`<div class="move"><${Who} id=${h.from} name=${h.from_name} /> → <${Who} id=${h.to} name=${h.to_name} /></div>`}
       ${h.level !== undefined && h.level !== null && html`<div>${t('ticket.level')}: ${h.level}</div>`}
       ${h.reason && html`<div>${t('field.reason')}: ${h.reason}</div>`}
       ${h.note && html`<div class="note">${h.note}</div>`}
