@@ -42,7 +42,8 @@ static const char *const s_open_fields[] = {"ticket", "type", "amount",     "rea
                                             "policy", "idem", "allow_past", NULL};
 static const char *const s_list_fields[] = {"limit", NULL};
 static const char *const s_show_fields[] = {"request", NULL};
-static const char *const s_decide_fields[] = {"request", "step", "decision", "comment", "idem", NULL};
+static const char *const s_decide_fields[] = {"request", "step", "decision",
+                                              "comment", "idem", NULL};
 static const char *const s_delegate_fields[] = {"delegate", "from", "to", "idem", NULL};
 static const char *const s_reassign_fields[] = {"step", "to", "reason", "idem", NULL};
 static const char *const *const s_fields[S_TYPES] = {s_open_fields,     s_list_fields,

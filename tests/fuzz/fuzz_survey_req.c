@@ -31,7 +31,8 @@ enum { S_ANSWER, S_CAMPAIGN, S_SHOW, S_TYPES };
 static const char *const s_types[S_TYPES] = {"survey.answer", "survey.campaign", "survey.show"};
 
 /* The fields each type reads: a refusal must name one of them. */
-static const char *const s_answer_fields[] = {"ticket", "survey", "score", "nps", "comment", "idem", NULL};
+static const char *const s_answer_fields[] = {"ticket",  "survey", "score", "nps",
+                                              "comment", "idem",   NULL};
 static const char *const s_campaign_fields[] = {"project", "milestone", "kind", "idem", NULL};
 static const char *const s_show_fields[] = {"ticket", "survey", NULL};
 static const char *const *const s_fields[S_TYPES] = {s_answer_fields, s_campaign_fields,

@@ -132,7 +132,7 @@ static void test_messages(void **state)
     for (; kf_model_events[events]; events++)
         assert_true(kf_catalog_is_event(kf_model_events[events]));
     assert_int_equal(requests, 23); /* 20, and staff.list, watchlist and department.list */
-    assert_int_equal(events, 24); /* 20, and call.ringing/answered/ended/missed */
+    assert_int_equal(events, 24);   /* 20, and call.ringing/answered/ended/missed */
     assert_false(kf_catalog_known("ticket.closed"));
     /* By name, not only from the lists the catalog itself reads. */
     assert_true(kf_catalog_known("submit"));
