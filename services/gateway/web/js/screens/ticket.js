@@ -4,8 +4,8 @@
 // approval request with its trail. Updated live on ticket.* and approval.*
 // events about this ticket.
 import { html, useState, useEffect } from '../preact.js';
-import { api } from '../api.js';
-import { t, fmtYuan } from '../i18n.js';
+import { api, session } from '../api.js';
+import { t, label, fmtYuan } from '../i18n.js';
 import { on } from '../live.js';
 import { Header, ErrorNote, Enum, EnumSelect, Time, Countdown, Field, useApi } from '../ui.js';
 import { useAction, localError, FormError, StaffPicker, ApprovalTrail } from './staff_parts.js';
@@ -188,6 +188,22 @@ function Approvals({ k, version, opened }) {
   </ul>`;
 }
 
+// Respond, transfer, resolve: none on a ticket that is done; a word first
+// when someone else handles it (the daemon decides who may act).
+function Actions({ k, reload }) {
+  if (k.status === 'resolved' || k.status === 'closed')
+    return html`<div class="card actions-card"><p class="ok-note" data-done="true">
+      ${t('ticket.done_note', { status: label('status', k.status) })}</p></div>`;
+  const me = session();
+  return html`<div class="card actions-card">
+    ${me && k.owner !== me.staff && html`<p class="warn-note" data-not-mine="true">
+      ${t('ticket.not_mine')} <${Who} id=${k.owner} name=${k.owner_name} /></p>`}
+    <${NoteAction} ticket=${k.ticket} path="responses" titleKey="ticket.respond" buttonKey="ticket.respond" okKey="ticket.ok_respond" cls="primary" onDone=${reload} />
+    <${Transfer} k=${k} onDone=${reload} />
+    <${NoteAction} ticket=${k.ticket} path="resolution" titleKey="ticket.resolve" buttonKey="ticket.resolve" okKey="ticket.ok_resolve" cls="good" onDone=${reload} />
+  </div>`;
+}
+
 function Page({ k, reload, version }) {
   const [opened, setOpened] = useState(null);
   return html`<div class="ticket-page" data-ticket=${k.ticket}>
@@ -206,11 +222,7 @@ function Page({ k, reload, version }) {
         <div class="card"><h2>${t('ticket.history')}</h2><${Timeline} history=${k.history} /></div>
       </div>
       <div>
-        <div class="card actions-card">
-          <${NoteAction} ticket=${k.ticket} path="responses" titleKey="ticket.respond" buttonKey="ticket.respond" okKey="ticket.ok_respond" cls="primary" onDone=${reload} />
-          <${Transfer} k=${k} onDone=${reload} />
-          <${NoteAction} ticket=${k.ticket} path="resolution" titleKey="ticket.resolve" buttonKey="ticket.resolve" okKey="ticket.ok_resolve" cls="good" onDone=${reload} />
-        </div>
+        <${Actions} k=${k} reload=${reload} />
         <div class="card">
           <h2>${t('ticket.approvals')}</h2>
           <${Approvals} k=${k} version=${version} opened=${opened} />
