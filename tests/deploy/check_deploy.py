@@ -220,7 +220,10 @@ class Checker:
             if isinstance(p, dict):
                 out.append((p.get("host_ip", ""), p.get("published"), p.get("target")))
                 continue
-            text = str(p).split("/")[0]
+            # "${KEFU_PUBLISH_INTAKE:-7700}:7700": as compose reads it with
+            # the variable unset.
+            text = re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*:?-([^}]*)\}", r"\1", str(p))
+            text = text.split("/")[0]
             parts = text.rsplit(":", 2) if text.count(":") >= 2 else text.split(":")
             if len(parts) == 1:
                 out.append(("", None, parts[0]))
