@@ -231,3 +231,181 @@ kc_base_image() {
     kc_docker import --change 'CMD ["bash"]' - debian:12 <"$tarball" >/dev/null &&
         kc_docker tag debian:12 debian:12-slim
 }
+
+# Uses the engine of an earlier run kept alive (KEFU_COMPOSE_DIR=KC_DIR of a
+# run with KEFU_COMPOSE_HOLD=1), to resume a pass step by step by hand.
+kc_engine_attach() {
+    KC_DIR=$1
+    [[ -S $KC_DIR/docker.sock ]] || kc_die "no engine at $KC_DIR"
+    export DOCKER_HOST=unix://$KC_DIR/docker.sock
+    export DOCKER_CONFIG=$KC_DIR/docker-config
+    kc_docker version >/dev/null || kc_die "the engine at $KC_DIR does not answer"
+}
+
+# Builds image $1 from Dockerfile $2 in context $3 with the host's network
+# (so that only the package mirror is reached), its log in KC_DIR.
+kc_build() {
+    local tag=$1 file=$2 context=$3 log
+    log=$KC_DIR/build-${tag//[:\/]/_}.log
+    if ! kc_docker build --network host -f "$file" -t "$tag" "$context" >"$log" 2>&1; then
+        tail -30 "$log" >&2
+        kc_warn "building $tag failed; see $log"
+        return 1
+    fi
+    kc_say "built $tag ($(kc_docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%d MB", $1/1e6}'))"
+}
+
+# The stand-in for postgres:15 (tests/compose/postgres), tagged so too:
+# deploy/docker-compose.yml's image name, and kefu-compose/postgres:15.
+kc_postgres_image() {
+    kc_build kefu-compose/postgres:15 "$ROOT/tests/compose/postgres/Dockerfile" \
+        "$ROOT/tests/compose/postgres" &&
+        kc_docker tag kefu-compose/postgres:15 postgres:15
+}
+
+# kefu's image from deploy/Dockerfile, as the operator guide builds it.
+kc_kefu_image() {
+    kc_build kefu:test "$ROOT/deploy/Dockerfile" "$ROOT"
+}
+
+# Prints a free TCP port of this host (bound by nobody at the moment).
+kc_free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Writes the operator's files in KC_DIR/project, which is the compose
+# project directory (so the source tree's deploy/ stays untouched): kefu.env
+# from kefu.env.example with a password of its own (as deploy/README.md §2
+# asks), an empty tls/ (plain HTTP), and the test override, which only
+# swaps the images for the ones built here. Host ports come from the
+# KEFU_PUBLISH_* variables of deploy/docker-compose.yml, set to free ports.
+kc_project() {
+    local p=$KC_DIR/project pw
+    mkdir -p "$p/tls" "$p/certs"
+    chmod 0777 "$p/certs"      # kefu-admin cert --out, as uid 10001 (§2)
+    pw=kc-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+    sed "s/change-me/$pw/g" "$ROOT/deploy/kefu.env.example" >"$p/kefu.env"
+    cat >"$p/override.yml" <<YAML
+# The compose pass's override (tests/compose): the images only.
+version: "3.8"
+x-kefu-image: &img kefu:test
+services:
+  postgres: {image: kefu-compose/postgres:15}
+  migrate: {image: *img}
+  bus: {image: *img}
+  intake: {image: *img}
+  ticket-router: {image: *img}
+  approval: {image: *img}
+  notifier: {image: *img}
+  survey: {image: *img}
+  gateway: {image: *img}
+YAML
+    export KEFU_PUBLISH_INTAKE KEFU_PUBLISH_SURVEY KEFU_PUBLISH_GATEWAY
+    KEFU_PUBLISH_INTAKE=127.0.0.1:$(kc_free_port)
+    KEFU_PUBLISH_SURVEY=127.0.0.1:$(kc_free_port)
+    KEFU_PUBLISH_GATEWAY=127.0.0.1:$(kc_free_port)
+    printf 'KEFU_PUBLISH_%s\n' "INTAKE=$KEFU_PUBLISH_INTAKE" "SURVEY=$KEFU_PUBLISH_SURVEY" \
+        "GATEWAY=$KEFU_PUBLISH_GATEWAY" >"$p/ports"
+}
+
+# The operator guide's $C: docker-compose with the real compose file, the
+# override, KC_DIR/project as the project directory, project name kefu.
+kc_c() {
+    (cd "$KC_DIR/project" && "$KC_COMPOSE" -f "$ROOT/deploy/docker-compose.yml" \
+        -f override.yml --project-directory . -p kefu "$@")
+}
+
+# Prints "service state health exit-code" for each container of the project.
+kc_states() {
+    local ids
+    ids=$(kc_docker ps -aq --filter label=com.docker.compose.project=kefu)
+    [[ -n $ids ]] || return 0
+    # shellcheck disable=SC2086
+    kc_docker inspect -f '{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}} {{.State.ExitCode}}' $ids
+}
+
+# True when migrate exited 0 and every other container is running healthy.
+kc_all_healthy() {
+    local states
+    states=$(kc_states)
+    [[ -n $states ]] || return 1
+    grep -q '^migrate exited - 0$' <<<"$states" || return 1
+    ! grep -v '^migrate ' <<<"$states" | grep -vq ' running healthy '
+}
+
+# `$C up -d` on the images built here; waits (KEFU_COMPOSE_UP_S, default
+# 240 s) until migrate exited 0 and every service is healthy.
+kc_compose_up() {
+    kc_project
+    kc_c up -d >"$KC_DIR/compose-up.log" 2>&1 ||
+        { cat "$KC_DIR/compose-up.log" >&2; kc_states >&2; return 1; }
+    if ! kc_wait "${KEFU_COMPOSE_UP_S:-240}" kc_all_healthy; then
+        kc_warn "not every service became healthy:"
+        kc_states >&2
+        kc_c logs --tail 20 >&2 || true
+        return 1
+    fi
+    kc_states | sed 's/^/  /'
+}
+
+# Runs the operator guide's `$C ARGS...` from the project directory (where
+# the guide's "$PWD/certs" and "$PWD/org.json" are), output to KC_DIR/ops.log
+# and to stdout.
+kc_op() {
+    kc_say "\$C $*"
+    (cd "$KC_DIR/project" && kc_c "$@") 2>&1 | tee -a "$KC_DIR/ops.log"
+    return "${PIPESTATUS[0]}"
+}
+
+# The kefu client as on an agent's PC: the host's network, the published
+# intake port, the certificate the operator issued (in project/certs).
+kc_client() {
+    kc_docker run --rm --network host -v "$KC_DIR/project/certs:/certs:ro" \
+        -e KEFU_INTAKE="tcp://$KEFU_PUBLISH_INTAKE" -e KEFU_CERT="/certs/$KC_AGENT.cert" \
+        kefu:test kefu "$@"
+}
+
+# True when ticket $1 has been routed (the store, through psql in postgres).
+kc_routed() {
+    [[ $(kc_c exec -T postgres psql -U kefu -d kefu -Atc \
+        "SELECT routed_at IS NOT NULL FROM ticket WHERE no = '$1'" 2>/dev/null) == t ]]
+}
+
+# deploy/README.md §2's first day, as written: import the organisation (the
+# demo one's file), issue agent.li's certificate, log a complaint from the
+# host with it and wait until it is routed, `kefu-admin status`, and the web
+# console's index page from the gateway's published port.
+kc_first_day() {
+    local p=$KC_DIR/project out no t0
+    KC_AGENT=agent.li
+    cp "$ROOT/deploy/demo-org.json" "$p/org.json"
+    cd "$p" || return 1
+    kc_op run --rm -v "$PWD/org.json:/tmp/org.json:ro" migrate kefu-admin import /tmp/org.json ||
+        return 1
+    kc_op run --rm -v "$PWD/certs:/out" migrate \
+        kefu-admin cert agent.li --out /out/agent.li.cert --note "call-centre PC 12" || return 1
+    cd - >/dev/null || return 1
+    t0=$(date +%s%N)
+    out=$(kc_client submit --idem compose-first-day-1 --kind complaint --category leak \
+        --channel phone --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
+        --summary "卫生间漏水，楼下天花板渗水 (compose pass)" 2>&1) ||
+        { kc_warn "kefu submit failed: $out"; return 1; }
+    no=$(grep -oE 'KF-[0-9]{4}-[0-9]+' <<<"$out" | head -n1)
+    [[ -n $no ]] || { kc_warn "kefu submit printed no ticket number: $out"; return 1; }
+    kc_wait 30 kc_routed "$no" || { kc_warn "$no was not routed within 30 s"; return 1; }
+    kc_say "first complaint $no submitted and routed in $((($(date +%s%N) - t0) / 1000000)) ms"
+    kc_client ticket show "$no" | sed 's/^/  /'
+    kc_op exec -T intake kefu-admin status || return 1
+    kc_console
+}
+
+# The gateway's web console answers at its published port: GET / is the
+# console's index.html.
+kc_console() {
+    local page
+    page=$(curl -fsS --max-time 10 "http://$KEFU_PUBLISH_GATEWAY/") ||
+        { kc_warn "GET / on the gateway ($KEFU_PUBLISH_GATEWAY) failed"; return 1; }
+    grep -qi '<!doctype html' <<<"$page" ||
+        { kc_warn "GET / is not the console's page: ${page:0:200}"; return 1; }
+    kc_say "web console: GET http://$KEFU_PUBLISH_GATEWAY/ answers the console's index.html"
+}
