@@ -181,14 +181,18 @@ kc_own_shims() {
 # unmounts what is still mounted under KC_DIR and removes it. Idempotent.
 kc_stop() {
     [[ -n $KC_DIR && -d $KC_DIR ]] || return 0
+    local t0
+    t0=$(date +%s)
     if [[ -S $KC_DIR/docker.sock ]]; then
         timeout "$KC_STOP_S" bash -c '
             ids=$("$0" ps -aq); [[ -z $ids ]] || "$0" rm -f -v $ids
             "$0" network prune -f; "$0" volume prune -f' "$KC_DOCKER" >/dev/null 2>&1 ||
             kc_warn "removing the containers did not finish in ${KC_STOP_S}s"
     fi
+    kc_say "stop: containers, networks, volumes removed in $(($(date +%s) - t0))s"
     kc_kill_pidfile "$KC_DIR/dockerd.pid.own" 30
     kc_kill_pidfile "$KC_DIR/containerd.pid" 15
+    kc_say "stop: dockerd and containerd stopped at $(($(date +%s) - t0))s"
     local pid
     for pid in $(kc_own_shims); do kill -KILL "$pid" 2>/dev/null; done
     { findmnt -rn -o TARGET | grep -F "$KC_DIR/" | sort -r |
@@ -199,6 +203,7 @@ kc_stop() {
     else
         rm -rf "$KC_DIR"
     fi
+    kc_say "stop: done in $(($(date +%s) - t0))s"
     KC_DIR=
 }
 

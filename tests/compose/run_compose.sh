@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# kefu — the compose pass (issue 15): deploy/docker-compose.yml on a real,
+# private Docker engine, from nothing, as an operator runs it.
+#
+#   tests/compose/run_compose.sh            the whole pass; exit 0 when every step passed
+#   tests/compose/run_compose.sh stop DIR   stop an engine kept by KEFU_COMPOSE_HOLD=1
+#
+# Steps (compose_lib.sh): packages, engine, base image (debootstrap, cached
+# per day in BUILD/compose-cache), postgres stand-in, kefu's image, compose
+# up to healthy, the operator guide's first day, the logs. Each step's
+# duration is printed at the end. Everything the pass started is stopped
+# and removed on exit, also on failure or interrupt.
+#
+# Environment:
+#   KEFU_BUILD_DIR        where the cache lives (default ./build)
+#   KEFU_COMPOSE_HOLD=1   keep the engine and the deployment running at the
+#                         end (prints DIR; later: run_compose.sh stop DIR)
+#   KEFU_COMPOSE_KEEP=1   keep the logs (not the engine's data) in DIR
+#   KEFU_COMPOSE_UP_S     bound on reaching healthy (default 240)
+#   KEFU_COMPOSE_STOP_S   bound on removing the containers at the end (default 60)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${KEFU_BUILD_DIR:-$ROOT/build}
+# shellcheck source=tests/compose/compose_lib.sh
+. "$ROOT/tests/compose/compose_lib.sh"
+
+# The logs of every service: readable with `$C logs`, no full phone number
+# of the first day's complaint at info level (deploy/README.md §8).
+kc_logs() {
+    local logs
+    logs=$(kc_c logs --no-color 2>&1) || { kc_warn "\$C logs failed: $logs"; return 1; }
+    grep -q 'event=submit.accepted' <<<"$logs" ||
+        { kc_warn "\$C logs has no submit.accepted line of intake"; return 1; }
+    if grep -q '13800138000' <<<"$logs"; then
+        kc_warn "a full phone number is in the logs:"
+        grep '13800138000' <<<"$logs" >&2
+        return 1
+    fi
+    kc_say "\$C logs: $(wc -l <<<"$logs") lines, no full phone number"
+}
+
+# Prints the durations and, when the pass failed, where its logs are.
+kc_summary() {
+    local rc=$1
+    [[ -n $KC_DIR && -f $KC_DIR/durations ]] || return 0
+    kc_say "durations:"
+    sed 's/^/  /' "$KC_DIR/durations"
+    kc_say "the pass took $(($(date +%s) - KC_T0))s: $([[ $rc == 0 ]] && echo passed || echo FAILED)"
+}
+
+# The EXIT trap: the summary, then everything stopped and removed (unless
+# KEFU_COMPOSE_HOLD=1 and the pass got that far).
+kc_exit() {
+    local rc=$?
+    trap - EXIT INT TERM
+    kc_summary "$rc"
+    if [[ ${KEFU_COMPOSE_HOLD:-0} == 1 && -n $KC_DIR ]]; then
+        kc_say "KEFU_COMPOSE_HOLD=1: the engine runs on; DOCKER_HOST=$DOCKER_HOST"
+        kc_say "  resume: KEFU_COMPOSE_DIR=$KC_DIR; stop: $0 stop $KC_DIR"
+        exit "$rc"
+    fi
+    [[ $rc == 0 ]] || KEFU_COMPOSE_KEEP=${KEFU_COMPOSE_KEEP:-1}
+    kc_stop
+    exit "$rc"
+}
+
+main() {
+    [[ $(id -u) == 0 ]] || kc_die "the pass runs dockerd and debootstrap: run it as root"
+    kc_packages
+    trap kc_exit EXIT
+    trap 'exit 130' INT TERM
+    kc_step engine kc_engine_start
+    kc_step base-image kc_base_image
+    kc_step postgres-image kc_postgres_image
+    kc_step kefu-image kc_kefu_image
+    kc_step compose-up kc_compose_up
+    kc_step first-day kc_first_day
+    kc_step logs kc_logs
+}
+
+if [[ ${1:-} == stop ]]; then
+    [[ -n ${2:-} ]] || kc_die "usage: $0 stop DIR"
+    kc_engine_attach "$2"
+    kc_stop
+    exit 0
+fi
+main
