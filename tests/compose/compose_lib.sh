@@ -414,3 +414,70 @@ kc_console() {
         { kc_warn "GET / is not the console's page: ${page:0:200}"; return 1; }
     kc_say "web console: GET http://$KEFU_PUBLISH_GATEWAY/ answers the console's index.html"
 }
+
+# Runs SQL $1 in the store (psql in the postgres container), unaligned.
+kc_sql() {
+    kc_c exec -T postgres psql -U kefu -d kefu -X -At -F ' ' -c "$1"
+}
+
+# Submits $2 complaints tagged $1 (idempotency keys TAG-1..N) from one
+# client container on the host's network; prints the submits that failed.
+kc_stream() {
+    local tag=$1 n=$2
+    # shellcheck disable=SC2016
+    kc_docker run --rm --network host --entrypoint bash \
+        -v "$KC_DIR/project/certs:/certs:ro" -e KEFU_INTAKE="tcp://$KEFU_PUBLISH_INTAKE" \
+        -e KEFU_CERT="/certs/$KC_AGENT.cert" kefu:test -c '
+        fail=0
+        for i in $(seq 1 "$2"); do
+            kefu submit --idem "$1-$i" --kind complaint --category leak --channel phone \
+                --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
+                --summary "$1 $i" >/dev/null 2>&1 || { fail=$((fail + 1)); echo "$1-$i failed"; }
+        done
+        exit $((fail > 0))' stream "$tag" "$n"
+}
+
+# True when all $2 tickets tagged $1 are stored once and routed once.
+kc_stream_done() {
+    [[ $(kc_sql "SELECT count(DISTINCT t.id), count(h.id) FROM ticket t
+                 LEFT JOIN ticket_history h ON h.ticket_id = t.id AND h.action = 'routed'
+                 WHERE t.summary LIKE '$1 %'") == "$2 $2" ]]
+}
+
+# Prints "CONTAINER N" for each ticket-router container: N is the
+# ticket.submitted events it took in, from its own /metrics (port 9103,
+# asked from inside the container: the image has bash, no HTTP client).
+kc_router_counts() {
+    local id name
+    for id in $(kc_docker ps -q --filter label=com.docker.compose.project=kefu \
+        --filter label=com.docker.compose.service=ticket-router); do
+        name=$(kc_docker inspect -f '{{.Name}}' "$id")
+        # shellcheck disable=SC2016
+        kc_docker exec "$id" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9103 &&
+            printf "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n" >&3 && cat <&3' |
+            awk -v n="${name#/}" '/^kefu_events_total\{/ && /type="ticket.submitted"/ &&
+                /direction="in"/ {s += $NF} END {print n, s + 0}'
+    done
+}
+
+# Issue 15's scaling: `$C up -d --scale ticket-router=3 --scale approval=2`
+# with no change to any file, every service healthy, then a stream of
+# submits: each stored and routed once, and the routers' work counted per
+# instance (their /metrics); every router must have taken some.
+kc_scale() {
+    local n=${KEFU_COMPOSE_STREAM:-60} counts
+    kc_op up -d --scale ticket-router=3 --scale approval=2 >/dev/null || return 1
+    kc_wait "${KEFU_COMPOSE_UP_S:-240}" kc_all_healthy ||
+        { kc_warn "not healthy after scaling:"; kc_states >&2; return 1; }
+    [[ $(kc_states | grep -c '^ticket-router running healthy') == 3 ]] ||
+        { kc_warn "not 3 routers:"; kc_states >&2; return 1; }
+    kc_stream compose-scale "$n" || return 1
+    kc_wait 60 kc_stream_done compose-scale "$n" ||
+        { kc_warn "the stream was not stored and routed once each:";
+          kc_sql "SELECT status, count(*) FROM ticket GROUP BY 1" >&2; return 1; }
+    counts=$(kc_router_counts)
+    kc_say "$n submits stored and routed once each; ticket.submitted taken per router:"
+    sed 's/^/  /' <<<"$counts"
+    [[ $(awk '$2 > 0' <<<"$counts" | wc -l) == 3 ]] ||
+        { kc_warn "not every router instance took work"; return 1; }
+}

@@ -77,6 +77,7 @@ main() {
     kc_step compose-up kc_compose_up
     kc_step first-day kc_first_day
     kc_step logs kc_logs
+    kc_step scale kc_scale
 }
 
 if [[ ${1:-} == stop ]]; then
