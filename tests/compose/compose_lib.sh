@@ -377,7 +377,7 @@ kc_routed() {
 }
 
 # deploy/README.md §2's first day, as written: import the organisation (the
-# demo one's file), issue agent.li's certificate, log a complaint from the
+# demo one's file) and signal the router to read it, issue agent.li's certificate, log a complaint from the
 # host with it and wait until it is routed, `kefu-admin status`, and the web
 # console's index page from the gateway's published port.
 kc_first_day() {
@@ -387,6 +387,7 @@ kc_first_day() {
     cd "$p" || return 1
     kc_op run --rm -v "$PWD/org.json:/tmp/org.json:ro" migrate kefu-admin import /tmp/org.json ||
         return 1
+    kc_op exec -T ticket-router kill -s HUP 1 || return 1
     kc_op run --rm -v "$PWD/certs:/out" migrate \
         kefu-admin cert agent.li --out /out/agent.li.cert --note "call-centre PC 12" || return 1
     cd - >/dev/null || return 1
@@ -480,4 +481,47 @@ kc_scale() {
     sed 's/^/  /' <<<"$counts"
     [[ $(awk '$2 > 0' <<<"$counts" | wc -l) == 3 ]] ||
         { kc_warn "not every router instance took work"; return 1; }
+}
+
+# Crashes the daemon of container $1 (SIGKILL of init's child, as a crash
+# would: `docker kill` counts as a manual stop, which the restart policy
+# respects) and prints the seconds until the container runs again.
+kc_crash() {
+    local c=$1 t0 restarts
+    restarts=$(kc_docker inspect -f '{{.RestartCount}}' "$c")
+    t0=$(date +%s%N)
+    # shellcheck disable=SC2016
+    kc_docker exec "$c" bash -c 'kill -KILL $(cat /proc/1/task/1/children)' || return 1
+    kc_wait 60 kc_restarted "$c" "$restarts" || { kc_warn "$c did not come back"; return 1; }
+    echo "$c $((($(date +%s%N) - t0) / 1000000))"
+}
+
+# True when container $1 runs and has restarted more than $2 times.
+kc_restarted() {
+    local s
+    s=$(kc_docker inspect -f '{{.State.Status}} {{.RestartCount}}' "$1")
+    [[ ${s%% *} == running && ${s##* } -gt $2 ]]
+}
+
+# Issue 15's crashes: a stream of submits while intake's and a router's
+# daemons are killed; the restart policy brings both back; the submits that
+# failed are sent again with their idempotency keys, and every ticket is
+# stored once and routed once.
+kc_crashes() {
+    local n=${KEFU_COMPOSE_STREAM:-60} tag=compose-crash pid
+    kc_stream "$tag" "$n" >"$KC_DIR/crash-stream.log" 2>&1 &
+    pid=$!
+    sleep 2
+    kc_say "crashed, back running after (ms):"
+    kc_crash kefu_intake_1 | sed 's/^/  /' || return 1
+    kc_crash kefu_ticket-router_2 | sed 's/^/  /' || return 1
+    wait "$pid" || kc_say "$(grep -c failed "$KC_DIR/crash-stream.log") submits failed; sent again"
+    kc_wait 60 kc_all_healthy || { kc_warn "not healthy again:"; kc_states >&2; return 1; }
+    kc_stream "$tag" "$n" || return 1
+    kc_wait 60 kc_stream_done "$tag" "$n" ||
+        { kc_warn "not stored and routed once each:";
+          kc_sql "SELECT t.no, count(h.id) FROM ticket t LEFT JOIN ticket_history h
+                  ON h.ticket_id = t.id AND h.action = 'routed' WHERE t.summary LIKE '$tag %'
+                  GROUP BY 1 HAVING count(h.id) <> 1" >&2; return 1; }
+    kc_say "$n submits across the crashes: each stored once and routed once"
 }

@@ -78,6 +78,7 @@ main() {
     kc_step first-day kc_first_day
     kc_step logs kc_logs
     kc_step scale kc_scale
+    kc_step crashes kc_crashes
 }
 
 if [[ ${1:-} == stop ]]; then
