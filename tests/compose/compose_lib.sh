@@ -387,7 +387,7 @@ kc_first_day() {
     cd "$p" || return 1
     kc_op run --rm -v "$PWD/org.json:/tmp/org.json:ro" migrate kefu-admin import /tmp/org.json ||
         return 1
-    kc_op exec -T ticket-router kill -s HUP 1 || return 1
+    kc_op exec -T ticket-router sh -c 'kill -s HUP 1' || return 1
     kc_op run --rm -v "$PWD/certs:/out" migrate \
         kefu-admin cert agent.li --out /out/agent.li.cert --note "call-centre PC 12" || return 1
     cd - >/dev/null || return 1
