@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # kefu — the compose pass's library (issue 15): a private Docker engine,
 # the images the production compose file needs built from Debian's mirror
 # only, and deploy/docker-compose.yml run on it. Sourced by run_compose.sh;
@@ -19,6 +20,7 @@ KC_PACKAGES=(docker.io debootstrap docker-compose)
 KC_DIR=
 KC_CACHE=${KEFU_COMPOSE_CACHE:-$BUILD/compose-cache}
 KC_STOP_S=${KEFU_COMPOSE_STOP_S:-60}   # bound on stopping everything
+# shellcheck disable=SC2034 # run_compose.sh: the pass's duration
 KC_T0=$(date +%s)
 
 kc_say()  { printf 'compose: %s\n' "$*"; }
@@ -39,7 +41,7 @@ kc_step() {
     local took=$(($(date +%s) - t0))
     printf '%-22s %4ds %s\n' "$name" "$took" "$([[ $rc == 0 ]] && echo ok || echo "FAILED ($rc)")" \
         >>"$KC_DIR/durations"
-    kc_say "step $name: $([[ $rc == 0 ]] && echo done || echo "failed ($rc)") in ${took}s"
+    kc_say "step $name: $([[ $rc == 0 ]] && echo "done" || echo "failed ($rc)") in ${took}s"
     return "$rc"
 }
 
