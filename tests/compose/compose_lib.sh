@@ -433,11 +433,32 @@ kc_stream() {
         -e KEFU_CERT="/certs/$KC_AGENT.cert" kefu:test -c '
         fail=0
         for i in $(seq 1 "$2"); do
-            kefu submit --idem "$1-$i" --kind complaint --category leak --channel phone \
+            out=$(kefu submit --idem "$1-$i" --kind complaint --category leak --channel phone \
                 --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
-                --summary "$1 $i" >/dev/null 2>&1 || { fail=$((fail + 1)); echo "$1-$i failed"; }
+                --summary "$1 $i" 2>&1) || { fail=$((fail + 1)); echo "$1-$i failed: $out"; }
         done
         exit $((fail > 0))' stream "$tag" "$n"
+}
+
+# True when at least $2 tickets tagged $1 are stored.
+kc_stream_at() {
+    [[ $(kc_sql "SELECT count(*) >= $2 FROM ticket WHERE summary LIKE '$1 %'") == t ]]
+}
+
+# Starts a stream of $2 submits tagged $1 in the background (KC_STREAM_PID,
+# its output in KC_DIR/stream-TAG.log) and returns once 10 are stored, so
+# that what follows happens mid-stream; kc_midstream_check says it did.
+kc_midstream() {
+    kc_stream "$1" "$2" >"$KC_DIR/stream-$1.log" 2>&1 &
+    KC_STREAM_PID=$!
+    kc_wait 60 kc_stream_at "$1" 10 || { kc_warn "the stream $1 did not start"; return 1; }
+}
+
+# Fails when the stream of kc_midstream has already ended (the disruption
+# would not have been mid-stream: make the stream longer).
+kc_midstream_check() {
+    kill -0 "$KC_STREAM_PID" 2>/dev/null ||
+        { kc_warn "the stream ended before the disruption: not mid-stream"; return 1; }
 }
 
 # True when all $2 tickets tagged $1 are stored once and routed once.
@@ -510,14 +531,15 @@ kc_restarted() {
 # failed are sent again with their idempotency keys, and every ticket is
 # stored once and routed once.
 kc_crashes() {
-    local n=${KEFU_COMPOSE_STREAM:-60} tag=compose-crash pid
-    kc_stream "$tag" "$n" >"$KC_DIR/crash-stream.log" 2>&1 &
-    pid=$!
-    sleep 2
+    local n=${KEFU_COMPOSE_LONG_STREAM:-400} tag=compose-crash
+    kc_midstream "$tag" "$n" || return 1
+    kc_midstream_check || return 1
     kc_say "crashed, back running after (ms):"
     kc_crash kefu_intake_1 | sed 's/^/  /' || return 1
     kc_crash kefu_ticket-router_2 | sed 's/^/  /' || return 1
-    wait "$pid" || kc_say "$(grep -c failed "$KC_DIR/crash-stream.log") submits failed; sent again"
+    kc_midstream_check || return 1
+    wait "$KC_STREAM_PID" ||
+        kc_say "$(grep -c ' failed: ' "$KC_DIR/stream-$tag.log") submits failed; sent again"
     kc_wait 60 kc_all_healthy || { kc_warn "not healthy again:"; kc_states >&2; return 1; }
     kc_stream "$tag" "$n" || return 1
     kc_wait 60 kc_stream_done "$tag" "$n" ||
@@ -526,4 +548,28 @@ kc_crashes() {
                   ON h.ticket_id = t.id AND h.action = 'routed' WHERE t.summary LIKE '$tag %'
                   GROUP BY 1 HAVING count(h.id) <> 1" >&2; return 1; }
     kc_say "$n submits across the crashes: each stored once and routed once"
+}
+
+# Issue 15's store restart: `$C restart postgres` during a stream of
+# submits; the submits that failed (their errors are shown) are sent again
+# with their idempotency keys; every ticket is stored once and routed once,
+# and every service is healthy again.
+kc_store_restart() {
+    local n=${KEFU_COMPOSE_LONG_STREAM:-400} tag=compose-pg t0 log
+    log=$KC_DIR/stream-$tag.log
+    kc_midstream "$tag" "$n" || return 1
+    kc_midstream_check || return 1
+    t0=$(date +%s)
+    kc_op restart postgres >/dev/null || return 1
+    kc_say "\$C restart postgres took $(($(date +%s) - t0))s"
+    kc_midstream_check || return 1
+    if ! wait "$KC_STREAM_PID"; then
+        kc_say "$(grep -c ' failed: ' "$log") submits failed meanwhile, e.g.:"
+        grep ' failed: ' "$log" | sort -t: -k2 -u | head -3 | sed 's/^/  /'
+    fi
+    kc_wait 120 kc_all_healthy || { kc_warn "not healthy again:"; kc_states >&2; return 1; }
+    kc_stream "$tag" "$n" || return 1
+    kc_wait 60 kc_stream_done "$tag" "$n" ||
+        { kc_warn "not stored and routed once each after the store's restart"; return 1; }
+    kc_say "$n submits across the store's restart: each stored once and routed once"
 }

@@ -79,6 +79,7 @@ main() {
     kc_step logs kc_logs
     kc_step scale kc_scale
     kc_step crashes kc_crashes
+    kc_step store-restart kc_store_restart
 }
 
 if [[ ${1:-} == stop ]]; then
