@@ -7,6 +7,7 @@
 
 #include "envelope.h"
 #include "log.h"
+#include "stop.h"
 
 /* libzmq asks the handler bound here about every CURVE handshake of the
    process (RFC 27, ZAP). */
@@ -163,8 +164,11 @@ kf_auth_t *kf_auth_new(const kf_setting_t *table, const char *app_name)
     kf_auth_t *self = (kf_auth_t *)zmalloc(sizeof(kf_auth_t));
     self->cert = cert;
     s_zap_args_t args = {kf_config_str(table, "KEFU_DATABASE_URL"), app_name};
+    sigset_t old; /* the thread is started whole, and never takes a signal */
+    kf_stop_hold(&old);
     self->zap = zactor_new(s_zap_actor, &args);
     char *outcome = self->zap ? zstr_recv(self->zap) : NULL;
+    kf_stop_release(&old);
     if (!outcome || strcmp(outcome, "ok") != 0) {
         fprintf(stderr, "%s: cannot start the certificate check on %s: %s\n", app_name,
                 S_ZAP_ENDPOINT, outcome ? outcome : "no thread");
@@ -182,7 +186,10 @@ void kf_auth_destroy(kf_auth_t **self_p)
     if (!self_p || !*self_p)
         return;
     kf_auth_t *self = *self_p;
+    sigset_t old; /* waits for the thread's end, whatever arrives */
+    kf_stop_hold(&old);
     zactor_destroy(&self->zap);
+    kf_stop_release(&old);
     zcert_destroy(&self->cert);
     free(self);
     *self_p = NULL;

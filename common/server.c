@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "stop.h"
 
 #define S_TIMED_MAX 4 /* request types timed per server */
 
@@ -26,7 +27,11 @@ kf_server_t *kf_server_new(const kf_server_spec_t *spec, kf_store_t *store, kf_h
     zsock_t *clients = zsock_new(ZMQ_ROUTER);
     kf_auth_serve(auth, clients);
     zsock_set_linger(clients, 0);
-    if (zsock_bind(clients, "%s", endpoint) < 0) {
+    sigset_t old; /* a stop arriving now waits for the bind's outcome */
+    kf_stop_hold(&old);
+    int rc = zsock_bind(clients, "%s", endpoint);
+    kf_stop_release(&old);
+    if (rc < 0) {
         char what[64];
         snprintf(what, sizeof what, "%s.bind_failed", spec->daemon);
         kf_error(what, "endpoint=%s error=\"%s\"", endpoint, zmq_strerror(zmq_errno()));

@@ -2,6 +2,7 @@
 #include "stop.h"
 
 #include <czmq.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 
@@ -53,4 +54,19 @@ bool kf_stop_reload_taken(void)
         return false;
     s_reload = 0;
     return true;
+}
+
+void kf_stop_hold(sigset_t *old)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+void kf_stop_release(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
 }

@@ -13,6 +13,7 @@
 #ifndef KF_STOP_H
 #define KF_STOP_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 /* Catches SIGINT and SIGTERM (stop and drain) and SIGHUP (reload) for
@@ -24,5 +25,16 @@ bool kf_stop_requested(void);
 
 /* True when SIGHUP arrived since the last call (the flag is cleared). */
 bool kf_stop_reload_taken(void);
+
+/* Holds the stop and reload signals back from the calling thread until
+   kf_stop_release(old): for a step that a signal must not cut half-way.
+   The handlers do not restart system calls (so that the daemons' waits
+   end on a stop), and czmq gives up a wait so cut: starting or stopping a
+   thread (zactor) or binding a socket then failed or went on without the
+   thread, and a daemon told to stop while starting exited 1, or aborted
+   at exit. A thread started meanwhile inherits the hold and so never takes
+   them. What arrives meanwhile is delivered on release. */
+void kf_stop_hold(sigset_t *old);
+void kf_stop_release(const sigset_t *old);
 
 #endif

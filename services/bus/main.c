@@ -43,7 +43,11 @@ static zsock_t *s_bind(int type, const char *setting)
     zsock_t *sock = zsock_new(type);
     zsock_set_linger(sock, 0);
     zsock_set_sndtimeo(sock, 0);
-    if (zsock_bind(sock, "%s", endpoint) < 0) {
+    sigset_t old; /* a stop arriving now waits for the bind's outcome */
+    kf_stop_hold(&old);
+    int rc = zsock_bind(sock, "%s", endpoint);
+    kf_stop_release(&old);
+    if (rc < 0) {
         kf_error("bus.bind_failed", "setting=%s endpoint=%s error=\"%s\"", setting, endpoint,
                  zmq_strerror(zmq_errno()));
         zsock_destroy(&sock);

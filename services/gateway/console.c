@@ -14,22 +14,6 @@ void gw_console_prepare(kf_store_t *store)
     kf_store_statement(store, "gw_status", "SELECT allowed, status::text FROM kefu_web_status($1)");
 }
 
-/* True when the If-None-Match header of req names etag (or is *). */
-static bool s_fresh(gw_req_t *req, const char *etag)
-{
-    const char *match = gw_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
-    if (!match)
-        return false;
-    if (strcmp(match, "*") == 0)
-        return true;
-    size_t len = strlen(etag);
-    for (const char *p = strstr(match, etag); p; p = strstr(p + 1, etag))
-        if ((p == match || p[-1] == ' ' || p[-1] == ',') &&
-            (p[len] == '\0' || p[len] == ',' || p[len] == ' '))
-            return true;
-    return false;
-}
-
 /* GET /api/v1/labels: the table, or 304 when the client holds it. Its
    ETag changes only with the build (Cache-Control: no-cache: the client
    asks again each time, and gets 304 while it is unchanged). */
@@ -38,7 +22,7 @@ static void s_labels(gw_req_t *req)
     req->etag = kf_labels_etag;
     free(req->answer);
     req->answer = NULL;
-    if (s_fresh(req, kf_labels_etag))
+    if (gw_fresh(req, kf_labels_etag))
         req->status = 304;
     else {
         req->status = 200;

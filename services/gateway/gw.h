@@ -99,6 +99,9 @@ void gw_suspend(gw_req_t *req);
 /* A request header, or NULL. */
 const char *gw_header(gw_req_t *req, const char *name);
 
+/* True when req's If-None-Match names etag (or is *): the client holds it. */
+bool gw_fresh(gw_req_t *req, const char *etag);
+
 /* ---- gateway.c ---- */
 /* Serves req once it arrived whole. */
 void gw_dispatch(gw_req_t *req);

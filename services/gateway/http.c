@@ -81,6 +81,21 @@ void gw_suspend(gw_req_t *req)
     MHD_suspend_connection(req->conn);
 }
 
+bool gw_fresh(gw_req_t *req, const char *etag)
+{
+    const char *match = gw_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH);
+    if (!match)
+        return false;
+    if (strcmp(match, "*") == 0)
+        return true;
+    size_t len = strlen(etag);
+    for (const char *p = strstr(match, etag); p; p = strstr(p + 1, etag))
+        if ((p == match || p[-1] == ' ' || p[-1] == ',') &&
+            (p[len] == '\0' || p[len] == ',' || p[len] == ' '))
+            return true;
+    return false;
+}
+
 /* What a console page may load: its own scripts, styles and images, and the
    API of its own origin; nothing inline, nothing from elsewhere. */
 #define S_CONSOLE_CSP                                                                              \
@@ -126,14 +141,13 @@ static void s_headers(gw_req_t *req, struct MHD_Response *r)
 static enum MHD_Result s_queue(gw_req_t *req)
 {
     if (req->file) {
-        int status = 0;
-        struct MHD_Response *r =
-            gw_web_response(req->file, gw_header(req, MHD_HTTP_HEADER_IF_NONE_MATCH), &status);
+        bool fresh = gw_fresh(req, req->etag);
+        struct MHD_Response *r = gw_web_response(req->file, fresh);
         if (!r)
             return MHD_NO;
-        req->status = status;
+        req->status = fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
         s_headers(req, r);
-        enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned int)status, r);
+        enum MHD_Result rc = MHD_queue_response(req->conn, (unsigned int)req->status, r);
         MHD_destroy_response(r);
         return rc;
     }
@@ -192,8 +206,10 @@ static gw_req_t *s_req_new(gateway_t *gw, struct MHD_Connection *conn, const cha
     req->matched = gw_route_match(method, url, &req->match);
     req->pattern = req->match.route ? req->match.route->path : "other";
     if (req->matched == 404 && (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0) &&
-        strncmp(url, "/api/", 5) != 0 && (req->file = gw_web_find(gw->web, url)))
+        strncmp(url, "/api/", 5) != 0 && (req->file = gw_web_find(gw->web, url))) {
         req->pattern = "console";
+        req->etag = gw_web_etag(req->file);
+    }
     if (req->matched == 405) { /* the path is known: name it */
         gw_match_t any;
         for (const kf_model_route_t *r = kf_model_routes; r->method; r++)

@@ -171,15 +171,16 @@ const gw_file_t *gw_web_find(const gw_web_t *self, const char *url)
     return NULL;
 }
 
-struct MHD_Response *gw_web_response(const gw_file_t *file, const char *if_none_match, int *status)
+const char *gw_web_etag(const gw_file_t *file)
 {
-    bool same = if_none_match && strcmp(if_none_match, file->etag) == 0;
-    *status = same ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    return file->etag;
+}
+
+struct MHD_Response *gw_web_response(const gw_file_t *file, bool fresh)
+{
     struct MHD_Response *r = MHD_create_response_from_buffer(
-        same ? 0 : file->size, same ? (void *)"" : file->data, MHD_RESPMEM_PERSISTENT);
-    if (r) {
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, file->etag);
+        fresh ? 0 : file->size, fresh ? (void *)"" : file->data, MHD_RESPMEM_PERSISTENT);
+    if (r)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, file->type);
-    }
     return r;
 }

@@ -3,6 +3,7 @@
 #define GW_WEB_H
 
 #include <microhttpd.h>
+#include <stdbool.h>
 
 typedef struct gw_web gw_web_t;
 typedef struct gw_file gw_file_t;
@@ -16,8 +17,11 @@ void gw_web_destroy(gw_web_t **self_p);
 /* The file served at url ("/" is /index.html), or NULL. */
 const gw_file_t *gw_web_find(const gw_web_t *self, const char *url);
 
-/* A response for file with its ETag and media type: 304 (empty) when
-   if_none_match is its ETag, else 200 with the file; status says which. */
-struct MHD_Response *gw_web_response(const gw_file_t *file, const char *if_none_match, int *status);
+/* file's ETag (a quoted hash of its bytes). */
+const char *gw_web_etag(const gw_file_t *file);
+
+/* A response for file with its media type: empty when fresh (the client
+   holds it: 304), else the file. */
+struct MHD_Response *gw_web_response(const gw_file_t *file, bool fresh);
 
 #endif

@@ -3,6 +3,7 @@ the language switch remembered per staff member, the navigation by role,
 an agent kept out of the administrators' page (screen and API), the
 security headers, and sign-in again when a session ends mid-work."""
 import time
+import urllib.error
 import urllib.request
 
 from console import DESK, check, note, run, sh, timing, BUILD
@@ -21,6 +22,15 @@ def main(ctx):
           "the console's CSP is strict: %s" % csp)
     check(h.get("X-Frame-Options") == "DENY" and h.get("X-Content-Type-Options") == "nosniff",
           "the console's pages carry the standard headers: %s" % h)
+    etag = h.get("ETag", "")
+    check(etag.startswith('"') and h.get("Cache-Control") == "no-cache",
+          "the page has an ETag and is revalidated: %s" % h)
+    try:
+        urllib.request.urlopen(urllib.request.Request(console.URL + "/",
+                                                      headers={"If-None-Match": etag}))
+        check(False, "a page the browser holds is sent again")
+    except urllib.error.HTTPError as e:
+        check(e.code == 304, "revalidating the page: HTTP %d, expected 304" % e.code)
     check(b"<script type=\"module\" src=\"/js/app.js\">" in body and b"http" not in body.lower()
           .replace(b"http-equiv", b""), "the page loads only its own script, nothing from elsewhere")
 
