@@ -18,6 +18,7 @@ KC_DOCKER=${KEFU_DOCKER:-/usr/bin/docker}          # Debian's docker.io CLI
 KC_COMPOSE=${KEFU_DOCKER_COMPOSE:-/usr/bin/docker-compose}  # Debian 12: v1.29
 KC_PACKAGES=(docker.io debootstrap docker-compose)
 KC_DIR=
+KC_AGENT=agent.li     # the staff member whose certificate the clients use (first day)
 KC_CACHE=${KEFU_COMPOSE_CACHE:-$BUILD/compose-cache}
 KC_STOP_S=${KEFU_COMPOSE_STOP_S:-60}   # bound on stopping everything
 # shellcheck disable=SC2034 # run_compose.sh: the pass's duration
@@ -247,19 +248,27 @@ kc_engine_attach() {
     export DOCKER_HOST=unix://$KC_DIR/docker.sock
     export DOCKER_CONFIG=$KC_DIR/docker-config
     kc_docker version >/dev/null || kc_die "the engine at $KC_DIR does not answer"
+    if [[ -f $KC_DIR/project/ports ]]; then
+        set -a
+        # shellcheck disable=SC1091 # written by kc_project
+        . "$KC_DIR/project/ports"
+        set +a
+    fi
 }
 
 # Builds image $1 from Dockerfile $2 in context $3 with the host's network
 # (so that only the package mirror is reached), its log in KC_DIR.
 kc_build() {
-    local tag=$1 file=$2 context=$3 log
+    local tag=$1 file=$2 context=$3 log t0
     log=$KC_DIR/build-${tag//[:\/]/_}.log
+    t0=$(date +%s)
     if ! kc_docker build --network host -f "$file" -t "$tag" "$context" >"$log" 2>&1; then
         tail -30 "$log" >&2
         kc_warn "building $tag failed; see $log"
         return 1
     fi
-    kc_say "built $tag ($(kc_docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%d MB", $1/1e6}'))"
+    kc_say "built $tag in $(($(date +%s) - t0))s ($(kc_docker image inspect -f '{{.Size}}' "$tag" |
+        awk '{printf "%d MB", $1/1e6}'))"
 }
 
 # The stand-in for postgres:15 (tests/compose/postgres), tagged so too:
@@ -273,6 +282,17 @@ kc_postgres_image() {
 # kefu's image from deploy/Dockerfile, as the operator guide builds it.
 kc_kefu_image() {
     kc_build kefu:test "$ROOT/deploy/Dockerfile" "$ROOT"
+}
+
+# Builds the postgres stand-in and kefu's image side by side: the one
+# mostly downloads and unpacks packages, the other mostly compiles.
+kc_images() {
+    local pg rc=0
+    kc_postgres_image &
+    pg=$!
+    kc_kefu_image || rc=$?
+    wait "$pg" || rc=$?
+    return "$rc"
 }
 
 # Prints a free TCP port of this host (bound by nobody at the moment).
@@ -378,66 +398,31 @@ kc_routed() {
         "SELECT routed_at IS NOT NULL FROM ticket WHERE no = '$1'" 2>/dev/null) == t ]]
 }
 
-# deploy/README.md §2's first day, as written: import the organisation (the
-# demo one's file) and signal the router to read it, issue agent.li's certificate, log a complaint from the
-# host with it and wait until it is routed, `kefu-admin status`, and the web
-# console's index page from the gateway's published port.
-kc_first_day() {
-    local p=$KC_DIR/project out no t0
-    KC_AGENT=agent.li
-    cp "$ROOT/deploy/demo-org.json" "$p/org.json"
-    cd "$p" || return 1
-    kc_op run --rm -v "$PWD/org.json:/tmp/org.json:ro" migrate kefu-admin import /tmp/org.json ||
-        return 1
-    kc_op exec -T ticket-router sh -c 'kill -s HUP 1' || return 1
-    kc_op run --rm -v "$PWD/certs:/out" migrate \
-        kefu-admin cert agent.li --out /out/agent.li.cert --note "call-centre PC 12" || return 1
-    cd - >/dev/null || return 1
-    t0=$(date +%s%N)
-    out=$(kc_client submit --idem compose-first-day-1 --kind complaint --category leak \
-        --channel phone --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
-        --summary "卫生间漏水，楼下天花板渗水 (compose pass)" 2>&1) ||
-        { kc_warn "kefu submit failed: $out"; return 1; }
-    no=$(grep -oE 'KF-[0-9]{4}-[0-9]+' <<<"$out" | head -n1)
-    [[ -n $no ]] || { kc_warn "kefu submit printed no ticket number: $out"; return 1; }
-    kc_wait 30 kc_routed "$no" || { kc_warn "$no was not routed within 30 s"; return 1; }
-    kc_say "first complaint $no submitted and routed in $((($(date +%s%N) - t0) / 1000000)) ms"
-    kc_client ticket show "$no" | sed 's/^/  /'
-    kc_op exec -T intake kefu-admin status || return 1
-    kc_console
-}
-
-# The gateway's web console answers at its published port: GET / is the
-# console's index.html.
-kc_console() {
-    local page
-    page=$(curl -fsS --max-time 10 "http://$KEFU_PUBLISH_GATEWAY/") ||
-        { kc_warn "GET / on the gateway ($KEFU_PUBLISH_GATEWAY) failed"; return 1; }
-    grep -qi '<!doctype html' <<<"$page" ||
-        { kc_warn "GET / is not the console's page: ${page:0:200}"; return 1; }
-    kc_say "web console: GET http://$KEFU_PUBLISH_GATEWAY/ answers the console's index.html"
-}
-
 # Runs SQL $1 in the store (psql in the postgres container), unaligned.
 kc_sql() {
     kc_c exec -T postgres psql -U kefu -d kefu -X -At -F ' ' -c "$1"
 }
 
-# Submits $2 complaints tagged $1 (idempotency keys TAG-1..N) from one
-# client container on the host's network; prints the submits that failed.
+# Submits complaints tagged $1 (idempotency keys TAG-1, TAG-2, ...) from
+# one client container on the host's network: $2 of them, or, with a third
+# argument, at least $2 and on until KC_DIR/stream-TAG.stop exists (at most
+# 100 times $2). Prints each failed submit, and "sent N" last.
 kc_stream() {
-    local tag=$1 n=$2
+    local tag=$1 n=$2 open=${3:-}
     # shellcheck disable=SC2016
     kc_docker run --rm --network host --entrypoint bash \
-        -v "$KC_DIR/project/certs:/certs:ro" -e KEFU_INTAKE="tcp://$KEFU_PUBLISH_INTAKE" \
-        -e KEFU_CERT="/certs/$KC_AGENT.cert" kefu:test -c '
-        fail=0
-        for i in $(seq 1 "$2"); do
+        -v "$KC_DIR/project/certs:/certs:ro" -v "$KC_DIR/streams:/streams:ro" \
+        -e KEFU_INTAKE="tcp://$KEFU_PUBLISH_INTAKE" -e KEFU_CERT="/certs/$KC_AGENT.cert" \
+        kefu:test -c '
+        fail=0 i=0
+        while ((i < $2)) || { [[ -n $3 && ! -e /streams/$1.stop ]] && ((i < 100 * $2)); }; do
+            i=$((i + 1))
             out=$(kefu submit --idem "$1-$i" --kind complaint --category leak --channel phone \
                 --project HZ-XH --building 3 --unit 1201 --phone 13800138000 \
                 --summary "$1 $i" 2>&1) || { fail=$((fail + 1)); echo "$1-$i failed: $out"; }
         done
-        exit $((fail > 0))' stream "$tag" "$n"
+        echo "sent $i"
+        exit $((fail > 0))' stream "$tag" "$n" "$open"
 }
 
 # True when at least $2 tickets tagged $1 are stored.
@@ -445,20 +430,25 @@ kc_stream_at() {
     [[ $(kc_sql "SELECT count(*) >= $2 FROM ticket WHERE summary LIKE '$1 %'") == t ]]
 }
 
-# Starts a stream of $2 submits tagged $1 in the background (KC_STREAM_PID,
-# its output in KC_DIR/stream-TAG.log) and returns once 10 are stored, so
-# that what follows happens mid-stream; kc_midstream_check says it did.
+# Starts an open stream tagged $1 in the background (KC_STREAM_PID, its
+# output in KC_DIR/stream-TAG.log) and returns once 10 of it are stored,
+# so that what follows happens mid-stream; kc_stream_end ends it.
 kc_midstream() {
-    kc_stream "$1" "$2" >"$KC_DIR/stream-$1.log" 2>&1 &
+    mkdir -p "$KC_DIR/streams"
+    kc_stream "$1" 20 open >"$KC_DIR/stream-$1.log" 2>&1 &
     KC_STREAM_PID=$!
     kc_wait 60 kc_stream_at "$1" 10 || { kc_warn "the stream $1 did not start"; return 1; }
 }
 
-# Fails when the stream of kc_midstream has already ended (the disruption
-# would not have been mid-stream: make the stream longer).
-kc_midstream_check() {
+# Ends the stream tagged $1 of kc_midstream after it ran on $2 seconds more;
+# prints how many it sent. Fails when it was not running until then.
+kc_stream_end() {
+    sleep "$2"
     kill -0 "$KC_STREAM_PID" 2>/dev/null ||
-        { kc_warn "the stream ended before the disruption: not mid-stream"; return 1; }
+        { kc_warn "the stream $1 ended before it was told to"; return 1; }
+    touch "$KC_DIR/streams/$1.stop"
+    wait "$KC_STREAM_PID" || true
+    sed -n 's/^sent //p' "$KC_DIR/stream-$1.log" | tail -n1
 }
 
 # True when all $2 tickets tagged $1 are stored once and routed once.
@@ -466,110 +456,4 @@ kc_stream_done() {
     [[ $(kc_sql "SELECT count(DISTINCT t.id), count(h.id) FROM ticket t
                  LEFT JOIN ticket_history h ON h.ticket_id = t.id AND h.action = 'routed'
                  WHERE t.summary LIKE '$1 %'") == "$2 $2" ]]
-}
-
-# Prints "CONTAINER N" for each ticket-router container: N is the
-# ticket.submitted events it took in, from its own /metrics (port 9103,
-# asked from inside the container: the image has bash, no HTTP client).
-kc_router_counts() {
-    local id name
-    for id in $(kc_docker ps -q --filter label=com.docker.compose.project=kefu \
-        --filter label=com.docker.compose.service=ticket-router); do
-        name=$(kc_docker inspect -f '{{.Name}}' "$id")
-        # shellcheck disable=SC2016
-        kc_docker exec "$id" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9103 &&
-            printf "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n" >&3 && cat <&3' |
-            awk -v n="${name#/}" '/^kefu_events_total\{/ && /type="ticket.submitted"/ &&
-                /direction="in"/ {s += $NF} END {print n, s + 0}'
-    done
-}
-
-# Issue 15's scaling: `$C up -d --scale ticket-router=3 --scale approval=2`
-# with no change to any file, every service healthy, then a stream of
-# submits: each stored and routed once, and the routers' work counted per
-# instance (their /metrics); every router must have taken some.
-kc_scale() {
-    local n=${KEFU_COMPOSE_STREAM:-60} counts
-    kc_op up -d --scale ticket-router=3 --scale approval=2 >/dev/null || return 1
-    kc_wait "${KEFU_COMPOSE_UP_S:-240}" kc_all_healthy ||
-        { kc_warn "not healthy after scaling:"; kc_states >&2; return 1; }
-    [[ $(kc_states | grep -c '^ticket-router running healthy') == 3 ]] ||
-        { kc_warn "not 3 routers:"; kc_states >&2; return 1; }
-    kc_stream compose-scale "$n" || return 1
-    kc_wait 60 kc_stream_done compose-scale "$n" ||
-        { kc_warn "the stream was not stored and routed once each:";
-          kc_sql "SELECT status, count(*) FROM ticket GROUP BY 1" >&2; return 1; }
-    counts=$(kc_router_counts)
-    kc_say "$n submits stored and routed once each; ticket.submitted taken per router:"
-    sed 's/^/  /' <<<"$counts"
-    [[ $(awk '$2 > 0' <<<"$counts" | wc -l) == 3 ]] ||
-        { kc_warn "not every router instance took work"; return 1; }
-}
-
-# Crashes the daemon of container $1 (SIGKILL of init's child, as a crash
-# would: `docker kill` counts as a manual stop, which the restart policy
-# respects) and prints the seconds until the container runs again.
-kc_crash() {
-    local c=$1 t0 restarts
-    restarts=$(kc_docker inspect -f '{{.RestartCount}}' "$c")
-    t0=$(date +%s%N)
-    # shellcheck disable=SC2016
-    kc_docker exec "$c" bash -c 'kill -KILL $(cat /proc/1/task/1/children)' || return 1
-    kc_wait 60 kc_restarted "$c" "$restarts" || { kc_warn "$c did not come back"; return 1; }
-    echo "$c $((($(date +%s%N) - t0) / 1000000))"
-}
-
-# True when container $1 runs and has restarted more than $2 times.
-kc_restarted() {
-    local s
-    s=$(kc_docker inspect -f '{{.State.Status}} {{.RestartCount}}' "$1")
-    [[ ${s%% *} == running && ${s##* } -gt $2 ]]
-}
-
-# Issue 15's crashes: a stream of submits while intake's and a router's
-# daemons are killed; the restart policy brings both back; the submits that
-# failed are sent again with their idempotency keys, and every ticket is
-# stored once and routed once.
-kc_crashes() {
-    local n=${KEFU_COMPOSE_LONG_STREAM:-400} tag=compose-crash
-    kc_midstream "$tag" "$n" || return 1
-    kc_midstream_check || return 1
-    kc_say "crashed, back running after (ms):"
-    kc_crash kefu_intake_1 | sed 's/^/  /' || return 1
-    kc_crash kefu_ticket-router_2 | sed 's/^/  /' || return 1
-    kc_midstream_check || return 1
-    wait "$KC_STREAM_PID" ||
-        kc_say "$(grep -c ' failed: ' "$KC_DIR/stream-$tag.log") submits failed; sent again"
-    kc_wait 60 kc_all_healthy || { kc_warn "not healthy again:"; kc_states >&2; return 1; }
-    kc_stream "$tag" "$n" || return 1
-    kc_wait 60 kc_stream_done "$tag" "$n" ||
-        { kc_warn "not stored and routed once each:";
-          kc_sql "SELECT t.no, count(h.id) FROM ticket t LEFT JOIN ticket_history h
-                  ON h.ticket_id = t.id AND h.action = 'routed' WHERE t.summary LIKE '$tag %'
-                  GROUP BY 1 HAVING count(h.id) <> 1" >&2; return 1; }
-    kc_say "$n submits across the crashes: each stored once and routed once"
-}
-
-# Issue 15's store restart: `$C restart postgres` during a stream of
-# submits; the submits that failed (their errors are shown) are sent again
-# with their idempotency keys; every ticket is stored once and routed once,
-# and every service is healthy again.
-kc_store_restart() {
-    local n=${KEFU_COMPOSE_LONG_STREAM:-400} tag=compose-pg t0 log
-    log=$KC_DIR/stream-$tag.log
-    kc_midstream "$tag" "$n" || return 1
-    kc_midstream_check || return 1
-    t0=$(date +%s)
-    kc_op restart postgres >/dev/null || return 1
-    kc_say "\$C restart postgres took $(($(date +%s) - t0))s"
-    kc_midstream_check || return 1
-    if ! wait "$KC_STREAM_PID"; then
-        kc_say "$(grep -c ' failed: ' "$log") submits failed meanwhile, e.g.:"
-        grep ' failed: ' "$log" | sort -t: -k2 -u | head -3 | sed 's/^/  /'
-    fi
-    kc_wait 120 kc_all_healthy || { kc_warn "not healthy again:"; kc_states >&2; return 1; }
-    kc_stream "$tag" "$n" || return 1
-    kc_wait 60 kc_stream_done "$tag" "$n" ||
-        { kc_warn "not stored and routed once each after the store's restart"; return 1; }
-    kc_say "$n submits across the store's restart: each stored once and routed once"
 }

@@ -4,11 +4,15 @@
 #
 #   tests/compose/run_compose.sh            the whole pass; exit 0 when every step passed
 #   tests/compose/run_compose.sh stop DIR   stop an engine kept by KEFU_COMPOSE_HOLD=1
+#   tests/compose/run_compose.sh step DIR FUNCTION   run one step (compose_ops.sh) on
+#                                           that engine's deployment, to work on it
 #
-# Steps (compose_lib.sh): packages, engine, base image (debootstrap, cached
-# per day in BUILD/compose-cache), postgres stand-in, kefu's image, compose
-# up to healthy, the operator guide's first day, the logs. Each step's
-# duration is printed at the end. Everything the pass started is stopped
+# Steps: packages, engine, base image (debootstrap, cached per day in
+# BUILD/compose-cache), the postgres stand-in and kefu's image, compose up to
+# healthy (compose_lib.sh); then what an operator does (compose_ops.sh): the
+# guide's first day, its web and machine lines, scaling, crashes, a store
+# restart, healthchecks without the store, the logs, backup and restore, an
+# upgrade. Each step's duration is printed at the end. Everything the pass started is stopped
 # and removed on exit, also on failure or interrupt.
 #
 # Environment:
@@ -24,21 +28,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${KEFU_BUILD_DIR:-$ROOT/build}
 # shellcheck source=tests/compose/compose_lib.sh
 . "$ROOT/tests/compose/compose_lib.sh"
-
-# The logs of every service: readable with `$C logs`, no full phone number
-# of the first day's complaint at info level (deploy/README.md §8).
-kc_logs() {
-    local logs
-    logs=$(kc_c logs --no-color 2>&1) || { kc_warn "\$C logs failed: $logs"; return 1; }
-    grep -q 'event=submit.accepted' <<<"$logs" ||
-        { kc_warn "\$C logs has no submit.accepted line of intake"; return 1; }
-    if grep -q '13800138000' <<<"$logs"; then
-        kc_warn "a full phone number is in the logs:"
-        grep '13800138000' <<<"$logs" >&2
-        return 1
-    fi
-    kc_say "\$C logs: $(wc -l <<<"$logs") lines, no full phone number"
-}
+# shellcheck source=tests/compose/compose_ops.sh
+. "$ROOT/tests/compose/compose_ops.sh"
 
 # Prints the durations and, when the pass failed, where its logs are.
 kc_summary() {
@@ -72,20 +63,30 @@ main() {
     trap 'exit 130' INT TERM
     kc_step engine kc_engine_start
     kc_step base-image kc_base_image
-    kc_step postgres-image kc_postgres_image
-    kc_step kefu-image kc_kefu_image
+    kc_step images kc_images
     kc_step compose-up kc_compose_up
     kc_step first-day kc_first_day
-    kc_step logs kc_logs
+    kc_step web-day kc_web_day
     kc_step scale kc_scale
     kc_step crashes kc_crashes
     kc_step store-restart kc_store_restart
+    kc_step health kc_health
+    kc_step logs kc_logs
+    kc_step backup kc_backup
+    kc_step upgrade kc_upgrade
 }
 
-if [[ ${1:-} == stop ]]; then
+case ${1:-} in
+stop)
     [[ -n ${2:-} ]] || kc_die "usage: $0 stop DIR"
     kc_engine_attach "$2"
     kc_stop
-    exit 0
-fi
-main
+    ;;
+step)
+    [[ -n ${3:-} ]] || kc_die "usage: $0 step DIR FUNCTION"
+    kc_engine_attach "$2"
+    "$3"
+    ;;
+"") main ;;
+*) kc_die "usage: $0 [stop DIR | step DIR FUNCTION] (see the top of this file)" ;;
+esac
