@@ -173,7 +173,7 @@ static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
             continue;
         }
         kf_outbox_discard(self->outbox);
-        kf_warn("work.deferred", "event=%s ticket=%s code=%s reason=\"left for catch-up\"",
+        kf_warn("work.deferred", "event_id=%s ticket=%s code=%s reason=\"left for catch-up\"",
                 events[i].id, events[i].corr, kf_err_name(err.code));
         kf_health_fault(self->health, spec->name, &err);
     }

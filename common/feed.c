@@ -116,7 +116,7 @@ static int s_apply_saved(kf_store_t *store, const char *consumer, const kf_event
         *err = apply_err;
         return -1;
     }
-    kf_error("feed.event_failed", "consumer=%s event=%s seq=%" PRId64 " type=%s corr=%s code=%s",
+    kf_error("feed.event_failed", "consumer=%s event_id=%s seq=%" PRId64 " type=%s corr=%s code=%s",
              consumer, ev->id, ev->seq, ev->type, ev->corr, kf_err_name(apply_err.code));
     if (kf_store_run(store, "ROLLBACK TO SAVEPOINT feed_event", err) != 0)
         return -1;
