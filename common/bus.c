@@ -43,7 +43,8 @@ zmsg_t *kf_event_msg(const kf_event_t *ev, const char *src)
     kf_body_t *body = kf_body_new();
     kf_error_t err = {0};
     if (ev->body_json && kf_body_from_json(body, ev->body_json, &err) != 0) {
-        kf_error("event.bad_body", "event=%s type=%s error=\"%s\"", ev->id, ev->type, err.message);
+        kf_error("event.bad_body", "event_id=%s type=%s error=\"%s\"", ev->id, ev->type,
+                 err.message);
         kf_body_destroy(&body);
         return NULL;
     }

@@ -26,7 +26,9 @@ struct kf_consumer {
     int batch;
     char *handled; /* ",type,type," for the membership test */
     uint64_t bad;
-    s_burst_t burst; /* the one being applied; kept here, not allocated per ring */
+    bool retrying;                  /* failed events to apply again after catch-up */
+    char after[KF_FEED_AFTER_SIZE]; /* where that has got to */
+    s_burst_t burst;                /* the one being applied; kept here, not allocated per ring */
 };
 
 void kf_consumer_prepare(kf_store_t *store)
@@ -173,7 +175,7 @@ static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
             continue;
         }
         kf_outbox_discard(self->outbox);
-        kf_warn("work.deferred", "event=%s ticket=%s code=%s reason=\"left for catch-up\"",
+        kf_warn("work.deferred", "event_id=%s ticket=%s code=%s reason=\"left for catch-up\"",
                 events[i].id, events[i].corr, kf_err_name(err.code));
         kf_health_fault(self->health, spec->name, &err);
     }
@@ -262,7 +264,39 @@ static bool s_catch_up_pass(void *arg)
     return read > 0;
 }
 
+/* One pass applying failed events again; true when it read a full batch
+   (there may be more). A store error leaves the rest for the next call. */
+static bool s_retry_pass(void *arg)
+{
+    kf_consumer_t *self = (kf_consumer_t *)arg;
+    const kf_consumer_spec_t *spec = &self->spec;
+    kf_error_t err = {0};
+    int applied = 0;
+    int read = kf_feed_retry_failed(self->store, spec->name, spec->types, self->batch, self->after,
+                                    s_apply_counted, self, &applied, &err);
+    if (read < 0) {
+        kf_outbox_discard(self->outbox);
+        kf_health_fault(self->health, "retry of failed events", &err);
+        return false;
+    }
+    kf_outbox_publish(self->outbox);
+    if (read > 0)
+        kf_info("catchup.retried", "consumer=%s events=%d applied=%d", spec->name, read, applied);
+    self->retrying = read >= self->batch;
+    return self->retrying;
+}
+
+void kf_consumer_retry_failed(kf_consumer_t *self)
+{
+    self->retrying = true;
+    snprintf(self->after, sizeof self->after, "%s", KF_FEED_AFTER_START);
+}
+
 bool kf_consumer_catch_up(kf_consumer_t *self)
 {
-    return kf_duty_run(s_catch_up_pass, self, kf_duty_deadline());
+    int64_t deadline = kf_duty_deadline();
+    bool more = kf_duty_run(s_catch_up_pass, self, deadline);
+    if (!more && self->retrying)
+        more = kf_duty_run(s_retry_pass, self, deadline);
+    return more;
 }

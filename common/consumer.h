@@ -69,8 +69,15 @@ void kf_consumer_destroy(kf_consumer_t **self_p);
 void kf_consumer_on_socket(kf_consumer_t *self);
 
 /* Applies from the store what the socket missed, for at most
-   KF_DUTY_BUDGET_MS. Returns true when there is more to read. */
+   KF_DUTY_BUDGET_MS, then (once caught up) the failed events asked for by
+   kf_consumer_retry_failed. Returns true when there is more to do. */
 bool kf_consumer_catch_up(kf_consumer_t *self);
+
+/* Asks the next catch-ups to apply again, once each, every event this
+   consumer marked failed (kf_feed_retry_failed): call it when what they
+   lacked may have come, e.g. the rules changed. Cheap when there are
+   none. */
+void kf_consumer_retry_failed(kf_consumer_t *self);
 
 /* Messages from the socket that did not decode or were not usable. */
 uint64_t kf_consumer_bad_messages(kf_consumer_t *self);

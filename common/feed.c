@@ -40,6 +40,19 @@ void kf_feed_prepare(kf_store_t *store)
                        "SELECT " KF_EVENT_COLUMNS " FROM event "
                        "WHERE xid >= $1::xid8 AND xid < $2::xid8 AND type = ANY ($3::text[]) "
                        "ORDER BY seq");
+    kf_store_statement(store, "feed_settle",
+                       "UPDATE processed_event SET outcome = $3, error = $4, at = now() "
+                       "WHERE consumer = $1 AND event_id = $2::uuid");
+    /* Uses processed_event_failed_idx (migration 025). */
+    kf_store_statement(store, "feed_failed",
+                       "WITH f AS (SELECT p.event_id FROM processed_event p "
+                       "JOIN event e ON e.id = p.event_id "
+                       "WHERE p.consumer = $1 AND p.outcome = 'failed' AND p.event_id > $2::uuid "
+                       "AND e.type = ANY ($3::text[]) ORDER BY p.event_id LIMIT $4::int "
+                       "FOR UPDATE OF p SKIP LOCKED) "
+                       "SELECT " KF_EVENT_COLUMNS
+                       " FROM event WHERE id IN (SELECT event_id FROM f) "
+                       "ORDER BY id");
     kf_store_statement(store, "feed_advance",
                        "UPDATE consumer_cursor SET horizon = $2::xid8, updated_at = now() "
                        "WHERE consumer = $1");
@@ -96,31 +109,49 @@ failed:
     return -1;
 }
 
+/* Sets the outcome (and error, may be NULL) of an event's mark. */
+static int s_settle(kf_store_t *store, const char *consumer, const char *event_id,
+                    const char *outcome, const char *error, kf_error_t *err)
+{
+    const char *params[] = {consumer, event_id, outcome, error};
+    PGresult *res = kf_store_exec(store, "feed_settle", 4, params, err);
+    PQclear(res);
+    return res ? 0 : -1;
+}
+
+/* Applies ev inside the open transaction under a savepoint. Returns 1
+   applied, 0 when apply failed (undone; why in *apply_err), -1 when the
+   store is lost or unavailable (err set). */
+static int s_try(kf_store_t *store, const kf_event_t *ev, kf_apply_fn *apply, void *arg,
+                 kf_error_t *apply_err, kf_error_t *err)
+{
+    if (kf_store_run(store, "SAVEPOINT feed_event", err) != 0)
+        return -1;
+    if (apply(store, ev, arg, apply_err) == 0)
+        return kf_store_run(store, "RELEASE SAVEPOINT feed_event", err) == 0 ? 1 : -1;
+    if (apply_err->code == KF_E_UNAVAILABLE || !kf_store_connected(store)) {
+        *err = *apply_err;
+        return -1;
+    }
+    return kf_store_run(store, "ROLLBACK TO SAVEPOINT feed_event", err) == 0 ? 0 : -1;
+}
+
 /* Applies one event of a catch-up pass under a savepoint, so that an event
    that cannot be applied is recorded as failed instead of blocking the
    feed. Returns 1 applied, 0 skipped or failed, -1 when the store is lost. */
 static int s_apply_saved(kf_store_t *store, const char *consumer, const kf_event_t *ev,
                          kf_apply_fn *apply, void *arg, kf_error_t *err)
 {
-    if (kf_store_run(store, "SAVEPOINT feed_event", err) != 0)
-        return -1;
     int fresh = s_mark(store, consumer, ev->id, NULL, NULL, err);
-    if (fresh < 0)
-        return -1;
-    if (fresh == 0)
-        return kf_store_run(store, "RELEASE SAVEPOINT feed_event", err) == 0 ? 0 : -1;
+    if (fresh <= 0)
+        return fresh;
     kf_error_t apply_err = {0};
-    if (apply(store, ev, arg, &apply_err) == 0)
-        return kf_store_run(store, "RELEASE SAVEPOINT feed_event", err) == 0 ? 1 : -1;
-    if (apply_err.code == KF_E_UNAVAILABLE || !kf_store_connected(store)) {
-        *err = apply_err;
-        return -1;
-    }
-    kf_error("feed.event_failed", "consumer=%s event=%s seq=%" PRId64 " type=%s corr=%s code=%s",
+    int rc = s_try(store, ev, apply, arg, &apply_err, err);
+    if (rc != 0)
+        return rc;
+    kf_error("feed.event_failed", "consumer=%s event_id=%s seq=%" PRId64 " type=%s corr=%s code=%s",
              consumer, ev->id, ev->seq, ev->type, ev->corr, kf_err_name(apply_err.code));
-    if (kf_store_run(store, "ROLLBACK TO SAVEPOINT feed_event", err) != 0)
-        return -1;
-    return s_mark(store, consumer, ev->id, "failed", apply_err.message, err) < 0 ? -1 : 0;
+    return s_settle(store, consumer, ev->id, "failed", apply_err.message, err);
 }
 
 /* Lowers the pass's upper bound so that it reads about max_events events:
@@ -204,6 +235,59 @@ int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types,
     return read;
 failed:
     *applied = 0;
+    kf_store_rollback(store);
+    return -1;
+}
+
+/* Applies again one event marked failed: marks it applied, or keeps it
+   failed with the new reason. Returns 1 applied, 0 failed again, -1 when
+   the store is lost. */
+static int s_retry_one(kf_store_t *store, const char *consumer, const kf_event_t *ev,
+                       kf_apply_fn *apply, void *arg, kf_error_t *err)
+{
+    kf_error_t apply_err = {0};
+    int rc = s_try(store, ev, apply, arg, &apply_err, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 1)
+        kf_info("feed.retried", "consumer=%s event_id=%s type=%s ticket=%s outcome=applied",
+                consumer, ev->id, ev->type, ev->corr);
+    else
+        kf_warn("feed.retried", "consumer=%s event_id=%s type=%s ticket=%s outcome=failed code=%s",
+                consumer, ev->id, ev->type, ev->corr, kf_err_name(apply_err.code));
+    if (s_settle(store, consumer, ev->id, rc ? "applied" : "failed", rc ? NULL : apply_err.message,
+                 err) != 0)
+        return -1;
+    return rc;
+}
+
+int kf_feed_retry_failed(kf_store_t *store, const char *consumer, const char *types, int max_events,
+                         char *after, kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err)
+{
+    *applied = 0;
+    char limit[16];
+    snprintf(limit, sizeof limit, "%d", max_events);
+    if (kf_store_begin(store, err) != 0)
+        return -1;
+    const char *params[] = {consumer, after, types, limit};
+    PGresult *res = kf_store_exec(store, "feed_failed", 4, params, err);
+    if (!res)
+        goto failed;
+    int read = PQntuples(res), done = 0;
+    for (int i = 0; i < read && done >= 0; i++) {
+        kf_event_t ev = kf_event_from_row(res, i, 0);
+        int rc = s_retry_one(store, consumer, &ev, apply, arg, err);
+        done = rc < 0 ? -1 : done + rc;
+    }
+    char last[KF_FEED_AFTER_SIZE];
+    snprintf(last, sizeof last, "%s", read > 0 ? PQgetvalue(res, read - 1, 1) : after);
+    PQclear(res);
+    if (done < 0 || kf_store_commit(store, err) != 0)
+        goto failed;
+    snprintf(after, KF_FEED_AFTER_SIZE, "%s", last);
+    *applied = done;
+    return read;
+failed:
     kf_store_rollback(store);
     return -1;
 }

@@ -71,4 +71,22 @@ int kf_feed_apply_all(kf_store_t *store, const char *consumer, const kf_event_t 
 int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
                      kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err);
 
+/* The size of kf_feed_retry_failed's cursor: an event id's text. */
+#define KF_FEED_AFTER_SIZE 37
+
+/* The cursor from which kf_feed_retry_failed starts: before every id. */
+#define KF_FEED_AFTER_START "00000000-0000-0000-0000-000000000000"
+
+/* Applies again, in one transaction, up to max_events of the events of
+   types that consumer marked failed (kf_feed_catch_up), in event id order
+   from after (a buffer of KF_FEED_AFTER_SIZE, KF_FEED_AFTER_START at
+   first), for when what they lacked may have come (new rules). Each one
+   it claims (FOR UPDATE SKIP LOCKED: instances share the work, none
+   applies an event twice) is marked applied, or stays failed with the new
+   reason; both are logged (feed.retried). Sets *applied and moves after
+   past the events read. Returns the number read (less than max_events:
+   none left), or -1 on store error (rolled back, after unchanged). */
+int kf_feed_retry_failed(kf_store_t *store, const char *consumer, const char *types, int max_events,
+                         char *after, kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err);
+
 #endif

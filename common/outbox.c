@@ -74,7 +74,7 @@ int kf_outbox_publish(kf_outbox_t *self)
                 continue;
             kf_event_t ev = kf_event_from_row(res, i, self->col);
             if (self->log)
-                kf_info("event.written", "type=%s ticket=%s event=%s", ev.type, ev.corr, ev.id);
+                kf_info("event.written", "type=%s ticket=%s event_id=%s", ev.type, ev.corr, ev.id);
             if (kf_bus_send_event(self->events, &ev, self->src) != 0)
                 continue;
             sent++;

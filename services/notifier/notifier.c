@@ -194,7 +194,7 @@ static int s_bad_event(notifier_t *self, const kf_event_t *ev, kf_error_t *err)
     self->stats.bad_events++;
     kf_health_error(self->health, err->code);
     char message[256];
-    kf_warn("event.bad", "event=%s type=%s corr=%s code=%s field=%s message=%s count=%" PRIu64,
+    kf_warn("event.bad", "event_id=%s type=%s corr=%s code=%s field=%s message=%s count=%" PRIu64,
             ev->id, ev->type, ev->corr, kf_err_name(err->code), err->field,
             kf_log_quote(err->message, message, sizeof message), self->stats.bad_events);
     return -1;
@@ -234,7 +234,7 @@ static json_t *s_row(notifier_t *self, const kf_event_t *ev, const json_t *body,
             self->stats.held++;
             char until[32];
             rules_format_time(release * 1000, until, sizeof until);
-            kf_info("notify.held", "event=%s ticket=%s channel=%s until=\"%s\"", ev->id,
+            kf_info("notify.held", "event_id=%s ticket=%s channel=%s until=\"%s\"", ev->id,
                     ctx->ticket ? ctx->ticket : "-", r->rule->channel, until);
         }
     }
@@ -360,7 +360,7 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
         s_bad_event(self, ev, err);
     if (rc == 0 && ctx.imported) {
         self->stats.skipped_imported++;
-        kf_info("notify.skipped", "event=%s type=%s ticket=%s reason=imported", ev->id, ev->type,
+        kf_info("notify.skipped", "event_id=%s type=%s ticket=%s reason=imported", ev->id, ev->type,
                 ctx.ticket);
     }
     if (rc == 0 && json_array_size(rows) > 0) {
@@ -376,7 +376,7 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     if (rc == 0) {
         self->stats.events++;
         self->stats.created += json_array_size(rows);
-        kf_debug("notify.created", "event=%s type=%s corr=%s messages=%zu", ev->id, ev->type,
+        kf_debug("notify.created", "event_id=%s type=%s corr=%s messages=%zu", ev->id, ev->type,
                  ev->corr, json_array_size(rows));
     }
     json_decref(rows);
@@ -440,7 +440,7 @@ static json_t *s_result(notifier_t *self, const note_t *note, send_outcome_t out
         self->stats.sent++;
         kf_metric_inc(self->outcomes, note->channel, "sent");
         kf_info("notify.sent",
-                "id=%" PRId64 " event=%s type=%s ticket=%s channel=%s via=%s to=%s attempts=%d",
+                "id=%" PRId64 " event_id=%s type=%s ticket=%s channel=%s via=%s to=%s attempts=%d",
                 note->id, note->event_id, note->event_type, note->ticket[0] ? note->ticket : "-",
                 note->channel, via, masked, note->attempts);
         return json_pack("{s:I, s:s, s:s}", "id", (json_int_t)note->id, "outcome", "sent", "via",

@@ -133,7 +133,7 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     if (!res)
         return -1;
     if (PQntuples(res) != 1) {
-        kf_warn("resolution.unknown", "event=%s ticket=%s", ev->id, ev->corr);
+        kf_warn("resolution.unknown", "event_id=%s ticket=%s", ev->id, ev->corr);
         PQclear(res);
         return 0;
     }
@@ -142,9 +142,9 @@ static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_
     int64_t now = strtoll(PQgetvalue(res, 0, R_NOW), NULL, 10);
     int rc = 0;
     if (PQgetvalue(res, 0, R_IMPORTED)[0] == 't')
-        kf_info("survey.skipped", "ticket=%s reason=imported event=%s", no, ev->id);
+        kf_info("survey.skipped", "ticket=%s reason=imported event_id=%s", no, ev->id);
     else if (plan_due(resolved, self->max_age_s) < now)
-        kf_info("survey.skipped", "ticket=%s reason=stale event=%s resolved_ms=%lld", no, ev->id,
+        kf_info("survey.skipped", "ticket=%s reason=stale event_id=%s resolved_ms=%lld", no, ev->id,
                 (long long)resolved);
     else {
         char due[24];
@@ -181,7 +181,7 @@ static int s_send_once(survey_t *self)
     int count = PQntuples(res);
     for (int i = 0; i < count; i++) {
         kf_event_t ev = kf_event_from_row(res, i, 0);
-        kf_info("survey.sent", "event=%s ticket=%s", ev.id, ev.corr[0] ? ev.corr : "-");
+        kf_info("survey.sent", "event_id=%s ticket=%s", ev.id, ev.corr[0] ? ev.corr : "-");
     }
     kf_outbox_keep(self->outbox, res);
     kf_outbox_publish(self->outbox);

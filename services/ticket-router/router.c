@@ -52,6 +52,7 @@ struct router {
     s_department_t *departments;
     size_t department_count;
     bool loaded;
+    uint64_t policy_print; /* fingerprint of what was loaded, to see a change */
     long catchup_ms, scan_ms, reload_ms, batch;
     int64_t next_catchup, next_scan, next_reload;
     kf_health_t *health;
@@ -70,8 +71,9 @@ static void s_prepare(kf_store_t *store)
                        "FROM routing_rule ORDER BY id");
     kf_store_statement(store, "slas",
                        "SELECT kind, priority, first_response_secs, resolve_secs, escalate_secs "
-                       "FROM sla_policy");
-    kf_store_statement(store, "departments", "SELECT id, coalesce(head_id, '') FROM department");
+                       "FROM sla_policy ORDER BY kind, priority");
+    kf_store_statement(store, "departments",
+                       "SELECT id, coalesce(head_id, '') FROM department ORDER BY id");
     kf_store_statement(store, "unrouted",
                        "SELECT t.id, t.kind, t.category, t.project_id, t.priority, "
                        "kefu_ms(t.received_at), coalesce(p.gm_id, '') FROM ticket t "
@@ -107,8 +109,22 @@ static void s_copy(char *to, size_t size, const char *from)
     snprintf(to, size, "%s", from);
 }
 
+/* Folds every value of res into the FNV-1a hash h. */
+static uint64_t s_fingerprint(const PGresult *res, uint64_t h)
+{
+    for (int i = 0; i < PQntuples(res); i++)
+        for (int j = 0; j < PQnfields(res); j++)
+            for (const char *c = PQgetvalue(res, i, j);; c++) {
+                h = (h ^ (unsigned char)*c) * 1099511628211ULL; /* the NUL separates */
+                if (!*c)
+                    break;
+            }
+    return h;
+}
+
 /* Reads rules, SLA policies and department heads; keeps the old ones when
-   the store cannot be read. */
+   the store cannot be read. When they differ from the last ones read (or
+   are the first), the tickets whose routing failed are tried again. */
 static int s_load_policies(router_t *self)
 {
     kf_error_t err = {0};
@@ -153,12 +169,18 @@ static int s_load_policies(router_t *self)
         s_copy(self->departments[i].head, sizeof self->departments[i].head,
                PQgetvalue(departments, i, 1));
     }
+    uint64_t print = s_fingerprint(
+        departments, s_fingerprint(slas, s_fingerprint(rules, 14695981039346656037ULL)));
+    bool changed = !self->loaded || print != self->policy_print;
     PQclear(rules);
     PQclear(slas);
     PQclear(departments);
     self->loaded = true;
-    kf_info("policies.loaded", "rules=%zu slas=%zu departments=%zu", self->rule_count,
-            self->sla_count, self->department_count);
+    self->policy_print = print;
+    kf_info("policies.loaded", "rules=%zu slas=%zu departments=%zu changed=%s", self->rule_count,
+            self->sla_count, self->department_count, changed ? "yes" : "no");
+    if (changed) /* catch-up applies the failed ticket.submitted events again */
+        kf_consumer_retry_failed(self->consumer);
     return 0;
 }
 
