@@ -257,12 +257,16 @@ kc_engine_attach() {
 }
 
 # Builds image $1 from Dockerfile $2 in context $3 with the host's network
-# (so that only the package mirror is reached), its log in KC_DIR.
+# (so that only the package mirror is reached), its log in KC_DIR. With
+# BuildKit, as Docker 23 and later build by default: dockerd 20.10's
+# classic builder took twice as long here (kefu's image 110-134 s against
+# 63 s), building the Dockerfile's two stages one after the other.
 kc_build() {
     local tag=$1 file=$2 context=$3 log t0
     log=$KC_DIR/build-${tag//[:\/]/_}.log
     t0=$(date +%s)
-    if ! kc_docker build --network host -f "$file" -t "$tag" "$context" >"$log" 2>&1; then
+    if ! DOCKER_BUILDKIT=1 kc_docker build --progress plain --network host -f "$file" -t "$tag" \
+        "$context" >"$log" 2>&1; then
         tail -30 "$log" >&2
         kc_warn "building $tag failed; see $log"
         return 1
@@ -440,15 +444,17 @@ kc_midstream() {
     kc_wait 60 kc_stream_at "$1" 10 || { kc_warn "the stream $1 did not start"; return 1; }
 }
 
-# Ends the stream tagged $1 of kc_midstream after it ran on $2 seconds more;
-# prints how many it sent. Fails when it was not running until then.
+# Ends the stream tagged $1 of kc_midstream after it ran on $2 seconds more
+# (not in a subshell: it waits for the stream); KC_STREAM_SENT is how many
+# it sent. Fails when it was not running until then.
 kc_stream_end() {
     sleep "$2"
     kill -0 "$KC_STREAM_PID" 2>/dev/null ||
         { kc_warn "the stream $1 ended before it was told to"; return 1; }
     touch "$KC_DIR/streams/$1.stop"
     wait "$KC_STREAM_PID" || true
-    sed -n 's/^sent //p' "$KC_DIR/stream-$1.log" | tail -n1
+    KC_STREAM_SENT=$(sed -n 's/^sent //p' "$KC_DIR/stream-$1.log" | tail -n1)
+    [[ $KC_STREAM_SENT =~ ^[0-9]+$ ]] || { kc_warn "the stream $1 did not say what it sent"; return 1; }
 }
 
 # True when all $2 tickets tagged $1 are stored once and routed once.

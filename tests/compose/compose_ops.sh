@@ -71,7 +71,7 @@ kc_scale() {
         { kc_warn "not healthy after scaling:"; kc_states >&2; return 1; }
     [[ $(kc_states | grep -c '^ticket-router running healthy') == 3 ]] ||
         { kc_warn "not 3 routers:"; kc_states >&2; return 1; }
-    kc_stream compose-scale "$n" || return 1
+    kc_send compose-scale "$n" || return 1
     kc_wait 60 kc_stream_done compose-scale "$n" ||
         { kc_warn "the stream was not stored and routed once each:";
           kc_sql "SELECT status, count(*) FROM ticket GROUP BY 1" >&2; return 1; }
@@ -82,6 +82,16 @@ kc_scale() {
         { kc_warn "not every router instance took work"; return 1; }
 }
 
+# Sends the $2 complaints tagged $1 (kc_stream), its output in file $3
+# (default KC_DIR/stream-TAG.log); shows the failed submits when one failed.
+kc_send() {
+    local log=${3:-$KC_DIR/stream-$1.log}
+    kc_stream "$1" "$2" >"$log" 2>&1 && return 0
+    kc_warn "submits of $1 failed:"
+    grep ' failed: ' "$log" | head -3 >&2
+    return 1
+}
+
 # Runs disruption $2... (a function and its arguments) during an open
 # stream of submits tagged $1: it starts once 10 are stored, and the stream
 # runs on 3 s after it. The submits that failed meanwhile (their errors
@@ -89,17 +99,18 @@ kc_scale() {
 # clients would; then every ticket of the stream must be stored once and
 # routed once, and every service healthy.
 kc_under_stream() {
-    local tag=$1 log=$KC_DIR/stream-$1.log n
+    local tag=$1 log=$KC_DIR/stream-$1.log again=$KC_DIR/stream-$1-again.log n
     shift
     kc_midstream "$tag" || return 1
-    "$@" || { kc_stream_end "$tag" 0 >/dev/null; return 1; }
-    n=$(kc_stream_end "$tag" 3) || return 1
+    "$@" || { kc_stream_end "$tag" 0; return 1; }
+    kc_stream_end "$tag" 3 || return 1
+    n=$KC_STREAM_SENT
     if grep -q ' failed: ' "$log"; then
         kc_say "$(grep -c ' failed: ' "$log") of $n submits failed meanwhile, e.g.:"
         grep ' failed: ' "$log" | sort -t: -k2 -u | head -3 | sed 's/^/  /'
     fi
     kc_wait 120 kc_all_healthy || { kc_warn "not healthy again:"; kc_states >&2; return 1; }
-    kc_stream "$tag" "$n" || return 1
+    kc_send "$tag" "$n" "$again" || return 1
     if ! kc_wait 60 kc_stream_done "$tag" "$n"; then
         kc_warn "not every ticket of $tag stored once and routed once:"
         kc_sql "SELECT t.no, count(h.id) FROM ticket t LEFT JOIN ticket_history h
@@ -353,7 +364,7 @@ kc_backup() {
     (cd "$p" && kc_c exec -T postgres pg_dump -U kefu -d kefu -Fc >kefu-backup.dump) ||
         { kc_warn "pg_dump failed"; return 1; }
     kc_say "pg_dump: $(stat -c %s "$p/kefu-backup.dump") bytes; store (tickets, history, events, applied, last no): $before"
-    kc_stream compose-after-dump 3 || return 1
+    kc_send compose-after-dump 3 || return 1
     # shellcheck disable=SC2086 # the guide's list of services
     kc_op stop $svc >/dev/null || return 1
     (cd "$p" && kc_op exec -T postgres dropdb -U kefu --force --if-exists kefu &&
@@ -366,7 +377,7 @@ kc_backup() {
     after=$(kc_store_counts) || return 1
     [[ $after == "$before" ]] ||
         { kc_warn "the restored store differs from the dump: $after, not $before"; return 1; }
-    kc_stream compose-restored 1 || return 1
+    kc_send compose-restored 1 || return 1
     kc_wait 30 kc_stream_done compose-restored 1 ||
         { kc_warn "a complaint after the restore was not stored and routed once"; return 1; }
     kc_say "restored exactly what the dump held; a new complaint: $(kc_sql "SELECT no FROM ticket
