@@ -44,26 +44,47 @@ kc_console() {
     kc_say "web console: GET http://$KEFU_PUBLISH_GATEWAY/ answers the console's index.html"
 }
 
-# Prints "CONTAINER N" for each ticket-router container: N is the
-# ticket.submitted events it took in, from its own /metrics (port 9103,
-# asked from inside the container: the image has bash, no HTTP client).
-kc_router_counts() {
+# Prints "CONTAINER N" for each container of service $1: N is the
+# messages of type $2 it took in, from its own /metrics on port $3 (asked
+# from inside the container: the image has bash, no HTTP client).
+kc_counts() {
     local id name
     for id in $(kc_docker ps -q --filter label=com.docker.compose.project=kefu \
-        --filter label=com.docker.compose.service=ticket-router); do
+        --filter label=com.docker.compose.service="$1"); do
         name=$(kc_docker inspect -f '{{.Name}}' "$id")
         # shellcheck disable=SC2016
-        kc_docker exec "$id" bash -c 'exec 3<>/dev/tcp/127.0.0.1/9103 &&
-            printf "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n" >&3 && cat <&3' |
-            awk -v n="${name#/}" '/^kefu_events_total\{/ && /type="ticket.submitted"/ &&
+        kc_docker exec "$id" bash -c 'exec 3<>/dev/tcp/127.0.0.1/$0 &&
+            printf "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n" >&3 && cat <&3' "$3" |
+            awk -v n="${name#/}" -v t="type=\"$2\"" '/^kefu_events_total\{/ && index($0, t) &&
                 /direction="in"/ {s += $NF} END {print n, s + 0}'
     done
 }
 
+# Fails unless each of the $1 lines "CONTAINER N" of $2 has N > 0.
+kc_all_took() {
+    [[ $(awk '$2 > 0' <<<"$2" | wc -l) == "$1" ]]
+}
+
+# The approvers' side of scaling, as §2 says: KEFU_APPROVAL lists every
+# approval instance's host port (`$C port --index N approval 7720`); $1
+# clients, one after the other, each ask for their pending steps.
+kc_approvers() {
+    local eps='' i port
+    for i in 1 2; do
+        port=$(kc_c port --index "$i" approval 7720) || return 1
+        eps+=${eps:+,}tcp://127.0.0.1:${port##*:}
+    done
+    # shellcheck disable=SC2016
+    kc_docker run --rm --network host --entrypoint bash -v "$KC_DIR/project/certs:/certs:ro" \
+        -e KEFU_APPROVAL="$eps" -e KEFU_CERT="/certs/$KC_AGENT.cert" kefu:test -c '
+        for i in $(seq 1 "$1"); do kefu approvals >/dev/null || exit 1; done' approvers "$1"
+}
+
 # Issue 15's scaling: `$C up -d --scale ticket-router=3 --scale approval=2`
-# with no change to any file, every service healthy, then a stream of
-# submits: each stored and routed once, and the routers' work counted per
-# instance (their /metrics); every router must have taken some.
+# with no change to any file, every service healthy; then a stream of
+# submits, each stored and routed once, and approvers' requests through
+# every approval instance's port; the work counted per instance (their
+# /metrics): every router and every approval instance must have taken some.
 kc_scale() {
     local n=${KEFU_COMPOSE_STREAM:-60} counts
     kc_op up -d --scale ticket-router=3 --scale approval=2 >/dev/null || return 1
@@ -75,11 +96,15 @@ kc_scale() {
     kc_wait 60 kc_stream_done compose-scale "$n" ||
         { kc_warn "the stream was not stored and routed once each:";
           kc_sql "SELECT status, count(*) FROM ticket GROUP BY 1" >&2; return 1; }
-    counts=$(kc_router_counts)
+    counts=$(kc_counts ticket-router ticket.submitted 9103)
     kc_say "$n submits stored and routed once each; ticket.submitted taken per router:"
     sed 's/^/  /' <<<"$counts"
-    [[ $(awk '$2 > 0' <<<"$counts" | wc -l) == 3 ]] ||
-        { kc_warn "not every router instance took work"; return 1; }
+    kc_all_took 3 "$counts" || { kc_warn "not every router instance took work"; return 1; }
+    kc_approvers 20 || { kc_warn "kefu approvals through both approval ports failed"; return 1; }
+    counts=$(kc_counts approval approval.list 9104)
+    kc_say "20 approvers' requests; approval.list taken per approval instance:"
+    sed 's/^/  /' <<<"$counts"
+    kc_all_took 2 "$counts" || { kc_warn "not every approval instance took requests"; return 1; }
 }
 
 # Sends the $2 complaints tagged $1 (kc_stream), its output in file $3
