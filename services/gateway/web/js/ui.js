@@ -85,12 +85,12 @@ export function Field({ name, labelKey, required, error, children, hint }) {
 }
 
 // A <select> of a model enumeration's values.
-export function EnumSelect({ e, value, onInput, name, required, blank }) {
+export function EnumSelect({ e, value, onInput, name, required, blank, invalid }) {
   const list = options(e);
   // change, not input: every way of choosing (keyboard, mouse, a driver)
   // sends it.
   return html`<select name=${name} required=${required} value=${value}
-      onChange=${(ev) => onInput(ev.currentTarget.value)}>
+      aria-invalid=${invalid ? 'true' : null} onChange=${(ev) => onInput(ev.currentTarget.value)}>
     ${blank !== undefined && html`<option value="">${blank}</option>`}
     ${list.map(([v, l]) => html`<option value=${v} selected=${v === value}>${l}</option>`)}
   </select>`;

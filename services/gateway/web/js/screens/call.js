@@ -7,9 +7,9 @@
 // Addresses: #/call (empty), #/call/PHONE (that owner's card).
 import { html, useState, useEffect, useRef } from '../preact.js';
 import { api, newIdem, session } from '../api.js';
-import { t, label, options, fmtYuan, errorText } from '../i18n.js';
+import { t, label, fmtYuan, errorText } from '../i18n.js';
 import { on } from '../live.js';
-import { ErrorNote, Enum, Time, Countdown, Field, Header } from '../ui.js';
+import { ErrorNote, Enum, EnumSelect, Time, Countdown, Field, Header } from '../ui.js';
 import { Dept, deptName } from '../directory.js';
 
 const LIMITS = { project: 32, building: 16, unit: 16, phone: 32, name: 64, summary: 200, detail: 4000 };
@@ -346,11 +346,8 @@ function Text({ f, r, bad, set, required, area }) {
 // change: a choice by keyboard, mouse or a test driver alike).
 function Choice({ f, r, bad, set, blank }) {
   return html`<${Field} name=${f} required=${f !== 'priority'} error=${bad[f] ? { field: f } : null}>
-    <select name=${f} value=${r[f]} aria-invalid=${bad[f] ? 'true' : null}
-        onChange=${(e) => set({ [f]: e.currentTarget.value })}>
-      ${blank !== undefined && html`<option value="">${blank}</option>`}
-      ${options(f).map(([v, l]) => html`<option value=${v} selected=${v === r[f]}>${l}</option>`)}
-    </select>
+    <${EnumSelect} e=${f} name=${f} value=${r[f]} invalid=${!!bad[f]} blank=${blank}
+        onInput=${(v) => set({ [f]: v })} />
     <${FieldNote} msg=${bad[f]} />
   <//>`;
 }
