@@ -23,6 +23,17 @@ kf_event_t kf_event_from_row(const PGresult *res, int row, int col)
     return ev;
 }
 
+char *kf_event_array(const kf_event_t *events, int count, kf_event_field_t field)
+{
+    const char **items = (const char **)malloc((size_t)count * sizeof(char *) + 1);
+    assert(items);
+    for (int i = 0; i < count; i++)
+        items[i] = field == KF_EVENT_ID ? events[i].id : events[i].corr;
+    char *array = kf_store_array(items, count);
+    free(items);
+    return array;
+}
+
 void kf_feed_prepare(kf_store_t *store)
 {
     kf_store_statement(store, "feed_mark",
@@ -144,12 +155,7 @@ static int s_failed(kf_store_t *store, const char *consumer, const kf_event_t *e
 static int s_mark_all(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
                       kf_event_t *fresh, kf_error_t *err)
 {
-    const char **ids = (const char **)malloc((size_t)count * sizeof(char *) + 1);
-    assert(ids);
-    for (int i = 0; i < count; i++)
-        ids[i] = events[i].id;
-    char *array = kf_store_array(ids, count);
-    free(ids);
+    char *array = kf_event_array(events, count, KF_EVENT_ID);
     const char *params[] = {consumer, array};
     PGresult *res = kf_store_exec(store, "feed_mark_all", 2, params, err);
     free(array);

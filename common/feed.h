@@ -41,6 +41,13 @@ typedef struct {
    strings point into res. */
 kf_event_t kf_event_from_row(const PGresult *res, int row, int col);
 
+/* Which strings of events kf_event_array takes. */
+typedef enum { KF_EVENT_ID, KF_EVENT_CORR } kf_event_field_t;
+
+/* The ids or corrs of count events as the text of a PostgreSQL array
+   (kf_store_array), for a uuid[] or text[] parameter. Caller frees. */
+char *kf_event_array(const kf_event_t *events, int count, kf_event_field_t field);
+
 /* Applies ev inside the open transaction. Returns 0, or -1 with err. */
 typedef int(kf_apply_fn)(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err);
 

@@ -272,12 +272,7 @@ static json_t *s_decide(router_t *self, const PGresult *tickets, int row, kf_err
 static PGresult *s_unrouted(kf_store_t *store, const kf_event_t *events, int count, zhash_t **index,
                             kf_error_t *err)
 {
-    const char **nos = (const char **)malloc((size_t)count * sizeof(char *) + 1);
-    assert(nos);
-    for (int i = 0; i < count; i++)
-        nos[i] = events[i].corr;
-    char *array = kf_store_array(nos, count);
-    free(nos);
+    char *array = kf_event_array(events, count, KF_EVENT_CORR);
     const char *params[] = {array};
     PGresult *tickets = kf_store_exec(store, "unrouted", 1, params, err);
     free(array);
