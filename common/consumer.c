@@ -163,8 +163,11 @@ static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
 {
     kf_error_t err = {0};
     const kf_consumer_spec_t *spec = &self->spec;
-    if (kf_feed_apply_all(self->store, spec->name, events, count, spec->apply, spec->arg, &err) >=
-        0) {
+    int applied = spec->apply_batch ? kf_feed_apply_batch(self->store, spec->name, events, count,
+                                                          spec->apply_batch, spec->arg, &err)
+                                    : kf_feed_apply_all(self->store, spec->name, events, count,
+                                                        spec->apply, spec->arg, &err);
+    if (applied >= 0) {
         kf_outbox_publish(self->outbox);
         return;
     }
@@ -231,6 +234,19 @@ static int s_apply_counted(kf_store_t *store, const kf_event_t *ev, void *arg, k
     return rc;
 }
 
+/* Applies a burst the catch-up read and counts what it applied as taken
+   in. */
+static int s_apply_batch_counted(kf_store_t *store, const kf_event_t *events, int count,
+                                 kf_error_t *errors, void *arg, kf_error_t *err)
+{
+    kf_consumer_t *self = (kf_consumer_t *)arg;
+    int rc = self->spec.apply_batch(store, events, count, errors, self->spec.arg, err);
+    for (int i = 0; rc == 0 && i < count; i++)
+        if (errors[i].code == KF_OK)
+            kf_health_in(self->health, events[i].type, 1);
+    return rc;
+}
+
 int64_t kf_duty_deadline(void)
 {
     return zclock_mono() + KF_DUTY_BUDGET_MS;
@@ -252,8 +268,9 @@ static bool s_catch_up_pass(void *arg)
     const kf_consumer_spec_t *spec = &self->spec;
     kf_error_t err = {0};
     int applied = 0;
-    int read = kf_feed_catch_up(self->store, spec->name, spec->types, self->batch, s_apply_counted,
-                                self, &applied, &err);
+    int read = kf_feed_catch_up_batch(
+        self->store, spec->name, spec->types, self->batch, s_apply_counted,
+        spec->apply_batch ? s_apply_batch_counted : NULL, self, &applied, &err);
     if (read < 0) {
         kf_outbox_discard(self->outbox);
         kf_health_fault(self->health, "catch-up", &err);

@@ -1,14 +1,16 @@
 /* kefu — a consumer of events: the one loop the router, survey and
    notifier share. It takes a burst of messages from its socket (the
    doorbell), decodes them, applies all the events it handles in one
-   store transaction (kf_feed_apply_all) and, when that fails, one by one
+   store transaction (kf_feed_apply_batch when the daemon applies a burst
+   set-based, else kf_feed_apply_all) and, when that fails, one by one
    (kf_feed_apply) so one bad event cannot hold up the rest; what still
    fails is left for catch-up, which reads the store under one time
    budget (KF_DUTY_BUDGET_MS). The events an apply wrote are kept in
    the outbox and published only after their transaction committed.
 
    A daemon gives only what is its own: the consumer's name, the event
-   types, and how to apply one event (kf_apply_fn, feed.h). */
+   types, and how to apply one event (kf_apply_fn, feed.h) and, if it
+   can, a burst of them (kf_apply_batch_fn). */
 #ifndef KF_CONSUMER_H
 #define KF_CONSUMER_H
 
@@ -44,6 +46,10 @@ typedef struct {
     const char *name;  /* the consumer, in processed_event and the cursor */
     const char *types; /* PostgreSQL array literal of the types, "{a,b}" */
     kf_apply_fn *apply;
+    /* Optional: applies a whole burst set-based (feed.h). When given, the
+       doorbell and catch-up use it, and apply only to retry failed events
+       and to isolate a bad one when a burst fails. */
+    kf_apply_batch_fn *apply_batch;
     void *arg;
     /* Read the events back from the store by id before applying them:
        the bus is news, the store the record (a forged message changes

@@ -1,6 +1,7 @@
 /* kefu — consuming the event outbox exactly once in effect (see feed.h). */
 #include "feed.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,11 +23,31 @@ kf_event_t kf_event_from_row(const PGresult *res, int row, int col)
     return ev;
 }
 
+char *kf_event_array(const kf_event_t *events, int count, kf_event_field_t field)
+{
+    const char **items = (const char **)malloc((size_t)count * sizeof(char *) + 1);
+    assert(items);
+    for (int i = 0; i < count; i++)
+        items[i] = field == KF_EVENT_ID ? events[i].id : events[i].corr;
+    char *array = kf_store_array(items, count);
+    free(items);
+    return array;
+}
+
 void kf_feed_prepare(kf_store_t *store)
 {
     kf_store_statement(store, "feed_mark",
                        "INSERT INTO processed_event (consumer, event_id, outcome, error) "
                        "VALUES ($1, $2::uuid, coalesce($3, 'applied'), $4) ON CONFLICT DO NOTHING");
+    /* The 1-based places in $2 of the events marked now; an id given
+       twice counts once, at its first place. */
+    kf_store_statement(
+        store, "feed_mark_all",
+        "WITH u AS (SELECT DISTINCT ON (id) id, i "
+        "FROM unnest($2::uuid[]) WITH ORDINALITY AS u (id, i) ORDER BY id, i), "
+        "m AS (INSERT INTO processed_event (consumer, event_id) "
+        "SELECT $1, id FROM u ORDER BY id ON CONFLICT DO NOTHING RETURNING event_id) "
+        "SELECT u.i FROM u JOIN m ON m.event_id = u.id ORDER BY u.i");
     kf_store_statement(store, "feed_cursor_init",
                        "INSERT INTO consumer_cursor (consumer) VALUES ($1) ON CONFLICT DO NOTHING");
     kf_store_statement(store, "feed_lock",
@@ -119,6 +140,69 @@ static int s_settle(kf_store_t *store, const char *consumer, const char *event_i
     return res ? 0 : -1;
 }
 
+/* Logs ev, which consumer could not apply, and marks it failed. */
+static int s_failed(kf_store_t *store, const char *consumer, const kf_event_t *ev,
+                    const kf_error_t *why, kf_error_t *err)
+{
+    kf_error("feed.event_failed", "consumer=%s event_id=%s seq=%" PRId64 " type=%s corr=%s code=%s",
+             consumer, ev->id, ev->seq, ev->type, ev->corr, kf_err_name(why->code));
+    return s_settle(store, consumer, ev->id, "failed", why->message, err);
+}
+
+/* Marks count events inside the open transaction in one statement and
+   copies those not marked before into fresh (count places). Returns how
+   many it copied, or -1. */
+static int s_mark_all(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
+                      kf_event_t *fresh, kf_error_t *err)
+{
+    char *array = kf_event_array(events, count, KF_EVENT_ID);
+    const char *params[] = {consumer, array};
+    PGresult *res = kf_store_exec(store, "feed_mark_all", 2, params, err);
+    free(array);
+    if (!res)
+        return -1;
+    int n = PQntuples(res);
+    for (int i = 0; i < n; i++)
+        fresh[i] = events[atoi(PQgetvalue(res, i, 0)) - 1];
+    PQclear(res);
+    return n;
+}
+
+/* Applies count events inside the open transaction with apply_batch, each
+   at most once; marks failed those it could not apply. Returns how many
+   were applied; -1 when marking or apply_batch failed (which then wrote
+   nothing for the outbox), -2 when marking one failed after that. */
+static int s_apply_marked(kf_store_t *store, const char *consumer, const kf_event_t *events,
+                          int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
+{
+    kf_event_t *fresh = (kf_event_t *)calloc((size_t)count + 1, sizeof(kf_event_t));
+    kf_error_t *errors = (kf_error_t *)calloc((size_t)count + 1, sizeof(kf_error_t));
+    assert(fresh && errors);
+    int n = s_mark_all(store, consumer, events, count, fresh, err);
+    if (n > 0 && apply_batch(store, fresh, n, errors, arg, err) != 0)
+        n = -1;
+    int applied = n;
+    for (int i = 0; i < n && applied >= 0; i++)
+        if (errors[i].code != KF_OK)
+            applied = s_failed(store, consumer, &fresh[i], &errors[i], err) == 0 ? applied - 1 : -2;
+    free(fresh);
+    free(errors);
+    return applied;
+}
+
+int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_t *events,
+                        int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
+{
+    if (kf_store_begin(store, err) != 0)
+        return -1;
+    int applied = s_apply_marked(store, consumer, events, count, apply_batch, arg, err);
+    if (applied < 0 || kf_store_commit(store, err) != 0) {
+        kf_store_rollback(store);
+        return -1;
+    }
+    return applied;
+}
+
 /* Applies ev inside the open transaction under a savepoint. Returns 1
    applied, 0 when apply failed (undone; why in *apply_err), -1 when the
    store is lost or unavailable (err set). */
@@ -147,11 +231,7 @@ static int s_apply_saved(kf_store_t *store, const char *consumer, const kf_event
         return fresh;
     kf_error_t apply_err = {0};
     int rc = s_try(store, ev, apply, arg, &apply_err, err);
-    if (rc != 0)
-        return rc;
-    kf_error("feed.event_failed", "consumer=%s event_id=%s seq=%" PRId64 " type=%s corr=%s code=%s",
-             consumer, ev->id, ev->seq, ev->type, ev->corr, kf_err_name(apply_err.code));
-    return s_settle(store, consumer, ev->id, "failed", apply_err.message, err);
+    return rc != 0 ? rc : s_failed(store, consumer, ev, &apply_err, err);
 }
 
 /* Lowers the pass's upper bound so that it reads about max_events events:
@@ -190,8 +270,42 @@ static int s_apply_rows(kf_store_t *store, const char *consumer, PGresult *rows,
     return applied;
 }
 
+/* Applies the events read by one pass with apply_batch under a savepoint;
+   when that fails (but the store is there), one by one with apply.
+   Returns how many were applied. */
+static int s_apply_rows_batch(kf_store_t *store, const char *consumer, PGresult *rows,
+                              kf_apply_fn *apply, kf_apply_batch_fn *apply_batch, void *arg,
+                              kf_error_t *err)
+{
+    int count = PQntuples(rows);
+    kf_event_t *events = (kf_event_t *)calloc((size_t)count + 1, sizeof(kf_event_t));
+    assert(events);
+    for (int i = 0; i < count; i++)
+        events[i] = kf_event_from_row(rows, i, 0);
+    int applied = -1;
+    if (kf_store_run(store, "SAVEPOINT feed_batch", err) == 0)
+        applied = s_apply_marked(store, consumer, events, count, apply_batch, arg, err);
+    free(events);
+    if (applied >= 0)
+        return kf_store_run(store, "RELEASE SAVEPOINT feed_batch", err) == 0 ? applied : -1;
+    if (applied < -1 || err->code == KF_E_UNAVAILABLE || !kf_store_connected(store) ||
+        kf_store_run(store, "ROLLBACK TO SAVEPOINT feed_batch", err) != 0)
+        return -1;
+    kf_warn("feed.batch_failed", "consumer=%s events=%d code=%s reason=\"applying one by one\"",
+            consumer, count, kf_err_name(err->code));
+    return s_apply_rows(store, consumer, rows, apply, arg, err);
+}
+
 int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
                      kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err)
+{
+    return kf_feed_catch_up_batch(store, consumer, types, max_events, apply, NULL, arg, applied,
+                                  err);
+}
+
+int kf_feed_catch_up_batch(kf_store_t *store, const char *consumer, const char *types,
+                           int max_events, kf_apply_fn *apply, kf_apply_batch_fn *apply_batch,
+                           void *arg, int *applied, kf_error_t *err)
 {
     *applied = 0;
     const char *init[] = {consumer};
@@ -221,7 +335,9 @@ int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types,
     if (!res)
         goto failed;
     int read = PQntuples(res);
-    *applied = s_apply_rows(store, consumer, res, apply, arg, err);
+    *applied = apply_batch && read > 0
+                   ? s_apply_rows_batch(store, consumer, res, apply, apply_batch, arg, err)
+                   : s_apply_rows(store, consumer, res, apply, arg, err);
     PQclear(res);
     if (*applied < 0)
         goto failed;

@@ -41,8 +41,23 @@ typedef struct {
    strings point into res. */
 kf_event_t kf_event_from_row(const PGresult *res, int row, int col);
 
+/* Which strings of events kf_event_array takes. */
+typedef enum { KF_EVENT_ID, KF_EVENT_CORR } kf_event_field_t;
+
+/* The ids or corrs of count events as the text of a PostgreSQL array
+   (kf_store_array), for a uuid[] or text[] parameter. Caller frees. */
+char *kf_event_array(const kf_event_t *events, int count, kf_event_field_t field);
+
 /* Applies ev inside the open transaction. Returns 0, or -1 with err. */
 typedef int(kf_apply_fn)(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err);
+
+/* Applies count events together inside the open transaction, set-based.
+   An event that cannot be applied gets its reason in errors[i] (code not
+   KF_OK) and nothing of it is written; the others are applied. Returns 0,
+   or -1 with err when the transaction cannot go on (store error); then it
+   must have kept nothing for the outbox. */
+typedef int(kf_apply_batch_fn)(kf_store_t *store, const kf_event_t *events, int count,
+                               kf_error_t *errors, void *arg, kf_error_t *err);
 
 /* Registers the feed's statements on store; call once before use. */
 void kf_feed_prepare(kf_store_t *store);
@@ -59,6 +74,15 @@ int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev,
 int kf_feed_apply_all(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
                       kf_apply_fn *apply, void *arg, kf_error_t *err);
 
+/* Applies count events for consumer in one transaction with apply_batch,
+   each at most once: one statement marks them all, and those marked
+   before (say, by catch-up) are left out before apply_batch sees them.
+   An event apply_batch could not apply is marked failed (logged,
+   feed.event_failed) as catch-up marks it. Returns how many were applied
+   now, or -1 when the transaction failed (nothing of it is kept). */
+int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_t *events,
+                        int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err);
+
 /* Runs one catch-up pass over events whose type is in types (a PostgreSQL
    array literal such as "{ticket.submitted}"), reading about max_events of
    them (all events of one transaction go in the same pass). Events applied
@@ -70,6 +94,14 @@ int kf_feed_apply_all(kf_store_t *store, const char *consumer, const kf_event_t 
    Call again while it returns more than 0. */
 int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
                      kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err);
+
+/* kf_feed_catch_up applying the pass's events with apply_batch (as
+   kf_feed_apply_batch does) under a savepoint; when that fails with
+   anything but unavailable, they are applied one by one with apply as
+   kf_feed_catch_up does, so one bad event still cannot block the feed. */
+int kf_feed_catch_up_batch(kf_store_t *store, const char *consumer, const char *types,
+                           int max_events, kf_apply_fn *apply, kf_apply_batch_fn *apply_batch,
+                           void *arg, int *applied, kf_error_t *err);
 
 /* The size of kf_feed_retry_failed's cursor: an event id's text. */
 #define KF_FEED_AFTER_SIZE 37

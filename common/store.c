@@ -3,6 +3,7 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -319,4 +320,29 @@ bool kf_store_conninfo_ok(const char *url, char *why, size_t size)
         *quoted = '\0';
     PQfreemem(reason);
     return false;
+}
+
+char *kf_store_array(const char *const *items, int count)
+{
+    size_t size = 3;
+    for (int i = 0; i < count; i++)
+        size += 2 * strlen(items[i]) + 3; /* every character escaped, quotes, comma */
+    char *text = (char *)malloc(size);
+    assert(text);
+    char *at = text;
+    *at++ = '{';
+    for (int i = 0; i < count; i++) {
+        if (i)
+            *at++ = ',';
+        *at++ = '"';
+        for (const char *c = items[i]; *c; c++) {
+            if (*c == '"' || *c == '\\')
+                *at++ = '\\';
+            *at++ = *c;
+        }
+        *at++ = '"';
+    }
+    *at++ = '}';
+    *at = '\0';
+    return text;
 }

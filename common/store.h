@@ -62,4 +62,8 @@ void kf_store_rollback(kf_store_t *self);
 /* The SQLSTATE of the last failed call ("" when none). */
 const char *kf_store_sqlstate(kf_store_t *self);
 
+/* The text of a PostgreSQL array of the strings items[0..count), each
+   quoted, for a text[] (or uuid[], bigint[] ...) parameter. Caller frees. */
+char *kf_store_array(const char *const *items, int count);
+
 #endif

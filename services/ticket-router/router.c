@@ -3,6 +3,8 @@
 
 #include <assert.h>
 #include <czmq.h>
+#include <jansson.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,15 +76,16 @@ static void s_prepare(kf_store_t *store)
                        "FROM sla_policy ORDER BY kind, priority");
     kf_store_statement(store, "departments",
                        "SELECT id, coalesce(head_id, '') FROM department ORDER BY id");
+    /* Locked in id order, so that instances routing the same tickets
+       cannot deadlock. */
     kf_store_statement(store, "unrouted",
-                       "SELECT t.id, t.kind, t.category, t.project_id, t.priority, "
+                       "SELECT t.no, t.id, t.kind, t.category, t.project_id, t.priority, "
                        "kefu_ms(t.received_at), coalesce(p.gm_id, '') FROM ticket t "
                        "JOIN project p ON p.id = t.project_id "
-                       "WHERE t.no = $1 AND t.routed_at IS NULL FOR UPDATE OF t");
+                       "WHERE t.no = ANY ($1::text[]) AND t.routed_at IS NULL "
+                       "ORDER BY t.id FOR UPDATE OF t");
     kf_store_statement(store, "route",
-                       "SELECT " KF_EVENT_COLUMNS
-                       " FROM kefu_route($1::bigint, $2, $3, $4, $5::int, "
-                       "$6::bigint, $7::bigint, $8)");
+                       "SELECT " KF_EVENT_COLUMNS " FROM kefu_route_batch($1::jsonb, $2)");
     kf_store_statement(
         store, "overdue",
         "SELECT t.id, t.no, t.escalation_level, t.owner_id, coalesce(s.manager_id, ''), "
@@ -217,71 +220,152 @@ static void s_latency_keep(router_t *self, double seconds)
 
 /* ---- routing --------------------------------------------------------- */
 
-/* Decides and records the owner and deadlines of the unrouted ticket row
-   (columns of the "unrouted" statement). */
-static int s_route_row(router_t *self, PGresult *ticket, kf_error_t *err)
+/* Columns of the "unrouted" statement. */
+enum { C_NO, C_ID, C_KIND, C_CATEGORY, C_PROJECT, C_PRIORITY, C_RECEIVED, C_GM };
+
+/* Decides the owner and deadlines of the unrouted ticket in row of
+   tickets: its item for kefu_route_batch, or NULL with why. */
+static json_t *s_decide(router_t *self, const PGresult *tickets, int row, kf_error_t *why)
 {
-    const char *no_kind = PQgetvalue(ticket, 0, 1), *category = PQgetvalue(ticket, 0, 2);
-    const char *project = PQgetvalue(ticket, 0, 3), *priority = PQgetvalue(ticket, 0, 4);
+    const char *no_kind = PQgetvalue(tickets, row, C_KIND);
+    const char *category = PQgetvalue(tickets, row, C_CATEGORY);
+    const char *project = PQgetvalue(tickets, row, C_PROJECT);
+    const char *priority = PQgetvalue(tickets, row, C_PRIORITY);
     const policy_rule_t *rule =
         policy_match(self->rules, self->rule_count, no_kind, category, project);
     const policy_sla_t *sla = policy_sla(self->slas, self->sla_count, no_kind, priority);
-    if (!rule)
-        return kf_error_set(err, KF_E_NOT_FOUND, "routing_rule",
-                            "no routing rule matches %s/%s/%s; add a default rule", no_kind,
-                            category, project);
-    if (!sla)
-        return kf_error_set(err, KF_E_NOT_FOUND, "sla_policy", "no SLA policy for %s/%s", no_kind,
-                            priority);
+    if (!rule) {
+        kf_error_set(why, KF_E_NOT_FOUND, "routing_rule",
+                     "no routing rule matches %s/%s/%s; add a default rule", no_kind, category,
+                     project);
+        return NULL;
+    }
+    if (!sla) {
+        kf_error_set(why, KF_E_NOT_FOUND, "sla_policy", "no SLA policy for %s/%s", no_kind,
+                     priority);
+        return NULL;
+    }
     const char *owner = rule->owner[0] ? rule->owner : s_department_head(self, rule->department);
-    if (!owner[0])
-        return kf_error_set(err, KF_E_NOT_FOUND, "department",
-                            "department %s has no head to own rule %d's tickets", rule->department,
-                            rule->id);
-    const char *gm = PQgetvalue(ticket, 0, 6);
+    if (!owner[0]) {
+        kf_error_set(why, KF_E_NOT_FOUND, "department",
+                     "department %s has no head to own rule %d's tickets", rule->department,
+                     rule->id);
+        return NULL;
+    }
+    const char *gm = PQgetvalue(tickets, row, C_GM);
     bool complaint = strcmp(no_kind, "complaint") == 0;
-    int64_t received = strtoll(PQgetvalue(ticket, 0, 5), NULL, 10);
-    char rule_id[16], first_due[24], resolve_due[24];
-    snprintf(rule_id, sizeof rule_id, "%d", rule->id);
-    snprintf(first_due, sizeof first_due, "%lld",
-             (long long)policy_due(received, sla->first_response_secs));
-    snprintf(resolve_due, sizeof resolve_due, "%lld",
-             (long long)policy_due(received, sla->resolve_secs));
-    const char *params[] = {PQgetvalue(ticket, 0, 0),
-                            rule->department,
-                            owner,
-                            complaint && gm[0] ? gm : NULL,
-                            rule_id,
-                            first_due,
-                            resolve_due,
-                            S_SRC};
-    PGresult *event = kf_store_exec(self->store, "route", 8, params, err);
-    if (!event)
+    int64_t received = strtoll(PQgetvalue(tickets, row, C_RECEIVED), NULL, 10);
+    json_t *item =
+        json_pack("{s:s, s:I, s:s, s:s, s:i, s:I, s:I}", "no", PQgetvalue(tickets, row, C_NO),
+                  "ticket", (json_int_t)strtoll(PQgetvalue(tickets, row, C_ID), NULL, 10),
+                  "department", rule->department, "owner", owner, "rule", rule->id, "first_due",
+                  (json_int_t)policy_due(received, sla->first_response_secs), "resolve_due",
+                  (json_int_t)policy_due(received, sla->resolve_secs));
+    assert(item);
+    if (complaint && gm[0])
+        json_object_set_new(item, "responsible", json_string(gm));
+    return item;
+}
+
+/* Locks and reads the tickets of events that are not routed yet, and
+   indexes them by number (item: row + 1) in *index. */
+static PGresult *s_unrouted(kf_store_t *store, const kf_event_t *events, int count, zhash_t **index,
+                            kf_error_t *err)
+{
+    char *array = kf_event_array(events, count, KF_EVENT_CORR);
+    const char *params[] = {array};
+    PGresult *tickets = kf_store_exec(store, "unrouted", 1, params, err);
+    free(array);
+    if (!tickets)
+        return NULL;
+    *index = zhash_new();
+    for (int i = 0; i < PQntuples(tickets); i++)
+        zhash_insert(*index, PQgetvalue(tickets, i, C_NO), (void *)(intptr_t)(i + 1));
+    return tickets;
+}
+
+/* Writes the routings in items with one statement; logs them and keeps
+   their events and latencies for after the commit. */
+static int s_write(router_t *self, json_t *items, const PGresult *tickets, zhash_t *index,
+                   kf_error_t *err)
+{
+    char *text = json_dumps(items, JSON_COMPACT);
+    assert(text);
+    const char *params[] = {text, S_SRC};
+    PGresult *events = kf_store_exec(self->store, "route", 2, params, err);
+    free(text);
+    if (!events)
         return -1;
-    kf_info("ticket.routed", "ticket=%s owner=%s department=%s rule=%d", PQgetvalue(event, 0, 3),
-            owner, rule->department, rule->id);
-    s_latency_keep(self, (double)(strtoll(PQgetvalue(event, 0, 5), NULL, 10) - received) / 1000.0);
-    kf_outbox_keep(self->outbox, event);
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        kf_info("ticket.routed", "ticket=%s owner=%s department=%s rule=%d",
+                json_string_value(json_object_get(item, "no")),
+                json_string_value(json_object_get(item, "owner")),
+                json_string_value(json_object_get(item, "department")),
+                (int)json_integer_value(json_object_get(item, "rule")));
+    }
+    for (int e = 0; e < PQntuples(events); e++) {
+        kf_event_t ev = kf_event_from_row(events, e, 0);
+        int row = (int)(intptr_t)zhash_lookup(index, ev.corr) - 1;
+        if (row >= 0)
+            s_latency_keep(
+                self,
+                (double)(ev.at - strtoll(PQgetvalue(tickets, row, C_RECEIVED), NULL, 10)) / 1000.0);
+    }
+    kf_outbox_keep(self->outbox, events);
     return 0;
 }
 
-/* Applies ticket.submitted inside the feed's transaction: routes the
-   ticket unless it was routed already. */
-static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+/* Applies a burst of ticket.submitted inside the feed's transaction
+   (kf_apply_batch_fn): decides each ticket not routed yet in memory and
+   routes them all with one statement. A ticket that cannot be routed
+   gets its reason in errors and stays as it was. */
+static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count, kf_error_t *errors,
+                         void *arg, kf_error_t *err)
 {
     router_t *self = (router_t *)arg;
-    const char *params[] = {ev->corr};
-    PGresult *ticket = kf_store_exec(store, "unrouted", 1, params, err);
-    if (!ticket)
+    zhash_t *index = NULL;
+    PGresult *tickets = s_unrouted(store, events, count, &index, err);
+    if (!tickets)
         return -1;
-    int rc = PQntuples(ticket) == 1 ? s_route_row(self, ticket, err) : 0;
-    PQclear(ticket);
-    if (rc != 0) {
-        char what[64];
-        snprintf(what, sizeof what, "route %s", ev->corr);
-        kf_health_fault(self->health, what, err);
+    bool *taken = (bool *)calloc((size_t)PQntuples(tickets) + 1, sizeof(bool));
+    json_t *items = json_array();
+    assert(taken && items);
+    for (int i = 0; i < count; i++) {
+        int row = (int)(intptr_t)zhash_lookup(index, events[i].corr) - 1;
+        if (row < 0 || taken[row]) /* routed already: nothing to do */
+            continue;
+        taken[row] = true;
+        json_t *item = s_decide(self, tickets, row, &errors[i]);
+        if (item)
+            json_array_append_new(items, item);
+        else {
+            char what[64];
+            snprintf(what, sizeof what, "route %s", events[i].corr);
+            kf_health_fault(self->health, what, &errors[i]);
+        }
     }
+    int rc = json_array_size(items) > 0 ? s_write(self, items, tickets, index, err) : 0;
+    json_decref(items);
+    free(taken);
+    zhash_destroy(&index);
+    PQclear(tickets);
     return rc;
+}
+
+/* Applies one ticket.submitted inside the feed's transaction: routes the
+   ticket unless it was routed already (a burst of one). */
+static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    kf_error_t why = {0};
+    if (s_apply_batch(store, ev, 1, &why, arg, err) != 0)
+        return -1;
+    if (why.code == KF_OK)
+        return 0;
+    *err = why;
+    return -1;
 }
 
 /* ---- escalation ----------------------------------------------------------- */
@@ -472,8 +556,11 @@ router_t *router_new(void)
     self->events = kf_bus_publisher(router_settings);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
     kf_outbox_set_hook(self->outbox, s_latencies_settle, self);
-    const kf_consumer_spec_t spec = {
-        .name = S_CONSUMER, .types = "{ticket.submitted}", .apply = s_apply, .arg = self};
+    const kf_consumer_spec_t spec = {.name = S_CONSUMER,
+                                     .types = "{ticket.submitted}",
+                                     .apply = s_apply,
+                                     .apply_batch = s_apply_batch,
+                                     .arg = self};
     self->consumer =
         kf_consumer_new(&spec, self->store, self->work, self->outbox, self->health, self->batch);
     return self;

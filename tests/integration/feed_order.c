@@ -114,9 +114,9 @@ static int s_setup(void **state)
                 "n int NOT NULL DEFAULT 1, PRIMARY KEY (consumer, corr))");
     s_sql(conn, "DELETE FROM event WHERE type LIKE 'test.%'");
     s_sql(conn, "DELETE FROM processed_event WHERE consumer IN "
-                "('late-commit', 'big-txn', 'concurrent', 'fast-path')");
+                "('late-commit', 'big-txn', 'concurrent', 'fast-path', 'batch', 'batch-fallback')");
     s_sql(conn, "DELETE FROM consumer_cursor WHERE consumer IN "
-                "('late-commit', 'big-txn', 'concurrent', 'fast-path')");
+                "('late-commit', 'big-txn', 'concurrent', 'fast-path', 'batch', 'batch-fallback')");
     PQfinish(conn);
     kf_log_init("feed-test", "warn");
     return 0;
@@ -313,6 +313,123 @@ static void test_fast_path_and_catch_up(void **state)
     kf_store_destroy(&slow);
 }
 
+/* A burst applied set-based (kf_apply_batch_fn): the events whose corr
+   ends in an odd digit cannot be applied; the others are counted. */
+static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count, kf_error_t *errors,
+                         void *arg, kf_error_t *err)
+{
+    for (int i = 0; i < count; i++) {
+        int digit = events[i].corr[strlen(events[i].corr) - 1] - '0';
+        if (digit % 2)
+            kf_error_set(&errors[i], KF_E_NOT_FOUND, "corr", "odd %s", events[i].corr);
+        else if (s_apply(store, &events[i], arg, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* A burst whose statement always fails, as a set-based apply might. */
+static int s_apply_batch_broken(kf_store_t *store, const kf_event_t *events, int count,
+                                kf_error_t *errors, void *arg, kf_error_t *err)
+{
+    (void)events, (void)count, (void)errors, (void)arg;
+    return kf_store_run(store, "SELECT 1/0", err);
+}
+
+/* Emits count events test.consumer in one transaction and returns their
+   ids and corrs ("c-0" ...), in seq order. */
+static PGresult *s_emit_burst(PGconn *conn, const char *consumer, int count)
+{
+    s_sql(conn, "BEGIN");
+    for (int i = 0; i < count; i++) {
+        char corr[16];
+        snprintf(corr, sizeof corr, "c-%d", i);
+        s_emit(conn, consumer, corr);
+    }
+    s_sql(conn, "COMMIT");
+    const char *params[] = {consumer};
+    PGresult *rows = PQexecParams(conn,
+                                  "SELECT id, corr FROM event WHERE type = 'test.' || $1 "
+                                  "ORDER BY seq",
+                                  1, NULL, params, NULL, NULL, 0);
+    assert_int_equal(PQntuples(rows), count);
+    return rows;
+}
+
+/* A burst applied set-based: events applied before (by catch-up) and an
+   event given twice are applied once; those that cannot be applied are
+   marked failed without failing the rest; applying it again does nothing. */
+static void test_batch_marks_and_failures(void **state)
+{
+    const char *consumer = "batch";
+    kf_store_t *store = s_consumer_store();
+    PGconn *conn = s_writer();
+    PGresult *rows = s_emit_burst(conn, consumer, 10);
+    kf_event_t burst[11];
+    for (int i = 0; i < 10; i++)
+        burst[i] = (kf_event_t){
+            .id = PQgetvalue(rows, i, 0), .type = "test.batch", .corr = PQgetvalue(rows, i, 1)};
+    burst[10] = burst[2]; /* the doorbell rang twice */
+    kf_error_t err = {0};
+    for (int i = 0; i < 2; i++) /* catch-up was first to these */
+        assert_int_equal(kf_feed_apply(store, consumer, &burst[i], s_apply, (void *)consumer, &err),
+                         1);
+    /* fresh: c-2 .. c-9; c-3, c-5, c-7, c-9 fail */
+    assert_int_equal(
+        kf_feed_apply_batch(store, consumer, burst, 11, s_apply_batch, (void *)consumer, &err), 4);
+    assert_int_equal(
+        kf_feed_apply_batch(store, consumer, burst, 11, s_apply_batch, (void *)consumer, &err), 0);
+    int applied = -1;
+    char types[64];
+    assert_int_equal(kf_feed_catch_up_batch(store, consumer, s_types(consumer, types, sizeof types),
+                                            50, s_apply, s_apply_batch, (void *)consumer, &applied,
+                                            &err),
+                     10);
+    assert_int_equal(applied, 0);
+    PQclear(rows);
+    assert_int_equal(s_value(conn, "SELECT count(*) FROM feed_test_applied "
+                                   "WHERE consumer = 'batch' AND n = 1 "
+                                   "AND corr IN ('c-0', 'c-1', 'c-2', 'c-4', 'c-6', 'c-8')"),
+                     6);
+    assert_int_equal(s_value(conn, "SELECT count(*) FROM feed_test_applied "
+                                   "WHERE consumer = 'batch'"),
+                     6);
+    assert_int_equal(s_value(conn, "SELECT count(*) FROM processed_event p "
+                                   "JOIN event e ON e.id = p.event_id WHERE p.consumer = 'batch' "
+                                   "AND p.outcome = 'failed' AND p.error = 'odd ' || e.corr "
+                                   "AND e.corr IN ('c-3', 'c-5', 'c-7', 'c-9')"),
+                     4);
+    assert_int_equal(s_value(conn, "SELECT count(*) FROM processed_event "
+                                   "WHERE consumer = 'batch' AND outcome = 'applied'"),
+                     6);
+    PQfinish(conn);
+    kf_store_destroy(&store);
+}
+
+/* When a pass's set-based apply fails, catch-up applies its events one by
+   one instead, each once, and moves on. */
+static void test_batch_failure_falls_back(void **state)
+{
+    const char *consumer = "batch-fallback";
+    kf_store_t *store = s_consumer_store();
+    PGconn *conn = s_writer();
+    PQclear(s_emit_burst(conn, consumer, 5));
+    kf_error_t err = {0};
+    int applied = -1, total = 0, read;
+    char types[64];
+    while ((read = kf_feed_catch_up_batch(store, consumer, s_types(consumer, types, sizeof types),
+                                          50, s_apply, s_apply_batch_broken, (void *)consumer,
+                                          &applied, &err)) > 0)
+        total += applied;
+    assert_int_equal(read, 0);
+    assert_int_equal(total, 5);
+    assert_int_equal(s_value(conn, "SELECT count(*) FROM feed_test_applied "
+                                   "WHERE consumer = 'batch-fallback' AND n = 1"),
+                     5);
+    PQfinish(conn);
+    kf_store_destroy(&store);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -320,6 +437,8 @@ int main(void)
         cmocka_unit_test(test_big_transaction_and_rollback),
         cmocka_unit_test(test_fast_path_and_catch_up),
         cmocka_unit_test(test_concurrent_out_of_order_commits),
+        cmocka_unit_test(test_batch_marks_and_failures),
+        cmocka_unit_test(test_batch_failure_falls_back),
     };
     return cmocka_run_group_tests(tests, s_setup, NULL);
 }
