@@ -10,8 +10,11 @@
 # approvers (one step each, policy by amount band); then C clients
 # (kefu-test-approval-decide, one connection per approver certificate)
 # decide them all through the one daemon. Decisions per second come from
-# the store's timestamps (first to last decided_at); the daemon's CPU time
+# the store's timestamps (first to last decided_at); each decision's time
+# from send to reply (p50 / p99) from the clients; the daemon's CPU time
 # per decision and peak RSS from /proc. Prints a Markdown table.
+# KEFU_BUILD_DIR=DIR with KEFU_NO_BUILD=1 runs the binaries of another
+# build as they are (e.g. a build of an older commit, for a before/after).
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
@@ -80,7 +83,10 @@ for c in $CLIENTS; do
     pid=$(it_pid approval)
     cpu0=$(cpu_ms "$pid")
     pids=()
-    for part in "$IT_DIR"/part.*; do "$DECIDE" <"$part" >"$part.out" 2>&1 & pids+=($!); done
+    for part in "$IT_DIR"/part.??; do
+        KEFU_DECIDE_LATENCIES=$part.lat "$DECIDE" <"$part" >"$part.out" 2>&1 &
+        pids+=($!)
+    done
     for p in "${pids[@]}"; do wait "$p" || it_fail "a decider failed: $(cat "$IT_DIR"/part.*.out)"; done
     cpu1=$(cpu_ms "$pid")
     decided=$(it_psql "SELECT count(*) FROM approval_step WHERE decided_at IS NOT NULL")
@@ -92,7 +98,11 @@ for c in $CLIENTS; do
     tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$IT_DIR/pgbench.out")
     ratio=$(awk -v a="$rate" -v t="$tps" 'BEGIN { printf "%.2f", a / t }')
     rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
-    rows+=("| $c | $opened / $decided | $rate | $(( (cpu1 - cpu0) * 1000 / (decided > 0 ? decided : 1) )) | $rss | ${tps%.*} | $ratio |")
+    lat=$(cat "$IT_DIR"/part.*.lat 2>/dev/null | sort -n | awk '{ v[NR] = $1 } END {
+        if (NR == 0) { print "-"; exit }
+        p50 = v[int((NR - 1) * 0.50) + 1]; p99 = v[int((NR - 1) * 0.99) + 1]
+        printf "%.1f / %.1f", p50 / 1000, p99 / 1000 }')
+    rows+=("| $c | $opened / $decided | $rate | $lat | $(( (cpu1 - cpu0) * 1000 / (decided > 0 ? decided : 1) )) | $rss | ${tps%.*} | $ratio |")
 done
 machine="$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), PostgreSQL $(it_psql "SHOW server_version") durable (fsync, synchronous_commit, full_page_writes on)"
 echo
@@ -100,6 +110,6 @@ echo "## Approval decisions, one kefu-approval, $(date -u +%FT%RZ) — N=$N"
 echo
 echo "Machine: $machine. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-echo "| clients | opened / decided | decisions/s (store) | daemon CPU µs per decision | daemon peak RSS KiB | pgbench one-row tps | ÷ pgbench |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| clients | opened / decided | decisions/s (store) | decide p50 / p99 ms (client) | daemon CPU µs per decision | daemon peak RSS KiB | pgbench one-row tps | ÷ pgbench |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 printf '%s\n' "${rows[@]}"

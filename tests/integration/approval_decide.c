@@ -8,9 +8,12 @@
    its reply (up to 10 s; a timeout is retried once, a lost reply after a
    daemon's death being the case that test proves). Prints
    "ok=N duplicate=N refused=N timeout=N" and exits 0 when every line was
-   approved (or found approved already). */
+   approved (or found approved already). With KEFU_DECIDE_LATENCIES set to
+   a file, appends each decision's time from send to reply there, in
+   microseconds, one a line (for tests/bench/approval.sh). */
 #include <czmq.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
@@ -78,7 +81,8 @@ static int s_decide(zsock_t *sock, long request)
                 kf_get_str(kf_env_body(env), "code", false, code, sizeof code, &err);
                 kf_get_str(kf_env_body(env), "message", false, message, sizeof message, &err);
             }
-            fprintf(stderr, "kefu-test-approval-decide: request %ld: %s: %s\n", request, code, message);
+            fprintf(stderr, "kefu-test-approval-decide: request %ld: %s: %s\n", request, code,
+                    message);
             rc = 0;
         }
         kf_env_destroy(&env);
@@ -95,11 +99,16 @@ int main(void)
     char line[2600], cert[1200], endpoint[256];
     long request;
     int ok = 0, duplicate = 0, refused = 0, timeout = 0;
+    const char *latencies = getenv("KEFU_DECIDE_LATENCIES");
+    FILE *lat = latencies && latencies[0] ? fopen(latencies, "a") : NULL;
     while (fgets(line, sizeof line, stdin)) {
         if (sscanf(line, "%ld %1199s %255s", &request, cert, endpoint) != 3)
             continue;
         zsock_t *sock = s_sock(cert, endpoint);
+        int64_t sent = zclock_usecs();
         int rc = sock ? s_decide(sock, request) : 0;
+        if (lat && rc > 0)
+            fprintf(lat, "%lld\n", (long long)(zclock_usecs() - sent));
         if (rc < 0) /* the reply was lost: the same decision again is answered as that one */
             rc = s_decide(sock, request);
         ok += rc == 1;
@@ -108,6 +117,8 @@ int main(void)
         timeout += rc < 0;
     }
     printf("ok=%d duplicate=%d refused=%d timeout=%d\n", ok, duplicate, refused, timeout);
+    if (lat)
+        fclose(lat);
     for (int i = 0; i < s_nconns; i++)
         zsock_destroy(&s_conns[i].sock);
     return refused || timeout ? 1 : 0;
