@@ -35,6 +35,7 @@ export KEFU_BUILD_DIR=$build_dir KEFU_SOURCE_DIR=$source_dir KEFU_IT_DEADLINE=${
 PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 DECIDE=$build_dir/tests/integration/kefu-test-approval-decide
 source "$source_dir/tests/integration/lib.sh"
+source "$source_dir/tests/integration/approval_lib.sh"
 it_init bench_approval
 it__pick_port
 export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
@@ -43,16 +44,7 @@ for setting in fsync synchronous_commit full_page_writes; do
     it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
 done
 it_psql "SELECT pg_reload_conf()" >/dev/null
-it_psql "INSERT INTO staff (id, name, department_id, role, manager_id)
-         SELECT format('ap%s', lpad(g::text, 2, '0')), format('审批人 %s', g), 'cs', 'manager', 'cs.wang'
-           FROM generate_series(1, 20) g" >/dev/null
-it_psql "SELECT kefu_approval_policy_put(jsonb_build_object('id', format('b-%s', k),
-           'type', 'refund', 'min_yuan', 100 * (k - 1), 'max_yuan', 100 * k, 'stages', jsonb_build_array(
-           jsonb_build_object('rule', 'all', 'steps', jsonb_build_array(jsonb_build_object(
-             'label', 'refund check', 'approver', jsonb_build_object('staff', format('ap%s', lpad(k::text, 2, '0'))),
-             'deadline_s', 86400, 'on_timeout', 'delegate'))))))
-           FROM generate_series(1, 20) k" >/dev/null
-for k in $(seq -w 1 20); do it_cert "ap$k" >/dev/null; done
+approval_bands b 86400
 it_cert agent.li >/dev/null
 key=$(it_psql "SELECT public_key FROM staff_cert WHERE staff_id = 'agent.li' AND revoked_at IS NULL LIMIT 1")
 it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),

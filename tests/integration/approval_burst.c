@@ -15,18 +15,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "approval_conn.h"
 #include "auth.h"
 #include "envelope.h"
 #include "jsonmp.h"
 
-#define S_MAX_SOCKS 64
 #define S_MAX_LINES 4096
 #define S_WAIT_MS 30000
-
-typedef struct {
-    char key[1600];
-    zsock_t *sock;
-} s_conn_t;
 
 typedef struct {
     char tag[64];
@@ -34,33 +29,8 @@ typedef struct {
     char *answer;           /* "ok {...}" or "error {...}", NULL until answered */
 } s_line_t;
 
-static s_conn_t s_conns[S_MAX_SOCKS];
-static int s_nconns;
 static s_line_t s_lines[S_MAX_LINES];
 static int s_nlines;
-
-/* The DEALER of cert at endpoint, made on first use. */
-static zsock_t *s_sock(const char *cert, const char *endpoint)
-{
-    char key[1600];
-    snprintf(key, sizeof key, "%s %s", cert, endpoint);
-    for (int i = 0; i < s_nconns; i++)
-        if (strcmp(s_conns[i].key, key) == 0)
-            return s_conns[i].sock;
-    if (s_nconns == S_MAX_SOCKS)
-        return NULL;
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    kf_error_t err = {0};
-    if (kf_auth_client(sock, cert, NULL, &err) != 0 || zsock_connect(sock, "%s", endpoint) != 0) {
-        fprintf(stderr, "kefu-test-approval-burst: %s: %s\n", cert, err.message);
-        zsock_destroy(&sock);
-        return NULL;
-    }
-    zsock_set_linger(sock, 0);
-    snprintf(s_conns[s_nconns].key, sizeof s_conns[s_nconns].key, "%s", key);
-    s_conns[s_nconns++].sock = sock;
-    return sock;
-}
 
 /* The body of the FIELD=VALUE words of fields (modified in place). */
 static kf_body_t *s_body(char *fields)
@@ -91,7 +61,7 @@ static int s_send(char *line)
     if (s_nlines == S_MAX_LINES ||
         sscanf(line, "%63s %1199s %255s %63s %n", tag, cert, endpoint, type, &used) != 4)
         return -1;
-    zsock_t *sock = s_sock(cert, endpoint);
+    zsock_t *sock = approval_conn(cert, endpoint, "kefu-test-approval-burst");
     if (!sock)
         return -1;
     s_line_t *l = &s_lines[s_nlines++];
@@ -137,8 +107,8 @@ int main(void)
             return 2;
         }
     zpoller_t *poller = zpoller_new(NULL);
-    for (int i = 0; i < s_nconns; i++)
-        zpoller_add(poller, s_conns[i].sock);
+    for (int i = 0; i < approval_conn_count(); i++)
+        zpoller_add(poller, approval_conn_at(i));
     int64_t deadline = zclock_mono() + S_WAIT_MS, answered = 0;
     while (answered < s_nlines && zclock_mono() < deadline) {
         zsock_t *which = (zsock_t *)zpoller_wait(poller, (int)(deadline - zclock_mono()));
@@ -154,7 +124,6 @@ int main(void)
         zstr_free(&s_lines[i].answer);
     }
     zpoller_destroy(&poller);
-    for (int i = 0; i < s_nconns; i++)
-        zsock_destroy(&s_conns[i].sock);
+    approval_conn_close_all();
     return answered == s_nlines ? 0 : 1;
 }

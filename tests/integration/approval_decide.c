@@ -16,42 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "approval_conn.h"
 #include "auth.h"
 #include "envelope.h"
 
-#define S_MAX_SOCKS 64
 #define S_TIMEOUT_MS 10000
-
-typedef struct {
-    char key[1600];
-    zsock_t *sock;
-} s_conn_t;
-
-static s_conn_t s_conns[S_MAX_SOCKS];
-static int s_nconns;
-
-/* The DEALER of cert at endpoint, made on first use. */
-static zsock_t *s_sock(const char *cert, const char *endpoint)
-{
-    char key[1600];
-    snprintf(key, sizeof key, "%s %s", cert, endpoint);
-    for (int i = 0; i < s_nconns; i++)
-        if (strcmp(s_conns[i].key, key) == 0)
-            return s_conns[i].sock;
-    if (s_nconns == S_MAX_SOCKS)
-        return NULL;
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    kf_error_t err = {0};
-    if (kf_auth_client(sock, cert, NULL, &err) != 0 || zsock_connect(sock, "%s", endpoint) != 0) {
-        fprintf(stderr, "kefu-test-approval-decide: %s: %s\n", cert, err.message);
-        zsock_destroy(&sock);
-        return NULL;
-    }
-    zsock_set_linger(sock, 0);
-    snprintf(s_conns[s_nconns].key, sizeof s_conns[s_nconns].key, "%s", key);
-    s_conns[s_nconns++].sock = sock;
-    return sock;
-}
 
 /* Sends one decision and waits for its reply: 1 ok, 2 duplicate, 0
    refused, -1 no reply in time. */
@@ -104,7 +73,7 @@ int main(void)
     while (fgets(line, sizeof line, stdin)) {
         if (sscanf(line, "%ld %1199s %255s", &request, cert, endpoint) != 3)
             continue;
-        zsock_t *sock = s_sock(cert, endpoint);
+        zsock_t *sock = approval_conn(cert, endpoint, "kefu-test-approval-decide");
         int64_t sent = zclock_usecs();
         int rc = sock ? s_decide(sock, request) : 0;
         if (lat && rc > 0)
@@ -119,7 +88,6 @@ int main(void)
     printf("ok=%d duplicate=%d refused=%d timeout=%d\n", ok, duplicate, refused, timeout);
     if (lat)
         fclose(lat);
-    for (int i = 0; i < s_nconns; i++)
-        zsock_destroy(&s_conns[i].sock);
+    approval_conn_close_all();
     return refused || timeout ? 1 : 0;
 }

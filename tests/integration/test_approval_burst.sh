@@ -27,17 +27,7 @@ export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
 A=$KEFU_APPROVAL_BIND
 export KEFU_APPROVAL=$A
 it_pg_start
-it_psql "INSERT INTO staff (id, name, department_id, role, manager_id)
-         SELECT format('ap%s', lpad(g::text, 2, '0')), format('审批人 %s', g), 'cs', 'manager', 'cs.wang'
-           FROM generate_series(1, 20) g" >/dev/null
-# One policy per approver, by amount band: [100(k-1), 100k) yuan goes to apk.
-it_psql "SELECT kefu_approval_policy_put(jsonb_build_object('id', format('t-burst-%s', k),
-           'type', 'refund', 'min_yuan', 100 * (k - 1), 'max_yuan', 100 * k, 'stages', jsonb_build_array(
-           jsonb_build_object('rule', 'all', 'steps', jsonb_build_array(jsonb_build_object(
-             'label', 'refund check', 'approver', jsonb_build_object('staff', format('ap%s', lpad(k::text, 2, '0'))),
-             'deadline_s', 86400, 'on_timeout', 'delegate'))))))
-           FROM generate_series(1, 20) k" >/dev/null
-for k in $(seq -w 1 20); do it_cert "ap$k" >/dev/null; done
+approval_bands t-burst 86400
 AGENT=$(it_cert agent.li)
 it_start bus
 it_start approval KEFU_LOG_LEVEL=debug
