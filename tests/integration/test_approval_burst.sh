@@ -14,7 +14,9 @@
 #    wrong approver (forbidden), 10 rejections without a key, 5 for an
 #    unknown request (not_found), 5 rejections without a reason
 #    (missing_field), a delegate.set and a delegate.clear each sent twice
-#    with their key: every valid decision is applied once (one decided
+#    with their key; the first decision of one request fails once as a
+#    serialisation failure, so that its group runs again one by one:
+#    every valid decision is applied once (one decided
 #    step, one approval.step_decided), every invalid one is refused with
 #    its code and changes nothing, the refusals do not undo the others.
 set -euo pipefail
@@ -90,6 +92,19 @@ it_note "100 requests opened in a burst of $(wc -l <"$IT_DIR/opens") (duplicates
 # ---- 2. the decisions, at once -----------------------------------------------
 # Request of ticket g (its band's approver is ap((g-1)%20+1)).
 mapfile -t R < <(q "SELECT r.id FROM approval_request r JOIN ticket t ON t.id = r.ticket_id ORDER BY t.id")
+# The first decision of request R[0] fails as a serialisation failure (a
+# sequence is not rolled back: once only): its group's transaction is lost
+# and each of its requests must run again alone, answered as if alone.
+q "CREATE SEQUENCE burst_fail_once;
+   CREATE FUNCTION burst_fail_once() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN
+       IF NEW.request_id = ${R[0]} AND nextval('burst_fail_once') = 1 THEN
+           RAISE EXCEPTION 'injected by test_approval_burst' USING ERRCODE = '40001';
+       END IF;
+       RETURN NEW;
+   END \$\$;
+   CREATE TRIGGER burst_fail_once BEFORE UPDATE ON approval_step FOR EACH ROW
+       EXECUTE FUNCTION burst_fail_once()" >/dev/null
 from=$(( $(date +%s) * 1000 )) to=$(( ($(date +%s) + 86400) * 1000 ))
 {
     for g in $(seq 1 100); do
@@ -163,6 +178,12 @@ done
     it_fail "the delegation was not registered once"
 [[ $(q "SELECT count(*) FROM event WHERE type = 'approval.requested'") == 100 ]] ||
     it_fail "the decisions opened requests"
+[[ $(q "SELECT last_value FROM burst_fail_once") -ge 2 ]] || it_fail "the injected failure's request did not run again"
+grep -q 'event=requests.group .*failed=1' "$(it_log approval)" ||
+    it_fail "no group failed: the injected failure did not reach a group"
+# Published once each: the failed group's events were dropped, not sent.
+[[ $(grep -c 'event=event.written type=approval.step_decided ' "$(it_log approval)") == 90 ]] ||
+    it_fail "$(grep -c 'event=event.written type=approval.step_decided ' "$(it_log approval)") approval.step_decided published, not 90"
 groups=$(sed -n 's/.*event=requests.group count=\([0-9]*\).*/\1/p' "$(it_log approval)" |
     awk '{ n++; if ($1 > m) m = $1 } END { printf "%d groups, the largest %d", n, m }')
 it_note "$(wc -l <"$IT_DIR/decisions") decisions and delegations answered; in all $groups (debug log)"
