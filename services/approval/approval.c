@@ -27,7 +27,10 @@
 #include "store.h"
 
 #define S_SRC "approval"
-#define S_BURST 64           /* most requests taken in one go */
+#define S_BURST 64 /* most requests taken in one go */
+#define S_GROUP_MAX                                                                                \
+    64                       /* most requests of a group commit (a savepoint each: PostgreSQL      \
+                                keeps 64 subtransactions per backend in shared memory) */
 #define S_OVERDUE_CAP 100000 /* the overdue gauge counts at most this many */
 #define S_SHOW_STEPS 100     /* steps shown by approval.show (the reply's frame is 64 KiB) */
 #define S_SHOW_TRAIL 32      /* latest reminders and moves shown per step */
@@ -44,15 +47,23 @@ const kf_setting_t approval_settings[] = {
                "late"),
     KF_SET_INT("KEFU_APPROVAL_BATCH", "100", 1, 1000,
                "most steps the scan handles per transaction; several instances share the scan"),
+    KF_SET_INT("KEFU_APPROVAL_GROUP", "32", 1, S_GROUP_MAX,
+               "most state-changing requests committed in one transaction (group commit)"),
     KF_SETTINGS_END};
+
+typedef struct s_pending s_pending_t;
 
 struct approval {
     kf_store_t *store;
     kf_auth_t *auth;
-    kf_server_t *server; /* approvers and requesters */
-    zsock_t *events;     /* PUB: what kefu-approval did */
-    kf_outbox_t *outbox; /* events to publish after commit */
-    zlist_t *facts;      /* json_t facts the store left for us to decide */
+    kf_server_t *server;    /* approvers and requesters */
+    zsock_t *events;        /* PUB: what kefu-approval did */
+    kf_outbox_t *outbox;    /* events to publish after commit */
+    kf_outbox_t *committed; /* the events of the group's requests that succeeded */
+    s_pending_t *group;     /* the state-changing requests of the burst (group commit) */
+    int group_count;
+    long group_max;
+    zlist_t *facts; /* json_t facts the store left for us to decide */
     long scan_ms, batch;
     int64_t next_scan;
     kf_health_t *health;
@@ -296,6 +307,27 @@ typedef struct {
     const msgpack_object *body;
 } s_key_t;
 
+/* What a state-changing request does. */
+typedef enum { S_OPEN, S_DECIDE, S_REASSIGN, S_DELEGATE_SET, S_DELEGATE_CLEAR } s_op_t;
+
+/* A state-changing request waiting for the group commit. */
+struct s_pending {
+    kf_request_t req;
+    s_op_t op;
+    union {
+        areq_open_t open;
+        areq_decide_t decide;
+        areq_reassign_t move;
+        areq_delegate_t set;
+        char idem[KF_LIM_IDEM + 1]; /* delegate.clear's */
+    } u;
+    s_key_t key;      /* its idempotency key (approval.request: none, the store keeps it) */
+    bool refused;     /* refused before it ran (its sender unknown): err says why */
+    int rc;           /* 0: done, reply holds the answer; -1: refused with err */
+    kf_body_t *reply; /* the answer, kept for after the commit */
+    kf_error_t err;
+};
+
 /* Fills key for request req with idempotency key idem ("" when none). */
 static int s_key(approval_t *self, kf_request_t *req, const char *idem, s_key_t *key,
                  kf_error_t *err)
@@ -306,32 +338,40 @@ static int s_key(approval_t *self, kf_request_t *req, const char *idem, s_key_t 
     return idem[0] ? kf_auth_actor(self->store, req->key, key->actor, NULL, err) : 0;
 }
 
-/* Runs one approval function with its consequences in one transaction,
-   then publishes its events. With a key (not NULL), the key is looked up
-   first in that transaction (a retry is answered with the stored reply
-   and nothing runs) and kept with the reply before the commit. Returns
-   the first call's event count (0 for a retry), or -1 with err (nothing
-   kept, nothing published). */
+/* Inside the open transaction: runs one approval function with its
+   consequences (the facts it leaves, settled). With a key (not NULL), the
+   key is looked up first (a retry is answered with the stored reply and
+   nothing runs) and kept with the reply. Returns the function's event
+   count (0 for a retry), or -1 with err; the caller commits or rolls back
+   (and then publishes or discards). */
+static int s_apply(approval_t *self, s_key_t *key, const char *name, int nparams,
+                   const char *const *params, kf_body_t *reply, kf_error_t *err)
+{
+    int events = -1;
+    bool replayed = false;
+    if ((!key || kf_idem_take(self->store, &key->idem, key->body, reply, &replayed, err) == 0) &&
+        (replayed || ((events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
+                      s_settle(self, err) == 0 &&
+                      (!key || kf_idem_keep(self->store, &key->idem, reply, err) == 0))))
+        return replayed ? 0 : events;
+    return -1;
+}
+
+/* Runs one approval function with its consequences in one transaction
+   (s_apply), then publishes its events. Returns the event count (0 for a
+   retry), or -1 with err (nothing kept, nothing published). */
 static int s_transact(approval_t *self, s_key_t *key, const char *name, int nparams,
                       const char *const *params, kf_body_t *reply, kf_error_t *err)
 {
     int events = -1;
-    bool replayed = false;
     if (kf_store_begin(self->store, err) == 0 &&
-        (!key || kf_idem_take(self->store, &key->idem, key->body, reply, &replayed, err) == 0) &&
-        (replayed || ((events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
-                      s_settle(self, err) == 0 &&
-                      (!key || kf_idem_keep(self->store, &key->idem, reply, err) == 0))) &&
+        (events = s_apply(self, key, name, nparams, params, reply, err)) >= 0 &&
         kf_store_commit(self->store, err) == 0) {
         kf_outbox_publish(self->outbox);
-        if (key)
-            kf_idem_done(&key->idem);
-        return replayed ? 0 : events;
+        return events;
     }
     kf_store_rollback(self->store);
     s_discard(self);
-    if (key)
-        kf_idem_done(&key->idem);
     return -1;
 }
 
@@ -384,67 +424,6 @@ static void s_rows_array(kf_body_t *reply, const char *key, const PGresult *res,
 }
 
 /* ---- requests ------------------------------------------------------------ */
-
-static int s_open(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
-{
-    approval_t *self = (approval_t *)arg;
-    areq_open_t open;
-    if (areq_parse_open(kf_env_body(req->env), &open, err) != 0)
-        return -1;
-    char fen[24];
-    snprintf(fen, sizeof fen, "%lld", (long long)open.amount_fen);
-    /* Without an idem of the client's, a retry of the same envelope finds it. */
-    const char *params[] = {req->key,      open.idem[0] ? open.idem : kf_env_id(req->env),
-                            open.ticket,   open.type,
-                            fen,           open.reason,
-                            open.promised, open.policy[0] ? open.policy : NULL,
-                            S_SRC,         open.allow_past ? "true" : "false"};
-    if (s_transact(self, NULL, "open", 10, params, reply, err) < 0)
-        return -1;
-    kf_info("request.opened", "ticket=%s type=%s amount_fen=%s", open.ticket, open.type, fen);
-    return 0;
-}
-
-static int s_decide(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
-{
-    approval_t *self = (approval_t *)arg;
-    areq_decide_t decide;
-    s_key_t key;
-    if (areq_parse_decide(kf_env_body(req->env), &decide, err) != 0 ||
-        s_key(self, req, decide.idem, &key, err) != 0)
-        return -1;
-    char request[24], step[24];
-    snprintf(request, sizeof request, "%lld", (long long)decide.request);
-    snprintf(step, sizeof step, "%lld", (long long)decide.step);
-    const char *params[] = {req->key,
-                            request,
-                            decide.step ? step : NULL,
-                            decide.outcome,
-                            decide.comment[0] ? decide.comment : NULL,
-                            kf_env_id(req->env),
-                            S_SRC};
-    if (s_transact(self, &key, "decide", 7, params, reply, err) < 0)
-        return -1;
-    kf_info("step.decided", "request=%s outcome=%s", request, decide.outcome);
-    return 0;
-}
-
-static int s_reassign(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
-{
-    approval_t *self = (approval_t *)arg;
-    areq_reassign_t move;
-    s_key_t key;
-    if (areq_parse_reassign(kf_env_body(req->env), &move, err) != 0 ||
-        s_key(self, req, move.idem, &key, err) != 0)
-        return -1;
-    char step[24];
-    snprintf(step, sizeof step, "%lld", (long long)move.step);
-    const char *params[] = {req->key, step, move.to, move.reason, S_SRC};
-    if (s_transact(self, &key, "reassign", 5, params, reply, err) < 0)
-        return -1;
-    kf_info("step.reassigned", "step=%s to=%s", step, move.to);
-    return 0;
-}
 
 /* Adds `delegate` {delegate, name, from, to}: actor's delegation in force
    or still to come, when one is set. Returns 0, or -1 with err. */
@@ -621,35 +600,234 @@ static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
     return 0;
 }
 
-static int s_delegate(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+/* ---- state-changing requests: group commit --------------------------------
+
+   approval.request, approval.decide, approval.reassign, delegate.set and
+   delegate.clear are taken into a group as they arrive; after the burst
+   (the server's flush) the group runs in one transaction, each request
+   under its own savepoint, so that a refusal undoes its own work only and
+   answers its error while the others go on. One commit (one WAL flush)
+   for all, then each is answered and the events are published. When the
+   store fails the group's transaction (not a refusal), each request runs
+   again alone, as if it had come alone; when the store is unreachable,
+   each is answered `unavailable`. */
+
+/* Runs p's approval function (s_apply) into p->reply, in the open
+   transaction. Returns 0, or -1 with p->err. */
+static int s_run(approval_t *self, s_pending_t *p)
+{
+    const char *key = p->req.key;
+    char a[24], b[24];
+    switch (p->op) {
+    case S_OPEN: {
+        const areq_open_t *o = &p->u.open;
+        snprintf(a, sizeof a, "%lld", (long long)o->amount_fen);
+        /* Without an idem of the client's, a retry of the same envelope finds it. */
+        const char *params[] = {key,         o->idem[0] ? o->idem : kf_env_id(p->req.env),
+                                o->ticket,   o->type,
+                                a,           o->reason,
+                                o->promised, o->policy[0] ? o->policy : NULL,
+                                S_SRC,       o->allow_past ? "true" : "false"};
+        return s_apply(self, NULL, "open", 10, params, p->reply, &p->err) < 0 ? -1 : 0;
+    }
+    case S_DECIDE: {
+        const areq_decide_t *d = &p->u.decide;
+        snprintf(a, sizeof a, "%lld", (long long)d->request);
+        snprintf(b, sizeof b, "%lld", (long long)d->step);
+        const char *params[] = {key,
+                                a,
+                                d->step ? b : NULL,
+                                d->outcome,
+                                d->comment[0] ? d->comment : NULL,
+                                kf_env_id(p->req.env),
+                                S_SRC};
+        return s_apply(self, &p->key, "decide", 7, params, p->reply, &p->err) < 0 ? -1 : 0;
+    }
+    case S_REASSIGN: {
+        const areq_reassign_t *m = &p->u.move;
+        snprintf(a, sizeof a, "%lld", (long long)m->step);
+        const char *params[] = {key, a, m->to, m->reason, S_SRC};
+        return s_apply(self, &p->key, "reassign", 5, params, p->reply, &p->err) < 0 ? -1 : 0;
+    }
+    case S_DELEGATE_SET: {
+        const areq_delegate_t *d = &p->u.set;
+        snprintf(a, sizeof a, "%lld", (long long)d->from_ms);
+        snprintf(b, sizeof b, "%lld", (long long)d->to_ms);
+        const char *params[] = {key, d->delegate, a, b};
+        return s_apply(self, &p->key, "delegate_set", 4, params, p->reply, &p->err) < 0 ? -1 : 0;
+    }
+    default: {
+        const char *params[] = {key};
+        return s_apply(self, &p->key, "delegate_clear", 1, params, p->reply, &p->err) < 0 ? -1 : 0;
+    }
+    }
+}
+
+/* Decodes req into p (its op and fields). Returns its idempotency key
+   ("" when none, and for approval.request, whose key the store keeps on
+   the request), or NULL with err. */
+static const char *s_parse(s_pending_t *p, kf_request_t *req, kf_error_t *err)
+{
+    const char *type = kf_env_type(req->env);
+    const msgpack_object *body = kf_env_body(req->env);
+    memset(&p->u, 0, sizeof p->u);
+    if (strcmp(type, "approval.request") == 0) {
+        p->op = S_OPEN;
+        return areq_parse_open(body, &p->u.open, err) == 0 ? "" : NULL;
+    }
+    if (strcmp(type, "approval.decide") == 0) {
+        p->op = S_DECIDE;
+        return areq_parse_decide(body, &p->u.decide, err) == 0 ? p->u.decide.idem : NULL;
+    }
+    if (strcmp(type, "approval.reassign") == 0) {
+        p->op = S_REASSIGN;
+        return areq_parse_reassign(body, &p->u.move, err) == 0 ? p->u.move.idem : NULL;
+    }
+    if (strcmp(type, "delegate.set") == 0) {
+        p->op = S_DELEGATE_SET;
+        return areq_parse_delegate(body, &p->u.set, err) == 0 ? p->u.set.idem : NULL;
+    }
+    p->op = S_DELEGATE_CLEAR;
+    return kf_get_str(body, "idem", false, p->u.idem, sizeof p->u.idem, err) < 0 ? NULL : p->u.idem;
+}
+
+/* Takes a state-changing request into the group (the server's flush runs
+   the group after the burst). A request that does not decode is refused at
+   once; one whose sender cannot be looked up is answered with the group. */
+static int s_queue(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
+{
+    (void)reply;
+    approval_t *self = (approval_t *)arg;
+    s_pending_t *p = &self->group[self->group_count];
+    const char *idem = s_parse(p, req, err);
+    if (!idem)
+        return -1;
+    kf_server_defer(req, &p->req);
+    self->group_count++;
+    p->reply = kf_body_new();
+    memset(&p->err, 0, sizeof p->err);
+    p->rc = s_key(self, &p->req, idem, &p->key, &p->err);
+    p->refused = p->rc != 0;
+    return KF_SERVER_DEFERRED;
+}
+
+/* True when the group is full: the burst ends there. */
+static bool s_group_full(void *arg)
 {
     approval_t *self = (approval_t *)arg;
-    s_key_t key;
-    if (strcmp(kf_env_type(req->env), "delegate.clear") == 0) {
-        char idem[KF_LIM_IDEM + 1];
-        if (kf_get_str(kf_env_body(req->env), "idem", false, idem, sizeof idem, err) < 0 ||
-            s_key(self, req, idem, &key, err) != 0)
-            return -1;
-        const char *params[] = {req->key};
-        return s_transact(self, &key, "delegate_clear", 1, params, reply, err) < 0 ? -1 : 0;
-    }
-    areq_delegate_t set;
-    if (areq_parse_delegate(kf_env_body(req->env), &set, err) != 0 ||
-        s_key(self, req, set.idem, &key, err) != 0)
+    return self->group_count >= self->group_max;
+}
+
+/* Runs p in the group's transaction under a savepoint: a refusal rolls
+   back p's own work and events only. Returns 0, or -1 with err when the
+   group cannot go on (the store failed, or chose this transaction as a
+   deadlock's or a serialisation failure's victim: each runs alone then). */
+static int s_group_one(approval_t *self, s_pending_t *p, kf_error_t *err)
+{
+    if (kf_store_run(self->store, "SAVEPOINT approval_request", err) != 0)
         return -1;
-    char from[24], to[24];
-    snprintf(from, sizeof from, "%lld", (long long)set.from_ms);
-    snprintf(to, sizeof to, "%lld", (long long)set.to_ms);
-    const char *params[] = {req->key, set.delegate, from, to};
-    return s_transact(self, &key, "delegate_set", 4, params, reply, err) < 0 ? -1 : 0;
+    p->rc = s_run(self, p);
+    if (p->rc == 0) {
+        zlist_t *from = kf_outbox_rows(self->outbox), *to = kf_outbox_rows(self->committed);
+        for (void *res = zlist_pop(from); res; res = zlist_pop(from))
+            zlist_append(to, res);
+        return kf_store_run(self->store, "RELEASE SAVEPOINT approval_request", err);
+    }
+    s_discard(self);
+    if (p->err.code == KF_E_UNAVAILABLE || strncmp(kf_store_sqlstate(self->store), "40", 2) == 0) {
+        *err = p->err;
+        return -1;
+    }
+    return kf_store_run(self->store, "ROLLBACK TO SAVEPOINT approval_request", err);
+}
+
+/* After a failed group: each request again in its own transaction, or
+   refused `unavailable` with the rest when the store is unreachable. */
+static void s_group_alone(approval_t *self, const kf_error_t *err)
+{
+    kf_outbox_discard(self->committed);
+    s_discard(self);
+    for (int i = 0; i < self->group_count; i++) {
+        s_pending_t *p = &self->group[i];
+        if (p->refused)
+            continue;
+        kf_body_destroy(&p->reply);
+        p->reply = kf_body_new();
+        p->err = *err;
+        p->rc = -1;
+        if (err->code == KF_E_UNAVAILABLE)
+            continue;
+        memset(&p->err, 0, sizeof p->err);
+        p->rc = kf_store_begin(self->store, &p->err) == 0 && s_run(self, p) == 0 &&
+                        kf_store_commit(self->store, &p->err) == 0
+                    ? 0
+                    : -1;
+        if (p->rc == 0)
+            kf_outbox_publish(self->outbox);
+        else {
+            kf_store_rollback(self->store);
+            s_discard(self);
+        }
+    }
+}
+
+/* Logs what an answered request did. */
+static void s_log_done(const s_pending_t *p)
+{
+    if (p->op == S_OPEN)
+        kf_info("request.opened", "ticket=%s type=%s amount_fen=%lld", p->u.open.ticket,
+                p->u.open.type, (long long)p->u.open.amount_fen);
+    else if (p->op == S_DECIDE)
+        kf_info("step.decided", "request=%lld outcome=%s", (long long)p->u.decide.request,
+                p->u.decide.outcome);
+    else if (p->op == S_REASSIGN)
+        kf_info("step.reassigned", "step=%lld to=%s", (long long)p->u.move.step, p->u.move.to);
+}
+
+/* The server's flush: runs the group in one transaction, commits, then
+   answers each request and publishes the events (see above). */
+static void s_flush(void *arg)
+{
+    approval_t *self = (approval_t *)arg;
+    if (self->group_count == 0)
+        return;
+    kf_error_t err = {0};
+    int ran = 0, refused = 0;
+    bool failed = kf_store_begin(self->store, &err) != 0;
+    for (int i = 0; i < self->group_count && !failed; i++) {
+        s_pending_t *p = &self->group[i];
+        if (p->refused)
+            continue;
+        failed = s_group_one(self, p, &err) != 0;
+        ran++;
+        refused += p->rc != 0;
+    }
+    if (!failed && ran > 0 && kf_store_commit(self->store, &err) != 0)
+        failed = true;
+    kf_store_rollback(self->store); /* ends a failed group (or one that ran nothing) */
+    kf_debug("requests.group", "count=%d ran=%d refused=%d failed=%d", self->group_count, ran,
+             refused, failed);
+    if (failed)
+        s_group_alone(self, &err);
+    else
+        kf_outbox_publish(self->committed);
+    for (int i = 0; i < self->group_count; i++) {
+        s_pending_t *p = &self->group[i];
+        if (p->rc == 0)
+            s_log_done(p);
+        kf_server_answer(self->server, &p->req, p->rc, &p->reply, &p->err);
+        kf_idem_done(&p->key.idem);
+        kf_request_clear(&p->req);
+    }
+    self->group_count = 0;
 }
 
 /* The requests kefu-approval serves. */
 static const kf_route_t s_routes[] = {
-    {"approval.request", s_open, false},      {"approval.decide", s_decide, false},
-    {"approval.list", s_list, false},         {"approval.show", s_show, false},
-    {"approval.reassign", s_reassign, false}, {"delegate.set", s_delegate, false},
-    {"delegate.clear", s_delegate, false},    {NULL, NULL, false}};
+    {"approval.request", s_queue, false},  {"approval.decide", s_queue, false},
+    {"approval.list", s_list, false},      {"approval.show", s_show, false},
+    {"approval.reassign", s_queue, false}, {"delegate.set", s_queue, false},
+    {"delegate.clear", s_queue, false},    {NULL, NULL, false}};
 
 /* ---- the deadline scan --------------------------------------------------- */
 
@@ -813,7 +991,8 @@ approval_t *approval_new(void)
     approval_t *self = (approval_t *)zmalloc(sizeof(approval_t));
     const kf_setting_t *t = approval_settings;
     if (kf_config_int(t, "KEFU_APPROVAL_SCAN_MS", &self->scan_ms) ||
-        kf_config_int(t, "KEFU_APPROVAL_BATCH", &self->batch)) {
+        kf_config_int(t, "KEFU_APPROVAL_BATCH", &self->batch) ||
+        kf_config_int(t, "KEFU_APPROVAL_GROUP", &self->group_max)) {
         free(self);
         return NULL;
     }
@@ -826,6 +1005,7 @@ approval_t *approval_new(void)
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-approval");
     s_prepare(self->store);
     self->facts = zlist_new();
+    self->group = (s_pending_t *)calloc((size_t)self->group_max, sizeof(s_pending_t));
     self->health = kf_health_new("approval", t, self->store);
     if (!self->health) {
         approval_destroy(&self);
@@ -835,11 +1015,15 @@ approval_t *approval_new(void)
     self->events = kf_bus_publisher(t);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
     kf_outbox_set_log(self->outbox, true);
+    self->committed = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
+    kf_outbox_set_log(self->committed, true);
     const kf_server_spec_t spec = {.daemon = "approval",
                                    .name = "kefu-approval",
                                    .src = S_SRC,
                                    .routes = s_routes,
                                    .arg = self,
+                                   .flush = s_flush,
+                                   .full = s_group_full,
                                    .burst = S_BURST};
     self->server = kf_server_new(&spec, self->store, self->health, self->auth,
                                  kf_config_str(t, "KEFU_APPROVAL_BIND"));
@@ -860,6 +1044,8 @@ void approval_destroy(approval_t **self_p)
     if (self->outbox)
         s_discard(self);
     kf_outbox_destroy(&self->outbox);
+    kf_outbox_destroy(&self->committed);
+    free(self->group);
     zlist_destroy(&self->facts);
     json_decref(self->policies_seen);
     kf_server_destroy(&self->server);

@@ -8,47 +8,19 @@
    its reply (up to 10 s; a timeout is retried once, a lost reply after a
    daemon's death being the case that test proves). Prints
    "ok=N duplicate=N refused=N timeout=N" and exits 0 when every line was
-   approved (or found approved already). */
+   approved (or found approved already). With KEFU_DECIDE_LATENCIES set to
+   a file, appends each decision's time from send to reply there, in
+   microseconds, one a line (for tests/bench/approval.sh). */
 #include <czmq.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "approval_conn.h"
 #include "auth.h"
 #include "envelope.h"
 
-#define S_MAX_SOCKS 64
 #define S_TIMEOUT_MS 10000
-
-typedef struct {
-    char key[1600];
-    zsock_t *sock;
-} s_conn_t;
-
-static s_conn_t s_conns[S_MAX_SOCKS];
-static int s_nconns;
-
-/* The DEALER of cert at endpoint, made on first use. */
-static zsock_t *s_sock(const char *cert, const char *endpoint)
-{
-    char key[1600];
-    snprintf(key, sizeof key, "%s %s", cert, endpoint);
-    for (int i = 0; i < s_nconns; i++)
-        if (strcmp(s_conns[i].key, key) == 0)
-            return s_conns[i].sock;
-    if (s_nconns == S_MAX_SOCKS)
-        return NULL;
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    kf_error_t err = {0};
-    if (kf_auth_client(sock, cert, NULL, &err) != 0 || zsock_connect(sock, "%s", endpoint) != 0) {
-        fprintf(stderr, "kefu-test-approval-decide: %s: %s\n", cert, err.message);
-        zsock_destroy(&sock);
-        return NULL;
-    }
-    zsock_set_linger(sock, 0);
-    snprintf(s_conns[s_nconns].key, sizeof s_conns[s_nconns].key, "%s", key);
-    s_conns[s_nconns++].sock = sock;
-    return sock;
-}
 
 /* Sends one decision and waits for its reply: 1 ok, 2 duplicate, 0
    refused, -1 no reply in time. */
@@ -78,7 +50,8 @@ static int s_decide(zsock_t *sock, long request)
                 kf_get_str(kf_env_body(env), "code", false, code, sizeof code, &err);
                 kf_get_str(kf_env_body(env), "message", false, message, sizeof message, &err);
             }
-            fprintf(stderr, "kefu-test-approval-decide: request %ld: %s: %s\n", request, code, message);
+            fprintf(stderr, "kefu-test-approval-decide: request %ld: %s: %s\n", request, code,
+                    message);
             rc = 0;
         }
         kf_env_destroy(&env);
@@ -95,11 +68,16 @@ int main(void)
     char line[2600], cert[1200], endpoint[256];
     long request;
     int ok = 0, duplicate = 0, refused = 0, timeout = 0;
+    const char *latencies = getenv("KEFU_DECIDE_LATENCIES");
+    FILE *lat = latencies && latencies[0] ? fopen(latencies, "a") : NULL;
     while (fgets(line, sizeof line, stdin)) {
         if (sscanf(line, "%ld %1199s %255s", &request, cert, endpoint) != 3)
             continue;
-        zsock_t *sock = s_sock(cert, endpoint);
+        zsock_t *sock = approval_conn(cert, endpoint, "kefu-test-approval-decide");
+        int64_t sent = zclock_usecs();
         int rc = sock ? s_decide(sock, request) : 0;
+        if (lat && rc > 0)
+            fprintf(lat, "%lld\n", (long long)(zclock_usecs() - sent));
         if (rc < 0) /* the reply was lost: the same decision again is answered as that one */
             rc = s_decide(sock, request);
         ok += rc == 1;
@@ -108,7 +86,8 @@ int main(void)
         timeout += rc < 0;
     }
     printf("ok=%d duplicate=%d refused=%d timeout=%d\n", ok, duplicate, refused, timeout);
-    for (int i = 0; i < s_nconns; i++)
-        zsock_destroy(&s_conns[i].sock);
+    if (lat)
+        fclose(lat);
+    approval_conn_close_all();
     return refused || timeout ? 1 : 0;
 }

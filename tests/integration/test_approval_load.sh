@@ -12,6 +12,7 @@
 # daemon's peak RSS.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+source "$(dirname "${BASH_SOURCE[0]}")/approval_lib.sh"
 
 it_init approval_load
 it__pick_port
@@ -23,19 +24,9 @@ export KEFU_APPROVAL_SCAN_MS=200
 DEADLINE=40
 N=1000
 it_pg_start
-it_psql "INSERT INTO staff (id, name, department_id, role, manager_id)
-         SELECT format('ap%s', lpad(g::text, 2, '0')), format('审批人 %s', g), 'cs', 'manager', 'cs.wang'
-           FROM generate_series(1, 20) g" >/dev/null
-# One policy per approver, by amount band: [100(k-1), 100k) yuan goes to apk.
-it_psql "SELECT kefu_approval_policy_put(jsonb_build_object('id', format('t-load-%s', k),
-           'type', 'refund', 'min_yuan', 100 * (k - 1), 'max_yuan', 100 * k, 'stages', jsonb_build_array(
-           jsonb_build_object('rule', 'all', 'steps', jsonb_build_array(jsonb_build_object(
-             'label', 'refund check', 'approver', jsonb_build_object('staff', format('ap%s', lpad(k::text, 2, '0'))),
-             'deadline_s', $DEADLINE, 'on_timeout', 'delegate'))))))
-           FROM generate_series(1, 20) k" >/dev/null
+approval_bands t-load "$DEADLINE"
 it_psql "INSERT INTO approval_delegate (staff_id, delegate_id, valid)
          VALUES ('ap20', 'ap19', tstzrange(now() - interval '1 minute', now() + interval '1 day'))" >/dev/null
-for k in $(seq -w 1 20); do it_cert "ap$k" >/dev/null; done
 it_cert agent.li >/dev/null
 key=$(it_psql "SELECT public_key FROM staff_cert WHERE staff_id = 'agent.li' AND revoked_at IS NULL LIMIT 1")
 
