@@ -177,7 +177,8 @@ static void s_list_help(FILE *out)
                  "Your pending approval steps, the nearest deadline first: your own and those of\n"
                  "anyone who named you their delegate for now (FOR names them), with the\n"
                  "ticket's summary, the amount and the time left. Decide with `kefu approve ID`\n"
-                 "or `kefu reject ID --reason TEXT`.\n\n"
+                 "or `kefu reject ID --reason TEXT`. Your own delegation in force or to come\n"
+                 "(`kefu delegate`) is said first.\n\n"
                  "Options:\n"
                  "  --limit N          at most N steps (1..100, default 50)\n\n");
     args_global_help(out);
@@ -217,11 +218,25 @@ static void s_list_row(table_t *table, const msgpack_object *step, int64_t now)
     table_add(table, cells);
 }
 
+/* The caller's delegation in force or to come, when approval.list names
+   one: "your delegate: NAME (ID) from WHEN until WHEN". */
+static void s_list_delegation(const msgpack_object *body)
+{
+    const msgpack_object *d = kf_map_get(body, "delegate");
+    if (!d || d->type != MSGPACK_OBJECT_MAP)
+        return;
+    char id[72], name[128], from[48], to[48];
+    printf("your delegate: %s (%s) from %s until %s\n", s_str(d, "name", name, sizeof name),
+           s_str(d, "delegate", id, sizeof id), s_time(d, "from", from, sizeof from),
+           s_time(d, "to", to, sizeof to));
+}
+
 static int s_list_print(const cli_t *cli, const msgpack_object *body)
 {
     const msgpack_object *steps = kf_map_get(body, "steps");
     if (!steps || steps->type != MSGPACK_OBJECT_ARRAY)
         return call_missing(cli, "approval.list", "steps");
+    s_list_delegation(body);
     if (steps->via.array.size == 0) {
         printf("no pending approval steps\n");
         return CLI_EXIT_OK;

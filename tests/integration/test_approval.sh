@@ -105,10 +105,15 @@ expect 0 "" "agent.li names vp.qian delegate for later"
 run agent.li approvals --json
 [[ $(jq -r '.delegate | "\(.delegate)/\(.name != "")/\(.to - .from)"' <<<"$OUT") == vp.qian/true/3600000 ]] ||
     it_fail "approval.list does not give the delegation to come: $OUT"
+run agent.li approvals
+[[ $OUT == "your delegate: "*" (vp.qian) from "*" until "* ]] ||
+    it_fail "kefu approvals does not say the delegation to come: $OUT"
 run agent.li delegate clear
 expect 0 "" "agent.li cancels the later delegation"
 run agent.li approvals --json
 [[ $(jq -r 'has("delegate")' <<<"$OUT") == false ]] || it_fail "approval.list names a cleared delegate: $OUT"
+run agent.li approvals
+[[ $OUT != *"your delegate"* ]] || it_fail "kefu approvals says a cleared delegation: $OUT"
 run fin.lin delegate set vp.qian --from now --to +1h
 expect 0 "" "fin.lin names vp.qian delegate"
 run fin.lin approvals --json
