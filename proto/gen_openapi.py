@@ -483,6 +483,14 @@ def handler_operation(model, route):
              "description": "Last-Event-ID for clients that cannot set headers",
              "schema": {"type": "string", "pattern": "^[0-9]{1,18}$"}}]
         op["responses"]["200"]["content"] = {"text/event-stream": {"schema": EVENT_STREAM}}
+    if route["handler"] == "labels":
+        op["parameters"] = [{"name": "If-None-Match", "in": "header", "required": False,
+                             "description": "the ETag of the copy held: 304 while it is current",
+                             "schema": {"type": "string"}}]
+        op["responses"]["200"]["headers"] = {"ETag": {
+            "description": "the labels' version: send it back in If-None-Match",
+            "schema": {"type": "string"}}}
+        op["responses"]["304"] = {"description": "not modified: the copy held is current; no body"}
     if route["handler"] == "signin":
         op["responses"]["200"]["headers"] = {"Set-Cookie": {
             "description": "kefu_session=TOKEN; HttpOnly; SameSite=Strict; Path=/ (and Secure "
