@@ -25,6 +25,17 @@ function queueHash(view, f) {
   return `#/queue?${q}`;
 }
 
+// The filters the address holds now. A choice builds on these, not on
+// those the screen last drew: a choice made before the screen caught up
+// with a change of address (just after "clear filters") must not bring
+// back what the address no longer has.
+function addressFilters() {
+  const q = new URLSearchParams(location.hash.split('?')[1] || '');
+  const f = {};
+  for (const k of FILTERS) if (q.get(k)) f[k] = q.get(k);
+  return f;
+}
+
 // ticket.list's query for a view and the filters (the cursor aside).
 function listQuery(view, f, who) {
   const q = { limit: PAGE };
@@ -64,7 +75,7 @@ function Search({ view, f }) {
       } catch (e) { setError(e); }
       return;
     }
-    const next = { ...f, no: '', phone: '', q: '', ...s };
+    const next = { ...addressFilters(), no: '', phone: '', q: '', ...s };
     location.hash = queueHash(view, next);
   };
   return html`<form class="queue-search" role="search" onSubmit=${submit}>
@@ -77,7 +88,7 @@ function Search({ view, f }) {
 }
 
 function Filters({ view, f }) {
-  const set = (k, v) => { location.hash = queueHash(view, { ...f, [k]: v }); };
+  const set = (k, v) => { location.hash = queueHash(view, { ...addressFilters(), [k]: v }); };
   const any = FILTERS.some((k) => f[k]);
   return html`<div class="row queue-filters">
     <label class="field"><span class="field-label">${t('queue.col_status')}</span>
