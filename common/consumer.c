@@ -268,9 +268,9 @@ static bool s_catch_up_pass(void *arg)
     const kf_consumer_spec_t *spec = &self->spec;
     kf_error_t err = {0};
     int applied = 0;
-    int read = kf_feed_catch_up_batch(
-        self->store, spec->name, spec->types, self->batch, s_apply_counted,
-        spec->apply_batch ? s_apply_batch_counted : NULL, self, &applied, &err);
+    int read =
+        kf_feed_catch_up(self->store, spec->name, spec->types, self->batch, s_apply_counted,
+                         spec->apply_batch ? s_apply_batch_counted : NULL, self, &applied, &err);
     if (read < 0) {
         kf_outbox_discard(self->outbox);
         kf_health_fault(self->health, "catch-up", &err);

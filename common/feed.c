@@ -297,15 +297,8 @@ static int s_apply_rows_batch(kf_store_t *store, const char *consumer, PGresult 
 }
 
 int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
-                     kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err)
-{
-    return kf_feed_catch_up_batch(store, consumer, types, max_events, apply, NULL, arg, applied,
-                                  err);
-}
-
-int kf_feed_catch_up_batch(kf_store_t *store, const char *consumer, const char *types,
-                           int max_events, kf_apply_fn *apply, kf_apply_batch_fn *apply_batch,
-                           void *arg, int *applied, kf_error_t *err)
+                     kf_apply_fn *apply, kf_apply_batch_fn *apply_batch, void *arg, int *applied,
+                     kf_error_t *err)
 {
     *applied = 0;
     const char *init[] = {consumer};

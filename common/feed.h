@@ -88,20 +88,16 @@ int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_
    them (all events of one transaction go in the same pass). Events applied
    before (by the fast path) are skipped; an event whose apply fails with
    anything but unavailable is recorded as failed (logged) so it cannot
-   block the feed. Sets *applied to the number applied now. Returns the
-   number of events read, 0 when the consumer is up to date or another
-   instance holds its cursor, -1 on store error (the pass is rolled back).
-   Call again while it returns more than 0. */
+   block the feed. With apply_batch (may be NULL), the pass's events are
+   applied together with it (as kf_feed_apply_batch does) under a
+   savepoint, and one by one with apply only when that fails. Sets
+   *applied to the number applied now. Returns the number of events read,
+   0 when the consumer is up to date or another instance holds its cursor,
+   -1 on store error (the pass is rolled back). Call again while it
+   returns more than 0. */
 int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
-                     kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err);
-
-/* kf_feed_catch_up applying the pass's events with apply_batch (as
-   kf_feed_apply_batch does) under a savepoint; when that fails with
-   anything but unavailable, they are applied one by one with apply as
-   kf_feed_catch_up does, so one bad event still cannot block the feed. */
-int kf_feed_catch_up_batch(kf_store_t *store, const char *consumer, const char *types,
-                           int max_events, kf_apply_fn *apply, kf_apply_batch_fn *apply_batch,
-                           void *arg, int *applied, kf_error_t *err);
+                     kf_apply_fn *apply, kf_apply_batch_fn *apply_batch, void *arg, int *applied,
+                     kf_error_t *err);
 
 /* The size of kf_feed_retry_failed's cursor: an event id's text. */
 #define KF_FEED_AFTER_SIZE 37

@@ -99,7 +99,8 @@ static int s_drain(kf_store_t *store, const char *consumer, int max_events)
     char types[64];
     kf_error_t err = {0};
     while ((read = kf_feed_catch_up(store, consumer, s_types(consumer, types, sizeof types),
-                                    max_events, s_apply, (void *)consumer, &applied, &err)) > 0)
+                                    max_events, s_apply, NULL, (void *)consumer, &applied, &err)) >
+           0)
         total += applied;
     assert_int_equal(read, 0);
     return total;
@@ -225,7 +226,7 @@ static void *s_reader_thread(void *arg_)
     int applied;
     while (!*arg->stop)
         if (kf_feed_catch_up(store, arg->consumer, s_types(arg->consumer, types, sizeof types), 7,
-                             s_apply, (void *)arg->consumer, &applied, &err) <= 0)
+                             s_apply, NULL, (void *)arg->consumer, &applied, &err) <= 0)
             zclock_sleep(1);
     kf_store_destroy(&store);
     return NULL;
@@ -381,9 +382,8 @@ static void test_batch_marks_and_failures(void **state)
         kf_feed_apply_batch(store, consumer, burst, 11, s_apply_batch, (void *)consumer, &err), 0);
     int applied = -1;
     char types[64];
-    assert_int_equal(kf_feed_catch_up_batch(store, consumer, s_types(consumer, types, sizeof types),
-                                            50, s_apply, s_apply_batch, (void *)consumer, &applied,
-                                            &err),
+    assert_int_equal(kf_feed_catch_up(store, consumer, s_types(consumer, types, sizeof types), 50,
+                                      s_apply, s_apply_batch, (void *)consumer, &applied, &err),
                      10);
     assert_int_equal(applied, 0);
     PQclear(rows);
@@ -417,9 +417,9 @@ static void test_batch_failure_falls_back(void **state)
     kf_error_t err = {0};
     int applied = -1, total = 0, read;
     char types[64];
-    while ((read = kf_feed_catch_up_batch(store, consumer, s_types(consumer, types, sizeof types),
-                                          50, s_apply, s_apply_batch_broken, (void *)consumer,
-                                          &applied, &err)) > 0)
+    while ((read = kf_feed_catch_up(store, consumer, s_types(consumer, types, sizeof types), 50,
+                                    s_apply, s_apply_batch_broken, (void *)consumer, &applied,
+                                    &err)) > 0)
         total += applied;
     assert_int_equal(read, 0);
     assert_int_equal(total, 5);
