@@ -59,6 +59,12 @@ void kf_outbox_keep(kf_outbox_t *self, PGresult *res)
         zlist_append(self->rows, res);
 }
 
+void kf_outbox_take(kf_outbox_t *self, kf_outbox_t *from)
+{
+    for (void *res = zlist_pop(from->rows); res; res = zlist_pop(from->rows))
+        zlist_append(self->rows, res);
+}
+
 zlist_t *kf_outbox_rows(kf_outbox_t *self)
 {
     return self->rows;

@@ -32,6 +32,10 @@ void kf_outbox_set_hook(kf_outbox_t *self, kf_outbox_hook_fn *hook, void *arg);
 /* Keeps res (taken; NULL is ignored) until publish or discard. */
 void kf_outbox_keep(kf_outbox_t *self, PGresult *res);
 
+/* Moves every row kept in from to self (a savepoint released: its events
+   join those of the enclosing transaction). */
+void kf_outbox_take(kf_outbox_t *self, kf_outbox_t *from);
+
 /* The list the kept PGresults are on, for code that appends to a zlist. */
 zlist_t *kf_outbox_rows(kf_outbox_t *self);
 

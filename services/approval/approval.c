@@ -28,9 +28,9 @@
 
 #define S_SRC "approval"
 #define S_BURST 64 /* most requests taken in one go */
-#define S_GROUP_MAX                                                                                \
-    64                       /* most requests of a group commit (a savepoint each: PostgreSQL      \
-                                keeps 64 subtransactions per backend in shared memory) */
+/* Most requests of a group commit: a savepoint each, and PostgreSQL keeps
+   64 subtransactions per backend in shared memory. */
+#define S_GROUP_MAX 64
 #define S_OVERDUE_CAP 100000 /* the overdue gauge counts at most this many */
 #define S_SHOW_STEPS 100     /* steps shown by approval.show (the reply's frame is 64 KiB) */
 #define S_SHOW_TRAIL 32      /* latest reminders and moves shown per step */
@@ -728,9 +728,7 @@ static int s_group_one(approval_t *self, s_pending_t *p, kf_error_t *err)
         return -1;
     p->rc = s_run(self, p);
     if (p->rc == 0) {
-        zlist_t *from = kf_outbox_rows(self->outbox), *to = kf_outbox_rows(self->committed);
-        for (void *res = zlist_pop(from); res; res = zlist_pop(from))
-            zlist_append(to, res);
+        kf_outbox_take(self->committed, self->outbox);
         return kf_store_run(self->store, "RELEASE SAVEPOINT approval_request", err);
     }
     s_discard(self);
