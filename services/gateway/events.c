@@ -54,7 +54,7 @@ struct gw_events {
     bool head_known;
     s_pos_t head; /* the furthest position read: where a new stream starts */
     int64_t next_poll, next_beat, next_recheck;
-    char types[2048]; /* PostgreSQL array literal of the model's events */
+    char *types; /* PostgreSQL array literal of the model's events */
     kf_metric_t *open;
 };
 
@@ -133,13 +133,10 @@ gw_events_t *gw_events_new(const kf_setting_t *table, kf_store_t *store, kf_heal
     self->health = health;
     self->streams = zlistx_new();
     zlistx_set_destructor(self->streams, s_stream_free);
-    size_t at = 0;
-    self->types[at++] = '{';
-    for (const char *const *t = kf_model_events; *t && at + strlen(*t) + 3 < sizeof self->types;
-         t++)
-        at += (size_t)snprintf(self->types + at, sizeof self->types - at, "%s%s", at > 1 ? "," : "",
-                               *t);
-    snprintf(self->types + at, sizeof self->types - at, "}");
+    int count = 0;
+    while (kf_model_events[count])
+        count++;
+    self->types = kf_store_array(kf_model_events, count);
     self->open = kf_metrics_gauge(kf_health_metrics(health), "kefu_sse_streams_open",
                                   "event streams (GET /api/v1/events) open", NULL, NULL);
     s_prepare(store);
@@ -153,6 +150,7 @@ void gw_events_destroy(gw_events_t **self_p)
     gw_events_t *self = *self_p;
     zlistx_destroy(&self->streams);
     zsock_destroy(&self->sub);
+    free(self->types);
     free(self);
     *self_p = NULL;
 }
@@ -508,15 +506,15 @@ static void s_recheck(gw_events_t *self)
     if (count == 0)
         return;
     s_stream_t **all = (s_stream_t **)calloc(count, sizeof *all);
-    char *tokens = (char *)malloc(count * (GW_TOKEN_SIZE + 3) + 3);
-    size_t at = 0, i = 0;
-    tokens[at++] = '{';
+    const char **items = (const char **)calloc(count, sizeof *items);
+    size_t i = 0;
     for (s_stream_t *s = (s_stream_t *)zlistx_first(self->streams); s;
-         s = (s_stream_t *)zlistx_next(self->streams)) {
+         s = (s_stream_t *)zlistx_next(self->streams), i++) {
         all[i] = s;
-        at += (size_t)sprintf(tokens + at, "%s\"%s\"", i++ ? "," : "", s->token);
+        items[i] = s->token;
     }
-    strcpy(tokens + at, "}");
+    char *tokens = kf_store_array(items, (int)count);
+    free(items);
     const char *params[] = {tokens};
     kf_error_t err = {0};
     PGresult *res = s_exec(self, "gw_ev_ended", 1, params, &err);
@@ -529,7 +527,7 @@ static void s_recheck(gw_events_t *self)
             s_close(all[which - 1], "session_ended");
     }
     PQclear(res);
-    sodium_memzero(tokens, at);
+    sodium_memzero(tokens, strlen(tokens)); /* session tokens: not left in freed memory */
     free(tokens);
     free(all);
 }
