@@ -72,7 +72,7 @@ timeout 600 "$LOAD" -n "$N" -c "$C" --mix --wait-routed 60000 |
     grep -E '^(acked|ack_per_s|ack_p50_ms|ack_p99_ms|routed|routed_per_s|routed_p99_ms)='
 echo
 echo "Store time per ticket by statement (ms of execution summed over the run ÷ $N;"
-echo "nested statements of kefu_submit and kefu_route counted inside their callers too):"
+echo "nested statements of kefu_submit and kefu_route_batch counted inside their callers too):"
 it_psql "SELECT round((total_exec_time / $N * 1000)::numeric, 1) || ' us/ticket  ' ||
                 round((calls::numeric / $N), 2) || ' calls/ticket  ' ||
                 regexp_replace(left(query, 90), '\\s+', ' ', 'g')
