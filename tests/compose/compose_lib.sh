@@ -312,7 +312,7 @@ kc_free_port() {
 # KEFU_PUBLISH_* variables of deploy/docker-compose.yml, set to free ports.
 kc_project() {
     local p=$KC_DIR/project pw
-    mkdir -p "$p/tls" "$p/certs"
+    mkdir -p "$p/tls" "$p/certs" "$KC_DIR/streams"
     chmod 0777 "$p/certs"      # kefu-admin cert --out, as uid 10001 (§2)
     pw=kc-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
     sed "s/change-me/$pw/g" "$ROOT/deploy/kefu.env.example" >"$p/kefu.env"
@@ -379,32 +379,41 @@ kc_compose_up() {
     kc_states | sed 's/^/  /'
 }
 
-# Runs the operator guide's `$C ARGS...` from the project directory (where
-# the guide's "$PWD/certs" and "$PWD/org.json" are), output to KC_DIR/ops.log
-# and to stdout.
+# Runs the operator guide's `$C ARGS...` (kc_c), its output to
+# KC_DIR/ops.log and to stdout.
 kc_op() {
     kc_say "\$C $*"
-    (cd "$KC_DIR/project" && kc_c "$@") 2>&1 | tee -a "$KC_DIR/ops.log"
+    kc_c "$@" 2>&1 | tee -a "$KC_DIR/ops.log"
     return "${PIPESTATUS[0]}"
 }
 
-# The kefu client as on an agent's PC: the host's network, the published
-# intake port, the certificate the operator issued (in project/certs).
-kc_client() {
+# `docker run --rm [DOCKER-RUN-ARGS...] IMAGE [COMMAND...]` as on an agent's
+# PC: the host's network, the published intake port, the certificate the
+# operator issued (in project/certs).
+kc_pc() {
     kc_docker run --rm --network host -v "$KC_DIR/project/certs:/certs:ro" \
-        -e KEFU_INTAKE="tcp://$KEFU_PUBLISH_INTAKE" -e KEFU_CERT="/certs/$KC_AGENT.cert" \
-        kefu:test kefu "$@"
+        -e KEFU_INTAKE="tcp://$KEFU_PUBLISH_INTAKE" -e KEFU_CERT="/certs/$KC_AGENT.cert" "$@"
 }
 
-# True when ticket $1 has been routed (the store, through psql in postgres).
-kc_routed() {
-    [[ $(kc_c exec -T postgres psql -U kefu -d kefu -Atc \
-        "SELECT routed_at IS NOT NULL FROM ticket WHERE no = '$1'" 2>/dev/null) == t ]]
+# The kefu client on an agent's PC.
+kc_client() {
+    kc_pc kefu:test kefu "$@"
 }
 
 # Runs SQL $1 in the store (psql in the postgres container), unaligned.
 kc_sql() {
     kc_c exec -T postgres psql -U kefu -d kefu -X -At -F ' ' -c "$1"
+}
+
+# True when ticket $1 has been routed.
+kc_routed() {
+    [[ $(kc_sql "SELECT routed_at IS NOT NULL FROM ticket WHERE no = '$1'" 2>/dev/null) == t ]]
+}
+
+# §6's backup: pg_dump of the store, custom format, into project/$1.
+kc_dump() {
+    kc_c exec -T postgres pg_dump -U kefu -d kefu -Fc >"$KC_DIR/project/$1" ||
+        { kc_warn "pg_dump into $1 failed"; return 1; }
 }
 
 # Submits complaints tagged $1 (idempotency keys TAG-1, TAG-2, ...) from
@@ -414,10 +423,7 @@ kc_sql() {
 kc_stream() {
     local tag=$1 n=$2 open=${3:-}
     # shellcheck disable=SC2016
-    kc_docker run --rm --network host --entrypoint bash \
-        -v "$KC_DIR/project/certs:/certs:ro" -v "$KC_DIR/streams:/streams:ro" \
-        -e KEFU_INTAKE="tcp://$KEFU_PUBLISH_INTAKE" -e KEFU_CERT="/certs/$KC_AGENT.cert" \
-        kefu:test -c '
+    kc_pc -v "$KC_DIR/streams:/streams:ro" --entrypoint bash kefu:test -c '
         fail=0 i=0
         while ((i < $2)) || { [[ -n $3 && ! -e /streams/$1.stop ]] && ((i < 100 * $2)); }; do
             i=$((i + 1))
@@ -438,7 +444,6 @@ kc_stream_at() {
 # output in KC_DIR/stream-TAG.log) and returns once 10 of it are stored,
 # so that what follows happens mid-stream; kc_stream_end ends it.
 kc_midstream() {
-    mkdir -p "$KC_DIR/streams"
     kc_stream "$1" 20 open >"$KC_DIR/stream-$1.log" 2>&1 &
     KC_STREAM_PID=$!
     kc_wait 60 kc_stream_at "$1" 10 || { kc_warn "the stream $1 did not start"; return 1; }

@@ -44,6 +44,10 @@ kc_console() {
     kc_say "web console: GET http://$KEFU_PUBLISH_GATEWAY/ answers the console's index.html"
 }
 
+# The scale the pass runs at from kc_scale on: every later `$C up -d`
+# repeats it (deploy/README.md §5).
+KC_SCALE=(--scale ticket-router=3 --scale approval=2)
+
 # Prints "CONTAINER N" for each container of service $1: N is the
 # messages of type $2 it took in, from its own /metrics on port $3 (asked
 # from inside the container: the image has bash, no HTTP client).
@@ -75,8 +79,7 @@ kc_approvers() {
         eps+=${eps:+,}tcp://127.0.0.1:${port##*:}
     done
     # shellcheck disable=SC2016
-    kc_docker run --rm --network host --entrypoint bash -v "$KC_DIR/project/certs:/certs:ro" \
-        -e KEFU_APPROVAL="$eps" -e KEFU_CERT="/certs/$KC_AGENT.cert" kefu:test -c '
+    kc_pc -e KEFU_APPROVAL="$eps" --entrypoint bash kefu:test -c '
         for i in $(seq 1 "$1"); do kefu approvals >/dev/null || exit 1; done' approvers "$1"
 }
 
@@ -87,7 +90,7 @@ kc_approvers() {
 # /metrics): every router and every approval instance must have taken some.
 kc_scale() {
     local n=${KEFU_COMPOSE_STREAM:-60} counts
-    kc_op up -d --scale ticket-router=3 --scale approval=2 >/dev/null || return 1
+    kc_op up -d "${KC_SCALE[@]}" >/dev/null || return 1
     kc_wait "${KEFU_COMPOSE_UP_S:-240}" kc_all_healthy ||
         { kc_warn "not healthy after scaling:"; kc_states >&2; return 1; }
     [[ $(kc_states | grep -c '^ticket-router running healthy') == 3 ]] ||
@@ -103,14 +106,16 @@ kc_scale() {
     # A client sends to the instance whose connection is ready first, so a
     # few requests may all go to one: 20 at a time, up to 200.
     local sent=0
-    until kc_all_took 2 "$(kc_counts approval approval.list 9104)"; do
-        ((sent < 200)) || { kc_warn "not every approval instance took requests:";
-                            kc_counts approval approval.list 9104 >&2; return 1; }
+    counts=$(kc_counts approval approval.list 9104)
+    until kc_all_took 2 "$counts"; do
+        ((sent < 200)) ||
+            { kc_warn "not every approval instance took requests: $counts"; return 1; }
         kc_approvers 20 || { kc_warn "kefu approvals through both approval ports failed"; return 1; }
         sent=$((sent + 20))
+        counts=$(kc_counts approval approval.list 9104)
     done
     kc_say "$sent approvers' requests; approval.list taken per approval instance:"
-    kc_counts approval approval.list 9104 | sed 's/^/  /'
+    sed 's/^/  /' <<<"$counts"
 }
 
 # Sends the $2 complaints tagged $1 (kc_stream), its output in file $3
@@ -214,7 +219,7 @@ kc_store_users_are() {
 KC_STORE_USERS="intake ticket-router approval notifier survey gateway"
 
 # Issue 15's healthchecks: `$C stop postgres`; every daemon that uses the
-# store turns unhealthy (deploy/README.md §4: 3 failed checks 15 s apart)
+# store turns unhealthy (deploy/README.md §4: 3 failed checks 10 s apart)
 # while it keeps running; `$C start postgres`; every service healthy again.
 kc_health() {
     local t0 limit=${KEFU_COMPOSE_HEALTH_S:-150}
@@ -347,11 +352,9 @@ kc_web_cti() {
     token=$(grep -oE 'kit_[A-Za-z0-9_-]+' <<<"$out" | head -n1)
     [[ -n $token ]] || { kc_warn "token create printed no kit_ token"; return 1; }
     for e in ringing hangup; do
-        KC_CODE=$(curl -sS --max-time 20 -o "$KC_DIR/http.out" -w '%{http_code}' \
-            -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
-            -d "{\"event\":\"$e\",\"call_id\":\"$call\",\"caller\":\"13800138000\",\"extension\":\"8001\"}" \
-            "http://$KEFU_PUBLISH_GATEWAY/api/v1/calls") || KC_CODE=000
-        KC_OUT=$(<"$KC_DIR/http.out")
+        kc_http pbx POST /api/v1/calls "$(jq -nc --arg e "$e" --arg c "$call" \
+            '{event: $e, call_id: $c, caller: "13800138000", extension: "8001"}')" \
+            -H "Authorization: Bearer $token"
         [[ $KC_CODE == 20[02] ]] || { kc_warn "POST /api/v1/calls $e: HTTP $KC_CODE $KC_OUT"; return 1; }
     done
     out=$(kc_op run --rm migrate kefu-admin calls --missed) || return 1
@@ -392,8 +395,7 @@ kc_backup() {
     local p=$KC_DIR/project before after svc
     svc="bus intake ticket-router approval notifier survey gateway"
     before=$(kc_store_counts) || return 1
-    (cd "$p" && kc_c exec -T postgres pg_dump -U kefu -d kefu -Fc >kefu-backup.dump) ||
-        { kc_warn "pg_dump failed"; return 1; }
+    kc_dump kefu-backup.dump || return 1
     kc_say "pg_dump: $(stat -c %s "$p/kefu-backup.dump") bytes; store (tickets, history, events, applied, last no): $before"
     kc_send compose-after-dump 3 || return 1
     # shellcheck disable=SC2086 # the guide's list of services
@@ -402,7 +404,7 @@ kc_backup() {
         kc_op exec -T postgres createdb -U kefu kefu &&
         kc_c exec -T postgres pg_restore -U kefu -d kefu --no-owner --exit-on-error <kefu-backup.dump) ||
         { kc_warn "the restore failed"; return 1; }
-    kc_op up -d --scale ticket-router=3 --scale approval=2 >/dev/null || return 1
+    kc_op up -d "${KC_SCALE[@]}" >/dev/null || return 1
     kc_wait "${KEFU_COMPOSE_UP_S:-240}" kc_all_healthy ||
         { kc_warn "not healthy after the restore:"; kc_states >&2; return 1; }
     after=$(kc_store_counts) || return 1
@@ -421,7 +423,7 @@ kc_upgrade_up() {
     local t0
     kc_docker tag kefu:next kefu:test || return 1
     t0=$(date +%s)
-    kc_op up -d --scale ticket-router=3 --scale approval=2 >"$KC_DIR/upgrade-up.log" 2>&1 ||
+    kc_op up -d "${KC_SCALE[@]}" >"$KC_DIR/upgrade-up.log" 2>&1 ||
         { cat "$KC_DIR/upgrade-up.log" >&2; return 1; }
     kc_say "\$C up -d with the new image took $(($(date +%s) - t0))s:"
     grep -E 'Recreat|Start' "$KC_DIR/upgrade-up.log" | sed 's/^/  /'
@@ -432,13 +434,18 @@ kc_upgrade_up() {
 # `$C up -d` while complaints stream in. Nothing lost or done twice, the
 # migration recorded once, every container on the new image.
 kc_upgrade() {
-    local new stale
+    local new stale since errors
     kc_build kefu:next "$ROOT/tests/compose/upgrade/Dockerfile" "$ROOT/tests/compose/upgrade" ||
         return 1
     new=$(kc_docker image inspect -f '{{.Id}}' kefu:next)
-    (cd "$KC_DIR/project" && kc_c exec -T postgres pg_dump -U kefu -d kefu -Fc \
-        >kefu-before-upgrade.dump) || { kc_warn "pg_dump before the upgrade failed"; return 1; }
+    kc_dump kefu-before-upgrade.dump || return 1
+    since=$(date -u +%Y-%m-%dT%H:%M:%SZ)
     kc_under_stream compose-upgrade kc_upgrade_up || return 1
+    # The old daemons served while the migration added a column to ticket:
+    # none of their prepared statements may have broken on it.
+    errors=$(kc_docker logs --since "$since" kefu_postgres_1 2>&1 | grep ' ERROR: ' || true)
+    [[ -z $errors ]] || { kc_warn "the store refused statements during the upgrade:";
+                          head -5 <<<"$errors" >&2; return 1; }
     [[ $(kc_sql "SELECT count(*) FROM schema_migration WHERE version = '900'") == 1 ]] ||
         { kc_warn "the new migration is not recorded once"; kc_sql "TABLE schema_migration" >&2; return 1; }
     # shellcheck disable=SC2046
@@ -446,5 +453,5 @@ kc_upgrade() {
         $(kc_docker ps -aq --filter label=com.docker.compose.project=kefu) |
         awk -v new="$new" '$3 != "postgres" && $2 != new')
     [[ -z $stale ]] || { kc_warn "containers not on the new image: $stale"; return 1; }
-    kc_say "every kefu container runs the new image; migration 900 applied once"
+    kc_say "every kefu container runs the new image; migration 900 applied once; the store refused nothing"
 }
