@@ -1,6 +1,14 @@
 # What the approval tests share (sourced after lib.sh): waiting for
 # kefu-approval, and running the client as a staff member.
 
+# A free port for kefu-approval: KEFU_APPROVAL_BIND, and the clients'
+# KEFU_APPROVAL, point at it.
+approval_bind() {
+    it__pick_port
+    export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
+    export KEFU_APPROVAL=$KEFU_APPROVAL_BIND
+}
+
 # True once kefu-approval answers (not_found: exit 1), not a timeout (3).
 approval_answers() {
     local rc=0

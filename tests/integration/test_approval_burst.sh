@@ -24,10 +24,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/approval_lib.sh"
 
 it_init approval_burst
-it__pick_port
-export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
+approval_bind
 A=$KEFU_APPROVAL_BIND
-export KEFU_APPROVAL=$A
 it_pg_start
 approval_bands t-burst 86400
 AGENT=$(it_cert agent.li)

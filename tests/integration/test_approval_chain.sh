@@ -24,9 +24,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/approval_lib.sh"
 
 it_init approval_chain
-it__pick_port
-export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
-export KEFU_APPROVAL=$KEFU_APPROVAL_BIND
+approval_bind
 export KEFU_APPROVAL_SCAN_MS=100
 it__pick_port
 MPORT=$IT__PORT

@@ -15,8 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/approval_lib.sh"
 
 it_init approval_load
-it__pick_port
-export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
+approval_bind
 A1=$KEFU_APPROVAL_BIND
 it__pick_port
 A2=tcp://127.0.0.1:$IT__PORT

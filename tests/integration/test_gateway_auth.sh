@@ -21,9 +21,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/approval_lib.sh"
 
 it_init gateway_auth
-it__pick_port
-export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT
-export KEFU_APPROVAL=$KEFU_APPROVAL_BIND
+approval_bind
 client=$KEFU_BUILD_DIR/tests/integration/kefu-test-auth-session
 [[ -x $client ]] || it_fail "$client is not built"
 command -v jq >/dev/null || it_fail "jq is needed (apt-get install jq)"
