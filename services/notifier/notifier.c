@@ -116,13 +116,18 @@ struct notifier {
 static void s_prepare(kf_store_t *store)
 {
     kf_consumer_prepare(store);
-    kf_store_statement(store, "notify_context", "SELECT * FROM kefu_notify_context($1, $2, $3)");
+    /* What a burst's events need (s_read): per event (its place i), the
+       ticket's context and the homeowner a survey addresses. */
+    kf_store_statement(store, "notify_contexts",
+                       "SELECT u.i, c.*, h.id::text, h.name, h.phone, h.lang, hp.name "
+                       "FROM jsonb_to_recordset($1::jsonb) AS u (i int, ticket text, staff text, "
+                       "\"from\" text, homeowner bigint, project text) "
+                       "LEFT JOIN LATERAL kefu_notify_context(u.ticket, u.staff, u.\"from\") c "
+                       "ON true LEFT JOIN homeowner h ON h.id = u.homeowner "
+                       "LEFT JOIN project hp ON hp.id = u.project");
     kf_store_statement(store, "notify_staff",
                        "SELECT s.id, s.name, s.email, s.lang FROM staff s "
                        "WHERE s.id IN (SELECT jsonb_array_elements_text($1::jsonb))");
-    kf_store_statement(store, "notify_homeowner",
-                       "SELECT h.id::text, h.phone, h.name, h.lang, p.name FROM homeowner h "
-                       "LEFT JOIN project p ON p.id = $2 WHERE h.id = $1::bigint");
     kf_store_statement(store, "notify_insert",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_insert($1::jsonb, $2)");
     kf_store_statement(store, "notify_claim",
@@ -155,37 +160,67 @@ static const char *s_mask(const char *channel, const char *address, char *buf, s
 
 /* ---- consuming: events into notifications ---------------------------------- */
 
-static const char *s_value(const PGresult *res, int col)
+/* A burst's events are applied set-based: one statement reads what the
+   store knows around all of them (notify_contexts), one the staff they
+   name (notify_staff, when any), the rules and templates run in memory
+   per event, and one statement inserts every message of the burst
+   (notify_insert). An event that cannot be used leaves no message. */
+
+/* Where the columns of a notify_contexts row start: the event's place,
+   kefu_notify_context's 27 columns, then the homeowner the body names
+   (id, phone, name, lang, project name). */
+#define S_COL_CTX 1
+#define S_COL_HOMEOWNER 28
+
+/* What the store knows around the events of a burst (s_read). */
+typedef struct {
+    PGresult *ctx;   /* notify_contexts: a row per usable event, its place in column 0 */
+    PGresult *staff; /* notify_staff: the staff the burst names, or NULL */
+    int *row;        /* per event: its row in ctx, or -1 */
+} s_known_t;
+
+static const char *s_value(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+    return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
-static int64_t s_ms_value(const PGresult *res, int col)
+static int64_t s_ms_value(const PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, 0, col) ? 0 : strtoll(PQgetvalue(res, 0, col), NULL, 10);
+    return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
 }
 
-/* Fills ctx from a kefu_notify_context row (its strings point into res). */
-static void s_ctx_from_row(rule_ctx_t *ctx, const PGresult *res)
+/* A party from the four columns id, name, address, lang from col on. */
+static party_t s_party(const PGresult *res, int row, int col)
 {
-    ctx->ticket = s_value(res, 0);
-    ctx->imported = PQgetvalue(res, 0, 1)[0] == 't';
-    ctx->priority = s_value(res, 2);
-    ctx->kind = s_value(res, 3);
-    ctx->category = s_value(res, 4);
-    ctx->summary = s_value(res, 5);
-    ctx->project = s_value(res, 6);
-    ctx->project_name = s_value(res, 7);
-    ctx->customer = (party_t){s_value(res, 8), s_value(res, 10), s_value(res, 9), s_value(res, 11)};
-    ctx->first_response_due = s_ms_value(res, 12);
-    ctx->resolve_due = s_ms_value(res, 13);
-    ctx->owner = (party_t){s_value(res, 16), s_value(res, 17), s_value(res, 18), s_value(res, 19)};
+    return (party_t){s_value(res, row, col), s_value(res, row, col + 1), s_value(res, row, col + 2),
+                     s_value(res, row, col + 3)};
+}
+
+/* Fills ctx from the kefu_notify_context columns of row (its strings
+   point into res). */
+static void s_ctx_from_row(rule_ctx_t *ctx, const PGresult *res, int row)
+{
+    const int c = S_COL_CTX;
+    ctx->ticket = s_value(res, row, c);
+    ctx->imported = PQgetvalue(res, row, c + 1)[0] == 't';
+    ctx->priority = s_value(res, row, c + 2);
+    ctx->kind = s_value(res, row, c + 3);
+    ctx->category = s_value(res, row, c + 4);
+    ctx->summary = s_value(res, row, c + 5);
+    ctx->project = s_value(res, row, c + 6);
+    ctx->project_name = s_value(res, row, c + 7);
+    ctx->customer = (party_t){s_value(res, row, c + 8), s_value(res, row, c + 10),
+                              s_value(res, row, c + 9), s_value(res, row, c + 11)};
+    ctx->first_response_due = s_ms_value(res, row, c + 12);
+    ctx->resolve_due = s_ms_value(res, row, c + 13);
+    ctx->owner = s_party(res, row, c + 16);
     /* The responsible person's department, else the ticket's. */
-    ctx->department_en = s_value(res, 20) ? s_value(res, 20) : s_value(res, 14);
-    ctx->department_zh = s_value(res, 21) ? s_value(res, 21) : s_value(res, 15);
-    ctx->manager =
-        (party_t){s_value(res, 22), s_value(res, 23), s_value(res, 24), s_value(res, 25)};
-    ctx->from_name = s_value(res, 26);
+    const char *department_en = s_value(res, row, c + 20);
+    const char *department_zh = s_value(res, row, c + 21);
+    ctx->department_en = department_en ? department_en : s_value(res, row, c + 14);
+    ctx->department_zh = department_zh ? department_zh : s_value(res, row, c + 15);
+    ctx->manager = s_party(res, row, c + 22);
+    ctx->from_name = s_value(res, row, c + 26);
 }
 
 /* Counts and logs an event the notifier cannot use; returns -1 with err. */
@@ -246,145 +281,248 @@ static json_t *s_row(notifier_t *self, const kf_event_t *ev, const json_t *body,
     return row;
 }
 
-/* Reads what the store knows around ev into ctx; *res_p holds the rows the
-   strings point into (caller PQclear()s both). */
-static int s_context(notifier_t *self, kf_store_t *store, const kf_event_t *ev, const json_t *body,
-                     rule_ctx_t *ctx, PGresult **res_p, PGresult **owner_p, kf_error_t *err)
+/* Parses and checks ev's body for the rules; NULL (the reason in err)
+   when the notifier cannot use it. */
+static json_t *s_body(const kf_event_t *ev, kf_error_t *err)
 {
-    memset(ctx, 0, sizeof *ctx);
-    const char *ticket = json_string_value(json_object_get(body, "ticket"));
-    const char *field = rules_owner_field(ev->type);
-    const char *staff = field ? json_string_value(json_object_get(body, field)) : NULL;
-    if (ticket) {
-        const char *params[] = {ticket, staff, json_string_value(json_object_get(body, "from"))};
-        *res_p = kf_store_exec(store, "notify_context", 3, params, err);
-        if (!*res_p)
-            return -1;
-        if (PQntuples(*res_p) != 1)
-            return kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", ticket);
-        s_ctx_from_row(ctx, *res_p);
-        if (staff && !ctx->owner.id)
-            return kf_error_set(err, KF_E_NOT_FOUND, field, "no staff member %s", staff);
-    }
-    const json_t *homeowner = json_object_get(body, "homeowner");
-    if (json_is_integer(homeowner)) { /* a survey names its addressee */
-        char id[24];
-        snprintf(id, sizeof id, "%" JSON_INTEGER_FORMAT, json_integer_value(homeowner));
-        const char *project = json_string_value(json_object_get(body, "project"));
-        const char *params[] = {id, project};
-        *owner_p = kf_store_exec(store, "notify_homeowner", 2, params, err);
-        if (!*owner_p)
-            return -1;
-        if (PQntuples(*owner_p) != 1)
-            return kf_error_set(err, KF_E_NOT_FOUND, "homeowner", "no homeowner %s", id);
-        ctx->customer = (party_t){s_value(*owner_p, 0), s_value(*owner_p, 2), s_value(*owner_p, 1),
-                                  s_value(*owner_p, 3)};
-        if (!ticket) { /* a campaign's survey: the project is the body's */
-            ctx->project = project;
-            ctx->project_name = s_value(*owner_p, 4);
-        }
-    }
-    return 0;
+    json_error_t json_err;
+    json_t *body = ev->body_json ? json_loads(ev->body_json, 0, &json_err) : NULL;
+    if (!json_is_object(body))
+        kf_error_set(err, KF_E_BAD_ENVELOPE, "body", "the body is not a JSON object");
+    else if (rules_check_body(ev->type, body, err) == 0)
+        return body;
+    json_decref(body);
+    return NULL;
 }
 
-/* Looks up the staff the event names beyond its owner (rules_staff_ids)
-   into staff (S_MAX_STAFF of them) and ctx; *res_p holds the rows the
-   strings point into (caller PQclear()s it). One the store does not know
-   keeps only its id: an e-mail to them fails as having no address. */
-static int s_staff(kf_store_t *store, const kf_event_t *ev, const json_t *body, rule_ctx_t *ctx,
-                   party_t *staff, PGresult **res_p, kf_error_t *err)
+/* What notify_contexts is to read for event i with body: its ticket, the
+   staff member it makes responsible and the previous one, the homeowner
+   it addresses and their project. */
+static json_t *s_item(int i, const kf_event_t *ev, const json_t *body)
+{
+    const char *field = rules_owner_field(ev->type);
+    const json_t *homeowner = json_object_get(body, "homeowner");
+    json_t *item = json_pack("{s:i, s:s?, s:s?, s:s?, s:s?}", "i", i, "ticket",
+                             json_string_value(json_object_get(body, "ticket")), "staff",
+                             field ? json_string_value(json_object_get(body, field)) : NULL, "from",
+                             json_string_value(json_object_get(body, "from")), "project",
+                             json_string_value(json_object_get(body, "project")));
+    assert(item);
+    if (json_is_integer(homeowner)) /* a survey names its addressee */
+        json_object_set_new(item, "homeowner", json_integer(json_integer_value(homeowner)));
+    return item;
+}
+
+/* Runs statement name with one JSON parameter, the text of list. */
+static PGresult *s_exec_json(kf_store_t *store, const char *name, const json_t *list,
+                             kf_error_t *err)
+{
+    char *text = json_dumps(list, JSON_COMPACT);
+    assert(text);
+    const char *params[] = {text};
+    PGresult *res = kf_store_exec(store, name, 1, params, err);
+    free(text);
+    return res;
+}
+
+/* Reads into known what the store knows around the count events whose
+   bodies are usable (bodies[i] not NULL), in at most two statements.
+   Returns 0, or -1 with err (known then holds what it read so far). */
+static int s_read(kf_store_t *store, const kf_event_t *events, json_t *const *bodies, int count,
+                  s_known_t *known, kf_error_t *err)
+{
+    known->row = (int *)malloc(((size_t)count + 1) * sizeof(int));
+    assert(known->row);
+    json_t *items = json_array(), *ids = json_array();
+    for (int i = 0; i < count; i++) {
+        known->row[i] = -1;
+        if (!bodies[i])
+            continue;
+        json_array_append_new(items, s_item(i, &events[i], bodies[i]));
+        const char *named[S_MAX_STAFF];
+        int n = rules_staff_ids(events[i].type, bodies[i], named, S_MAX_STAFF);
+        for (int k = 0; k < n; k++)
+            json_array_append_new(ids, json_string(named[k]));
+    }
+    int rc = 0;
+    if (json_array_size(items) > 0) {
+        known->ctx = s_exec_json(store, "notify_contexts", items, err);
+        rc = known->ctx ? 0 : -1;
+        for (int r = 0; rc == 0 && r < PQntuples(known->ctx); r++) {
+            int i = atoi(PQgetvalue(known->ctx, r, 0));
+            if (i >= 0 && i < count)
+                known->row[i] = r;
+        }
+    }
+    if (rc == 0 && json_array_size(ids) > 0) {
+        known->staff = s_exec_json(store, "notify_staff", ids, err);
+        rc = known->staff ? 0 : -1;
+    }
+    json_decref(items);
+    json_decref(ids);
+    return rc;
+}
+
+static void s_known_free(s_known_t *known)
+{
+    PQclear(known->ctx);
+    PQclear(known->staff);
+    free(known->row);
+}
+
+/* Fills staff (S_MAX_STAFF places) and ctx with the staff ev names beyond
+   its owner (rules_staff_ids) as found in named (may be NULL). One the
+   store does not know keeps only its id: an e-mail to them fails as
+   having no address. */
+static void s_staff(const PGresult *named, const kf_event_t *ev, const json_t *body,
+                    rule_ctx_t *ctx, party_t *staff)
 {
     const char *ids[S_MAX_STAFF];
     int count = rules_staff_ids(ev->type, body, ids, S_MAX_STAFF);
-    if (count == 0)
-        return 0;
-    json_t *list = json_array();
-    for (int i = 0; i < count; i++)
-        json_array_append_new(list, json_string(ids[i]));
-    char *text = json_dumps(list, JSON_COMPACT);
-    json_decref(list);
-    const char *params[] = {text};
-    *res_p = kf_store_exec(store, "notify_staff", 1, params, err);
-    free(text);
-    if (!*res_p)
-        return -1;
     for (int i = 0; i < count; i++) {
         staff[i] = (party_t){ids[i], NULL, NULL, NULL};
-        for (int row = 0; row < PQntuples(*res_p); row++)
-            if (strcmp(PQgetvalue(*res_p, row, 0), ids[i]) == 0) {
-                const PGresult *res = *res_p;
-                staff[i] = (party_t){PQgetvalue(res, row, 0),
-                                     PQgetisnull(res, row, 1) ? NULL : PQgetvalue(res, row, 1),
-                                     PQgetisnull(res, row, 2) ? NULL : PQgetvalue(res, row, 2),
-                                     PQgetisnull(res, row, 3) ? NULL : PQgetvalue(res, row, 3)};
-            }
+        for (int row = 0; named && row < PQntuples(named); row++)
+            if (strcmp(PQgetvalue(named, row, 0), ids[i]) == 0)
+                staff[i] = s_party(named, row, 0);
     }
     ctx->staff = staff;
     ctx->staff_count = (size_t)count;
+}
+
+/* Fills ctx (and staff, S_MAX_STAFF places) with what known holds around
+   event i; its strings point into known. Returns 0, or -1 with err
+   (not_found) when the store does not know the ticket, the staff member
+   or the homeowner the body names. */
+static int s_context(const s_known_t *known, int i, const kf_event_t *ev, const json_t *body,
+                     rule_ctx_t *ctx, party_t *staff, kf_error_t *err)
+{
+    memset(ctx, 0, sizeof *ctx);
+    const PGresult *res = known->ctx;
+    int row = known->row[i];
+    const char *ticket = json_string_value(json_object_get(body, "ticket"));
+    const char *field = rules_owner_field(ev->type);
+    const char *owner = field ? json_string_value(json_object_get(body, field)) : NULL;
+    if (ticket) {
+        if (row < 0 || PQgetisnull(res, row, S_COL_CTX))
+            return kf_error_set(err, KF_E_NOT_FOUND, "ticket", "no ticket %s", ticket);
+        s_ctx_from_row(ctx, res, row);
+        if (owner && !ctx->owner.id)
+            return kf_error_set(err, KF_E_NOT_FOUND, field, "no staff member %s", owner);
+    }
+    const json_t *homeowner = json_object_get(body, "homeowner");
+    if (json_is_integer(homeowner)) { /* a survey names its addressee */
+        if (row < 0 || PQgetisnull(res, row, S_COL_HOMEOWNER))
+            return kf_error_set(err, KF_E_NOT_FOUND, "homeowner",
+                                "no homeowner %" JSON_INTEGER_FORMAT,
+                                json_integer_value(homeowner));
+        ctx->customer = s_party(res, row, S_COL_HOMEOWNER);
+        if (!ticket) { /* a campaign's survey: the project is the body's */
+            ctx->project = json_string_value(json_object_get(body, "project"));
+            ctx->project_name = s_value(res, row, S_COL_HOMEOWNER + 4);
+        }
+    }
+    s_staff(known->staff, ev, body, ctx, staff);
     return 0;
 }
 
-/* Applies one event inside the feed's transaction: one notification row
-   per recipient and channel of the rules. */
-static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+/* Appends to rows the messages of event i of a burst (body usable): one
+   row per recipient and channel of the rules, rendered. Returns how many,
+   or -1 with err when it has none to give (nothing appended; a bad event
+   is counted and logged). */
+static int s_messages(notifier_t *self, const s_known_t *known, int i, const kf_event_t *ev,
+                      const json_t *body, json_t *rows, kf_error_t *err)
 {
-    notifier_t *self = (notifier_t *)arg;
-    json_error_t json_err;
-    json_t *body = ev->body_json ? json_loads(ev->body_json, 0, &json_err) : NULL;
-    if (!json_is_object(body)) {
-        json_decref(body);
-        kf_error_set(err, KF_E_BAD_ENVELOPE, "body", "the body is not a JSON object");
-        return s_bad_event(self, ev, err);
-    }
-    if (rules_check_body(ev->type, body, err) != 0) {
-        json_decref(body);
-        return s_bad_event(self, ev, err);
-    }
     rule_ctx_t ctx;
     party_t staff[S_MAX_STAFF];
-    PGresult *res = NULL, *owner = NULL, *named = NULL;
-    int rc = s_context(self, store, ev, body, &ctx, &res, &owner, err);
-    if (rc == 0)
-        rc = s_staff(store, ev, body, &ctx, staff, &named, err);
     recipient_t recipients[S_MAX_RECIPIENTS];
+    int rc = s_context(known, i, ev, body, &ctx, staff, err);
     int count = rc == 0 ? rules_recipients(ev->type, body, &ctx, recipients, S_MAX_RECIPIENTS) : 0;
-    json_t *rows = json_array();
-    for (int i = 0; rc == 0 && i < count; i++) {
-        json_t *row = s_row(self, ev, body, &ctx, &recipients[i], err);
-        if (!row)
-            rc = -1;
+    json_t *mine = json_array();
+    for (int r = 0; rc == 0 && r < count; r++) {
+        json_t *row = s_row(self, ev, body, &ctx, &recipients[r], err);
+        if (row)
+            json_array_append_new(mine, row);
         else
-            json_array_append_new(rows, row);
+            rc = -1;
     }
-    if (rc != 0 && err->code != KF_E_UNAVAILABLE && err->code != KF_E_INTERNAL)
+    if (rc != 0 && err->code != KF_E_INTERNAL)
         s_bad_event(self, ev, err);
     if (rc == 0 && ctx.imported) {
         self->stats.skipped_imported++;
         kf_info("notify.skipped", "event_id=%s type=%s ticket=%s reason=imported", ev->id, ev->type,
                 ctx.ticket);
     }
-    if (rc == 0 && json_array_size(rows) > 0) {
-        char *text = json_dumps(rows, JSON_COMPACT);
-        const char *params[] = {text, S_SRC};
-        PGresult *events = kf_store_exec(store, "notify_insert", 2, params, err);
-        free(text);
-        if (events)
-            kf_outbox_keep(self->outbox, events);
-        else
-            rc = -1;
-    }
-    if (rc == 0) {
-        self->stats.events++;
-        self->stats.created += json_array_size(rows);
-        kf_debug("notify.created", "event_id=%s type=%s corr=%s messages=%zu", ev->id, ev->type,
-                 ev->corr, json_array_size(rows));
-    }
+    int made = (int)json_array_size(mine);
+    if (rc == 0)
+        json_array_extend(rows, mine);
+    json_decref(mine);
+    return rc == 0 ? made : -1;
+}
+
+/* Inserts the messages in rows with one statement and keeps the events it
+   wrote for after the commit. */
+static int s_insert(notifier_t *self, kf_store_t *store, const json_t *rows, kf_error_t *err)
+{
+    char *text = json_dumps(rows, JSON_COMPACT);
+    assert(text);
+    const char *params[] = {text, S_SRC};
+    PGresult *events = kf_store_exec(store, "notify_insert", 2, params, err);
+    free(text);
+    if (!events)
+        return -1;
+    kf_outbox_keep(self->outbox, events);
+    return 0;
+}
+
+/* Applies a burst of events inside the feed's transaction
+   (kf_apply_batch_fn): reads what they need with one or two statements,
+   renders each event's messages in memory and inserts them all with one
+   statement. An event that cannot be used gets its reason in errors and
+   leaves no message; the others are applied. */
+static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count, kf_error_t *errors,
+                         void *arg, kf_error_t *err)
+{
+    notifier_t *self = (notifier_t *)arg;
+    json_t **bodies = (json_t **)calloc((size_t)count + 1, sizeof(json_t *));
+    int *made = (int *)calloc((size_t)count + 1, sizeof(int));
+    assert(bodies && made);
+    for (int i = 0; i < count; i++)
+        bodies[i] = s_body(&events[i], &errors[i]);
+    s_known_t known = {0};
+    int rc = s_read(store, events, bodies, count, &known, err);
+    json_t *rows = json_array();
+    for (int i = 0; rc == 0 && i < count; i++) /* bad events logged in their order */
+        made[i] = bodies[i] ? s_messages(self, &known, i, &events[i], bodies[i], rows, &errors[i])
+                            : s_bad_event(self, &events[i], &errors[i]);
+    if (rc == 0 && json_array_size(rows) > 0)
+        rc = s_insert(self, store, rows, err);
+    for (int i = 0; rc == 0 && i < count; i++)
+        if (made[i] >= 0) {
+            self->stats.events++;
+            self->stats.created += (uint64_t)made[i];
+            kf_debug("notify.created", "event_id=%s type=%s corr=%s messages=%d", events[i].id,
+                     events[i].type, events[i].corr, made[i]);
+        }
     json_decref(rows);
-    PQclear(res);
-    PQclear(owner);
-    PQclear(named);
-    json_decref(body);
+    s_known_free(&known);
+    for (int i = 0; i < count; i++)
+        json_decref(bodies[i]);
+    free(bodies);
+    free(made);
     return rc;
+}
+
+/* Applies one event inside the feed's transaction (a burst of one): for
+   the events the feed retries or isolates. */
+static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    kf_error_t why = {0};
+    if (s_apply_batch(store, ev, 1, &why, arg, err) != 0)
+        return -1;
+    if (why.code == KF_OK)
+        return 0;
+    *err = why;
+    return -1;
 }
 
 /* ---- sending ----------------------------------------------------------- */
@@ -777,6 +915,7 @@ static void s_sockets(notifier_t *self)
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = rules_types_literal(),
                                      .apply = s_apply,
+                                     .apply_batch = s_apply_batch,
                                      .arg = self,
                                      .reread = true};
     self->consumer = kf_consumer_new(&spec, self->store, self->doorbell, self->outbox, self->health,
