@@ -190,6 +190,18 @@ static int s_apply_marked(kf_store_t *store, const char *consumer, const kf_even
     return applied;
 }
 
+int kf_feed_apply_one(kf_store_t *store, const kf_event_t *ev, kf_apply_batch_fn *apply_batch,
+                      void *arg, kf_error_t *err)
+{
+    kf_error_t why = {0};
+    if (apply_batch(store, ev, 1, &why, arg, err) != 0)
+        return -1;
+    if (why.code == KF_OK)
+        return 0;
+    *err = why;
+    return -1;
+}
+
 int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_t *events,
                         int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {

@@ -59,6 +59,13 @@ typedef int(kf_apply_fn)(kf_store_t *store, const kf_event_t *ev, void *arg, kf_
 typedef int(kf_apply_batch_fn)(kf_store_t *store, const kf_event_t *events, int count,
                                kf_error_t *errors, void *arg, kf_error_t *err);
 
+/* Applies ev alone with apply_batch (a burst of one) inside the open
+   transaction: the kf_apply_fn of a daemon that applies bursts, for the
+   events the feed retries or isolates. Returns 0, or -1 with err (why
+   the event cannot be applied, or the store's error). */
+int kf_feed_apply_one(kf_store_t *store, const kf_event_t *ev, kf_apply_batch_fn *apply_batch,
+                      void *arg, kf_error_t *err);
+
 /* Registers the feed's statements on store; call once before use. */
 void kf_feed_prepare(kf_store_t *store);
 

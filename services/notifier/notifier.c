@@ -516,13 +516,7 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
    the events the feed retries or isolates. */
 static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
 {
-    kf_error_t why = {0};
-    if (s_apply_batch(store, ev, 1, &why, arg, err) != 0)
-        return -1;
-    if (why.code == KF_OK)
-        return 0;
-    *err = why;
-    return -1;
+    return kf_feed_apply_one(store, ev, s_apply_batch, arg, err);
 }
 
 /* ---- sending ----------------------------------------------------------- */
