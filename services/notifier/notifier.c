@@ -117,14 +117,17 @@ static void s_prepare(kf_store_t *store)
 {
     kf_consumer_prepare(store);
     /* What a burst's events need (s_read): per event (its place i), the
-       ticket's context and the homeowner a survey addresses. */
+       ticket's context and the homeowner a survey addresses, each found
+       by its key whatever the burst's size (OFFSET 0: probed per event,
+       never a scan of the table). */
     kf_store_statement(store, "notify_contexts",
-                       "SELECT u.i, c.*, h.id::text, h.name, h.phone, h.lang, hp.name "
+                       "SELECT u.i, c.*, o.* "
                        "FROM jsonb_to_recordset($1::jsonb) AS u (i int, ticket text, staff text, "
                        "\"from\" text, homeowner bigint, project text) "
                        "LEFT JOIN LATERAL kefu_notify_context(u.ticket, u.staff, u.\"from\") c "
-                       "ON true LEFT JOIN homeowner h ON h.id = u.homeowner "
-                       "LEFT JOIN project hp ON hp.id = u.project");
+                       "ON true LEFT JOIN LATERAL (SELECT h.id::text, h.name, h.phone, h.lang, "
+                       "hp.name FROM homeowner h LEFT JOIN project hp ON hp.id = u.project "
+                       "WHERE h.id = u.homeowner OFFSET 0) o ON true");
     kf_store_statement(store, "notify_staff",
                        "SELECT s.id, s.name, s.email, s.lang FROM staff s "
                        "WHERE s.id IN (SELECT jsonb_array_elements_text($1::jsonb))");
