@@ -171,7 +171,7 @@ static const char *s_mask(const char *channel, const char *address, char *buf, s
 
 /* Where the columns of a notify_contexts row start: the event's place,
    kefu_notify_context's 27 columns, then the homeowner the body names
-   (id, phone, name, lang, project name). */
+   (id, name, phone, lang, project name). */
 #define S_COL_CTX 1
 #define S_COL_HOMEOWNER 28
 
@@ -182,11 +182,13 @@ typedef struct {
     int *row;        /* per event: its row in ctx, or -1 */
 } s_known_t;
 
+/* The text at (row, col) of res, or NULL for SQL NULL. */
 static const char *s_value(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? NULL : PQgetvalue(res, row, col);
 }
 
+/* The integer at (row, col) of res (ms), or 0 for SQL NULL. */
 static int64_t s_ms_value(const PGresult *res, int row, int col)
 {
     return PQgetisnull(res, row, col) ? 0 : strtoll(PQgetvalue(res, row, col), NULL, 10);
@@ -366,6 +368,7 @@ static int s_read(kf_store_t *store, const kf_event_t *events, json_t *const *bo
     return rc;
 }
 
+/* Frees what s_read read. */
 static void s_known_free(s_known_t *known)
 {
     PQclear(known->ctx);
