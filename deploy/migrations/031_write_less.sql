@@ -34,3 +34,13 @@ ALTER INDEX approval_request_completed_at_idx RENAME TO approval_request_complet
 CREATE INDEX approval_step_decided_idx ON approval_step (decided_by) WHERE decided_by IS NOT NULL;
 DROP INDEX approval_step_decided_by_idx;
 ALTER INDEX approval_step_decided_idx RENAME TO approval_step_decided_by_idx;
+
+-- survey's UNIQUE (campaign_id, homeowner_id) took two entries for every
+-- resolution survey (insert, and the non-HOT update that sends it), whose
+-- campaign_id is NULL and so can never conflict. A unique index on the
+-- campaign surveys only enforces exactly the same rule; it still serves
+-- kefu_survey_campaign's ON CONFLICT DO NOTHING (no conflict target),
+-- kefu-survey's campaign_ids (campaign_id = $1) and the foreign key's check.
+CREATE UNIQUE INDEX survey_campaign_homeowner_key ON survey (campaign_id, homeowner_id)
+    WHERE campaign_id IS NOT NULL;
+ALTER TABLE survey DROP CONSTRAINT survey_campaign_id_homeowner_id_key;

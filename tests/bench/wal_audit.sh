@@ -3,7 +3,10 @@
 # whole life (submit -> routed -> approval requested / decided -> notified ->
 # resolved -> surveyed). Run on demand, never from ctest; see README.md here.
 #
-#   tests/bench/wal_audit.sh [-n N] [-c C] [-k APPROVERS] [--note TEXT]
+#   tests/bench/wal_audit.sh [-n N] [-c C] [-k APPROVERS] [--routed] [--note TEXT]
+#
+# --routed measures submit -> routed alone (only kefu-bus, kefu-intake and
+# kefu-router run), the segment of the issue's aim of WAL per routed ticket.
 #
 # Against a private PostgreSQL with durable stock settings (fsync,
 # synchronous_commit, full_page_writes on, as run.sh and e2e.sh), it drives
@@ -28,13 +31,15 @@ N=2000
 C=4
 APPROVERS=4
 NOTE=
+ROUTED=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         -n) N=${2:?}; shift 2 ;;
         -c) C=${2:?}; shift 2 ;;
         -k) APPROVERS=${2:?}; shift 2 ;;
         --note) NOTE=${2:?}; shift 2 ;;
-        -h|--help) sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --routed) ROUTED=1; shift ;;
+        -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "wal_audit.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -91,9 +96,10 @@ KEFU_CERT=$(it_cert agent.li)
 export KEFU_CERT
 
 DAEMONS=(bus intake router approval notifier survey)
+[[ $ROUTED == 0 ]] || DAEMONS=(bus intake router)
 for d in "${DAEMONS[@]}"; do it_start "$d"; done
 it_wait_for "intake to answer" 30 "$LOAD" -n 1 --timeout-ms 1000 --idem-prefix probe
-it_wait_for "kefu-approval to answer" 30 kefu --endpoint "$KEFU_APPROVAL" approvals
+[[ $ROUTED == 1 ]] || it_wait_for "kefu-approval to answer" 30 kefu --endpoint "$KEFU_APPROVAL" approvals
 it_wait_for "the probe routed" 60 it_psql_is "SELECT count(*) FROM ticket WHERE status = 'submitted'" 0
 t_base=$(it_psql "SELECT coalesce(max(id), 0) FROM ticket")
 n_base=$(it_psql "SELECT coalesce(max(id), 0) FROM notification")
@@ -125,13 +131,14 @@ it_psql "CREATE SCHEMA audit" >/dev/null
 # CPU ms of PostgreSQL so far: its live processes, and the backends that
 # have ended (the postmaster's reaped children, cutime + cstime).
 pg_cpu_total() {
-    local pm stat rest
+    local pm stat rest pids
+    mapfile -t pids < <(pg_all_pids)
     pm=$(head -n1 "$IT_DIR/pg/data/postmaster.pid")
     stat=$(cat "/proc/$pm/stat")
     rest=${stat##*) }
     # shellcheck disable=SC2086
     set -- $rest
-    echo $(( $(cpu_ms $(pg_all_pids)) + (${14} + ${15}) * 1000 / TCK ))
+    echo $(( $(cpu_ms "${pids[@]}") + (${14} + ${15}) * 1000 / TCK ))
 }
 
 it_psql "CHECKPOINT" >/dev/null
@@ -146,12 +153,14 @@ it_note "kefu-load -n $N -c $C (submit, routed)"
 timeout 1200 "$LOAD" -n "$N" -c "$C" --mix --wait-routed 120000 --timeout-ms 10000 \
     --idem-prefix audit --tickets "$IT_DIR/tickets.txt" >"$IT_DIR/load.out" 2>"$IT_DIR/load.err" ||
     it_fail "kefu-load failed: $(tr '\n' ' ' <"$IT_DIR/load.out") $(cat "$IT_DIR/load.err")"
-it_note "kefu-e2e-flow -c $C (approval requested, decided; resolved)"
-timeout 1200 "$FLOW" --tickets "$IT_DIR/tickets.txt" --cert "$KEFU_CERT" --cert-dir "$IT_DIR/certs" \
-    -k "$APPROVERS" -c "$C" >"$IT_DIR/flow.out" 2>"$IT_DIR/flow.err" ||
-    it_fail "kefu-e2e-flow failed: $(tr '\n' ' ' <"$IT_DIR/flow.out") $(head -c 2000 "$IT_DIR/flow.err")"
-it_note "waiting for every survey and notification"
-it_wait_for "every ticket surveyed and notified" 900 run_done
+if [[ $ROUTED == 0 ]]; then
+    it_note "kefu-e2e-flow -c $C (approval requested, decided; resolved)"
+    timeout 1200 "$FLOW" --tickets "$IT_DIR/tickets.txt" --cert "$KEFU_CERT" --cert-dir "$IT_DIR/certs" \
+        -k "$APPROVERS" -c "$C" >"$IT_DIR/flow.out" 2>"$IT_DIR/flow.err" ||
+        it_fail "kefu-e2e-flow failed: $(tr '\n' ' ' <"$IT_DIR/flow.out") $(head -c 2000 "$IT_DIR/flow.err")"
+    it_note "waiting for every survey and notification"
+    it_wait_for "every ticket surveyed and notified" 900 run_done
+fi
 t1=${EPOCHREALTIME/./}
 # The daemons stop before the second snapshot: their backends end and
 # flush their statistics; what they write on the way out is counted too.
@@ -171,13 +180,13 @@ it__as_pg "$WALDUMP" -p "$IT_DIR/pg/data/pg_wal" -s "$lsn0" -e "$lsn1" >"$IT_DIR
 it__as_pg "$WALDUMP" -p "$IT_DIR/pg/data/pg_wal" -s "$lsn0" -e "$lsn1" --stats >"$IT_DIR/walstats.txt" 2>&1 || true
 fpi_bytes=$(awk '$1 == "Total" { gsub(/\[[^]]*\]/, ""); print $4; exit }' "$IT_DIR/walstats.txt")
 
-echo "== wal_audit.sh $(date -u '+%Y-%m-%d %H:%M UTC'): N=$N tickets, $C clients, $APPROVERS approvers"
+echo "== wal_audit.sh $(date -u '+%Y-%m-%d %H:%M UTC'): N=$N tickets, $C clients, $([[ $ROUTED == 1 ]] && echo 'submit -> routed only (bus, intake, router)' || echo "whole chain, $APPROVERS approvers")"
 echo "Tree at $(git -C "$source_dir" rev-parse --short HEAD 2>/dev/null || echo '?')$(git -C "$source_dir" diff --quiet HEAD -- 2>/dev/null || echo ' (plus uncommitted work)'); PostgreSQL $pg_version; $pg_settings"
 [[ -z $NOTE ]] || echo "Note: $NOTE"
 echo "Load average $(cut -d' ' -f1-3 /proc/loadavg); wall $(( (t1 - t0) / 1000 )) ms; the run began after a CHECKPOINT, so"
 echo "each page's first change in the run carries a full-page image (counted in the bytes, FPI bytes shown apart)."
 echo
-echo "Per ticket (whole chain, daemons' start-up excluded, autovacuum included):"
+echo "Per ticket (daemons' start-up excluded, autovacuum included):"
 echo "  wal_records=$(per $((rec1 - rec0)))"
 echo "  wal_fpi=$(per $((fpi1 - fpi0)))"
 echo "  wal_bytes=$(per $((bytes1 - bytes0)))"
