@@ -71,3 +71,35 @@ bench_pg_settings() {
                                            'shared_buffers', 'wal_level', 'max_wal_size')")
     pg_version=$(it_psql "SHOW server_version")
 }
+
+# The environment of a whole-chain run (e2e.sh, wal_audit.sh), after it_init:
+# kefu-approval's and kefu-survey's endpoints on free ports; surveys due at
+# once after a resolution; messages to the file channel at any hour; no
+# metrics ports (they would clash between runs).
+bench_chain_env() {
+    it__pick_port
+    export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
+    it__pick_port
+    export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
+    export KEFU_SURVEY_DELAY_S=0 KEFU_SURVEY_SCAN_MS=100 KEFU_SURVEY_CATCHUP_MS=500
+    export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
+    export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
+}
+
+# bench_chain_approvers K PREFIX: K approvers ap01..apK, each the single step
+# of the refund policy PREFIX-k of one amount band [100(k-1), 100k) yuan
+# (kefu-e2e-flow asks 100(k-1) + 50), with their certificates.
+bench_chain_approvers() {
+    local n=$1 prefix=$2 k
+    it_psql "INSERT INTO staff (id, name, department_id, role, manager_id, email)
+             SELECT format('ap%s', lpad(g::text, 2, '0')), format('审批人 %s', g), 'cs', 'manager',
+                    'cs.wang', format('ap%s@kefu.example', lpad(g::text, 2, '0'))
+               FROM generate_series(1, $n) g" >/dev/null
+    it_psql "SELECT kefu_approval_policy_put(jsonb_build_object('id', format('$prefix-%s', k),
+               'type', 'refund', 'min_yuan', 100 * (k - 1), 'max_yuan', 100 * k, 'stages', jsonb_build_array(
+               jsonb_build_object('rule', 'all', 'steps', jsonb_build_array(jsonb_build_object(
+                 'label', 'refund check', 'approver', jsonb_build_object('staff', format('ap%s', lpad(k::text, 2, '0'))),
+                 'deadline_s', 86400, 'on_timeout', 'delegate'))))))
+               FROM generate_series(1, $n) k" >/dev/null
+    for ((k = 1; k <= n; k++)); do it_cert "$(printf 'ap%02d' "$k")" >/dev/null; done
+}

@@ -90,33 +90,13 @@ source "$source_dir/tests/integration/lib.sh"
 # shellcheck source=bench_lib.sh
 source "$here/bench_lib.sh"
 it_init bench_e2e
-it__pick_port
-export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
-it__pick_port
-export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
-# Surveys are due at once after a resolution; messages go to the file
-# channel at any hour; no metrics ports (they would clash between runs).
-export KEFU_SURVEY_DELAY_S=0 KEFU_SURVEY_SCAN_MS=100 KEFU_SURVEY_CATCHUP_MS=500
-export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
-export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
+bench_chain_env
 it_pg_start
 
 pg_settings='' pg_version=''
 bench_pg_settings "$DURABLE"
 
-# K approvers, each the single step of the refund policy of one amount band:
-# [100(k-1), 100k) yuan goes to apk (kefu-e2e-flow asks 100(k-1) + 50).
-it_psql "INSERT INTO staff (id, name, department_id, role, manager_id, email)
-         SELECT format('ap%s', lpad(g::text, 2, '0')), format('审批人 %s', g), 'cs', 'manager',
-                'cs.wang', format('ap%s@kefu.example', lpad(g::text, 2, '0'))
-           FROM generate_series(1, $APPROVERS) g" >/dev/null
-it_psql "SELECT kefu_approval_policy_put(jsonb_build_object('id', format('e2e-%s', k),
-           'type', 'refund', 'min_yuan', 100 * (k - 1), 'max_yuan', 100 * k, 'stages', jsonb_build_array(
-           jsonb_build_object('rule', 'all', 'steps', jsonb_build_array(jsonb_build_object(
-             'label', 'refund check', 'approver', jsonb_build_object('staff', format('ap%s', lpad(k::text, 2, '0'))),
-             'deadline_s', 86400, 'on_timeout', 'delegate'))))))
-           FROM generate_series(1, $APPROVERS) k" >/dev/null
-for ((k = 1; k <= APPROVERS; k++)); do it_cert "$(printf 'ap%02d' "$k")" >/dev/null; done
+bench_chain_approvers "$APPROVERS" e2e
 KEFU_CERT=$(it_cert agent.li)
 export KEFU_CERT
 
