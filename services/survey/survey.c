@@ -17,7 +17,6 @@
 #include "idem.h"
 #include "log.h"
 #include "stop.h"
-#include "plan.h"
 #include "requests.h"
 #include "outbox.h"
 #include "server.h"
@@ -91,23 +90,11 @@ static void s_prepare(kf_store_t *store)
     kf_idem_prepare(store);
     report_prepare(store);
     watchlist_prepare(store);
-    /* The resolution an event announces, as the store has it: the ticket,
-       whether it is imported, when it was resolved, and which resolution
-       of the ticket it was (the 'resolved' history rows up to the event's
-       own transaction, so a late read still numbers it right). */
-    kf_store_statement(
-        store, "resolution",
-        "SELECT t.id, t.homeowner_id, t.project_id, t.imported, "
-        "coalesce((e.body->>'resolved_at')::bigint, kefu_ms(e.at)), "
-        "(SELECT count(*) FROM ticket_history h WHERE h.ticket_id = t.id "
-        "AND h.action = 'resolved' AND h.xid <= e.xid), kefu_ms(clock_timestamp()), t.no "
-        "FROM event e JOIN ticket t ON t.no = e.corr "
-        "WHERE e.id = $1::uuid AND e.type = 'ticket.resolved'");
-    kf_store_statement(store, "survey_create",
-                       "INSERT INTO survey (ticket_id, homeowner_id, kind, project_id, "
-                       "resolution_no, due_at) VALUES ($1::bigint, $2::bigint, 'resolution', $3, "
-                       "$4::int, kefu_ts($5::bigint)) ON CONFLICT (ticket_id, resolution_no) "
-                       "DO NOTHING RETURNING id");
+    /* The resolutions a burst of events announces, as the store has them,
+       into the surveys due (migration 030). */
+    kf_store_statement(store, "resolved",
+                       "SELECT place, outcome, ticket_no, survey_id, nth, resolved_ms, due_ms "
+                       "FROM kefu_survey_resolved($1::uuid[], $2::bigint, $3::bigint)");
     kf_store_statement(store, "send_due",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_survey_send_due($1::int, $2)");
     kf_store_statement(store, "backlog", "SELECT kefu_outbox_backlog($1, $2::text[], $3::int)");
@@ -118,49 +105,63 @@ static void s_prepare(kf_store_t *store)
 
 /* ---- resolutions into surveys ------------------------------------------- */
 
-/* Columns of the resolution statement. */
-enum { R_TICKET, R_HOMEOWNER, R_PROJECT, R_IMPORTED, R_RESOLVED, R_NO, R_NOW, R_TICKET_NO };
+/* Columns of the resolved statement. */
+enum { R_PLACE, R_OUTCOME, R_TICKET_NO, R_SURVEY, R_NO, R_RESOLVED, R_DUE };
 
-/* Applies ticket.resolved inside the feed's transaction: creates the survey
-   of that resolution, unless the ticket is imported or the resolution
-   stale. An event the store does not hold (a forged doorbell) does
-   nothing. */
-static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+/* Logs what the store did with the event of one row of the resolved
+   statement (events: the burst it was given). */
+static void s_log_resolved(const PGresult *res, int row, const kf_event_t *events, int count)
 {
+    int place = atoi(PQgetvalue(res, row, R_PLACE));
+    if (place < 1 || place > count)
+        return;
+    const kf_event_t *ev = &events[place - 1];
+    const char *outcome = PQgetvalue(res, row, R_OUTCOME);
+    const char *no = PQgetvalue(res, row, R_TICKET_NO);
+    if (strcmp(outcome, "unknown") == 0)
+        kf_warn("resolution.unknown", "event_id=%s ticket=%s", ev->id, ev->corr);
+    else if (strcmp(outcome, "imported") == 0)
+        kf_info("survey.skipped", "ticket=%s reason=imported event_id=%s", no, ev->id);
+    else if (strcmp(outcome, "stale") == 0)
+        kf_info("survey.skipped", "ticket=%s reason=stale event_id=%s resolved_ms=%s", no, ev->id,
+                PQgetvalue(res, row, R_RESOLVED));
+    else if (strcmp(outcome, "created") == 0)
+        kf_info("survey.created", "survey=%s ticket=%s resolution=%s due_ms=%s",
+                PQgetvalue(res, row, R_SURVEY), no, PQgetvalue(res, row, R_NO),
+                PQgetvalue(res, row, R_DUE));
+}
+
+/* Applies a burst of ticket.resolved inside the feed's transaction
+   (kf_apply_batch_fn) with one statement: creates the survey of each
+   resolution, unless its ticket is imported or the resolution stale. An
+   event the store does not hold (a forged doorbell) does nothing; no event
+   fails on its own, so errors stays untouched. */
+static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count, kf_error_t *errors,
+                         void *arg, kf_error_t *err)
+{
+    (void)errors;
     survey_t *self = (survey_t *)arg;
-    const char *params[] = {ev->id};
-    PGresult *res = kf_store_exec(store, "resolution", 1, params, err);
+    char *ids = kf_event_array(events, count, KF_EVENT_ID);
+    char delay[24], max_age[24];
+    snprintf(delay, sizeof delay, "%ld", self->delay_s);
+    snprintf(max_age, sizeof max_age, "%ld", self->max_age_s);
+    const char *params[] = {ids, delay, max_age};
+    PGresult *res = kf_store_exec(store, "resolved", 3, params, err);
+    free(ids);
     if (!res)
         return -1;
-    if (PQntuples(res) != 1) {
-        kf_warn("resolution.unknown", "event_id=%s ticket=%s", ev->id, ev->corr);
-        PQclear(res);
-        return 0;
-    }
-    const char *no = PQgetvalue(res, 0, R_TICKET_NO);
-    int64_t resolved = strtoll(PQgetvalue(res, 0, R_RESOLVED), NULL, 10);
-    int64_t now = strtoll(PQgetvalue(res, 0, R_NOW), NULL, 10);
-    int rc = 0;
-    if (PQgetvalue(res, 0, R_IMPORTED)[0] == 't')
-        kf_info("survey.skipped", "ticket=%s reason=imported event_id=%s", no, ev->id);
-    else if (plan_due(resolved, self->max_age_s) < now)
-        kf_info("survey.skipped", "ticket=%s reason=stale event_id=%s resolved_ms=%lld", no, ev->id,
-                (long long)resolved);
-    else {
-        char due[24];
-        snprintf(due, sizeof due, "%lld", (long long)plan_due(resolved, self->delay_s));
-        const char *row[] = {PQgetvalue(res, 0, R_TICKET), PQgetvalue(res, 0, R_HOMEOWNER),
-                             PQgetvalue(res, 0, R_PROJECT), PQgetvalue(res, 0, R_NO), due};
-        PGresult *created = kf_store_exec(store, "survey_create", 5, row, err);
-        if (!created)
-            rc = -1;
-        else if (PQntuples(created) == 1)
-            kf_info("survey.created", "survey=%s ticket=%s resolution=%s due_ms=%s",
-                    PQgetvalue(created, 0, 0), no, PQgetvalue(res, 0, R_NO), due);
-        PQclear(created);
-    }
+    for (int i = 0; i < PQntuples(res); i++)
+        s_log_resolved(res, i, events, count);
     PQclear(res);
-    return rc;
+    return 0;
+}
+
+/* Applies one ticket.resolved inside the feed's transaction (a burst of
+   one), for the consumer's retries and for isolating a bad event. */
+static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    kf_error_t why = {0};
+    return s_apply_batch(store, ev, 1, &why, arg, err);
 }
 
 /* ---- sending due surveys ------------------------------------------------- */
@@ -462,8 +463,11 @@ survey_t *survey_new(void)
     self->news = kf_bus_subscriber(t, topics);
     self->events = kf_bus_publisher(t);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
-    const kf_consumer_spec_t spec = {
-        .name = S_CONSUMER, .types = S_TYPES, .apply = s_apply, .arg = self};
+    const kf_consumer_spec_t spec = {.name = S_CONSUMER,
+                                     .types = S_TYPES,
+                                     .apply = s_apply,
+                                     .apply_batch = s_apply_batch,
+                                     .arg = self};
     self->consumer =
         kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
     const kf_server_spec_t serve = {.daemon = "survey",
