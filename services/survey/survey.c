@@ -13,6 +13,7 @@
 #include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
+#include "group.h"
 #include "health.h"
 #include "idem.h"
 #include "log.h"
@@ -52,26 +53,23 @@ const kf_setting_t survey_settings[] = {
                "most events or due surveys handled per transaction"),
     KF_SETTINGS_END};
 
-/* One survey.answer of a group commit. */
+/* What kefu-survey holds of one survey.answer of a group commit (the
+   group holds the request and its answer). */
 typedef struct {
-    kf_request_t req;
     answer_req_t answer;
-    bool parsed;
-    int rc;
-    kf_body_t *reply;
-    kf_error_t err;
     answer_done_t done;
-} s_pending_t;
+} s_answer_t;
 
 struct survey {
     kf_store_t *store;
-    kf_server_t *server;        /* answers, campaigns, views, reports */
-    s_pending_t group[S_BURST]; /* the answers of one group commit */
-    int group_count;
-    zsock_t *news;           /* SUB: ticket.resolved, the doorbell */
-    zsock_t *events;         /* PUB: what kefu-survey did */
-    kf_outbox_t *outbox;     /* events to publish after commit */
-    kf_consumer_t *consumer; /* resolutions: doorbell and catch-up */
+    kf_server_t *server;         /* answers, campaigns, views, reports */
+    kf_group_t *group;           /* the answers of one burst, in one transaction */
+    s_answer_t answers[S_BURST]; /* by their place in the group */
+    zsock_t *news;               /* SUB: ticket.resolved, the doorbell */
+    zsock_t *events;             /* PUB: what kefu-survey did */
+    kf_outbox_t *outbox;         /* events to publish after commit */
+    kf_outbox_t *kept;           /* the events of a group commit's answers until it commits */
+    kf_consumer_t *consumer;     /* resolutions: doorbell and catch-up */
     long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch;
     int64_t next_catchup, next_scan;
     kf_health_t *health;
@@ -288,88 +286,52 @@ static int s_watchlist(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_
     return watchlist_serve(self->store, actor, role, kf_env_body(req->env), reply, err);
 }
 
-/* Answers the request of a group commit that is done. */
-static void s_answer(survey_t *self, s_pending_t *p)
-{
-    kf_server_answer(self->server, &p->req, p->rc, &p->reply, &p->err);
-    kf_request_clear(&p->req);
-}
-
-/* Records each answer of a failed group on its own. */
-static void s_answer_alone(survey_t *self, s_pending_t *group, int count)
-{
-    kf_outbox_discard(self->outbox);
-    for (int i = 0; i < count; i++) {
-        s_pending_t *p = &group[i];
-        if (!p->parsed)
-            continue;
-        kf_body_destroy(&p->reply);
-        p->reply = kf_body_new();
-        memset(&p->err, 0, sizeof p->err);
-        p->rc = kf_store_ready_now(self->store, &p->err) == 0
-                    ? answers_record(self->store, &p->answer, p->reply,
-                                     kf_outbox_rows(self->outbox), S_SRC, &p->err)
-                    : -1;
-    }
-}
-
-/* Records the answers that arrived together in one transaction (group
-   commit: one WAL flush for all), then replies to each and publishes their
-   events. When the store fails the transaction, each answer is recorded on
-   its own instead, so one cannot sink the others. */
-static void s_answer_group(void *arg)
+/* Records answer i of the group in the open transaction (kf_group_run_fn). */
+static int s_record(void *arg, int i, kf_group_entry_t *entry)
 {
     survey_t *self = (survey_t *)arg;
-    s_pending_t *group = self->group;
-    int count = self->group_count;
-    if (count == 0)
-        return;
-    kf_error_t err = {0};
-    bool failed =
-        kf_store_ready_now(self->store, &err) != 0 || kf_store_begin(self->store, &err) != 0;
-    bool written = false;
-    for (int i = 0; i < count && !failed; i++) {
-        s_pending_t *p = &group[i];
-        if (!p->parsed)
-            continue;
-        p->rc = answers_record_in(self->store, &p->answer, p->reply, kf_outbox_rows(self->outbox),
-                                  S_SRC, &p->done, &p->err);
-        failed = p->rc != 0 && (p->err.code == KF_E_UNAVAILABLE || p->err.code == KF_E_INTERNAL);
-        written |= p->rc == 0 && p->done.written;
-    }
-    if (!failed && written && kf_store_commit(self->store, &err) != 0)
-        failed = true;
-    kf_debug("answers.group", "count=%d written=%d failed=%d", count, written, failed);
-    kf_store_rollback(self->store); /* refusals and duplicates alone wrote nothing */
-    if (failed)
-        s_answer_alone(self, group, count);
-    else
-        for (int i = 0; i < count; i++)
-            if (group[i].parsed && group[i].rc == 0)
-                answers_log(&group[i].answer, &group[i].done);
-    for (int i = 0; i < count; i++)
-        s_answer(self, &group[i]);
-    self->group_count = 0;
-    kf_outbox_publish(self->outbox);
+    s_answer_t *a = &self->answers[i];
+    int rc = answers_record_in(self->store, &a->answer, entry->reply, kf_outbox_rows(self->outbox),
+                               S_SRC, &a->done, &entry->err);
+    entry->wrote = rc == 0 && a->done.written;
+    return rc;
+}
+
+/* Logs answer i once committed (kf_group_done_fn). */
+static void s_recorded(void *arg, int i, const kf_group_entry_t *entry)
+{
+    survey_t *self = (survey_t *)arg;
+    if (entry->rc == 0)
+        answers_log(&self->answers[i].answer, &self->answers[i].done);
+}
+
+/* The server's flush: records the answers that arrived together in one
+   transaction, then replies to each and publishes their events
+   (common/group.h). */
+static void s_flush(void *arg)
+{
+    survey_t *self = (survey_t *)arg;
+    kf_group_flush(self->group, self->server);
 }
 
 /* Takes a survey.answer into the group commit (the server's flush writes
-   the group after the burst). */
+   the group after the burst); one that does not decode, or whose sender
+   cannot be looked up, is answered with the group. */
 static int s_queue_answer(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
     (void)reply;
     (void)err;
     survey_t *self = (survey_t *)arg;
-    s_pending_t *p = &self->group[self->group_count++];
-    memset(p, 0, sizeof *p);
-    kf_server_defer(req, &p->req);
-    p->rc = sreq_parse_answer(kf_env_body(p->req.env), &p->answer, &p->err);
-    if (p->rc == 0)
-        p->rc = kf_store_ready_now(self->store, &p->err) == 0
-                    ? kf_auth_actor(self->store, p->req.key, p->answer.actor, NULL, &p->err)
-                    : -1;
-    p->parsed = p->rc == 0;
-    p->reply = kf_body_new();
+    s_answer_t *a = &self->answers[kf_group_next(self->group)];
+    memset(a, 0, sizeof *a);
+    kf_group_entry_t *entry = kf_group_add(self->group, req);
+    entry->rc = sreq_parse_answer(kf_env_body(entry->req.env), &a->answer, &entry->err);
+    if (entry->rc == 0)
+        entry->rc =
+            kf_store_ready_now(self->store, &entry->err) == 0
+                ? kf_auth_actor(self->store, entry->req.key, a->answer.actor, NULL, &entry->err)
+                : -1;
+    entry->refused = entry->rc != 0;
     return KF_SERVER_DEFERRED;
 }
 
@@ -463,6 +425,15 @@ survey_t *survey_new(void)
     self->news = kf_bus_subscriber(t, topics);
     self->events = kf_bus_publisher(t);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    self->kept = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    const kf_group_spec_t group = {.name = "answers",
+                                   .max = S_BURST,
+                                   .run = s_record,
+                                   .done = s_recorded,
+                                   .arg = self,
+                                   .outbox = self->outbox,
+                                   .kept = self->kept};
+    self->group = kf_group_new(&group, self->store);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = S_TYPES,
                                      .apply = s_apply,
@@ -475,7 +446,7 @@ survey_t *survey_new(void)
                                     .src = S_SRC,
                                     .routes = s_routes,
                                     .arg = self,
-                                    .flush = s_answer_group,
+                                    .flush = s_flush,
                                     .burst = S_BURST,
                                     .outbox = self->outbox};
     self->server = kf_server_new(&serve, self->store, self->health, self->auth,
@@ -495,6 +466,8 @@ void survey_destroy(survey_t **self_p)
     if (!self)
         return;
     kf_consumer_destroy(&self->consumer);
+    kf_group_destroy(&self->group);
+    kf_outbox_destroy(&self->kept);
     kf_outbox_destroy(&self->outbox);
     kf_server_destroy(&self->server);
     zsock_destroy(&self->news);
