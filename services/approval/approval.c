@@ -15,6 +15,7 @@
 #include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
+#include "group.h"
 #include "health.h"
 #include "idem.h"
 #include "log.h"
@@ -60,8 +61,8 @@ struct approval {
     zsock_t *events;        /* PUB: what kefu-approval did */
     kf_outbox_t *outbox;    /* events to publish after commit */
     kf_outbox_t *committed; /* the events of the group's requests that succeeded */
-    s_pending_t *group;     /* the state-changing requests of the burst (group commit) */
-    int group_count;
+    kf_group_t *group;      /* the state-changing requests of the burst (group commit) */
+    s_pending_t *pending;   /* what kefu-approval holds of each, by its place in the group */
     long group_max;
     zlist_t *facts; /* json_t facts the store left for us to decide */
     long scan_ms, batch;
@@ -183,13 +184,20 @@ static void s_prepare(kf_store_t *store)
 
 /* ---- publishing after commit --------------------------------------------- */
 
+/* Forgets the facts a rolled-back transaction left. */
+static void s_drop_facts(void *arg)
+{
+    approval_t *self = (approval_t *)arg;
+    for (json_t *fact = (json_t *)zlist_pop(self->facts); fact;
+         fact = (json_t *)zlist_pop(self->facts))
+        json_decref(fact);
+}
+
 /* Forgets what a rolled-back transaction left: its events and facts. */
 static void s_discard(approval_t *self)
 {
     kf_outbox_discard(self->outbox);
-    for (json_t *fact = (json_t *)zlist_pop(self->facts); fact;
-         fact = (json_t *)zlist_pop(self->facts))
-        json_decref(fact);
+    s_drop_facts(self);
 }
 
 /* ---- the store's answers ------------------------------------------------- */
@@ -310,9 +318,9 @@ typedef struct {
 /* What a state-changing request does. */
 typedef enum { S_OPEN, S_DECIDE, S_REASSIGN, S_DELEGATE_SET, S_DELEGATE_CLEAR } s_op_t;
 
-/* A state-changing request waiting for the group commit. */
+/* What kefu-approval holds of a state-changing request waiting for the
+   group commit (the group holds the request and its answer). */
 struct s_pending {
-    kf_request_t req;
     s_op_t op;
     union {
         areq_open_t open;
@@ -321,11 +329,7 @@ struct s_pending {
         areq_delegate_t set;
         char idem[KF_LIM_IDEM + 1]; /* delegate.clear's */
     } u;
-    s_key_t key;      /* its idempotency key (approval.request: none, the store keeps it) */
-    bool refused;     /* refused before it ran (its sender unknown): err says why */
-    int rc;           /* 0: done, reply holds the answer; -1: refused with err */
-    kf_body_t *reply; /* the answer, kept for after the commit */
-    kf_error_t err;
+    s_key_t key; /* its idempotency key (approval.request: none, the store keeps it) */
 };
 
 /* Fills key for request req with idempotency key idem ("" when none). */
@@ -610,25 +614,26 @@ static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
    for all, then each is answered and the events are published. When the
    store fails the group's transaction (not a refusal), each request runs
    again alone, as if it had come alone; when the store is unreachable,
-   each is answered `unavailable`. */
+   each is answered `unavailable`. The group is common/group.h's; what is
+   kefu-approval's own is how to decode, run and log each request. */
 
-/* Runs p's approval function (s_apply) into p->reply, in the open
-   transaction. Returns 0, or -1 with p->err. */
-static int s_run(approval_t *self, s_pending_t *p)
+/* Runs p's approval function (s_apply) into entry's reply, in the open
+   transaction. Returns 0, or -1 with entry's err. */
+static int s_run_op(approval_t *self, s_pending_t *p, kf_group_entry_t *entry)
 {
-    const char *key = p->req.key;
+    const char *key = entry->req.key;
     char a[24], b[24];
     switch (p->op) {
     case S_OPEN: {
         const areq_open_t *o = &p->u.open;
         snprintf(a, sizeof a, "%lld", (long long)o->amount_fen);
         /* Without an idem of the client's, a retry of the same envelope finds it. */
-        const char *params[] = {key,         o->idem[0] ? o->idem : kf_env_id(p->req.env),
+        const char *params[] = {key,         o->idem[0] ? o->idem : kf_env_id(entry->req.env),
                                 o->ticket,   o->type,
                                 a,           o->reason,
                                 o->promised, o->policy[0] ? o->policy : NULL,
                                 S_SRC,       o->allow_past ? "true" : "false"};
-        return s_apply(self, NULL, "open", 10, params, p->reply, &p->err) < 0 ? -1 : 0;
+        return s_apply(self, NULL, "open", 10, params, entry->reply, &entry->err) < 0 ? -1 : 0;
     }
     case S_DECIDE: {
         const areq_decide_t *d = &p->u.decide;
@@ -639,28 +644,41 @@ static int s_run(approval_t *self, s_pending_t *p)
                                 d->step ? b : NULL,
                                 d->outcome,
                                 d->comment[0] ? d->comment : NULL,
-                                kf_env_id(p->req.env),
+                                kf_env_id(entry->req.env),
                                 S_SRC};
-        return s_apply(self, &p->key, "decide", 7, params, p->reply, &p->err) < 0 ? -1 : 0;
+        return s_apply(self, &p->key, "decide", 7, params, entry->reply, &entry->err) < 0 ? -1 : 0;
     }
     case S_REASSIGN: {
         const areq_reassign_t *m = &p->u.move;
         snprintf(a, sizeof a, "%lld", (long long)m->step);
         const char *params[] = {key, a, m->to, m->reason, S_SRC};
-        return s_apply(self, &p->key, "reassign", 5, params, p->reply, &p->err) < 0 ? -1 : 0;
+        return s_apply(self, &p->key, "reassign", 5, params, entry->reply, &entry->err) < 0 ? -1
+                                                                                            : 0;
     }
     case S_DELEGATE_SET: {
         const areq_delegate_t *d = &p->u.set;
         snprintf(a, sizeof a, "%lld", (long long)d->from_ms);
         snprintf(b, sizeof b, "%lld", (long long)d->to_ms);
         const char *params[] = {key, d->delegate, a, b};
-        return s_apply(self, &p->key, "delegate_set", 4, params, p->reply, &p->err) < 0 ? -1 : 0;
+        return s_apply(self, &p->key, "delegate_set", 4, params, entry->reply, &entry->err) < 0 ? -1
+                                                                                                : 0;
     }
     default: {
         const char *params[] = {key};
-        return s_apply(self, &p->key, "delegate_clear", 1, params, p->reply, &p->err) < 0 ? -1 : 0;
+        return s_apply(self, &p->key, "delegate_clear", 1, params, entry->reply, &entry->err) < 0
+                   ? -1
+                   : 0;
     }
     }
+}
+
+/* Runs request i of the group in the open transaction (kf_group_run_fn). */
+static int s_run(void *arg, int i, kf_group_entry_t *entry)
+{
+    approval_t *self = (approval_t *)arg;
+    int rc = s_run_op(self, &self->pending[i], entry);
+    entry->wrote = rc == 0;
+    return rc;
 }
 
 /* Decodes req into p (its op and fields). Returns its idempotency key
@@ -698,16 +716,13 @@ static int s_queue(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *e
 {
     (void)reply;
     approval_t *self = (approval_t *)arg;
-    s_pending_t *p = &self->group[self->group_count];
+    s_pending_t *p = &self->pending[kf_group_next(self->group)];
     const char *idem = s_parse(p, req, err);
     if (!idem)
         return -1;
-    kf_server_defer(req, &p->req);
-    self->group_count++;
-    p->reply = kf_body_new();
-    memset(&p->err, 0, sizeof p->err);
-    p->rc = s_key(self, &p->req, idem, &p->key, &p->err);
-    p->refused = p->rc != 0;
+    kf_group_entry_t *entry = kf_group_add(self->group, req);
+    entry->rc = s_key(self, &entry->req, idem, &p->key, &entry->err);
+    entry->refused = entry->rc != 0;
     return KF_SERVER_DEFERRED;
 }
 
@@ -715,109 +730,32 @@ static int s_queue(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *e
 static bool s_group_full(void *arg)
 {
     approval_t *self = (approval_t *)arg;
-    return self->group_count >= self->group_max;
+    return kf_group_full(self->group);
 }
 
-/* Runs p in the group's transaction under a savepoint: a refusal rolls
-   back p's own work and events only. Returns 0, or -1 with err when the
-   group cannot go on (the store failed, or chose this transaction as a
-   deadlock's or a serialisation failure's victim: each runs alone then). */
-static int s_group_one(approval_t *self, s_pending_t *p, kf_error_t *err)
+/* Logs what an answered request did, and lets its key go
+   (kf_group_done_fn). */
+static void s_done(void *arg, int i, const kf_group_entry_t *entry)
 {
-    if (kf_store_run(self->store, "SAVEPOINT approval_request", err) != 0)
-        return -1;
-    p->rc = s_run(self, p);
-    if (p->rc == 0) {
-        kf_outbox_take(self->committed, self->outbox);
-        return kf_store_run(self->store, "RELEASE SAVEPOINT approval_request", err);
-    }
-    s_discard(self);
-    if (p->err.code == KF_E_UNAVAILABLE || strncmp(kf_store_sqlstate(self->store), "40", 2) == 0) {
-        *err = p->err;
-        return -1;
-    }
-    return kf_store_run(self->store, "ROLLBACK TO SAVEPOINT approval_request", err);
-}
-
-/* After a failed group: each request again in its own transaction, or
-   refused `unavailable` with the rest when the store is unreachable. */
-static void s_group_alone(approval_t *self, const kf_error_t *err)
-{
-    kf_outbox_discard(self->committed);
-    s_discard(self);
-    for (int i = 0; i < self->group_count; i++) {
-        s_pending_t *p = &self->group[i];
-        if (p->refused)
-            continue;
-        kf_body_destroy(&p->reply);
-        p->reply = kf_body_new();
-        p->err = *err;
-        p->rc = -1;
-        if (err->code == KF_E_UNAVAILABLE)
-            continue;
-        memset(&p->err, 0, sizeof p->err);
-        p->rc = kf_store_begin(self->store, &p->err) == 0 && s_run(self, p) == 0 &&
-                        kf_store_commit(self->store, &p->err) == 0
-                    ? 0
-                    : -1;
-        if (p->rc == 0)
-            kf_outbox_publish(self->outbox);
-        else {
-            kf_store_rollback(self->store);
-            s_discard(self);
-        }
-    }
-}
-
-/* Logs what an answered request did. */
-static void s_log_done(const s_pending_t *p)
-{
-    if (p->op == S_OPEN)
+    approval_t *self = (approval_t *)arg;
+    s_pending_t *p = &self->pending[i];
+    if (entry->rc == 0 && p->op == S_OPEN)
         kf_info("request.opened", "ticket=%s type=%s amount_fen=%lld", p->u.open.ticket,
                 p->u.open.type, (long long)p->u.open.amount_fen);
-    else if (p->op == S_DECIDE)
+    else if (entry->rc == 0 && p->op == S_DECIDE)
         kf_info("step.decided", "request=%lld outcome=%s", (long long)p->u.decide.request,
                 p->u.decide.outcome);
-    else if (p->op == S_REASSIGN)
+    else if (entry->rc == 0 && p->op == S_REASSIGN)
         kf_info("step.reassigned", "step=%lld to=%s", (long long)p->u.move.step, p->u.move.to);
+    kf_idem_done(&p->key.idem);
 }
 
 /* The server's flush: runs the group in one transaction, commits, then
-   answers each request and publishes the events (see above). */
+   answers each request and publishes the events (common/group.h). */
 static void s_flush(void *arg)
 {
     approval_t *self = (approval_t *)arg;
-    if (self->group_count == 0)
-        return;
-    kf_error_t err = {0};
-    int ran = 0, refused = 0;
-    bool failed = kf_store_begin(self->store, &err) != 0;
-    for (int i = 0; i < self->group_count && !failed; i++) {
-        s_pending_t *p = &self->group[i];
-        if (p->refused)
-            continue;
-        failed = s_group_one(self, p, &err) != 0;
-        ran++;
-        refused += p->rc != 0;
-    }
-    if (!failed && ran > 0 && kf_store_commit(self->store, &err) != 0)
-        failed = true;
-    kf_store_rollback(self->store); /* ends a failed group (or one that ran nothing) */
-    kf_debug("requests.group", "count=%d ran=%d refused=%d failed=%d", self->group_count, ran,
-             refused, failed);
-    if (failed)
-        s_group_alone(self, &err);
-    else
-        kf_outbox_publish(self->committed);
-    for (int i = 0; i < self->group_count; i++) {
-        s_pending_t *p = &self->group[i];
-        if (p->rc == 0)
-            s_log_done(p);
-        kf_server_answer(self->server, &p->req, p->rc, &p->reply, &p->err);
-        kf_idem_done(&p->key.idem);
-        kf_request_clear(&p->req);
-    }
-    self->group_count = 0;
+    kf_group_flush(self->group, self->server);
 }
 
 /* The requests kefu-approval serves. */
@@ -1003,7 +941,7 @@ approval_t *approval_new(void)
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-approval");
     s_prepare(self->store);
     self->facts = zlist_new();
-    self->group = (s_pending_t *)calloc((size_t)self->group_max, sizeof(s_pending_t));
+    self->pending = (s_pending_t *)calloc((size_t)self->group_max, sizeof(s_pending_t));
     self->health = kf_health_new("approval", t, self->store);
     if (!self->health) {
         approval_destroy(&self);
@@ -1015,6 +953,16 @@ approval_t *approval_new(void)
     kf_outbox_set_log(self->outbox, true);
     self->committed = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
     kf_outbox_set_log(self->committed, true);
+    const kf_group_spec_t group = {.name = "requests",
+                                   .max = (int)self->group_max,
+                                   .savepoints = true,
+                                   .run = s_run,
+                                   .done = s_done,
+                                   .forget = s_drop_facts,
+                                   .arg = self,
+                                   .outbox = self->outbox,
+                                   .kept = self->committed};
+    self->group = kf_group_new(&group, self->store);
     const kf_server_spec_t spec = {.daemon = "approval",
                                    .name = "kefu-approval",
                                    .src = S_SRC,
@@ -1043,7 +991,8 @@ void approval_destroy(approval_t **self_p)
         s_discard(self);
     kf_outbox_destroy(&self->outbox);
     kf_outbox_destroy(&self->committed);
-    free(self->group);
+    kf_group_destroy(&self->group);
+    free(self->pending);
     zlist_destroy(&self->facts);
     json_decref(self->policies_seen);
     kf_server_destroy(&self->server);

@@ -338,21 +338,6 @@ void answers_log(const answer_req_t *req, const answer_done_t *done)
                 done->to, done->score);
 }
 
-int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
-                   const char *src, kf_error_t *err)
-{
-    answer_done_t done;
-    if (kf_store_begin(store, err) != 0)
-        return -1;
-    int rc = answers_record_in(store, req, reply, outbox, src, &done, err);
-    if (rc == 0 && done.written && kf_store_commit(store, err) != 0)
-        rc = -1;
-    kf_store_rollback(store); /* a refusal or a duplicate wrote nothing */
-    if (rc == 0)
-        answers_log(req, &done);
-    return rc;
-}
-
 /* ---- survey.campaign -------------------------------------------------- */
 
 /* Packs the ids of the campaign's surveys (at most S_CAMPAIGN_IDS_MAX, the

@@ -17,16 +17,6 @@
 /* Registers the handlers' statements on store; call once. */
 void answers_prepare(kf_store_t *store);
 
-/* Records the answer to the latest sent survey of req->ticket (or to survey
-   req->survey) after checking that req->actor may (unknown_actor,
-   forbidden): survey.answered, and on a score of 1 or 2 the ticket
-   reopened to the owner's manager. The same answer again replies
-   duplicate; a different one is a conflict. The events written are
-   appended to outbox (PGresult rows of event columns) for publishing.
-   In its own transaction. Returns 0 or -1. */
-int answers_record(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
-                   const char *src, kf_error_t *err);
-
 /* What an answer did, for the log line written once it is committed. */
 typedef struct {
     bool written; /* false: a duplicate, nothing was written */
@@ -37,10 +27,17 @@ typedef struct {
     int score;
 } answer_done_t;
 
-/* answers_record inside a transaction the caller opened (group commit:
-   the answers that arrive together share one). A refusal (-1 with a code
-   other than unavailable or internal) leaves the transaction usable; after
-   unavailable or internal the caller must roll back. Returns 0 or -1. */
+/* Records the answer to the latest sent survey of req->ticket (or to survey
+   req->survey) after checking that req->actor may (unknown_actor,
+   forbidden): survey.answered, and on a score of 1 or 2 the ticket
+   reopened to the owner's manager. The same answer again replies
+   duplicate; a different one is a conflict. The events written are
+   appended to outbox (PGresult rows of event columns) for publishing.
+   Inside a transaction the caller opened (group commit: the answers that
+   arrive together share one, common/group.h); done says what it wrote. A
+   refusal (-1 with a code other than unavailable or internal) leaves the
+   transaction usable; after unavailable or internal the caller must roll
+   back. Returns 0 or -1. */
 int answers_record_in(kf_store_t *store, const answer_req_t *req, kf_body_t *reply, zlist_t *outbox,
                       const char *src, answer_done_t *done, kf_error_t *err);
 

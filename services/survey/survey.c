@@ -13,11 +13,11 @@
 #include "consumer.h"
 #include "envelope.h"
 #include "feed.h"
+#include "group.h"
 #include "health.h"
 #include "idem.h"
 #include "log.h"
 #include "stop.h"
-#include "plan.h"
 #include "requests.h"
 #include "outbox.h"
 #include "server.h"
@@ -53,26 +53,23 @@ const kf_setting_t survey_settings[] = {
                "most events or due surveys handled per transaction"),
     KF_SETTINGS_END};
 
-/* One survey.answer of a group commit. */
+/* What kefu-survey holds of one survey.answer of a group commit (the
+   group holds the request and its answer). */
 typedef struct {
-    kf_request_t req;
     answer_req_t answer;
-    bool parsed;
-    int rc;
-    kf_body_t *reply;
-    kf_error_t err;
     answer_done_t done;
-} s_pending_t;
+} s_answer_t;
 
 struct survey {
     kf_store_t *store;
-    kf_server_t *server;        /* answers, campaigns, views, reports */
-    s_pending_t group[S_BURST]; /* the answers of one group commit */
-    int group_count;
-    zsock_t *news;           /* SUB: ticket.resolved, the doorbell */
-    zsock_t *events;         /* PUB: what kefu-survey did */
-    kf_outbox_t *outbox;     /* events to publish after commit */
-    kf_consumer_t *consumer; /* resolutions: doorbell and catch-up */
+    kf_server_t *server;         /* answers, campaigns, views, reports */
+    kf_group_t *group;           /* the answers of one burst, in one transaction */
+    s_answer_t answers[S_BURST]; /* by their place in the group */
+    zsock_t *news;               /* SUB: ticket.resolved, the doorbell */
+    zsock_t *events;             /* PUB: what kefu-survey did */
+    kf_outbox_t *outbox;         /* events to publish after commit */
+    kf_outbox_t *kept;           /* the events of a group commit's answers until it commits */
+    kf_consumer_t *consumer;     /* resolutions: doorbell and catch-up */
     long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch;
     int64_t next_catchup, next_scan;
     kf_health_t *health;
@@ -91,23 +88,11 @@ static void s_prepare(kf_store_t *store)
     kf_idem_prepare(store);
     report_prepare(store);
     watchlist_prepare(store);
-    /* The resolution an event announces, as the store has it: the ticket,
-       whether it is imported, when it was resolved, and which resolution
-       of the ticket it was (the 'resolved' history rows up to the event's
-       own transaction, so a late read still numbers it right). */
-    kf_store_statement(
-        store, "resolution",
-        "SELECT t.id, t.homeowner_id, t.project_id, t.imported, "
-        "coalesce((e.body->>'resolved_at')::bigint, kefu_ms(e.at)), "
-        "(SELECT count(*) FROM ticket_history h WHERE h.ticket_id = t.id "
-        "AND h.action = 'resolved' AND h.xid <= e.xid), kefu_ms(clock_timestamp()), t.no "
-        "FROM event e JOIN ticket t ON t.no = e.corr "
-        "WHERE e.id = $1::uuid AND e.type = 'ticket.resolved'");
-    kf_store_statement(store, "survey_create",
-                       "INSERT INTO survey (ticket_id, homeowner_id, kind, project_id, "
-                       "resolution_no, due_at) VALUES ($1::bigint, $2::bigint, 'resolution', $3, "
-                       "$4::int, kefu_ts($5::bigint)) ON CONFLICT (ticket_id, resolution_no) "
-                       "DO NOTHING RETURNING id");
+    /* The resolutions a burst of events announces, as the store has them,
+       into the surveys due (migration 030). */
+    kf_store_statement(store, "resolved",
+                       "SELECT place, outcome, ticket_no, survey_id, nth, resolved_ms, due_ms "
+                       "FROM kefu_survey_resolved($1::uuid[], $2::bigint, $3::bigint)");
     kf_store_statement(store, "send_due",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_survey_send_due($1::int, $2)");
     kf_store_statement(store, "backlog", "SELECT kefu_outbox_backlog($1, $2::text[], $3::int)");
@@ -118,49 +103,63 @@ static void s_prepare(kf_store_t *store)
 
 /* ---- resolutions into surveys ------------------------------------------- */
 
-/* Columns of the resolution statement. */
-enum { R_TICKET, R_HOMEOWNER, R_PROJECT, R_IMPORTED, R_RESOLVED, R_NO, R_NOW, R_TICKET_NO };
+/* Columns of the resolved statement. */
+enum { R_PLACE, R_OUTCOME, R_TICKET_NO, R_SURVEY, R_NO, R_RESOLVED, R_DUE };
 
-/* Applies ticket.resolved inside the feed's transaction: creates the survey
-   of that resolution, unless the ticket is imported or the resolution
-   stale. An event the store does not hold (a forged doorbell) does
-   nothing. */
-static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+/* Logs what the store did with the event of one row of the resolved
+   statement (events: the burst it was given). */
+static void s_log_resolved(const PGresult *res, int row, const kf_event_t *events, int count)
 {
+    int place = atoi(PQgetvalue(res, row, R_PLACE));
+    if (place < 1 || place > count)
+        return;
+    const kf_event_t *ev = &events[place - 1];
+    const char *outcome = PQgetvalue(res, row, R_OUTCOME);
+    const char *no = PQgetvalue(res, row, R_TICKET_NO);
+    if (strcmp(outcome, "unknown") == 0)
+        kf_warn("resolution.unknown", "event_id=%s ticket=%s", ev->id, ev->corr);
+    else if (strcmp(outcome, "imported") == 0)
+        kf_info("survey.skipped", "ticket=%s reason=imported event_id=%s", no, ev->id);
+    else if (strcmp(outcome, "stale") == 0)
+        kf_info("survey.skipped", "ticket=%s reason=stale event_id=%s resolved_ms=%s", no, ev->id,
+                PQgetvalue(res, row, R_RESOLVED));
+    else if (strcmp(outcome, "created") == 0)
+        kf_info("survey.created", "survey=%s ticket=%s resolution=%s due_ms=%s",
+                PQgetvalue(res, row, R_SURVEY), no, PQgetvalue(res, row, R_NO),
+                PQgetvalue(res, row, R_DUE));
+}
+
+/* Applies a burst of ticket.resolved inside the feed's transaction
+   (kf_apply_batch_fn) with one statement: creates the survey of each
+   resolution, unless its ticket is imported or the resolution stale. An
+   event the store does not hold (a forged doorbell) does nothing; no event
+   fails on its own, so errors stays untouched. */
+static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count, kf_error_t *errors,
+                         void *arg, kf_error_t *err)
+{
+    (void)errors;
     survey_t *self = (survey_t *)arg;
-    const char *params[] = {ev->id};
-    PGresult *res = kf_store_exec(store, "resolution", 1, params, err);
+    char *ids = kf_event_array(events, count, KF_EVENT_ID);
+    char delay[24], max_age[24];
+    snprintf(delay, sizeof delay, "%ld", self->delay_s);
+    snprintf(max_age, sizeof max_age, "%ld", self->max_age_s);
+    const char *params[] = {ids, delay, max_age};
+    PGresult *res = kf_store_exec(store, "resolved", 3, params, err);
+    free(ids);
     if (!res)
         return -1;
-    if (PQntuples(res) != 1) {
-        kf_warn("resolution.unknown", "event_id=%s ticket=%s", ev->id, ev->corr);
-        PQclear(res);
-        return 0;
-    }
-    const char *no = PQgetvalue(res, 0, R_TICKET_NO);
-    int64_t resolved = strtoll(PQgetvalue(res, 0, R_RESOLVED), NULL, 10);
-    int64_t now = strtoll(PQgetvalue(res, 0, R_NOW), NULL, 10);
-    int rc = 0;
-    if (PQgetvalue(res, 0, R_IMPORTED)[0] == 't')
-        kf_info("survey.skipped", "ticket=%s reason=imported event_id=%s", no, ev->id);
-    else if (plan_due(resolved, self->max_age_s) < now)
-        kf_info("survey.skipped", "ticket=%s reason=stale event_id=%s resolved_ms=%lld", no, ev->id,
-                (long long)resolved);
-    else {
-        char due[24];
-        snprintf(due, sizeof due, "%lld", (long long)plan_due(resolved, self->delay_s));
-        const char *row[] = {PQgetvalue(res, 0, R_TICKET), PQgetvalue(res, 0, R_HOMEOWNER),
-                             PQgetvalue(res, 0, R_PROJECT), PQgetvalue(res, 0, R_NO), due};
-        PGresult *created = kf_store_exec(store, "survey_create", 5, row, err);
-        if (!created)
-            rc = -1;
-        else if (PQntuples(created) == 1)
-            kf_info("survey.created", "survey=%s ticket=%s resolution=%s due_ms=%s",
-                    PQgetvalue(created, 0, 0), no, PQgetvalue(res, 0, R_NO), due);
-        PQclear(created);
-    }
+    for (int i = 0; i < PQntuples(res); i++)
+        s_log_resolved(res, i, events, count);
     PQclear(res);
-    return rc;
+    return 0;
+}
+
+/* Applies one ticket.resolved inside the feed's transaction (a burst of
+   one), for the consumer's retries and for isolating a bad event. */
+static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
+{
+    kf_error_t why = {0};
+    return s_apply_batch(store, ev, 1, &why, arg, err);
 }
 
 /* ---- sending due surveys ------------------------------------------------- */
@@ -287,88 +286,52 @@ static int s_watchlist(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_
     return watchlist_serve(self->store, actor, role, kf_env_body(req->env), reply, err);
 }
 
-/* Answers the request of a group commit that is done. */
-static void s_answer(survey_t *self, s_pending_t *p)
-{
-    kf_server_answer(self->server, &p->req, p->rc, &p->reply, &p->err);
-    kf_request_clear(&p->req);
-}
-
-/* Records each answer of a failed group on its own. */
-static void s_answer_alone(survey_t *self, s_pending_t *group, int count)
-{
-    kf_outbox_discard(self->outbox);
-    for (int i = 0; i < count; i++) {
-        s_pending_t *p = &group[i];
-        if (!p->parsed)
-            continue;
-        kf_body_destroy(&p->reply);
-        p->reply = kf_body_new();
-        memset(&p->err, 0, sizeof p->err);
-        p->rc = kf_store_ready_now(self->store, &p->err) == 0
-                    ? answers_record(self->store, &p->answer, p->reply,
-                                     kf_outbox_rows(self->outbox), S_SRC, &p->err)
-                    : -1;
-    }
-}
-
-/* Records the answers that arrived together in one transaction (group
-   commit: one WAL flush for all), then replies to each and publishes their
-   events. When the store fails the transaction, each answer is recorded on
-   its own instead, so one cannot sink the others. */
-static void s_answer_group(void *arg)
+/* Records answer i of the group in the open transaction (kf_group_run_fn). */
+static int s_record(void *arg, int i, kf_group_entry_t *entry)
 {
     survey_t *self = (survey_t *)arg;
-    s_pending_t *group = self->group;
-    int count = self->group_count;
-    if (count == 0)
-        return;
-    kf_error_t err = {0};
-    bool failed =
-        kf_store_ready_now(self->store, &err) != 0 || kf_store_begin(self->store, &err) != 0;
-    bool written = false;
-    for (int i = 0; i < count && !failed; i++) {
-        s_pending_t *p = &group[i];
-        if (!p->parsed)
-            continue;
-        p->rc = answers_record_in(self->store, &p->answer, p->reply, kf_outbox_rows(self->outbox),
-                                  S_SRC, &p->done, &p->err);
-        failed = p->rc != 0 && (p->err.code == KF_E_UNAVAILABLE || p->err.code == KF_E_INTERNAL);
-        written |= p->rc == 0 && p->done.written;
-    }
-    if (!failed && written && kf_store_commit(self->store, &err) != 0)
-        failed = true;
-    kf_debug("answers.group", "count=%d written=%d failed=%d", count, written, failed);
-    kf_store_rollback(self->store); /* refusals and duplicates alone wrote nothing */
-    if (failed)
-        s_answer_alone(self, group, count);
-    else
-        for (int i = 0; i < count; i++)
-            if (group[i].parsed && group[i].rc == 0)
-                answers_log(&group[i].answer, &group[i].done);
-    for (int i = 0; i < count; i++)
-        s_answer(self, &group[i]);
-    self->group_count = 0;
-    kf_outbox_publish(self->outbox);
+    s_answer_t *a = &self->answers[i];
+    int rc = answers_record_in(self->store, &a->answer, entry->reply, kf_outbox_rows(self->outbox),
+                               S_SRC, &a->done, &entry->err);
+    entry->wrote = rc == 0 && a->done.written;
+    return rc;
+}
+
+/* Logs answer i once committed (kf_group_done_fn). */
+static void s_recorded(void *arg, int i, const kf_group_entry_t *entry)
+{
+    survey_t *self = (survey_t *)arg;
+    if (entry->rc == 0)
+        answers_log(&self->answers[i].answer, &self->answers[i].done);
+}
+
+/* The server's flush: records the answers that arrived together in one
+   transaction, then replies to each and publishes their events
+   (common/group.h). */
+static void s_flush(void *arg)
+{
+    survey_t *self = (survey_t *)arg;
+    kf_group_flush(self->group, self->server);
 }
 
 /* Takes a survey.answer into the group commit (the server's flush writes
-   the group after the burst). */
+   the group after the burst); one that does not decode, or whose sender
+   cannot be looked up, is answered with the group. */
 static int s_queue_answer(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *err)
 {
     (void)reply;
     (void)err;
     survey_t *self = (survey_t *)arg;
-    s_pending_t *p = &self->group[self->group_count++];
-    memset(p, 0, sizeof *p);
-    kf_server_defer(req, &p->req);
-    p->rc = sreq_parse_answer(kf_env_body(p->req.env), &p->answer, &p->err);
-    if (p->rc == 0)
-        p->rc = kf_store_ready_now(self->store, &p->err) == 0
-                    ? kf_auth_actor(self->store, p->req.key, p->answer.actor, NULL, &p->err)
-                    : -1;
-    p->parsed = p->rc == 0;
-    p->reply = kf_body_new();
+    s_answer_t *a = &self->answers[kf_group_next(self->group)];
+    memset(a, 0, sizeof *a);
+    kf_group_entry_t *entry = kf_group_add(self->group, req);
+    entry->rc = sreq_parse_answer(kf_env_body(entry->req.env), &a->answer, &entry->err);
+    if (entry->rc == 0)
+        entry->rc =
+            kf_store_ready_now(self->store, &entry->err) == 0
+                ? kf_auth_actor(self->store, entry->req.key, a->answer.actor, NULL, &entry->err)
+                : -1;
+    entry->refused = entry->rc != 0;
     return KF_SERVER_DEFERRED;
 }
 
@@ -462,8 +425,20 @@ survey_t *survey_new(void)
     self->news = kf_bus_subscriber(t, topics);
     self->events = kf_bus_publisher(t);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
-    const kf_consumer_spec_t spec = {
-        .name = S_CONSUMER, .types = S_TYPES, .apply = s_apply, .arg = self};
+    self->kept = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    const kf_group_spec_t group = {.name = "answers",
+                                   .max = S_BURST,
+                                   .run = s_record,
+                                   .done = s_recorded,
+                                   .arg = self,
+                                   .outbox = self->outbox,
+                                   .kept = self->kept};
+    self->group = kf_group_new(&group, self->store);
+    const kf_consumer_spec_t spec = {.name = S_CONSUMER,
+                                     .types = S_TYPES,
+                                     .apply = s_apply,
+                                     .apply_batch = s_apply_batch,
+                                     .arg = self};
     self->consumer =
         kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
     const kf_server_spec_t serve = {.daemon = "survey",
@@ -471,7 +446,7 @@ survey_t *survey_new(void)
                                     .src = S_SRC,
                                     .routes = s_routes,
                                     .arg = self,
-                                    .flush = s_answer_group,
+                                    .flush = s_flush,
                                     .burst = S_BURST,
                                     .outbox = self->outbox};
     self->server = kf_server_new(&serve, self->store, self->health, self->auth,
@@ -491,6 +466,8 @@ void survey_destroy(survey_t **self_p)
     if (!self)
         return;
     kf_consumer_destroy(&self->consumer);
+    kf_group_destroy(&self->group);
+    kf_outbox_destroy(&self->kept);
     kf_outbox_destroy(&self->outbox);
     kf_server_destroy(&self->server);
     zsock_destroy(&self->news);
