@@ -158,8 +158,7 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
    one), for the consumer's retries and for isolating a bad event. */
 static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
 {
-    kf_error_t why = {0};
-    return s_apply_batch(store, ev, 1, &why, arg, err);
+    return kf_feed_apply_one(store, ev, s_apply_batch, arg, err);
 }
 
 /* ---- sending due surveys ------------------------------------------------- */
