@@ -30,6 +30,9 @@ struct kf_store {
     int64_t last_try_ms;  /* time of the last failed connection attempt */
     int backoff_ms;
     char sqlstate[6];
+    char sent[64];     /* the statement sent and not yet answered, or "" */
+    PGresult *answer;  /* its result so far */
+    PGresult *failure; /* its first error so far */
 };
 
 static void s_statement_destroy(void **item)
@@ -61,6 +64,8 @@ void kf_store_destroy(kf_store_t **self_p)
         return;
     if (self->conn)
         PQfinish(self->conn);
+    PQclear(self->answer);
+    PQclear(self->failure);
     zlistx_destroy(&self->statements);
     free(self->url);
     free(self->app_name);
@@ -243,6 +248,67 @@ PGresult *kf_store_exec(kf_store_t *self, const char *name, int nparams, const c
     s_fail(self, res, name, err);
     PQclear(res);
     return NULL;
+}
+
+int kf_store_send(kf_store_t *self, const char *name, int nparams, const char *const *params,
+                  kf_error_t *err)
+{
+    assert(!self->sent[0]);
+    if (!self->conn && kf_store_ready(self, err) != 0)
+        return -1;
+    if (!PQsendQueryPrepared(self->conn, name, nparams, params, NULL, NULL, 0)) {
+        s_fail(self, NULL, name, err);
+        return -1;
+    }
+    snprintf(self->sent, sizeof self->sent, "%s", name);
+    return 0;
+}
+
+int kf_store_socket(kf_store_t *self)
+{
+    return self->conn ? PQsocket(self->conn) : -1;
+}
+
+/* Ends the answer of the statement sent: 0 with its result, or -1 with
+   err (the connection dropped when it was lost). */
+static int s_answered(kf_store_t *self, PGresult **res_p, kf_error_t *err)
+{
+    PGresult *failure = self->failure;
+    *res_p = failure ? NULL : self->answer;
+    if (failure) {
+        s_fail(self, failure, self->sent, err);
+        PQclear(self->answer);
+        PQclear(failure);
+    } else
+        self->sqlstate[0] = 0;
+    self->answer = NULL;
+    self->failure = NULL;
+    self->sent[0] = '\0';
+    return failure ? -1 : 0;
+}
+
+int kf_store_receive(kf_store_t *self, bool wait, PGresult **res_p, kf_error_t *err)
+{
+    assert(self->sent[0]);
+    *res_p = NULL;
+    if (!wait && PQconsumeInput(self->conn) == 0) {
+        if (!self->failure)
+            self->failure = PQmakeEmptyPGresult(self->conn, PGRES_FATAL_ERROR);
+        return s_answered(self, res_p, err);
+    }
+    while (wait || !PQisBusy(self->conn)) {
+        PGresult *res = PQgetResult(self->conn);
+        if (!res) /* the server is ready again: the transaction has ended */
+            return s_answered(self, res_p, err);
+        ExecStatusType status = PQresultStatus(res);
+        PGresult **keep = status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK ? &self->answer
+                                                                                  : &self->failure;
+        if (*keep)
+            PQclear(res);
+        else
+            *keep = res;
+    }
+    return 1;
 }
 
 int kf_store_run(kf_store_t *self, const char *sql, kf_error_t *err)

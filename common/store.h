@@ -51,6 +51,25 @@ bool kf_store_connected(kf_store_t *self);
 PGresult *kf_store_exec(kf_store_t *self, const char *name, int nparams, const char *const *params,
                         kf_error_t *err);
 
+/* Sends the named statement without waiting for its answer (asynchronous
+   use: a daemon polls kf_store_socket and calls kf_store_receive). Outside
+   a transaction the statement is its own transaction, committed before its
+   answer is complete. No other call may use the store until the answer is
+   received. Returns 0, or -1 with err (unavailable when not connected). */
+int kf_store_send(kf_store_t *self, const char *name, int nparams, const char *const *params,
+                  kf_error_t *err);
+
+/* The socket to poll for the answer of a sent statement; -1 when not
+   connected. */
+int kf_store_socket(kf_store_t *self);
+
+/* Takes the answer of the statement sent: reads what has arrived (waits
+   for all of it when wait). Returns 1 while the answer is incomplete; 0
+   with *res_p (caller PQclear()s) once it is complete, that is once its
+   transaction has ended (committed, when the statement was its own);
+   -1 with err as kf_store_exec when it failed. */
+int kf_store_receive(kf_store_t *self, bool wait, PGresult **res_p, kf_error_t *err);
+
 /* Runs fixed SQL without parameters (BEGIN, COMMIT, SAVEPOINT ...). */
 int kf_store_run(kf_store_t *self, const char *sql, kf_error_t *err);
 

@@ -4,6 +4,7 @@
 #include <assert.h>
 #include <czmq.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,7 +24,8 @@
 #include "store.h"
 
 #define S_SRC "intake"
-#define S_BURST 1000 /* most requests taken in one go */
+#define S_BURST 1000    /* most requests taken in one go */
+#define S_DRAIN_MS 5000 /* longest a stop waits for the store to answer groups */
 
 const kf_setting_t intake_settings[] = {
     KF_SETTINGS_COMMON,
@@ -33,6 +35,8 @@ const kf_setting_t intake_settings[] = {
                     "endpoint intake binds for clients (tcp://*:7700: every interface)"),
     KF_SET_INT("KEFU_INTAKE_BATCH", "64", 1, 1000,
                "most submits written in one transaction (group commit)"),
+    KF_SET_INT("KEFU_INTAKE_CONNECTIONS", "2", 1, 8,
+               "store connections writing groups of submits at the same time"),
     KF_SETTINGS_END};
 
 /* One submit waiting for the group commit. */
@@ -44,15 +48,30 @@ typedef struct {
     kf_error_t err; /* why it was not written */
 } s_pending_t;
 
-struct intake {
+/* A store connection that writes one group of submits at a time, its
+   transaction sent without waiting so the loop gathers the next group (on
+   another lane) and answers the last while the store writes this one. */
+typedef struct {
     kf_store_t *store;
+    s_pending_t *batch; /* the group written (batch_max slots) */
+    int size;           /* its submits; 0 when the lane is free */
+    zlist_t *results;   /* the group's PGresults, freed when it is answered */
+    int fd;             /* the connection's socket, polled while the group is written */
+    uint64_t sent;      /* the order the group was sent in */
+} s_lane_t;
+
+struct intake {
+    kf_store_t *store;   /* reads and ticket commands */
     kf_server_t *server; /* the clients */
+    zpoller_t *poller;   /* the loop's, while it runs */
     zsock_t *events;     /* PUB, connected to the bus */
     zsock_t *work;       /* PUSH, connected to the bus */
-    s_pending_t *batch;
-    zlist_t *results; /* the batch's PGresults, freed when it is answered */
+    s_pending_t *batch;  /* the group gathered, not yet sent */
     int batch_max;
     int batch_size;
+    s_lane_t *lanes; /* KEFU_INTAKE_CONNECTIONS of them */
+    int lane_count;
+    uint64_t sent; /* groups sent so far */
     kf_health_t *health;
     kf_auth_t *auth;
     kf_metric_t *submit_seconds; /* arrival -> commit of each stored submit */
@@ -161,8 +180,8 @@ static void s_prepare_reads(kf_store_t *store)
                        "NULL ORDER BY s.answered_at DESC, s.id DESC LIMIT $2::int");
 }
 
-/* Registers every statement intake runs. */
-static void s_prepare(kf_store_t *store)
+/* Registers the statements of a lane, which writes submits. */
+static void s_prepare_submits(kf_store_t *store)
 {
     /* The actor of each submit is looked up from its key in the same
        statement, so a revoked certificate is refused at once. */
@@ -172,6 +191,11 @@ static void s_prepare(kf_store_t *store)
         store, "submit",
         "SELECT 0, * FROM kefu_submit($1, (SELECT staff_id FROM kefu_key_actor($2)), "
         "$3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
+}
+
+/* Registers every statement of reads and ticket commands. */
+static void s_prepare(kf_store_t *store)
+{
     kf_store_statement(
         store, "show",
         "SELECT t.no, t.kind, t.category, t.channel, t.priority, t.status, t.project_id, "
@@ -274,24 +298,25 @@ enum {
     S_EV_BODY
 };
 
-/* Keeps res until the batch is answered; returns it. */
-static PGresult *s_keep(intake_t *self, PGresult *res)
+/* Keeps res until the lane's group is answered; returns it. */
+static PGresult *s_keep(s_lane_t *lane, PGresult *res)
 {
     if (res)
-        zlist_append(self->results, res);
+        zlist_append(lane->results, res);
     return res;
 }
 
-static void s_batch_clear(intake_t *self)
+/* Frees the lane's group once answered: the lane is free again. */
+static void s_lane_clear(s_lane_t *lane)
 {
-    for (PGresult *res = (PGresult *)zlist_pop(self->results); res;
-         res = (PGresult *)zlist_pop(self->results))
+    for (PGresult *res = (PGresult *)zlist_pop(lane->results); res;
+         res = (PGresult *)zlist_pop(lane->results))
         PQclear(res);
-    for (int i = 0; i < self->batch_size; i++) {
-        kf_request_clear(&self->batch[i].req);
-        self->batch[i].res = NULL;
+    for (int i = 0; i < lane->size; i++) {
+        kf_request_clear(&lane->batch[i].req);
+        lane->batch[i].res = NULL;
     }
-    self->batch_size = 0;
+    lane->size = 0;
 }
 
 /* Adds key: value to obj unless value is empty (absent). */
@@ -301,15 +326,15 @@ static void s_json_set(json_t *obj, const char *key, const char *value)
         json_object_set_new(obj, key, json_string(value));
 }
 
-/* The pending submits [from, to) as kefu_submit_batch's JSON array. */
-static char *s_batch_json(intake_t *self, int from, int to)
+/* The submits batch[from, to) as kefu_submit_batch's JSON array. */
+static char *s_batch_json(const s_pending_t *batch, int from, int to)
 {
     json_t *items = json_array();
     for (int i = from; i < to; i++) {
-        const submit_req_t *s = &self->batch[i].sub;
+        const submit_req_t *s = &batch[i].sub;
         json_t *item = json_object();
         s_json_set(item, "idem", s->idem);
-        s_json_set(item, "key", self->batch[i].req.key);
+        s_json_set(item, "key", batch[i].req.key);
         s_json_set(item, "kind", s->kind);
         s_json_set(item, "category", s->category);
         s_json_set(item, "channel", s->channel);
@@ -329,51 +354,54 @@ static char *s_batch_json(intake_t *self, int from, int to)
 }
 
 /* Writes one submit on its own; used for a key that another transaction
-   committed while the batch ran, which this statement can now see. */
-static int s_write_one(intake_t *self, s_pending_t *p, kf_error_t *err)
+   committed while the group's statement ran, which this statement can now
+   see. */
+static int s_write_one(s_lane_t *lane, s_pending_t *p, kf_error_t *err)
 {
     const submit_req_t *s = &p->sub;
     const char *params[] = {s_opt(s->idem),   p->req.key,  s->kind,        s->category,
                             s->channel,       s->priority, s->project,     s_opt(s->building),
                             s_opt(s->unit),   s->phone,    s_opt(s->name), s->summary,
                             s_opt(s->detail), S_SRC};
-    p->res = s_keep(self, kf_store_exec(self->store, "submit", 14, params, err));
+    p->res = s_keep(lane, kf_store_exec(lane->store, "submit", 14, params, err));
     p->row = 0;
     return p->res ? 0 : -1;
 }
 
-/* Writes the pending submits [from, to) in one statement. */
-static int s_write_batch(intake_t *self, int from, int to, kf_error_t *err)
+/* Takes the rows res of kefu_submit_batch for the lane's submits from
+   `from` on: each submit's row, or its own write when its key was taken by
+   another transaction meanwhile (its row has neither ticket nor error).
+   -1 when such a write fails (that submit keeps why in its err). */
+static int s_take_rows(s_lane_t *lane, int from, PGresult *res)
 {
-    char *items = s_batch_json(self, from, to);
-    const char *params[] = {items, S_SRC};
-    PGresult *res = s_keep(self, kf_store_exec(self->store, "submit_batch", 2, params, err));
-    free(items);
-    if (!res)
-        return -1;
+    s_keep(lane, res);
+    int rc = 0;
     for (int row = 0; row < PQntuples(res); row++) {
-        s_pending_t *p = &self->batch[from + atoi(PQgetvalue(res, row, S_ORD)) - 1];
+        s_pending_t *p = &lane->batch[from + atoi(PQgetvalue(res, row, S_ORD)) - 1];
         p->res = res;
         p->row = row;
         if (PQgetisnull(p->res, row, S_NO) && PQgetisnull(p->res, row, S_ERR_CODE) &&
-            s_write_one(self, p, err) != 0)
-            return -1;
+            s_write_one(lane, p, &p->err) != 0)
+            rc = -1;
     }
-    return 0;
+    return rc;
 }
 
-/* Writes pending submits [from, to) in one transaction. */
-static int s_write_range(intake_t *self, int from, int to, kf_error_t *err)
+/* Writes the lane's submit i in a transaction of its own, waiting for it
+   (after its group failed); why it failed goes into its err. */
+static void s_write_alone(s_lane_t *lane, int i)
 {
-    if (kf_store_begin(self->store, err) != 0)
-        return -1;
-    if (s_write_batch(self, from, to, err) != 0 || kf_store_commit(self->store, err) != 0) {
-        kf_store_rollback(self->store);
-        for (int i = from; i < to; i++)
-            self->batch[i].res = NULL;
-        return -1;
+    s_pending_t *p = &lane->batch[i];
+    if (kf_store_begin(lane->store, &p->err) != 0)
+        return;
+    char *items = s_batch_json(lane->batch, i, i + 1);
+    const char *params[] = {items, S_SRC};
+    PGresult *res = kf_store_exec(lane->store, "submit_batch", 2, params, &p->err);
+    free(items);
+    if (!res || s_take_rows(lane, i, res) != 0 || kf_store_commit(lane->store, &p->err) != 0) {
+        kf_store_rollback(lane->store);
+        p->res = NULL;
     }
-    return 0;
 }
 
 /* Answers one written submit and announces its event. */
@@ -427,27 +455,13 @@ static void s_answer_submit(intake_t *self, s_pending_t *p)
     }
 }
 
-/* Writes every pending submit, then answers each client. When the store
-   refuses the batch for a reason other than being unreachable, each
-   submit is retried in its own transaction so one cannot sink the rest. */
-static void s_flush(void *arg)
+/* Answers every submit of the lane's group, written or refused, and
+   frees the lane. */
+static void s_answer_group(intake_t *self, s_lane_t *lane)
 {
-    intake_t *self = (intake_t *)arg;
-    if (self->batch_size == 0)
-        return;
-    kf_error_t err = {0};
-    if (s_write_range(self, 0, self->batch_size, &err) != 0) {
-        for (int i = 0; i < self->batch_size; i++)
-            self->batch[i].err = err;
-        if (err.code == KF_E_UNAVAILABLE)
-            kf_warn("submit.unavailable", "refused=%d", self->batch_size);
-        else
-            for (int i = 0; i < self->batch_size; i++)
-                s_write_range(self, i, i + 1, &self->batch[i].err);
-    }
     int64_t committed = zclock_usecs();
-    for (int i = 0; i < self->batch_size; i++) {
-        s_pending_t *p = &self->batch[i];
+    for (int i = 0; i < lane->size; i++) {
+        s_pending_t *p = &lane->batch[i];
         if (p->res) {
             if (PQgetisnull(p->res, p->row, S_ERR_CODE)) /* stored, or known already */
                 kf_metric_observe(self->submit_seconds, NULL, NULL,
@@ -456,7 +470,114 @@ static void s_flush(void *arg)
         } else
             s_refuse(self, &p->req, &p->err);
     }
-    s_batch_clear(self);
+    s_lane_clear(lane);
+}
+
+/* The lane's group failed with err: nothing of it was written. When the
+   store refused it for a reason other than being unreachable, each submit
+   is written in its own transaction so one cannot sink the rest. */
+static void s_group_failed(s_lane_t *lane, const kf_error_t *err)
+{
+    for (int i = 0; i < lane->size; i++) {
+        lane->batch[i].res = NULL;
+        lane->batch[i].err = *err;
+    }
+    if (err->code == KF_E_UNAVAILABLE)
+        kf_warn("submit.unavailable", "refused=%d", lane->size);
+    else
+        for (int i = 0; i < lane->size; i++)
+            s_write_alone(lane, i);
+}
+
+/* Ends the lane's group once the store's answer is complete, that is once
+   its transaction has ended, and answers its clients (wait: blocks for
+   the answer). False while the group is still being written. */
+static bool s_lane_done(intake_t *self, s_lane_t *lane, bool wait)
+{
+    PGresult *res = NULL;
+    kf_error_t err = {0};
+    int rc = kf_store_receive(lane->store, wait, &res, &err);
+    if (rc == 1)
+        return false;
+    if (self->poller)
+        zpoller_remove(self->poller, &lane->fd);
+    if (rc == 0)
+        s_take_rows(lane, 0, res); /* committed: a failed write of its own refuses one */
+    else
+        s_group_failed(lane, &err);
+    s_answer_group(self, lane);
+    return true;
+}
+
+/* Sends the gathered group on the free lane as one statement, its own
+   transaction, without waiting for it (the loop polls the lane). */
+static void s_send(intake_t *self, s_lane_t *lane)
+{
+    s_pending_t *free_slots = lane->batch;
+    lane->batch = self->batch;
+    lane->size = self->batch_size;
+    self->batch = free_slots;
+    self->batch_size = 0;
+    lane->sent = ++self->sent;
+    kf_error_t err = {0};
+    int rc = kf_store_ready_now(lane->store, &err);
+    if (rc == 0) {
+        char *items = s_batch_json(lane->batch, 0, lane->size);
+        const char *params[] = {items, S_SRC};
+        rc = kf_store_send(lane->store, "submit_batch", 2, params, &err);
+        free(items);
+    }
+    if (rc != 0) {
+        s_group_failed(lane, &err);
+        s_answer_group(self, lane);
+        return;
+    }
+    lane->fd = kf_store_socket(lane->store);
+    if (self->poller)
+        zpoller_add(self->poller, &lane->fd);
+    else
+        s_lane_done(self, lane, true);
+}
+
+/* A free lane, or NULL when every lane writes a group. */
+static s_lane_t *s_free_lane(intake_t *self)
+{
+    for (int i = 0; i < self->lane_count; i++)
+        if (self->lanes[i].size == 0)
+            return &self->lanes[i];
+    return NULL;
+}
+
+/* The lane whose group was sent first (every lane is writing one). */
+static s_lane_t *s_oldest_lane(intake_t *self)
+{
+    s_lane_t *oldest = &self->lanes[0];
+    for (int i = 1; i < self->lane_count; i++)
+        if (self->lanes[i].sent < oldest->sent)
+            oldest = &self->lanes[i];
+    return oldest;
+}
+
+/* After every burst and every answer of the store: answers the groups the
+   store has written, and sends the gathered group when a lane is free, or
+   when the group is full after waiting for the oldest lane. Each client is
+   answered only after the transaction that stored its submit committed. */
+static void s_flush(void *arg)
+{
+    intake_t *self = (intake_t *)arg;
+    for (int i = 0; i < self->lane_count; i++)
+        if (self->lanes[i].size)
+            s_lane_done(self, &self->lanes[i], false);
+    if (self->batch_size == 0)
+        return;
+    s_lane_t *lane = s_free_lane(self);
+    if (!lane && self->batch_size < self->batch_max)
+        return; /* gather more while the lanes write */
+    if (!lane) {
+        lane = s_oldest_lane(self);
+        s_lane_done(self, lane, true);
+    }
+    s_send(self, lane);
 }
 
 /* Queues a submit for the next group commit; takes over req. */
@@ -944,7 +1065,7 @@ static bool s_full(void *arg)
 }
 
 /* The requests intake serves. */
-static const kf_route_t s_routes[] = {{"submit", s_queue_submit, false},
+static const kf_route_t s_routes[] = {{"submit", s_queue_submit, true},
                                       {"ticket.list", s_on_list, false},
                                       {"owner.show", s_on_owner, false},
                                       {"ticket.show", s_on_ticket, false},
@@ -957,40 +1078,123 @@ static const kf_route_t s_routes[] = {{"submit", s_queue_submit, false},
 
 /* ---- the loop ---------------------------------------------------------- */
 
+/* Between requests: reconnects the store of the commands and those of
+   the free lanes (a lane writing a group is using its connection). */
+static void s_idle(intake_t *self)
+{
+    kf_store_ready(self->store, NULL);
+    for (int i = 0; i < self->lane_count; i++)
+        if (self->lanes[i].size == 0)
+            kf_store_ready(self->lanes[i].store, NULL);
+}
+
+/* Waits, until deadline (zclock_mono), for the lane's group and answers
+   it; false when the deadline came first. */
+static bool s_lane_wait(intake_t *self, s_lane_t *lane, int64_t deadline)
+{
+    while (lane->size && !s_lane_done(self, lane, false)) {
+        int64_t left = deadline - zclock_mono();
+        if (left <= 0)
+            return false;
+        struct pollfd ready = {.fd = lane->fd, .events = POLLIN};
+        poll(&ready, 1, (int)(left > 100 ? 100 : left));
+    }
+    return true;
+}
+
+/* At the stop: answers the groups being written and writes the one
+   gathered, so every submit taken is answered. A group the store has not
+   answered within S_DRAIN_MS is answered `unavailable`: whether it
+   committed is not known, and a retry with its key finds out. */
+static void s_drain(intake_t *self)
+{
+    int64_t deadline = zclock_mono() + S_DRAIN_MS;
+    if (self->batch_size) {
+        s_lane_t *lane = s_free_lane(self);
+        if (!lane) {
+            lane = s_oldest_lane(self);
+            s_lane_wait(self, lane, deadline);
+        }
+        if (lane->size == 0)
+            s_send(self, lane);
+    }
+    for (int i = 0; i < self->lane_count; i++) {
+        s_lane_t *lane = &self->lanes[i];
+        if (s_lane_wait(self, lane, deadline))
+            continue;
+        kf_error_t err;
+        kf_error_set(&err, KF_E_UNAVAILABLE, "", "intake is stopping; retry");
+        for (int j = 0; j < lane->size; j++)
+            s_refuse(self, &lane->batch[j].req, &err);
+        kf_warn("submit.abandoned", "submits=%d", lane->size);
+        s_lane_clear(lane);
+    }
+    for (int i = 0; i < self->batch_size; i++) { /* no lane came free in time */
+        kf_error_t err;
+        kf_error_set(&err, KF_E_UNAVAILABLE, "", "intake is stopping; retry");
+        s_refuse(self, &self->batch[i].req, &err);
+        kf_request_clear(&self->batch[i].req);
+    }
+    self->batch_size = 0;
+}
+
 int intake_run(intake_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
-    zpoller_t *poller = zpoller_new(clients, NULL);
-    kf_health_attach(self->health, poller);
-    kf_store_ready(self->store, NULL);
-    kf_info("intake.started", "version=%s bind=%s batch=%d", KEFU_VERSION,
-            kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max);
+    self->poller = zpoller_new(clients, NULL);
+    kf_health_attach(self->health, self->poller);
+    s_idle(self);
+    kf_info("intake.started", "version=%s bind=%s batch=%d connections=%d", KEFU_VERSION,
+            kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max, self->lane_count);
+    zpoller_t *poller = self->poller;
     while (!kf_stop_requested()) {
         /* A signal also ends the wait; the loop's condition decides whether
            it was one that stops intake. */
         void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, 1000));
         if (which == clients)
             kf_server_on_socket(self->server);
-        else if (!kf_health_serve(self->health, which))
-            kf_store_ready(self->store, NULL); /* reconnect while idle */
+        else if (kf_health_serve(self->health, which))
+            ;
+        else if (which)
+            s_flush(self); /* a lane's answer */
+        else
+            s_idle(self);
         kf_health_tick(self->health);
     }
+    s_drain(self);
     int turned_away = kf_server_stop(self->server);
     zpoller_destroy(&poller);
     kf_info("intake.stopped", "reason=%s turned_away=%d", "signal", turned_away);
     return 0;
 }
 
+/* Makes count lanes of batch slots each, with their store connections. */
+static void s_lanes_new(intake_t *self, int count, int batch)
+{
+    self->lanes = (s_lane_t *)calloc((size_t)count, sizeof(s_lane_t));
+    self->lane_count = count;
+    for (int i = 0; i < count; i++) {
+        s_lane_t *lane = &self->lanes[i];
+        lane->store =
+            kf_store_new(kf_config_str(intake_settings, "KEFU_DATABASE_URL"), "kefu-intake-submit");
+        s_prepare_submits(lane->store);
+        lane->batch = (s_pending_t *)calloc((size_t)batch, sizeof(s_pending_t));
+        lane->results = zlist_new();
+        lane->fd = -1;
+    }
+}
+
 intake_t *intake_new(void)
 {
-    long batch = 0;
-    if (kf_config_int(intake_settings, "KEFU_INTAKE_BATCH", &batch) != 0)
+    long batch = 0, connections = 0;
+    if (kf_config_int(intake_settings, "KEFU_INTAKE_BATCH", &batch) != 0 ||
+        kf_config_int(intake_settings, "KEFU_INTAKE_CONNECTIONS", &connections) != 0)
         return NULL;
     zsys_init();
     intake_t *self = (intake_t *)zmalloc(sizeof(intake_t));
     self->batch_max = (int)batch;
     self->batch = (s_pending_t *)calloc((size_t)batch, sizeof(s_pending_t));
-    self->results = zlist_new();
+    s_lanes_new(self, (int)connections, (int)batch);
     self->store = kf_store_new(kf_config_str(intake_settings, "KEFU_DATABASE_URL"), "kefu-intake");
     s_prepare(self->store);
     self->health = kf_health_new("intake", intake_settings, self->store);
@@ -1032,8 +1236,16 @@ void intake_destroy(intake_t **self_p)
     intake_t *self = *self_p;
     if (!self)
         return;
-    s_batch_clear(self);
-    zlist_destroy(&self->results);
+    for (int i = 0; i < self->lane_count; i++) {
+        s_lane_t *lane = &self->lanes[i];
+        s_lane_clear(lane);
+        zlist_destroy(&lane->results);
+        free(lane->batch);
+        kf_store_destroy(&lane->store);
+    }
+    free(self->lanes);
+    for (int i = 0; i < self->batch_size; i++)
+        kf_request_clear(&self->batch[i].req);
     free(self->batch);
     kf_server_destroy(&self->server);
     zsock_destroy(&self->events);

@@ -1,7 +1,9 @@
 /* intake — takes clients' requests on a ROUTER socket: stores submitted
    reports as tickets (group commit: the submits that arrive together are
    written in one transaction, and each client is answered only after that
-   commit), and serves the ticket commands of the kefu client. */
+   commit; KEFU_INTAKE_CONNECTIONS groups are written at once, each on its
+   own store connection, so the next group is written while the last one
+   commits), and serves the ticket commands of the kefu client. */
 #ifndef INTAKE_H
 #define INTAKE_H
 

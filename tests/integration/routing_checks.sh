@@ -20,6 +20,10 @@
 #                         ticket-router per ticket.submitted event
 #   rc_assert_whole       every ticket has its 'submitted' history row and its
 #                         ticket.submitted event (nothing half-written)
+#   rc_assert_load_stored NAME N BASE
+#                         kefu-load NAME acknowledged N distinct tickets, each
+#                         exists once, the store holds exactly N of its keys
+#                         and BASE + N in all, and nothing is half-written
 
 RC_LOAD_PID=
 RC_LOAD_BIN=
@@ -133,6 +137,19 @@ rc_assert_whole() {
     rc__zero "ticket.submitted events for no ticket" \
         "SELECT count(*) FROM event e WHERE e.type = 'ticket.submitted'
           AND NOT EXISTS (SELECT 1 FROM ticket t WHERE t.no = e.corr)"
+}
+
+rc_assert_load_stored() {
+    local name=${1:?} n=${2:?} base=${3:?} got
+    rc_acked "$IT_DIR/$name.tickets"
+    got=$(it_psql "SELECT count(DISTINCT no) FROM it_acked")
+    [[ $got == "$n" ]] || it_fail "kefu-load acknowledged $got distinct tickets, expected $n"
+    rc_assert_acked_exist
+    got=$(it_psql "SELECT count(*) FROM ticket WHERE idem_key LIKE '$name-%'")
+    [[ $got == "$n" ]] || it_fail "the store holds $got tickets of the load, expected exactly $n"
+    got=$(rc_count)
+    [[ $got == $((base + n)) ]] || it_fail "the store holds $got tickets, expected $((base + n))"
+    rc_assert_whole
 }
 
 rc_count() { it_psql "SELECT count(*) FROM ticket"; }

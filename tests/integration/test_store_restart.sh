@@ -85,14 +85,7 @@ retries=$(rc_load_value load retries)
 rc_wait_all_routed 60
 sleep 1.5
 
-rc_acked "$IT_DIR/load.tickets"
-acked=$(it_psql "SELECT count(DISTINCT no) FROM it_acked")
-[[ $acked == "$N" ]] || it_fail "kefu-load acknowledged $acked distinct tickets, expected $N"
-rc_assert_acked_exist
-tickets=$(it_psql "SELECT count(*) FROM ticket WHERE idem_key LIKE 'load-%'")
-[[ $tickets == "$N" ]] || it_fail "the store holds $tickets tickets of the load, expected exactly $N"
-[[ $(rc_count) == $((base + N)) ]] || it_fail "the store holds $(rc_count) tickets, expected $((base + N))"
-rc_assert_whole
+rc_assert_load_stored load "$N" "$base"
 rc_assert_routed_once
 
 # ---- (iii) served within a second of the store's return -----------------------
