@@ -71,3 +71,162 @@ bench_pg_settings() {
                                            'shared_buffers', 'wal_level', 'max_wal_size')")
     pg_version=$(it_psql "SHOW server_version")
 }
+
+# Configures build dir $KEFU_BUILD_DIR (default SOURCE/build) when needed and
+# builds the given targets; sets build_dir and exports KEFU_BUILD_DIR and
+# KEFU_SOURCE_DIR for the harness. Needs source_dir.
+bench_build() {
+    build_dir=${KEFU_BUILD_DIR:-$source_dir/build}
+    if [[ ! -f $build_dir/CMakeCache.txt ]]; then
+        cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    fi
+    cmake --build "$build_dir" -j "$(nproc)" --target "$@" >/dev/null
+    export KEFU_BUILD_DIR=$build_dir KEFU_SOURCE_DIR=$source_dir
+}
+
+# pgbench of the harness's PostgreSQL (KEFU_PGBIN, else the PATH's): sets PGBENCH.
+bench_find_pgbench() {
+    PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
+    [[ -x $PGBENCH ]] || PGBENCH=$(command -v pgbench) || { echo "pgbench not found" >&2; exit 1; }
+}
+
+# The baselines' scratch table and scripts in $IT_DIR: one.sql, one
+# single-row INSERT per transaction; batch.sql, one 50-row multi-VALUES
+# INSERT per transaction.
+bench_pgbench_scripts() {
+    local i
+    it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
+                                         payload text NOT NULL)" >/dev/null
+    echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天花板有水渍');" >"$IT_DIR/one.sql"
+    {
+        printf "INSERT INTO bench_pgbench (payload) VALUES "
+        for ((i = 1; i <= 50; i++)); do
+            printf "('卫生间漏水，楼下天花板有水渍 %d')%s" "$i" "$([[ $i -lt 50 ]] && echo , || echo ';')"
+        done
+        echo
+    } >"$IT_DIR/batch.sql"
+    chmod 644 "$IT_DIR/one.sql" "$IT_DIR/batch.sql"
+}
+
+# pgbench_run SCRIPT CLIENTS OUT: runs SCRIPT for $PGBENCH_SECONDS against
+# the harness's PostgreSQL and prints its tps.
+pgbench_run() {
+    local script=$1 c=$2 out=$3
+    it__as_pg "$PGBENCH" -n -M prepared -f "$script" -c "$c" -j $(( c < 2 ? c : 2 )) \
+              -T "$PGBENCH_SECONDS" -h 127.0.0.1 -p "$IT_PG_PORT" -U postgres kefu >"$out" 2>&1 ||
+        it_fail "pgbench failed: $(tail -n 5 "$out")"
+    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out"
+}
+
+# CPU ms of the whole PostgreSQL: the postmaster, its children that ended
+# (counted in its cutime/cstime) and those still running.
+pg_cpu_ms() {
+    local pm
+    pm=$(head -n1 "$IT_DIR/pg/data/postmaster.pid")
+    { cat "/proc/$pm/stat"; for c in $(pgrep -P "$pm"); do cat "/proc/$c/stat" 2>/dev/null || true; done; } |
+        awk -v t="$TCK" -v pm="$pm" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
+            ms += f[12] + f[13]; if ($1 == pm) ms += f[14] + f[15] } END { print int(ms * 1000 / t) }'
+}
+
+# WAL bytes written so far: the insert position as a byte count. Exact at
+# once, where pg_stat_wal's counters reach the view only when each backend
+# flushes its statistics (at most once a second, idle).
+wal_bytes() { it_psql "SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint"; }
+
+# p50 / p99 in ms of a set of intervals: hop SQL-SELECT-OF-MILLISECONDS.
+hop() {
+    it_psql "SELECT coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1)::text, '-')
+                    || ' / ' ||
+                    coalesce(round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)::text, '-')
+               FROM ($1) h"
+}
+
+# chain_done N TICKET-ID NOTIFICATION-ID: true when the N tickets after
+# ticket id TICKET-ID are all surveyed and sent, and every notification after
+# NOTIFICATION-ID is sent or failed.
+chain_done() {
+    it_psql_is "SELECT count(*) FROM survey s JOIN ticket t ON t.id = s.ticket_id
+                 WHERE t.id > $2 AND s.kind = 'resolution' AND s.sent_at IS NOT NULL" "$1" &&
+    it_psql_is "SELECT count(*) FROM notification n
+                 WHERE n.id > $3 AND n.status IN ('pending', 'sending')" 0 &&
+    it_psql_is "SELECT count(*) FROM notification n JOIN ticket t ON t.no = n.ticket_no
+                 WHERE t.id > $2 AND n.event_type = 'survey.sent'" "$1"
+}
+
+# The machine, for a report: "N vCPU (model), M GiB RAM".
+machine_line() {
+    echo "$(nproc) vCPU ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM"
+}
+
+# Marks every event written so far as seen by the consumers named
+# (consumer_cursor.horizon moved past them, common/feed.c), as if they had
+# run all along: a daemon started now does not catch up on them.
+skip_events_for() {
+    it_psql "INSERT INTO consumer_cursor (consumer, horizon)
+             SELECT c, pg_snapshot_xmin(pg_current_snapshot()) FROM unnest(string_to_array('$*', ' ')) c
+             ON CONFLICT (consumer) DO UPDATE SET horizon = greatest(consumer_cursor.horizon, excluded.horizon),
+                                                  updated_at = now()" >/dev/null
+}
+
+# bench_preload N: writes N finished tickets straight into the store, set-based
+# (generate_series), as kefu would have left them: received over the past
+# year, routed, resolved and closed, numbered by kefu_ticket_no, each with its
+# history (submitted, routed, resolved, closed), its outbox events
+# (ticket.submitted, .routed, .resolved) and those events marked processed by
+# the consumers that take them; then VACUUM ANALYZE, and the consumers'
+# horizons moved past the events, so that no daemon routes, notifies or
+# surveys them. Surveys and notifications of these tickets are not written.
+bench_preload() {
+    psql -X -q -v ON_ERROR_STOP=1 -v n="$1" -d "$KEFU_DATABASE_URL" <<'SQL' || it_fail "preloading the store failed"
+SET session_replication_role = replica; -- consistent by construction: no per-row FK triggers
+INSERT INTO homeowner (phone) SELECT '137' || lpad(h::text, 8, '0') FROM generate_series(1, 50000) h
+ON CONFLICT DO NOTHING;
+CREATE TEMP TABLE pre_ref AS
+SELECT (SELECT array_agg(id ORDER BY id) FROM homeowner WHERE phone LIKE '137%') AS owners,
+       (SELECT array_agg(id ORDER BY id) FROM project) AS projects,
+       ARRAY['complaint', 'repair', 'inquiry', 'suggestion', 'praise'] AS kinds;
+CREATE TEMP TABLE pre AS
+SELECT nextval(pg_get_serial_sequence('ticket', 'id')) AS id, i,
+       now() - interval '1 day' - make_interval(secs => (:n - i)::float8 / :n * 365 * 86400) AS received
+  FROM generate_series(1, :n) i;
+INSERT INTO ticket (id, no, idem_key, kind, category, channel, priority, status, project_id,
+                    homeowner_id, summary, created_by, owner_id, department_id, received_at,
+                    routed_at, responded_at, resolved_at, first_resolved_at, closed_at)
+SELECT p.id, kefu_ticket_no(p.id, p.received), 'pre-' || p.i, r.kinds[p.i % 5 + 1], 'other', 'phone',
+       'normal', 'closed', r.projects[p.i % array_length(r.projects, 1) + 1],
+       r.owners[p.i % array_length(r.owners, 1) + 1], '卫生间漏水，楼下天花板有水渍', 'agent.li',
+       'agent.li', 'cs', p.received, p.received + interval '1 second', p.received + interval '1 hour',
+       p.received + interval '1 day', p.received + interval '1 day', p.received + interval '8 days'
+  FROM pre p, pre_ref r;
+INSERT INTO ticket_history (ticket_id, at, action, actor, to_owner)
+SELECT p.id, p.received + a.after, a.action, a.actor, a.to_owner
+  FROM pre p, (VALUES (interval '0', 'submitted', 'agent.li', 'agent.li'),
+                      (interval '1 second', 'routed', NULL, 'agent.li'),
+                      (interval '1 day', 'resolved', 'agent.li', NULL),
+                      (interval '8 days', 'closed', NULL, NULL)) a (after, action, actor, to_owner)
+ ORDER BY p.id, a.after;
+INSERT INTO event (type, corr, src, at, body)
+SELECT e.type, t.no, 'bench-preload', t.received_at + e.after,
+       CASE e.type
+       WHEN 'ticket.submitted' THEN jsonb_build_object('ticket', t.no, 'kind', t.kind, 'category', t.category,
+            'channel', t.channel, 'priority', t.priority, 'project', t.project_id, 'summary', t.summary,
+            'received_at', kefu_ms(t.received_at), 'actor', t.created_by)
+       WHEN 'ticket.routed' THEN jsonb_build_object('ticket', t.no, 'owner', t.owner_id,
+            'department', t.department_id)
+       ELSE jsonb_build_object('ticket', t.no, 'actor', t.owner_id) END
+  FROM ticket t JOIN pre p ON p.id = t.id,
+       (VALUES ('ticket.submitted', interval '0'), ('ticket.routed', interval '1 second'),
+               ('ticket.resolved', interval '1 day')) e (type, after)
+ ORDER BY t.id, e.after;
+INSERT INTO processed_event (consumer, event_id, at)
+SELECT c.consumer, e.id, e.at
+  FROM event e JOIN (VALUES ('ticket-router', 'ticket.submitted'), ('notifier', 'ticket.submitted'),
+                            ('notifier', 'ticket.routed'), ('notifier', 'ticket.resolved'),
+                            ('survey', 'ticket.resolved')) c (consumer, type) ON c.type = e.type
+ WHERE e.src = 'bench-preload'
+ ORDER BY e.id;
+RESET session_replication_role;
+SQL
+    psql -X -q -d "$KEFU_DATABASE_URL" -c "VACUUM ANALYZE" >/dev/null || it_fail "VACUUM ANALYZE failed"
+    skip_events_for ticket-router notifier survey
+}
