@@ -163,22 +163,16 @@ measure_end() {
             t=$(( $(cpu_ms "$(it_pid "$d")") - ${m_c0[$d]} ))
             total=$((total + t))
             row+=" | $(per "$t")"
-            rss+="${rss:+ / }$(awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$(it_pid "$d")/status")"
+            rss+="${rss:+ / }$(vm_hwm_mib "$(it_pid "$d")")"
         else
             row+=" | –"
             rss+="${rss:+ / }–"
         fi
     done
     row+=" | $(per "$total") | $(per $((pg1 - m_pg0))) | $(per "$loader")"
-    row+=" | $(busy_us "$m_mach0" "$mach1" "$n") ($(busy_pct "$m_mach0" "$mach1") %)"
+    row+=" | $(busy_us_per "$m_mach0" "$mach1" "$n") ($(busy_pct "$m_mach0" "$mach1") %)"
     row+=" | $(awk -v b=$((wal1 - m_wal0)) -v n="$n" 'BEGIN { printf "%.0f", b / n }') | $rss |"
     cost_rows+=("$row")
-}
-
-# Machine CPU µs per item between two machine_jiffies readings.
-busy_us() {
-    awk -v a="$1" -v b="$2" -v n="$3" -v t="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " ");
-        if (n > 0) printf "%.0f", (y[1] - x[1]) * 1e6 / t / n; else print "-" }'
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", a / b; else print "-" }'; }
@@ -242,7 +236,7 @@ phase_routed() {
 # N submits until routed, then kefu-e2e-flow (approval opened, approved,
 # ticket resolved) until every survey and notification is sent.
 phase_chain() {
-    local c=$1 st=0 t_base n_base span_ms flow_cpu notified failed
+    local c=$1 st=0 t_base n_base flow_cpu
     skip_events_for notifier survey
     start approval notifier survey
     it_wait_for "kefu-approval to answer" 30 approval_answers
@@ -258,21 +252,7 @@ phase_chain() {
     it_wait_for "level $c: every ticket surveyed and notified" "$WAIT_S" chain_done "$N" "$t_base" "$n_base"
     flow_cpu=$(val load_cpu_ms "$IT_DIR/chain$c.out")
     measure_end "whole chain (per ticket)" "$c" "$N" "$flow_cpu"
-    span_ms=$(it_psql "SELECT round(extract(epoch FROM greatest(
-                  (SELECT max(s.sent_at) FROM survey s WHERE s.ticket_id > $t_base),
-                  (SELECT max(sent_at) FROM notification WHERE id > $n_base))
-                - (SELECT min(received_at) FROM ticket WHERE id > $t_base)) * 1000)")
-    chain_rate=$(awk -v n="$N" -v ms="$span_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
-    notified=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base")
-    failed=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base AND status <> 'sent'")
-    h_route=$(hop "SELECT extract(epoch FROM routed_at - received_at) * 1000 AS ms FROM ticket WHERE id > $t_base")
-    h_approve=$(hop "SELECT extract(epoch FROM completed_at - requested_at) * 1000 AS ms
-                       FROM approval_request WHERE ticket_id > $t_base")
-    h_notify=$(hop "SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms
-                      FROM notification WHERE id > $n_base AND sent_at IS NOT NULL")
-    h_survey=$(hop "SELECT extract(epoch FROM s.sent_at - t.resolved_at) * 1000 AS ms
-                      FROM survey s JOIN ticket t ON t.id = s.ticket_id
-                     WHERE t.id > $t_base AND s.kind = 'resolution'")
+    chain_figures "$N" "$t_base" "$n_base"
     chain_notes="$notified notifications$([[ $failed == 0 ]] || echo ", $failed not sent")"
     raw+=("chain$c store: span_ms=$span_ms notifications=$notified not_sent=$failed")
 }

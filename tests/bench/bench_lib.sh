@@ -32,6 +32,12 @@ busy_pct() {
         if (y[2] > x[2]) printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2]); else print "-" }'
 }
 
+# Machine CPU µs per item between two machine_jiffies readings: busy_us_per A B ITEMS.
+busy_us_per() {
+    awk -v a="$1" -v b="$2" -v n="$3" -v t="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " ");
+        if (n > 0) printf "%.0f", (y[1] - x[1]) * 1e6 / t / n; else print "-" }'
+}
+
 # The postmaster of the harness's PostgreSQL and all its children.
 pg_all_pids() {
     local pm stat rest pid
@@ -49,6 +55,9 @@ pg_all_pids() {
 
 # Peak RSS (VmHWM) of a process, KiB.
 vm_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?"; }
+
+# Peak RSS (VmHWM) of a process, MiB.
+vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
 # The value of key $1 in key=value file $2.
 val() { sed -n "s/^$1=//p" "$2" | head -n1; }
@@ -151,6 +160,33 @@ chain_done() {
                  WHERE n.id > $3 AND n.status IN ('pending', 'sending')" 0 &&
     it_psql_is "SELECT count(*) FROM notification n JOIN ticket t ON t.no = n.ticket_no
                  WHERE t.id > $2 AND n.event_type = 'survey.sent'" "$1"
+}
+
+# chain_figures N TICKET-ID NOTIFICATION-ID: the figures of the chain for
+# the N tickets after TICKET-ID, from the store's timestamps: span_ms (first
+# received to the last survey or notification sent) and chain_rate (tickets
+# per second over it); notified and failed (notifications after
+# NOTIFICATION-ID, and of those not sent); p50 / p99 ms of each hop:
+# h_route (received -> routed), h_approve (requested -> completed), h_notify
+# (created -> sent), h_survey (resolved -> survey sent).
+# shellcheck disable=SC2034 # the figures are the caller's
+chain_figures() {
+    local n=$1 t_base=$2 n_base=$3
+    span_ms=$(it_psql "SELECT round(extract(epoch FROM greatest(
+                  (SELECT max(s.sent_at) FROM survey s WHERE s.ticket_id > $t_base),
+                  (SELECT max(sent_at) FROM notification WHERE id > $n_base))
+                - (SELECT min(received_at) FROM ticket WHERE id > $t_base)) * 1000)")
+    chain_rate=$(awk -v n="$n" -v ms="$span_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
+    notified=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base")
+    failed=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base AND status <> 'sent'")
+    h_route=$(hop "SELECT extract(epoch FROM routed_at - received_at) * 1000 AS ms FROM ticket WHERE id > $t_base")
+    h_approve=$(hop "SELECT extract(epoch FROM completed_at - requested_at) * 1000 AS ms
+                       FROM approval_request WHERE ticket_id > $t_base")
+    h_notify=$(hop "SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms
+                      FROM notification WHERE id > $n_base AND sent_at IS NOT NULL")
+    h_survey=$(hop "SELECT extract(epoch FROM s.sent_at - t.resolved_at) * 1000 AS ms
+                      FROM survey s JOIN ticket t ON t.id = s.ticket_id
+                     WHERE t.id > $t_base AND s.kind = 'resolution'")
 }
 
 # The machine, for a report: "N vCPU (model), M GiB RAM".
