@@ -54,33 +54,22 @@ EOF
 }
 
 fail_usage() { echo "all.sh: $*" >&2; exit 2; }
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 while [[ $# -gt 0 ]]; do
+    bench_option "$@"
+    if ((SHIFT)); then shift "$SHIFT"; continue; fi
     case $1 in
-        -n) N=${2:?}; shift 2 ;;
-        -c) CLIENTS=${2:?}; shift 2 ;;
-        -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
         --store-size) STORE_SIZE=${2:?}; shift 2 ;;
-        --durable) DURABLE=${2:?}; shift 2 ;;
-        --no-results) WRITE_RESULTS=0; shift ;;
-        --note) NOTE=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) fail_usage "unknown argument '$1' (try --help)" ;;
     esac
 done
-for v in "$N" "$PGBENCH_SECONDS"; do
-    [[ $v =~ ^[0-9]+$ && $v -gt 0 ]] || fail_usage "-n and -T take positive integers"
-done
+bench_check_options all.sh
 [[ $STORE_SIZE =~ ^[0-9]+$ ]] || fail_usage "--store-size takes a number of tickets"
-[[ $DURABLE == on || $DURABLE == off ]] || fail_usage "--durable is on or off"
-[[ -n ${CLIENTS// /} ]] || fail_usage "-c needs at least one level"
-for c in $CLIENTS; do
-    [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || fail_usage "-c takes positive integers"
-done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 run_t0=$SECONDS
 
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 bench_build kefu-bus kefu-intake kefu-router kefu-approval kefu-notifier kefu-survey kefu \
     kefu-admin kefu-load kefu-e2e-flow kefu-test-approval-decide
 bench_find_pgbench
@@ -94,14 +83,7 @@ source "$source_dir/tests/integration/lib.sh"
 # shellcheck source=../integration/approval_lib.sh
 source "$source_dir/tests/integration/approval_lib.sh"
 it_init bench_all
-approval_bind
-it__pick_port
-export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
-# Surveys are due at once after a resolution; messages go to the file
-# channel at any hour; no metrics ports (they would clash between daemons).
-export KEFU_SURVEY_DELAY_S=0 KEFU_SURVEY_SCAN_MS=100 KEFU_SURVEY_CATCHUP_MS=500
-export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
-export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
+bench_chain_env
 it_pg_start
 
 pg_settings='' pg_version=''
@@ -344,14 +326,6 @@ report=$(
     echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${cost_rows[@]}"
     echo
-    echo "<details><summary>raw output</summary>"
-    echo
-    printf '    %s\n' "${raw[@]}"
-    echo
-    echo "</details>"
+    raw_details "${raw[@]}"
 )
-printf '\n%s\n\n' "$report"
-if [[ $WRITE_RESULTS == 1 ]]; then
-    printf '\n%s\n' "$report" >>"$here/RESULTS.md"
-    it_note "appended to $here/RESULTS.md"
-fi
+publish "$report"

@@ -5,6 +5,38 @@
 
 TCK=$(getconf CLK_TCK)
 
+# bench_option ARGS...: takes the option at the head of ARGS when it is one
+# every benchmark script has (-n N, -c LIST, -T SECONDS, --durable on|off,
+# --no-results, --note TEXT), setting N, CLIENTS, PGBENCH_SECONDS, DURABLE,
+# WRITE_RESULTS or NOTE; sets SHIFT to the words it took (0: not one of them).
+# shellcheck disable=SC2034 # the settings are the caller's
+bench_option() {
+    SHIFT=2
+    case $1 in
+        -n) N=${2:?} ;;
+        -c) CLIENTS=${2:?} ;;
+        -T) PGBENCH_SECONDS=${2:?} ;;
+        --durable) DURABLE=${2:?} ;;
+        --no-results) WRITE_RESULTS=0; SHIFT=1 ;;
+        --note) NOTE=${2:?} ;;
+        *) SHIFT=0 ;;
+    esac
+}
+
+# bench_check_options NAME: exits 2 with a message naming NAME when N,
+# PGBENCH_SECONDS, DURABLE or CLIENTS is not valid.
+bench_check_options() {
+    local v c
+    for v in "$N" "$PGBENCH_SECONDS"; do
+        [[ $v =~ ^[0-9]+$ && $v -gt 0 ]] || { echo "$1: -n and -T take positive integers" >&2; exit 2; }
+    done
+    [[ $DURABLE == on || $DURABLE == off ]] || { echo "$1: --durable is on or off" >&2; exit 2; }
+    [[ -n ${CLIENTS// /} ]] || { echo "$1: -c needs at least one level" >&2; exit 2; }
+    for c in $CLIENTS; do
+        [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || { echo "$1: -c takes positive integers" >&2; exit 2; }
+    done
+}
+
 # CPU time (ms) used so far by the given PIDs: "user system".
 cpu_split() {
     local pid u=0 s=0 stat rest
@@ -187,6 +219,39 @@ chain_figures() {
     h_survey=$(hop "SELECT extract(epoch FROM s.sent_at - t.resolved_at) * 1000 AS ms
                       FROM survey s JOIN ticket t ON t.id = s.ticket_id
                      WHERE t.id > $t_base AND s.kind = 'resolution'")
+}
+
+# The environment of the whole chain (after it_init): free ports for
+# kefu-approval and kefu-survey; surveys due at once after a resolution;
+# messages to the file channel at any hour; no metrics ports (they would
+# clash between daemons); log level warn.
+bench_chain_env() {
+    it__pick_port
+    export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
+    it__pick_port
+    export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
+    export KEFU_SURVEY_DELAY_S=0 KEFU_SURVEY_SCAN_MS=100 KEFU_SURVEY_CATCHUP_MS=500
+    export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
+    export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
+}
+
+# The raw output lines given, folded in a <details> block of the report.
+raw_details() {
+    echo "<details><summary>raw output</summary>"
+    echo
+    printf '    %s\n' "$@"
+    echo
+    echo "</details>"
+}
+
+# Prints the report given and, unless WRITE_RESULTS is 0, appends it to
+# tests/bench/RESULTS.md.
+publish() {
+    printf '\n%s\n\n' "$1"
+    if [[ ${WRITE_RESULTS:-1} == 1 ]]; then
+        printf '\n%s\n' "$1" >>"$KEFU_SOURCE_DIR/tests/bench/RESULTS.md"
+        it_note "appended to $KEFU_SOURCE_DIR/tests/bench/RESULTS.md"
+    fi
 }
 
 # The machine, for a report: "N vCPU (model), M GiB RAM".

@@ -45,34 +45,25 @@ survey and notification; \$KEFU_BENCH_DEADLINE (default 3000) bounds the run.
 EOF
 }
 
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 while [[ $# -gt 0 ]]; do
+    bench_option "$@"
+    if ((SHIFT)); then shift "$SHIFT"; continue; fi
     case $1 in
-        -n) N=${2:?}; shift 2 ;;
-        -c) CLIENTS=${2:?}; shift 2 ;;
         -k) APPROVERS=${2:?}; shift 2 ;;
-        -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
         -m) ZMQ_MESSAGES=${2:?}; shift 2 ;;
-        --durable) DURABLE=${2:?}; shift 2 ;;
-        --no-results) WRITE_RESULTS=0; shift ;;
-        --note) NOTE=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "e2e.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-for v in "$N" "$PGBENCH_SECONDS" "$ZMQ_MESSAGES"; do
-    [[ $v =~ ^[0-9]+$ && $v -gt 0 ]] || { echo "e2e.sh: -n, -T and -m take positive integers" >&2; exit 2; }
-done
+bench_check_options e2e.sh
+[[ $ZMQ_MESSAGES =~ ^[0-9]+$ && $ZMQ_MESSAGES -gt 0 ]] || { echo "e2e.sh: -m takes a positive integer" >&2; exit 2; }
 [[ $APPROVERS =~ ^[0-9]+$ && $APPROVERS -ge 1 && $APPROVERS -le 99 ]] ||
     { echo "e2e.sh: -k takes 1 to 99" >&2; exit 2; }
-[[ $DURABLE == on || $DURABLE == off ]] || { echo "e2e.sh: --durable is on or off" >&2; exit 2; }
-for c in $CLIENTS; do
-    [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || { echo "e2e.sh: -c takes positive integers" >&2; exit 2; }
-done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- build
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 bench_build kefu-bus kefu-intake kefu-router kefu-approval kefu-notifier kefu-survey kefu kefu-load \
     kefu-e2e-flow kefu-bench-zmq
 bench_find_pgbench
@@ -84,15 +75,7 @@ export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
 it_init bench_e2e
-it__pick_port
-export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_APPROVAL=tcp://127.0.0.1:$IT__PORT
-it__pick_port
-export KEFU_SURVEY_BIND=tcp://127.0.0.1:$IT__PORT KEFU_SURVEY=tcp://127.0.0.1:$IT__PORT
-# Surveys are due at once after a resolution; messages go to the file
-# channel at any hour; no metrics ports (they would clash between runs).
-export KEFU_SURVEY_DELAY_S=0 KEFU_SURVEY_SCAN_MS=100 KEFU_SURVEY_CATCHUP_MS=500
-export KEFU_NOTIFY_QUIET_HOURS=off KEFU_NOTIFY_FILE=$IT_DIR/notifications.jsonl
-export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
+bench_chain_env
 it_pg_start
 
 pg_settings='' pg_version=''
@@ -219,14 +202,6 @@ report=$(
     echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${cpu_rows[@]}"
     echo
-    echo "<details><summary>raw output</summary>"
-    echo
-    printf '    %s\n' "${raw[@]}"
-    echo
-    echo "</details>"
+    raw_details "${raw[@]}"
 )
-printf '\n%s\n\n' "$report"
-if [[ $WRITE_RESULTS == 1 ]]; then
-    printf '\n%s\n' "$report" >>"$here/RESULTS.md"
-    it_note "appended to $here/RESULTS.md"
-fi
+publish "$report"

@@ -33,28 +33,19 @@ usage() {
 EOF
 }
 
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 while [[ $# -gt 0 ]]; do
+    bench_option "$@"
+    if ((SHIFT)); then shift "$SHIFT"; continue; fi
     case $1 in
-        -n) N=${2:?}; shift 2 ;;
-        -c) CLIENTS=${2:?}; shift 2 ;;
-        -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
-        --durable) DURABLE=${2:?}; shift 2 ;;
-        --no-results) WRITE_RESULTS=0; shift ;;
-        --note) NOTE=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-[[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || { echo "run.sh: -n must be a positive integer" >&2; exit 2; }
-[[ $PGBENCH_SECONDS =~ ^[0-9]+$ && $PGBENCH_SECONDS -gt 0 ]] || { echo "run.sh: -T must be a positive integer" >&2; exit 2; }
-[[ $DURABLE == on || $DURABLE == off ]] || { echo "run.sh: --durable is on or off" >&2; exit 2; }
-for c in $CLIENTS; do
-    [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || { echo "run.sh: -c takes positive integers" >&2; exit 2; }
-done
+bench_check_options run.sh
 
 # ---------------------------------------------------------------- build
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 bench_build kefu-bus kefu-intake kefu-router kefu-load
 bench_find_pgbench
 LOAD=$build_dir/tests/bench/kefu-load
