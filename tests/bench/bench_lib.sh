@@ -278,7 +278,8 @@ skip_events_for() {
 # horizons moved past the events, so that no daemon routes, notifies or
 # surveys them. Surveys and notifications of these tickets are not written.
 bench_preload() {
-    psql -X -q -v ON_ERROR_STOP=1 -v n="$1" -d "$KEFU_DATABASE_URL" <<'SQL' || it_fail "preloading the store failed"
+    psql -X -q -v ON_ERROR_STOP=1 -v n="$1" -d "$KEFU_DATABASE_URL" <<'SQL' >&2 || it_fail "preloading the store failed"
+\timing on
 SET session_replication_role = replica; -- consistent by construction: no per-row FK triggers
 INSERT INTO homeowner (phone) SELECT '137' || lpad(h::text, 8, '0') FROM generate_series(1, 50000) h
 ON CONFLICT DO NOTHING;
