@@ -134,7 +134,7 @@ measure_begin() {
 # µs per item (each daemon, all daemons, PostgreSQL, loader, machine), WAL
 # bytes per item and peak RSS (MiB) of each daemon running to cost_rows.
 measure_end() {
-    local phase=$1 c=$2 n=$3 loader=$4 d row cpu rss total=0 t
+    local phase=$1 c=$2 n=$3 loader=$4 d row rss total=0 t
     local pg1 wal1 mach1
     pg1=$(pg_cpu_ms) wal1=$(wal_bytes) mach1=$(machine_jiffies)
     per() { awk -v d="$1" -v n="$n" 'BEGIN { if (n > 0 && d != "") printf "%.0f", d * 1000 / n; else print "-" }'; }
