@@ -83,6 +83,7 @@ source "$source_dir/tests/integration/lib.sh"
 # shellcheck source=../integration/approval_lib.sh
 source "$source_dir/tests/integration/approval_lib.sh"
 it_init bench_all
+bench_trap_signals
 bench_chain_env
 it_pg_start
 
@@ -165,7 +166,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0 && a != "") printf "%.2f", 
 load() {
     local prefix=$1 c=$2 st=0
     shift 2
-    timeout 1800 "$LOAD" -n "$N" -c "$c" --mix --timeout-ms 10000 --idem-prefix "$prefix" \
+    bench_fg timeout 1800 "$LOAD" -n "$N" -c "$c" --mix --timeout-ms 10000 --idem-prefix "$prefix" \
         --tickets "$IT_DIR/$prefix.tickets" "$@" >"$IT_DIR/$prefix.out" 2>"$IT_DIR/$prefix.err" || st=$?
     [[ $st == 0 ]] || it_fail "kefu-load ($prefix) exited with $st: $(tr '\n' ' ' <"$IT_DIR/$prefix.out") $(head -c 2000 "$IT_DIR/$prefix.err")"
     raw+=("$prefix: $(tr '\n' ' ' <"$IT_DIR/$prefix.out")")
@@ -192,7 +193,7 @@ phase_intake() {
     local c=$1
     start bus intake
     it_wait_for "intake to answer" 30 "$LOAD" -n 1 --timeout-ms 1000 --idem-prefix "probe$c"
-    timeout 300 "$LOAD" -n "$WARMUP" -c 4 --idem-prefix "warm$c" >"$IT_DIR/warm-$c.out" ||
+    bench_fg timeout 300 "$LOAD" -n "$WARMUP" -c 4 --idem-prefix "warm$c" >"$IT_DIR/warm-$c.out" ||
         it_fail "warm-up failed: $(cat "$IT_DIR/warm-$c.out")"
     it_note "level $c: intake alone, kefu-load -n $N -c $c"
     measure_begin
@@ -227,7 +228,7 @@ phase_chain() {
     it_note "level $c: the whole chain, $N tickets"
     measure_begin
     load "chain$c" "$c" --wait-routed 120000
-    timeout 1800 "$FLOW" --tickets "$IT_DIR/chain$c.tickets" --cert "$KEFU_CERT" --cert-dir "$IT_DIR/certs" \
+    bench_fg timeout 1800 "$FLOW" --tickets "$IT_DIR/chain$c.tickets" --cert "$KEFU_CERT" --cert-dir "$IT_DIR/certs" \
         -k "$APPROVERS" -c "$c" --timeout-ms 30000 >"$IT_DIR/flow$c.out" 2>"$IT_DIR/flow$c.err" || st=$?
     raw+=("flow$c: exit=$st $(tr '\n' ' ' <"$IT_DIR/flow$c.out")")
     # A flow that failed on some tickets (a request unanswered in 30 s on
@@ -246,12 +247,26 @@ phase_chain() {
     raw+=("chain$c store: span_ms=$span_ms notifications=$notified not_sent=$failed")
 }
 
+# Runs a kefu-test-approval-decide on each $IT_DIR/part.* at once; one
+# failing, or a TERM, stops the others. Run by bench_fg (in a subshell).
+run_deciders() {
+    local pids=() part p
+    trap 'kill "${pids[@]}" 2>/dev/null; exit 1' TERM
+    for part in "$IT_DIR"/part.*; do
+        KEFU_DECIDE_LATENCIES=$part.lat timeout 1800 "$DECIDE" <"$part" >"$part.out" 2>&1 &
+        pids+=($!)
+    done
+    for p in "${pids[@]}"; do
+        wait "$p" || { kill "${pids[@]}" 2>/dev/null; exit 1; }
+    done
+}
+
 # Level C, approval decisions: kefu-approval alone (with the bus); N
 # requests opened in the store at once on the routed phase's tickets, then
 # decided by C clients (kefu-test-approval-decide), each taking a run of
 # approvers' queues (one CURVE connection per approver, see approval.sh).
 phase_approval() {
-    local c=$1 r_base part pids=() p lat
+    local c=$1 r_base lat
     stop intake router notifier survey
     r_base=$(it_psql "SELECT coalesce(max(id), 0) FROM approval_request")
     it_psql "SELECT count(*) FROM (SELECT t.no, row_number() OVER (ORDER BY t.id) AS g FROM ticket t
@@ -267,17 +282,7 @@ phase_approval() {
     split -n "l/$c" "$IT_DIR/decisions$c" "$IT_DIR/part."
     it_note "level $c: $decisions approval decisions from $c clients"
     measure_begin
-    # In a subshell in the foreground, so that the harness's watchdog and
-    # Ctrl-C reach the deciders; one failing stops the others.
-    (
-        for part in "$IT_DIR"/part.*; do
-            KEFU_DECIDE_LATENCIES=$part.lat timeout 1800 "$DECIDE" <"$part" >"$part.out" 2>&1 &
-            pids+=($!)
-        done
-        for p in "${pids[@]}"; do
-            wait "$p" || { kill "${pids[@]}" 2>/dev/null; exit 1; }
-        done
-    ) || it_fail "a decider failed: $(cat "$IT_DIR"/part.*.out)"
+    bench_fg run_deciders || it_fail "a decider failed: $(cat "$IT_DIR"/part.*.out)"
     measure_end "approval decisions (per decision)" "$c" "$decisions" ""
     decide_rate=$(it_psql "SELECT round(count(*) / nullif(extract(epoch FROM max(s.decided_at) - min(s.decided_at)), 0)::numeric, 0)
                              FROM approval_step s WHERE s.request_id > $r_base AND s.decided_at IS NOT NULL")

@@ -235,6 +235,27 @@ bench_chain_env() {
     export KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
 }
 
+# bench_fg COMMAND...: runs COMMAND and returns its status, as in the
+# foreground, but waited for with `wait`, so that a signal ends the wait at
+# once: bash runs a trap only when its foreground command has ended, and
+# ignores a SIGINT its child did not die of (a command under timeout(1),
+# in a process group of its own, never gets the terminal's Ctrl-C).
+bench_fg() {
+    local st=0
+    "$@" &
+    BENCH_FG=$!
+    wait "$BENCH_FG" || st=$?
+    BENCH_FG=
+    return "$st"
+}
+
+# The trap of a benchmark script on TERM, INT and HUP (after it_init): stops
+# the command bench_fg runs, then exits, and the harness's exit trap stops
+# the rest.
+bench_trap_signals() {
+    trap '[[ -z ${BENCH_FG:-} ]] || kill -TERM "$BENCH_FG" 2>/dev/null; exit 1' TERM INT HUP
+}
+
 # The raw output lines given, folded in a <details> block of the report.
 raw_details() {
     echo "<details><summary>raw output</summary>"
