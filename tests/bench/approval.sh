@@ -43,6 +43,8 @@ PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
 DECIDE=$build_dir/tests/integration/kefu-test-approval-decide
 source "$source_dir/tests/integration/lib.sh"
 source "$source_dir/tests/integration/approval_lib.sh"
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 it_init bench_approval
 it__pick_port
 export KEFU_APPROVAL_BIND=tcp://127.0.0.1:$IT__PORT KEFU_METRICS_PORT=0 KEFU_LOG_LEVEL=warn
@@ -61,16 +63,6 @@ chmod 644 "$IT_DIR/insert.sql"
 it_start approval
 it_wait_for "kefu-approval to answer" 30 env KEFU_CERT="$(it_cert ap01)" kefu --endpoint "$KEFU_APPROVAL_BIND" approvals
 
-cpu_ms() { awk -v t="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / t)}' "/proc/$1/stat"; }
-# CPU ms of the whole PostgreSQL: the postmaster, its children that ended
-# (counted in its cutime/cstime) and those still running.
-pg_cpu_ms() {
-    local pm
-    pm=$(head -n1 "$IT_DIR/pg/data/postmaster.pid")
-    { cat "/proc/$pm/stat"; for c in $(pgrep -P "$pm"); do cat "/proc/$c/stat" 2>/dev/null || true; done; } |
-        awk -v t="$(getconf CLK_TCK)" -v pm="$pm" '{ s = $0; sub(/^.*\) /, "", s); split(s, f, " ")
-            ms += f[12] + f[13]; if ($1 == pm) ms += f[14] + f[15] } END { print int(ms * 1000 / t) }'
-}
 wal() { it_psql "SELECT wal_sync || ' ' || wal_bytes FROM pg_stat_wal"; }
 rows=()
 for c in $CLIENTS; do

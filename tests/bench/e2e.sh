@@ -45,50 +45,37 @@ survey and notification; \$KEFU_BENCH_DEADLINE (default 3000) bounds the run.
 EOF
 }
 
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 while [[ $# -gt 0 ]]; do
+    bench_option "$@"
+    if ((SHIFT)); then shift "$SHIFT"; continue; fi
     case $1 in
-        -n) N=${2:?}; shift 2 ;;
-        -c) CLIENTS=${2:?}; shift 2 ;;
         -k) APPROVERS=${2:?}; shift 2 ;;
-        -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
         -m) ZMQ_MESSAGES=${2:?}; shift 2 ;;
-        --durable) DURABLE=${2:?}; shift 2 ;;
-        --no-results) WRITE_RESULTS=0; shift ;;
-        --note) NOTE=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "e2e.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-for v in "$N" "$PGBENCH_SECONDS" "$ZMQ_MESSAGES"; do
-    [[ $v =~ ^[0-9]+$ && $v -gt 0 ]] || { echo "e2e.sh: -n, -T and -m take positive integers" >&2; exit 2; }
-done
+bench_check_options e2e.sh
+[[ $ZMQ_MESSAGES =~ ^[0-9]+$ && $ZMQ_MESSAGES -gt 0 ]] || { echo "e2e.sh: -m takes a positive integer" >&2; exit 2; }
 [[ $APPROVERS =~ ^[0-9]+$ && $APPROVERS -ge 1 && $APPROVERS -le 99 ]] ||
     { echo "e2e.sh: -k takes 1 to 99" >&2; exit 2; }
-[[ $DURABLE == on || $DURABLE == off ]] || { echo "e2e.sh: --durable is on or off" >&2; exit 2; }
-for c in $CLIENTS; do
-    [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || { echo "e2e.sh: -c takes positive integers" >&2; exit 2; }
-done
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # ---------------------------------------------------------------- build
-build_dir=${KEFU_BUILD_DIR:-$source_dir/build}
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$build_dir" -j "$(nproc)" --target kefu-bus kefu-intake kefu-router kefu-approval \
-      kefu-notifier kefu-survey kefu kefu-load kefu-e2e-flow kefu-bench-zmq >/dev/null
-export KEFU_BUILD_DIR=$build_dir KEFU_SOURCE_DIR=$source_dir
+bench_build kefu-bus kefu-intake kefu-router kefu-approval kefu-notifier kefu-survey kefu kefu-load \
+    kefu-e2e-flow kefu-bench-zmq
+bench_find_pgbench
 LOAD=$build_dir/tests/bench/kefu-load
 FLOW=$build_dir/tests/bench/kefu-e2e-flow
 ZMQ=$build_dir/tests/bench/kefu-bench-zmq
-PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
-[[ -x $PGBENCH ]] || PGBENCH=$(command -v pgbench) || { echo "e2e.sh: pgbench not found" >&2; exit 1; }
 
 export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
+# shellcheck source=../integration/approval_lib.sh
+source "$source_dir/tests/integration/approval_lib.sh"
 it_init bench_e2e
 bench_chain_env
 it_pg_start
@@ -100,51 +87,10 @@ bench_chain_approvers "$APPROVERS" e2e
 KEFU_CERT=$(it_cert agent.li)
 export KEFU_CERT
 
-# The baselines' scratch table and scripts: one row per transaction, and
-# one 50-row multi-VALUES INSERT per transaction.
-it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
-                                     payload text NOT NULL)" >/dev/null
-echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天花板有水渍');" >"$IT_DIR/one.sql"
-{
-    printf "INSERT INTO bench_pgbench (payload) VALUES "
-    for ((i = 1; i <= 50; i++)); do
-        printf "('卫生间漏水，楼下天花板有水渍 %d')%s" "$i" "$([[ $i -lt 50 ]] && echo , || echo ';')"
-    done
-    echo
-} >"$IT_DIR/batch.sql"
-chmod 644 "$IT_DIR/one.sql" "$IT_DIR/batch.sql"
+bench_pgbench_scripts
 
 # ---------------------------------------------------------------- helpers
 DAEMONS=(bus intake router approval notifier survey)
-
-vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
-
-# p50 / p99 in ms of a set of intervals: hop SQL-SELECT-OF-MILLISECONDS.
-hop() {
-    it_psql "SELECT coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1)::text, '-')
-                    || ' / ' ||
-                    coalesce(round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1)::text, '-')
-               FROM ($1) h"
-}
-
-# True when the level's tickets (id > $1) are all surveyed and sent, and
-# every notification since notification id $2 is sent or failed.
-level_done() {
-    it_psql_is "SELECT count(*) FROM survey s JOIN ticket t ON t.id = s.ticket_id
-                 WHERE t.id > $1 AND s.kind = 'resolution' AND s.sent_at IS NOT NULL" "$N" &&
-    it_psql_is "SELECT count(*) FROM notification n
-                 WHERE n.id > $2 AND n.status IN ('pending', 'sending')" 0 &&
-    it_psql_is "SELECT count(*) FROM notification n JOIN ticket t ON t.no = n.ticket_no
-                 WHERE t.id > $1 AND n.event_type = 'survey.sent'" "$N"
-}
-
-pgbench_run() { # pgbench_run SCRIPT CLIENTS OUT: prints tps
-    local script=$1 c=$2 out=$3
-    it__as_pg "$PGBENCH" -n -M prepared -f "$script" -c "$c" -j $(( c < 2 ? c : 2 )) \
-              -T "$PGBENCH_SECONDS" -h 127.0.0.1 -p "$IT_PG_PORT" -U postgres kefu >"$out" 2>&1 ||
-        it_fail "pgbench failed: $(tail -n 5 "$out")"
-    sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$out"
-}
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3g", a / b; else print "-" }'; }
 
@@ -187,7 +133,7 @@ for c in $CLIENTS; do
     [[ $st == 0 ]] || it_fail "kefu-e2e-flow exited with $st: $(tr '\n' ' ' <"$flow_out") $(head -c 2000 "$IT_DIR/flow-$c.err")"
 
     it_note "level $c: waiting for every survey and notification"
-    it_wait_for "level $c: every ticket surveyed and notified" "$WAIT_S" level_done "$t_base" "$n_base"
+    it_wait_for "level $c: every ticket surveyed and notified" "$WAIT_S" chain_done "$N" "$t_base" "$n_base"
     t1=${EPOCHREALTIME/./}
     declare -A c1=() rss=()
     for d in "${DAEMONS[@]}"; do c1[$d]=$(cpu_ms "${pid[$d]}"); rss[$d]=$(vm_hwm_mib "${pid[$d]}"); done
@@ -197,21 +143,8 @@ for c in $CLIENTS; do
 
     # Throughput from the store: first ticket received to the chain's last
     # write (a survey or a notification sent).
-    span_ms=$(it_psql "SELECT round(extract(epoch FROM greatest(
-                  (SELECT max(s.sent_at) FROM survey s WHERE s.ticket_id > $t_base),
-                  (SELECT max(sent_at) FROM notification WHERE id > $n_base))
-                - (SELECT min(received_at) FROM ticket WHERE id > $t_base)) * 1000)")
-    e2e_rate=$(awk -v n="$N" -v ms="$span_ms" 'BEGIN { printf "%.1f", n * 1000 / ms }')
-    notifications=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base")
-    failed=$(it_psql "SELECT count(*) FROM notification WHERE id > $n_base AND status <> 'sent'")
-    h_route=$(hop "SELECT extract(epoch FROM routed_at - received_at) * 1000 AS ms FROM ticket WHERE id > $t_base")
-    h_approve=$(hop "SELECT extract(epoch FROM completed_at - requested_at) * 1000 AS ms
-                       FROM approval_request WHERE ticket_id > $t_base")
-    h_notify=$(hop "SELECT extract(epoch FROM sent_at - created_at) * 1000 AS ms
-                      FROM notification WHERE id > $n_base AND sent_at IS NOT NULL")
-    h_survey=$(hop "SELECT extract(epoch FROM s.sent_at - t.resolved_at) * 1000 AS ms
-                      FROM survey s JOIN ticket t ON t.id = s.ticket_id
-                     WHERE t.id > $t_base AND s.kind = 'resolution'")
+    chain_figures "$N" "$t_base" "$n_base"
+    e2e_rate=$chain_rate notifications=$notified
 
     it_note "level $c: pgbench baselines, ${PGBENCH_SECONDS}s each"
     tps_one=$(pgbench_run "$IT_DIR/one.sql" "$c" "$IT_DIR/pgbench-one-$c.out")
@@ -259,14 +192,6 @@ report=$(
     echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${cpu_rows[@]}"
     echo
-    echo "<details><summary>raw output</summary>"
-    echo
-    printf '    %s\n' "${raw[@]}"
-    echo
-    echo "</details>"
+    raw_details "${raw[@]}"
 )
-printf '\n%s\n\n' "$report"
-if [[ $WRITE_RESULTS == 1 ]]; then
-    printf '\n%s\n' "$report" >>"$here/RESULTS.md"
-    it_note "appended to $here/RESULTS.md"
-fi
+publish "$report"

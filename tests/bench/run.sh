@@ -33,43 +33,27 @@ usage() {
 EOF
 }
 
+# shellcheck source=bench_lib.sh
+source "$here/bench_lib.sh"
 while [[ $# -gt 0 ]]; do
+    bench_option "$@"
+    if ((SHIFT)); then shift "$SHIFT"; continue; fi
     case $1 in
-        -n) N=${2:?}; shift 2 ;;
-        -c) CLIENTS=${2:?}; shift 2 ;;
-        -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
-        --durable) DURABLE=${2:?}; shift 2 ;;
-        --no-results) WRITE_RESULTS=0; shift ;;
-        --note) NOTE=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) echo "run.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
-[[ $N =~ ^[0-9]+$ && $N -gt 0 ]] || { echo "run.sh: -n must be a positive integer" >&2; exit 2; }
-[[ $PGBENCH_SECONDS =~ ^[0-9]+$ && $PGBENCH_SECONDS -gt 0 ]] || { echo "run.sh: -T must be a positive integer" >&2; exit 2; }
-[[ $DURABLE == on || $DURABLE == off ]] || { echo "run.sh: --durable is on or off" >&2; exit 2; }
-for c in $CLIENTS; do
-    [[ $c =~ ^[0-9]+$ && $c -gt 0 ]] || { echo "run.sh: -c takes positive integers" >&2; exit 2; }
-done
+bench_check_options run.sh
 
 # ---------------------------------------------------------------- build
-build_dir=${KEFU_BUILD_DIR:-$source_dir/build}
-if [[ ! -f $build_dir/CMakeCache.txt ]]; then
-    cmake -S "$source_dir" -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$build_dir" -j "$(nproc)" \
-      --target kefu-bus kefu-intake kefu-router kefu-load >/dev/null
-export KEFU_BUILD_DIR=$build_dir KEFU_SOURCE_DIR=$source_dir
+bench_build kefu-bus kefu-intake kefu-router kefu-load
+bench_find_pgbench
 LOAD=$build_dir/tests/bench/kefu-load
-PGBENCH=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pgbench
-[[ -x $PGBENCH ]] || PGBENCH=$(command -v pgbench) || { echo "run.sh: pgbench not found" >&2; exit 1; }
 
 # The harness fails and cleans up by itself after this many seconds.
 export KEFU_IT_DEADLINE=${KEFU_BENCH_DEADLINE:-3000}
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
-# shellcheck source=bench_lib.sh
-source "$here/bench_lib.sh"
 it_init bench
 it_pg_start
 # kefu-load submits with agent.li's certificate (common/auth.h).
@@ -77,19 +61,9 @@ export KEFU_CERT=$(it_cert agent.li)
 
 pg_settings='' pg_version=''
 bench_pg_settings "$DURABLE"
-it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
-                                     payload text NOT NULL)" >/dev/null
-pgbench_script=$IT_DIR/insert.sql
-echo "INSERT INTO bench_pgbench (payload) VALUES ('卫生间漏水，楼下天花板有水渍');" >"$pgbench_script"
-chmod 644 "$pgbench_script"
+bench_pgbench_scripts
 
 # ---------------------------------------------------------------- helpers
-
-# Machine CPU µs per item between two readings.
-busy_us_per() {
-    awk -v a="$1" -v b="$2" -v n="$3" -v t="$TCK" 'BEGIN { split(a, x, " "); split(b, y, " ");
-        if (n > 0) printf "%.0f", (y[1] - x[1]) * 1e6 / t / n; else print "-" }'
-}
 
 backend_pid() {
     it_psql "SELECT pid FROM pg_stat_activity WHERE application_name = '$1' ORDER BY backend_start DESC LIMIT 1"
@@ -155,11 +129,8 @@ for c in $CLIENTS; do
     it_note "pgbench -c $c -j $(( c < 2 ? c : 2 )) -T $PGBENCH_SECONDS"
     pgb=$IT_DIR/pgbench-$c.out
     pm0=$(machine_jiffies)
-    it__as_pg "$PGBENCH" -n -M prepared -f "$pgbench_script" -c "$c" -j $(( c < 2 ? c : 2 )) \
-              -T "$PGBENCH_SECONDS" -h 127.0.0.1 -p "$IT_PG_PORT" -U postgres kefu >"$pgb" 2>&1 ||
-        it_fail "pgbench failed: $(tail -n 5 "$pgb")"
+    tps=$(pgbench_run "$IT_DIR/one.sql" "$c" "$pgb")
     pm1=$(machine_jiffies)
-    tps=$(sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p' "$pgb")
     pgb_lat=$(sed -n 's/^latency average = \([0-9.]*\) ms/\1/p' "$pgb")
 
     ack=$(val ack_per_s "$out")

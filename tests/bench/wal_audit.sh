@@ -60,6 +60,8 @@ FLOW=$build_dir/tests/bench/kefu-e2e-flow
 WALDUMP=${KEFU_PGBIN:-/usr/lib/postgresql/15/bin}/pg_waldump
 # shellcheck source=../integration/lib.sh
 source "$source_dir/tests/integration/lib.sh"
+# shellcheck source=../integration/approval_lib.sh
+source "$source_dir/tests/integration/approval_lib.sh"
 # shellcheck source=bench_lib.sh
 source "$here/bench_lib.sh"
 it_init wal_audit
