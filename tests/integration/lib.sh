@@ -402,6 +402,18 @@ it_wait_for() {
     done
 }
 
+# The store, the bus, intake and the router, the client acting as agent.li
+# (KEFU_CERT), once intake answers: how most flow tests begin.
+it_start_routing() {
+    it_pg_start
+    KEFU_CERT=$(it_cert agent.li)
+    export KEFU_CERT
+    it_start bus
+    it_start intake
+    it_start router
+    it_wait_for "intake to answer" 30 kefu tickets --limit 1
+}
+
 # ---------------------------------------------------------------- cleanup
 
 it__cleanup() {

@@ -14,12 +14,7 @@ it_init bad_input
 prog=$KEFU_BUILD_DIR/tests/integration/bad_input
 [[ -x $prog ]] || it_fail "$prog is not built"
 
-it_pg_start
-export KEFU_CERT=$(it_cert agent.li)
-it_start bus
-it_start intake
-it_start router
-it_wait_for "intake to answer" 30 kefu tickets --limit 1
+it_start_routing
 
 status=0
 "$prog" || status=$?

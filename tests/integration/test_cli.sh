@@ -15,12 +15,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 it_init cli
-it_pg_start
-export KEFU_CERT=$(it_cert agent.li)
-it_start bus
-it_start intake
-it_start router
-it_wait_for "intake to answer" 30 kefu tickets --limit 1
+it_start_routing
 
 SUMMARY='卫生间天花板漏水，楼下邻居已受影响（3栋1201）'
 DETAIL=$'楼上卫生间漏水三天了。\n天花板有水渍，墙皮起鼓——业主很着急：「今晚能来人吗？」'

@@ -18,12 +18,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/run_lib.sh"
 
 it_init owner
-it_pg_start
-export KEFU_CERT=$(it_cert agent.li)
-it_start bus
-it_start intake
-it_start router
-it_wait_for "intake to answer" 30 kefu tickets --limit 1
+it_start_routing
 
 # submit PHONE PROJECT BUILDING UNIT SUMMARY: prints the ticket number.
 submit() {

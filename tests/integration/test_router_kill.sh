@@ -14,12 +14,7 @@ N=6000
 it_init router_kill
 rc_init
 export KEFU_ROUTER_CATCHUP_MS=200
-it_pg_start
-export KEFU_CERT=$(it_cert agent.li)
-it_start bus
-it_start intake
-it_start router
-it_wait_for "intake to answer" 30 kefu tickets --limit 1
+it_start_routing
 
 rc_load_start load "$N" 4 --retry-for-ms 20000
 

@@ -25,12 +25,7 @@ N=1500
 it_init store_restart
 rc_init
 export KEFU_ROUTER_CATCHUP_MS=200
-it_pg_start
-export KEFU_CERT=$(it_cert agent.li)
-it_start bus
-it_start intake
-it_start router
-it_wait_for "intake to answer" 30 kefu tickets --limit 1
+it_start_routing
 
 submit() {
     kefu --timeout 4000 submit --kind complaint --category leak --channel phone --project HZ-XH \

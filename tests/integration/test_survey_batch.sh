@@ -37,12 +37,7 @@ ring=$KEFU_BUILD_DIR/tests/integration/kefu-test-survey-burst
 [[ -x $ring ]] || it_fail "$ring is not built"
 q() { it_psql "$1"; }
 
-it_pg_start
-export KEFU_CERT=$(it_cert agent.li)
-it_start bus
-it_start intake
-it_start router
-it_wait_for "intake to answer" 30 kefu tickets --limit 1
+it_start_routing
 rc_load_start load 60 4
 rc_load_wait 60
 [[ $RC_LOAD_STATUS == 0 ]] || it_fail "kefu-load exited with $RC_LOAD_STATUS"
