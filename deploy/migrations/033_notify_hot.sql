@@ -23,8 +23,8 @@
 -- kefu_notification_resend). The CHECK added here holds it from now on.
 UPDATE notification SET failed_at = coalesce(claimed_at, created_at)
  WHERE status = 'failed' AND failed_at IS NULL;
-UPDATE notification SET failed_at = NULL
- WHERE status IN ('pending', 'sending') AND failed_at IS NOT NULL;
+UPDATE notification SET failed_at = NULL, sent_at = NULL
+ WHERE status IN ('pending', 'sending') AND (failed_at IS NOT NULL OR sent_at IS NOT NULL);
 ALTER TABLE notification ADD CONSTRAINT notification_open_check
     CHECK ((status IN ('pending', 'sending')) = (sent_at IS NULL AND failed_at IS NULL));
 
@@ -38,7 +38,8 @@ ALTER INDEX notification_failed_at_idx RENAME TO notification_failed_idx;
 
 -- Room on each new page for the claimed versions of its rows (a claim of a
 -- batch updates most rows of a page in one statement, before any old
--- version can be pruned).
+-- version can be pruned). Measured by wal_audit.sh: at 50, 6.7 claims of
+-- a ticket's 7 are HOT; at 70 only 4.3 (and 2.4 KB more WAL a ticket).
 ALTER TABLE notification SET (fillfactor = 50);
 
 -- As in 007; the due rows are read through notification_open_idx. PL/pgSQL
