@@ -143,7 +143,8 @@ static void s_prepare(kf_store_t *store)
     kf_store_statement(store, "notify_reclaim",
                        "SELECT kefu_notify_reclaim($1::bigint, $2::bigint)");
     kf_store_statement(store, "notify_backlog",
-                       "SELECT count(*) FROM notification WHERE status = 'pending' "
+                       "SELECT count(*) FROM notification WHERE sent_at IS NULL "
+                       "AND failed_at IS NULL AND status = 'pending' "
                        "AND next_attempt_at <= clock_timestamp()");
 }
 

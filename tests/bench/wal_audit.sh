@@ -3,7 +3,10 @@
 # whole life (submit -> routed -> approval requested / decided -> notified ->
 # resolved -> surveyed). Run on demand, never from ctest; see README.md here.
 #
-#   tests/bench/wal_audit.sh [-n N] [-c C] [-k APPROVERS] [--routed] [--note TEXT]
+#   tests/bench/wal_audit.sh [-n N] [-c C] [-k APPROVERS] [--routed] [--statements] [--note TEXT]
+#
+# --statements loads pg_stat_statements (track = all) and adds the statements
+# that took the store's time, per ticket (it costs some CPU of its own).
 #
 # --routed measures submit -> routed alone (only kefu-bus, kefu-intake and
 # kefu-router run), the segment of the issue's aim of WAL per routed ticket.
@@ -32,6 +35,7 @@ C=4
 APPROVERS=4
 NOTE=
 ROUTED=0
+STATEMENTS=0
 while [[ $# -gt 0 ]]; do
     case $1 in
         -n) N=${2:?}; shift 2 ;;
@@ -39,7 +43,8 @@ while [[ $# -gt 0 ]]; do
         -k) APPROVERS=${2:?}; shift 2 ;;
         --note) NOTE=${2:?}; shift 2 ;;
         --routed) ROUTED=1; shift ;;
-        -h|--help) sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --statements) STATEMENTS=1; shift ;;
+        -h|--help) sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "wal_audit.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -73,6 +78,13 @@ it_psql "ALTER SYSTEM SET checkpoint_timeout = '1h'" >/dev/null
 it_psql "ALTER SYSTEM SET max_wal_size = '4GB'" >/dev/null
 pg_settings='' pg_version=''
 bench_pg_settings on
+if [[ $STATEMENTS == 1 ]]; then
+    # An extension's settings are refused by ALTER SYSTEM before it is loaded.
+    printf '%s\n' "shared_preload_libraries = 'pg_stat_statements'" \
+        "pg_stat_statements.track = all" >>"$IT_DIR/pg/data/postgresql.conf"
+    it_pg_restart
+    it_psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+fi
 
 bench_chain_approvers "$APPROVERS" audit
 KEFU_CERT=$(it_cert agent.li)
@@ -129,6 +141,7 @@ sleep 1.5 # let the backends flush their statistics (PostgreSQL 15: at most once
 snapshot 0
 read -r rec0 fpi0 bytes0 <<<"$(it_psql "SELECT wal_records || ' ' || wal_fpi || ' ' || wal_bytes FROM pg_stat_wal")"
 lsn0=$(it_psql "SELECT pg_current_wal_insert_lsn()")
+[[ $STATEMENTS == 0 ]] || it_psql "SELECT pg_stat_statements_reset()" >/dev/null
 pg0=$(pg_cpu_total)
 t0=${EPOCHREALTIME/./}
 
@@ -214,3 +227,15 @@ it_psql "SELECT format('  %-44s on %-22s %s', b.name, i.relname, pg_size_pretty(
            FROM audit.s_1 b JOIN audit.s_0 a USING (kind, relid)
            JOIN pg_stat_user_indexes i ON i.indexrelid = b.relid
           WHERE b.kind = 'i' AND b.scans = a.scans ORDER BY i.relname, b.name"
+if [[ $STATEMENTS == 1 ]]; then
+    echo
+    echo "Statements by store time (pg_stat_statements, track = all: a function's inner statements are"
+    echo "counted in their caller too): us per ticket, calls per ticket, rows per call, query:"
+    it_psql "SELECT format('  %8s us %7s calls %7s rows/call  %s',
+                    round((total_exec_time / $N * 1000)::numeric, 0), round(calls::numeric / $N, 2),
+                    round(rows::numeric / greatest(calls, 1), 1),
+                    regexp_replace(left(query, 110), '\\s+', ' ', 'g'))
+               FROM pg_stat_statements
+              WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'kefu')
+              ORDER BY total_exec_time DESC LIMIT 40"
+fi
