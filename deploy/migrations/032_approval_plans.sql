@@ -1,0 +1,71 @@
+-- kefu store, part 32: an approval decision without planning (issue 16).
+--
+-- An approval decision cost PostgreSQL about 3 ms of CPU, ten times one
+-- small write (tests/bench/RESULTS.md, 2026-12-07). pg_stat_statements
+-- (tests/bench/approval.sh -s) showed kefu_approval_decide at 1.9 ms and
+-- kefu_approval_advance at 1.0 ms per decision while the statements they
+-- run add up to under half of that: the rest was planning. The small
+-- helpers they call (the history row, the event, the stage facts, the
+-- delegate lookup) were SQL functions that cannot be inlined (an INSERT, an
+-- aggregate, a FROM with LIMIT), so PostgreSQL parsed and planned their
+-- bodies again in every transaction, 0.1-0.15 ms each. The same helpers in
+-- PL/pgSQL, whose plans a connection keeps (as 027 did for the key
+-- lookup): the same statements, the same results.
+
+-- Writes one event and returns its row as the publishers need it.
+CREATE OR REPLACE FUNCTION kefu_emit(p_type text, p_corr text, p_src text, p_body jsonb)
+RETURNS event LANGUAGE plpgsql AS $$
+DECLARE
+    e event;
+BEGIN
+    INSERT INTO event (type, corr, src, body) VALUES (p_type, p_corr, p_src, p_body) RETURNING * INTO e;
+    RETURN e;
+END $$;
+
+-- One history row of the approval trail on the request's ticket.
+CREATE OR REPLACE FUNCTION kefu_approval_history(p_request bigint, p_actor text, p_note text, p_reason text)
+RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO ticket_history (ticket_id, action, actor, note, reason)
+    SELECT r.ticket_id, 'approval', p_actor, p_note, p_reason FROM approval_request r WHERE r.id = p_request;
+END $$;
+
+-- The staff member whose delegate p_staff names at this instant, or NULL.
+CREATE OR REPLACE FUNCTION kefu_delegate_of(p_staff text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT d.delegate_id FROM approval_delegate d JOIN staff s ON s.id = d.delegate_id AND s.active
+             WHERE d.staff_id = p_staff AND d.cleared_at IS NULL AND d.valid @> clock_timestamp()
+             ORDER BY lower(d.valid) DESC LIMIT 1);
+END $$;
+
+-- The stage decision reads the rule the request started with (016).
+CREATE OR REPLACE FUNCTION kefu_approval_stage_facts(p_request bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object('stage', jsonb_build_object(
+                'request', r.id, 'stage', r.stage, 'rule', rs.rule, 'quorum', rs.quorum,
+                'total', count(*), 'approved', count(*) FILTER (WHERE s.status = 'approved'),
+                'rejected', count(*) FILTER (WHERE s.status = 'rejected')))
+              FROM approval_request r
+              JOIN approval_request_stage rs ON rs.request_id = r.id AND rs.stage = r.stage
+              JOIN approval_step s ON s.request_id = r.id AND s.stage = r.stage
+             WHERE r.id = p_request AND r.status = 'pending'
+             GROUP BY r.id, r.stage, rs.rule, rs.quorum);
+END $$;
+
+-- Facts for the at-risk decision: when the current stage ends at the
+-- latest (its pending steps' deadlines) and how long the later stages take
+-- at most (the longest step of each).
+CREATE OR REPLACE FUNCTION kefu_approval_risk_facts(p_request bigint) RETURNS jsonb
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT jsonb_build_object('risk', jsonb_build_object(
+                'request', r.id, 'ticket', t.no, 'at_risk', r.at_risk_at IS NOT NULL,
+                'promised_ms', kefu_ms(r.promised_at), 'now_ms', kefu_ms(clock_timestamp()),
+                'stage_end_ms', (SELECT max(kefu_ms(s.deadline_at)) FROM approval_step s
+                                  WHERE s.request_id = r.id AND s.stage = r.stage AND s.status = 'pending'),
+                'later_s', coalesce((SELECT sum(m) FROM (SELECT max(s.deadline_s) AS m FROM approval_step s
+                                      WHERE s.request_id = r.id AND s.stage > r.stage GROUP BY s.stage) x), 0)))
+              FROM approval_request r JOIN ticket t ON t.id = r.ticket_id
+             WHERE r.id = p_request AND r.status = 'pending');
+END $$;
