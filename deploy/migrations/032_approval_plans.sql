@@ -69,3 +69,12 @@ BEGIN
               FROM approval_request r JOIN ticket t ON t.id = r.ticket_id
              WHERE r.id = p_request AND r.status = 'pending');
 END $$;
+
+-- Milliseconds since the epoch, the wire's time unit: the same value, from
+-- operators PostgreSQL marks immutable (extract from a timestamptz is only
+-- stable), so the planner inlines it. Until now every call was a SQL
+-- function of its own, parsed and planned again in each subtransaction
+-- (each request of a group commit runs in one): eight per decision.
+CREATE OR REPLACE FUNCTION kefu_ms(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+    SELECT (extract(epoch FROM t - to_timestamp(0)) * 1000)::bigint
+$$;

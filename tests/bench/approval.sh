@@ -72,7 +72,7 @@ statements() {
     it_psql "SELECT round(calls::numeric / $1, 2) || ' | ' || round((total_exec_time / $1)::numeric, 3) || ' | ' ||
                     toplevel || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 150)
                FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'kefu')
-              ORDER BY total_exec_time DESC LIMIT 40"
+              ORDER BY total_exec_time DESC LIMIT 60"
     it_psql "SELECT pg_stat_statements_reset()" >/dev/null
 }
 approval_bands b 86400
