@@ -78,3 +78,45 @@ END $$;
 CREATE OR REPLACE FUNCTION kefu_ms(t timestamptz) RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
     SELECT (extract(epoch FROM t - to_timestamp(0)) * 1000)::bigint
 $$;
+
+-- The approver a policy step names for a ticket, or NULL (012), planned
+-- once per connection: opening a request calls it twice per policy step.
+CREATE OR REPLACE FUNCTION kefu_approval_approver(p_kind text, p_ref text, p_ticket bigint)
+RETURNS text LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN (SELECT s.id FROM staff s
+             WHERE s.active AND s.id = CASE p_kind
+                WHEN 'staff' THEN p_ref
+                WHEN 'head' THEN (SELECT head_id FROM department WHERE id = p_ref)
+                WHEN 'owner_manager' THEN (SELECT o.manager_id FROM ticket t JOIN staff o ON o.id = t.owner_id
+                                            WHERE t.id = p_ticket)
+                WHEN 'project_gm' THEN (SELECT p.gm_id FROM ticket t JOIN project p ON p.id = t.project_id
+                                         WHERE t.id = p_ticket)
+                END);
+END $$;
+
+-- Opens the steps of the request's current stage (016), planned once per
+-- connection: assigned to their approvers, deadlines running. Returns
+-- their approval.step_assigned events, in step order.
+CREATE OR REPLACE FUNCTION kefu_approval_assign(p_request bigint, p_src text)
+RETURNS SETOF event LANGUAGE plpgsql AS $$
+BEGIN
+    RETURN QUERY
+    WITH opened AS (
+        UPDATE approval_step s
+           SET status = 'pending', assigned_to = s.approver, assigned_at = clock_timestamp(),
+               deadline_at = clock_timestamp() + make_interval(secs => s.deadline_s),
+               remind_at = clock_timestamp() + make_interval(secs => s.remind_s)
+          FROM approval_request r
+         WHERE r.id = p_request AND s.request_id = r.id AND s.stage = r.stage AND s.status = 'waiting'
+        RETURNING s.*
+    )
+    SELECT e.* FROM opened o JOIN approval_request r ON r.id = o.request_id
+      JOIN ticket t ON t.id = r.ticket_id,
+      LATERAL kefu_emit('approval.step_assigned', t.no, p_src, jsonb_strip_nulls(jsonb_build_object(
+          'request', r.id, 'ticket', t.no, 'step', o.id, 'stage', o.stage, 'label', o.label,
+          'to', o.assigned_to, 'delegate', kefu_delegate_of(o.assigned_to),
+          'type', r.request_type, 'amount_fen', r.amount_fen,
+          'deadline_at', kefu_ms(o.deadline_at), 'remind_at', kefu_ms(o.remind_at)))) e
+     ORDER BY o.step;
+END $$;
