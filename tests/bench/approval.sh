@@ -22,15 +22,19 @@
 # decisions and of the deadline scan meanwhile). Prints a Markdown table.
 # KEFU_BUILD_DIR=DIR with KEFU_NO_BUILD=1 runs the binaries of another
 # build as they are (e.g. a build of an older commit, for a before/after).
+# -s loads pg_stat_statements (nested statements too) and prints, after
+# each level, the statements ranked by execution time, with calls and
+# milliseconds per decision: where the store's time goes.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
-N=2000 CLIENTS="1 4" PGBENCH_SECONDS=10
+N=2000 CLIENTS="1 4" PGBENCH_SECONDS=10 STATEMENTS=0
 while (($#)); do
     case $1 in
         -n) N=${2:?}; shift 2 ;;
         -c) CLIENTS=${2:?}; shift 2 ;;
         -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
+        -s) STATEMENTS=1; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "approval.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -53,6 +57,24 @@ for setting in fsync synchronous_commit full_page_writes; do
     it_psql "ALTER SYSTEM SET $setting = on" >/dev/null
 done
 it_psql "SELECT pg_reload_conf()" >/dev/null
+if ((STATEMENTS)); then
+    it_psql "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+    it_pg_restart
+    it_psql "ALTER SYSTEM SET pg_stat_statements.track = 'all'" >/dev/null
+    it_psql "SELECT pg_reload_conf()" >/dev/null
+    it_psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+fi
+# The statements since the last reset, ranked by time: calls and ms per
+# decision (of $1 decisions), then the reset.
+statements() {
+    ((STATEMENTS)) || return 0
+    echo "statements of $1 decisions, ranked by time (calls and ms per decision):"
+    it_psql "SELECT round(calls::numeric / $1, 2) || ' | ' || round((total_exec_time / $1)::numeric, 3) || ' | ' ||
+                    toplevel || ' | ' || left(regexp_replace(query, '\s+', ' ', 'g'), 150)
+               FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = 'kefu')
+              ORDER BY total_exec_time DESC LIMIT 60"
+    it_psql "SELECT pg_stat_statements_reset()" >/dev/null
+}
 approval_bands b 86400
 it_cert agent.li >/dev/null
 key=$(it_psql "SELECT public_key FROM staff_cert WHERE staff_id = 'agent.li' AND revoked_at IS NULL LIMIT 1")
@@ -82,6 +104,7 @@ for c in $CLIENTS; do
     rm -f "$IT_DIR"/part.*
     split -n "l/$c" "$IT_DIR/decisions" "$IT_DIR/part."
     pid=$(it_pid approval)
+    ((STATEMENTS)) && it_psql "SELECT pg_stat_statements_reset()" >/dev/null
     cpu0=$(cpu_ms "$pid") pg0=$(pg_cpu_ms)
     read -r sync0 bytes0 <<<"$(wal)"
     pids=()
@@ -93,6 +116,7 @@ for c in $CLIENTS; do
     cpu1=$(cpu_ms "$pid") pg1=$(pg_cpu_ms)
     read -r sync1 bytes1 <<<"$(wal)"
     decided=$(it_psql "SELECT count(*) FROM approval_step WHERE decided_at IS NOT NULL")
+    statements "$decided" >&2
     rate=$(it_psql "SELECT round(count(*) / extract(epoch FROM max(decided_at) - min(decided_at))::numeric, 0)
                       FROM approval_step WHERE decided_at IS NOT NULL")
     it__as_pg "$PGBENCH" -n -M prepared -f "$IT_DIR/insert.sql" -c "$c" -j "$(( c < 2 ? c : 2 ))" \
