@@ -579,6 +579,17 @@ bool kf_health_serve(kf_health_t *self, void *which)
     return true;
 }
 
+int kf_health_fd(kf_health_t *self)
+{
+    return self && self->http ? self->http_fd : -1;
+}
+
+void kf_health_serve_fd(kf_health_t *self)
+{
+    if (self && self->http)
+        MHD_run(self->http);
+}
+
 void kf_health_destroy(kf_health_t **self_p)
 {
     assert(self_p);

@@ -96,6 +96,12 @@ void kf_health_attach(kf_health_t *self, zpoller_t *poller);
    serves what arrived on it and returns true; otherwise returns false. */
 bool kf_health_serve(kf_health_t *self, void *which);
 
+/* For a loop that polls with zmq_poll instead of a zpoller: the
+   endpoint's descriptor (-1 when it is off), and serving what arrived on
+   it. */
+int kf_health_fd(kf_health_t *self);
+void kf_health_serve_fd(kf_health_t *self);
+
 /* Does what is due: cuts connections past their deadline, runs the HTTP
    endpoint's timeouts and, every
    KEFU_HEARTBEAT_MS, calls the observer and writes the heartbeat. Call it

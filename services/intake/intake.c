@@ -26,6 +26,7 @@
 #define S_SRC "intake"
 #define S_BURST 1000    /* most requests taken in one go */
 #define S_DRAIN_MS 5000 /* longest a stop waits for the store to answer groups */
+#define S_LANES_MAX 8   /* most store connections writing groups */
 
 const kf_setting_t intake_settings[] = {
     KF_SETTINGS_COMMON,
@@ -35,7 +36,7 @@ const kf_setting_t intake_settings[] = {
                     "endpoint intake binds for clients (tcp://*:7700: every interface)"),
     KF_SET_INT("KEFU_INTAKE_BATCH", "64", 1, 1000,
                "most submits written in one transaction (group commit)"),
-    KF_SET_INT("KEFU_INTAKE_CONNECTIONS", "2", 1, 8,
+    KF_SET_INT("KEFU_INTAKE_CONNECTIONS", "2", 1, S_LANES_MAX,
                "store connections writing groups of submits at the same time"),
     KF_SETTINGS_END};
 
@@ -63,7 +64,7 @@ typedef struct {
 struct intake {
     kf_store_t *store;   /* reads and ticket commands */
     kf_server_t *server; /* the clients */
-    zpoller_t *poller;   /* the loop's, while it runs */
+    bool running;        /* the loop polls the lanes (intake_run) */
     zsock_t *events;     /* PUB, connected to the bus */
     zsock_t *work;       /* PUSH, connected to the bus */
     s_pending_t *batch;  /* the group gathered, not yet sent */
@@ -499,8 +500,6 @@ static bool s_lane_done(intake_t *self, s_lane_t *lane, bool wait)
     int rc = kf_store_receive(lane->store, wait, &res, &err);
     if (rc == 1)
         return false;
-    if (self->poller)
-        zpoller_remove(self->poller, &lane->fd);
     if (rc == 0)
         s_take_rows(lane, 0, res); /* committed: a failed write of its own refuses one */
     else
@@ -533,9 +532,7 @@ static void s_send(intake_t *self, s_lane_t *lane)
         return;
     }
     lane->fd = kf_store_socket(lane->store);
-    if (self->poller)
-        zpoller_add(self->poller, &lane->fd);
-    else
+    if (!self->running)
         s_lane_done(self, lane, true);
 }
 
@@ -1138,32 +1135,53 @@ static void s_drain(intake_t *self)
     self->batch_size = 0;
 }
 
+/* Waits up to timeout ms for the clients, the health endpoint and the
+   store connections of the lanes writing a group, and handles what came.
+   zmq_poll, not a zpoller: a zpoller probes every plain descriptor it is
+   given as if it were a libzmq socket, reading memory past it. Returns
+   false when nothing came. */
+static bool s_wait(intake_t *self, zsock_t *clients, long timeout)
+{
+    zmq_pollitem_t items[2 + S_LANES_MAX];
+    int count = 0, health = kf_health_fd(self->health);
+    items[count++] = (zmq_pollitem_t){zsock_resolve(clients), 0, ZMQ_POLLIN, 0};
+    if (health >= 0)
+        items[count++] = (zmq_pollitem_t){NULL, health, ZMQ_POLLIN, 0};
+    int lanes = count;
+    for (int i = 0; i < self->lane_count; i++)
+        if (self->lanes[i].size)
+            items[count++] = (zmq_pollitem_t){NULL, self->lanes[i].fd, ZMQ_POLLIN, 0};
+    if (zmq_poll(items, count, timeout) <= 0) /* nothing, or a signal */
+        return false;
+    if (items[0].revents)
+        kf_server_on_socket(self->server);
+    if (health >= 0 && items[1].revents)
+        kf_health_serve_fd(self->health);
+    for (int i = lanes; i < count; i++)
+        if (items[i].revents) {
+            s_flush(self); /* a lane's answer */
+            break;
+        }
+    return true;
+}
+
 int intake_run(intake_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
-    self->poller = zpoller_new(clients, NULL);
-    kf_health_attach(self->health, self->poller);
+    self->running = true;
     s_idle(self);
     kf_info("intake.started", "version=%s bind=%s batch=%d connections=%d", KEFU_VERSION,
             kf_config_str(intake_settings, "KEFU_INTAKE_BIND"), self->batch_max, self->lane_count);
-    zpoller_t *poller = self->poller;
     while (!kf_stop_requested()) {
         /* A signal also ends the wait; the loop's condition decides whether
            it was one that stops intake. */
-        void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, 1000));
-        if (which == clients)
-            kf_server_on_socket(self->server);
-        else if (kf_health_serve(self->health, which))
-            ;
-        else if (which)
-            s_flush(self); /* a lane's answer */
-        else
+        if (!s_wait(self, clients, kf_health_wait_ms(self->health, 1000)))
             s_idle(self);
         kf_health_tick(self->health);
     }
     s_drain(self);
+    self->running = false;
     int turned_away = kf_server_stop(self->server);
-    zpoller_destroy(&poller);
     kf_info("intake.stopped", "reason=%s turned_away=%d", "signal", turned_away);
     return 0;
 }
