@@ -42,6 +42,7 @@ void kf_consumer_prepare(kf_store_t *store)
 kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store, zsock_t *in,
                                kf_outbox_t *outbox, kf_health_t *health, long batch)
 {
+    assert(spec->apply_batch);
     kf_consumer_t *self = (kf_consumer_t *)zmalloc(sizeof(kf_consumer_t));
     self->spec = *spec;
     self->store = store;
@@ -163,17 +164,16 @@ static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
 {
     kf_error_t err = {0};
     const kf_consumer_spec_t *spec = &self->spec;
-    int applied = spec->apply_batch ? kf_feed_apply_batch(self->store, spec->name, events, count,
-                                                          spec->apply_batch, spec->arg, &err)
-                                    : kf_feed_apply_all(self->store, spec->name, events, count,
-                                                        spec->apply, spec->arg, &err);
+    int applied = kf_feed_apply_batch(self->store, spec->name, events, count, spec->apply_batch,
+                                      spec->arg, &err);
     if (applied >= 0) {
         kf_outbox_publish(self->outbox);
         return;
     }
     kf_outbox_discard(self->outbox);
     for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++) {
-        if (kf_feed_apply(self->store, spec->name, &events[i], spec->apply, spec->arg, &err) >= 0) {
+        if (kf_feed_apply(self->store, spec->name, &events[i], spec->apply_batch, spec->arg,
+                          &err) >= 0) {
             kf_outbox_publish(self->outbox);
             continue;
         }
@@ -224,18 +224,8 @@ void kf_consumer_on_socket(kf_consumer_t *self)
         kf_env_destroy(&burst->envs[i]);
 }
 
-/* Applies one event the catch-up read and counts it as taken in. */
-static int s_apply_counted(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
-{
-    kf_consumer_t *self = (kf_consumer_t *)arg;
-    int rc = self->spec.apply(store, ev, self->spec.arg, err);
-    if (rc == 0)
-        kf_health_in(self->health, ev->type, 1);
-    return rc;
-}
-
-/* Applies a burst the catch-up read and counts what it applied as taken
-   in. */
+/* Applies a burst the catch-up read (or one event of it, retried or
+   isolated) and counts what it applied as taken in. */
 static int s_apply_batch_counted(kf_store_t *store, const kf_event_t *events, int count,
                                  kf_error_t *errors, void *arg, kf_error_t *err)
 {
@@ -268,9 +258,8 @@ static bool s_catch_up_pass(void *arg)
     const kf_consumer_spec_t *spec = &self->spec;
     kf_error_t err = {0};
     int applied = 0;
-    int read =
-        kf_feed_catch_up(self->store, spec->name, spec->types, self->batch, s_apply_counted,
-                         spec->apply_batch ? s_apply_batch_counted : NULL, self, &applied, &err);
+    int read = kf_feed_catch_up(self->store, spec->name, spec->types, self->batch,
+                                s_apply_batch_counted, self, &applied, &err);
     if (read < 0) {
         kf_outbox_discard(self->outbox);
         kf_health_fault(self->health, "catch-up", &err);
@@ -290,7 +279,7 @@ static bool s_retry_pass(void *arg)
     kf_error_t err = {0};
     int applied = 0;
     int read = kf_feed_retry_failed(self->store, spec->name, spec->types, self->batch, self->after,
-                                    s_apply_counted, self, &applied, &err);
+                                    s_apply_batch_counted, self, &applied, &err);
     if (read < 0) {
         kf_outbox_discard(self->outbox);
         kf_health_fault(self->health, "retry of failed events", &err);

@@ -1,16 +1,16 @@
 /* kefu — a consumer of events: the one loop the router, survey and
    notifier share. It takes a burst of messages from its socket (the
-   doorbell), decodes them, applies all the events it handles in one
-   store transaction (kf_feed_apply_batch when the daemon applies a burst
-   set-based, else kf_feed_apply_all) and, when that fails, one by one
-   (kf_feed_apply) so one bad event cannot hold up the rest; what still
-   fails is left for catch-up, which reads the store under one time
-   budget (KF_DUTY_BUDGET_MS). The events an apply wrote are kept in
-   the outbox and published only after their transaction committed.
+   doorbell), decodes them, applies all the events it handles set-based
+   in one store transaction (kf_feed_apply_batch) and, when that fails,
+   one by one, each as a burst of one (kf_feed_apply), so one bad event
+   cannot hold up the rest; what still fails is left for catch-up, which
+   reads the store under one time budget (KF_DUTY_BUDGET_MS). The events
+   an apply wrote are kept in the outbox and published only after their
+   transaction committed.
 
    A daemon gives only what is its own: the consumer's name, the event
-   types, and how to apply one event (kf_apply_fn, feed.h) and, if it
-   can, a burst of them (kf_apply_batch_fn). */
+   types, and how to apply a burst of them (kf_apply_batch_fn, feed.h),
+   which also serves for one event alone. */
 #ifndef KF_CONSUMER_H
 #define KF_CONSUMER_H
 
@@ -45,10 +45,9 @@ bool kf_duty_run(kf_slice_fn *slice, void *arg, int64_t deadline);
 typedef struct {
     const char *name;  /* the consumer, in processed_event and the cursor */
     const char *types; /* PostgreSQL array literal of the types, "{a,b}" */
-    kf_apply_fn *apply;
-    /* Optional: applies a whole burst set-based (feed.h). When given, the
-       doorbell and catch-up use it, and apply only to retry failed events
-       and to isolate a bad one when a burst fails. */
+    /* Required: applies a burst set-based (feed.h); the doorbell and
+       catch-up give it whole bursts, and single events (a burst of one) to
+       retry failed events and to isolate a bad one when a burst fails. */
     kf_apply_batch_fn *apply_batch;
     void *arg;
     /* Read the events back from the store by id before applying them:

@@ -93,8 +93,23 @@ static int s_mark(kf_store_t *store, const char *consumer, const char *event_id,
     return fresh;
 }
 
-int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev, kf_apply_fn *apply,
-                  void *arg, kf_error_t *err)
+/* Applies ev alone with apply_batch (a burst of one) inside the open
+   transaction. Returns 0, or -1 with err (why the event cannot be
+   applied, or the store's error). */
+static int s_apply_one(kf_store_t *store, const kf_event_t *ev, kf_apply_batch_fn *apply_batch,
+                       void *arg, kf_error_t *err)
+{
+    kf_error_t why = {0};
+    if (apply_batch(store, ev, 1, &why, arg, err) != 0)
+        return -1;
+    if (why.code == KF_OK)
+        return 0;
+    *err = why;
+    return -1;
+}
+
+int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev,
+                  kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {
     if (kf_store_begin(store, err) != 0)
         return -1;
@@ -103,31 +118,11 @@ int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev,
         kf_store_rollback(store);
         return fresh;
     }
-    if (apply(store, ev, arg, err) != 0 || kf_store_commit(store, err) != 0) {
+    if (s_apply_one(store, ev, apply_batch, arg, err) != 0 || kf_store_commit(store, err) != 0) {
         kf_store_rollback(store);
         return -1;
     }
     return 1;
-}
-
-int kf_feed_apply_all(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
-                      kf_apply_fn *apply, void *arg, kf_error_t *err)
-{
-    if (kf_store_begin(store, err) != 0)
-        return -1;
-    int applied = 0;
-    for (int i = 0; i < count; i++) {
-        int fresh = s_mark(store, consumer, events[i].id, NULL, NULL, err);
-        if (fresh < 0 || (fresh == 1 && apply(store, &events[i], arg, err) != 0))
-            goto failed;
-        applied += fresh;
-    }
-    if (kf_store_commit(store, err) != 0)
-        goto failed;
-    return applied;
-failed:
-    kf_store_rollback(store);
-    return -1;
 }
 
 /* Sets the outcome (and error, may be NULL) of an event's mark. */
@@ -190,18 +185,6 @@ static int s_apply_marked(kf_store_t *store, const char *consumer, const kf_even
     return applied;
 }
 
-int kf_feed_apply_one(kf_store_t *store, const kf_event_t *ev, kf_apply_batch_fn *apply_batch,
-                      void *arg, kf_error_t *err)
-{
-    kf_error_t why = {0};
-    if (apply_batch(store, ev, 1, &why, arg, err) != 0)
-        return -1;
-    if (why.code == KF_OK)
-        return 0;
-    *err = why;
-    return -1;
-}
-
 int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_t *events,
                         int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {
@@ -218,12 +201,12 @@ int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_
 /* Applies ev inside the open transaction under a savepoint. Returns 1
    applied, 0 when apply failed (undone; why in *apply_err), -1 when the
    store is lost or unavailable (err set). */
-static int s_try(kf_store_t *store, const kf_event_t *ev, kf_apply_fn *apply, void *arg,
+static int s_try(kf_store_t *store, const kf_event_t *ev, kf_apply_batch_fn *apply_batch, void *arg,
                  kf_error_t *apply_err, kf_error_t *err)
 {
     if (kf_store_run(store, "SAVEPOINT feed_event", err) != 0)
         return -1;
-    if (apply(store, ev, arg, apply_err) == 0)
+    if (s_apply_one(store, ev, apply_batch, arg, apply_err) == 0)
         return kf_store_run(store, "RELEASE SAVEPOINT feed_event", err) == 0 ? 1 : -1;
     if (apply_err->code == KF_E_UNAVAILABLE || !kf_store_connected(store)) {
         *err = *apply_err;
@@ -236,13 +219,13 @@ static int s_try(kf_store_t *store, const kf_event_t *ev, kf_apply_fn *apply, vo
    that cannot be applied is recorded as failed instead of blocking the
    feed. Returns 1 applied, 0 skipped or failed, -1 when the store is lost. */
 static int s_apply_saved(kf_store_t *store, const char *consumer, const kf_event_t *ev,
-                         kf_apply_fn *apply, void *arg, kf_error_t *err)
+                         kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {
     int fresh = s_mark(store, consumer, ev->id, NULL, NULL, err);
     if (fresh <= 0)
         return fresh;
     kf_error_t apply_err = {0};
-    int rc = s_try(store, ev, apply, arg, &apply_err, err);
+    int rc = s_try(store, ev, apply_batch, arg, &apply_err, err);
     return rc != 0 ? rc : s_failed(store, consumer, ev, &apply_err, err);
 }
 
@@ -267,14 +250,15 @@ static int s_cap(kf_store_t *store, const char *from, char *upto, size_t upto_si
     return 0;
 }
 
-/* Applies the events read by one pass; returns how many were applied. */
-static int s_apply_rows(kf_store_t *store, const char *consumer, PGresult *rows, kf_apply_fn *apply,
-                        void *arg, kf_error_t *err)
+/* Applies the events read by one pass one by one, each alone under its
+   own savepoint; returns how many were applied. */
+static int s_apply_rows(kf_store_t *store, const char *consumer, PGresult *rows,
+                        kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {
     int applied = 0;
     for (int i = 0; i < PQntuples(rows); i++) {
         kf_event_t ev = kf_event_from_row(rows, i, 0);
-        int rc = s_apply_saved(store, consumer, &ev, apply, arg, err);
+        int rc = s_apply_saved(store, consumer, &ev, apply_batch, arg, err);
         if (rc < 0)
             return -1;
         applied += rc;
@@ -283,11 +267,10 @@ static int s_apply_rows(kf_store_t *store, const char *consumer, PGresult *rows,
 }
 
 /* Applies the events read by one pass with apply_batch under a savepoint;
-   when that fails (but the store is there), one by one with apply.
-   Returns how many were applied. */
+   when that fails (but the store is there), one by one. Returns how many
+   were applied. */
 static int s_apply_rows_batch(kf_store_t *store, const char *consumer, PGresult *rows,
-                              kf_apply_fn *apply, kf_apply_batch_fn *apply_batch, void *arg,
-                              kf_error_t *err)
+                              kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {
     int count = PQntuples(rows);
     kf_event_t *events = (kf_event_t *)calloc((size_t)count + 1, sizeof(kf_event_t));
@@ -305,12 +288,11 @@ static int s_apply_rows_batch(kf_store_t *store, const char *consumer, PGresult 
         return -1;
     kf_warn("feed.batch_failed", "consumer=%s events=%d code=%s reason=\"applying one by one\"",
             consumer, count, kf_err_name(err->code));
-    return s_apply_rows(store, consumer, rows, apply, arg, err);
+    return s_apply_rows(store, consumer, rows, apply_batch, arg, err);
 }
 
 int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types, int max_events,
-                     kf_apply_fn *apply, kf_apply_batch_fn *apply_batch, void *arg, int *applied,
-                     kf_error_t *err)
+                     kf_apply_batch_fn *apply_batch, void *arg, int *applied, kf_error_t *err)
 {
     *applied = 0;
     const char *init[] = {consumer};
@@ -340,9 +322,7 @@ int kf_feed_catch_up(kf_store_t *store, const char *consumer, const char *types,
     if (!res)
         goto failed;
     int read = PQntuples(res);
-    *applied = apply_batch && read > 0
-                   ? s_apply_rows_batch(store, consumer, res, apply, apply_batch, arg, err)
-                   : s_apply_rows(store, consumer, res, apply, arg, err);
+    *applied = read > 0 ? s_apply_rows_batch(store, consumer, res, apply_batch, arg, err) : 0;
     PQclear(res);
     if (*applied < 0)
         goto failed;
@@ -364,10 +344,10 @@ failed:
    failed with the new reason. Returns 1 applied, 0 failed again, -1 when
    the store is lost. */
 static int s_retry_one(kf_store_t *store, const char *consumer, const kf_event_t *ev,
-                       kf_apply_fn *apply, void *arg, kf_error_t *err)
+                       kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {
     kf_error_t apply_err = {0};
-    int rc = s_try(store, ev, apply, arg, &apply_err, err);
+    int rc = s_try(store, ev, apply_batch, arg, &apply_err, err);
     if (rc < 0)
         return -1;
     if (rc == 1)
@@ -383,7 +363,8 @@ static int s_retry_one(kf_store_t *store, const char *consumer, const kf_event_t
 }
 
 int kf_feed_retry_failed(kf_store_t *store, const char *consumer, const char *types, int max_events,
-                         char *after, kf_apply_fn *apply, void *arg, int *applied, kf_error_t *err)
+                         char *after, kf_apply_batch_fn *apply_batch, void *arg, int *applied,
+                         kf_error_t *err)
 {
     *applied = 0;
     char limit[16];
@@ -397,7 +378,7 @@ int kf_feed_retry_failed(kf_store_t *store, const char *consumer, const char *ty
     int read = PQntuples(res), done = 0;
     for (int i = 0; i < read && done >= 0; i++) {
         kf_event_t ev = kf_event_from_row(res, i, 0);
-        int rc = s_retry_one(store, consumer, &ev, apply, arg, err);
+        int rc = s_retry_one(store, consumer, &ev, apply_batch, arg, err);
         done = rc < 0 ? -1 : done + rc;
     }
     char last[KF_FEED_AFTER_SIZE];

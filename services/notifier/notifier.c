@@ -519,13 +519,6 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
     return rc;
 }
 
-/* Applies one event inside the feed's transaction (a burst of one): for
-   the events the feed retries or isolates. */
-static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
-{
-    return kf_feed_apply_one(store, ev, s_apply_batch, arg, err);
-}
-
 /* ---- sending ----------------------------------------------------------- */
 
 static note_t s_note_from_row(const PGresult *res, int row)
@@ -915,7 +908,6 @@ static void s_sockets(notifier_t *self)
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = rules_types_literal(),
-                                     .apply = s_apply,
                                      .apply_batch = s_apply_batch,
                                      .arg = self,
                                      .reread = true};

@@ -154,13 +154,6 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
     return 0;
 }
 
-/* Applies one ticket.resolved inside the feed's transaction (a burst of
-   one), for the consumer's retries and for isolating a bad event. */
-static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
-{
-    return kf_feed_apply_one(store, ev, s_apply_batch, arg, err);
-}
-
 /* ---- sending due surveys ------------------------------------------------- */
 
 /* Marks up to a batch of due surveys sent, with their survey.sent events,
@@ -433,11 +426,8 @@ survey_t *survey_new(void)
                                    .outbox = self->outbox,
                                    .kept = self->kept};
     self->group = kf_group_new(&group, self->store);
-    const kf_consumer_spec_t spec = {.name = S_CONSUMER,
-                                     .types = S_TYPES,
-                                     .apply = s_apply,
-                                     .apply_batch = s_apply_batch,
-                                     .arg = self};
+    const kf_consumer_spec_t spec = {
+        .name = S_CONSUMER, .types = S_TYPES, .apply_batch = s_apply_batch, .arg = self};
     self->consumer =
         kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
     const kf_server_spec_t serve = {.daemon = "survey",

@@ -355,13 +355,6 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
     return rc;
 }
 
-/* Applies one ticket.submitted inside the feed's transaction: routes the
-   ticket unless it was routed already (a burst of one). */
-static int s_apply(kf_store_t *store, const kf_event_t *ev, void *arg, kf_error_t *err)
-{
-    return kf_feed_apply_one(store, ev, s_apply_batch, arg, err);
-}
-
 /* ---- escalation ----------------------------------------------------------- */
 
 /* Escalates one overdue ticket row (columns of the "overdue" statement). */
@@ -552,7 +545,6 @@ router_t *router_new(void)
     kf_outbox_set_hook(self->outbox, s_latencies_settle, self);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = "{ticket.submitted}",
-                                     .apply = s_apply,
                                      .apply_batch = s_apply_batch,
                                      .arg = self};
     self->consumer =
