@@ -2,6 +2,7 @@
 #include "server.h"
 
 #include <assert.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "log.h"
@@ -19,6 +20,8 @@ struct kf_server {
         kf_metric_t *histogram;
     } timed[S_TIMED_MAX];
     int timed_count;
+    int64_t trimmed_at; /* when freed memory was last handed back (kf_server_idle) */
+    bool busy;          /* requests came since then */
 };
 
 kf_server_t *kf_server_new(const kf_server_spec_t *spec, kf_store_t *store, kf_health_t *health,
@@ -170,6 +173,19 @@ void kf_server_on_socket(kf_server_t *self)
              (zsock_events(self->clients) & ZMQ_POLLIN));
     if (spec->flush)
         spec->flush(spec->arg);
+    self->busy = true;
+}
+
+/* Each client connection costs libzmq some 30-40 KiB across its threads'
+   malloc arenas, and without a trim the resident size stays at the peak
+   of connections long after they close. */
+void kf_server_idle(kf_server_t *self)
+{
+    if (!self->busy || zclock_mono() - self->trimmed_at < 1000)
+        return;
+    malloc_trim(0);
+    self->trimmed_at = zclock_mono();
+    self->busy = false;
 }
 
 int kf_server_stop(kf_server_t *self)

@@ -72,6 +72,11 @@ void kf_server_time(kf_server_t *self, const char *type, kf_metric_t *histogram)
    calls the flush. */
 void kf_server_on_socket(kf_server_t *self);
 
+/* Call when the daemon's poll found nothing to do: after requests came
+   (at most once a second), hands the memory freed since back to the
+   system (malloc_trim). */
+void kf_server_idle(kf_server_t *self);
+
 /* Moves req into to (for a deferred reply); req is left empty. */
 void kf_server_defer(kf_request_t *req, kf_request_t *to);
 

@@ -7,7 +7,6 @@
 #include <assert.h>
 #include <czmq.h>
 #include <jansson.h>
-#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -68,8 +67,6 @@ struct approval {
     zlist_t *facts; /* json_t facts the store left for us to decide */
     long scan_ms, batch;
     int64_t next_scan;
-    int64_t trimmed_at; /* when freed memory was last handed back (s_trim) */
-    bool busy;          /* requests came since then */
     kf_health_t *health;
     kf_metric_t *overdue;          /* pending steps past their deadline by over 1 s */
     kf_metric_t *by_policy[4];     /* pending, overdue, stalled steps, requests at risk */
@@ -869,20 +866,6 @@ static void s_log_policies(approval_t *self)
 
 /* ---- the loop --------------------------------------------------------- */
 
-/* After a quiet moment following requests (at most once a second), hands
-   the memory freed since back to the system: each client connection costs
-   libzmq some 30-40 KiB across its threads' malloc arenas, and without this
-   the resident size stays at the peak of connections long after they
-   close. */
-static void s_trim(approval_t *self)
-{
-    if (!self->busy || zclock_mono() - self->trimmed_at < 1000)
-        return;
-    malloc_trim(0);
-    self->trimmed_at = zclock_mono();
-    self->busy = false;
-}
-
 int approval_run(approval_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
@@ -903,13 +886,12 @@ int approval_run(approval_t *self)
             zpoller_wait(poller, kf_health_wait_ms(self->health, (int)(wait < 0    ? 0
                                                                        : wait > 50 ? 50
                                                                                    : wait)));
-        if (which == clients) {
+        if (which == clients)
             kf_server_on_socket(self->server);
-            self->busy = true;
-        } else {
+        else {
             kf_health_serve(self->health, which);
             if (!which)
-                s_trim(self);
+                kf_server_idle(self->server);
         }
         kf_health_tick(self->health);
     }

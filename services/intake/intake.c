@@ -1175,8 +1175,10 @@ int intake_run(intake_t *self)
     while (!kf_stop_requested()) {
         /* A signal also ends the wait; the loop's condition decides whether
            it was one that stops intake. */
-        if (!s_wait(self, clients, kf_health_wait_ms(self->health, 1000)))
+        if (!s_wait(self, clients, kf_health_wait_ms(self->health, 1000))) {
             s_idle(self);
+            kf_server_idle(self->server);
+        }
         kf_health_tick(self->health);
     }
     s_drain(self);

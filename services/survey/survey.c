@@ -370,8 +370,11 @@ int survey_run(survey_t *self)
             kf_server_on_socket(self->server);
         else if (which == self->news)
             kf_consumer_on_socket(self->consumer);
-        else
+        else {
             kf_health_serve(self->health, which);
+            if (!which)
+                kf_server_idle(self->server);
+        }
         kf_health_tick(self->health);
     }
     int turned_away = kf_server_stop(self->server);
