@@ -29,9 +29,7 @@ typedef struct {
 } s_conn_t;
 
 struct kf_health {
-    /* First, and an int: zpoller takes a pointer to a file handle, and
-       returns that pointer when MHD's epoll descriptor is readable. */
-    int http_fd;
+    int http_fd; /* MHD's epoll descriptor, for the daemon's loop (kf_health_fd) */
     char daemon[32];
     char instance[300]; /* host:pid */
     char host[256];
@@ -163,7 +161,7 @@ static int s_listen(kf_health_t *self, const char *bind_to, long port)
     }
     if (fd < 0)
         return -1;
-    /* No thread of MHD's own: the daemon's loop runs it (kf_health_serve,
+    /* No thread of MHD's own: the daemon's loop runs it (kf_health_serve_fd,
        kf_health_tick), so /health answers only while that loop turns, and
        the metrics are read by the thread that writes them. */
     self->http = MHD_start_daemon(
@@ -563,20 +561,6 @@ void kf_health_mhd_log(void *event, const char *format, va_list ap)
         if (*c == '"' || *c == '\n' || *c == '\r')
             *c = *c == '"' ? '\'' : ' ';
     kf_debug((const char *)event, "reason=\"%s\"", text);
-}
-
-void kf_health_attach(kf_health_t *self, zpoller_t *poller)
-{
-    if (self && self->http)
-        zpoller_add(poller, &self->http_fd);
-}
-
-bool kf_health_serve(kf_health_t *self, void *which)
-{
-    if (!self || !self->http || which != &self->http_fd)
-        return false;
-    MHD_run(self->http);
-    return true;
 }
 
 int kf_health_fd(kf_health_t *self)

@@ -1,7 +1,7 @@
 /* kefu — what an operator sees of a daemon: metrics, health, heartbeat.
 
    One kf_health object per daemon, owned by the daemon's thread and
-   served from the daemon's own poller (no thread of its own, so /health
+   served from the daemon's own loop (no thread of its own, so /health
    answers only while the daemon's loop turns):
    - an HTTP endpoint on KEFU_METRICS_PORT (libmicrohttpd, run by the
      daemon's loop through its epoll descriptor): GET
@@ -27,9 +27,10 @@
    Adopting it in a daemon (see README.md, "Health and metrics"):
      settings:  KF_SETTINGS_COMMON, KF_SETTINGS_HEALTH(KF_METRICS_PORT_X), ...
      start:     self->health = kf_health_new("x", settings, self->store);  (NULL: exit 1)
-     poller:    kf_health_attach(self->health, poller);
-     loop:      void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, ms));
-                if (!kf_health_serve(self->health, which)) { ...the daemon's own... }
+     poll:      int http = kf_pollset_fd(&set, kf_health_fd(self->health));  (pollset.h)
+     loop:      kf_pollset_wait(&set, kf_health_wait_ms(self->health, ms));
+                if (kf_pollset_ready(&set, http)) kf_health_serve_fd(self->health);
+                ...the daemon's own...
                 kf_health_tick(self->health);   (between transactions, never inside one)
      counting:  kf_health_in / kf_health_out / kf_health_error / kf_health_fault
      stop:      kf_health_destroy(&self->health);   (before kf_store_destroy) */
@@ -44,6 +45,7 @@
 #include "config.h"
 #include "kf_error.h"
 #include "metrics.h"
+#include "pollset.h"
 #include "store.h"
 
 /* Each daemon's default metrics port, so one host can run one of each. */
@@ -89,17 +91,11 @@ void kf_health_destroy(kf_health_t **self_p);
 /* The registry, for the daemon's own metrics. */
 kf_metrics_t *kf_health_metrics(kf_health_t *self);
 
-/* Adds the endpoint's descriptor to poller (nothing when it is off). */
-void kf_health_attach(kf_health_t *self, zpoller_t *poller);
-
-/* When which (what zpoller_wait returned) is the endpoint's descriptor,
-   serves what arrived on it and returns true; otherwise returns false. */
-bool kf_health_serve(kf_health_t *self, void *which);
-
-/* For a loop that polls with zmq_poll instead of a zpoller: the
-   endpoint's descriptor (-1 when it is off), and serving what arrived on
-   it. */
+/* The endpoint's descriptor (libmicrohttpd's epoll descriptor), for the
+   daemon's loop to wait on (kf_pollset_fd); -1 when the endpoint is off. */
 int kf_health_fd(kf_health_t *self);
+
+/* Serves what arrived on the endpoint's descriptor. */
 void kf_health_serve_fd(kf_health_t *self);
 
 /* Does what is due: cuts connections past their deadline, runs the HTTP

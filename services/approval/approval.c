@@ -869,8 +869,9 @@ static void s_log_policies(approval_t *self)
 int approval_run(approval_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
-    zpoller_t *poller = zpoller_new(clients, NULL);
-    kf_health_attach(self->health, poller);
+    kf_pollset_t set = {0};
+    int requests = kf_pollset_sock(&set, clients);
+    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
     kf_info("approval.started", "version=%s bind=%s scan_ms=%ld batch=%ld", KEFU_VERSION,
             kf_config_str(approval_settings, "KEFU_APPROVAL_BIND"), self->scan_ms, self->batch);
     s_log_policies(self);
@@ -882,21 +883,16 @@ int approval_run(approval_t *self)
             self->next_scan = zclock_mono() + (s_scan(self) ? 0 : self->scan_ms);
         int64_t wait = self->next_scan - zclock_mono();
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
-        void *which =
-            zpoller_wait(poller, kf_health_wait_ms(self->health, (int)(wait < 0    ? 0
-                                                                       : wait > 50 ? 50
-                                                                                   : wait)));
-        if (which == clients)
+        int ms = (int)(wait < 0 ? 0 : wait > 50 ? 50 : wait);
+        if (kf_pollset_wait(&set, kf_health_wait_ms(self->health, ms)) == 0)
+            kf_server_idle(self->server);
+        if (kf_pollset_ready(&set, requests))
             kf_server_on_socket(self->server);
-        else {
-            kf_health_serve(self->health, which);
-            if (!which)
-                kf_server_idle(self->server);
-        }
+        if (kf_pollset_ready(&set, http))
+            kf_health_serve_fd(self->health);
         kf_health_tick(self->health);
     }
     int turned_away = kf_server_stop(self->server);
-    zpoller_destroy(&poller);
     kf_info("approval.stopped", "reason=signal turned_away=%d", turned_away);
     return 0;
 }

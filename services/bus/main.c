@@ -101,21 +101,22 @@ static void s_flows(s_bus_t *bus)
 
 static void s_run(s_bus_t *bus)
 {
-    zpoller_t *poller = zpoller_new(bus->xsub, bus->xpub, bus->pull, NULL);
-    kf_health_attach(bus->health, poller);
+    kf_pollset_t set = {0};
+    int xsub = kf_pollset_sock(&set, bus->xsub), xpub = kf_pollset_sock(&set, bus->xpub);
+    int pull = kf_pollset_sock(&set, bus->pull),
+        http = kf_pollset_fd(&set, kf_health_fd(bus->health));
     while (!kf_stop_requested()) {
-        zsock_t *which = (zsock_t *)zpoller_wait(poller, kf_health_wait_ms(bus->health, 1000));
-        if (which == bus->xsub)
+        kf_pollset_wait(&set, kf_health_wait_ms(bus->health, 1000));
+        if (kf_pollset_ready(&set, xsub))
             s_forward(bus, bus->xsub, bus->xpub, &bus->events);
-        else if (which == bus->xpub) /* a subscription, on its way to publishers */
+        if (kf_pollset_ready(&set, xpub)) /* a subscription, on its way to publishers */
             s_forward(bus, bus->xpub, bus->xsub, &bus->subscriptions);
-        else if (which == bus->pull)
+        if (kf_pollset_ready(&set, pull))
             s_forward(bus, bus->pull, bus->push, &bus->work);
-        else
-            kf_health_serve(bus->health, which);
+        if (kf_pollset_ready(&set, http))
+            kf_health_serve_fd(bus->health);
         kf_health_tick(bus->health);
     }
-    zpoller_destroy(&poller);
 }
 
 int main(int argc, char **argv)

@@ -326,25 +326,32 @@ void gateway_destroy(gateway_t **self_p)
     *self_p = NULL;
 }
 
-/* Serves what which (from the poller) says is ready. */
-static void s_serve(gateway_t *self, void *which)
+/* The indexes of what gateway_run waits on in its pollset. */
+typedef struct {
+    int worker, http, events, health;
+} s_polled_t;
+
+/* Serves what the last wait of set found ready. */
+static void s_serve(gateway_t *self, const kf_pollset_t *set, const s_polled_t *polled)
 {
     void *arg = NULL;
     kf_env_t *reply = NULL;
-    if (which == &self->http_fd)
-        MHD_run(self->http);
-    else if (which == gw_events_sock(self->events))
-        gw_events_on_bus(self->events);
-    else if (which == gw_worker_sock(self->worker)) {
+    if (kf_pollset_ready(set, polled->worker)) {
         gw_job_t *job = gw_worker_take(self->worker);
         if (job)
             gw_session_job_done(self, job);
-    } else if (gw_wire_recv(self->wire, which, &arg, &reply)) {
+    }
+    if (kf_pollset_ready(set, polled->http))
+        MHD_run(self->http);
+    if (kf_pollset_ready(set, polled->events))
+        gw_events_on_bus(self->events);
+    if (gw_wire_recv(self->wire, set, &arg, &reply)) {
         if (arg)
             s_on_reply((gw_req_t *)arg, reply);
         kf_env_destroy(&reply);
-    } else if (!kf_health_serve(self->health, which))
-        kf_store_ready(self->store, NULL); /* reconnect while idle */
+    }
+    if (kf_pollset_ready(set, polled->health))
+        kf_health_serve_fd(self->health);
 }
 
 /* At the stop: answers every request still waiting (503 for those at a
@@ -376,11 +383,12 @@ static int s_drain(gateway_t *self)
 
 int gateway_run(gateway_t *self)
 {
-    zpoller_t *poller = zpoller_new(gw_worker_sock(self->worker), NULL);
-    zpoller_add(poller, &self->http_fd);
-    zpoller_add(poller, gw_events_sock(self->events));
-    gw_wire_attach(self->wire, poller);
-    kf_health_attach(self->health, poller);
+    kf_pollset_t set = {0};
+    s_polled_t polled = {.worker = kf_pollset_sock(&set, gw_worker_sock(self->worker)),
+                         .http = kf_pollset_fd(&set, self->http_fd),
+                         .events = kf_pollset_sock(&set, gw_events_sock(self->events))};
+    gw_wire_attach(self->wire, &set);
+    polled.health = kf_pollset_fd(&set, kf_health_fd(self->health));
     kf_store_ready(self->store, NULL);
     kf_info("gateway.started", "version=%s url=http%s://%s:%d max_conns=%u", KEFU_VERSION,
             self->tls ? "s" : "", kf_config_str(gateway_settings, "KEFU_HTTP_BIND"), self->port,
@@ -391,9 +399,8 @@ int gateway_run(gateway_t *self)
         MHD_UNSIGNED_LONG_LONG due = 0;
         if (MHD_get_timeout(self->http, &due) == MHD_YES && due < (MHD_UNSIGNED_LONG_LONG)wait)
             wait = (int)due;
-        void *which = zpoller_wait(poller, wait);
-        if (which)
-            s_serve(self, which);
+        if (kf_pollset_wait(&set, wait) > 0)
+            s_serve(self, &set, &polled);
         void *late;
         while ((late = gw_wire_expired(self->wire, zclock_mono())))
             s_on_timeout((gw_req_t *)late, false);
@@ -402,7 +409,6 @@ int gateway_run(gateway_t *self)
         kf_health_tick(self->health);
     }
     int answered = s_drain(self);
-    zpoller_destroy(&poller);
     kf_info("gateway.stopped", "reason=%s turned_away=%d", "signal", answered);
     return 0;
 }

@@ -1,6 +1,6 @@
 /* kefu-gateway — HTTP for people: the JSON API of proto/model.json "http"
    over the wire to intake, approval and survey, with staff sign-in and
-   sessions. One thread runs everything from one zpoller: libmicrohttpd
+   sessions. One thread runs everything from one wait (kf_pollset): libmicrohttpd
    (through its epoll descriptor), the DEALERs, the password worker's
    socket and the health endpoint. A request never blocks the loop: its
    connection is suspended until the reply, the worker or the deadline

@@ -19,6 +19,7 @@ typedef struct {
 
 struct gw_wire {
     zsock_t *intake, *approval, *survey;
+    int polled[3];     /* their indexes in the loop's pollset (gw_wire_attach) */
     zhashx_t *flights; /* id -> s_flight_t (owned by order) */
     zlistx_t *order;   /* s_flight_t, oldest first: the deadlines are in order */
     int timeout_ms;
@@ -88,11 +89,11 @@ void gw_wire_destroy(gw_wire_t **self_p)
     *self_p = NULL;
 }
 
-void gw_wire_attach(gw_wire_t *self, zpoller_t *poller)
+void gw_wire_attach(gw_wire_t *self, kf_pollset_t *set)
 {
-    zpoller_add(poller, self->intake);
-    zpoller_add(poller, self->approval);
-    zpoller_add(poller, self->survey);
+    self->polled[0] = kf_pollset_sock(set, self->intake);
+    self->polled[1] = kf_pollset_sock(set, self->approval);
+    self->polled[2] = kf_pollset_sock(set, self->survey);
 }
 
 int gw_wire_send(gw_wire_t *self, const char *message, const char *session, kf_body_t **body_p,
@@ -128,9 +129,13 @@ static void *s_forget(gw_wire_t *self, s_flight_t *flight)
     return arg;
 }
 
-bool gw_wire_recv(gw_wire_t *self, void *which, void **arg_p, kf_env_t **reply_p)
+bool gw_wire_recv(gw_wire_t *self, const kf_pollset_t *set, void **arg_p, kf_env_t **reply_p)
 {
-    if (which != self->intake && which != self->approval && which != self->survey)
+    zsock_t *socks[] = {self->intake, self->approval, self->survey}, *which = NULL;
+    for (int i = 0; i < 3 && !which; i++)
+        if (kf_pollset_ready(set, self->polled[i]))
+            which = socks[i];
+    if (!which)
         return false;
     *arg_p = NULL;
     *reply_p = NULL;

@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "envelope.h"
+#include "pollset.h"
 
 typedef struct gw_wire gw_wire_t;
 
@@ -18,8 +19,8 @@ typedef struct gw_wire gw_wire_t;
 gw_wire_t *gw_wire_new(const kf_setting_t *settings, int timeout_ms, kf_error_t *err);
 void gw_wire_destroy(gw_wire_t **self_p);
 
-/* Adds the sockets to poller. */
-void gw_wire_attach(gw_wire_t *self, zpoller_t *poller);
+/* Adds the sockets to the loop's set. */
+void gw_wire_attach(gw_wire_t *self, kf_pollset_t *set);
 
 /* Sends message with *body_p (taken) in session on behalf of arg, which
    the reply or the deadline hands back. 0, or -1 when it cannot be
@@ -27,10 +28,11 @@ void gw_wire_attach(gw_wire_t *self, zpoller_t *poller);
 int gw_wire_send(gw_wire_t *self, const char *message, const char *session, kf_body_t **body_p,
                  void *arg);
 
-/* When which is one of the sockets, takes one message from it and returns
-   true; *arg_p is the arg of the request it answers (NULL for a stale or
-   broken reply) and *reply_p the decoded reply. */
-bool gw_wire_recv(gw_wire_t *self, void *which, void **arg_p, kf_env_t **reply_p);
+/* When one of the sockets was ready at set's last wait, takes one message
+   from the first such and returns true; *arg_p is the arg of the request
+   it answers (NULL for a stale or broken reply) and *reply_p the decoded
+   reply. */
+bool gw_wire_recv(gw_wire_t *self, const kf_pollset_t *set, void **arg_p, kf_env_t **reply_p);
 
 /* The arg of one request whose deadline is at or before now (zclock_mono;
    INT64_MAX: any request), forgotten; or NULL. */

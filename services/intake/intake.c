@@ -1137,28 +1137,24 @@ static void s_drain(intake_t *self)
 
 /* Waits up to timeout ms for the clients, the health endpoint and the
    store connections of the lanes writing a group, and handles what came.
-   zmq_poll, not a zpoller: a zpoller probes every plain descriptor it is
-   given as if it were a libzmq socket, reading memory past it. Returns
-   false when nothing came. */
+   Returns false when nothing came. */
 static bool s_wait(intake_t *self, zsock_t *clients, long timeout)
 {
-    zmq_pollitem_t items[2 + S_LANES_MAX];
-    int count = 0, health = kf_health_fd(self->health);
-    items[count++] = (zmq_pollitem_t){zsock_resolve(clients), 0, ZMQ_POLLIN, 0};
-    if (health >= 0)
-        items[count++] = (zmq_pollitem_t){NULL, health, ZMQ_POLLIN, 0};
-    int lanes = count;
+    kf_pollset_t set = {0};
+    int requests = kf_pollset_sock(&set, clients);
+    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
+    int lanes = set.count;
     for (int i = 0; i < self->lane_count; i++)
         if (self->lanes[i].size)
-            items[count++] = (zmq_pollitem_t){NULL, self->lanes[i].fd, ZMQ_POLLIN, 0};
-    if (zmq_poll(items, count, timeout) <= 0) /* nothing, or a signal */
+            kf_pollset_fd(&set, self->lanes[i].fd);
+    if (kf_pollset_wait(&set, timeout) == 0) /* nothing, or a signal */
         return false;
-    if (items[0].revents)
+    if (kf_pollset_ready(&set, requests))
         kf_server_on_socket(self->server);
-    if (health >= 0 && items[1].revents)
+    if (kf_pollset_ready(&set, http))
         kf_health_serve_fd(self->health);
-    for (int i = lanes; i < count; i++)
-        if (items[i].revents) {
+    for (int i = lanes; i < set.count; i++)
+        if (kf_pollset_ready(&set, i)) {
             s_flush(self); /* a lane's answer */
             break;
         }

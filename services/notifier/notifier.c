@@ -786,8 +786,9 @@ static bool s_tick(notifier_t *self)
 
 int notifier_run(notifier_t *self)
 {
-    zpoller_t *poller = zpoller_new(self->doorbell, NULL);
-    kf_health_attach(self->health, poller);
+    kf_pollset_t set = {0};
+    int doorbell = kf_pollset_sock(&set, self->doorbell);
+    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
     kf_info("notifier.started",
             "version=%s instance=%s sms=%s email=%s quiet_hours=%s max_attempts=%ld templates=%zu",
             KEFU_VERSION, self->token, channels_via(self->channels, "sms"),
@@ -797,15 +798,13 @@ int notifier_run(notifier_t *self)
     while (!kf_stop_requested()) {
         bool busy = s_tick(self);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
-        void *which =
-            zpoller_wait(poller, kf_health_wait_ms(self->health, busy ? 0 : (int)self->poll_ms));
-        if (which == self->doorbell)
+        kf_pollset_wait(&set, kf_health_wait_ms(self->health, busy ? 0 : (int)self->poll_ms));
+        if (kf_pollset_ready(&set, doorbell))
             kf_consumer_on_socket(self->consumer);
-        else
-            kf_health_serve(self->health, which);
+        if (kf_pollset_ready(&set, http))
+            kf_health_serve_fd(self->health);
         kf_health_tick(self->health);
     }
-    zpoller_destroy(&poller);
     if (self->unsettled && kf_store_ready(self->store, NULL) == 0)
         s_settle(self);
     s_log_stats(self);

@@ -354,8 +354,9 @@ static void s_tick(survey_t *self)
 int survey_run(survey_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
-    zpoller_t *poller = zpoller_new(clients, self->news, NULL);
-    kf_health_attach(self->health, poller);
+    kf_pollset_t set = {0};
+    int requests = kf_pollset_sock(&set, clients), news = kf_pollset_sock(&set, self->news);
+    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
     kf_info("survey.started", "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld",
             KEFU_VERSION, kf_config_str(survey_settings, "KEFU_SURVEY_BIND"), self->delay_s,
             self->scan_ms, self->catchup_ms);
@@ -365,20 +366,17 @@ int survey_run(survey_t *self)
            a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->next_catchup <= now || self->next_scan <= now;
-        void *which = zpoller_wait(poller, kf_health_wait_ms(self->health, backlog ? 0 : 50));
-        if (which == clients)
+        if (kf_pollset_wait(&set, kf_health_wait_ms(self->health, backlog ? 0 : 50)) == 0)
+            kf_server_idle(self->server);
+        if (kf_pollset_ready(&set, requests))
             kf_server_on_socket(self->server);
-        else if (which == self->news)
+        if (kf_pollset_ready(&set, news))
             kf_consumer_on_socket(self->consumer);
-        else {
-            kf_health_serve(self->health, which);
-            if (!which)
-                kf_server_idle(self->server);
-        }
+        if (kf_pollset_ready(&set, http))
+            kf_health_serve_fd(self->health);
         kf_health_tick(self->health);
     }
     int turned_away = kf_server_stop(self->server);
-    zpoller_destroy(&poller);
     kf_info("survey.stopped", "reason=%s turned_away=%d", "signal", turned_away);
     return 0;
 }

@@ -487,8 +487,9 @@ static void s_drop_work(router_t *self)
 
 int router_run(router_t *self)
 {
-    zpoller_t *poller = zpoller_new(self->work, NULL);
-    kf_health_attach(self->health, poller);
+    kf_pollset_t set = {0};
+    int work = kf_pollset_sock(&set, self->work);
+    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
     kf_info("router.started", "version=%s catchup_ms=%ld scan_ms=%ld", KEFU_VERSION,
             self->catchup_ms, self->scan_ms);
     while (!kf_stop_requested()) {
@@ -497,17 +498,17 @@ int router_run(router_t *self)
            With a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->loaded && (self->next_catchup <= now || self->next_scan <= now);
-        void *which = zpoller_wait(poller, backlog ? 0 : 50);
-        if (which == self->work) {
+        kf_pollset_wait(&set, backlog ? 0 : 50);
+        if (kf_pollset_ready(&set, work)) {
             if (self->loaded)
                 kf_consumer_on_socket(self->consumer);
             else
                 s_drop_work(self); /* no policies yet: catch-up routes it */
-        } else
-            kf_health_serve(self->health, which);
+        }
+        if (kf_pollset_ready(&set, http))
+            kf_health_serve_fd(self->health);
         kf_health_tick(self->health);
     }
-    zpoller_destroy(&poller);
     kf_info("router.stopped", "reason=%s", "signal");
     return 0;
 }

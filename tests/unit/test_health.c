@@ -26,7 +26,8 @@ static const kf_setting_t s_settings[] = {KF_SETTINGS_METRICS("0"), KF_SETTINGS_
 
 typedef struct {
     kf_health_t *health;
-    zpoller_t *poller;
+    kf_pollset_t set;
+    int http; /* the endpoint's index in set */
     int port;
 } s_fixture_t;
 
@@ -45,8 +46,8 @@ static int s_setup(void **state)
         f->port = kf_health_port(f->health);
     }
     assert_int_not_equal(f->port, 0);
-    f->poller = zpoller_new(NULL);
-    kf_health_attach(f->health, f->poller);
+    f->http = kf_pollset_fd(&f->set, kf_health_fd(f->health));
+    assert_true(f->http >= 0);
     *state = f;
     return 0;
 }
@@ -54,7 +55,6 @@ static int s_setup(void **state)
 static int s_teardown(void **state)
 {
     s_fixture_t *f = (s_fixture_t *)*state;
-    zpoller_destroy(&f->poller);
     kf_health_destroy(&f->health);
     assert_null(f->health);
     free(f);
@@ -73,6 +73,14 @@ static int s_connect(int port)
     return fd;
 }
 
+/* Waits up to ms for the endpoint, as a daemon's loop does, and serves
+   what came. */
+static void s_turn(s_fixture_t *f, int ms)
+{
+    if (kf_pollset_wait(&f->set, ms) > 0 && kf_pollset_ready(&f->set, f->http))
+        kf_health_serve_fd(f->health);
+}
+
 /* Serves the endpoint until the server closes fd (bounded: 5 s); returns
    what was received, NUL-terminated (caller frees). */
 static char *s_serve_until_closed(s_fixture_t *f, int fd)
@@ -81,8 +89,7 @@ static char *s_serve_until_closed(s_fixture_t *f, int fd)
     char *out = (char *)calloc(1, cap);
     int64_t until = zclock_mono() + 5000;
     while (zclock_mono() < until) {
-        void *which = zpoller_wait(f->poller, 20);
-        kf_health_serve(f->health, which);
+        s_turn(f, 20);
         kf_health_tick(f->health);
         ssize_t n = recv(fd, out + len, cap - len - 1, 0);
         if (n == 0)
@@ -216,8 +223,7 @@ static void test_slow_client(void **state)
     bool closed = false;
     char buf[256];
     while (!closed && zclock_mono() - start < KF_HTTP_TIMEOUT_MS + 3000) {
-        void *which = zpoller_wait(f->poller, 20);
-        kf_health_serve(f->health, which);
+        s_turn(f, 20);
         kf_health_tick(f->health);
         if (zclock_mono() >= next) {
             if (send(fd, "a", 1, MSG_NOSIGNAL) != 1)
@@ -244,8 +250,7 @@ static void test_request_in_pieces(void **state)
     for (size_t i = 0; i < 5; i++) {
         assert_int_equal(send(fd, pieces[i], strlen(pieces[i]), 0), (ssize_t)strlen(pieces[i]));
         for (int j = 0; j < 5; j++) {
-            void *which = zpoller_wait(f->poller, 10);
-            kf_health_serve(f->health, which);
+            s_turn(f, 10);
         }
         if (i < 4) /* nothing is answered before the blank line */
             assert_int_equal(recv(fd, buf, sizeof buf, 0), -1);
