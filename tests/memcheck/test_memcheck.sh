@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Memcheck: kefu-intake and kefu-router run under valgrind (memcheck, full
-# leak check) through a short flow: submits (one retried with its idempotency
-# key), show, list, respond, transfer, resolve, refused requests, a burst of
-# bad frames (tests/integration/bad_input, a subset), and an escalation
-# (short SLA from the store). Then SIGTERM: both must exit 0, and valgrind,
-# run with --error-exitcode=99, must report no memory error and no
+# Memcheck: kefu-bus, kefu-intake and kefu-router run under valgrind
+# (memcheck, full leak check), each with its health endpoint on, through a
+# short flow: submits (one retried with its idempotency key), show, list,
+# respond, transfer, resolve, refused requests, a burst of bad frames
+# (tests/integration/bad_input, a subset), an escalation (short SLA from
+# the store), and GET /health and /metrics of each (their loops wait on
+# the endpoint's descriptor). Then SIGTERM: each must exit 0, and
+# valgrind, run with --error-exitcode=99, must report no memory error and no
 # definitely-lost block that is not suppressed. kefu.supp (next to this
 # script) suppresses only what is not ours, each entry with its reason.
 set -euo pipefail
@@ -17,6 +19,7 @@ export KEFU_ROUTER_CATCHUP_MS=500
 export KEFU_TIMEOUT_MS=20000 # replies are slower under valgrind
 IT_STOP_SECONDS=60           # the leak check runs at exit, after SIGTERM
 command -v valgrind >/dev/null || it_fail "valgrind is not installed (apt-get install valgrind)"
+command -v curl >/dev/null || it_fail "curl is needed (apt-get install curl)"
 bad_input=$KEFU_BUILD_DIR/tests/integration/bad_input
 [[ -x $bad_input ]] || it_fail "$bad_input is not built"
 
@@ -26,13 +29,16 @@ export KEFU_CERT=$(it_cert agent.li)
 # every 2 s, so that the router's escalation runs under valgrind too.
 it_psql "UPDATE sla_policy SET first_response_secs = 2, resolve_secs = 4, escalate_secs = 2
           WHERE kind = 'complaint' AND priority = 'normal'" >/dev/null
-it_start bus
+it__pick_port; BUS_M=$IT__PORT
+it__pick_port; INTAKE_M=$IT__PORT
+it__pick_port; ROUTER_M=$IT__PORT
 IT_WRAP=(valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite
          --errors-for-leak-kinds=definite --error-exitcode=99 --num-callers=40
          --suppressions="$here/kefu.supp" --gen-suppressions=all
          --log-file="$IT_DIR/log/valgrind-%q{IT_VG_NAME}.txt")
-it_start intake IT_VG_NAME=intake
-it_start router IT_VG_NAME=router
+it_start bus IT_VG_NAME=bus KEFU_METRICS_PORT="$BUS_M"
+it_start intake IT_VG_NAME=intake KEFU_METRICS_PORT="$INTAKE_M"
+it_start router IT_VG_NAME=router KEFU_METRICS_PORT="$ROUTER_M"
 IT_WRAP=()
 it_wait_for "intake under valgrind to answer" 90 kefu tickets --limit 1
 
@@ -79,11 +85,21 @@ BAD_INPUT_FILTER='test_*' KEFU_INTAKE=$KEFU_INTAKE "$bad_input" >"$IT_DIR/log/ba
 it_wait_for "$no_b to escalate" 60 it_psql_is \
     "SELECT escalation_level >= 1 FROM ticket WHERE no = '$no_b'" t
 
+# Each endpoint answers, through its daemon's loop, while the daemon works.
+for port in "$BUS_M" "$INTAKE_M" "$ROUTER_M"; do
+    it_wait_for "GET /health on :$port" 30 curl -sf -o /dev/null --max-time 5 \
+        "http://127.0.0.1:$port/health"
+    curl -sf -o /dev/null --max-time 5 "http://127.0.0.1:$port/metrics" ||
+        it_fail "GET /metrics on :$port failed"
+done
+
+it_running bus || it_fail "the bus under valgrind died during the flow"
 it_running intake || it_fail "intake under valgrind died during the flow"
 it_running router || it_fail "the router under valgrind died during the flow"
 it_kill router TERM
 it_kill intake TERM
-for d in intake router; do
+it_kill bus TERM
+for d in bus intake router; do
     vg=$IT_DIR/log/valgrind-$d.txt
     [[ -s $vg ]] || it_fail "no valgrind log for $d"
     summary=$(grep -E 'ERROR SUMMARY|definitely lost|indirectly lost|possibly lost|suppressed:' "$vg" |
