@@ -1,0 +1,282 @@
+-- kefu store, part 35: an approval decision in one call (issue 16).
+--
+-- A decision took kefu-approval seven round trips to the store: the
+-- sender's key looked up, a savepoint, the idempotency key taken
+-- (kefu_request_idem_take), kefu_approval_decide, kefu_approval_advance
+-- once the daemon had decided from the stage facts that the stage was
+-- done, the key kept (kefu_request_idem_keep), the savepoint released.
+-- kefu_approval_decide_call does all of it in one statement: the actor is
+-- looked up from the key in the statement that does the work, the key is
+-- taken and kept there, and the stage rule and the at-risk check that
+-- services/approval/rules.c applies to the facts are applied here (the same
+-- arithmetic, kefu_approval_stage_outcome and kefu_approval_risk_projected),
+-- so the stage advances, the next stage opens or the request completes in
+-- the same call. The daemon gets back the same rows as before (events, the
+-- reply, an error), plus facts it only logs ({"done": ...}, {"flagged": ...})
+-- and, for a replayed key, {"reply": ..., "replay": true}.
+-- kefu_approval_decide keeps its signature and behaviour; its body moves
+-- to kefu_approval_decide_as, which takes the actor already looked up and
+-- writes the history row and the event itself (one statement each).
+
+-- The outcome of a stage by its rule (rules_stage_outcome): 'approved',
+-- 'rejected', or NULL while it is still open.
+CREATE FUNCTION kefu_approval_stage_outcome(p_rule text, p_quorum integer, p_total integer,
+                                            p_approved integer, p_rejected integer)
+RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_needed integer;
+BEGIN
+    v_needed := CASE p_rule WHEN 'all' THEN p_total WHEN 'any' THEN 1
+                WHEN 'quorum' THEN least(greatest(coalesce(p_quorum, 0), 1), p_total) END;
+    IF v_needed IS NULL OR coalesce(p_total, 0) <= 0 THEN
+        RETURN NULL;
+    END IF;
+    IF p_approved >= v_needed THEN
+        RETURN 'approved';
+    END IF;
+    -- The steps not rejected are all that could still approve.
+    IF p_total - p_rejected < v_needed THEN
+        RETURN 'rejected';
+    END IF;
+    RETURN NULL;
+END $$;
+
+-- The projected end of a request from its risk facts
+-- (kefu_approval_risk_facts) when it can no longer finish by the promised
+-- date and is not flagged yet (rules_at_risk), else NULL.
+CREATE FUNCTION kefu_approval_risk_projected(f jsonb) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_projected bigint;
+BEGIN
+    IF f IS NULL OR coalesce((f->>'at_risk')::boolean, false) THEN
+        RETURN NULL;
+    END IF;
+    v_projected := greatest(coalesce((f->>'stage_end_ms')::bigint, 0), coalesce((f->>'now_ms')::bigint, 0))
+                   + greatest(coalesce((f->>'later_s')::bigint, 0), 0) * 1000;
+    RETURN CASE WHEN v_projected > coalesce((f->>'promised_ms')::bigint, 0) THEN v_projected END;
+END $$;
+
+-- Why a request is at risk, as rules_risk_reason words it.
+CREATE FUNCTION kefu_approval_risk_reason(p_projected bigint, p_promised bigint) RETURNS text
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    v_late bigint := CASE WHEN p_projected > p_promised THEN (p_projected - p_promised) / 60000 ELSE 0 END;
+BEGIN
+    RETURN format('the remaining stages may finish %sd %sh %sm after the end of the promised day',
+                  v_late / 1440, v_late / 60 % 24, v_late % 60);
+END $$;
+
+-- kefu_approval_decide's work for actor p_actor (already looked up): the
+-- same checks, writes, events and rows (012).
+CREATE FUNCTION kefu_approval_decide_as(p_actor text, p_request bigint, p_step bigint, p_outcome text,
+                                        p_comment text, p_decision text, p_src text)
+RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
+DECLARE
+    r approval_request;
+    s approval_step;
+    v_no text;
+    e event;
+BEGIN
+    SELECT * INTO r FROM approval_request WHERE id = p_request FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('not_found', 'request', format('no approval request %s', p_request));
+        RETURN;
+    END IF;
+    IF p_step IS NOT NULL AND NOT EXISTS (SELECT 1 FROM approval_step WHERE id = p_step AND request_id = r.id) THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('not_found', 'step',
+            format('request %s has no step %s', r.id, p_step));
+        RETURN;
+    END IF;
+    -- The same decision again: a retry of this request id, or the same person
+    -- deciding the same way on a step they decided.
+    SELECT * INTO s FROM approval_step
+     WHERE request_id = r.id AND (p_step IS NULL OR id = p_step) AND decided_by = p_actor
+       AND (decision_id = p_decision OR (outcome = p_outcome AND NOT EXISTS (
+            SELECT 1 FROM approval_step x WHERE x.request_id = r.id AND x.status = 'pending'
+               AND (x.assigned_to = p_actor OR kefu_delegate_of(x.assigned_to) = p_actor)
+               AND (p_step IS NULL OR x.id = p_step))))
+     ORDER BY (decision_id = p_decision) DESC, decided_at DESC LIMIT 1;
+    IF FOUND THEN
+        IF s.outcome <> p_outcome THEN
+            RETURN QUERY SELECT * FROM kefu_approval_err('conflict', 'decision',
+                format('request %s id %s was already answered with %s', r.id, p_decision, s.outcome));
+            RETURN;
+        END IF;
+        RETURN NEXT kefu_approval_info(jsonb_build_object('reply', jsonb_strip_nulls(jsonb_build_object(
+            'request', r.id, 'step', s.id, 'stage', s.stage, 'outcome', s.outcome, 'duplicate', true,
+            'decided_by', s.decided_by, 'on_behalf_of', s.on_behalf_of, 'decided_at', kefu_ms(s.decided_at),
+            'status', r.status))));
+        RETURN;
+    END IF;
+    -- The actor is checked in the statement that writes the decision: their
+    -- own pending step of the current stage, or one whose assignee named
+    -- them delegate for now.
+    UPDATE approval_step u
+       SET status = CASE p_outcome WHEN 'approve' THEN 'approved' ELSE 'rejected' END,
+           outcome = p_outcome, decided_by = p_actor, decided_at = clock_timestamp(),
+           on_behalf_of = CASE WHEN u.assigned_to <> p_actor THEN u.assigned_to ELSE u.acting_for END,
+           comment = p_comment, decision_id = p_decision
+     WHERE u.id = (SELECT x.id FROM approval_step x
+                    WHERE x.request_id = r.id AND x.stage = r.stage AND x.status = 'pending'
+                      AND r.status = 'pending' AND (p_step IS NULL OR x.id = p_step)
+                      AND (x.assigned_to = p_actor OR kefu_delegate_of(x.assigned_to) = p_actor)
+                    ORDER BY (x.assigned_to = p_actor) DESC, x.step LIMIT 1)
+    RETURNING * INTO s;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM kefu_approval_refusal(r, p_step, p_actor);
+        RETURN;
+    END IF;
+    WITH h AS (
+        INSERT INTO ticket_history (ticket_id, action, actor, note, reason)
+        VALUES (r.ticket_id, 'approval', p_actor,
+                format('approval %s stage %s %s: %s%s', r.id, s.stage, s.label, p_outcome,
+                       CASE WHEN s.on_behalf_of IS NOT NULL THEN ' on behalf of ' || s.on_behalf_of ELSE '' END),
+                p_comment))
+    SELECT t.no INTO v_no FROM ticket t WHERE t.id = r.ticket_id;
+    INSERT INTO event (type, corr, src, body)
+    VALUES ('approval.step_decided', v_no, p_src, jsonb_strip_nulls(jsonb_build_object(
+        'request', r.id, 'ticket', v_no, 'step', s.id, 'stage', s.stage, 'label', s.label,
+        'outcome', p_outcome, 'decided_by', p_actor, 'on_behalf_of', s.on_behalf_of,
+        'comment', p_comment, 'decided_at', kefu_ms(s.decided_at))))
+    RETURNING * INTO e;
+    RETURN NEXT kefu_approval_ev(e);
+    RETURN NEXT kefu_approval_info(kefu_approval_stage_facts(r.id));
+    RETURN NEXT kefu_approval_info(jsonb_build_object('reply', jsonb_strip_nulls(jsonb_build_object(
+        'request', r.id, 'step', s.id, 'stage', s.stage, 'outcome', p_outcome, 'duplicate', false,
+        'decided_by', p_actor, 'on_behalf_of', s.on_behalf_of, 'decided_at', kefu_ms(s.decided_at)))));
+END $$;
+
+-- Records an approver's decision (approval.decide), as in 012: the actor
+-- is the holder of p_key.
+CREATE OR REPLACE FUNCTION kefu_approval_decide(p_key text, p_request bigint, p_step bigint, p_outcome text,
+                                                p_comment text, p_decision text, p_src text)
+RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
+DECLARE
+    v_actor text;
+BEGIN
+    SELECT a.staff_id INTO v_actor FROM kefu_key_actor(p_key) a;
+    IF v_actor IS NULL THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('unknown_actor', '', 'no registered staff member holds this key');
+        RETURN;
+    END IF;
+    RETURN QUERY SELECT * FROM kefu_approval_decide_as(v_actor, p_request, p_step, p_outcome, p_comment,
+                                                       p_decision, p_src);
+END $$;
+
+-- Why the holder of p_key is not known, in the words kf_auth_actor
+-- (common/auth.c) uses for a request with an idempotency key.
+CREATE FUNCTION kefu_approval_unknown_key(p_key text, p_idem text)
+RETURNS SETOF kefu_approval_out LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF coalesce(p_idem, '') = '' THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('unknown_actor', '', 'no registered staff member holds this key');
+    ELSIF coalesce(p_key, '') = '' THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('unknown_actor', 'cert', 'the request came without a certificate');
+    ELSIF strpos(p_key, ' ') > 0 THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('unknown_actor', 'session', format(
+            'the web session is not open (signed out, expired or ended, its holder inactive or due '
+            'to change the password), or the gateway''s certificate %s... is not registered or has '
+            'been revoked', left(p_key, 8)));
+    ELSE
+        RETURN QUERY SELECT * FROM kefu_approval_err('unknown_actor', 'cert', format(
+            'the certificate %s... is not registered, has been revoked, or its holder is not active '
+            'staff', left(p_key, 8)));
+    END IF;
+END $$;
+
+-- Settles the stage a decision changed (its facts f): when its rule says
+-- it is done, records the outcome (kefu_approval_advance) and, when the
+-- next stage opened, whether the request is now at risk
+-- (kefu_approval_flag_risk). Returns their events and the facts the
+-- daemon logs.
+CREATE FUNCTION kefu_approval_settle(f jsonb, p_src text)
+RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
+DECLARE
+    v_outcome text := kefu_approval_stage_outcome(f->>'rule', (f->>'quorum')::integer,
+        (f->>'total')::integer, (f->>'approved')::integer, (f->>'rejected')::integer);
+    a kefu_approval_out;
+    v_projected bigint;
+BEGIN
+    IF v_outcome IS NULL THEN
+        RETURN;
+    END IF;
+    RETURN NEXT kefu_approval_info(jsonb_build_object('done', jsonb_build_object(
+        'request', f->'request', 'stage', f->'stage', 'outcome', v_outcome)));
+    FOR a IN SELECT * FROM kefu_approval_advance((f->>'request')::bigint, (f->>'stage')::integer,
+                                                  v_outcome, p_src) LOOP
+        IF a.info ? 'risk' THEN
+            v_projected := kefu_approval_risk_projected(a.info->'risk');
+            CONTINUE WHEN v_projected IS NULL;
+            RETURN NEXT kefu_approval_info(jsonb_build_object('flagged', jsonb_build_object(
+                'request', a.info->'risk'->'request', 'ticket', a.info->'risk'->'ticket',
+                'projected_ms', v_projected)));
+            RETURN QUERY SELECT * FROM kefu_approval_flag_risk((a.info->'risk'->>'request')::bigint,
+                v_projected, kefu_approval_risk_reason(v_projected, (a.info->'risk'->>'promised_ms')::bigint),
+                p_src);
+        ELSIF a.ev_seq IS NOT NULL THEN
+            RETURN NEXT a;
+        END IF;
+    END LOOP;
+END $$;
+
+-- One approval.decide whole: the actor looked up from p_key, the
+-- idempotency key p_idem (of request type p_type, canonical content
+-- p_content; none when NULL or '') taken, the decision (as
+-- kefu_approval_decide), the stage settled (kefu_approval_settle) and the
+-- key kept with the reply. A replayed key returns its stored reply with
+-- replay: true and does nothing else; a key used for something else is
+-- conflict on field idem. Rows as kefu_approval_decide's.
+CREATE FUNCTION kefu_approval_decide_call(p_key text, p_request bigint, p_step bigint, p_outcome text,
+                                          p_comment text, p_decision text, p_src text,
+                                          p_idem text, p_type text, p_content bytea)
+RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
+DECLARE
+    v_actor text;
+    v_keyed boolean := coalesce(p_idem, '') <> '';
+    k request_idem;
+    o kefu_approval_out;
+    v_reply jsonb;
+    v_stage jsonb;
+BEGIN
+    SELECT a.staff_id INTO v_actor FROM kefu_key_actor(p_key) a;
+    IF v_actor IS NULL THEN
+        RETURN QUERY SELECT * FROM kefu_approval_unknown_key(p_key, p_idem);
+        RETURN;
+    END IF;
+    IF v_keyed THEN
+        -- As kefu_request_idem_take (022): retries of one key serialise.
+        PERFORM pg_advisory_xact_lock(hashtext('kefu.request_idem'), hashtext(v_actor || E'\n' || p_idem));
+        SELECT * INTO k FROM request_idem i WHERE i.actor = v_actor AND i.idem = p_idem;
+        IF FOUND AND k.type = p_type AND k.fp = sha256(p_content) THEN
+            RETURN NEXT kefu_approval_info(jsonb_build_object('reply', k.reply, 'replay', true));
+            RETURN;
+        ELSIF FOUND THEN
+            RETURN QUERY SELECT * FROM kefu_approval_err('conflict', 'idem', format(
+                'idempotency key %s was already used for %s with different content; send it again '
+                'with a new key if it is a new action', p_idem, k.type));
+            RETURN;
+        END IF;
+    END IF;
+    FOR o IN SELECT * FROM kefu_approval_decide_as(v_actor, p_request, p_step, p_outcome, p_comment,
+                                                    p_decision, p_src) LOOP
+        IF o.err_code IS NOT NULL THEN
+            RETURN NEXT o;
+            RETURN;
+        END IF;
+        IF o.info ? 'stage' THEN
+            v_stage := o.info->'stage';
+            CONTINUE;
+        END IF;
+        IF o.info ? 'reply' THEN
+            v_reply := o.info->'reply';
+        END IF;
+        RETURN NEXT o;
+    END LOOP;
+    IF v_stage IS NOT NULL THEN
+        RETURN QUERY SELECT * FROM kefu_approval_settle(v_stage, p_src);
+    END IF;
+    IF v_keyed THEN
+        INSERT INTO request_idem (actor, idem, type, fp, reply)
+        VALUES (v_actor, p_idem, p_type, sha256(p_content), coalesce(v_reply, '{}') - 'duplicate');
+    END IF;
+END $$;
