@@ -67,14 +67,14 @@ BEGIN
 END $$;
 
 -- kefu_approval_decide's work for actor p_actor (already looked up): the
--- same checks, writes, events and rows (012).
+-- same checks, writes, events and rows (012), the decision, its history
+-- row and its event written by one statement.
 CREATE FUNCTION kefu_approval_decide_as(p_actor text, p_request bigint, p_step bigint, p_outcome text,
                                         p_comment text, p_decision text, p_src text)
 RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
 DECLARE
     r approval_request;
     s approval_step;
-    v_no text;
     e event;
 BEGIN
     SELECT * INTO r FROM approval_request WHERE id = p_request FOR UPDATE;
@@ -108,42 +108,46 @@ BEGIN
             'status', r.status))));
         RETURN;
     END IF;
-    -- The actor is checked in the statement that writes the decision: their
+    -- The actor is checked in the statement that writes the decision (their
     -- own pending step of the current stage, or one whose assignee named
-    -- them delegate for now.
-    UPDATE approval_step u
-       SET status = CASE p_outcome WHEN 'approve' THEN 'approved' ELSE 'rejected' END,
-           outcome = p_outcome, decided_by = p_actor, decided_at = clock_timestamp(),
-           on_behalf_of = CASE WHEN u.assigned_to <> p_actor THEN u.assigned_to ELSE u.acting_for END,
-           comment = p_comment, decision_id = p_decision
-     WHERE u.id = (SELECT x.id FROM approval_step x
-                    WHERE x.request_id = r.id AND x.stage = r.stage AND x.status = 'pending'
-                      AND r.status = 'pending' AND (p_step IS NULL OR x.id = p_step)
-                      AND (x.assigned_to = p_actor OR kefu_delegate_of(x.assigned_to) = p_actor)
-                    ORDER BY (x.assigned_to = p_actor) DESC, x.step LIMIT 1)
-    RETURNING * INTO s;
+    -- them delegate for now), which also writes its history row and event.
+    WITH d AS (
+        UPDATE approval_step u
+           SET status = CASE p_outcome WHEN 'approve' THEN 'approved' ELSE 'rejected' END,
+               outcome = p_outcome, decided_by = p_actor, decided_at = clock_timestamp(),
+               on_behalf_of = CASE WHEN u.assigned_to <> p_actor THEN u.assigned_to ELSE u.acting_for END,
+               comment = p_comment, decision_id = p_decision
+         WHERE u.id = (SELECT x.id FROM approval_step x
+                        WHERE x.request_id = r.id AND x.stage = r.stage AND x.status = 'pending'
+                          AND r.status = 'pending' AND (p_step IS NULL OR x.id = p_step)
+                          AND (x.assigned_to = p_actor OR kefu_delegate_of(x.assigned_to) = p_actor)
+                        ORDER BY (x.assigned_to = p_actor) DESC, x.step LIMIT 1)
+        RETURNING u.*
+    ), h AS (
+        INSERT INTO ticket_history (ticket_id, action, actor, note, reason)
+        SELECT r.ticket_id, 'approval', p_actor,
+               format('approval %s stage %s %s: %s%s', r.id, d.stage, d.label, p_outcome,
+                      CASE WHEN d.on_behalf_of IS NOT NULL THEN ' on behalf of ' || d.on_behalf_of ELSE '' END),
+               p_comment
+          FROM d
+    )
+    INSERT INTO event (type, corr, src, body)
+    SELECT 'approval.step_decided', t.no, p_src, jsonb_strip_nulls(jsonb_build_object(
+               'request', r.id, 'ticket', t.no, 'step', d.id, 'stage', d.stage, 'label', d.label,
+               'outcome', p_outcome, 'decided_by', p_actor, 'on_behalf_of', d.on_behalf_of,
+               'comment', p_comment, 'decided_at', kefu_ms(d.decided_at)))
+      FROM d JOIN ticket t ON t.id = r.ticket_id
+    RETURNING * INTO e;
     IF NOT FOUND THEN
         RETURN QUERY SELECT * FROM kefu_approval_refusal(r, p_step, p_actor);
         RETURN;
     END IF;
-    WITH h AS (
-        INSERT INTO ticket_history (ticket_id, action, actor, note, reason)
-        VALUES (r.ticket_id, 'approval', p_actor,
-                format('approval %s stage %s %s: %s%s', r.id, s.stage, s.label, p_outcome,
-                       CASE WHEN s.on_behalf_of IS NOT NULL THEN ' on behalf of ' || s.on_behalf_of ELSE '' END),
-                p_comment))
-    SELECT t.no INTO v_no FROM ticket t WHERE t.id = r.ticket_id;
-    INSERT INTO event (type, corr, src, body)
-    VALUES ('approval.step_decided', v_no, p_src, jsonb_strip_nulls(jsonb_build_object(
-        'request', r.id, 'ticket', v_no, 'step', s.id, 'stage', s.stage, 'label', s.label,
-        'outcome', p_outcome, 'decided_by', p_actor, 'on_behalf_of', s.on_behalf_of,
-        'comment', p_comment, 'decided_at', kefu_ms(s.decided_at))))
-    RETURNING * INTO e;
     RETURN NEXT kefu_approval_ev(e);
     RETURN NEXT kefu_approval_info(kefu_approval_stage_facts(r.id));
     RETURN NEXT kefu_approval_info(jsonb_build_object('reply', jsonb_strip_nulls(jsonb_build_object(
-        'request', r.id, 'step', s.id, 'stage', s.stage, 'outcome', p_outcome, 'duplicate', false,
-        'decided_by', p_actor, 'on_behalf_of', s.on_behalf_of, 'decided_at', kefu_ms(s.decided_at)))));
+        'request', r.id, 'step', e.body->'step', 'stage', e.body->'stage', 'outcome', p_outcome,
+        'duplicate', false, 'decided_by', p_actor, 'on_behalf_of', e.body->'on_behalf_of',
+        'decided_at', e.body->'decided_at'))));
 END $$;
 
 -- Records an approver's decision (approval.decide), as in 012: the actor
@@ -279,4 +283,61 @@ BEGIN
         INSERT INTO request_idem (actor, idem, type, fp, reply)
         VALUES (v_actor, p_idem, p_type, sha256(p_content), coalesce(v_reply, '{}') - 'duplicate');
     END IF;
+END $$;
+
+-- Records the outcome of the request's current stage (as in 012): the
+-- stage's undecided steps are skipped; then the next stage opens, or the
+-- request completes. The same rows and writes in fewer statements: the
+-- ticket and the last stage read at once, the steps skipped by one UPDATE,
+-- the completion, its history row and its event written by one statement.
+CREATE OR REPLACE FUNCTION kefu_approval_advance(p_request bigint, p_stage integer, p_outcome text, p_src text)
+RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
+DECLARE
+    r approval_request;
+    v_no text;
+    v_owner text;
+    v_last smallint;
+    v_next boolean;
+    e event;
+BEGIN
+    SELECT * INTO r FROM approval_request WHERE id = p_request AND stage = p_stage AND status = 'pending'
+       FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    SELECT t.no, t.owner_id, (SELECT max(s.stage) FROM approval_step s WHERE s.request_id = r.id)
+      INTO v_no, v_owner, v_last FROM ticket t WHERE t.id = r.ticket_id;
+    v_next := p_outcome = 'approved' AND r.stage < v_last;
+    -- The stage's open steps, and on completion the later stages' too.
+    UPDATE approval_step
+       SET status = 'skipped',
+           deadline_at = CASE WHEN stage = r.stage THEN NULL ELSE deadline_at END,
+           remind_at = CASE WHEN stage = r.stage THEN NULL ELSE remind_at END
+     WHERE request_id = r.id AND status IN ('pending', 'waiting')
+       AND (stage = r.stage OR (NOT v_next AND status = 'waiting'));
+    IF v_next THEN
+        UPDATE approval_request SET stage = stage + 1 WHERE id = r.id;
+        RETURN QUERY SELECT (kefu_approval_ev(a)).* FROM kefu_approval_assign(r.id, p_src) a;
+        RETURN NEXT kefu_approval_info(kefu_approval_risk_facts(r.id));
+        RETURN;
+    END IF;
+    WITH u AS (
+        UPDATE approval_request SET status = p_outcome, completed_at = clock_timestamp()
+         WHERE id = r.id RETURNING *
+    ), h AS (
+        INSERT INTO ticket_history (ticket_id, action, actor, note, reason)
+        SELECT u.ticket_id, 'approval', NULL, format('approval %s %s at stage %s after %s s', u.id,
+               u.status, u.stage, round(extract(epoch FROM u.completed_at - u.requested_at), 3)), NULL
+          FROM u
+    )
+    INSERT INTO event (type, corr, src, body)
+    SELECT 'approval.completed', v_no, p_src, jsonb_build_object(
+               'request', u.id, 'ticket', v_no, 'outcome', u.status, 'type', u.request_type,
+               'amount_fen', u.amount_fen, 'stage', u.stage, 'requested_at', kefu_ms(u.requested_at),
+               'completed_at', kefu_ms(u.completed_at),
+               'cycle_ms', kefu_ms(u.completed_at) - kefu_ms(u.requested_at),
+               'requested_by', u.requested_by, 'owner', v_owner)
+      FROM u
+    RETURNING * INTO e;
+    RETURN NEXT kefu_approval_ev(e);
 END $$;
