@@ -14,9 +14,10 @@
 -- the same call. The daemon gets back the same rows as before (events, the
 -- reply, an error), plus facts it only logs ({"done": ...}, {"flagged": ...})
 -- and, for a replayed key, {"reply": ..., "replay": true}.
--- kefu_approval_decide keeps its signature and behaviour; its body moves
--- to kefu_approval_decide_as, which takes the actor already looked up and
--- writes the history row and the event itself (one statement each).
+-- It replaces kefu_approval_decide (012), which nothing calls any more.
+-- The decision, its history row and its event are written by one
+-- statement, and kefu_approval_advance (replaced below, same rows and
+-- writes) takes fewer statements too.
 
 -- The outcome of a stage by its rule (rules_stage_outcome): 'approved',
 -- 'rejected', or NULL while it is still open.
@@ -66,107 +67,6 @@ BEGIN
                   v_late / 1440, v_late / 60 % 24, v_late % 60);
 END $$;
 
--- kefu_approval_decide's work for actor p_actor (already looked up): the
--- same checks, writes, events and rows (012), the decision, its history
--- row and its event written by one statement.
-CREATE FUNCTION kefu_approval_decide_as(p_actor text, p_request bigint, p_step bigint, p_outcome text,
-                                        p_comment text, p_decision text, p_src text)
-RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
-DECLARE
-    r approval_request;
-    s approval_step;
-    e event;
-BEGIN
-    SELECT * INTO r FROM approval_request WHERE id = p_request FOR UPDATE;
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM kefu_approval_err('not_found', 'request', format('no approval request %s', p_request));
-        RETURN;
-    END IF;
-    IF p_step IS NOT NULL AND NOT EXISTS (SELECT 1 FROM approval_step WHERE id = p_step AND request_id = r.id) THEN
-        RETURN QUERY SELECT * FROM kefu_approval_err('not_found', 'step',
-            format('request %s has no step %s', r.id, p_step));
-        RETURN;
-    END IF;
-    -- The same decision again: a retry of this request id, or the same person
-    -- deciding the same way on a step they decided.
-    SELECT * INTO s FROM approval_step
-     WHERE request_id = r.id AND (p_step IS NULL OR id = p_step) AND decided_by = p_actor
-       AND (decision_id = p_decision OR (outcome = p_outcome AND NOT EXISTS (
-            SELECT 1 FROM approval_step x WHERE x.request_id = r.id AND x.status = 'pending'
-               AND (x.assigned_to = p_actor OR kefu_delegate_of(x.assigned_to) = p_actor)
-               AND (p_step IS NULL OR x.id = p_step))))
-     ORDER BY (decision_id = p_decision) DESC, decided_at DESC LIMIT 1;
-    IF FOUND THEN
-        IF s.outcome <> p_outcome THEN
-            RETURN QUERY SELECT * FROM kefu_approval_err('conflict', 'decision',
-                format('request %s id %s was already answered with %s', r.id, p_decision, s.outcome));
-            RETURN;
-        END IF;
-        RETURN NEXT kefu_approval_info(jsonb_build_object('reply', jsonb_strip_nulls(jsonb_build_object(
-            'request', r.id, 'step', s.id, 'stage', s.stage, 'outcome', s.outcome, 'duplicate', true,
-            'decided_by', s.decided_by, 'on_behalf_of', s.on_behalf_of, 'decided_at', kefu_ms(s.decided_at),
-            'status', r.status))));
-        RETURN;
-    END IF;
-    -- The actor is checked in the statement that writes the decision (their
-    -- own pending step of the current stage, or one whose assignee named
-    -- them delegate for now), which also writes its history row and event.
-    WITH d AS (
-        UPDATE approval_step u
-           SET status = CASE p_outcome WHEN 'approve' THEN 'approved' ELSE 'rejected' END,
-               outcome = p_outcome, decided_by = p_actor, decided_at = clock_timestamp(),
-               on_behalf_of = CASE WHEN u.assigned_to <> p_actor THEN u.assigned_to ELSE u.acting_for END,
-               comment = p_comment, decision_id = p_decision
-         WHERE u.id = (SELECT x.id FROM approval_step x
-                        WHERE x.request_id = r.id AND x.stage = r.stage AND x.status = 'pending'
-                          AND r.status = 'pending' AND (p_step IS NULL OR x.id = p_step)
-                          AND (x.assigned_to = p_actor OR kefu_delegate_of(x.assigned_to) = p_actor)
-                        ORDER BY (x.assigned_to = p_actor) DESC, x.step LIMIT 1)
-        RETURNING u.*
-    ), h AS (
-        INSERT INTO ticket_history (ticket_id, action, actor, note, reason)
-        SELECT r.ticket_id, 'approval', p_actor,
-               format('approval %s stage %s %s: %s%s', r.id, d.stage, d.label, p_outcome,
-                      CASE WHEN d.on_behalf_of IS NOT NULL THEN ' on behalf of ' || d.on_behalf_of ELSE '' END),
-               p_comment
-          FROM d
-    )
-    INSERT INTO event (type, corr, src, body)
-    SELECT 'approval.step_decided', t.no, p_src, jsonb_strip_nulls(jsonb_build_object(
-               'request', r.id, 'ticket', t.no, 'step', d.id, 'stage', d.stage, 'label', d.label,
-               'outcome', p_outcome, 'decided_by', p_actor, 'on_behalf_of', d.on_behalf_of,
-               'comment', p_comment, 'decided_at', kefu_ms(d.decided_at)))
-      FROM d JOIN ticket t ON t.id = r.ticket_id
-    RETURNING * INTO e;
-    IF NOT FOUND THEN
-        RETURN QUERY SELECT * FROM kefu_approval_refusal(r, p_step, p_actor);
-        RETURN;
-    END IF;
-    RETURN NEXT kefu_approval_ev(e);
-    RETURN NEXT kefu_approval_info(kefu_approval_stage_facts(r.id));
-    RETURN NEXT kefu_approval_info(jsonb_build_object('reply', jsonb_strip_nulls(jsonb_build_object(
-        'request', r.id, 'step', e.body->'step', 'stage', e.body->'stage', 'outcome', p_outcome,
-        'duplicate', false, 'decided_by', p_actor, 'on_behalf_of', e.body->'on_behalf_of',
-        'decided_at', e.body->'decided_at'))));
-END $$;
-
--- Records an approver's decision (approval.decide), as in 012: the actor
--- is the holder of p_key.
-CREATE OR REPLACE FUNCTION kefu_approval_decide(p_key text, p_request bigint, p_step bigint, p_outcome text,
-                                                p_comment text, p_decision text, p_src text)
-RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
-DECLARE
-    v_actor text;
-BEGIN
-    SELECT a.staff_id INTO v_actor FROM kefu_key_actor(p_key) a;
-    IF v_actor IS NULL THEN
-        RETURN QUERY SELECT * FROM kefu_approval_err('unknown_actor', '', 'no registered staff member holds this key');
-        RETURN;
-    END IF;
-    RETURN QUERY SELECT * FROM kefu_approval_decide_as(v_actor, p_request, p_step, p_outcome, p_comment,
-                                                       p_decision, p_src);
-END $$;
-
 -- Why the holder of p_key is not known, in the words kf_auth_actor
 -- (common/auth.c) uses for a request with an idempotency key.
 CREATE FUNCTION kefu_approval_unknown_key(p_key text, p_idem text)
@@ -188,48 +88,22 @@ BEGIN
     END IF;
 END $$;
 
--- Settles the stage a decision changed (its facts f): when its rule says
--- it is done, records the outcome (kefu_approval_advance) and, when the
--- next stage opened, whether the request is now at risk
--- (kefu_approval_flag_risk). Returns their events and the facts the
--- daemon logs.
-CREATE FUNCTION kefu_approval_settle(f jsonb, p_src text)
-RETURNS SETOF kefu_approval_out LANGUAGE plpgsql AS $$
-DECLARE
-    v_outcome text := kefu_approval_stage_outcome(f->>'rule', (f->>'quorum')::integer,
-        (f->>'total')::integer, (f->>'approved')::integer, (f->>'rejected')::integer);
-    a kefu_approval_out;
-    v_projected bigint;
-BEGIN
-    IF v_outcome IS NULL THEN
-        RETURN;
-    END IF;
-    RETURN NEXT kefu_approval_info(jsonb_build_object('done', jsonb_build_object(
-        'request', f->'request', 'stage', f->'stage', 'outcome', v_outcome)));
-    FOR a IN SELECT * FROM kefu_approval_advance((f->>'request')::bigint, (f->>'stage')::integer,
-                                                  v_outcome, p_src) LOOP
-        IF a.info ? 'risk' THEN
-            v_projected := kefu_approval_risk_projected(a.info->'risk');
-            CONTINUE WHEN v_projected IS NULL;
-            RETURN NEXT kefu_approval_info(jsonb_build_object('flagged', jsonb_build_object(
-                'request', a.info->'risk'->'request', 'ticket', a.info->'risk'->'ticket',
-                'projected_ms', v_projected)));
-            RETURN QUERY SELECT * FROM kefu_approval_flag_risk((a.info->'risk'->>'request')::bigint,
-                v_projected, kefu_approval_risk_reason(v_projected, (a.info->'risk'->>'promised_ms')::bigint),
-                p_src);
-        ELSIF a.ev_seq IS NOT NULL THEN
-            RETURN NEXT a;
-        END IF;
-    END LOOP;
-END $$;
-
--- One approval.decide whole: the actor looked up from p_key, the
--- idempotency key p_idem (of request type p_type, canonical content
--- p_content; none when NULL or '') taken, the decision (as
--- kefu_approval_decide), the stage settled (kefu_approval_settle) and the
--- key kept with the reply. A replayed key returns its stored reply with
+-- One approval.decide whole, in one statement: the actor looked up from
+-- p_key; the idempotency key p_idem (of request type p_type, canonical
+-- content p_content; none when NULL or '') taken; the decision on request
+-- p_request: the actor's pending step of its current stage (or p_step),
+-- their own or one whose assignee named them delegate for now, the actor
+-- checked in the statement that writes the decision, its history row and
+-- its event (a replay, same p_decision or the same outcome again by the same
+-- person, is answered as duplicate); then the stage settled: when its rule
+-- says it is done, kefu_approval_advance records the outcome (the next stage
+-- opens, or the request completes) and, when the next stage opened,
+-- kefu_approval_flag_risk whether the request is now at risk; last the key
+-- kept with the reply. A replayed key returns its stored reply with
 -- replay: true and does nothing else; a key used for something else is
--- conflict on field idem. Rows as kefu_approval_decide's.
+-- conflict on field idem. Returns kefu_approval_out rows (012): an error, or
+-- the events, the reply and facts the daemon only logs ({"done": ...},
+-- {"flagged": ...}).
 CREATE FUNCTION kefu_approval_decide_call(p_key text, p_request bigint, p_step bigint, p_outcome text,
                                           p_comment text, p_decision text, p_src text,
                                           p_idem text, p_type text, p_content bytea)
@@ -238,11 +112,16 @@ DECLARE
     v_actor text;
     v_keyed boolean := coalesce(p_idem, '') <> '';
     k request_idem;
-    o kefu_approval_out;
+    r approval_request;
+    s approval_step;
+    e event;
     v_reply jsonb;
     v_stage jsonb;
+    v_outcome text;
+    a kefu_approval_out;
+    v_projected bigint;
 BEGIN
-    SELECT a.staff_id INTO v_actor FROM kefu_key_actor(p_key) a;
+    SELECT x.staff_id INTO v_actor FROM kefu_key_actor(p_key) x;
     IF v_actor IS NULL THEN
         RETURN QUERY SELECT * FROM kefu_approval_unknown_key(p_key, p_idem);
         RETURN;
@@ -261,29 +140,104 @@ BEGIN
             RETURN;
         END IF;
     END IF;
-    FOR o IN SELECT * FROM kefu_approval_decide_as(v_actor, p_request, p_step, p_outcome, p_comment,
-                                                    p_decision, p_src) LOOP
-        IF o.err_code IS NOT NULL THEN
-            RETURN NEXT o;
+    SELECT * INTO r FROM approval_request WHERE id = p_request FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('not_found', 'request', format('no approval request %s', p_request));
+        RETURN;
+    END IF;
+    IF p_step IS NOT NULL AND NOT EXISTS (SELECT 1 FROM approval_step WHERE id = p_step AND request_id = r.id) THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('not_found', 'step',
+            format('request %s has no step %s', r.id, p_step));
+        RETURN;
+    END IF;
+    -- The same decision again: a retry of this request id, or the same person
+    -- deciding the same way on a step they decided.
+    SELECT * INTO s FROM approval_step
+     WHERE request_id = r.id AND (p_step IS NULL OR id = p_step) AND decided_by = v_actor
+       AND (decision_id = p_decision OR (outcome = p_outcome AND NOT EXISTS (
+            SELECT 1 FROM approval_step x WHERE x.request_id = r.id AND x.status = 'pending'
+               AND (x.assigned_to = v_actor OR kefu_delegate_of(x.assigned_to) = v_actor)
+               AND (p_step IS NULL OR x.id = p_step))))
+     ORDER BY (decision_id = p_decision) DESC, decided_at DESC LIMIT 1;
+    IF FOUND AND s.outcome <> p_outcome THEN
+        RETURN QUERY SELECT * FROM kefu_approval_err('conflict', 'decision',
+            format('request %s id %s was already answered with %s', r.id, p_decision, s.outcome));
+        RETURN;
+    ELSIF FOUND THEN
+        v_reply := jsonb_strip_nulls(jsonb_build_object(
+            'request', r.id, 'step', s.id, 'stage', s.stage, 'outcome', s.outcome, 'duplicate', true,
+            'decided_by', s.decided_by, 'on_behalf_of', s.on_behalf_of, 'decided_at', kefu_ms(s.decided_at),
+            'status', r.status));
+    ELSE
+        -- One statement checks the actor and writes the decision, its
+        -- history row and its event.
+        WITH d AS (
+            UPDATE approval_step u
+               SET status = CASE p_outcome WHEN 'approve' THEN 'approved' ELSE 'rejected' END,
+                   outcome = p_outcome, decided_by = v_actor, decided_at = clock_timestamp(),
+                   on_behalf_of = CASE WHEN u.assigned_to <> v_actor THEN u.assigned_to ELSE u.acting_for END,
+                   comment = p_comment, decision_id = p_decision
+             WHERE u.id = (SELECT x.id FROM approval_step x
+                            WHERE x.request_id = r.id AND x.stage = r.stage AND x.status = 'pending'
+                              AND r.status = 'pending' AND (p_step IS NULL OR x.id = p_step)
+                              AND (x.assigned_to = v_actor OR kefu_delegate_of(x.assigned_to) = v_actor)
+                            ORDER BY (x.assigned_to = v_actor) DESC, x.step LIMIT 1)
+            RETURNING u.*
+        ), h AS (
+            INSERT INTO ticket_history (ticket_id, action, actor, note, reason)
+            SELECT r.ticket_id, 'approval', v_actor,
+                   format('approval %s stage %s %s: %s%s', r.id, d.stage, d.label, p_outcome,
+                          CASE WHEN d.on_behalf_of IS NOT NULL THEN ' on behalf of ' || d.on_behalf_of ELSE '' END),
+                   p_comment
+              FROM d
+        )
+        INSERT INTO event (type, corr, src, body)
+        SELECT 'approval.step_decided', t.no, p_src, jsonb_strip_nulls(jsonb_build_object(
+                   'request', r.id, 'ticket', t.no, 'step', d.id, 'stage', d.stage, 'label', d.label,
+                   'outcome', p_outcome, 'decided_by', v_actor, 'on_behalf_of', d.on_behalf_of,
+                   'comment', p_comment, 'decided_at', kefu_ms(d.decided_at)))
+          FROM d JOIN ticket t ON t.id = r.ticket_id
+        RETURNING * INTO e;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT * FROM kefu_approval_refusal(r, p_step, v_actor);
             RETURN;
         END IF;
-        IF o.info ? 'stage' THEN
-            v_stage := o.info->'stage';
-            CONTINUE;
-        END IF;
-        IF o.info ? 'reply' THEN
-            v_reply := o.info->'reply';
-        END IF;
-        RETURN NEXT o;
-    END LOOP;
-    IF v_stage IS NOT NULL THEN
-        RETURN QUERY SELECT * FROM kefu_approval_settle(v_stage, p_src);
+        RETURN NEXT kefu_approval_ev(e);
+        v_reply := jsonb_strip_nulls(jsonb_build_object(
+            'request', r.id, 'step', e.body->'step', 'stage', e.body->'stage', 'outcome', p_outcome,
+            'duplicate', false, 'decided_by', v_actor, 'on_behalf_of', e.body->'on_behalf_of',
+            'decided_at', e.body->'decided_at'));
+        -- The stage: done when its rule says so (rules_stage_outcome).
+        v_stage := kefu_approval_stage_facts(r.id)->'stage';
+        v_outcome := kefu_approval_stage_outcome(v_stage->>'rule', (v_stage->>'quorum')::integer,
+            (v_stage->>'total')::integer, (v_stage->>'approved')::integer, (v_stage->>'rejected')::integer);
+    END IF;
+    RETURN NEXT kefu_approval_info(jsonb_build_object('reply', v_reply));
+    IF v_outcome IS NOT NULL THEN
+        RETURN NEXT kefu_approval_info(jsonb_build_object('done', jsonb_build_object(
+            'request', r.id, 'stage', r.stage, 'outcome', v_outcome)));
+        FOR a IN SELECT * FROM kefu_approval_advance(r.id, r.stage, v_outcome, p_src) LOOP
+            IF a.info ? 'risk' THEN
+                v_projected := kefu_approval_risk_projected(a.info->'risk');
+                CONTINUE WHEN v_projected IS NULL;
+                RETURN NEXT kefu_approval_info(jsonb_build_object('flagged', jsonb_build_object(
+                    'request', r.id, 'ticket', a.info->'risk'->'ticket', 'projected_ms', v_projected)));
+                RETURN QUERY SELECT * FROM kefu_approval_flag_risk(r.id, v_projected,
+                    kefu_approval_risk_reason(v_projected, (a.info->'risk'->>'promised_ms')::bigint), p_src);
+            ELSIF a.ev_seq IS NOT NULL THEN
+                RETURN NEXT a;
+            END IF;
+        END LOOP;
     END IF;
     IF v_keyed THEN
         INSERT INTO request_idem (actor, idem, type, fp, reply)
-        VALUES (v_actor, p_idem, p_type, sha256(p_content), coalesce(v_reply, '{}') - 'duplicate');
+        VALUES (v_actor, p_idem, p_type, sha256(p_content), v_reply - 'duplicate');
     END IF;
 END $$;
+
+-- Nothing calls kefu_approval_decide any more: kefu-approval decides with
+-- kefu_approval_decide_call.
+DROP FUNCTION kefu_approval_decide(text, bigint, bigint, text, text, text, text);
 
 -- Records the outcome of the request's current stage (as in 012): the
 -- stage's undecided steps are skipped; then the next stage opens, or the
