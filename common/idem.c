@@ -107,6 +107,11 @@ static int s_content(kf_idem_t *self, const msgpack_object *body, kf_error_t *er
     return 0;
 }
 
+const char *kf_idem_hex(kf_idem_t *self, const msgpack_object *body, kf_error_t *err)
+{
+    return self->content || s_content(self, body, err) == 0 ? self->content : NULL;
+}
+
 int kf_idem_take(kf_store_t *store, kf_idem_t *self, const msgpack_object *body, kf_body_t *reply,
                  bool *replayed, kf_error_t *err)
 {

@@ -50,6 +50,12 @@ void kf_idem_prepare(kf_store_t *store);
 int kf_idem_take(kf_store_t *store, kf_idem_t *self, const msgpack_object *body, kf_body_t *reply,
                  bool *replayed, kf_error_t *err);
 
+/* The canonical content of the request as hex (kept in self->content,
+   made once): what a store function that takes and keeps the key itself
+   fingerprints (e.g. kefu_approval_decide_call). Returns it, or NULL with
+   err. */
+const char *kf_idem_hex(kf_idem_t *self, const msgpack_object *body, kf_error_t *err);
+
 /* Keeps reply as the answer of the key, in the caller's transaction. */
 int kf_idem_keep(kf_store_t *store, const kf_idem_t *self, const kf_body_t *reply, kf_error_t *err);
 

@@ -157,7 +157,8 @@ static void s_prepare(kf_store_t *store)
                        "SELECT * FROM kefu_approval_reassign($1, $2::bigint, $3, $4, $5)");
     kf_store_statement(
         store, "decide",
-        "SELECT * FROM kefu_approval_decide($1, $2::bigint, $3::bigint, $4, $5, $6, $7)");
+        "SELECT * FROM kefu_approval_decide_call($1, $2::bigint, $3::bigint, $4, $5, "
+        "$6, $7, $8, $9, decode($10, 'hex'))");
     kf_store_statement(store, "advance",
                        "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
     kf_store_statement(store, "flag_risk",
@@ -227,6 +228,9 @@ static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_
             char *text = json_dumps(body, JSON_COMPACT);
             int rc = text ? kf_body_from_json(reply, text, err) : -1;
             free(text);
+            /* A replayed key's stored reply (kefu_approval_decide_call). */
+            if (rc == 0 && json_is_true(json_object_get(info, "replay")))
+                kf_body_bool(reply, "duplicate", true);
             if (rc != 0) {
                 json_decref(info);
                 PQclear(res);
@@ -291,11 +295,28 @@ static int s_settle_risk(approval_t *self, const json_t *risk, kf_error_t *err)
     return s_call(self, "flag_risk", 4, params, NULL, err) < 0 ? -1 : 0;
 }
 
+/* Logs what the store decided itself (kefu_approval_decide_call, migration
+   035): a stage done, a request flagged at risk. */
+static void s_log_store_fact(const json_t *fact)
+{
+    const json_t *done = json_object_get(fact, "done"), *flagged = json_object_get(fact, "flagged");
+    if (json_is_object(done))
+        kf_info("stage.done", "request=%lld stage=%lld outcome=%s",
+                (long long)s_int(done, "request"), (long long)s_int(done, "stage"),
+                json_string_value(json_object_get(done, "outcome")));
+    else if (json_is_object(flagged))
+        kf_info("request.at_risk", "request=%lld ticket=%s projected_ms=%lld",
+                (long long)s_int(flagged, "request"),
+                json_string_value(json_object_get(flagged, "ticket")),
+                (long long)s_int(flagged, "projected_ms"));
+}
+
 /* Decides every fact queued, and those their records queue in turn. */
 static int s_settle(approval_t *self, kf_error_t *err)
 {
     json_t *fact;
     while ((fact = (json_t *)zlist_pop(self->facts))) {
+        s_log_store_fact(fact);
         json_t *stage = json_object_get(fact, "stage"), *risk = json_object_get(fact, "risk");
         int rc = stage && json_is_object(stage) ? s_settle_stage(self, stage, err)
                  : risk && json_is_object(risk) ? s_settle_risk(self, risk, err)
@@ -339,7 +360,9 @@ static int s_key(approval_t *self, kf_request_t *req, const char *idem, s_key_t 
     memset(key, 0, sizeof *key);
     key->idem = (kf_idem_t){key->actor, idem, kf_env_type(req->env), NULL};
     key->body = kf_env_body(req->env);
-    return idem[0] ? kf_auth_actor(self->store, req->key, key->actor, NULL, err) : 0;
+    /* approval.decide's store call looks its sender up and takes the key itself. */
+    bool own = strcmp(key->idem.type, "approval.decide") == 0;
+    return idem[0] && !own ? kf_auth_actor(self->store, req->key, key->actor, NULL, err) : 0;
 }
 
 /* Inside the open transaction: runs one approval function with its
@@ -636,7 +659,12 @@ static int s_run_op(approval_t *self, s_pending_t *p, kf_group_entry_t *entry)
         return s_apply(self, NULL, "open", 10, params, entry->reply, &entry->err) < 0 ? -1 : 0;
     }
     case S_DECIDE: {
+        /* One call: the sender, the key, the decision and its stage
+           (kefu_approval_decide_call, migration 035). */
         const areq_decide_t *d = &p->u.decide;
+        const char *content = NULL;
+        if (d->idem[0] && !(content = kf_idem_hex(&p->key.idem, p->key.body, &entry->err)))
+            return -1;
         snprintf(a, sizeof a, "%lld", (long long)d->request);
         snprintf(b, sizeof b, "%lld", (long long)d->step);
         const char *params[] = {key,
@@ -645,8 +673,11 @@ static int s_run_op(approval_t *self, s_pending_t *p, kf_group_entry_t *entry)
                                 d->outcome,
                                 d->comment[0] ? d->comment : NULL,
                                 kf_env_id(entry->req.env),
-                                S_SRC};
-        return s_apply(self, &p->key, "decide", 7, params, entry->reply, &entry->err) < 0 ? -1 : 0;
+                                S_SRC,
+                                d->idem[0] ? d->idem : NULL,
+                                p->key.idem.type,
+                                content};
+        return s_apply(self, NULL, "decide", 10, params, entry->reply, &entry->err) < 0 ? -1 : 0;
     }
     case S_REASSIGN: {
         const areq_reassign_t *m = &p->u.move;

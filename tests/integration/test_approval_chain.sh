@@ -196,4 +196,33 @@ it_wait_for "approval.at_risk for $R4" 10 it_psql_is \
 recipients=$(q "SELECT (body->'recipients')::text FROM event WHERE type = 'approval.at_risk' AND body->>'request' = '$R4'")
 # The waiting approver, the requester, the owner's manager (agent.li's: cs.wang), the centre's head (cs.wang).
 [[ $recipients == '["eng.sun", "agent.li", "cs.wang"]' ]] || it_fail "at_risk recipients: $recipients"
+
+# ---- 6. the store decides a stage and a risk as rules.c does -----------------------------
+# A decision settles its stage in the store (migration 035); the deadline
+# scan's path still settles in kefu-approval (rules.c, unit_approval_rules).
+# The same cases, the same answers: rule, quorum, total, approved, rejected.
+wrong=$(q "SELECT string_agg(format('%s/%s/%s/%s/%s: %s, not %s', c.rule, c.quorum, c.total, c.approved,
+                                    c.rejected, coalesce(o, 'open'), coalesce(c.expect, 'open')), '; ')
+             FROM (VALUES ('all', NULL, 3, 3, 0, 'approved'), ('all', NULL, 3, 2, 0, NULL),
+                          ('all', NULL, 3, 2, 1, 'rejected'), ('any', NULL, 3, 1, 0, 'approved'),
+                          ('any', NULL, 3, 0, 2, NULL), ('any', NULL, 3, 0, 3, 'rejected'),
+                          ('quorum', 2, 3, 2, 0, 'approved'), ('quorum', 2, 3, 1, 1, NULL),
+                          ('quorum', 2, 3, 1, 2, 'rejected'), ('quorum', 5, 3, 3, 0, 'approved'),
+                          ('quorum', 5, 3, 2, 0, NULL), ('quorum', 0, 3, 1, 0, 'approved'),
+                          ('nosuch', NULL, 3, 3, 0, NULL), ('all', NULL, 0, 0, 0, NULL))
+                  AS c (rule, quorum, total, approved, rejected, expect),
+                  LATERAL kefu_approval_stage_outcome(c.rule, c.quorum, c.total, c.approved, c.rejected) o
+            WHERE o IS DISTINCT FROM c.expect")
+[[ -z $wrong ]] || it_fail "kefu_approval_stage_outcome differs from rules_stage_outcome: $wrong"
+# Projected end: the stage's end (or now, if later) plus the later stages;
+# at risk past the promise, once.
+risk=$(q "SELECT concat_ws(' ',
+            kefu_approval_risk_projected('{\"at_risk\": false, \"now_ms\": 1000, \"stage_end_ms\": 5000, \"later_s\": 2, \"promised_ms\": 6000}'),
+            coalesce(kefu_approval_risk_projected('{\"at_risk\": false, \"now_ms\": 1000, \"stage_end_ms\": 5000, \"later_s\": 1, \"promised_ms\": 6000}')::text, 'open'),
+            coalesce(kefu_approval_risk_projected('{\"at_risk\": true, \"now_ms\": 1000, \"stage_end_ms\": 5000, \"later_s\": 2, \"promised_ms\": 6000}')::text, 'flagged'),
+            kefu_approval_risk_projected('{\"at_risk\": false, \"now_ms\": 9000, \"later_s\": 0, \"promised_ms\": 6000}'))")
+[[ $risk == '7000 open flagged 9000' ]] || it_fail "kefu_approval_risk_projected: $risk"
+reason=$(q "SELECT kefu_approval_risk_reason(6000 + (1440 + 123) * 60000 + 59999, 6000)")
+[[ $reason == 'the remaining stages may finish 1d 2h 3m after the end of the promised day' ]] ||
+    it_fail "kefu_approval_risk_reason: $reason"
 it_note "ok"
