@@ -12,10 +12,12 @@
 -- it only for its token), and a row another instance already inserted is
 -- left alone (ON CONFLICT DO NOTHING returns nothing to claim).
 --
--- At most p_claim rows of a call are claimed (the notifier passes what is
--- left of KEFU_NOTIFY_SEND_BATCH, so that the time from claim to send stays
--- within what KEFU_NOTIFY_CLAIM_TIMEOUT_MS allows); the others, and those
--- held for quiet hours (next_ms), are inserted pending as before.
+-- At most p_claim rows of a call are claimed (the room left in the
+-- notifier's list of messages to send); the others, and those held for
+-- quiet hours (next_ms), are inserted pending as before. The notifier sends
+-- its claimed messages KEFU_NOTIFY_SEND_BATCH at a time, each batch read
+-- back by id only while it can be sent before its claim times out
+-- (KEFU_NOTIFY_CLAIM_TIMEOUT_MS); an older one is left to the reclaim.
 --
 -- Returns the events written (notification.failed of a message without an
 -- address) with claimed NULL, and one row per claimed message with the
@@ -77,23 +79,6 @@ BEGIN
         END IF;
     END LOOP;
 END $$;
-
--- The claimed messages of ids that are still this instance's (p_token) and
--- unsettled, in the columns of kefu_notify_claim: what a notifier sends
--- after the commit of the transaction that inserted them claimed. A row the
--- transaction did not keep (rolled back) is not there; one put back by the
--- reclaim or settled meanwhile is not returned. A read: it writes nothing.
-CREATE FUNCTION kefu_notify_claimed(p_ids bigint[], p_token text)
-RETURNS TABLE (id bigint, event_id uuid, event_type text, ticket_no text, recipient_kind text,
-               recipient_id text, channel text, address text, lang text, subject text,
-               body text, urgent boolean, attempts integer, interrupted boolean)
-LANGUAGE sql STABLE AS $$
-    SELECT n.id, n.event_id, n.event_type, n.ticket_no, n.recipient_kind, n.recipient_id,
-           n.channel, n.address, n.lang, n.subject, n.body, n.urgent, n.attempts, n.interrupted
-      FROM notification n
-     WHERE n.id = ANY (p_ids) AND n.status = 'sending' AND n.claimed_by = p_token
-     ORDER BY n.id
-$$;
 
 -- 007's form, which claims nothing; the notifier calls the one above.
 DROP FUNCTION kefu_notify_insert(jsonb, text);

@@ -30,6 +30,7 @@
 #define S_MAX_RECIPIENTS 80 /* a warning goes to everyone who can act */
 #define S_MAX_STAFF 80      /* staff one event names (rules_staff_ids) */
 #define S_MAX_BATCH 1000
+#define S_MAX_CLAIMED 4096 /* messages inserted claimed and not yet sent */
 /* The columns of a message to send (s_note_from_row). */
 #define S_NOTE_COLUMNS                                                                             \
     "id, event_id, event_type, coalesce(ticket_no, ''), recipient_kind, recipient_id, channel, "   \
@@ -113,11 +114,13 @@ struct notifier {
     char token[96];  /* this instance, in notification.claimed_by */
     char *unsettled; /* results of sends not yet recorded (JSON), or NULL */
     /* Messages this instance inserted claimed (kefu_notify_insert), to send
-       next: the first fresh of count ids are committed, the others wait for
-       their transaction's fate (s_on_commit). At most send_batch. */
+       next, send_batch at a time: the first fresh of count ids are
+       committed, the others wait for their transaction's fate
+       (s_on_commit). At most S_MAX_CLAIMED. */
     int64_t *claimed_ids;
     long claimed_fresh, claimed_count;
-    bool claimed_more; /* messages may wait unclaimed beyond those */
+    long fresh_ms;      /* a message claimed longer ago is left to the reclaim */
+    int64_t next_claim; /* when the due messages are claimed at the latest */
     long max_attempts, batch, send_batch, catchup_ms, poll_ms, grace_ms, claim_timeout_ms;
     int64_t next_catchup, next_reclaim, next_stats;
     s_stats_t stats, logged;
@@ -146,8 +149,15 @@ static void s_prepare(kf_store_t *store)
                        "FROM kefu_notify_insert($1::jsonb, $2, $3, $4::int)");
     kf_store_statement(store, "notify_claim",
                        "SELECT " S_NOTE_COLUMNS " FROM kefu_notify_claim($1::int, $2)");
+    /* The messages of ids this instance inserted claimed (kefu_notify_insert)
+       that are still its own and unsettled (not those a savepoint undid,
+       nor those the reclaim put back), claimed less than $3 ms ago. A read
+       by key: it writes nothing. */
     kf_store_statement(store, "notify_claimed",
-                       "SELECT " S_NOTE_COLUMNS " FROM kefu_notify_claimed($1::bigint[], $2)");
+                       "SELECT " S_NOTE_COLUMNS " FROM notification "
+                       "WHERE id = ANY ($1::bigint[]) AND status = 'sending' AND claimed_by = $2 "
+                       "AND claimed_at > clock_timestamp() - make_interval(secs => $3::bigint / "
+                       "1000.0) ORDER BY id");
     kf_store_statement(store, "notify_settle",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_settle($1::jsonb, $2, $3)");
     kf_store_statement(store, "notify_reclaim",
@@ -486,19 +496,19 @@ static int s_insert(notifier_t *self, kf_store_t *store, const json_t *rows, kf_
     char *text = json_dumps(rows, JSON_COMPACT);
     assert(text);
     char budget[24];
-    snprintf(budget, sizeof budget, "%ld", self->send_batch - self->claimed_count);
+    snprintf(budget, sizeof budget, "%ld", S_MAX_CLAIMED - self->claimed_count);
     const char *params[] = {text, S_SRC, self->token, budget};
     PGresult *events = kf_store_exec(store, "notify_insert", 4, params, err);
     free(text);
     if (!events)
         return -1;
     int claimed_col = PQnfields(events) - 1;
-    for (int i = 0; i < PQntuples(events) && self->claimed_count < self->send_batch; i++)
+    for (int i = 0; i < PQntuples(events) && self->claimed_count < S_MAX_CLAIMED; i++)
         if (!PQgetisnull(events, i, claimed_col))
             self->claimed_ids[self->claimed_count++] =
                 strtoll(PQgetvalue(events, i, claimed_col), NULL, 10);
-    if (self->claimed_count >= self->send_batch)
-        self->claimed_more = true;
+    if (self->claimed_count >= S_MAX_CLAIMED)
+        self->next_claim = 0; /* the others were inserted pending: claim them soon */
     kf_outbox_keep(self->outbox, events);
     return 0;
 }
@@ -685,29 +695,34 @@ static int s_flush(notifier_t *self, json_t *results)
 static PGresult *s_take(notifier_t *self, bool *fresh)
 {
     kf_error_t err = {0};
-    *fresh = self->claimed_fresh > 0;
-    if (!*fresh) {
+    int64_t now = zclock_mono();
+    *fresh = self->claimed_fresh > 0 && now < self->next_claim;
+    if (!*fresh) { /* at least every poll interval, for retries and reclaimed messages */
+        self->next_claim = now + self->poll_ms;
         char limit[16];
         snprintf(limit, sizeof limit, "%ld", self->send_batch);
         const char *params[] = {limit, self->token};
         return kf_store_exec(self->store, "notify_claim", 2, params, &err);
     }
-    size_t size = (size_t)self->claimed_fresh * 21 + 3, used = 0;
+    long take = self->claimed_fresh < self->send_batch ? self->claimed_fresh : self->send_batch;
+    size_t size = (size_t)take * 21 + 3, used = 0;
     char *ids = (char *)zmalloc(size);
     ids[used++] = '{';
-    for (long i = 0; i < self->claimed_fresh; i++)
+    for (long i = 0; i < take; i++)
         used += (size_t)snprintf(ids + used, size - used, "%s%" PRId64, i ? "," : "",
                                  self->claimed_ids[i]);
     ids[used++] = '}';
-    const char *params[] = {ids, self->token};
-    PGresult *res = kf_store_exec(self->store, "notify_claimed", 2, params, &err);
+    char fresh_ms[24];
+    snprintf(fresh_ms, sizeof fresh_ms, "%ld", self->fresh_ms);
+    const char *params[] = {ids, self->token, fresh_ms};
+    PGresult *res = kf_store_exec(self->store, "notify_claimed", 3, params, &err);
     free(ids);
     /* Read or not, they are taken: the rows not sent stay claimed until the
        reclaim puts them back (as a claimed batch a failure interrupts). */
-    self->claimed_count -= self->claimed_fresh;
-    memmove(self->claimed_ids, self->claimed_ids + self->claimed_fresh,
+    self->claimed_count -= take;
+    self->claimed_fresh -= take;
+    memmove(self->claimed_ids, self->claimed_ids + take,
             (size_t)self->claimed_count * sizeof(int64_t));
-    self->claimed_fresh = 0;
     return res;
 }
 
@@ -728,11 +743,9 @@ static int s_send_once(notifier_t *self)
     PGresult *claimed = s_take(self, &fresh);
     if (!claimed)
         return -1;
-    int n = PQntuples(claimed), taken = n;
-    if (fresh && self->claimed_more) { /* some were inserted unclaimed: claim them at once */
-        self->claimed_more = false;
-        taken = (int)self->send_batch;
-    }
+    int n = PQntuples(claimed);
+    /* More to send at once: a full claim, or messages inserted claimed. */
+    int taken = self->claimed_fresh > 0 || self->next_claim == 0 ? (int)self->send_batch : n;
     if (n == 0) {
         PQclear(claimed);
         return taken;
@@ -953,6 +966,9 @@ static int s_settings(notifier_t *self, long *sms_timeout, long *smtp_timeout)
                 self->claim_timeout_ms, self->send_batch * longest + 10000);
         return -1;
     }
+    /* A message inserted claimed is sent only while a batch of it can be
+       sent before its claim times out, as a claimed batch. */
+    self->fresh_ms = self->claim_timeout_ms - (self->send_batch * longest + 10000);
     self->backoff = (backoff_t){base, factor, cap};
     const char *quiet = kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS");
     if (quiet_parse(quiet, &self->quiet) != 0) {
@@ -1000,7 +1016,7 @@ notifier_t *notifier_new(void)
         free(self);
         return NULL;
     }
-    self->claimed_ids = (int64_t *)calloc((size_t)self->send_batch + 1, sizeof(int64_t));
+    self->claimed_ids = (int64_t *)calloc(S_MAX_CLAIMED, sizeof(int64_t));
     assert(self->claimed_ids);
     char err[512];
     self->templates = tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"),
