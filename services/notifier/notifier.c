@@ -735,7 +735,7 @@ static PGresult *s_take(notifier_t *self, bool *fresh)
    delivery and record it fell between. Lines of the file channel are
    recorded together at the end (or before the next such message): one
    interrupted there is recognised in the file by its id. */
-static int s_send_once(notifier_t *self)
+static int s_send_batch(notifier_t *self)
 {
     if (s_settle(self) != 0)
         return -1;
@@ -786,6 +786,20 @@ static int s_send_once(notifier_t *self)
     json_decref(results);
     free(written);
     PQclear(claimed);
+    return taken;
+}
+
+/* Sends the due notifications: a batch, then more batches of the messages
+   inserted claimed while some wait (for up to KF_DUTY_BUDGET_MS), so that a
+   burst's messages leave before the next burst is taken in. Returns what
+   the last batch returned (s_send_batch). */
+static int s_send_once(notifier_t *self)
+{
+    int taken = s_send_batch(self);
+    int64_t deadline = kf_duty_deadline();
+    while (taken >= 0 && self->claimed_fresh > 0 && !kf_stop_requested() &&
+           zclock_mono() < deadline)
+        taken = s_send_batch(self);
     return taken;
 }
 
