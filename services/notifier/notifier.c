@@ -68,7 +68,8 @@ const kf_setting_t notifier_settings[] = {
                "longest delay between attempts (ms)"),
     KF_SET_INT("KEFU_NOTIFY_BATCH", "50", 1, S_MAX_BATCH, "most events applied per transaction"),
     KF_SET_INT("KEFU_NOTIFY_SEND_BATCH", "20", 1, S_MAX_BATCH,
-               "most notifications one instance claims at a time"),
+               "most notifications one instance claims (or reads back, when inserted "
+               "claimed) and sends at a time"),
     KF_SET_INT("KEFU_NOTIFY_CATCHUP_MS", "1000", 10, 3600000,
                "how often the outbox is read for events the bus missed (ms)"),
     KF_SET_INT("KEFU_NOTIFY_POLL_MS", "200", 10, 60000,
