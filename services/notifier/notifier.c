@@ -30,6 +30,11 @@
 #define S_MAX_RECIPIENTS 80 /* a warning goes to everyone who can act */
 #define S_MAX_STAFF 80      /* staff one event names (rules_staff_ids) */
 #define S_MAX_BATCH 1000
+#define S_MAX_CLAIMED 4096 /* messages inserted claimed and not yet sent */
+/* The columns of a message to send (s_note_from_row). */
+#define S_NOTE_COLUMNS                                                                             \
+    "id, event_id, event_type, coalesce(ticket_no, ''), recipient_kind, recipient_id, channel, "   \
+    "coalesce(address, ''), lang, coalesce(subject, ''), body, urgent, attempts, interrupted"
 
 #ifndef KEFU_TEMPLATE_DIR
 #define KEFU_TEMPLATE_DIR "deploy/templates"
@@ -63,7 +68,8 @@ const kf_setting_t notifier_settings[] = {
                "longest delay between attempts (ms)"),
     KF_SET_INT("KEFU_NOTIFY_BATCH", "50", 1, S_MAX_BATCH, "most events applied per transaction"),
     KF_SET_INT("KEFU_NOTIFY_SEND_BATCH", "20", 1, S_MAX_BATCH,
-               "most notifications one instance claims at a time"),
+               "most notifications one instance claims (or reads back, when inserted "
+               "claimed) and sends at a time"),
     KF_SET_INT("KEFU_NOTIFY_CATCHUP_MS", "1000", 10, 3600000,
                "how often the outbox is read for events the bus missed (ms)"),
     KF_SET_INT("KEFU_NOTIFY_POLL_MS", "200", 10, 60000,
@@ -108,6 +114,14 @@ struct notifier {
     backoff_t backoff;
     char token[96];  /* this instance, in notification.claimed_by */
     char *unsettled; /* results of sends not yet recorded (JSON), or NULL */
+    /* Messages this instance inserted claimed (kefu_notify_insert), to send
+       next, send_batch at a time: the first fresh of count ids are
+       committed, the others wait for their transaction's fate
+       (s_on_commit). At most S_MAX_CLAIMED. */
+    int64_t *claimed_ids;
+    long claimed_fresh, claimed_count;
+    long fresh_ms;      /* a message claimed longer ago is left to the reclaim */
+    int64_t next_claim; /* when the due messages are claimed at the latest */
     long max_attempts, batch, send_batch, catchup_ms, poll_ms, grace_ms, claim_timeout_ms;
     int64_t next_catchup, next_reclaim, next_stats;
     s_stats_t stats, logged;
@@ -132,12 +146,19 @@ static void s_prepare(kf_store_t *store)
                        "SELECT s.id, s.name, s.email, s.lang FROM staff s "
                        "WHERE s.id IN (SELECT jsonb_array_elements_text($1::jsonb))");
     kf_store_statement(store, "notify_insert",
-                       "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_insert($1::jsonb, $2)");
+                       "SELECT " KF_EVENT_COLUMNS ", claimed "
+                       "FROM kefu_notify_insert($1::jsonb, $2, $3, $4::int)");
     kf_store_statement(store, "notify_claim",
-                       "SELECT id, event_id, event_type, coalesce(ticket_no, ''), recipient_kind, "
-                       "recipient_id, channel, coalesce(address, ''), lang, "
-                       "coalesce(subject, ''), body, urgent, attempts, interrupted "
-                       "FROM kefu_notify_claim($1::int, $2)");
+                       "SELECT " S_NOTE_COLUMNS " FROM kefu_notify_claim($1::int, $2)");
+    /* The messages of ids this instance inserted claimed (kefu_notify_insert)
+       that are still its own and unsettled (not those a savepoint undid,
+       nor those the reclaim put back), claimed less than $3 ms ago. A read
+       by key: it writes nothing. */
+    kf_store_statement(store, "notify_claimed",
+                       "SELECT " S_NOTE_COLUMNS " FROM notification "
+                       "WHERE id = ANY ($1::bigint[]) AND status = 'sending' AND claimed_by = $2 "
+                       "AND claimed_at > clock_timestamp() - make_interval(secs => $3::bigint / "
+                       "1000.0) ORDER BY id");
     kf_store_statement(store, "notify_settle",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_notify_settle($1::jsonb, $2, $3)");
     kf_store_statement(store, "notify_reclaim",
@@ -467,18 +488,42 @@ static int s_messages(notifier_t *self, const s_known_t *known, int i, const kf_
 }
 
 /* Inserts the messages in rows with one statement and keeps the events it
-   wrote for after the commit. */
+   wrote for after the commit. Those due at once are inserted claimed by
+   this instance, up to what is left of a send batch: their ids are kept
+   to be sent once the transaction commits (s_on_commit), with no claim of
+   their own. */
 static int s_insert(notifier_t *self, kf_store_t *store, const json_t *rows, kf_error_t *err)
 {
     char *text = json_dumps(rows, JSON_COMPACT);
     assert(text);
-    const char *params[] = {text, S_SRC};
-    PGresult *events = kf_store_exec(store, "notify_insert", 2, params, err);
+    char budget[24];
+    snprintf(budget, sizeof budget, "%ld", S_MAX_CLAIMED - self->claimed_count);
+    const char *params[] = {text, S_SRC, self->token, budget};
+    PGresult *events = kf_store_exec(store, "notify_insert", 4, params, err);
     free(text);
     if (!events)
         return -1;
+    int claimed_col = PQnfields(events) - 1;
+    for (int i = 0; i < PQntuples(events) && self->claimed_count < S_MAX_CLAIMED; i++)
+        if (!PQgetisnull(events, i, claimed_col))
+            self->claimed_ids[self->claimed_count++] =
+                strtoll(PQgetvalue(events, i, claimed_col), NULL, 10);
+    if (self->claimed_count >= S_MAX_CLAIMED)
+        self->next_claim = 0; /* the others were inserted pending: claim them soon */
     kf_outbox_keep(self->outbox, events);
     return 0;
+}
+
+/* After a transaction of the consumer (kf_outbox_hook_fn): the messages
+   it inserted claimed are to be sent when it committed, forgotten when it
+   did not (they are not in the store). */
+static void s_on_commit(void *arg, bool committed)
+{
+    notifier_t *self = (notifier_t *)arg;
+    if (committed)
+        self->claimed_fresh = self->claimed_count;
+    else
+        self->claimed_count = self->claimed_fresh;
 }
 
 /* Applies a burst of events inside the feed's transaction
@@ -638,29 +683,66 @@ static int s_flush(notifier_t *self, json_t *results)
     return s_settle(self);
 }
 
+/* The next batch to send: the messages this instance inserted claimed
+   and committed, read back (those a savepoint undid are not there), or
+   else the due ones it claims now. NULL when the store failed. */
+static PGresult *s_take(notifier_t *self, bool *fresh)
+{
+    kf_error_t err = {0};
+    int64_t now = zclock_mono();
+    *fresh = self->claimed_fresh > 0 && now < self->next_claim;
+    if (!*fresh) { /* at least every poll interval, for retries and reclaimed messages */
+        self->next_claim = now + self->poll_ms;
+        char limit[16];
+        snprintf(limit, sizeof limit, "%ld", self->send_batch);
+        const char *params[] = {limit, self->token};
+        return kf_store_exec(self->store, "notify_claim", 2, params, &err);
+    }
+    long take = self->claimed_fresh < self->send_batch ? self->claimed_fresh : self->send_batch;
+    size_t size = (size_t)take * 21 + 3, used = 0;
+    char *ids = (char *)zmalloc(size);
+    ids[used++] = '{';
+    for (long i = 0; i < take; i++)
+        used += (size_t)snprintf(ids + used, size - used, "%s%" PRId64, i ? "," : "",
+                                 self->claimed_ids[i]);
+    ids[used++] = '}';
+    char fresh_ms[24];
+    snprintf(fresh_ms, sizeof fresh_ms, "%ld", self->fresh_ms);
+    const char *params[] = {ids, self->token, fresh_ms};
+    PGresult *res = kf_store_exec(self->store, "notify_claimed", 3, params, &err);
+    free(ids);
+    /* Read or not, they are taken: the rows not sent stay claimed until the
+       reclaim puts them back (as a claimed batch a failure interrupts). */
+    self->claimed_count -= take;
+    self->claimed_fresh -= take;
+    memmove(self->claimed_ids, self->claimed_ids + take,
+            (size_t)self->claimed_count * sizeof(int64_t));
+    return res;
+}
+
 /* Claims, sends and settles one batch of due notifications. Returns how
-   many were claimed, or -1 when the store could not be used.
+   many were claimed, or -1 when the store could not be used (after a
+   batch inserted claimed, send_batch when more may be due).
 
    A message that left kefu (HTTP, SMTP) is recorded at once, before the
    next is sent: a crash can then repeat at most the one message whose
    delivery and record it fell between. Lines of the file channel are
    recorded together at the end (or before the next such message): one
    interrupted there is recognised in the file by its id. */
-static int s_send_once(notifier_t *self)
+static int s_send_batch(notifier_t *self)
 {
     if (s_settle(self) != 0)
         return -1;
-    char limit[16];
-    snprintf(limit, sizeof limit, "%ld", self->send_batch);
-    kf_error_t err = {0};
-    const char *params[] = {limit, self->token};
-    PGresult *claimed = kf_store_exec(self->store, "notify_claim", 2, params, &err);
+    bool fresh;
+    PGresult *claimed = s_take(self, &fresh);
     if (!claimed)
         return -1;
     int n = PQntuples(claimed);
+    /* More to send at once: a full claim, or messages inserted claimed. */
+    int taken = self->claimed_fresh > 0 || self->next_claim == 0 ? (int)self->send_batch : n;
     if (n == 0) {
         PQclear(claimed);
-        return 0;
+        return taken;
     }
     bool *written = (bool *)calloc((size_t)n, sizeof(bool));
     s_recognise(self, claimed, written);
@@ -698,7 +780,21 @@ static int s_send_once(notifier_t *self)
     json_decref(results);
     free(written);
     PQclear(claimed);
-    return n;
+    return taken;
+}
+
+/* Sends the due notifications: a batch, then more batches of the messages
+   inserted claimed while some wait (for up to KF_DUTY_BUDGET_MS), so that a
+   burst's messages leave before the next burst is taken in. Returns what
+   the last batch returned (s_send_batch). */
+static int s_send_once(notifier_t *self)
+{
+    int taken = s_send_batch(self);
+    int64_t deadline = kf_duty_deadline();
+    while (taken >= 0 && self->claimed_fresh > 0 && !kf_stop_requested() &&
+           zclock_mono() < deadline)
+        taken = s_send_batch(self);
+    return taken;
 }
 
 /* Puts back the claims of notifiers that died while sending. */
@@ -877,6 +973,9 @@ static int s_settings(notifier_t *self, long *sms_timeout, long *smtp_timeout)
                 self->claim_timeout_ms, self->send_batch * longest + 10000);
         return -1;
     }
+    /* A message inserted claimed is sent only while a batch of it can be
+       sent before its claim times out, as a claimed batch. */
+    self->fresh_ms = self->claim_timeout_ms - (self->send_batch * longest + 10000);
     self->backoff = (backoff_t){base, factor, cap};
     const char *quiet = kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS");
     if (quiet_parse(quiet, &self->quiet) != 0) {
@@ -905,6 +1004,7 @@ static void s_sockets(notifier_t *self)
     free(topics);
     self->events = kf_bus_publisher(notifier_settings);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+    kf_outbox_set_hook(self->outbox, s_on_commit, self);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = rules_types_literal(),
                                      .apply_batch = s_apply_batch,
@@ -922,6 +1022,8 @@ notifier_t *notifier_new(void)
         free(self);
         return NULL;
     }
+    self->claimed_ids = (int64_t *)calloc(S_MAX_CLAIMED, sizeof(int64_t));
+    assert(self->claimed_ids);
     char err[512];
     self->templates = tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"),
                                    rules_template_needs(), err, sizeof err);
@@ -974,6 +1076,7 @@ void notifier_destroy(notifier_t **self_p)
     channels_destroy(&self->channels);
     tpl_set_destroy(&self->templates);
     free(self->unsettled);
+    free(self->claimed_ids);
     free(self);
     *self_p = NULL;
 }

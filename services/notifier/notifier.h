@@ -10,7 +10,8 @@
      per (event, recipient, channel) is written, rendered from the
      templates (templates.h).
    - sending: due notifications are claimed with FOR UPDATE SKIP LOCKED
-     (status 'sending', so several instances share the work), delivered
+     (status 'sending', so several instances share the work), or were
+     inserted claimed by this instance (due at once), delivered
      (channels.h), and settled: 'sent' with notification.sent, or retried
      after a backoff, or 'failed' with notification.failed after the last
      attempt. Claims of a notifier that died are put back by

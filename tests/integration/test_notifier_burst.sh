@@ -13,7 +13,10 @@
 #      hour away) are applied by the bursts the bus brings.
 # Throughout, the notifier's own count of messages made equals the rows in
 # the store: a message made twice (hidden by the store's unique
-# constraint) would show there.
+# constraint) would show there. Every message here is due at once, so it
+# is inserted claimed (migration 036) and written once more, when settled:
+# the table's updates are exactly its sent messages (a claim of its own
+# would make two).
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/lib.sh"
@@ -115,6 +118,13 @@ it_psql_is "SELECT count(*) FROM notification WHERE event_type IN ('ticket.submi
 it_psql_is "SELECT count(*) FROM (SELECT event_id FROM notification GROUP BY event_id, recipient_kind, recipient_id, channel
                                   HAVING count(*) > 1) d" 0 || it_fail "a message was made twice"
 ! grep -qE "event=(feed.batch_failed|work.deferred)" "$log" || it_fail "a doorbell burst fell back to one by one"
+it_wait_for "every message to be sent" 20 it_psql_is \
+    "SELECT count(*) FROM notification WHERE status NOT IN ('sent', 'failed')" 0
+sent=$(it_psql "SELECT count(*) FROM notification WHERE status = 'sent'")
+(( sent > 3 * N )) || it_fail "only $sent messages were sent"
+# The notifier's server process reports its counts within about a second.
+it_wait_for "the notification table's updates to be one per sent message ($sent)" 20 it_psql_is \
+    "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'notification'" "$sent"
 
 # The notifier's own count of what it made is what the store holds.
 applied=$(it_psql "SELECT count(*) FROM processed_event WHERE consumer = 'notifier' AND outcome = 'applied'")
