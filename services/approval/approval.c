@@ -257,41 +257,36 @@ static int64_t s_int(const json_t *obj, const char *key)
     return json_integer_value(json_object_get(obj, key));
 }
 
-/* A stage whose counts changed: when its rule says it is done, records
-   the outcome (the next stage opens, or the request completes). */
+/* A stage whose counts changed: when the store's rule says it is done
+   (its facts' outcome, kefu_approval_stage_facts), records the outcome (the
+   next stage opens, or the request completes). */
 static int s_settle_stage(approval_t *self, const json_t *stage, kf_error_t *err)
 {
-    const char *rule = json_string_value(json_object_get(stage, "rule"));
-    rules_outcome_t outcome = rules_stage_outcome(
-        rule ? rule : "", (int)s_int(stage, "quorum"), (int)s_int(stage, "total"),
-        (int)s_int(stage, "approved"), (int)s_int(stage, "rejected"));
-    if (outcome == RULES_PENDING)
+    const char *outcome = json_string_value(json_object_get(stage, "outcome"));
+    if (!outcome)
         return 0;
     char request[24], number[16];
     snprintf(request, sizeof request, "%lld", (long long)s_int(stage, "request"));
     snprintf(number, sizeof number, "%lld", (long long)s_int(stage, "stage"));
-    const char *params[] = {request, number, rules_outcome_name(outcome), S_SRC};
-    kf_info("stage.done", "request=%s stage=%s outcome=%s", request, number,
-            rules_outcome_name(outcome));
+    const char *params[] = {request, number, outcome, S_SRC};
+    kf_info("stage.done", "request=%s stage=%s outcome=%s", request, number, outcome);
     return s_call(self, "advance", 4, params, NULL, err) < 0 ? -1 : 0;
 }
 
-/* A request whose schedule changed: when it can no longer finish by the
-   promised date, records approval.at_risk (once). */
+/* A request whose schedule changed: when the store found that it can no
+   longer finish by the promised date (its facts' projected end and reason,
+   kefu_approval_risk_facts), records approval.at_risk (once). */
 static int s_settle_risk(approval_t *self, const json_t *risk, kf_error_t *err)
 {
-    int64_t projected;
-    if (json_is_true(json_object_get(risk, "at_risk")) ||
-        !rules_at_risk(s_int(risk, "now_ms"), s_int(risk, "promised_ms"),
-                       s_int(risk, "stage_end_ms"), s_int(risk, "later_s"), &projected))
+    const char *reason = json_string_value(json_object_get(risk, "reason"));
+    if (!reason)
         return 0;
-    char request[24], projected_text[24], reason[160];
+    char request[24], projected[24];
     snprintf(request, sizeof request, "%lld", (long long)s_int(risk, "request"));
-    snprintf(projected_text, sizeof projected_text, "%lld", (long long)projected);
-    rules_risk_reason(projected, s_int(risk, "promised_ms"), reason, sizeof reason);
-    const char *params[] = {request, projected_text, reason, S_SRC};
+    snprintf(projected, sizeof projected, "%lld", (long long)s_int(risk, "projected_ms"));
+    const char *params[] = {request, projected, reason, S_SRC};
     kf_info("request.at_risk", "request=%s ticket=%s projected_ms=%s", request,
-            json_string_value(json_object_get(risk, "ticket")), projected_text);
+            json_string_value(json_object_get(risk, "ticket")), projected);
     return s_call(self, "flag_risk", 4, params, NULL, err) < 0 ? -1 : 0;
 }
 

@@ -1,44 +1,9 @@
-/* approval — stage rules, the at-risk check, amounts and dates (see rules.h). */
+/* approval — how amounts and dates must be written (see rules.h). */
 #include "rules.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-rules_outcome_t rules_stage_outcome(const char *rule, int quorum, int total, int approved,
-                                    int rejected)
-{
-    int needed;
-    if (strcmp(rule, "all") == 0)
-        needed = total;
-    else if (strcmp(rule, "any") == 0)
-        needed = 1;
-    else if (strcmp(rule, "quorum") == 0)
-        needed = quorum < 1 ? 1 : quorum > total ? total : quorum;
-    else
-        return RULES_PENDING;
-    if (total <= 0)
-        return RULES_PENDING;
-    if (approved >= needed)
-        return RULES_APPROVED;
-    /* The steps not rejected are all that could still approve. */
-    if (total - rejected < needed)
-        return RULES_REJECTED;
-    return RULES_PENDING;
-}
-
-const char *rules_outcome_name(rules_outcome_t outcome)
-{
-    return outcome == RULES_APPROVED ? "approved" : outcome == RULES_REJECTED ? "rejected" : NULL;
-}
-
-bool rules_at_risk(int64_t now_ms, int64_t promised_ms, int64_t stage_end_ms, int64_t later_s,
-                   int64_t *projected_ms)
-{
-    int64_t start = stage_end_ms > now_ms ? stage_end_ms : now_ms;
-    *projected_ms = start + (later_s > 0 ? later_s * 1000 : 0);
-    return *projected_ms > promised_ms;
-}
 
 int rules_amount_fen(const char *text, int64_t *fen, kf_error_t *err)
 {
@@ -74,15 +39,6 @@ int rules_amount_fen(const char *text, int64_t *fen, kf_error_t *err)
 void rules_amount_text(int64_t fen, char *buf, size_t size)
 {
     snprintf(buf, size, "%lld.%02lld", (long long)(fen / 100), (long long)(fen % 100));
-}
-
-void rules_risk_reason(int64_t projected_ms, int64_t promised_ms, char *buf, size_t size)
-{
-    int64_t late = projected_ms > promised_ms ? (projected_ms - promised_ms) / 60000 : 0;
-    snprintf(buf, size,
-             "the remaining stages may finish %lldd %lldh %lldm after the end of the promised "
-             "day",
-             (long long)(late / 1440), (long long)(late / 60 % 24), (long long)(late % 60));
 }
 
 int rules_date(const char *text, const char *field, kf_error_t *err)

@@ -197,32 +197,48 @@ recipients=$(q "SELECT (body->'recipients')::text FROM event WHERE type = 'appro
 # The waiting approver, the requester, the owner's manager (agent.li's: cs.wang), the centre's head (cs.wang).
 [[ $recipients == '["eng.sun", "agent.li", "cs.wang"]' ]] || it_fail "at_risk recipients: $recipients"
 
-# ---- 6. the store decides a stage and a risk as rules.c does -----------------------------
-# A decision settles its stage in the store (migration 035); the deadline
-# scan's path still settles in kefu-approval (rules.c, unit_approval_rules).
-# The same cases, the same answers: rule, quorum, total, approved, rejected.
+# ---- 6. the stage rule and the at-risk check, as the store decides them ----------------
+# The store alone decides (migrations 035, 037): a decision's call, and the
+# facts every other call hands kefu-approval. Rule, quorum, total, approved,
+# rejected: a stage is rejected as soon as it can no longer reach its
+# approvals; a quorum over the total counts as all; an unknown rule or an
+# empty stage stays open.
 wrong=$(q "SELECT string_agg(format('%s/%s/%s/%s/%s: %s, not %s', c.rule, c.quorum, c.total, c.approved,
                                     c.rejected, coalesce(o, 'open'), coalesce(c.expect, 'open')), '; ')
              FROM (VALUES ('all', NULL, 3, 3, 0, 'approved'), ('all', NULL, 3, 2, 0, NULL),
-                          ('all', NULL, 3, 2, 1, 'rejected'), ('any', NULL, 3, 1, 0, 'approved'),
+                          ('all', NULL, 3, 0, 0, NULL), ('all', NULL, 3, 0, 1, 'rejected'),
+                          ('all', NULL, 3, 2, 1, 'rejected'), ('all', NULL, 1, 1, 0, 'approved'),
+                          ('any', NULL, 3, 1, 0, 'approved'), ('any', NULL, 3, 0, 0, NULL),
                           ('any', NULL, 3, 0, 2, NULL), ('any', NULL, 3, 0, 3, 'rejected'),
-                          ('quorum', 2, 3, 2, 0, 'approved'), ('quorum', 2, 3, 1, 1, NULL),
-                          ('quorum', 2, 3, 1, 2, 'rejected'), ('quorum', 5, 3, 3, 0, 'approved'),
-                          ('quorum', 5, 3, 2, 0, NULL), ('quorum', 0, 3, 1, 0, 'approved'),
-                          ('nosuch', NULL, 3, 3, 0, NULL), ('all', NULL, 0, 0, 0, NULL))
+                          ('any', NULL, 3, 1, 2, 'approved'),
+                          ('quorum', 2, 3, 2, 0, 'approved'), ('quorum', 2, 3, 1, 0, NULL),
+                          ('quorum', 2, 3, 1, 1, NULL), ('quorum', 2, 3, 1, 2, 'rejected'),
+                          ('quorum', 2, 3, 0, 2, 'rejected'), ('quorum', 5, 2, 1, 0, NULL),
+                          ('quorum', 5, 2, 2, 0, 'approved'), ('quorum', 0, 2, 1, 0, 'approved'),
+                          ('most', NULL, 3, 3, 0, NULL), ('all', NULL, 0, 0, 0, NULL))
                   AS c (rule, quorum, total, approved, rejected, expect),
                   LATERAL kefu_approval_stage_outcome(c.rule, c.quorum, c.total, c.approved, c.rejected) o
             WHERE o IS DISTINCT FROM c.expect")
-[[ -z $wrong ]] || it_fail "kefu_approval_stage_outcome differs from rules_stage_outcome: $wrong"
-# Projected end: the stage's end (or now, if later) plus the later stages;
-# at risk past the promise, once.
-risk=$(q "SELECT concat_ws(' ',
-            kefu_approval_risk_projected('{\"at_risk\": false, \"now_ms\": 1000, \"stage_end_ms\": 5000, \"later_s\": 2, \"promised_ms\": 6000}'),
-            coalesce(kefu_approval_risk_projected('{\"at_risk\": false, \"now_ms\": 1000, \"stage_end_ms\": 5000, \"later_s\": 1, \"promised_ms\": 6000}')::text, 'open'),
-            coalesce(kefu_approval_risk_projected('{\"at_risk\": true, \"now_ms\": 1000, \"stage_end_ms\": 5000, \"later_s\": 2, \"promised_ms\": 6000}')::text, 'flagged'),
-            kefu_approval_risk_projected('{\"at_risk\": false, \"now_ms\": 9000, \"later_s\": 0, \"promised_ms\": 6000}'))")
-[[ $risk == '7000 open flagged 9000' ]] || it_fail "kefu_approval_risk_projected: $risk"
-reason=$(q "SELECT kefu_approval_risk_reason(6000 + (1440 + 123) * 60000 + 59999, 6000)")
-[[ $reason == 'the remaining stages may finish 1d 2h 3m after the end of the promised day' ]] ||
+[[ -z $wrong ]] || it_fail "kefu_approval_stage_outcome: $wrong"
+# The projected end: the stage's end (now, when that passed or is unknown)
+# plus the later stages; at risk past the promise, once. Now, promised,
+# stage end, later stages (s): projected end or 'open' (or 'flagged').
+day=86400000
+risk=$(q "SELECT string_agg(coalesce(kefu_approval_risk_projected(jsonb_build_object(
+                 'at_risk', c.flagged, 'now_ms', c.now, 'promised_ms', c.promised,
+                 'stage_end_ms', c.stage_end, 'later_s', c.later))::text,
+                 CASE WHEN c.flagged THEN 'flagged' ELSE 'open' END), ' ' ORDER BY c.i)
+            FROM (VALUES (1, false, 1000000, 1030000, 1010000, 20), (2, false, 1000000, 1029999, 1010000, 20),
+                         (3, false, 1000000, 1019999, 900000, 20), (4, false, 1000000, 1020000, NULL, 20),
+                         (5, false, 1000000, 1010000, 1010000, 0), (6, false, 1000000, 999999, NULL, 0),
+                         (7, true, 1000000, 1029999, 1010000, 20),
+                         (8, false, 0, 10 * $day::bigint, 3 * $day::bigint, 6 * 3 * 86400),
+                         (9, false, 0, 10 * $day::bigint, $day::bigint, 3 * 86400))
+                 AS c (i, flagged, now, promised, stage_end, later)")
+[[ $risk == "open 1030000 1020000 open open 1000000 flagged $((21 * day)) open" ]] ||
+    it_fail "kefu_approval_risk_projected: $risk"
+reason=$(q "SELECT kefu_approval_risk_reason(1795507200000, 1795363200000) || ' / ' ||
+               kefu_approval_risk_reason(1795363260000, 1795363200000)")
+[[ $reason == 'the remaining stages may finish 1d 16h 0m after the end of the promised day / the remaining stages may finish 0d 0h 1m after the end of the promised day' ]] ||
     it_fail "kefu_approval_risk_reason: $reason"
 it_note "ok"

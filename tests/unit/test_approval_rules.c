@@ -1,7 +1,6 @@
-/* kefu — unit tests of kefu-approval's own decisions
-   (services/approval/rules.c): when a stage of all, any or N of M is
-   done, when a request can no longer finish by the promised date, and
-   how amounts and dates must be written. */
+/* kefu — unit tests of how kefu-approval reads amounts and dates
+   (services/approval/rules.c). When a stage is done and when a request is
+   at risk, the store decides: integration_approval_chain checks those. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,77 +10,6 @@
 #include <cmocka.h>
 
 #include "rules.h"
-
-static void test_stage_all(void **state)
-{
-    (void)state;
-    assert_int_equal(rules_stage_outcome("all", 0, 3, 0, 0), RULES_PENDING);
-    assert_int_equal(rules_stage_outcome("all", 0, 3, 2, 0), RULES_PENDING);
-    assert_int_equal(rules_stage_outcome("all", 0, 3, 3, 0), RULES_APPROVED);
-    /* One rejection is enough to fail an all-of stage, even before the others. */
-    assert_int_equal(rules_stage_outcome("all", 0, 3, 0, 1), RULES_REJECTED);
-    assert_int_equal(rules_stage_outcome("all", 0, 3, 2, 1), RULES_REJECTED);
-    assert_int_equal(rules_stage_outcome("all", 0, 1, 1, 0), RULES_APPROVED);
-}
-
-static void test_stage_any(void **state)
-{
-    (void)state;
-    assert_int_equal(rules_stage_outcome("any", 0, 3, 0, 0), RULES_PENDING);
-    assert_int_equal(rules_stage_outcome("any", 0, 3, 1, 0), RULES_APPROVED);
-    assert_int_equal(rules_stage_outcome("any", 0, 3, 0, 2), RULES_PENDING);
-    assert_int_equal(rules_stage_outcome("any", 0, 3, 0, 3), RULES_REJECTED);
-    assert_int_equal(rules_stage_outcome("any", 0, 3, 1, 2), RULES_APPROVED);
-}
-
-static void test_stage_quorum(void **state)
-{
-    (void)state;
-    assert_int_equal(rules_stage_outcome("quorum", 2, 3, 1, 0), RULES_PENDING);
-    assert_int_equal(rules_stage_outcome("quorum", 2, 3, 2, 0), RULES_APPROVED);
-    assert_int_equal(rules_stage_outcome("quorum", 2, 3, 1, 1), RULES_PENDING);
-    /* Two of three rejected: two approvals can no longer happen. */
-    assert_int_equal(rules_stage_outcome("quorum", 2, 3, 1, 2), RULES_REJECTED);
-    assert_int_equal(rules_stage_outcome("quorum", 2, 3, 0, 2), RULES_REJECTED);
-    /* A quorum above the steps there are means all of them. */
-    assert_int_equal(rules_stage_outcome("quorum", 5, 2, 1, 0), RULES_PENDING);
-    assert_int_equal(rules_stage_outcome("quorum", 5, 2, 2, 0), RULES_APPROVED);
-    assert_int_equal(rules_stage_outcome("quorum", 0, 2, 1, 0), RULES_APPROVED);
-}
-
-static void test_stage_odd(void **state)
-{
-    (void)state;
-    assert_int_equal(rules_stage_outcome("most", 0, 3, 3, 0), RULES_PENDING);
-    assert_int_equal(rules_stage_outcome("all", 0, 0, 0, 0), RULES_PENDING);
-    assert_string_equal(rules_outcome_name(RULES_APPROVED), "approved");
-    assert_string_equal(rules_outcome_name(RULES_REJECTED), "rejected");
-    assert_null(rules_outcome_name(RULES_PENDING));
-}
-
-static void test_at_risk(void **state)
-{
-    (void)state;
-    int64_t projected = 0;
-    /* Stage ends in 10 s, later stages 20 s: finishes at now + 30 s. */
-    assert_false(rules_at_risk(1000000, 1030000, 1010000, 20, &projected));
-    assert_int_equal(projected, 1030000);
-    assert_true(rules_at_risk(1000000, 1029999, 1010000, 20, &projected));
-    /* A stage whose deadline passed (or stopped) counts from now. */
-    assert_true(rules_at_risk(1000000, 1019999, 900000, 20, &projected));
-    assert_int_equal(projected, 1020000);
-    assert_false(rules_at_risk(1000000, 1020000, 0, 20, &projected));
-    /* Last stage: only its own deadline counts. */
-    assert_false(rules_at_risk(1000000, 1010000, 1010000, 0, &projected));
-    /* The promised date already past: at risk at once. */
-    assert_true(rules_at_risk(1000000, 999999, 0, 0, &projected));
-    /* The field: seven steps of 3 days against 10 days promised. */
-    int64_t day = 86400;
-    assert_true(rules_at_risk(0, 10 * day * 1000, 3 * day * 1000, 6 * 3 * day, &projected));
-    assert_int_equal(projected, 21 * day * 1000);
-    /* The parallel policy of one day a stage fits. */
-    assert_false(rules_at_risk(0, 10 * day * 1000, day * 1000, 3 * day, &projected));
-}
 
 static void test_amount(void **state)
 {
@@ -136,19 +64,6 @@ static void test_amount(void **state)
     assert_string_equal(text, "0.01");
 }
 
-/* The at-risk reason reads as a span, never raw ms nor a time in some zone. */
-static void test_risk_reason(void **state)
-{
-    char text[160];
-    /* 1 d 16 h after the end of the promised day. */
-    rules_risk_reason(1795507200000, 1795363200000, text, sizeof text);
-    assert_string_equal(text, "the remaining stages may finish 1d 16h 0m after the end of the "
-                              "promised day");
-    rules_risk_reason(1795363260000, 1795363200000, text, sizeof text);
-    assert_string_equal(text, "the remaining stages may finish 0d 0h 1m after the end of the "
-                              "promised day");
-}
-
 static void test_date(void **state)
 {
     (void)state;
@@ -171,10 +86,8 @@ static void test_date(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stage_all),    cmocka_unit_test(test_stage_any),
-        cmocka_unit_test(test_stage_quorum), cmocka_unit_test(test_stage_odd),
-        cmocka_unit_test(test_at_risk),      cmocka_unit_test(test_amount),
-        cmocka_unit_test(test_date),         cmocka_unit_test(test_risk_reason),
+        cmocka_unit_test(test_amount),
+        cmocka_unit_test(test_date),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
