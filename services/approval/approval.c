@@ -291,7 +291,7 @@ static int s_settle_risk(approval_t *self, const json_t *risk, kf_error_t *err)
 }
 
 /* Logs what the store decided itself (kefu_approval_decide_call, migration
-   035): a stage done, a request flagged at risk. */
+   035; kefu_approval_open, 038): a stage done, a request flagged at risk. */
 static void s_log_store_fact(const json_t *fact)
 {
     const json_t *done = json_object_get(fact, "done"), *flagged = json_object_get(fact, "flagged");
@@ -645,7 +645,10 @@ static int s_run_op(approval_t *self, s_pending_t *p, kf_group_entry_t *entry)
     case S_OPEN: {
         const areq_open_t *o = &p->u.open;
         snprintf(a, sizeof a, "%lld", (long long)o->amount_fen);
-        /* Without an idem of the client's, a retry of the same envelope finds it. */
+        /* One call: the sender, the key (kept on the request), the request with
+           its first stage open, and the at-risk check (kefu_approval_open,
+           migration 038). Without an idem of the client's, a retry of the same
+           envelope finds it. */
         const char *params[] = {key,         o->idem[0] ? o->idem : kf_env_id(entry->req.env),
                                 o->ticket,   o->type,
                                 a,           o->reason,
