@@ -332,12 +332,11 @@ int kf_store_begin(kf_store_t *self, kf_error_t *err)
     return kf_store_run(self, "BEGIN", err);
 }
 
-int kf_store_commit(kf_store_t *self, kf_error_t *err)
+/* The fate of a COMMIT from its result res (taken): 0 committed, -1 with
+   err. COMMIT of a failed transaction "succeeds" as ROLLBACK: that is a
+   failure. */
+static int s_commit_result(kf_store_t *self, PGresult *res, kf_error_t *err)
 {
-    if (!self->conn)
-        return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
-    PGresult *res = PQexec(self->conn, "COMMIT");
-    /* COMMIT of a failed transaction "succeeds" as ROLLBACK: that is a failure. */
     if (PQresultStatus(res) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0) {
         PQclear(res);
         return 0;
@@ -350,6 +349,33 @@ int kf_store_commit(kf_store_t *self, kf_error_t *err)
     s_fail(self, res, "COMMIT", err);
     PQclear(res);
     return -1;
+}
+
+int kf_store_commit(kf_store_t *self, kf_error_t *err)
+{
+    if (!self->conn)
+        return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
+    return s_commit_result(self, PQexec(self->conn, "COMMIT"), err);
+}
+
+int kf_store_commit_send(kf_store_t *self, kf_error_t *err)
+{
+    assert(!self->sent[0]);
+    if (!self->conn)
+        return kf_error_set(err, KF_E_UNAVAILABLE, "", "the store is unreachable; retry shortly");
+    if (!PQsendQuery(self->conn, "COMMIT")) {
+        s_fail(self, NULL, "COMMIT", err);
+        return -1;
+    }
+    snprintf(self->sent, sizeof self->sent, "%s", "COMMIT");
+    return 0;
+}
+
+int kf_store_committed(kf_store_t *self, bool wait, kf_error_t *err)
+{
+    PGresult *res = NULL;
+    int rc = kf_store_receive(self, wait, &res, err);
+    return rc != 0 ? rc : s_commit_result(self, res, err);
 }
 
 void kf_store_rollback(kf_store_t *self)

@@ -75,6 +75,17 @@ int kf_store_run(kf_store_t *self, const char *sql, kf_error_t *err);
 
 int kf_store_begin(kf_store_t *self, kf_error_t *err);
 int kf_store_commit(kf_store_t *self, kf_error_t *err);
+
+/* Sends COMMIT of the open transaction without waiting for it, so the
+   daemon works on while the store flushes it; its answer is taken with
+   kf_store_committed. No other call may use the store until then.
+   Returns 0, or -1 with err (unavailable when not connected). */
+int kf_store_commit_send(kf_store_t *self, kf_error_t *err);
+
+/* Takes the answer of the COMMIT sent (waits for it when wait): 1 while
+   it is incomplete, 0 once committed, -1 with err when the transaction
+   was rolled back instead or the store failed (as kf_store_commit). */
+int kf_store_committed(kf_store_t *self, bool wait, kf_error_t *err);
 /* Rolls back when a transaction is open; harmless otherwise. */
 void kf_store_rollback(kf_store_t *self);
 
