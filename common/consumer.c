@@ -17,6 +17,17 @@ typedef struct {
     int count;
 } s_burst_t;
 
+/* A connection of its own on which bursts from the socket are applied:
+   its COMMIT is sent without waiting, and the next burst is applied on
+   another lane while the store flushes this one (kf_consumer_add_lane). */
+typedef struct {
+    kf_store_t *store;
+    kf_outbox_t *outbox; /* the events of its burst, published once committed */
+    void *arg;           /* given to apply_batch */
+    bool committing;     /* its COMMIT is sent and not yet answered */
+    uint64_t sent;       /* the order its COMMIT was sent in */
+} s_lane_t;
+
 struct kf_consumer {
     kf_consumer_spec_t spec;
     kf_store_t *store;
@@ -29,6 +40,9 @@ struct kf_consumer {
     bool retrying;                  /* failed events to apply again after catch-up */
     char after[KF_FEED_AFTER_SIZE]; /* where that has got to */
     s_burst_t burst;                /* the one being applied; kept here, not allocated per ring */
+    s_lane_t lanes[KF_CONSUMER_LANES_MAX];
+    int lane_count;
+    uint64_t sent; /* COMMITs sent on lanes so far */
 };
 
 void kf_consumer_prepare(kf_store_t *store)
@@ -63,12 +77,23 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store
     return self;
 }
 
+void kf_consumer_add_lane(kf_consumer_t *self, kf_store_t *store, kf_outbox_t *outbox, void *arg)
+{
+    assert(self->lane_count < KF_CONSUMER_LANES_MAX);
+    self->lanes[self->lane_count++] = (s_lane_t){.store = store, .outbox = outbox, .arg = arg};
+}
+
+static bool s_settle(kf_consumer_t *self, s_lane_t *lane, bool wait);
+
 void kf_consumer_destroy(kf_consumer_t **self_p)
 {
     assert(self_p);
     kf_consumer_t *self = *self_p;
     if (!self)
         return;
+    for (int i = 0; i < self->lane_count; i++) /* what committed is published */
+        if (self->lanes[i].committing)
+            s_settle(self, &self->lanes[i], true);
     free(self->handled);
     free(self);
     *self_p = NULL;
@@ -158,41 +183,96 @@ static void s_take(kf_consumer_t *self, s_burst_t *burst)
     } while (burst->count < self->batch && (zsock_events(self->in) & ZMQ_POLLIN));
 }
 
-/* Applies count events in one transaction; one by one when that fails.
-   Publishes what committed, drops what did not. */
-static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
+/* Applies count events one by one on lane (after their burst failed with
+   err), each in its own transaction, so one bad event cannot hold up the
+   rest. Publishes what committed, drops what did not. */
+static void s_apply_alone(kf_consumer_t *self, const s_lane_t *lane, const kf_event_t *events,
+                          int count, kf_error_t *err)
 {
-    kf_error_t err = {0};
     const kf_consumer_spec_t *spec = &self->spec;
-    int applied = kf_feed_apply_batch(self->store, spec->name, events, count, spec->apply_batch,
-                                      spec->arg, &err);
-    if (applied >= 0) {
-        kf_outbox_publish(self->outbox);
-        return;
-    }
-    kf_outbox_discard(self->outbox);
-    for (int i = 0; i < count && err.code != KF_E_UNAVAILABLE; i++) {
-        if (kf_feed_apply(self->store, spec->name, &events[i], spec->apply_batch, spec->arg,
-                          &err) >= 0) {
-            kf_outbox_publish(self->outbox);
+    for (int i = 0; i < count && err->code != KF_E_UNAVAILABLE; i++) {
+        if (kf_feed_apply(lane->store, spec->name, &events[i], spec->apply_batch, lane->arg, err) >=
+            0) {
+            kf_outbox_publish(lane->outbox);
             continue;
         }
-        kf_outbox_discard(self->outbox);
+        kf_outbox_discard(lane->outbox);
         kf_warn("work.deferred", "event_id=%s ticket=%s code=%s reason=\"left for catch-up\"",
-                events[i].id, events[i].corr, kf_err_name(err.code));
-        kf_health_fault(self->health, spec->name, &err);
+                events[i].id, events[i].corr, kf_err_name(err->code));
+        kf_health_fault(self->health, spec->name, err);
     }
+}
+
+/* Ends the burst whose COMMIT lane sent once its answer has come (wait:
+   blocks for it): publishes its events when it committed; when it did not,
+   they are left for catch-up (it marked none of them processed). False
+   while the answer is incomplete. */
+static bool s_settle(kf_consumer_t *self, s_lane_t *lane, bool wait)
+{
+    kf_error_t err = {0};
+    int rc = kf_store_committed(lane->store, wait, &err);
+    if (rc == 1)
+        return false;
+    lane->committing = false;
+    if (rc == 0) {
+        kf_outbox_publish(lane->outbox);
+        return true;
+    }
+    kf_outbox_discard(lane->outbox);
+    kf_warn("work.deferred", "consumer=%s code=%s reason=\"the commit failed; left for catch-up\"",
+            self->spec.name, kf_err_name(err.code));
+    kf_health_fault(self->health, self->spec.name, &err);
+    return true;
+}
+
+/* A lane to apply the next burst on: a free one, else the oldest once its
+   COMMIT is answered. */
+static s_lane_t *s_free_lane(kf_consumer_t *self)
+{
+    s_lane_t *oldest = NULL;
+    for (int i = 0; i < self->lane_count; i++) {
+        s_lane_t *lane = &self->lanes[i];
+        if (!lane->committing || s_settle(self, lane, false))
+            return lane;
+        if (!oldest || lane->sent < oldest->sent)
+            oldest = lane;
+    }
+    s_settle(self, oldest, true);
+    return oldest;
+}
+
+/* Applies count events in one transaction; one by one when that fails.
+   On a lane, the COMMIT is only sent (s_settle publishes); without lanes,
+   on the consumer's store, publishes what committed and drops what did
+   not. */
+static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
+{
+    const kf_consumer_spec_t *spec = &self->spec;
+    s_lane_t own = {.store = self->store, .outbox = self->outbox, .arg = spec->arg};
+    s_lane_t *lane = self->lane_count ? s_free_lane(self) : &own;
+    kf_error_t err = {0};
+    if (kf_store_ready(lane->store, &err) != 0)
+        return; /* left for catch-up */
+    int applied = kf_feed_apply_open(lane->store, spec->name, events, count, spec->apply_batch,
+                                     lane->arg, &err);
+    if (applied >= 0 && lane != &own && kf_store_commit_send(lane->store, &err) == 0) {
+        lane->committing = true;
+        lane->sent = ++self->sent;
+        return;
+    }
+    if (applied >= 0 && lane == &own && kf_store_commit(lane->store, &err) == 0) {
+        kf_outbox_publish(lane->outbox);
+        return;
+    }
+    kf_store_rollback(lane->store);
+    kf_outbox_discard(lane->outbox);
+    s_apply_alone(self, lane, events, count, &err);
 }
 
 /* Reads the burst's events back from the store and applies them. */
 static void s_apply_reread(kf_consumer_t *self, const s_burst_t *burst)
 {
-    char *ids = (char *)zmalloc((size_t)burst->count * 38 + 3);
-    size_t used = 0;
-    ids[used++] = '{';
-    for (int i = 0; i < burst->count; i++)
-        used += (size_t)sprintf(ids + used, "%s%s", i ? "," : "", burst->events[i].id);
-    ids[used++] = '}';
+    char *ids = kf_event_array(burst->events, burst->count, KF_EVENT_ID);
     kf_error_t err = {0};
     const char *params[] = {ids, self->spec.types};
     PGresult *rows = kf_store_exec(self->store, "consumer_events", 2, params, &err);
@@ -214,14 +294,29 @@ void kf_consumer_on_socket(kf_consumer_t *self)
 {
     s_burst_t *burst = &self->burst;
     s_take(self, burst);
-    if (burst->count > 0 && kf_store_ready(self->store, NULL) == 0) {
-        if (self->spec.reread)
+    if (burst->count > 0 && self->spec.reread) {
+        if (kf_store_ready(self->store, NULL) == 0)
             s_apply_reread(self, burst);
-        else
-            s_apply(self, burst->events, burst->count);
-    }
+    } else if (burst->count > 0)
+        s_apply(self, burst->events, burst->count);
     for (int i = 0; i < burst->count; i++)
         kf_env_destroy(&burst->envs[i]);
+}
+
+int kf_consumer_poll(kf_consumer_t *self, kf_pollset_t *set)
+{
+    int first = set->count;
+    for (int i = 0; i < self->lane_count; i++)
+        if (self->lanes[i].committing)
+            kf_pollset_fd(set, kf_store_socket(self->lanes[i].store));
+    return first;
+}
+
+void kf_consumer_on_store(kf_consumer_t *self)
+{
+    for (int i = 0; i < self->lane_count; i++)
+        if (self->lanes[i].committing)
+            s_settle(self, &self->lanes[i], false);
 }
 
 /* Applies a burst the catch-up read (or one event of it, retried or

@@ -8,6 +8,9 @@
    an apply wrote are kept in the outbox and published only after their
    transaction committed.
 
+   A daemon may add lanes (kf_consumer_add_lane): connections on which
+   bursts are applied while the store flushes the last burst's commit.
+
    A daemon gives only what is its own: the consumer's name, the event
    types, and how to apply a burst of them (kf_apply_batch_fn, feed.h),
    which also serves for one event alone. */
@@ -21,6 +24,7 @@
 #include "feed.h"
 #include "health.h"
 #include "outbox.h"
+#include "pollset.h"
 #include "store.h"
 
 /* Longest a consumer's catch-up (or any periodic duty: a deadline scan,
@@ -70,8 +74,30 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store
                                kf_outbox_t *outbox, kf_health_t *health, long batch);
 void kf_consumer_destroy(kf_consumer_t **self_p);
 
+/* Most lanes of a consumer. */
+#define KF_CONSUMER_LANES_MAX 8
+
+/* Adds a lane: a store connection of its own (with the daemon's
+   statements prepared) on which bursts from the socket are applied. Its
+   COMMIT is sent without waiting, and the next burst is applied on
+   another lane while the store flushes it (issue 16, item 2: overlap
+   instead of waiting); the events go through outbox and are published
+   once their transaction committed, and apply_batch gets arg instead of
+   spec->arg. A burst whose COMMIT fails is left for catch-up. Without
+   lanes, bursts are applied on the consumer's store one at a time; the
+   consumer's store serves catch-up either way. */
+void kf_consumer_add_lane(kf_consumer_t *self, kf_store_t *store, kf_outbox_t *outbox, void *arg);
+
 /* Takes what the socket brought (up to a batch) and applies it. */
 void kf_consumer_on_socket(kf_consumer_t *self);
+
+/* Adds to set the sockets of the lanes whose COMMIT is awaited (the
+   daemon's loop polls them); returns the index of the first one (equal to
+   set->count when none). */
+int kf_consumer_poll(kf_consumer_t *self, kf_pollset_t *set);
+
+/* Publishes the events of the lanes whose COMMIT was answered. */
+void kf_consumer_on_store(kf_consumer_t *self);
 
 /* Applies from the store what the socket missed, for at most
    KF_DUTY_BUDGET_MS, then (once caught up) the failed events asked for by

@@ -185,13 +185,22 @@ static int s_apply_marked(kf_store_t *store, const char *consumer, const kf_even
     return applied;
 }
 
-int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_t *events,
-                        int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
+int kf_feed_apply_open(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
+                       kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
 {
     if (kf_store_begin(store, err) != 0)
         return -1;
     int applied = s_apply_marked(store, consumer, events, count, apply_batch, arg, err);
-    if (applied < 0 || kf_store_commit(store, err) != 0) {
+    if (applied < 0)
+        kf_store_rollback(store);
+    return applied < 0 ? -1 : applied;
+}
+
+int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_t *events,
+                        int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err)
+{
+    int applied = kf_feed_apply_open(store, consumer, events, count, apply_batch, arg, err);
+    if (applied >= 0 && kf_store_commit(store, err) != 0) {
         kf_store_rollback(store);
         return -1;
     }

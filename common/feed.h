@@ -80,6 +80,12 @@ int kf_feed_apply(kf_store_t *store, const char *consumer, const kf_event_t *ev,
 int kf_feed_apply_batch(kf_store_t *store, const char *consumer, const kf_event_t *events,
                         int count, kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err);
 
+/* The same, leaving the transaction open when it succeeds, for the caller
+   to commit (kf_store_commit_send, kf_store_committed); rolled back when
+   it returns -1. */
+int kf_feed_apply_open(kf_store_t *store, const char *consumer, const kf_event_t *events, int count,
+                       kf_apply_batch_fn *apply_batch, void *arg, kf_error_t *err);
+
 /* Runs one catch-up pass over events whose type is in types (a PostgreSQL
    array literal such as "{ticket.submitted}"), reading about max_events of
    them (all events of one transaction go in the same pass). Events applied

@@ -22,6 +22,7 @@
 #define S_SRC "ticket-router"
 #define S_CONSUMER "ticket-router"
 #define S_BACKLOG_CAP 100000 /* the backlog gauge counts at most this many events */
+#define S_LANES_MAX 4        /* KEFU_ROUTER_CONNECTIONS */
 
 const kf_setting_t router_settings[] = {
     KF_SETTINGS_COMMON,
@@ -34,12 +35,28 @@ const kf_setting_t router_settings[] = {
                "how often rules and SLA policies are re-read (ms; SIGHUP: at once)"),
     KF_SET_INT("KEFU_ROUTER_BATCH", "50", 1, 1000,
                "most events or overdue tickets handled per transaction"),
+    KF_SET_INT("KEFU_ROUTER_CONNECTIONS", "2", 0, S_LANES_MAX,
+               "store connections routing fresh tickets at the same time, besides the one of "
+               "catch-up and the deadline scan (0: that one routes them too)"),
     KF_SETTINGS_END};
 
 typedef struct {
     char id[33];
     char head[65];
 } s_department_t;
+
+/* A store connection routing tickets, and what a transaction of it keeps
+   until its fate is known: the events it wrote and the latencies of its
+   routings (the router's own, lane 0, also serves catch-up and the
+   deadline scan; the others take fresh work from the consumer while the
+   store flushes the last commit: kf_consumer_add_lane). */
+typedef struct {
+    router_t *router;
+    kf_store_t *store;
+    kf_outbox_t *outbox;
+    double *latencies; /* route_seconds to observe once the outbox commits */
+    size_t latency_count, latency_cap;
+} s_lane_t;
 
 struct router {
     kf_store_t *store;
@@ -58,10 +75,10 @@ struct router {
     long catchup_ms, scan_ms, reload_ms, batch;
     int64_t next_catchup, next_scan, next_reload;
     kf_health_t *health;
-    kf_metric_t *route_seconds; /* a ticket's receipt -> its routing, store clock */
-    kf_metric_t *scan_lag;      /* now - the oldest passed escalation deadline */
-    double *latencies;          /* route_seconds to observe once the outbox commits */
-    size_t latency_count, latency_cap;
+    kf_metric_t *route_seconds;      /* a ticket's receipt -> its routing, store clock */
+    kf_metric_t *scan_lag;           /* now - the oldest passed escalation deadline */
+    s_lane_t lanes[1 + S_LANES_MAX]; /* lane 0: store and outbox above */
+    int lane_count;
 };
 
 static void s_prepare(kf_store_t *store)
@@ -201,21 +218,21 @@ static const char *s_department_head(router_t *self, const char *department)
    routings it committed, or forgets them. */
 static void s_latencies_settle(void *arg, bool committed)
 {
-    router_t *self = (router_t *)arg;
-    for (size_t i = 0; committed && i < self->latency_count; i++)
-        kf_metric_observe(self->route_seconds, NULL, NULL, self->latencies[i]);
-    self->latency_count = 0;
+    s_lane_t *lane = (s_lane_t *)arg;
+    for (size_t i = 0; committed && i < lane->latency_count; i++)
+        kf_metric_observe(lane->router->route_seconds, NULL, NULL, lane->latencies[i]);
+    lane->latency_count = 0;
 }
 
 /* Keeps a routing's latency until its transaction's fate is known. */
-static void s_latency_keep(router_t *self, double seconds)
+static void s_latency_keep(s_lane_t *lane, double seconds)
 {
-    if (self->latency_count == self->latency_cap) {
-        self->latency_cap = self->latency_cap ? self->latency_cap * 2 : 64;
-        self->latencies = (double *)realloc(self->latencies, self->latency_cap * sizeof(double));
-        assert(self->latencies);
+    if (lane->latency_count == lane->latency_cap) {
+        lane->latency_cap = lane->latency_cap ? lane->latency_cap * 2 : 64;
+        lane->latencies = (double *)realloc(lane->latencies, lane->latency_cap * sizeof(double));
+        assert(lane->latencies);
     }
-    self->latencies[self->latency_count++] = seconds < 0 ? 0 : seconds;
+    lane->latencies[lane->latency_count++] = seconds < 0 ? 0 : seconds;
 }
 
 /* ---- routing --------------------------------------------------------- */
@@ -286,13 +303,13 @@ static PGresult *s_unrouted(kf_store_t *store, const kf_event_t *events, int cou
 
 /* Writes the routings in items with one statement; logs them and keeps
    their events and latencies for after the commit. */
-static int s_write(router_t *self, json_t *items, const PGresult *tickets, zhash_t *index,
+static int s_write(s_lane_t *lane, json_t *items, const PGresult *tickets, zhash_t *index,
                    kf_error_t *err)
 {
     char *text = json_dumps(items, JSON_COMPACT);
     assert(text);
     const char *params[] = {text, S_SRC};
-    PGresult *events = kf_store_exec(self->store, "route", 2, params, err);
+    PGresult *events = kf_store_exec(lane->store, "route", 2, params, err);
     free(text);
     if (!events)
         return -1;
@@ -311,10 +328,10 @@ static int s_write(router_t *self, json_t *items, const PGresult *tickets, zhash
         int row = (int)(intptr_t)zhash_lookup(index, ev.corr) - 1;
         if (row >= 0)
             s_latency_keep(
-                self,
+                lane,
                 (double)(ev.at - strtoll(PQgetvalue(tickets, row, C_RECEIVED), NULL, 10)) / 1000.0);
     }
-    kf_outbox_keep(self->outbox, events);
+    kf_outbox_keep(lane->outbox, events);
     return 0;
 }
 
@@ -325,7 +342,9 @@ static int s_write(router_t *self, json_t *items, const PGresult *tickets, zhash
 static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count, kf_error_t *errors,
                          void *arg, kf_error_t *err)
 {
-    router_t *self = (router_t *)arg;
+    s_lane_t *lane = (s_lane_t *)arg;
+    assert(lane->store == store);
+    router_t *self = lane->router;
     zhash_t *index = NULL;
     PGresult *tickets = s_unrouted(store, events, count, &index, err);
     if (!tickets)
@@ -347,7 +366,7 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
             kf_health_fault(self->health, what, &errors[i]);
         }
     }
-    int rc = json_array_size(items) > 0 ? s_write(self, items, tickets, index, err) : 0;
+    int rc = json_array_size(items) > 0 ? s_write(lane, items, tickets, index, err) : 0;
     json_decref(items);
     free(taken);
     zhash_destroy(&index);
@@ -487,18 +506,21 @@ static void s_drop_work(router_t *self)
 
 int router_run(router_t *self)
 {
-    kf_pollset_t set = {0};
-    int work = kf_pollset_sock(&set, self->work);
-    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
-    kf_info("router.started", "version=%s catchup_ms=%ld scan_ms=%ld", KEFU_VERSION,
-            self->catchup_ms, self->scan_ms);
+    kf_info("router.started", "version=%s catchup_ms=%ld scan_ms=%ld connections=%d", KEFU_VERSION,
+            self->catchup_ms, self->scan_ms, self->lane_count - 1);
     while (!kf_stop_requested()) {
         s_tick(self);
+        kf_pollset_t set = {0};
+        int work = kf_pollset_sock(&set, self->work);
+        int http = kf_pollset_fd(&set, kf_health_fd(self->health));
+        int commits = kf_consumer_poll(self->consumer, &set);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop.
            With a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->loaded && (self->next_catchup <= now || self->next_scan <= now);
         kf_pollset_wait(&set, backlog ? 0 : 50);
+        if (commits < set.count)
+            kf_consumer_on_store(self->consumer);
         if (kf_pollset_ready(&set, work)) {
             if (self->loaded)
                 kf_consumer_on_socket(self->consumer);
@@ -513,13 +535,32 @@ int router_run(router_t *self)
     return 0;
 }
 
+/* Makes count lanes besides lane 0, each a store connection of its own
+   given to the consumer for fresh work. */
+static void s_lanes_new(router_t *self, int count)
+{
+    self->lane_count = 1 + count;
+    for (int i = 1; i <= count; i++) {
+        s_lane_t *lane = &self->lanes[i];
+        lane->router = self;
+        lane->store =
+            kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router");
+        s_prepare(lane->store);
+        lane->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+        kf_outbox_set_hook(lane->outbox, s_latencies_settle, lane);
+        kf_consumer_add_lane(self->consumer, lane->store, lane->outbox, lane);
+    }
+}
+
 router_t *router_new(void)
 {
     router_t *self = (router_t *)zmalloc(sizeof(router_t));
+    long connections = 0;
     if (kf_config_int(router_settings, "KEFU_ROUTER_CATCHUP_MS", &self->catchup_ms) ||
         kf_config_int(router_settings, "KEFU_ROUTER_SCAN_MS", &self->scan_ms) ||
         kf_config_int(router_settings, "KEFU_ROUTER_RELOAD_MS", &self->reload_ms) ||
-        kf_config_int(router_settings, "KEFU_ROUTER_BATCH", &self->batch)) {
+        kf_config_int(router_settings, "KEFU_ROUTER_BATCH", &self->batch) ||
+        kf_config_int(router_settings, "KEFU_ROUTER_CONNECTIONS", &connections)) {
         free(self);
         return NULL;
     }
@@ -543,13 +584,15 @@ router_t *router_new(void)
     self->work = kf_bus_worker(router_settings);
     self->events = kf_bus_publisher(router_settings);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
-    kf_outbox_set_hook(self->outbox, s_latencies_settle, self);
+    self->lanes[0] = (s_lane_t){.router = self, .store = self->store, .outbox = self->outbox};
+    kf_outbox_set_hook(self->outbox, s_latencies_settle, &self->lanes[0]);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = "{ticket.submitted}",
                                      .apply_batch = s_apply_batch,
-                                     .arg = self};
+                                     .arg = &self->lanes[0]};
     self->consumer =
         kf_consumer_new(&spec, self->store, self->work, self->outbox, self->health, self->batch);
+    s_lanes_new(self, (int)connections);
     return self;
 }
 
@@ -559,13 +602,18 @@ void router_destroy(router_t **self_p)
     router_t *self = *self_p;
     if (!self)
         return;
-    kf_consumer_destroy(&self->consumer);
+    kf_consumer_destroy(&self->consumer); /* publishes what its lanes committed */
+    for (int i = 1; i < self->lane_count; i++) {
+        kf_outbox_destroy(&self->lanes[i].outbox);
+        kf_store_destroy(&self->lanes[i].store);
+    }
+    for (int i = 0; i < self->lane_count; i++)
+        free(self->lanes[i].latencies);
     kf_outbox_destroy(&self->outbox);
     zsock_destroy(&self->work);
     zsock_destroy(&self->events);
     kf_health_destroy(&self->health);
     kf_store_destroy(&self->store);
-    free(self->latencies);
     free(self->rules);
     free(self->slas);
     free(self->departments);
