@@ -31,6 +31,7 @@
 #define S_MAX_STAFF 80      /* staff one event names (rules_staff_ids) */
 #define S_MAX_BATCH 1000
 #define S_MAX_CLAIMED 4096 /* messages inserted claimed and not yet sent */
+#define S_LANES_MAX 4      /* KEFU_NOTIFY_CONNECTIONS */
 /* The columns of a message to send (s_note_from_row). */
 #define S_NOTE_COLUMNS                                                                             \
     "id, event_id, event_type, coalesce(ticket_no, ''), recipient_kind, recipient_id, channel, "   \
@@ -67,6 +68,9 @@ const kf_setting_t notifier_settings[] = {
     KF_SET_INT("KEFU_NOTIFY_BACKOFF_MAX_MS", "3600000", 1, 604800000,
                "longest delay between attempts (ms)"),
     KF_SET_INT("KEFU_NOTIFY_BATCH", "50", 1, S_MAX_BATCH, "most events applied per transaction"),
+    KF_SET_INT("KEFU_NOTIFY_CONNECTIONS", "2", 0, S_LANES_MAX,
+               "store connections applying fresh events at the same time, besides the one of "
+               "catch-up and sending (0: that one applies them too)"),
     KF_SET_INT("KEFU_NOTIFY_SEND_BATCH", "20", 1, S_MAX_BATCH,
                "most notifications one instance claims (or reads back, when inserted "
                "claimed) and sends at a time"),
@@ -100,6 +104,19 @@ typedef struct {
     uint64_t sent, retried, failed, held, reclaimed, recognised;
 } s_stats_t;
 
+/* A store connection applying bursts of events, and the messages its open
+   transaction inserted claimed, to be sent once it commits (lane 0 is the
+   notifier's own store, which also serves catch-up and sending; the others
+   take fresh events from the consumer while the store flushes the last
+   commit: kf_consumer_add_lane). */
+typedef struct {
+    notifier_t *notifier;
+    kf_store_t *store;
+    kf_outbox_t *outbox;
+    int64_t *claimed_ids; /* S_MAX_CLAIMED places */
+    long claimed_count;
+} s_lane_t;
+
 struct notifier {
     kf_store_t *store;
     zsock_t *doorbell;       /* SUB: the events of the rule table */
@@ -114,14 +131,17 @@ struct notifier {
     backoff_t backoff;
     char token[96];  /* this instance, in notification.claimed_by */
     char *unsettled; /* results of sends not yet recorded (JSON), or NULL */
-    /* Messages this instance inserted claimed (kefu_notify_insert), to send
-       next, send_batch at a time: the first fresh of count ids are
-       committed, the others wait for their transaction's fate
-       (s_on_commit). At most S_MAX_CLAIMED. */
+    /* Messages this instance inserted claimed (kefu_notify_insert) and
+       committed, to send next, send_batch at a time (those of a transaction
+       not yet committed wait in its lane: s_on_commit). At most
+       S_MAX_CLAIMED with the lanes' together. */
     int64_t *claimed_ids;
-    long claimed_fresh, claimed_count;
-    long fresh_ms;      /* a message claimed longer ago is left to the reclaim */
-    int64_t next_claim; /* when the due messages are claimed at the latest */
+    long claimed_count;
+    long fresh_ms;                   /* a message claimed longer ago is left to the reclaim */
+    int64_t next_claim;              /* when the due messages are claimed at the latest */
+    bool claim_soon;                 /* due messages were inserted unclaimed: the list was full */
+    s_lane_t lanes[1 + S_LANES_MAX]; /* lane 0: store and outbox above */
+    int lane_count;
     long max_attempts, batch, send_batch, catchup_ms, poll_ms, grace_ms, claim_timeout_ms;
     int64_t next_catchup, next_reclaim, next_stats;
     s_stats_t stats, logged;
@@ -487,43 +507,60 @@ static int s_messages(notifier_t *self, const s_known_t *known, int i, const kf_
     return rc == 0 ? made : -1;
 }
 
-/* Inserts the messages in rows with one statement and keeps the events it
-   wrote for after the commit. Those due at once are inserted claimed by
-   this instance, up to what is left of a send batch: their ids are kept
-   to be sent once the transaction commits (s_on_commit), with no claim of
-   their own. */
-static int s_insert(notifier_t *self, kf_store_t *store, const json_t *rows, kf_error_t *err)
+/* How many more messages may be inserted claimed: S_MAX_CLAIMED less those
+   claimed and not yet sent, committed or in a lane's open transaction. */
+static long s_claim_room(const notifier_t *self)
 {
+    long room = S_MAX_CLAIMED - self->claimed_count;
+    for (int i = 0; i < self->lane_count; i++)
+        room -= self->lanes[i].claimed_count;
+    return room;
+}
+
+/* Inserts the messages in rows with one statement on the lane and keeps
+   the events it wrote for after the commit. Those due at once are inserted
+   claimed by this instance, up to the room left (s_claim_room): their ids
+   are kept in the lane to be sent once its transaction commits
+   (s_on_commit), with no claim of their own. */
+static int s_insert(s_lane_t *lane, const json_t *rows, kf_error_t *err)
+{
+    notifier_t *self = lane->notifier;
     char *text = json_dumps(rows, JSON_COMPACT);
     assert(text);
+    long room = s_claim_room(self);
     char budget[24];
-    snprintf(budget, sizeof budget, "%ld", S_MAX_CLAIMED - self->claimed_count);
+    snprintf(budget, sizeof budget, "%ld", room);
     const char *params[] = {text, S_SRC, self->token, budget};
-    PGresult *events = kf_store_exec(store, "notify_insert", 4, params, err);
+    PGresult *events = kf_store_exec(lane->store, "notify_insert", 4, params, err);
     free(text);
     if (!events)
         return -1;
     int claimed_col = PQnfields(events) - 1;
-    for (int i = 0; i < PQntuples(events) && self->claimed_count < S_MAX_CLAIMED; i++)
-        if (!PQgetisnull(events, i, claimed_col))
-            self->claimed_ids[self->claimed_count++] =
+    for (int i = 0; i < PQntuples(events) && room > 0; i++)
+        if (!PQgetisnull(events, i, claimed_col)) {
+            lane->claimed_ids[lane->claimed_count++] =
                 strtoll(PQgetvalue(events, i, claimed_col), NULL, 10);
-    if (self->claimed_count >= S_MAX_CLAIMED)
-        self->next_claim = 0; /* the others were inserted pending: claim them soon */
-    kf_outbox_keep(self->outbox, events);
+            room--;
+        }
+    if (room == 0)
+        self->claim_soon = true; /* the others were inserted pending */
+    kf_outbox_keep(lane->outbox, events);
     return 0;
 }
 
-/* After a transaction of the consumer (kf_outbox_hook_fn): the messages
-   it inserted claimed are to be sent when it committed, forgotten when it
+/* After a transaction of a lane (kf_outbox_hook_fn): the messages it
+   inserted claimed are to be sent when it committed, forgotten when it
    did not (they are not in the store). */
 static void s_on_commit(void *arg, bool committed)
 {
-    notifier_t *self = (notifier_t *)arg;
-    if (committed)
-        self->claimed_fresh = self->claimed_count;
-    else
-        self->claimed_count = self->claimed_fresh;
+    s_lane_t *lane = (s_lane_t *)arg;
+    notifier_t *self = lane->notifier;
+    if (committed) {
+        memcpy(self->claimed_ids + self->claimed_count, lane->claimed_ids,
+               (size_t)lane->claimed_count * sizeof(int64_t));
+        self->claimed_count += lane->claimed_count;
+    }
+    lane->claimed_count = 0;
 }
 
 /* Applies a burst of events inside the feed's transaction
@@ -534,7 +571,9 @@ static void s_on_commit(void *arg, bool committed)
 static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count, kf_error_t *errors,
                          void *arg, kf_error_t *err)
 {
-    notifier_t *self = (notifier_t *)arg;
+    s_lane_t *lane = (s_lane_t *)arg;
+    assert(lane->store == store);
+    notifier_t *self = lane->notifier;
     json_t **bodies = (json_t **)calloc((size_t)count + 1, sizeof(json_t *));
     int *made = (int *)calloc((size_t)count + 1, sizeof(int));
     assert(bodies && made);
@@ -547,7 +586,7 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
         made[i] = bodies[i] ? s_messages(self, &known, i, &events[i], bodies[i], rows, &errors[i])
                             : s_bad_event(self, &events[i], &errors[i]);
     if (rc == 0 && json_array_size(rows) > 0)
-        rc = s_insert(self, store, rows, err);
+        rc = s_insert(lane, rows, err);
     for (int i = 0; rc == 0 && i < count; i++)
         if (made[i] >= 0) {
             self->stats.events++;
@@ -690,15 +729,16 @@ static PGresult *s_take(notifier_t *self, bool *fresh)
 {
     kf_error_t err = {0};
     int64_t now = zclock_mono();
-    *fresh = self->claimed_fresh > 0 && now < self->next_claim;
+    *fresh = self->claimed_count > 0 && !self->claim_soon && now < self->next_claim;
     if (!*fresh) { /* at least every poll interval, for retries and reclaimed messages */
         self->next_claim = now + self->poll_ms;
+        self->claim_soon = false;
         char limit[16];
         snprintf(limit, sizeof limit, "%ld", self->send_batch);
         const char *params[] = {limit, self->token};
         return kf_store_exec(self->store, "notify_claim", 2, params, &err);
     }
-    long take = self->claimed_fresh < self->send_batch ? self->claimed_fresh : self->send_batch;
+    long take = self->claimed_count < self->send_batch ? self->claimed_count : self->send_batch;
     size_t size = (size_t)take * 21 + 3, used = 0;
     char *ids = (char *)zmalloc(size);
     ids[used++] = '{';
@@ -714,7 +754,6 @@ static PGresult *s_take(notifier_t *self, bool *fresh)
     /* Read or not, they are taken: the rows not sent stay claimed until the
        reclaim puts them back (as a claimed batch a failure interrupts). */
     self->claimed_count -= take;
-    self->claimed_fresh -= take;
     memmove(self->claimed_ids, self->claimed_ids + take,
             (size_t)self->claimed_count * sizeof(int64_t));
     return res;
@@ -739,7 +778,7 @@ static int s_send_batch(notifier_t *self)
         return -1;
     int n = PQntuples(claimed);
     /* More to send at once: a full claim, or messages inserted claimed. */
-    int taken = self->claimed_fresh > 0 || self->next_claim == 0 ? (int)self->send_batch : n;
+    int taken = self->claimed_count > 0 ? (int)self->send_batch : n;
     if (n == 0) {
         PQclear(claimed);
         return taken;
@@ -791,7 +830,7 @@ static int s_send_once(notifier_t *self)
 {
     int taken = s_send_batch(self);
     int64_t deadline = kf_duty_deadline();
-    while (taken >= 0 && self->claimed_fresh > 0 && !kf_stop_requested() &&
+    while (taken >= 0 && self->claimed_count > 0 && !kf_stop_requested() &&
            zclock_mono() < deadline)
         taken = s_send_batch(self);
     return taken;
@@ -882,19 +921,23 @@ static bool s_tick(notifier_t *self)
 
 int notifier_run(notifier_t *self)
 {
-    kf_pollset_t set = {0};
-    int doorbell = kf_pollset_sock(&set, self->doorbell);
-    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
     kf_info("notifier.started",
-            "version=%s instance=%s sms=%s email=%s quiet_hours=%s max_attempts=%ld templates=%zu",
+            "version=%s instance=%s sms=%s email=%s quiet_hours=%s max_attempts=%ld templates=%zu "
+            "connections=%d",
             KEFU_VERSION, self->token, channels_via(self->channels, "sms"),
             channels_via(self->channels, "email"),
             kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS"), self->max_attempts,
-            tpl_set_size(self->templates));
+            tpl_set_size(self->templates), self->lane_count - 1);
     while (!kf_stop_requested()) {
         bool busy = s_tick(self);
+        kf_pollset_t set = {0};
+        int doorbell = kf_pollset_sock(&set, self->doorbell);
+        int http = kf_pollset_fd(&set, kf_health_fd(self->health));
+        int commits = kf_consumer_poll(self->consumer, &set);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
         kf_pollset_wait(&set, kf_health_wait_ms(self->health, busy ? 0 : (int)self->poll_ms));
+        if (commits < set.count)
+            kf_consumer_on_store(self->consumer); /* their messages are sent at the next tick */
         if (kf_pollset_ready(&set, doorbell))
             kf_consumer_on_socket(self->consumer);
         if (kf_pollset_ready(&set, http))
@@ -950,10 +993,11 @@ static channels_t *s_channels(char *err, size_t err_size, long sms_timeout, long
    (reported) when one is bad. */
 static int s_settings(notifier_t *self, long *sms_timeout, long *smtp_timeout)
 {
-    long factor, base, cap;
+    long factor, base, cap, connections;
     if (s_int("KEFU_NOTIFY_MAX_ATTEMPTS", &self->max_attempts) ||
-        s_int("KEFU_NOTIFY_BACKOFF_MS", &base) || s_int("KEFU_NOTIFY_BACKOFF_FACTOR", &factor) ||
-        s_int("KEFU_NOTIFY_BACKOFF_MAX_MS", &cap) || s_int("KEFU_NOTIFY_BATCH", &self->batch) ||
+        s_int("KEFU_NOTIFY_CONNECTIONS", &connections) || s_int("KEFU_NOTIFY_BACKOFF_MS", &base) ||
+        s_int("KEFU_NOTIFY_BACKOFF_FACTOR", &factor) || s_int("KEFU_NOTIFY_BACKOFF_MAX_MS", &cap) ||
+        s_int("KEFU_NOTIFY_BATCH", &self->batch) ||
         s_int("KEFU_NOTIFY_SEND_BATCH", &self->send_batch) ||
         s_int("KEFU_NOTIFY_CATCHUP_MS", &self->catchup_ms) ||
         s_int("KEFU_NOTIFY_POLL_MS", &self->poll_ms) ||
@@ -977,6 +1021,7 @@ static int s_settings(notifier_t *self, long *sms_timeout, long *smtp_timeout)
        sent before its claim times out, as a claimed batch. */
     self->fresh_ms = self->claim_timeout_ms - (self->send_batch * longest + 10000);
     self->backoff = (backoff_t){base, factor, cap};
+    self->lane_count = 1 + (int)connections;
     const char *quiet = kf_config_str(notifier_settings, "KEFU_NOTIFY_QUIET_HOURS");
     if (quiet_parse(quiet, &self->quiet) != 0) {
         fprintf(stderr, "KEFU_NOTIFY_QUIET_HOURS=%s: expected HH:MM-HH:MM (start != end) or off\n",
@@ -1004,14 +1049,26 @@ static void s_sockets(notifier_t *self)
     free(topics);
     self->events = kf_bus_publisher(notifier_settings);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
-    kf_outbox_set_hook(self->outbox, s_on_commit, self);
+    s_lane_t *own = &self->lanes[0];
+    own->store = self->store;
+    own->outbox = self->outbox;
+    kf_outbox_set_hook(own->outbox, s_on_commit, own);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = rules_types_literal(),
                                      .apply_batch = s_apply_batch,
-                                     .arg = self,
+                                     .arg = own,
                                      .reread = true};
     self->consumer = kf_consumer_new(&spec, self->store, self->doorbell, self->outbox, self->health,
                                      self->batch);
+    for (int i = 1; i < self->lane_count; i++) {
+        s_lane_t *lane = &self->lanes[i];
+        lane->store = kf_store_new(kf_config_str(notifier_settings, "KEFU_DATABASE_URL"),
+                                   "kefu-notifier-apply");
+        s_prepare(lane->store);
+        lane->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+        kf_outbox_set_hook(lane->outbox, s_on_commit, lane);
+        kf_consumer_add_lane(self->consumer, lane->store, lane->outbox, lane);
+    }
 }
 
 notifier_t *notifier_new(void)
@@ -1024,6 +1081,11 @@ notifier_t *notifier_new(void)
     }
     self->claimed_ids = (int64_t *)calloc(S_MAX_CLAIMED, sizeof(int64_t));
     assert(self->claimed_ids);
+    for (int i = 0; i < self->lane_count; i++) {
+        self->lanes[i].notifier = self;
+        self->lanes[i].claimed_ids = (int64_t *)calloc(S_MAX_CLAIMED, sizeof(int64_t));
+        assert(self->lanes[i].claimed_ids);
+    }
     char err[512];
     self->templates = tpl_set_load(kf_config_str(notifier_settings, "KEFU_NOTIFY_TEMPLATES"),
                                    rules_template_needs(), err, sizeof err);
@@ -1067,7 +1129,13 @@ void notifier_destroy(notifier_t **self_p)
     notifier_t *self = *self_p;
     if (!self)
         return;
-    kf_consumer_destroy(&self->consumer);
+    kf_consumer_destroy(&self->consumer); /* publishes what its lanes committed */
+    for (int i = 1; i < self->lane_count; i++) {
+        kf_outbox_destroy(&self->lanes[i].outbox);
+        kf_store_destroy(&self->lanes[i].store);
+    }
+    for (int i = 0; i < self->lane_count; i++)
+        free(self->lanes[i].claimed_ids);
     kf_outbox_destroy(&self->outbox);
     zsock_destroy(&self->doorbell);
     zsock_destroy(&self->events);

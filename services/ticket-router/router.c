@@ -544,7 +544,7 @@ static void s_lanes_new(router_t *self, int count)
         s_lane_t *lane = &self->lanes[i];
         lane->router = self;
         lane->store =
-            kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router");
+            kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router-route");
         s_prepare(lane->store);
         lane->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
         kf_outbox_set_hook(lane->outbox, s_latencies_settle, lane);

@@ -65,8 +65,10 @@ bench_pgbench_scripts
 
 # ---------------------------------------------------------------- helpers
 
-backend_pid() {
-    it_psql "SELECT pid FROM pg_stat_activity WHERE application_name = '$1' ORDER BY backend_start DESC LIMIT 1"
+# The PostgreSQL backends of a daemon: every connection whose application
+# name starts with $1 (intake's submit connections, the router's lanes).
+backend_pids() {
+    it_psql "SELECT string_agg(pid::text, ' ') FROM pg_stat_activity WHERE application_name LIKE '$1%'"
 }
 
 
@@ -106,11 +108,12 @@ raw=()
 for c in $CLIENTS; do
     start_daemons
     p_intake=$(it_pid intake) p_router=$(it_pid router) p_bus=$(it_pid bus)
-    b_intake=$(backend_pid kefu-intake) b_router=$(backend_pid kefu-router)
+    read -ra b_intake <<<"$(backend_pids kefu-intake)"
+    read -ra b_router <<<"$(backend_pids kefu-router)"
     mapfile -t pg_pids < <(pg_all_pids)
     tickets_before=$(it_psql "SELECT count(*) FROM ticket")
     c0_intake=$(cpu_ms "$p_intake") c0_router=$(cpu_ms "$p_router") c0_bus=$(cpu_ms "$p_bus")
-    c0_bi=$(cpu_ms "$b_intake") c0_br=$(cpu_ms "$b_router") c0_pg=$(cpu_ms "${pg_pids[@]}")
+    c0_bi=$(cpu_ms "${b_intake[@]}") c0_br=$(cpu_ms "${b_router[@]}") c0_pg=$(cpu_ms "${pg_pids[@]}")
     m0=$(machine_jiffies)
     it_note "kefu-load -n $N -c $c"
     out=$IT_DIR/load-$c.out
@@ -118,7 +121,7 @@ for c in $CLIENTS; do
     timeout 1200 "$LOAD" -n "$N" -c "$c" --wait-routed 60000 --timeout-ms 10000 \
             --mix --tickets "$IT_DIR/tickets-$c.txt" >"$out" 2>"$IT_DIR/load-$c.err" || st=$?
     c1_intake=$(cpu_ms "$p_intake") c1_router=$(cpu_ms "$p_router") c1_bus=$(cpu_ms "$p_bus")
-    c1_bi=$(cpu_ms "$b_intake") c1_br=$(cpu_ms "$b_router") c1_pg=$(cpu_ms "${pg_pids[@]}")
+    c1_bi=$(cpu_ms "${b_intake[@]}") c1_br=$(cpu_ms "${b_router[@]}") c1_pg=$(cpu_ms "${pg_pids[@]}")
     m1=$(machine_jiffies)
     rss_intake=$(vm_hwm "$p_intake") rss_router=$(vm_hwm "$p_router") rss_bus=$(vm_hwm "$p_bus")
     tickets_after=$(it_psql "SELECT count(*) FROM ticket")
@@ -161,7 +164,7 @@ report=$(
     echo
     echo "CPU per acknowledged ticket, µs (wall = elapsed ÷ tickets):"
     echo
-    echo "| clients | wall | intake | intake's PG backend | router | router's PG backend | all PostgreSQL | bus | kefu-load | whole machine (busy) | whole machine per pgbench tx (busy) |"
+    echo "| clients | wall | intake | intake's PG backends | router | router's PG backends | all PostgreSQL | bus | kefu-load | whole machine (busy) | whole machine per pgbench tx (busy) |"
     echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${cpu_rows[@]}"
     echo

@@ -24,6 +24,7 @@ set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/lib.sh"
 source "$here/routing_checks.sh"
+source "$here/gate_lib.sh"
 
 N=1500
 GATE=4216
@@ -32,10 +33,7 @@ rc_init
 it_pg_start
 export KEFU_CERT=$(it_cert agent.li)
 export KEFU_INTAKE_CONNECTIONS=2
-it_psql "CREATE FUNCTION it_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
-         BEGIN PERFORM pg_advisory_xact_lock_shared($GATE); RETURN NULL; END \$\$;
-         CREATE CONSTRAINT TRIGGER it_gate AFTER INSERT ON ticket DEFERRABLE INITIALLY DEFERRED
-             FOR EACH ROW WHEN (NEW.summary LIKE 'gated%') EXECUTE FUNCTION it_gate();"
+gate_install $GATE "AFTER INSERT ON ticket" "NEW.summary LIKE 'gated%'"
 it_start bus
 it_start intake
 it_wait_for "intake to answer" 30 kefu tickets --limit 1
@@ -50,32 +48,12 @@ submit() {
     echo "$st" >"$out.rc"
 }
 q() { it_psql "$1"; }
-gated_waiting() { # the number of intake's submit connections waiting at the gate
-    q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kefu-intake-submit'
-         AND wait_event_type = 'Lock' AND wait_event = '$1'"
-}
-gate_pid=
-gate_close() {
-    PGAPPNAME=it-gate psql -X -q -At -d "$KEFU_DATABASE_URL" -c "SELECT pg_advisory_lock($GATE)" \
-        -c "SELECT pg_sleep(110)" >/dev/null 2>&1 </dev/null &
-    gate_pid=$!
-    it_wait_for "the gate to close" 30 it_psql_is \
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $GATE AND granted" 1
-}
-gate_open() {
-    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'it-gate'" \
-        >/dev/null
-    wait "$gate_pid" 2>/dev/null || true
-    gate_pid=
-}
 running() { kill -0 "$1" 2>/dev/null; }
 
 # ---- (i) no answer before the commit; the other connection serves ------------
-gate_close
+gate_close $GATE
 submit "$IT_DIR/a" lane-1 "gated: the first report" 01 & pa=$!
-it_wait_for "the first group to wait at its commit" 30 it_psql_is \
-    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kefu-intake-submit'
-       AND wait_event_type = 'Lock' AND wait_event = 'advisory'" 1
+gate_wait kefu-intake-submit "the first group to wait at its commit"
 running "$pa" || it_fail "the gated submit was answered before its commit: $(cat "$IT_DIR/a")"
 [[ $(q "SELECT count(*) FROM ticket WHERE idem_key = 'lane-1'") == 0 ]] ||
     it_fail "the gated ticket is visible before its commit"
@@ -83,7 +61,7 @@ submit "$IT_DIR/b" lane-2 "an ordinary report" 02
 [[ $(<"$IT_DIR/b.rc") == 0 ]] ||
     it_fail "a submit while another group commits: exit $(<"$IT_DIR/b.rc"): $(cat "$IT_DIR/b")"
 running "$pa" || it_fail "the gated submit was answered before its commit: $(cat "$IT_DIR/a")"
-[[ $(gated_waiting advisory) == 1 ]] || it_fail "the gated group no longer waits at its commit"
+[[ $(gate_waiting kefu-intake-submit) == 1 ]] || it_fail "the gated group no longer waits at its commit"
 it_note "(i) passed: a submit was answered while the other group waited at its commit"
 
 # ---- (ii) the same key with other content, on the other connection ----------
@@ -106,13 +84,10 @@ no=$(grep -oE 'KF-[0-9]{4}-[0-9]+' "$IT_DIR/a" | head -n1)
 it_note "(ii) passed: $no acknowledged after its commit; the other content told conflict"
 
 # ---- (iii) a connection fails while its group waits -------------------------
-gate_close
+gate_close $GATE
 submit "$IT_DIR/d" lane-3 "gated: the third report" 04 & pd=$!
-it_wait_for "the third group to wait at its commit" 30 it_psql_is \
-    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kefu-intake-submit'
-       AND wait_event_type = 'Lock' AND wait_event = 'advisory'" 1
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'kefu-intake-submit'
-     AND wait_event_type = 'Lock' AND wait_event = 'advisory'" >/dev/null
+gate_wait kefu-intake-submit "the third group to wait at its commit"
+gate_break kefu-intake-submit
 wait "$pd" || true
 [[ $(<"$IT_DIR/d.rc") == 3 ]] && grep -q unavailable "$IT_DIR/d" ||
     it_fail "the submit whose connection failed: exit $(<"$IT_DIR/d.rc"): $(cat "$IT_DIR/d")"

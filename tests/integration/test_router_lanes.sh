@@ -14,23 +14,21 @@
 #        router goes on routing fresh tickets, says the burst was left for
 #        catch-up, and catch-up routes the ticket, once;
 #  (iv)  under kefu-load, the router's connections are terminated one at a
-#        time, every 30 tickets stored: every ticket is routed exactly once.
+#        time, every 20 tickets stored: every ticket is routed exactly once.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/lib.sh"
 source "$here/routing_checks.sh"
+source "$here/gate_lib.sh"
 
-N=600
+N=1500
 GATE=4217
 it_init router_lanes
 rc_init
 it_pg_start
 export KEFU_CERT=$(it_cert agent.li)
-it_psql "CREATE FUNCTION it_gate() RETURNS trigger LANGUAGE plpgsql AS \$\$
-         BEGIN PERFORM pg_advisory_xact_lock_shared($GATE); RETURN NULL; END \$\$;
-         CREATE CONSTRAINT TRIGGER it_gate AFTER UPDATE ON ticket DEFERRABLE INITIALLY DEFERRED
-             FOR EACH ROW WHEN (NEW.summary LIKE 'gated%' AND NEW.routed_at IS NOT NULL
-                                AND OLD.routed_at IS NULL) EXECUTE FUNCTION it_gate();"
+gate_install $GATE "AFTER UPDATE ON ticket" \
+    "NEW.summary LIKE 'gated%' AND NEW.routed_at IS NOT NULL AND OLD.routed_at IS NULL"
 it_start bus
 it_start intake
 # Catch-up only once, at the start: (i) to (iii) see the doorbell's work alone.
@@ -46,42 +44,21 @@ submit() {
     grep -oE 'KF-[0-9]{4}-[0-9]+' <<<"$out" | head -n1
 }
 routed() { it_psql_is "SELECT count(*) FROM ticket WHERE no = '$1' AND routed_at IS NOT NULL" 1; }
-gate_waiting() {
-    q "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kefu-router'
-         AND wait_event_type = 'Lock' AND wait_event = 'advisory'"
-}
 routed_once() { # NO: one routing in the history, one ticket.routed event
     [[ $(q "SELECT (SELECT count(*) FROM ticket_history h JOIN ticket t ON t.id = h.ticket_id
                      WHERE t.no = '$1' AND h.action = 'routed') || ' ' ||
                    (SELECT count(*) FROM event WHERE type = 'ticket.routed' AND corr = '$1')") == "1 1" ]] ||
         it_fail "$1 is not routed exactly once"
 }
-gate_pid=
-gate_close() {
-    PGAPPNAME=it-gate psql -X -q -At -d "$KEFU_DATABASE_URL" -c "SELECT pg_advisory_lock($GATE)" \
-        -c "SELECT pg_sleep(110)" >/dev/null 2>&1 </dev/null &
-    gate_pid=$!
-    it_wait_for "the gate to close" 30 it_psql_is \
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $GATE AND granted" 1
-}
-gate_open() {
-    q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'it-gate'" \
-        >/dev/null
-    wait "$gate_pid" 2>/dev/null || true
-    gate_pid=
-}
-
 # ---- (i) a routing waits at its commit; the other connection routes ---------
-gate_close
+gate_close $GATE
 a=$(submit "gated: the first report" 01)
-it_wait_for "the gated routing to wait at its commit" 30 it_psql_is \
-    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kefu-router'
-       AND wait_event_type = 'Lock' AND wait_event = 'advisory'" 1
+gate_wait kefu-router-route "the gated routing to wait at its commit"
 b=$(submit "an ordinary report" 02)
 it_wait_for "$b to be routed while $a waits at its commit" 30 routed "$b"
 [[ $(q "SELECT count(*) FROM ticket WHERE no = '$a' AND routed_at IS NULL") == 1 ]] ||
     it_fail "the gated routing of $a is visible before its commit"
-[[ $(gate_waiting) == 1 ]] || it_fail "the gated routing no longer waits at its commit"
+[[ $(gate_waiting kefu-router-route) == 1 ]] || it_fail "the gated routing no longer waits at its commit"
 it_note "(i) passed: $b routed while the routing of $a waited at its commit"
 
 # ---- (ii) the gate opens ------------------------------------------------------
@@ -92,13 +69,10 @@ routed_once "$b"
 it_note "(ii) passed: $a routed once after its commit"
 
 # ---- (iii) the connection of a waiting routing fails ----------------------------
-gate_close
+gate_close $GATE
 c=$(submit "gated: the third report" 03)
-it_wait_for "the third routing to wait at its commit" 30 it_psql_is \
-    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'kefu-router'
-       AND wait_event_type = 'Lock' AND wait_event = 'advisory'" 1
-q "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'kefu-router'
-     AND wait_event_type = 'Lock' AND wait_event = 'advisory'" >/dev/null
+gate_wait kefu-router-route "the third routing to wait at its commit"
+gate_break kefu-router-route
 gate_open
 for k in 4 5 6; do # the router goes on; the failed connection reconnects
     d=$(submit "after the failure $k" "1$k")
@@ -119,11 +93,11 @@ it_note "(iii) passed: the failed burst was left for catch-up, which routed $c o
 base=$(rc_count)
 rc_load_start load "$N" 8
 kills=0
-while rc__load_running; do # a router connection terminated every 30 tickets stored
-    pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'kefu-router'
+while rc__load_running; do # a router connection terminated every 20 tickets stored
+    pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'kefu-router%'
                ORDER BY random() LIMIT 1")
     [[ -n $pid && $(q "SELECT pg_terminate_backend($pid)") == t ]] && kills=$((kills + 1))
-    at=$(($(rc_count) + 30))
+    at=$(($(rc_count) + 20))
     while rc__load_running && (($(rc_count) < at)); do sleep 0.02; done
 done
 rc_load_wait 30
