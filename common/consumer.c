@@ -312,6 +312,14 @@ int kf_consumer_poll(kf_consumer_t *self, kf_pollset_t *set)
     return first;
 }
 
+bool kf_consumer_busy(kf_consumer_t *self)
+{
+    for (int i = 0; i < self->lane_count; i++)
+        if (!self->lanes[i].committing)
+            return false;
+    return self->lane_count > 0;
+}
+
 void kf_consumer_on_store(kf_consumer_t *self)
 {
     for (int i = 0; i < self->lane_count; i++)

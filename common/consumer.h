@@ -99,6 +99,11 @@ int kf_consumer_poll(kf_consumer_t *self, kf_pollset_t *set);
 /* Publishes the events of the lanes whose COMMIT was answered. */
 void kf_consumer_on_store(kf_consumer_t *self);
 
+/* True while every lane's COMMIT is awaited: the loop leaves the socket
+   alone meanwhile, so the next burst gathers there instead of going out
+   small (false without lanes). */
+bool kf_consumer_busy(kf_consumer_t *self);
+
 /* Applies from the store what the socket missed, for at most
    KF_DUTY_BUDGET_MS, then (once caught up) the failed events asked for by
    kf_consumer_retry_failed. Returns true when there is more to do. */

@@ -68,9 +68,10 @@ const kf_setting_t notifier_settings[] = {
     KF_SET_INT("KEFU_NOTIFY_BACKOFF_MAX_MS", "3600000", 1, 604800000,
                "longest delay between attempts (ms)"),
     KF_SET_INT("KEFU_NOTIFY_BATCH", "50", 1, S_MAX_BATCH, "most events applied per transaction"),
-    KF_SET_INT("KEFU_NOTIFY_CONNECTIONS", "2", 0, S_LANES_MAX,
-               "store connections applying fresh events at the same time, besides the one of "
-               "catch-up and sending (0: that one applies them too)"),
+    KF_SET_INT("KEFU_NOTIFY_CONNECTIONS", "0", 0, S_LANES_MAX,
+               "store connections applying fresh events, each while the store flushes another's "
+               "commit, besides the one of catch-up and sending (0: that one applies them; 2 "
+               "pays only where commits are slow, e.g. a synchronous replica)"),
     KF_SET_INT("KEFU_NOTIFY_SEND_BATCH", "20", 1, S_MAX_BATCH,
                "most notifications one instance claims (or reads back, when inserted "
                "claimed) and sends at a time"),
@@ -931,7 +932,8 @@ int notifier_run(notifier_t *self)
     while (!kf_stop_requested()) {
         bool busy = s_tick(self);
         kf_pollset_t set = {0};
-        int doorbell = kf_pollset_sock(&set, self->doorbell);
+        int doorbell =
+            kf_consumer_busy(self->consumer) ? -1 : kf_pollset_sock(&set, self->doorbell);
         int http = kf_pollset_fd(&set, kf_health_fd(self->health));
         int commits = kf_consumer_poll(self->consumer, &set);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */

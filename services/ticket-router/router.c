@@ -35,9 +35,10 @@ const kf_setting_t router_settings[] = {
                "how often rules and SLA policies are re-read (ms; SIGHUP: at once)"),
     KF_SET_INT("KEFU_ROUTER_BATCH", "50", 1, 1000,
                "most events or overdue tickets handled per transaction"),
-    KF_SET_INT("KEFU_ROUTER_CONNECTIONS", "2", 0, S_LANES_MAX,
-               "store connections routing fresh tickets at the same time, besides the one of "
-               "catch-up and the deadline scan (0: that one routes them too)"),
+    KF_SET_INT("KEFU_ROUTER_CONNECTIONS", "0", 0, S_LANES_MAX,
+               "store connections routing fresh tickets, each while the store flushes another's "
+               "commit, besides the one of catch-up and the deadline scan (0: that one routes "
+               "them; 2 pays only where commits are slow, e.g. a synchronous replica)"),
     KF_SETTINGS_END};
 
 typedef struct {
@@ -511,7 +512,7 @@ int router_run(router_t *self)
     while (!kf_stop_requested()) {
         s_tick(self);
         kf_pollset_t set = {0};
-        int work = kf_pollset_sock(&set, self->work);
+        int work = kf_consumer_busy(self->consumer) ? -1 : kf_pollset_sock(&set, self->work);
         int http = kf_pollset_fd(&set, kf_health_fd(self->health));
         int commits = kf_consumer_poll(self->consumer, &set);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop.

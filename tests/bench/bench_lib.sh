@@ -107,9 +107,19 @@ bench_pg_settings() {
         it_psql "SELECT pg_reload_conf()" >/dev/null
         sleep 0.5
     fi
+    # KEFU_BENCH_COMMIT_DELAY_US: every commit waits this long before its
+    # WAL flush (commit_delay, with commit_siblings 0), as a commit that
+    # waits for a synchronous replica or a networked disk does.
+    if [[ -n ${KEFU_BENCH_COMMIT_DELAY_US:-} ]]; then
+        it_psql "ALTER SYSTEM SET commit_delay = ${KEFU_BENCH_COMMIT_DELAY_US}" >/dev/null
+        it_psql "ALTER SYSTEM SET commit_siblings = 0" >/dev/null
+        it_psql "SELECT pg_reload_conf()" >/dev/null
+        sleep 0.5
+    fi
     pg_settings=$(it_psql "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings
                             WHERE name IN ('fsync', 'synchronous_commit', 'full_page_writes',
-                                           'shared_buffers', 'wal_level', 'max_wal_size')")
+                                           'shared_buffers', 'wal_level', 'max_wal_size')
+                               OR (name = 'commit_delay' AND setting <> '0')")
     pg_version=$(it_psql "SHOW server_version")
 }
 
