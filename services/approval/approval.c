@@ -50,6 +50,8 @@ const kf_setting_t approval_settings[] = {
                "most steps the scan handles per transaction; several instances share the scan"),
     KF_SET_INT("KEFU_APPROVAL_GROUP", "32", 1, S_GROUP_MAX,
                "most state-changing requests committed in one transaction (group commit)"),
+    KF_SET_INT("KEFU_APPROVAL_CONNECTIONS", "2", 1, KF_GROUP_LANES_MAX,
+               "store connections committing groups of requests at the same time"),
     KF_SETTINGS_END};
 
 typedef struct s_pending s_pending_t;
@@ -57,13 +59,12 @@ typedef struct s_pending s_pending_t;
 struct approval {
     kf_store_t *store;
     kf_auth_t *auth;
-    kf_server_t *server;    /* approvers and requesters */
-    zsock_t *events;        /* PUB: what kefu-approval did */
-    kf_outbox_t *outbox;    /* events to publish after commit */
-    kf_outbox_t *committed; /* the events of the group's requests that succeeded */
-    kf_group_t *group;      /* the state-changing requests of the burst (group commit) */
-    s_pending_t *pending;   /* what kefu-approval holds of each, by its place in the group */
-    long group_max;
+    kf_server_t *server;  /* approvers and requesters */
+    zsock_t *events;      /* PUB: what kefu-approval did */
+    kf_outbox_t *outbox;  /* events to publish after commit */
+    kf_group_t *group;    /* the state-changing requests (group commit on lanes) */
+    s_pending_t *pending; /* what kefu-approval holds of each, by its place in the group */
+    long group_max, lanes;
     zlist_t *facts; /* json_t facts the store left for us to decide */
     long scan_ms, batch;
     int64_t next_scan;
@@ -145,10 +146,10 @@ static void s_prepare_views(kf_store_t *store)
         "WHERE r.id = $1::bigint) x WHERE x.n <= $2::int ORDER BY x.step, x.at, x.seq");
 }
 
-/* Registers the daemon's statements. */
-static void s_prepare(kf_store_t *store)
+/* Registers the statements of the state changes: those a group's requests
+   run on a lane's store, and the consequences the scan settles too. */
+static void s_prepare_changes(kf_store_t *store)
 {
-    kf_auth_prepare(store);
     kf_idem_prepare(store);
     kf_store_statement(store, "open",
                        "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
@@ -163,13 +164,21 @@ static void s_prepare(kf_store_t *store)
                        "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
     kf_store_statement(store, "flag_risk",
                        "SELECT * FROM kefu_approval_flag_risk($1::bigint, $2::bigint, $3, $4)");
-    kf_store_statement(store, "remind_due", "SELECT * FROM kefu_approval_remind_due($1::int, $2)");
-    kf_store_statement(store, "timeout_due",
-                       "SELECT * FROM kefu_approval_timeout_due($1::int, $2)");
     kf_store_statement(
         store, "delegate_set",
         "SELECT * FROM kefu_delegate_set($1, $2, kefu_ts($3::bigint), kefu_ts($4::bigint))");
     kf_store_statement(store, "delegate_clear", "SELECT * FROM kefu_delegate_clear($1)");
+}
+
+/* Registers the daemon's statements on its main store: senders, the
+   scan, the views and the observations. */
+static void s_prepare(kf_store_t *store)
+{
+    kf_auth_prepare(store);
+    s_prepare_changes(store);
+    kf_store_statement(store, "remind_due", "SELECT * FROM kefu_approval_remind_due($1::int, $2)");
+    kf_store_statement(store, "timeout_due",
+                       "SELECT * FROM kefu_approval_timeout_due($1::int, $2)");
     s_prepare_views(store);
     kf_store_statement(
         store, "overdue",
@@ -244,11 +253,11 @@ static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_
     return events;
 }
 
-/* Runs a named approval function and absorbs its rows. */
-static int s_call(approval_t *self, const char *name, int nparams, const char *const *params,
-                  kf_body_t *reply, kf_error_t *err)
+/* Runs a named approval function on store and absorbs its rows. */
+static int s_call(approval_t *self, kf_store_t *store, const char *name, int nparams,
+                  const char *const *params, kf_body_t *reply, kf_error_t *err)
 {
-    PGresult *res = kf_store_exec(self->store, name, nparams, params, err);
+    PGresult *res = kf_store_exec(store, name, nparams, params, err);
     return res ? s_absorb(self, res, reply, err) : -1;
 }
 
@@ -260,7 +269,7 @@ static int64_t s_int(const json_t *obj, const char *key)
 /* A stage whose counts changed: when the store's rule says it is done
    (its facts' outcome, kefu_approval_stage_facts), records the outcome (the
    next stage opens, or the request completes). */
-static int s_settle_stage(approval_t *self, const json_t *stage, kf_error_t *err)
+static int s_settle_stage(approval_t *self, kf_store_t *store, const json_t *stage, kf_error_t *err)
 {
     const char *outcome = json_string_value(json_object_get(stage, "outcome"));
     if (!outcome)
@@ -270,13 +279,13 @@ static int s_settle_stage(approval_t *self, const json_t *stage, kf_error_t *err
     snprintf(number, sizeof number, "%lld", (long long)s_int(stage, "stage"));
     const char *params[] = {request, number, outcome, S_SRC};
     kf_info("stage.done", "request=%s stage=%s outcome=%s", request, number, outcome);
-    return s_call(self, "advance", 4, params, NULL, err) < 0 ? -1 : 0;
+    return s_call(self, store, "advance", 4, params, NULL, err) < 0 ? -1 : 0;
 }
 
 /* A request whose schedule changed: when the store found that it can no
    longer finish by the promised date (its facts' projected end and reason,
    kefu_approval_risk_facts), records approval.at_risk (once). */
-static int s_settle_risk(approval_t *self, const json_t *risk, kf_error_t *err)
+static int s_settle_risk(approval_t *self, kf_store_t *store, const json_t *risk, kf_error_t *err)
 {
     const char *reason = json_string_value(json_object_get(risk, "reason"));
     if (!reason)
@@ -287,7 +296,7 @@ static int s_settle_risk(approval_t *self, const json_t *risk, kf_error_t *err)
     const char *params[] = {request, projected, reason, S_SRC};
     kf_info("request.at_risk", "request=%s ticket=%s projected_ms=%s", request,
             json_string_value(json_object_get(risk, "ticket")), projected);
-    return s_call(self, "flag_risk", 4, params, NULL, err) < 0 ? -1 : 0;
+    return s_call(self, store, "flag_risk", 4, params, NULL, err) < 0 ? -1 : 0;
 }
 
 /* Logs what the store decided itself (kefu_approval_decide_call, migration
@@ -306,15 +315,16 @@ static void s_log_store_fact(const json_t *fact)
                 (long long)s_int(flagged, "projected_ms"));
 }
 
-/* Decides every fact queued, and those their records queue in turn. */
-static int s_settle(approval_t *self, kf_error_t *err)
+/* Decides every fact queued, and those their records queue in turn, on
+   store (the transaction's). */
+static int s_settle(approval_t *self, kf_store_t *store, kf_error_t *err)
 {
     json_t *fact;
     while ((fact = (json_t *)zlist_pop(self->facts))) {
         s_log_store_fact(fact);
         json_t *stage = json_object_get(fact, "stage"), *risk = json_object_get(fact, "risk");
-        int rc = stage && json_is_object(stage) ? s_settle_stage(self, stage, err)
-                 : risk && json_is_object(risk) ? s_settle_risk(self, risk, err)
+        int rc = stage && json_is_object(stage) ? s_settle_stage(self, store, stage, err)
+                 : risk && json_is_object(risk) ? s_settle_risk(self, store, risk, err)
                                                 : 0;
         json_decref(fact);
         if (rc != 0)
@@ -360,21 +370,21 @@ static int s_key(approval_t *self, kf_request_t *req, const char *idem, s_key_t 
     return idem[0] && !own ? kf_auth_actor(self->store, req->key, key->actor, NULL, err) : 0;
 }
 
-/* Inside the open transaction: runs one approval function with its
+/* Inside the transaction open on store: runs one approval function with its
    consequences (the facts it leaves, settled). With a key (not NULL), the
    key is looked up first (a retry is answered with the stored reply and
    nothing runs) and kept with the reply. Returns the function's event
    count (0 for a retry), or -1 with err; the caller commits or rolls back
    (and then publishes or discards). */
-static int s_apply(approval_t *self, s_key_t *key, const char *name, int nparams,
+static int s_apply(approval_t *self, kf_store_t *store, s_key_t *key, const char *name, int nparams,
                    const char *const *params, kf_body_t *reply, kf_error_t *err)
 {
     int events = -1;
     bool replayed = false;
-    if ((!key || kf_idem_take(self->store, &key->idem, key->body, reply, &replayed, err) == 0) &&
-        (replayed || ((events = s_call(self, name, nparams, params, reply, err)) >= 0 &&
-                      s_settle(self, err) == 0 &&
-                      (!key || kf_idem_keep(self->store, &key->idem, reply, err) == 0))))
+    if ((!key || kf_idem_take(store, &key->idem, key->body, reply, &replayed, err) == 0) &&
+        (replayed || ((events = s_call(self, store, name, nparams, params, reply, err)) >= 0 &&
+                      s_settle(self, store, err) == 0 &&
+                      (!key || kf_idem_keep(store, &key->idem, reply, err) == 0))))
         return replayed ? 0 : events;
     return -1;
 }
@@ -387,7 +397,7 @@ static int s_transact(approval_t *self, s_key_t *key, const char *name, int npar
 {
     int events = -1;
     if (kf_store_begin(self->store, err) == 0 &&
-        (events = s_apply(self, key, name, nparams, params, reply, err)) >= 0 &&
+        (events = s_apply(self, self->store, key, name, nparams, params, reply, err)) >= 0 &&
         kf_store_commit(self->store, err) == 0) {
         kf_outbox_publish(self->outbox);
         return events;
@@ -626,18 +636,21 @@ static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
 
    approval.request, approval.decide, approval.reassign, delegate.set and
    delegate.clear are taken into a group as they arrive; after the burst
-   (the server's flush) the group runs in one transaction, each request
+   (the server's flush) the group runs in one transaction on a free lane
+   (one of KEFU_APPROVAL_CONNECTIONS store connections), each request
    under its own savepoint, so that a refusal undoes its own work only and
    answers its error while the others go on. One commit (one WAL flush)
-   for all, then each is answered and the events are published. When the
-   store fails the group's transaction (not a refusal), each request runs
-   again alone, as if it had come alone; when the store is unreachable,
-   each is answered `unavailable`. The group is common/group.h's; what is
+   for all, sent without waiting: the loop takes the next requests while
+   the store flushes, and each request of the group is answered and its
+   events published once that commit is answered. When the store fails
+   the group's transaction (not a refusal), each request runs again alone,
+   as if it had come alone; when the store is unreachable, each is
+   answered `unavailable`. The group is common/group.h's; what is
    kefu-approval's own is how to decode, run and log each request. */
 
-/* Runs p's approval function (s_apply) into entry's reply, in the open
-   transaction. Returns 0, or -1 with entry's err. */
-static int s_run_op(approval_t *self, s_pending_t *p, kf_group_entry_t *entry)
+/* Runs p's approval function (s_apply) into entry's reply, in the
+   transaction open on store (a lane's). Returns 0, or -1 with entry's err. */
+static int s_run_op(approval_t *self, kf_store_t *store, s_pending_t *p, kf_group_entry_t *entry)
 {
     const char *key = entry->req.key;
     char a[24], b[24];
@@ -654,7 +667,8 @@ static int s_run_op(approval_t *self, s_pending_t *p, kf_group_entry_t *entry)
                                 a,           o->reason,
                                 o->promised, o->policy[0] ? o->policy : NULL,
                                 S_SRC,       o->allow_past ? "true" : "false"};
-        return s_apply(self, NULL, "open", 10, params, entry->reply, &entry->err) < 0 ? -1 : 0;
+        return s_apply(self, store, NULL, "open", 10, params, entry->reply, &entry->err) < 0 ? -1
+                                                                                             : 0;
     }
     case S_DECIDE: {
         /* One call: the sender, the key, the decision and its stage
@@ -675,37 +689,43 @@ static int s_run_op(approval_t *self, s_pending_t *p, kf_group_entry_t *entry)
                                 d->idem[0] ? d->idem : NULL,
                                 p->key.idem.type,
                                 content};
-        return s_apply(self, NULL, "decide", 10, params, entry->reply, &entry->err) < 0 ? -1 : 0;
+        return s_apply(self, store, NULL, "decide", 10, params, entry->reply, &entry->err) < 0 ? -1
+                                                                                               : 0;
     }
     case S_REASSIGN: {
         const areq_reassign_t *m = &p->u.move;
         snprintf(a, sizeof a, "%lld", (long long)m->step);
         const char *params[] = {key, a, m->to, m->reason, S_SRC};
-        return s_apply(self, &p->key, "reassign", 5, params, entry->reply, &entry->err) < 0 ? -1
-                                                                                            : 0;
+        return s_apply(self, store, &p->key, "reassign", 5, params, entry->reply, &entry->err) < 0
+                   ? -1
+                   : 0;
     }
     case S_DELEGATE_SET: {
         const areq_delegate_t *d = &p->u.set;
         snprintf(a, sizeof a, "%lld", (long long)d->from_ms);
         snprintf(b, sizeof b, "%lld", (long long)d->to_ms);
         const char *params[] = {key, d->delegate, a, b};
-        return s_apply(self, &p->key, "delegate_set", 4, params, entry->reply, &entry->err) < 0 ? -1
-                                                                                                : 0;
+        return s_apply(self, store, &p->key, "delegate_set", 4, params, entry->reply, &entry->err) <
+                       0
+                   ? -1
+                   : 0;
     }
     default: {
         const char *params[] = {key};
-        return s_apply(self, &p->key, "delegate_clear", 1, params, entry->reply, &entry->err) < 0
+        return s_apply(self, store, &p->key, "delegate_clear", 1, params, entry->reply,
+                       &entry->err) < 0
                    ? -1
                    : 0;
     }
     }
 }
 
-/* Runs request i of the group in the open transaction (kf_group_run_fn). */
-static int s_run(void *arg, int i, kf_group_entry_t *entry)
+/* Runs the request at place i in the transaction open on the lane's store
+   (kf_group_run_fn). */
+static int s_run(void *arg, kf_store_t *store, int i, kf_group_entry_t *entry)
 {
     approval_t *self = (approval_t *)arg;
-    int rc = s_run_op(self, &self->pending[i], entry);
+    int rc = s_run_op(self, store, &self->pending[i], entry);
     entry->wrote = rc == 0;
     return rc;
 }
@@ -779,12 +799,21 @@ static void s_done(void *arg, int i, const kf_group_entry_t *entry)
     kf_idem_done(&p->key.idem);
 }
 
-/* The server's flush: runs the group in one transaction, commits, then
-   answers each request and publishes the events (common/group.h). */
+/* The server's flush: answers the groups whose commit is answered, and
+   runs the group gathered on a free lane (common/group.h). */
 static void s_flush(void *arg)
 {
     approval_t *self = (approval_t *)arg;
     kf_group_flush(self->group, self->server);
+}
+
+/* An outbox for the events of a lane's group, kept until it commits. */
+static kf_outbox_t *s_kept_new(void *arg)
+{
+    approval_t *self = (approval_t *)arg;
+    kf_outbox_t *kept = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
+    kf_outbox_set_log(kept, true);
+    return kept;
 }
 
 /* The requests kefu-approval serves. */
@@ -898,11 +927,9 @@ static void s_log_policies(approval_t *self)
 int approval_run(approval_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
-    kf_pollset_t set = {0};
-    int requests = kf_pollset_sock(&set, clients);
-    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
-    kf_info("approval.started", "version=%s bind=%s scan_ms=%ld batch=%ld", KEFU_VERSION,
-            kf_config_str(approval_settings, "KEFU_APPROVAL_BIND"), self->scan_ms, self->batch);
+    kf_info("approval.started", "version=%s bind=%s scan_ms=%ld batch=%ld connections=%ld",
+            KEFU_VERSION, kf_config_str(approval_settings, "KEFU_APPROVAL_BIND"), self->scan_ms,
+            self->batch, self->lanes);
     s_log_policies(self);
     while (!kf_stop_requested()) {
         if (kf_stop_reload_taken()) {
@@ -913,14 +940,20 @@ int approval_run(approval_t *self)
         int64_t wait = self->next_scan - zclock_mono();
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
         int ms = (int)(wait < 0 ? 0 : wait > 50 ? 50 : wait);
+        kf_pollset_t set = {0};
+        int requests = kf_pollset_sock(&set, clients);
+        int http = kf_pollset_fd(&set, kf_health_fd(self->health));
+        kf_group_poll(self->group, &set); /* wake when a lane's commit is answered */
         if (kf_pollset_wait(&set, kf_health_wait_ms(self->health, ms)) == 0)
             kf_server_idle(self->server);
         if (kf_pollset_ready(&set, requests))
             kf_server_on_socket(self->server);
         if (kf_pollset_ready(&set, http))
             kf_health_serve_fd(self->health);
+        kf_group_flush(self->group, self->server); /* the commits answered meanwhile */
         kf_health_tick(self->health);
     }
+    kf_group_drain(self->group, self->server);
     int turned_away = kf_server_stop(self->server);
     kf_info("approval.stopped", "reason=signal turned_away=%d", turned_away);
     return 0;
@@ -956,7 +989,8 @@ approval_t *approval_new(void)
     const kf_setting_t *t = approval_settings;
     if (kf_config_int(t, "KEFU_APPROVAL_SCAN_MS", &self->scan_ms) ||
         kf_config_int(t, "KEFU_APPROVAL_BATCH", &self->batch) ||
-        kf_config_int(t, "KEFU_APPROVAL_GROUP", &self->group_max)) {
+        kf_config_int(t, "KEFU_APPROVAL_GROUP", &self->group_max) ||
+        kf_config_int(t, "KEFU_APPROVAL_CONNECTIONS", &self->lanes)) {
         free(self);
         return NULL;
     }
@@ -969,7 +1003,6 @@ approval_t *approval_new(void)
     self->store = kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-approval");
     s_prepare(self->store);
     self->facts = zlist_new();
-    self->pending = (s_pending_t *)calloc((size_t)self->group_max, sizeof(s_pending_t));
     self->health = kf_health_new("approval", t, self->store);
     if (!self->health) {
         approval_destroy(&self);
@@ -979,18 +1012,22 @@ approval_t *approval_new(void)
     self->events = kf_bus_publisher(t);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
     kf_outbox_set_log(self->outbox, true);
-    self->committed = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
-    kf_outbox_set_log(self->committed, true);
     const kf_group_spec_t group = {.name = "requests",
                                    .max = (int)self->group_max,
+                                   .lanes = (int)self->lanes,
+                                   .url = kf_config_str(t, "KEFU_DATABASE_URL"),
+                                   .app_name = "kefu-approval-group",
+                                   .prepare = s_prepare_changes,
                                    .savepoints = true,
                                    .run = s_run,
                                    .done = s_done,
                                    .forget = s_drop_facts,
                                    .arg = self,
                                    .outbox = self->outbox,
-                                   .kept = self->committed};
-    self->group = kf_group_new(&group, self->store);
+                                   .kept_new = s_kept_new};
+    self->group = kf_group_new(&group);
+    self->pending =
+        (s_pending_t *)calloc((size_t)kf_group_places(self->group), sizeof(s_pending_t));
     const kf_server_spec_t spec = {.daemon = "approval",
                                    .name = "kefu-approval",
                                    .src = S_SRC,
@@ -1017,9 +1054,8 @@ void approval_destroy(approval_t **self_p)
         return;
     if (self->outbox)
         s_discard(self);
-    kf_outbox_destroy(&self->outbox);
-    kf_outbox_destroy(&self->committed);
     kf_group_destroy(&self->group);
+    kf_outbox_destroy(&self->outbox);
     free(self->pending);
     zlist_destroy(&self->facts);
     json_decref(self->policies_seen);

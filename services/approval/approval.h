@@ -1,6 +1,9 @@
-/* approval — kefu-approval's loop: approvers' requests on a ROUTER, the
-   deadline scan (reminders, timeout actions, at-risk) shared with other
-   instances through the store, and the events, published after commit. */
+/* approval — kefu-approval's loop: approvers' requests on a ROUTER (the
+   state-changing ones committed in groups, KEFU_APPROVAL_CONNECTIONS
+   groups at once, each on its own store connection, so the next group is
+   written while the last one commits), the deadline scan (reminders,
+   timeout actions, at-risk) shared with other instances through the
+   store, and the events, published after commit. */
 #ifndef APPROVAL_H
 #define APPROVAL_H
 

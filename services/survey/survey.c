@@ -51,6 +51,8 @@ const kf_setting_t survey_settings[] = {
                "how often due surveys are looked for (ms)"),
     KF_SET_INT("KEFU_SURVEY_BATCH", "100", 1, 1000,
                "most events or due surveys handled per transaction"),
+    KF_SET_INT("KEFU_SURVEY_CONNECTIONS", "2", 1, KF_GROUP_LANES_MAX,
+               "store connections committing groups of answers at the same time"),
     KF_SETTINGS_END};
 
 /* What kefu-survey holds of one survey.answer of a group commit (the
@@ -62,15 +64,14 @@ typedef struct {
 
 struct survey {
     kf_store_t *store;
-    kf_server_t *server;         /* answers, campaigns, views, reports */
-    kf_group_t *group;           /* the answers of one burst, in one transaction */
-    s_answer_t answers[S_BURST]; /* by their place in the group */
-    zsock_t *news;               /* SUB: ticket.resolved, the doorbell */
-    zsock_t *events;             /* PUB: what kefu-survey did */
-    kf_outbox_t *outbox;         /* events to publish after commit */
-    kf_outbox_t *kept;           /* the events of a group commit's answers until it commits */
-    kf_consumer_t *consumer;     /* resolutions: doorbell and catch-up */
-    long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch;
+    kf_server_t *server;     /* answers, campaigns, views, reports */
+    kf_group_t *group;       /* the answers that arrive together, in one transaction */
+    s_answer_t *answers;     /* by their place in the group (kf_group_places) */
+    zsock_t *news;           /* SUB: ticket.resolved, the doorbell */
+    zsock_t *events;         /* PUB: what kefu-survey did */
+    kf_outbox_t *outbox;     /* events to publish after commit */
+    kf_consumer_t *consumer; /* resolutions: doorbell and catch-up */
+    long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch, lanes;
     int64_t next_catchup, next_scan;
     kf_health_t *health;
     kf_auth_t *auth;
@@ -79,6 +80,14 @@ struct survey {
 };
 
 /* ---- statements ---------------------------------------------------------- */
+
+/* Registers what recording an answer runs on a lane's store. */
+static void s_prepare_answers(kf_store_t *store)
+{
+    answers_prepare(store);
+    kf_auth_prepare(store);
+    kf_idem_prepare(store);
+}
 
 static void s_prepare(kf_store_t *store)
 {
@@ -278,13 +287,14 @@ static int s_watchlist(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_
     return watchlist_serve(self->store, actor, role, kf_env_body(req->env), reply, err);
 }
 
-/* Records answer i of the group in the open transaction (kf_group_run_fn). */
-static int s_record(void *arg, int i, kf_group_entry_t *entry)
+/* Records the answer at place i in the transaction open on the lane's
+   store (kf_group_run_fn). */
+static int s_record(void *arg, kf_store_t *store, int i, kf_group_entry_t *entry)
 {
     survey_t *self = (survey_t *)arg;
     s_answer_t *a = &self->answers[i];
-    int rc = answers_record_in(self->store, &a->answer, entry->reply, kf_outbox_rows(self->outbox),
-                               S_SRC, &a->done, &entry->err);
+    int rc = answers_record_in(store, &a->answer, entry->reply, kf_outbox_rows(self->outbox), S_SRC,
+                               &a->done, &entry->err);
     entry->wrote = rc == 0 && a->done.written;
     return rc;
 }
@@ -297,9 +307,9 @@ static void s_recorded(void *arg, int i, const kf_group_entry_t *entry)
         answers_log(&self->answers[i].answer, &self->answers[i].done);
 }
 
-/* The server's flush: records the answers that arrived together in one
-   transaction, then replies to each and publishes their events
-   (common/group.h). */
+/* The server's flush: replies to the answers whose commit is answered and
+   publishes their events, and records the answers gathered in one
+   transaction on a free lane (common/group.h). */
 static void s_flush(void *arg)
 {
     survey_t *self = (survey_t *)arg;
@@ -325,6 +335,20 @@ static int s_queue_answer(void *arg, kf_request_t *req, kf_body_t *reply, kf_err
                 : -1;
     entry->refused = entry->rc != 0;
     return KF_SERVER_DEFERRED;
+}
+
+/* True when the group gathered is full: the burst ends there. */
+static bool s_group_full(void *arg)
+{
+    survey_t *self = (survey_t *)arg;
+    return kf_group_full(self->group);
+}
+
+/* An outbox for the events of a lane's group, kept until it commits. */
+static kf_outbox_t *s_kept_new(void *arg)
+{
+    survey_t *self = (survey_t *)arg;
+    return kf_outbox_new(self->events, S_SRC, self->health, 0);
 }
 
 /* The requests kefu-survey serves. */
@@ -354,18 +378,20 @@ static void s_tick(survey_t *self)
 int survey_run(survey_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
-    kf_pollset_t set = {0};
-    int requests = kf_pollset_sock(&set, clients), news = kf_pollset_sock(&set, self->news);
-    int http = kf_pollset_fd(&set, kf_health_fd(self->health));
-    kf_info("survey.started", "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld",
+    kf_info("survey.started",
+            "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld connections=%ld",
             KEFU_VERSION, kf_config_str(survey_settings, "KEFU_SURVEY_BIND"), self->delay_s,
-            self->scan_ms, self->catchup_ms);
+            self->scan_ms, self->catchup_ms, self->lanes);
     while (!kf_stop_requested()) {
         s_tick(self);
         /* A signal also ends the wait; the loop's condition decides. With
            a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->next_catchup <= now || self->next_scan <= now;
+        kf_pollset_t set = {0};
+        int requests = kf_pollset_sock(&set, clients), news = kf_pollset_sock(&set, self->news);
+        int http = kf_pollset_fd(&set, kf_health_fd(self->health));
+        kf_group_poll(self->group, &set); /* wake when a lane's commit is answered */
         if (kf_pollset_wait(&set, kf_health_wait_ms(self->health, backlog ? 0 : 50)) == 0)
             kf_server_idle(self->server);
         if (kf_pollset_ready(&set, requests))
@@ -374,8 +400,10 @@ int survey_run(survey_t *self)
             kf_consumer_on_socket(self->consumer);
         if (kf_pollset_ready(&set, http))
             kf_health_serve_fd(self->health);
+        kf_group_flush(self->group, self->server); /* the commits answered meanwhile */
         kf_health_tick(self->health);
     }
+    kf_group_drain(self->group, self->server);
     int turned_away = kf_server_stop(self->server);
     kf_info("survey.stopped", "reason=%s turned_away=%d", "signal", turned_away);
     return 0;
@@ -390,7 +418,8 @@ survey_t *survey_new(void)
         kf_config_int(t, "KEFU_SURVEY_CAMPAIGN_WINDOW_S", &self->window_s) ||
         kf_config_int(t, "KEFU_SURVEY_CATCHUP_MS", &self->catchup_ms) ||
         kf_config_int(t, "KEFU_SURVEY_SCAN_MS", &self->scan_ms) ||
-        kf_config_int(t, "KEFU_SURVEY_BATCH", &self->batch)) {
+        kf_config_int(t, "KEFU_SURVEY_BATCH", &self->batch) ||
+        kf_config_int(t, "KEFU_SURVEY_CONNECTIONS", &self->lanes)) {
         free(self);
         return NULL;
     }
@@ -418,15 +447,19 @@ survey_t *survey_new(void)
     self->news = kf_bus_subscriber(t, topics);
     self->events = kf_bus_publisher(t);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
-    self->kept = kf_outbox_new(self->events, S_SRC, self->health, 0);
     const kf_group_spec_t group = {.name = "answers",
                                    .max = S_BURST,
+                                   .lanes = (int)self->lanes,
+                                   .url = kf_config_str(t, "KEFU_DATABASE_URL"),
+                                   .app_name = "kefu-survey-group",
+                                   .prepare = s_prepare_answers,
                                    .run = s_record,
                                    .done = s_recorded,
                                    .arg = self,
                                    .outbox = self->outbox,
-                                   .kept = self->kept};
-    self->group = kf_group_new(&group, self->store);
+                                   .kept_new = s_kept_new};
+    self->group = kf_group_new(&group);
+    self->answers = (s_answer_t *)calloc((size_t)kf_group_places(self->group), sizeof(s_answer_t));
     const kf_consumer_spec_t spec = {
         .name = S_CONSUMER, .types = S_TYPES, .apply_batch = s_apply_batch, .arg = self};
     self->consumer =
@@ -437,6 +470,7 @@ survey_t *survey_new(void)
                                     .routes = s_routes,
                                     .arg = self,
                                     .flush = s_flush,
+                                    .full = s_group_full,
                                     .burst = S_BURST,
                                     .outbox = self->outbox};
     self->server = kf_server_new(&serve, self->store, self->health, self->auth,
@@ -457,7 +491,7 @@ void survey_destroy(survey_t **self_p)
         return;
     kf_consumer_destroy(&self->consumer);
     kf_group_destroy(&self->group);
-    kf_outbox_destroy(&self->kept);
+    free(self->answers);
     kf_outbox_destroy(&self->outbox);
     kf_server_destroy(&self->server);
     zsock_destroy(&self->news);

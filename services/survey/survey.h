@@ -3,7 +3,8 @@
    SUB is the doorbell, the outbox feed the record), sends surveys when due
    (survey.sent, for the notifier; a FOR UPDATE SKIP LOCKED scan that
    several instances share), and serves people over a ROUTER: answers from
-   follow-up calls (a low score reopens the ticket), lifecycle campaigns,
+   follow-up calls (a low score reopens the ticket; answers are committed
+   in groups, KEFU_SURVEY_CONNECTIONS at once), lifecycle campaigns,
    the survey view and the KPI report. */
 #ifndef SURVEY_H
 #define SURVEY_H

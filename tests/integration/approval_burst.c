@@ -9,7 +9,8 @@
    in their order. Then reads every reply (up to 30 s in all) and prints,
    in the order of the input, "TAG ok BODY" or "TAG error BODY" (BODY the
    reply's body as compact JSON), or "TAG timeout". Exits 0 when every
-   line was answered. */
+   line was answered once: a second reply to a line (looked for 300 ms
+   after the last) is reported and fails. */
 #include <czmq.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -31,6 +32,7 @@ typedef struct {
 
 static s_line_t s_lines[S_MAX_LINES];
 static int s_nlines;
+static int s_extra; /* replies to lines already answered */
 
 /* The body of the FIELD=VALUE words of fields (modified in place). */
 static kf_body_t *s_body(char *fields)
@@ -82,8 +84,13 @@ static void s_receive(zsock_t *sock)
     kf_error_t err = {0};
     kf_env_t *env = reply ? kf_env_decode_msg(reply, &err) : NULL;
     for (int i = 0; env && i < s_nlines; i++) {
-        if (strcmp(s_lines[i].id, kf_env_corr(env)) != 0 || s_lines[i].answer)
+        if (strcmp(s_lines[i].id, kf_env_corr(env)) != 0)
             continue;
+        if (s_lines[i].answer) {
+            fprintf(stderr, "kefu-test-approval-burst: %s answered twice\n", s_lines[i].tag);
+            s_extra++;
+            break;
+        }
         json_t *json = kf_json_from_msgpack(kf_env_body(env));
         char *text = json ? json_dumps(json, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
         const char *verdict = strcmp(kf_env_type(env), "reply.ok") == 0 ? "ok" : "error";
@@ -119,11 +126,14 @@ int main(void)
         for (int i = 0; i < s_nlines; i++)
             answered += s_lines[i].answer != NULL;
     }
+    zsock_t *which;
+    while (answered == s_nlines && (which = (zsock_t *)zpoller_wait(poller, 300)))
+        s_receive(which); /* a second answer to any line? */
     for (int i = 0; i < s_nlines; i++) {
         printf("%s %s\n", s_lines[i].tag, s_lines[i].answer ? s_lines[i].answer : "timeout");
         zstr_free(&s_lines[i].answer);
     }
     zpoller_destroy(&poller);
     approval_conn_close_all();
-    return answered == s_nlines ? 0 : 1;
+    return answered == s_nlines && s_extra == 0 ? 0 : 1;
 }

@@ -19,6 +19,11 @@
 #    every valid decision is applied once (one decided
 #    step, one approval.step_decided), every invalid one is refused with
 #    its code and changes nothing, the refusals do not undo the others.
+#  - the decisions' commits are made slow (0.2 s each, at COMMIT), so that
+#    with its 2 lanes (KEFU_APPROVAL_CONNECTIONS) kefu-approval runs the
+#    next group on one lane while the other's commit is pending: it must
+#    do so, and each request must still be answered once, after its own
+#    group committed.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/approval_lib.sh"
@@ -103,6 +108,19 @@ q "CREATE SEQUENCE burst_fail_once;
    END \$\$;
    CREATE TRIGGER burst_fail_once BEFORE UPDATE ON approval_step FOR EACH ROW
        EXECUTE FUNCTION burst_fail_once()" >/dev/null
+# Each transaction that decides a step waits 0.2 s at its COMMIT (a
+# deferred constraint trigger, once per transaction), so that groups
+# overlap: the next runs on the other lane while this one commits.
+q "CREATE FUNCTION burst_slow_commit() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN
+       IF coalesce(current_setting('burst.slept', true), '') = '' THEN
+           PERFORM pg_sleep(0.2);
+           PERFORM set_config('burst.slept', 'yes', true);
+       END IF;
+       RETURN NULL;
+   END \$\$;
+   CREATE CONSTRAINT TRIGGER burst_slow_commit AFTER UPDATE ON approval_step
+       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION burst_slow_commit()" >/dev/null
 from=$(( $(date +%s) * 1000 )) to=$(( ($(date +%s) + 86400) * 1000 ))
 {
     for g in $(seq 1 100); do
@@ -182,6 +200,13 @@ grep -q 'event=requests.group .*failed=1' "$(it_log approval)" ||
 # Published once each: the failed group's events were dropped, not sent.
 [[ $(grep -c 'event=event.written type=approval.step_decided ' "$(it_log approval)") == 90 ]] ||
     it_fail "$(grep -c 'event=event.written type=approval.step_decided ' "$(it_log approval)") approval.step_decided published, not 90"
+# The overlap: a group ran on one lane while the other lane's commit was
+# pending, and both lanes committed groups.
+grep -q 'event=requests.group .* committing=[1-9]' "$(it_log approval)" ||
+    it_fail "no group ran while another lane's commit was pending"
+for lane in 0 1; do
+    grep -q "event=requests.group .* lane=$lane " "$(it_log approval)" || it_fail "lane $lane ran no group"
+done
 groups=$(sed -n 's/.*event=requests.group count=\([0-9]*\).*/\1/p' "$(it_log approval)" |
     awk '{ n++; if ($1 > m) m = $1 } END { printf "%d groups, the largest %d", n, m }')
 it_note "$(wc -l <"$IT_DIR/decisions") decisions and delegations answered; in all $groups (debug log)"

@@ -8,6 +8,8 @@
 # exactly one decision and one approval.step_decided and approval.completed
 # event each, and ap02's client must see each of its 150 decisions
 # answered (ok, or duplicate when the lost reply's decision had committed).
+# kefu-approval runs with its default two lanes (KEFU_APPROVAL_CONNECTIONS),
+# so the kill can land while a group's COMMIT is in flight on one lane.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
