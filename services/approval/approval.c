@@ -50,8 +50,9 @@ const kf_setting_t approval_settings[] = {
                "most steps the scan handles per transaction; several instances share the scan"),
     KF_SET_INT("KEFU_APPROVAL_GROUP", "32", 1, S_GROUP_MAX,
                "most state-changing requests committed in one transaction (group commit)"),
-    KF_SET_INT("KEFU_APPROVAL_CONNECTIONS", "2", 1, KF_GROUP_LANES_MAX,
-               "store connections committing groups of requests at the same time"),
+    KF_SET_INT("KEFU_APPROVAL_CONNECTIONS", "1", 1, KF_GROUP_LANES_MAX,
+               "store connections committing groups of requests, each while the store flushes "
+               "another's commit (more than 1 pays only where commits are slow)"),
     KF_SETTINGS_END};
 
 typedef struct s_pending s_pending_t;

@@ -51,8 +51,9 @@ const kf_setting_t survey_settings[] = {
                "how often due surveys are looked for (ms)"),
     KF_SET_INT("KEFU_SURVEY_BATCH", "100", 1, 1000,
                "most events or due surveys handled per transaction"),
-    KF_SET_INT("KEFU_SURVEY_CONNECTIONS", "2", 1, KF_GROUP_LANES_MAX,
-               "store connections committing groups of answers at the same time"),
+    KF_SET_INT("KEFU_SURVEY_CONNECTIONS", "1", 1, KF_GROUP_LANES_MAX,
+               "store connections committing groups of answers, each while the store flushes "
+               "another's commit (more than 1 pays only where commits are slow)"),
     KF_SETTINGS_END};
 
 /* What kefu-survey holds of one survey.answer of a group commit (the

@@ -35,7 +35,7 @@ it_pg_start
 approval_bands t-burst 86400
 AGENT=$(it_cert agent.li)
 it_start bus
-it_start approval KEFU_LOG_LEVEL=debug
+it_start approval KEFU_LOG_LEVEL=debug KEFU_APPROVAL_CONNECTIONS=2
 it_wait_for "kefu-approval to answer" 30 approval_answers
 burst=$KEFU_BUILD_DIR/tests/integration/kefu-test-approval-burst
 [[ -x $burst ]] || it_fail "$burst is not built"

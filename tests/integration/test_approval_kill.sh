@@ -8,8 +8,8 @@
 # exactly one decision and one approval.step_decided and approval.completed
 # event each, and ap02's client must see each of its 150 decisions
 # answered (ok, or duplicate when the lost reply's decision had committed).
-# kefu-approval runs with its default two lanes (KEFU_APPROVAL_CONNECTIONS),
-# so the kill can land while a group's COMMIT is in flight on one lane.
+# kefu-approval runs with two lanes (KEFU_APPROVAL_CONNECTIONS), so the
+# kill can land while a group's COMMIT is in flight on one lane.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -21,6 +21,7 @@ it__pick_port
 A2=tcp://127.0.0.1:$IT__PORT
 export KEFU_APPROVAL_SCAN_MS=100
 export KEFU_APPROVAL_BATCH=10
+export KEFU_APPROVAL_CONNECTIONS=2
 it_pg_start
 it_psql "INSERT INTO staff (id, name, department_id, role, manager_id)
          VALUES ('ap01', '审批人 1', 'cs', 'manager', 'cs.wang'), ('ap02', '审批人 2', 'cs', 'manager', 'cs.wang')" >/dev/null
