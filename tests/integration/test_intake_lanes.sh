@@ -17,14 +17,14 @@
 #        unavailable, nothing of it is stored, the other connection goes on
 #        serving, and the same submit sent again is stored once;
 #  (iv)  under kefu-load --retry-for-ms, intake's submit connections are
-#        terminated one at a time, every 30 tickets stored: kefu-load acknowledges
+#        terminated one at a time, every 20 tickets stored: kefu-load acknowledges
 #        all N, every acknowledged ticket exists once, none is half-written,
 #        and the store holds exactly N tickets of the load.
 set -euo pipefail
 here=$(dirname "${BASH_SOURCE[0]}")
 source "$here/lib.sh"
 source "$here/routing_checks.sh"
-source "$here/gate_lib.sh"
+source "$here/lanes_lib.sh"
 
 N=1500
 GATE=4216
@@ -106,21 +106,6 @@ submit "$IT_DIR/d" lane-3 "gated: the third report" 04
 it_note "(iii) passed: the failed group was refused unavailable, stored once when sent again"
 
 # ---- (iv) connections terminated under load ----------------------------------
-base=$(rc_count)
-rc_load_start load "$N" 8 --retry-for-ms 30000
-kills=0
-while rc__load_running; do # one connection terminated every 30 tickets stored
-    pid=$(q "SELECT pid FROM pg_stat_activity WHERE application_name = 'kefu-intake-submit'
-               ORDER BY random() LIMIT 1")
-    [[ -n $pid && $(q "SELECT pg_terminate_backend($pid)") == t ]] && kills=$((kills + 1))
-    at=$(($(rc_count) + 30))
-    while rc__load_running && (($(rc_count) < at)); do sleep 0.02; done
-done
-rc_load_wait 30
-loadout=$(tr '\n' ' ' <"$IT_DIR/log/load.log" | cut -c1-400)
-it_note "load: $loadout; $kills connections terminated"
-((kills >= 3)) || it_fail "only $kills connections were terminated during the load; the test proves nothing"
-[[ $RC_LOAD_STATUS == 0 ]] || it_fail "kefu-load exited with $RC_LOAD_STATUS: $loadout"
-rc_assert_load_stored load "$N" "$base"
+lanes_load_terminating "$N" kefu-intake-submit --retry-for-ms 30000
 it_running intake || it_fail "intake died"
-it_note "(iv) passed: $N acknowledged, each stored once, with $kills connections terminated"
+it_note "(iv) passed: $N acknowledged, each stored once, with $LANES_KILLS connections terminated"

@@ -1,0 +1,129 @@
+# What the lanes tests share (source after lib.sh and routing_checks.sh):
+# lanes are a daemon's extra store connections, each writing while the
+# store flushes another's commit (KEFU_*_CONNECTIONS).
+#
+# A gate holds a daemon's transaction at its COMMIT, so a test can see what
+# the daemon does meanwhile on its other connections. A deferred
+# constraint trigger takes an advisory lock, shared, for the rows it is
+# given, and the test holds that lock in a session of its own (it-gate)
+# while the gate is closed.
+
+GATE_PID=
+
+# gate_install KEY "AFTER INSERT ON table" CONDITION: the trigger, for the
+# rows CONDITION (SQL on NEW and OLD, subqueries allowed) holds for.
+gate_install() {
+    local key=${1:?} on=${2:?} when=${3:?}
+    it_psql "CREATE FUNCTION it_gate_$key() RETURNS trigger LANGUAGE plpgsql AS \$\$
+             BEGIN
+                 IF ($when) THEN PERFORM pg_advisory_xact_lock_shared($key); END IF;
+                 RETURN NULL;
+             END \$\$;
+             CREATE CONSTRAINT TRIGGER it_gate_$key $on DEFERRABLE INITIALLY DEFERRED
+                 FOR EACH ROW EXECUTE FUNCTION it_gate_$key();" >/dev/null
+}
+
+gate_close() {
+    local key=${1:?}
+    PGAPPNAME=it-gate psql -X -q -At -d "$KEFU_DATABASE_URL" -c "SELECT pg_advisory_lock($key)" \
+        -c "SELECT pg_sleep(110)" >/dev/null 2>&1 </dev/null &
+    GATE_PID=$!
+    it_wait_for "the gate to close" 30 it_psql_is \
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = $key AND granted" 1
+}
+
+gate_open() {
+    it_psql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+               WHERE application_name = 'it-gate'" >/dev/null
+    wait "$GATE_PID" 2>/dev/null || true
+    GATE_PID=
+}
+
+# gate_waiting APP [EVENT]: how many connections named APP wait for a lock
+# (EVENT: advisory, the gate's, unless given).
+gate_waiting() {
+    it_psql "SELECT count(*) FROM pg_stat_activity WHERE application_name = '${1:?}'
+               AND wait_event_type = 'Lock' AND wait_event = '${2:-advisory}'"
+}
+
+# gate_wait APP WHAT: waits until one connection named APP waits at the gate.
+gate_wait() {
+    it_wait_for "${2:?}" 30 it_psql_is \
+        "SELECT count(*) FROM pg_stat_activity WHERE application_name = '${1:?}'
+           AND wait_event_type = 'Lock' AND wait_event = 'advisory'" 1
+}
+
+# gate_break APP: terminates the connections named APP waiting at the gate.
+gate_break() {
+    it_psql "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+               WHERE application_name = '${1:?}' AND wait_event_type = 'Lock'
+                 AND wait_event = 'advisory'" >/dev/null
+}
+
+# lanes_submit SUMMARY PHONE: submits a complaint as the client (KEFU_CERT);
+# prints the new ticket's number.
+lanes_submit() {
+    local out
+    out=$(kefu --timeout 30000 submit --kind complaint --category leak --channel phone \
+        --project HZ-XH --phone "${2:?}" --summary "${1:?}" 2>&1) || it_fail "submit: $out"
+    grep -oE 'KF-[0-9]{4}-[0-9]+' <<<"$out" | head -n1
+}
+
+# lanes_load_terminating N APP [kefu-load options]: kefu-load submits N
+# tickets from 8 clients while the store connections named like APP (a
+# LIKE pattern) are terminated one at a time, one every 20 tickets stored;
+# fails unless kefu-load succeeded and at least 3 were terminated (fewer
+# prove nothing). Sets LANES_KILLS and LANES_BASE (the tickets before).
+lanes_load_terminating() {
+    local n=${1:?} app=${2:?} pid at
+    shift 2
+    LANES_BASE=$(rc_count)
+    rc_load_start load "$n" 8 "$@"
+    LANES_KILLS=0
+    while rc__load_running; do
+        pid=$(it_psql "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '$app'
+                        ORDER BY random() LIMIT 1")
+        [[ -n $pid && $(it_psql "SELECT pg_terminate_backend($pid)") == t ]] &&
+            LANES_KILLS=$((LANES_KILLS + 1))
+        at=$(($(rc_count) + 20))
+        while rc__load_running && (($(rc_count) < at)); do sleep 0.02; done
+    done
+    rc_load_wait 30
+    local loadout
+    loadout=$(tr '\n' ' ' <"$IT_DIR/log/load.log" | cut -c1-400)
+    it_note "load: $loadout; $LANES_KILLS connections terminated"
+    ((LANES_KILLS >= 3)) ||
+        it_fail "only $LANES_KILLS connections were terminated during the load; the test proves nothing"
+    [[ $RC_LOAD_STATUS == 0 ]] || it_fail "kefu-load exited with $RC_LOAD_STATUS: $loadout"
+    rc_assert_load_stored load "$n" "$LANES_BASE"
+}
+
+# lanes_failed_commit GATE DAEMON APP DONE ONCE UNDONE [restart settings...]:
+# a gated ticket's work waits at its commit on a lane (connections named
+# APP) and that connection is terminated; DAEMON goes on doing the work of
+# three more tickets (DONE NO: done; ONCE NO: done exactly once) and says
+# the burst was left for catch-up, and the gated ticket's work is not done
+# (UNDONE NO: true while not done). DAEMON is then restarted with the
+# settings given (catch-up soon) and catch-up does that work, once.
+lanes_failed_commit() {
+    local gate=${1:?} daemon=${2:?} app=${3:?} done=${4:?} once=${5:?} undone=${6:?} c d k
+    shift 6
+    gate_close "$gate"
+    c=$(lanes_submit "gated: a report whose commit fails" 13900009003)
+    gate_wait "$app" "$c's work to wait at its commit"
+    gate_break "$app"
+    gate_open
+    for k in 4 5 6; do # the daemon goes on; the failed connection reconnects
+        d=$(lanes_submit "after the failure $k" "1390000901$k")
+        it_wait_for "$d's work to be done after a failed connection" 30 "$done" "$d"
+        "$once" "$d"
+    done
+    it_wait_for "$daemon to say the burst was left for catch-up" 30 \
+        grep -q 'work.deferred.*the commit failed; left for catch-up' "$(it_log "$daemon")"
+    "$undone" "$c" || it_fail "$c's work was done though its connection failed before the commit"
+    it_kill "$daemon" TERM
+    it_start "$daemon" "$@"
+    it_wait_for "catch-up to do $c's work" 30 "$done" "$c"
+    "$once" "$c"
+    it_note "(iii) passed: the failed burst was left for catch-up, which did $c's work once"
+}
