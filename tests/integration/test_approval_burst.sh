@@ -19,7 +19,7 @@
 #    every valid decision is applied once (one decided
 #    step, one approval.step_decided), every invalid one is refused with
 #    its code and changes nothing, the refusals do not undo the others.
-#  - the decisions' commits are made slow (0.2 s each, at COMMIT), so that
+#  - the decisions' commits are made slow (0.05 s each, at COMMIT), so that
 #    with its 2 lanes (KEFU_APPROVAL_CONNECTIONS) kefu-approval runs the
 #    next group on one lane while the other's commit is pending: it must
 #    do so, and each request must still be answered once, after its own
@@ -108,13 +108,13 @@ q "CREATE SEQUENCE burst_fail_once;
    END \$\$;
    CREATE TRIGGER burst_fail_once BEFORE UPDATE ON approval_step FOR EACH ROW
        EXECUTE FUNCTION burst_fail_once()" >/dev/null
-# Each transaction that decides a step waits 0.2 s at its COMMIT (a
+# Each transaction that decides a step waits 0.05 s at its COMMIT (a
 # deferred constraint trigger, once per transaction), so that groups
 # overlap: the next runs on the other lane while this one commits.
 q "CREATE FUNCTION burst_slow_commit() RETURNS trigger LANGUAGE plpgsql AS \$\$
    BEGIN
        IF coalesce(current_setting('burst.slept', true), '') = '' THEN
-           PERFORM pg_sleep(0.2);
+           PERFORM pg_sleep(0.05);
            PERFORM set_config('burst.slept', 'yes', true);
        END IF;
        RETURN NULL;
