@@ -178,23 +178,32 @@ static int s_committing(kf_group_t *self)
    back). */
 static int s_run_group(kf_group_t *self, s_lane_t *lane, kf_error_t *err)
 {
-    int ran = 0, refused = 0;
+    int ran = 0, refused = 0, batch = 0;
     bool wrote = false;
     bool failed =
         kf_store_ready_now(lane->store, err) != 0 || kf_store_begin(lane->store, err) != 0;
+    if (!failed && self->spec.run_batch) {
+        batch = self->spec.run_batch(self->spec.arg, lane->store, lane->batch.base,
+                                     lane->batch.entries, lane->batch.count, err);
+        failed = batch < 0;
+        if (batch == 1)
+            kf_outbox_take(lane->kept, self->spec.outbox);
+    }
     for (int i = 0; i < lane->batch.count && !failed; i++) {
         kf_group_entry_t *entry = &lane->batch.entries[i];
         if (entry->refused)
             continue;
-        failed = s_run_in(self, lane, i, err) != 0;
+        if (batch == 0)
+            failed = s_run_in(self, lane, i, err) != 0;
         ran++;
         refused += entry->rc != 0;
         wrote |= entry->rc == 0 && entry->wrote;
     }
     /* committing: how many other lanes' commits this group overlapped */
-    kf_debug(self->what, "count=%d ran=%d refused=%d failed=%d lane=%d committing=%d",
+    /* batch: the group ran in one call of the daemon's (run_batch) */
+    kf_debug(self->what, "count=%d ran=%d refused=%d failed=%d lane=%d committing=%d batch=%d",
              lane->batch.count, ran, refused, failed, (int)(lane - self->lanes),
-             s_committing(self) - 1);
+             s_committing(self) - 1, batch != 0);
     if (!failed && wrote && kf_store_commit_send(lane->store, err) == 0)
         return 1;
     kf_store_rollback(lane->store); /* ends a failed group, or one that wrote nothing */

@@ -28,10 +28,14 @@
    places (kf_group_places in all), so the daemon's state at a place is
    never reused while the lane holding it is still committing.
 
-   A refusal undoes its own work only: under a savepoint each (spec
+   A group the daemon can run at once (spec run_batch) runs in one call
+   on the lane's store, with no savepoints of the group's: the store undoes
+   a refused request's own work itself. Otherwise:
+   a refusal undoes its own work only: under a savepoint each (spec
    savepoints), or, without, because run refuses before it writes. When the
    store fails the group (it is unreachable, or with savepoints chose the
    transaction as a deadlock's or serialisation failure's victim, or
+   with spec run_batch any error of the group's statement, or
    without savepoints any store error, which aborts the transaction, or the
    COMMIT failed), each request runs again alone in its own transaction on
    the lane, as if it had come alone; when the store is unreachable each is
@@ -69,6 +73,17 @@ typedef int(kf_group_run_fn)(void *arg, kf_store_t *store, int i, kf_group_entry
    daemon holds at place i. */
 typedef void(kf_group_done_fn)(void *arg, int i, const kf_group_entry_t *entry);
 
+/* Runs the count requests of a group at once (entries, at places base ..
+   base + count - 1; those refused before they ran are skipped) inside the
+   transaction open on store, with no savepoint of the group's: a request
+   the store refuses must undo its own work only (in the store's own
+   subtransaction). Returns 1 when it ran them (each entry's rc, reply, err
+   and wrote filled, their events kept in the group's outbox), 0 when it
+   leaves them to run one by one (run), or -1 with err when the group's
+   transaction is lost (each request runs again alone). */
+typedef int(kf_group_batch_fn)(void *arg, kf_store_t *store, int base, kf_group_entry_t *entries,
+                               int count, kf_error_t *err);
+
 typedef struct {
     const char *name;     /* in the log: NAME.group */
     int max;              /* most requests in a group */
@@ -81,11 +96,12 @@ typedef struct {
        before it writes, and a store error ends the group. */
     bool savepoints;
     kf_group_run_fn *run;
-    kf_group_done_fn *done;    /* may be NULL */
-    void (*forget)(void *arg); /* after a run is undone: drops what it left
-                                  besides its events; may be NULL */
-    void *arg;                 /* given to run, done, forget and kept_new */
-    kf_outbox_t *outbox;       /* where run keeps its events */
+    kf_group_batch_fn *run_batch; /* may be NULL: each request with run */
+    kf_group_done_fn *done;       /* may be NULL */
+    void (*forget)(void *arg);    /* after a run is undone: drops what it left
+                                     besides its events; may be NULL */
+    void *arg;                    /* given to run, done, forget and kept_new */
+    kf_outbox_t *outbox;          /* where run keeps its events */
     /* Makes an outbox for the events of a lane's group, kept until that
        group commits (one per lane, owned by the group). */
     kf_outbox_t *(*kept_new)(void *arg);

@@ -29,7 +29,8 @@
 
 #define S_SRC "approval"
 #define S_BURST 64 /* most requests taken in one go */
-/* Most requests of a group commit: a savepoint each, and PostgreSQL keeps
+/* Most requests of a group commit: a savepoint (or, for a group of
+   decisions, a plpgsql subtransaction) each, and PostgreSQL keeps
    64 subtransactions per backend in shared memory. */
 #define S_GROUP_MAX 64
 #define S_OVERDUE_CAP 100000 /* the overdue gauge counts at most this many */
@@ -161,6 +162,9 @@ static void s_prepare_changes(kf_store_t *store)
         store, "decide",
         "SELECT * FROM kefu_approval_decide_call($1, $2::bigint, $3::bigint, $4, $5, "
         "$6, $7, $8, $9, decode($10, 'hex'))");
+    /* A group's decisions in one call (migration 039): p_items, p_src. */
+    kf_store_statement(store, "decide_group",
+                       "SELECT * FROM kefu_approval_decide_group($1::jsonb, $2)");
     kf_store_statement(store, "advance",
                        "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
     kf_store_statement(store, "flag_risk",
@@ -213,20 +217,18 @@ static void s_discard(approval_t *self)
 
 /* ---- the store's answers ------------------------------------------------- */
 
-/* Takes the rows of an approval function: an error row fails with its
-   code; the reply goes into reply (when not NULL); facts queue for
-   s_settle; events wait in the outbox. Returns the number of events, or
-   -1 with err. Takes res. */
-static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_t *err)
+/* Takes rows [from, to) of an approval function's result: an error row
+   fails with its code; the reply goes into reply (when not NULL); facts
+   queue for s_settle. Returns the number of events, or -1 with err. */
+static int s_absorb_rows(approval_t *self, const PGresult *res, int from, int to, kf_body_t *reply,
+                         kf_error_t *err)
 {
     int events = 0;
-    for (int i = 0; i < PQntuples(res); i++) {
+    for (int i = from; i < to; i++) {
         if (!PQgetisnull(res, i, O_CODE)) {
             kf_err_t code = kf_err_from_name(PQgetvalue(res, i, O_CODE));
-            kf_error_set(err, code == KF_E_COUNT ? KF_E_INTERNAL : code,
-                         PQgetvalue(res, i, O_FIELD), "%s", PQgetvalue(res, i, O_MESSAGE));
-            PQclear(res);
-            return -1;
+            return kf_error_set(err, code == KF_E_COUNT ? KF_E_INTERNAL : code,
+                                PQgetvalue(res, i, O_FIELD), "%s", PQgetvalue(res, i, O_MESSAGE));
         }
         if (!PQgetisnull(res, i, O_EVENT))
             events++;
@@ -243,14 +245,25 @@ static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_
                 kf_body_bool(reply, "duplicate", true);
             if (rc != 0) {
                 json_decref(info);
-                PQclear(res);
                 return kf_error_set(err, KF_E_INTERNAL, "", "the store's reply did not convert");
             }
         } else if (info && !body)
             zlist_append(self->facts, json_incref(info));
         json_decref(info);
     }
-    kf_outbox_keep(self->outbox, res);
+    return events;
+}
+
+/* Takes the rows of an approval function (s_absorb_rows); its events wait
+   in the outbox. Returns the number of events, or -1 with err. Takes
+   res. */
+static int s_absorb(approval_t *self, PGresult *res, kf_body_t *reply, kf_error_t *err)
+{
+    int events = s_absorb_rows(self, res, 0, PQntuples(res), reply, err);
+    if (events < 0)
+        PQclear(res);
+    else
+        kf_outbox_keep(self->outbox, res);
     return events;
 }
 
@@ -646,8 +659,12 @@ static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
    events published once that commit is answered. When the store fails
    the group's transaction (not a refusal), each request runs again alone,
    as if it had come alone; when the store is unreachable, each is
-   answered `unavailable`. The group is common/group.h's; what is
-   kefu-approval's own is how to decode, run and log each request. */
+   answered `unavailable`. A group whose requests are all approval.decide
+   runs in one call instead (s_run_batch, kefu_approval_decide_group,
+   migration 039): each decision in the store's own subtransaction, which
+   undoes a refused one's work as its savepoint did. The group is
+   common/group.h's; what is kefu-approval's own is how to decode, run and
+   log each request. */
 
 /* Runs p's approval function (s_apply) into entry's reply, in the
    transaction open on store (a lane's). Returns 0, or -1 with entry's err. */
@@ -719,6 +736,123 @@ static int s_run_op(approval_t *self, kf_store_t *store, s_pending_t *p, kf_grou
                    : 0;
     }
     }
+}
+
+/* The column of decide_group's rows that holds the item's place. */
+#define S_PLACE_COL (O_EVENT + 7)
+
+/* Adds p's decision (the request at place, entry) to items as
+   kefu_approval_decide_group takes it. Returns 0; 1 when a text of it is
+   not JSON's (the group runs one by one); -1 with entry's err when its
+   content cannot be made (refused, as alone). */
+static int s_batch_item(json_t *items, int place, s_pending_t *p, kf_group_entry_t *entry)
+{
+    const areq_decide_t *d = &p->u.decide;
+    const char *content = NULL;
+    if (d->idem[0] && !(content = kf_idem_hex(&p->key.idem, p->key.body, &entry->err)))
+        return -1;
+    json_t *item =
+        json_pack("{s:i, s:s?, s:I, s:s, s:s, s:s}", "place", place, "key", entry->req.key,
+                  "request", (json_int_t)d->request, "outcome", d->outcome, "decision",
+                  kf_env_id(entry->req.env), "type", p->key.idem.type);
+    if (!item)
+        return 1;
+    int rc = 0;
+    if (d->step)
+        rc |= json_object_set_new(item, "step", json_integer(d->step));
+    if (d->comment[0])
+        rc |= json_object_set_new(item, "comment", json_string(d->comment));
+    if (d->idem[0]) {
+        rc |= json_object_set_new(item, "idem", json_string(d->idem));
+        rc |= json_object_set_new(item, "content", json_string(content));
+    }
+    json_array_append_new(items, item);
+    return rc != 0 ? 1 : 0;
+}
+
+/* The decisions of a group as decide_group's p_items: the requests not
+   refused (one whose content cannot be made is refused here, rc -1, as it
+   would be alone). Returns the JSON text (to free), or NULL when one is
+   not a decision, or a text is not JSON's, or none is left (the group
+   runs one by one: each entry's rc is left 0). */
+static char *s_batch_items(approval_t *self, int base, kf_group_entry_t *entries, int count)
+{
+    bool all = true;
+    for (int i = 0; i < count && all; i++)
+        all = entries[i].refused || self->pending[base + i].op == S_DECIDE;
+    if (!all)
+        return NULL;
+    json_t *items = json_array();
+    for (int i = 0; i < count && all; i++) {
+        if (entries[i].refused)
+            continue;
+        int rc = s_batch_item(items, base + i, &self->pending[base + i], &entries[i]);
+        entries[i].rc = rc < 0 ? -1 : 0;
+        all = rc <= 0;
+    }
+    char *text = all && json_array_size(items) ? json_dumps(items, JSON_COMPACT) : NULL;
+    json_decref(items);
+    if (!text)
+        for (int i = 0; i < count; i++)
+            if (!entries[i].refused)
+                entries[i].rc = 0; /* as kf_group_add left it */
+    return text;
+}
+
+/* Absorbs the rows of decide_group for the entry at place (from row
+   *row on, moving it past them): an error row refuses the entry (the store
+   undid its work), other rows are its answer and their facts are settled.
+   Returns 0, or -1 with err when its work cannot be undone alone. */
+static int s_batch_absorb(approval_t *self, kf_store_t *store, const PGresult *res, int *row,
+                          int place, kf_group_entry_t *entry, kf_error_t *err)
+{
+    int from = *row, rows = PQntuples(res);
+    while (*row < rows && atoi(PQgetvalue(res, *row, S_PLACE_COL)) == place)
+        (*row)++;
+    if (*row == from)
+        return kf_error_set(err, KF_E_INTERNAL, "", "the store did not answer a decision");
+    if (!PQgetisnull(res, from, O_CODE)) {
+        if (strcmp(PQgetvalue(res, from, O_CODE), "internal") == 0)
+            kf_error("store.statement_failed", "statement=decide_group place=%d info=%.300s", place,
+                     PQgetvalue(res, from, O_INFO));
+        entry->rc = s_absorb_rows(self, res, from, *row, entry->reply, &entry->err);
+        entry->wrote = false;
+        return 0;
+    }
+    if (s_absorb_rows(self, res, from, *row, entry->reply, err) < 0 ||
+        s_settle(self, store, err) != 0)
+        return -1;
+    entry->rc = 0;
+    entry->wrote = true;
+    return 0;
+}
+
+/* Runs a group whose requests are all decisions in one call of
+   kefu_approval_decide_group (kf_group_batch_fn): each under the store's
+   own subtransaction, instead of a savepoint, the call and its release
+   each. */
+static int s_run_batch(void *arg, kf_store_t *store, int base, kf_group_entry_t *entries, int count,
+                       kf_error_t *err)
+{
+    approval_t *self = (approval_t *)arg;
+    char *items = s_batch_items(self, base, entries, count);
+    if (!items)
+        return 0;
+    const char *params[] = {items, S_SRC};
+    PGresult *res = kf_store_exec(store, "decide_group", 2, params, err);
+    free(items);
+    if (!res)
+        return -1;
+    int row = 0, rc = 0;
+    for (int i = 0; i < count && rc == 0; i++)
+        if (!entries[i].refused && entries[i].rc == 0)
+            rc = s_batch_absorb(self, store, res, &row, base + i, &entries[i], err);
+    if (rc != 0) {
+        PQclear(res);
+        return -1;
+    }
+    kf_outbox_keep(self->outbox, res);
+    return 1;
 }
 
 /* Runs the request at place i in the transaction open on the lane's store
@@ -1021,6 +1155,7 @@ approval_t *approval_new(void)
                                    .prepare = s_prepare_changes,
                                    .savepoints = true,
                                    .run = s_run,
+                                   .run_batch = s_run_batch,
                                    .done = s_done,
                                    .forget = s_drop_facts,
                                    .arg = self,

@@ -19,6 +19,11 @@
 #    every valid decision is applied once (one decided
 #    step, one approval.step_decided), every invalid one is refused with
 #    its code and changes nothing, the refusals do not undo the others.
+#  - the decisions of a group are one call of kefu_approval_decide_group
+#    (migration 039), checked on the store and in the daemon's log; then
+#    the 10 pending requests are decided among replays of every key, one
+#    of them failing in the store with an error of its own: it alone is
+#    answered internal, the others of its group are decided;
 #  - the decisions' commits are made slow (0.05 s each, at COMMIT), so that
 #    with its 2 lanes (KEFU_APPROVAL_CONNECTIONS) kefu-approval runs the
 #    next group on one lane while the other's commit is pending: it must
@@ -121,6 +126,18 @@ q "CREATE FUNCTION burst_slow_commit() RETURNS trigger LANGUAGE plpgsql AS \$\$
    END \$\$;
    CREATE CONSTRAINT TRIGGER burst_slow_commit AFTER UPDATE ON approval_step
        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION burst_slow_commit()" >/dev/null
+# Each decision written is recorded with its statement (the backend and
+# the statement's start): the decisions of one group are one call of
+# kefu_approval_decide_group (migration 039), not one call each.
+q "CREATE TABLE burst_calls (pid integer, at timestamptz, grouped boolean);
+   CREATE FUNCTION burst_record() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN
+       INSERT INTO burst_calls VALUES (pg_backend_pid(), statement_timestamp(),
+                                       current_query() LIKE '%kefu_approval_decide_group%');
+       RETURN NULL;
+   END \$\$;
+   CREATE TRIGGER burst_record AFTER UPDATE ON approval_step FOR EACH ROW
+       WHEN (OLD.decided_at IS NULL AND NEW.decided_at IS NOT NULL) EXECUTE FUNCTION burst_record()" >/dev/null
 from=$(( $(date +%s) * 1000 )) to=$(( ($(date +%s) + 86400) * 1000 ))
 {
     for g in $(seq 1 100); do
@@ -207,6 +224,64 @@ grep -q 'event=requests.group .* committing=[1-9]' "$(it_log approval)" ||
 for lane in 0 1; do
     grep -q "event=requests.group .* lane=$lane " "$(it_log approval)" || it_fail "lane $lane ran no group"
 done
+# One call for the decisions of a group: a statement decided several steps.
+most=$(q "SELECT max(n) FROM (SELECT count(*) AS n FROM burst_calls WHERE grouped GROUP BY pid, at) c")
+(( ${most:-0} >= 2 )) || it_fail "no call of kefu_approval_decide_group decided more than ${most:-0} steps"
+grep -q 'event=requests.group .*failed=0 .*batch=1' "$(it_log approval)" ||
+    it_fail "no group of decisions ran in one call (batch=1)"
+
+# ---- 3. a decision refused in the middle of a group ---------------------------
+# The 10 requests still pending are decided by their approvers among the
+# replays of every key of part 2; the store fails the decision of R[84] with
+# an error of its own (not a refusal, not a serialisation failure) when it
+# is made by kefu_approval_decide_group: that decision alone is answered
+# internal, the others of its group are decided (and the replays answered
+# with their stored reply, duplicate: true, deciding nothing).
+q "CREATE FUNCTION burst_break_one() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN
+       IF NEW.request_id = ${R[84]} AND current_query() LIKE '%kefu_approval_decide_group%' THEN
+           RAISE EXCEPTION 'injected by test_approval_burst' USING ERRCODE = 'P0001';
+       END IF;
+       RETURN NEW;
+   END \$\$;
+   CREATE TRIGGER burst_break_one BEFORE UPDATE ON approval_step FOR EACH ROW
+       WHEN (OLD.decided_at IS NULL AND NEW.decided_at IS NOT NULL) EXECUTE FUNCTION burst_break_one()" >/dev/null
+logged=$(wc -l <"$(it_log approval)")
+{
+    for g in $(seq 1 90); do
+        r=${R[g-1]} k=$(( (g - 1) % 20 + 1 ))
+        if (( g <= 80 )); then
+            echo "replay$g $(cert $k) $A approval.decide request=$r decision=approve idem=d-$r"
+        else
+            echo "late$g $(cert $k) $A approval.decide request=$r decision=approve idem=l-$r"
+        fi
+    done
+} >"$IT_DIR/late"
+"$burst" <"$IT_DIR/late" >"$IT_DIR/late.out" ||
+    it_fail "not every late decision was answered: $(grep -c timeout "$IT_DIR/late.out") timeouts"
+D=$IT_DIR/late.out
+for g in $(seq 1 90); do
+    if (( g <= 80 )); then
+        [[ $(body "replay$g" "$D" | jq -r .duplicate) == true ]] || it_fail "replay$g: $(answer "replay$g" "$D")"
+    elif (( g == 85 )); then
+        [[ $(body "late$g" "$D" | jq -r .code) == internal ]] || it_fail "late$g: $(answer "late$g" "$D")"
+    else
+        [[ $(verdict "late$g" "$D") == ok && $(body "late$g" "$D" | jq -r '"\(.duplicate)/\(.outcome)"') == false/approve ]] ||
+            it_fail "late$g: $(answer "late$g" "$D")"
+    fi
+done
+[[ $(q "SELECT count(*) FROM approval_step WHERE decided_at IS NOT NULL") == 99 ]] ||
+    it_fail "$(q "SELECT count(*) FROM approval_step WHERE decided_at IS NOT NULL") steps decided, not 99"
+[[ $(q "SELECT status FROM approval_request WHERE id = ${R[84]}") == pending ]] ||
+    it_fail "the request whose decision failed is not pending"
+[[ $(q "SELECT count(*) FROM event WHERE type = 'approval.step_decided'") == 99 ]] ||
+    it_fail "not one approval.step_decided per decided step after part 3"
+# Refused alone: the group that held it ran others with it, in one call.
+tail -n +"$logged" "$(it_log approval)" >"$IT_DIR/late.log"
+grep -q 'event=store.statement_failed statement=decide_group' "$IT_DIR/late.log" ||
+    it_fail "the failed decision was not logged"
+grep -qE 'event=requests.group count=[0-9]+ ran=([2-9]|[1-9][0-9]+) refused=1 failed=0 .*batch=1' \
+    "$IT_DIR/late.log" || it_fail "the failed decision was not refused alone in a group of decisions run in one call"
 groups=$(sed -n 's/.*event=requests.group count=\([0-9]*\).*/\1/p' "$(it_log approval)" |
     awk '{ n++; if ($1 > m) m = $1 } END { printf "%d groups, the largest %d", n, m }')
 it_note "$(wc -l <"$IT_DIR/decisions") decisions and delegations answered; in all $groups (debug log)"
