@@ -158,11 +158,8 @@ static void s_prepare_changes(kf_store_t *store)
                        "$7::date, $8, $9, $10::boolean)");
     kf_store_statement(store, "reassign",
                        "SELECT * FROM kefu_approval_reassign($1, $2::bigint, $3, $4, $5)");
-    kf_store_statement(
-        store, "decide",
-        "SELECT * FROM kefu_approval_decide_call($1, $2::bigint, $3::bigint, $4, $5, "
-        "$6, $7, $8, $9, decode($10, 'hex'))");
-    /* A group's decisions in one call (migration 039): p_items, p_src. */
+    /* Decisions, one or a group's, in one call (migration 039): p_items,
+       p_src; each item is kefu_approval_decide_call's (035). */
     kf_store_statement(store, "decide_group",
                        "SELECT * FROM kefu_approval_decide_group($1::jsonb, $2)");
     kf_store_statement(store, "advance",
@@ -659,17 +656,21 @@ static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
    events published once that commit is answered. When the store fails
    the group's transaction (not a refusal), each request runs again alone,
    as if it had come alone; when the store is unreachable, each is
-   answered `unavailable`. A group whose requests are all approval.decide
-   runs in one call instead (s_run_batch, kefu_approval_decide_group,
-   migration 039): each decision in the store's own subtransaction, which
-   undoes a refused one's work as its savepoint did. The group is
+   answered `unavailable`. Decisions go to the store in one call,
+   kefu_approval_decide_group (migration 039, s_decide): a group whose
+   requests are all approval.decide is one call (s_run_batch), with each
+   decision in the store's own subtransaction, which undoes a refused
+   one's work as a savepoint does; a decision in a mixed group, or alone,
+   is a call of one. The group is
    common/group.h's; what is kefu-approval's own is how to decode, run and
    log each request. */
 
 /* Runs p's approval function (s_apply) into entry's reply, in the
-   transaction open on store (a lane's). Returns 0, or -1 with entry's err. */
+   transaction open on store (a lane's); p is not a decision (s_decide).
+   Returns 0, or -1 with entry's err. */
 static int s_run_op(approval_t *self, kf_store_t *store, s_pending_t *p, kf_group_entry_t *entry)
 {
+    assert(p->op != S_DECIDE);
     const char *key = entry->req.key;
     char a[24], b[24];
     switch (p->op) {
@@ -687,28 +688,6 @@ static int s_run_op(approval_t *self, kf_store_t *store, s_pending_t *p, kf_grou
                                 S_SRC,       o->allow_past ? "true" : "false"};
         return s_apply(self, store, NULL, "open", 10, params, entry->reply, &entry->err) < 0 ? -1
                                                                                              : 0;
-    }
-    case S_DECIDE: {
-        /* One call: the sender, the key, the decision and its stage
-           (kefu_approval_decide_call, migration 035). */
-        const areq_decide_t *d = &p->u.decide;
-        const char *content = NULL;
-        if (d->idem[0] && !(content = kf_idem_hex(&p->key.idem, p->key.body, &entry->err)))
-            return -1;
-        snprintf(a, sizeof a, "%lld", (long long)d->request);
-        snprintf(b, sizeof b, "%lld", (long long)d->step);
-        const char *params[] = {key,
-                                a,
-                                d->step ? b : NULL,
-                                d->outcome,
-                                d->comment[0] ? d->comment : NULL,
-                                kf_env_id(entry->req.env),
-                                S_SRC,
-                                d->idem[0] ? d->idem : NULL,
-                                p->key.idem.type,
-                                content};
-        return s_apply(self, store, NULL, "decide", 10, params, entry->reply, &entry->err) < 0 ? -1
-                                                                                               : 0;
     }
     case S_REASSIGN: {
         const areq_reassign_t *m = &p->u.move;
@@ -741,82 +720,57 @@ static int s_run_op(approval_t *self, kf_store_t *store, s_pending_t *p, kf_grou
 /* The column of decide_group's rows that holds the item's place. */
 #define S_PLACE_COL (O_EVENT + 7)
 
-/* Adds p's decision (the request at place, entry) to items as
-   kefu_approval_decide_group takes it. Returns 0; 1 when a text of it is
-   not JSON's (the group runs one by one); -1 with entry's err when its
-   content cannot be made (refused, as alone). */
-static int s_batch_item(json_t *items, int place, s_pending_t *p, kf_group_entry_t *entry)
+/* Adds the decision at place (p, its entry) to items as
+   kefu_approval_decide_group takes it. False with entry's err when it
+   cannot be put (it is refused, as it would be alone). */
+static bool s_decide_item(json_t *items, int place, s_pending_t *p, kf_group_entry_t *entry)
 {
     const areq_decide_t *d = &p->u.decide;
     const char *content = NULL;
     if (d->idem[0] && !(content = kf_idem_hex(&p->key.idem, p->key.body, &entry->err)))
-        return -1;
+        return false;
+    /* Every text of the envelope was checked UTF-8 (envelope.c), so JSON
+       takes it; a failure here is out of memory. */
     json_t *item =
         json_pack("{s:i, s:s?, s:I, s:s, s:s, s:s}", "place", place, "key", entry->req.key,
                   "request", (json_int_t)d->request, "outcome", d->outcome, "decision",
                   kf_env_id(entry->req.env), "type", p->key.idem.type);
-    if (!item)
-        return 1;
-    int rc = 0;
-    if (d->step)
+    int rc = item ? 0 : -1;
+    if (item && d->step)
         rc |= json_object_set_new(item, "step", json_integer(d->step));
-    if (d->comment[0])
+    if (item && d->comment[0])
         rc |= json_object_set_new(item, "comment", json_string(d->comment));
-    if (d->idem[0]) {
+    if (item && d->idem[0]) {
         rc |= json_object_set_new(item, "idem", json_string(d->idem));
         rc |= json_object_set_new(item, "content", json_string(content));
     }
-    json_array_append_new(items, item);
-    return rc != 0 ? 1 : 0;
-}
-
-/* The decisions of a group as decide_group's p_items: the requests not
-   refused (one whose content cannot be made is refused here, rc -1, as it
-   would be alone). Returns the JSON text (to free), or NULL when one is
-   not a decision, or a text is not JSON's, or none is left (the group
-   runs one by one: each entry's rc is left 0). */
-static char *s_batch_items(approval_t *self, int base, kf_group_entry_t *entries, int count)
-{
-    bool all = true;
-    for (int i = 0; i < count && all; i++)
-        all = entries[i].refused || self->pending[base + i].op == S_DECIDE;
-    if (!all)
-        return NULL;
-    json_t *items = json_array();
-    for (int i = 0; i < count && all; i++) {
-        if (entries[i].refused)
-            continue;
-        int rc = s_batch_item(items, base + i, &self->pending[base + i], &entries[i]);
-        entries[i].rc = rc < 0 ? -1 : 0;
-        all = rc <= 0;
+    if (rc != 0) {
+        json_decref(item);
+        kf_error_set(&entry->err, KF_E_INTERNAL, "", "the decision could not be put to the store");
+        return false;
     }
-    char *text = all && json_array_size(items) ? json_dumps(items, JSON_COMPACT) : NULL;
-    json_decref(items);
-    if (!text)
-        for (int i = 0; i < count; i++)
-            if (!entries[i].refused)
-                entries[i].rc = 0; /* as kf_group_add left it */
-    return text;
+    json_array_append_new(items, item);
+    return true;
 }
 
-/* Absorbs the rows of decide_group for the entry at place (from row
-   *row on, moving it past them): an error row refuses the entry (the store
+/* Takes the rows of decide_group for the entry at place (from row *row
+   on, moving it past them): an error row refuses the entry (the store
    undid its work), other rows are its answer and their facts are settled.
-   Returns 0, or -1 with err when its work cannot be undone alone. */
-static int s_batch_absorb(approval_t *self, kf_store_t *store, const PGresult *res, int *row,
-                          int place, kf_group_entry_t *entry, kf_error_t *err)
+   Returns 0, or -1 with err when the transaction cannot go on. */
+static int s_decide_absorb(approval_t *self, kf_store_t *store, const PGresult *res, int *row,
+                           int place, kf_group_entry_t *entry, kf_error_t *err)
 {
     int from = *row, rows = PQntuples(res);
     while (*row < rows && atoi(PQgetvalue(res, *row, S_PLACE_COL)) == place)
         (*row)++;
     if (*row == from)
         return kf_error_set(err, KF_E_INTERNAL, "", "the store did not answer a decision");
+    entry->wrote = false;
     if (!PQgetisnull(res, from, O_CODE)) {
         if (strcmp(PQgetvalue(res, from, O_CODE), "internal") == 0)
             kf_error("store.statement_failed", "statement=decide_group place=%d info=%.300s", place,
                      PQgetvalue(res, from, O_INFO));
         entry->rc = s_absorb_rows(self, res, from, *row, entry->reply, &entry->err);
-        entry->wrote = false;
         return 0;
     }
     if (s_absorb_rows(self, res, from, *row, entry->reply, err) < 0 ||
@@ -827,39 +781,64 @@ static int s_batch_absorb(approval_t *self, kf_store_t *store, const PGresult *r
     return 0;
 }
 
-/* Runs a group whose requests are all decisions in one call of
-   kefu_approval_decide_group (kf_group_batch_fn): each under the store's
-   own subtransaction, instead of a savepoint, the call and its release
-   each. */
+/* Runs the decisions at places base .. base + count - 1 (entries; those
+   refused before they ran are skipped) in the transaction open on store,
+   in one call of kefu_approval_decide_group (migration 039): the sender,
+   the key, the decision and its stage each, in the store's own
+   subtransaction, so that a refused one undoes its own work only. Fills
+   each entry's rc, reply, err and wrote; their events wait in the
+   outbox. Returns 0, or -1 with err when the transaction cannot go on. */
+static int s_decide(approval_t *self, kf_store_t *store, int base, kf_group_entry_t *entries,
+                    int count, kf_error_t *err)
+{
+    bool *in = (bool *)calloc((size_t)count, sizeof(bool));
+    json_t *items = json_array();
+    assert(in && items);
+    for (int i = 0; i < count; i++)
+        if (!entries[i].refused &&
+            !(in[i] = s_decide_item(items, base + i, &self->pending[base + i], &entries[i]))) {
+            entries[i].rc = -1;
+            entries[i].wrote = false;
+        }
+    int rc = 0;
+    if (json_array_size(items) > 0) {
+        char *text = json_dumps(items, JSON_COMPACT);
+        const char *params[] = {text, S_SRC};
+        PGresult *res = text ? kf_store_exec(store, "decide_group", 2, params, err) : NULL;
+        free(text);
+        rc = res ? 0 : text ? -1 : kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
+        for (int i = 0, row = 0; rc == 0 && i < count; i++)
+            if (in[i])
+                rc = s_decide_absorb(self, store, res, &row, base + i, &entries[i], err);
+        if (rc == 0)
+            kf_outbox_keep(self->outbox, res);
+        else
+            PQclear(res);
+    }
+    json_decref(items);
+    free(in);
+    return rc;
+}
+
+/* Runs a group whose requests are all decisions at once (s_decide,
+   kf_group_batch_fn); a mixed group runs request by request. */
 static int s_run_batch(void *arg, kf_store_t *store, int base, kf_group_entry_t *entries, int count,
                        kf_error_t *err)
 {
     approval_t *self = (approval_t *)arg;
-    char *items = s_batch_items(self, base, entries, count);
-    if (!items)
-        return 0;
-    const char *params[] = {items, S_SRC};
-    PGresult *res = kf_store_exec(store, "decide_group", 2, params, err);
-    free(items);
-    if (!res)
-        return -1;
-    int row = 0, rc = 0;
-    for (int i = 0; i < count && rc == 0; i++)
-        if (!entries[i].refused && entries[i].rc == 0)
-            rc = s_batch_absorb(self, store, res, &row, base + i, &entries[i], err);
-    if (rc != 0) {
-        PQclear(res);
-        return -1;
-    }
-    kf_outbox_keep(self->outbox, res);
-    return 1;
+    for (int i = 0; i < count; i++)
+        if (!entries[i].refused && self->pending[base + i].op != S_DECIDE)
+            return 0;
+    return s_decide(self, store, base, entries, count, err) == 0 ? 1 : -1;
 }
 
 /* Runs the request at place i in the transaction open on the lane's store
-   (kf_group_run_fn). */
+   (kf_group_run_fn); a decision alone is a group of one (s_decide). */
 static int s_run(void *arg, kf_store_t *store, int i, kf_group_entry_t *entry)
 {
     approval_t *self = (approval_t *)arg;
+    if (self->pending[i].op == S_DECIDE)
+        return s_decide(self, store, i, entry, 1, &entry->err) == 0 ? entry->rc : -1;
     int rc = s_run_op(self, store, &self->pending[i], entry);
     entry->wrote = rc == 0;
     return rc;
