@@ -54,7 +54,7 @@ static void s_batch_free(s_batch_t *batch)
 
 kf_group_t *kf_group_new(const kf_group_spec_t *spec)
 {
-    assert(spec->max > 0 && spec->run && spec->outbox && spec->kept_new && spec->prepare);
+    assert(spec->max > 0 && spec->run && spec->outbox && spec->prepare);
     assert(spec->lanes >= 1 && spec->lanes <= KF_GROUP_LANES_MAX);
     kf_group_t *self = (kf_group_t *)zmalloc(sizeof(kf_group_t));
     self->spec = *spec;
@@ -68,7 +68,7 @@ kf_group_t *kf_group_new(const kf_group_spec_t *spec)
         lane->store = kf_store_new(spec->url, spec->app_name);
         spec->prepare(lane->store);
         s_batch_init(&lane->batch, spec->max, (i + 1) * spec->max);
-        lane->kept = spec->kept_new(spec->arg);
+        lane->kept = kf_outbox_twin(spec->outbox);
     }
     return self;
 }

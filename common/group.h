@@ -100,11 +100,10 @@ typedef struct {
     kf_group_done_fn *done;       /* may be NULL */
     void (*forget)(void *arg);    /* after a run is undone: drops what it left
                                      besides its events; may be NULL */
-    void *arg;                    /* given to run, done, forget and kept_new */
-    kf_outbox_t *outbox;          /* where run keeps its events */
-    /* Makes an outbox for the events of a lane's group, kept until that
-       group commits (one per lane, owned by the group). */
-    kf_outbox_t *(*kept_new)(void *arg);
+    void *arg;                    /* given to run, run_batch, done and forget */
+    /* Where run keeps its events; each lane keeps its group's in a twin
+       of it (kf_outbox_twin) until that group commits. */
+    kf_outbox_t *outbox;
 } kf_group_spec_t;
 
 typedef struct kf_group kf_group_t;

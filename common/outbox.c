@@ -29,6 +29,13 @@ kf_outbox_t *kf_outbox_new(zsock_t *events, const char *src, kf_health_t *health
     return self;
 }
 
+kf_outbox_t *kf_outbox_twin(const kf_outbox_t *self)
+{
+    kf_outbox_t *twin = kf_outbox_new(self->events, self->src, self->health, self->col);
+    twin->log = self->log;
+    return twin;
+}
+
 void kf_outbox_destroy(kf_outbox_t **self_p)
 {
     assert(self_p);

@@ -20,6 +20,11 @@ typedef struct kf_outbox kf_outbox_t;
 kf_outbox_t *kf_outbox_new(zsock_t *events, const char *src, kf_health_t *health, int col);
 void kf_outbox_destroy(kf_outbox_t **self_p);
 
+/* An outbox that publishes as self does (its socket, source, health,
+   column and logging) but keeps rows of its own and has no hook: for the
+   events of another transaction in flight at the same time (a lane's). */
+kf_outbox_t *kf_outbox_twin(const kf_outbox_t *self);
+
 /* Logs each event published (event.written) when on. */
 void kf_outbox_set_log(kf_outbox_t *self, bool on);
 

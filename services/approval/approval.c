@@ -921,15 +921,6 @@ static void s_flush(void *arg)
     kf_group_flush(self->group, self->server);
 }
 
-/* An outbox for the events of a lane's group, kept until it commits. */
-static kf_outbox_t *s_kept_new(void *arg)
-{
-    approval_t *self = (approval_t *)arg;
-    kf_outbox_t *kept = kf_outbox_new(self->events, S_SRC, self->health, O_EVENT);
-    kf_outbox_set_log(kept, true);
-    return kept;
-}
-
 /* The requests kefu-approval serves. */
 static const kf_route_t s_routes[] = {
     {"approval.request", s_queue, false},  {"approval.decide", s_queue, false},
@@ -1138,8 +1129,7 @@ approval_t *approval_new(void)
                                    .done = s_done,
                                    .forget = s_drop_facts,
                                    .arg = self,
-                                   .outbox = self->outbox,
-                                   .kept_new = s_kept_new};
+                                   .outbox = self->outbox};
     self->group = kf_group_new(&group);
     self->pending =
         (s_pending_t *)calloc((size_t)kf_group_places(self->group), sizeof(s_pending_t));

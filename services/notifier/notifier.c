@@ -1067,7 +1067,7 @@ static void s_sockets(notifier_t *self)
         lane->store = kf_store_new(kf_config_str(notifier_settings, "KEFU_DATABASE_URL"),
                                    "kefu-notifier-apply");
         s_prepare(lane->store);
-        lane->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+        lane->outbox = kf_outbox_twin(self->outbox);
         kf_outbox_set_hook(lane->outbox, s_on_commit, lane);
         kf_consumer_add_lane(self->consumer, lane->store, lane->outbox, lane);
     }

@@ -345,13 +345,6 @@ static bool s_group_full(void *arg)
     return kf_group_full(self->group);
 }
 
-/* An outbox for the events of a lane's group, kept until it commits. */
-static kf_outbox_t *s_kept_new(void *arg)
-{
-    survey_t *self = (survey_t *)arg;
-    return kf_outbox_new(self->events, S_SRC, self->health, 0);
-}
-
 /* The requests kefu-survey serves. */
 static const kf_route_t s_routes[] = {
     {"survey.answer", s_queue_answer, true}, {"survey.campaign", s_campaign, false},
@@ -457,8 +450,7 @@ survey_t *survey_new(void)
                                    .run = s_record,
                                    .done = s_recorded,
                                    .arg = self,
-                                   .outbox = self->outbox,
-                                   .kept_new = s_kept_new};
+                                   .outbox = self->outbox};
     self->group = kf_group_new(&group);
     self->answers = (s_answer_t *)calloc((size_t)kf_group_places(self->group), sizeof(s_answer_t));
     const kf_consumer_spec_t spec = {

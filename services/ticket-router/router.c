@@ -547,7 +547,7 @@ static void s_lanes_new(router_t *self, int count)
         lane->store =
             kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router-route");
         s_prepare(lane->store);
-        lane->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
+        lane->outbox = kf_outbox_twin(self->outbox);
         kf_outbox_set_hook(lane->outbox, s_latencies_settle, lane);
         kf_consumer_add_lane(self->consumer, lane->store, lane->outbox, lane);
     }
