@@ -305,19 +305,14 @@ void kf_consumer_on_socket(kf_consumer_t *self)
 
 int kf_consumer_poll(kf_consumer_t *self, kf_pollset_t *set)
 {
-    int first = set->count;
+    int committing = 0;
     for (int i = 0; i < self->lane_count; i++)
-        if (self->lanes[i].committing)
+        if (self->lanes[i].committing) {
             kf_pollset_fd(set, kf_store_socket(self->lanes[i].store));
-    return first;
-}
-
-bool kf_consumer_busy(kf_consumer_t *self)
-{
-    for (int i = 0; i < self->lane_count; i++)
-        if (!self->lanes[i].committing)
-            return false;
-    return self->lane_count > 0;
+            committing++;
+        }
+    return self->lane_count > 0 && committing == self->lane_count ? -1
+                                                                  : kf_pollset_sock(set, self->in);
 }
 
 void kf_consumer_on_store(kf_consumer_t *self)

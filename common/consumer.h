@@ -91,18 +91,16 @@ void kf_consumer_add_lane(kf_consumer_t *self, kf_store_t *store, kf_outbox_t *o
 /* Takes what the socket brought (up to a batch) and applies it. */
 void kf_consumer_on_socket(kf_consumer_t *self);
 
-/* Adds to set the sockets of the lanes whose COMMIT is awaited (the
-   daemon's loop polls them); returns the index of the first one (equal to
-   set->count when none). */
+/* Adds to set what the daemon's loop waits on for the consumer: its
+   socket, and the connections of the lanes whose COMMIT is awaited.
+   Returns the socket's index, or -1 when it is left out because every
+   lane's COMMIT is awaited: the next burst gathers there meanwhile
+   instead of going out small. */
 int kf_consumer_poll(kf_consumer_t *self, kf_pollset_t *set);
 
-/* Publishes the events of the lanes whose COMMIT was answered. */
+/* After each wait: publishes the events of the lanes whose COMMIT was
+   answered (nothing to do without lanes). */
 void kf_consumer_on_store(kf_consumer_t *self);
-
-/* True while every lane's COMMIT is awaited: the loop leaves the socket
-   alone meanwhile, so the next burst gathers there instead of going out
-   small (false without lanes). */
-bool kf_consumer_busy(kf_consumer_t *self);
 
 /* Applies from the store what the socket missed, for at most
    KF_DUTY_BUDGET_MS, then (once caught up) the failed events asked for by

@@ -932,14 +932,11 @@ int notifier_run(notifier_t *self)
     while (!kf_stop_requested()) {
         bool busy = s_tick(self);
         kf_pollset_t set = {0};
-        int doorbell =
-            kf_consumer_busy(self->consumer) ? -1 : kf_pollset_sock(&set, self->doorbell);
+        int doorbell = kf_consumer_poll(self->consumer, &set);
         int http = kf_pollset_fd(&set, kf_health_fd(self->health));
-        int commits = kf_consumer_poll(self->consumer, &set);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop. */
         kf_pollset_wait(&set, kf_health_wait_ms(self->health, busy ? 0 : (int)self->poll_ms));
-        if (commits < set.count)
-            kf_consumer_on_store(self->consumer); /* their messages are sent at the next tick */
+        kf_consumer_on_store(self->consumer); /* their messages are sent at the next tick */
         if (kf_pollset_ready(&set, doorbell))
             kf_consumer_on_socket(self->consumer);
         if (kf_pollset_ready(&set, http))

@@ -512,16 +512,14 @@ int router_run(router_t *self)
     while (!kf_stop_requested()) {
         s_tick(self);
         kf_pollset_t set = {0};
-        int work = kf_consumer_busy(self->consumer) ? -1 : kf_pollset_sock(&set, self->work);
+        int work = kf_consumer_poll(self->consumer, &set);
         int http = kf_pollset_fd(&set, kf_health_fd(self->health));
-        int commits = kf_consumer_poll(self->consumer, &set);
         /* SIGHUP also ends the wait: only SIGINT/SIGTERM (kf_stop_requested) stop.
            With a backlog left, only look for fresh work, do not wait for it. */
         int64_t now = zclock_mono();
         bool backlog = self->loaded && (self->next_catchup <= now || self->next_scan <= now);
         kf_pollset_wait(&set, backlog ? 0 : 50);
-        if (commits < set.count)
-            kf_consumer_on_store(self->consumer);
+        kf_consumer_on_store(self->consumer);
         if (kf_pollset_ready(&set, work)) {
             if (self->loaded)
                 kf_consumer_on_socket(self->consumer);
