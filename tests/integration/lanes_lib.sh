@@ -71,7 +71,8 @@ lanes_submit() {
 
 # lanes_load_terminating N APP [kefu-load options]: kefu-load submits N
 # tickets from 8 clients while the store connections named like APP (a
-# LIKE pattern) are terminated one at a time, one every 20 tickets stored;
+# LIKE pattern) are terminated one at a time, the next once 20 more
+# tickets are stored and a connection is there again;
 # fails unless kefu-load succeeded and at least 3 were terminated (fewer
 # prove nothing). Sets LANES_KILLS and LANES_BASE (the tickets before).
 lanes_load_terminating() {
@@ -83,8 +84,12 @@ lanes_load_terminating() {
     while rc__load_running; do
         pid=$(it_psql "SELECT pid FROM pg_stat_activity WHERE application_name LIKE '$app'
                         ORDER BY random() LIMIT 1")
-        [[ -n $pid && $(it_psql "SELECT pg_terminate_backend($pid)") == t ]] &&
-            LANES_KILLS=$((LANES_KILLS + 1))
+        # None while the daemon reconnects: look again soon.
+        if [[ -z $pid || $(it_psql "SELECT pg_terminate_backend($pid)") != t ]]; then
+            sleep 0.02
+            continue
+        fi
+        LANES_KILLS=$((LANES_KILLS + 1))
         at=$(($(rc_count) + 20))
         while rc__load_running && (($(rc_count) < at)); do sleep 0.02; done
     done
@@ -96,6 +101,31 @@ lanes_load_terminating() {
         it_fail "only $LANES_KILLS connections were terminated during the load; the test proves nothing"
     [[ $RC_LOAD_STATUS == 0 ]] || it_fail "kefu-load exited with $RC_LOAD_STATUS: $loadout"
     rc_assert_load_stored load "$n" "$LANES_BASE"
+}
+
+# lanes_overlap GATE APP DONE ONCE UNDONE: a gated ticket's work waits at
+# its commit on a lane (connections named APP); (i) meanwhile another
+# ticket's work is done (DONE NO: done) on another connection, while the
+# gated ticket's is not visible (UNDONE NO: true while not done) and still
+# waits; (ii) once the gate opens the gated ticket's work is done, and
+# both tickets' exactly once (ONCE NO). Sets LANES_A (the gated ticket) and
+# LANES_B (the other).
+lanes_overlap() {
+    local gate=${1:?} app=${2:?} done=${3:?} once=${4:?} undone=${5:?} a b
+    gate_close "$gate"
+    a=$(lanes_submit "gated: the first report" 13900009001)
+    gate_wait "$app" "$a's work to wait at its commit"
+    b=$(lanes_submit "an ordinary report" 13900009002)
+    it_wait_for "$b's work to be done while $a's waits at its commit" 30 "$done" "$b"
+    "$undone" "$a" || it_fail "$a's work is visible before its commit"
+    [[ $(gate_waiting "$app") == 1 ]] || it_fail "$a's work no longer waits at its commit"
+    it_note "(i) passed: $b's work done while $a's waited at its commit"
+    gate_open
+    it_wait_for "$a's work to be done once the gate opened" 30 "$done" "$a"
+    "$once" "$a"
+    "$once" "$b"
+    it_note "(ii) passed: $a's work done once after its commit"
+    LANES_A=$a LANES_B=$b
 }
 
 # lanes_failed_commit GATE DAEMON APP DONE ONCE UNDONE [restart settings...]:
