@@ -242,9 +242,9 @@ static s_lane_t *s_free_lane(kf_consumer_t *self)
 }
 
 /* Applies count events in one transaction; one by one when that fails.
-   On a lane, the COMMIT is only sent (s_settle publishes); without lanes,
-   on the consumer's store, publishes what committed and drops what did
-   not. */
+   On a lane of its own, the COMMIT is only sent (s_settle publishes);
+   without lanes, on the consumer's store, what committed is published and
+   what did not dropped. */
 static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
 {
     const kf_consumer_spec_t *spec = &self->spec;
@@ -253,18 +253,21 @@ static void s_apply(kf_consumer_t *self, const kf_event_t *events, int count)
     kf_error_t err = {0};
     if (kf_store_ready(lane->store, &err) != 0)
         return; /* left for catch-up */
-    int applied = kf_feed_apply_open(lane->store, spec->name, events, count, spec->apply_batch,
-                                     lane->arg, &err);
-    if (applied >= 0 && lane != &own && kf_store_commit_send(lane->store, &err) == 0) {
-        lane->committing = true;
-        lane->sent = ++self->sent;
-        return;
+    if (lane == &own) {
+        if (kf_feed_apply_batch(lane->store, spec->name, events, count, spec->apply_batch,
+                                lane->arg, &err) >= 0) {
+            kf_outbox_publish(lane->outbox);
+            return;
+        }
+    } else if (kf_feed_apply_open(lane->store, spec->name, events, count, spec->apply_batch,
+                                  lane->arg, &err) >= 0) {
+        if (kf_store_commit_send(lane->store, &err) == 0) {
+            lane->committing = true;
+            lane->sent = ++self->sent;
+            return;
+        }
+        kf_store_rollback(lane->store);
     }
-    if (applied >= 0 && lane == &own && kf_store_commit(lane->store, &err) == 0) {
-        kf_outbox_publish(lane->outbox);
-        return;
-    }
-    kf_store_rollback(lane->store);
     kf_outbox_discard(lane->outbox);
     s_apply_alone(self, lane, events, count, &err);
 }
