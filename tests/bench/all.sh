@@ -121,21 +121,25 @@ stop() {
 # Starts the measure of a phase: CPU of the daemons running, of PostgreSQL,
 # of the machine; WAL bytes.
 measure_begin() {
-    local d
+    local d pids=()
     declare -gA m_c0=()
     for d in "${DAEMONS[@]}"; do
-        if it_running "$d"; then m_c0[$d]=$(cpu_ms "$(it_pid "$d")"); fi
+        if it_running "$d"; then
+            m_c0[$d]=$(cpu_ms "$(it_pid "$d")")
+            pids+=("$(it_pid "$d")")
+        fi
     done
     m_pg0=$(pg_cpu_ms) m_wal0=$(wal_bytes) m_mach0=$(machine_jiffies)
+    ((${#pids[@]} == 0)) || pss_sampler_start "${pids[@]}"
 }
 
 # measure_end PHASE CLIENTS ITEMS LOADER-CPU-MS: adds the phase's row of CPU
 # µs per item (each daemon, all daemons, PostgreSQL, loader, machine), WAL
 # bytes per item and peak RSS (MiB) of each daemon running to cost_rows.
 measure_end() {
-    local phase=$1 c=$2 n=$3 loader=$4 d row rss total=0 t
+    local phase=$1 c=$2 n=$3 loader=$4 d row rss total=0 t pss
     local pg1 wal1 mach1
-    pg1=$(pg_cpu_ms) wal1=$(wal_bytes) mach1=$(machine_jiffies)
+    pg1=$(pg_cpu_ms) wal1=$(wal_bytes) mach1=$(machine_jiffies) pss=$(pss_sampler_stop)
     per() { awk -v d="$1" -v n="$n" 'BEGIN { if (n > 0 && d != "") printf "%.0f", d * 1000 / n; else print "-" }'; }
     row="| $phase | $c | $n"
     rss=
@@ -152,7 +156,7 @@ measure_end() {
     done
     row+=" | $(per "$total") | $(per $((pg1 - m_pg0))) | $(per "$loader")"
     row+=" | $(busy_us_per "$m_mach0" "$mach1" "$n") ($(busy_pct "$m_mach0" "$mach1") %)"
-    row+=" | $(awk -v b=$((wal1 - m_wal0)) -v n="$n" 'BEGIN { printf "%.0f", b / n }') | $rss |"
+    row+=" | $(awk -v b=$((wal1 - m_wal0)) -v n="$n" 'BEGIN { printf "%.0f", b / n }') | $rss | $pss |"
     cost_rows+=("$row")
 }
 
@@ -330,10 +334,10 @@ report=$(
     echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${lat_rows[@]}"
     echo
-    echo "Cost per item: CPU µs (utime + stime from /proc over the phase) of each daemon running, all of them, all PostgreSQL processes, the load generator and the whole machine (how busy); WAL bytes per item (the WAL insert position's advance); peak RSS (VmHWM, MiB, since the level's start) of bus / intake / router / approval / notifier / survey:"
+    echo "Cost per item: CPU µs (utime + stime from /proc over the phase) of each daemon running, all of them, all PostgreSQL processes, the load generator and the whole machine (how busy); WAL bytes per item (the WAL insert position's advance); peak RSS (VmHWM, MiB, since the level's start) of bus / intake / router / approval / notifier / survey; the daemons together: the peak over the phase of the sum of their PSS (MiB, sampled every 200 ms; a page of a library they share counted once, not once per daemon as in a sum of RSS):"
     echo
-    echo "| phase | clients | items | bus | intake | router | approval | notifier | survey | all daemons | all PostgreSQL | loader | whole machine (busy) | WAL bytes | peak RSS MiB |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "| phase | clients | items | bus | intake | router | approval | notifier | survey | all daemons | all PostgreSQL | loader | whole machine (busy) | WAL bytes | peak RSS MiB | together, peak PSS MiB |"
+    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${cost_rows[@]}"
     echo
     raw_details "${raw[@]}"

@@ -91,6 +91,45 @@ vm_hwm() { awk '/^VmHWM:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo "?";
 # Peak RSS (VmHWM) of a process, MiB.
 vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 
+# What the daemons occupy together: summing their VmHWM counts the pages
+# of the libraries they share (libzmq, libpq, libcrypto, libc: about 10 of
+# an idle daemon's 12-13 MiB) once per daemon. A process's PSS counts its
+# own pages whole and a shared page divided among the processes that map
+# it, so the sum of the daemons' PSS is their memory with each shared page
+# counted once (a little less: the share of a library page held by a
+# process that is no daemon, say libcrypto in a PostgreSQL backend, is left
+# out). The kernel keeps no peak of it: pss_sampler_start PID... samples the
+# sum every 200 ms in the background (reading with bash builtins, so as to
+# cost the measured machine next to nothing) until pss_sampler_stop, which
+# prints the peak in MiB, or until the run's shell is gone.
+pss_sampler_start() {
+    pss_sampler_out=$IT_DIR/pss.peak
+    echo 0 >"$pss_sampler_out"
+    (
+        peak=0
+        # Ends with the run even when the run ends without pss_sampler_stop.
+        while [[ -e /proc/$IT_MAIN_PID ]]; do
+            sum=0
+            for pid in "$@"; do
+                while read -r key value _; do
+                    if [[ $key == Pss: ]]; then sum=$((sum + value)); break; fi
+                done 2>/dev/null <"/proc/$pid/smaps_rollup" || true
+            done
+            if ((sum > peak)); then peak=$sum; echo "$peak" >"$pss_sampler_out"; fi
+            sleep 0.2
+        done
+    ) &
+    pss_sampler_pid=$!
+}
+
+pss_sampler_stop() {
+    [[ -n ${pss_sampler_pid:-} ]] || { echo "-"; return; }
+    kill "$pss_sampler_pid" 2>/dev/null || true
+    wait "$pss_sampler_pid" 2>/dev/null || true
+    pss_sampler_pid=
+    awk '{ printf "%.1f", $1 / 1024 }' "$pss_sampler_out"
+}
+
 # The value of key $1 in key=value file $2.
 val() { sed -n "s/^$1=//p" "$2" | head -n1; }
 

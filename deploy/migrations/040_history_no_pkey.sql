@@ -1,0 +1,13 @@
+-- kefu store, part 40: ticket_history without its primary key index
+-- (issue 16, item 3: indexes that no query uses; measured by
+-- tests/bench/wal_audit.sh, figures in tests/bench/RESULTS.md).
+--
+-- Every history row (six a ticket across the chain: submitted, routed,
+-- responded, resolved, and the approval's) took an entry in
+-- ticket_history_pkey, but nothing reads the table by id alone and nothing
+-- refers to it: every read goes by ticket (ticket_history_ticket_idx, whose
+-- (ticket_id, id) keeps a ticket's rows in the order they were written) or
+-- by a partial index of its own (escalated, reopened). The table is
+-- append-only (kefu_history_is_append_only) and id still comes from its
+-- sequence, so ids stay unique without an index to check them.
+ALTER TABLE ticket_history DROP CONSTRAINT ticket_history_pkey;
