@@ -137,9 +137,10 @@ measure_begin() {
 # µs per item (each daemon, all daemons, PostgreSQL, loader, machine), WAL
 # bytes per item and peak RSS (MiB) of each daemon running to cost_rows.
 measure_end() {
-    local phase=$1 c=$2 n=$3 loader=$4 d row rss total=0 t pss
+    local phase=$1 c=$2 n=$3 loader=$4 d row rss total=0 t
     local pg1 wal1 mach1
-    pg1=$(pg_cpu_ms) wal1=$(wal_bytes) mach1=$(machine_jiffies) pss=$(pss_sampler_stop)
+    pg1=$(pg_cpu_ms) wal1=$(wal_bytes) mach1=$(machine_jiffies)
+    pss_sampler_stop
     per() { awk -v d="$1" -v n="$n" 'BEGIN { if (n > 0 && d != "") printf "%.0f", d * 1000 / n; else print "-" }'; }
     row="| $phase | $c | $n"
     rss=
@@ -156,7 +157,7 @@ measure_end() {
     done
     row+=" | $(per "$total") | $(per $((pg1 - m_pg0))) | $(per "$loader")"
     row+=" | $(busy_us_per "$m_mach0" "$mach1" "$n") ($(busy_pct "$m_mach0" "$mach1") %)"
-    row+=" | $(awk -v b=$((wal1 - m_wal0)) -v n="$n" 'BEGIN { printf "%.0f", b / n }') | $rss | $pss |"
+    row+=" | $(awk -v b=$((wal1 - m_wal0)) -v n="$n" 'BEGIN { printf "%.0f", b / n }') | $rss | $pss_peak_mib |"
     cost_rows+=("$row")
 }
 

@@ -101,7 +101,7 @@ vm_hwm_mib() { awk '/^VmHWM:/ {printf "%.1f", $2 / 1024}' "/proc/$1/status" 2>/d
 # out). The kernel keeps no peak of it: pss_sampler_start PID... samples the
 # sum every 200 ms in the background (reading with bash builtins, so as to
 # cost the measured machine next to nothing) until pss_sampler_stop, which
-# prints the peak in MiB, or until the run's shell is gone.
+# sets pss_peak_mib, or until the run's shell is gone.
 pss_sampler_start() {
     pss_sampler_out=$IT_DIR/pss.peak
     echo 0 >"$pss_sampler_out"
@@ -122,12 +122,15 @@ pss_sampler_start() {
     pss_sampler_pid=$!
 }
 
+# Sets pss_peak_mib ("-" when no sampler ran); not for $(...), whose
+# subshell would keep the sampler's pid.
 pss_sampler_stop() {
-    [[ -n ${pss_sampler_pid:-} ]] || { echo "-"; return; }
+    pss_peak_mib=-
+    [[ -n ${pss_sampler_pid:-} ]] || return 0
     kill "$pss_sampler_pid" 2>/dev/null || true
     wait "$pss_sampler_pid" 2>/dev/null || true
     pss_sampler_pid=
-    awk '{ printf "%.1f", $1 / 1024 }' "$pss_sampler_out"
+    pss_peak_mib=$(awk '{ printf "%.1f", $1 / 1024 }' "$pss_sampler_out")
 }
 
 # The value of key $1 in key=value file $2.
