@@ -153,15 +153,12 @@ static void s_prepare_views(kf_store_t *store)
 static void s_prepare_changes(kf_store_t *store)
 {
     kf_idem_prepare(store);
-    kf_store_statement(store, "open",
-                       "SELECT * FROM kefu_approval_open($1, $2, $3, $4, $5::bigint, $6, "
-                       "$7::date, $8, $9, $10::boolean)");
     kf_store_statement(store, "reassign",
                        "SELECT * FROM kefu_approval_reassign($1, $2::bigint, $3, $4, $5)");
-    /* Decisions, one or a group's, in one call (migration 039): p_items,
-       p_src; each item is kefu_approval_decide_call's (035). */
-    kf_store_statement(store, "decide_group",
-                       "SELECT * FROM kefu_approval_decide_group($1::jsonb, $2)");
+    /* Openings and decisions, one or a group's, in one call (migration
+       041): p_items, p_src; each item is kefu_approval_open's (038) or
+       kefu_approval_decide_call's (035). */
+    kf_store_statement(store, "group", "SELECT * FROM kefu_approval_group($1::jsonb, $2)");
     kf_store_statement(store, "advance",
                        "SELECT * FROM kefu_approval_advance($1::bigint, $2::int, $3, $4)");
     kf_store_statement(store, "flag_risk",
@@ -656,39 +653,24 @@ static int s_show(void *arg, kf_request_t *req, kf_body_t *reply, kf_error_t *er
    events published once that commit is answered. When the store fails
    the group's transaction (not a refusal), each request runs again alone,
    as if it had come alone; when the store is unreachable, each is
-   answered `unavailable`. Decisions go to the store in one call,
-   kefu_approval_decide_group (migration 039, s_decide): a group whose
-   requests are all approval.decide is one call (s_run_batch), with each
-   decision in the store's own subtransaction, which undoes a refused
-   one's work as a savepoint does; a decision in a mixed group, or alone,
-   is a call of one. The group is
+   answered `unavailable`. Openings and decisions go to the store in one
+   call, kefu_approval_group (migration 041, s_batch): a group whose
+   requests are all approval.request or approval.decide is one call
+   (s_run_batch), with each request in the store's own subtransaction,
+   which undoes a refused one's work as a savepoint does; one in a group
+   with other requests, or alone, is a call of one. The group is
    common/group.h's; what is kefu-approval's own is how to decode, run and
    log each request. */
 
 /* Runs p's approval function (s_apply) into entry's reply, in the
-   transaction open on store (a lane's); p is not a decision (s_decide).
-   Returns 0, or -1 with entry's err. */
+   transaction open on store (a lane's); p is neither an opening nor a
+   decision (s_batch). Returns 0, or -1 with entry's err. */
 static int s_run_op(approval_t *self, kf_store_t *store, s_pending_t *p, kf_group_entry_t *entry)
 {
-    assert(p->op != S_DECIDE);
+    assert(p->op != S_OPEN && p->op != S_DECIDE);
     const char *key = entry->req.key;
     char a[24], b[24];
     switch (p->op) {
-    case S_OPEN: {
-        const areq_open_t *o = &p->u.open;
-        snprintf(a, sizeof a, "%lld", (long long)o->amount_fen);
-        /* One call: the sender, the key (kept on the request), the request with
-           its first stage open, and the at-risk check (kefu_approval_open,
-           migration 038). Without an idem of the client's, a retry of the same
-           envelope finds it. */
-        const char *params[] = {key,         o->idem[0] ? o->idem : kf_env_id(entry->req.env),
-                                o->ticket,   o->type,
-                                a,           o->reason,
-                                o->promised, o->policy[0] ? o->policy : NULL,
-                                S_SRC,       o->allow_past ? "true" : "false"};
-        return s_apply(self, store, NULL, "open", 10, params, entry->reply, &entry->err) < 0 ? -1
-                                                                                             : 0;
-    }
     case S_REASSIGN: {
         const areq_reassign_t *m = &p->u.move;
         snprintf(a, sizeof a, "%lld", (long long)m->step);
@@ -717,24 +699,37 @@ static int s_run_op(approval_t *self, kf_store_t *store, s_pending_t *p, kf_grou
     }
 }
 
-/* The column of decide_group's rows that holds the item's place. */
+/* The column of kefu_approval_group's rows that holds the item's place. */
 #define S_PLACE_COL (O_EVENT + 7)
 
-/* Adds the decision at place (p, its entry) to items as
-   kefu_approval_decide_group takes it. False with entry's err when it
-   cannot be put (it is refused, as it would be alone). */
-static bool s_decide_item(json_t *items, int place, s_pending_t *p, kf_group_entry_t *entry)
+/* The opening at place (p, its entry) as kefu_approval_group takes it:
+   kefu_approval_open's parameters (migration 038). Without an idem of the
+   client's, the envelope's id is the key, so that a retry of the same
+   envelope finds the request it opened. */
+static json_t *s_open_item(int place, const s_pending_t *p, const kf_group_entry_t *entry)
+{
+    const areq_open_t *o = &p->u.open;
+    return json_pack("{s:i, s:s, s:s?, s:s, s:s, s:s, s:I, s:s, s:s, s:s?, s:b}", "place", place,
+                     "op", "open", "key", entry->req.key, "idem",
+                     o->idem[0] ? o->idem : kf_env_id(entry->req.env), "ticket", o->ticket, "type",
+                     o->type, "amount", (json_int_t)o->amount_fen, "reason", o->reason, "promised",
+                     o->promised, "policy", o->policy[0] ? o->policy : NULL, "allow_past",
+                     o->allow_past);
+}
+
+/* The decision at place (p, its entry) as kefu_approval_group takes it:
+   kefu_approval_decide_call's parameters (migration 035). NULL with
+   entry's err when it cannot be put. */
+static json_t *s_decide_item(int place, s_pending_t *p, kf_group_entry_t *entry)
 {
     const areq_decide_t *d = &p->u.decide;
     const char *content = NULL;
     if (d->idem[0] && !(content = kf_idem_hex(&p->key.idem, p->key.body, &entry->err)))
-        return false;
-    /* Every text of the envelope was checked UTF-8 (envelope.c), so JSON
-       takes it; a failure here is out of memory. */
+        return NULL;
     json_t *item =
-        json_pack("{s:i, s:s?, s:I, s:s, s:s, s:s}", "place", place, "key", entry->req.key,
-                  "request", (json_int_t)d->request, "outcome", d->outcome, "decision",
-                  kf_env_id(entry->req.env), "type", p->key.idem.type);
+        json_pack("{s:i, s:s, s:s?, s:I, s:s, s:s, s:s}", "place", place, "op", "decide", "key",
+                  entry->req.key, "request", (json_int_t)d->request, "outcome", d->outcome,
+                  "decision", kf_env_id(entry->req.env), "type", p->key.idem.type);
     int rc = item ? 0 : -1;
     if (item && d->step)
         rc |= json_object_set_new(item, "step", json_integer(d->step));
@@ -746,29 +741,44 @@ static bool s_decide_item(json_t *items, int place, s_pending_t *p, kf_group_ent
     }
     if (rc != 0) {
         json_decref(item);
-        kf_error_set(&entry->err, KF_E_INTERNAL, "", "the decision could not be put to the store");
+        return NULL;
+    }
+    return item;
+}
+
+/* Adds the opening or decision at place (p, its entry) to items. False
+   with entry's err when it cannot be put (it is refused, as it would be
+   alone). */
+static bool s_item(json_t *items, int place, s_pending_t *p, kf_group_entry_t *entry)
+{
+    /* Every text of the envelope was checked UTF-8 (envelope.c), so JSON
+       takes it; a failure here is out of memory, or the key's content. */
+    json_t *item = p->op == S_OPEN ? s_open_item(place, p, entry) : s_decide_item(place, p, entry);
+    if (!item || json_array_append_new(items, item) != 0) {
+        if (entry->err.code == KF_OK)
+            kf_error_set(&entry->err, KF_E_INTERNAL, "",
+                         "the request could not be put to the store");
         return false;
     }
-    json_array_append_new(items, item);
     return true;
 }
 
-/* Takes the rows of decide_group for the entry at place (from row *row
-   on, moving it past them): an error row refuses the entry (the store
-   undid its work), other rows are its answer and their facts are settled.
-   Returns 0, or -1 with err when the transaction cannot go on. */
-static int s_decide_absorb(approval_t *self, kf_store_t *store, const PGresult *res, int *row,
-                           int place, kf_group_entry_t *entry, kf_error_t *err)
+/* Takes the rows of kefu_approval_group for the entry at place (from row
+   *row on, moving it past them): an error row refuses the entry (the
+   store undid its work), other rows are its answer and their facts are
+   settled. Returns 0, or -1 with err when the transaction cannot go on. */
+static int s_batch_absorb(approval_t *self, kf_store_t *store, const PGresult *res, int *row,
+                          int place, kf_group_entry_t *entry, kf_error_t *err)
 {
     int from = *row, rows = PQntuples(res);
     while (*row < rows && atoi(PQgetvalue(res, *row, S_PLACE_COL)) == place)
         (*row)++;
     if (*row == from)
-        return kf_error_set(err, KF_E_INTERNAL, "", "the store did not answer a decision");
+        return kf_error_set(err, KF_E_INTERNAL, "", "the store did not answer a request");
     entry->wrote = false;
     if (!PQgetisnull(res, from, O_CODE)) {
         if (strcmp(PQgetvalue(res, from, O_CODE), "internal") == 0)
-            kf_error("store.statement_failed", "statement=decide_group place=%d info=%.300s", place,
+            kf_error("store.statement_failed", "statement=group place=%d info=%.300s", place,
                      PQgetvalue(res, from, O_INFO));
         entry->rc = s_absorb_rows(self, res, from, *row, entry->reply, &entry->err);
         return 0;
@@ -781,22 +791,22 @@ static int s_decide_absorb(approval_t *self, kf_store_t *store, const PGresult *
     return 0;
 }
 
-/* Runs the decisions at places base .. base + count - 1 (entries; those
-   refused before they ran are skipped) in the transaction open on store,
-   in one call of kefu_approval_decide_group (migration 039): the sender,
-   the key, the decision and its stage each, in the store's own
-   subtransaction, so that a refused one undoes its own work only. Fills
-   each entry's rc, reply, err and wrote; their events wait in the
+/* Runs the openings and decisions at places base .. base + count - 1
+   (entries; those refused before they ran are skipped) in the transaction
+   open on store, in one call of kefu_approval_group (migration 041): the
+   sender, the key, the request and its consequences each, in the store's
+   own subtransaction, so that a refused one undoes its own work only.
+   Fills each entry's rc, reply, err and wrote; their events wait in the
    outbox. Returns 0, or -1 with err when the transaction cannot go on. */
-static int s_decide(approval_t *self, kf_store_t *store, int base, kf_group_entry_t *entries,
-                    int count, kf_error_t *err)
+static int s_batch(approval_t *self, kf_store_t *store, int base, kf_group_entry_t *entries,
+                   int count, kf_error_t *err)
 {
     bool *in = (bool *)calloc((size_t)count, sizeof(bool));
     json_t *items = json_array();
     assert(in && items);
     for (int i = 0; i < count; i++)
         if (!entries[i].refused &&
-            !(in[i] = s_decide_item(items, base + i, &self->pending[base + i], &entries[i]))) {
+            !(in[i] = s_item(items, base + i, &self->pending[base + i], &entries[i]))) {
             entries[i].rc = -1;
             entries[i].wrote = false;
         }
@@ -804,12 +814,12 @@ static int s_decide(approval_t *self, kf_store_t *store, int base, kf_group_entr
     if (json_array_size(items) > 0) {
         char *text = json_dumps(items, JSON_COMPACT);
         const char *params[] = {text, S_SRC};
-        PGresult *res = text ? kf_store_exec(store, "decide_group", 2, params, err) : NULL;
+        PGresult *res = text ? kf_store_exec(store, "group", 2, params, err) : NULL;
         free(text);
         rc = res ? 0 : text ? -1 : kf_error_set(err, KF_E_INTERNAL, "", "out of memory");
         for (int i = 0, row = 0; rc == 0 && i < count; i++)
             if (in[i])
-                rc = s_decide_absorb(self, store, res, &row, base + i, &entries[i], err);
+                rc = s_batch_absorb(self, store, res, &row, base + i, &entries[i], err);
         if (rc == 0)
             kf_outbox_keep(self->outbox, res);
         else
@@ -820,25 +830,33 @@ static int s_decide(approval_t *self, kf_store_t *store, int base, kf_group_entr
     return rc;
 }
 
-/* Runs a group whose requests are all decisions at once (s_decide,
-   kf_group_batch_fn); a mixed group runs request by request. */
+/* True when p goes to the store through kefu_approval_group (s_batch). */
+static bool s_batched(const s_pending_t *p)
+{
+    return p->op == S_OPEN || p->op == S_DECIDE;
+}
+
+/* Runs a group whose requests are all openings and decisions at once
+   (s_batch, kf_group_batch_fn); a group with others runs request by
+   request. */
 static int s_run_batch(void *arg, kf_store_t *store, int base, kf_group_entry_t *entries, int count,
                        kf_error_t *err)
 {
     approval_t *self = (approval_t *)arg;
     for (int i = 0; i < count; i++)
-        if (!entries[i].refused && self->pending[base + i].op != S_DECIDE)
+        if (!entries[i].refused && !s_batched(&self->pending[base + i]))
             return 0;
-    return s_decide(self, store, base, entries, count, err) == 0 ? 1 : -1;
+    return s_batch(self, store, base, entries, count, err) == 0 ? 1 : -1;
 }
 
 /* Runs the request at place i in the transaction open on the lane's store
-   (kf_group_run_fn); a decision alone is a group of one (s_decide). */
+   (kf_group_run_fn); an opening or a decision alone is a group of one
+   (s_batch). */
 static int s_run(void *arg, kf_store_t *store, int i, kf_group_entry_t *entry)
 {
     approval_t *self = (approval_t *)arg;
-    if (self->pending[i].op == S_DECIDE)
-        return s_decide(self, store, i, entry, 1, &entry->err) == 0 ? entry->rc : -1;
+    if (s_batched(&self->pending[i]))
+        return s_batch(self, store, i, entry, 1, &entry->err) == 0 ? entry->rc : -1;
     int rc = s_run_op(self, store, &self->pending[i], entry);
     entry->wrote = rc == 0;
     return rc;

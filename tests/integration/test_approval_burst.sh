@@ -7,7 +7,9 @@
 #    idempotency key (the first request's id, duplicate: true), 5 for an
 #    unknown ticket (not_found), 5 second requests of a type on a ticket
 #    (conflict) and 5 bad amounts (bad_value): 100 requests and 100
-#    approval.requested events, no more;
+#    approval.requested events, no more; the openings of a group are one
+#    call of kefu_approval_group (migration 041), a refused one undoing
+#    its own work only;
 #  - then 20 approvers decide at once: 80 approvals with keys, 20 of them
 #    sent twice (the same answer again, duplicate: true) and 10 followed by
 #    a reject under the same key (conflict on idem), 10 decisions by the
@@ -19,8 +21,8 @@
 #    every valid decision is applied once (one decided
 #    step, one approval.step_decided), every invalid one is refused with
 #    its code and changes nothing, the refusals do not undo the others.
-#  - the decisions of a group are one call of kefu_approval_decide_group
-#    (migration 039), checked on the store and in the daemon's log; then
+#  - the decisions of a group are one call of kefu_approval_group
+#    (migration 041), checked on the store and in the daemon's log; then
 #    the 10 pending requests are decided among replays of every key, one
 #    of them failing in the store with an error of its own: it alone is
 #    answered internal, the others of its group are decided;
@@ -68,6 +70,18 @@ promised=$(date -d '+30 days' +%F)
         fi
     done
 } >"$IT_DIR/opens"
+# Each request opened is recorded with its statement (the backend and the
+# statement's start): the openings of one group are one call of
+# kefu_approval_group (migration 041), not one call each.
+q "CREATE TABLE burst_opens (pid integer, at timestamptz, grouped boolean);
+   CREATE FUNCTION burst_record_open() RETURNS trigger LANGUAGE plpgsql AS \$\$
+   BEGIN
+       INSERT INTO burst_opens VALUES (pg_backend_pid(), statement_timestamp(),
+                                       current_query() LIKE '%kefu_approval_group%');
+       RETURN NULL;
+   END \$\$;
+   CREATE TRIGGER burst_record_open AFTER INSERT ON approval_request FOR EACH ROW
+       EXECUTE FUNCTION burst_record_open()" >/dev/null
 "$burst" <"$IT_DIR/opens" >"$IT_DIR/opens.out" || it_fail "not every request was answered: $(grep -c timeout "$IT_DIR/opens.out") timeouts"
 answer() { awk -v t="$1" '$1 == t { $1 = ""; print substr($0, 2) }' "$2"; }
 verdict() { answer "$1" "$2" | cut -d' ' -f1; }
@@ -95,7 +109,15 @@ done
     it_fail "not one request per ticket: $(q "SELECT count(*) || '/' || count(DISTINCT ticket_id) FROM approval_request")"
 [[ $(q "SELECT count(*) FROM event WHERE type = 'approval.requested'") == 100 ]] ||
     it_fail "not one approval.requested per request"
-it_note "100 requests opened in a burst of $(wc -l <"$IT_DIR/opens") (duplicates and refusals among them)"
+most=$(q "SELECT max(n) FROM (SELECT count(*) AS n FROM burst_opens WHERE grouped GROUP BY pid, at) c")
+(( ${most:-0} >= 2 )) || it_fail "no call of kefu_approval_group opened more than ${most:-0} requests"
+[[ $(q "SELECT count(*) FROM burst_opens WHERE NOT grouped") == 0 ]] ||
+    it_fail "a request was opened outside kefu_approval_group"
+# A group in one call (batch=1) in which the store refused some (conflict,
+# not_found) and opened the others.
+grep -qE 'event=requests.group count=[0-9]+ ran=([2-9]|[1-9][0-9]+) refused=[1-9][0-9]* failed=0 .*batch=1' \
+    "$(it_log approval)" || it_fail "no group of openings with refusals among them ran in one call"
+it_note "100 requests opened in a burst of $(wc -l <"$IT_DIR/opens") (duplicates and refusals among them); at most $most in one call"
 
 # ---- 2. the decisions, at once -----------------------------------------------
 # Request of ticket g (its band's approver is ap((g-1)%20+1)).
@@ -128,12 +150,12 @@ q "CREATE FUNCTION burst_slow_commit() RETURNS trigger LANGUAGE plpgsql AS \$\$
        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION burst_slow_commit()" >/dev/null
 # Each decision written is recorded with its statement (the backend and
 # the statement's start): the decisions of one group are one call of
-# kefu_approval_decide_group (migration 039), not one call each.
+# kefu_approval_group (migration 041), not one call each.
 q "CREATE TABLE burst_calls (pid integer, at timestamptz, grouped boolean);
    CREATE FUNCTION burst_record() RETURNS trigger LANGUAGE plpgsql AS \$\$
    BEGIN
        INSERT INTO burst_calls VALUES (pg_backend_pid(), statement_timestamp(),
-                                       current_query() LIKE '%kefu_approval_decide_group%');
+                                       current_query() LIKE '%kefu_approval_group%');
        RETURN NULL;
    END \$\$;
    CREATE TRIGGER burst_record AFTER UPDATE ON approval_step FOR EACH ROW
@@ -226,7 +248,7 @@ for lane in 0 1; do
 done
 # One call for the decisions of a group: a statement decided several steps.
 most=$(q "SELECT max(n) FROM (SELECT count(*) AS n FROM burst_calls WHERE grouped GROUP BY pid, at) c")
-(( ${most:-0} >= 2 )) || it_fail "no call of kefu_approval_decide_group decided more than ${most:-0} steps"
+(( ${most:-0} >= 2 )) || it_fail "no call of kefu_approval_group decided more than ${most:-0} steps"
 grep -q 'event=requests.group .*failed=0 .*batch=1' "$(it_log approval)" ||
     it_fail "no group of decisions ran in one call (batch=1)"
 
@@ -234,12 +256,12 @@ grep -q 'event=requests.group .*failed=0 .*batch=1' "$(it_log approval)" ||
 # The 10 requests still pending are decided by their approvers among the
 # replays of every key of part 2; the store fails the decision of R[84] with
 # an error of its own (not a refusal, not a serialisation failure) when it
-# is made by kefu_approval_decide_group: that decision alone is answered
+# is made by kefu_approval_group: that decision alone is answered
 # internal, the others of its group are decided (and the replays answered
 # with their stored reply, duplicate: true, deciding nothing).
 q "CREATE FUNCTION burst_break_one() RETURNS trigger LANGUAGE plpgsql AS \$\$
    BEGIN
-       IF NEW.request_id = ${R[84]} AND current_query() LIKE '%kefu_approval_decide_group%' THEN
+       IF NEW.request_id = ${R[84]} AND current_query() LIKE '%kefu_approval_group%' THEN
            RAISE EXCEPTION 'injected by test_approval_burst' USING ERRCODE = 'P0001';
        END IF;
        RETURN NEW;
@@ -278,7 +300,7 @@ done
     it_fail "not one approval.step_decided per decided step after part 3"
 # Refused alone: the group that held it ran others with it, in one call.
 tail -n +"$logged" "$(it_log approval)" >"$IT_DIR/late.log"
-grep -q 'event=store.statement_failed statement=decide_group' "$IT_DIR/late.log" ||
+grep -q 'event=store.statement_failed statement=group' "$IT_DIR/late.log" ||
     it_fail "the failed decision was not logged"
 grep -qE 'event=requests.group count=[0-9]+ ran=([2-9]|[1-9][0-9]+) refused=1 failed=0 .*batch=1' \
     "$IT_DIR/late.log" || it_fail "the failed decision was not refused alone in a group of decisions run in one call"
