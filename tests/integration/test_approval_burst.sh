@@ -70,18 +70,22 @@ promised=$(date -d '+30 days' +%F)
         fi
     done
 } >"$IT_DIR/opens"
-# Each request opened is recorded with its statement (the backend and the
-# statement's start): the openings of one group are one call of
-# kefu_approval_group (migration 041), not one call each.
-q "CREATE TABLE burst_opens (pid integer, at timestamptz, grouped boolean);
-   CREATE FUNCTION burst_record_open() RETURNS trigger LANGUAGE plpgsql AS \$\$
+# Each request opened and each step decided is recorded with its statement
+# (the backend and the statement's start): the openings and the decisions
+# of one group are one call of kefu_approval_group (migration 041), not
+# one call each.
+q "CREATE TABLE burst_calls (what text, pid integer, at timestamptz, grouped boolean);
+   CREATE FUNCTION burst_record() RETURNS trigger LANGUAGE plpgsql AS \$\$
    BEGIN
-       INSERT INTO burst_opens VALUES (pg_backend_pid(), statement_timestamp(),
+       INSERT INTO burst_calls VALUES (TG_ARGV[0], pg_backend_pid(), statement_timestamp(),
                                        current_query() LIKE '%kefu_approval_group%');
        RETURN NULL;
    END \$\$;
    CREATE TRIGGER burst_record_open AFTER INSERT ON approval_request FOR EACH ROW
-       EXECUTE FUNCTION burst_record_open()" >/dev/null
+       EXECUTE FUNCTION burst_record('open');
+   CREATE TRIGGER burst_record_decide AFTER UPDATE ON approval_step FOR EACH ROW
+       WHEN (OLD.decided_at IS NULL AND NEW.decided_at IS NOT NULL)
+       EXECUTE FUNCTION burst_record('decide')" >/dev/null
 "$burst" <"$IT_DIR/opens" >"$IT_DIR/opens.out" || it_fail "not every request was answered: $(grep -c timeout "$IT_DIR/opens.out") timeouts"
 answer() { awk -v t="$1" '$1 == t { $1 = ""; print substr($0, 2) }' "$2"; }
 verdict() { answer "$1" "$2" | cut -d' ' -f1; }
@@ -109,9 +113,10 @@ done
     it_fail "not one request per ticket: $(q "SELECT count(*) || '/' || count(DISTINCT ticket_id) FROM approval_request")"
 [[ $(q "SELECT count(*) FROM event WHERE type = 'approval.requested'") == 100 ]] ||
     it_fail "not one approval.requested per request"
-most=$(q "SELECT max(n) FROM (SELECT count(*) AS n FROM burst_opens WHERE grouped GROUP BY pid, at) c")
+most=$(q "SELECT max(n) FROM (SELECT count(*) AS n FROM burst_calls WHERE what = 'open' AND grouped
+                                GROUP BY pid, at) c")
 (( ${most:-0} >= 2 )) || it_fail "no call of kefu_approval_group opened more than ${most:-0} requests"
-[[ $(q "SELECT count(*) FROM burst_opens WHERE NOT grouped") == 0 ]] ||
+[[ $(q "SELECT count(*) FROM burst_calls WHERE what = 'open' AND NOT grouped") == 0 ]] ||
     it_fail "a request was opened outside kefu_approval_group"
 # A group in one call (batch=1) in which the store refused some (conflict,
 # not_found) and opened the others.
@@ -148,18 +153,6 @@ q "CREATE FUNCTION burst_slow_commit() RETURNS trigger LANGUAGE plpgsql AS \$\$
    END \$\$;
    CREATE CONSTRAINT TRIGGER burst_slow_commit AFTER UPDATE ON approval_step
        DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION burst_slow_commit()" >/dev/null
-# Each decision written is recorded with its statement (the backend and
-# the statement's start): the decisions of one group are one call of
-# kefu_approval_group (migration 041), not one call each.
-q "CREATE TABLE burst_calls (pid integer, at timestamptz, grouped boolean);
-   CREATE FUNCTION burst_record() RETURNS trigger LANGUAGE plpgsql AS \$\$
-   BEGIN
-       INSERT INTO burst_calls VALUES (pg_backend_pid(), statement_timestamp(),
-                                       current_query() LIKE '%kefu_approval_group%');
-       RETURN NULL;
-   END \$\$;
-   CREATE TRIGGER burst_record AFTER UPDATE ON approval_step FOR EACH ROW
-       WHEN (OLD.decided_at IS NULL AND NEW.decided_at IS NOT NULL) EXECUTE FUNCTION burst_record()" >/dev/null
 from=$(( $(date +%s) * 1000 )) to=$(( ($(date +%s) + 86400) * 1000 ))
 {
     for g in $(seq 1 100); do
@@ -247,7 +240,8 @@ for lane in 0 1; do
     grep -q "event=requests.group .* lane=$lane " "$(it_log approval)" || it_fail "lane $lane ran no group"
 done
 # One call for the decisions of a group: a statement decided several steps.
-most=$(q "SELECT max(n) FROM (SELECT count(*) AS n FROM burst_calls WHERE grouped GROUP BY pid, at) c")
+most=$(q "SELECT max(n) FROM (SELECT count(*) AS n FROM burst_calls WHERE what = 'decide' AND grouped
+                                GROUP BY pid, at) c")
 (( ${most:-0} >= 2 )) || it_fail "no call of kefu_approval_group decided more than ${most:-0} steps"
 grep -q 'event=requests.group .*failed=0 .*batch=1' "$(it_log approval)" ||
     it_fail "no group of decisions ran in one call (batch=1)"
