@@ -20,7 +20,7 @@ A1=$KEFU_APPROVAL_BIND
 it__pick_port
 A2=tcp://127.0.0.1:$IT__PORT
 export KEFU_APPROVAL_SCAN_MS=200
-DEADLINE=40
+DEADLINE=15
 N=1000
 it_pg_start
 approval_bands t-load "$DEADLINE"
