@@ -9,6 +9,10 @@
 #include "stop.h"
 
 #define S_TIMED_MAX 4 /* request types timed per server */
+/* kf_server_idle: how often it looks, and how much more memory must lie
+   free in the heap than after the last trim for it to trim again. */
+#define S_TRIM_EVERY_MS 1000
+#define S_TRIM_SLACK (1u << 20)
 
 struct kf_server {
     kf_server_spec_t spec;
@@ -20,8 +24,8 @@ struct kf_server {
         kf_metric_t *histogram;
     } timed[S_TIMED_MAX];
     int timed_count;
-    int64_t trimmed_at; /* when freed memory was last handed back (kf_server_idle) */
-    bool busy;          /* requests came since then */
+    int64_t looked_at;      /* kf_server_idle's last look */
+    size_t free_after_trim; /* the heap's free bytes after its last trim (or since, the least) */
 };
 
 kf_server_t *kf_server_new(const kf_server_spec_t *spec, kf_store_t *store, kf_health_t *health,
@@ -173,19 +177,27 @@ void kf_server_on_socket(kf_server_t *self)
              (zsock_events(self->clients) & ZMQ_POLLIN));
     if (spec->flush)
         spec->flush(spec->arg);
-    self->busy = true;
 }
 
-/* Each client connection costs libzmq some 30-40 KiB across its threads'
-   malloc arenas, and without a trim the resident size stays at the peak
-   of connections long after they close. */
+/* Each client connection costs libzmq some 36-38 KiB across its threads'
+   malloc arenas, freed when it closes (with or without a request sent);
+   without a trim the resident size stays at the peak of connections. The
+   heap's free bytes (mallinfo2, all arenas) tell when there is something
+   to hand back, whatever freed it. */
 void kf_server_idle(kf_server_t *self)
 {
-    if (!self->busy || zclock_mono() - self->trimmed_at < 1000)
+    int64_t now = zclock_mono();
+    if (now - self->looked_at < S_TRIM_EVERY_MS)
         return;
+    self->looked_at = now;
+    size_t free_bytes = mallinfo2().fordblks;
+    if (free_bytes < self->free_after_trim + S_TRIM_SLACK) {
+        if (free_bytes < self->free_after_trim)
+            self->free_after_trim = free_bytes;
+        return;
+    }
     malloc_trim(0);
-    self->trimmed_at = zclock_mono();
-    self->busy = false;
+    self->free_after_trim = mallinfo2().fordblks;
 }
 
 int kf_server_stop(kf_server_t *self)

@@ -72,8 +72,9 @@ void kf_server_time(kf_server_t *self, const char *type, kf_metric_t *histogram)
    calls the flush. */
 void kf_server_on_socket(kf_server_t *self);
 
-/* Call when the daemon's poll found nothing to do: after requests came
-   (at most once a second), hands the memory freed since back to the
+/* Call when the daemon's poll found nothing to do: at most once a second,
+   when the heap holds a MiB more free memory than after the last trim
+   (closed client connections, a burst of requests), hands it back to the
    system (malloc_trim). */
 void kf_server_idle(kf_server_t *self);
 
