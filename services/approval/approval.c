@@ -30,8 +30,8 @@
 #define S_SRC "approval"
 #define S_BURST 64 /* most requests taken in one go */
 /* Most requests of a group commit: a savepoint (or, for a group of
-   decisions, a plpgsql subtransaction) each, and PostgreSQL keeps
-   64 subtransactions per backend in shared memory. */
+   openings and decisions, a plpgsql subtransaction) each, and PostgreSQL
+   keeps 64 subtransactions per backend in shared memory. */
 #define S_GROUP_MAX 64
 #define S_OVERDUE_CAP 100000 /* the overdue gauge counts at most this many */
 #define S_SHOW_STEPS 100     /* steps shown by approval.show (the reply's frame is 64 KiB) */
