@@ -24,8 +24,8 @@ KC_STOP_S=${KEFU_COMPOSE_STOP_S:-60}   # bound on stopping everything
 # shellcheck disable=SC2034 # run_compose.sh: the pass's duration
 KC_T0=$(date +%s)
 
-kc_say()  { printf 'compose: %s\n' "$*"; }
-kc_warn() { printf 'compose: warning: %s\n' "$*" >&2; }
+kc_say()  { printf 'compose: %(%T)T %s\n' -1 "$*"; }
+kc_warn() { printf 'compose: %(%T)T warning: %s\n' -1 "$*" >&2; }
 kc_die()  { printf 'compose: error: %s\n' "$*" >&2; exit 1; }
 
 # Runs the Docker CLI against the private engine only.
