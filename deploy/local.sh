@@ -64,8 +64,8 @@ Commands:
            -DKEFU_FUZZ=ON), each libFuzzer target for KEFU_FUZZ_SECONDS
            (tests/fuzz/README.md); compose, beside those two: deploy/docker-compose.yml
            on a private Docker engine (tests/compose/README.md). The later
-           passes build (trees, engine, images) at the lowest priority while
-           the main pass runs. At the end, each pass's time.
+           passes build (trees, engine, base image) at the lowest priority
+           while the main pass runs. At the end, each pass's time.
            Exit status: 0 when every pass passed. Extra arguments go to the
            first pass's ctest (e.g. 'test -R smoke', 'test -L integration')
            and then skip the other passes unless KEFU_TEST_PASSES names them.
@@ -153,13 +153,24 @@ ensure_packages() {
 
 # ---------------------------------------------------------------- build
 
+# Configures build directory $1 with CMAKE-ARGS... unless it is configured:
+# its build re-runs cmake when a CMakeLists.txt changed. Configuring again
+# would rebuild every object once: CMake 3.25 places pkg-config's
+# "-isystem /usr/include/mit-krb5" (libzmq's cflags) among the includes at
+# the first configure and among the flags at the next.
+configure_once() {
+    local dir=$1
+    shift
+    [[ -f $dir/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$dir" "$@"
+}
+
 build() {
     if [[ ${KEFU_NO_BUILD:-0} == 1 ]]; then
         say "KEFU_NO_BUILD=1: using the binaries already in $BUILD"
         return 0
     fi
     say "building into $BUILD"
-    cmake -S "$ROOT" -B "$BUILD" >/dev/null || die "cmake configure failed"
+    configure_once "$BUILD" >/dev/null || die "cmake configure failed"
     cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" || die "build failed"
 }
 
@@ -637,7 +648,7 @@ build_dir() {
         return 0
     fi
     mkdir -p "$dir"
-    if ! { cmake -S "$ROOT" -B "$dir" "${cfg[@]}" &&
+    if ! { configure_once "$dir" "${cfg[@]}" &&
            cmake --build "$dir" -j"$(nproc 2>/dev/null || echo 2)" "${bld[@]}"; } >"$dir/build.log" 2>&1; then
         tail -n 40 "$dir/build.log" >&2
         warn "building $dir failed; see $dir/build.log"
@@ -645,12 +656,22 @@ build_dir() {
     fi
 }
 
+# Warnings are the gcc build's gate above: instrumented code at -O1 draws
+# false positives from gcc (e.g. -Wformat-truncation on vsnprintf(NULL, 0)).
+sanitizer_build() {
+    build_dir "$SAN_BUILD" -DKEFU_SANITIZE=ON -DKEFU_WERROR=OFF \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g"
+}
+
+# clang's warnings are not gcc's: the gcc build is the -Werror gate.
+fuzz_build() {
+    CC=clang build_dir "$FUZZ_BUILD" -DKEFU_FUZZ=ON -DKEFU_WERROR=OFF \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -- --target fuzz_all
+}
+
 sanitizer_pass() {
     say "sanitizer pass: building $SAN_BUILD (KEFU_SANITIZE=ON: ASan + UBSan, assertions on)"
-    # Warnings are the gcc build's gate above: instrumented code at -O1 draws
-    # false positives from gcc (e.g. -Wformat-truncation on vsnprintf(NULL, 0)).
-    build_dir "$SAN_BUILD" -DKEFU_SANITIZE=ON -DKEFU_WERROR=OFF \
-        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" || return 1
+    sanitizer_build || return 1
     say "sanitizer pass: unit tests and selected integration tests (daemons under ASan)"
     # A finding stops the process with a report: the unit test fails, and an
     # integration test fails on the report in a daemon's log (lib.sh).
@@ -667,9 +688,7 @@ sanitizer_pass() {
 
 fuzz_pass() {
     say "fuzz pass: building $FUZZ_BUILD (CC=clang, KEFU_FUZZ=ON)"
-    # clang's warnings are not gcc's: the gcc build is the -Werror gate.
-    CC=clang build_dir "$FUZZ_BUILD" -DKEFU_FUZZ=ON -DKEFU_WERROR=OFF \
-        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -- --target fuzz_all || return 1
+    fuzz_build || return 1
     local seconds=${KEFU_FUZZ_SECONDS:-20} rc=0
     say "fuzz pass: each target for ${seconds}s after replaying its corpus"
     KEFU_FUZZ_SECONDS=$seconds ctest --test-dir "$FUZZ_BUILD" --output-on-failure -j2 -L fuzz || rc=$?
@@ -679,26 +698,25 @@ fuzz_pass() {
 
 # The compose pass (issue 15, tests/compose/README.md): deploy/docker-compose.yml
 # on a private Docker engine (root only), images built from Debian's mirror.
-# With a gate file (cmd_test), it builds its images, waits for the file, and
-# runs on at this script's priority.
+# compose_pass [GATE PID]: with a gate file, it waits for the file once its
+# base image is built, and then takes the priority of process PID.
 compose_pass() {
     say "compose pass: tests/compose/run_compose.sh (a private dockerd)"
-    KEFU_BUILD_DIR=$BUILD KEFU_COMPOSE_AFTER=${1:-} KEFU_COMPOSE_AFTER_PID=$$ \
+    KEFU_BUILD_DIR=$BUILD KEFU_COMPOSE_AFTER=${1:-} KEFU_COMPOSE_AFTER_PID=${2:-} \
         "$ROOT/tests/compose/run_compose.sh"
 }
 
-# The sanitizer and fuzz passes' builds, quietly (their passes build again:
-# nothing left to do then, or the failure shown where it belongs).
-later_builds() {
-    if [[ " $1 " == *" sanitizer "* ]]; then
-        build_dir "$SAN_BUILD" -DKEFU_SANITIZE=ON -DKEFU_WERROR=OFF \
-            -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" 2>/dev/null
-    fi
-    if [[ " $1 " == *" fuzz "* ]]; then
-        CC=clang build_dir "$FUZZ_BUILD" -DKEFU_FUZZ=ON -DKEFU_WERROR=OFF \
-            -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -- --target fuzz_all 2>/dev/null
-    fi
-    return 0
+# Runs "$@" (this script's arguments) in a session of its own, in the
+# background, at the lowest priority when $1 is "lowest", and sets $! to its
+# PID, which is also its process group. With the kernel's autogroups
+# (kernel.sched_autogroup_enabled) a task's nice value ranks it only among
+# the tasks of its own session, and each session takes a fair share of the
+# CPU at its autogroup's nice value: so the session's is set too.
+in_session() {
+    local low=$1
+    shift
+    setsid bash -c '[[ $1 != lowest ]] || { echo 19 >/proc/self/autogroup; renice -n 19 -p $$; } 2>/dev/null >&2
+        shift; exec "$@"' in_session "$low" "$ROOT/deploy/local.sh" "$@" &
 }
 
 # What each pass of 'test' took and how it ended, printed at the end:
@@ -709,6 +727,18 @@ passed() {
         "$([[ $3 == 0 ]] && echo passed || echo FAILED)")")
 }
 
+# The sessions 'test' started: stopped at its end, also on interrupt.
+TEST_SESSIONS=()
+stop_sessions() {
+    local pid
+    for pid in "${TEST_SESSIONS[@]}"; do
+        kill -0 "$pid" 2>/dev/null || continue
+        kill -TERM "$pid" 2>/dev/null   # the compose pass cleans up on TERM
+        for _ in {1..60}; do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+        kill -KILL -- "-$pid" 2>/dev/null || true
+    done
+}
+
 cmd_test() {
     PACKAGES+=("${TEST_PACKAGES[@]}")
     ensure_packages
@@ -717,31 +747,38 @@ cmd_test() {
     build
     passed build "$t_all" 0
     if [[ $# -gt 0 && -z ${KEFU_TEST_PASSES:-} ]]; then passes=main; fi
-    # While the main pass runs, the later passes build at the lowest priority:
-    # the sanitizer and fuzz trees, and the compose pass's engine, base image
-    # and images. They take the CPU the main pass leaves idle (a third of it
-    # while a test that runs alone waits on its deadlines) and yield it the
-    # moment a test wants it. The compose pass starts its deployment once the
-    # main pass has ended (the gate file), beside the sanitizer and fuzz passes:
-    # fuzzing lasts a fixed time whatever its share of the CPU (it only runs
-    # fewer inputs), and the sanitizer pass's waits are bounds, not timings.
+    trap stop_sessions EXIT
+    trap 'exit 130' INT TERM
+    # While the main pass runs, the later passes build at the lowest priority,
+    # each in a session of its own: the sanitizer and fuzz trees, and the
+    # compose pass's engine and base image. They take the CPU the main pass
+    # leaves idle (a quarter of it; two thirds while a test that runs alone
+    # waits on its deadlines). The compose pass waits for the main pass to
+    # end (the gate file) before it builds its images: a build's steps run in
+    # containers, sessions of their own at normal priority. It then runs
+    # beside the sanitizer and fuzz passes: fuzzing lasts a fixed time
+    # whatever its share of the CPU (it only runs fewer inputs), and the
+    # sanitizer pass's waits are bounds, not timings.
     local gate=$BUILD/main-pass.done compose_pid= compose_log=$BUILD/compose-pass.log
-    local t_compose later_pid=
+    local t_compose later_pid= main=0
+    [[ " $passes " == *" main "* ]] && main=1
     rm -f "$gate"
     if [[ " $passes " == *" compose "* ]]; then
         t_compose=$(date +%s)
-        if [[ " $passes " == *" main "* ]]; then
-            (renice -n 19 -p "$BASHPID" >/dev/null && compose_pass "$gate") >"$compose_log" 2>&1 &
+        if ((main)); then
+            in_session lowest _compose-pass "$gate" $$ >"$compose_log" 2>&1 </dev/null
         else
-            compose_pass >"$compose_log" 2>&1 &
+            in_session normal _compose-pass >"$compose_log" 2>&1 </dev/null
         fi
         compose_pid=$!
+        TEST_SESSIONS+=("$compose_pid")
     fi
-    if [[ " $passes " == *" main "* && $passes =~ (sanitizer|fuzz) ]]; then
-        (renice -n 19 -p "$BASHPID" >/dev/null && later_builds "$passes") &
+    if ((main)) && [[ $passes =~ (sanitizer|fuzz) ]]; then
+        in_session lowest _later-builds "$passes" >/dev/null 2>&1 </dev/null
         later_pid=$!
+        TEST_SESSIONS+=("$later_pid")
     fi
-    if [[ " $passes " == *" main "* ]]; then
+    if ((main)); then
         # Two at a time: each test has its own ports and directories; those
         # that measure deadlines in seconds run alone (RUN_SERIAL in CMake).
         t0=$(date +%s) prc=0
@@ -788,6 +825,11 @@ case ${1:-} in
     status) shift; cmd_status ;;
     env) shift; [[ $# == 0 ]] || die "env takes no arguments"; cmd_env ;;
     test) shift; cmd_test "$@" ;;
+    # What 'test' runs in sessions of its own (in_session), not for people.
+    _compose-pass) shift; compose_pass "$@" ;;
+    _later-builds) shift
+        [[ " $1 " != *" sanitizer "* ]] || sanitizer_build >/dev/null 2>&1 || true
+        [[ " $1 " != *" fuzz "* ]] || fuzz_build >/dev/null 2>&1 || true ;;
     -h|--help|help) usage ;;
     "") usage >&2; exit 2 ;;
     *) printf '%s: unknown command %s\n\n' "$prog" "$1" >&2; usage >&2; exit 2 ;;
