@@ -63,9 +63,8 @@ Commands:
            integration tests under ASan/UBSan; fuzz: ./build-fuzz (clang,
            -DKEFU_FUZZ=ON), each libFuzzer target for KEFU_FUZZ_SECONDS
            (tests/fuzz/README.md); compose, beside those two: deploy/docker-compose.yml
-           on a private Docker engine (tests/compose/README.md). The later
-           passes build (trees, engine, base image) at the lowest priority
-           while the main pass runs. At the end, each pass's time.
+           on a private Docker engine (tests/compose/README.md). At the
+           end, each pass's time.
            Exit status: 0 when every pass passed. Extra arguments go to the
            first pass's ctest (e.g. 'test -R smoke', 'test -L integration')
            and then skip the other passes unless KEFU_TEST_PASSES names them.
@@ -697,26 +696,17 @@ fuzz_pass() {
 }
 
 # The compose pass (issue 15, tests/compose/README.md): deploy/docker-compose.yml
-# on a private Docker engine (root only), images built from Debian's mirror.
-# compose_pass [GATE PID]: with a gate file, it waits for the file once its
-# base image is built, and then takes the priority of process PID.
-compose_pass() {
+# on a private Docker engine (root only), images built from Debian's mirror;
+# started in the background in a session of its own (setsid: $! is its PID
+# and its process group). With the kernel's autogroups
+# (kernel.sched_autogroup_enabled) each session takes a fair share of the
+# CPU, and a nice value ranks a task only among the tasks of its session: in
+# this run's session the engine (nice 19, compose_lib.sh) yielded to the
+# sanitizer build and the fuzzers, and the step with nine `$C run` took
+# 110-127 s instead of 15.
+compose_pass_start() {
     say "compose pass: tests/compose/run_compose.sh (a private dockerd)"
-    KEFU_BUILD_DIR=$BUILD KEFU_COMPOSE_AFTER=${1:-} KEFU_COMPOSE_AFTER_PID=${2:-} \
-        "$ROOT/tests/compose/run_compose.sh"
-}
-
-# Runs "$@" (this script's arguments) in a session of its own, in the
-# background, at the lowest priority when $1 is "lowest", and sets $! to its
-# PID, which is also its process group. With the kernel's autogroups
-# (kernel.sched_autogroup_enabled) a task's nice value ranks it only among
-# the tasks of its own session, and each session takes a fair share of the
-# CPU at its autogroup's nice value: so the session's is set too.
-in_session() {
-    local low=$1
-    shift
-    setsid bash -c '[[ $1 != lowest ]] || { echo 19 >/proc/self/autogroup; renice -n 19 -p $$; } 2>/dev/null >&2
-        shift; exec "$@"' in_session "$low" "$ROOT/deploy/local.sh" "$@" &
+    KEFU_BUILD_DIR=$BUILD setsid "$ROOT/tests/compose/run_compose.sh" </dev/null &
 }
 
 # What each pass of 'test' took and how it ended, printed at the end:
@@ -727,7 +717,8 @@ passed() {
         "$([[ $3 == 0 ]] && echo passed || echo FAILED)")")
 }
 
-# The sessions 'test' started: stopped at its end, also on interrupt.
+# The sessions 'test' started (the compose pass): stopped at its end, also
+# on interrupt.
 TEST_SESSIONS=()
 stop_sessions() {
     local pid
@@ -749,36 +740,7 @@ cmd_test() {
     if [[ $# -gt 0 && -z ${KEFU_TEST_PASSES:-} ]]; then passes=main; fi
     trap stop_sessions EXIT
     trap 'exit 130' INT TERM
-    # While the main pass runs, the later passes build at the lowest priority,
-    # each in a session of its own: the sanitizer and fuzz trees, and the
-    # compose pass's engine and base image. They take the CPU the main pass
-    # leaves idle (a quarter of it; two thirds while a test that runs alone
-    # waits on its deadlines). The compose pass waits for the main pass to
-    # end (the gate file) before it builds its images: a build's steps run in
-    # containers, sessions of their own at normal priority. It then runs
-    # beside the sanitizer and fuzz passes: fuzzing lasts a fixed time
-    # whatever its share of the CPU (it only runs fewer inputs), and the
-    # sanitizer pass's waits are bounds, not timings.
-    local gate=$BUILD/main-pass.done compose_pid= compose_log=$BUILD/compose-pass.log
-    local t_compose later_pid= main=0
-    [[ " $passes " == *" main "* ]] && main=1
-    rm -f "$gate"
-    if [[ " $passes " == *" compose "* ]]; then
-        t_compose=$(date +%s)
-        if ((main)); then
-            in_session lowest _compose-pass "$gate" $$ >"$compose_log" 2>&1 </dev/null
-        else
-            in_session normal _compose-pass >"$compose_log" 2>&1 </dev/null
-        fi
-        compose_pid=$!
-        TEST_SESSIONS+=("$compose_pid")
-    fi
-    if ((main)) && [[ $passes =~ (sanitizer|fuzz) ]]; then
-        in_session lowest _later-builds "$passes" >/dev/null 2>&1 </dev/null
-        later_pid=$!
-        TEST_SESSIONS+=("$later_pid")
-    fi
-    if ((main)); then
+    if [[ " $passes " == *" main "* ]]; then
         # Two at a time: each test has its own ports and directories; those
         # that measure deadlines in seconds run alone (RUN_SERIAL in CMake).
         t0=$(date +%s) prc=0
@@ -786,8 +748,19 @@ cmd_test() {
         passed main "$t0" "$prc"
         ((prc == 0)) || rc=$prc
     fi
-    touch "$gate"
-    [[ -z $later_pid ]] || wait "$later_pid" || true
+    # The compose pass runs beside the sanitizer and fuzz passes, at the same
+    # priority: it is the longest (7 minutes), fuzzing lasts a fixed time
+    # whatever its share of the CPU (it only runs fewer inputs), the
+    # sanitizer pass's waits are bounds, not timings, and the compose pass
+    # spends its first minutes downloading and unpacking packages for its
+    # images. Its output follows the fuzz pass's.
+    local compose_pid= compose_log=$BUILD/compose-pass.log t_compose
+    if [[ " $passes " == *" compose "* ]]; then
+        t_compose=$(date +%s)
+        compose_pass_start >"$compose_log" 2>&1
+        compose_pid=$!
+        TEST_SESSIONS+=("$compose_pid")
+    fi
     if [[ " $passes " == *" sanitizer "* ]]; then
         t0=$(date +%s) prc=0
         sanitizer_pass || { prc=1; rc=1; warn "the sanitizer pass failed"; }
@@ -805,9 +778,8 @@ cmd_test() {
         cat "$compose_log"
         ((compose_rc == 0)) || { rc=1; warn "the compose pass failed"; }
     fi
-    rm -f "$gate"
     passed "in all" "$t_all" "$rc"
-    say "test: each pass's time (the later passes build beside the main pass):"
+    say "test: each pass's time (compose beside sanitizer and fuzz):"
     printf '%s\n' "${PASSES_DONE[@]}"
     # Integration tests clean up after themselves; say so if one did not.
     local left
@@ -825,11 +797,6 @@ case ${1:-} in
     status) shift; cmd_status ;;
     env) shift; [[ $# == 0 ]] || die "env takes no arguments"; cmd_env ;;
     test) shift; cmd_test "$@" ;;
-    # What 'test' runs in sessions of its own (in_session), not for people.
-    _compose-pass) shift; compose_pass "$@" ;;
-    _later-builds) shift
-        [[ " $1 " != *" sanitizer "* ]] || sanitizer_build >/dev/null 2>&1 || true
-        [[ " $1 " != *" fuzz "* ]] || fuzz_build >/dev/null 2>&1 || true ;;
     -h|--help|help) usage ;;
     "") usage >&2; exit 2 ;;
     *) printf '%s: unknown command %s\n\n' "$prog" "$1" >&2; usage >&2; exit 2 ;;

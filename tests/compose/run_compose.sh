@@ -22,12 +22,6 @@
 #   KEFU_COMPOSE_KEEP=1   keep the logs (not the engine's data) in DIR
 #   KEFU_COMPOSE_UP_S     bound on reaching healthy (default 240)
 #   KEFU_COMPOSE_STOP_S   bound on removing the containers at the end (default 60)
-#   KEFU_COMPOSE_AFTER    a file: with the base image built, wait until it
-#                         exists, then run on at the priority of the process
-#                         KEFU_COMPOSE_AFTER_PID, and stop if it is gone
-#                         (deploy/local.sh test starts the pass at the lowest
-#                         priority beside its main pass and creates the file
-#                         when that pass has ended)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -62,23 +56,6 @@ kc_exit() {
     exit "$rc"
 }
 
-# KEFU_COMPOSE_AFTER: waits for the file, then takes the priority of the
-# process that made it: its nice value, and its session's (the autogroup,
-# /proc/PID/autogroup, shared by this pass's session). The engine keeps its
-# own nice value within the session (compose_lib.sh).
-kc_wait_after() {
-    local pid=${KEFU_COMPOSE_AFTER_PID:?KEFU_COMPOSE_AFTER needs KEFU_COMPOSE_AFTER_PID} ni ag
-    kc_say "base image built; waiting for $KEFU_COMPOSE_AFTER"
-    while [[ ! -e $KEFU_COMPOSE_AFTER ]]; do
-        kill -0 "$pid" 2>/dev/null || kc_die "PID $pid, which was to create $KEFU_COMPOSE_AFTER, is gone"
-        sleep 1
-    done
-    ni=$(ps -o ni= -p "$pid") || kc_die "PID $pid is gone"
-    ag=$(sed -n 's/.* nice //p' "/proc/$pid/autogroup" 2>/dev/null) || true
-    [[ -z $ag ]] || echo "$ag" >/proc/self/autogroup || true
-    renice -n "${ni// /}" -p $$ >/dev/null
-}
-
 main() {
     [[ $(id -u) == 0 ]] || kc_die "the pass runs dockerd and debootstrap: run it as root"
     kc_packages
@@ -86,7 +63,6 @@ main() {
     trap 'exit 130' INT TERM
     kc_step engine kc_engine_start
     kc_step base-image kc_base_image
-    [[ -z ${KEFU_COMPOSE_AFTER:-} ]] || kc_step wait kc_wait_after
     kc_step images kc_images
     kc_step compose-up kc_compose_up
     kc_step first-day kc_first_day
