@@ -152,24 +152,13 @@ ensure_packages() {
 
 # ---------------------------------------------------------------- build
 
-# Configures build directory $1 with CMAKE-ARGS... unless it is configured:
-# its build re-runs cmake when a CMakeLists.txt changed. Configuring again
-# would rebuild every object once: CMake 3.25 places pkg-config's
-# "-isystem /usr/include/mit-krb5" (libzmq's cflags) among the includes at
-# the first configure and among the flags at the next.
-configure_once() {
-    local dir=$1
-    shift
-    [[ -f $dir/CMakeCache.txt ]] || cmake -S "$ROOT" -B "$dir" "$@"
-}
-
 build() {
     if [[ ${KEFU_NO_BUILD:-0} == 1 ]]; then
         say "KEFU_NO_BUILD=1: using the binaries already in $BUILD"
         return 0
     fi
     say "building into $BUILD"
-    configure_once "$BUILD" >/dev/null || die "cmake configure failed"
+    cmake -S "$ROOT" -B "$BUILD" >/dev/null || die "cmake configure failed"
     cmake --build "$BUILD" -j"$(nproc 2>/dev/null || echo 2)" || die "build failed"
 }
 
@@ -647,7 +636,7 @@ build_dir() {
         return 0
     fi
     mkdir -p "$dir"
-    if ! { configure_once "$dir" "${cfg[@]}" &&
+    if ! { cmake -S "$ROOT" -B "$dir" "${cfg[@]}" &&
            cmake --build "$dir" -j"$(nproc 2>/dev/null || echo 2)" "${bld[@]}"; } >"$dir/build.log" 2>&1; then
         tail -n 40 "$dir/build.log" >&2
         warn "building $dir failed; see $dir/build.log"
