@@ -644,22 +644,12 @@ build_dir() {
     fi
 }
 
-# Warnings are the gcc build's gate above: instrumented code at -O1 draws
-# false positives from gcc (e.g. -Wformat-truncation on vsnprintf(NULL, 0)).
-sanitizer_build() {
-    build_dir "$SAN_BUILD" -DKEFU_SANITIZE=ON -DKEFU_WERROR=OFF \
-        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g"
-}
-
-# clang's warnings are not gcc's: the gcc build is the -Werror gate.
-fuzz_build() {
-    CC=clang build_dir "$FUZZ_BUILD" -DKEFU_FUZZ=ON -DKEFU_WERROR=OFF \
-        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -- --target fuzz_all
-}
-
 sanitizer_pass() {
     say "sanitizer pass: building $SAN_BUILD (KEFU_SANITIZE=ON: ASan + UBSan, assertions on)"
-    sanitizer_build || return 1
+    # Warnings are the gcc build's gate above: instrumented code at -O1 draws
+    # false positives from gcc (e.g. -Wformat-truncation on vsnprintf(NULL, 0)).
+    build_dir "$SAN_BUILD" -DKEFU_SANITIZE=ON -DKEFU_WERROR=OFF \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" || return 1
     say "sanitizer pass: unit tests and selected integration tests (daemons under ASan)"
     # A finding stops the process with a report: the unit test fails, and an
     # integration test fails on the report in a daemon's log (lib.sh).
@@ -676,7 +666,9 @@ sanitizer_pass() {
 
 fuzz_pass() {
     say "fuzz pass: building $FUZZ_BUILD (CC=clang, KEFU_FUZZ=ON)"
-    fuzz_build || return 1
+    # clang's warnings are not gcc's: the gcc build is the -Werror gate.
+    CC=clang build_dir "$FUZZ_BUILD" -DKEFU_FUZZ=ON -DKEFU_WERROR=OFF \
+        -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O2 -g" -- --target fuzz_all || return 1
     local seconds=${KEFU_FUZZ_SECONDS:-20} rc=0
     say "fuzz pass: each target for ${seconds}s after replaying its corpus"
     KEFU_FUZZ_SECONDS=$seconds ctest --test-dir "$FUZZ_BUILD" --output-on-failure -j2 -L fuzz || rc=$?
@@ -706,36 +698,42 @@ passed() {
         "$([[ $3 == 0 ]] && echo passed || echo FAILED)")")
 }
 
-# The sessions 'test' started (the compose pass): stopped at its end, also
-# on interrupt.
-TEST_SESSIONS=()
-stop_sessions() {
-    local pid
-    for pid in "${TEST_SESSIONS[@]}"; do
-        kill -0 "$pid" 2>/dev/null || continue
-        kill -TERM "$pid" 2>/dev/null   # the compose pass cleans up on TERM
-        for _ in {1..60}; do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-        kill -KILL -- "-$pid" 2>/dev/null || true
-    done
+# run_pass NAME COMMAND...: runs the pass, records its time and outcome;
+# returns its exit status.
+run_pass() {
+    local name=$1 t0 prc=0
+    shift
+    t0=$(date +%s)
+    "$@" || prc=$?
+    passed "$name" "$t0" "$prc"
+    return "$prc"
+}
+
+# The compose pass's session, stopped when 'test' ends (also on interrupt):
+# SIGTERM (it removes what it started), SIGKILL to its process group after
+# its own bounds have passed.
+COMPOSE_PID=
+stop_compose() {
+    [[ -n $COMPOSE_PID ]] && kill -0 "$COMPOSE_PID" 2>/dev/null || return 0
+    kill -TERM "$COMPOSE_PID" 2>/dev/null
+    for _ in {1..120}; do kill -0 "$COMPOSE_PID" 2>/dev/null || return 0; sleep 1; done
+    kill -KILL -- "-$COMPOSE_PID" 2>/dev/null || true
 }
 
 cmd_test() {
     PACKAGES+=("${TEST_PACKAGES[@]}")
     ensure_packages
-    local t0 t_all rc=0 prc passes=${KEFU_TEST_PASSES:-"main sanitizer fuzz compose"}
+    local rc=0 t_all passes=${KEFU_TEST_PASSES:-"main sanitizer fuzz compose"}
     t_all=$(date +%s)
-    build
-    passed build "$t_all" 0
+    run_pass build build
     if [[ $# -gt 0 && -z ${KEFU_TEST_PASSES:-} ]]; then passes=main; fi
-    trap stop_sessions EXIT
+    trap stop_compose EXIT
     trap 'exit 130' INT TERM
     if [[ " $passes " == *" main "* ]]; then
         # Two at a time: each test has its own ports and directories; those
         # that measure deadlines in seconds run alone (RUN_SERIAL in CMake).
-        t0=$(date +%s) prc=0
-        ctest --test-dir "$BUILD" --output-on-failure -j"${KEFU_TEST_JOBS:-2}" "$@" || prc=$?
-        passed main "$t0" "$prc"
-        ((prc == 0)) || rc=$prc
+        run_pass main ctest --test-dir "$BUILD" --output-on-failure -j"${KEFU_TEST_JOBS:-2}" "$@" ||
+            rc=$?
     fi
     # The compose pass runs beside the sanitizer and fuzz passes, at the same
     # priority: it is the longest (7 minutes), fuzzing lasts a fixed time
@@ -743,26 +741,21 @@ cmd_test() {
     # sanitizer pass's waits are bounds, not timings, and the compose pass
     # spends its first minutes downloading and unpacking packages for its
     # images. Its output follows the fuzz pass's.
-    local compose_pid= compose_log=$BUILD/compose-pass.log t_compose
+    local compose_log=$BUILD/compose-pass.log t_compose
     if [[ " $passes " == *" compose "* ]]; then
         t_compose=$(date +%s)
         compose_pass_start >"$compose_log" 2>&1
-        compose_pid=$!
-        TEST_SESSIONS+=("$compose_pid")
+        COMPOSE_PID=$!
     fi
     if [[ " $passes " == *" sanitizer "* ]]; then
-        t0=$(date +%s) prc=0
-        sanitizer_pass || { prc=1; rc=1; warn "the sanitizer pass failed"; }
-        passed sanitizer "$t0" "$prc"
+        run_pass sanitizer sanitizer_pass || { rc=1; warn "the sanitizer pass failed"; }
     fi
     if [[ " $passes " == *" fuzz "* ]]; then
-        t0=$(date +%s) prc=0
-        fuzz_pass || { prc=1; rc=1; warn "the fuzz pass failed"; }
-        passed fuzz "$t0" "$prc"
+        run_pass fuzz fuzz_pass || { rc=1; warn "the fuzz pass failed"; }
     fi
-    if [[ -n $compose_pid ]]; then
+    if [[ -n $COMPOSE_PID ]]; then
         local compose_rc=0
-        wait "$compose_pid" || compose_rc=$?
+        wait "$COMPOSE_PID" || compose_rc=$?
         passed compose "$t_compose" "$compose_rc"
         cat "$compose_log"
         ((compose_rc == 0)) || { rc=1; warn "the compose pass failed"; }

@@ -26,7 +26,7 @@ KC_T0=$(date +%s)
 
 kc_say()  { printf 'compose: %(%T)T %s\n' -1 "$*"; }
 kc_warn() { printf 'compose: %(%T)T warning: %s\n' -1 "$*" >&2; }
-kc_die()  { printf 'compose: error: %s\n' "$*" >&2; exit 1; }
+kc_die()  { printf 'compose: %(%T)T error: %s\n' -1 "$*" >&2; exit 1; }
 
 # Runs the Docker CLI against the private engine only.
 kc_docker() { "$KC_DOCKER" "$@"; }
