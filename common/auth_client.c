@@ -3,6 +3,7 @@
 #include "auth_client.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -68,4 +69,45 @@ int kf_connect_list(zsock_t *sock, const char *endpoints, kf_error_t *err)
             return kf_error_set(err, KF_E_BAD_VALUE, "endpoint", "cannot use endpoint '%s': %s",
                                 one, zmq_strerror(errno));
     return 0;
+}
+
+/* ---- a client's handshakes ---------------------------------------------- */
+
+zsock_t *kf_monitor_new(zsock_t *sock, int events)
+{
+    static atomic_uint serial;
+    char endpoint[64];
+    snprintf(endpoint, sizeof endpoint, "inproc://kefu-monitor-%u", atomic_fetch_add(&serial, 1));
+    if (zmq_socket_monitor(zsock_resolve(sock), endpoint, events) != 0)
+        return NULL;
+    zsock_t *monitor = zsock_new(ZMQ_PAIR);
+    if (monitor && zsock_connect(monitor, "%s", endpoint) != 0)
+        zsock_destroy(&monitor);
+    if (!monitor)
+        zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
+    return monitor;
+}
+
+void kf_monitor_destroy(zsock_t *sock, zsock_t **monitor_p)
+{
+    if (sock && monitor_p && *monitor_p)
+        zmq_socket_monitor(zsock_resolve(sock), NULL, 0);
+    zsock_destroy(monitor_p);
+}
+
+int kf_monitor_event(zsock_t *monitor, uint32_t *value, char **endpoint_p)
+{
+    zmsg_t *event = zmsg_recv(monitor);
+    zframe_t *head = event ? zmsg_first(event) : NULL;
+    zframe_t *where = event ? zmsg_next(event) : NULL;
+    uint16_t id = 0;
+    *value = 0;
+    if (head && zframe_size(head) == 6) {
+        memcpy(&id, zframe_data(head), 2);
+        memcpy(value, zframe_data(head) + 2, 4);
+    }
+    if (endpoint_p)
+        *endpoint_p = where ? zframe_strdup(where) : strdup("");
+    zmsg_destroy(&event);
+    return id;
 }

@@ -27,4 +27,24 @@ int kf_auth_client(zsock_t *sock, const char *path, const char *server_key, kf_e
    (bad_value, field endpoint) naming an endpoint that cannot be used. */
 int kf_connect_list(zsock_t *sock, const char *endpoints, kf_error_t *err);
 
+/* ---- a client's handshakes ----------------------------------------------
+   What became of a client socket's connections, from libzmq's monitor. A
+   connection whose handshake failed (a ZAP refusal, a peer without CURVE)
+   is given up by libzmq for good: it never connects to that endpoint again
+   (seen with libzmq 4.3.4), so a client that must reach a daemon again
+   watches for it. */
+
+/* A PAIR receiving the events (ZMQ_EVENT_* bits in events) of sock's
+   connections, or NULL. */
+zsock_t *kf_monitor_new(zsock_t *sock, int events);
+
+/* Stops sock's monitor and destroys *monitor_p (sock may be NULL). */
+void kf_monitor_destroy(zsock_t *sock, zsock_t **monitor_p);
+
+/* Reads one event from monitor: its ZMQ_EVENT_* id (0 when none could be
+   read), its value (for a ZAP refusal, the status: 400 final, others
+   temporary) and, when endpoint_p is not NULL, its endpoint (caller
+   frees). */
+int kf_monitor_event(zsock_t *monitor, uint32_t *value, char **endpoint_p);
+
 #endif

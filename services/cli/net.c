@@ -27,43 +27,17 @@ typedef enum {
     S_EV_REFUSED /* the daemon answered the handshake with a ZAP error; err says it */
 } s_event_t;
 
-/* Watches sock's handshakes and disconnections: a refused certificate must
-   end the wait at once, a handshake cut short must not, and a request on a
-   connection that went down must be sent again when a new one is up. */
-static zsock_t *s_monitor(zsock_t *sock)
-{
-    char endpoint[80];
-    snprintf(endpoint, sizeof endpoint, "inproc://kefu-cli-monitor-%p", (void *)sock);
-    if (zmq_socket_monitor(zsock_resolve(sock), endpoint,
-                           ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
-                               ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) != 0)
-        return NULL;
-    char connect[84];
-    snprintf(connect, sizeof connect, ">%s", endpoint);
-    return zsock_new_pair(connect);
-}
-
-/* Reads one monitor event ([id u16, value u32], endpoint) and says what it
-   means. Only a ZAP status 400 is a refusal (unknown_actor, final); any
-   other ZAP status is the daemon being unable to check the certificate
-   now (unavailable, temporary). A connection that closes before its
-   handshake succeeded is no refusal: a daemon that dies or restarts
-   mid-handshake, and one that cannot read the client's hello (a
-   certificate naming another server-key), look alike from here, and
-   ZeroMQ reconnects by itself. */
+/* Reads one monitor event and says what it means. Only a ZAP status 400 is
+   a refusal (unknown_actor, final); any other ZAP status is the daemon
+   being unable to check the certificate now (unavailable, temporary). A connection that closes
+   before its handshake succeeded is no refusal: a daemon that dies or restarts mid-handshake, and
+   one that cannot read the client's hello (a certificate naming another server-key), look alike
+   from here, and ZeroMQ reconnects by itself. */
 static s_event_t s_event(net_t *self, kf_error_t *err)
 {
-    zmsg_t *event = zmsg_recv(self->monitor);
-    zframe_t *head = event ? zmsg_first(event) : NULL;
-    zframe_t *where = event ? zmsg_next(event) : NULL;
-    uint16_t id = 0;
     uint32_t value = 0;
-    if (head && zframe_size(head) == 6) {
-        memcpy(&id, zframe_data(head), 2);
-        memcpy(&value, zframe_data(head) + 2, 4);
-    }
-    char *endpoint = where ? zframe_strdup(where) : strdup("");
-    zmsg_destroy(&event);
+    char *endpoint = NULL;
+    int id = kf_monitor_event(self->monitor, &value, &endpoint);
     s_event_t what = S_EV_OTHER;
     if (id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         zhash_insert(self->up, endpoint, self);
@@ -105,7 +79,12 @@ net_t *net_new(const char *endpoint, const char *cert, kf_error_t *err)
         net_destroy(&self);
         return NULL;
     }
-    self->monitor = s_monitor(self->sock);
+    /* A refused certificate must end the wait at once, a handshake cut
+       short must not, and a request on a connection that went down must be
+       sent again when a new one is up. */
+    self->monitor = kf_monitor_new(
+        self->sock, ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                        ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED);
     self->up = zhash_new();
     if (kf_connect_list(self->sock, endpoint, err) != 0) {
         net_destroy(&self);
@@ -121,9 +100,7 @@ void net_destroy(net_t **self_p)
         return;
     net_t *self = *self_p;
     zpoller_destroy(&self->poller);
-    if (self->sock)
-        zmq_socket_monitor(zsock_resolve(self->sock), NULL, 0);
-    zsock_destroy(&self->monitor);
+    kf_monitor_destroy(self->sock, &self->monitor);
     zsock_destroy(&self->sock);
     zhash_destroy(&self->up);
     free(self);

@@ -383,17 +383,17 @@ static int s_drain(gateway_t *self)
 
 int gateway_run(gateway_t *self)
 {
-    kf_pollset_t set = {0};
-    s_polled_t polled = {.worker = kf_pollset_sock(&set, gw_worker_sock(self->worker)),
-                         .http = kf_pollset_fd(&set, self->http_fd),
-                         .events = kf_pollset_sock(&set, gw_events_sock(self->events))};
-    gw_wire_attach(self->wire, &set);
-    polled.health = kf_pollset_fd(&set, kf_health_fd(self->health));
     kf_store_ready(self->store, NULL);
     kf_info("gateway.started", "version=%s url=http%s://%s:%d max_conns=%u", KEFU_VERSION,
             self->tls ? "s" : "", kf_config_str(gateway_settings, "KEFU_HTTP_BIND"), self->port,
             self->max_conns);
     while (!kf_stop_requested()) {
+        kf_pollset_t set = {0}; /* anew each pass: the wire may replace its sockets */
+        s_polled_t polled = {.worker = kf_pollset_sock(&set, gw_worker_sock(self->worker)),
+                             .http = kf_pollset_fd(&set, self->http_fd),
+                             .events = kf_pollset_sock(&set, gw_events_sock(self->events))};
+        gw_wire_attach(self->wire, &set);
+        polled.health = kf_pollset_fd(&set, kf_health_fd(self->health));
         int wait = gw_events_wait_ms(
             self->events, gw_wire_wait_ms(self->wire, kf_health_wait_ms(self->health, 500)));
         MHD_UNSIGNED_LONG_LONG due = 0;
@@ -401,6 +401,7 @@ int gateway_run(gateway_t *self)
             wait = (int)due;
         if (kf_pollset_wait(&set, wait) > 0)
             s_serve(self, &set, &polled);
+        gw_wire_tick(self->wire, &set);
         void *late;
         while ((late = gw_wire_expired(self->wire, zclock_mono())))
             s_on_timeout((gw_req_t *)late, false);

@@ -1,7 +1,8 @@
 /* kefu-gateway — the wire side: one DEALER per daemon (intake, approval,
-   survey), each a CurveZMQ client with the gateway's certificate; requests
-   in flight by id, each with its deadline. Never blocks: a request is
-   queued and its reply (or its deadline) comes back through the loop. */
+   survey), each a CurveZMQ client with the gateway's certificate, made
+   anew when a daemon refused its handshake; requests in flight by id, each
+   with its deadline. Never blocks: a request is queued and its reply (or
+   its deadline) comes back through the loop. */
 #ifndef GW_WIRE_H
 #define GW_WIRE_H
 
@@ -19,8 +20,13 @@ typedef struct gw_wire gw_wire_t;
 gw_wire_t *gw_wire_new(const kf_setting_t *settings, int timeout_ms, kf_error_t *err);
 void gw_wire_destroy(gw_wire_t **self_p);
 
-/* Adds the sockets to the loop's set. */
+/* Adds the sockets to the loop's set. Before every wait: gw_wire_tick may
+   replace them. */
 void gw_wire_attach(gw_wire_t *self, kf_pollset_t *set);
+
+/* After every wait: takes the handshake events set's wait found, and
+   replaces a socket whose handshake failed once its back-off is over. */
+void gw_wire_tick(gw_wire_t *self, const kf_pollset_t *set);
 
 /* Sends message with *body_p (taken) in session on behalf of arg, which
    the reply or the deadline hands back. 0, or -1 when it cannot be
@@ -38,7 +44,7 @@ bool gw_wire_recv(gw_wire_t *self, const kf_pollset_t *set, void **arg_p, kf_env
    INT64_MAX: any request), forgotten; or NULL. */
 void *gw_wire_expired(gw_wire_t *self, int64_t now);
 
-/* Milliseconds to the nearest deadline, at most max_ms. */
+/* Milliseconds to the nearest deadline or replacement, at most max_ms. */
 int gw_wire_wait_ms(gw_wire_t *self, int max_ms);
 
 #endif

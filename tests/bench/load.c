@@ -125,8 +125,40 @@ static kf_env_t *s_await(zsock_t *sock, zpoller_t *poller, char ids[][KF_MAX_ID 
     return NULL;
 }
 
+/* A client's connection to intake. */
+typedef struct {
+    zsock_t *sock;
+    zpoller_t *poller;
+} s_conn_t;
+
+/* Opens conn: 0, or -1 (said on stderr). */
+static int s_conn_open(const s_run_t *run, s_conn_t *conn)
+{
+    conn->sock = zsock_new(ZMQ_DEALER);
+    zsock_set_linger(conn->sock, 0);
+    kf_error_t err = {0};
+    if (kf_auth_client(conn->sock, run->opts.cert, NULL, &err) != 0) {
+        fprintf(stderr, "kefu-load: %s\n", err.message);
+        zsock_destroy(&conn->sock);
+        return -1;
+    }
+    if (zsock_connect(conn->sock, "%s", run->opts.endpoint) != 0) {
+        fprintf(stderr, "kefu-load: cannot connect to %s\n", run->opts.endpoint);
+        zsock_destroy(&conn->sock);
+        return -1;
+    }
+    conn->poller = zpoller_new(conn->sock, NULL);
+    return 0;
+}
+
+static void s_conn_close(s_conn_t *conn)
+{
+    zpoller_destroy(&conn->poller);
+    zsock_destroy(&conn->sock);
+}
+
 /* Sends submit i until it is answered, retrying as the options allow. */
-static void s_submit(s_run_t *run, zsock_t *sock, zpoller_t *poller, long i)
+static void s_submit(s_run_t *run, s_conn_t *conn, long i)
 {
     s_item_t *item = &run->items[i];
     const s_opts_t *o = &run->opts;
@@ -145,13 +177,22 @@ static void s_submit(s_run_t *run, zsock_t *sock, zpoller_t *poller, long i)
         kf_body_t *body = kf_body_new();
         s_fill_body(run, i, body);
         zmsg_t *msg = kf_env_encode("submit", id, 0, 0, S_SRC, "", &body);
-        zsock_set_sndtimeo(sock, (int)o->timeout_ms);
-        if (zmsg_send(&msg, sock) != 0)
+        zsock_set_sndtimeo(conn->sock, (int)o->timeout_ms);
+        if (zmsg_send(&msg, conn->sock) != 0)
             zmsg_destroy(&msg);
-        kf_env_t *reply = s_await(sock, poller, ids, nids, kb_now_us() + o->timeout_ms * 1000);
-        if (!reply) {
-            if (kb_now_us() < retry_until && !zsys_interrupted)
+        kf_env_t *reply =
+            s_await(conn->sock, conn->poller, ids, nids, kb_now_us() + o->timeout_ms * 1000);
+        if (!reply && kb_now_us() < retry_until && !zsys_interrupted) {
+            /* Sent again on a new connection: libzmq never connects again
+               to a daemon that refused a handshake (auth_client.h), as
+               intake does while it cannot reach its store. */
+            s_conn_close(conn);
+            if (s_conn_open(run, conn) == 0)
                 continue;
+            snprintf(item->code, sizeof item->code, "connect");
+            break;
+        }
+        if (!reply) {
             snprintf(item->code, sizeof item->code, "timeout");
             break;
         }
@@ -188,25 +229,13 @@ static void s_submit(s_run_t *run, zsock_t *sock, zpoller_t *poller, long i)
 static void *s_client(void *arg)
 {
     s_run_t *run = (s_run_t *)arg;
-    zsock_t *sock = zsock_new(ZMQ_DEALER);
-    zsock_set_linger(sock, 0);
-    kf_error_t err = {0};
-    if (kf_auth_client(sock, run->opts.cert, NULL, &err) != 0) {
-        fprintf(stderr, "kefu-load: %s\n", err.message);
-        zsock_destroy(&sock);
+    s_conn_t conn = {0};
+    if (s_conn_open(run, &conn) != 0)
         return NULL;
-    }
-    if (zsock_connect(sock, "%s", run->opts.endpoint) != 0) {
-        fprintf(stderr, "kefu-load: cannot connect to %s\n", run->opts.endpoint);
-        zsock_destroy(&sock);
-        return NULL;
-    }
-    zpoller_t *poller = zpoller_new(sock, NULL);
-    for (long i = atomic_fetch_add(&run->next, 1); i < run->opts.n && !zsys_interrupted;
-         i = atomic_fetch_add(&run->next, 1))
-        s_submit(run, sock, poller, i);
-    zpoller_destroy(&poller);
-    zsock_destroy(&sock);
+    for (long i = atomic_fetch_add(&run->next, 1);
+         i < run->opts.n && conn.sock && !zsys_interrupted; i = atomic_fetch_add(&run->next, 1))
+        s_submit(run, &conn, i);
+    s_conn_close(&conn);
     return NULL;
 }
 

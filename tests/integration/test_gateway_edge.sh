@@ -8,6 +8,9 @@
 #    them is cut once it has not sent a request within 10 s;
 #  - intake stopped: a submit is 503 unavailable with Retry-After; the same
 #    submit (same Idempotency-Key) after intake is back makes one ticket;
+#  - intake restarted while the store is down refuses the gateway's
+#    handshake (temporary); once the store is back the gateway reaches intake
+#    again by itself;
 #  - a session idle past KEFU_SESSION_IDLE_S is 401 at its next request
 #    (a second gateway instance, side by side with the first);
 #  - a temporary password: the session may only change it (403 elsewhere);
@@ -86,6 +89,23 @@ http agent.li POST /api/v1/tickets "$BODY" -H 'Idempotency-Key: edge-1'
 expect 200 "the same submit after intake is back"
 [[ $(q "SELECT count(*) FROM ticket WHERE idem_key IS NOT NULL") == 1 ]] ||
     it_fail "the retried submit made $(q "SELECT count(*) FROM ticket") tickets"
+
+# ---- intake restarted while the store is down ----------------------------------------------
+# Intake refuses every handshake while it cannot reach the store (ZAP 500, a
+# temporary refusal). libzmq never connects a refused DEALER again by itself:
+# the gateway must, or it would not reach intake again until it restarts.
+it_pg_stop
+it_kill intake TERM
+it_start intake
+http agent.li GET /api/v1/tickets
+expect 503 unavailable "a request while intake cannot reach the store"
+it_wait_for "intake to refuse the gateway's handshake" 10 \
+    grep -q 'auth.refused.*status=500' "$(it_log intake)"
+it_pg_start
+it_wait_for "intake to answer after the store is back" 30 it_as agent.li kefu tickets --limit 1
+back() { http agent.li GET /api/v1/tickets && [[ $CODE == 200 ]]; }
+it_wait_for "the gateway to reach intake again" 10 back
+it_note "the gateway reached intake again after a refused handshake"
 
 # ---- an idle session expires (a second gateway beside the first) --------------------------
 it__pick_port
