@@ -129,7 +129,7 @@ kc_engine_start() {
     pool=$(kc_free_pool) || kc_die "no free 10.X.0.0/16 for the engine's networks"
     kc_containerd_config
     nice -n 19 containerd -c "$KC_DIR/containerd/config.toml" \
-        >"$KC_DIR/containerd.log" 2>&1 &
+        >"$KC_DIR/containerd.log" 2>&1 7>&- 8>&- &
     echo $! >"$KC_DIR/containerd.pid"
     kc_wait 30 test -S "$KC_DIR/containerd.sock" ||
         { tail -20 "$KC_DIR/containerd.log" >&2; kc_die "containerd did not start"; }
@@ -141,7 +141,7 @@ kc_engine_start() {
         --containerd "$KC_DIR/containerd.sock" --bridge none \
         --iptables=false --ip-masq=false --ip-forward=false \
         --default-address-pool "base=$pool,size=24" \
-        >"$KC_DIR/dockerd.log" 2>&1 &
+        >"$KC_DIR/dockerd.log" 2>&1 7>&- 8>&- &
     echo $! >"$KC_DIR/dockerd.pid.own"
     export DOCKER_HOST=unix://$KC_DIR/docker.sock
     export DOCKER_CONFIG=$KC_DIR/docker-config

@@ -45,6 +45,9 @@ kc_summary() {
 kc_exit() {
     local rc=$?
     trap - EXIT INT TERM
+    # Back to the pass's own output: a signal that lands inside a function
+    # called with a redirection (kc_build's log) runs this trap under it.
+    exec 1>&7 2>&8
     kc_summary "$rc"
     if [[ ${KEFU_COMPOSE_HOLD:-0} == 1 && -n $KC_DIR ]]; then
         kc_say "KEFU_COMPOSE_HOLD=1: the engine runs on; DOCKER_HOST=$DOCKER_HOST"
@@ -59,6 +62,7 @@ kc_exit() {
 main() {
     [[ $(id -u) == 0 ]] || kc_die "the pass runs dockerd and debootstrap: run it as root"
     kc_packages
+    exec 7>&1 8>&2 # the pass's output, for kc_exit (the engine does not inherit them)
     trap kc_exit EXIT
     trap 'exit 130' INT TERM
     kc_step engine kc_engine_start
