@@ -31,6 +31,7 @@
 #define S_TYPES "{ticket.resolved}"
 #define S_BURST 64           /* most requests or bus messages taken in one go */
 #define S_BACKLOG_CAP 100000 /* the gauges count at most this many */
+#define S_LANES_MAX 4        /* KEFU_SURVEY_RESOLVED_CONNECTIONS */
 
 const kf_setting_t survey_settings[] = {
     KF_SETTINGS_COMMON,
@@ -54,6 +55,10 @@ const kf_setting_t survey_settings[] = {
     KF_SET_INT("KEFU_SURVEY_CONNECTIONS", "1", 1, KF_GROUP_LANES_MAX,
                "store connections committing groups of answers, each while the store flushes "
                "another's commit (more than 1 pays only where commits are slow)"),
+    KF_SET_INT("KEFU_SURVEY_RESOLVED_CONNECTIONS", "0", 0, S_LANES_MAX,
+               "store connections turning fresh resolutions into surveys, each while the store "
+               "flushes another's commit, besides the one of catch-up (0: that one does; 2 pays "
+               "only where commits are slow)"),
     KF_SETTINGS_END};
 
 /* What kefu-survey holds of one survey.answer of a group commit (the
@@ -72,7 +77,11 @@ struct survey {
     zsock_t *events;         /* PUB: what kefu-survey did */
     kf_outbox_t *outbox;     /* events to publish after commit */
     kf_consumer_t *consumer; /* resolutions: doorbell and catch-up */
-    long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch, lanes;
+    /* The consumer's extra lanes: their store connections and outboxes
+       (kf_consumer_add_lane). */
+    kf_store_t *lane_stores[S_LANES_MAX];
+    kf_outbox_t *lane_outboxes[S_LANES_MAX];
+    long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch, lanes, resolved_lanes;
     int64_t next_catchup, next_scan;
     kf_health_t *health;
     kf_auth_t *auth;
@@ -90,6 +99,16 @@ static void s_prepare_answers(kf_store_t *store)
     kf_idem_prepare(store);
 }
 
+/* Registers what turning resolutions into surveys runs: the resolutions a
+   burst of events announces, as the store has them, into the surveys due
+   (migration 030). */
+static void s_prepare_resolved(kf_store_t *store)
+{
+    kf_store_statement(store, "resolved",
+                       "SELECT place, outcome, ticket_no, survey_id, nth, resolved_ms, due_ms "
+                       "FROM kefu_survey_resolved($1::uuid[], $2::bigint, $3::bigint)");
+}
+
 static void s_prepare(kf_store_t *store)
 {
     kf_consumer_prepare(store);
@@ -98,11 +117,7 @@ static void s_prepare(kf_store_t *store)
     kf_idem_prepare(store);
     report_prepare(store);
     watchlist_prepare(store);
-    /* The resolutions a burst of events announces, as the store has them,
-       into the surveys due (migration 030). */
-    kf_store_statement(store, "resolved",
-                       "SELECT place, outcome, ticket_no, survey_id, nth, resolved_ms, due_ms "
-                       "FROM kefu_survey_resolved($1::uuid[], $2::bigint, $3::bigint)");
+    s_prepare_resolved(store);
     kf_store_statement(store, "send_due",
                        "SELECT " KF_EVENT_COLUMNS " FROM kefu_survey_send_due($1::int, $2)");
     kf_store_statement(store, "backlog", "SELECT kefu_outbox_backlog($1, $2::text[], $3::int)");
@@ -373,9 +388,10 @@ int survey_run(survey_t *self)
 {
     zsock_t *clients = kf_server_socket(self->server);
     kf_info("survey.started",
-            "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld connections=%ld",
+            "version=%s bind=%s delay_s=%ld scan_ms=%ld catchup_ms=%ld connections=%ld "
+            "resolved_connections=%ld",
             KEFU_VERSION, kf_config_str(survey_settings, "KEFU_SURVEY_BIND"), self->delay_s,
-            self->scan_ms, self->catchup_ms, self->lanes);
+            self->scan_ms, self->catchup_ms, self->lanes, self->resolved_lanes);
     while (!kf_stop_requested()) {
         s_tick(self);
         /* A signal also ends the wait; the loop's condition decides. With
@@ -383,11 +399,13 @@ int survey_run(survey_t *self)
         int64_t now = zclock_mono();
         bool backlog = self->next_catchup <= now || self->next_scan <= now;
         kf_pollset_t set = {0};
-        int requests = kf_pollset_sock(&set, clients), news = kf_pollset_sock(&set, self->news);
+        int requests = kf_pollset_sock(&set, clients);
+        int news = kf_consumer_poll(self->consumer, &set);
         int http = kf_pollset_fd(&set, kf_health_fd(self->health));
         kf_group_poll(self->group, &set); /* wake when a lane's commit is answered */
         if (kf_pollset_wait(&set, kf_health_wait_ms(self->health, backlog ? 0 : 50)) == 0)
             kf_server_idle(self->server);
+        kf_consumer_on_store(self->consumer); /* the resolutions' commits answered */
         if (kf_pollset_ready(&set, requests))
             kf_server_on_socket(self->server);
         if (kf_pollset_ready(&set, news))
@@ -413,7 +431,8 @@ survey_t *survey_new(void)
         kf_config_int(t, "KEFU_SURVEY_CATCHUP_MS", &self->catchup_ms) ||
         kf_config_int(t, "KEFU_SURVEY_SCAN_MS", &self->scan_ms) ||
         kf_config_int(t, "KEFU_SURVEY_BATCH", &self->batch) ||
-        kf_config_int(t, "KEFU_SURVEY_CONNECTIONS", &self->lanes)) {
+        kf_config_int(t, "KEFU_SURVEY_CONNECTIONS", &self->lanes) ||
+        kf_config_int(t, "KEFU_SURVEY_RESOLVED_CONNECTIONS", &self->resolved_lanes)) {
         free(self);
         return NULL;
     }
@@ -457,6 +476,14 @@ survey_t *survey_new(void)
         .name = S_CONSUMER, .types = S_TYPES, .apply_batch = s_apply_batch, .arg = self};
     self->consumer =
         kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
+    for (int i = 0; i < self->resolved_lanes; i++) {
+        self->lane_stores[i] =
+            kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-survey-resolved");
+        kf_consumer_prepare(self->lane_stores[i]);
+        s_prepare_resolved(self->lane_stores[i]);
+        self->lane_outboxes[i] = kf_outbox_twin(self->outbox);
+        kf_consumer_add_lane(self->consumer, self->lane_stores[i], self->lane_outboxes[i], self);
+    }
     const kf_server_spec_t serve = {.daemon = "survey",
                                     .name = "kefu-survey",
                                     .src = S_SRC,
@@ -482,7 +509,11 @@ void survey_destroy(survey_t **self_p)
     survey_t *self = *self_p;
     if (!self)
         return;
-    kf_consumer_destroy(&self->consumer);
+    kf_consumer_destroy(&self->consumer); /* publishes what its lanes committed */
+    for (int i = 0; i < S_LANES_MAX; i++) {
+        kf_outbox_destroy(&self->lane_outboxes[i]);
+        kf_store_destroy(&self->lane_stores[i]);
+    }
     kf_group_destroy(&self->group);
     free(self->answers);
     kf_outbox_destroy(&self->outbox);
