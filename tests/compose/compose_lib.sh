@@ -210,33 +210,48 @@ kc_stop() {
     KC_DIR=
 }
 
-# Makes debian:12 (also tagged debian:12-slim) from a debootstrap minbase
+# Makes today's root file system of debian:12, a debootstrap minbase
 # bookworm of this machine's mirror, as an operator without Docker Hub
-# would. The root file system's tarball is cached in KC_CACHE, one per day
-# (older ones are removed), so that later runs only import it.
-kc_base_image() {
-    local day tarball rootfs mirror
+# would: a tarball in KC_CACHE, one per day (older ones are removed), so
+# that later runs only import it. Sets KC_TARBALL. Under a lock: a run that
+# finds another making it (deploy/local.sh starts `run_compose.sh base`
+# early) waits for that one and uses its tarball.
+kc_base_tarball() {
+    local day rootfs mirror lock
     day=$(date -u +%Y%m%d)
-    tarball=$KC_CACHE/debian-12-minbase-$day.tar
+    KC_TARBALL=$KC_CACHE/debian-12-minbase-$day.tar
     mkdir -p "$KC_CACHE"
-    if [[ ! -s $tarball ]]; then
-        mirror=$(kc_mirror)
-        rootfs=$KC_DIR/work/rootfs
-        mkdir -p "$rootfs"
-        kc_say "debootstrap --variant=minbase bookworm from $mirror (cache: none for $day)"
-        if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" \
-            >"$KC_DIR/debootstrap.log" 2>&1; then
-            tail -20 "$KC_DIR/debootstrap.log" >&2
-            return 1
-        fi
-        rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
-        tar -C "$rootfs" --numeric-owner -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
-        rm -rf "$rootfs"
-        find "$KC_CACHE" -maxdepth 1 -name 'debian-12-minbase-*.tar' ! -name "${tarball##*/}" -delete
-    else
-        kc_say "base: cached $tarball"
+    exec {lock}>"$KC_CACHE/base.lock"
+    flock "$lock"
+    if [[ -s $KC_TARBALL ]]; then
+        kc_say "base: cached $KC_TARBALL"
+        exec {lock}>&-
+        return 0
     fi
-    kc_docker import --change 'CMD ["bash"]' - debian:12 <"$tarball" >/dev/null &&
+    mirror=$(kc_mirror)
+    rm -rf "$KC_CACHE"/rootfs.* # what a run stopped midway left
+    rootfs=$(mktemp -d "$KC_CACHE/rootfs.XXXXXX")
+    kc_say "debootstrap --variant=minbase bookworm from $mirror (cache: none for $day)"
+    if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" \
+        >"$KC_CACHE/debootstrap.log" 2>&1; then
+        tail -20 "$KC_CACHE/debootstrap.log" >&2
+        rm -rf "$rootfs"
+        exec {lock}>&-
+        return 1
+    fi
+    rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
+    tar -C "$rootfs" --numeric-owner -cf "$KC_TARBALL.part" . && mv "$KC_TARBALL.part" "$KC_TARBALL"
+    rm -rf "$rootfs"
+    find "$KC_CACHE" -maxdepth 1 -name 'debian-12-minbase-*.tar' ! -name "${KC_TARBALL##*/}" -delete
+    kc_say "base: made $KC_TARBALL"
+    exec {lock}>&-
+}
+
+# Makes debian:12 (also tagged debian:12-slim) in the engine from today's
+# root file system (kc_base_tarball).
+kc_base_image() {
+    kc_base_tarball || return 1
+    kc_docker import --change 'CMD ["bash"]' - debian:12 <"$KC_TARBALL" >/dev/null &&
         kc_docker tag debian:12 debian:12-slim
 }
 

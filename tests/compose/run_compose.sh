@@ -3,6 +3,8 @@
 # private Docker engine, from nothing, as an operator runs it.
 #
 #   tests/compose/run_compose.sh            the whole pass; exit 0 when every step passed
+#   tests/compose/run_compose.sh base       only make today's base image tarball in
+#                                           the cache (the pass's first minute)
 #   tests/compose/run_compose.sh stop DIR   stop an engine kept by KEFU_COMPOSE_HOLD=1
 #   tests/compose/run_compose.sh step DIR FUNCTION   run one step (compose_ops.sh) on
 #                                           that engine's deployment, to work on it
@@ -86,11 +88,16 @@ stop)
     kc_engine_attach "$2"
     kc_stop
     ;;
+base)
+    [[ $(id -u) == 0 ]] || kc_die "debootstrap needs root"
+    kc_packages
+    kc_base_tarball
+    ;;
 step)
     [[ -n ${3:-} ]] || kc_die "usage: $0 step DIR FUNCTION"
     kc_engine_attach "$2"
     "$3"
     ;;
 "") main ;;
-*) kc_die "usage: $0 [stop DIR | step DIR FUNCTION] (see the top of this file)" ;;
+*) kc_die "usage: $0 [base | stop DIR | step DIR FUNCTION] (see the top of this file)" ;;
 esac
