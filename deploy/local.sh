@@ -727,7 +727,7 @@ run_pass() {
 # its own bounds have passed.
 COMPOSE_PID=
 stop_compose() {
-    [[ -n $BASE_PID ]] && kill -TERM -- "-$BASE_PID" 2>/dev/null
+    if [[ -n $BASE_PID ]]; then kill -TERM -- "-$BASE_PID" 2>/dev/null || true; fi
     [[ -n $COMPOSE_PID ]] && kill -0 "$COMPOSE_PID" 2>/dev/null || return 0
     kill -TERM "$COMPOSE_PID" 2>/dev/null
     for _ in {1..120}; do kill -0 "$COMPOSE_PID" 2>/dev/null || return 0; sleep 1; done
