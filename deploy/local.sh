@@ -63,8 +63,9 @@ Commands:
            integration tests under ASan/UBSan; fuzz: ./build-fuzz (clang,
            -DKEFU_FUZZ=ON), each libFuzzer target for KEFU_FUZZ_SECONDS
            (tests/fuzz/README.md); compose, beside those two: deploy/docker-compose.yml
-           on a private Docker engine (tests/compose/README.md). At the
-           end, each pass's time.
+           on a private Docker engine (tests/compose/README.md), its base
+           image made beforehand beside the main pass at the lowest
+           priority. At the end, each pass's time.
            Exit status: 0 when every pass passed. Extra arguments go to the
            first pass's ctest (e.g. 'test -R smoke', 'test -L integration')
            and then skip the other passes unless KEFU_TEST_PASSES names them.
@@ -743,7 +744,8 @@ cmd_test() {
     if [[ $# -gt 0 && -z ${KEFU_TEST_PASSES:-} ]]; then passes=main; fi
     trap stop_compose EXIT
     trap 'exit 130' INT TERM
-    [[ " $passes " == *" compose "* ]] && base_start
+    # Beside a main pass only: alone, the compose pass would wait for it.
+    [[ " $passes " == *" compose "* && " $passes " == *" main "* ]] && base_start
     if [[ " $passes " == *" main "* ]]; then
         # Two at a time: each test has its own ports and directories; those
         # that measure deadlines in seconds run alone (RUN_SERIAL in CMake).
