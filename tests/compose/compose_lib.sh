@@ -217,26 +217,27 @@ kc_stop() {
 # finds another making it (deploy/local.sh starts `run_compose.sh base`
 # early) waits for that one and uses its tarball.
 kc_base_tarball() {
-    local day rootfs mirror lock
-    day=$(date -u +%Y%m%d)
-    KC_TARBALL=$KC_CACHE/debian-12-minbase-$day.tar
+    KC_TARBALL=$KC_CACHE/debian-12-minbase-$(date -u +%Y%m%d).tar
     mkdir -p "$KC_CACHE"
-    exec {lock}>"$KC_CACHE/base.lock"
-    flock "$lock"
+    kc_base_make 9>"$KC_CACHE/base.lock"
+}
+
+# kc_base_tarball's work, holding the lock on descriptor 9.
+kc_base_make() {
+    local rootfs mirror
+    flock 9
     if [[ -s $KC_TARBALL ]]; then
         kc_say "base: cached $KC_TARBALL"
-        exec {lock}>&-
         return 0
     fi
     mirror=$(kc_mirror)
     rm -rf "$KC_CACHE"/rootfs.* # what a run stopped midway left
     rootfs=$(mktemp -d "$KC_CACHE/rootfs.XXXXXX")
-    kc_say "debootstrap --variant=minbase bookworm from $mirror (cache: none for $day)"
+    kc_say "debootstrap --variant=minbase bookworm from $mirror (cache: none for today)"
     if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" \
         >"$KC_CACHE/debootstrap.log" 2>&1; then
         tail -20 "$KC_CACHE/debootstrap.log" >&2
         rm -rf "$rootfs"
-        exec {lock}>&-
         return 1
     fi
     rm -rf "$rootfs"/var/lib/apt/lists/* "$rootfs"/var/cache/apt/archives/*.deb
@@ -244,7 +245,6 @@ kc_base_tarball() {
     rm -rf "$rootfs"
     find "$KC_CACHE" -maxdepth 1 -name 'debian-12-minbase-*.tar' ! -name "${KC_TARBALL##*/}" -delete
     kc_say "base: made $KC_TARBALL"
-    exec {lock}>&-
 }
 
 # Makes debian:12 (also tagged debian:12-slim) in the engine from today's
