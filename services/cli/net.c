@@ -29,9 +29,10 @@ typedef enum {
 
 /* Reads one monitor event and says what it means. Only a ZAP status 400 is
    a refusal (unknown_actor, final); any other ZAP status is the daemon
-   being unable to check the certificate now (unavailable, temporary). A connection that closes
-   before its handshake succeeded is no refusal: a daemon that dies or restarts mid-handshake, and
-   one that cannot read the client's hello (a certificate naming another server-key), look alike
+   being unable to check the certificate now (unavailable, temporary). A
+   connection that closes before its handshake succeeded is no refusal: a
+   daemon that dies or restarts mid-handshake, and one that cannot read the
+   client's hello (a certificate naming another server-key), look alike
    from here, and ZeroMQ reconnects by itself. */
 static s_event_t s_event(net_t *self, kf_error_t *err)
 {
