@@ -232,9 +232,14 @@ static void *s_client(void *arg)
     s_conn_t conn = {0};
     if (s_conn_open(run, &conn) != 0)
         return NULL;
-    for (long i = atomic_fetch_add(&run->next, 1);
-         i < run->opts.n && conn.sock && !zsys_interrupted; i = atomic_fetch_add(&run->next, 1))
+    /* A submit is claimed only by a client that can send it: one whose
+       reconnection failed leaves the rest to the others. */
+    while (conn.sock && !zsys_interrupted) {
+        long i = atomic_fetch_add(&run->next, 1);
+        if (i >= run->opts.n)
+            break;
         s_submit(run, &conn, i);
+    }
     s_conn_close(&conn);
     return NULL;
 }
