@@ -159,14 +159,20 @@ kc_under_stream() {
 
 # Crashes the daemon of container $1 (SIGKILL of init's child, as a crash
 # would: `docker kill` counts as a manual stop, which the restart policy
-# respects) and says how long until the container ran again.
+# respects) and says how long until the container ran again. The kill runs
+# detached: the container stops with its daemon, and an attached exec can
+# then fail although the kill was done (seen: the router died, its
+# container restarted, docker exec exited non-zero); the restart count
+# says whether it was.
 kc_crash() {
     local c=$1 t0 restarts
     restarts=$(kc_docker inspect -f '{{.RestartCount}}' "$c")
     t0=$(date +%s%N)
     # shellcheck disable=SC2016
-    kc_docker exec "$c" bash -c 'kill -KILL $(cat /proc/1/task/1/children)' || return 1
-    kc_wait 60 kc_restarted "$c" "$restarts" || { kc_warn "$c did not come back"; return 1; }
+    kc_docker exec -d "$c" bash -c 'kill -KILL $(cat /proc/1/task/1/children)' ||
+        { kc_warn "could not start the kill in $c"; return 1; }
+    kc_wait 60 kc_restarted "$c" "$restarts" ||
+        { kc_warn "$c was not killed, or did not come back, in 60s"; return 1; }
     kc_say "  $c crashed, running again after $((($(date +%s%N) - t0) / 1000000)) ms"
 }
 
