@@ -77,10 +77,17 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store
     return self;
 }
 
-void kf_consumer_add_lane(kf_consumer_t *self, kf_store_t *store, kf_outbox_t *outbox, void *arg)
+kf_outbox_t *kf_consumer_add_lane(kf_consumer_t *self, const kf_lane_spec_t *spec)
 {
-    assert(self->lane_count < KF_CONSUMER_LANES_MAX);
-    self->lanes[self->lane_count++] = (s_lane_t){.store = store, .outbox = outbox, .arg = arg};
+    assert(self->lane_count < KF_CONSUMER_LANES_MAX && spec->prepare);
+    s_lane_t *lane = &self->lanes[self->lane_count++];
+    *lane = (s_lane_t){.store = kf_store_new(spec->url, spec->app_name),
+                       .outbox = kf_outbox_twin(self->outbox),
+                       .arg = spec->arg};
+    spec->prepare(lane->store);
+    if (spec->on_commit)
+        kf_outbox_set_hook(lane->outbox, spec->on_commit, spec->arg);
+    return lane->outbox;
 }
 
 static bool s_settle(kf_consumer_t *self, s_lane_t *lane, bool wait);
@@ -91,9 +98,12 @@ void kf_consumer_destroy(kf_consumer_t **self_p)
     kf_consumer_t *self = *self_p;
     if (!self)
         return;
-    for (int i = 0; i < self->lane_count; i++) /* what committed is published */
+    for (int i = 0; i < self->lane_count; i++) { /* what committed is published */
         if (self->lanes[i].committing)
             s_settle(self, &self->lanes[i], true);
+        kf_outbox_destroy(&self->lanes[i].outbox);
+        kf_store_destroy(&self->lanes[i].store);
+    }
     free(self->handled);
     free(self);
     *self_p = NULL;

@@ -77,16 +77,27 @@ void kf_consumer_destroy(kf_consumer_t **self_p);
 /* Most lanes of a consumer. */
 #define KF_CONSUMER_LANES_MAX 8
 
-/* Adds a lane: a store connection of its own (with the daemon's
-   statements prepared) on which bursts from the socket are applied. Its
-   COMMIT is sent without waiting, and the next burst is applied on
-   another lane while the store flushes it (issue 16, item 2: overlap
-   instead of waiting); the events go through outbox and are published
-   once their transaction committed, and apply_batch gets arg instead of
-   spec->arg. A burst whose COMMIT fails is left for catch-up. Without
-   lanes, bursts are applied on the consumer's store one at a time; the
-   consumer's store serves catch-up either way. */
-void kf_consumer_add_lane(kf_consumer_t *self, kf_store_t *store, kf_outbox_t *outbox, void *arg);
+/* What a lane is made of (kf_consumer_add_lane). */
+typedef struct {
+    const char *url;      /* the store's libpq URL */
+    const char *app_name; /* the lane's name in pg_stat_activity */
+    /* Registers every statement apply_batch runs on the lane's store,
+       kf_consumer_prepare's included. */
+    void (*prepare)(kf_store_t *store);
+    kf_outbox_hook_fn *on_commit; /* may be NULL: called with arg after each transaction */
+    void *arg;                    /* given to apply_batch instead of spec->arg, and to on_commit */
+} kf_lane_spec_t;
+
+/* Adds a lane: a store connection of its own on which bursts from the
+   socket are applied. Its COMMIT is sent without waiting, and the next
+   burst is applied on another lane while the store flushes it (issue 16,
+   item 2: overlap instead of waiting); the events apply_batch keeps in the
+   lane's outbox (a twin of the consumer's, returned) are published once
+   their transaction committed. A burst whose COMMIT fails is left for
+   catch-up. Without lanes, bursts are applied on the consumer's store one
+   at a time; the consumer's store serves catch-up either way. The
+   consumer owns the lane's store and outbox. */
+kf_outbox_t *kf_consumer_add_lane(kf_consumer_t *self, const kf_lane_spec_t *spec);
 
 /* Takes what the socket brought (up to a batch) and applies it. */
 void kf_consumer_on_socket(kf_consumer_t *self);

@@ -112,7 +112,6 @@ typedef struct {
    commit: kf_consumer_add_lane). */
 typedef struct {
     notifier_t *notifier;
-    kf_store_t *store;
     kf_outbox_t *outbox;
     int64_t *claimed_ids; /* S_MAX_CLAIMED places */
     long claimed_count;
@@ -518,12 +517,12 @@ static long s_claim_room(const notifier_t *self)
     return room;
 }
 
-/* Inserts the messages in rows with one statement on the lane and keeps
+/* Inserts the messages in rows with one statement on the lane's store and keeps
    the events it wrote for after the commit. Those due at once are inserted
    claimed by this instance, up to the room left (s_claim_room): their ids
    are kept in the lane to be sent once its transaction commits
    (s_on_commit), with no claim of their own. */
-static int s_insert(s_lane_t *lane, const json_t *rows, kf_error_t *err)
+static int s_insert(kf_store_t *store, s_lane_t *lane, const json_t *rows, kf_error_t *err)
 {
     notifier_t *self = lane->notifier;
     char *text = json_dumps(rows, JSON_COMPACT);
@@ -532,7 +531,7 @@ static int s_insert(s_lane_t *lane, const json_t *rows, kf_error_t *err)
     char budget[24];
     snprintf(budget, sizeof budget, "%ld", room);
     const char *params[] = {text, S_SRC, self->token, budget};
-    PGresult *events = kf_store_exec(lane->store, "notify_insert", 4, params, err);
+    PGresult *events = kf_store_exec(store, "notify_insert", 4, params, err);
     free(text);
     if (!events)
         return -1;
@@ -573,7 +572,6 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
                          void *arg, kf_error_t *err)
 {
     s_lane_t *lane = (s_lane_t *)arg;
-    assert(lane->store == store);
     notifier_t *self = lane->notifier;
     json_t **bodies = (json_t **)calloc((size_t)count + 1, sizeof(json_t *));
     int *made = (int *)calloc((size_t)count + 1, sizeof(int));
@@ -587,7 +585,7 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
         made[i] = bodies[i] ? s_messages(self, &known, i, &events[i], bodies[i], rows, &errors[i])
                             : s_bad_event(self, &events[i], &errors[i]);
     if (rc == 0 && json_array_size(rows) > 0)
-        rc = s_insert(lane, rows, err);
+        rc = s_insert(store, lane, rows, err);
     for (int i = 0; rc == 0 && i < count; i++)
         if (made[i] >= 0) {
             self->stats.events++;
@@ -1049,7 +1047,6 @@ static void s_sockets(notifier_t *self)
     self->events = kf_bus_publisher(notifier_settings);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
     s_lane_t *own = &self->lanes[0];
-    own->store = self->store;
     own->outbox = self->outbox;
     kf_outbox_set_hook(own->outbox, s_on_commit, own);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
@@ -1060,13 +1057,12 @@ static void s_sockets(notifier_t *self)
     self->consumer = kf_consumer_new(&spec, self->store, self->doorbell, self->outbox, self->health,
                                      self->batch);
     for (int i = 1; i < self->lane_count; i++) {
-        s_lane_t *lane = &self->lanes[i];
-        lane->store = kf_store_new(kf_config_str(notifier_settings, "KEFU_DATABASE_URL"),
-                                   "kefu-notifier-apply");
-        s_prepare(lane->store);
-        lane->outbox = kf_outbox_twin(self->outbox);
-        kf_outbox_set_hook(lane->outbox, s_on_commit, lane);
-        kf_consumer_add_lane(self->consumer, lane->store, lane->outbox, lane);
+        const kf_lane_spec_t lane = {.url = kf_config_str(notifier_settings, "KEFU_DATABASE_URL"),
+                                     .app_name = "kefu-notifier-apply",
+                                     .prepare = s_prepare,
+                                     .on_commit = s_on_commit,
+                                     .arg = &self->lanes[i]};
+        self->lanes[i].outbox = kf_consumer_add_lane(self->consumer, &lane);
     }
 }
 
@@ -1129,10 +1125,6 @@ void notifier_destroy(notifier_t **self_p)
     if (!self)
         return;
     kf_consumer_destroy(&self->consumer); /* publishes what its lanes committed */
-    for (int i = 1; i < self->lane_count; i++) {
-        kf_outbox_destroy(&self->lanes[i].outbox);
-        kf_store_destroy(&self->lanes[i].store);
-    }
     for (int i = 0; i < self->lane_count; i++)
         free(self->lanes[i].claimed_ids);
     kf_outbox_destroy(&self->outbox);

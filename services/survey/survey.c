@@ -77,10 +77,6 @@ struct survey {
     zsock_t *events;         /* PUB: what kefu-survey did */
     kf_outbox_t *outbox;     /* events to publish after commit */
     kf_consumer_t *consumer; /* resolutions: doorbell and catch-up */
-    /* The consumer's extra lanes: their store connections and outboxes
-       (kf_consumer_add_lane). */
-    kf_store_t *lane_stores[S_LANES_MAX];
-    kf_outbox_t *lane_outboxes[S_LANES_MAX];
     long delay_s, max_age_s, window_s, catchup_ms, scan_ms, batch, lanes, resolved_lanes;
     int64_t next_catchup, next_scan;
     kf_health_t *health;
@@ -107,6 +103,13 @@ static void s_prepare_resolved(kf_store_t *store)
     kf_store_statement(store, "resolved",
                        "SELECT place, outcome, ticket_no, survey_id, nth, resolved_ms, due_ms "
                        "FROM kefu_survey_resolved($1::uuid[], $2::bigint, $3::bigint)");
+}
+
+/* Registers what a lane of the consumer runs (kf_consumer_add_lane). */
+static void s_prepare_lane(kf_store_t *store)
+{
+    kf_consumer_prepare(store);
+    s_prepare_resolved(store);
 }
 
 static void s_prepare(kf_store_t *store)
@@ -476,14 +479,12 @@ survey_t *survey_new(void)
         .name = S_CONSUMER, .types = S_TYPES, .apply_batch = s_apply_batch, .arg = self};
     self->consumer =
         kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
-    for (int i = 0; i < self->resolved_lanes; i++) {
-        self->lane_stores[i] =
-            kf_store_new(kf_config_str(t, "KEFU_DATABASE_URL"), "kefu-survey-resolved");
-        kf_consumer_prepare(self->lane_stores[i]);
-        s_prepare_resolved(self->lane_stores[i]);
-        self->lane_outboxes[i] = kf_outbox_twin(self->outbox);
-        kf_consumer_add_lane(self->consumer, self->lane_stores[i], self->lane_outboxes[i], self);
-    }
+    const kf_lane_spec_t lane = {.url = kf_config_str(t, "KEFU_DATABASE_URL"),
+                                 .app_name = "kefu-survey-resolved",
+                                 .prepare = s_prepare_lane,
+                                 .arg = self};
+    for (int i = 0; i < self->resolved_lanes; i++)
+        kf_consumer_add_lane(self->consumer, &lane); /* it writes no events */
     const kf_server_spec_t serve = {.daemon = "survey",
                                     .name = "kefu-survey",
                                     .src = S_SRC,
@@ -509,11 +510,7 @@ void survey_destroy(survey_t **self_p)
     survey_t *self = *self_p;
     if (!self)
         return;
-    kf_consumer_destroy(&self->consumer); /* publishes what its lanes committed */
-    for (int i = 0; i < S_LANES_MAX; i++) {
-        kf_outbox_destroy(&self->lane_outboxes[i]);
-        kf_store_destroy(&self->lane_stores[i]);
-    }
+    kf_consumer_destroy(&self->consumer);
     kf_group_destroy(&self->group);
     free(self->answers);
     kf_outbox_destroy(&self->outbox);

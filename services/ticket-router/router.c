@@ -48,12 +48,12 @@ typedef struct {
 
 /* A store connection routing tickets, and what a transaction of it keeps
    until its fate is known: the events it wrote and the latencies of its
-   routings (the router's own, lane 0, also serves catch-up and the
-   deadline scan; the others take fresh work from the consumer while the
-   store flushes the last commit: kf_consumer_add_lane). */
+   routings (lane 0 is the router's own store, which also serves catch-up
+   and the deadline scan; the others are the consumer's lanes, which take
+   fresh work while the store flushes the last commit:
+   kf_consumer_add_lane). */
 typedef struct {
     router_t *router;
-    kf_store_t *store;
     kf_outbox_t *outbox;
     double *latencies; /* route_seconds to observe once the outbox commits */
     size_t latency_count, latency_cap;
@@ -304,13 +304,13 @@ static PGresult *s_unrouted(kf_store_t *store, const kf_event_t *events, int cou
 
 /* Writes the routings in items with one statement; logs them and keeps
    their events and latencies for after the commit. */
-static int s_write(s_lane_t *lane, json_t *items, const PGresult *tickets, zhash_t *index,
-                   kf_error_t *err)
+static int s_write(kf_store_t *store, s_lane_t *lane, json_t *items, const PGresult *tickets,
+                   zhash_t *index, kf_error_t *err)
 {
     char *text = json_dumps(items, JSON_COMPACT);
     assert(text);
     const char *params[] = {text, S_SRC};
-    PGresult *events = kf_store_exec(lane->store, "route", 2, params, err);
+    PGresult *events = kf_store_exec(store, "route", 2, params, err);
     free(text);
     if (!events)
         return -1;
@@ -344,7 +344,6 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
                          void *arg, kf_error_t *err)
 {
     s_lane_t *lane = (s_lane_t *)arg;
-    assert(lane->store == store);
     router_t *self = lane->router;
     zhash_t *index = NULL;
     PGresult *tickets = s_unrouted(store, events, count, &index, err);
@@ -367,7 +366,7 @@ static int s_apply_batch(kf_store_t *store, const kf_event_t *events, int count,
             kf_health_fault(self->health, what, &errors[i]);
         }
     }
-    int rc = json_array_size(items) > 0 ? s_write(lane, items, tickets, index, err) : 0;
+    int rc = json_array_size(items) > 0 ? s_write(store, lane, items, tickets, index, err) : 0;
     json_decref(items);
     free(taken);
     zhash_destroy(&index);
@@ -534,20 +533,19 @@ int router_run(router_t *self)
     return 0;
 }
 
-/* Makes count lanes besides lane 0, each a store connection of its own
-   given to the consumer for fresh work. */
+/* Gives the consumer count lanes besides lane 0 for fresh work. */
 static void s_lanes_new(router_t *self, int count)
 {
     self->lane_count = 1 + count;
     for (int i = 1; i <= count; i++) {
         s_lane_t *lane = &self->lanes[i];
         lane->router = self;
-        lane->store =
-            kf_store_new(kf_config_str(router_settings, "KEFU_DATABASE_URL"), "kefu-router-route");
-        s_prepare(lane->store);
-        lane->outbox = kf_outbox_twin(self->outbox);
-        kf_outbox_set_hook(lane->outbox, s_latencies_settle, lane);
-        kf_consumer_add_lane(self->consumer, lane->store, lane->outbox, lane);
+        const kf_lane_spec_t spec = {.url = kf_config_str(router_settings, "KEFU_DATABASE_URL"),
+                                     .app_name = "kefu-router-route",
+                                     .prepare = s_prepare,
+                                     .on_commit = s_latencies_settle,
+                                     .arg = lane};
+        lane->outbox = kf_consumer_add_lane(self->consumer, &spec);
     }
 }
 
@@ -583,7 +581,7 @@ router_t *router_new(void)
     self->work = kf_bus_worker(router_settings);
     self->events = kf_bus_publisher(router_settings);
     self->outbox = kf_outbox_new(self->events, S_SRC, self->health, 0);
-    self->lanes[0] = (s_lane_t){.router = self, .store = self->store, .outbox = self->outbox};
+    self->lanes[0] = (s_lane_t){.router = self, .outbox = self->outbox};
     kf_outbox_set_hook(self->outbox, s_latencies_settle, &self->lanes[0]);
     const kf_consumer_spec_t spec = {.name = S_CONSUMER,
                                      .types = "{ticket.submitted}",
@@ -602,10 +600,6 @@ void router_destroy(router_t **self_p)
     if (!self)
         return;
     kf_consumer_destroy(&self->consumer); /* publishes what its lanes committed */
-    for (int i = 1; i < self->lane_count; i++) {
-        kf_outbox_destroy(&self->lanes[i].outbox);
-        kf_store_destroy(&self->lanes[i].store);
-    }
     for (int i = 0; i < self->lane_count; i++)
         free(self->lanes[i].latencies);
     kf_outbox_destroy(&self->outbox);
