@@ -108,4 +108,4 @@ it_note "(iii) passed: the failed group was refused unavailable, stored once whe
 # ---- (iv) connections terminated under load ----------------------------------
 lanes_load_terminating "$N" kefu-intake-submit --retry-for-ms 30000
 it_running intake || it_fail "intake died"
-it_note "(iv) passed: $N acknowledged, each stored once, with $LANES_KILLS connections terminated"
+it_note "(iv) passed: $LANES_SENT acknowledged, each stored once, with $LANES_KILLS connections terminated"

@@ -89,4 +89,4 @@ dups=$(grep -oE '^\{"id":[0-9]+' "$FILE" | sort | uniq -d | wc -l)
 lines=$(grep -c '^{"id":' "$FILE") sent=$(q "SELECT count(*) FROM notification WHERE status = 'sent'")
 [[ $lines == "$sent" ]] || it_fail "the file holds $lines messages, the store $sent sent (every channel is the file here)"
 it_running notifier || it_fail "the notifier died"
-it_note "(iv) passed: $N tickets, $per_ticket messages each, each written once, with $LANES_KILLS connections terminated"
+it_note "(iv) passed: $LANES_SENT tickets, $per_ticket messages each, each written once, with $LANES_KILLS connections terminated"

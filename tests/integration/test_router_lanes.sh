@@ -55,4 +55,4 @@ lanes_load_terminating "$N" 'kefu-router%'
 rc_wait_all_routed 60
 rc_assert_routed_once
 it_running router || it_fail "the router died"
-it_note "(iv) passed: $N tickets routed exactly once with $LANES_KILLS router connections terminated"
+it_note "(iv) passed: $LANES_SENT tickets routed exactly once with $LANES_KILLS router connections terminated"
