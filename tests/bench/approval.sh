@@ -4,7 +4,7 @@
 # pgbench's one-row INSERT at the same concurrency as the baseline. Run on
 # demand, never from ctest (speed is measured, never asserted in tests).
 #
-#   tests/bench/approval.sh [-n N] [-c "1 4"] [-T SECONDS]
+#   tests/bench/approval.sh [-n N] [-c "1 4"] [-T SECONDS] [-s] [--store-size S]
 #
 # N requests (default 2000) are opened in the store at once, over 20
 # approvers (one step each, policy by amount band); then C clients
@@ -24,21 +24,25 @@
 # build as they are (e.g. a build of an older commit, for a before/after).
 # -s loads pg_stat_statements (nested statements too) and prints, after
 # each level, the statements ranked by execution time, with calls and
-# milliseconds per decision: where the store's time goes.
+# milliseconds per decision: where the store's time goes. --store-size S
+# first writes S finished tickets into the store (bench_preload, as all.sh
+# does), to see what of a decision grows with the store's size.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source_dir=$(cd "$here/../.." && pwd)
-N=2000 CLIENTS="1 4" PGBENCH_SECONDS=10 STATEMENTS=0
+N=2000 CLIENTS="1 4" PGBENCH_SECONDS=10 STATEMENTS=0 STORE_SIZE=0
 while (($#)); do
     case $1 in
         -n) N=${2:?}; shift 2 ;;
         -c) CLIENTS=${2:?}; shift 2 ;;
         -T) PGBENCH_SECONDS=${2:?}; shift 2 ;;
         -s) STATEMENTS=1; shift ;;
+        --store-size) STORE_SIZE=${2:?}; shift 2 ;;
         -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
         *) echo "approval.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
 done
+[[ $STORE_SIZE =~ ^[0-9]+$ ]] || { echo "approval.sh: --store-size takes a number of tickets" >&2; exit 2; }
 build_dir=${KEFU_BUILD_DIR:-$source_dir/build}
 [[ ${KEFU_NO_BUILD:-0} == 1 ]] ||
     cmake --build "$build_dir" -j "$(nproc)" --target kefu-approval kefu kefu-test-approval-decide >/dev/null
@@ -76,6 +80,7 @@ statements() {
     it_psql "SELECT pg_stat_statements_reset()" >/dev/null
 }
 approval_bands b 86400
+((STORE_SIZE == 0)) || bench_preload "$STORE_SIZE"
 it_cert agent.li >/dev/null
 key=$(it_psql "SELECT public_key FROM staff_cert WHERE staff_id = 'agent.li' AND revoked_at IS NULL LIMIT 1")
 it_psql "CREATE TABLE bench_pgbench (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(),
@@ -136,7 +141,7 @@ for c in $CLIENTS; do
 done
 machine="$(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n1)), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo), PostgreSQL $(it_psql "SHOW server_version") durable (fsync, synchronous_commit, full_page_writes on)"
 echo
-echo "## Approval decisions, one kefu-approval, $(date -u +%FT%RZ) — N=$N"
+echo "## Approval decisions, one kefu-approval, $(date -u +%FT%RZ) — N=$N$( ((STORE_SIZE == 0)) || echo ", $STORE_SIZE tickets preloaded")"
 echo
 echo "Machine: $machine. Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
