@@ -45,7 +45,8 @@ struct kf_consumer {
     uint64_t sent; /* COMMITs sent on lanes so far */
 };
 
-void kf_consumer_prepare(kf_store_t *store)
+/* Registers the statements of the feed and the consumer on store. */
+static void s_prepare(kf_store_t *store)
 {
     kf_feed_prepare(store);
     kf_store_statement(store, "consumer_events",
@@ -60,6 +61,7 @@ kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store
     kf_consumer_t *self = (kf_consumer_t *)zmalloc(sizeof(kf_consumer_t));
     self->spec = *spec;
     self->store = store;
+    s_prepare(store);
     self->in = in;
     self->outbox = outbox;
     self->health = health;
@@ -84,6 +86,7 @@ kf_outbox_t *kf_consumer_add_lane(kf_consumer_t *self, const kf_lane_spec_t *spe
     *lane = (s_lane_t){.store = kf_store_new(spec->url, spec->app_name),
                        .outbox = kf_outbox_twin(self->outbox),
                        .arg = spec->arg};
+    s_prepare(lane->store);
     spec->prepare(lane->store);
     if (spec->on_commit)
         kf_outbox_set_hook(lane->outbox, spec->on_commit, spec->arg);

@@ -63,13 +63,10 @@ typedef struct {
 
 typedef struct kf_consumer kf_consumer_t;
 
-/* Registers the statements of the feed and the consumer; call once on
-   the store before use (instead of kf_feed_prepare). */
-void kf_consumer_prepare(kf_store_t *store);
-
-/* A consumer reading in (PULL or SUB, not owned), applying on store,
-   publishing through outbox and counting on health; batch is the most
-   events per transaction (up to KF_CONSUMER_BURST_MAX). */
+/* A consumer reading in (PULL or SUB, not owned), applying on store
+   (where it registers the statements of the feed and its own), publishing
+   through outbox and counting on health; batch is the most events per
+   transaction (up to KF_CONSUMER_BURST_MAX). */
 kf_consumer_t *kf_consumer_new(const kf_consumer_spec_t *spec, kf_store_t *store, zsock_t *in,
                                kf_outbox_t *outbox, kf_health_t *health, long batch);
 void kf_consumer_destroy(kf_consumer_t **self_p);
@@ -81,8 +78,8 @@ void kf_consumer_destroy(kf_consumer_t **self_p);
 typedef struct {
     const char *url;      /* the store's libpq URL */
     const char *app_name; /* the lane's name in pg_stat_activity */
-    /* Registers every statement apply_batch runs on the lane's store,
-       kf_consumer_prepare's included. */
+    /* Registers the statements apply_batch runs on the lane's store
+       (the consumer registers its own). */
     void (*prepare)(kf_store_t *store);
     kf_outbox_hook_fn *on_commit; /* may be NULL: called with arg after each transaction */
     void *arg;                    /* given to apply_batch instead of spec->arg, and to on_commit */

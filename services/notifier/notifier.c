@@ -149,7 +149,6 @@ struct notifier {
 
 static void s_prepare(kf_store_t *store)
 {
-    kf_consumer_prepare(store);
     /* What a burst's events need (s_read): per event (its place i), the
        ticket's context and the homeowner a survey addresses, each found
        by its key whatever the burst's size (OFFSET 0: probed per event,

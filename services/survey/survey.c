@@ -105,16 +105,8 @@ static void s_prepare_resolved(kf_store_t *store)
                        "FROM kefu_survey_resolved($1::uuid[], $2::bigint, $3::bigint)");
 }
 
-/* Registers what a lane of the consumer runs (kf_consumer_add_lane). */
-static void s_prepare_lane(kf_store_t *store)
-{
-    kf_consumer_prepare(store);
-    s_prepare_resolved(store);
-}
-
 static void s_prepare(kf_store_t *store)
 {
-    kf_consumer_prepare(store);
     answers_prepare(store);
     kf_auth_prepare(store);
     kf_idem_prepare(store);
@@ -481,7 +473,7 @@ survey_t *survey_new(void)
         kf_consumer_new(&spec, self->store, self->news, self->outbox, self->health, self->batch);
     const kf_lane_spec_t lane = {.url = kf_config_str(t, "KEFU_DATABASE_URL"),
                                  .app_name = "kefu-survey-resolved",
-                                 .prepare = s_prepare_lane,
+                                 .prepare = s_prepare_resolved,
                                  .arg = self};
     for (int i = 0; i < self->resolved_lanes; i++)
         kf_consumer_add_lane(self->consumer, &lane); /* it writes no events */

@@ -84,7 +84,6 @@ struct router {
 
 static void s_prepare(kf_store_t *store)
 {
-    kf_consumer_prepare(store);
     kf_store_statement(store, "rules",
                        "SELECT id, coalesce(kind, ''), coalesce(category, ''), "
                        "coalesce(project_id, ''), department_id, coalesce(owner_id, '') "
