@@ -79,12 +79,11 @@ lanes_submit() {
 # terminated (fewer prove nothing), another N follow, up to 10 rounds
 # (named load, load-2, ...; idempotency keys load-%). Fails unless each
 # round's kefu-load succeeded and its N are stored once each. Sets
-# LANES_KILLS, LANES_SENT (N times the rounds) and LANES_BASE (the tickets
-# before).
+# LANES_KILLS and LANES_SENT (N times the rounds).
 lanes_load_terminating() {
-    local n=${1:?} app=${2:?} pid at round=0 name loadout
+    local n=${1:?} app=${2:?} pid at round=0 name loadout base
     shift 2
-    LANES_BASE=$(rc_count)
+    base=$(rc_count)
     LANES_KILLS=0
     while ((LANES_KILLS < 3 && round < 10)); do
         round=$((round + 1))
@@ -107,7 +106,7 @@ lanes_load_terminating() {
         loadout=$(tr '\n' ' ' <"$IT_DIR/log/$name.log" | cut -c1-400)
         it_note "$name: $loadout; $LANES_KILLS connections terminated so far"
         [[ $RC_LOAD_STATUS == 0 ]] || it_fail "kefu-load exited with $RC_LOAD_STATUS: $loadout"
-        rc_assert_load_stored "$name" "$n" "$((LANES_BASE + (round - 1) * n))"
+        rc_assert_load_stored "$name" "$n" "$((base + (round - 1) * n))"
     done
     ((LANES_KILLS >= 3)) ||
         it_fail "only $LANES_KILLS connections were terminated in $round loads; the test proves nothing"
